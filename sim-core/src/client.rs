@@ -1,0 +1,430 @@
+//! Client sessions as state machines (the workload's active half).
+//!
+//! A client issues operations (open loop: Poisson arrivals; closed loop: one
+//! at a time with think time), routes each to a coordinator (through a load
+//! balancer to a random node, or partition-aware straight to the preference
+//! list, §4.5/§6.4), and records what it invoked and what came back. For a
+//! read-modify-write it reads, reconciles the siblings *semantically* (union
+//! merge or client-side last-writer-wins) and writes back with the context,
+//! which is Dynamo's normal pattern. Every write carries a value nobody wrote
+//! before, so the checkers know exactly which write a read returned.
+//!
+//! Like nodes, a client never reads a clock or touches the network.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use crate::config::{Arrival, Reconcile, Routing, Workload, WriteCoordinator};
+use crate::ids::{ClientId, Key, NodeId, OpId, WriteId};
+use crate::node::failure_detector::LocalFailureDetector;
+use crate::outbox::Outbox;
+use crate::protocol::{ClientMsg, Context, Endpoint, Failure, GetResult, Msg, Value};
+use crate::record::{OpKind, Record};
+use crate::ring::Ring;
+use crate::rng::SimRng;
+use crate::time::{SimDuration, SimTime};
+use crate::workload::{choose_plan, KeySampler, Plan};
+
+/// A client's timers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ClientTimer {
+    /// Time to start the next operation.
+    NextOp,
+    /// The client gives up on an operation (by sequence number).
+    OpTimeout(u64),
+}
+
+/// What the client will do when a get completes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum FollowUp {
+    None,
+    Put,
+    Delete,
+}
+
+#[derive(Clone, Debug)]
+struct InFlight {
+    kind: OpKind,
+    key: Key,
+    invoked: SimTime,
+    target: NodeId,
+    follow_up: FollowUp,
+}
+
+/// Settings every client shares.
+#[derive(Debug)]
+pub struct ClientShared {
+    /// The workload.
+    pub workload: Workload,
+    /// Keys.
+    pub keys: KeySampler,
+    /// The membership view of partition-aware clients.
+    pub ring: Arc<Ring>,
+    /// N of the quorum.
+    pub replicas_n: usize,
+    /// Number of storage nodes.
+    pub node_count: u32,
+    /// When clients stop issuing operations.
+    pub workload_end: SimTime,
+    /// Operations per client before it stops (from `max_ops`).
+    pub ops_per_client: Option<u64>,
+    /// Whether puts go to the fastest read responder.
+    pub write_coordinator: WriteCoordinator,
+    /// Retry interval of the client's local failure detector.
+    pub retry_interval: SimDuration,
+}
+
+/// One client session.
+#[derive(Debug)]
+pub struct Client {
+    id: ClientId,
+    shared: Arc<ClientShared>,
+    rng: SimRng,
+    next_seq: u64,
+    ops_started: u64,
+    in_flight: BTreeMap<u64, InFlight>,
+    detector: LocalFailureDetector,
+}
+
+impl Client {
+    /// A new session.
+    pub fn new(id: ClientId, shared: Arc<ClientShared>, rng: SimRng) -> Client {
+        Client {
+            id,
+            shared,
+            rng,
+            next_seq: 0,
+            ops_started: 0,
+            in_flight: BTreeMap::new(),
+            detector: LocalFailureDetector::new(),
+        }
+    }
+
+    /// Starts the session: the first operation after a random offset.
+    pub fn on_start(&mut self, _now: SimTime, out: &mut Outbox<ClientTimer>) {
+        out.record(Record::ClientStarted { client: self.id });
+        let first = match &self.shared.workload.arrival {
+            Arrival::OpenLoop { mean_interarrival } => self.exp(*mean_interarrival),
+            Arrival::ClosedLoop { think_time } => think_time.sample(&mut self.rng),
+        };
+        out.set_timer(ClientTimer::NextOp, first);
+    }
+
+    fn exp(&mut self, mean: SimDuration) -> SimDuration {
+        SimDuration(libm::round(self.rng.exp_f64(mean.as_micros() as f64)) as u64)
+    }
+
+    /// Handles a timer.
+    pub fn on_timer(&mut self, now: SimTime, timer: ClientTimer, out: &mut Outbox<ClientTimer>) {
+        match timer {
+            ClientTimer::NextOp => self.on_next_op(now, out),
+            ClientTimer::OpTimeout(seq) => {
+                if let Some(f) = self.in_flight.remove(&seq) {
+                    self.detector
+                        .suspect(f.target, now, self.shared.retry_interval);
+                    self.complete(
+                        now,
+                        seq,
+                        f,
+                        Err(Failure::ClientTimeout),
+                        Vec::new(),
+                        None,
+                        out,
+                    );
+                    self.after_completion(out);
+                }
+            }
+        }
+    }
+
+    fn budget_left(&self) -> bool {
+        self.shared
+            .ops_per_client
+            .is_none_or(|max| self.ops_started < max)
+    }
+
+    fn on_next_op(&mut self, now: SimTime, out: &mut Outbox<ClientTimer>) {
+        if now >= self.shared.workload_end || !self.budget_left() {
+            return;
+        }
+        self.ops_started += 1;
+        let plan = choose_plan(&self.shared.workload.mix, &mut self.rng);
+        let key = self.shared.keys.sample(&mut self.rng);
+        match plan {
+            Plan::Read => self.invoke_get(now, key, FollowUp::None, out),
+            Plan::ReadModifyWrite => self.invoke_get(now, key, FollowUp::Put, out),
+            Plan::Delete => self.invoke_get(now, key, FollowUp::Delete, out),
+            Plan::BlindWrite => self.invoke_put(
+                now,
+                key,
+                OpKind::Put,
+                Context::default(),
+                Vec::new(),
+                Vec::new(),
+                out,
+            ),
+        }
+        if let Arrival::OpenLoop { mean_interarrival } = self.shared.workload.arrival {
+            let gap = self.exp(mean_interarrival);
+            out.set_timer(ClientTimer::NextOp, gap);
+        }
+    }
+
+    fn next_op(&mut self) -> OpId {
+        self.next_seq += 1;
+        OpId {
+            client: self.id,
+            seq: self.next_seq,
+        }
+    }
+
+    /// The node to send a request to.
+    fn route(&mut self, now: SimTime, key: Key, chosen: Option<NodeId>) -> NodeId {
+        match self.shared.workload.routing {
+            Routing::LoadBalancer => {
+                let mut pick = NodeId(0);
+                for _ in 0..8 {
+                    pick = NodeId(self.rng.below(u64::from(self.shared.node_count)) as u32);
+                    if self.detector.is_healthy(pick, now) {
+                        break;
+                    }
+                }
+                pick
+            }
+            Routing::PartitionAware { .. } => {
+                if let Some(node) = chosen.filter(|n| self.detector.is_healthy(*n, now)) {
+                    return node;
+                }
+                let list = self.shared.ring.preference_list(key);
+                let n = self.shared.replicas_n.min(list.len());
+                list[..n]
+                    .iter()
+                    .chain(list[n..].iter())
+                    .copied()
+                    .find(|node| self.detector.is_healthy(*node, now))
+                    .unwrap_or(list[0])
+            }
+        }
+    }
+
+    fn invoke_get(
+        &mut self,
+        now: SimTime,
+        key: Key,
+        follow_up: FollowUp,
+        out: &mut Outbox<ClientTimer>,
+    ) {
+        let op = self.next_op();
+        let target = self.route(now, key, None);
+        out.record(Record::OpInvoked {
+            op,
+            kind: OpKind::Get,
+            key,
+            write: None,
+            based_on: Vec::new(),
+            discarded: Vec::new(),
+        });
+        out.send(
+            Endpoint::Node(target),
+            Msg::Client(ClientMsg::Get {
+                op,
+                key,
+                forwarded: false,
+            }),
+        );
+        out.set_timer(
+            ClientTimer::OpTimeout(op.seq),
+            self.shared.workload.client_timeout,
+        );
+        self.in_flight.insert(
+            op.seq,
+            InFlight {
+                kind: OpKind::Get,
+                key,
+                invoked: now,
+                target,
+                follow_up,
+            },
+        );
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn invoke_put(
+        &mut self,
+        now: SimTime,
+        key: Key,
+        kind: OpKind,
+        context: Context,
+        based_on: Vec<WriteId>,
+        discarded: Vec<WriteId>,
+        out: &mut Outbox<ClientTimer>,
+    ) {
+        let op = self.next_op();
+        let write = WriteId(op);
+        let value = if kind == OpKind::Delete {
+            Value::Tombstone(write)
+        } else {
+            Value::Data(write)
+        };
+        let chosen = match self.shared.write_coordinator {
+            WriteCoordinator::FastestReadResponder => context.fastest_replica,
+            WriteCoordinator::FirstHealthy => None,
+        };
+        let target = self.route(now, key, chosen);
+        out.record(Record::OpInvoked {
+            op,
+            kind,
+            key,
+            write: Some(write),
+            based_on,
+            discarded,
+        });
+        out.send(
+            Endpoint::Node(target),
+            Msg::Client(ClientMsg::Put {
+                op,
+                key,
+                context,
+                value,
+                forwarded: false,
+            }),
+        );
+        out.set_timer(
+            ClientTimer::OpTimeout(op.seq),
+            self.shared.workload.client_timeout,
+        );
+        self.in_flight.insert(
+            op.seq,
+            InFlight {
+                kind,
+                key,
+                invoked: now,
+                target,
+                follow_up: FollowUp::None,
+            },
+        );
+    }
+
+    /// Handles a reply from a coordinator.
+    pub fn on_message(
+        &mut self,
+        now: SimTime,
+        from: Endpoint,
+        msg: Msg,
+        out: &mut Outbox<ClientTimer>,
+    ) {
+        if let Endpoint::Node(node) = from {
+            self.detector.heard_from(node);
+        }
+        match msg {
+            Msg::Client(ClientMsg::GetReply {
+                op,
+                result,
+                coordinator,
+            }) => {
+                let Some(f) = self.in_flight.remove(&op.seq) else {
+                    return;
+                };
+                let values = result
+                    .as_ref()
+                    .map(|r| r.versions.iter().map(|v| v.value).collect())
+                    .unwrap_or_default();
+                let follow_up = f.follow_up;
+                let key = f.key;
+                self.complete(
+                    now,
+                    op.seq,
+                    f,
+                    result.as_ref().map(|_| ()).map_err(|e| *e),
+                    values,
+                    Some(coordinator),
+                    out,
+                );
+                match (follow_up, result) {
+                    (FollowUp::Put, Ok(r)) => self.write_back(now, key, OpKind::Put, r, out),
+                    (FollowUp::Delete, Ok(r)) => self.write_back(now, key, OpKind::Delete, r, out),
+                    _ => self.after_completion(out),
+                }
+            }
+            Msg::Client(ClientMsg::PutReply {
+                op,
+                result,
+                coordinator,
+            }) => {
+                let Some(f) = self.in_flight.remove(&op.seq) else {
+                    return;
+                };
+                self.complete(now, op.seq, f, result, Vec::new(), Some(coordinator), out);
+                self.after_completion(out);
+            }
+            _ => {}
+        }
+    }
+
+    /// Semantic reconciliation, then the write with the read's context.
+    fn write_back(
+        &mut self,
+        now: SimTime,
+        key: Key,
+        kind: OpKind,
+        read: GetResult,
+        out: &mut Outbox<ClientTimer>,
+    ) {
+        let based_on: Vec<WriteId> = read.versions.iter().map(|v| v.value.write()).collect();
+        let discarded = match self.shared.workload.reconcile {
+            Reconcile::Union => Vec::new(),
+            Reconcile::LastWriterWins => {
+                let winner = read
+                    .versions
+                    .iter()
+                    .max_by_key(|v| v.stamp)
+                    .map(|v| v.value.write());
+                based_on
+                    .iter()
+                    .copied()
+                    .filter(|w| Some(*w) != winner)
+                    .collect()
+            }
+        };
+        self.invoke_put(now, key, kind, read.context, based_on, discarded, out);
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn complete(
+        &mut self,
+        _now: SimTime,
+        seq: u64,
+        f: InFlight,
+        result: Result<(), Failure>,
+        values: Vec<Value>,
+        coordinator: Option<NodeId>,
+        out: &mut Outbox<ClientTimer>,
+    ) {
+        let op = OpId {
+            client: self.id,
+            seq,
+        };
+        out.record(Record::OpCompleted {
+            op,
+            kind: f.kind,
+            key: f.key,
+            invoked: f.invoked,
+            result,
+            values,
+            coordinator,
+        });
+    }
+
+    /// Closed loop: the next operation after the think time.
+    fn after_completion(&mut self, out: &mut Outbox<ClientTimer>) {
+        if let Arrival::ClosedLoop { think_time } = &self.shared.workload.arrival {
+            let pause = think_time.sample(&mut self.rng);
+            out.set_timer(ClientTimer::NextOp, pause);
+        }
+    }
+
+    /// Operations still waiting for an answer.
+    pub fn in_flight_count(&self) -> usize {
+        self.in_flight.len()
+    }
+}

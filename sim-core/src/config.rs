@@ -1,0 +1,370 @@
+//! The validated configuration of a run: what `scenario::parse` produces and
+//! every other module reads.
+//!
+//! These are core types: typed durations, integer probabilities, dense ids.
+//! They never derive `Deserialize` (the JSON DTOs live in `scenario`), so a
+//! value of these types has always passed validation.
+
+use std::collections::BTreeMap;
+
+use crate::dist::Latency;
+use crate::faults::{FaultAction, Nemesis};
+use crate::ids::DatacenterId;
+use crate::protocol::{Endpoint, MsgKind};
+use crate::ring::PartitionStrategy;
+use crate::rng::Probability;
+use crate::time::{SimDuration, SimTime};
+
+/// A complete, validated scenario.
+#[derive(Clone, Debug)]
+pub struct Scenario {
+    /// Short name (file stem by convention).
+    pub name: String,
+    /// What the scenario demonstrates.
+    pub description: String,
+    /// The root of every random stream in the run.
+    pub rng_seed: u64,
+    /// How long clients issue operations.
+    pub duration: SimDuration,
+    /// What happens after the workload stops, before the end state is judged.
+    pub quiescence: Quiescence,
+    /// A bound on processed events; the run stops there (a safety net).
+    pub max_events: u64,
+    /// Datacenter names, indexed by `DatacenterId`.
+    pub datacenters: Vec<String>,
+    /// The storage nodes and their Dynamo settings.
+    pub cluster: Cluster,
+    /// The network model.
+    pub network: NetworkConfig,
+    /// The clients and what they do.
+    pub workload: Workload,
+    /// Faults at fixed times, sorted by time (stable).
+    pub faults: Vec<ScheduledFault>,
+    /// Random faults with rates, drawn from the fault stream.
+    pub nemesis: Option<Nemesis>,
+    /// Settings for the reports (grid of the t-visibility curve, windows).
+    pub metrics: MetricsConfig,
+    /// Bounds on summary metrics, checked after the run.
+    pub expect: Vec<Expectation>,
+}
+
+impl Scenario {
+    /// When clients stop issuing operations.
+    pub fn workload_end(&self) -> SimTime {
+        SimTime::ZERO + self.duration
+    }
+    /// When the run ends (after quiescence).
+    pub fn end(&self) -> SimTime {
+        self.workload_end() + self.quiescence.duration
+    }
+    /// The name of an endpoint as written in the scenario.
+    pub fn endpoint_name(&self, e: Endpoint) -> &str {
+        match e {
+            Endpoint::Node(n) => &self.cluster.nodes[n.0 as usize].name,
+            Endpoint::Client(c) => &self.workload.clients[c.0 as usize].name,
+        }
+    }
+}
+
+/// The phase after the workload stops.
+#[derive(Clone, Debug)]
+pub struct Quiescence {
+    /// How long background repair may run.
+    pub duration: SimDuration,
+    /// Whether every fault is healed (partitions, crashed nodes restarted,
+    /// links restored) when quiescence starts.
+    pub heal_faults: bool,
+}
+
+/// One storage node.
+#[derive(Clone, Debug)]
+pub struct NodeSpec {
+    /// Its name in the scenario and reports.
+    pub name: String,
+    /// Where it runs.
+    pub datacenter: DatacenterId,
+}
+
+/// Dynamo's `(N, R, W)` (§4.5). `n`: replicas per key; `r`: replies a read
+/// waits for; `w`: acknowledgements a write waits for (the coordinator's own
+/// local write counts).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Quorum {
+    /// Replicas per key.
+    pub n: u32,
+    /// Read quorum.
+    pub r: u32,
+    /// Write quorum.
+    pub w: u32,
+}
+
+/// How versions are kept and reconciled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Versioning {
+    /// Vector clocks with syntactic reconciliation (§4.4).
+    VectorClocks {
+        /// Truncate a clock above this many entries (0 = never).
+        truncation_threshold: usize,
+    },
+    /// Last write wins by the coordinator's local timestamp.
+    LastWriteWins,
+}
+
+/// Whether a request may use nodes beyond the top N.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum QuorumMode {
+    /// "the first N healthy nodes" of the extended preference list (§4.6).
+    Sloppy,
+    /// Only the top N of the preference list, healthy or not.
+    Strict,
+}
+
+/// Which node coordinates a put (§5).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WriteCoordinator {
+    /// The first healthy node of the top N.
+    FirstHealthy,
+    /// The replica that answered the preceding read fastest (from the context).
+    FastestReadResponder,
+}
+
+/// Which nodes may coordinate without forwarding.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CoordinatorScope {
+    /// Only nodes in the top N; others forward (server-driven routing).
+    PreferenceList,
+    /// Any node coordinates reads (and writes under last-write-wins), as in
+    /// published quorum models with a non-replica coordinator.
+    AnyNode,
+}
+
+/// §6.1 buffered writes.
+#[derive(Clone, Debug)]
+pub struct BufferedWrites {
+    /// How often the buffer is flushed to the durable store.
+    pub flush_interval: SimDuration,
+}
+
+/// The local storage engine's timing.
+#[derive(Clone, Debug)]
+pub struct StorageConfig {
+    /// A local read.
+    pub read_latency: Latency,
+    /// A durable local write.
+    pub write_latency: Latency,
+    /// Buffered writes, when enabled.
+    pub buffered_writes: Option<BufferedWrites>,
+}
+
+/// Tombstone garbage collection (§4.4's deleted items that resurface).
+#[derive(Clone, Debug)]
+pub struct TombstoneGc {
+    /// A tombstone older than this (since it was stored) is purged.
+    pub grace: SimDuration,
+    /// How often each node scans for old tombstones.
+    pub scan_interval: SimDuration,
+}
+
+/// Dynamo's settings for every node.
+#[derive(Clone, Debug)]
+pub struct Cluster {
+    /// The physical nodes, indexed by `NodeId`.
+    pub nodes: Vec<NodeSpec>,
+    /// `(N, R, W)`.
+    pub quorum: Quorum,
+    /// The §6.2 partitioning strategy.
+    pub partitioning: PartitionStrategy,
+    /// Vector clocks or last-write-wins.
+    pub versioning: Versioning,
+    /// Sloppy or strict quorum.
+    pub quorum_mode: QuorumMode,
+    /// Hinted handoff: fallbacks keep hints and deliver them when the owner is
+    /// reachable. When off, fallbacks still take writes but never hand off.
+    pub hinted_handoff: bool,
+    /// How often a node scans its hints for owners that are reachable again.
+    pub hint_scan_interval: SimDuration,
+    /// The most hints sent in one handoff message.
+    pub hint_batch_max: usize,
+    /// Read repair: `Some(window)` waits this long for late replies after
+    /// answering, then repairs stale replicas.
+    pub read_repair: Option<SimDuration>,
+    /// A coordinator gives up on a request after this long.
+    pub request_timeout: SimDuration,
+    /// A replica that has not answered within this long is treated as down by
+    /// the coordinator, which turns to the next node (§4.8.3).
+    pub replica_timeout: SimDuration,
+    /// A node treated as down is tried again after this long.
+    pub retry_interval: SimDuration,
+    /// Tombstone GC, when enabled.
+    pub tombstone_gc: Option<TombstoneGc>,
+    /// Storage engine timing.
+    pub storage: StorageConfig,
+    /// Which node coordinates a put.
+    pub write_coordinator: WriteCoordinator,
+    /// Which nodes may coordinate.
+    pub coordinator_scope: CoordinatorScope,
+}
+
+impl Cluster {
+    /// The length of the precomputed extended preference list.
+    pub fn extended_len(&self) -> usize {
+        let n = self.quorum.n as usize;
+        self.nodes.len().min((2 * n).max(n + 8))
+    }
+}
+
+/// One link's behaviour.
+#[derive(Clone, Debug)]
+pub struct LinkSpec {
+    /// Delay of a message on this link.
+    pub latency: Latency,
+    /// Per-kind delays that replace `latency` for that kind.
+    pub latency_by_kind: BTreeMap<MsgKind, Latency>,
+    /// Probability a message is lost.
+    pub loss: Probability,
+    /// Probability a message is delivered twice.
+    pub duplicate: Probability,
+    /// Whether messages on this link arrive in the order sent.
+    pub fifo: bool,
+}
+
+/// The network model: a default link, overridden per datacenter pair and per
+/// endpoint pair (most specific wins).
+#[derive(Clone, Debug)]
+pub struct NetworkConfig {
+    /// Every link not overridden.
+    pub default: LinkSpec,
+    /// Links between (or within) datacenters: unordered pairs.
+    pub datacenter_links: Vec<(DatacenterId, DatacenterId, LinkSpec)>,
+    /// Links between two endpoints: unordered pairs.
+    pub endpoint_links: Vec<(Endpoint, Endpoint, LinkSpec)>,
+}
+
+/// One client session.
+#[derive(Clone, Debug)]
+pub struct ClientSpec {
+    /// Its name.
+    pub name: String,
+    /// Where it runs.
+    pub datacenter: DatacenterId,
+}
+
+/// How a client reaches a coordinator (§4.5, §6.4).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Routing {
+    /// Through a load balancer to a random node (server-driven).
+    LoadBalancer,
+    /// Straight to a coordinator from the client's own membership view.
+    PartitionAware {
+        /// How often the view is refreshed.
+        refresh_interval: SimDuration,
+    },
+}
+
+/// When operations start.
+#[derive(Clone, Debug)]
+pub enum Arrival {
+    /// Poisson arrivals per client, independent of completions.
+    OpenLoop {
+        /// Mean time between arrivals at one client.
+        mean_interarrival: SimDuration,
+    },
+    /// One operation at a time, with a think time after each.
+    ClosedLoop {
+        /// Pause between operations.
+        think_time: Latency,
+    },
+}
+
+/// Key popularity.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Popularity {
+    /// Every key equally likely.
+    Uniform,
+    /// Zipf with exponent `s`.
+    Zipfian {
+        /// The exponent.
+        s: f64,
+    },
+    /// A hot set of keys draws most requests.
+    Hotspot {
+        /// Fraction of keys that are hot.
+        hot_keys: Probability,
+        /// Probability that a request goes to a hot key.
+        hot_traffic: Probability,
+    },
+}
+
+/// The operation mix as integer weights (parts per billion of the total).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Mix {
+    /// Plain reads.
+    pub read: u32,
+    /// get, reconcile, put with the context (Dynamo's normal pattern).
+    pub read_modify_write: u32,
+    /// put with an empty context.
+    pub blind_write: u32,
+    /// get, then delete with the context.
+    pub delete: u32,
+}
+
+/// How a client merges siblings before writing back.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reconcile {
+    /// Shopping-cart merge: the new value keeps every sibling's contents.
+    Union,
+    /// Client-side last writer wins: keep the sibling with the latest stamp.
+    LastWriterWins,
+}
+
+/// What the clients do.
+#[derive(Clone, Debug)]
+pub struct Workload {
+    /// The sessions.
+    pub clients: Vec<ClientSpec>,
+    /// Routing.
+    pub routing: Routing,
+    /// Arrival process.
+    pub arrival: Arrival,
+    /// Number of keys.
+    pub key_count: u64,
+    /// Key popularity.
+    pub popularity: Popularity,
+    /// Operation mix.
+    pub mix: Mix,
+    /// Sibling merge.
+    pub reconcile: Reconcile,
+    /// A client gives up on an operation after this long.
+    pub client_timeout: SimDuration,
+    /// Stop after this many operations in total (all clients), if set.
+    pub max_ops: Option<u64>,
+}
+
+/// A fault at a fixed time.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ScheduledFault {
+    /// When it happens.
+    pub at: SimTime,
+    /// What happens.
+    pub action: FaultAction,
+}
+
+/// Report settings (used by `reports`; the core only carries them).
+#[derive(Clone, Debug)]
+pub struct MetricsConfig {
+    /// The t grid of the t-visibility curve, microseconds, increasing.
+    pub t_visibility_grid_us: Vec<u64>,
+    /// Width of a timeline window.
+    pub window: SimDuration,
+}
+
+/// A bound on one summary metric.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Expectation {
+    /// The metric's path in `summary.json`, dotted (`durability.lost`).
+    pub metric: String,
+    /// Lower bound, inclusive.
+    pub min: Option<f64>,
+    /// Upper bound, inclusive.
+    pub max: Option<f64>,
+}

@@ -1,0 +1,262 @@
+//! Latency distributions: what a message delay, a disk access or a think time
+//! is drawn from.
+//!
+//! Parameters are kept in microseconds as `f64` (they come from the scenario
+//! and some shapes are continuous), but every sample is rounded to an integer
+//! [`SimDuration`] before it leaves this module, so nothing downstream branches
+//! on a float. All transcendental functions come from `libm`, which gives the
+//! same bits on every platform. This module owns sampling only; it never
+//! decides which distribution applies where (that is `net` and `scenario`).
+
+use crate::rng::SimRng;
+use crate::time::SimDuration;
+
+/// A distribution of non-negative durations.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Latency {
+    /// Always the same value.
+    Constant {
+        /// Microseconds.
+        us: f64,
+    },
+    /// Uniform between `min_us` and `max_us`.
+    Uniform {
+        /// Lower bound, microseconds.
+        min_us: f64,
+        /// Upper bound, microseconds.
+        max_us: f64,
+    },
+    /// Normal, truncated at zero (negative draws become zero).
+    Normal {
+        /// Mean, microseconds.
+        mean_us: f64,
+        /// Standard deviation, microseconds.
+        stddev_us: f64,
+    },
+    /// Exponential.
+    Exponential {
+        /// Mean, microseconds.
+        mean_us: f64,
+    },
+    /// Log-normal: `exp(N(ln median, sigma))`.
+    LogNormal {
+        /// Median, microseconds.
+        median_us: f64,
+        /// Standard deviation of the underlying normal.
+        sigma: f64,
+    },
+    /// Pareto (type I): `scale / U^(1/shape)`, at least `scale`.
+    Pareto {
+        /// Minimum value, microseconds.
+        scale_us: f64,
+        /// Tail index; smaller is heavier.
+        shape: f64,
+    },
+    /// A weighted mixture; weights are integers (parts of their sum).
+    Mixture(Vec<(u64, Latency)>),
+    /// An empirical CDF: points `(value_us, cumulative parts per billion)`,
+    /// non-decreasing in both, the last at one billion. Sampled by inverting
+    /// the CDF with linear interpolation between points.
+    Empirical(Vec<(f64, u32)>),
+}
+
+/// The largest sample any distribution returns: one hour. Heavy tails are cut
+/// here so that one absurd draw cannot push an event past the end of time.
+pub const SAMPLE_CAP: SimDuration = SimDuration::from_secs(3_600);
+
+impl Latency {
+    /// Zero delay.
+    pub const ZERO: Latency = Latency::Constant { us: 0.0 };
+
+    /// Draws one duration.
+    pub fn sample(&self, rng: &mut SimRng) -> SimDuration {
+        to_duration(self.sample_us(rng))
+    }
+
+    fn sample_us(&self, rng: &mut SimRng) -> f64 {
+        match self {
+            Latency::Constant { us } => *us,
+            Latency::Uniform { min_us, max_us } => min_us + (max_us - min_us) * rng.unit_f64(),
+            Latency::Normal { mean_us, stddev_us } => mean_us + stddev_us * rng.std_normal_f64(),
+            Latency::Exponential { mean_us } => rng.exp_f64(*mean_us),
+            Latency::LogNormal { median_us, sigma } => {
+                median_us * libm::exp(sigma * rng.std_normal_f64())
+            }
+            Latency::Pareto { scale_us, shape } => {
+                scale_us / libm::pow(rng.open_unit_f64(), 1.0 / shape)
+            }
+            Latency::Mixture(parts) => {
+                let total: u64 = parts.iter().map(|(w, _)| *w).sum();
+                let mut pick = rng.below(total.max(1));
+                for (weight, part) in parts {
+                    if pick < *weight {
+                        return part.sample_us(rng);
+                    }
+                    pick -= weight;
+                }
+                0.0
+            }
+            Latency::Empirical(points) => {
+                let u = rng.below(u64::from(crate::rng::Probability::SCALE) + 1) as u32;
+                empirical_inverse(points, u)
+            }
+        }
+    }
+
+    /// True when every draw is zero (lets the network skip a draw).
+    pub fn is_zero(&self) -> bool {
+        matches!(self, Latency::Constant { us } if *us == 0.0)
+    }
+
+    /// The mean in microseconds where it has a closed form (reports only).
+    pub fn mean_us(&self) -> Option<f64> {
+        match self {
+            Latency::Constant { us } => Some(*us),
+            Latency::Uniform { min_us, max_us } => Some((min_us + max_us) / 2.0),
+            Latency::Normal { mean_us, .. } => Some(*mean_us),
+            Latency::Exponential { mean_us } => Some(*mean_us),
+            Latency::LogNormal { median_us, sigma } => {
+                Some(median_us * libm::exp(sigma * sigma / 2.0))
+            }
+            Latency::Pareto { scale_us, shape } if *shape > 1.0 => {
+                Some(shape * scale_us / (shape - 1.0))
+            }
+            Latency::Pareto { .. } => None,
+            Latency::Mixture(parts) => {
+                let total: u64 = parts.iter().map(|(w, _)| *w).sum();
+                let mut acc = 0.0;
+                for (w, p) in parts {
+                    acc += p.mean_us()? * (*w as f64) / (total.max(1) as f64);
+                }
+                Some(acc)
+            }
+            Latency::Empirical(points) => {
+                let mut acc = 0.0;
+                let mut prev = (0.0, 0u32);
+                for &(v, c) in points {
+                    let mass = f64::from(c - prev.1) / f64::from(crate::rng::Probability::SCALE);
+                    acc += mass * (v + prev.0) / 2.0;
+                    prev = (v, c);
+                }
+                Some(acc)
+            }
+        }
+    }
+}
+
+fn empirical_inverse(points: &[(f64, u32)], u: u32) -> f64 {
+    let mut prev = (0.0, 0u32);
+    if let Some(&(v0, c0)) = points.first() {
+        if u <= c0 {
+            return v0;
+        }
+        prev = (v0, c0);
+    }
+    for &(v, c) in points.iter().skip(1) {
+        if u <= c {
+            let span = f64::from(c - prev.1);
+            if span == 0.0 {
+                return v;
+            }
+            let frac = f64::from(u - prev.1) / span;
+            return prev.0 + (v - prev.0) * frac;
+        }
+        prev = (v, c);
+    }
+    prev.0
+}
+
+fn to_duration(us: f64) -> SimDuration {
+    if us.is_nan() || us <= 0.0 {
+        return SimDuration::ZERO;
+    }
+    let cap = SAMPLE_CAP.as_micros() as f64;
+    SimDuration::from_micros(libm::round(us.min(cap)) as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::Stream;
+
+    fn draws(l: &Latency, n: usize) -> Vec<u64> {
+        let mut rng = SimRng::new(11, Stream::Custom(1));
+        (0..n).map(|_| l.sample(&mut rng).as_micros()).collect()
+    }
+
+    #[test]
+    fn constant_and_uniform_stay_in_support() {
+        assert!(draws(&Latency::Constant { us: 250.0 }, 10)
+            .iter()
+            .all(|&d| d == 250));
+        let u = Latency::Uniform {
+            min_us: 100.0,
+            max_us: 200.0,
+        };
+        assert!(draws(&u, 1000).iter().all(|&d| (100..=200).contains(&d)));
+    }
+
+    #[test]
+    fn normal_is_truncated_at_zero_and_centred() {
+        let n = Latency::Normal {
+            mean_us: 1000.0,
+            stddev_us: 2000.0,
+        };
+        let d = draws(&n, 20_000);
+        assert!(d.iter().any(|&x| x == 0));
+        let tight = draws(
+            &Latency::Normal {
+                mean_us: 1000.0,
+                stddev_us: 10.0,
+            },
+            20_000,
+        );
+        let mean = tight.iter().sum::<u64>() as f64 / tight.len() as f64;
+        assert!((mean - 1000.0).abs() < 2.0, "mean {mean}");
+    }
+
+    #[test]
+    fn exponential_mean_is_close() {
+        let d = draws(&Latency::Exponential { mean_us: 500.0 }, 50_000);
+        let mean = d.iter().sum::<u64>() as f64 / d.len() as f64;
+        assert!((mean - 500.0).abs() < 15.0, "mean {mean}");
+    }
+
+    #[test]
+    fn pareto_never_goes_below_scale() {
+        let d = draws(
+            &Latency::Pareto {
+                scale_us: 300.0,
+                shape: 1.5,
+            },
+            10_000,
+        );
+        assert!(d.iter().all(|&x| x >= 300));
+    }
+
+    #[test]
+    fn mixture_draws_from_its_parts_by_weight() {
+        let m = Latency::Mixture(vec![
+            (9, Latency::Constant { us: 1.0 }),
+            (1, Latency::Constant { us: 1000.0 }),
+        ]);
+        let d = draws(&m, 10_000);
+        let slow = d.iter().filter(|&&x| x == 1000).count();
+        assert!(d.iter().all(|&x| x == 1 || x == 1000));
+        assert!((800..1200).contains(&slow), "slow draws {slow}");
+    }
+
+    #[test]
+    fn empirical_inverts_the_cdf() {
+        let e = Latency::Empirical(vec![
+            (100.0, 0),
+            (200.0, 500_000_000),
+            (1000.0, 1_000_000_000),
+        ]);
+        let d = draws(&e, 10_000);
+        assert!(d.iter().all(|&x| (100..=1000).contains(&x)));
+        let below_200 = d.iter().filter(|&&x| x <= 200).count();
+        assert!((4_500..5_500).contains(&below_200), "{below_200}");
+        assert_eq!(empirical_inverse(&[(5.0, 1_000_000_000)], 0), 5.0);
+    }
+}

@@ -1,0 +1,216 @@
+//! Hinted handoff (§4.6).
+//!
+//! When a write's intended owner is unreachable, the coordinator sends it to
+//! the next healthy node with a *hint* naming the owner. That node keeps such
+//! versions in a separate local store (the hint store, durable: a crash keeps
+//! it, a lost disk does not), scans it periodically, and when the owner is
+//! reachable again hands the versions over. Once the owner acknowledges a
+//! batch, the holder deletes those hints. Hints are never served to reads.
+
+use std::collections::BTreeMap;
+
+use crate::config::Versioning;
+use crate::ids::{Key, NodeId};
+use crate::outbox::Outbox;
+use crate::protocol::{Endpoint, HandoffMsg, Msg, Version};
+use crate::record::Record;
+use crate::storage::reconcile;
+use crate::time::SimTime;
+
+use super::{Node, NodeTime, Timer};
+
+/// Hinted versions, by intended owner then key.
+#[derive(Clone, Debug)]
+pub struct HintStore {
+    versioning: Versioning,
+    by_owner: BTreeMap<NodeId, BTreeMap<Key, Vec<Version>>>,
+}
+
+impl HintStore {
+    /// An empty hint store.
+    pub fn new(versioning: Versioning) -> Self {
+        HintStore {
+            versioning,
+            by_owner: BTreeMap::new(),
+        }
+    }
+
+    /// Keeps `version` of `key` for `owner` (reconciled with hints already kept).
+    pub fn add(&mut self, owner: NodeId, key: Key, version: Version) {
+        let slot = self
+            .by_owner
+            .entry(owner)
+            .or_default()
+            .entry(key)
+            .or_default();
+        let merged = reconcile(
+            self.versioning,
+            slot.drain(..).chain(std::iter::once(version)),
+        );
+        *slot = merged;
+    }
+
+    /// Up to `max` hints for `owner`, in key order.
+    pub fn batch(&self, owner: NodeId, max: usize) -> Vec<(Key, Version)> {
+        let Some(keys) = self.by_owner.get(&owner) else {
+            return Vec::new();
+        };
+        keys.iter()
+            .flat_map(|(k, vs)| vs.iter().map(move |v| (*k, v.clone())))
+            .take(max)
+            .collect()
+    }
+
+    /// Drops the delivered hints (only the exact versions delivered: a newer
+    /// hint for the same key that arrived meanwhile stays).
+    pub fn remove_delivered(&mut self, owner: NodeId, delivered: &[(Key, Version)]) {
+        let Some(keys) = self.by_owner.get_mut(&owner) else {
+            return;
+        };
+        for (key, version) in delivered {
+            if let Some(vs) = keys.get_mut(key) {
+                vs.retain(|v| v != version);
+                if vs.is_empty() {
+                    keys.remove(key);
+                }
+            }
+        }
+        if keys.is_empty() {
+            self.by_owner.remove(&owner);
+        }
+    }
+
+    /// Owners with hints, in id order.
+    pub fn owners(&self) -> Vec<NodeId> {
+        self.by_owner.keys().copied().collect()
+    }
+
+    /// Every hint as `(owner, key, version)`.
+    pub fn iter(&self) -> impl Iterator<Item = (NodeId, Key, &Version)> + '_ {
+        self.by_owner.iter().flat_map(|(o, keys)| {
+            keys.iter()
+                .flat_map(move |(k, vs)| vs.iter().map(move |v| (*o, *k, v)))
+        })
+    }
+
+    /// Number of hinted versions.
+    pub fn len(&self) -> usize {
+        self.by_owner
+            .values()
+            .flat_map(|k| k.values())
+            .map(Vec::len)
+            .sum()
+    }
+
+    /// True when no hints are kept.
+    pub fn is_empty(&self) -> bool {
+        self.by_owner.is_empty()
+    }
+
+    /// Drops everything (disk loss).
+    pub fn clear(&mut self) {
+        self.by_owner.clear();
+    }
+}
+
+/// A hint batch sent and not yet acknowledged.
+#[derive(Clone, Debug)]
+pub struct InFlightHandoff {
+    owner: NodeId,
+    hints: Vec<(Key, Version)>,
+    sent_at: SimTime,
+}
+
+impl Node {
+    /// Periodic scan: hand hints to every owner that is not suspected.
+    pub(super) fn on_hint_scan(&mut self, t: NodeTime, out: &mut Outbox<Timer>) {
+        out.set_timer(Timer::HintScan, self.cluster.hint_scan_interval);
+        // Batches that were never acknowledged: the owner did not answer.
+        let stale_after = self.cluster.replica_timeout.saturating_mul(2);
+        let stale: Vec<u64> = self
+            .volatile
+            .handoffs
+            .iter()
+            .filter(|(_, h)| t.now >= h.sent_at + stale_after)
+            .map(|(b, _)| *b)
+            .collect();
+        for batch in stale {
+            if let Some(h) = self.volatile.handoffs.remove(&batch) {
+                if self
+                    .volatile
+                    .detector
+                    .suspect(h.owner, t.now, self.cluster.retry_interval)
+                {
+                    out.record(Record::PeerSuspected {
+                        by: self.id,
+                        peer: h.owner,
+                    });
+                }
+            }
+        }
+        for owner in self.durable.hints.owners() {
+            let busy = self.volatile.handoffs.values().any(|h| h.owner == owner);
+            if !busy && self.volatile.detector.is_healthy(owner, t.now) {
+                self.send_hint_batch(t, owner, out);
+            }
+        }
+    }
+
+    fn send_hint_batch(&mut self, t: NodeTime, owner: NodeId, out: &mut Outbox<Timer>) {
+        let hints = self.durable.hints.batch(owner, self.cluster.hint_batch_max);
+        if hints.is_empty() {
+            return;
+        }
+        let batch = self.fresh_id();
+        let msg = Msg::Handoff(HandoffMsg::Deliver {
+            batch,
+            hints: hints.clone(),
+        });
+        self.send_node(out, owner, msg);
+        self.volatile.handoffs.insert(
+            batch,
+            InFlightHandoff {
+                owner,
+                hints,
+                sent_at: t.now,
+            },
+        );
+    }
+
+    pub(super) fn on_handoff_msg(
+        &mut self,
+        t: NodeTime,
+        from: Endpoint,
+        msg: HandoffMsg,
+        out: &mut Outbox<Timer>,
+    ) {
+        let Endpoint::Node(peer) = from else { return };
+        match msg {
+            HandoffMsg::Deliver { batch, hints } => {
+                for (key, version) in hints {
+                    self.stats.replica_writes += 1;
+                    self.durable.store.apply(key, version, t.now);
+                }
+                let delay = self.cluster.storage.write_latency.sample(&mut self.rng);
+                out.send_after(
+                    Endpoint::Node(peer),
+                    Msg::Handoff(HandoffMsg::Delivered { batch }),
+                    delay,
+                );
+            }
+            HandoffMsg::Delivered { batch } => {
+                let Some(h) = self.volatile.handoffs.remove(&batch) else {
+                    return;
+                };
+                self.durable.hints.remove_delivered(h.owner, &h.hints);
+                out.record(Record::HintsDelivered {
+                    holder: self.id,
+                    owner: h.owner,
+                    count: h.hints.len() as u32,
+                });
+                // Keep going while the owner is reachable.
+                self.send_hint_batch(t, h.owner, out);
+            }
+        }
+    }
+}

@@ -1,0 +1,274 @@
+//! One Dynamo storage node as a sans-IO state machine.
+//!
+//! A node receives `(time, message)` or `(time, timer)` and answers with
+//! [`Command`](crate::outbox::Command)s in an outbox: messages to send, timers
+//! to arm, observations to record. It never reads a clock (the engine passes
+//! [`NodeTime`]), never touches the network or the event queue, and draws
+//! randomness only from its own stream.
+//!
+//! State is split the way a crash splits it: [`Durable`] (the store on disk
+//! and the hint store) survives a crash unless the disk is lost; [`Volatile`]
+//! (pending requests, the write buffer, the failure detector, handoffs in
+//! flight) is dropped. This file only dispatches; each mechanism of the paper
+//! lives in its own module:
+//!
+//! | module | paper | owns |
+//! | --- | --- | --- |
+//! | [`coordinator`] | §4.5, §4.6, §5 | client requests, forwarding, sloppy quorums, read repair |
+//! | [`replica`] | §4.4, §6.1 | local reads and writes, storage latency, buffered writes, tombstone GC |
+//! | [`handoff`] | §4.6 | the hint store, its periodic scan and delivery |
+//! | [`failure_detector`] | §4.8.3 | local suspicion of unresponsive peers |
+
+pub mod coordinator;
+pub mod failure_detector;
+pub mod handoff;
+pub mod replica;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use crate::config::Cluster;
+use crate::ids::{Key, NodeId, RequestId};
+use crate::outbox::Outbox;
+use crate::protocol::{Endpoint, Msg};
+use crate::record::Record;
+use crate::ring::Ring;
+use crate::rng::SimRng;
+use crate::storage::Store;
+use crate::time::SimTime;
+
+use coordinator::{PendingGet, PendingPut};
+use failure_detector::LocalFailureDetector;
+use handoff::{HintStore, InFlightHandoff};
+
+/// The two clocks a handler may look at: global virtual time (for timers and
+/// bookkeeping) and the node's local clock (skewed; only timestamp logic such
+/// as last-write-wins stamps and vector clock entry times may use it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NodeTime {
+    /// Global virtual time.
+    pub now: SimTime,
+    /// This node's local clock reading.
+    pub local: SimTime,
+}
+
+/// A node's timers. At most one instance of each value is meaningful; a timer
+/// that fires after its purpose is gone is ignored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Timer {
+    /// Replicas of a request that have not answered are treated as down and
+    /// replaced by the next nodes of the preference list.
+    ReplicaCheck(RequestId),
+    /// The coordinator gives up on a request.
+    RequestTimeout(RequestId),
+    /// The read repair window of a get has closed.
+    ReadRepair(RequestId),
+    /// Periodic scan of the hint store (§4.6).
+    HintScan,
+    /// Periodic flush of the write buffer (§6.1).
+    BufferFlush,
+    /// Periodic purge of old tombstones.
+    TombstoneGc,
+}
+
+/// What survives a crash (unless the disk is lost).
+#[derive(Clone, Debug)]
+pub struct Durable {
+    /// The main store.
+    pub store: Store,
+    /// Hinted replicas kept for unreachable owners.
+    pub hints: HintStore,
+}
+
+/// What a crash loses.
+#[derive(Debug)]
+pub struct Volatile {
+    /// Writes acknowledged from memory, not yet flushed (§6.1).
+    pub buffer: Store,
+    /// Peers treated as down.
+    pub detector: LocalFailureDetector,
+    /// Gets being coordinated.
+    pub gets: BTreeMap<RequestId, PendingGet>,
+    /// Puts being coordinated.
+    pub puts: BTreeMap<RequestId, PendingPut>,
+    /// Hint batches sent and not yet acknowledged.
+    pub handoffs: BTreeMap<u64, InFlightHandoff>,
+}
+
+impl Volatile {
+    fn new(cluster: &Cluster) -> Self {
+        Volatile {
+            buffer: Store::new(cluster.versioning),
+            detector: LocalFailureDetector::new(),
+            gets: BTreeMap::new(),
+            puts: BTreeMap::new(),
+            handoffs: BTreeMap::new(),
+        }
+    }
+}
+
+/// Per-node counters, reported at the end of the run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct NodeStats {
+    /// Client requests this node coordinated.
+    pub coordinated: u64,
+    /// Client requests it forwarded to a node of the preference list.
+    pub forwarded: u64,
+    /// Local reads served as a replica.
+    pub replica_reads: u64,
+    /// Local writes applied as a replica (including hints and repairs).
+    pub replica_writes: u64,
+}
+
+/// One storage node.
+#[derive(Debug)]
+pub struct Node {
+    id: NodeId,
+    cluster: Arc<Cluster>,
+    ring: Arc<Ring>,
+    durable: Durable,
+    volatile: Volatile,
+    rng: SimRng,
+    /// Request and batch ids survive crashes (they stand for "incarnation +
+    /// counter"), so a reply to a request from before a crash never matches a
+    /// new one.
+    next_id: u64,
+    stats: NodeStats,
+}
+
+impl Node {
+    /// A fresh node with empty stores.
+    pub fn new(id: NodeId, cluster: Arc<Cluster>, ring: Arc<Ring>, rng: SimRng) -> Node {
+        let durable = Durable {
+            store: Store::new(cluster.versioning),
+            hints: HintStore::new(cluster.versioning),
+        };
+        let volatile = Volatile::new(&cluster);
+        Node {
+            id,
+            cluster,
+            ring,
+            durable,
+            volatile,
+            rng,
+            next_id: 0,
+            stats: NodeStats::default(),
+        }
+    }
+
+    /// This node's id.
+    pub fn id(&self) -> NodeId {
+        self.id
+    }
+
+    /// Read-only view of the durable state.
+    pub fn durable(&self) -> &Durable {
+        &self.durable
+    }
+
+    /// The node's counters.
+    pub fn stats(&self) -> NodeStats {
+        self.stats
+    }
+
+    fn fresh_id(&mut self) -> u64 {
+        self.next_id += 1;
+        u64::from(self.id.0) << 40 | self.next_id
+    }
+
+    /// Called when the node starts or restarts: arms the periodic timers.
+    pub fn on_start(&mut self, _t: NodeTime, out: &mut Outbox<Timer>) {
+        if self.cluster.hinted_handoff {
+            let jitter = self
+                .rng
+                .below(self.cluster.hint_scan_interval.as_micros().max(1));
+            out.set_timer(Timer::HintScan, crate::time::SimDuration(jitter));
+        }
+        if let Some(b) = &self.cluster.storage.buffered_writes {
+            out.set_timer(Timer::BufferFlush, b.flush_interval);
+        }
+        if let Some(gc) = &self.cluster.tombstone_gc {
+            out.set_timer(Timer::TombstoneGc, gc.scan_interval);
+        }
+    }
+
+    /// Handles one message.
+    pub fn on_message(&mut self, t: NodeTime, from: Endpoint, msg: Msg, out: &mut Outbox<Timer>) {
+        if let Endpoint::Node(peer) = from {
+            self.volatile.detector.heard_from(peer);
+        }
+        match msg {
+            Msg::Client(m) => self.on_client_msg(t, m, out),
+            Msg::Replica(m) => self.on_replica_msg(t, from, m, out),
+            Msg::Handoff(m) => self.on_handoff_msg(t, from, m, out),
+        }
+    }
+
+    /// Handles one timer.
+    pub fn on_timer(&mut self, t: NodeTime, timer: Timer, out: &mut Outbox<Timer>) {
+        match timer {
+            Timer::ReplicaCheck(req) => self.on_replica_check(t, req, out),
+            Timer::RequestTimeout(req) => self.on_request_timeout(t, req, out),
+            Timer::ReadRepair(req) => self.on_read_repair_window(t, req, out),
+            Timer::HintScan => self.on_hint_scan(t, out),
+            Timer::BufferFlush => self.on_buffer_flush(t, out),
+            Timer::TombstoneGc => self.on_tombstone_gc(t, out),
+        }
+    }
+
+    /// The node crashes: volatile state is dropped; with `disk_loss`, durable
+    /// state too. Returns the number of buffered versions lost.
+    pub fn crash(&mut self, disk_loss: bool) -> u32 {
+        let lost = self.volatile.buffer.version_count() as u32;
+        self.volatile = Volatile::new(&self.cluster);
+        if disk_loss {
+            self.durable.store.clear();
+            self.durable.hints.clear();
+        }
+        lost
+    }
+
+    /// True when `self` is one of the top N replicas of `key`.
+    pub fn is_replica(&self, key: Key) -> bool {
+        let n = self.cluster.quorum.n as usize;
+        self.ring
+            .preference_list(key)
+            .iter()
+            .take(n)
+            .any(|x| *x == self.id)
+    }
+
+    /// Emits the end-of-run state: values held per key, hints held, counters.
+    pub fn final_state(&self, out: &mut impl FnMut(Record)) {
+        let mut keys: BTreeMap<Key, Vec<crate::protocol::Value>> = BTreeMap::new();
+        for (key, stored) in self.durable.store.iter().chain(self.volatile.buffer.iter()) {
+            let values = keys.entry(key).or_default();
+            for s in stored {
+                if !values.contains(&s.version.value) {
+                    values.push(s.version.value);
+                }
+            }
+        }
+        for (key, values) in keys {
+            out(Record::FinalValues {
+                node: self.id,
+                key,
+                values,
+                replica: self.is_replica(key),
+            });
+        }
+        for (_owner, key, version) in self.durable.hints.iter() {
+            out(Record::FinalHint {
+                node: self.id,
+                key,
+                value: version.value,
+            });
+        }
+    }
+
+    /// Sends a message to another node (or to itself: the engine delivers
+    /// self-addressed messages locally without the network).
+    fn send_node(&self, out: &mut Outbox<Timer>, to: NodeId, msg: Msg) {
+        out.send(Endpoint::Node(to), msg);
+    }
+}

@@ -1,0 +1,90 @@
+//! The outbox: how a state machine asks the engine to act.
+//!
+//! Handlers (`on_message`, `on_timer`) return nothing; they push [`Command`]s
+//! into an [`Outbox`] the engine owns and reuses between calls. The engine
+//! turns sends into network transmissions, timers into queue events and
+//! records into sink calls. A state machine never touches the queue, the
+//! network or the clock itself.
+
+use crate::protocol::{Endpoint, Msg};
+use crate::record::Record;
+use crate::time::SimDuration;
+
+/// One request from a state machine to the engine.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Command<T> {
+    /// Send `msg` to `to` after a local processing `delay` (e.g. a disk write
+    /// before an acknowledgement). The message enters the network then; if the
+    /// sender crashes first, it is never sent.
+    Send {
+        /// The receiver.
+        to: Endpoint,
+        /// The message.
+        msg: Msg,
+        /// Local delay before the message leaves.
+        delay: SimDuration,
+    },
+    /// Fire `timer` after `after`. Timers are idempotent: the handler checks
+    /// whether the timer still matters, so there is no cancellation.
+    SetTimer {
+        /// The timer.
+        timer: T,
+        /// Delay.
+        after: SimDuration,
+    },
+    /// An observation for the sink.
+    Record(Record),
+}
+
+/// A reusable buffer of commands.
+#[derive(Debug)]
+pub struct Outbox<T> {
+    commands: Vec<Command<T>>,
+}
+
+impl<T> Default for Outbox<T> {
+    fn default() -> Self {
+        Outbox {
+            commands: Vec::new(),
+        }
+    }
+}
+
+impl<T> Outbox<T> {
+    /// An empty outbox.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sends `msg` to `to` now.
+    pub fn send(&mut self, to: Endpoint, msg: Msg) {
+        self.commands.push(Command::Send {
+            to,
+            msg,
+            delay: SimDuration::ZERO,
+        });
+    }
+    /// Sends `msg` to `to` after a local delay.
+    pub fn send_after(&mut self, to: Endpoint, msg: Msg, delay: SimDuration) {
+        self.commands.push(Command::Send { to, msg, delay });
+    }
+    /// Arms `timer`.
+    pub fn set_timer(&mut self, timer: T, after: SimDuration) {
+        self.commands.push(Command::SetTimer { timer, after });
+    }
+    /// Emits an observation.
+    pub fn record(&mut self, record: Record) {
+        self.commands.push(Command::Record(record));
+    }
+    /// Takes the commands out, leaving the buffer empty (capacity kept).
+    pub fn drain(&mut self) -> std::vec::Drain<'_, Command<T>> {
+        self.commands.drain(..)
+    }
+    /// Number of queued commands.
+    pub fn len(&self) -> usize {
+        self.commands.len()
+    }
+    /// True when empty.
+    pub fn is_empty(&self) -> bool {
+        self.commands.is_empty()
+    }
+}

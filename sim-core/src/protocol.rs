@@ -1,0 +1,463 @@
+//! The wire protocol: one closed enum per sub-protocol, wrapped by [`Msg`].
+//!
+//! Every message a node or client can send is a variant here, with named
+//! fields. [`MsgKind`] classifies messages for the network model (each kind may
+//! have its own latency distribution) and for message counts in reports. This
+//! module holds data only: no behaviour beyond classification and display.
+
+use std::fmt;
+
+use crate::ids::{ClientId, Key, NodeId, OpId, RequestId, WriteId};
+use crate::vclock::VectorClock;
+
+/// What a version holds: a written value or a delete marker. Values are
+/// identified by the unique write that produced them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Value {
+    /// A value written by a put.
+    Data(WriteId),
+    /// A tombstone written by a delete.
+    Tombstone(WriteId),
+}
+
+impl Value {
+    /// The write that produced this value.
+    pub fn write(self) -> WriteId {
+        match self {
+            Value::Data(w) | Value::Tombstone(w) => w,
+        }
+    }
+    /// True for a delete marker.
+    pub fn is_tombstone(self) -> bool {
+        matches!(self, Value::Tombstone(_))
+    }
+}
+
+/// The last-write-wins stamp: the coordinator's local (possibly skewed) clock
+/// reading, ties broken by the write's identity.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct LwwStamp {
+    /// The coordinator's local clock when it accepted the put, microseconds.
+    pub local_time_us: u64,
+    /// Tie-breaker.
+    pub write: WriteId,
+}
+
+/// One version of a key's value: the value and its causal history.
+///
+/// `clock` is the version's vector clock (§4.4): the context the client sent,
+/// with the coordinator's entry incremented. `seen` is the coordinator's entry
+/// in that context *before* the increment, so the version's causal past is
+/// exactly "`clock` with the coordinator's entry lowered to `seen`". Keeping
+/// it lets two writes coordinated by the same node from the same context stay
+/// siblings instead of one silently replacing the other (the failure the
+/// paper's Figure 3 does not show, later fixed by dotted version vectors).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Version {
+    /// The vector clock (§4.4). Empty in last-write-wins mode.
+    pub clock: VectorClock,
+    /// The node that coordinated the write (whose entry it incremented).
+    pub coordinator: NodeId,
+    /// The coordinator's counter in the write's context.
+    pub seen: u64,
+    /// The value.
+    pub value: Value,
+    /// The last-write-wins stamp (used only in that mode, kept always so
+    /// reports can show it).
+    pub stamp: LwwStamp,
+}
+
+impl Version {
+    /// The counter of `node` in this version's causal past (its context).
+    pub fn past_counter(&self, node: NodeId) -> u64 {
+        if node == self.coordinator {
+            self.seen
+        } else {
+            self.clock.counter(node)
+        }
+    }
+
+    /// True when this version's writer had seen `other` (or it is the same
+    /// write): `other` is obsolete once this version is stored.
+    pub fn supersedes(&self, other: &Version) -> bool {
+        if self.value == other.value {
+            return true;
+        }
+        other
+            .clock
+            .entries()
+            .all(|(node, entry)| self.past_counter(node) >= entry.counter)
+            && !other.clock.is_empty()
+    }
+}
+
+/// The opaque context a `get` returns and a `put` sends back (§4.1): the
+/// merged clock of the versions read, and, with the §5 optimisation, the node
+/// that answered the read fastest (to coordinate the write).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Context {
+    /// The merged vector clock of every version the read returned.
+    pub clock: VectorClock,
+    /// The replica that answered the preceding read first.
+    pub fastest_replica: Option<NodeId>,
+}
+
+/// Why a client operation failed (protocol outcome, not a Rust error).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Failure {
+    /// The coordinator's timeout fired before the quorum was met.
+    NotEnoughReplicas {
+        /// Replies or acks received.
+        got: u32,
+        /// R or W.
+        required: u32,
+    },
+    /// The client heard nothing before its own timeout.
+    ClientTimeout,
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Failure::NotEnoughReplicas { got, required } => {
+                write!(f, "not_enough_replicas({got}/{required})")
+            }
+            Failure::ClientTimeout => write!(f, "client_timeout"),
+        }
+    }
+}
+
+/// Client ↔ coordinator (§4.5).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ClientMsg {
+    /// `get(key)`.
+    Get {
+        /// The client operation.
+        op: OpId,
+        /// The key.
+        key: Key,
+        /// Set when a node that is not in the preference list passed the request
+        /// on, so it is never forwarded twice.
+        forwarded: bool,
+    },
+    /// `put(key, context, value)`; a delete puts a tombstone.
+    Put {
+        /// The client operation.
+        op: OpId,
+        /// The key.
+        key: Key,
+        /// The context from the preceding `get` (empty for a blind write).
+        context: Context,
+        /// The new value.
+        value: Value,
+        /// See [`ClientMsg::Get::forwarded`].
+        forwarded: bool,
+    },
+    /// The answer to a `get`.
+    GetReply {
+        /// The client operation.
+        op: OpId,
+        /// The causally unrelated versions found, or why the read failed.
+        result: Result<GetResult, Failure>,
+        /// The node that coordinated.
+        coordinator: NodeId,
+    },
+    /// The answer to a `put`.
+    PutReply {
+        /// The client operation.
+        op: OpId,
+        /// Success, or why the write failed.
+        result: Result<(), Failure>,
+        /// The node that coordinated.
+        coordinator: NodeId,
+    },
+}
+
+/// A successful read: the siblings and the context to write back with.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GetResult {
+    /// Causally unrelated versions (one in the common case).
+    pub versions: Vec<Version>,
+    /// The opaque context for a following put.
+    pub context: Context,
+}
+
+/// How durably a replica must store a write (§6.1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Durability {
+    /// Write to the durable store before acknowledging.
+    Durable,
+    /// Acknowledge from the in-memory buffer; flushed periodically.
+    Buffered,
+}
+
+/// Coordinator ↔ replicas (§4.5, §5).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ReplicaMsg {
+    /// Read the local versions of `key`.
+    Read {
+        /// The coordinator's request.
+        request: RequestId,
+        /// The key.
+        key: Key,
+    },
+    /// The local versions of `key`.
+    ReadReply {
+        /// The coordinator's request.
+        request: RequestId,
+        /// The versions stored (possibly none).
+        versions: Vec<Version>,
+    },
+    /// Store `version` of `key`; with a hint when the receiver stands in for an
+    /// unreachable replica (sloppy quorum, §4.6).
+    Write {
+        /// The coordinator's request.
+        request: RequestId,
+        /// The key.
+        key: Key,
+        /// The version to store.
+        version: Version,
+        /// The intended owner when this is a hinted replica.
+        hint: Option<NodeId>,
+        /// Durable or buffered.
+        durability: Durability,
+    },
+    /// The write was stored.
+    WriteAck {
+        /// The coordinator's request.
+        request: RequestId,
+    },
+    /// Read repair: store these reconciled versions (no reply expected).
+    Repair {
+        /// The key.
+        key: Key,
+        /// The reconciled versions.
+        versions: Vec<Version>,
+    },
+}
+
+/// Hinted handoff (§4.6): a node holding hints hands them to their owner.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum HandoffMsg {
+    /// Hinted versions for the receiver, which owns them.
+    Deliver {
+        /// Identifies the batch for the acknowledgement.
+        batch: u64,
+        /// The hinted versions.
+        hints: Vec<(Key, Version)>,
+    },
+    /// The owner stored the batch; the holder may drop those hints.
+    Delivered {
+        /// The batch.
+        batch: u64,
+    },
+}
+
+/// Every message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Msg {
+    /// Client ↔ coordinator.
+    Client(ClientMsg),
+    /// Coordinator ↔ replica.
+    Replica(ReplicaMsg),
+    /// Hinted handoff.
+    Handoff(HandoffMsg),
+}
+
+/// Message classes for per-kind latency and for counting.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum MsgKind {
+    /// Client request to a node (get or put).
+    ClientRequest,
+    /// Coordinator's answer to a client.
+    ClientReply,
+    /// A request passed on by a node outside the preference list.
+    Forward,
+    /// Coordinator asks a replica to read.
+    ReadRequest,
+    /// Replica's read answer.
+    ReadResponse,
+    /// Coordinator asks a replica to write.
+    WriteRequest,
+    /// Replica's write acknowledgement.
+    WriteAck,
+    /// Read repair write.
+    Repair,
+    /// Hinted handoff delivery.
+    Handoff,
+    /// Hinted handoff acknowledgement.
+    HandoffAck,
+}
+
+impl MsgKind {
+    /// Every kind, in a fixed order.
+    pub const ALL: [MsgKind; 10] = [
+        MsgKind::ClientRequest,
+        MsgKind::ClientReply,
+        MsgKind::Forward,
+        MsgKind::ReadRequest,
+        MsgKind::ReadResponse,
+        MsgKind::WriteRequest,
+        MsgKind::WriteAck,
+        MsgKind::Repair,
+        MsgKind::Handoff,
+        MsgKind::HandoffAck,
+    ];
+
+    /// The name used in scenario files and reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            MsgKind::ClientRequest => "client_request",
+            MsgKind::ClientReply => "client_reply",
+            MsgKind::Forward => "forward",
+            MsgKind::ReadRequest => "read_request",
+            MsgKind::ReadResponse => "read_response",
+            MsgKind::WriteRequest => "write_request",
+            MsgKind::WriteAck => "write_ack",
+            MsgKind::Repair => "repair",
+            MsgKind::Handoff => "handoff",
+            MsgKind::HandoffAck => "handoff_ack",
+        }
+    }
+
+    /// Parses a [`MsgKind::name`].
+    pub fn from_name(name: &str) -> Option<MsgKind> {
+        MsgKind::ALL.into_iter().find(|k| k.name() == name)
+    }
+
+    /// Dense index (for per-kind tables).
+    pub fn index(self) -> usize {
+        MsgKind::ALL
+            .iter()
+            .position(|k| *k == self)
+            .expect("ALL lists every kind")
+    }
+}
+
+impl Msg {
+    /// The class of this message.
+    pub fn kind(&self) -> MsgKind {
+        match self {
+            Msg::Client(ClientMsg::Get { forwarded, .. } | ClientMsg::Put { forwarded, .. }) => {
+                if *forwarded {
+                    MsgKind::Forward
+                } else {
+                    MsgKind::ClientRequest
+                }
+            }
+            Msg::Client(ClientMsg::GetReply { .. } | ClientMsg::PutReply { .. }) => {
+                MsgKind::ClientReply
+            }
+            Msg::Replica(ReplicaMsg::Read { .. }) => MsgKind::ReadRequest,
+            Msg::Replica(ReplicaMsg::ReadReply { .. }) => MsgKind::ReadResponse,
+            Msg::Replica(ReplicaMsg::Write { .. }) => MsgKind::WriteRequest,
+            Msg::Replica(ReplicaMsg::WriteAck { .. }) => MsgKind::WriteAck,
+            Msg::Replica(ReplicaMsg::Repair { .. }) => MsgKind::Repair,
+            Msg::Handoff(HandoffMsg::Deliver { .. }) => MsgKind::Handoff,
+            Msg::Handoff(HandoffMsg::Delivered { .. }) => MsgKind::HandoffAck,
+        }
+    }
+
+    /// The key the message is about, when there is exactly one.
+    pub fn key(&self) -> Option<Key> {
+        match self {
+            Msg::Client(ClientMsg::Get { key, .. } | ClientMsg::Put { key, .. }) => Some(*key),
+            Msg::Replica(
+                ReplicaMsg::Read { key, .. }
+                | ReplicaMsg::Write { key, .. }
+                | ReplicaMsg::Repair { key, .. },
+            ) => Some(*key),
+            _ => None,
+        }
+    }
+
+    /// A number that identifies the request/operation in the trace hash.
+    pub fn tag(&self) -> u64 {
+        match self {
+            Msg::Client(
+                ClientMsg::Get { op, .. }
+                | ClientMsg::Put { op, .. }
+                | ClientMsg::GetReply { op, .. }
+                | ClientMsg::PutReply { op, .. },
+            ) => u64::from(op.client.0) << 40 | op.seq,
+            Msg::Replica(
+                ReplicaMsg::Read { request, .. }
+                | ReplicaMsg::ReadReply { request, .. }
+                | ReplicaMsg::Write { request, .. }
+                | ReplicaMsg::WriteAck { request },
+            ) => request.0,
+            Msg::Replica(ReplicaMsg::Repair { versions, .. }) => versions.len() as u64,
+            Msg::Handoff(HandoffMsg::Deliver { batch, .. } | HandoffMsg::Delivered { batch }) => {
+                *batch
+            }
+        }
+    }
+}
+
+/// Where a message goes: a storage node or a client.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Endpoint {
+    /// A storage node.
+    Node(NodeId),
+    /// A client session.
+    Client(ClientId),
+}
+
+impl fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Endpoint::Node(n) => n.fmt(f),
+            Endpoint::Client(c) => c.fmt(f),
+        }
+    }
+}
+
+impl fmt::Display for Version {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.value {
+            Value::Data(w) => write!(f, "{w}{}", self.clock),
+            Value::Tombstone(w) => write!(f, "del:{w}{}", self.clock),
+        }
+    }
+}
+
+impl fmt::Display for Msg {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Msg::Client(ClientMsg::Get { op, key, .. }) => write!(f, "get {key} op={op}"),
+            Msg::Client(ClientMsg::Put { op, key, value, .. }) => {
+                write!(f, "put {key} op={op} value={}", value.write())
+            }
+            Msg::Client(ClientMsg::GetReply { op, result, .. }) => match result {
+                Ok(r) => write!(f, "get_reply op={op} versions={}", r.versions.len()),
+                Err(e) => write!(f, "get_reply op={op} failed={e}"),
+            },
+            Msg::Client(ClientMsg::PutReply { op, result, .. }) => match result {
+                Ok(()) => write!(f, "put_reply op={op} ok"),
+                Err(e) => write!(f, "put_reply op={op} failed={e}"),
+            },
+            Msg::Replica(ReplicaMsg::Read { request, key }) => write!(f, "read {key} {request}"),
+            Msg::Replica(ReplicaMsg::ReadReply { request, versions }) => {
+                write!(f, "read_reply {request} versions={}", versions.len())
+            }
+            Msg::Replica(ReplicaMsg::Write {
+                request,
+                key,
+                version,
+                hint,
+                ..
+            }) => match hint {
+                Some(h) => write!(f, "write {key} {request} {version} hint_for={h}"),
+                None => write!(f, "write {key} {request} {version}"),
+            },
+            Msg::Replica(ReplicaMsg::WriteAck { request }) => write!(f, "write_ack {request}"),
+            Msg::Replica(ReplicaMsg::Repair { key, versions }) => {
+                write!(f, "repair {key} versions={}", versions.len())
+            }
+            Msg::Handoff(HandoffMsg::Deliver { batch, hints }) => {
+                write!(f, "handoff batch={batch} hints={}", hints.len())
+            }
+            Msg::Handoff(HandoffMsg::Delivered { batch }) => write!(f, "handoff_ack batch={batch}"),
+        }
+    }
+}

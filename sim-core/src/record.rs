@@ -1,0 +1,196 @@
+//! Observations: what the simulation reports about itself.
+//!
+//! Nodes, clients and the engine emit [`Record`]s; the engine hands each one,
+//! with its virtual time, to a [`Sink`] (ripgrep's searcher → printer split).
+//! `sim-core` never aggregates records into floats; the `reports` crate does.
+//! Records carry the ground truth the checkers need: which write a put wrote,
+//! which values it was based on, which values a read returned, and what every
+//! replica holds at the end.
+
+use crate::faults::FaultAction;
+use crate::ids::{ClientId, Key, NodeId, OpId, WriteId};
+use crate::protocol::{Failure, Value};
+use crate::time::SimTime;
+
+/// The kind of a client operation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum OpKind {
+    /// `get`.
+    Get,
+    /// `put` (read-modify-write or blind).
+    Put,
+    /// `delete` (a put of a tombstone).
+    Delete,
+}
+
+impl OpKind {
+    /// Every kind, in report order.
+    pub const ALL: [OpKind; 3] = [OpKind::Get, OpKind::Put, OpKind::Delete];
+    /// The name in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            OpKind::Get => "get",
+            OpKind::Put => "put",
+            OpKind::Delete => "delete",
+        }
+    }
+}
+
+/// One observation.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Record {
+    /// A client invoked an operation.
+    OpInvoked {
+        /// The operation.
+        op: OpId,
+        /// Its kind.
+        kind: OpKind,
+        /// The key.
+        key: Key,
+        /// For puts and deletes: the unique write.
+        write: Option<WriteId>,
+        /// For puts and deletes: the values this write causally supersedes
+        /// (ground truth, from the preceding read; empty for a blind write).
+        based_on: Vec<WriteId>,
+        /// For reconciling puts: sibling values the client chose to drop
+        /// (client-side last-writer-wins); they are superseded but their data
+        /// is not carried forward.
+        discarded: Vec<WriteId>,
+    },
+    /// A client operation finished (succeeded, failed or timed out).
+    OpCompleted {
+        /// The operation.
+        op: OpId,
+        /// Its kind.
+        kind: OpKind,
+        /// The key.
+        key: Key,
+        /// When the client invoked it.
+        invoked: SimTime,
+        /// Success or the failure.
+        result: Result<(), Failure>,
+        /// For gets: the values returned (siblings).
+        values: Vec<Value>,
+        /// The node that coordinated, when a reply came.
+        coordinator: Option<NodeId>,
+    },
+    /// A fault was applied.
+    Fault {
+        /// What happened.
+        action: FaultAction,
+    },
+    /// A node stored a hinted replica for an unreachable owner (§4.6).
+    HintStored {
+        /// The node holding the hint.
+        holder: NodeId,
+        /// The intended owner.
+        owner: NodeId,
+        /// The key.
+        key: Key,
+    },
+    /// A node handed hints to their owner, which acknowledged them.
+    HintsDelivered {
+        /// The node that held them.
+        holder: NodeId,
+        /// The owner.
+        owner: NodeId,
+        /// How many.
+        count: u32,
+    },
+    /// A coordinator sent read repairs.
+    ReadRepair {
+        /// The coordinator.
+        coordinator: NodeId,
+        /// The key.
+        key: Key,
+        /// Replicas repaired.
+        replicas: u32,
+    },
+    /// A node started treating a peer as down (§4.8.3).
+    PeerSuspected {
+        /// The node that noticed.
+        by: NodeId,
+        /// The peer.
+        peer: NodeId,
+    },
+    /// A node purged tombstones past their grace period.
+    TombstonesPurged {
+        /// The node.
+        node: NodeId,
+        /// How many.
+        count: u32,
+    },
+    /// A crash lost buffered (unflushed) writes.
+    BufferLost {
+        /// The node.
+        node: NodeId,
+        /// Versions lost.
+        versions: u32,
+    },
+    /// End of run: the values a node holds for a key (main store and write
+    /// buffer; a crashed node's durable store counts, a lost disk does not).
+    FinalValues {
+        /// The node.
+        node: NodeId,
+        /// The key.
+        key: Key,
+        /// The values.
+        values: Vec<Value>,
+        /// Whether the node is one of the key's top-N replicas.
+        replica: bool,
+    },
+    /// End of run: a hint a node still holds.
+    FinalHint {
+        /// The holder.
+        node: NodeId,
+        /// The key.
+        key: Key,
+        /// The value.
+        value: Value,
+    },
+    /// A client session was created (lets reports size per-client tables).
+    ClientStarted {
+        /// The client.
+        client: ClientId,
+    },
+}
+
+impl Record {
+    /// A short name for traces.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Record::OpInvoked { .. } => "op_invoked",
+            Record::OpCompleted { .. } => "op_completed",
+            Record::Fault { .. } => "fault",
+            Record::HintStored { .. } => "hint_stored",
+            Record::HintsDelivered { .. } => "hints_delivered",
+            Record::ReadRepair { .. } => "read_repair",
+            Record::PeerSuspected { .. } => "peer_suspected",
+            Record::TombstonesPurged { .. } => "tombstones_purged",
+            Record::BufferLost { .. } => "buffer_lost",
+            Record::FinalValues { .. } => "final_values",
+            Record::FinalHint { .. } => "final_hint",
+            Record::ClientStarted { .. } => "client_started",
+        }
+    }
+}
+
+/// Where records go.
+pub trait Sink {
+    /// Receives one record at virtual time `at`, in run order.
+    fn record(&mut self, at: SimTime, record: &Record);
+}
+
+/// Drops every record.
+#[derive(Debug, Default)]
+pub struct NullSink;
+
+impl Sink for NullSink {
+    fn record(&mut self, _at: SimTime, _record: &Record) {}
+}
+
+impl Sink for Vec<(SimTime, Record)> {
+    fn record(&mut self, at: SimTime, record: &Record) {
+        self.push((at, record.clone()));
+    }
+}

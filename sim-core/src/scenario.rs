@@ -1,0 +1,2188 @@
+//! The scenario file format: JSON DTOs, and their validation into
+//! [`config::Scenario`](crate::config::Scenario).
+//!
+//! The DTOs mirror the JSON one to one (`deny_unknown_fields`, units in field
+//! names: `_ms`, `_s`). [`parse`] turns text into a validated scenario or into
+//! a list of [`ScenarioError`]s, each naming the JSON path of the problem and
+//! what was expected (`cluster.quorum.r: 4 exceeds n = 3`). Syntax errors carry
+//! line and column. This module is the only one in `sim-core` that knows
+//! serde, and it does no I/O: files referenced by a scenario (empirical
+//! latency CSVs) are read through a resolver the caller passes in.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::config::{
+    Arrival, BufferedWrites, ClientSpec, Cluster, CoordinatorScope, Expectation, LinkSpec,
+    MetricsConfig, Mix, NetworkConfig, NodeSpec, Popularity, Quiescence, Quorum, QuorumMode,
+    Reconcile, Routing, Scenario, ScheduledFault, StorageConfig, TombstoneGc, Versioning, Workload,
+    WriteCoordinator,
+};
+use crate::dist::Latency;
+use crate::faults::{
+    FaultAction, FaultId, Nemesis, NemesisCrashes, NemesisLoss, NemesisPartitions, PartitionShape,
+};
+use crate::ids::{ClientId, DatacenterId, NodeId};
+use crate::protocol::{Endpoint, MsgKind};
+use crate::ring::PartitionStrategy;
+use crate::rng::Probability;
+use crate::time::{SimDuration, SimTime};
+
+// ---------------------------------------------------------------- errors
+
+/// One problem in a scenario file.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ScenarioError {
+    /// The text is not JSON.
+    #[error("line {line}, column {column}: {message}")]
+    Syntax {
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// What the parser expected.
+        message: String,
+    },
+    /// A value has the wrong type or shape, or a field is unknown or missing.
+    #[error("{path}: {message}")]
+    Shape {
+        /// JSON path.
+        path: String,
+        /// What was expected.
+        message: String,
+    },
+    /// A value is well-formed but not acceptable.
+    #[error("{path}: {message}")]
+    Invalid {
+        /// JSON path.
+        path: String,
+        /// What was expected.
+        message: String,
+    },
+}
+
+impl ScenarioError {
+    /// The JSON path of the problem (`"(syntax)"` for syntax errors).
+    pub fn path(&self) -> &str {
+        match self {
+            ScenarioError::Syntax { .. } => "(syntax)",
+            ScenarioError::Shape { path, .. } | ScenarioError::Invalid { path, .. } => path,
+        }
+    }
+}
+
+/// Every problem found in one file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScenarioErrors(pub Vec<ScenarioError>);
+
+impl fmt::Display for ScenarioErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, e) in self.0.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{e}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ScenarioErrors {}
+
+// ---------------------------------------------------------------- DTOs
+
+fn default_rng_seed() -> u64 {
+    1
+}
+fn yes() -> bool {
+    true
+}
+
+/// A scenario file.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioFile {
+    /// Short name, used in output directory names.
+    pub name: String,
+    /// What the scenario demonstrates.
+    #[serde(default)]
+    pub description: String,
+    /// Root of every random stream (overridable with `--seed`). Default 1.
+    #[serde(default = "default_rng_seed")]
+    pub rng_seed: u64,
+    /// How long clients issue operations, seconds of virtual time.
+    pub duration_s: f64,
+    /// What happens after the workload stops.
+    #[serde(default)]
+    pub quiescence: QuiescenceDto,
+    /// Safety bound on processed events. Default 200 million.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_events: Option<u64>,
+    /// Datacenter names. Default: one datacenter, "dc1".
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub datacenters: Vec<String>,
+    /// Storage nodes and Dynamo settings.
+    pub cluster: ClusterDto,
+    /// The network model.
+    #[serde(default)]
+    pub network: NetworkDto,
+    /// Clients.
+    pub workload: WorkloadDto,
+    /// Faults at fixed times.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub faults: Vec<FaultDto>,
+    /// Random faults with rates.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nemesis: Option<NemesisDto>,
+    /// Report settings.
+    #[serde(default)]
+    pub metrics: MetricsDto,
+    /// Bounds on summary metrics: `"durability.lost": {"max": 0}`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub expect: BTreeMap<String, BoundDto>,
+}
+
+/// `quiescence`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct QuiescenceDto {
+    /// Seconds of background activity after the workload. Default 10.
+    #[serde(default = "QuiescenceDto::default_duration")]
+    pub duration_s: f64,
+    /// Heal every fault when quiescence starts. Default true.
+    #[serde(default = "yes")]
+    pub heal_faults: bool,
+}
+
+impl QuiescenceDto {
+    fn default_duration() -> f64 {
+        10.0
+    }
+}
+
+impl Default for QuiescenceDto {
+    fn default() -> Self {
+        QuiescenceDto {
+            duration_s: 10.0,
+            heal_faults: true,
+        }
+    }
+}
+
+/// A node count or an explicit list.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum NodesDto {
+    /// `n` nodes named `n0..`, in the first datacenter.
+    Count(u32),
+    /// Named nodes.
+    List(Vec<NamedDto>),
+}
+
+/// A named node or client, optionally placed in a datacenter.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NamedDto {
+    /// Unique name.
+    pub name: String,
+    /// Datacenter name (default: the first).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub datacenter: Option<String>,
+}
+
+/// `(N, R, W)`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct QuorumDto {
+    /// Replicas per key.
+    pub n: u32,
+    /// Replies a read waits for.
+    pub r: u32,
+    /// Acknowledgements a write waits for.
+    pub w: u32,
+}
+
+/// §6.2 partitioning strategies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "strategy", rename_all = "snake_case", deny_unknown_fields)]
+pub enum PartitioningDto {
+    /// Strategy 1: T random tokens per node.
+    RandomTokens {
+        /// T.
+        tokens_per_node: u32,
+    },
+    /// Strategy 2: T random tokens per node, Q equal partitions.
+    RandomTokensEqualPartitions {
+        /// T.
+        tokens_per_node: u32,
+        /// Q.
+        partitions: u32,
+    },
+    /// Strategy 3: Q/S tokens per node, Q equal partitions.
+    EqualPartitions {
+        /// Q.
+        partitions: u32,
+    },
+}
+
+/// Versioning scheme.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum VersioningDto {
+    /// Vector clocks (default).
+    #[default]
+    VectorClocks,
+    /// Last write wins by coordinator timestamp.
+    LastWriteWins,
+}
+
+/// Quorum mode.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum QuorumModeDto {
+    /// First N healthy nodes of the extended list (default).
+    #[default]
+    Sloppy,
+    /// Only the top N.
+    Strict,
+}
+
+/// Write coordinator choice.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum WriteCoordinatorDto {
+    /// First healthy node of the top N (default).
+    #[default]
+    FirstHealthy,
+    /// The replica that answered the preceding read fastest (§5).
+    FastestReadResponder,
+}
+
+/// Coordinator scope.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum CoordinatorScopeDto {
+    /// Only top-N nodes coordinate; others forward (default).
+    #[default]
+    PreferenceList,
+    /// Any node coordinates reads (and writes under last-write-wins).
+    AnyNode,
+}
+
+/// `cluster.storage`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StorageDto {
+    /// Local read latency. Default constant 0.1 ms.
+    #[serde(default = "StorageDto::default_read")]
+    pub read_latency: LatencyDto,
+    /// Durable local write latency. Default constant 0.5 ms.
+    #[serde(default = "StorageDto::default_write")]
+    pub write_latency: LatencyDto,
+    /// §6.1 buffered writes; absent = off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub buffered_writes: Option<BufferedWritesDto>,
+}
+
+impl StorageDto {
+    fn default_read() -> LatencyDto {
+        LatencyDto::Constant { ms: 0.1 }
+    }
+    fn default_write() -> LatencyDto {
+        LatencyDto::Constant { ms: 0.5 }
+    }
+}
+
+impl Default for StorageDto {
+    fn default() -> Self {
+        StorageDto {
+            read_latency: Self::default_read(),
+            write_latency: Self::default_write(),
+            buffered_writes: None,
+        }
+    }
+}
+
+/// `cluster.storage.buffered_writes`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BufferedWritesDto {
+    /// Flush period, milliseconds.
+    pub flush_interval_ms: f64,
+}
+
+/// `cluster.tombstone_gc`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TombstoneGcDto {
+    /// Tombstones older than this are purged, seconds.
+    pub grace_s: f64,
+    /// Scan period, seconds. Default 1.
+    #[serde(default = "TombstoneGcDto::default_scan")]
+    pub scan_interval_s: f64,
+}
+
+impl TombstoneGcDto {
+    fn default_scan() -> f64 {
+        1.0
+    }
+}
+
+macro_rules! default_fns {
+    ($($name:ident: $ty:ty = $val:expr;)*) => {
+        $(fn $name() -> $ty { $val })*
+    };
+}
+
+default_fns! {
+    d_truncation: usize = 10;
+    d_hint_scan_ms: f64 = 1000.0;
+    d_hint_batch: usize = 64;
+    d_read_repair_window_ms: f64 = 50.0;
+    d_request_timeout_ms: f64 = 1000.0;
+    d_replica_timeout_ms: f64 = 200.0;
+    d_retry_interval_ms: f64 = 1000.0;
+    d_refresh_s: f64 = 10.0;
+    d_client_timeout_ms: f64 = 2000.0;
+    d_window_s: f64 = 1.0;
+}
+
+/// `cluster`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClusterDto {
+    /// A count or a list of named nodes.
+    pub nodes: NodesDto,
+    /// `(N, R, W)`.
+    pub quorum: QuorumDto,
+    /// Partitioning strategy. Default: equal partitions, Q = 8 × nodes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partitioning: Option<PartitioningDto>,
+    /// Vector clocks or last-write-wins.
+    #[serde(default)]
+    pub versioning: VersioningDto,
+    /// Truncate vector clocks above this many entries (0 = never). Default 10.
+    #[serde(default = "d_truncation")]
+    pub vclock_truncation_threshold: usize,
+    /// Sloppy or strict quorum.
+    #[serde(default)]
+    pub quorum_mode: QuorumModeDto,
+    /// Hinted handoff. Default true.
+    #[serde(default = "yes")]
+    pub hinted_handoff: bool,
+    /// Hint scan period, ms. Default 1000.
+    #[serde(default = "d_hint_scan_ms")]
+    pub hint_scan_interval_ms: f64,
+    /// Hints per handoff message. Default 64.
+    #[serde(default = "d_hint_batch")]
+    pub hint_batch_max: usize,
+    /// Read repair. Default true.
+    #[serde(default = "yes")]
+    pub read_repair: bool,
+    /// How long a coordinator waits for late replies before repairing, ms. Default 50.
+    #[serde(default = "d_read_repair_window_ms")]
+    pub read_repair_window_ms: f64,
+    /// Coordinator gives up after this long, ms. Default 1000.
+    #[serde(default = "d_request_timeout_ms")]
+    pub request_timeout_ms: f64,
+    /// A replica silent this long is treated as down, ms. Default 200.
+    #[serde(default = "d_replica_timeout_ms")]
+    pub replica_timeout_ms: f64,
+    /// A peer treated as down is retried after this long, ms. Default 1000.
+    #[serde(default = "d_retry_interval_ms")]
+    pub retry_interval_ms: f64,
+    /// Tombstone garbage collection; absent = tombstones are kept forever.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tombstone_gc: Option<TombstoneGcDto>,
+    /// Storage engine timing.
+    #[serde(default)]
+    pub storage: StorageDto,
+    /// Which node coordinates a put.
+    #[serde(default)]
+    pub write_coordinator: WriteCoordinatorDto,
+    /// Which nodes may coordinate.
+    #[serde(default)]
+    pub coordinator_scope: CoordinatorScopeDto,
+}
+
+/// A latency distribution; milliseconds.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum LatencyDto {
+    /// `{"constant": {"ms": 1}}`
+    Constant {
+        /// Value, ms.
+        ms: f64,
+    },
+    /// `{"uniform": {"min_ms": 0.5, "max_ms": 2}}`
+    Uniform {
+        /// Lower bound, ms.
+        min_ms: f64,
+        /// Upper bound, ms.
+        max_ms: f64,
+    },
+    /// Normal truncated at 0.
+    Normal {
+        /// Mean, ms.
+        mean_ms: f64,
+        /// Standard deviation, ms.
+        stddev_ms: f64,
+    },
+    /// Exponential.
+    Exponential {
+        /// Mean, ms.
+        mean_ms: f64,
+    },
+    /// Log-normal.
+    Lognormal {
+        /// Median, ms.
+        median_ms: f64,
+        /// Sigma of the underlying normal.
+        sigma: f64,
+    },
+    /// Pareto type I.
+    Pareto {
+        /// Minimum, ms.
+        scale_ms: f64,
+        /// Tail index (> 0).
+        shape: f64,
+    },
+    /// Weighted mixture.
+    Mixture(Vec<MixturePartDto>),
+    /// Empirical CDF, inline or from a CSV file (`latency_ms,cumulative_probability`).
+    Empirical(EmpiricalDto),
+}
+
+/// One part of a mixture.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MixturePartDto {
+    /// Relative weight (> 0).
+    pub weight: f64,
+    /// The part.
+    pub latency: LatencyDto,
+}
+
+/// Empirical CDF points, inline or in a CSV file beside the scenario.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EmpiricalDto {
+    /// `[[latency_ms, cumulative_probability], ...]`, non-decreasing, ending at 1.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub points: Vec<(f64, f64)>,
+    /// A CSV file path, relative to the scenario file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub csv: Option<String>,
+}
+
+/// A probability: a number in [0, 1] or a ratio string `"1/100"`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum ProbabilityDto {
+    /// A fraction.
+    Number(f64),
+    /// `"a/b"`.
+    Ratio(String),
+}
+
+impl Default for ProbabilityDto {
+    fn default() -> Self {
+        ProbabilityDto::Number(0.0)
+    }
+}
+
+/// Link settings; every field optional in overrides.
+#[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LinkDto {
+    /// Message delay.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency: Option<LatencyDto>,
+    /// Per message kind delays (`write_request`, `read_response`, ...).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub latency_by_kind: BTreeMap<String, LatencyDto>,
+    /// Loss probability.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub loss: Option<ProbabilityDto>,
+    /// Duplication probability.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duplicate: Option<ProbabilityDto>,
+    /// In-order delivery.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fifo: Option<bool>,
+}
+
+/// A link override between two named things.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LinkOverrideDto {
+    /// The two ends (datacenters for `datacenter_links`; nodes or clients for `links`).
+    pub between: (String, String),
+    /// The settings that differ from the enclosing level.
+    #[serde(flatten)]
+    pub link: LinkDto,
+}
+
+/// `network`.
+#[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NetworkDto {
+    /// Default link. Latency default: constant 1 ms.
+    #[serde(flatten)]
+    pub default: LinkDto,
+    /// Overrides per datacenter pair (same name twice: within a datacenter).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub datacenter_links: Vec<LinkOverrideDto>,
+    /// Overrides per endpoint pair.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub links: Vec<LinkOverrideDto>,
+}
+
+/// A client count or list.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum ClientsDto {
+    /// `n` clients named `c0..`.
+    Count(u32),
+    /// Named clients.
+    List(Vec<NamedDto>),
+}
+
+/// Client routing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum RoutingDto {
+    /// Through a load balancer to a random node (default).
+    #[default]
+    LoadBalancer,
+    /// Straight to a coordinator.
+    PartitionAware,
+}
+
+/// Arrival process.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum ArrivalDto {
+    /// Poisson arrivals per client.
+    OpenLoop {
+        /// Operations per second per client.
+        rate_per_s: f64,
+    },
+    /// One operation at a time with think time.
+    ClosedLoop {
+        /// Pause between operations.
+        think_time: LatencyDto,
+    },
+}
+
+/// Key popularity.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum PopularityDto {
+    /// Every key equally likely.
+    Uniform,
+    /// Zipf with this exponent.
+    Zipfian(f64),
+    /// A hot set.
+    Hotspot {
+        /// Fraction of keys that are hot.
+        hot_keys: f64,
+        /// Fraction of requests to hot keys.
+        hot_traffic: f64,
+    },
+}
+
+/// `workload.keys`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct KeysDto {
+    /// Number of keys.
+    pub count: u64,
+    /// Popularity. Default uniform.
+    #[serde(default = "KeysDto::default_popularity")]
+    pub popularity: PopularityDto,
+}
+
+impl KeysDto {
+    fn default_popularity() -> PopularityDto {
+        PopularityDto::Uniform
+    }
+}
+
+/// `workload.mix`: relative weights.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MixDto {
+    /// Plain reads.
+    #[serde(default)]
+    pub read: f64,
+    /// get + put with context.
+    #[serde(default)]
+    pub read_modify_write: f64,
+    /// put without context.
+    #[serde(default)]
+    pub blind_write: f64,
+    /// get + delete with context.
+    #[serde(default)]
+    pub delete: f64,
+}
+
+/// Client-side sibling merge.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum ReconcileDto {
+    /// Union (shopping cart), default.
+    #[default]
+    Union,
+    /// Keep the sibling with the latest timestamp.
+    LastWriterWins,
+}
+
+/// `workload`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WorkloadDto {
+    /// A count or a list of named clients.
+    pub clients: ClientsDto,
+    /// Routing.
+    #[serde(default)]
+    pub routing: RoutingDto,
+    /// Partition-aware clients refresh their view this often, s. Default 10.
+    #[serde(default = "d_refresh_s")]
+    pub membership_refresh_s: f64,
+    /// Arrival process.
+    pub arrival: ArrivalDto,
+    /// Keys.
+    pub keys: KeysDto,
+    /// Operation mix.
+    pub mix: MixDto,
+    /// Sibling merge.
+    #[serde(default)]
+    pub reconcile: ReconcileDto,
+    /// Client gives up after this long, ms. Default 2000.
+    #[serde(default = "d_client_timeout_ms")]
+    pub client_timeout_ms: f64,
+    /// Stop after this many operations in total.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_ops: Option<u64>,
+}
+
+/// `{"node": "n3"}`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NodeRefDto {
+    /// Node name.
+    pub node: String,
+}
+
+/// `crash`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CrashDto {
+    /// Node name.
+    pub node: String,
+    /// Lose the disk too.
+    #[serde(default)]
+    pub disk_loss: bool,
+}
+
+/// `partition`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PartitionDto {
+    /// Sides: names of nodes, clients or datacenters.
+    pub groups: Vec<Vec<String>>,
+}
+
+/// `partition_one_way` / `degrade_links` ends.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OneWayDto {
+    /// Senders.
+    pub from: Vec<String>,
+    /// Receivers.
+    pub to: Vec<String>,
+}
+
+/// `degrade_links`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DegradeDto {
+    /// One end.
+    pub from: Vec<String>,
+    /// Other end.
+    pub to: Vec<String>,
+    /// Both directions. Default true.
+    #[serde(default = "yes")]
+    pub both_ways: bool,
+    /// Added loss.
+    #[serde(default)]
+    pub extra_loss: ProbabilityDto,
+    /// Added delay.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extra_latency: Option<LatencyDto>,
+}
+
+/// `slow_node`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SlowNodeDto {
+    /// Node name.
+    pub node: String,
+    /// Extra processing delay per message.
+    pub extra_latency: LatencyDto,
+}
+
+/// `clock_skew`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClockSkewDto {
+    /// Node name.
+    pub node: String,
+    /// Offset, ms (negative: behind).
+    #[serde(default)]
+    pub offset_ms: f64,
+    /// Drift, parts per million.
+    #[serde(default)]
+    pub drift_ppm: i64,
+}
+
+/// One scheduled fault: a time, an optional window, and exactly one action.
+#[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FaultDto {
+    /// When, seconds.
+    pub at_s: f64,
+    /// For how long, seconds; the fault is undone at the end (crash → restart,
+    /// partition → heal, ...). Absent: it lasts until healed otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub for_s: Option<f64>,
+    /// Crash a node.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crash: Option<CrashDto>,
+    /// Restart a crashed node.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restart: Option<NodeRefDto>,
+    /// Partition groups.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partition: Option<PartitionDto>,
+    /// Cut one node off from everyone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub isolate: Option<NodeRefDto>,
+    /// One-way partition.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partition_one_way: Option<OneWayDto>,
+    /// Heal every partition.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub heal_all: Option<bool>,
+    /// Degrade links.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub degrade_links: Option<DegradeDto>,
+    /// Slow node.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slow_node: Option<SlowNodeDto>,
+    /// Clock skew.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clock_skew: Option<ClockSkewDto>,
+}
+
+/// `nemesis.crashes`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NemesisCrashesDto {
+    /// Mean time between failures per node, s.
+    pub mtbf_s: f64,
+    /// Downtime distribution.
+    pub downtime: LatencyDto,
+    /// Probability a crash loses the disk.
+    #[serde(default)]
+    pub disk_loss: ProbabilityDto,
+    /// Nodes that may crash (default all).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub nodes: Vec<String>,
+}
+
+/// Random partition shapes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum PartitionShapeDto {
+    /// Two random halves.
+    #[default]
+    RandomHalves,
+    /// One node isolated.
+    IsolateOne,
+}
+
+/// `nemesis.partitions`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NemesisPartitionsDto {
+    /// Mean time between partitions, s.
+    pub mean_interval_s: f64,
+    /// Duration distribution.
+    pub duration: LatencyDto,
+    /// Shape.
+    #[serde(default)]
+    pub shape: PartitionShapeDto,
+}
+
+/// `nemesis.loss`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NemesisLossDto {
+    /// Mean time between bursts, s.
+    pub mean_interval_s: f64,
+    /// Duration distribution.
+    pub duration: LatencyDto,
+    /// Loss during a burst.
+    pub extra_loss: ProbabilityDto,
+}
+
+/// `nemesis`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NemesisDto {
+    /// Start, s. Default 0.
+    #[serde(default)]
+    pub start_s: f64,
+    /// End, s. Default: the workload duration.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_s: Option<f64>,
+    /// Random crashes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crashes: Option<NemesisCrashesDto>,
+    /// Random partitions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partitions: Option<NemesisPartitionsDto>,
+    /// Random loss bursts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub loss: Option<NemesisLossDto>,
+}
+
+/// `metrics`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsDto {
+    /// t grid of the t-visibility curve, ms, increasing. Default: 0 then
+    /// 1-2-5 steps from 0.001 ms to 10 s.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub t_visibility_grid_ms: Option<Vec<f64>>,
+    /// Timeline window, s. Default 1.
+    #[serde(default = "d_window_s")]
+    pub window_s: f64,
+}
+
+impl Default for MetricsDto {
+    fn default() -> Self {
+        MetricsDto {
+            t_visibility_grid_ms: None,
+            window_s: 1.0,
+        }
+    }
+}
+
+/// A bound: `{"min": 0.999}`, `{"max": 0}` or both.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BoundDto {
+    /// Inclusive lower bound.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<f64>,
+    /// Inclusive upper bound.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<f64>,
+}
+
+// ---------------------------------------------------------------- parsing
+
+/// Reads a file referenced by a scenario (path relative to the scenario).
+pub type Resolver<'a> = &'a dyn Fn(&str) -> Result<String, String>;
+
+/// A resolver for scenarios that reference no files.
+pub fn no_files(path: &str) -> Result<String, String> {
+    Err(format!("no file access here (asked for {path:?})"))
+}
+
+/// Parses JSON text into the DTO, with path-named shape errors.
+pub fn parse_file(text: &str) -> Result<ScenarioFile, ScenarioErrors> {
+    let de = &mut serde_json::Deserializer::from_str(text);
+    match serde_path_to_error::deserialize::<_, ScenarioFile>(de) {
+        Ok(file) => Ok(file),
+        Err(err) => {
+            let path = err.path().to_string();
+            let inner = err.into_inner();
+            let e = if inner.is_syntax() || inner.is_eof() {
+                ScenarioError::Syntax {
+                    line: inner.line(),
+                    column: inner.column(),
+                    message: strip_position(&inner.to_string()),
+                }
+            } else {
+                let path = if path == "." {
+                    "(root)".to_string()
+                } else {
+                    path
+                };
+                ScenarioError::Shape {
+                    path,
+                    message: strip_position(&inner.to_string()),
+                }
+            };
+            Err(ScenarioErrors(vec![e]))
+        }
+    }
+}
+
+fn strip_position(msg: &str) -> String {
+    match msg.rfind(" at line ") {
+        Some(i) => msg[..i].to_string(),
+        None => msg.to_string(),
+    }
+}
+
+/// Parses and validates a scenario.
+pub fn parse(text: &str, resolver: Resolver<'_>) -> Result<Scenario, ScenarioErrors> {
+    let file = parse_file(text)?;
+    validate(&file, resolver)
+}
+
+/// Validates a DTO into a scenario, collecting every problem.
+pub fn validate(file: &ScenarioFile, resolver: Resolver<'_>) -> Result<Scenario, ScenarioErrors> {
+    let mut v = Validator {
+        errors: Vec::new(),
+        resolver,
+    };
+    let scenario = v.scenario(file);
+    if v.errors.is_empty() {
+        Ok(scenario.expect("no errors means a scenario was built"))
+    } else {
+        Err(ScenarioErrors(v.errors))
+    }
+}
+
+struct Validator<'a> {
+    errors: Vec<ScenarioError>,
+    resolver: Resolver<'a>,
+}
+
+/// Names → ids.
+struct Names {
+    datacenters: Vec<String>,
+    nodes: BTreeMap<String, NodeId>,
+    clients: BTreeMap<String, ClientId>,
+    node_dc: Vec<DatacenterId>,
+    client_dc: Vec<DatacenterId>,
+}
+
+impl Validator<'_> {
+    fn err(&mut self, path: impl Into<String>, message: impl Into<String>) {
+        self.errors.push(ScenarioError::Invalid {
+            path: path.into(),
+            message: message.into(),
+        });
+    }
+
+    /// A non-negative finite number of seconds/milliseconds → µs.
+    fn duration(&mut self, path: &str, value: f64, unit_us: f64) -> SimDuration {
+        if !value.is_finite() || value < 0.0 {
+            self.err(path, format!("expected a non-negative number, got {value}"));
+            return SimDuration::ZERO;
+        }
+        let us = value * unit_us;
+        if us > 1e15 {
+            self.err(path, format!("{value} is too large"));
+            return SimDuration::ZERO;
+        }
+        SimDuration(us.round() as u64)
+    }
+
+    fn positive_duration(&mut self, path: &str, value: f64, unit_us: f64) -> SimDuration {
+        let d = self.duration(path, value, unit_us);
+        if value.is_finite() && value >= 0.0 && d == SimDuration::ZERO {
+            self.err(path, format!("expected a positive duration, got {value}"));
+        }
+        d
+    }
+
+    fn probability(&mut self, path: &str, p: &ProbabilityDto) -> Probability {
+        let value = match p {
+            ProbabilityDto::Number(x) => Some(*x),
+            ProbabilityDto::Ratio(s) => {
+                let parts: Vec<&str> = s.split('/').collect();
+                match parts.as_slice() {
+                    [a, b] => match (a.trim().parse::<f64>(), b.trim().parse::<f64>()) {
+                        (Ok(a), Ok(b)) if b > 0.0 => Some(a / b),
+                        _ => None,
+                    },
+                    _ => None,
+                }
+            }
+        };
+        match value.and_then(Probability::from_f64) {
+            Some(p) => p,
+            None => {
+                self.err(
+                    path,
+                    format!(
+                        "expected a probability in [0, 1] (a number or \"a/b\"), got {}",
+                        probability_text(p)
+                    ),
+                );
+                Probability::NEVER
+            }
+        }
+    }
+
+    fn latency(&mut self, path: &str, l: &LatencyDto) -> Latency {
+        let ms = |v: &mut Self, field: &str, x: f64| -> f64 {
+            if !x.is_finite() || x < 0.0 {
+                v.err(
+                    format!("{path}.{field}"),
+                    format!("expected a non-negative number of milliseconds, got {x}"),
+                );
+                0.0
+            } else {
+                x * 1000.0
+            }
+        };
+        match l {
+            LatencyDto::Constant { ms: x } => Latency::Constant {
+                us: ms(self, "constant.ms", *x),
+            },
+            LatencyDto::Uniform { min_ms, max_ms } => {
+                let (lo, hi) = (
+                    ms(self, "uniform.min_ms", *min_ms),
+                    ms(self, "uniform.max_ms", *max_ms),
+                );
+                if hi < lo {
+                    self.err(
+                        format!("{path}.uniform.max_ms"),
+                        format!("{max_ms} is below min_ms = {min_ms}"),
+                    );
+                }
+                Latency::Uniform {
+                    min_us: lo,
+                    max_us: hi,
+                }
+            }
+            LatencyDto::Normal { mean_ms, stddev_ms } => Latency::Normal {
+                mean_us: ms(self, "normal.mean_ms", *mean_ms),
+                stddev_us: ms(self, "normal.stddev_ms", *stddev_ms),
+            },
+            LatencyDto::Exponential { mean_ms } => Latency::Exponential {
+                mean_us: ms(self, "exponential.mean_ms", *mean_ms),
+            },
+            LatencyDto::Lognormal { median_ms, sigma } => {
+                if !sigma.is_finite() || *sigma < 0.0 {
+                    self.err(
+                        format!("{path}.lognormal.sigma"),
+                        format!("expected a non-negative number, got {sigma}"),
+                    );
+                }
+                Latency::LogNormal {
+                    median_us: ms(self, "lognormal.median_ms", *median_ms),
+                    sigma: sigma.max(0.0),
+                }
+            }
+            LatencyDto::Pareto { scale_ms, shape } => {
+                if !shape.is_finite() || *shape <= 0.0 {
+                    self.err(
+                        format!("{path}.pareto.shape"),
+                        format!("expected a positive number, got {shape}"),
+                    );
+                }
+                Latency::Pareto {
+                    scale_us: ms(self, "pareto.scale_ms", *scale_ms),
+                    shape: if *shape > 0.0 { *shape } else { 1.0 },
+                }
+            }
+            LatencyDto::Mixture(parts) => {
+                if parts.is_empty() {
+                    self.err(
+                        format!("{path}.mixture"),
+                        "expected at least one part, got an empty mixture",
+                    );
+                }
+                let total: f64 = parts.iter().map(|p| p.weight.max(0.0)).sum();
+                let mut out = Vec::new();
+                for (i, part) in parts.iter().enumerate() {
+                    let p = format!("{path}.mixture[{i}]");
+                    if !part.weight.is_finite() || part.weight <= 0.0 {
+                        self.err(
+                            format!("{p}.weight"),
+                            format!("expected a positive weight, got {}", part.weight),
+                        );
+                    }
+                    let weight = if total > 0.0 {
+                        (part.weight.max(0.0) / total * 1e9).round() as u64
+                    } else {
+                        0
+                    };
+                    out.push((
+                        weight.max(1),
+                        self.latency(&format!("{p}.latency"), &part.latency),
+                    ));
+                }
+                Latency::Mixture(out)
+            }
+            LatencyDto::Empirical(e) => self.empirical(&format!("{path}.empirical"), e),
+        }
+    }
+
+    fn empirical(&mut self, path: &str, e: &EmpiricalDto) -> Latency {
+        let points: Vec<(f64, f64)> = match (&e.csv, e.points.is_empty()) {
+            (Some(_), false) => {
+                self.err(path, "expected either \"points\" or \"csv\", not both");
+                return Latency::ZERO;
+            }
+            (None, true) => {
+                self.err(path, "expected \"points\" or \"csv\"");
+                return Latency::ZERO;
+            }
+            (None, false) => e.points.clone(),
+            (Some(file), true) => match (self.resolver)(file) {
+                Err(msg) => {
+                    self.err(
+                        format!("{path}.csv"),
+                        format!("cannot read {file:?}: {msg}"),
+                    );
+                    return Latency::ZERO;
+                }
+                Ok(text) => match parse_cdf_csv(&text) {
+                    Ok(p) => p,
+                    Err(msg) => {
+                        self.err(format!("{path}.csv"), format!("{file}: {msg}"));
+                        return Latency::ZERO;
+                    }
+                },
+            },
+        };
+        let mut out = Vec::with_capacity(points.len());
+        let mut prev = (f64::NEG_INFINITY, 0.0);
+        for (i, (ms, p)) in points.iter().copied().enumerate() {
+            let here = format!("{path}.points[{i}]");
+            if !ms.is_finite() || ms < 0.0 {
+                self.err(&here, format!("expected a non-negative latency, got {ms}"));
+            }
+            if !(0.0..=1.0).contains(&p) {
+                self.err(
+                    &here,
+                    format!("expected a cumulative probability in [0, 1], got {p}"),
+                );
+            }
+            if ms < prev.0 || p < prev.1 {
+                self.err(
+                    &here,
+                    "expected points non-decreasing in both latency and probability",
+                );
+            }
+            prev = (ms, p);
+            out.push((ms * 1000.0, (p.clamp(0.0, 1.0) * 1e9).round() as u32));
+        }
+        if (prev.1 - 1.0).abs() > 1e-9 {
+            self.err(
+                path,
+                format!(
+                    "expected the last cumulative probability to be 1, got {}",
+                    prev.1
+                ),
+            );
+        }
+        Latency::Empirical(out)
+    }
+
+    fn names(&mut self, file: &ScenarioFile) -> Names {
+        let datacenters = if file.datacenters.is_empty() {
+            vec!["dc1".to_string()]
+        } else {
+            file.datacenters.clone()
+        };
+        let mut seen = BTreeSet::new();
+        for (i, dc) in datacenters.iter().enumerate() {
+            if !seen.insert(dc.clone()) {
+                self.err(
+                    format!("datacenters[{i}]"),
+                    format!("duplicate datacenter name {dc:?}"),
+                );
+            }
+        }
+        let dc_of = |v: &mut Self, path: String, dc: &Option<String>| -> DatacenterId {
+            match dc {
+                None => DatacenterId(0),
+                Some(name) => match datacenters.iter().position(|d| d == name) {
+                    Some(i) => DatacenterId(i as u16),
+                    None => {
+                        v.err(
+                            path,
+                            format!("unknown datacenter {name:?}; expected one of {datacenters:?}"),
+                        );
+                        DatacenterId(0)
+                    }
+                },
+            }
+        };
+        let mut all_names: BTreeSet<String> = datacenters.iter().cloned().collect();
+        let mut nodes = BTreeMap::new();
+        let mut node_dc = Vec::new();
+        let node_list: Vec<NamedDto> = match &file.cluster.nodes {
+            NodesDto::Count(n) => (0..*n)
+                .map(|i| NamedDto {
+                    name: format!("n{i}"),
+                    datacenter: None,
+                })
+                .collect(),
+            NodesDto::List(l) => l.clone(),
+        };
+        if node_list.is_empty() {
+            self.err("cluster.nodes", "expected at least one node");
+        }
+        if node_list.len() > 4096 {
+            self.err(
+                "cluster.nodes",
+                format!("at most 4096 nodes are supported, got {}", node_list.len()),
+            );
+        }
+        for (i, n) in node_list.iter().enumerate() {
+            if !all_names.insert(n.name.clone()) {
+                self.err(
+                    format!("cluster.nodes[{i}].name"),
+                    format!("duplicate name {:?}", n.name),
+                );
+            }
+            nodes.insert(n.name.clone(), NodeId(i as u32));
+            node_dc.push(dc_of(
+                self,
+                format!("cluster.nodes[{i}].datacenter"),
+                &n.datacenter,
+            ));
+        }
+        let mut clients = BTreeMap::new();
+        let mut client_dc = Vec::new();
+        let client_list: Vec<NamedDto> = match &file.workload.clients {
+            ClientsDto::Count(n) => (0..*n)
+                .map(|i| NamedDto {
+                    name: format!("c{i}"),
+                    datacenter: None,
+                })
+                .collect(),
+            ClientsDto::List(l) => l.clone(),
+        };
+        if client_list.len() > 4096 {
+            self.err(
+                "workload.clients",
+                format!(
+                    "at most 4096 clients are supported, got {}",
+                    client_list.len()
+                ),
+            );
+        }
+        for (i, c) in client_list.iter().enumerate() {
+            if !all_names.insert(c.name.clone()) {
+                self.err(
+                    format!("workload.clients[{i}].name"),
+                    format!("duplicate name {:?}", c.name),
+                );
+            }
+            clients.insert(c.name.clone(), ClientId(i as u32));
+            client_dc.push(dc_of(
+                self,
+                format!("workload.clients[{i}].datacenter"),
+                &c.datacenter,
+            ));
+        }
+        Names {
+            datacenters,
+            nodes,
+            clients,
+            node_dc,
+            client_dc,
+        }
+    }
+
+    fn node(&mut self, names: &Names, path: &str, name: &str) -> NodeId {
+        match names.nodes.get(name) {
+            Some(id) => *id,
+            None => {
+                self.err(path, format!("unknown node {name:?}"));
+                NodeId(0)
+            }
+        }
+    }
+
+    /// A node, client or datacenter name → endpoints.
+    fn endpoints(&mut self, names: &Names, path: &str, list: &[String]) -> Vec<Endpoint> {
+        let mut out = Vec::new();
+        for (i, name) in list.iter().enumerate() {
+            if let Some(n) = names.nodes.get(name) {
+                out.push(Endpoint::Node(*n));
+            } else if let Some(c) = names.clients.get(name) {
+                out.push(Endpoint::Client(*c));
+            } else if let Some(dc) = names.datacenters.iter().position(|d| d == name) {
+                let dc = DatacenterId(dc as u16);
+                out.extend(
+                    names
+                        .node_dc
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, d)| **d == dc)
+                        .map(|(i, _)| Endpoint::Node(NodeId(i as u32))),
+                );
+                out.extend(
+                    names
+                        .client_dc
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, d)| **d == dc)
+                        .map(|(i, _)| Endpoint::Client(ClientId(i as u32))),
+                );
+            } else {
+                self.err(
+                    format!("{path}[{i}]"),
+                    format!("unknown node, client or datacenter {name:?}"),
+                );
+            }
+        }
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    fn scenario(&mut self, f: &ScenarioFile) -> Option<Scenario> {
+        if f.name.trim().is_empty() {
+            self.err("name", "expected a non-empty name");
+        }
+        let duration = self.positive_duration("duration_s", f.duration_s, 1e6);
+        let quiescence = Quiescence {
+            duration: self.duration("quiescence.duration_s", f.quiescence.duration_s, 1e6),
+            heal_faults: f.quiescence.heal_faults,
+        };
+        let names = self.names(f);
+        let cluster = self.cluster(&f.cluster, &names);
+        let network = self.network(&f.network, &names);
+        let workload = self.workload(&f.workload, &names);
+        let end = SimTime::ZERO + duration + quiescence.duration;
+        let faults = self.faults(&f.faults, &names, duration, end);
+        let nemesis = f
+            .nemesis
+            .as_ref()
+            .map(|n| self.nemesis(n, &names, duration));
+        let metrics = self.metrics(&f.metrics);
+        let mut expect = Vec::new();
+        for (metric, bound) in &f.expect {
+            let path = format!("expect[{metric:?}]");
+            if bound.min.is_none() && bound.max.is_none() {
+                self.err(&path, "expected \"min\", \"max\" or both");
+            }
+            for (which, b) in [("min", bound.min), ("max", bound.max)] {
+                if b.is_some_and(|x| !x.is_finite()) {
+                    self.err(format!("{path}.{which}"), "expected a finite number");
+                }
+            }
+            if let (Some(lo), Some(hi)) = (bound.min, bound.max) {
+                if lo > hi {
+                    self.err(&path, format!("min = {lo} exceeds max = {hi}"));
+                }
+            }
+            expect.push(Expectation {
+                metric: metric.clone(),
+                min: bound.min,
+                max: bound.max,
+            });
+        }
+        if let Some(0) = f.max_events {
+            self.err("max_events", "expected a positive number");
+        }
+        if !self.errors.is_empty() {
+            return None;
+        }
+        Some(Scenario {
+            name: f.name.clone(),
+            description: f.description.clone(),
+            rng_seed: f.rng_seed,
+            duration,
+            quiescence,
+            max_events: f.max_events.unwrap_or(200_000_000),
+            datacenters: names.datacenters.clone(),
+            cluster: cluster?,
+            network,
+            workload,
+            faults,
+            nemesis,
+            metrics,
+            expect,
+        })
+    }
+
+    fn cluster(&mut self, c: &ClusterDto, names: &Names) -> Option<Cluster> {
+        let node_count = names.nodes.len() as u32;
+        let q = c.quorum;
+        if q.n == 0 {
+            self.err("cluster.quorum.n", "expected at least 1 replica");
+        }
+        if q.n > node_count {
+            self.err(
+                "cluster.quorum.n",
+                format!("{} exceeds the number of nodes ({node_count})", q.n),
+            );
+        }
+        if q.r == 0 || q.w == 0 {
+            self.err(
+                if q.r == 0 {
+                    "cluster.quorum.r"
+                } else {
+                    "cluster.quorum.w"
+                },
+                "expected at least 1",
+            );
+        }
+        if q.r > q.n {
+            self.err("cluster.quorum.r", format!("{} exceeds n = {}", q.r, q.n));
+        }
+        if q.w > q.n {
+            self.err("cluster.quorum.w", format!("{} exceeds n = {}", q.w, q.n));
+        }
+        let partitioning = match c.partitioning.unwrap_or(PartitioningDto::EqualPartitions {
+            partitions: (8 * node_count).max(1),
+        }) {
+            PartitioningDto::RandomTokens { tokens_per_node } => {
+                if tokens_per_node == 0 || tokens_per_node > 4096 {
+                    self.err(
+                        "cluster.partitioning.tokens_per_node",
+                        format!("expected 1..=4096, got {tokens_per_node}"),
+                    );
+                }
+                PartitionStrategy::RandomTokens {
+                    tokens_per_node: tokens_per_node.max(1),
+                }
+            }
+            PartitioningDto::RandomTokensEqualPartitions {
+                tokens_per_node,
+                partitions,
+            } => {
+                if tokens_per_node == 0 || tokens_per_node > 4096 {
+                    self.err(
+                        "cluster.partitioning.tokens_per_node",
+                        format!("expected 1..=4096, got {tokens_per_node}"),
+                    );
+                }
+                if partitions == 0 || partitions > 1 << 20 {
+                    self.err(
+                        "cluster.partitioning.partitions",
+                        format!("expected 1..=1048576, got {partitions}"),
+                    );
+                }
+                PartitionStrategy::RandomTokensEqualPartitions {
+                    tokens_per_node: tokens_per_node.max(1),
+                    partitions: partitions.max(1),
+                }
+            }
+            PartitioningDto::EqualPartitions { partitions } => {
+                if partitions < node_count {
+                    self.err("cluster.partitioning.partitions", format!("{partitions} is fewer than the {node_count} nodes: every node needs a partition"));
+                }
+                if partitions > 1 << 20 {
+                    self.err(
+                        "cluster.partitioning.partitions",
+                        format!("expected at most 1048576, got {partitions}"),
+                    );
+                }
+                PartitionStrategy::EqualPartitions {
+                    partitions: partitions.max(1),
+                }
+            }
+        };
+        let read_repair_window = self.duration(
+            "cluster.read_repair_window_ms",
+            c.read_repair_window_ms,
+            1e3,
+        );
+        let request_timeout =
+            self.positive_duration("cluster.request_timeout_ms", c.request_timeout_ms, 1e3);
+        let replica_timeout =
+            self.positive_duration("cluster.replica_timeout_ms", c.replica_timeout_ms, 1e3);
+        let retry_interval =
+            self.positive_duration("cluster.retry_interval_ms", c.retry_interval_ms, 1e3);
+        let hint_scan_interval = self.positive_duration(
+            "cluster.hint_scan_interval_ms",
+            c.hint_scan_interval_ms,
+            1e3,
+        );
+        if c.hint_batch_max == 0 {
+            self.err("cluster.hint_batch_max", "expected at least 1");
+        }
+        let tombstone_gc = c.tombstone_gc.as_ref().map(|g| TombstoneGc {
+            grace: self.duration("cluster.tombstone_gc.grace_s", g.grace_s, 1e6),
+            scan_interval: self.positive_duration(
+                "cluster.tombstone_gc.scan_interval_s",
+                g.scan_interval_s,
+                1e6,
+            ),
+        });
+        let storage = StorageConfig {
+            read_latency: self.latency("cluster.storage.read_latency", &c.storage.read_latency),
+            write_latency: self.latency("cluster.storage.write_latency", &c.storage.write_latency),
+            buffered_writes: c.storage.buffered_writes.as_ref().map(|b| BufferedWrites {
+                flush_interval: self.positive_duration(
+                    "cluster.storage.buffered_writes.flush_interval_ms",
+                    b.flush_interval_ms,
+                    1e3,
+                ),
+            }),
+        };
+        let versioning = match c.versioning {
+            VersioningDto::VectorClocks => Versioning::VectorClocks {
+                truncation_threshold: c.vclock_truncation_threshold,
+            },
+            VersioningDto::LastWriteWins => Versioning::LastWriteWins,
+        };
+        let nodes = names
+            .nodes
+            .iter()
+            .map(|(name, id)| {
+                (
+                    id.0,
+                    NodeSpec {
+                        name: name.clone(),
+                        datacenter: names.node_dc[id.0 as usize],
+                    },
+                )
+            })
+            .collect::<BTreeMap<_, _>>()
+            .into_values()
+            .collect();
+        Some(Cluster {
+            nodes,
+            quorum: Quorum {
+                n: q.n,
+                r: q.r,
+                w: q.w,
+            },
+            partitioning,
+            versioning,
+            quorum_mode: match c.quorum_mode {
+                QuorumModeDto::Sloppy => QuorumMode::Sloppy,
+                QuorumModeDto::Strict => QuorumMode::Strict,
+            },
+            hinted_handoff: c.hinted_handoff,
+            hint_scan_interval,
+            hint_batch_max: c.hint_batch_max.max(1),
+            read_repair: c.read_repair.then_some(read_repair_window),
+            request_timeout,
+            replica_timeout,
+            retry_interval,
+            tombstone_gc,
+            storage,
+            write_coordinator: match c.write_coordinator {
+                WriteCoordinatorDto::FirstHealthy => WriteCoordinator::FirstHealthy,
+                WriteCoordinatorDto::FastestReadResponder => WriteCoordinator::FastestReadResponder,
+            },
+            coordinator_scope: match c.coordinator_scope {
+                CoordinatorScopeDto::PreferenceList => CoordinatorScope::PreferenceList,
+                CoordinatorScopeDto::AnyNode => CoordinatorScope::AnyNode,
+            },
+        })
+    }
+
+    fn link(&mut self, path: &str, base: &LinkSpec, l: &LinkDto) -> LinkSpec {
+        let mut spec = base.clone();
+        if let Some(lat) = &l.latency {
+            spec.latency = self.latency(&format!("{path}.latency"), lat);
+        }
+        for (kind, lat) in &l.latency_by_kind {
+            let p = format!("{path}.latency_by_kind.{kind}");
+            match MsgKind::from_name(kind) {
+                Some(k) => {
+                    let lat = self.latency(&p, lat);
+                    spec.latency_by_kind.insert(k, lat);
+                }
+                None => {
+                    let kinds: Vec<&str> = MsgKind::ALL.iter().map(|k| k.name()).collect();
+                    self.err(
+                        p,
+                        format!("unknown message kind {kind:?}; expected one of {kinds:?}"),
+                    );
+                }
+            }
+        }
+        if let Some(p) = &l.loss {
+            spec.loss = self.probability(&format!("{path}.loss"), p);
+        }
+        if let Some(p) = &l.duplicate {
+            spec.duplicate = self.probability(&format!("{path}.duplicate"), p);
+        }
+        if let Some(fifo) = l.fifo {
+            spec.fifo = fifo;
+        }
+        spec
+    }
+
+    fn network(&mut self, n: &NetworkDto, names: &Names) -> NetworkConfig {
+        let base = LinkSpec {
+            latency: Latency::Constant { us: 1000.0 },
+            latency_by_kind: BTreeMap::new(),
+            loss: Probability::NEVER,
+            duplicate: Probability::NEVER,
+            fifo: false,
+        };
+        let default = self.link("network", &base, &n.default);
+        let mut datacenter_links = Vec::new();
+        for (i, o) in n.datacenter_links.iter().enumerate() {
+            let path = format!("network.datacenter_links[{i}]");
+            let mut ids = [DatacenterId(0); 2];
+            for (j, name) in [&o.between.0, &o.between.1].into_iter().enumerate() {
+                match names.datacenters.iter().position(|d| d == name) {
+                    Some(x) => ids[j] = DatacenterId(x as u16),
+                    None => self.err(
+                        format!("{path}.between[{j}]"),
+                        format!("unknown datacenter {name:?}"),
+                    ),
+                }
+            }
+            let spec = self.link(&path, &default, &o.link);
+            datacenter_links.push((ids[0], ids[1], spec));
+        }
+        let mut endpoint_links = Vec::new();
+        for (i, o) in n.links.iter().enumerate() {
+            let path = format!("network.links[{i}]");
+            let a = self.endpoints(
+                names,
+                &format!("{path}.between"),
+                std::slice::from_ref(&o.between.0),
+            );
+            let b = self.endpoints(
+                names,
+                &format!("{path}.between"),
+                std::slice::from_ref(&o.between.1),
+            );
+            let spec = self.link(&path, &default, &o.link);
+            for x in &a {
+                for y in &b {
+                    endpoint_links.push((*x, *y, spec.clone()));
+                }
+            }
+        }
+        NetworkConfig {
+            default,
+            datacenter_links,
+            endpoint_links,
+        }
+    }
+
+    fn workload(&mut self, w: &WorkloadDto, names: &Names) -> Workload {
+        if names.clients.is_empty() {
+            self.err("workload.clients", "expected at least one client");
+        }
+        let routing = match w.routing {
+            RoutingDto::LoadBalancer => Routing::LoadBalancer,
+            RoutingDto::PartitionAware => Routing::PartitionAware {
+                refresh_interval: self.positive_duration(
+                    "workload.membership_refresh_s",
+                    w.membership_refresh_s,
+                    1e6,
+                ),
+            },
+        };
+        let arrival = match &w.arrival {
+            ArrivalDto::OpenLoop { rate_per_s } => {
+                if !rate_per_s.is_finite() || *rate_per_s <= 0.0 || *rate_per_s > 1e6 {
+                    self.err(
+                        "workload.arrival.open_loop.rate_per_s",
+                        format!("expected a rate in (0, 1000000], got {rate_per_s}"),
+                    );
+                }
+                let mean = if *rate_per_s > 0.0 {
+                    (1e6 / rate_per_s).round().max(1.0) as u64
+                } else {
+                    1
+                };
+                Arrival::OpenLoop {
+                    mean_interarrival: SimDuration(mean),
+                }
+            }
+            ArrivalDto::ClosedLoop { think_time } => Arrival::ClosedLoop {
+                think_time: self.latency("workload.arrival.closed_loop.think_time", think_time),
+            },
+        };
+        if w.keys.count == 0 || w.keys.count > 100_000_000 {
+            self.err(
+                "workload.keys.count",
+                format!("expected 1..=100000000 keys, got {}", w.keys.count),
+            );
+        }
+        let popularity = match &w.keys.popularity {
+            PopularityDto::Uniform => Popularity::Uniform,
+            PopularityDto::Zipfian(s) => {
+                if !s.is_finite() || *s < 0.0 || *s > 10.0 {
+                    self.err(
+                        "workload.keys.popularity.zipfian",
+                        format!("expected an exponent in [0, 10], got {s}"),
+                    );
+                }
+                Popularity::Zipfian {
+                    s: s.clamp(0.0, 10.0),
+                }
+            }
+            PopularityDto::Hotspot {
+                hot_keys,
+                hot_traffic,
+            } => Popularity::Hotspot {
+                hot_keys: self.probability(
+                    "workload.keys.popularity.hotspot.hot_keys",
+                    &ProbabilityDto::Number(*hot_keys),
+                ),
+                hot_traffic: self.probability(
+                    "workload.keys.popularity.hotspot.hot_traffic",
+                    &ProbabilityDto::Number(*hot_traffic),
+                ),
+            },
+        };
+        let m = &w.mix;
+        let parts = [
+            ("read", m.read),
+            ("read_modify_write", m.read_modify_write),
+            ("blind_write", m.blind_write),
+            ("delete", m.delete),
+        ];
+        for (name, x) in parts {
+            if !x.is_finite() || x < 0.0 {
+                self.err(
+                    format!("workload.mix.{name}"),
+                    format!("expected a non-negative weight, got {x}"),
+                );
+            }
+        }
+        let total: f64 = parts
+            .iter()
+            .map(|(_, x)| x.max(0.0))
+            .filter(|x| x.is_finite())
+            .sum();
+        if total <= 0.0 {
+            self.err("workload.mix", "expected at least one positive weight");
+        }
+        let scale = |x: f64| {
+            if total > 0.0 && x.is_finite() {
+                (x.max(0.0) / total * 1e9).round() as u32
+            } else {
+                0
+            }
+        };
+        let mix = Mix {
+            read: scale(m.read),
+            read_modify_write: scale(m.read_modify_write),
+            blind_write: scale(m.blind_write),
+            delete: scale(m.delete),
+        };
+        let clients = names
+            .clients
+            .iter()
+            .map(|(name, id)| {
+                (
+                    id.0,
+                    ClientSpec {
+                        name: name.clone(),
+                        datacenter: names.client_dc[id.0 as usize],
+                    },
+                )
+            })
+            .collect::<BTreeMap<_, _>>()
+            .into_values()
+            .collect();
+        Workload {
+            clients,
+            routing,
+            arrival,
+            key_count: w.keys.count.max(1),
+            popularity,
+            mix,
+            reconcile: match w.reconcile {
+                ReconcileDto::Union => Reconcile::Union,
+                ReconcileDto::LastWriterWins => Reconcile::LastWriterWins,
+            },
+            client_timeout: self.positive_duration(
+                "workload.client_timeout_ms",
+                w.client_timeout_ms,
+                1e3,
+            ),
+            max_ops: w.max_ops,
+        }
+    }
+
+    fn faults(
+        &mut self,
+        faults: &[FaultDto],
+        names: &Names,
+        duration: SimDuration,
+        end: SimTime,
+    ) -> Vec<ScheduledFault> {
+        let mut out = Vec::new();
+        for (i, f) in faults.iter().enumerate() {
+            let path = format!("faults[{i}]");
+            let at = SimTime::ZERO + self.duration(&format!("{path}.at_s"), f.at_s, 1e6);
+            if at >= end {
+                self.err(
+                    format!("{path}.at_s"),
+                    format!(
+                        "{} s is not before the end of the run ({} s)",
+                        f.at_s,
+                        end.as_micros() as f64 / 1e6
+                    ),
+                );
+            }
+            let until = f
+                .for_s
+                .map(|d| at + self.positive_duration(&format!("{path}.for_s"), d, 1e6));
+            let id = FaultId(i as u32 + 1);
+            let mut actions: Vec<(FaultAction, Option<FaultAction>)> = Vec::new();
+            if let Some(c) = &f.crash {
+                let node = self.node(names, &format!("{path}.crash.node"), &c.node);
+                actions.push((
+                    FaultAction::Crash {
+                        node,
+                        disk_loss: c.disk_loss,
+                    },
+                    Some(FaultAction::Restart { node }),
+                ));
+            }
+            if let Some(r) = &f.restart {
+                let node = self.node(names, &format!("{path}.restart.node"), &r.node);
+                actions.push((FaultAction::Restart { node }, None));
+            }
+            if let Some(p) = &f.partition {
+                if p.groups.len() < 2 {
+                    self.err(
+                        format!("{path}.partition.groups"),
+                        "expected at least two groups",
+                    );
+                }
+                let groups: Vec<Vec<Endpoint>> = p
+                    .groups
+                    .iter()
+                    .enumerate()
+                    .map(|(g, names_)| {
+                        self.endpoints(names, &format!("{path}.partition.groups[{g}]"), names_)
+                    })
+                    .collect();
+                let mut seen = BTreeSet::new();
+                for (g, group) in groups.iter().enumerate() {
+                    for e in group {
+                        if !seen.insert(*e) {
+                            self.err(
+                                format!("{path}.partition.groups[{g}]"),
+                                format!(
+                                    "an endpoint appears in two groups ({})",
+                                    endpoint_label(names, *e)
+                                ),
+                            );
+                        }
+                    }
+                }
+                actions.push((
+                    FaultAction::Partition { id, groups },
+                    Some(FaultAction::Heal { id }),
+                ));
+            }
+            if let Some(n) = &f.isolate {
+                let node = self.node(names, &format!("{path}.isolate.node"), &n.node);
+                let rest: Vec<Endpoint> = (0..names.nodes.len() as u32)
+                    .map(NodeId)
+                    .filter(|x| *x != node)
+                    .map(Endpoint::Node)
+                    .chain((0..names.clients.len() as u32).map(|c| Endpoint::Client(ClientId(c))))
+                    .collect();
+                actions.push((
+                    FaultAction::Partition {
+                        id,
+                        groups: vec![vec![Endpoint::Node(node)], rest],
+                    },
+                    Some(FaultAction::Heal { id }),
+                ));
+            }
+            if let Some(o) = &f.partition_one_way {
+                let from =
+                    self.endpoints(names, &format!("{path}.partition_one_way.from"), &o.from);
+                let to = self.endpoints(names, &format!("{path}.partition_one_way.to"), &o.to);
+                actions.push((
+                    FaultAction::PartitionOneWay { id, from, to },
+                    Some(FaultAction::Heal { id }),
+                ));
+            }
+            if f.heal_all == Some(true) {
+                for j in 0..i {
+                    actions.push((
+                        FaultAction::Heal {
+                            id: FaultId(j as u32 + 1),
+                        },
+                        None,
+                    ));
+                }
+                if actions.is_empty() {
+                    actions.push((FaultAction::Heal { id: FaultId(0) }, None));
+                }
+            }
+            if let Some(d) = &f.degrade_links {
+                let from = self.endpoints(names, &format!("{path}.degrade_links.from"), &d.from);
+                let to = self.endpoints(names, &format!("{path}.degrade_links.to"), &d.to);
+                let extra_loss =
+                    self.probability(&format!("{path}.degrade_links.extra_loss"), &d.extra_loss);
+                let extra_latency = match &d.extra_latency {
+                    Some(l) => self.latency(&format!("{path}.degrade_links.extra_latency"), l),
+                    None => Latency::ZERO,
+                };
+                actions.push((
+                    FaultAction::DegradeLinks {
+                        id,
+                        from,
+                        to,
+                        both_ways: d.both_ways,
+                        extra_loss,
+                        extra_latency,
+                    },
+                    Some(FaultAction::RestoreLinks { id }),
+                ));
+            }
+            if let Some(s) = &f.slow_node {
+                let node = self.node(names, &format!("{path}.slow_node.node"), &s.node);
+                let extra =
+                    self.latency(&format!("{path}.slow_node.extra_latency"), &s.extra_latency);
+                actions.push((
+                    FaultAction::SlowNode { node, extra },
+                    Some(FaultAction::RestoreNode { node }),
+                ));
+            }
+            if let Some(s) = &f.clock_skew {
+                let node = self.node(names, &format!("{path}.clock_skew.node"), &s.node);
+                if !s.offset_ms.is_finite() || s.offset_ms.abs() > 1e9 {
+                    self.err(
+                        format!("{path}.clock_skew.offset_ms"),
+                        format!(
+                            "expected a finite offset within ±1e9 ms, got {}",
+                            s.offset_ms
+                        ),
+                    );
+                }
+                if s.drift_ppm.abs() > 1_000_000 {
+                    self.err(
+                        format!("{path}.clock_skew.drift_ppm"),
+                        format!("expected a drift within ±1000000 ppm, got {}", s.drift_ppm),
+                    );
+                }
+                let offset_us = if s.offset_ms.is_finite() {
+                    (s.offset_ms * 1000.0).round() as i64
+                } else {
+                    0
+                };
+                actions.push((
+                    FaultAction::ClockSkew {
+                        node,
+                        offset_us,
+                        drift_ppm: s.drift_ppm,
+                    },
+                    Some(FaultAction::ClockSkew {
+                        node,
+                        offset_us: 0,
+                        drift_ppm: 0,
+                    }),
+                ));
+            }
+            let set = [
+                f.crash.is_some(),
+                f.restart.is_some(),
+                f.partition.is_some(),
+                f.isolate.is_some(),
+                f.partition_one_way.is_some(),
+                f.heal_all.is_some(),
+                f.degrade_links.is_some(),
+                f.slow_node.is_some(),
+                f.clock_skew.is_some(),
+            ]
+            .iter()
+            .filter(|x| **x)
+            .count();
+            if set != 1 {
+                self.err(
+                    &path,
+                    format!(
+                        "expected exactly one action (crash, restart, partition, isolate, partition_one_way, heal_all, degrade_links, slow_node, clock_skew), got {set}"
+                    ),
+                );
+                continue;
+            }
+            let _ = duration;
+            for (action, undo) in actions {
+                out.push(ScheduledFault { at, action });
+                match (until, undo) {
+                    (Some(t), Some(undo)) => out.push(ScheduledFault {
+                        at: t,
+                        action: undo,
+                    }),
+                    (Some(_), None) => self.err(
+                        format!("{path}.for_s"),
+                        "this action has no window (it cannot be undone)",
+                    ),
+                    _ => {}
+                }
+            }
+        }
+        out.sort_by_key(|f| f.at);
+        out
+    }
+
+    fn nemesis(&mut self, n: &NemesisDto, names: &Names, duration: SimDuration) -> Nemesis {
+        let start = SimTime::ZERO + self.duration("nemesis.start_s", n.start_s, 1e6);
+        let end = match n.end_s {
+            Some(e) => SimTime::ZERO + self.duration("nemesis.end_s", e, 1e6),
+            None => SimTime::ZERO + duration,
+        };
+        if end < start {
+            self.err("nemesis.end_s", "expected end_s >= start_s");
+        }
+        let crashes = n.crashes.as_ref().map(|c| NemesisCrashes {
+            mtbf: self.positive_duration("nemesis.crashes.mtbf_s", c.mtbf_s, 1e6),
+            downtime: self.latency("nemesis.crashes.downtime", &c.downtime),
+            disk_loss: self.probability("nemesis.crashes.disk_loss", &c.disk_loss),
+            nodes: c
+                .nodes
+                .iter()
+                .enumerate()
+                .map(|(i, name)| self.node(names, &format!("nemesis.crashes.nodes[{i}]"), name))
+                .collect(),
+        });
+        let partitions = n.partitions.as_ref().map(|p| NemesisPartitions {
+            mean_interval: self.positive_duration(
+                "nemesis.partitions.mean_interval_s",
+                p.mean_interval_s,
+                1e6,
+            ),
+            duration: self.latency("nemesis.partitions.duration", &p.duration),
+            shape: match p.shape {
+                PartitionShapeDto::RandomHalves => PartitionShape::RandomHalves,
+                PartitionShapeDto::IsolateOne => PartitionShape::IsolateOne,
+            },
+        });
+        let loss = n.loss.as_ref().map(|l| NemesisLoss {
+            mean_interval: self.positive_duration(
+                "nemesis.loss.mean_interval_s",
+                l.mean_interval_s,
+                1e6,
+            ),
+            duration: self.latency("nemesis.loss.duration", &l.duration),
+            extra_loss: self.probability("nemesis.loss.extra_loss", &l.extra_loss),
+        });
+        Nemesis {
+            start,
+            end,
+            crashes,
+            partitions,
+            loss,
+        }
+    }
+
+    fn metrics(&mut self, m: &MetricsDto) -> MetricsConfig {
+        let grid = match &m.t_visibility_grid_ms {
+            None => default_t_grid_us(),
+            Some(g) => {
+                if g.is_empty() {
+                    self.err(
+                        "metrics.t_visibility_grid_ms",
+                        "expected at least one point",
+                    );
+                }
+                let mut prev = -1.0;
+                let mut out = Vec::new();
+                for (i, x) in g.iter().enumerate() {
+                    if !x.is_finite() || *x < 0.0 || *x <= prev {
+                        self.err(
+                            format!("metrics.t_visibility_grid_ms[{i}]"),
+                            format!("expected increasing non-negative values, got {x}"),
+                        );
+                    }
+                    prev = *x;
+                    out.push((x.max(0.0) * 1000.0).round() as u64);
+                }
+                out
+            }
+        };
+        MetricsConfig {
+            t_visibility_grid_us: grid,
+            window: self.positive_duration("metrics.window_s", m.window_s, 1e6),
+        }
+    }
+}
+
+fn endpoint_label(names: &Names, e: Endpoint) -> String {
+    match e {
+        Endpoint::Node(n) => names
+            .nodes
+            .iter()
+            .find(|(_, id)| **id == n)
+            .map(|(s, _)| s.clone())
+            .unwrap_or_default(),
+        Endpoint::Client(c) => names
+            .clients
+            .iter()
+            .find(|(_, id)| **id == c)
+            .map(|(s, _)| s.clone())
+            .unwrap_or_default(),
+    }
+}
+
+fn probability_text(p: &ProbabilityDto) -> String {
+    match p {
+        ProbabilityDto::Number(x) => x.to_string(),
+        ProbabilityDto::Ratio(s) => format!("{s:?}"),
+    }
+}
+
+/// The default t-visibility grid: 0, then 1-2-5 steps from 1 µs to 10 s.
+pub fn default_t_grid_us() -> Vec<u64> {
+    let mut grid = vec![0];
+    let mut decade = 1u64;
+    while decade <= 1_000_000 {
+        for m in [1, 2, 5] {
+            grid.push(decade * m);
+        }
+        decade *= 10;
+    }
+    grid.push(10_000_000);
+    grid
+}
+
+/// Parses `latency_ms,cumulative_probability` lines (a header line and `#`
+/// comments are skipped).
+pub fn parse_cdf_csv(text: &str) -> Result<Vec<(f64, f64)>, String> {
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let cols: Vec<&str> = line.split(',').map(str::trim).collect();
+        let parsed = match cols.as_slice() {
+            [a, b] => a.parse::<f64>().ok().zip(b.parse::<f64>().ok()),
+            _ => None,
+        };
+        match parsed {
+            Some(p) => out.push(p),
+            None if out.is_empty() && i == 0 => continue, // header
+            None => {
+                return Err(format!(
+                    "line {}: expected `latency_ms,cumulative_probability`",
+                    i + 1
+                ))
+            }
+        }
+    }
+    if out.is_empty() {
+        return Err("no data rows".to_string());
+    }
+    Ok(out)
+}
+
+/// The JSON Schema of the scenario format.
+pub fn json_schema() -> serde_json::Value {
+    let schema = schemars::schema_for!(ScenarioFile);
+    serde_json::to_value(schema).expect("a schema always serializes")
+}

@@ -1,0 +1,831 @@
+//! The simulation: the one loop that pops events and advances virtual time.
+//!
+//! `Simulation` owns the event queue, the nodes, the clients, the network and
+//! the fault state. [`Simulation::step`] pops the earliest event, sets `now`,
+//! hands the event to the state machine it concerns, and turns the commands
+//! that come back into new events (through the network for messages). No
+//! other code advances time or pops events (architecture invariant).
+//!
+//! Phases: clients issue operations until `duration`; then the quiescence
+//! phase lets background repair run (optionally with every fault healed);
+//! at the end every node reports what it holds, for the durability checker.
+
+use std::sync::Arc;
+
+use crate::client::{Client, ClientShared, ClientTimer};
+use crate::config::Scenario;
+use crate::faults::{compile_nemesis, FaultAction};
+use crate::ids::{ClientId, NodeId};
+use crate::net::{DropReason, Network, Transmission};
+use crate::node::{Node, NodeStats, NodeTime, Timer};
+use crate::outbox::{Command, Outbox};
+use crate::protocol::{Endpoint, Msg, MsgKind};
+use crate::queue::EventQueue;
+use crate::record::{Record, Sink};
+use crate::ring::{Ring, TokenMap};
+use crate::rng::{SimRng, Stream};
+use crate::time::{SimDuration, SimTime};
+use crate::trace::{TraceEvent, TraceHash, TraceKind, Tracer};
+use crate::workload::KeySampler;
+
+/// Something that happens at an instant.
+#[derive(Clone, Debug)]
+pub enum Event {
+    /// A message arrives.
+    Deliver {
+        /// Sender.
+        from: Endpoint,
+        /// Receiver.
+        to: Endpoint,
+        /// The message.
+        msg: Msg,
+    },
+    /// A node's delayed send leaves (after local processing such as a disk
+    /// write), unless the node crashed meanwhile.
+    LocalSend {
+        /// The sender.
+        node: NodeId,
+        /// The sender's incarnation when it asked.
+        incarnation: u32,
+        /// Receiver.
+        to: Endpoint,
+        /// The message.
+        msg: Msg,
+    },
+    /// A node timer fires (ignored if the node restarted since).
+    NodeTimer {
+        /// The node.
+        node: NodeId,
+        /// Its incarnation when the timer was set.
+        incarnation: u32,
+        /// The timer.
+        timer: Timer,
+    },
+    /// A client timer fires.
+    ClientTimer {
+        /// The client.
+        client: ClientId,
+        /// The timer.
+        timer: ClientTimer,
+    },
+    /// A fault is applied.
+    Fault(FaultAction),
+    /// Clients stop; quiescence starts.
+    WorkloadEnd,
+    /// The run ends.
+    End,
+}
+
+/// Why a run stopped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StopReason {
+    /// The scenario's end time was reached.
+    EndOfRun,
+    /// The `max_events` bound was hit first.
+    MaxEvents,
+    /// Nothing left to do before the end.
+    QueueEmpty,
+}
+
+impl StopReason {
+    /// Name in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            StopReason::EndOfRun => "end_of_run",
+            StopReason::MaxEvents => "max_events",
+            StopReason::QueueEmpty => "queue_empty",
+        }
+    }
+}
+
+/// Counters kept by the engine.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct EngineStats {
+    /// Events processed.
+    pub events: u64,
+    /// Messages sent (entered the network or a local queue), by [`MsgKind::index`].
+    pub sent_by_kind: [u64; MsgKind::ALL.len()],
+    /// Messages dropped, by kind.
+    pub dropped_by_kind: [u64; MsgKind::ALL.len()],
+    /// Drops by reason: partitioned, lost, node down.
+    pub dropped_partitioned: u64,
+    /// See `dropped_partitioned`.
+    pub dropped_lost: u64,
+    /// See `dropped_partitioned`.
+    pub dropped_node_down: u64,
+    /// Messages delivered twice.
+    pub duplicated: u64,
+    /// Largest number of pending events.
+    pub peak_queue_len: u64,
+}
+
+/// The result of a run.
+#[derive(Clone, Debug)]
+pub struct RunOutcome {
+    /// Why it stopped.
+    pub stop: StopReason,
+    /// Virtual time at the end.
+    pub end_time: SimTime,
+    /// The trace hash (see [`crate::trace`]).
+    pub trace_hash: u64,
+    /// Engine counters.
+    pub stats: EngineStats,
+    /// Per-node counters, by node id.
+    pub node_stats: Vec<NodeStats>,
+}
+
+struct NodeSlot {
+    node: Node,
+    up: bool,
+    incarnation: u32,
+    skew_offset_us: i64,
+    skew_drift_ppm: i64,
+}
+
+/// One run of one scenario.
+pub struct Simulation {
+    scenario: Arc<Scenario>,
+    now: SimTime,
+    queue: EventQueue<Event>,
+    nodes: Vec<NodeSlot>,
+    clients: Vec<Client>,
+    net: Network,
+    ring: Arc<Ring>,
+    hash: TraceHash,
+    stats: EngineStats,
+    healed: bool,
+    node_out: Outbox<Timer>,
+    client_out: Outbox<ClientTimer>,
+}
+
+impl Simulation {
+    /// Builds the world: ring, nodes, clients, network, and the fault schedule
+    /// (scheduled faults plus the compiled nemesis).
+    pub fn new(scenario: Arc<Scenario>) -> Simulation {
+        let seed = scenario.rng_seed;
+        let cluster = Arc::new(scenario.cluster.clone());
+        let members: Vec<_> = cluster
+            .nodes
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (NodeId(i as u32), n.datacenter))
+            .collect();
+        let tokens = TokenMap::initial(
+            cluster.partitioning,
+            &members,
+            &mut SimRng::new(seed, Stream::Ring),
+        );
+        let ring = Arc::new(Ring::new(
+            &tokens,
+            cluster.quorum.n as usize,
+            cluster.extended_len(),
+        ));
+        let nodes = (0..cluster.nodes.len() as u32)
+            .map(|i| NodeSlot {
+                node: Node::new(
+                    NodeId(i),
+                    cluster.clone(),
+                    ring.clone(),
+                    SimRng::new(seed, Stream::Node(i)),
+                ),
+                up: true,
+                incarnation: 0,
+                skew_offset_us: 0,
+                skew_drift_ppm: 0,
+            })
+            .collect();
+        let workload = &scenario.workload;
+        let shared = Arc::new(ClientShared {
+            workload: workload.clone(),
+            keys: KeySampler::new(workload.key_count, &workload.popularity),
+            ring: ring.clone(),
+            replicas_n: cluster.quorum.n as usize,
+            node_count: cluster.nodes.len() as u32,
+            workload_end: scenario.workload_end(),
+            ops_per_client: workload
+                .max_ops
+                .map(|m| m.div_ceil(workload.clients.len().max(1) as u64)),
+            write_coordinator: cluster.write_coordinator,
+            retry_interval: cluster.retry_interval,
+        });
+        let clients = (0..workload.clients.len() as u32)
+            .map(|i| {
+                Client::new(
+                    ClientId(i),
+                    shared.clone(),
+                    SimRng::new(seed, Stream::Client(i)),
+                )
+            })
+            .collect();
+        let node_dcs: Vec<_> = cluster.nodes.iter().map(|n| n.datacenter).collect();
+        let client_dcs: Vec<_> = workload.clients.iter().map(|c| c.datacenter).collect();
+        let net = Network::new(
+            &scenario.network,
+            &node_dcs,
+            &client_dcs,
+            SimRng::new(seed, Stream::Network),
+        );
+        let mut sim = Simulation {
+            now: SimTime::ZERO,
+            queue: EventQueue::with_capacity(1024),
+            nodes,
+            clients,
+            net,
+            ring,
+            hash: TraceHash::default(),
+            stats: EngineStats::default(),
+            healed: false,
+            node_out: Outbox::new(),
+            client_out: Outbox::new(),
+            scenario,
+        };
+        sim.schedule_faults();
+        sim.queue
+            .push(sim.scenario.workload_end(), Event::WorkloadEnd);
+        sim.queue.push(sim.scenario.end(), Event::End);
+        sim
+    }
+
+    fn schedule_faults(&mut self) {
+        let mut faults = self.scenario.faults.clone();
+        if let Some(nemesis) = &self.scenario.nemesis {
+            let mut rng = SimRng::new(self.scenario.rng_seed, Stream::Faults);
+            faults.extend(compile_nemesis(nemesis, self.nodes.len() as u32, &mut rng));
+        }
+        faults.sort_by_key(|f| f.at); // stable: scheduled before nemesis at equal times
+        for f in faults {
+            self.queue.push(f.at, Event::Fault(f.action));
+        }
+    }
+
+    /// The ring every node starts with.
+    pub fn ring(&self) -> &Arc<Ring> {
+        &self.ring
+    }
+
+    /// The scenario being run.
+    pub fn scenario(&self) -> &Arc<Scenario> {
+        &self.scenario
+    }
+
+    /// Current virtual time.
+    pub fn now(&self) -> SimTime {
+        self.now
+    }
+
+    /// A node (for tests and end-of-run inspection).
+    pub fn node(&self, id: NodeId) -> &Node {
+        &self.nodes[id.0 as usize].node
+    }
+
+    /// Whether a node is up.
+    pub fn is_up(&self, id: NodeId) -> bool {
+        self.nodes[id.0 as usize].up
+    }
+
+    /// Runs to the end, feeding records to `sink` and events to `tracer`.
+    pub fn run(mut self, sink: &mut dyn Sink, mut tracer: Option<&mut dyn Tracer>) -> RunOutcome {
+        self.start(sink, &mut tracer);
+        let stop = loop {
+            if self.stats.events >= self.scenario.max_events {
+                break StopReason::MaxEvents;
+            }
+            match self.step(sink, &mut tracer) {
+                Some(stop) => break stop,
+                None => continue,
+            }
+        };
+        self.finish(sink, &mut tracer);
+        RunOutcome {
+            stop,
+            end_time: self.now,
+            trace_hash: self.hash.value(),
+            stats: self.stats.clone(),
+            node_stats: self.nodes.iter().map(|s| s.node.stats()).collect(),
+        }
+    }
+
+    fn start(&mut self, sink: &mut dyn Sink, tracer: &mut Option<&mut dyn Tracer>) {
+        for i in 0..self.nodes.len() {
+            let t = self.node_time(NodeId(i as u32));
+            self.nodes[i].node.on_start(t, &mut self.node_out);
+            self.flush_node(NodeId(i as u32), sink, tracer);
+        }
+        for i in 0..self.clients.len() {
+            self.clients[i].on_start(self.now, &mut self.client_out);
+            self.flush_client(ClientId(i as u32), sink, tracer);
+        }
+    }
+
+    fn node_time(&self, id: NodeId) -> NodeTime {
+        let slot = &self.nodes[id.0 as usize];
+        let global = self.now.as_micros() as i128;
+        let local = global
+            + i128::from(slot.skew_offset_us)
+            + global * i128::from(slot.skew_drift_ppm) / 1_000_000;
+        NodeTime {
+            now: self.now,
+            local: SimTime(local.clamp(0, i128::from(u64::MAX)) as u64),
+        }
+    }
+
+    /// Processes one event. Returns `Some` when the run is over.
+    pub fn step(
+        &mut self,
+        sink: &mut dyn Sink,
+        tracer: &mut Option<&mut dyn Tracer>,
+    ) -> Option<StopReason> {
+        let (time, event) = match self.queue.pop() {
+            Some(e) => e,
+            None => return Some(StopReason::QueueEmpty),
+        };
+        debug_assert!(time >= self.now, "time never goes backwards");
+        self.now = time;
+        self.stats.events += 1;
+        match event {
+            Event::Deliver { from, to, msg } => self.on_deliver(from, to, msg, sink, tracer),
+            Event::LocalSend {
+                node,
+                incarnation,
+                to,
+                msg,
+            } => {
+                let slot = &self.nodes[node.0 as usize];
+                if slot.up && slot.incarnation == incarnation {
+                    self.transmit(Endpoint::Node(node), to, msg, tracer);
+                }
+            }
+            Event::NodeTimer {
+                node,
+                incarnation,
+                timer,
+            } => {
+                let slot = &self.nodes[node.0 as usize];
+                if slot.up && slot.incarnation == incarnation {
+                    self.hash.add(
+                        time,
+                        TraceKind::Timer,
+                        Some(Endpoint::Node(node)),
+                        None,
+                        timer_code(timer),
+                        0,
+                        0,
+                    );
+                    if let Some(t) = tracer.as_deref_mut() {
+                        let label = format!("{timer:?}");
+                        t.event(&TraceEvent {
+                            time,
+                            kind: TraceKind::Timer,
+                            at: Some(Endpoint::Node(node)),
+                            from: None,
+                            label: &label,
+                            details: &"",
+                        });
+                    }
+                    let nt = self.node_time(node);
+                    self.nodes[node.0 as usize]
+                        .node
+                        .on_timer(nt, timer, &mut self.node_out);
+                    self.flush_node(node, sink, tracer);
+                }
+            }
+            Event::ClientTimer { client, timer } => {
+                self.hash.add(
+                    time,
+                    TraceKind::Timer,
+                    Some(Endpoint::Client(client)),
+                    None,
+                    client_timer_code(timer),
+                    0,
+                    0,
+                );
+                if let Some(t) = tracer.as_deref_mut() {
+                    let label = format!("{timer:?}");
+                    t.event(&TraceEvent {
+                        time,
+                        kind: TraceKind::Timer,
+                        at: Some(Endpoint::Client(client)),
+                        from: None,
+                        label: &label,
+                        details: &"",
+                    });
+                }
+                self.clients[client.0 as usize].on_timer(time, timer, &mut self.client_out);
+                self.flush_client(client, sink, tracer);
+            }
+            Event::Fault(action) => {
+                if !self.healed {
+                    self.apply_fault(action, sink, tracer);
+                }
+            }
+            Event::WorkloadEnd => {
+                self.phase("workload_end", tracer);
+                if self.scenario.quiescence.heal_faults {
+                    self.heal_everything(sink, tracer);
+                }
+            }
+            Event::End => return Some(StopReason::EndOfRun),
+        }
+        let pending = self.queue.len() as u64;
+        if pending > self.stats.peak_queue_len {
+            self.stats.peak_queue_len = pending;
+        }
+        None
+    }
+
+    fn phase(&mut self, name: &str, tracer: &mut Option<&mut dyn Tracer>) {
+        self.hash.add(
+            self.now,
+            TraceKind::Phase,
+            None,
+            None,
+            name.len() as u64,
+            0,
+            0,
+        );
+        if let Some(t) = tracer.as_deref_mut() {
+            t.event(&TraceEvent {
+                time: self.now,
+                kind: TraceKind::Phase,
+                at: None,
+                from: None,
+                label: name,
+                details: &"",
+            });
+        }
+    }
+
+    fn on_deliver(
+        &mut self,
+        from: Endpoint,
+        to: Endpoint,
+        msg: Msg,
+        sink: &mut dyn Sink,
+        tracer: &mut Option<&mut dyn Tracer>,
+    ) {
+        let kind = msg.kind();
+        if let Endpoint::Node(n) = to {
+            if !self.nodes[n.0 as usize].up {
+                self.drop_message(from, to, &msg, DropReason::NodeDown, tracer);
+                return;
+            }
+        }
+        let key = msg.key().map_or(u64::MAX, |k| k.0);
+        self.hash.add(
+            self.now,
+            TraceKind::Deliver,
+            Some(to),
+            Some(from),
+            kind as u64,
+            msg.tag(),
+            key,
+        );
+        if let Some(t) = tracer.as_deref_mut() {
+            t.event(&TraceEvent {
+                time: self.now,
+                kind: TraceKind::Deliver,
+                at: Some(to),
+                from: Some(from),
+                label: kind.name(),
+                details: &msg,
+            });
+        }
+        match to {
+            Endpoint::Node(n) => {
+                let nt = self.node_time(n);
+                self.nodes[n.0 as usize]
+                    .node
+                    .on_message(nt, from, msg, &mut self.node_out);
+                self.flush_node(n, sink, tracer);
+            }
+            Endpoint::Client(c) => {
+                self.clients[c.0 as usize].on_message(self.now, from, msg, &mut self.client_out);
+                self.flush_client(c, sink, tracer);
+            }
+        }
+    }
+
+    fn drop_message(
+        &mut self,
+        from: Endpoint,
+        to: Endpoint,
+        msg: &Msg,
+        reason: DropReason,
+        tracer: &mut Option<&mut dyn Tracer>,
+    ) {
+        let kind = msg.kind();
+        self.stats.dropped_by_kind[kind.index()] += 1;
+        match reason {
+            DropReason::Partitioned => self.stats.dropped_partitioned += 1,
+            DropReason::Lost => self.stats.dropped_lost += 1,
+            DropReason::NodeDown => self.stats.dropped_node_down += 1,
+        }
+        self.hash.add(
+            self.now,
+            TraceKind::Drop,
+            Some(to),
+            Some(from),
+            kind as u64,
+            msg.tag(),
+            reason as u64,
+        );
+        if let Some(t) = tracer.as_deref_mut() {
+            let details = format!("{} ({})", msg, reason.name());
+            t.event(&TraceEvent {
+                time: self.now,
+                kind: TraceKind::Drop,
+                at: Some(to),
+                from: Some(from),
+                label: kind.name(),
+                details: &details,
+            });
+        }
+    }
+
+    /// Puts a message on the network now.
+    fn transmit(
+        &mut self,
+        from: Endpoint,
+        to: Endpoint,
+        msg: Msg,
+        tracer: &mut Option<&mut dyn Tracer>,
+    ) {
+        self.stats.sent_by_kind[msg.kind().index()] += 1;
+        if from == to {
+            self.queue.push(self.now, Event::Deliver { from, to, msg });
+            return;
+        }
+        match self.net.transmit(self.now, from, to, msg.kind()) {
+            Transmission::Dropped(reason) => self.drop_message(from, to, &msg, reason, tracer),
+            Transmission::Delivered { at, duplicate_at } => {
+                if let Some(dup) = duplicate_at {
+                    self.stats.duplicated += 1;
+                    self.queue.push(
+                        dup,
+                        Event::Deliver {
+                            from,
+                            to,
+                            msg: msg.clone(),
+                        },
+                    );
+                }
+                self.queue.push(at, Event::Deliver { from, to, msg });
+            }
+        }
+    }
+
+    fn flush_node(
+        &mut self,
+        node: NodeId,
+        sink: &mut dyn Sink,
+        tracer: &mut Option<&mut dyn Tracer>,
+    ) {
+        let mut out = std::mem::take(&mut self.node_out);
+        let incarnation = self.nodes[node.0 as usize].incarnation;
+        for cmd in out.drain() {
+            match cmd {
+                Command::Send { to, msg, delay } => {
+                    if delay == SimDuration::ZERO {
+                        self.transmit(Endpoint::Node(node), to, msg, tracer);
+                    } else {
+                        self.queue.push(
+                            self.now + delay,
+                            Event::LocalSend {
+                                node,
+                                incarnation,
+                                to,
+                                msg,
+                            },
+                        );
+                    }
+                }
+                Command::SetTimer { timer, after } => {
+                    self.queue.push(
+                        self.now + after,
+                        Event::NodeTimer {
+                            node,
+                            incarnation,
+                            timer,
+                        },
+                    );
+                }
+                Command::Record(r) => self.emit(Some(Endpoint::Node(node)), &r, sink, tracer),
+            }
+        }
+        self.node_out = out;
+    }
+
+    fn flush_client(
+        &mut self,
+        client: ClientId,
+        sink: &mut dyn Sink,
+        tracer: &mut Option<&mut dyn Tracer>,
+    ) {
+        let mut out = std::mem::take(&mut self.client_out);
+        for cmd in out.drain() {
+            match cmd {
+                Command::Send { to, msg, delay } => {
+                    debug_assert_eq!(delay, SimDuration::ZERO, "clients have no local delay");
+                    self.transmit(Endpoint::Client(client), to, msg, tracer);
+                }
+                Command::SetTimer { timer, after } => {
+                    self.queue
+                        .push(self.now + after, Event::ClientTimer { client, timer });
+                }
+                Command::Record(r) => self.emit(Some(Endpoint::Client(client)), &r, sink, tracer),
+            }
+        }
+        self.client_out = out;
+    }
+
+    fn emit(
+        &mut self,
+        at: Option<Endpoint>,
+        record: &Record,
+        sink: &mut dyn Sink,
+        tracer: &mut Option<&mut dyn Tracer>,
+    ) {
+        sink.record(self.now, record);
+        if let Some(t) = tracer.as_deref_mut() {
+            let details = format!("{record:?}");
+            t.event(&TraceEvent {
+                time: self.now,
+                kind: TraceKind::Record,
+                at,
+                from: None,
+                label: record.name(),
+                details: &details,
+            });
+        }
+    }
+
+    fn apply_fault(
+        &mut self,
+        action: FaultAction,
+        sink: &mut dyn Sink,
+        tracer: &mut Option<&mut dyn Tracer>,
+    ) {
+        let applied = match &action {
+            FaultAction::Crash { node, disk_loss } => {
+                let slot = &mut self.nodes[node.0 as usize];
+                if slot.up {
+                    slot.up = false;
+                    slot.incarnation += 1;
+                    let lost = slot.node.crash(*disk_loss);
+                    if lost > 0 {
+                        self.emit(
+                            Some(Endpoint::Node(*node)),
+                            &Record::BufferLost {
+                                node: *node,
+                                versions: lost,
+                            },
+                            sink,
+                            tracer,
+                        );
+                    }
+                    true
+                } else {
+                    false
+                }
+            }
+            FaultAction::Restart { node } => {
+                let slot = &mut self.nodes[node.0 as usize];
+                if slot.up {
+                    false
+                } else {
+                    slot.up = true;
+                    slot.incarnation += 1;
+                    true
+                }
+            }
+            FaultAction::Partition { id, groups } => {
+                self.net.partition(*id, groups);
+                true
+            }
+            FaultAction::PartitionOneWay { id, from, to } => {
+                self.net.partition_one_way(*id, from, to);
+                true
+            }
+            FaultAction::Heal { id } => self.net.heal(*id),
+            FaultAction::DegradeLinks {
+                id,
+                from,
+                to,
+                both_ways,
+                extra_loss,
+                extra_latency,
+            } => {
+                self.net.degrade(
+                    *id,
+                    from,
+                    to,
+                    *both_ways,
+                    *extra_loss,
+                    extra_latency.clone(),
+                );
+                true
+            }
+            FaultAction::RestoreLinks { id } => self.net.restore(*id),
+            FaultAction::SlowNode { node, extra } => {
+                self.net.set_slow(*node, Some(extra.clone()));
+                true
+            }
+            FaultAction::RestoreNode { node } => {
+                self.net.set_slow(*node, None);
+                true
+            }
+            FaultAction::ClockSkew {
+                node,
+                offset_us,
+                drift_ppm,
+            } => {
+                let slot = &mut self.nodes[node.0 as usize];
+                slot.skew_offset_us = *offset_us;
+                slot.skew_drift_ppm = *drift_ppm;
+                true
+            }
+        };
+        if !applied {
+            return;
+        }
+        let code = action.name().len() as u64;
+        let target = match &action {
+            FaultAction::Crash { node, .. }
+            | FaultAction::Restart { node }
+            | FaultAction::SlowNode { node, .. }
+            | FaultAction::RestoreNode { node }
+            | FaultAction::ClockSkew { node, .. } => Some(Endpoint::Node(*node)),
+            _ => None,
+        };
+        self.hash
+            .add(self.now, TraceKind::Fault, target, None, code, 0, 0);
+        if let Some(t) = tracer.as_deref_mut() {
+            t.event(&TraceEvent {
+                time: self.now,
+                kind: TraceKind::Fault,
+                at: target,
+                from: None,
+                label: action.name(),
+                details: &action,
+            });
+        }
+        sink.record(
+            self.now,
+            &Record::Fault {
+                action: action.clone(),
+            },
+        );
+        if let FaultAction::Restart { node } = action {
+            let nt = self.node_time(node);
+            self.nodes[node.0 as usize]
+                .node
+                .on_start(nt, &mut self.node_out);
+            self.flush_node(node, sink, tracer);
+        }
+    }
+
+    /// Quiescence with healing: every partition and degradation ends, every
+    /// crashed node restarts, and later scheduled faults are ignored.
+    fn heal_everything(&mut self, sink: &mut dyn Sink, tracer: &mut Option<&mut dyn Tracer>) {
+        self.net.heal_all();
+        self.net.restore_all();
+        for i in 0..self.nodes.len() {
+            if !self.nodes[i].up {
+                self.apply_fault(
+                    FaultAction::Restart {
+                        node: NodeId(i as u32),
+                    },
+                    sink,
+                    tracer,
+                );
+            }
+        }
+        self.healed = true;
+    }
+
+    fn finish(&mut self, sink: &mut dyn Sink, tracer: &mut Option<&mut dyn Tracer>) {
+        self.phase("end", tracer);
+        let now = self.now;
+        for slot in &self.nodes {
+            slot.node.final_state(&mut |r| sink.record(now, &r));
+        }
+    }
+}
+
+fn timer_code(t: Timer) -> u64 {
+    match t {
+        Timer::ReplicaCheck(r) => r.0 << 3,
+        Timer::RequestTimeout(r) => r.0 << 3 | 1,
+        Timer::ReadRepair(r) => r.0 << 3 | 2,
+        Timer::HintScan => 3,
+        Timer::BufferFlush => 4,
+        Timer::TombstoneGc => 5,
+    }
+}
+
+fn client_timer_code(t: ClientTimer) -> u64 {
+    match t {
+        ClientTimer::NextOp => 0,
+        ClientTimer::OpTimeout(seq) => seq << 1 | 1,
+    }
+}
