@@ -1,49 +1,323 @@
+//! The `dynasim` binary: parse arguments, read files, run `sim_core`, hand
+//! the records to `reports`, write files. Thin on purpose: no simulation or
+//! metric logic lives here.
+
+mod cli;
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 use std::sync::Arc;
-fn main() {
-    let path = std::env::args().nth(1).expect("file");
-    let text = std::fs::read_to_string(&path).expect("read");
-    let sc = match sim_core::scenario::parse(&text, &sim_core::scenario::no_files) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("{e}");
-            std::process::exit(2)
+
+use anyhow::{Context, Result};
+use clap::Parser;
+use serde_json::json;
+use sim_core::config::Scenario;
+use sim_core::record::{Record, Sink};
+use sim_core::scenario::{self, ScenarioErrors};
+use sim_core::sim::Simulation;
+use sim_core::time::SimTime;
+use sim_core::trace::{TraceEvent, Tracer};
+
+use cli::{Cli, Command, RunArgs};
+
+/// How a command ended.
+enum Outcome {
+    Ok,
+    ExpectFailed,
+}
+
+/// Errors that mean "bad input" (exit 2) rather than a crash.
+#[derive(Debug)]
+struct BadScenario {
+    file: PathBuf,
+    errors: ScenarioErrors,
+}
+
+impl std::fmt::Display for BadScenario {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for e in &self.errors.0 {
+            writeln!(f, "{}: {e}", self.file.display())?;
         }
+        Ok(())
+    }
+}
+impl std::error::Error for BadScenario {}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Run(args) => run(&args),
+        Command::Validate { files } => validate(&files),
+        Command::Schema => {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&scenario::json_schema()).expect("schema serializes")
+            );
+            Ok(Outcome::Ok)
+        }
+        Command::Plot { summaries, out } => plot(&summaries, &out),
     };
-    let sim = sim_core::sim::Simulation::new(Arc::new(sc));
-    let mut sink: Vec<(sim_core::time::SimTime, sim_core::record::Record)> = Vec::new();
-    let t0 = std::time::Instant::now();
-    let out = sim.run(&mut sink, None);
-    println!(
-        "{:?} hash={:016x} events={} wall={:?}",
-        out.stop,
-        out.trace_hash,
-        out.stats.events,
-        t0.elapsed()
-    );
-    let mut ok = 0;
-    let mut fail = 0;
-    let mut sib = [0u64; 5];
-    for (_, r) in &sink {
-        if let sim_core::record::Record::OpCompleted {
-            result,
-            values,
-            kind,
-            ..
-        } = r
-        {
-            if result.is_ok() {
-                ok += 1
+    match result {
+        Ok(Outcome::Ok) => ExitCode::SUCCESS,
+        Ok(Outcome::ExpectFailed) => ExitCode::from(1),
+        Err(e) => {
+            if let Some(bad) = e.downcast_ref::<BadScenario>() {
+                eprint!("{bad}");
             } else {
-                fail += 1
-            };
-            if *kind == sim_core::record::OpKind::Get && result.is_ok() {
-                sib[values.len().min(4)] += 1;
+                eprintln!("error: {e:#}");
+            }
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Reads and validates a scenario; files it references resolve beside it.
+fn load(path: &Path) -> Result<Scenario> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading scenario {}", path.display()))?;
+    let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let resolver =
+        move |rel: &str| std::fs::read_to_string(dir.join(rel)).map_err(|e| e.to_string());
+    scenario::parse(&text, &resolver).map_err(|errors| {
+        BadScenario {
+            file: path.to_path_buf(),
+            errors,
+        }
+        .into()
+    })
+}
+
+fn validate(files: &[PathBuf]) -> Result<Outcome> {
+    let mut bad = 0;
+    for f in files {
+        match load(f) {
+            Ok(s) => {
+                for e in &s.expect {
+                    if !reports::metrics::is_known_metric(&e.metric) {
+                        println!("{}: expect[{:?}]: unknown metric (see docs/scenario-format.md for metric paths)", f.display(), e.metric);
+                        bad += 1;
+                    }
+                }
+                println!("{}: ok", f.display());
+            }
+            Err(e) => {
+                bad += 1;
+                match e.downcast_ref::<BadScenario>() {
+                    Some(b) => print!("{b}"),
+                    None => println!("{}: {e:#}", f.display()),
+                }
             }
         }
     }
-    println!(
-        "ok={ok} fail={fail} siblings={sib:?} records={}",
-        sink.len()
-    );
-    println!("{:?}", out.stats);
+    if bad > 0 {
+        anyhow::bail!("{bad} problem(s) found");
+    }
+    Ok(Outcome::Ok)
+}
+
+/// Streams trace events as JSON lines.
+struct JsonlTracer<'a> {
+    out: BufWriter<File>,
+    scenario: &'a Scenario,
+    error: Option<std::io::Error>,
+}
+
+impl Tracer for JsonlTracer<'_> {
+    fn event(&mut self, e: &TraceEvent<'_>) {
+        if self.error.is_some() {
+            return;
+        }
+        let name = |ep: Option<sim_core::protocol::Endpoint>| {
+            ep.map(|x| self.scenario.endpoint_name(x).to_string())
+        };
+        let line = json!({
+            "t_us": e.time.as_micros(),
+            "kind": e.kind.name(),
+            "at": name(e.at),
+            "from": name(e.from),
+            "label": e.label,
+            "details": e.details.to_string(),
+        });
+        if let Err(err) = writeln!(self.out, "{line}") {
+            self.error = Some(err);
+        }
+    }
+}
+
+/// Feeds the collector and, with `--ops`, writes ops.csv.
+struct Tee<'a> {
+    collector: &'a mut reports::metrics::Collector,
+    ops: Option<BufWriter<File>>,
+    scenario: &'a Scenario,
+}
+
+impl Sink for Tee<'_> {
+    fn record(&mut self, at: SimTime, record: &Record) {
+        self.collector.record(at, record);
+        if let (
+            Some(out),
+            Record::OpCompleted {
+                op,
+                kind,
+                key,
+                invoked,
+                result,
+                values,
+                coordinator,
+            },
+        ) = (&mut self.ops, record)
+        {
+            let values: Vec<String> = values.iter().map(|v| v.write().to_string()).collect();
+            let _ = writeln!(
+                out,
+                "{},{},{},{},{},{},{},{},{}",
+                self.scenario.workload.clients[op.client.0 as usize].name,
+                op.seq,
+                kind.name(),
+                key.0,
+                invoked.as_micros(),
+                at.as_micros(),
+                match result {
+                    Ok(()) => "ok".to_string(),
+                    Err(f) => f.to_string(),
+                },
+                coordinator
+                    .map(|c| self.scenario.cluster.nodes[c.0 as usize].name.clone())
+                    .unwrap_or_default(),
+                values.join(" ")
+            );
+        }
+    }
+}
+
+fn run(args: &RunArgs) -> Result<Outcome> {
+    let mut scenario = load(&args.file)?;
+    if let Some(seed) = args.seed {
+        scenario.rng_seed = seed;
+    }
+    for e in &scenario.expect {
+        if !reports::metrics::is_known_metric(&e.metric) {
+            return Err(BadScenario {
+                file: args.file.clone(),
+                errors: ScenarioErrors(vec![scenario::ScenarioError::Invalid {
+                    path: format!("expect[{:?}]", e.metric),
+                    message: "unknown metric".into(),
+                }]),
+            }
+            .into());
+        }
+    }
+    let out_dir = args.out.clone().unwrap_or_else(|| {
+        PathBuf::from("runs").join(format!("{}-seed{}", scenario.name, scenario.rng_seed))
+    });
+    std::fs::create_dir_all(&out_dir).with_context(|| format!("creating {}", out_dir.display()))?;
+    let scenario = Arc::new(scenario);
+    let sim = Simulation::new(scenario.clone());
+    let ring = sim.ring().clone();
+    let mut collector = reports::metrics::Collector::new(&scenario);
+    let ops = if args.ops {
+        let path = out_dir.join("ops.csv");
+        let mut w = BufWriter::new(
+            File::create(&path).with_context(|| format!("creating {}", path.display()))?,
+        );
+        writeln!(
+            w,
+            "client,seq,kind,key,invoked_us,completed_us,result,coordinator,values"
+        )?;
+        Some(w)
+    } else {
+        None
+    };
+    let mut tracer = match &args.trace {
+        Some(path) => Some(JsonlTracer {
+            out: BufWriter::new(
+                File::create(path).with_context(|| format!("creating {}", path.display()))?,
+            ),
+            scenario: &scenario,
+            error: None,
+        }),
+        None => None,
+    };
+    let mut tee = Tee {
+        collector: &mut collector,
+        ops,
+        scenario: &scenario,
+    };
+    let outcome = sim.run(&mut tee, tracer.as_mut().map(|t| t as &mut dyn Tracer));
+    if let Some(mut out) = tee.ops.take() {
+        out.flush()?;
+    }
+    if let Some(mut t) = tracer {
+        if let Some(e) = t.error.take() {
+            return Err(e).context("writing the trace");
+        }
+        t.out.flush().context("writing the trace")?;
+    }
+    let summary = reports::report::summary(&scenario, &outcome, &collector, &ring);
+    let summary_path = out_dir.join("summary.json");
+    std::fs::write(
+        &summary_path,
+        serde_json::to_string_pretty(&summary)? + "\n",
+    )
+    .with_context(|| format!("writing {}", summary_path.display()))?;
+    if !args.no_plots {
+        reports::render::write_report(&summary, &out_dir)
+            .with_context(|| format!("writing plots to {}", out_dir.display()))?;
+    }
+    let verdicts = reports::report::verdicts(&summary);
+    if !args.quiet {
+        println!(
+            "scenario {}  rng_seed {}  ({} events, stop: {})",
+            scenario.name,
+            scenario.rng_seed,
+            outcome.stats.events,
+            outcome.stop.name()
+        );
+        print!("{}", reports::report::table(&summary));
+    }
+    for v in &verdicts {
+        let bound = match (v.min, v.max) {
+            (Some(lo), Some(hi)) => format!("in [{lo}, {hi}]"),
+            (Some(lo), None) => format!(">= {lo}"),
+            (None, Some(hi)) => format!("<= {hi}"),
+            (None, None) => String::new(),
+        };
+        let value = v.value.map_or("missing".to_string(), |x| format!("{x}"));
+        println!(
+            "expect {} {bound}: {} ({value})",
+            v.metric,
+            if v.pass { "pass" } else { "FAIL" }
+        );
+    }
+    println!("trace hash {:016x}", outcome.trace_hash);
+    if !args.quiet {
+        println!("report: {}", out_dir.display());
+    }
+    if verdicts.iter().any(|v| !v.pass) {
+        println!(
+            "expectations failed; reproduce with:\n  dynasim run {} --seed {}",
+            args.file.display(),
+            scenario.rng_seed
+        );
+        return Ok(Outcome::ExpectFailed);
+    }
+    Ok(Outcome::Ok)
+}
+
+fn plot(summaries: &[PathBuf], out: &Path) -> Result<Outcome> {
+    let mut loaded = Vec::new();
+    for p in summaries {
+        let text =
+            std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+        let v: serde_json::Value =
+            serde_json::from_str(&text).with_context(|| format!("parsing {}", p.display()))?;
+        loaded.push(v);
+    }
+    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    reports::render::write_overlays(&loaded, out)
+        .with_context(|| format!("writing plots to {}", out.display()))?;
+    println!("plots: {}", out.display());
+    Ok(Outcome::Ok)
 }

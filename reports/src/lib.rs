@@ -1,1 +1,16 @@
-//! x
+//! `reports`: turns what a dynasim run records into metrics, summaries,
+//! expectation verdicts, plots and an HTML report.
+//!
+//! Floats live here, never in `sim-core`. This crate contains no simulation
+//! logic: it consumes [`sim_core::record::Record`]s (as a
+//! [`sim_core::record::Sink`]) and the engine's [`sim_core::sim::RunOutcome`].
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod expect;
+pub mod histogram;
+pub mod metrics;
+pub mod plot;
+pub mod render;
+pub mod report;

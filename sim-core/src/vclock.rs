@@ -98,6 +98,32 @@ impl VectorClock {
         self.position(node).ok().map(|i| self.entries[i].1)
     }
 
+    /// Like [`VectorClock::increment`], but the new counter is also above
+    /// `floor`: a coordinator passes the highest counter it ever issued for the
+    /// key, so it never issues the same `(node, counter)` twice even when two
+    /// writes arrive with the same context.
+    pub fn increment_above(&mut self, node: NodeId, floor: u64, now: SimTime) {
+        let next = self.counter(node).max(floor).saturating_add(1);
+        match self.position(node) {
+            Ok(i) => {
+                self.entries[i].1 = ClockEntry {
+                    counter: next,
+                    timestamp: now,
+                };
+            }
+            Err(i) => self.entries.insert(
+                i,
+                (
+                    node,
+                    ClockEntry {
+                        counter: next,
+                        timestamp: now,
+                    },
+                ),
+            ),
+        }
+    }
+
     /// Records a write coordinated by `node` at its local time `now`: the
     /// node's counter goes up by one and its timestamp becomes `now`.
     pub fn increment(&mut self, node: NodeId, now: SimTime) {

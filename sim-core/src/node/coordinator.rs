@@ -244,8 +244,12 @@ impl Node {
 
     /// Builds the new version: the context's clock with this node's entry
     /// incremented (§4.4), truncated past the threshold; or a timestamp from
-    /// the local clock under last-write-wins.
-    fn new_version(&self, t: NodeTime, context: &Context, value: Value) -> Version {
+    /// the local clock under last-write-wins. The increment goes above every
+    /// counter this node issued for the key before: with the paper's plain
+    /// "context + 1", two writes from the same context through the same
+    /// coordinator would get identical clocks and one would silently replace
+    /// the other (the checker found exactly that in a healthy run).
+    fn new_version(&mut self, t: NodeTime, key: Key, context: &Context, value: Value) -> Version {
         let stamp = LwwStamp {
             local_time_us: t.local.as_micros(),
             write: value.write(),
@@ -263,7 +267,9 @@ impl Node {
             } => {
                 let mut clock = context.clock.clone();
                 let seen = clock.counter(self.id);
-                clock.increment(self.id, t.local);
+                let issued = self.durable.counters.entry(key).or_insert(0);
+                clock.increment_above(self.id, *issued, t.local);
+                *issued = clock.counter(self.id);
                 clock.truncate(truncation_threshold);
                 Version {
                     clock,
@@ -287,7 +293,7 @@ impl Node {
     ) {
         self.stats.coordinated += 1;
         let request = RequestId(self.fresh_id());
-        let version = self.new_version(t, &context, value);
+        let version = self.new_version(t, key, &context, value);
         let (targets, next) = self.select_targets(t.now, key);
         let buffered = self.cluster.storage.buffered_writes.is_some();
         for (i, target) in targets.iter().enumerate() {

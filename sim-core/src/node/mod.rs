@@ -78,6 +78,9 @@ pub struct Durable {
     pub store: Store,
     /// Hinted replicas kept for unreachable owners.
     pub hints: HintStore,
+    /// The highest vector clock counter this node issued per key as a
+    /// coordinator, so each `(node, counter)` names exactly one write.
+    pub counters: BTreeMap<Key, u64>,
 }
 
 /// What a crash loses.
@@ -142,6 +145,7 @@ impl Node {
         let durable = Durable {
             store: Store::new(cluster.versioning),
             hints: HintStore::new(cluster.versioning),
+            counters: BTreeMap::new(),
         };
         let volatile = Volatile::new(&cluster);
         Node {
@@ -224,6 +228,7 @@ impl Node {
         if disk_loss {
             self.durable.store.clear();
             self.durable.hints.clear();
+            self.durable.counters.clear();
         }
         lost
     }

@@ -1,0 +1,814 @@
+//! The metrics collector: a streaming [`Sink`] that turns a run's records into
+//! the summary (`summary.json`).
+//!
+//! It owns the *checkers* as well as the counters:
+//! - **staleness** (PBS, Bailis et al. 2012): for each successful read, the
+//!   latest write to that key acknowledged before the read started; the read
+//!   is consistent if it returned that write or one that causally supersedes
+//!   it (t-visibility), and k-staleness counts how many acknowledged versions
+//!   behind the newest it was;
+//! - **durability** (Jepsen-style): an acknowledged write is lost when, at the
+//!   end, no node holds it nor a version that causally supersedes it, and no
+//!   acknowledged delete superseded it;
+//! - **anomalies**: deletes that resurface, read-your-writes and
+//!   monotonic-read violations per client session;
+//! - **convergence**: keys whose top-N replicas disagree at the end.
+//!
+//! Causality is ground truth from the clients (which values each put was
+//! based on), never the system's own vector clocks, so a bug in versioning
+//! (a truncated clock, a skewed last-write-wins stamp) shows up here.
+//! Aggregates are kept on the fly; per-key write histories are kept for the
+//! durability check (memory grows with the number of writes, not events).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::{json, Value as Json};
+use sim_core::config::Scenario;
+use sim_core::faults::FaultAction;
+use sim_core::ids::{ClientId, Key, NodeId, OpId, WriteId};
+use sim_core::protocol::{Failure, Value};
+use sim_core::record::{OpKind, Record, Sink};
+use sim_core::time::SimTime;
+
+use crate::histogram::Histogram;
+
+#[derive(Clone, Debug)]
+struct WriteInfo {
+    invoked: SimTime,
+    committed: Option<SimTime>,
+    parents: Vec<WriteId>,
+    tombstone: bool,
+}
+
+#[derive(Clone, Debug, Default)]
+struct KeyHistory {
+    writes: BTreeMap<WriteId, WriteInfo>,
+    /// Acknowledged writes in commit order.
+    acked: Vec<(SimTime, WriteId)>,
+    /// Acknowledged deletes in commit order.
+    deletes: Vec<(SimTime, WriteId)>,
+}
+
+impl KeyHistory {
+    /// True when `ancestor` is in the causal past of `v` (or is `v`).
+    fn covers(&self, ancestor: WriteId, v: WriteId) -> bool {
+        if ancestor == v {
+            return true;
+        }
+        let Some(a) = self.writes.get(&ancestor) else {
+            return false;
+        };
+        let floor = a.invoked;
+        let mut stack = vec![v];
+        let mut seen = BTreeSet::new();
+        while let Some(x) = stack.pop() {
+            if !seen.insert(x) {
+                continue;
+            }
+            let Some(info) = self.writes.get(&x) else {
+                continue;
+            };
+            for p in &info.parents {
+                if *p == ancestor {
+                    return true;
+                }
+                if let Some(pi) = self.writes.get(p) {
+                    if pi.invoked >= floor {
+                        stack.push(*p);
+                    }
+                }
+            }
+        }
+        false
+    }
+
+    fn covered_by_any(&self, w: WriteId, values: &[WriteId]) -> bool {
+        values.iter().any(|v| self.covers(w, *v))
+    }
+
+    /// Everything in the causal past of `roots` (inclusive).
+    fn closure(&self, roots: impl IntoIterator<Item = WriteId>) -> BTreeSet<WriteId> {
+        let mut seen = BTreeSet::new();
+        let mut stack: Vec<WriteId> = roots.into_iter().collect();
+        while let Some(x) = stack.pop() {
+            if seen.insert(x) {
+                if let Some(info) = self.writes.get(&x) {
+                    stack.extend(info.parents.iter().copied());
+                }
+            }
+        }
+        seen
+    }
+}
+
+#[derive(Clone, Debug)]
+struct Invocation {
+    write: Option<WriteId>,
+}
+
+#[derive(Clone, Debug, Default)]
+struct KindStats {
+    ok: u64,
+    failed: u64,
+    failures: BTreeMap<String, u64>,
+    latency: Histogram,
+}
+
+#[derive(Clone, Debug, Default)]
+struct Window {
+    completed: u64,
+    ok: u64,
+    latency: BTreeMap<usize, u64>,
+    reads_checked: u64,
+    stale: u64,
+}
+
+#[derive(Clone, Debug, Default)]
+struct Session {
+    last_write: Option<(SimTime, WriteId)>,
+    last_read: Option<(SimTime, Vec<WriteId>)>,
+}
+
+#[derive(Clone, Debug)]
+struct FaultWindow {
+    start: SimTime,
+    end: Option<SimTime>,
+    label: String,
+    key: String,
+}
+
+/// Lost write details (the first ones are listed in the summary).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LostWrite {
+    /// The key.
+    pub key: Key,
+    /// The write.
+    pub write: WriteId,
+    /// When it was acknowledged.
+    pub acked_at: SimTime,
+}
+
+/// Streams records into metrics. Feed it as the run's [`Sink`], then call
+/// [`Collector::summary`].
+#[derive(Debug)]
+pub struct Collector {
+    grid_us: Vec<u64>,
+    window_us: u64,
+    in_flight: BTreeMap<OpId, Invocation>,
+    kinds: BTreeMap<OpKind, KindStats>,
+    keys: BTreeMap<Key, KeyHistory>,
+    windows: Vec<Window>,
+    t_visibility: Vec<(u64, u64)>,
+    k_staleness: [u64; 11],
+    reads_checked: u64,
+    stale_reads: u64,
+    siblings: [u64; 5],
+    sessions: BTreeMap<(ClientId, Key), Session>,
+    resurrected: u64,
+    ryw_violations: u64,
+    monotonic_violations: u64,
+    writes_attempted: u64,
+    discarded: u64,
+    hints_stored: u64,
+    hints_delivered: u64,
+    hints_remaining: u64,
+    read_repairs: u64,
+    replicas_repaired: u64,
+    suspicions: u64,
+    tombstones_purged: u64,
+    buffer_lost: u64,
+    faults: Vec<(SimTime, String)>,
+    fault_windows: Vec<FaultWindow>,
+    held: BTreeMap<Key, BTreeSet<WriteId>>,
+    replica_values: BTreeMap<Key, BTreeMap<NodeId, Vec<Value>>>,
+    end: SimTime,
+}
+
+impl Collector {
+    /// A collector for `scenario`'s report settings.
+    pub fn new(scenario: &Scenario) -> Collector {
+        let grid_us = scenario.metrics.t_visibility_grid_us.clone();
+        Collector {
+            t_visibility: vec![(0, 0); grid_us.len()],
+            grid_us,
+            window_us: scenario.metrics.window.as_micros().max(1),
+            in_flight: BTreeMap::new(),
+            kinds: OpKind::ALL
+                .iter()
+                .map(|k| {
+                    let mut s = KindStats::default();
+                    Self::ensure_failure_keys(&mut s);
+                    (*k, s)
+                })
+                .collect(),
+            keys: BTreeMap::new(),
+            windows: Vec::new(),
+            k_staleness: [0; 11],
+            reads_checked: 0,
+            stale_reads: 0,
+            siblings: [0; 5],
+            sessions: BTreeMap::new(),
+            resurrected: 0,
+            ryw_violations: 0,
+            monotonic_violations: 0,
+            writes_attempted: 0,
+            discarded: 0,
+            hints_stored: 0,
+            hints_delivered: 0,
+            hints_remaining: 0,
+            read_repairs: 0,
+            replicas_repaired: 0,
+            suspicions: 0,
+            tombstones_purged: 0,
+            buffer_lost: 0,
+            faults: Vec::new(),
+            fault_windows: Vec::new(),
+            held: BTreeMap::new(),
+            replica_values: BTreeMap::new(),
+            end: SimTime::ZERO,
+        }
+    }
+
+    fn window(&mut self, t: SimTime) -> &mut Window {
+        let i = (t.as_micros() / self.window_us) as usize;
+        if self.windows.len() <= i {
+            self.windows.resize_with(i + 1, Window::default);
+        }
+        &mut self.windows[i]
+    }
+
+    fn on_invoked(
+        &mut self,
+        op: OpId,
+        kind: OpKind,
+        key: Key,
+        write: Option<WriteId>,
+        based_on: &[WriteId],
+        discarded: &[WriteId],
+        at: SimTime,
+    ) {
+        self.in_flight.insert(op, Invocation { write });
+        if let Some(w) = write {
+            self.writes_attempted += 1;
+            self.discarded += discarded.len() as u64;
+            let info = WriteInfo {
+                invoked: at,
+                committed: None,
+                parents: based_on.to_vec(),
+                tombstone: kind == OpKind::Delete,
+            };
+            self.keys.entry(key).or_default().writes.insert(w, info);
+        }
+    }
+
+    fn ensure_failure_keys(stats: &mut KindStats) {
+        for reason in ["not_enough_replicas", "client_timeout"] {
+            stats.failures.entry(reason.to_string()).or_default();
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn on_completed(
+        &mut self,
+        at: SimTime,
+        op: OpId,
+        kind: OpKind,
+        key: Key,
+        invoked: SimTime,
+        result: &Result<(), Failure>,
+        values: &[Value],
+    ) {
+        let inv = self.in_flight.remove(&op);
+        let latency = at.saturating_since(invoked).as_micros();
+        let stats = self.kinds.entry(kind).or_default();
+        match result {
+            Ok(()) => {
+                stats.ok += 1;
+                stats.latency.record(latency);
+            }
+            Err(f) => {
+                stats.failed += 1;
+                let reason = match f {
+                    Failure::NotEnoughReplicas { .. } => "not_enough_replicas",
+                    Failure::ClientTimeout => "client_timeout",
+                };
+                *stats.failures.entry(reason.to_string()).or_default() += 1;
+            }
+        }
+        let w = self.window(at);
+        w.completed += 1;
+        if result.is_ok() {
+            w.ok += 1;
+            *w.latency
+                .entry(crate::histogram::bucket_of(latency))
+                .or_default() += 1;
+        }
+        if result.is_err() {
+            return;
+        }
+        match kind {
+            OpKind::Get => self.check_read(at, op.client, key, invoked, values),
+            OpKind::Put | OpKind::Delete => {
+                let write = inv.and_then(|i| i.write);
+                if let Some(w) = write {
+                    let h = self.keys.entry(key).or_default();
+                    if let Some(info) = h.writes.get_mut(&w) {
+                        info.committed = Some(at);
+                    }
+                    h.acked.push((at, w));
+                    if kind == OpKind::Delete {
+                        h.deletes.push((at, w));
+                    }
+                    self.sessions
+                        .entry((op.client, key))
+                        .or_default()
+                        .last_write = Some((at, w));
+                }
+            }
+        }
+    }
+
+    fn check_read(
+        &mut self,
+        at: SimTime,
+        client: ClientId,
+        key: Key,
+        start: SimTime,
+        values: &[Value],
+    ) {
+        self.siblings[values.len().min(4)] += 1;
+        let returned: Vec<WriteId> = values.iter().map(|v| v.write()).collect();
+        let empty = KeyHistory::default();
+        let h = self.keys.get(&key).unwrap_or(&empty);
+        // Staleness against the latest write acknowledged before the read started.
+        let before = h.acked.partition_point(|(t, _)| *t < start);
+        if before > 0 {
+            let (commit, latest) = h.acked[before - 1];
+            let consistent = h.covered_by_any(latest, &returned);
+            let mut k = 0usize;
+            if !consistent {
+                k = 1;
+                while k < 10
+                    && k < before
+                    && !h.covered_by_any(h.acked[before - 1 - k].1, &returned)
+                {
+                    k += 1;
+                }
+            }
+            self.k_staleness[k] += 1;
+            self.reads_checked += 1;
+            let t = start.saturating_since(commit).as_micros();
+            let bucket = self.grid_us.partition_point(|g| *g <= t).saturating_sub(1);
+            if let Some(slot) = self.t_visibility.get_mut(bucket) {
+                slot.0 += 1;
+                if consistent {
+                    slot.1 += 1;
+                }
+            }
+            if !consistent {
+                self.stale_reads += 1;
+            }
+            let w = self.window(at);
+            w.reads_checked += 1;
+            if !consistent {
+                w.stale += 1;
+            }
+        }
+        let h = self.keys.get(&key).unwrap_or(&empty);
+        // A delete acknowledged before the read, resurfacing in it.
+        let deletes_before = h.deletes.partition_point(|(t, _)| *t < start);
+        if deletes_before > 0 {
+            let (_, d) = h.deletes[deletes_before - 1];
+            let resurfaced = values
+                .iter()
+                .any(|v| !v.is_tombstone() && v.write() != d && h.covers(v.write(), d));
+            if resurfaced {
+                self.resurrected += 1;
+            }
+        }
+        // Session guarantees.
+        let session = self
+            .sessions
+            .get(&(client, key))
+            .cloned()
+            .unwrap_or_default();
+        if let Some((t, w)) = session.last_write {
+            if t < start && !h.covered_by_any(w, &returned) {
+                self.ryw_violations += 1;
+            }
+        }
+        if let Some((t, prev)) = &session.last_read {
+            if *t < start && prev.iter().any(|p| !h.covered_by_any(*p, &returned)) {
+                self.monotonic_violations += 1;
+            }
+        }
+        self.sessions.entry((client, key)).or_default().last_read = Some((at, returned));
+    }
+
+    fn on_fault(&mut self, at: SimTime, action: &FaultAction) {
+        self.faults.push((at, action.to_string()));
+        let (open, close): (Option<(String, String)>, Option<String>) = match action {
+            FaultAction::Crash { node, disk_loss } => {
+                let label = if *disk_loss {
+                    format!("crash {node} (disk)")
+                } else {
+                    format!("crash {node}")
+                };
+                (Some((format!("node {node}"), label)), None)
+            }
+            FaultAction::Restart { node } => (None, Some(format!("node {node}"))),
+            FaultAction::Partition { id, .. } | FaultAction::PartitionOneWay { id, .. } => (
+                Some((format!("cut {}", id.0), "partition".to_string())),
+                None,
+            ),
+            FaultAction::Heal { id } => (None, Some(format!("cut {}", id.0))),
+            FaultAction::DegradeLinks { id, .. } => (
+                Some((format!("degrade {}", id.0), "degraded links".to_string())),
+                None,
+            ),
+            FaultAction::RestoreLinks { id } => (None, Some(format!("degrade {}", id.0))),
+            FaultAction::SlowNode { node, .. } => {
+                (Some((format!("slow {node}"), format!("slow {node}"))), None)
+            }
+            FaultAction::RestoreNode { node } => (None, Some(format!("slow {node}"))),
+            FaultAction::ClockSkew {
+                node,
+                offset_us,
+                drift_ppm,
+            } => {
+                if *offset_us == 0 && *drift_ppm == 0 {
+                    (None, Some(format!("skew {node}")))
+                } else {
+                    (
+                        Some((format!("skew {node}"), format!("clock skew {node}"))),
+                        None,
+                    )
+                }
+            }
+        };
+        if let Some(key) = close {
+            for w in self
+                .fault_windows
+                .iter_mut()
+                .filter(|w| w.key == key && w.end.is_none())
+            {
+                w.end = Some(at);
+            }
+        }
+        if let Some((key, label)) = open {
+            if !self
+                .fault_windows
+                .iter()
+                .any(|w| w.key == key && w.end.is_none())
+            {
+                self.fault_windows.push(FaultWindow {
+                    start: at,
+                    end: None,
+                    label,
+                    key,
+                });
+            }
+        }
+    }
+
+    /// Lost writes, in key order.
+    pub fn lost_writes(&self) -> Vec<LostWrite> {
+        let mut lost = Vec::new();
+        let empty = BTreeSet::new();
+        for (key, h) in &self.keys {
+            let held = self.held.get(key).unwrap_or(&empty);
+            let covered = h.closure(held.iter().copied());
+            let deleted = h.closure(h.deletes.iter().map(|(_, d)| *d));
+            for (commit, w) in &h.acked {
+                let info = &h.writes[w];
+                if info.tombstone || covered.contains(w) || deleted.contains(w) {
+                    continue;
+                }
+                lost.push(LostWrite {
+                    key: *key,
+                    write: *w,
+                    acked_at: *commit,
+                });
+            }
+        }
+        lost
+    }
+
+    /// Builds the summary. `replicas_of` gives each key's top-N nodes (for the
+    /// convergence check).
+    pub fn summary(&self, scenario: &Scenario, replicas_of: &dyn Fn(Key) -> Vec<NodeId>) -> Json {
+        let ms = |us: u64| us as f64 / 1000.0;
+        let secs = |t: SimTime| t.as_micros() as f64 / 1e6;
+        let mut latency = serde_json::Map::new();
+        let mut total_ok = 0;
+        let mut total = 0;
+        let mut availability_by_kind = serde_json::Map::new();
+        for (kind, s) in &self.kinds {
+            let h = &s.latency;
+            total_ok += s.ok;
+            total += s.ok + s.failed;
+            availability_by_kind.insert(kind.name().into(), json!(ratio(s.ok, s.ok + s.failed)));
+            latency.insert(
+                kind.name().into(),
+                json!({
+                    "count": s.ok + s.failed,
+                    "ok": s.ok,
+                    "failed": s.failed,
+                    "failures": s.failures,
+                    "mean_ms": h.mean() / 1000.0,
+                    "p50_ms": ms(h.quantile(0.5)),
+                    "p90_ms": ms(h.quantile(0.9)),
+                    "p99_ms": ms(h.quantile(0.99)),
+                    "p999_ms": ms(h.quantile(0.999)),
+                    "max_ms": ms(h.max()),
+                    "cdf": h.cdf().into_iter().map(|(v, f)| json!([ms(v), f])).collect::<Vec<_>>(),
+                }),
+            );
+        }
+        let t_vis: Vec<Json> = self
+            .grid_us
+            .iter()
+            .zip(&self.t_visibility)
+            .map(|(g, (reads, consistent))| {
+                json!({"t_ms": ms(*g), "reads": reads, "consistent": consistent,
+                       "p_consistent": if *reads == 0 { Json::Null } else { json!(*consistent as f64 / *reads as f64) }})
+            })
+            .collect();
+        let mut k_stale = serde_json::Map::new();
+        for (k, n) in self.k_staleness.iter().enumerate() {
+            k_stale.insert(
+                if k == 10 {
+                    "10+".to_string()
+                } else {
+                    k.to_string()
+                },
+                json!(n),
+            );
+        }
+        let found_reads: u64 = self.siblings[1..].iter().sum();
+        let lost = self.lost_writes();
+        let acked_puts: u64 = self
+            .keys
+            .values()
+            .map(|h| {
+                h.acked
+                    .iter()
+                    .filter(|(_, w)| !h.writes[w].tombstone)
+                    .count() as u64
+            })
+            .sum();
+        let acked_deletes: u64 = self.keys.values().map(|h| h.deletes.len() as u64).sum();
+        let mut unacked_present = 0u64;
+        let mut surviving = 0u64;
+        let empty = BTreeSet::new();
+        for (key, h) in &self.keys {
+            let covered = h.closure(self.held.get(key).unwrap_or(&empty).iter().copied());
+            for (w, info) in &h.writes {
+                if info.tombstone {
+                    continue;
+                }
+                if covered.contains(w) {
+                    if info.committed.is_some() {
+                        surviving += 1;
+                    } else {
+                        unacked_present += 1;
+                    }
+                }
+            }
+        }
+        // Convergence of replicas at the end.
+        let mut divergent = 0u64;
+        let mut keys_checked = 0u64;
+        let mut keys: BTreeSet<Key> = self.keys.keys().copied().collect();
+        keys.extend(self.replica_values.keys().copied());
+        for key in keys {
+            keys_checked += 1;
+            let holders = self.replica_values.get(&key);
+            let sets: Vec<BTreeSet<WriteId>> = replicas_of(key)
+                .into_iter()
+                .map(|n| {
+                    holders
+                        .and_then(|h| h.get(&n))
+                        .map(|vs| vs.iter().map(|v| v.write()).collect())
+                        .unwrap_or_default()
+                })
+                .collect();
+            if sets.windows(2).any(|p| p[0] != p[1]) {
+                divergent += 1;
+            }
+        }
+        let end = self.end;
+        let windows: Vec<Json> = self
+            .windows
+            .iter()
+            .enumerate()
+            .map(|(i, w)| {
+                let mut h = Histogram::default();
+                for (b, c) in &w.latency {
+                    for _ in 0..*c {
+                        h.record(crate::histogram::bucket_range(*b).0);
+                    }
+                }
+                json!({
+                    "start_s": (i as u64 * self.window_us) as f64 / 1e6,
+                    "completed": w.completed,
+                    "ok": w.ok,
+                    "throughput_per_s": w.completed as f64 / (self.window_us as f64 / 1e6),
+                    "availability": if w.completed == 0 { Json::Null } else { json!(w.ok as f64 / w.completed as f64) },
+                    "p99_ms": if w.ok == 0 { Json::Null } else { json!(ms(h.quantile(0.99))) },
+                    "reads_checked": w.reads_checked,
+                    "stale_read_fraction": if w.reads_checked == 0 { Json::Null } else { json!(w.stale as f64 / w.reads_checked as f64) },
+                })
+            })
+            .collect();
+        let fault_windows: Vec<Json> = self
+            .fault_windows
+            .iter()
+            .map(|w| json!({"start_s": secs(w.start), "end_s": secs(w.end.unwrap_or(end)), "label": w.label}))
+            .collect();
+        json!({
+            "ops": {"total": total, "ok": total_ok, "failed": total - total_ok},
+            "availability": ratio(total_ok, total),
+            "availability_by_kind": availability_by_kind,
+            "latency": latency,
+            "staleness": {
+                "reads_checked": self.reads_checked,
+                "stale_reads": self.stale_reads,
+                "stale_read_fraction": ratio(self.stale_reads, self.reads_checked),
+                "t_visibility": t_vis,
+                "k_staleness": k_stale,
+            },
+            "siblings": {
+                "reads": self.siblings.iter().sum::<u64>(),
+                "not_found": self.siblings[0],
+                "1": self.siblings[1], "2": self.siblings[2], "3": self.siblings[3], "4+": self.siblings[4],
+                "single_version_fraction": if found_reads == 0 { 1.0 } else { self.siblings[1] as f64 / found_reads as f64 },
+            },
+            "durability": {
+                "writes_attempted": self.writes_attempted,
+                "acknowledged": acked_puts + acked_deletes,
+                "acknowledged_puts": acked_puts,
+                "acknowledged_deletes": acked_deletes,
+                "surviving": surviving,
+                "lost": lost.len(),
+                "unacknowledged_present": unacked_present,
+                "discarded_by_reconciliation": self.discarded,
+                "lost_writes": lost.iter().take(100).map(|l| json!({"key": l.key.0, "value": l.write.to_string(), "acked_at_s": secs(l.acked_at)})).collect::<Vec<_>>(),
+            },
+            "anomalies": {
+                "resurrected_deletes": self.resurrected,
+                "read_your_writes_violations": self.ryw_violations,
+                "monotonic_read_violations": self.monotonic_violations,
+            },
+            "convergence": {
+                "keys_checked": keys_checked,
+                "divergent_keys": divergent,
+                "converged": divergent == 0,
+            },
+            "repair": {
+                "hints_stored": self.hints_stored,
+                "hints_delivered": self.hints_delivered,
+                "hints_remaining": self.hints_remaining,
+                "read_repairs": self.read_repairs,
+                "replicas_repaired": self.replicas_repaired,
+                "peer_suspicions": self.suspicions,
+                "tombstones_purged": self.tombstones_purged,
+                "buffered_versions_lost": self.buffer_lost,
+            },
+            "timeline": {"window_s": self.window_us as f64 / 1e6, "windows": windows, "fault_windows": fault_windows},
+            "faults": self.faults.iter().map(|(t, a)| json!({"at_s": secs(*t), "action": a})).collect::<Vec<_>>(),
+            "workload_end_s": secs(SimTime::ZERO + scenario.duration),
+        })
+    }
+}
+
+fn ratio(a: u64, b: u64) -> f64 {
+    if b == 0 {
+        1.0
+    } else {
+        a as f64 / b as f64
+    }
+}
+
+impl Sink for Collector {
+    fn record(&mut self, at: SimTime, record: &Record) {
+        self.end = self.end.max(at);
+        match record {
+            Record::OpInvoked {
+                op,
+                kind,
+                key,
+                write,
+                based_on,
+                discarded,
+            } => self.on_invoked(*op, *kind, *key, *write, based_on, discarded, at),
+            Record::OpCompleted {
+                op,
+                kind,
+                key,
+                invoked,
+                result,
+                values,
+                ..
+            } => self.on_completed(at, *op, *kind, *key, *invoked, result, values),
+            Record::Fault { action } => self.on_fault(at, action),
+            Record::HintStored { .. } => self.hints_stored += 1,
+            Record::HintsDelivered { count, .. } => self.hints_delivered += u64::from(*count),
+            Record::ReadRepair { replicas, .. } => {
+                self.read_repairs += 1;
+                self.replicas_repaired += u64::from(*replicas);
+            }
+            Record::PeerSuspected { .. } => self.suspicions += 1,
+            Record::TombstonesPurged { count, .. } => self.tombstones_purged += u64::from(*count),
+            Record::BufferLost { versions, .. } => self.buffer_lost += u64::from(*versions),
+            Record::FinalValues {
+                node,
+                key,
+                values,
+                replica,
+            } => {
+                self.held
+                    .entry(*key)
+                    .or_default()
+                    .extend(values.iter().map(|v| v.write()));
+                if *replica {
+                    self.replica_values
+                        .entry(*key)
+                        .or_default()
+                        .insert(*node, values.clone());
+                }
+            }
+            Record::FinalHint { key, value, .. } => {
+                self.hints_remaining += 1;
+                self.held.entry(*key).or_default().insert(value.write());
+            }
+            Record::ClientStarted { .. } => {}
+        }
+    }
+}
+
+/// True when `path` names a number in every summary (for validating
+/// `expect` blocks before a run).
+pub fn is_known_metric(path: &str) -> bool {
+    let parts: Vec<&str> = path.split('.').collect();
+    let kinds = ["get", "put", "delete"];
+    let latency = [
+        "count", "ok", "failed", "mean_ms", "p50_ms", "p90_ms", "p99_ms", "p999_ms", "max_ms",
+    ];
+    match parts.as_slice() {
+        ["availability"] | ["workload_end_s"] => true,
+        ["ops", x] => ["total", "ok", "failed"].contains(x),
+        ["availability_by_kind", k] => kinds.contains(k),
+        ["latency", k, x] => kinds.contains(k) && latency.contains(x),
+        ["latency", k, "failures", r] => {
+            kinds.contains(k) && ["not_enough_replicas", "client_timeout"].contains(r)
+        }
+        ["staleness", x] => ["reads_checked", "stale_reads", "stale_read_fraction"].contains(x),
+        ["staleness", "k_staleness", k] => *k == "10+" || k.parse::<u8>().is_ok_and(|k| k < 10),
+        ["siblings", x] => [
+            "reads",
+            "not_found",
+            "1",
+            "2",
+            "3",
+            "4+",
+            "single_version_fraction",
+        ]
+        .contains(x),
+        ["durability", x] => [
+            "writes_attempted",
+            "acknowledged",
+            "acknowledged_puts",
+            "acknowledged_deletes",
+            "surviving",
+            "lost",
+            "unacknowledged_present",
+            "discarded_by_reconciliation",
+        ]
+        .contains(x),
+        ["anomalies", x] => [
+            "resurrected_deletes",
+            "read_your_writes_violations",
+            "monotonic_read_violations",
+        ]
+        .contains(x),
+        ["convergence", x] => ["keys_checked", "divergent_keys", "converged"].contains(x),
+        ["repair", x] => [
+            "hints_stored",
+            "hints_delivered",
+            "hints_remaining",
+            "read_repairs",
+            "replicas_repaired",
+            "peer_suspicions",
+            "tombstones_purged",
+            "buffered_versions_lost",
+        ]
+        .contains(x),
+        ["messages", "sent_total"] | ["messages", "duplicated"] => true,
+        ["messages", "sent" | "dropped", k] => sim_core::protocol::MsgKind::from_name(k).is_some(),
+        ["messages", "dropped_by_reason", r] => ["partitioned", "lost", "node_down"].contains(r),
+        ["load", "load_balancing_efficiency"] => true,
+        ["run", x] => ["events", "rng_seed", "end_time_s", "peak_pending_events"].contains(x),
+        _ => false,
+    }
+}

@@ -1,0 +1,533 @@
+//! Figures and the HTML report, drawn from a summary document.
+//!
+//! Everything here reads `summary.json` values (never records), so
+//! `dynasim plot` can redraw saved runs and overlay several of them. Each
+//! figure is written as SVG and PNG; `report.html` inlines the SVGs so it
+//! opens offline as one file.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use serde_json::Value as Json;
+
+use crate::plot::{self, Band, Chart, ChartKind, Marker, PlotError, Scale, Series};
+
+const KINDS: [&str; 3] = ["get", "put", "delete"];
+
+fn f(v: &Json) -> Option<f64> {
+    v.as_f64()
+}
+
+fn points(v: &Json) -> Vec<(f64, f64)> {
+    v.as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|p| Some((f(&p[0])?, f(&p[1])?)))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn fault_bands(summary: &Json) -> Vec<Band> {
+    summary["timeline"]["fault_windows"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|w| {
+                    Some(Band {
+                        start: f(&w["start_s"])?,
+                        end: f(&w["end_s"])?,
+                        label: w["label"].as_str()?.to_string(),
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Latency CDF per op kind (log x axis), p50 and p99 marked.
+pub fn latency_chart(summary: &Json, label: &str) -> Chart {
+    let mut series = Vec::new();
+    let mut markers = Vec::new();
+    for kind in KINDS {
+        let l = &summary["latency"][kind];
+        let cdf = points(&l["cdf"]);
+        if cdf.is_empty() {
+            continue;
+        }
+        series.push(Series {
+            label: format!("{label}{kind}"),
+            points: cdf,
+        });
+        for (q, key) in [("p50", "p50_ms"), ("p99", "p99_ms")] {
+            if let Some(x) = f(&l[key]) {
+                markers.push(Marker {
+                    x,
+                    label: format!("{kind} {q} {x:.2} ms"),
+                });
+            }
+        }
+    }
+    Chart {
+        title: "Latency CDF by operation".into(),
+        x_label: "latency (ms)".into(),
+        y_label: "fraction of successful operations".into(),
+        x_scale: Scale::Log,
+        kind: ChartKind::Steps,
+        series,
+        markers,
+        y_range: Some((0.0, 1.0)),
+        ..Default::default()
+    }
+}
+
+/// t-visibility: P(consistent read) against time since the write committed.
+fn t_visibility_series(summary: &Json, label: String) -> Series {
+    let pts = summary["staleness"]["t_visibility"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|p| Some((f(&p["t_ms"])?, f(&p["p_consistent"])?)))
+                .collect()
+        })
+        .unwrap_or_default();
+    Series { label, points: pts }
+}
+
+fn t_visibility_chart(series: Vec<Series>) -> Chart {
+    Chart {
+        title: "t-visibility: probability of a consistent read".into(),
+        x_label: "time since the latest acknowledged write committed (ms)".into(),
+        y_label: "P(read returns it or newer)".into(),
+        x_scale: Scale::Log,
+        kind: ChartKind::Lines,
+        series,
+        y_range: Some((0.0, 1.02)),
+        ..Default::default()
+    }
+}
+
+fn k_staleness_series(summary: &Json, label: String) -> (Series, Vec<String>) {
+    let k = &summary["staleness"]["k_staleness"];
+    let total: f64 = (0..=10)
+        .filter_map(|i| {
+            f(&k[if i == 10 {
+                "10+".to_string()
+            } else {
+                i.to_string()
+            }])
+        })
+        .sum();
+    let cats: Vec<String> = (0..=10)
+        .map(|i| {
+            if i == 10 {
+                "10+".to_string()
+            } else {
+                i.to_string()
+            }
+        })
+        .collect();
+    let pts = cats
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (i as f64, f(&k[c.as_str()]).unwrap_or(0.0) / total.max(1.0)))
+        .collect();
+    (Series { label, points: pts }, cats)
+}
+
+fn k_staleness_chart(series: Vec<Series>, categories: Vec<String>) -> Chart {
+    Chart {
+        title: "k-staleness: versions behind the newest acknowledged".into(),
+        x_label: "k (acknowledged versions missed)".into(),
+        y_label: "fraction of reads".into(),
+        kind: ChartKind::Bars,
+        series,
+        categories,
+        ..Default::default()
+    }
+}
+
+fn siblings_chart(summary: &Json) -> Chart {
+    let s = &summary["siblings"];
+    let cats = ["1", "2", "3", "4+"];
+    let total: f64 = cats.iter().filter_map(|c| f(&s[*c])).sum();
+    let pts = cats
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (i as f64, f(&s[*c]).unwrap_or(0.0) / total.max(1.0)))
+        .collect();
+    Chart {
+        title: "Versions per successful read (siblings)".into(),
+        x_label: "versions returned".into(),
+        y_label: "fraction of reads that found the key".into(),
+        kind: ChartKind::Bars,
+        series: vec![Series {
+            label: "reads".into(),
+            points: pts,
+        }],
+        categories: cats.iter().map(|c| c.to_string()).collect(),
+        ..Default::default()
+    }
+}
+
+fn timeline_chart(
+    summary: &Json,
+    field: &str,
+    title: &str,
+    y_label: &str,
+    y_range: Option<(f64, f64)>,
+) -> Chart {
+    let pts = summary["timeline"]["windows"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|w| Some((f(&w["start_s"])?, f(&w[field])?)))
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut markers = Vec::new();
+    if let Some(end) = f(&summary["workload_end_s"]) {
+        markers.push(Marker {
+            x: end,
+            label: "workload ends".into(),
+        });
+    }
+    Chart {
+        title: title.into(),
+        x_label: "virtual time (s)".into(),
+        y_label: y_label.into(),
+        kind: ChartKind::Lines,
+        series: vec![Series {
+            label: field.into(),
+            points: pts,
+        }],
+        bands: fault_bands(summary),
+        markers,
+        y_range,
+        ..Default::default()
+    }
+}
+
+/// The figures of one run, as `(file stem, chart)`.
+pub fn run_charts(summary: &Json) -> Vec<(&'static str, Chart)> {
+    let (k, cats) = k_staleness_series(summary, "reads".into());
+    vec![
+        ("latency", latency_chart(summary, "")),
+        (
+            "t_visibility",
+            t_visibility_chart(vec![t_visibility_series(summary, "reads".into())]),
+        ),
+        ("k_staleness", k_staleness_chart(vec![k], cats)),
+        ("siblings", siblings_chart(summary)),
+        (
+            "timeline_throughput",
+            timeline_chart(
+                summary,
+                "throughput_per_s",
+                "Throughput over time",
+                "completed ops / s",
+                None,
+            ),
+        ),
+        (
+            "timeline_availability",
+            timeline_chart(
+                summary,
+                "availability",
+                "Availability over time",
+                "fraction of ops that succeeded",
+                Some((0.0, 1.02)),
+            ),
+        ),
+        (
+            "timeline_p99",
+            timeline_chart(
+                summary,
+                "p99_ms",
+                "p99 latency over time",
+                "p99 latency (ms)",
+                None,
+            ),
+        ),
+        (
+            "timeline_staleness",
+            timeline_chart(
+                summary,
+                "stale_read_fraction",
+                "Stale reads over time",
+                "fraction of reads that were stale",
+                Some((0.0, 1.0)),
+            ),
+        ),
+    ]
+}
+
+/// Writes every figure (SVG + PNG) and `report.html` into `dir`.
+pub fn write_report(summary: &Json, dir: &Path) -> Result<(), PlotError> {
+    let charts = run_charts(summary);
+    let mut svgs = Vec::new();
+    for (stem, chart) in &charts {
+        plot::write_chart(chart, dir, stem)?;
+        svgs.push((
+            *stem,
+            plot::render_svg(chart, plot::DEFAULT_WIDTH, plot::DEFAULT_HEIGHT)?,
+        ));
+    }
+    let html = report_html(summary, &svgs);
+    let path = dir.join("report.html");
+    std::fs::write(&path, html).map_err(|source| PlotError::Io {
+        path: path.clone(),
+        source,
+    })
+}
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+fn report_html(summary: &Json, svgs: &[(&str, String)]) -> String {
+    let sc = &summary["scenario"];
+    let mut h = String::new();
+    let name = esc(sc["name"].as_str().unwrap_or("run"));
+    let _ = write!(
+        h,
+        "<!doctype html><html><head><meta charset=\"utf-8\"><title>dynasim: {name}</title><style>\
+body{{font-family:sans-serif;max-width:960px;margin:2em auto;color:#222}}table{{border-collapse:collapse;margin:1em 0}}\
+td,th{{border:1px solid #ccc;padding:3px 8px;text-align:right}}th{{background:#f3f3f3}}td.l,th.l{{text-align:left}}\
+.pass{{color:#087f23}}.fail{{color:#b00020;font-weight:bold}}pre{{background:#f6f6f6;padding:.6em;overflow:auto}}\
+</style></head><body><h1>dynasim: {name}</h1><p>{}</p>",
+        esc(sc["description"].as_str().unwrap_or(""))
+    );
+    let run = &summary["run"];
+    let _ = write!(
+        h,
+        "<table><tr><th class=l>rng_seed</th><td>{}</td><th class=l>trace hash</th><td>{}</td><th class=l>events</th><td>{}</td><th class=l>version</th><td>{}</td></tr></table>",
+        run["rng_seed"], esc(run["trace_hash"].as_str().unwrap_or("")), run["events"], esc(run["dynasim_version"].as_str().unwrap_or(""))
+    );
+    let verdicts = summary["expectations"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    if !verdicts.is_empty() {
+        h.push_str("<h2>Expectations</h2><table><tr><th class=l>metric</th><th>min</th><th>max</th><th>value</th><th>result</th></tr>");
+        for v in verdicts {
+            let pass = v["pass"].as_bool().unwrap_or(false);
+            let _ =
+                write!(
+                h,
+                "<tr><td class=l>{}</td><td>{}</td><td>{}</td><td>{}</td><td class={}>{}</td></tr>",
+                esc(v["metric"].as_str().unwrap_or("")),
+                v["min"], v["max"], v["value"],
+                if pass { "pass" } else { "fail" },
+                if pass { "pass" } else { "FAIL" }
+            );
+        }
+        h.push_str("</table>");
+    }
+    h.push_str("<h2>Summary</h2><table><tr><th class=l>op</th><th>count</th><th>failed</th><th>p50 ms</th><th>p90 ms</th><th>p99 ms</th><th>p99.9 ms</th><th>max ms</th></tr>");
+    for kind in KINDS {
+        let l = &summary["latency"][kind];
+        if l["count"].as_u64().unwrap_or(0) == 0 {
+            continue;
+        }
+        let g = |k: &str| f(&l[k]).map_or("-".into(), |x| format!("{x:.3}"));
+        let _ = write!(
+            h,
+            "<tr><td class=l>{kind}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            l["count"], l["failed"], g("p50_ms"), g("p90_ms"), g("p99_ms"), g("p999_ms"), g("max_ms")
+        );
+    }
+    h.push_str("</table><table>");
+    for (label, v) in [
+        ("availability", &summary["availability"]),
+        (
+            "stale read fraction",
+            &summary["staleness"]["stale_read_fraction"],
+        ),
+        (
+            "single-version reads",
+            &summary["siblings"]["single_version_fraction"],
+        ),
+        (
+            "acknowledged writes",
+            &summary["durability"]["acknowledged"],
+        ),
+        ("lost writes", &summary["durability"]["lost"]),
+        (
+            "resurrected deletes",
+            &summary["anomalies"]["resurrected_deletes"],
+        ),
+        (
+            "read-your-writes violations",
+            &summary["anomalies"]["read_your_writes_violations"],
+        ),
+        (
+            "monotonic-read violations",
+            &summary["anomalies"]["monotonic_read_violations"],
+        ),
+        (
+            "divergent keys at end",
+            &summary["convergence"]["divergent_keys"],
+        ),
+        (
+            "hints stored / delivered",
+            &Json::String(format!(
+                "{} / {}",
+                summary["repair"]["hints_stored"], summary["repair"]["hints_delivered"]
+            )),
+        ),
+        ("read repairs", &summary["repair"]["read_repairs"]),
+        (
+            "load-balancing efficiency",
+            &summary["load"]["load_balancing_efficiency"],
+        ),
+    ] {
+        let text = match v {
+            Json::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        let _ = write!(
+            h,
+            "<tr><th class=l>{label}</th><td>{}</td></tr>",
+            esc(&text)
+        );
+    }
+    h.push_str("</table>");
+    let lost = summary["durability"]["lost_writes"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    if !lost.is_empty() {
+        h.push_str("<h2>Lost writes</h2><table><tr><th>key</th><th class=l>value</th><th>acknowledged at (s)</th></tr>");
+        for l in lost {
+            let _ = write!(
+                h,
+                "<tr><td>{}</td><td class=l>{}</td><td>{}</td></tr>",
+                l["key"],
+                esc(l["value"].as_str().unwrap_or("")),
+                l["acked_at_s"]
+            );
+        }
+        h.push_str("</table>");
+    }
+    h.push_str("<h2>Figures</h2>");
+    for (_, svg) in svgs {
+        h.push_str("<div>");
+        h.push_str(svg);
+        h.push_str("</div>");
+    }
+    let faults = summary["faults"].as_array().cloned().unwrap_or_default();
+    if !faults.is_empty() {
+        h.push_str("<h2>Faults applied</h2><pre>");
+        for x in faults {
+            let _ = writeln!(
+                h,
+                "{:>10.3} s  {}",
+                f(&x["at_s"]).unwrap_or(0.0),
+                esc(x["action"].as_str().unwrap_or(""))
+            );
+        }
+        h.push_str("</pre>");
+    }
+    let _ = write!(
+        h,
+        "<h2>Scenario</h2><pre>{}</pre></body></html>\n",
+        esc(&serde_json::to_string_pretty(sc).unwrap_or_default())
+    );
+    h
+}
+
+/// Labels for several runs: the scenario fields that differ between them
+/// (falling back to name and seed).
+pub fn overlay_labels(summaries: &[Json]) -> Vec<String> {
+    let fields = [
+        ("quorum", "quorum"),
+        ("versioning", "versioning"),
+        ("quorum_mode", "quorum"),
+        ("routing", "routing"),
+        ("hinted_handoff", "hinted_handoff"),
+        ("read_repair", "read_repair"),
+        ("nodes", "nodes"),
+        ("name", "scenario"),
+        ("rng_seed", "seed"),
+    ];
+    let differing: Vec<&(&str, &str)> = fields
+        .iter()
+        .filter(|(k, _)| {
+            summaries
+                .windows(2)
+                .any(|w| w[0]["scenario"][*k] != w[1]["scenario"][*k])
+        })
+        .collect();
+    summaries
+        .iter()
+        .map(|s| {
+            let sc = &s["scenario"];
+            let parts: Vec<String> = differing
+                .iter()
+                .map(|(k, label)| match *k {
+                    "quorum" => format!(
+                        "N={} R={} W={}",
+                        sc["quorum"]["n"], sc["quorum"]["r"], sc["quorum"]["w"]
+                    ),
+                    _ => format!(
+                        "{label}={}",
+                        sc[*k].as_str().map_or(sc[*k].to_string(), str::to_string)
+                    ),
+                })
+                .collect();
+            if parts.is_empty() {
+                format!(
+                    "{} seed {}",
+                    sc["name"].as_str().unwrap_or("run"),
+                    sc["rng_seed"]
+                )
+            } else {
+                parts.join(" ")
+            }
+        })
+        .collect()
+}
+
+/// Overlays several runs: t-visibility, k-staleness and per-kind latency CDFs.
+pub fn write_overlays(summaries: &[Json], dir: &Path) -> Result<(), PlotError> {
+    let labels = overlay_labels(summaries);
+    let tv = summaries
+        .iter()
+        .zip(&labels)
+        .map(|(s, l)| t_visibility_series(s, l.clone()))
+        .collect();
+    plot::write_chart(&t_visibility_chart(tv), dir, "t_visibility")?;
+    let mut ks = Vec::new();
+    let mut cats = Vec::new();
+    for (s, l) in summaries.iter().zip(&labels) {
+        let (series, c) = k_staleness_series(s, l.clone());
+        ks.push(series);
+        cats = c;
+    }
+    plot::write_chart(&k_staleness_chart(ks, cats), dir, "k_staleness")?;
+    for kind in ["get", "put"] {
+        let series: Vec<Series> = summaries
+            .iter()
+            .zip(&labels)
+            .map(|(s, l)| Series {
+                label: l.clone(),
+                points: points(&s["latency"][kind]["cdf"]),
+            })
+            .collect();
+        let chart = Chart {
+            title: format!("{kind} latency CDF"),
+            x_label: "latency (ms)".into(),
+            y_label: "fraction of successful operations".into(),
+            x_scale: Scale::Log,
+            kind: ChartKind::Steps,
+            series,
+            y_range: Some((0.0, 1.0)),
+            ..Default::default()
+        };
+        plot::write_chart(&chart, dir, &format!("latency_{kind}"))?;
+    }
+    Ok(())
+}
