@@ -38,6 +38,9 @@ struct WriteInfo {
     committed: Option<SimTime>,
     parents: Vec<WriteId>,
     tombstone: bool,
+    /// A blind write (no context) overwrites, in register semantics, every
+    /// write acknowledged before it was invoked.
+    blind: bool,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -86,14 +89,21 @@ impl KeyHistory {
         values.iter().any(|v| self.covers(w, *v))
     }
 
-    /// Everything in the causal past of `roots` (inclusive).
+    /// Everything `roots` supersede (inclusive): their causal past, plus for
+    /// a blind write every write acknowledged before it was invoked.
     fn closure(&self, roots: impl IntoIterator<Item = WriteId>) -> BTreeSet<WriteId> {
         let mut seen = BTreeSet::new();
         let mut stack: Vec<WriteId> = roots.into_iter().collect();
+        let mut blind_floor = SimTime::ZERO;
         while let Some(x) = stack.pop() {
             if seen.insert(x) {
                 if let Some(info) = self.writes.get(&x) {
                     stack.extend(info.parents.iter().copied());
+                    if info.blind && info.invoked > blind_floor {
+                        blind_floor = info.invoked;
+                        let before = self.acked.partition_point(|(t, _)| *t < info.invoked);
+                        stack.extend(self.acked[..before].iter().map(|(_, w)| *w));
+                    }
                 }
             }
         }
@@ -237,6 +247,7 @@ impl Collector {
         &mut self.windows[i]
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn on_invoked(
         &mut self,
         op: OpId,
@@ -244,6 +255,7 @@ impl Collector {
         key: Key,
         write: Option<WriteId>,
         based_on: &[WriteId],
+        blind: bool,
         discarded: &[WriteId],
         at: SimTime,
     ) {
@@ -256,6 +268,7 @@ impl Collector {
                 committed: None,
                 parents: based_on.to_vec(),
                 tombstone: kind == OpKind::Delete,
+                blind,
             };
             self.keys.entry(key).or_default().writes.insert(w, info);
         }
@@ -700,8 +713,9 @@ impl Sink for Collector {
                 key,
                 write,
                 based_on,
+                blind,
                 discarded,
-            } => self.on_invoked(*op, *kind, *key, *write, based_on, discarded, at),
+            } => self.on_invoked(*op, *kind, *key, *write, based_on, *blind, discarded, at),
             Record::OpCompleted {
                 op,
                 kind,

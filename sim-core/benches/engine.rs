@@ -1,1 +1,479 @@
-fn main() {}
+//! Engine benchmark: the event queue, the whole simulator, and memory growth.
+//!
+//! Run with `cargo bench -p sim-core --bench engine` (release profile). Set
+//! `DYNASIM_BENCH_QUICK=1` to skip the 10M-operation memory run (about a
+//! minute). Standard output carries only `name: value` lines, one per figure,
+//! so a script can read them; progress goes to standard error.
+//!
+//! # 1. Hold model (the classic discrete-event queue benchmark)
+//! The queue is filled with `hold_pending_events` (10,000) events at random
+//! times, then each step pops the earliest event and pushes one at
+//! `popped_time + delay`, so the queue size stays constant. Delays are
+//! exponential (mean 1 ms, integer microseconds) from a ChaCha stream
+//! (`SimRng`, `Stream::Custom`); they are drawn once, before timing, and the
+//! same sequence feeds every implementation, so all three do identical work
+//! (the pop order and a checksum of it are checked to be equal). Each event
+//! carries a 64-byte payload, about the size of the engine's `Event`. One
+//! "event" below is one hold step (one pop plus one push). Measured:
+//! - `engine_events_per_sec`: `sim_core::queue::EventQueue` (heap of small
+//!   entries over a slab, with cancellation support);
+//! - `binaryheap_events_per_sec`: a bare `std::collections::BinaryHeap` of
+//!   `(Reverse((time, seq)), payload)`, the floor a queue ordered by
+//!   `(time, seq)` can hope for;
+//! - `priority_queue_events_per_sec`: the `priority-queue` crate (an indexed
+//!   heap with changeable priorities, default hasher) keyed by an event id,
+//!   payloads in a `Vec` indexed by that id;
+//! - `engine_vs_binaryheap`, `priority_queue_vs_binaryheap`: throughput ratios.
+//!
+//! Each implementation is timed `HOLD_ROUNDS` times, interleaved in rotating
+//! order, and the best round counts (the machine this runs on is small and
+//! noisy). Filling the queue is not timed.
+//!
+//! # 2. Dynamo baseline (the whole simulator)
+//! A scenario built here as JSON and parsed with `sim_core::scenario::parse`:
+//! 64 nodes, strategy 3 with 512 partitions, `(N, R, W) = (3, 2, 2)`, 100,000
+//! keys with Zipfian(0.99) popularity, 100 open-loop clients doing only
+//! read-modify-writes, a healthy network (normal 0.5 ms ± 0.1 ms), one second
+//! of quiescence. Clients count `workload.max_ops` in *plans* (client.rs,
+//! `ops_started`): one read-modify-write plan is two operations, a get then a
+//! put. So a run of `sim_ops` operations sets `max_ops` to `sim_ops / 2`, and
+//! the printed `sim_ops` is what actually happened: the number of client
+//! requests the nodes coordinated (`NodeStats::coordinated`, summed), which is
+//! `2 × plans` when every get succeeds (a warning goes to stderr otherwise).
+//! The workload duration is twice the expected time to spend the budget, so
+//! `max_ops`, not the clock, ends the workload. The run uses `NullSink` and no
+//! tracer; `sim_wall_s` times `Simulation::run` only (not parsing or building
+//! the world). Figures: `sim_nodes`, `sim_ops`, `sim_events` (events the
+//! engine processed), `sim_wall_s`, `sim_events_per_sec`, `sim_ops_per_sec`,
+//! `sim_peak_queue_len`, and `sim_vs_binaryheap` = `sim_events_per_sec /
+//! binaryheap_events_per_sec` (how much of the bare-queue throughput is left
+//! once the events do real work).
+//!
+//! # 3. Memory growth
+//! Peak RSS is process-wide and never goes down, so each simulator run happens
+//! in its own child process: the bench re-executes itself with
+//! `DYNASIM_BENCH_CHILD=ops:N`, the child runs only the simulator and prints
+//! its figures, and the parent collects them. `peak_rss_mb` is the peak RSS of
+//! the 1M-operation child (the run of section 2), `peak_rss_mb_1m_ops` the same
+//! figure again, `peak_rss_mb_10m_ops` that of a 10M-operation run of the same
+//! scenario, and `rss_10m_vs_1m` their ratio: with a fixed key space the
+//! simulator should not grow with the number of operations. Peak RSS is
+//! `VmHWM` from `/proc/self/status`, so Linux only; elsewhere it prints `n/a`.
+//! With `DYNASIM_BENCH_QUICK=1`, `rss_10m_vs_1m: skipped`.
+//!
+//! # Goals
+//! - `engine_vs_binaryheap` ≥ 0.8: cancellation support costs at most 20%.
+//! - `sim_vs_binaryheap` ≥ 0.25.
+//! - `rss_10m_vs_1m` ≤ 1.2: memory does not grow with the length of a run.
+
+// The simulator must never read a clock (clippy.toml forbids
+// `Instant::now` for determinism). A benchmark has to measure wall time; it
+// does so only here, around the code under test, never inside a simulation.
+#![allow(clippy::disallowed_methods)]
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::hint::black_box;
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use priority_queue::PriorityQueue;
+use sim_core::queue::EventQueue;
+use sim_core::record::NullSink;
+use sim_core::rng::{SimRng, Stream};
+use sim_core::scenario::{no_files, parse};
+use sim_core::sim::{Event, Simulation, StopReason};
+use sim_core::time::SimTime;
+
+/// Events pending during the hold model.
+const HOLD_PENDING: usize = 10_000;
+/// Hold steps per timed round.
+const HOLD_STEPS: usize = 5_000_000;
+/// Timed rounds per implementation; the best counts.
+const HOLD_ROUNDS: usize = 3;
+/// Pre-drawn delays, reused cyclically (a power of two).
+const DELAY_TABLE: usize = 1 << 20;
+/// Mean hold delay, microseconds.
+const MEAN_DELAY_US: f64 = 1_000.0;
+/// Root seed of the delay stream.
+const SEED: u64 = 42;
+
+/// Operations (gets + puts) of the baseline run and of the memory run.
+const OPS_1M: u64 = 1_000_000;
+const OPS_10M: u64 = 10_000_000;
+const NODES: u32 = 64;
+const CLIENTS: u64 = 100;
+/// Read-modify-write plans per second per client.
+const RATE_PER_CLIENT: u64 = 200;
+
+const CHILD_ENV: &str = "DYNASIM_BENCH_CHILD";
+const QUICK_ENV: &str = "DYNASIM_BENCH_QUICK";
+
+fn main() {
+    if let Ok(spec) = std::env::var(CHILD_ENV) {
+        child(&spec);
+        return;
+    }
+    let quick = std::env::var(QUICK_ENV).is_ok_and(|v| !v.is_empty() && v != "0");
+    let started = Instant::now();
+
+    // 1. Hold model.
+    let hold = hold_model();
+    let ratio = |a: f64, b: f64| a / b;
+    println!("hold_pending_events: {HOLD_PENDING}");
+    println!("engine_events_per_sec: {:.0}", hold.engine);
+    println!("binaryheap_events_per_sec: {:.0}", hold.binaryheap);
+    println!("priority_queue_events_per_sec: {:.0}", hold.priority_queue);
+    println!(
+        "engine_vs_binaryheap: {:.2}",
+        ratio(hold.engine, hold.binaryheap)
+    );
+    println!(
+        "priority_queue_vs_binaryheap: {:.2}",
+        ratio(hold.priority_queue, hold.binaryheap)
+    );
+
+    // 2. The simulator, 1M operations, in a child process (for its peak RSS).
+    let run_1m = run_child(OPS_1M);
+    for name in [
+        "sim_nodes",
+        "sim_ops",
+        "sim_events",
+        "sim_wall_s",
+        "sim_events_per_sec",
+        "sim_ops_per_sec",
+        "sim_peak_queue_len",
+    ] {
+        println!("{name}: {}", run_1m.get(name));
+    }
+    let sim_eps: f64 = run_1m
+        .get("sim_events_per_sec")
+        .parse()
+        .expect("the child prints a number");
+    println!("sim_vs_binaryheap: {:.2}", ratio(sim_eps, hold.binaryheap));
+    let rss_1m = run_1m.get("peak_rss_mb");
+    println!("peak_rss_mb: {rss_1m}");
+
+    // 3. Memory growth: the same scenario, ten times longer.
+    println!("peak_rss_mb_1m_ops: {rss_1m}");
+    if quick {
+        eprintln!("{QUICK_ENV} set: skipping the 10M-operation run");
+        println!("peak_rss_mb_10m_ops: skipped");
+        println!("rss_10m_vs_1m: skipped");
+    } else {
+        let run_10m = run_child(OPS_10M);
+        let rss_10m = run_10m.get("peak_rss_mb");
+        println!("peak_rss_mb_10m_ops: {rss_10m}");
+        match (rss_1m.parse::<f64>(), rss_10m.parse::<f64>()) {
+            (Ok(a), Ok(b)) => println!("rss_10m_vs_1m: {:.2}", b / a),
+            _ => println!("rss_10m_vs_1m: n/a"),
+        }
+        println!("sim_events_10m_ops: {}", run_10m.get("sim_events"));
+        println!(
+            "sim_events_per_sec_10m_ops: {}",
+            run_10m.get("sim_events_per_sec")
+        );
+    }
+    eprintln!("bench finished in {:.1} s", started.elapsed().as_secs_f64());
+}
+
+// ---------------------------------------------------------------- hold model
+
+/// A payload about the size of the engine's `Event`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Payload([u64; 8]);
+
+impl Payload {
+    fn new(seq: u64) -> Self {
+        Payload([seq; 8])
+    }
+}
+
+/// Folds one popped event into the order checksum.
+fn mix(check: u64, time: u64, payload: &Payload) -> u64 {
+    check
+        .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        .wrapping_add(time ^ payload.0[7].rotate_left(17))
+}
+
+/// The same random input for every implementation.
+struct HoldInput {
+    initial: Vec<u64>,
+    delays: Vec<u64>,
+}
+
+impl HoldInput {
+    fn new() -> Self {
+        let mut rng = SimRng::new(SEED, Stream::Custom(0xBE7C));
+        let mut draw = || libm::round(rng.exp_f64(MEAN_DELAY_US)) as u64;
+        let initial = (0..HOLD_PENDING).map(|_| draw()).collect();
+        let delays = (0..DELAY_TABLE).map(|_| draw()).collect();
+        HoldInput { initial, delays }
+    }
+
+    fn delay(&self, step: usize) -> u64 {
+        self.delays[step & (DELAY_TABLE - 1)]
+    }
+}
+
+/// Wall time of the hold loop and the checksum of the pop order.
+struct HoldRun {
+    elapsed: Duration,
+    check: u64,
+}
+
+fn hold_engine(input: &HoldInput) -> HoldRun {
+    let mut q = EventQueue::with_capacity(HOLD_PENDING);
+    let mut seq = 0u64;
+    for &t in &input.initial {
+        q.push(SimTime(t), Payload::new(seq));
+        seq += 1;
+    }
+    let mut check = 0u64;
+    let start = Instant::now();
+    for step in 0..HOLD_STEPS {
+        let (t, p) = q.pop().expect("the hold model never empties the queue");
+        check = mix(check, t.0, &p);
+        q.push(SimTime(t.0 + input.delay(step)), Payload::new(seq));
+        seq += 1;
+    }
+    let elapsed = start.elapsed();
+    black_box(&q);
+    HoldRun {
+        elapsed,
+        check: black_box(check),
+    }
+}
+
+fn hold_binaryheap(input: &HoldInput) -> HoldRun {
+    let mut q: BinaryHeap<(Reverse<(u64, u64)>, Payload)> = BinaryHeap::with_capacity(HOLD_PENDING);
+    let mut seq = 0u64;
+    for &t in &input.initial {
+        q.push((Reverse((t, seq)), Payload::new(seq)));
+        seq += 1;
+    }
+    let mut check = 0u64;
+    let start = Instant::now();
+    for step in 0..HOLD_STEPS {
+        let (Reverse((t, _)), p) = q.pop().expect("the hold model never empties the queue");
+        check = mix(check, t, &p);
+        q.push((Reverse((t + input.delay(step), seq)), Payload::new(seq)));
+        seq += 1;
+    }
+    let elapsed = start.elapsed();
+    black_box(&q);
+    HoldRun {
+        elapsed,
+        check: black_box(check),
+    }
+}
+
+fn hold_priority_queue(input: &HoldInput) -> HoldRun {
+    // Items are slot ids into `payloads`; a popped slot is refilled at once
+    // (the hold model pops one and pushes one), so ids stay below HOLD_PENDING.
+    let mut q: PriorityQueue<u64, Reverse<(u64, u64)>> = PriorityQueue::with_capacity(HOLD_PENDING);
+    let mut payloads = Vec::with_capacity(HOLD_PENDING);
+    let mut seq = 0u64;
+    for &t in &input.initial {
+        payloads.push(Payload::new(seq));
+        q.push(seq, Reverse((t, seq)));
+        seq += 1;
+    }
+    let mut check = 0u64;
+    let start = Instant::now();
+    for step in 0..HOLD_STEPS {
+        let (id, Reverse((t, _))) = q.pop().expect("the hold model never empties the queue");
+        let p = std::mem::replace(&mut payloads[id as usize], Payload::new(seq));
+        check = mix(check, t, &p);
+        q.push(id, Reverse((t + input.delay(step), seq)));
+        seq += 1;
+    }
+    let elapsed = start.elapsed();
+    black_box((&q, &payloads));
+    HoldRun {
+        elapsed,
+        check: black_box(check),
+    }
+}
+
+/// Best-of-rounds throughput of each implementation, events per second.
+struct HoldFigures {
+    engine: f64,
+    binaryheap: f64,
+    priority_queue: f64,
+}
+
+fn hold_model() -> HoldFigures {
+    eprintln!(
+        "hold model: {HOLD_PENDING} pending, {HOLD_STEPS} steps, best of {HOLD_ROUNDS} \
+         (size_of::<Event>() = {} bytes, payload {} bytes)",
+        std::mem::size_of::<Event>(),
+        std::mem::size_of::<Payload>()
+    );
+    let input = HoldInput::new();
+    type Impl = (&'static str, fn(&HoldInput) -> HoldRun);
+    let impls: [Impl; 3] = [
+        ("engine", hold_engine),
+        ("binaryheap", hold_binaryheap),
+        ("priority_queue", hold_priority_queue),
+    ];
+    let mut best = [Duration::MAX; 3];
+    let mut checks = [None::<u64>; 3];
+    for round in 0..HOLD_ROUNDS {
+        for k in 0..impls.len() {
+            let i = (round + k) % impls.len(); // rotate the order each round
+            let (name, f) = impls[i];
+            let run = f(&input);
+            eprintln!("  round {round} {name}: {:.3} s", run.elapsed.as_secs_f64());
+            best[i] = best[i].min(run.elapsed);
+            checks[i] = Some(run.check);
+        }
+    }
+    assert!(
+        checks.iter().all(|c| *c == checks[0]),
+        "the three queues popped the events in different orders: {checks:?}"
+    );
+    let eps = |d: Duration| HOLD_STEPS as f64 / d.as_secs_f64();
+    HoldFigures {
+        engine: eps(best[0]),
+        binaryheap: eps(best[1]),
+        priority_queue: eps(best[2]),
+    }
+}
+
+// ---------------------------------------------------------------- simulator
+
+/// The baseline scenario with a budget of `ops` operations (gets + puts).
+fn scenario_json(ops: u64) -> String {
+    // One read-modify-write plan = one get + one put; clients count plans.
+    let plans = ops / 2;
+    assert_eq!(
+        plans % CLIENTS,
+        0,
+        "every client gets the same budget (max_ops is split with div_ceil)"
+    );
+    // Twice the expected time to spend the budget: max_ops ends the workload.
+    let expected_s = plans / (CLIENTS * RATE_PER_CLIENT);
+    let duration_s = 2 * expected_s + 5;
+    format!(
+        r#"{{
+  "name": "bench-baseline",
+  "description": "engine benchmark: strategy 3, (3,2,2), RMW clients, healthy network",
+  "rng_seed": 1,
+  "duration_s": {duration_s},
+  "quiescence": {{ "duration_s": 1, "heal_faults": true }},
+  "max_events": 10000000000,
+  "cluster": {{
+    "nodes": {NODES},
+    "quorum": {{ "n": 3, "r": 2, "w": 2 }},
+    "partitioning": {{ "strategy": "equal_partitions", "partitions": 512 }}
+  }},
+  "network": {{
+    "latency": {{ "normal": {{ "mean_ms": 0.5, "stddev_ms": 0.1 }} }}
+  }},
+  "workload": {{
+    "clients": {CLIENTS},
+    "arrival": {{ "open_loop": {{ "rate_per_s": {RATE_PER_CLIENT} }} }},
+    "keys": {{ "count": 100000, "popularity": {{ "zipfian": 0.99 }} }},
+    "mix": {{ "read_modify_write": 1.0 }},
+    "max_ops": {plans}
+  }}
+}}"#
+    )
+}
+
+/// Child mode: run the simulator once and print its figures.
+fn child(spec: &str) {
+    let ops: u64 = spec
+        .strip_prefix("ops:")
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{CHILD_ENV} must be `ops:N`, got {spec:?}"));
+    let text = scenario_json(ops);
+    let scenario = match parse(&text, &no_files) {
+        Ok(s) => Arc::new(s),
+        Err(e) => panic!("the bench scenario does not validate: {e:?}"),
+    };
+    let sim = Simulation::new(scenario);
+    eprintln!("simulator: {ops} operations ({} RMW plans)...", ops / 2);
+    let start = Instant::now();
+    let outcome = sim.run(&mut NullSink, None);
+    let wall = start.elapsed().as_secs_f64();
+    assert_eq!(
+        outcome.stop,
+        StopReason::EndOfRun,
+        "the run must end at its end time"
+    );
+    let done: u64 = outcome.node_stats.iter().map(|s| s.coordinated).sum();
+    if done != ops {
+        eprintln!("warning: {done} operations were coordinated, the budget was {ops}");
+    }
+    let events = outcome.stats.events;
+    eprintln!(
+        "simulator: {events} events in {wall:.2} s, end at {} us",
+        outcome.end_time.as_micros()
+    );
+    println!("sim_nodes: {NODES}");
+    println!("sim_ops: {done}");
+    println!("sim_events: {events}");
+    println!("sim_wall_s: {wall:.3}");
+    println!("sim_events_per_sec: {:.0}", events as f64 / wall);
+    println!("sim_ops_per_sec: {:.0}", done as f64 / wall);
+    println!("sim_peak_queue_len: {}", outcome.stats.peak_queue_len);
+    match peak_rss_mb() {
+        Some(mb) => println!("peak_rss_mb: {mb:.1}"),
+        None => println!("peak_rss_mb: n/a"),
+    }
+}
+
+/// The `name: value` lines a child printed.
+struct ChildFigures(Vec<(String, String)>);
+
+impl ChildFigures {
+    fn get(&self, name: &str) -> &str {
+        self.0
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or_else(|| panic!("the child printed no `{name}`"))
+    }
+}
+
+/// Runs the simulator with `ops` operations in a fresh process.
+fn run_child(ops: u64) -> ChildFigures {
+    let exe = std::env::current_exe().expect("the bench knows its own path");
+    let out = Command::new(exe)
+        .env(CHILD_ENV, format!("ops:{ops}"))
+        .env_remove(QUICK_ENV)
+        .stdin(Stdio::null())
+        .stderr(Stdio::inherit())
+        .output()
+        .expect("the bench can re-execute itself");
+    assert!(
+        out.status.success(),
+        "the {ops}-op child failed: {}",
+        out.status
+    );
+    let text = String::from_utf8(out.stdout).expect("the child prints UTF-8");
+    ChildFigures(
+        text.lines()
+            .filter_map(|l| l.split_once(": "))
+            .map(|(n, v)| (n.trim().to_string(), v.trim().to_string()))
+            .collect(),
+    )
+}
+
+/// Peak resident set size of this process in MiB (`VmHWM`; Linux only).
+#[cfg(target_os = "linux")]
+fn peak_rss_mb() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
+/// Peak RSS is read from `/proc`, which only Linux has.
+#[cfg(not(target_os = "linux"))]
+fn peak_rss_mb() -> Option<f64> {
+    None
+}

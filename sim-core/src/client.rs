@@ -84,12 +84,15 @@ pub struct Client {
     ops_started: u64,
     in_flight: BTreeMap<u64, InFlight>,
     detector: LocalFailureDetector,
+    /// Set while a put is issued as the second half of a read-modify-write.
+    writing_back: bool,
 }
 
 impl Client {
     /// A new session.
     pub fn new(id: ClientId, shared: Arc<ClientShared>, rng: SimRng) -> Client {
         Client {
+            writing_back: false,
             id,
             shared,
             rng,
@@ -182,26 +185,26 @@ impl Client {
     fn route(&mut self, now: SimTime, key: Key, chosen: Option<NodeId>) -> NodeId {
         match self.shared.workload.routing {
             Routing::LoadBalancer => {
+                let retry = self.shared.retry_interval;
                 let mut pick = NodeId(0);
-                for _ in 0..8 {
+                for _ in 0..16 {
                     pick = NodeId(self.rng.below(u64::from(self.shared.node_count)) as u32);
-                    if self.detector.is_healthy(pick, now) {
+                    if self.detector.claim(pick, now, retry) {
                         break;
                     }
                 }
                 pick
             }
             Routing::PartitionAware { .. } => {
-                if let Some(node) = chosen.filter(|n| self.detector.is_healthy(*n, now)) {
+                let retry = self.shared.retry_interval;
+                if let Some(node) = chosen.filter(|n| self.detector.claim(*n, now, retry)) {
                     return node;
                 }
-                let list = self.shared.ring.preference_list(key);
-                let n = self.shared.replicas_n.min(list.len());
-                list[..n]
-                    .iter()
-                    .chain(list[n..].iter())
+                let ring = self.shared.ring.clone();
+                let list = ring.preference_list(key);
+                list.iter()
                     .copied()
-                    .find(|node| self.detector.is_healthy(*node, now))
+                    .find(|node| self.detector.claim(*node, now, retry))
                     .unwrap_or(list[0])
             }
         }
@@ -219,6 +222,7 @@ impl Client {
         out.record(Record::OpInvoked {
             op,
             kind: OpKind::Get,
+            blind: false,
             key,
             write: None,
             based_on: Vec::new(),
@@ -259,6 +263,9 @@ impl Client {
         discarded: Vec<WriteId>,
         out: &mut Outbox<ClientTimer>,
     ) {
+        // A put that is not the second half of a read-modify-write is blind.
+        let blind = !self.writing_back;
+        self.writing_back = false;
         let op = self.next_op();
         let write = WriteId(op);
         let value = if kind == OpKind::Delete {
@@ -275,6 +282,7 @@ impl Client {
             op,
             kind,
             key,
+            blind,
             write: Some(write),
             based_on,
             discarded,
@@ -386,6 +394,7 @@ impl Client {
                     .collect()
             }
         };
+        self.writing_back = true;
         self.invoke_put(now, key, kind, read.context, based_on, discarded, out);
     }
 

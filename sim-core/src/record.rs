@@ -52,6 +52,9 @@ pub enum Record {
         /// For puts and deletes: the values this write causally supersedes
         /// (ground truth, from the preceding read; empty for a blind write).
         based_on: Vec<WriteId>,
+        /// A put with no preceding read (no context): in register semantics it
+        /// overwrites whatever was acknowledged before it was invoked.
+        blind: bool,
         /// For reconciling puts: sibling values the client chose to drop
         /// (client-side last-writer-wins); they are superseded but their data
         /// is not carried forward.

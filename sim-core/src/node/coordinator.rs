@@ -146,8 +146,12 @@ impl Node {
     /// "The first N healthy nodes" of the extended preference list, with the
     /// top-N owner each fallback stands in for. Returns the targets and the
     /// index of the next list entry not yet considered.
-    fn select_targets(&self, now: SimTime, key: Key) -> (Vec<Target>, usize) {
-        let list = self.ring.preference_list(key);
+    fn select_targets(&mut self, now: SimTime, key: Key) -> (Vec<Target>, usize) {
+        let ring = self.ring.clone();
+        let retry = self.cluster.retry_interval;
+        let me = self.id;
+        let strict = self.cluster.quorum_mode == QuorumMode::Strict;
+        let list = ring.preference_list(key);
         let n = (self.cluster.quorum.n as usize).min(list.len());
         let target = |node, hint| Target {
             node,
@@ -155,14 +159,14 @@ impl Node {
             answered: false,
             replaced: false,
         };
-        if self.cluster.quorum_mode == QuorumMode::Strict {
+        if strict {
             return (
                 list[..n].iter().map(|node| target(*node, None)).collect(),
                 list.len(),
             );
         }
-        let healthy =
-            |node: NodeId| node == self.id || self.volatile.detector.is_healthy(node, now);
+        let detector = &mut self.volatile.detector;
+        let mut healthy = |node: NodeId| node == me || detector.claim(node, now, retry);
         let mut targets = Vec::with_capacity(n);
         let mut down = Vec::new();
         for &node in &list[..n] {

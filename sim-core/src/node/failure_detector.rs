@@ -34,6 +34,26 @@ impl LocalFailureDetector {
         }
     }
 
+    /// True when `peer` is not suspected at all (a request that has no way to
+    /// notice a silent peer, such as a forward, must only go to such peers).
+    pub fn is_trusted(&self, peer: NodeId) -> bool {
+        !self.suspects.contains_key(&peer)
+    }
+
+    /// Whether to send a request to `peer` now. A suspect whose retry time has
+    /// come is used for exactly one request (the probe); until that probe is
+    /// answered or another interval passes, it stays avoided.
+    pub fn claim(&mut self, peer: NodeId, now: SimTime, retry_after: SimDuration) -> bool {
+        match self.suspects.get_mut(&peer) {
+            None => true,
+            Some(retry_at) if now >= *retry_at => {
+                *retry_at = now + retry_after;
+                true
+            }
+            Some(_) => false,
+        }
+    }
+
     /// `peer` did not answer in time. Returns true if it was not suspected
     /// before (a new suspicion, worth recording).
     pub fn suspect(&mut self, peer: NodeId, now: SimTime, retry_after: SimDuration) -> bool {
@@ -73,5 +93,21 @@ mod tests {
         d.heard_from(b);
         assert!(d.is_healthy(b, SimTime(151)));
         assert_eq!(d.suspect_count(), 0);
+    }
+
+    #[test]
+    fn a_due_suspect_is_probed_by_one_request_only() {
+        let mut d = LocalFailureDetector::new();
+        let b = NodeId(1);
+        d.suspect(b, SimTime(0), SimDuration(10));
+        assert!(!d.is_trusted(b));
+        assert!(!d.claim(b, SimTime(5), SimDuration(10)));
+        assert!(d.claim(b, SimTime(10), SimDuration(10)), "the probe");
+        assert!(
+            !d.claim(b, SimTime(11), SimDuration(10)),
+            "no second request until it answers"
+        );
+        d.heard_from(b);
+        assert!(d.claim(b, SimTime(12), SimDuration(10)));
     }
 }
