@@ -1,0 +1,217 @@
+//! Checker controls. Every consistency check is tested both ways:
+//! a negative control (a safe configuration over many seeds finds nothing)
+//! and a positive control (a configuration known to misbehave must be caught).
+//! A checker that never fires, or always fires, fails here.
+
+use std::sync::Arc;
+
+use reports::metrics::Collector;
+use serde_json::{json, Value as Json};
+use sim_core::scenario::{parse, ScenarioFile};
+use sim_core::sim::Simulation;
+
+/// Runs a scenario (JSON value) with `seed` and returns its summary.
+fn run(scenario: &Json, seed: u64) -> Json {
+    let mut file: ScenarioFile =
+        serde_json::from_value(scenario.clone()).expect("test scenario has the right shape");
+    file.rng_seed = seed;
+    let text = serde_json::to_string(&file).expect("serializes");
+    let scenario =
+        Arc::new(parse(&text, &sim_core::scenario::no_files).expect("test scenario validates"));
+    let sim = Simulation::new(scenario.clone());
+    let ring = sim.ring().clone();
+    let mut collector = Collector::new(&scenario);
+    let outcome = sim.run(&mut collector, None);
+    reports::report::summary(&scenario, &outcome, &collector, &ring)
+}
+
+fn n(summary: &Json, path: &str) -> f64 {
+    reports::expect::lookup(summary, path).unwrap_or_else(|| panic!("no metric {path}"))
+}
+
+fn base() -> Json {
+    json!({
+        "name": "control",
+        "duration_s": 8,
+        "quiescence": { "duration_s": 5, "heal_faults": true },
+        "cluster": {
+            "nodes": 5,
+            "quorum": { "n": 3, "r": 2, "w": 2 },
+            "replica_timeout_ms": 30,
+            "hint_scan_interval_ms": 200
+        },
+        "network": { "latency": { "exponential": { "mean_ms": 1.0 } } },
+        "workload": {
+            "clients": 4,
+            "arrival": { "open_loop": { "rate_per_s": 40 } },
+            "keys": { "count": 30, "popularity": { "zipfian": 0.8 } },
+            "mix": { "read": 0.5, "read_modify_write": 0.5 },
+            "client_timeout_ms": 500
+        }
+    })
+}
+
+// ------------------------------------------------------------ negative controls
+
+#[test]
+fn strict_quorum_on_a_healthy_network_has_no_stale_reads_and_loses_nothing() {
+    let mut s = base();
+    s["cluster"]["quorum_mode"] = json!("strict");
+    for seed in 1..=8 {
+        let r = run(&s, seed);
+        assert_eq!(n(&r, "staleness.stale_reads"), 0.0, "seed {seed}");
+        assert!(
+            n(&r, "staleness.reads_checked") > 100.0,
+            "seed {seed}: the check must have work to do"
+        );
+        assert_eq!(n(&r, "durability.lost"), 0.0, "seed {seed}");
+        assert_eq!(
+            n(&r, "anomalies.read_your_writes_violations"),
+            0.0,
+            "seed {seed}"
+        );
+        assert_eq!(
+            n(&r, "anomalies.monotonic_read_violations"),
+            0.0,
+            "seed {seed}"
+        );
+        assert_eq!(n(&r, "availability"), 1.0, "seed {seed}");
+    }
+}
+
+#[test]
+fn vector_clocks_with_union_merge_lose_nothing_under_partitions_and_crashes() {
+    let mut s = base();
+    s["faults"] = json!([
+        { "at_s": 1, "for_s": 3, "partition": { "groups": [["n0", "n1", "c0", "c1"], ["n2", "n3", "n4", "c2", "c3"]] } },
+        { "at_s": 4.5, "for_s": 2, "crash": { "node": "n3" } }
+    ]);
+    s["workload"]["routing"] = json!("partition_aware");
+    for seed in 1..=8 {
+        let r = run(&s, seed);
+        assert_eq!(
+            n(&r, "durability.lost"),
+            0.0,
+            "seed {seed}: {}",
+            r["durability"]["lost_writes"]
+        );
+        assert!(n(&r, "durability.acknowledged") > 100.0, "seed {seed}");
+        assert!(
+            n(&r, "repair.hints_stored") > 0.0,
+            "seed {seed}: the partition must exercise sloppy quorums"
+        );
+    }
+}
+
+// ------------------------------------------------------------ positive controls
+
+#[test]
+fn last_write_wins_under_clock_skew_loses_acknowledged_writes() {
+    let mut s = base();
+    s["cluster"]["versioning"] = json!("last_write_wins");
+    s["cluster"]["coordinator_scope"] = json!("any_node");
+    s["workload"]["mix"] = json!({ "read": 0.3, "blind_write": 0.7 });
+    s["workload"]["keys"] = json!({ "count": 5 });
+    s["faults"] = json!([{ "at_s": 0, "clock_skew": { "node": "n1", "offset_ms": -2000 } }]);
+    for seed in 1..=3 {
+        let r = run(&s, seed);
+        assert!(
+            n(&r, "durability.lost") >= 1.0,
+            "seed {seed}: skewed LWW must lose writes"
+        );
+        assert!(n(&r, "staleness.stale_reads") >= 1.0, "seed {seed}");
+    }
+    // And the same workload without skew loses nothing (the skew is the cause).
+    s["faults"] = json!([]);
+    let r = run(&s, 1);
+    assert_eq!(n(&r, "durability.lost"), 0.0);
+}
+
+#[test]
+fn w1_write_acknowledged_only_by_a_node_that_then_loses_its_disk_is_lost() {
+    let mut s = base();
+    s["cluster"]["quorum"] = json!({ "n": 3, "r": 1, "w": 1 });
+    s["cluster"]["hinted_handoff"] = json!(false);
+    s["cluster"]["read_repair"] = json!(false);
+    // Read-modify-writes only: writes on the majority side are based on what
+    // they read there, so they never supersede n0's isolated writes.
+    s["workload"]["mix"] = json!({ "read_modify_write": 1.0 });
+    // c0 and n0 are cut off from the rest: n0 acknowledges alone (W=1), then
+    // loses its disk before the partition heals.
+    s["faults"] = json!([
+        { "at_s": 1, "partition": { "groups": [["n0", "c0"], ["n1", "n2", "n3", "n4", "c1", "c2", "c3"]] } },
+        { "at_s": 6, "crash": { "node": "n0", "disk_loss": true } },
+        { "at_s": 6.5, "heal_all": true },
+        { "at_s": 7, "restart": { "node": "n0" } }
+    ]);
+    for seed in 1..=3 {
+        let r = run(&s, seed);
+        assert!(
+            n(&r, "durability.lost") >= 1.0,
+            "seed {seed}: {}",
+            r["durability"]
+        );
+    }
+}
+
+#[test]
+fn r1_w1_with_a_slow_replica_reads_stale_soon_after_commit() {
+    let mut s = base();
+    s["cluster"]["quorum"] = json!({ "n": 3, "r": 1, "w": 1 });
+    s["cluster"]["replica_timeout_ms"] = json!(500);
+    // Reads are coordinated by any node, so R=1 takes whichever replica
+    // answers first, which may not have the write yet.
+    s["cluster"]["coordinator_scope"] = json!("any_node");
+    s["workload"]["keys"] = json!({ "count": 5 });
+    s["workload"]["arrival"] = json!({ "open_loop": { "rate_per_s": 100 } });
+    s["faults"] = json!([{ "at_s": 0, "slow_node": { "node": "n1", "extra_latency": { "exponential": { "mean_ms": 20 } } } }]);
+    let r = run(&s, 1);
+    assert!(n(&r, "staleness.stale_reads") >= 1.0, "{}", r["staleness"]);
+    let curve = r["staleness"]["t_visibility"].as_array().expect("curve");
+    let (reads, consistent) = curve
+        .iter()
+        .filter(|p| p["t_ms"].as_f64().expect("t") < 10.0)
+        .fold((0, 0), |(r, c), p| {
+            (
+                r + p["reads"].as_u64().expect("reads"),
+                c + p["consistent"].as_u64().expect("consistent"),
+            )
+        });
+    assert!(
+        reads > 0 && consistent < reads,
+        "t-visibility below 1 within 10 ms of commit: {consistent}/{reads}"
+    );
+    // The same workload with a strict R=W=2 quorum reads every acknowledged write.
+    s["cluster"]["quorum"] = json!({ "n": 3, "r": 2, "w": 2 });
+    s["cluster"]["quorum_mode"] = json!("strict");
+    s["cluster"]["coordinator_scope"] = json!("preference_list");
+    let r = run(&s, 1);
+    assert_eq!(n(&r, "staleness.stale_reads"), 0.0);
+}
+
+#[test]
+fn tombstone_gc_shorter_than_a_partition_resurrects_deleted_items() {
+    let mut s = base();
+    s["cluster"]["nodes"] = json!(3);
+    s["cluster"]["tombstone_gc"] = json!({ "grace_s": 1, "scan_interval_s": 0.5 });
+    // Many keys at a low rate: a key deleted during the partition is often
+    // not written again, so the stale replica's old value is all there is.
+    s["workload"]["keys"] = json!({ "count": 100 });
+    s["workload"]["arrival"] = json!({ "open_loop": { "rate_per_s": 15 } });
+    s["workload"]["mix"] = json!({ "read": 0.6, "read_modify_write": 0.2, "delete": 0.2 });
+    s["duration_s"] = json!(12);
+    s["faults"] = json!([{ "at_s": 3, "for_s": 5, "isolate": { "node": "n2" } }]);
+    let r = run(&s, 1);
+    assert!(
+        n(&r, "anomalies.resurrected_deletes") >= 1.0,
+        "{}",
+        r["anomalies"]
+    );
+    // Without GC nothing resurfaces.
+    s["cluster"]
+        .as_object_mut()
+        .expect("object")
+        .remove("tombstone_gc");
+    let r = run(&s, 1);
+    assert_eq!(n(&r, "anomalies.resurrected_deletes"), 0.0);
+}
