@@ -1021,7 +1021,6 @@ proptest! {
             Ok(r) => r,
             Err(_) => return Err(TestCaseError::fail(format!("parse panicked on:\n{text}"))),
         };
-        match &result { Ok(_) => eprintln!("STAT ok"), Err(e) => eprintln!("STAT {}", match &e.0[0] { ScenarioError::Syntax{..} => "syntax".to_string(), ScenarioError::Shape{..} => "shape".to_string(), ScenarioError::Invalid{path, ..} => format!("invalid {}", path) }) }
         if let Err(errors) = result {
             prop_assert!(!errors.0.is_empty(), "empty error list for:\n{}", text);
             for e in &errors.0 {
