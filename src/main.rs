@@ -94,13 +94,19 @@ fn validate(files: &[PathBuf]) -> Result<Outcome> {
     for f in files {
         match load(f) {
             Ok(s) => {
-                for e in &s.expect {
-                    if !reports::metrics::is_known_metric(&e.metric) {
-                        println!("{}: expect[{:?}]: unknown metric (see docs/scenario-format.md for metric paths)", f.display(), e.metric);
-                        bad += 1;
-                    }
+                let unknown: Vec<&str> = s
+                    .expect
+                    .iter()
+                    .map(|e| e.metric.as_str())
+                    .filter(|m| !reports::metrics::is_known_metric(m))
+                    .collect();
+                for m in &unknown {
+                    println!("{}: expect[{m:?}]: unknown metric (see docs/scenario-format.md for metric paths)", f.display());
                 }
-                println!("{}: ok", f.display());
+                if unknown.is_empty() {
+                    println!("{}: ok", f.display());
+                }
+                bad += unknown.len();
             }
             Err(e) => {
                 bad += 1;

@@ -1,1 +1,677 @@
-#[test] fn stub() {}
+//! End-to-end tests of the `dynasim` binary: exit codes, printed lines,
+//! files written, determinism, bad input, validate/schema/plot/help.
+//!
+//! Most tests use a tiny scenario (3 nodes, 2 clients, 2 s) written to a
+//! per-test temporary directory so the suite stays fast in debug builds.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::{json, Value};
+
+const BIN: &str = env!("CARGO_BIN_EXE_dynasim");
+
+// ---------------------------------------------------------------- helpers
+
+/// A per-test scratch directory, removed (best effort) on drop.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(test: &str) -> TempDir {
+        let dir =
+            std::env::temp_dir().join(format!("dynasim-cli-test-{}-{}", std::process::id(), test));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("create temp dir");
+        TempDir(dir)
+    }
+
+    fn path(&self) -> &Path {
+        &self.0
+    }
+
+    fn join(&self, rel: &str) -> PathBuf {
+        self.0.join(rel)
+    }
+
+    /// Writes `text` to `rel` inside the directory and returns its path.
+    fn write(&self, rel: &str, text: &str) -> PathBuf {
+        let p = self.join(rel);
+        std::fs::write(&p, text).expect("write temp file");
+        p
+    }
+
+    /// Writes a JSON value (pretty) to `rel`.
+    fn write_json(&self, rel: &str, v: &Value) -> PathBuf {
+        self.write(rel, &serde_json::to_string_pretty(v).expect("json"))
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// The tiny healthy scenario.
+fn tiny() -> Value {
+    json!({
+        "name": "tiny",
+        "rng_seed": 5,
+        "duration_s": 2,
+        "quiescence": { "duration_s": 1, "heal_faults": true },
+        "cluster": {
+            "nodes": 3,
+            "quorum": { "n": 3, "r": 2, "w": 2 }
+        },
+        "network": { "latency": { "normal": { "mean_ms": 1.0, "stddev_ms": 0.3 } } },
+        "workload": {
+            "clients": 2,
+            "arrival": { "open_loop": { "rate_per_s": 20 } },
+            "keys": { "count": 100 },
+            "mix": { "read": 0.5, "read_modify_write": 0.5 }
+        },
+        "expect": { "durability.lost": { "max": 0 } }
+    })
+}
+
+/// The tiny scenario with one node crashing for half a second.
+fn tiny_with_crash() -> Value {
+    let mut s = tiny();
+    s["name"] = json!("tiny-crash");
+    s["faults"] = json!([{ "at_s": 0.5, "for_s": 0.5, "crash": { "node": "n1" } }]);
+    s
+}
+
+fn dynasim(args: &[&str]) -> Output {
+    dynasim_in(None, args)
+}
+
+fn dynasim_in(cwd: Option<&Path>, args: &[&str]) -> Output {
+    let mut cmd = Command::new(BIN);
+    cmd.args(args);
+    if let Some(dir) = cwd {
+        cmd.current_dir(dir);
+    }
+    cmd.output().expect("spawn dynasim")
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().expect("utf-8 path")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Panics with both streams when the exit code is not `want`.
+fn assert_code(o: &Output, want: i32, what: &str) {
+    assert_eq!(
+        o.status.code(),
+        Some(want),
+        "{what}: expected exit {want}\n--- stdout\n{}\n--- stderr\n{}",
+        stdout(o),
+        stderr(o)
+    );
+}
+
+/// The 16-hex-digit hash from the `trace hash ...` line.
+fn trace_hash(o: &Output) -> String {
+    let out = stdout(o);
+    let hashes: Vec<&str> = out
+        .lines()
+        .filter_map(|l| l.strip_prefix("trace hash "))
+        .collect();
+    assert_eq!(hashes.len(), 1, "one `trace hash` line in:\n{out}");
+    let h = hashes[0].trim();
+    assert!(
+        h.len() == 16 && h.chars().all(|c| c.is_ascii_hexdigit()),
+        "trace hash is 16 hex digits: {h:?}"
+    );
+    h.to_string()
+}
+
+fn read_json(p: &Path) -> Value {
+    let text = std::fs::read_to_string(p).unwrap_or_else(|e| panic!("read {}: {e}", p.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("parse {}: {e}", p.display()))
+}
+
+fn assert_nonempty_file(p: &Path) {
+    let meta = std::fs::metadata(p).unwrap_or_else(|e| panic!("{} exists: {e}", p.display()));
+    assert!(meta.len() > 0, "{} is non-empty", p.display());
+}
+
+// ---------------------------------------------------------------- run
+
+#[test]
+fn run_tiny_scenario_passes_and_writes_report() {
+    let tmp = TempDir::new("run_tiny");
+    let file = tmp.write_json("tiny.json", &tiny());
+    let out = tmp.join("out");
+    let o = dynasim(&["run", s(&file), "--out", s(&out)]);
+    assert_code(&o, 0, "healthy tiny run");
+    let hash = trace_hash(&o);
+
+    let summary = read_json(&out.join("summary.json"));
+    assert_eq!(summary["run"]["trace_hash"].as_str(), Some(hash.as_str()));
+    assert_eq!(summary["run"]["rng_seed"].as_u64(), Some(5));
+    assert!(summary["ops"]["total"].as_u64().unwrap_or(0) > 0, "ops ran");
+
+    assert_nonempty_file(&out.join("report.html"));
+    for fig in ["latency", "t_visibility", "timeline_throughput"] {
+        assert_nonempty_file(&out.join(format!("{fig}.svg")));
+        assert_nonempty_file(&out.join(format!("{fig}.png")));
+    }
+    let png = std::fs::read(out.join("latency.png")).expect("read png");
+    assert!(
+        png.starts_with(b"\x89PNG\r\n\x1a\n"),
+        "latency.png is a PNG"
+    );
+    let svg = std::fs::read_to_string(out.join("latency.svg")).expect("read svg");
+    assert!(svg.contains("<svg"), "latency.svg is an SVG");
+}
+
+#[test]
+fn run_no_plots_writes_only_summary() {
+    let tmp = TempDir::new("run_no_plots");
+    let file = tmp.write_json("tiny.json", &tiny());
+    let out = tmp.join("out");
+    let o = dynasim(&["run", s(&file), "--out", s(&out), "--no-plots"]);
+    assert_code(&o, 0, "--no-plots run");
+    trace_hash(&o);
+    assert_nonempty_file(&out.join("summary.json"));
+    assert!(!out.join("report.html").exists(), "no report.html");
+    assert!(!out.join("latency.svg").exists(), "no latency.svg");
+    assert!(!out.join("latency.png").exists(), "no latency.png");
+}
+
+#[test]
+fn run_quiet_still_prints_hash_and_verdicts() {
+    let tmp = TempDir::new("run_quiet");
+    let file = tmp.write_json("tiny.json", &tiny());
+    let out = tmp.join("out");
+    let o = dynasim(&["run", s(&file), "--out", s(&out), "--quiet", "--no-plots"]);
+    assert_code(&o, 0, "--quiet run");
+    trace_hash(&o);
+    assert!(
+        stdout(&o).contains("durability.lost"),
+        "verdict printed:\n{}",
+        stdout(&o)
+    );
+}
+
+#[test]
+fn run_default_out_dir_is_runs_name_seed() {
+    let tmp = TempDir::new("run_default_out");
+    let file = tmp.write_json("tiny.json", &tiny());
+    let o = dynasim_in(Some(tmp.path()), &["run", s(&file), "--no-plots"]);
+    assert_code(&o, 0, "default out dir");
+    let summary = read_json(&tmp.join("runs/tiny-seed5/summary.json"));
+    assert_eq!(
+        summary["run"]["trace_hash"].as_str(),
+        Some(trace_hash(&o).as_str())
+    );
+
+    // --seed changes the default directory name too.
+    let o = dynasim_in(
+        Some(tmp.path()),
+        &["run", s(&file), "--no-plots", "--seed", "11"],
+    );
+    assert_code(&o, 0, "default out dir, --seed 11");
+    assert_nonempty_file(&tmp.join("runs/tiny-seed11/summary.json"));
+}
+
+#[test]
+fn run_is_deterministic_and_seed_matters() {
+    let tmp = TempDir::new("run_deterministic");
+    let file = tmp.write_json("tiny.json", &tiny());
+    let (a, b, c) = (tmp.join("a"), tmp.join("b"), tmp.join("c"));
+    let oa = dynasim(&["run", s(&file), "--out", s(&a), "--no-plots", "--quiet"]);
+    let ob = dynasim(&["run", s(&file), "--out", s(&b), "--no-plots"]);
+    assert_code(&oa, 0, "run a");
+    assert_code(&ob, 0, "run b");
+    assert_eq!(trace_hash(&oa), trace_hash(&ob), "same seed, same hash");
+    let sa = std::fs::read(a.join("summary.json")).expect("summary a");
+    let sb = std::fs::read(b.join("summary.json")).expect("summary b");
+    assert!(sa == sb, "summary.json is byte-identical across runs");
+
+    // --seed equal to the file's rng_seed is the same run.
+    let o5 = dynasim(&["run", s(&file), "--out", s(&c), "--no-plots", "--seed", "5"]);
+    assert_code(&o5, 0, "run --seed 5");
+    assert_eq!(trace_hash(&o5), trace_hash(&oa), "--seed 5 == rng_seed 5");
+
+    let o6 = dynasim(&["run", s(&file), "--out", s(&c), "--no-plots", "--seed", "6"]);
+    assert_code(&o6, 0, "run --seed 6");
+    assert_ne!(
+        trace_hash(&o6),
+        trace_hash(&oa),
+        "another seed, another hash"
+    );
+    let s6 = read_json(&c.join("summary.json"));
+    assert_eq!(s6["run"]["rng_seed"].as_u64(), Some(6));
+}
+
+#[test]
+fn failing_expectation_exits_1_with_repro_command() {
+    let tmp = TempDir::new("run_failing_expect");
+    let mut sc = tiny();
+    sc["expect"] = json!({ "durability.lost": { "min": 1 } });
+    let file = tmp.write_json("fail.json", &sc);
+    let out = tmp.join("out");
+    let o = dynasim(&[
+        "run",
+        s(&file),
+        "--out",
+        s(&out),
+        "--no-plots",
+        "--seed",
+        "42",
+    ]);
+    assert_code(&o, 1, "failed expectation");
+    trace_hash(&o);
+    let repro = format!("dynasim run {} --seed 42", file.display());
+    assert!(
+        stdout(&o).lines().any(|l| l.trim() == repro),
+        "repro line {repro:?} in:\n{}",
+        stdout(&o)
+    );
+    // The report is still written.
+    assert_nonempty_file(&out.join("summary.json"));
+
+    // Without --seed the repro names the file's own rng_seed.
+    let o = dynasim(&["run", s(&file), "--out", s(&out), "--no-plots", "--quiet"]);
+    assert_code(&o, 1, "failed expectation, file seed");
+    let repro = format!("dynasim run {} --seed 5", file.display());
+    assert!(
+        stdout(&o).lines().any(|l| l.trim() == repro),
+        "repro line {repro:?} in:\n{}",
+        stdout(&o)
+    );
+}
+
+// ---------------------------------------------------------------- bad input
+
+#[test]
+fn bad_inputs_exit_2_naming_the_problem() {
+    let tmp = TempDir::new("bad_inputs");
+
+    let mut bad_r = tiny();
+    bad_r["cluster"]["quorum"]["r"] = json!(5);
+    let mut bad_type = tiny();
+    bad_type["cluster"]["quorum"]["w"] = json!("two");
+    let mut unknown_field = tiny();
+    unknown_field["workload"]["bogus"] = json!(1);
+    let mut bad_duration = tiny();
+    bad_duration["duration_s"] = json!(-1);
+    let mut bad_metric = tiny();
+    bad_metric["expect"] = json!({ "no.such.metric": { "max": 1 } });
+    let mut bad_node = tiny();
+    bad_node["faults"] = json!([{ "at_s": 0.5, "for_s": 0.5, "crash": { "node": "nope" } }]);
+
+    let cases: Vec<(&str, PathBuf, Vec<&str>)> = vec![
+        (
+            "malformed JSON",
+            tmp.write(
+                "malformed.json",
+                "{\n  \"name\": \"x\",\n  \"duration_s\": 2,,\n}\n",
+            ),
+            vec!["line 3", "column"],
+        ),
+        (
+            "truncated JSON",
+            tmp.write("truncated.json", "{\n  \"name\": \"x\",\n"),
+            vec!["line", "column"],
+        ),
+        (
+            "r > n",
+            tmp.write_json("bad_r.json", &bad_r),
+            vec!["cluster.quorum.r"],
+        ),
+        (
+            "wrong type",
+            tmp.write_json("bad_type.json", &bad_type),
+            vec!["cluster.quorum.w"],
+        ),
+        (
+            "unknown field",
+            tmp.write_json("unknown_field.json", &unknown_field),
+            vec!["workload.bogus"],
+        ),
+        (
+            "negative duration",
+            tmp.write_json("bad_duration.json", &bad_duration),
+            vec!["duration_s"],
+        ),
+        (
+            "unknown expect metric",
+            tmp.write_json("bad_metric.json", &bad_metric),
+            vec!["no.such.metric", "unknown metric"],
+        ),
+        (
+            "unknown fault node",
+            tmp.write_json("bad_node.json", &bad_node),
+            vec!["faults[0]", "nope"],
+        ),
+        (
+            "missing file",
+            tmp.join("does-not-exist.json"),
+            vec!["does-not-exist.json"],
+        ),
+    ];
+
+    for (what, file, fragments) in cases {
+        let out = tmp.join("out");
+        let o = dynasim(&["run", s(&file), "--out", s(&out), "--no-plots"]);
+        assert_code(&o, 2, what);
+        let err = stderr(&o);
+        for frag in fragments {
+            assert!(
+                err.contains(frag),
+                "{what}: stderr contains {frag:?}:\n{err}"
+            );
+        }
+        assert!(
+            !stdout(&o).contains("trace hash"),
+            "{what}: nothing was run:\n{}",
+            stdout(&o)
+        );
+    }
+}
+
+#[test]
+fn bad_command_line_is_rejected() {
+    let o = dynasim(&["run"]);
+    assert!(
+        !o.status.success(),
+        "missing FILE fails: {:?}",
+        o.status.code()
+    );
+    let o = dynasim(&["frobnicate"]);
+    assert!(
+        !o.status.success(),
+        "unknown subcommand fails: {:?}",
+        o.status.code()
+    );
+    let tmp = TempDir::new("bad_cli");
+    let file = tmp.write_json("tiny.json", &tiny());
+    let o = dynasim(&["run", s(&file), "--seed", "minus-one"]);
+    assert!(
+        !o.status.success(),
+        "non-numeric --seed fails: {:?}",
+        o.status.code()
+    );
+}
+
+// ---------------------------------------------------------------- --trace, --ops
+
+#[test]
+fn trace_jsonl_is_ordered_and_has_faults() {
+    let tmp = TempDir::new("trace_jsonl");
+    let file = tmp.write_json("crash.json", &tiny_with_crash());
+    let trace = tmp.join("t.jsonl");
+    let out = tmp.join("out");
+    let o = dynasim(&[
+        "run",
+        s(&file),
+        "--out",
+        s(&out),
+        "--no-plots",
+        "--quiet",
+        "--trace",
+        s(&trace),
+    ]);
+    assert_code(&o, 0, "crash run with --trace");
+
+    let text = std::fs::read_to_string(&trace).expect("read trace");
+    let mut last = 0u64;
+    let mut lines = 0usize;
+    let (mut deliver, mut fault) = (0usize, 0usize);
+    for (i, line) in text.lines().enumerate() {
+        let v: Value = serde_json::from_str(line)
+            .unwrap_or_else(|e| panic!("trace line {} is JSON ({e}): {line}", i + 1));
+        let t = v["t_us"]
+            .as_u64()
+            .unwrap_or_else(|| panic!("line {}: t_us is an integer: {line}", i + 1));
+        assert!(t >= last, "line {}: t_us {t} < previous {last}", i + 1);
+        last = t;
+        let kind = v["kind"]
+            .as_str()
+            .unwrap_or_else(|| panic!("line {}: kind is a string: {line}", i + 1));
+        assert!(
+            v.get("label").is_some(),
+            "line {}: has a label: {line}",
+            i + 1
+        );
+        match kind {
+            "deliver" => deliver += 1,
+            "fault" => fault += 1,
+            _ => {}
+        }
+        lines += 1;
+    }
+    assert!(lines > 0, "trace is not empty");
+    assert!(deliver > 0, "trace has deliver events");
+    assert!(fault > 0, "trace has fault events");
+
+    // Tracing does not change the run.
+    let o2 = dynasim(&["run", s(&file), "--out", s(&out), "--no-plots", "--quiet"]);
+    assert_code(&o2, 0, "crash run without --trace");
+    assert_eq!(
+        trace_hash(&o),
+        trace_hash(&o2),
+        "--trace leaves the hash alone"
+    );
+}
+
+#[test]
+fn ops_csv_has_one_row_per_op() {
+    let tmp = TempDir::new("ops_csv");
+    let file = tmp.write_json("tiny.json", &tiny());
+    let out = tmp.join("out");
+    let o = dynasim(&["run", s(&file), "--out", s(&out), "--no-plots", "--ops"]);
+    assert_code(&o, 0, "--ops run");
+
+    let csv = std::fs::read_to_string(out.join("ops.csv")).expect("read ops.csv");
+    let mut lines = csv.lines();
+    let header = lines.next().expect("ops.csv has a header");
+    let columns: Vec<&str> = header.split(',').collect();
+    for col in ["client", "kind", "key", "result"] {
+        assert!(columns.contains(&col), "header has {col:?}: {header}");
+    }
+    let rows: Vec<&str> = lines.filter(|l| !l.is_empty()).collect();
+    let summary = read_json(&out.join("summary.json"));
+    let total = summary["ops"]["total"].as_u64().expect("ops.total");
+    assert!(total > 0, "some ops ran");
+    assert_eq!(rows.len() as u64, total, "one ops.csv row per op");
+    for row in &rows {
+        assert!(
+            row.split(',').count() >= columns.len(),
+            "row has every column: {row}"
+        );
+    }
+}
+
+// ---------------------------------------------------------------- validate
+
+#[test]
+fn validate_reports_good_and_bad_files() {
+    let tmp = TempDir::new("validate_mixed");
+    let good = tmp.write_json("good.json", &tiny());
+    let mut bad = tiny();
+    bad["cluster"]["quorum"]["r"] = json!(5);
+    bad["duration_s"] = json!(-1);
+    bad["workload"]["mix"]["read"] = json!(-0.5);
+    let bad = tmp.write_json("bad.json", &bad);
+    let malformed = tmp.write("malformed.json", "{ \"name\": ");
+
+    let o = dynasim(&["validate", s(&good), s(&bad), s(&malformed)]);
+    assert_code(&o, 2, "validate good + bad");
+    let all = stdout(&o) + &stderr(&o);
+    assert!(
+        all.contains(&format!("{}: ok", good.display())),
+        "good file ok:\n{all}"
+    );
+    // Every problem of the bad file, each with its JSON path.
+    for path in ["cluster.quorum.r", "duration_s", "workload.mix.read"] {
+        assert!(
+            all.lines()
+                .any(|l| l.contains(&*bad.display().to_string()) && l.contains(path)),
+            "bad file's {path} reported:\n{all}"
+        );
+    }
+    assert!(
+        all.lines()
+            .any(|l| l.contains(&*malformed.display().to_string()) && l.contains("line 1")),
+        "malformed file reported with its position:\n{all}"
+    );
+    assert!(
+        !all.contains(&format!("{}: ok", bad.display())),
+        "bad file is not ok:\n{all}"
+    );
+    assert!(
+        !all.contains(&format!("{}: ok", malformed.display())),
+        "malformed file is not ok:\n{all}"
+    );
+
+    let o = dynasim(&["validate", s(&good)]);
+    assert_code(&o, 0, "validate good only");
+    assert!(stdout(&o).contains(&format!("{}: ok", good.display())));
+}
+
+#[test]
+fn validate_unknown_metric_is_a_problem_not_ok() {
+    let tmp = TempDir::new("validate_metric");
+    let mut sc = tiny();
+    sc["expect"] = json!({ "no.such.metric": { "max": 1 } });
+    let file = tmp.write_json("metric.json", &sc);
+    let o = dynasim(&["validate", s(&file)]);
+    assert_code(&o, 2, "validate unknown metric");
+    let all = stdout(&o) + &stderr(&o);
+    assert!(all.contains("no.such.metric"), "metric named:\n{all}");
+    assert!(
+        !all.contains(&format!("{}: ok", file.display())),
+        "a file with an unknown metric is not reported ok:\n{all}"
+    );
+}
+
+#[test]
+fn validate_missing_file_exits_2() {
+    let tmp = TempDir::new("validate_missing");
+    let missing = tmp.join("nope.json");
+    let o = dynasim(&["validate", s(&missing)]);
+    assert_code(&o, 2, "validate missing file");
+    let all = stdout(&o) + &stderr(&o);
+    assert!(all.contains("nope.json"), "file named:\n{all}");
+}
+
+#[test]
+fn every_shipped_scenario_validates() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("read scenarios/")
+        .map(|e| e.expect("dir entry").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    files.sort();
+    assert!(!files.is_empty(), "scenarios/*.json exist");
+    let mut args = vec!["validate"];
+    args.extend(files.iter().map(|p| s(p)));
+    let o = dynasim(&args);
+    assert_code(&o, 0, "validate scenarios/*.json");
+    let out = stdout(&o);
+    for f in &files {
+        assert!(
+            out.contains(&format!("{}: ok", f.display())),
+            "{} ok:\n{out}",
+            f.display()
+        );
+    }
+}
+
+// ---------------------------------------------------------------- schema, plot
+
+#[test]
+fn schema_is_a_json_object_with_properties() {
+    let o = dynasim(&["schema"]);
+    assert_code(&o, 0, "schema");
+    let v: Value = serde_json::from_str(&stdout(&o)).expect("schema is JSON");
+    let props = v
+        .get("properties")
+        .and_then(Value::as_object)
+        .expect("schema has properties");
+    for field in ["name", "cluster", "workload"] {
+        assert!(props.contains_key(field), "schema has property {field:?}");
+    }
+}
+
+#[test]
+fn plot_overlays_two_summaries() {
+    let tmp = TempDir::new("plot_overlay");
+    let file = tmp.write_json("tiny.json", &tiny());
+    let (a, b) = (tmp.join("a"), tmp.join("b"));
+    for (dir, seed) in [(&a, "1"), (&b, "2")] {
+        let o = dynasim(&[
+            "run",
+            s(&file),
+            "--out",
+            s(dir),
+            "--no-plots",
+            "--quiet",
+            "--seed",
+            seed,
+        ]);
+        assert_code(&o, 0, "quick run for plot");
+    }
+    let cmp = tmp.join("cmp");
+    let o = dynasim(&[
+        "plot",
+        s(&a.join("summary.json")),
+        s(&b.join("summary.json")),
+        "--out",
+        s(&cmp),
+    ]);
+    assert_code(&o, 0, "plot");
+    for fig in ["t_visibility", "k_staleness", "latency_get"] {
+        assert_nonempty_file(&cmp.join(format!("{fig}.svg")));
+        assert_nonempty_file(&cmp.join(format!("{fig}.png")));
+    }
+
+    // A summary that is not JSON is bad input.
+    let junk = tmp.write("junk.json", "not json");
+    let o = dynasim(&["plot", s(&junk), "--out", s(&cmp)]);
+    assert_code(&o, 2, "plot of a non-JSON summary");
+    assert!(stderr(&o).contains("junk.json"), "names the file");
+}
+
+// ---------------------------------------------------------------- help, version
+
+#[test]
+fn help_and_version() {
+    for flag in ["--help", "-h"] {
+        let o = dynasim(&[flag]);
+        assert_code(&o, 0, flag);
+        let out = stdout(&o);
+        for sub in ["run", "validate", "schema", "plot"] {
+            assert!(out.contains(sub), "{flag} lists {sub}:\n{out}");
+        }
+    }
+    let o = dynasim(&["--version"]);
+    assert_code(&o, 0, "--version");
+    assert!(
+        stdout(&o).contains(env!("CARGO_PKG_VERSION")),
+        "version printed: {}",
+        stdout(&o)
+    );
+    for sub in ["run", "validate", "schema", "plot"] {
+        let o = dynasim(&[sub, "--help"]);
+        assert_code(&o, 0, &format!("{sub} --help"));
+        assert!(
+            stdout(&o).contains("Example"),
+            "{sub} --help has an example:\n{}",
+            stdout(&o)
+        );
+    }
+}

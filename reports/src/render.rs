@@ -431,9 +431,9 @@ td,th{{border:1px solid #ccc;padding:3px 8px;text-align:right}}th{{background:#f
         }
         h.push_str("</pre>");
     }
-    let _ = write!(
+    let _ = writeln!(
         h,
-        "<h2>Scenario</h2><pre>{}</pre></body></html>\n",
+        "<h2>Scenario</h2><pre>{}</pre></body></html>",
         esc(&serde_json::to_string_pretty(sc).unwrap_or_default())
     );
     h

@@ -203,7 +203,7 @@ mod tests {
             stddev_us: 2000.0,
         };
         let d = draws(&n, 20_000);
-        assert!(d.iter().any(|&x| x == 0));
+        assert!(d.contains(&0));
         let tight = draws(
             &Latency::Normal {
                 mean_us: 1000.0,

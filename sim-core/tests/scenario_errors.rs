@@ -498,7 +498,7 @@ fn cases() -> Vec<Case> {
             name: "trailing comma",
             input: Input::Text(|_| "{\"name\": \"x\",}".to_string()),
             path: "(syntax)",
-            message: "trailing comma",
+            message: "line 1, column 14",
         },
     ]
 }
