@@ -826,3 +826,202 @@ pub fn is_known_metric(path: &str) -> bool {
         _ => false,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! Each checker on a hand-written history with a known answer.
+
+    use super::*;
+    use sim_core::ids::OpId;
+
+    fn scenario() -> Scenario {
+        let text = r#"{"name":"t","duration_s":10,"cluster":{"nodes":3,"quorum":{"n":3,"r":2,"w":2}},
+            "workload":{"clients":2,"arrival":{"open_loop":{"rate_per_s":1}},"keys":{"count":1},"mix":{"read":1}}}"#;
+        sim_core::scenario::parse(text, &sim_core::scenario::no_files).expect("valid")
+    }
+
+    const K: Key = Key(0);
+
+    fn op(client: u32, seq: u64) -> OpId {
+        OpId {
+            client: ClientId(client),
+            seq,
+        }
+    }
+
+    fn w(client: u32, seq: u64) -> WriteId {
+        WriteId(op(client, seq))
+    }
+
+    struct History(Collector);
+
+    impl History {
+        fn new() -> Self {
+            History(Collector::new(&scenario()))
+        }
+        fn put(
+            &mut self,
+            client: u32,
+            seq: u64,
+            based_on: &[WriteId],
+            start: u64,
+            end: Option<u64>,
+        ) {
+            self.write(
+                client,
+                seq,
+                OpKind::Put,
+                based_on,
+                based_on.is_empty(),
+                start,
+                end,
+            );
+        }
+        #[allow(clippy::too_many_arguments)]
+        fn write(
+            &mut self,
+            client: u32,
+            seq: u64,
+            kind: OpKind,
+            based_on: &[WriteId],
+            blind: bool,
+            start: u64,
+            end: Option<u64>,
+        ) {
+            let record = Record::OpInvoked {
+                op: op(client, seq),
+                kind,
+                key: K,
+                write: Some(w(client, seq)),
+                based_on: based_on.to_vec(),
+                blind,
+                discarded: vec![],
+            };
+            self.0.record(SimTime(start), &record);
+            if let Some(end) = end {
+                let done = Record::OpCompleted {
+                    op: op(client, seq),
+                    kind,
+                    key: K,
+                    invoked: SimTime(start),
+                    result: Ok(()),
+                    values: vec![],
+                    coordinator: None,
+                };
+                self.0.record(SimTime(end), &done);
+            }
+        }
+        fn get(&mut self, client: u32, seq: u64, start: u64, end: u64, values: &[WriteId]) {
+            let inv = Record::OpInvoked {
+                op: op(client, seq),
+                kind: OpKind::Get,
+                key: K,
+                write: None,
+                based_on: vec![],
+                blind: false,
+                discarded: vec![],
+            };
+            self.0.record(SimTime(start), &inv);
+            let done = Record::OpCompleted {
+                op: op(client, seq),
+                kind: OpKind::Get,
+                key: K,
+                invoked: SimTime(start),
+                result: Ok(()),
+                values: values.iter().map(|v| Value::Data(*v)).collect(),
+                coordinator: None,
+            };
+            self.0.record(SimTime(end), &done);
+        }
+        fn holds(&mut self, node: u32, values: &[WriteId]) {
+            let r = Record::FinalValues {
+                node: NodeId(node),
+                key: K,
+                values: values.iter().map(|v| Value::Data(*v)).collect(),
+                replica: true,
+            };
+            self.0.record(SimTime(1_000_000), &r);
+        }
+        fn lost(&self) -> Vec<WriteId> {
+            self.0.lost_writes().into_iter().map(|l| l.write).collect()
+        }
+    }
+
+    #[test]
+    fn a_write_superseded_by_a_surviving_descendant_is_not_lost() {
+        let mut h = History::new();
+        h.put(0, 1, &[], 0, Some(10));
+        h.put(1, 1, &[w(0, 1)], 20, Some(30)); // read w(0,1), wrote on top of it
+        h.holds(0, &[w(1, 1)]);
+        assert!(h.lost().is_empty());
+    }
+
+    #[test]
+    fn an_acknowledged_write_no_node_holds_is_lost_and_an_unacknowledged_one_is_not() {
+        let mut h = History::new();
+        h.put(0, 1, &[], 0, Some(10));
+        h.put(1, 1, &[w(0, 1)], 20, Some(30));
+        h.put(1, 2, &[w(0, 1)], 40, None); // never acknowledged
+        h.holds(0, &[w(0, 1)]); // the descendant w(1,1) vanished
+        assert_eq!(h.lost(), vec![w(1, 1)]);
+    }
+
+    #[test]
+    fn a_concurrent_sibling_does_not_cover_its_twin() {
+        let mut h = History::new();
+        h.put(0, 1, &[], 0, Some(10));
+        h.put(0, 2, &[w(0, 1)], 20, Some(30));
+        h.put(1, 1, &[w(0, 1)], 21, Some(31)); // concurrent with w(0,2)
+        h.holds(0, &[w(0, 2)]);
+        assert_eq!(h.lost(), vec![w(1, 1)]);
+    }
+
+    #[test]
+    fn a_blind_write_overwrites_what_was_acknowledged_before_it_started() {
+        let mut h = History::new();
+        h.put(0, 1, &[], 0, Some(10));
+        h.put(1, 1, &[], 20, Some(30)); // blind, after w(0,1) was acknowledged
+        h.put(0, 2, &[], 25, Some(35)); // blind, but w(1,1) was not yet acknowledged at 25
+        h.holds(0, &[w(0, 2)]);
+        assert_eq!(h.lost(), vec![w(1, 1)]);
+    }
+
+    #[test]
+    fn reads_are_stale_only_when_missing_the_latest_write_acknowledged_before_they_started() {
+        let mut h = History::new();
+        h.put(0, 1, &[], 0, Some(10));
+        h.put(0, 2, &[w(0, 1)], 20, Some(30));
+        h.get(1, 1, 25, 26, &[w(0, 1)]); // w(0,2) not acknowledged yet at 25: fresh
+        h.get(1, 2, 40, 41, &[w(0, 1)]); // stale by one version, 10 µs after commit
+        h.get(1, 3, 50, 51, &[w(0, 2)]); // fresh
+        let c = &h.0;
+        assert_eq!((c.reads_checked, c.stale_reads), (3, 1));
+        assert_eq!(c.k_staleness[0], 2);
+        assert_eq!(c.k_staleness[1], 1);
+        assert_eq!(c.monotonic_violations, 0);
+    }
+
+    #[test]
+    fn session_guarantees_are_checked_per_client() {
+        let mut h = History::new();
+        h.put(0, 1, &[], 0, Some(10));
+        h.put(0, 2, &[w(0, 1)], 20, Some(30));
+        h.get(0, 3, 40, 41, &[w(0, 1)]); // client 0 misses its own write
+        h.get(1, 1, 50, 51, &[w(0, 2)]);
+        h.get(1, 2, 60, 61, &[w(0, 1)]); // client 1 goes backwards
+        assert_eq!(h.0.ryw_violations, 1);
+        assert_eq!(h.0.monotonic_violations, 1);
+    }
+
+    #[test]
+    fn a_deleted_value_returned_after_the_delete_is_a_resurrection() {
+        let mut h = History::new();
+        h.put(0, 1, &[], 0, Some(10));
+        h.write(0, 2, OpKind::Delete, &[w(0, 1)], false, 20, Some(30));
+        h.get(1, 1, 40, 41, &[]); // deleted: nothing
+        h.get(1, 2, 50, 51, &[w(0, 1)]); // the deleted value is back
+        assert_eq!(h.0.resurrected, 1);
+        // A deleted write is not "lost" even though nobody holds it.
+        assert!(h.lost().is_empty());
+    }
+}

@@ -298,4 +298,68 @@ mod tests {
         assert_eq!(r, vec![d3.clone(), d4.clone()]);
         assert!(covers(&r, &[d3], VC));
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// A history of writes: each picks a coordinator and a subset of the
+        /// earlier writes as its context (what the client had read).
+        fn history() -> impl Strategy<Value = Vec<(u32, Vec<usize>)>> {
+            prop::collection::vec((0u32..3, prop::collection::vec(0usize..64, 0..3)), 1..12)
+        }
+
+        fn build(h: &[(u32, Vec<usize>)]) -> Vec<Version> {
+            let mut out: Vec<Version> = Vec::new();
+            let mut issued = [0u64; 3];
+            for (i, (node, ctx)) in h.iter().enumerate() {
+                let mut context = VectorClock::new();
+                for j in ctx.iter().filter(|j| **j < i) {
+                    context.merge_in(&out[*j].clock);
+                }
+                let mut clock = context.clone();
+                let seen = clock.counter(NodeId(*node));
+                clock.increment_above(NodeId(*node), issued[*node as usize], SimTime(i as u64));
+                issued[*node as usize] = clock.counter(NodeId(*node));
+                let id = write(i as u64);
+                out.push(Version {
+                    clock,
+                    coordinator: NodeId(*node),
+                    seen,
+                    value: Value::Data(id),
+                    stamp: LwwStamp {
+                        local_time_us: i as u64,
+                        write: id,
+                    },
+                });
+            }
+            out
+        }
+
+        proptest! {
+            /// The store keeps exactly the versions no other version
+            /// supersedes, whatever order the versions arrive in.
+            #[test]
+            fn store_matches_the_maximal_elements_model(h in history(), seed in any::<u64>()) {
+                let versions = build(&h);
+                let model: Vec<WriteId> = versions
+                    .iter()
+                    .filter(|v| !versions.iter().any(|o| o.value != v.value && o.supersedes(v)))
+                    .map(|v| v.value.write())
+                    .collect();
+                let mut order: Vec<usize> = (0..versions.len()).collect();
+                let mut rng = crate::rng::SimRng::new(seed, crate::rng::Stream::Custom(0));
+                rng.shuffle(&mut order);
+                let mut s = Store::new(VC);
+                for i in order {
+                    s.apply(Key(0), versions[i].clone(), SimTime(0));
+                }
+                let mut got: Vec<WriteId> = s.versions(Key(0)).iter().map(|v| v.value.write()).collect();
+                got.sort();
+                let mut want = model;
+                want.sort();
+                prop_assert_eq!(got, want);
+            }
+        }
+    }
 }
