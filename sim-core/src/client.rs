@@ -413,6 +413,7 @@ impl Client {
             client: self.id,
             seq,
         };
+        out.cancel_timer(ClientTimer::OpTimeout(seq));
         out.record(Record::OpCompleted {
             op,
             kind: f.kind,

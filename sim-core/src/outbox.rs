@@ -24,13 +24,20 @@ pub enum Command<T> {
         /// Local delay before the message leaves.
         delay: SimDuration,
     },
-    /// Fire `timer` after `after`. Timers are idempotent: the handler checks
-    /// whether the timer still matters, so there is no cancellation.
+    /// Fire `timer` after `after`. At most one instance of a timer value is
+    /// armed: setting it again re-arms it. Handlers still check whether a
+    /// timer that fires matters (a node may restart in between).
     SetTimer {
         /// The timer.
         timer: T,
         /// Delay.
         after: SimDuration,
+    },
+    /// Disarm `timer` if it is armed (e.g. a request timeout once the request
+    /// completed), so it neither fires nor occupies the event queue.
+    CancelTimer {
+        /// The timer.
+        timer: T,
     },
     /// An observation for the sink.
     Record(Record),
@@ -70,6 +77,10 @@ impl<T> Outbox<T> {
     /// Arms `timer`.
     pub fn set_timer(&mut self, timer: T, after: SimDuration) {
         self.commands.push(Command::SetTimer { timer, after });
+    }
+    /// Disarms `timer`.
+    pub fn cancel_timer(&mut self, timer: T) {
+        self.commands.push(Command::CancelTimer { timer });
     }
     /// Emits an observation.
     pub fn record(&mut self, record: Record) {

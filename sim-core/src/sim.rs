@@ -10,6 +10,7 @@
 //! phase lets background repair run (optionally with every fault healed);
 //! at the end every node reports what it holds, for the durability checker.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::client::{Client, ClientShared, ClientTimer};
@@ -20,7 +21,7 @@ use crate::net::{DropReason, Network, Transmission};
 use crate::node::{Node, NodeStats, NodeTime, Timer};
 use crate::outbox::{Command, Outbox};
 use crate::protocol::{Endpoint, Msg, MsgKind};
-use crate::queue::EventQueue;
+use crate::queue::{EventHandle, EventQueue};
 use crate::record::{Record, Sink};
 use crate::ring::{Ring, TokenMap};
 use crate::rng::{SimRng, Stream};
@@ -156,6 +157,10 @@ pub struct Simulation {
     healed: bool,
     node_out: Outbox<Timer>,
     client_out: Outbox<ClientTimer>,
+    /// Armed timers per node and per client, so a timer can be re-armed or
+    /// cancelled in the queue (at most one armed instance per timer value).
+    node_timers: Vec<BTreeMap<Timer, EventHandle>>,
+    client_timers: Vec<BTreeMap<ClientTimer, EventHandle>>,
 }
 
 impl Simulation {
@@ -225,6 +230,8 @@ impl Simulation {
             &client_dcs,
             SimRng::new(seed, Stream::Network),
         );
+        let node_count = cluster.nodes.len();
+        let client_count = scenario.workload.clients.len();
         let mut sim = Simulation {
             now: SimTime::ZERO,
             queue: EventQueue::with_capacity(1024),
@@ -237,6 +244,8 @@ impl Simulation {
             healed: false,
             node_out: Outbox::new(),
             client_out: Outbox::new(),
+            node_timers: vec![BTreeMap::new(); node_count],
+            client_timers: vec![BTreeMap::new(); client_count],
             scenario,
         };
         sim.schedule_faults();
@@ -362,6 +371,7 @@ impl Simulation {
             } => {
                 let slot = &self.nodes[node.0 as usize];
                 if slot.up && slot.incarnation == incarnation {
+                    self.node_timers[node.0 as usize].remove(&timer);
                     self.hash.add(
                         time,
                         TraceKind::Timer,
@@ -390,6 +400,7 @@ impl Simulation {
                 }
             }
             Event::ClientTimer { client, timer } => {
+                self.client_timers[client.0 as usize].remove(&timer);
                 self.hash.add(
                     time,
                     TraceKind::Timer,
@@ -600,14 +611,25 @@ impl Simulation {
                     }
                 }
                 Command::SetTimer { timer, after } => {
-                    self.queue.push(
-                        self.now + after,
-                        Event::NodeTimer {
-                            node,
-                            incarnation,
-                            timer,
-                        },
-                    );
+                    let at = self.now + after;
+                    let armed = &mut self.node_timers[node.0 as usize];
+                    let handle = match armed.get(&timer).and_then(|h| self.queue.rearm(*h, at)) {
+                        Some(h) => h,
+                        None => self.queue.push(
+                            at,
+                            Event::NodeTimer {
+                                node,
+                                incarnation,
+                                timer,
+                            },
+                        ),
+                    };
+                    armed.insert(timer, handle);
+                }
+                Command::CancelTimer { timer } => {
+                    if let Some(h) = self.node_timers[node.0 as usize].remove(&timer) {
+                        self.queue.cancel(h);
+                    }
                 }
                 Command::Record(r) => self.emit(Some(Endpoint::Node(node)), &r, sink, tracer),
             }
@@ -629,8 +651,18 @@ impl Simulation {
                     self.transmit(Endpoint::Client(client), to, msg, tracer);
                 }
                 Command::SetTimer { timer, after } => {
-                    self.queue
-                        .push(self.now + after, Event::ClientTimer { client, timer });
+                    let at = self.now + after;
+                    let armed = &mut self.client_timers[client.0 as usize];
+                    let handle = match armed.get(&timer).and_then(|h| self.queue.rearm(*h, at)) {
+                        Some(h) => h,
+                        None => self.queue.push(at, Event::ClientTimer { client, timer }),
+                    };
+                    armed.insert(timer, handle);
+                }
+                Command::CancelTimer { timer } => {
+                    if let Some(h) = self.client_timers[client.0 as usize].remove(&timer) {
+                        self.queue.cancel(h);
+                    }
                 }
                 Command::Record(r) => self.emit(Some(Endpoint::Client(client)), &r, sink, tracer),
             }
@@ -671,6 +703,9 @@ impl Simulation {
                 if slot.up {
                     slot.up = false;
                     slot.incarnation += 1;
+                    for (_, h) in std::mem::take(&mut self.node_timers[node.0 as usize]) {
+                        self.queue.cancel(h);
+                    }
                     let lost = slot.node.crash(*disk_loss);
                     if lost > 0 {
                         self.emit(

@@ -127,4 +127,4 @@ fn golden_trace_hash_of_the_small_scenario() {
     );
 }
 
-const GOLDEN: &str = "ad59b9c7e4d6a9a4 15636";
+const GOLDEN: &str = "0298d09e8b87062d 13343";
