@@ -41,6 +41,20 @@ struct WriteInfo {
     /// A blind write (no context) overwrites, in register semantics, every
     /// write acknowledged before it was invoked.
     blind: bool,
+    /// The linear run of writes this one belongs to (see [`Chain`]).
+    chain: u32,
+    /// Position in that run (0 at its head).
+    depth: u32,
+}
+
+/// A maximal linear run of writes: each one based on exactly the previous
+/// one, which had no other descendant yet. Ancestry inside a chain is a depth
+/// comparison, so an ancestry query jumps a whole run at once instead of
+/// walking it write by write (hot keys build runs thousands long).
+#[derive(Clone, Debug)]
+struct Chain {
+    head: WriteId,
+    tip: WriteId,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -50,10 +64,37 @@ struct KeyHistory {
     acked: Vec<(SimTime, WriteId)>,
     /// Acknowledged deletes in commit order.
     deletes: Vec<(SimTime, WriteId)>,
+    chains: Vec<Chain>,
 }
 
 impl KeyHistory {
-    /// True when `ancestor` is in the causal past of `v` (or is `v`).
+    /// Records a new write and places it in a chain.
+    fn insert(&mut self, w: WriteId, mut info: WriteInfo) {
+        let extends = match info.parents.as_slice() {
+            [p] => self.writes.get(p).and_then(|pi| {
+                let chain = pi.chain as usize;
+                (self.chains[chain].tip == *p).then_some((chain, pi.depth + 1))
+            }),
+            _ => None,
+        };
+        match extends {
+            Some((chain, depth)) => {
+                self.chains[chain].tip = w;
+                info.chain = chain as u32;
+                info.depth = depth;
+            }
+            None => {
+                info.chain = self.chains.len() as u32;
+                info.depth = 0;
+                self.chains.push(Chain { head: w, tip: w });
+            }
+        }
+        self.writes.insert(w, info);
+    }
+
+    /// True when `v` supersedes `ancestor` (or is it): `ancestor` is in the
+    /// causal past of `v`, or a blind write in that past was invoked after
+    /// `ancestor` was acknowledged.
     fn covers(&self, ancestor: WriteId, v: WriteId) -> bool {
         if ancestor == v {
             return true;
@@ -62,21 +103,31 @@ impl KeyHistory {
             return false;
         };
         let floor = a.invoked;
+        let acked_before = |t: SimTime| a.committed.is_some_and(|c| c < t);
         let mut stack = vec![v];
-        let mut seen = BTreeSet::new();
+        // Deepest position already explored per chain.
+        let mut explored: BTreeMap<u32, u32> = BTreeMap::new();
         while let Some(x) = stack.pop() {
-            if !seen.insert(x) {
-                continue;
-            }
             let Some(info) = self.writes.get(&x) else {
                 continue;
             };
-            for p in &info.parents {
-                if *p == ancestor {
-                    return true;
+            if info.chain == a.chain && a.depth <= info.depth {
+                return true;
+            }
+            match explored.get(&info.chain) {
+                Some(d) if *d >= info.depth => continue,
+                _ => {
+                    explored.insert(info.chain, info.depth);
                 }
+            }
+            let head_id = self.chains[info.chain as usize].head;
+            let head = &self.writes[&head_id];
+            if head.blind && acked_before(head.invoked) {
+                return true;
+            }
+            for p in &head.parents {
                 if let Some(pi) = self.writes.get(p) {
-                    if pi.invoked >= floor {
+                    if pi.invoked >= floor || *p == ancestor {
                         stack.push(*p);
                     }
                 }
@@ -269,8 +320,10 @@ impl Collector {
                 parents: based_on.to_vec(),
                 tombstone: kind == OpKind::Delete,
                 blind,
+                chain: 0,
+                depth: 0,
             };
-            self.keys.entry(key).or_default().writes.insert(w, info);
+            self.keys.entry(key).or_default().insert(w, info);
         }
     }
 
