@@ -241,6 +241,7 @@ pub struct Collector {
     faults: Vec<(SimTime, String)>,
     fault_windows: Vec<FaultWindow>,
     held: BTreeMap<Key, BTreeSet<WriteId>>,
+    converged_at: Option<SimTime>,
     replica_values: BTreeMap<Key, BTreeMap<NodeId, Vec<Value>>>,
     end: SimTime,
 }
@@ -285,6 +286,7 @@ impl Collector {
             faults: Vec::new(),
             fault_windows: Vec::new(),
             held: BTreeMap::new(),
+            converged_at: None,
             replica_values: BTreeMap::new(),
             end: SimTime::ZERO,
         }
@@ -730,6 +732,9 @@ impl Collector {
                 "keys_checked": keys_checked,
                 "divergent_keys": divergent,
                 "converged": divergent == 0,
+                "time_to_converge_s": self
+                    .converged_at
+                    .map(|t| t.saturating_since(SimTime::ZERO + scenario.duration).as_micros() as f64 / 1e6),
             },
             "repair": {
                 "hints_stored": self.hints_stored,
@@ -810,6 +815,7 @@ impl Sink for Collector {
                 self.held.entry(*key).or_default().insert(value.write());
             }
             Record::ClientStarted { .. } => {}
+            Record::ReplicasConverged => self.converged_at = Some(at),
         }
     }
 }
@@ -859,7 +865,21 @@ pub fn is_known_metric(path: &str) -> bool {
             "monotonic_read_violations",
         ]
         .contains(x),
-        ["convergence", x] => ["keys_checked", "divergent_keys", "converged"].contains(x),
+        ["convergence", x] => [
+            "keys_checked",
+            "divergent_keys",
+            "converged",
+            "time_to_converge_s",
+        ]
+        .contains(x),
+        ["anti_entropy", x] => [
+            "exchanges",
+            "in_sync",
+            "hashes_sent",
+            "versions_sent",
+            "bytes_estimated",
+        ]
+        .contains(x),
         ["repair", x] => [
             "hints_stored",
             "hints_delivered",

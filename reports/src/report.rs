@@ -75,6 +75,21 @@ pub fn summary(
         }),
     );
     map.insert("load".into(), load(scenario, outcome, ring));
+    let sum =
+        |f: fn(&sim_core::node::NodeStats) -> u64| outcome.node_stats.iter().map(f).sum::<u64>();
+    let (hashes, versions) = (sum(|s| s.ae_hashes_sent), sum(|s| s.ae_versions_sent));
+    map.insert(
+        "anti_entropy".into(),
+        json!({
+            "enabled": scenario.cluster.anti_entropy.is_some(),
+            "exchanges": sum(|s| s.ae_exchanges),
+            "in_sync": sum(|s| s.ae_in_sync),
+            "hashes_sent": hashes,
+            "versions_sent": versions,
+            // 8 bytes per hash or digest plus key; ~64 bytes per version (value, clock).
+            "bytes_estimated": hashes * 16 + versions * 64,
+        }),
+    );
     let verdicts = check(&s, &scenario.expect);
     let exp: Vec<Json> = verdicts
         .iter()

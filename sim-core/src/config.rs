@@ -165,6 +165,17 @@ pub struct TombstoneGc {
     pub scan_interval: SimDuration,
 }
 
+/// Merkle-tree anti-entropy (§4.7).
+#[derive(Clone, Debug)]
+pub struct AntiEntropy {
+    /// How often each node starts an exchange.
+    pub interval: SimDuration,
+    /// Merkle tree fan-out.
+    pub fanout: u32,
+    /// Merkle tree depth (leaves = fanout^depth).
+    pub depth: u32,
+}
+
 /// Dynamo's settings for every node.
 #[derive(Clone, Debug)]
 pub struct Cluster {
@@ -197,6 +208,8 @@ pub struct Cluster {
     pub retry_interval: SimDuration,
     /// Tombstone GC, when enabled.
     pub tombstone_gc: Option<TombstoneGc>,
+    /// Anti-entropy, when enabled.
+    pub anti_entropy: Option<AntiEntropy>,
     /// Storage engine timing.
     pub storage: StorageConfig,
     /// Which node coordinates a put.

@@ -8,6 +8,7 @@
 use std::fmt;
 
 use crate::ids::{ClientId, Key, NodeId, OpId, RequestId, WriteId};
+use crate::ring::RangeId;
 use crate::vclock::VectorClock;
 
 /// What a version holds: a written value or a delete marker. Values are
@@ -253,6 +254,69 @@ pub enum HandoffMsg {
     },
 }
 
+/// Merkle-tree anti-entropy between two replicas of a range (§4.7).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SyncMsg {
+    /// The initiator's root hash for the range.
+    Root {
+        /// Identifies the exchange.
+        exchange: u64,
+        /// The key range.
+        range: RangeId,
+        /// Root hash.
+        hash: u64,
+    },
+    /// Roots are equal: nothing to do.
+    InSync {
+        /// The exchange.
+        exchange: u64,
+    },
+    /// Hashes of tree nodes at `level` (children of differing nodes).
+    Hashes {
+        /// The exchange.
+        exchange: u64,
+        /// The key range.
+        range: RangeId,
+        /// Tree level of these nodes (root = 0).
+        level: u32,
+        /// `(index, hash)` per node.
+        hashes: Vec<(u32, u64)>,
+    },
+    /// "Send me the children of these nodes at `level`."
+    Descend {
+        /// The exchange.
+        exchange: u64,
+        /// The key range.
+        range: RangeId,
+        /// Level of the differing nodes.
+        level: u32,
+        /// Their indices.
+        indices: Vec<u32>,
+    },
+    /// The initiator's key digests in the differing leaves.
+    Leaves {
+        /// The exchange.
+        exchange: u64,
+        /// The key range.
+        range: RangeId,
+        /// The differing leaves.
+        leaves: Vec<u32>,
+        /// `(key, digest)` of the initiator's keys there.
+        entries: Vec<(Key, u64)>,
+    },
+    /// Versions of differing keys, and the keys the sender wants back.
+    Versions {
+        /// The exchange.
+        exchange: u64,
+        /// The key range.
+        range: RangeId,
+        /// The sender's versions of keys that differ.
+        versions: Vec<(Key, Vec<Version>)>,
+        /// Keys the receiver should send its versions of.
+        want: Vec<Key>,
+    },
+}
+
 /// Every message.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Msg {
@@ -262,6 +326,8 @@ pub enum Msg {
     Replica(ReplicaMsg),
     /// Hinted handoff.
     Handoff(HandoffMsg),
+    /// Merkle anti-entropy.
+    AntiEntropy(SyncMsg),
 }
 
 /// Message classes for per-kind latency and for counting.
@@ -287,11 +353,13 @@ pub enum MsgKind {
     Handoff,
     /// Hinted handoff acknowledgement.
     HandoffAck,
+    /// Merkle anti-entropy exchange.
+    AntiEntropy,
 }
 
 impl MsgKind {
     /// Every kind, in a fixed order.
-    pub const ALL: [MsgKind; 10] = [
+    pub const ALL: [MsgKind; 11] = [
         MsgKind::ClientRequest,
         MsgKind::ClientReply,
         MsgKind::Forward,
@@ -302,6 +370,7 @@ impl MsgKind {
         MsgKind::Repair,
         MsgKind::Handoff,
         MsgKind::HandoffAck,
+        MsgKind::AntiEntropy,
     ];
 
     /// The name used in scenario files and reports.
@@ -317,6 +386,7 @@ impl MsgKind {
             MsgKind::Repair => "repair",
             MsgKind::Handoff => "handoff",
             MsgKind::HandoffAck => "handoff_ack",
+            MsgKind::AntiEntropy => "anti_entropy",
         }
     }
 
@@ -355,6 +425,7 @@ impl Msg {
             Msg::Replica(ReplicaMsg::Repair { .. }) => MsgKind::Repair,
             Msg::Handoff(HandoffMsg::Deliver { .. }) => MsgKind::Handoff,
             Msg::Handoff(HandoffMsg::Delivered { .. }) => MsgKind::HandoffAck,
+            Msg::AntiEntropy(_) => MsgKind::AntiEntropy,
         }
     }
 
@@ -390,6 +461,14 @@ impl Msg {
             Msg::Handoff(HandoffMsg::Deliver { batch, .. } | HandoffMsg::Delivered { batch }) => {
                 *batch
             }
+            Msg::AntiEntropy(
+                SyncMsg::Root { exchange, .. }
+                | SyncMsg::InSync { exchange }
+                | SyncMsg::Hashes { exchange, .. }
+                | SyncMsg::Descend { exchange, .. }
+                | SyncMsg::Leaves { exchange, .. }
+                | SyncMsg::Versions { exchange, .. },
+            ) => *exchange,
         }
     }
 }
@@ -458,6 +537,48 @@ impl fmt::Display for Msg {
                 write!(f, "handoff batch={batch} hints={}", hints.len())
             }
             Msg::Handoff(HandoffMsg::Delivered { batch }) => write!(f, "handoff_ack batch={batch}"),
+            Msg::AntiEntropy(m) => match m {
+                SyncMsg::Root {
+                    exchange, range, ..
+                } => write!(f, "ae_root x{exchange} range={}", range.0),
+                SyncMsg::InSync { exchange } => write!(f, "ae_in_sync x{exchange}"),
+                SyncMsg::Hashes {
+                    exchange,
+                    level,
+                    hashes,
+                    ..
+                } => {
+                    write!(f, "ae_hashes x{exchange} level={level} n={}", hashes.len())
+                }
+                SyncMsg::Descend {
+                    exchange,
+                    level,
+                    indices,
+                    ..
+                } => {
+                    write!(
+                        f,
+                        "ae_descend x{exchange} level={level} n={}",
+                        indices.len()
+                    )
+                }
+                SyncMsg::Leaves {
+                    exchange, entries, ..
+                } => write!(f, "ae_leaves x{exchange} keys={}", entries.len()),
+                SyncMsg::Versions {
+                    exchange,
+                    versions,
+                    want,
+                    ..
+                } => {
+                    write!(
+                        f,
+                        "ae_versions x{exchange} keys={} want={}",
+                        versions.len(),
+                        want.len()
+                    )
+                }
+            },
         }
     }
 }

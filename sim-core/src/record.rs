@@ -151,6 +151,10 @@ pub enum Record {
         /// The value.
         value: Value,
     },
+    /// After the workload stopped, every range's replicas had equal Merkle
+    /// roots for the first time (observed by the engine every 100 ms of
+    /// virtual time; needs anti-entropy's trees).
+    ReplicasConverged,
     /// A client session was created (lets reports size per-client tables).
     ClientStarted {
         /// The client.
@@ -174,6 +178,7 @@ impl Record {
             Record::FinalValues { .. } => "final_values",
             Record::FinalHint { .. } => "final_hint",
             Record::ClientStarted { .. } => "client_started",
+            Record::ReplicasConverged => "replicas_converged",
         }
     }
 }

@@ -16,10 +16,10 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::config::{
-    Arrival, BufferedWrites, ClientSpec, Cluster, CoordinatorScope, Expectation, LinkSpec,
-    MetricsConfig, Mix, NetworkConfig, NodeSpec, Popularity, Quiescence, Quorum, QuorumMode,
-    Reconcile, Routing, Scenario, ScheduledFault, StorageConfig, TombstoneGc, Versioning, Workload,
-    WriteCoordinator,
+    AntiEntropy, Arrival, BufferedWrites, ClientSpec, Cluster, CoordinatorScope, Expectation,
+    LinkSpec, MetricsConfig, Mix, NetworkConfig, NodeSpec, Popularity, Quiescence, Quorum,
+    QuorumMode, Reconcile, Routing, Scenario, ScheduledFault, StorageConfig, TombstoneGc,
+    Versioning, Workload, WriteCoordinator,
 };
 use crate::dist::Latency;
 use crate::faults::{
@@ -314,6 +314,21 @@ pub struct BufferedWritesDto {
     pub flush_interval_ms: f64,
 }
 
+/// `cluster.anti_entropy`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AntiEntropyDto {
+    /// How often each node starts an exchange, ms. Default 1000.
+    #[serde(default = "d_ae_interval_ms")]
+    pub interval_ms: f64,
+    /// Merkle tree fan-out (2..=64). Default 16.
+    #[serde(default = "d_ae_fanout")]
+    pub fanout: u32,
+    /// Merkle tree depth (1..=4; fanout^depth at most 65536). Default 2.
+    #[serde(default = "d_ae_depth")]
+    pub depth: u32,
+}
+
 /// `cluster.tombstone_gc`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -348,6 +363,9 @@ default_fns! {
     d_refresh_s: f64 = 10.0;
     d_client_timeout_ms: f64 = 2000.0;
     d_window_s: f64 = 1.0;
+    d_ae_interval_ms: f64 = 1000.0;
+    d_ae_fanout: u32 = 16;
+    d_ae_depth: u32 = 2;
 }
 
 /// `cluster`.
@@ -397,6 +415,9 @@ pub struct ClusterDto {
     /// Tombstone garbage collection; absent = tombstones are kept forever.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tombstone_gc: Option<TombstoneGcDto>,
+    /// Merkle-tree anti-entropy; absent = off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub anti_entropy: Option<AntiEntropyDto>,
     /// Storage engine timing.
     #[serde(default)]
     pub storage: StorageDto,
@@ -1556,7 +1577,39 @@ impl Validator<'_> {
             .collect::<BTreeMap<_, _>>()
             .into_values()
             .collect();
+        let anti_entropy = c.anti_entropy.as_ref().map(|a| {
+            if !(2..=64).contains(&a.fanout) {
+                self.err(
+                    "cluster.anti_entropy.fanout",
+                    format!("expected 2..=64, got {}", a.fanout),
+                );
+            }
+            if !(1..=4).contains(&a.depth) {
+                self.err(
+                    "cluster.anti_entropy.depth",
+                    format!("expected 1..=4, got {}", a.depth),
+                );
+            } else if u64::from(a.fanout.clamp(2, 64)).pow(a.depth) > 65_536 {
+                self.err(
+                    "cluster.anti_entropy",
+                    format!(
+                        "fanout^depth = {}^{} exceeds 65536 leaves",
+                        a.fanout, a.depth
+                    ),
+                );
+            }
+            AntiEntropy {
+                interval: self.positive_duration(
+                    "cluster.anti_entropy.interval_ms",
+                    a.interval_ms,
+                    1e3,
+                ),
+                fanout: a.fanout.clamp(2, 64),
+                depth: a.depth.clamp(1, 4),
+            }
+        });
         Some(Cluster {
+            anti_entropy,
             nodes,
             quorum: Quorum {
                 n: q.n,

@@ -161,6 +161,9 @@ pub struct Simulation {
     /// cancelled in the queue (at most one armed instance per timer value).
     node_timers: Vec<BTreeMap<Timer, EventHandle>>,
     client_timers: Vec<BTreeMap<ClientTimer, EventHandle>>,
+    /// When to next compare replicas' Merkle roots (after the workload ends,
+    /// until they agree). Observation only: no events, no random draws.
+    next_convergence_check: Option<SimTime>,
 }
 
 impl Simulation {
@@ -244,6 +247,7 @@ impl Simulation {
             healed: false,
             node_out: Outbox::new(),
             client_out: Outbox::new(),
+            next_convergence_check: None,
             node_timers: vec![BTreeMap::new(); node_count],
             client_timers: vec![BTreeMap::new(); client_count],
             scenario,
@@ -430,12 +434,23 @@ impl Simulation {
                 }
             }
             Event::WorkloadEnd => {
+                if self.scenario.cluster.anti_entropy.is_some() {
+                    self.next_convergence_check = Some(time);
+                }
                 self.phase("workload_end", tracer);
                 if self.scenario.quiescence.heal_faults {
                     self.heal_everything(sink, tracer);
                 }
             }
             Event::End => return Some(StopReason::EndOfRun),
+        }
+        if self.next_convergence_check.is_some_and(|t| time >= t) {
+            if self.replicas_agree() {
+                self.next_convergence_check = None;
+                self.emit(None, &Record::ReplicasConverged, sink, tracer);
+            } else {
+                self.next_convergence_check = Some(time + SimDuration::from_millis(100));
+            }
         }
         let pending = self.queue.len() as u64;
         if pending > self.stats.peak_queue_len {
@@ -819,6 +834,23 @@ impl Simulation {
         }
     }
 
+    /// True when, for every range, all its top-N replicas have the same
+    /// Merkle root.
+    fn replicas_agree(&self) -> bool {
+        let n = self.scenario.cluster.quorum.n as usize;
+        (0..self.ring.range_count() as u32).all(|r| {
+            let range = crate::ring::RangeId(r);
+            let mut roots = self
+                .ring
+                .preference_list_of_range(range)
+                .iter()
+                .take(n)
+                .map(|node| self.nodes[node.0 as usize].node.merkle_root(range));
+            let first = roots.next().flatten();
+            roots.all(|x| x == first)
+        })
+    }
+
     /// Quiescence with healing: every partition and degradation ends, every
     /// crashed node restarts, and later scheduled faults are ignored.
     fn heal_everything(&mut self, sink: &mut dyn Sink, tracer: &mut Option<&mut dyn Tracer>) {
@@ -855,6 +887,7 @@ fn timer_code(t: Timer) -> u64 {
         Timer::HintScan => 3,
         Timer::BufferFlush => 4,
         Timer::TombstoneGc => 5,
+        Timer::AntiEntropy => 6,
     }
 }
 

@@ -162,13 +162,18 @@ impl Store {
         self.keys.iter().map(|(k, v)| (*k, v.as_slice()))
     }
 
-    /// Removes tombstones stored at or before `cutoff`; returns how many.
-    pub fn purge_tombstones(&mut self, cutoff: SimTime) -> u32 {
+    /// Removes tombstones stored at or before `cutoff`; returns how many, and
+    /// appends the keys it touched to `touched`.
+    pub fn purge_tombstones(&mut self, cutoff: SimTime, touched: &mut Vec<Key>) -> u32 {
         let mut purged = 0;
-        self.keys.retain(|_, versions| {
+        self.keys.retain(|key, versions| {
             let before = versions.len();
             versions.retain(|s| !(s.version.value.is_tombstone() && s.stored_at <= cutoff));
-            purged += (before - versions.len()) as u32;
+            let removed = (before - versions.len()) as u32;
+            if removed > 0 {
+                touched.push(*key);
+            }
+            purged += removed;
             !versions.is_empty()
         });
         purged
@@ -283,8 +288,10 @@ mod tests {
         let mut t = version(&VectorClock::new(), 0, 1);
         t.value = Value::Tombstone(write(1));
         s.apply(Key(3), t, SimTime(10));
-        assert_eq!(s.purge_tombstones(SimTime(9)), 0);
-        assert_eq!(s.purge_tombstones(SimTime(10)), 1);
+        assert_eq!(s.purge_tombstones(SimTime(9), &mut Vec::new()), 0);
+        let mut touched = Vec::new();
+        assert_eq!(s.purge_tombstones(SimTime(10), &mut touched), 1);
+        assert_eq!(touched, vec![Key(3)]);
         assert_eq!(s.key_count(), 0);
     }
 

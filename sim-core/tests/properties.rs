@@ -347,6 +347,12 @@ fn cluster(w: &World) -> impl Strategy<Value = ClusterDto> {
                 grace_s,
                 scan_interval_s,
             }),
+            // Derived from the draw so round-trips cover both present and absent.
+            anti_entropy: (s.5 % 2 == 0).then(|| AntiEntropyDto {
+                interval_ms: 250.0 + s.5 as f64,
+                fanout: 2 + (s.5 % 15) as u32,
+                depth: 1 + (s.5 % 2) as u32,
+            }),
             storage: StorageDto {
                 read_latency: t.4 .0,
                 write_latency: t.4 .1,

@@ -189,7 +189,7 @@ impl Node {
             HandoffMsg::Deliver { batch, hints } => {
                 for (key, version) in hints {
                     self.stats.replica_writes += 1;
-                    self.durable.store.apply(key, version, t.now);
+                    self.store_apply(key, version, t.now);
                 }
                 let delay = self.cluster.storage.write_latency.sample(&mut self.rng);
                 out.send_after(

@@ -19,6 +19,7 @@
 //! | [`handoff`] | §4.6 | the hint store, its periodic scan and delivery |
 //! | [`failure_detector`] | §4.8.3 | local suspicion of unresponsive peers |
 
+pub mod anti_entropy;
 pub mod coordinator;
 pub mod failure_detector;
 pub mod handoff;
@@ -69,6 +70,8 @@ pub enum Timer {
     BufferFlush,
     /// Periodic purge of old tombstones.
     TombstoneGc,
+    /// Periodic anti-entropy exchange (§4.7).
+    AntiEntropy,
 }
 
 /// What survives a crash (unless the disk is lost).
@@ -81,6 +84,9 @@ pub struct Durable {
     /// The highest vector clock counter this node issued per key as a
     /// coordinator, so each `(node, counter)` names exactly one write.
     pub counters: BTreeMap<Key, u64>,
+    /// Merkle trees of the ranges this node replicates, kept in step with
+    /// `store` (empty when anti-entropy is off).
+    pub trees: BTreeMap<crate::ring::RangeId, crate::merkle::MerkleTree>,
 }
 
 /// What a crash loses.
@@ -121,6 +127,14 @@ pub struct NodeStats {
     pub replica_reads: u64,
     /// Local writes applied as a replica (including hints and repairs).
     pub replica_writes: u64,
+    /// Anti-entropy exchanges this node started.
+    pub ae_exchanges: u64,
+    /// Exchanges that ended at the root (replicas already identical).
+    pub ae_in_sync: u64,
+    /// Merkle hashes (and key digests) this node sent.
+    pub ae_hashes_sent: u64,
+    /// Versions this node sent during anti-entropy.
+    pub ae_versions_sent: u64,
 }
 
 /// One storage node.
@@ -146,9 +160,10 @@ impl Node {
             store: Store::new(cluster.versioning),
             hints: HintStore::new(cluster.versioning),
             counters: BTreeMap::new(),
+            trees: BTreeMap::new(),
         };
         let volatile = Volatile::new(&cluster);
-        Node {
+        let mut node = Node {
             id,
             cluster,
             ring,
@@ -157,7 +172,9 @@ impl Node {
             rng,
             next_id: 0,
             stats: NodeStats::default(),
-        }
+        };
+        node.durable.trees = node.new_trees();
+        node
     }
 
     /// This node's id.
@@ -194,6 +211,10 @@ impl Node {
         if let Some(gc) = &self.cluster.tombstone_gc {
             out.set_timer(Timer::TombstoneGc, gc.scan_interval);
         }
+        if let Some(ae) = &self.cluster.anti_entropy {
+            let jitter = self.rng.below(ae.interval.as_micros().max(1));
+            out.set_timer(Timer::AntiEntropy, crate::time::SimDuration(jitter));
+        }
     }
 
     /// Handles one message.
@@ -205,6 +226,7 @@ impl Node {
             Msg::Client(m) => self.on_client_msg(t, m, out),
             Msg::Replica(m) => self.on_replica_msg(t, from, m, out),
             Msg::Handoff(m) => self.on_handoff_msg(t, from, m, out),
+            Msg::AntiEntropy(m) => self.on_sync_msg(t, from, m, out),
         }
     }
 
@@ -217,6 +239,7 @@ impl Node {
             Timer::HintScan => self.on_hint_scan(t, out),
             Timer::BufferFlush => self.on_buffer_flush(t, out),
             Timer::TombstoneGc => self.on_tombstone_gc(t, out),
+            Timer::AntiEntropy => self.on_anti_entropy_round(t, out),
         }
     }
 
@@ -229,6 +252,7 @@ impl Node {
             self.durable.store.clear();
             self.durable.hints.clear();
             self.durable.counters.clear();
+            self.durable.trees = self.new_trees();
         }
         lost
     }

@@ -14,7 +14,7 @@ use crate::ids::{Key, NodeId, RequestId};
 use crate::outbox::Outbox;
 use crate::protocol::{Durability, Endpoint, Msg, ReplicaMsg, Version};
 use crate::record::Record;
-use crate::storage::reconcile;
+use crate::storage::{reconcile, Applied};
 use crate::time::SimDuration;
 
 use super::{Node, NodeTime, Timer};
@@ -40,7 +40,7 @@ impl Node {
             ReplicaMsg::Repair { key, versions } => {
                 for v in versions {
                     self.stats.replica_writes += 1;
-                    self.durable.store.apply(key, v, t.now);
+                    self.store_apply(key, v, t.now);
                 }
             }
             ReplicaMsg::ReadReply { request, versions } => {
@@ -48,6 +48,21 @@ impl Node {
             }
             ReplicaMsg::WriteAck { request } => self.on_write_ack(t, peer, request, out),
         }
+    }
+
+    /// Applies a version to the durable store and keeps the Merkle tree of
+    /// its range in step.
+    pub(super) fn store_apply(
+        &mut self,
+        key: Key,
+        version: Version,
+        now: crate::time::SimTime,
+    ) -> Applied {
+        let applied = self.durable.store.apply(key, version, now);
+        if matches!(applied, Applied::Stored { .. }) {
+            self.update_tree(key);
+        }
+        applied
     }
 
     /// Every version this node holds for `key`: main store and buffer.
@@ -108,7 +123,7 @@ impl Node {
                 SimDuration::ZERO
             }
             (_, Durability::Durable) => {
-                self.durable.store.apply(key, version, t.now);
+                self.store_apply(key, version, t.now);
                 self.cluster.storage.write_latency.sample(&mut self.rng)
             }
         };
@@ -123,7 +138,7 @@ impl Node {
     pub(super) fn on_buffer_flush(&mut self, t: NodeTime, out: &mut Outbox<Timer>) {
         for (key, entries) in self.volatile.buffer.take_all() {
             for s in entries {
-                self.durable.store.apply(key, s.version, t.now);
+                self.store_apply(key, s.version, t.now);
             }
         }
         if let Some(b) = &self.cluster.storage.buffered_writes {
@@ -138,8 +153,15 @@ impl Node {
         };
         let cutoff = crate::time::SimTime(t.now.as_micros().saturating_sub(gc.grace.as_micros()));
         if t.now.as_micros() >= gc.grace.as_micros() {
-            let count = self.durable.store.purge_tombstones(cutoff)
-                + self.volatile.buffer.purge_tombstones(cutoff);
+            let mut touched = Vec::new();
+            let count = self.durable.store.purge_tombstones(cutoff, &mut touched)
+                + self
+                    .volatile
+                    .buffer
+                    .purge_tombstones(cutoff, &mut Vec::new());
+            for key in touched {
+                self.update_tree(key);
+            }
             if count > 0 {
                 out.record(Record::TombstonesPurged {
                     node: self.id,

@@ -1,0 +1,281 @@
+//! Anti-entropy with Merkle trees (§4.7).
+//!
+//! Each node keeps one Merkle tree per key range it replicates, updated on
+//! every write to its durable store (never rebuilt for an exchange). A leaf
+//! holds, per key, a digest of the key's version set, so two replicas that
+//! hold the same versions have the same hashes.
+//!
+//! Periodically a node picks one of its ranges and another replica of it,
+//! and they compare trees top-down:
+//!
+//! 1. `Root`: the initiator sends its root hash; equal roots end the
+//!    exchange (`InSync`): identical replicas cost O(1) messages.
+//! 2. `Hashes` / `Descend`: the two walk down only where hashes differ.
+//! 3. `Leaves`: at the differing leaves the initiator sends its key digests;
+//!    the peer answers with its versions of the keys that differ (`Versions`)
+//!    and asks for the initiator's versions of the keys it lacks (`want`).
+//!
+//! Both sides apply what they receive with the normal reconciliation rule, so
+//! replicas that differ in d keys exchange about O(d log K) hashes and
+//! converge in both directions. This module never schedules anything itself
+//! other than its periodic timer, and never reads a clock.
+
+use std::collections::BTreeMap;
+
+use crate::ids::{Key, NodeId};
+use crate::merkle::MerkleTree;
+use crate::outbox::Outbox;
+use crate::protocol::{Endpoint, Msg, SyncMsg, Version};
+use crate::ring::RangeId;
+use crate::storage::Stored;
+
+use super::{Node, NodeTime, Timer};
+
+/// The digest of a key's version set (order-independent, timestamps excluded).
+pub fn key_digest(versions: &[Stored]) -> u64 {
+    versions.iter().fold(0u64, |acc, s| {
+        let w = s.version.value.write();
+        let mut x = s.version.clock.digest()
+            ^ (u64::from(w.0.client.0) << 40 | w.0.seq).rotate_left(17)
+            ^ u64::from(s.version.value.is_tombstone());
+        // SplitMix64 finaliser.
+        x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        acc.wrapping_add(x ^ (x >> 31))
+    })
+}
+
+impl Node {
+    /// The trees of the ranges this node replicates (empty when anti-entropy
+    /// is off).
+    pub(super) fn new_trees(&self) -> BTreeMap<RangeId, MerkleTree> {
+        match &self.cluster.anti_entropy {
+            None => BTreeMap::new(),
+            Some(ae) => self
+                .ring
+                .ranges_replicated_by(self.id)
+                .into_iter()
+                .map(|r| (r, MerkleTree::new(ae.fanout, ae.depth)))
+                .collect(),
+        }
+    }
+
+    /// Keeps the key's leaf in step with the durable store.
+    pub(super) fn update_tree(&mut self, key: Key) {
+        if self.durable.trees.is_empty() {
+            return;
+        }
+        let range = self.ring.range_of(key);
+        let stored = self.durable.store.stored(key);
+        let digest = (!stored.is_empty()).then(|| key_digest(stored));
+        if let Some(tree) = self.durable.trees.get_mut(&range) {
+            match digest {
+                Some(d) => tree.insert(key, d),
+                None => tree.remove(key),
+            }
+        }
+    }
+
+    /// The Merkle root of a range (for the convergence observer).
+    pub fn merkle_root(&self, range: RangeId) -> Option<u64> {
+        self.durable.trees.get(&range).map(MerkleTree::root)
+    }
+
+    /// Periodic: start an exchange for a random range with a random replica.
+    pub(super) fn on_anti_entropy_round(&mut self, t: NodeTime, out: &mut Outbox<Timer>) {
+        let Some(ae) = self.cluster.anti_entropy.clone() else {
+            return;
+        };
+        out.set_timer(Timer::AntiEntropy, ae.interval);
+        if self.durable.trees.is_empty() {
+            return;
+        }
+        let ranges: Vec<RangeId> = self.durable.trees.keys().copied().collect();
+        let range = ranges[self.rng.index(ranges.len())];
+        let n = self.cluster.quorum.n as usize;
+        let peers: Vec<NodeId> = self
+            .ring
+            .preference_list_of_range(range)
+            .iter()
+            .take(n)
+            .copied()
+            .filter(|p| *p != self.id && self.volatile.detector.is_healthy(*p, t.now))
+            .collect();
+        let Some(&peer) = self.rng.choose(&peers) else {
+            return;
+        };
+        let exchange = self.fresh_id();
+        let hash = self.durable.trees[&range].root();
+        self.stats.ae_exchanges += 1;
+        self.stats.ae_hashes_sent += 1;
+        self.send_node(
+            out,
+            peer,
+            Msg::AntiEntropy(SyncMsg::Root {
+                exchange,
+                range,
+                hash,
+            }),
+        );
+    }
+
+    pub(super) fn on_sync_msg(
+        &mut self,
+        t: NodeTime,
+        from: Endpoint,
+        msg: SyncMsg,
+        out: &mut Outbox<Timer>,
+    ) {
+        let Endpoint::Node(peer) = from else { return };
+        match msg {
+            SyncMsg::Root {
+                exchange,
+                range,
+                hash,
+            } => {
+                let Some(tree) = self.durable.trees.get(&range) else {
+                    return;
+                };
+                let reply = if tree.root() == hash {
+                    SyncMsg::InSync { exchange }
+                } else {
+                    let hashes = tree.children(0, 0);
+                    self.stats.ae_hashes_sent += hashes.len() as u64;
+                    SyncMsg::Hashes {
+                        exchange,
+                        range,
+                        level: 1,
+                        hashes,
+                    }
+                };
+                self.send_node(out, peer, Msg::AntiEntropy(reply));
+            }
+            SyncMsg::InSync { .. } => self.stats.ae_in_sync += 1,
+            SyncMsg::Hashes {
+                exchange,
+                range,
+                level,
+                hashes,
+            } => {
+                let Some(tree) = self.durable.trees.get(&range) else {
+                    return;
+                };
+                let differing: Vec<u32> = hashes
+                    .iter()
+                    .filter(|(i, h)| tree.node_hash(level, *i) != *h)
+                    .map(|(i, _)| *i)
+                    .collect();
+                if differing.is_empty() {
+                    return;
+                }
+                let reply = if level >= tree.depth() {
+                    let entries: Vec<(Key, u64)> = differing
+                        .iter()
+                        .flat_map(|l| tree.leaf_entries(*l))
+                        .collect();
+                    self.stats.ae_hashes_sent += entries.len() as u64;
+                    SyncMsg::Leaves {
+                        exchange,
+                        range,
+                        leaves: differing,
+                        entries,
+                    }
+                } else {
+                    SyncMsg::Descend {
+                        exchange,
+                        range,
+                        level,
+                        indices: differing,
+                    }
+                };
+                self.send_node(out, peer, Msg::AntiEntropy(reply));
+            }
+            SyncMsg::Descend {
+                exchange,
+                range,
+                level,
+                indices,
+            } => {
+                let Some(tree) = self.durable.trees.get(&range) else {
+                    return;
+                };
+                let hashes: Vec<(u32, u64)> = indices
+                    .iter()
+                    .flat_map(|i| tree.children(level, *i))
+                    .collect();
+                self.stats.ae_hashes_sent += hashes.len() as u64;
+                let reply = SyncMsg::Hashes {
+                    exchange,
+                    range,
+                    level: level + 1,
+                    hashes,
+                };
+                self.send_node(out, peer, Msg::AntiEntropy(reply));
+            }
+            SyncMsg::Leaves {
+                exchange,
+                range,
+                leaves,
+                entries,
+            } => {
+                let Some(tree) = self.durable.trees.get(&range) else {
+                    return;
+                };
+                let theirs: BTreeMap<Key, u64> = entries.into_iter().collect();
+                let mine: BTreeMap<Key, u64> =
+                    leaves.iter().flat_map(|l| tree.leaf_entries(*l)).collect();
+                let mut versions = Vec::new();
+                for (key, digest) in &mine {
+                    if theirs.get(key) != Some(digest) {
+                        versions.push((*key, self.durable.store.versions(*key)));
+                    }
+                }
+                let want: Vec<Key> = theirs
+                    .iter()
+                    .filter(|(k, d)| mine.get(k) != Some(d))
+                    .map(|(k, _)| *k)
+                    .collect();
+                self.stats.ae_versions_sent +=
+                    versions.iter().map(|(_, v)| v.len() as u64).sum::<u64>();
+                let reply = SyncMsg::Versions {
+                    exchange,
+                    range,
+                    versions,
+                    want,
+                };
+                self.send_node(out, peer, Msg::AntiEntropy(reply));
+            }
+            SyncMsg::Versions {
+                exchange,
+                range,
+                versions,
+                want,
+            } => {
+                self.apply_synced(t, versions);
+                if !want.is_empty() {
+                    let versions: Vec<(Key, Vec<Version>)> = want
+                        .iter()
+                        .map(|k| (*k, self.durable.store.versions(*k)))
+                        .collect();
+                    self.stats.ae_versions_sent +=
+                        versions.iter().map(|(_, v)| v.len() as u64).sum::<u64>();
+                    let reply = SyncMsg::Versions {
+                        exchange,
+                        range,
+                        versions,
+                        want: Vec::new(),
+                    };
+                    self.send_node(out, peer, Msg::AntiEntropy(reply));
+                }
+            }
+        }
+    }
+
+    fn apply_synced(&mut self, t: NodeTime, versions: Vec<(Key, Vec<Version>)>) {
+        for (key, vs) in versions {
+            for v in vs {
+                self.store_apply(key, v, t.now);
+            }
+        }
+    }
+}
