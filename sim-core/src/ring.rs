@@ -381,6 +381,9 @@ pub struct Ring {
     replicas_n: usize,
     /// Every node of the map, by id (some may own no partition).
     nodes: Vec<NodeId>,
+    /// `key_ranges[k]`: the range of `Key(k)`, precomputed for the workload's
+    /// keys by [`Ring::cache_keys`] so the hot path skips MD5.
+    key_ranges: Vec<u32>,
 }
 
 impl Ring {
@@ -499,6 +502,7 @@ impl Ring {
             list_len,
             replicas_n,
             nodes,
+            key_ranges: Vec::new(),
         }
     }
 
@@ -514,7 +518,19 @@ impl Ring {
 
     /// The range or partition `key` falls in: O(log ranges), no allocation.
     pub fn range_of(&self, key: Key) -> RangeId {
-        self.range_of_token(key_token(key))
+        match self.key_ranges.get(key.0 as usize) {
+            Some(r) => RangeId(*r),
+            None => self.range_of_token(key_token(key)),
+        }
+    }
+
+    /// Precomputes the range of keys `0..key_count` (at most 16M keys; more
+    /// are looked up on demand). Lookups give the same answers either way.
+    pub fn cache_keys(&mut self, key_count: u64) {
+        let n = key_count.min(1 << 24);
+        self.key_ranges = (0..n)
+            .map(|k| self.range_of_token(key_token(Key(k))).0)
+            .collect();
     }
 
     /// The extended preference list of `key`: distinct physical nodes in

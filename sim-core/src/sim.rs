@@ -183,11 +183,9 @@ impl Simulation {
             &members,
             &mut SimRng::new(seed, Stream::Ring),
         );
-        let ring = Arc::new(Ring::new(
-            &tokens,
-            cluster.quorum.n as usize,
-            cluster.extended_len(),
-        ));
+        let mut ring = Ring::new(&tokens, cluster.quorum.n as usize, cluster.extended_len());
+        ring.cache_keys(scenario.workload.key_count);
+        let ring = Arc::new(ring);
         let nodes = (0..cluster.nodes.len() as u32)
             .map(|i| NodeSlot {
                 node: Node::new(

@@ -103,7 +103,10 @@ impl Store {
 
     /// Applies `version` with syntactic reconciliation.
     pub fn apply(&mut self, key: Key, version: Version, now: SimTime) -> Applied {
-        let entry = self.keys.entry(key).or_default();
+        let entry = self
+            .keys
+            .entry(key)
+            .or_insert_with(|| Vec::with_capacity(1));
         let applied = match self.versioning {
             Versioning::LastWriteWins => match entry.first() {
                 Some(cur) if cur.version.stamp >= version.stamp => Applied::Obsolete,

@@ -1,8 +1,9 @@
 //! The trace: the ordered stream of processed events, hashed and optionally
 //! streamed to a [`Tracer`].
 //!
-//! The trace hash is FNV-1a (64-bit) over a fixed-width little-endian
-//! encoding of every event: `time, code, from, to, message kind, tag, key`.
+//! The trace hash is FNV-1a (64-bit, offset basis and prime as specified)
+//! applied word-wise to seven 64-bit words per event: `time, code, at, from,
+//! message kind, tag, key` (one xor-multiply step per word).
 //! It is specified here, not delegated to `DefaultHasher`, so a hash printed
 //! today can be compared with one printed on any machine later.
 
@@ -29,9 +30,15 @@ impl Fnv64 {
             self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
         }
     }
-    /// Mixes a u64 in (little-endian).
+    /// Mixes a u64 in (little-endian bytes).
     pub fn write_u64(&mut self, x: u64) {
         self.write(&x.to_le_bytes());
+    }
+    /// Mixes a whole 64-bit word in as one FNV-1a step (xor, then multiply):
+    /// the trace hash's unit, 8x fewer multiplications than byte-wise.
+    pub fn write_word(&mut self, x: u64) {
+        self.0 ^= x;
+        self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
     }
     /// The hash so far.
     pub fn finish(self) -> u64 {
@@ -112,7 +119,8 @@ pub struct TraceHash {
 }
 
 impl TraceHash {
-    /// Mixes one event in.
+    /// Mixes one event in: FNV-1a over the event's seven 64-bit words
+    /// (time, kind, at, from, sub-kind, tag, key), one word per step.
     #[allow(clippy::too_many_arguments)]
     pub fn add(
         &mut self,
@@ -124,15 +132,17 @@ impl TraceHash {
         tag: u64,
         key: u64,
     ) {
-        let mut buf = [0u8; 49];
-        buf[0..8].copy_from_slice(&time.as_micros().to_le_bytes());
-        buf[8] = kind.code();
-        buf[9..17].copy_from_slice(&endpoint_code(at).to_le_bytes());
-        buf[17..25].copy_from_slice(&endpoint_code(from).to_le_bytes());
-        buf[25..33].copy_from_slice(&sub.to_le_bytes());
-        buf[33..41].copy_from_slice(&tag.to_le_bytes());
-        buf[41..49].copy_from_slice(&key.to_le_bytes());
-        self.h.write(&buf);
+        for word in [
+            time.as_micros(),
+            u64::from(kind.code()),
+            endpoint_code(at),
+            endpoint_code(from),
+            sub,
+            tag,
+            key,
+        ] {
+            self.h.write_word(word);
+        }
         self.events += 1;
     }
     /// The hash.

@@ -127,4 +127,4 @@ fn golden_trace_hash_of_the_small_scenario() {
     );
 }
 
-const GOLDEN: &str = "0298d09e8b87062d 13343";
+const GOLDEN: &str = "8b512e5a75873770 13343";
