@@ -34,6 +34,10 @@ use crate::workload::KeySampler;
 pub enum Event {
     /// A message arrives.
     Deliver {
+        /// The message's number in the run.
+        id: u64,
+        /// When it was sent.
+        sent_at: SimTime,
         /// Sender.
         from: Endpoint,
         /// Receiver.
@@ -164,6 +168,8 @@ pub struct Simulation {
     /// When to next compare replicas' Merkle roots (after the workload ends,
     /// until they agree). Observation only: no events, no random draws.
     next_convergence_check: Option<SimTime>,
+    /// Messages transmitted so far (each gets the next number as its id).
+    next_msg_id: u64,
 }
 
 impl Simulation {
@@ -246,6 +252,7 @@ impl Simulation {
             node_out: Outbox::new(),
             client_out: Outbox::new(),
             next_convergence_check: None,
+            next_msg_id: 0,
             node_timers: vec![BTreeMap::new(); node_count],
             client_timers: vec![BTreeMap::new(); client_count],
             scenario,
@@ -354,7 +361,13 @@ impl Simulation {
         self.now = time;
         self.stats.events += 1;
         match event {
-            Event::Deliver { from, to, msg } => self.on_deliver(from, to, msg, sink, tracer),
+            Event::Deliver {
+                id,
+                sent_at,
+                from,
+                to,
+                msg,
+            } => self.on_deliver(id, sent_at, from, to, msg, sink, tracer),
             Event::LocalSend {
                 node,
                 incarnation,
@@ -386,6 +399,9 @@ impl Simulation {
                     if let Some(t) = tracer.as_deref_mut() {
                         let label = format!("{timer:?}");
                         t.event(&TraceEvent {
+                            id: None,
+                            sent_at: None,
+                            key: None,
                             time,
                             kind: TraceKind::Timer,
                             at: Some(Endpoint::Node(node)),
@@ -415,6 +431,9 @@ impl Simulation {
                 if let Some(t) = tracer.as_deref_mut() {
                     let label = format!("{timer:?}");
                     t.event(&TraceEvent {
+                        id: None,
+                        sent_at: None,
+                        key: None,
                         time,
                         kind: TraceKind::Timer,
                         at: Some(Endpoint::Client(client)),
@@ -469,6 +488,9 @@ impl Simulation {
         );
         if let Some(t) = tracer.as_deref_mut() {
             t.event(&TraceEvent {
+                id: None,
+                sent_at: None,
+                key: None,
                 time: self.now,
                 kind: TraceKind::Phase,
                 at: None,
@@ -479,8 +501,11 @@ impl Simulation {
         }
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn on_deliver(
         &mut self,
+        id: u64,
+        sent_at: SimTime,
         from: Endpoint,
         to: Endpoint,
         msg: Msg,
@@ -490,7 +515,7 @@ impl Simulation {
         let kind = msg.kind();
         if let Endpoint::Node(n) = to {
             if !self.nodes[n.0 as usize].up {
-                self.drop_message(from, to, &msg, DropReason::NodeDown, tracer);
+                self.drop_message(id, sent_at, from, to, &msg, DropReason::NodeDown, tracer);
                 return;
             }
         }
@@ -506,6 +531,9 @@ impl Simulation {
         );
         if let Some(t) = tracer.as_deref_mut() {
             t.event(&TraceEvent {
+                id: Some(id),
+                sent_at: Some(sent_at),
+                key: msg.key().map(|k| k.0),
                 time: self.now,
                 kind: TraceKind::Deliver,
                 at: Some(to),
@@ -529,8 +557,11 @@ impl Simulation {
         }
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn drop_message(
         &mut self,
+        id: u64,
+        sent_at: SimTime,
         from: Endpoint,
         to: Endpoint,
         msg: &Msg,
@@ -556,6 +587,9 @@ impl Simulation {
         if let Some(t) = tracer.as_deref_mut() {
             let details = format!("{} ({})", msg, reason.name());
             t.event(&TraceEvent {
+                id: Some(id),
+                sent_at: Some(sent_at),
+                key: msg.key().map(|k| k.0),
                 time: self.now,
                 kind: TraceKind::Drop,
                 at: Some(to),
@@ -575,25 +609,64 @@ impl Simulation {
         tracer: &mut Option<&mut dyn Tracer>,
     ) {
         self.stats.sent_by_kind[msg.kind().index()] += 1;
+        self.next_msg_id += 1;
+        let id = self.next_msg_id;
+        let sent_at = self.now;
+        if let Some(t) = tracer.as_deref_mut() {
+            t.event(&TraceEvent {
+                id: Some(id),
+                sent_at: Some(sent_at),
+                key: msg.key().map(|k| k.0),
+                time: self.now,
+                kind: TraceKind::Send,
+                at: Some(to),
+                from: Some(from),
+                label: msg.kind().name(),
+                details: &msg,
+            });
+        }
         if from == to {
-            self.queue.push(self.now, Event::Deliver { from, to, msg });
+            self.queue.push(
+                self.now,
+                Event::Deliver {
+                    id,
+                    sent_at,
+                    from,
+                    to,
+                    msg,
+                },
+            );
             return;
         }
         match self.net.transmit(self.now, from, to, msg.kind()) {
-            Transmission::Dropped(reason) => self.drop_message(from, to, &msg, reason, tracer),
+            Transmission::Dropped(reason) => {
+                self.drop_message(id, sent_at, from, to, &msg, reason, tracer)
+            }
             Transmission::Delivered { at, duplicate_at } => {
                 if let Some(dup) = duplicate_at {
                     self.stats.duplicated += 1;
+                    let msg = msg.clone();
                     self.queue.push(
                         dup,
                         Event::Deliver {
+                            id,
+                            sent_at,
                             from,
                             to,
-                            msg: msg.clone(),
+                            msg,
                         },
                     );
                 }
-                self.queue.push(at, Event::Deliver { from, to, msg });
+                self.queue.push(
+                    at,
+                    Event::Deliver {
+                        id,
+                        sent_at,
+                        from,
+                        to,
+                        msg,
+                    },
+                );
             }
         }
     }
@@ -694,6 +767,9 @@ impl Simulation {
         if let Some(t) = tracer.as_deref_mut() {
             let details = format!("{record:?}");
             t.event(&TraceEvent {
+                id: None,
+                sent_at: None,
+                key: None,
                 time: self.now,
                 kind: TraceKind::Record,
                 at,
@@ -809,6 +885,9 @@ impl Simulation {
             .add(self.now, TraceKind::Fault, target, None, code, 0, 0);
         if let Some(t) = tracer.as_deref_mut() {
             t.event(&TraceEvent {
+                id: None,
+                sent_at: None,
+                key: None,
                 time: self.now,
                 kind: TraceKind::Fault,
                 at: target,

@@ -49,6 +49,9 @@ impl Fnv64 {
 /// What kind of trace event.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum TraceKind {
+    /// A message was sent (tracer only; not part of the hash, since the
+    /// delivery or drop that follows is).
+    Send,
     /// A message was delivered and handled.
     Deliver,
     /// A message was dropped (partition, loss, down receiver, crashed sender).
@@ -67,6 +70,7 @@ impl TraceKind {
     /// Name in the JSONL trace.
     pub fn name(self) -> &'static str {
         match self {
+            TraceKind::Send => "send",
             TraceKind::Deliver => "deliver",
             TraceKind::Drop => "drop",
             TraceKind::Timer => "timer",
@@ -86,7 +90,8 @@ pub struct TraceEvent<'a> {
     pub time: SimTime,
     /// Kind.
     pub kind: TraceKind,
-    /// Where it happens (the receiver of a message, the node of a timer).
+    /// Where it happens: the receiver of a message (also for its send and
+    /// drop events), the node of a timer or fault.
     pub at: Option<Endpoint>,
     /// The sender, for messages.
     pub from: Option<Endpoint>,
@@ -94,6 +99,13 @@ pub struct TraceEvent<'a> {
     pub label: &'a str,
     /// Human-readable details.
     pub details: &'a dyn fmt::Display,
+    /// For messages: the message's number in the run (a send, its delivery
+    /// or its drop share it), so exporters can draw arrows and flows.
+    pub id: Option<u64>,
+    /// For messages: when it was sent.
+    pub sent_at: Option<SimTime>,
+    /// The key the event concerns, when there is one.
+    pub key: Option<u64>,
 }
 
 /// Receives every trace event in order (e.g. to write JSONL). Never consulted
