@@ -49,9 +49,6 @@ impl Fnv64 {
 /// What kind of trace event.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum TraceKind {
-    /// A message was sent (tracer only; not part of the hash, since the
-    /// delivery or drop that follows is).
-    Send,
     /// A message was delivered and handled.
     Deliver,
     /// A message was dropped (partition, loss, down receiver, crashed sender).
@@ -64,6 +61,10 @@ pub enum TraceKind {
     Record,
     /// A phase boundary (workload end, quiescence, end of run).
     Phase,
+    /// A message was sent (tracer only; not part of the hash, since the
+    /// delivery or drop that follows is). New kinds go last: the
+    /// discriminant is part of the trace hash.
+    Send,
 }
 
 impl TraceKind {
