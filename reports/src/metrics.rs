@@ -243,6 +243,13 @@ pub struct Collector {
     held: BTreeMap<Key, BTreeSet<WriteId>>,
     converged_at: Option<SimTime>,
     replica_values: BTreeMap<Key, BTreeMap<NodeId, Vec<Value>>>,
+    /// A deterministic subsample of completed operations for the latency
+    /// scatter: every `scatter_stride`-th completion, the stride doubling
+    /// (and every other kept point dropped) when the buffer fills, so memory
+    /// stays bounded whatever the run length.
+    scatter: Vec<(SimTime, u64, bool, OpKind)>,
+    scatter_stride: u64,
+    completions: u64,
     end: SimTime,
 }
 
@@ -287,6 +294,9 @@ impl Collector {
             fault_windows: Vec::new(),
             held: BTreeMap::new(),
             converged_at: None,
+            scatter: Vec::new(),
+            scatter_stride: 1,
+            completions: 0,
             replica_values: BTreeMap::new(),
             end: SimTime::ZERO,
         }
@@ -363,6 +373,7 @@ impl Collector {
                 *stats.failures.entry(reason.to_string()).or_default() += 1;
             }
         }
+        self.sample_scatter(at, latency, result.is_ok(), kind);
         let w = self.window(at);
         w.completed += 1;
         if result.is_ok() {
@@ -393,6 +404,25 @@ impl Collector {
                         .last_write = Some((at, w));
                 }
             }
+        }
+    }
+
+    fn sample_scatter(&mut self, at: SimTime, latency_us: u64, ok: bool, kind: OpKind) {
+        const SCATTER_MAX: usize = 20_000;
+        self.completions += 1;
+        if self.completions % self.scatter_stride != 0 {
+            return;
+        }
+        self.scatter.push((at, latency_us, ok, kind));
+        if self.scatter.len() >= SCATTER_MAX {
+            self.scatter_stride *= 2;
+            let stride = self.scatter_stride;
+            let mut i = 0u64;
+            self.scatter.retain(|_| {
+                i += 1;
+                i % 2 == 0
+            });
+            debug_assert!(stride > 1);
         }
     }
 
@@ -590,6 +620,9 @@ impl Collector {
                     "p999_ms": ms(h.quantile(0.999)),
                     "max_ms": ms(h.max()),
                     "cdf": h.cdf().into_iter().map(|(v, f)| json!([ms(v), f])).collect::<Vec<_>>(),
+                    // Non-empty buckets `[index, count]` (see `histogram`), so
+                    // sweeps can merge distributions exactly.
+                    "histogram": h.sparse().into_iter().map(|(i, c)| json!([i, c])).collect::<Vec<_>>(),
                 }),
             );
         }
@@ -748,6 +781,14 @@ impl Collector {
             },
             "timeline": {"window_s": self.window_us as f64 / 1e6, "windows": windows, "fault_windows": fault_windows},
             "faults": self.faults.iter().map(|(t, a)| json!({"at_s": secs(*t), "action": a})).collect::<Vec<_>>(),
+            "scatter": {
+                "stride": self.scatter_stride,
+                "points": self
+                    .scatter
+                    .iter()
+                    .map(|(t, l, ok, k)| json!([secs(*t), ms(*l), ok, k.name()]))
+                    .collect::<Vec<_>>(),
+            },
             "workload_end_s": secs(SimTime::ZERO + scenario.duration),
         })
     }

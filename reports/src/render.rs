@@ -208,11 +208,96 @@ fn timeline_chart(
     }
 }
 
+/// Each operation as a dot at (completion time, latency), failures in a
+/// second colour (a deterministic subsample on long runs), faults shaded.
+fn scatter_chart(summary: &Json) -> Chart {
+    let mut ok = Vec::new();
+    let mut failed = Vec::new();
+    for p in summary["scatter"]["points"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
+        let (Some(t), Some(ms)) = (f(&p[0]), f(&p[1])) else {
+            continue;
+        };
+        if p[2].as_bool().unwrap_or(false) {
+            ok.push((t, ms));
+        } else {
+            failed.push((t, ms));
+        }
+    }
+    let stride = summary["scatter"]["stride"].as_u64().unwrap_or(1);
+    let title = if stride > 1 {
+        format!("Latency of each operation over time (every {stride}th operation)")
+    } else {
+        "Latency of each operation over time".to_string()
+    };
+    Chart {
+        title,
+        x_label: "virtual time at completion (s)".into(),
+        y_label: "latency (ms)".into(),
+        y_scale: Scale::Log,
+        kind: ChartKind::Points,
+        series: vec![
+            Series {
+                label: "ok".into(),
+                points: ok,
+            },
+            Series {
+                label: "failed".into(),
+                points: failed,
+            },
+        ],
+        bands: fault_bands(summary),
+        ..Default::default()
+    }
+}
+
+/// Completed operations per second, split by outcome, faults shaded.
+fn outcomes_chart(summary: &Json) -> Chart {
+    let window = f(&summary["timeline"]["window_s"]).unwrap_or(1.0).max(1e-9);
+    let mut ok = Vec::new();
+    let mut failed = Vec::new();
+    for w in summary["timeline"]["windows"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
+        let (Some(t), Some(done), Some(good)) = (f(&w["start_s"]), f(&w["completed"]), f(&w["ok"]))
+        else {
+            continue;
+        };
+        ok.push((t, good / window));
+        failed.push((t, (done - good) / window));
+    }
+    Chart {
+        title: "Request rate and outcome over time".into(),
+        x_label: "virtual time (s)".into(),
+        y_label: "operations / s".into(),
+        kind: ChartKind::Lines,
+        series: vec![
+            Series {
+                label: "ok".into(),
+                points: ok,
+            },
+            Series {
+                label: "failed".into(),
+                points: failed,
+            },
+        ],
+        bands: fault_bands(summary),
+        ..Default::default()
+    }
+}
+
 /// The figures of one run, as `(file stem, chart)`.
 pub fn run_charts(summary: &Json) -> Vec<(&'static str, Chart)> {
     let (k, cats) = k_staleness_series(summary, "reads".into());
     vec![
         ("latency", latency_chart(summary, "")),
+        ("latency_scatter", scatter_chart(summary)),
+        ("timeline_outcomes", outcomes_chart(summary)),
         (
             "t_visibility",
             t_visibility_chart(vec![t_visibility_series(summary, "reads".into())]),
