@@ -47,6 +47,112 @@ pub enum Command {
         #[arg(long, default_value = "plots")]
         out: PathBuf,
     },
+    /// Run a scenario over many seeds and parameter values, in parallel, and
+    /// aggregate the results per parameter point.
+    ///
+    /// Example: dynasim sweep scenarios/healthy-baseline.json --seeds 1..=20
+    /// --set cluster.quorum.r=1,2 --out runs/sweep-r
+    Sweep(SweepArgs),
+    /// Combine the output directories of a sharded sweep (`--shard I/N`) into
+    /// the same sweep.json and sweep.csv as one unsharded sweep.
+    ///
+    /// Example: dynasim merge shard-1 shard-2 --out runs/sweep
+    Merge(MergeArgs),
+    /// Search for a smaller scenario that still fails the same expectation
+    /// (delta debugging over faults, nodes, clients, keys, time, rates,
+    /// latency models); every candidate is a normal deterministic run.
+    ///
+    /// Example: dynasim shrink failing.json --seed 7 --out min.json
+    Shrink(ShrinkArgs),
+    /// Swarm testing: add random nemesis faults (drawn from the run number)
+    /// to a scenario until a run fails its expectations, then shrink it.
+    ///
+    /// Example: dynasim explore scenarios/healthy-baseline.json --runs 50
+    Explore(ExploreArgs),
+}
+
+/// `dynasim sweep`.
+#[derive(Debug, clap::Args)]
+pub struct SweepArgs {
+    /// The scenario file.
+    pub file: PathBuf,
+    /// Seeds: `A..B` (B excluded), `A..=B` (B included), or one seed. Default:
+    /// the scenario's rng_seed.
+    #[arg(long)]
+    pub seeds: Option<String>,
+    /// Sweep a scenario field: a dotted JSON path (`[i]` for array items) and
+    /// comma-separated values, each parsed as JSON or else taken as a string.
+    /// Repeat for a cartesian product. Example: --set cluster.quorum.r=1,2
+    #[arg(long = "set", value_name = "PATH=V1,V2,...")]
+    pub set: Vec<String>,
+    /// Parallel runs (default: the number of available cores). Results do
+    /// not depend on it.
+    #[arg(long)]
+    pub jobs: Option<usize>,
+    /// Run only the I-th of N deterministic slices of the runs (1-based);
+    /// combine the slices with `dynasim merge`.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<String>,
+    /// Output directory (default: runs/sweep-<scenario>/).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Skip the overlay plots (JSON and CSV only).
+    #[arg(long)]
+    pub no_plots: bool,
+}
+
+/// `dynasim merge`.
+#[derive(Debug, clap::Args)]
+pub struct MergeArgs {
+    /// Output directories of `dynasim sweep --shard I/N`.
+    #[arg(required = true)]
+    pub dirs: Vec<PathBuf>,
+    /// Output directory.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Skip the overlay plots (JSON and CSV only).
+    #[arg(long)]
+    pub no_plots: bool,
+}
+
+/// `dynasim shrink`.
+#[derive(Debug, clap::Args)]
+pub struct ShrinkArgs {
+    /// The scenario file whose expectations fail.
+    pub file: PathBuf,
+    /// The failing seed (default: the scenario's rng_seed).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Set a scenario field first, as `dynasim run --set` does.
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    pub set: Vec<String>,
+    /// Where to write the minimal scenario (default: runs/<name>-seed<N>.min.json).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Maximum number of candidate runs.
+    #[arg(long, default_value_t = 200)]
+    pub budget: usize,
+}
+
+/// `dynasim explore`.
+#[derive(Debug, clap::Args)]
+pub struct ExploreArgs {
+    /// The scenario file (its expect block is the oracle).
+    pub file: PathBuf,
+    /// Number of runs (seeds 1..=N).
+    #[arg(long)]
+    pub runs: u64,
+    /// Output directory for the failing and the shrunk scenario
+    /// (default: runs/explore-<scenario>/).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Parallel runs (default: the number of available cores). The first
+    /// failing run found does not depend on it.
+    #[arg(long)]
+    pub jobs: Option<usize>,
+    /// Maximum number of candidate runs when shrinking.
+    #[arg(long, default_value_t = 200)]
+    pub budget: usize,
 }
 
 /// `dynasim run`.
@@ -72,4 +178,9 @@ pub struct RunArgs {
     /// Skip plots and the HTML report (summary.json only).
     #[arg(long)]
     pub no_plots: bool,
+    /// Set a scenario field (dotted JSON path, `[i]` for array items) to a
+    /// value parsed as JSON or else taken as a string; repeatable.
+    /// Example: --set cluster.quorum.r=1
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    pub set: Vec<String>,
 }

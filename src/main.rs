@@ -3,6 +3,8 @@
 //! metric logic lives here.
 
 mod cli;
+mod shrink;
+mod sweep;
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -23,22 +25,24 @@ use sim_core::trace::{TraceEvent, Tracer};
 use cli::{Cli, Command, RunArgs};
 
 /// How a command ended.
-enum Outcome {
+pub(crate) enum Outcome {
     Ok,
     ExpectFailed,
 }
 
 /// Errors that mean "bad input" (exit 2) rather than a crash.
 #[derive(Debug)]
-struct BadScenario {
-    file: PathBuf,
-    errors: ScenarioErrors,
+pub(crate) struct BadScenario {
+    pub(crate) file: PathBuf,
+    /// What was changed from the file (`--set` assignments), if anything.
+    pub(crate) context: String,
+    pub(crate) errors: ScenarioErrors,
 }
 
 impl std::fmt::Display for BadScenario {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         for e in &self.errors.0 {
-            writeln!(f, "{}: {e}", self.file.display())?;
+            writeln!(f, "{}{}: {e}", self.file.display(), self.context)?;
         }
         Ok(())
     }
@@ -58,6 +62,10 @@ fn main() -> ExitCode {
             Ok(Outcome::Ok)
         }
         Command::Plot { summaries, out } => plot(&summaries, &out),
+        Command::Sweep(args) => sweep::sweep(&args),
+        Command::Merge(args) => sweep::merge(&args),
+        Command::Shrink(args) => shrink::shrink_command(&args),
+        Command::Explore(args) => shrink::explore(&args),
     };
     match result {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,
@@ -83,10 +91,75 @@ fn load(path: &Path) -> Result<Scenario> {
     scenario::parse(&text, &resolver).map_err(|errors| {
         BadScenario {
             file: path.to_path_buf(),
+            context: String::new(),
             errors,
         }
         .into()
     })
+}
+
+/// Reads a scenario file as a JSON document (to apply `--set` assignments
+/// to). Text that is not JSON is reported like `load` reports it.
+pub(crate) fn read_document(path: &Path) -> Result<serde_json::Value> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading scenario {}", path.display()))?;
+    match serde_json::from_str(&text) {
+        Ok(v) => Ok(v),
+        Err(_) => {
+            load(path)?;
+            anyhow::bail!("{}: not a JSON document", path.display())
+        }
+    }
+}
+
+/// Parses and validates a (modified) scenario document; files it references
+/// resolve beside `path`. `context` names the modification in errors.
+pub(crate) fn load_document(
+    path: &Path,
+    doc: &serde_json::Value,
+    context: &str,
+) -> Result<Scenario> {
+    let text = serde_json::to_string(doc)?;
+    let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let resolver =
+        move |rel: &str| std::fs::read_to_string(dir.join(rel)).map_err(|e| e.to_string());
+    let bad = |errors| BadScenario {
+        file: path.to_path_buf(),
+        context: context.to_string(),
+        errors,
+    };
+    let file = scenario::parse_file(&text).map_err(bad)?;
+    let scenario = scenario::validate(&file, &resolver).map_err(bad)?;
+    check_metrics(path, context, &scenario)?;
+    Ok(scenario)
+}
+
+/// Rejects `expect` entries that name no summary metric.
+pub(crate) fn check_metrics(path: &Path, context: &str, scenario: &Scenario) -> Result<()> {
+    for e in &scenario.expect {
+        if !reports::metrics::is_known_metric(&e.metric) {
+            return Err(BadScenario {
+                file: path.to_path_buf(),
+                context: context.to_string(),
+                errors: ScenarioErrors(vec![scenario::ScenarioError::Invalid {
+                    path: format!("expect[{:?}]", e.metric),
+                    message: "unknown metric".into(),
+                }]),
+            }
+            .into());
+        }
+    }
+    Ok(())
+}
+
+/// Runs a scenario to its end without tracing and returns its summary.
+pub(crate) fn simulate(scenario: Scenario) -> serde_json::Value {
+    let scenario = Arc::new(scenario);
+    let sim = Simulation::new(scenario.clone());
+    let ring = sim.ring().clone();
+    let mut collector = reports::metrics::Collector::new(&scenario);
+    let outcome = sim.run(&mut collector, None);
+    reports::report::summary(&scenario, &outcome, &collector, &ring)
 }
 
 fn validate(files: &[PathBuf]) -> Result<Outcome> {
@@ -199,21 +272,24 @@ impl Sink for Tee<'_> {
 }
 
 fn run(args: &RunArgs) -> Result<Outcome> {
-    let mut scenario = load(&args.file)?;
+    let sets = args
+        .set
+        .iter()
+        .map(|a| sweep::parse_single(a))
+        .collect::<Result<Vec<_>>>()?;
+    let mut scenario = if sets.is_empty() {
+        let s = load(&args.file)?;
+        check_metrics(&args.file, "", &s)?;
+        s
+    } else {
+        let mut doc = read_document(&args.file)?;
+        for (path, value) in &sets {
+            sweep::apply_set(&mut doc, path, value.clone())?;
+        }
+        load_document(&args.file, &doc, &sweep::sets_context(&sets))?
+    };
     if let Some(seed) = args.seed {
         scenario.rng_seed = seed;
-    }
-    for e in &scenario.expect {
-        if !reports::metrics::is_known_metric(&e.metric) {
-            return Err(BadScenario {
-                file: args.file.clone(),
-                errors: ScenarioErrors(vec![scenario::ScenarioError::Invalid {
-                    path: format!("expect[{:?}]", e.metric),
-                    message: "unknown metric".into(),
-                }]),
-            }
-            .into());
-        }
     }
     let out_dir = args.out.clone().unwrap_or_else(|| {
         PathBuf::from("runs").join(format!("{}-seed{}", scenario.name, scenario.rng_seed))
@@ -303,9 +379,8 @@ fn run(args: &RunArgs) -> Result<Outcome> {
     }
     if verdicts.iter().any(|v| !v.pass) {
         println!(
-            "expectations failed; reproduce with:\n  dynasim run {} --seed {}",
-            args.file.display(),
-            scenario.rng_seed
+            "expectations failed; reproduce with:\n  {}",
+            sweep::repro_command(&args.file, scenario.rng_seed, &sets)
         );
         return Ok(Outcome::ExpectFailed);
     }

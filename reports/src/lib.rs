@@ -14,3 +14,4 @@ pub mod metrics;
 pub mod plot;
 pub mod render;
 pub mod report;
+pub mod sweep;

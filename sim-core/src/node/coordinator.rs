@@ -125,7 +125,7 @@ impl Node {
     /// Where to forward a client request, or `None` to coordinate here.
     fn forward_target(
         &self,
-        now: SimTime,
+        _now: SimTime,
         key: Key,
         no_forward: bool,
         chosen: Option<NodeId>,
@@ -133,14 +133,21 @@ impl Node {
         if no_forward || chosen == Some(self.id) {
             return None;
         }
-        let n = self.cluster.quorum.n as usize;
-        let top = &self.ring.preference_list(key)[..n.min(self.ring.preference_list(key).len())];
+        // §5: the put goes to the replica that answered the read fastest,
+        // unless this node has reason to think it is down.
+        if let Some(fastest) = chosen.filter(|c| self.volatile.detector.is_trusted(*c)) {
+            return Some(fastest);
+        }
+        let list = self.ring.preference_list(key);
+        let top = &list[..(self.cluster.quorum.n as usize).min(list.len())];
         if top.contains(&self.id) {
             return None;
         }
+        // A forward gets no reply to this node, so a silent target would go
+        // unnoticed: forward only to peers that are not suspected at all.
         top.iter()
             .copied()
-            .find(|peer| self.volatile.detector.is_healthy(*peer, now))
+            .find(|peer| self.volatile.detector.is_trusted(*peer))
     }
 
     /// "The first N healthy nodes" of the extended preference list, with the

@@ -1,0 +1,128 @@
+//! The scenario library: every file in `scenarios/` (discovered at test
+//! time) runs through the simulator and the report pipeline, every `expect`
+//! bound must pass, and a second run must give the same trace hash.
+//!
+//! Scenarios run in parallel, one thread each. Set `DYNASIM_SCENARIOS=a,b`
+//! to run only the named files (without `.json`).
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use reports::metrics::Collector;
+use serde_json::Value as Json;
+use sim_core::scenario::parse;
+use sim_core::sim::Simulation;
+
+fn scenario_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("reports/ sits in the workspace root")
+        .join("scenarios")
+}
+
+/// Every `*.json` file in `scenarios/`, sorted, optionally filtered by
+/// `DYNASIM_SCENARIOS`.
+fn scenario_files() -> Vec<PathBuf> {
+    let only: Option<Vec<String>> = std::env::var("DYNASIM_SCENARIOS")
+        .ok()
+        .map(|s| s.split(',').map(|n| n.trim().to_string()).collect());
+    let mut files: Vec<PathBuf> = std::fs::read_dir(scenario_dir())
+        .expect("scenarios/ is readable")
+        .map(|e| e.expect("directory entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .filter(|p| {
+            only.as_ref().is_none_or(|names| {
+                let stem = p.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
+                names.iter().any(|n| n == stem)
+            })
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+/// Parses and runs one scenario file, returning its summary.
+fn run(path: &Path) -> Json {
+    let text = std::fs::read_to_string(path).expect("scenario file is readable");
+    let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let resolver =
+        move |rel: &str| std::fs::read_to_string(dir.join(rel)).map_err(|e| e.to_string());
+    let scenario = Arc::new(
+        parse(&text, &resolver)
+            .unwrap_or_else(|e| panic!("{}: does not validate: {e:?}", path.display())),
+    );
+    let sim = Simulation::new(scenario.clone());
+    let ring = sim.ring().clone();
+    let mut collector = Collector::new(&scenario);
+    let outcome = sim.run(&mut collector, None);
+    reports::report::summary(&scenario, &outcome, &collector, &ring)
+}
+
+/// Runs one file twice; returns a list of problems (empty when it passes).
+fn check(path: &Path) -> Vec<String> {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("?");
+    let start = Instant::now();
+    let first = run(path);
+    let second = run(path);
+    let mut problems = Vec::new();
+    let verdicts = reports::report::verdicts(&first);
+    if verdicts.is_empty() {
+        problems.push(format!("{name}: the expect block is empty"));
+    }
+    for v in verdicts.iter().filter(|v| !v.pass) {
+        problems.push(format!(
+            "{name}: expect {} (min {:?}, max {:?}) failed: value {:?}",
+            v.metric, v.min, v.max, v.value
+        ));
+    }
+    let (h1, h2) = (&first["run"]["trace_hash"], &second["run"]["trace_hash"]);
+    if h1 != h2 || !h1.is_string() {
+        problems.push(format!(
+            "{name}: trace hash differs between runs: {h1} vs {h2}"
+        ));
+    }
+    if first["run"]["stop_reason"] != "end_of_run" {
+        problems.push(format!(
+            "{name}: stopped early: {}",
+            first["run"]["stop_reason"]
+        ));
+    }
+    eprintln!(
+        "{name}: {} expectations, trace hash {h1}, {:.1} s for two runs",
+        verdicts.len(),
+        start.elapsed().as_secs_f64()
+    );
+    problems
+}
+
+#[test]
+fn every_scenario_meets_its_expectations_and_is_deterministic() {
+    let files = scenario_files();
+    assert!(
+        !files.is_empty(),
+        "no scenario files found in {}",
+        scenario_dir().display()
+    );
+    let start = Instant::now();
+    let problems: Vec<String> = std::thread::scope(|scope| {
+        let handles: Vec<_> = files
+            .iter()
+            .map(|f| scope.spawn(move || check(f)))
+            .collect();
+        handles
+            .into_iter()
+            .zip(&files)
+            .flat_map(|(h, f)| {
+                h.join()
+                    .unwrap_or_else(|_| vec![format!("{}: the run panicked", f.display())])
+            })
+            .collect()
+    });
+    eprintln!(
+        "{} scenario files, full runs, {:.1} s wall time",
+        files.len(),
+        start.elapsed().as_secs_f64()
+    );
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
