@@ -69,6 +69,12 @@ pub enum Command {
     ///
     /// Example: dynasim explore scenarios/healthy-baseline.json --runs 50
     Explore(ExploreArgs),
+    /// Re-run a seed and tell the story of one key (default: the first lost
+    /// write's): timeline, causal story, sequence diagram, Perfetto and ShiViz
+    /// exports.
+    ///
+    /// Example: dynasim explain scenarios/lww-clock-skew.json --seed 1
+    Explain(crate::explain::ExplainArgs),
 }
 
 /// `dynasim sweep`.
@@ -169,6 +175,10 @@ pub struct RunArgs {
     /// Stream every event as one JSON object per line to this file.
     #[arg(long)]
     pub trace: Option<PathBuf>,
+    /// Format of the --trace file: jsonl, perfetto (Chrome trace-event JSON,
+    /// for ui.perfetto.dev) or shiviz (ShiViz log with vector clocks).
+    #[arg(long, default_value = "jsonl", value_parser = crate::explain::TRACE_FORMATS)]
+    pub trace_format: String,
     /// Also write ops.csv (one row per client operation).
     #[arg(long)]
     pub ops: bool,

@@ -3,6 +3,7 @@
 //! metric logic lives here.
 
 mod cli;
+mod explain;
 mod shrink;
 mod sweep;
 
@@ -14,13 +15,11 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use clap::Parser;
-use serde_json::json;
 use sim_core::config::Scenario;
 use sim_core::record::{Record, Sink};
 use sim_core::scenario::{self, ScenarioErrors};
 use sim_core::sim::Simulation;
 use sim_core::time::SimTime;
-use sim_core::trace::{TraceEvent, Tracer};
 
 use cli::{Cli, Command, RunArgs};
 
@@ -66,6 +65,13 @@ fn main() -> ExitCode {
         Command::Merge(args) => sweep::merge(&args),
         Command::Shrink(args) => shrink::shrink_command(&args),
         Command::Explore(args) => shrink::explore(&args),
+        Command::Explain(args) => explain::run(&args).map(|ok| {
+            if ok {
+                Outcome::Ok
+            } else {
+                Outcome::ExpectFailed
+            }
+        }),
     };
     match result {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,
@@ -196,35 +202,6 @@ fn validate(files: &[PathBuf]) -> Result<Outcome> {
     Ok(Outcome::Ok)
 }
 
-/// Streams trace events as JSON lines.
-struct JsonlTracer<'a> {
-    out: BufWriter<File>,
-    scenario: &'a Scenario,
-    error: Option<std::io::Error>,
-}
-
-impl Tracer for JsonlTracer<'_> {
-    fn event(&mut self, e: &TraceEvent<'_>) {
-        if self.error.is_some() {
-            return;
-        }
-        let name = |ep: Option<sim_core::protocol::Endpoint>| {
-            ep.map(|x| self.scenario.endpoint_name(x).to_string())
-        };
-        let line = json!({
-            "t_us": e.time.as_micros(),
-            "kind": e.kind.name(),
-            "at": name(e.at),
-            "from": name(e.from),
-            "label": e.label,
-            "details": e.details.to_string(),
-        });
-        if let Err(err) = writeln!(self.out, "{line}") {
-            self.error = Some(err);
-        }
-    }
-}
-
 /// Feeds the collector and, with `--ops`, writes ops.csv.
 struct Tee<'a> {
     collector: &'a mut reports::metrics::Collector,
@@ -313,13 +290,13 @@ fn run(args: &RunArgs) -> Result<Outcome> {
         None
     };
     let mut tracer = match &args.trace {
-        Some(path) => Some(JsonlTracer {
-            out: BufWriter::new(
+        Some(path) => Some(explain::trace_format_tracer(
+            &args.trace_format,
+            BufWriter::new(
                 File::create(path).with_context(|| format!("creating {}", path.display()))?,
             ),
-            scenario: &scenario,
-            error: None,
-        }),
+            &scenario,
+        )?),
         None => None,
     };
     let mut tee = Tee {
@@ -327,15 +304,12 @@ fn run(args: &RunArgs) -> Result<Outcome> {
         ops,
         scenario: &scenario,
     };
-    let outcome = sim.run(&mut tee, tracer.as_mut().map(|t| t as &mut dyn Tracer));
+    let outcome = sim.run(&mut tee, tracer.as_mut().map(|t| t.tracer()));
     if let Some(mut out) = tee.ops.take() {
         out.flush()?;
     }
     if let Some(mut t) = tracer {
-        if let Some(e) = t.error.take() {
-            return Err(e).context("writing the trace");
-        }
-        t.out.flush().context("writing the trace")?;
+        t.finish().context("writing the trace")?;
     }
     let summary = reports::report::summary(&scenario, &outcome, &collector, &ring);
     let summary_path = out_dir.join("summary.json");

@@ -675,3 +675,114 @@ fn help_and_version() {
         );
     }
 }
+
+// ---------------------------------------------------------------- explain, --trace-format
+
+#[test]
+fn explain_tells_the_story_of_a_lost_lww_write_and_writes_its_files() {
+    let tmp = TempDir::new("explain");
+    let mut sc = tiny();
+    sc["name"] = json!("tiny-lww-skew");
+    sc["duration_s"] = json!(4);
+    sc["cluster"]["nodes"] = json!(4);
+    sc["cluster"]["versioning"] = json!("last_write_wins");
+    sc["cluster"]["coordinator_scope"] = json!("any_node");
+    sc["workload"]["keys"] = json!({ "count": 3 });
+    sc["workload"]["mix"] = json!({ "read": 0.3, "blind_write": 0.4, "read_modify_write": 0.3 });
+    sc["workload"]["arrival"] = json!({ "open_loop": { "rate_per_s": 60 } });
+    sc["faults"] = json!([{ "at_s": 0, "clock_skew": { "node": "n0", "offset_ms": -1500 } }]);
+    let file = tmp.write_json("skew.json", &sc);
+    let out = tmp.join("ex");
+    let o = dynasim(&["explain", s(&file), "--seed", "3", "--out", s(&out)]);
+    // The scenario expects no lost write, and LWW under skew loses some.
+    assert_code(&o, 1, "explain on a failing LWW run");
+    let text = stdout(&o);
+    assert!(text.contains("LOST WRITE"), "names the lost write:\n{text}");
+    assert!(
+        text.contains("overwritten by"),
+        "names what overwrote it:\n{text}"
+    );
+    for f in [
+        "timeline.txt",
+        "story.txt",
+        "msc.svg",
+        "perfetto.json",
+        "shiviz.log",
+    ] {
+        assert_nonempty_file(&out.join(f));
+    }
+    let doc = read_json(&out.join("perfetto.json"));
+    assert!(doc["traceEvents"].as_array().is_some_and(|a| !a.is_empty()));
+
+    // Same seed, same story.
+    let out2 = tmp.join("ex2");
+    let o2 = dynasim(&["explain", s(&file), "--seed", "3", "--out", s(&out2)]);
+    assert_eq!(
+        std::fs::read(out.join("story.txt")).unwrap(),
+        std::fs::read(out2.join("story.txt")).unwrap(),
+        "explain is deterministic"
+    );
+    assert_code(&o2, 1, "second explain");
+
+    // A bad key is a command-line error.
+    let o3 = dynasim(&["explain", s(&file), "--key", "banana", "--out", s(&out2)]);
+    assert_code(&o3, 2, "explain with a bad --key");
+}
+
+#[test]
+fn trace_format_perfetto_and_shiviz_streams_parse() {
+    let tmp = TempDir::new("trace_format");
+    let file = tmp.write_json("crash.json", &tiny_with_crash());
+    let out = tmp.join("out");
+    let perfetto = tmp.join("t.json");
+    let o = dynasim(&[
+        "run",
+        s(&file),
+        "--out",
+        s(&out),
+        "--no-plots",
+        "--quiet",
+        "--trace",
+        s(&perfetto),
+        "--trace-format",
+        "perfetto",
+    ]);
+    assert_code(&o, 0, "run with perfetto trace");
+    let doc = read_json(&perfetto);
+    let events = doc["traceEvents"].as_array().expect("traceEvents array");
+    assert!(events.len() > 10, "perfetto trace has events");
+    for e in events {
+        assert!(
+            e["ph"].is_string() && e["pid"].is_number(),
+            "required fields: {e}"
+        );
+    }
+
+    let shiviz = tmp.join("t.log");
+    let o = dynasim(&[
+        "run",
+        s(&file),
+        "--out",
+        s(&out),
+        "--no-plots",
+        "--quiet",
+        "--trace",
+        s(&shiviz),
+        "--trace-format",
+        "shiviz",
+    ]);
+    assert_code(&o, 0, "run with shiviz trace");
+    let text = std::fs::read_to_string(&shiviz).expect("read shiviz log");
+    assert!(text.lines().count() > 10, "shiviz log has lines");
+    assert!(text.contains("{\""), "shiviz lines carry vector clocks");
+
+    let o = dynasim(&[
+        "run",
+        s(&file),
+        "--trace",
+        s(&shiviz),
+        "--trace-format",
+        "xml",
+    ]);
+    assert_code(&o, 2, "unknown trace format");
+}

@@ -9,6 +9,7 @@
 #![warn(missing_docs)]
 
 pub mod expect;
+pub mod explain;
 pub mod histogram;
 pub mod metrics;
 pub mod plot;

@@ -1,0 +1,582 @@
+//! `dynasim explain`: the story of one key (or time window, or set of nodes)
+//! in a run, and exporters of the trace for existing viewers.
+//!
+//! A run is re-executed deterministically with a [`Recorder`] as its tracer
+//! (and record sink); the recorder keeps only the events that concern the
+//! [`Selection`] (faults and phase changes are always kept). From the kept
+//! events this module writes:
+//!
+//! - a terminal timeline ([`story::timeline`]),
+//! - a causal story of a lost write ([`story::story`]): who wrote it, which
+//!   coordinator took it, which replicas acknowledged it, where hints went,
+//!   which later writes and crashes replaced or swallowed it,
+//! - a message-sequence diagram as SVG ([`msc::msc_svg`]),
+//! - Perfetto / Chrome trace-event JSON and ShiViz logs ([`export`]), both
+//!   streamed `Tracer`s usable for a whole run too (`dynasim run
+//!   --trace-format`).
+//!
+//! Message events carry no key when the message names none (acks, replies,
+//! timers): the recorder infers it from the request or operation they answer
+//! (see [`KeyTagger`]).
+
+pub mod export;
+pub mod msc;
+pub mod story;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use sim_core::config::Scenario;
+use sim_core::ids::{ClientId, Key, NodeId};
+use sim_core::protocol::Endpoint;
+use sim_core::record::{Record, Sink};
+use sim_core::sim::Simulation;
+use sim_core::time::SimTime;
+use sim_core::trace::{TraceEvent, TraceKind, Tracer};
+
+use crate::metrics::{Collector, LostWrite};
+
+/// Names of endpoints, owned (so exporters need no borrow of the scenario).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Names {
+    /// Node names by node id.
+    pub nodes: Vec<String>,
+    /// Client names by client id.
+    pub clients: Vec<String>,
+}
+
+impl Names {
+    /// The scenario's names.
+    pub fn from_scenario(scenario: &Scenario) -> Names {
+        Names {
+            nodes: scenario
+                .cluster
+                .nodes
+                .iter()
+                .map(|n| n.name.clone())
+                .collect(),
+            clients: scenario
+                .workload
+                .clients
+                .iter()
+                .map(|c| c.name.clone())
+                .collect(),
+        }
+    }
+
+    /// The name of an endpoint: the scenario's, else its id (`n3`, `c1`).
+    pub fn name(&self, e: Endpoint) -> String {
+        let named = match e {
+            Endpoint::Node(n) => self.nodes.get(n.0 as usize),
+            Endpoint::Client(c) => self.clients.get(c.0 as usize),
+        };
+        named.cloned().unwrap_or_else(|| e.to_string())
+    }
+
+    /// Resolves a name given on the command line: a node or client name, an
+    /// id (`n3`, `c1`) or a bare node number (`3` is `n3`).
+    pub fn resolve(&self, s: &str) -> Option<Endpoint> {
+        let s = s.trim();
+        if let Some(i) = self.nodes.iter().position(|n| n == s) {
+            return Some(Endpoint::Node(NodeId(i as u32)));
+        }
+        if let Some(i) = self.clients.iter().position(|n| n == s) {
+            return Some(Endpoint::Client(ClientId(i as u32)));
+        }
+        let (node, num) = match s.as_bytes().first()? {
+            b'n' => (true, &s[1..]),
+            b'c' => (false, &s[1..]),
+            _ => (true, s),
+        };
+        let i: u32 = num.parse().ok()?;
+        Some(if node {
+            Endpoint::Node(NodeId(i))
+        } else {
+            Endpoint::Client(ClientId(i))
+        })
+    }
+}
+
+/// An owned copy of a [`TraceEvent`], plus the key inferred for it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Ev {
+    /// Virtual time, microseconds.
+    pub time_us: u64,
+    /// Kind.
+    pub kind: TraceKind,
+    /// Where it happens (the receiver, for message events).
+    pub at: Option<Endpoint>,
+    /// The sender, for messages.
+    pub from: Option<Endpoint>,
+    /// Short label (message kind, timer, fault or record name).
+    pub label: String,
+    /// Details as displayed.
+    pub details: String,
+    /// Message number, for messages.
+    pub id: Option<u64>,
+    /// When the message was sent, microseconds.
+    pub sent_at_us: Option<u64>,
+    /// The key, given by the engine or inferred (see [`KeyTagger`]).
+    pub key: Option<u64>,
+}
+
+impl Ev {
+    /// Copies a trace event.
+    pub fn from_trace(e: &TraceEvent<'_>) -> Ev {
+        Ev {
+            time_us: e.time.as_micros(),
+            kind: e.kind,
+            at: e.at,
+            from: e.from,
+            label: e.label.to_string(),
+            details: e.details.to_string(),
+            id: e.id,
+            sent_at_us: e.sent_at.map(SimTime::as_micros),
+            key: e.key,
+        }
+    }
+
+    /// Feeds this event to a tracer (to replay kept events into exporters).
+    pub fn replay(&self, tracer: &mut dyn Tracer) {
+        tracer.event(&TraceEvent {
+            time: SimTime(self.time_us),
+            kind: self.kind,
+            at: self.at,
+            from: self.from,
+            label: &self.label,
+            details: &self.details,
+            id: self.id,
+            sent_at: self.sent_at_us.map(SimTime),
+            key: self.key,
+        });
+    }
+
+    /// True for send, deliver and drop events.
+    pub fn is_message(&self) -> bool {
+        matches!(
+            self.kind,
+            TraceKind::Send | TraceKind::Deliver | TraceKind::Drop
+        )
+    }
+}
+
+/// Formats microseconds as seconds with 6 decimals (`12.345678s`).
+pub fn secs(us: u64) -> String {
+    format!("{}.{:06}s", us / 1_000_000, us % 1_000_000)
+}
+
+/// The number after `prefix` in `s` (first occurrence), e.g. `r` in
+/// `write_ack r22`.
+fn number_after(s: &str, prefix: &str) -> Option<u64> {
+    let mut rest = s;
+    while let Some(i) = rest.find(prefix) {
+        let boundary = i == 0 || !rest.as_bytes()[i - 1].is_ascii_alphanumeric();
+        let tail = &rest[i + prefix.len()..];
+        let digits: &str = &tail[..tail
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(tail.len())];
+        if boundary && !digits.is_empty() {
+            return digits.parse().ok();
+        }
+        rest = &rest[i + prefix.len()..];
+    }
+    None
+}
+
+/// The `op=cX.Y` operation named in a client message.
+fn op_of(details: &str) -> Option<&str> {
+    let i = details.find("op=")?;
+    let tail = &details[i + 3..];
+    Some(&tail[..tail.find(char::is_whitespace).unwrap_or(tail.len())])
+}
+
+/// Infers the key of events that do not carry one: acknowledgements and
+/// read replies (by the coordinator's request they answer), client replies
+/// (by operation), coordinator and client timers, records that name a key.
+#[derive(Debug, Default)]
+pub struct KeyTagger {
+    requests: BTreeMap<(Endpoint, u64), u64>,
+    ops: BTreeMap<String, u64>,
+}
+
+impl KeyTagger {
+    /// The key of `e` (its own, or inferred); learns request and operation
+    /// keys from events that carry them.
+    pub fn key_of(&mut self, e: &Ev) -> Option<u64> {
+        match e.kind {
+            TraceKind::Send | TraceKind::Deliver | TraceKind::Drop => {
+                let d = e.details.as_str();
+                if let Some(k) = e.key {
+                    if let (Some(from), true) = (
+                        e.from,
+                        e.label == "read_request" || e.label == "write_request",
+                    ) {
+                        if let Some(r) = number_after(d, "r") {
+                            self.requests.insert((from, r), k);
+                        }
+                    }
+                    if let Some(op) = op_of(d) {
+                        if !self.ops.contains_key(op) {
+                            self.ops.insert(op.to_string(), k);
+                        }
+                    }
+                    return Some(k);
+                }
+                match e.label.as_str() {
+                    "read_response" | "write_ack" => {
+                        let r = number_after(d, "r")?;
+                        self.requests.get(&(e.at?, r)).copied()
+                    }
+                    "client_reply" => self.ops.get(op_of(d)?).copied(),
+                    _ => None,
+                }
+            }
+            TraceKind::Timer => {
+                let at = e.at?;
+                match at {
+                    Endpoint::Node(_) => {
+                        let r = number_after(&e.label, "RequestId(")?;
+                        self.requests.get(&(at, r)).copied()
+                    }
+                    Endpoint::Client(c) => {
+                        let seq = number_after(&e.label, "OpTimeout(")?;
+                        self.ops.get(&format!("{c}.{seq}")).copied()
+                    }
+                }
+            }
+            TraceKind::Record => number_after(&e.details, "Key("),
+            _ => None,
+        }
+    }
+}
+
+/// What to keep: a key, a time window, some endpoints. Faults and phase
+/// changes are always kept.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Selection {
+    /// Only events about this key.
+    pub key: Option<u64>,
+    /// Only events at or after this time (µs).
+    pub from_us: Option<u64>,
+    /// Only events at or before this time (µs).
+    pub to_us: Option<u64>,
+    /// Only events at or from these endpoints (empty: all).
+    pub endpoints: BTreeSet<Endpoint>,
+}
+
+impl Selection {
+    /// Whether `e` (with its inferred key `key`) is kept.
+    pub fn keeps(&self, e: &Ev, key: Option<u64>) -> bool {
+        if matches!(e.kind, TraceKind::Fault | TraceKind::Phase) {
+            return true;
+        }
+        if self.from_us.is_some_and(|t| e.time_us < t) || self.to_us.is_some_and(|t| e.time_us > t)
+        {
+            return false;
+        }
+        if !self.endpoints.is_empty()
+            && !e.at.is_some_and(|a| self.endpoints.contains(&a))
+            && !e.from.is_some_and(|f| self.endpoints.contains(&f))
+        {
+            return false;
+        }
+        match self.key {
+            Some(k) => key == Some(k),
+            None => true,
+        }
+    }
+
+    /// A one-line description.
+    pub fn describe(&self, names: &Names) -> String {
+        let mut parts = Vec::new();
+        if let Some(k) = self.key {
+            parts.push(format!("key k{k}"));
+        }
+        if self.from_us.is_some() || self.to_us.is_some() {
+            parts.push(format!(
+                "time {}..{}",
+                self.from_us.map(secs).unwrap_or_else(|| "start".into()),
+                self.to_us.map(secs).unwrap_or_else(|| "end".into())
+            ));
+        }
+        if !self.endpoints.is_empty() {
+            let list: Vec<String> = self.endpoints.iter().map(|e| names.name(*e)).collect();
+            parts.push(format!("endpoints {}", list.join(",")));
+        }
+        if parts.is_empty() {
+            "the whole run".into()
+        } else {
+            parts.join(", ")
+        }
+    }
+}
+
+/// The most events a [`Recorder`] keeps (a whole-run selection of a long
+/// scenario would otherwise hold the whole trace in memory).
+pub const MAX_KEPT_EVENTS: usize = 200_000;
+
+/// A tracer that keeps the events of a selection.
+#[derive(Debug)]
+pub struct Recorder {
+    selection: Selection,
+    tagger: KeyTagger,
+    /// Kept events, in run order.
+    pub events: Vec<Ev>,
+    /// Events not kept because [`MAX_KEPT_EVENTS`] was reached.
+    pub truncated: u64,
+}
+
+impl Recorder {
+    /// A recorder for `selection`.
+    pub fn new(selection: Selection) -> Recorder {
+        Recorder {
+            selection,
+            tagger: KeyTagger::default(),
+            events: Vec::new(),
+            truncated: 0,
+        }
+    }
+}
+
+impl Tracer for Recorder {
+    fn event(&mut self, event: &TraceEvent<'_>) {
+        let mut ev = Ev::from_trace(event);
+        let key = self.tagger.key_of(&ev);
+        if !self.selection.keeps(&ev, key) {
+            return;
+        }
+        if self.events.len() >= MAX_KEPT_EVENTS {
+            self.truncated += 1;
+            return;
+        }
+        ev.key = key;
+        self.events.push(ev);
+    }
+}
+
+/// The key a record is about, if any.
+pub fn record_key(r: &Record) -> Option<Key> {
+    match r {
+        Record::OpInvoked { key, .. }
+        | Record::OpCompleted { key, .. }
+        | Record::HintStored { key, .. }
+        | Record::ReadRepair { key, .. }
+        | Record::FinalValues { key, .. }
+        | Record::FinalHint { key, .. } => Some(*key),
+        _ => None,
+    }
+}
+
+/// A record sink that keeps, for a key, every record about the key plus
+/// faults, lost buffers and hint deliveries (any key); without a key, only
+/// faults.
+#[derive(Debug)]
+pub struct RecordKeeper {
+    key: Option<u64>,
+    /// Kept records, in run order.
+    pub records: Vec<(SimTime, Record)>,
+}
+
+impl RecordKeeper {
+    /// A keeper for `key`.
+    pub fn new(key: Option<u64>) -> RecordKeeper {
+        RecordKeeper {
+            key,
+            records: Vec::new(),
+        }
+    }
+}
+
+impl Sink for RecordKeeper {
+    fn record(&mut self, at: SimTime, record: &Record) {
+        let keep = match (self.key, record_key(record)) {
+            (Some(k), Some(rk)) => rk.0 == k,
+            (Some(_), None) => matches!(
+                record,
+                Record::Fault { .. } | Record::BufferLost { .. } | Record::HintsDelivered { .. }
+            ),
+            (None, _) => matches!(record, Record::Fault { .. }),
+        };
+        if keep {
+            self.records.push((at, record.clone()));
+        }
+    }
+}
+
+/// What `dynasim explain` was asked to select.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Request {
+    /// A key (default: the key of the first lost write, else the whole run).
+    pub key: Option<u64>,
+    /// Window start, seconds.
+    pub from_s: Option<f64>,
+    /// Window end, seconds.
+    pub to_s: Option<f64>,
+    /// Endpoint names (`n1`, a client name, or a bare node number).
+    pub endpoints: Vec<String>,
+}
+
+/// The result of [`explain`].
+#[derive(Debug)]
+pub struct Explanation {
+    /// The run's summary (as `dynasim run` writes it).
+    pub summary: serde_json::Value,
+    /// Whether every expectation passed.
+    pub expectations_ok: bool,
+    /// The trace hash (equal in both runs: they are the same run).
+    pub trace_hash: u64,
+    /// Every lost write of the run.
+    pub lost: Vec<LostWrite>,
+    /// The lost write the story is about (the first one on the selected key).
+    pub focus: Option<LostWrite>,
+    /// What was kept.
+    pub selection: Selection,
+    /// Why the selection was chosen (for the header).
+    pub reason: String,
+    /// Endpoint names.
+    pub names: Names,
+    /// The kept events, in run order.
+    pub events: Vec<Ev>,
+    /// Events not kept because [`MAX_KEPT_EVENTS`] was reached.
+    pub truncated: u64,
+    /// The kept records (see [`RecordKeeper`]).
+    pub records: Vec<(SimTime, Record)>,
+}
+
+fn seconds_to_us(s: f64) -> u64 {
+    (s.max(0.0) * 1e6).round() as u64
+}
+
+/// Runs `scenario` twice (same seed, so the same run): once to find lost
+/// writes and verdicts, once keeping the selection's events.
+pub fn explain(scenario: Arc<Scenario>, request: &Request) -> Result<Explanation, String> {
+    let names = Names::from_scenario(&scenario);
+    let mut endpoints = BTreeSet::new();
+    for n in &request.endpoints {
+        let e = names
+            .resolve(n)
+            .filter(|e| match e {
+                Endpoint::Node(x) => (x.0 as usize) < names.nodes.len(),
+                Endpoint::Client(x) => (x.0 as usize) < names.clients.len(),
+            })
+            .ok_or_else(|| format!("--nodes: no node or client named {n:?}"))?;
+        endpoints.insert(e);
+    }
+
+    // Pass 1: verdicts and lost writes.
+    let sim = Simulation::new(scenario.clone());
+    let ring = sim.ring().clone();
+    let mut collector = Collector::new(&scenario);
+    let outcome = sim.run(&mut collector, None);
+    let summary = crate::report::summary(&scenario, &outcome, &collector, &ring);
+    let expectations_ok = crate::report::verdicts(&summary).iter().all(|v| v.pass);
+    let lost = collector.lost_writes();
+    let first_lost = |key: Option<u64>| {
+        lost.iter()
+            .filter(|l| key.is_none_or(|k| l.key.0 == k))
+            .min_by_key(|l| (l.acked_at, l.key))
+            .cloned()
+    };
+    let (key, reason) = match request.key {
+        Some(k) => (Some(k), format!("key k{k} (--key)")),
+        None => match first_lost(None) {
+            Some(l) => (
+                Some(l.key.0),
+                format!(
+                    "key k{} of the first lost write ({}, acknowledged at {})",
+                    l.key.0,
+                    l.write,
+                    secs(l.acked_at.as_micros())
+                ),
+            ),
+            None if !expectations_ok => (
+                None,
+                "no lost write; the failed expectations name no key: whole run".into(),
+            ),
+            None => (None, "no lost write: whole run".into()),
+        },
+    };
+    let focus = first_lost(key).filter(|_| key.is_some());
+    let selection = Selection {
+        key,
+        from_us: request.from_s.map(seconds_to_us),
+        to_us: request.to_s.map(seconds_to_us),
+        endpoints,
+    };
+
+    // Pass 2: the same run, recorded.
+    let sim = Simulation::new(scenario.clone());
+    let mut recorder = Recorder::new(selection.clone());
+    let mut keeper = RecordKeeper::new(key);
+    let outcome2 = sim.run(&mut keeper, Some(&mut recorder));
+    debug_assert_eq!(outcome.trace_hash, outcome2.trace_hash);
+    Ok(Explanation {
+        summary,
+        expectations_ok,
+        trace_hash: outcome.trace_hash,
+        lost,
+        focus,
+        selection,
+        reason,
+        names,
+        events: recorder.events,
+        truncated: recorder.truncated,
+        records: keeper.records,
+    })
+}
+
+impl Explanation {
+    /// The header shared by the text outputs.
+    pub fn header(&self, scenario: &str, seed: u64) -> String {
+        let mut h = format!(
+            "dynasim explain: {scenario} seed {seed} (trace hash {:016x})\nselection: {} — {}\nexpectations: {}; lost writes in the run: {}\nkept events: {}",
+            self.trace_hash,
+            self.selection.describe(&self.names),
+            self.reason,
+            if self.expectations_ok { "pass" } else { "FAIL" },
+            self.lost.len(),
+            self.events.len(),
+        );
+        if self.truncated > 0 {
+            h.push_str(&format!(" ({} more not kept)", self.truncated));
+        }
+        h.push('\n');
+        h
+    }
+
+    /// The terminal timeline of the kept events.
+    pub fn timeline(&self) -> String {
+        story::timeline(&self.events, &self.names)
+    }
+
+    /// The causal story of the focused lost write (or of the key, or a note
+    /// that there is no key to tell about).
+    pub fn story(&self) -> String {
+        match (&self.focus, self.selection.key) {
+            (Some(l), _) => story::story(l, &self.events, &self.records, &self.names),
+            (None, Some(k)) => story::key_summary(k, &self.records, &self.names),
+            (None, None) => {
+                "No lost write in this run; select a key with --key to see its story.\n".into()
+            }
+        }
+    }
+
+    /// The message-sequence diagram of the kept events.
+    pub fn msc(&self, title: &str) -> String {
+        msc::msc_svg(&self.events, &self.names, title)
+    }
+
+    /// Replays the kept events into an exporter (`perfetto`, `shiviz`,
+    /// `jsonl`) and returns its output.
+    pub fn export(&self, format: &str) -> Result<Vec<u8>, String> {
+        let mut buf = Vec::new();
+        {
+            let mut ex = export::exporter(format, &mut buf, self.names.clone())?;
+            for e in &self.events {
+                e.replay(ex.tracer());
+            }
+            ex.finish().map_err(|e| e.to_string())?;
+        }
+        Ok(buf)
+    }
+}
