@@ -543,6 +543,10 @@ impl Collector {
                     )
                 }
             }
+            // Administrative changes are instants, not windows.
+            FaultAction::Join { .. }
+            | FaultAction::Decommission { .. }
+            | FaultAction::Replace { .. } => (None, None),
         };
         if let Some(key) = close {
             for w in self
@@ -825,6 +829,12 @@ impl Sink for Collector {
                 ..
             } => self.on_completed(at, *op, *kind, *key, *invoked, result, values),
             Record::Fault { action } => self.on_fault(at, action),
+            Record::PeerTrusted { .. }
+            | Record::MembershipChange { .. }
+            | Record::MembershipLearned { .. }
+            | Record::MembershipConverged { .. }
+            | Record::TransferOffered { .. }
+            | Record::TransferDone { .. } => {}
             Record::HintStored { .. } => self.hints_stored += 1,
             Record::HintsDelivered { count, .. } => self.hints_delivered += u64::from(*count),
             Record::ReadRepair { replicas, .. } => {

@@ -176,11 +176,51 @@ pub struct AntiEntropy {
     pub depth: u32,
 }
 
+/// How a node decides a peer is down.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum FailureDetectorKind {
+    /// §4.8.3: a peer that does not answer a request in time is avoided and
+    /// retried later.
+    Local,
+    /// The phi-accrual detector (Hayashibara et al.), fed by the heartbeat
+    /// counters gossip spreads: a peer is suspected while
+    /// phi = -log10(P(a heartbeat arrives later than now)) >= `threshold`.
+    PhiAccrual {
+        /// Suspicion threshold (Cassandra's default is 8).
+        threshold: f64,
+        /// Heartbeat inter-arrival samples kept per peer.
+        window: u32,
+        /// Floor on the inter-arrival standard deviation, so perfectly
+        /// regular heartbeats do not make phi explode on the first jitter.
+        min_stddev: SimDuration,
+    },
+}
+
+/// Gossip-based membership (§4.8) and key transfer on join/leave (§4.9).
+#[derive(Clone, Debug)]
+pub struct MembershipConfig {
+    /// Every interval each node reconciles its membership with a random peer.
+    pub gossip_interval: SimDuration,
+    /// Nodes known to all; every node also gossips with them, so separately
+    /// joined nodes do not form logically partitioned rings (§4.8.2).
+    pub seeds: Vec<crate::ids::NodeId>,
+    /// The failure detector.
+    pub failure_detector: FailureDetectorKind,
+    /// Keys per key-transfer batch.
+    pub transfer_batch: u32,
+}
+
 /// Dynamo's settings for every node.
 #[derive(Clone, Debug)]
 pub struct Cluster {
-    /// The physical nodes, indexed by `NodeId`.
+    /// Every physical node the run may use, indexed by `NodeId`: the initial
+    /// members first, then the nodes that join later (`join` and `replace`
+    /// faults), in order of their first appearance.
     pub nodes: Vec<NodeSpec>,
+    /// How many of `nodes` are members from the start.
+    pub initial_nodes: u32,
+    /// Gossip membership; `None`: membership is static and known to all.
+    pub membership: Option<MembershipConfig>,
     /// `(N, R, W)`.
     pub quorum: Quorum,
     /// The §6.2 partitioning strategy.

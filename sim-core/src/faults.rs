@@ -102,6 +102,27 @@ pub enum FaultAction {
         /// Drift in parts per million of elapsed global time.
         drift_ppm: i64,
     },
+    /// An administrator adds a fresh node to the ring (§4.9): it starts,
+    /// learns the membership from the seeds, takes tokens per the
+    /// partitioning strategy, and the nodes losing ranges transfer them.
+    Join {
+        /// The new node.
+        node: NodeId,
+    },
+    /// An administrator removes a node: it leaves the ring, hands its keys to
+    /// the new owners, then stops serving.
+    Decommission {
+        /// The leaving node.
+        node: NodeId,
+    },
+    /// A dead node is replaced by a fresh one that takes its tokens; the
+    /// surviving replicas stream it the data.
+    Replace {
+        /// The node being replaced (stopped for good if still up).
+        node: NodeId,
+        /// The fresh node.
+        with: NodeId,
+    },
 }
 
 impl FaultAction {
@@ -118,6 +139,9 @@ impl FaultAction {
             FaultAction::SlowNode { .. } => "slow_node",
             FaultAction::RestoreNode { .. } => "restore_node",
             FaultAction::ClockSkew { .. } => "clock_skew",
+            FaultAction::Join { .. } => "join",
+            FaultAction::Decommission { .. } => "decommission",
+            FaultAction::Replace { .. } => "replace",
         }
     }
 }
@@ -187,6 +211,9 @@ impl fmt::Display for FaultAction {
                     "clock_skew {node} offset={offset_us}us drift={drift_ppm}ppm"
                 )
             }
+            FaultAction::Join { node } => write!(f, "join {node}"),
+            FaultAction::Decommission { node } => write!(f, "decommission {node}"),
+            FaultAction::Replace { node, with } => write!(f, "replace {node} with {with}"),
         }
     }
 }

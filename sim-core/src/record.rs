@@ -160,6 +160,70 @@ pub enum Record {
         /// The client.
         client: ClientId,
     },
+    /// A node stopped treating a peer as down.
+    PeerTrusted {
+        /// The node.
+        by: NodeId,
+        /// The peer.
+        peer: NodeId,
+    },
+    /// An administrative membership change was issued at a node (§4.8.1).
+    MembershipChange {
+        /// Where the change was issued.
+        at: NodeId,
+        /// The member whose state changed.
+        member: NodeId,
+        /// The member's new state version.
+        version: u64,
+        /// `join`, `leave`, `left`, `replace`, `reassign`.
+        change: &'static str,
+    },
+    /// A node adopted a newer state of a member through gossip.
+    MembershipLearned {
+        /// The node.
+        node: NodeId,
+        /// The member.
+        member: NodeId,
+        /// The state version learned.
+        version: u64,
+    },
+    /// Observed by the engine: every member that is up knows this change.
+    MembershipConverged {
+        /// The member.
+        member: NodeId,
+        /// The state version.
+        version: u64,
+        /// When it was issued.
+        issued: SimTime,
+        /// Gossip rounds (intervals) it took.
+        rounds: u32,
+    },
+    /// A node that lost key ranges offered them to a new owner (§4.9).
+    TransferOffered {
+        /// The node giving keys.
+        giver: NodeId,
+        /// The new owner.
+        target: NodeId,
+        /// The transfer's id.
+        transfer: u64,
+        /// Keys offered.
+        keys: u32,
+    },
+    /// A key transfer finished: the new owner acknowledged every batch.
+    TransferDone {
+        /// The node giving keys.
+        giver: NodeId,
+        /// The new owner.
+        target: NodeId,
+        /// The transfer's id.
+        transfer: u64,
+        /// Keys moved.
+        keys: u32,
+        /// Versions moved.
+        versions: u32,
+        /// When the offer was made.
+        offered: SimTime,
+    },
 }
 
 impl Record {
@@ -179,6 +243,12 @@ impl Record {
             Record::FinalHint { .. } => "final_hint",
             Record::ClientStarted { .. } => "client_started",
             Record::ReplicasConverged => "replicas_converged",
+            Record::PeerTrusted { .. } => "peer_trusted",
+            Record::MembershipChange { .. } => "membership_change",
+            Record::MembershipLearned { .. } => "membership_learned",
+            Record::MembershipConverged { .. } => "membership_converged",
+            Record::TransferOffered { .. } => "transfer_offered",
+            Record::TransferDone { .. } => "transfer_done",
         }
     }
 }

@@ -1562,7 +1562,7 @@ impl Validator<'_> {
             },
             VersioningDto::LastWriteWins => Versioning::LastWriteWins,
         };
-        let nodes = names
+        let nodes: Vec<NodeSpec> = names
             .nodes
             .iter()
             .map(|(name, id)| {
@@ -1610,6 +1610,8 @@ impl Validator<'_> {
         });
         Some(Cluster {
             anti_entropy,
+            initial_nodes: nodes.len() as u32,
+            membership: None,
             nodes,
             quorum: Quorum {
                 n: q.n,

@@ -868,6 +868,9 @@ impl Simulation {
                 slot.skew_drift_ppm = *drift_ppm;
                 true
             }
+            FaultAction::Join { .. }
+            | FaultAction::Decommission { .. }
+            | FaultAction::Replace { .. } => false, // TODO(membership): wired next
         };
         if !applied {
             return;

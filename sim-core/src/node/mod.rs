@@ -135,6 +135,14 @@ pub struct NodeStats {
     pub ae_hashes_sent: u64,
     /// Versions this node sent during anti-entropy.
     pub ae_versions_sent: u64,
+    /// Gossip messages this node sent (§4.8).
+    pub gossip_sent: u64,
+    /// Estimated bytes of those gossip messages.
+    pub gossip_bytes: u64,
+    /// Keys this node handed to new owners on membership changes (§4.9).
+    pub transfer_keys_sent: u64,
+    /// Versions in those transfers.
+    pub transfer_versions_sent: u64,
 }
 
 /// One storage node.
