@@ -11,6 +11,7 @@
 pub mod expect;
 pub mod explain;
 pub mod histogram;
+pub mod membership;
 pub mod metrics;
 pub mod plot;
 pub mod render;

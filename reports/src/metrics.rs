@@ -26,11 +26,13 @@ use serde_json::{json, Value as Json};
 use sim_core::config::Scenario;
 use sim_core::faults::FaultAction;
 use sim_core::ids::{ClientId, Key, NodeId, OpId, WriteId};
+use sim_core::node::NodeStats;
 use sim_core::protocol::{Failure, Value};
 use sim_core::record::{OpKind, Record, Sink};
 use sim_core::time::SimTime;
 
 use crate::histogram::Histogram;
+use crate::membership::Tracker;
 
 #[derive(Clone, Debug)]
 struct WriteInfo {
@@ -251,6 +253,8 @@ pub struct Collector {
     scatter_stride: u64,
     completions: u64,
     end: SimTime,
+    /// Membership, failure detection and key transfers.
+    membership: Tracker,
 }
 
 impl Collector {
@@ -299,7 +303,20 @@ impl Collector {
             completions: 0,
             replica_values: BTreeMap::new(),
             end: SimTime::ZERO,
+            membership: Tracker::new(scenario),
         }
+    }
+
+    /// The `membership` block of the summary (see [`Tracker::membership`]);
+    /// `node_stats` are the run's per-node counters.
+    pub fn membership(&self, scenario: &Scenario, node_stats: &[NodeStats]) -> Json {
+        self.membership.membership(scenario, node_stats)
+    }
+
+    /// The `failure_detection` block of the summary (see
+    /// [`Tracker::failure_detection`]).
+    pub fn failure_detection(&self) -> Json {
+        self.membership.failure_detection()
     }
 
     fn window(&mut self, t: SimTime) -> &mut Window {
@@ -505,6 +522,7 @@ impl Collector {
 
     fn on_fault(&mut self, at: SimTime, action: &FaultAction) {
         self.faults.push((at, action.to_string()));
+        self.membership.on_fault(at, action);
         let (open, close): (Option<(String, String)>, Option<String>) = match action {
             FaultAction::Crash { node, disk_loss } => {
                 let label = if *disk_loss {
@@ -831,17 +849,20 @@ impl Sink for Collector {
             Record::Fault { action } => self.on_fault(at, action),
             Record::PeerTrusted { .. }
             | Record::MembershipChange { .. }
-            | Record::MembershipLearned { .. }
             | Record::MembershipConverged { .. }
             | Record::TransferOffered { .. }
-            | Record::TransferDone { .. } => {}
+            | Record::TransferDone { .. } => self.membership.record(at, record),
+            Record::MembershipLearned { .. } => {}
             Record::HintStored { .. } => self.hints_stored += 1,
             Record::HintsDelivered { count, .. } => self.hints_delivered += u64::from(*count),
             Record::ReadRepair { replicas, .. } => {
                 self.read_repairs += 1;
                 self.replicas_repaired += u64::from(*replicas);
             }
-            Record::PeerSuspected { .. } => self.suspicions += 1,
+            Record::PeerSuspected { .. } => {
+                self.suspicions += 1;
+                self.membership.record(at, record);
+            }
             Record::TombstonesPurged { count, .. } => self.tombstones_purged += u64::from(*count),
             Record::BufferLost { versions, .. } => self.buffer_lost += u64::from(*versions),
             Record::FinalValues {
@@ -942,6 +963,30 @@ pub fn is_known_metric(path: &str) -> bool {
             "buffered_versions_lost",
         ]
         .contains(x),
+        ["membership", x] => [
+            "changes_issued",
+            "convergence_max_s",
+            "rounds_max",
+            "unconverged",
+        ]
+        .contains(x),
+        ["membership", "gossip", x] => ["enabled", "messages", "bytes"].contains(x),
+        ["membership", "transfers", x] => [
+            "offered",
+            "done",
+            "keys",
+            "versions",
+            "duration_mean_s",
+            "duration_max_s",
+            "keys_sent",
+        ]
+        .contains(x),
+        ["failure_detection", x] => {
+            ["suspicions", "false_suspicions", "trusts", "undetected"].contains(x)
+        }
+        ["failure_detection", "detection_delay_s", x] => {
+            ["count", "p50", "max", "mean"].contains(x)
+        }
         ["messages", "sent_total"] | ["messages", "duplicated"] => true,
         ["messages", "sent" | "dropped", k] => sim_core::protocol::MsgKind::from_name(k).is_some(),
         ["messages", "dropped_by_reason", r] => ["partitioned", "lost", "node_down"].contains(r),
@@ -1147,5 +1192,244 @@ mod tests {
         assert_eq!(h.0.resurrected, 1);
         // A deleted write is not "lost" even though nobody holds it.
         assert!(h.lost().is_empty());
+    }
+
+    fn four_nodes() -> Scenario {
+        let text = r#"{"name":"t","duration_s":10,"cluster":{"nodes":4,"quorum":{"n":3,"r":2,"w":2}},
+            "workload":{"clients":1,"arrival":{"open_loop":{"rate_per_s":1}},"keys":{"count":1},"mix":{"read":1}}}"#;
+        sim_core::scenario::parse(text, &sim_core::scenario::no_files).expect("valid")
+    }
+
+    fn ms(ms: u64) -> SimTime {
+        SimTime(ms * 1000)
+    }
+
+    #[test]
+    fn membership_failure_detection_and_transfers_from_a_hand_made_history() {
+        let s = four_nodes();
+        let mut c = Collector::new(&s);
+        let n = NodeId;
+        let suspect = |by, peer| Record::PeerSuspected {
+            by: n(by),
+            peer: n(peer),
+        };
+        let crash = FaultAction::Crash {
+            node: n(2),
+            disk_loss: false,
+        };
+        c.record(ms(1000), &Record::Fault { action: crash });
+        c.record(ms(1500), &suspect(0, 2)); // delay 0.5 s
+        c.record(ms(1700), &suspect(0, 2)); // n0 again: not a second pair
+        c.record(ms(2000), &suspect(1, 2)); // delay 1.0 s
+        c.record(ms(3000), &suspect(0, 3)); // n3 is up: false
+        c.record(
+            ms(3200),
+            &Record::PeerTrusted {
+                by: n(0),
+                peer: n(3),
+            },
+        );
+        c.record(
+            ms(4000),
+            &Record::MembershipChange {
+                at: n(0),
+                member: n(3),
+                version: 2,
+                change: "leave",
+            },
+        );
+        c.record(
+            ms(5000),
+            &Record::TransferOffered {
+                giver: n(3),
+                target: n(1),
+                transfer: 7,
+                keys: 40,
+            },
+        );
+        c.record(
+            ms(5750),
+            &Record::TransferDone {
+                giver: n(3),
+                target: n(1),
+                transfer: 7,
+                keys: 40,
+                versions: 50,
+                offered: ms(5000),
+            },
+        );
+        // Another member's convergence, and one of the same member at an
+        // older version: neither matches the change.
+        for (member, version) in [(1, 2), (3, 1)] {
+            c.record(
+                ms(6000),
+                &Record::MembershipConverged {
+                    member: n(member),
+                    version,
+                    issued: ms(4000),
+                    rounds: 9,
+                },
+            );
+        }
+        c.record(
+            ms(6500),
+            &Record::MembershipConverged {
+                member: n(3),
+                version: 2,
+                issued: ms(4000),
+                rounds: 3,
+            },
+        );
+        c.record(
+            ms(7000),
+            &Record::MembershipChange {
+                at: n(1),
+                member: n(3),
+                version: 3,
+                change: "left",
+            },
+        );
+        c.record(
+            ms(8000),
+            &Record::Fault {
+                action: FaultAction::Restart { node: n(2) },
+            },
+        );
+        c.record(ms(9000), &suspect(3, 2)); // after the restart: not a detection
+
+        let fd = c.failure_detection();
+        assert_eq!(
+            fd,
+            json!({
+                "suspicions": 5,
+                "false_suspicions": 2,
+                "trusts": 1,
+                "detection_delay_s": {"count": 2, "p50": 0.5, "max": 1.0, "mean": 0.75},
+                "undetected": 1,
+            })
+        );
+        let stats = [NodeStats::default(); 4];
+        let m = c.membership(&s, &stats);
+        assert_eq!(
+            m["changes"],
+            json!([
+                {"member": "n3", "change": "leave", "version": 2, "issued_s": 4.0, "converged_s": 2.5, "rounds": 3},
+                {"member": "n3", "change": "left", "version": 3, "issued_s": 7.0, "converged_s": null, "rounds": null},
+            ])
+        );
+        assert_eq!(m["changes_issued"], json!(2));
+        assert_eq!(m["convergence_max_s"], json!(2.5));
+        assert_eq!(m["rounds_max"], json!(3));
+        assert_eq!(m["unconverged"], json!(1));
+        assert_eq!(
+            m["transfers"],
+            json!({"offered": 1, "done": 1, "keys": 40, "versions": 50,
+                   "duration_mean_s": 0.75, "duration_max_s": 0.75, "keys_sent": 0})
+        );
+        // Every new leaf is an `expect`able metric.
+        let summary = json!({"membership": m, "failure_detection": fd});
+        for (path, value) in [
+            ("membership.unconverged", 1.0),
+            ("membership.changes_issued", 2.0),
+            ("membership.convergence_max_s", 2.5),
+            ("membership.rounds_max", 3.0),
+            ("membership.gossip.enabled", 0.0),
+            ("membership.gossip.messages", 0.0),
+            ("membership.gossip.bytes", 0.0),
+            ("membership.transfers.offered", 1.0),
+            ("membership.transfers.done", 1.0),
+            ("membership.transfers.keys", 40.0),
+            ("membership.transfers.versions", 50.0),
+            ("membership.transfers.duration_mean_s", 0.75),
+            ("membership.transfers.duration_max_s", 0.75),
+            ("membership.transfers.keys_sent", 0.0),
+            ("failure_detection.suspicions", 5.0),
+            ("failure_detection.false_suspicions", 2.0),
+            ("failure_detection.trusts", 1.0),
+            ("failure_detection.undetected", 1.0),
+            ("failure_detection.detection_delay_s.count", 2.0),
+            ("failure_detection.detection_delay_s.p50", 0.5),
+            ("failure_detection.detection_delay_s.max", 1.0),
+            ("failure_detection.detection_delay_s.mean", 0.75),
+        ] {
+            assert!(is_known_metric(path), "{path}");
+            assert_eq!(crate::expect::lookup(&summary, path), Some(value), "{path}");
+        }
+        assert!(!is_known_metric("membership.changes"));
+        assert!(!is_known_metric("failure_detection.detection_delay_s"));
+        // Still counted in the repair block as before.
+        assert_eq!(c.suspicions, 5);
+    }
+
+    #[test]
+    fn the_false_suspicion_of_the_brief_is_the_only_one() {
+        // The brief's sequence exactly: crash n2 at 1 s, suspected by n0 at
+        // 1.5 s and n1 at 2 s, n3 (up) suspected at 3 s.
+        let s = four_nodes();
+        let mut c = Collector::new(&s);
+        c.record(
+            ms(1000),
+            &Record::Fault {
+                action: FaultAction::Crash {
+                    node: NodeId(2),
+                    disk_loss: true,
+                },
+            },
+        );
+        for (t, by, peer) in [(1500, 0, 2), (2000, 1, 2), (3000, 1, 3)] {
+            c.record(
+                ms(t),
+                &Record::PeerSuspected {
+                    by: NodeId(by),
+                    peer: NodeId(peer),
+                },
+            );
+        }
+        let fd = c.failure_detection();
+        assert_eq!(fd["false_suspicions"], json!(1));
+        assert_eq!(fd["detection_delay_s"]["p50"], json!(0.5));
+        assert_eq!(fd["detection_delay_s"]["max"], json!(1.0));
+        // n3 never suspected n2 and the outage is still open at the end.
+        assert_eq!(fd["undetected"], json!(1));
+    }
+
+    #[test]
+    fn no_suspicions_or_changes_give_zeros_and_nulls() {
+        let s = four_nodes();
+        let mut c = Collector::new(&s);
+        // A partition and a slow node are not crashes: no detection pairs.
+        c.record(
+            ms(1000),
+            &Record::Fault {
+                action: FaultAction::SlowNode {
+                    node: NodeId(1),
+                    extra: sim_core::dist::Latency::Constant { us: 1000.0 },
+                },
+            },
+        );
+        let fd = c.failure_detection();
+        assert_eq!(fd["suspicions"], json!(0));
+        assert_eq!(fd["false_suspicions"], json!(0));
+        assert_eq!(fd["undetected"], json!(0));
+        assert_eq!(
+            fd["detection_delay_s"],
+            json!({"count": 0, "p50": null, "max": null, "mean": null})
+        );
+        let m = c.membership(&s, &[NodeStats::default(); 4]);
+        assert_eq!(m["changes"], json!([]));
+        assert_eq!(m["convergence_max_s"], Json::Null);
+        assert_eq!(m["rounds_max"], Json::Null);
+        assert_eq!(m["unconverged"], json!(0));
+        assert_eq!(m["transfers"]["done"], json!(0));
+        assert_eq!(m["transfers"]["duration_max_s"], Json::Null);
+        let summary = json!({"membership": m, "failure_detection": fd});
+        assert_eq!(
+            crate::expect::lookup(&summary, "membership.convergence_max_s"),
+            None
+        );
+        assert_eq!(
+            crate::expect::lookup(&summary, "failure_detection.false_suspicions"),
+            Some(0.0)
+        );
     }
 }

@@ -90,6 +90,11 @@ pub fn summary(
             "bytes_estimated": hashes * 16 + versions * 64,
         }),
     );
+    map.insert(
+        "membership".into(),
+        collector.membership(scenario, &outcome.node_stats),
+    );
+    map.insert("failure_detection".into(), collector.failure_detection());
     let verdicts = check(&s, &scenario.expect);
     let exp: Vec<Json> = verdicts
         .iter()
@@ -245,5 +250,133 @@ pub fn table(summary: &Json) -> String {
         r["hints_stored"], r["hints_delivered"], r["hints_remaining"], r["read_repairs"],
         summary["convergence"]["divergent_keys"]
     ));
+    out.push_str(&membership_lines(summary));
     out
+}
+
+/// The membership and failure-detection lines of the table: only when gossip
+/// membership is on, or something was suspected or changed.
+fn membership_lines(summary: &Json) -> String {
+    let mut out = String::new();
+    let u = |v: &Json| v.as_u64().unwrap_or(0);
+    let secs = |v: &Json| v.as_f64().map_or("-".to_string(), |x| format!("{x:.3} s"));
+    let m = &summary["membership"];
+    let fd = &summary["failure_detection"];
+    let enabled = m["gossip"]["enabled"].as_bool().unwrap_or(false);
+    let changes = m["changes"].as_array().map_or(0, Vec::len);
+    let tr = &m["transfers"];
+    if enabled || changes > 0 || u(&tr["offered"]) > 0 {
+        let mut line = if changes == 0 {
+            "no changes".to_string()
+        } else if m["rounds_max"].is_null() {
+            format!("{changes} changes, none converged")
+        } else {
+            format!(
+                "{changes} changes, converged in ≤ {} ({} rounds), {} unconverged",
+                secs(&m["convergence_max_s"]),
+                m["rounds_max"],
+                m["unconverged"]
+            )
+        };
+        if u(&tr["offered"]) > 0 {
+            line.push_str(&format!(
+                "  transfers {}/{} done, {} keys (max {})",
+                tr["done"],
+                tr["offered"],
+                tr["keys"],
+                secs(&tr["duration_max_s"])
+            ));
+        }
+        if enabled {
+            line.push_str(&format!(
+                "  gossip {} messages ({} bytes)",
+                m["gossip"]["messages"], m["gossip"]["bytes"]
+            ));
+        }
+        out.push_str(&format!("membership     {line}\n"));
+    }
+    if enabled || u(&fd["suspicions"]) > 0 {
+        let d = &fd["detection_delay_s"];
+        out.push_str(&format!(
+            "detection      suspicions {} (false {})  trusts {}  delay p50 {} max {}  undetected {}\n",
+            fd["suspicions"],
+            fd["false_suspicions"],
+            fd["trusts"],
+            secs(&d["p50"]),
+            secs(&d["max"]),
+            fd["undetected"]
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use sim_core::sim::Simulation;
+
+    fn run(text: &str) -> Json {
+        let scenario = Arc::new(
+            sim_core::scenario::parse(text, &sim_core::scenario::no_files).expect("valid"),
+        );
+        let sim = Simulation::new(scenario.clone());
+        let ring = sim.ring().clone();
+        let mut collector = Collector::new(&scenario);
+        let outcome = sim.run(&mut collector, None);
+        summary(&scenario, &outcome, &collector, &ring)
+    }
+
+    #[test]
+    fn a_run_without_membership_has_both_blocks_with_zeros_and_nulls() {
+        let s = run(
+            r#"{"name":"t","duration_s":2,"cluster":{"nodes":3,"quorum":{"n":3,"r":2,"w":2}},
+            "workload":{"clients":2,"arrival":{"open_loop":{"rate_per_s":20}},"keys":{"count":5},"mix":{"read":0.5,"read_modify_write":0.5}}}"#,
+        );
+        let m = &s["membership"];
+        assert_eq!(
+            m["gossip"],
+            json!({"enabled": false, "messages": 0, "bytes": 0})
+        );
+        assert_eq!(m["changes"], json!([]));
+        assert_eq!(m["convergence_max_s"], Json::Null);
+        assert_eq!(m["rounds_max"], Json::Null);
+        assert_eq!(m["unconverged"], json!(0));
+        assert_eq!(m["transfers"]["offered"], json!(0));
+        assert_eq!(m["transfers"]["keys_sent"], json!(0));
+        let fd = &s["failure_detection"];
+        assert_eq!(fd["suspicions"], json!(0));
+        assert_eq!(fd["false_suspicions"], json!(0));
+        assert_eq!(fd["undetected"], json!(0));
+        assert_eq!(fd["detection_delay_s"]["count"], json!(0));
+        assert_eq!(fd["detection_delay_s"]["p50"], Json::Null);
+        // Nothing to say: the table has no membership lines.
+        let t = table(&s);
+        assert!(!t.contains("membership"), "{t}");
+        assert!(!t.contains("detection"), "{t}");
+    }
+
+    #[test]
+    fn the_table_shows_membership_and_detection_when_relevant() {
+        let s = json!({
+            "membership": {
+                "gossip": {"enabled": true, "messages": 120, "bytes": 9600},
+                "changes": [{}, {}],
+                "convergence_max_s": 3.1, "rounds_max": 4, "unconverged": 0,
+                "transfers": {"offered": 3, "done": 3, "keys": 812, "duration_max_s": 1.25},
+            },
+            "failure_detection": {
+                "suspicions": 12, "false_suspicions": 2, "trusts": 9, "undetected": 0,
+                "detection_delay_s": {"count": 4, "p50": 1.2, "max": 3.0, "mean": 1.5},
+            },
+        });
+        let lines = membership_lines(&s);
+        assert_eq!(
+            lines,
+            "membership     2 changes, converged in ≤ 3.100 s (4 rounds), 0 unconverged  \
+             transfers 3/3 done, 812 keys (max 1.250 s)  gossip 120 messages (9600 bytes)\n\
+             detection      suspicions 12 (false 2)  trusts 9  delay p50 1.200 s max 3.000 s  undetected 0\n"
+        );
+    }
 }
