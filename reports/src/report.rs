@@ -15,13 +15,16 @@ use crate::metrics::Collector;
 /// The summary format version; bumped when a field changes meaning.
 pub const SUMMARY_VERSION: u32 = 1;
 
-/// Builds `summary.json` for a finished run.
+/// Builds `summary.json` for a finished run. `ring` is the initial ring;
+/// with gossip membership the run's final ring is used instead.
 pub fn summary(
     scenario: &Scenario,
     outcome: &RunOutcome,
     collector: &Collector,
     ring: &Ring,
 ) -> Json {
+    // After joins and leaves, judge placement by the final ring.
+    let ring = outcome.final_ring.as_deref().unwrap_or(ring);
     let n = scenario.cluster.quorum.n as usize;
     let replicas_of = |key: Key| {
         ring.preference_list(key)

@@ -121,7 +121,10 @@ const QUICK_ENV: &str = "DYNASIM_BENCH_QUICK";
 
 fn main() {
     if let Ok(spec) = std::env::var(CHILD_ENV) {
-        child(&spec);
+        match spec.strip_prefix("scale:").and_then(|n| n.parse().ok()) {
+            Some(nodes) => scale_child(nodes),
+            None => child(&spec),
+        }
         return;
     }
     let quick = std::env::var(QUICK_ENV).is_ok_and(|v| !v.is_empty() && v != "0");
@@ -180,7 +183,85 @@ fn main() {
             run_10m.get("sim_events_per_sec")
         );
     }
+
+    // 4. Scale: the same workload on 16..1024 nodes, gossip and
+    // anti-entropy on, each in its own process.
+    let mut per_op = Vec::new();
+    for nodes in SCALE_NODES {
+        let run = run_child_spec(&format!("scale:{nodes}"));
+        let us: f64 = run
+            .get("scale_us_per_op")
+            .parse()
+            .expect("the child prints a number");
+        println!("scale_{nodes}_nodes_us_per_op: {us:.2}");
+        println!("scale_{nodes}_nodes_events: {}", run.get("scale_events"));
+        per_op.push(us);
+    }
+    println!(
+        "scale_1024_vs_16: {:.2}",
+        per_op[per_op.len() - 1] / per_op[0]
+    );
     eprintln!("bench finished in {:.1} s", started.elapsed().as_secs_f64());
+}
+
+/// Cluster sizes of the scale row.
+const SCALE_NODES: [u32; 4] = [16, 64, 256, 1024];
+/// Operations per scale run (the same for every size).
+const SCALE_OPS: u64 = 400_000;
+
+/// The scale row's scenario: the baseline workload on `nodes` nodes with
+/// 4096 equal partitions (so even 1024 nodes hold four each), gossip
+/// membership and Merkle anti-entropy on.
+fn scale_json(nodes: u32) -> String {
+    let plans = SCALE_OPS / 2;
+    let duration_s = 2 * plans / (CLIENTS * RATE_PER_CLIENT) + 5;
+    format!(
+        r#"{{
+  "name": "bench-scale-{nodes}",
+  "rng_seed": 1,
+  "duration_s": {duration_s},
+  "quiescence": {{ "duration_s": 1, "heal_faults": true }},
+  "max_events": 10000000000,
+  "cluster": {{
+    "nodes": {nodes},
+    "quorum": {{ "n": 3, "r": 2, "w": 2 }},
+    "partitioning": {{ "strategy": "equal_partitions", "partitions": 4096 }},
+    "anti_entropy": {{ "interval_ms": 1000 }},
+    "membership": {{ "gossip_interval_ms": 1000 }}
+  }},
+  "network": {{
+    "latency": {{ "normal": {{ "mean_ms": 0.5, "stddev_ms": 0.1 }} }}
+  }},
+  "workload": {{
+    "clients": {CLIENTS},
+    "arrival": {{ "open_loop": {{ "rate_per_s": {RATE_PER_CLIENT} }} }},
+    "keys": {{ "count": 100000, "popularity": {{ "zipfian": 0.99 }} }},
+    "mix": {{ "read_modify_write": 1.0 }},
+    "max_ops": {plans}
+  }}
+}}"#
+    )
+}
+
+/// Child mode for one scale run: wall time per coordinated operation.
+fn scale_child(nodes: u32) {
+    let scenario = match parse(&scale_json(nodes), &no_files) {
+        Ok(s) => Arc::new(s),
+        Err(e) => panic!("the scale scenario does not validate: {e:?}"),
+    };
+    let start = Instant::now();
+    let sim = Simulation::new(scenario);
+    let outcome = sim.run(&mut NullSink, None);
+    let wall = start.elapsed().as_secs_f64();
+    let done: u64 = outcome.node_stats.iter().map(|s| s.coordinated).sum();
+    let gossip: u64 = outcome.node_stats.iter().map(|s| s.gossip_sent).sum();
+    let ae: u64 = outcome.node_stats.iter().map(|s| s.ae_exchanges).sum();
+    eprintln!(
+        "scale {nodes} nodes: {done} ops, {} events, {gossip} gossip messages, {ae} anti-entropy exchanges in {wall:.2} s",
+        outcome.stats.events
+    );
+    println!("scale_us_per_op: {:.3}", wall * 1e6 / done.max(1) as f64);
+    println!("scale_events: {}", outcome.stats.events);
 }
 
 // ---------------------------------------------------------------- hold model
@@ -446,9 +527,14 @@ impl ChildFigures {
 
 /// Runs the simulator with `ops` operations in a fresh process.
 fn run_child(ops: u64) -> ChildFigures {
+    run_child_spec(&format!("ops:{ops}"))
+}
+
+/// Runs a child (`ops:N` or `scale:N`) in a fresh process.
+fn run_child_spec(spec: &str) -> ChildFigures {
     let exe = std::env::current_exe().expect("the bench knows its own path");
     let out = Command::new(exe)
-        .env(CHILD_ENV, format!("ops:{ops}"))
+        .env(CHILD_ENV, spec)
         .env_remove(QUICK_ENV)
         .stdin(Stdio::null())
         .stderr(Stdio::inherit())
@@ -456,7 +542,7 @@ fn run_child(ops: u64) -> ChildFigures {
         .expect("the bench can re-execute itself");
     assert!(
         out.status.success(),
-        "the {ops}-op child failed: {}",
+        "the {spec} child failed: {}",
         out.status
     );
     let text = String::from_utf8(out.stdout).expect("the child prints UTF-8");

@@ -18,7 +18,7 @@ use crate::config::{Arrival, Reconcile, Routing, Workload, WriteCoordinator};
 use crate::ids::{ClientId, Key, NodeId, OpId, WriteId};
 use crate::node::failure_detector::LocalFailureDetector;
 use crate::outbox::Outbox;
-use crate::protocol::{ClientMsg, Context, Endpoint, Failure, GetResult, Msg, Value};
+use crate::protocol::{ClientMsg, Context, Endpoint, Failure, GetResult, GossipMsg, Msg, Value};
 use crate::record::{OpKind, Record};
 use crate::ring::Ring;
 use crate::rng::SimRng;
@@ -32,6 +32,8 @@ pub enum ClientTimer {
     NextOp,
     /// The client gives up on an operation (by sequence number).
     OpTimeout(u64),
+    /// Time to refresh the membership view from a random node (§4.5).
+    RefreshView,
 }
 
 /// What the client will do when a get completes.
@@ -62,8 +64,12 @@ pub struct ClientShared {
     pub ring: Arc<Ring>,
     /// N of the quorum.
     pub replicas_n: usize,
-    /// Number of storage nodes.
+    /// Number of storage nodes at the start.
     pub node_count: u32,
+    /// With gossip membership: how often a client refreshes its view (the
+    /// ring it routes with, or the load balancer's node list) from a random
+    /// node. `None`: membership is static and every view is `ring`.
+    pub view_refresh: Option<SimDuration>,
     /// When clients stop issuing operations.
     pub workload_end: SimTime,
     /// Operations per client before it stops (from `max_ops`).
@@ -84,6 +90,8 @@ pub struct Client {
     ops_started: u64,
     in_flight: BTreeMap<u64, InFlight>,
     detector: LocalFailureDetector,
+    /// The ring this client routes with (refreshed with gossip membership).
+    view: Arc<Ring>,
     /// Set while a put is issued as the second half of a read-modify-write.
     writing_back: bool,
 }
@@ -92,6 +100,7 @@ impl Client {
     /// A new session.
     pub fn new(id: ClientId, shared: Arc<ClientShared>, rng: SimRng) -> Client {
         Client {
+            view: shared.ring.clone(),
             writing_back: false,
             id,
             shared,
@@ -106,6 +115,9 @@ impl Client {
     /// Starts the session: the first operation after a random offset.
     pub fn on_start(&mut self, _now: SimTime, out: &mut Outbox<ClientTimer>) {
         out.record(Record::ClientStarted { client: self.id });
+        if let Some(every) = self.shared.view_refresh {
+            out.set_timer(ClientTimer::RefreshView, every);
+        }
         let first = match &self.shared.workload.arrival {
             Arrival::OpenLoop { mean_interarrival } => self.exp(*mean_interarrival),
             Arrival::ClosedLoop { think_time } => think_time.sample(&mut self.rng),
@@ -121,6 +133,16 @@ impl Client {
     pub fn on_timer(&mut self, now: SimTime, timer: ClientTimer, out: &mut Outbox<ClientTimer>) {
         match timer {
             ClientTimer::NextOp => self.on_next_op(now, out),
+            ClientTimer::RefreshView => {
+                if let Some(every) = self.shared.view_refresh {
+                    out.set_timer(ClientTimer::RefreshView, every);
+                    let nodes = self.view.nodes();
+                    if now < self.shared.workload_end && !nodes.is_empty() {
+                        let pick = nodes[self.rng.below(nodes.len() as u64) as usize];
+                        out.send(Endpoint::Node(pick), Msg::Gossip(GossipMsg::ViewRequest));
+                    }
+                }
+            }
             ClientTimer::OpTimeout(seq) => {
                 if let Some(f) = self.in_flight.remove(&seq) {
                     self.detector
@@ -188,7 +210,12 @@ impl Client {
                 let retry = self.shared.retry_interval;
                 let mut pick = NodeId(0);
                 for _ in 0..16 {
-                    pick = NodeId(self.rng.below(u64::from(self.shared.node_count)) as u32);
+                    pick = if self.shared.view_refresh.is_some() {
+                        let nodes = self.view.nodes();
+                        nodes[self.rng.below(nodes.len() as u64) as usize]
+                    } else {
+                        NodeId(self.rng.below(u64::from(self.shared.node_count)) as u32)
+                    };
                     if self.detector.claim(pick, now, retry) {
                         break;
                     }
@@ -200,7 +227,7 @@ impl Client {
                 if let Some(node) = chosen.filter(|n| self.detector.claim(*n, now, retry)) {
                     return node;
                 }
-                let ring = self.shared.ring.clone();
+                let ring = self.view.clone();
                 let list = ring.preference_list(key);
                 list.iter()
                     .copied()
@@ -365,6 +392,7 @@ impl Client {
                 self.complete(now, op.seq, f, result, Vec::new(), Some(coordinator), out);
                 self.after_completion(out);
             }
+            Msg::Gossip(GossipMsg::View { ring }) => self.view = ring.0,
             _ => {}
         }
     }

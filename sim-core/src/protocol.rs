@@ -317,6 +317,111 @@ pub enum SyncMsg {
     },
 }
 
+/// One member's entry in a node's membership history (§4.8.1): its status
+/// and placement, with a version that only the change's issuer increments.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MemberState {
+    /// Higher wins when two views reconcile.
+    pub version: u64,
+    /// In the ring, on its way out, or gone.
+    pub status: MemberStatus,
+    /// Its datacenter.
+    pub datacenter: crate::ids::DatacenterId,
+    /// Its tokens (strategies 1 and 2) or partitions (strategy 3).
+    pub placement: Vec<u128>,
+}
+
+/// A member's place in the ring's life cycle.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum MemberStatus {
+    /// Owns its tokens.
+    Normal,
+    /// Decommissioned: out of the ring, handing its keys to the new owners.
+    Leaving,
+    /// Gone (kept so gossip never brings it back).
+    Left,
+}
+
+/// A ring handed to a partition-aware client. Compared by identity.
+#[derive(Clone, Debug)]
+pub struct RingView(pub std::sync::Arc<crate::ring::Ring>);
+
+impl PartialEq for RingView {
+    fn eq(&self, other: &Self) -> bool {
+        std::sync::Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for RingView {}
+
+/// Gossip-based membership and failure detection (§4.8). A round costs one
+/// message when the two views already agree (equal hashes); otherwise the
+/// digest and then only the differing member states travel.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum GossipMsg {
+    /// Opens a round: the initiator's membership hash, and (with the
+    /// phi-accrual detector) its heartbeat table.
+    Syn {
+        /// Hash of every `(member, version)` the sender knows.
+        hash: u64,
+        /// `(node, generation, counter)` per known heartbeat.
+        heartbeats: Vec<(NodeId, u64, u64)>,
+    },
+    /// The hashes differed: the receiver's `(member, version)` digest.
+    Digest {
+        /// Every member the sender knows, with the version it holds.
+        digest: Vec<(NodeId, u64)>,
+    },
+    /// Member states the other side lacks, and members the sender wants.
+    Delta {
+        /// Newer states.
+        states: Vec<(NodeId, MemberState)>,
+        /// Members whose states the sender asks for.
+        wants: Vec<NodeId>,
+    },
+    /// A partition-aware client asks for the node's current ring (§4.5).
+    ViewRequest,
+    /// The answer.
+    View {
+        /// The node's ring.
+        ring: RingView,
+    },
+}
+
+/// Key transfer when ranges change hands on join and leave (§4.9): the
+/// giver offers, the new owner confirms, then batches flow one at a time.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TransferMsg {
+    /// "I hold keys you now own."
+    Offer {
+        /// The transfer.
+        transfer: u64,
+        /// How many keys.
+        keys: u32,
+    },
+    /// The new owner confirms it takes them.
+    Accept {
+        /// The transfer.
+        transfer: u64,
+    },
+    /// Some of the keys, every version of each.
+    Batch {
+        /// The transfer.
+        transfer: u64,
+        /// Batch number, from 0.
+        seq: u32,
+        /// The versions.
+        versions: Vec<(Key, Version)>,
+    },
+    /// The new owner stored a batch.
+    BatchAck {
+        /// The transfer.
+        transfer: u64,
+        /// The batch.
+        seq: u32,
+    },
+}
+
 /// Every message.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Msg {
@@ -328,6 +433,10 @@ pub enum Msg {
     Handoff(HandoffMsg),
     /// Merkle anti-entropy.
     AntiEntropy(SyncMsg),
+    /// Membership gossip.
+    Gossip(GossipMsg),
+    /// Key transfer on membership changes.
+    Transfer(TransferMsg),
 }
 
 /// Message classes for per-kind latency and for counting.
@@ -355,11 +464,15 @@ pub enum MsgKind {
     HandoffAck,
     /// Merkle anti-entropy exchange.
     AntiEntropy,
+    /// Membership gossip (and client view refreshes).
+    Gossip,
+    /// Key transfer on join and leave.
+    Transfer,
 }
 
 impl MsgKind {
     /// Every kind, in a fixed order.
-    pub const ALL: [MsgKind; 11] = [
+    pub const ALL: [MsgKind; 13] = [
         MsgKind::ClientRequest,
         MsgKind::ClientReply,
         MsgKind::Forward,
@@ -371,6 +484,8 @@ impl MsgKind {
         MsgKind::Handoff,
         MsgKind::HandoffAck,
         MsgKind::AntiEntropy,
+        MsgKind::Gossip,
+        MsgKind::Transfer,
     ];
 
     /// The name used in scenario files and reports.
@@ -387,6 +502,8 @@ impl MsgKind {
             MsgKind::Handoff => "handoff",
             MsgKind::HandoffAck => "handoff_ack",
             MsgKind::AntiEntropy => "anti_entropy",
+            MsgKind::Gossip => "gossip",
+            MsgKind::Transfer => "transfer",
         }
     }
 
@@ -426,6 +543,8 @@ impl Msg {
             Msg::Handoff(HandoffMsg::Deliver { .. }) => MsgKind::Handoff,
             Msg::Handoff(HandoffMsg::Delivered { .. }) => MsgKind::HandoffAck,
             Msg::AntiEntropy(_) => MsgKind::AntiEntropy,
+            Msg::Gossip(_) => MsgKind::Gossip,
+            Msg::Transfer(_) => MsgKind::Transfer,
         }
     }
 
@@ -469,6 +588,21 @@ impl Msg {
                 | SyncMsg::Leaves { exchange, .. }
                 | SyncMsg::Versions { exchange, .. },
             ) => *exchange,
+            Msg::Gossip(g) => match g {
+                GossipMsg::Syn { hash, .. } => *hash,
+                GossipMsg::Digest { digest } => digest.len() as u64,
+                GossipMsg::Delta { states, wants } => {
+                    (states.len() as u64) << 32 | wants.len() as u64
+                }
+                GossipMsg::ViewRequest => 1,
+                GossipMsg::View { ring } => ring.0.range_count() as u64,
+            },
+            Msg::Transfer(
+                TransferMsg::Offer { transfer, .. }
+                | TransferMsg::Accept { transfer }
+                | TransferMsg::Batch { transfer, .. }
+                | TransferMsg::BatchAck { transfer, .. },
+            ) => *transfer,
         }
     }
 }
@@ -577,6 +711,46 @@ impl fmt::Display for Msg {
                         versions.len(),
                         want.len()
                     )
+                }
+            },
+            Msg::Gossip(g) => match g {
+                GossipMsg::Syn { hash, heartbeats } => {
+                    write!(
+                        f,
+                        "gossip_syn hash={hash:016x} heartbeats={}",
+                        heartbeats.len()
+                    )
+                }
+                GossipMsg::Digest { digest } => write!(f, "gossip_digest members={}", digest.len()),
+                GossipMsg::Delta { states, wants } => {
+                    write!(f, "gossip_delta states=")?;
+                    for (i, (n, st)) in states.iter().enumerate() {
+                        if i > 0 {
+                            write!(f, ",")?;
+                        }
+                        write!(f, "{n}@{}:{:?}", st.version, st.status)?;
+                    }
+                    write!(f, " wants={}", wants.len())
+                }
+                GossipMsg::ViewRequest => write!(f, "view_request"),
+                GossipMsg::View { ring } => write!(f, "view ranges={}", ring.0.range_count()),
+            },
+            Msg::Transfer(t) => match t {
+                TransferMsg::Offer { transfer, keys } => {
+                    write!(f, "transfer_offer t{transfer} keys={keys}")
+                }
+                TransferMsg::Accept { transfer } => write!(f, "transfer_accept t{transfer}"),
+                TransferMsg::Batch {
+                    transfer,
+                    seq,
+                    versions,
+                } => write!(
+                    f,
+                    "transfer_batch t{transfer} #{seq} versions={}",
+                    versions.len()
+                ),
+                TransferMsg::BatchAck { transfer, seq } => {
+                    write!(f, "transfer_batch_ack t{transfer} #{seq}")
                 }
             },
         }

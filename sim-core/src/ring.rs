@@ -247,6 +247,95 @@ impl TokenMap {
         next
     }
 
+    /// The map a membership view describes: each member with its datacenter
+    /// and placement (its tokens for strategies 1 and 2, its partition
+    /// indexes for strategy 3; see [`TokenMap::placement_of`]). Strategy 3
+    /// resolves what concurrent changes can leave behind deterministically: a
+    /// partition claimed twice goes to the lower node id, an unclaimed one to
+    /// member `index mod members` in id order. `None` without members.
+    pub fn from_members<'a>(
+        strategy: PartitionStrategy,
+        members: impl IntoIterator<Item = (NodeId, DatacenterId, &'a [u128])>,
+    ) -> Option<TokenMap> {
+        let members: Vec<_> = members.into_iter().collect();
+        if members.is_empty() {
+            return None;
+        }
+        let datacenters: BTreeMap<NodeId, DatacenterId> =
+            members.iter().map(|(n, d, _)| (*n, *d)).collect();
+        let assignment = match strategy_partitions(strategy) {
+            Some(q) if strategy_tokens_per_node(strategy).is_none() => {
+                let ids: Vec<NodeId> = datacenters.keys().copied().collect();
+                let mut owners: Vec<Option<NodeId>> = vec![None; q as usize];
+                for (node, _, placement) in &members {
+                    for &p in *placement {
+                        if let Some(slot) = usize::try_from(p).ok().and_then(|i| owners.get_mut(i))
+                        {
+                            match slot {
+                                Some(cur) if *cur <= *node => {}
+                                _ => *slot = Some(*node),
+                            }
+                        }
+                    }
+                }
+                Assignment::Partitions(
+                    owners
+                        .into_iter()
+                        .enumerate()
+                        .map(|(i, o)| o.unwrap_or(ids[i % ids.len()]))
+                        .collect(),
+                )
+            }
+            _ => Assignment::Tokens(
+                members
+                    .iter()
+                    .map(|(n, _, placement)| {
+                        let mut t = placement.to_vec();
+                        t.sort_unstable();
+                        (*n, t)
+                    })
+                    .collect(),
+            ),
+        };
+        Some(TokenMap {
+            strategy,
+            datacenters,
+            assignment,
+        })
+    }
+
+    /// Every node's placement (see [`TokenMap::placement_of`]) in one pass.
+    pub fn placements(&self) -> BTreeMap<NodeId, Vec<u128>> {
+        let mut out: BTreeMap<NodeId, Vec<u128>> =
+            self.datacenters.keys().map(|n| (*n, Vec::new())).collect();
+        match &self.assignment {
+            Assignment::Tokens(tokens) => {
+                for (n, t) in tokens {
+                    out.insert(*n, t.clone());
+                }
+            }
+            Assignment::Partitions(owners) => {
+                for (p, owner) in (0u128..).zip(owners) {
+                    out.entry(*owner).or_default().push(p);
+                }
+            }
+        }
+        out
+    }
+
+    /// What a membership view records of `node`: its tokens (strategies 1
+    /// and 2) or its partition indexes (strategy 3).
+    pub fn placement_of(&self, node: NodeId) -> Vec<u128> {
+        match &self.assignment {
+            Assignment::Tokens(tokens) => tokens.get(&node).cloned().unwrap_or_default(),
+            Assignment::Partitions(_) => self
+                .partitions_of(node)
+                .into_iter()
+                .map(u128::from)
+                .collect(),
+        }
+    }
+
     /// The partitioning strategy.
     pub fn strategy(&self) -> PartitionStrategy {
         self.strategy
@@ -531,6 +620,11 @@ impl Ring {
         self.key_ranges = (0..n)
             .map(|k| self.range_of_token(key_token(Key(k))).0)
             .collect();
+    }
+
+    /// How many keys [`Ring::cache_keys`] precomputed.
+    pub fn cached_keys(&self) -> u64 {
+        self.key_ranges.len() as u64
     }
 
     /// The extended preference list of `key`: distinct physical nodes in

@@ -18,6 +18,7 @@ use crate::config::Scenario;
 use crate::faults::{compile_nemesis, FaultAction};
 use crate::ids::{ClientId, NodeId};
 use crate::net::{DropReason, Network, Transmission};
+use crate::node::membership::JoinPlan;
 use crate::node::{Node, NodeStats, NodeTime, Timer};
 use crate::outbox::{Command, Outbox};
 use crate::protocol::{Endpoint, Msg, MsgKind};
@@ -137,10 +138,25 @@ pub struct RunOutcome {
     pub stats: EngineStats,
     /// Per-node counters, by node id.
     pub node_stats: Vec<NodeStats>,
+    /// With gossip membership: the ring of the first member up at the end
+    /// (after joins and leaves it differs from the initial one).
+    pub final_ring: Option<Arc<Ring>>,
+}
+
+/// Where a node slot is in its administrative life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Admin {
+    /// A member (up or crashed).
+    Active,
+    /// Will join later (a `join` or `replace` fault names it).
+    NotJoined,
+    /// Replaced: stopped for good.
+    Removed,
 }
 
 struct NodeSlot {
     node: Node,
+    admin: Admin,
     up: bool,
     incarnation: u32,
     skew_offset_us: i64,
@@ -170,6 +186,9 @@ pub struct Simulation {
     next_convergence_check: Option<SimTime>,
     /// Messages transmitted so far (each gets the next number as its id).
     next_msg_id: u64,
+    /// Membership changes not yet known to every member that is up:
+    /// `(member, version, issued)`. Observation only.
+    pending_changes: Vec<(NodeId, u64, SimTime)>,
 }
 
 impl Simulation {
@@ -181,6 +200,7 @@ impl Simulation {
         let members: Vec<_> = cluster
             .nodes
             .iter()
+            .take(cluster.initial_nodes as usize)
             .enumerate()
             .map(|(i, n)| (NodeId(i as u32), n.datacenter))
             .collect();
@@ -192,15 +212,31 @@ impl Simulation {
         let mut ring = Ring::new(&tokens, cluster.quorum.n as usize, cluster.extended_len());
         ring.cache_keys(scenario.workload.key_count);
         let ring = Arc::new(ring);
+        let initial = cluster.initial_nodes;
+        let history = cluster
+            .membership
+            .as_ref()
+            .map(|_| crate::node::membership::Membership::from_token_map(&tokens));
         let nodes = (0..cluster.nodes.len() as u32)
             .map(|i| NodeSlot {
-                node: Node::new(
-                    NodeId(i),
-                    cluster.clone(),
-                    ring.clone(),
-                    SimRng::new(seed, Stream::Node(i)),
-                ),
-                up: true,
+                node: {
+                    let node = Node::new(
+                        NodeId(i),
+                        cluster.clone(),
+                        ring.clone(),
+                        SimRng::new(seed, Stream::Node(i)),
+                    );
+                    match &history {
+                        Some(h) if i < initial => node.with_membership(&tokens, h),
+                        _ => node,
+                    }
+                },
+                admin: if i < initial {
+                    Admin::Active
+                } else {
+                    Admin::NotJoined
+                },
+                up: i < initial,
                 incarnation: 0,
                 skew_offset_us: 0,
                 skew_drift_ppm: 0,
@@ -212,7 +248,11 @@ impl Simulation {
             keys: KeySampler::new(workload.key_count, &workload.popularity),
             ring: ring.clone(),
             replicas_n: cluster.quorum.n as usize,
-            node_count: cluster.nodes.len() as u32,
+            node_count: cluster.initial_nodes,
+            view_refresh: cluster.membership.as_ref().map(|_| match workload.routing {
+                crate::config::Routing::PartitionAware { refresh_interval } => refresh_interval,
+                crate::config::Routing::LoadBalancer => SimDuration::from_millis(10_000),
+            }),
             workload_end: scenario.workload_end(),
             ops_per_client: workload
                 .max_ops
@@ -253,6 +293,7 @@ impl Simulation {
             client_out: Outbox::new(),
             next_convergence_check: None,
             next_msg_id: 0,
+            pending_changes: Vec::new(),
             node_timers: vec![BTreeMap::new(); node_count],
             client_timers: vec![BTreeMap::new(); client_count],
             scenario,
@@ -268,7 +309,8 @@ impl Simulation {
         let mut faults = self.scenario.faults.clone();
         if let Some(nemesis) = &self.scenario.nemesis {
             let mut rng = SimRng::new(self.scenario.rng_seed, Stream::Faults);
-            faults.extend(compile_nemesis(nemesis, self.nodes.len() as u32, &mut rng));
+            let initial = self.scenario.cluster.initial_nodes;
+            faults.extend(compile_nemesis(nemesis, initial, &mut rng));
         }
         faults.sort_by_key(|f| f.at); // stable: scheduled before nemesis at equal times
         for f in faults {
@@ -320,11 +362,20 @@ impl Simulation {
             trace_hash: self.hash.value(),
             stats: self.stats.clone(),
             node_stats: self.nodes.iter().map(|s| s.node.stats()).collect(),
+            final_ring: self
+                .scenario
+                .cluster
+                .membership
+                .as_ref()
+                .map(|_| self.judging_ring()),
         }
     }
 
     fn start(&mut self, sink: &mut dyn Sink, tracer: &mut Option<&mut dyn Tracer>) {
         for i in 0..self.nodes.len() {
+            if !self.nodes[i].up {
+                continue;
+            }
             let t = self.node_time(NodeId(i as u32));
             self.nodes[i].node.on_start(t, &mut self.node_out);
             self.flush_node(NodeId(i as u32), sink, tracer);
@@ -446,7 +497,14 @@ impl Simulation {
                 self.flush_client(client, sink, tracer);
             }
             Event::Fault(action) => {
-                if !self.healed {
+                // Administrative changes are not faults: healing spares them.
+                let admin = matches!(
+                    action,
+                    FaultAction::Join { .. }
+                        | FaultAction::Decommission { .. }
+                        | FaultAction::Replace { .. }
+                );
+                if !self.healed || admin {
                     self.apply_fault(action, sink, tracer);
                 }
             }
@@ -679,6 +737,7 @@ impl Simulation {
     ) {
         let mut out = std::mem::take(&mut self.node_out);
         let incarnation = self.nodes[node.0 as usize].incarnation;
+        let mut check_membership = false;
         for cmd in out.drain() {
             match cmd {
                 Command::Send { to, msg, delay } => {
@@ -717,10 +776,25 @@ impl Simulation {
                         self.queue.cancel(h);
                     }
                 }
-                Command::Record(r) => self.emit(Some(Endpoint::Node(node)), &r, sink, tracer),
+                Command::Record(r) => {
+                    match &r {
+                        Record::MembershipChange {
+                            member, version, ..
+                        } => {
+                            self.pending_changes.push((*member, *version, self.now));
+                            check_membership = true;
+                        }
+                        Record::MembershipLearned { .. } => check_membership = true,
+                        _ => {}
+                    }
+                    self.emit(Some(Endpoint::Node(node)), &r, sink, tracer)
+                }
             }
         }
         self.node_out = out;
+        if check_membership && !self.pending_changes.is_empty() {
+            self.check_membership_convergence(sink, tracer);
+        }
     }
 
     fn flush_client(
@@ -789,7 +863,7 @@ impl Simulation {
         let applied = match &action {
             FaultAction::Crash { node, disk_loss } => {
                 let slot = &mut self.nodes[node.0 as usize];
-                if slot.up {
+                if slot.up && slot.admin == Admin::Active {
                     slot.up = false;
                     slot.incarnation += 1;
                     for (_, h) in std::mem::take(&mut self.node_timers[node.0 as usize]) {
@@ -814,7 +888,7 @@ impl Simulation {
             }
             FaultAction::Restart { node } => {
                 let slot = &mut self.nodes[node.0 as usize];
-                if slot.up {
+                if slot.up || slot.admin != Admin::Active {
                     false
                 } else {
                     slot.up = true;
@@ -868,9 +942,29 @@ impl Simulation {
                 slot.skew_drift_ppm = *drift_ppm;
                 true
             }
-            FaultAction::Join { .. }
-            | FaultAction::Decommission { .. }
-            | FaultAction::Replace { .. } => false, // TODO(membership): wired next
+            FaultAction::Join { node } => self.activate(*node),
+            FaultAction::Decommission { node } => {
+                let slot = &self.nodes[node.0 as usize];
+                slot.up && slot.admin == Admin::Active && self.scenario.cluster.membership.is_some()
+            }
+            FaultAction::Replace { node, with } => {
+                let old = &mut self.nodes[node.0 as usize];
+                if old.admin == Admin::Active && self.activate(*with) {
+                    let old = &mut self.nodes[node.0 as usize];
+                    old.admin = Admin::Removed;
+                    if old.up {
+                        old.up = false;
+                        old.incarnation += 1;
+                        for (_, h) in std::mem::take(&mut self.node_timers[node.0 as usize]) {
+                            self.queue.cancel(h);
+                        }
+                        old.node.crash(true);
+                    }
+                    true
+                } else {
+                    false
+                }
+            }
         };
         if !applied {
             return;
@@ -881,7 +975,10 @@ impl Simulation {
             | FaultAction::Restart { node }
             | FaultAction::SlowNode { node, .. }
             | FaultAction::RestoreNode { node }
-            | FaultAction::ClockSkew { node, .. } => Some(Endpoint::Node(*node)),
+            | FaultAction::ClockSkew { node, .. }
+            | FaultAction::Join { node }
+            | FaultAction::Decommission { node } => Some(Endpoint::Node(*node)),
+            FaultAction::Replace { with, .. } => Some(Endpoint::Node(*with)),
             _ => None,
         };
         self.hash
@@ -905,12 +1002,99 @@ impl Simulation {
                 action: action.clone(),
             },
         );
-        if let FaultAction::Restart { node } = action {
-            let nt = self.node_time(node);
-            self.nodes[node.0 as usize]
-                .node
-                .on_start(nt, &mut self.node_out);
-            self.flush_node(node, sink, tracer);
+        match action {
+            FaultAction::Restart { node } => {
+                let nt = self.node_time(node);
+                self.nodes[node.0 as usize]
+                    .node
+                    .on_start(nt, &mut self.node_out);
+                self.flush_node(node, sink, tracer);
+            }
+            FaultAction::Join { node } | FaultAction::Replace { with: node, .. } => {
+                let plan = match action {
+                    FaultAction::Replace { node: old, .. } => JoinPlan::Replace(old),
+                    _ => JoinPlan::Join,
+                };
+                let nt = self.node_time(node);
+                let n = &mut self.nodes[node.0 as usize].node;
+                n.begin_join(plan);
+                n.on_start(nt, &mut self.node_out);
+                self.flush_node(node, sink, tracer);
+            }
+            FaultAction::Decommission { node } => {
+                let nt = self.node_time(node);
+                self.nodes[node.0 as usize]
+                    .node
+                    .decommission(nt, &mut self.node_out);
+                self.flush_node(node, sink, tracer);
+            }
+            _ => {}
+        }
+    }
+
+    /// Brings a not-yet-joined node slot up. False if it was not waiting.
+    fn activate(&mut self, node: NodeId) -> bool {
+        let slot = &mut self.nodes[node.0 as usize];
+        if slot.admin != Admin::NotJoined || self.scenario.cluster.membership.is_none() {
+            return false;
+        }
+        slot.admin = Admin::Active;
+        slot.up = true;
+        slot.incarnation += 1;
+        true
+    }
+
+    /// The ring the engine judges convergence by: the view of the first
+    /// member that is up (all views agree once gossip converged).
+    fn judging_ring(&self) -> Arc<Ring> {
+        if self.scenario.cluster.membership.is_some() {
+            if let Some(s) = self.nodes.iter().find(|s| {
+                s.up && s.admin == Admin::Active && s.node.has_view() && !s.node.has_left()
+            }) {
+                return s.node.ring().clone();
+            }
+        }
+        self.ring.clone()
+    }
+
+    /// Emits `MembershipConverged` for every pending change that every
+    /// member that is up now knows.
+    fn check_membership_convergence(
+        &mut self,
+        sink: &mut dyn Sink,
+        tracer: &mut Option<&mut dyn Tracer>,
+    ) {
+        let interval = self
+            .scenario
+            .cluster
+            .membership
+            .as_ref()
+            .map_or(1, |m| m.gossip_interval.as_micros().max(1));
+        let mut done = Vec::new();
+        self.pending_changes.retain(|&(member, version, issued)| {
+            let known = self
+                .nodes
+                .iter()
+                .filter(|s| s.up && s.admin == Admin::Active && s.node.has_view())
+                .all(|s| {
+                    s.node
+                        .membership_version(member)
+                        .is_some_and(|v| v >= version)
+                });
+            if known {
+                done.push((member, version, issued));
+            }
+            !known
+        });
+        for (member, version, issued) in done {
+            let elapsed = self.now.as_micros() - issued.as_micros();
+            let record = Record::MembershipConverged {
+                member,
+                version,
+                issued,
+                rounds: elapsed.div_ceil(interval) as u32,
+            };
+            self.emit(None, &record, sink, tracer);
         }
     }
 
@@ -918,10 +1102,10 @@ impl Simulation {
     /// Merkle root.
     fn replicas_agree(&self) -> bool {
         let n = self.scenario.cluster.quorum.n as usize;
-        (0..self.ring.range_count() as u32).all(|r| {
+        let ring = self.judging_ring();
+        (0..ring.range_count() as u32).all(|r| {
             let range = crate::ring::RangeId(r);
-            let mut roots = self
-                .ring
+            let mut roots = ring
                 .preference_list_of_range(range)
                 .iter()
                 .take(n)
@@ -937,7 +1121,7 @@ impl Simulation {
         self.net.heal_all();
         self.net.restore_all();
         for i in 0..self.nodes.len() {
-            if !self.nodes[i].up {
+            if !self.nodes[i].up && self.nodes[i].admin == Admin::Active {
                 self.apply_fault(
                     FaultAction::Restart {
                         node: NodeId(i as u32),
@@ -968,6 +1152,7 @@ fn timer_code(t: Timer) -> u64 {
         Timer::BufferFlush => 4,
         Timer::TombstoneGc => 5,
         Timer::AntiEntropy => 6,
+        Timer::Gossip => 7,
     }
 }
 
@@ -975,5 +1160,6 @@ fn client_timer_code(t: ClientTimer) -> u64 {
     match t {
         ClientTimer::NextOp => 0,
         ClientTimer::OpTimeout(seq) => seq << 1 | 1,
+        ClientTimer::RefreshView => 2,
     }
 }

@@ -147,6 +147,11 @@ impl Store {
         applied
     }
 
+    /// Drops every version of `key` (it moved to its new owners).
+    pub fn remove(&mut self, key: Key) {
+        self.keys.remove(&key);
+    }
+
     /// The versions of `key` (cloned).
     pub fn versions(&self, key: Key) -> Vec<Version> {
         self.keys

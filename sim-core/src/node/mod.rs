@@ -17,13 +17,18 @@
 //! | [`coordinator`] | §4.5, §4.6, §5 | client requests, forwarding, sloppy quorums, read repair |
 //! | [`replica`] | §4.4, §6.1 | local reads and writes, storage latency, buffered writes, tombstone GC |
 //! | [`handoff`] | §4.6 | the hint store, its periodic scan and delivery |
-//! | [`failure_detector`] | §4.8.3 | local suspicion of unresponsive peers |
+//! | [`failure_detector`] | §4.8.3 | local suspicion of unresponsive peers, or phi-accrual |
+//! | [`anti_entropy`] | §4.7 | Merkle trees per range, replica synchronisation |
+//! | [`membership`] | §4.8 | membership history, gossip, seeds, joins and leaves |
+//! | [`transfer`] | §4.9 | handing key ranges to their new owners |
 
 pub mod anti_entropy;
 pub mod coordinator;
 pub mod failure_detector;
 pub mod handoff;
+pub mod membership;
 pub mod replica;
+pub mod transfer;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -39,8 +44,10 @@ use crate::storage::Store;
 use crate::time::SimTime;
 
 use coordinator::{PendingGet, PendingPut};
-use failure_detector::LocalFailureDetector;
+use failure_detector::FailureDetector;
 use handoff::{HintStore, InFlightHandoff};
+use membership::{JoinPlan, Membership};
+use transfer::Outgoing;
 
 /// The two clocks a handler may look at: global virtual time (for timers and
 /// bookkeeping) and the node's local clock (skewed; only timestamp logic such
@@ -72,6 +79,8 @@ pub enum Timer {
     TombstoneGc,
     /// Periodic anti-entropy exchange (§4.7).
     AntiEntropy,
+    /// Periodic gossip round (§4.8), which also drives key transfers.
+    Gossip,
 }
 
 /// What survives a crash (unless the disk is lost).
@@ -87,6 +96,15 @@ pub struct Durable {
     /// Merkle trees of the ranges this node replicates, kept in step with
     /// `store` (empty when anti-entropy is off).
     pub trees: BTreeMap<crate::ring::RangeId, crate::merkle::MerkleTree>,
+    /// The membership history (§4.8.1); empty for a joining node that has
+    /// not gossiped yet, and unused with static membership.
+    pub membership: Membership,
+    /// An administrative join or replace waiting for a view.
+    pub join_plan: Option<JoinPlan>,
+    /// Key transfers this node is giving (§4.9), by id.
+    pub outgoing: BTreeMap<u64, Outgoing>,
+    /// Keys stored here that this node's view places elsewhere.
+    pub strays: std::collections::BTreeSet<Key>,
 }
 
 /// What a crash loses.
@@ -95,7 +113,11 @@ pub struct Volatile {
     /// Writes acknowledged from memory, not yet flushed (§6.1).
     pub buffer: Store,
     /// Peers treated as down.
-    pub detector: LocalFailureDetector,
+    pub detector: FailureDetector,
+    /// This incarnation's heartbeat: (generation, counter).
+    pub heartbeat: (u64, u64),
+    /// The newest heartbeat heard of each peer (phi-accrual only).
+    pub heartbeats: BTreeMap<NodeId, (u64, u64)>,
     /// Gets being coordinated.
     pub gets: BTreeMap<RequestId, PendingGet>,
     /// Puts being coordinated.
@@ -108,7 +130,17 @@ impl Volatile {
     fn new(cluster: &Cluster) -> Self {
         Volatile {
             buffer: Store::new(cluster.versioning),
-            detector: LocalFailureDetector::new(),
+            detector: FailureDetector::new(
+                cluster.membership.as_ref().map(|m| &m.failure_detector),
+                cluster
+                    .membership
+                    .as_ref()
+                    .map_or(crate::time::SimDuration::from_millis(1000), |m| {
+                        m.gossip_interval
+                    }),
+            ),
+            heartbeat: (0, 0),
+            heartbeats: BTreeMap::new(),
             gets: BTreeMap::new(),
             puts: BTreeMap::new(),
             handoffs: BTreeMap::new(),
@@ -151,6 +183,9 @@ pub struct Node {
     id: NodeId,
     cluster: Arc<Cluster>,
     ring: Arc<Ring>,
+    /// The token map `ring` was built from, when it came from the
+    /// membership (gossip mode).
+    view_map: Option<crate::ring::TokenMap>,
     durable: Durable,
     volatile: Volatile,
     rng: SimRng,
@@ -169,12 +204,17 @@ impl Node {
             hints: HintStore::new(cluster.versioning),
             counters: BTreeMap::new(),
             trees: BTreeMap::new(),
+            membership: Membership::default(),
+            join_plan: None,
+            outgoing: BTreeMap::new(),
+            strays: std::collections::BTreeSet::new(),
         };
         let volatile = Volatile::new(&cluster);
         let mut node = Node {
             id,
             cluster,
             ring,
+            view_map: None,
             durable,
             volatile,
             rng,
@@ -183,6 +223,15 @@ impl Node {
         };
         node.durable.trees = node.new_trees();
         node
+    }
+
+    /// An initial member in gossip mode: its history starts as `history`
+    /// ([`Membership::from_token_map`] of `map`, the map `ring` was built
+    /// from).
+    pub fn with_membership(mut self, map: &crate::ring::TokenMap, history: &Membership) -> Node {
+        self.durable.membership = history.clone();
+        self.view_map = Some(map.clone());
+        self
     }
 
     /// This node's id.
@@ -223,18 +272,27 @@ impl Node {
             let jitter = self.rng.below(ae.interval.as_micros().max(1));
             out.set_timer(Timer::AntiEntropy, crate::time::SimDuration(jitter));
         }
+        if let Some(m) = &self.cluster.membership {
+            self.volatile.heartbeat = (_t.now.as_micros() + 1, 0);
+            let jitter = self.rng.below(m.gossip_interval.as_micros().max(1));
+            out.set_timer(Timer::Gossip, crate::time::SimDuration(jitter));
+        }
     }
 
     /// Handles one message.
     pub fn on_message(&mut self, t: NodeTime, from: Endpoint, msg: Msg, out: &mut Outbox<Timer>) {
         if let Endpoint::Node(peer) = from {
-            self.volatile.detector.heard_from(peer);
+            if self.volatile.detector.heard_from(peer) {
+                out.record(Record::PeerTrusted { by: self.id, peer });
+            }
         }
         match msg {
             Msg::Client(m) => self.on_client_msg(t, m, out),
             Msg::Replica(m) => self.on_replica_msg(t, from, m, out),
             Msg::Handoff(m) => self.on_handoff_msg(t, from, m, out),
             Msg::AntiEntropy(m) => self.on_sync_msg(t, from, m, out),
+            Msg::Gossip(m) => self.on_gossip_msg(t, from, m, out),
+            Msg::Transfer(m) => self.on_transfer_msg(t, from, m, out),
         }
     }
 
@@ -248,6 +306,7 @@ impl Node {
             Timer::BufferFlush => self.on_buffer_flush(t, out),
             Timer::TombstoneGc => self.on_tombstone_gc(t, out),
             Timer::AntiEntropy => self.on_anti_entropy_round(t, out),
+            Timer::Gossip => self.on_gossip_round(t, out),
         }
     }
 
@@ -261,6 +320,14 @@ impl Node {
             self.durable.hints.clear();
             self.durable.counters.clear();
             self.durable.trees = self.new_trees();
+            if self.cluster.membership.is_some() {
+                // The history is gone too: the node relearns it from the
+                // seeds, including its own tokens.
+                self.durable.membership = Membership::default();
+                self.durable.outgoing.clear();
+                self.durable.strays.clear();
+                self.view_map = None;
+            }
         }
         lost
     }

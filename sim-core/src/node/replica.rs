@@ -61,6 +61,7 @@ impl Node {
         let applied = self.durable.store.apply(key, version, now);
         if matches!(applied, Applied::Stored { .. }) {
             self.update_tree(key);
+            self.note_stray(key);
         }
         applied
     }
