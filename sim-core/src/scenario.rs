@@ -17,9 +17,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::{
     AntiEntropy, Arrival, BufferedWrites, ClientSpec, Cluster, CoordinatorScope, Expectation,
-    LinkSpec, MetricsConfig, Mix, NetworkConfig, NodeSpec, Popularity, Quiescence, Quorum,
-    QuorumMode, Reconcile, Routing, Scenario, ScheduledFault, StorageConfig, TombstoneGc,
-    Versioning, Workload, WriteCoordinator,
+    FailureDetectorKind, LinkSpec, MembershipConfig, MetricsConfig, Mix, NetworkConfig, NodeSpec,
+    Popularity, Quiescence, Quorum, QuorumMode, Reconcile, Routing, Scenario, ScheduledFault,
+    StorageConfig, TombstoneGc, Versioning, Workload, WriteCoordinator,
 };
 use crate::dist::Latency;
 use crate::faults::{
@@ -366,6 +366,67 @@ default_fns! {
     d_ae_interval_ms: f64 = 1000.0;
     d_ae_fanout: u32 = 16;
     d_ae_depth: u32 = 2;
+    d_gossip_interval_ms: f64 = 1000.0;
+    d_transfer_batch: u32 = 64;
+    d_phi_threshold: f64 = 8.0;
+    d_phi_window: u32 = 100;
+    d_phi_min_stddev_ms: f64 = 100.0;
+}
+
+/// `cluster.membership`: gossip-based membership (§4.8) and key transfer on
+/// join and leave (§4.9). `{}` means every default.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MembershipDto {
+    /// Every interval each node reconciles its membership with a random peer,
+    /// ms. Default 1000.
+    #[serde(default = "d_gossip_interval_ms")]
+    pub gossip_interval_ms: f64,
+    /// Seed node names: initial nodes known to all, which every node also
+    /// gossips with. Default: the first node of each datacenter, in
+    /// datacenter order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seeds: Option<Vec<String>>,
+    /// The failure detector. Default `"local"`.
+    #[serde(default)]
+    pub failure_detector: FailureDetectorDto,
+    /// Keys per key-transfer batch when ranges move. Default 64.
+    #[serde(default = "d_transfer_batch")]
+    pub transfer_batch: u32,
+}
+
+impl Default for MembershipDto {
+    fn default() -> Self {
+        MembershipDto {
+            gossip_interval_ms: d_gossip_interval_ms(),
+            seeds: None,
+            failure_detector: FailureDetectorDto::default(),
+            transfer_batch: d_transfer_batch(),
+        }
+    }
+}
+
+/// `cluster.membership.failure_detector`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema, Default)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum FailureDetectorDto {
+    /// §4.8.3: a peer that does not answer a request in time is avoided and
+    /// retried later (default).
+    #[default]
+    Local,
+    /// Phi-accrual detection fed by gossiped heartbeats:
+    /// `{"phi_accrual": {"threshold": 8, "window": 100, "min_stddev_ms": 100}}`.
+    PhiAccrual {
+        /// Suspicion threshold on phi (> 0). Default 8.
+        #[serde(default = "d_phi_threshold")]
+        threshold: f64,
+        /// Heartbeat inter-arrival samples kept per peer (2..=10000). Default 100.
+        #[serde(default = "d_phi_window")]
+        window: u32,
+        /// Floor on the inter-arrival standard deviation, ms (> 0). Default 100.
+        #[serde(default = "d_phi_min_stddev_ms")]
+        min_stddev_ms: f64,
+    },
 }
 
 /// `cluster`.
@@ -427,6 +488,10 @@ pub struct ClusterDto {
     /// Which nodes may coordinate.
     #[serde(default)]
     pub coordinator_scope: CoordinatorScopeDto,
+    /// Gossip membership and administrative joins/leaves; absent = static
+    /// membership known to all.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub membership: Option<MembershipDto>,
 }
 
 /// A latency distribution; milliseconds.
@@ -771,6 +836,30 @@ pub struct ClockSkewDto {
     pub drift_ppm: i64,
 }
 
+/// `join`: a new node joins the ring.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct JoinDto {
+    /// The new node's name (not a node, client or datacenter name already).
+    pub node: String,
+    /// Its datacenter (default: the first).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub datacenter: Option<String>,
+}
+
+/// `replace`: a fresh node takes over a member's tokens.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReplaceDto {
+    /// The member being replaced.
+    pub node: String,
+    /// The fresh node's name (a new name).
+    pub with: String,
+    /// The fresh node's datacenter (default: the replaced node's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub datacenter: Option<String>,
+}
+
 /// One scheduled fault: a time, an optional window, and exactly one action.
 #[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -808,6 +897,38 @@ pub struct FaultDto {
     /// Clock skew.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub clock_skew: Option<ClockSkewDto>,
+    /// A new node joins (needs `cluster.membership`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub join: Option<JoinDto>,
+    /// A member leaves for good, handing its keys over (needs `cluster.membership`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decommission: Option<NodeRefDto>,
+    /// A fresh node replaces a member (needs `cluster.membership`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replace: Option<ReplaceDto>,
+}
+
+impl FaultDto {
+    /// How many actions are set (a valid fault has exactly one).
+    fn action_count(&self) -> usize {
+        [
+            self.crash.is_some(),
+            self.restart.is_some(),
+            self.partition.is_some(),
+            self.isolate.is_some(),
+            self.partition_one_way.is_some(),
+            self.heal_all.is_some(),
+            self.degrade_links.is_some(),
+            self.slow_node.is_some(),
+            self.clock_skew.is_some(),
+            self.join.is_some(),
+            self.decommission.is_some(),
+            self.replace.is_some(),
+        ]
+        .iter()
+        .filter(|x| **x)
+        .count()
+    }
 }
 
 /// `nemesis.crashes`.
@@ -1001,10 +1122,226 @@ struct Validator<'a> {
 /// Names → ids.
 struct Names {
     datacenters: Vec<String>,
+    /// Every node, the initial ones (ids `0..initial`) and the ones that
+    /// `join` and `replace.with` introduce (ids `initial..`).
     nodes: BTreeMap<String, NodeId>,
     clients: BTreeMap<String, ClientId>,
     node_dc: Vec<DatacenterId>,
     client_dc: Vec<DatacenterId>,
+    /// How many nodes are members from the start.
+    initial: u32,
+    /// A node introduced by a fault → that fault's index.
+    introduced_by: BTreeMap<NodeId, usize>,
+}
+
+impl Names {
+    fn node_name(&self, id: NodeId) -> &str {
+        self.nodes
+            .iter()
+            .find(|(_, x)| **x == id)
+            .map_or("", |(s, _)| s.as_str())
+    }
+}
+
+/// Where a fault sits in the order faults take effect: by time, then by
+/// position in the file.
+type Pos = (SimTime, usize);
+
+/// The membership timeline implied by the `join`, `decommission` and
+/// `replace` faults, worked out before validation proper (the default
+/// partition count depends on it) and without reporting: its problems are
+/// reported with the faults they belong to.
+#[derive(Default)]
+struct Plan {
+    /// When each node introduced by a fault becomes a member.
+    joins: BTreeMap<NodeId, Pos>,
+    /// When a node stops being a member, and by which verb.
+    leaves: BTreeMap<NodeId, (Pos, &'static str)>,
+    /// The most members at any point.
+    peak: u32,
+    /// Problems: fault index, path, message.
+    problems: Vec<(usize, String, String)>,
+}
+
+fn secs(t: SimTime) -> f64 {
+    t.as_micros() as f64 / 1e6
+}
+
+/// A fault time without reporting (a bad one is reported by `faults`).
+fn lenient_time(at_s: f64) -> Option<SimTime> {
+    (at_s.is_finite() && (0.0..=1e9).contains(&at_s))
+        .then(|| SimTime::ZERO + SimDuration((at_s * 1e6).round() as u64))
+}
+
+/// The seeds of a membership section, ignoring bad names (those are
+/// reported by `Validator::membership`).
+fn seed_ids(names: &Names, m: &MembershipDto) -> Vec<NodeId> {
+    match &m.seeds {
+        Some(list) => {
+            let mut seen = BTreeSet::new();
+            list.iter()
+                .filter_map(|s| names.nodes.get(s).copied())
+                .filter(|id| id.0 < names.initial && seen.insert(*id))
+                .collect()
+        }
+        None => (0..names.datacenters.len())
+            .filter_map(|dc| {
+                (0..names.initial)
+                    .find(|&i| names.node_dc[i as usize] == DatacenterId(dc as u16))
+                    .map(NodeId)
+            })
+            .collect(),
+    }
+}
+
+fn plan(file: &ScenarioFile, names: &Names) -> Plan {
+    let mut plan = Plan::default();
+    let n = file.cluster.quorum.n as usize;
+    let seeds = file
+        .cluster
+        .membership
+        .as_ref()
+        .map(|m| seed_ids(names, m))
+        .unwrap_or_default();
+    let mut events: Vec<(Pos, &FaultDto)> = file
+        .faults
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| {
+            f.action_count() == 1
+                && (f.join.is_some() || f.decommission.is_some() || f.replace.is_some())
+        })
+        .filter_map(|(i, f)| lenient_time(f.at_s).map(|t| ((t, i), f)))
+        .collect();
+    events.sort_by_key(|(pos, _)| *pos);
+    // When each introduced node is meant to join, known before the walk so
+    // that an earlier fault naming it can say when.
+    for (pos, _) in &events {
+        for (id, i) in &names.introduced_by {
+            if *i == pos.1 {
+                plan.joins.insert(*id, *pos);
+            }
+        }
+    }
+    let mut members: BTreeSet<NodeId> = (0..names.initial).map(NodeId).collect();
+    plan.peak = names.initial;
+    let seed_list = |names: &Names| -> String {
+        seeds
+            .iter()
+            .map(|s| names.node_name(*s))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    // The leaving node must be a member now.
+    let can_leave =
+        |plan: &mut Plan, members: &BTreeSet<NodeId>, pos: Pos, path: String, name: &str| {
+            let id = *names.nodes.get(name)?;
+            if members.contains(&id) {
+                return Some(id);
+            }
+            if let Some(&join) = plan.joins.get(&id).filter(|p| **p > pos) {
+                plan.problems
+                    .push((pos.1, path, before_join(name, join, pos)));
+            } else if let Some(&((t, j), how)) = plan.leaves.get(&id) {
+                plan.problems.push((
+                    pos.1,
+                    path,
+                    format!(
+                    "{name} already left at {} s (faults[{j}], {how}); expected a current member",
+                    secs(t)
+                ),
+                ));
+            } else if names.introduced_by.contains_key(&id) {
+                // Its join is not in effect (a bad time or a bad fault, reported there).
+            } else {
+                plan.problems.push((
+                    pos.1,
+                    path,
+                    format!("{name} is not a member; expected a current member"),
+                ));
+            }
+            None
+        };
+    for (pos, f) in events {
+        let i = pos.1;
+        let introduces = |name: &str| {
+            names
+                .nodes
+                .get(name)
+                .copied()
+                .filter(|id| names.introduced_by.get(id) == Some(&i))
+        };
+        let seed_alive = |members: &BTreeSet<NodeId>, except: Option<NodeId>| {
+            seeds.is_empty()
+                || seeds
+                    .iter()
+                    .any(|s| members.contains(s) && Some(*s) != except)
+        };
+        if let Some(j) = &f.join {
+            if let Some(id) = introduces(&j.node) {
+                if !seed_alive(&members, None) {
+                    plan.problems.push((
+                        i,
+                        format!("faults[{i}].join"),
+                        format!(
+                            "no seed ({}) is a member at {} s; expected at least one, from which {} learns the membership",
+                            seed_list(names),
+                            secs(pos.0),
+                            j.node
+                        ),
+                    ));
+                }
+                members.insert(id);
+            }
+        }
+        if let Some(d) = &f.decommission {
+            let path = format!("faults[{i}].decommission.node");
+            if let Some(id) = can_leave(&mut plan, &members, pos, path.clone(), &d.node) {
+                members.remove(&id);
+                plan.leaves.insert(id, (pos, "decommission"));
+                if members.len() < n {
+                    plan.problems.push((
+                        i,
+                        path,
+                        format!(
+                            "decommissioning {} leaves {} members; expected at least N = {n} (cluster.quorum.n) at every point",
+                            d.node,
+                            members.len()
+                        ),
+                    ));
+                }
+            }
+        }
+        if let Some(r) = &f.replace {
+            let path = format!("faults[{i}].replace.node");
+            let old = can_leave(&mut plan, &members, pos, path, &r.node);
+            if let Some(new) = introduces(&r.with) {
+                if !seed_alive(&members, old) {
+                    let other = match old {
+                        Some(o) if seeds.contains(&o) => format!(" other than {}", r.node),
+                        _ => String::new(),
+                    };
+                    plan.problems.push((
+                        i,
+                        format!("faults[{i}].replace"),
+                        format!(
+                            "no seed ({}){other} is a member at {} s; expected at least one, from which {} learns the membership",
+                            seed_list(names),
+                            secs(pos.0),
+                            r.with
+                        ),
+                    ));
+                }
+                members.insert(new);
+            }
+            if let Some(old) = old {
+                members.remove(&old);
+                plan.leaves.insert(old, (pos, "replace"));
+            }
+        }
+        plan.peak = plan.peak.max(members.len() as u32);
+    }
+    plan
 }
 
 impl Validator<'_> {
@@ -1317,12 +1654,95 @@ impl Validator<'_> {
                 &c.datacenter,
             ));
         }
+        // Nodes that join later (`join`, `replace.with`) get the next ids, in
+        // file order, so that every other reference can name them.
+        let initial = node_list.len() as u32;
+        let mut introduced_by = BTreeMap::new();
+        let mut resolved = vec![true; node_dc.len()];
+        let mut inherit: Vec<(usize, &str)> = Vec::new();
+        for (i, f) in file.faults.iter().enumerate() {
+            let intros = [
+                f.join
+                    .as_ref()
+                    .map(|j| ("join", "node", &j.node, &j.datacenter, None)),
+                f.replace.as_ref().map(|r| {
+                    (
+                        "replace",
+                        "with",
+                        &r.with,
+                        &r.datacenter,
+                        Some(r.node.as_str()),
+                    )
+                }),
+            ];
+            for (verb, field, name, dc, replaced) in intros.into_iter().flatten() {
+                let path = format!("faults[{i}].{verb}.{field}");
+                let clash = if let Some(id) = nodes.get(name) {
+                    Some(match introduced_by.get(id) {
+                        Some(j) => format!(
+                            "{name:?} already joins in faults[{j}]; expected a new node name"
+                        ),
+                        None => format!("{name:?} is already a node; expected a new node name"),
+                    })
+                } else if clients.contains_key(name) {
+                    Some(format!(
+                        "{name:?} is already a client; expected a new node name"
+                    ))
+                } else if all_names.contains(name) {
+                    Some(format!(
+                        "{name:?} is a datacenter; expected a new node name"
+                    ))
+                } else if name.trim().is_empty() {
+                    Some("expected a non-empty node name".to_string())
+                } else if node_dc.len() >= 4096 {
+                    Some("expected at most 4096 nodes in all, counting those that join".to_string())
+                } else {
+                    None
+                };
+                if let Some(msg) = clash {
+                    self.err(path, msg);
+                    continue;
+                }
+                let id = node_dc.len();
+                all_names.insert(name.clone());
+                nodes.insert(name.clone(), NodeId(id as u32));
+                introduced_by.insert(NodeId(id as u32), i);
+                match (dc, replaced) {
+                    (None, Some(old)) => {
+                        node_dc.push(DatacenterId(0));
+                        resolved.push(false);
+                        inherit.push((id, old));
+                    }
+                    _ => {
+                        node_dc.push(dc_of(self, format!("faults[{i}].{verb}.datacenter"), dc));
+                        resolved.push(true);
+                    }
+                }
+            }
+        }
+        // A replacement without a datacenter takes the replaced node's, which
+        // may itself be a replacement listed later.
+        let mut progress = true;
+        while progress {
+            progress = false;
+            for &(id, old) in &inherit {
+                if let Some(o) = nodes.get(old).map(|o| o.0 as usize) {
+                    if !resolved[id] && resolved[o] {
+                        node_dc[id] = node_dc[o];
+                        resolved[id] = true;
+                        progress = true;
+                    }
+                }
+            }
+        }
         Names {
             datacenters,
             nodes,
             clients,
             node_dc,
             client_dc,
+            initial,
+            introduced_by,
         }
     }
 
@@ -1384,11 +1804,18 @@ impl Validator<'_> {
             heal_faults: f.quiescence.heal_faults,
         };
         let names = self.names(f);
-        let cluster = self.cluster(&f.cluster, &names);
+        let plan = plan(f, &names);
+        let cluster = self.cluster(&f.cluster, &names, &plan);
         let network = self.network(&f.network, &names);
         let workload = self.workload(&f.workload, &names);
         let end = SimTime::ZERO + duration + quiescence.duration;
-        let faults = self.faults(&f.faults, &names, duration, end);
+        let faults = self.faults(
+            &f.faults,
+            &names,
+            &plan,
+            f.cluster.membership.is_some(),
+            end,
+        );
         let nemesis = f
             .nemesis
             .as_ref()
@@ -1440,16 +1867,21 @@ impl Validator<'_> {
         })
     }
 
-    fn cluster(&mut self, c: &ClusterDto, names: &Names) -> Option<Cluster> {
-        let node_count = names.nodes.len() as u32;
+    fn cluster(&mut self, c: &ClusterDto, names: &Names, plan: &Plan) -> Option<Cluster> {
+        let node_count = names.initial;
         let q = c.quorum;
         if q.n == 0 {
             self.err("cluster.quorum.n", "expected at least 1 replica");
         }
         if q.n > node_count {
+            let later = if names.introduced_by.is_empty() {
+                ""
+            } else {
+                " at the start; nodes that join later do not count"
+            };
             self.err(
                 "cluster.quorum.n",
-                format!("{} exceeds the number of nodes ({node_count})", q.n),
+                format!("{} exceeds the number of nodes ({node_count}){later}", q.n),
             );
         }
         if q.r == 0 || q.w == 0 {
@@ -1468,8 +1900,9 @@ impl Validator<'_> {
         if q.w > q.n {
             self.err("cluster.quorum.w", format!("{} exceeds n = {}", q.w, q.n));
         }
+        // The default leaves room for the most members the cluster reaches.
         let partitioning = match c.partitioning.unwrap_or(PartitioningDto::EqualPartitions {
-            partitions: (8 * node_count).max(1),
+            partitions: (8 * plan.peak.max(node_count)).max(1),
         }) {
             PartitioningDto::RandomTokens { tokens_per_node } => {
                 if tokens_per_node == 0 || tokens_per_node > 4096 {
@@ -1506,6 +1939,14 @@ impl Validator<'_> {
             PartitioningDto::EqualPartitions { partitions } => {
                 if partitions < node_count {
                     self.err("cluster.partitioning.partitions", format!("{partitions} is fewer than the {node_count} nodes: every node needs a partition"));
+                } else if partitions < plan.peak {
+                    self.err(
+                        "cluster.partitioning.partitions",
+                        format!(
+                            "{partitions} is fewer than the {} members the cluster reaches with joins: every node needs a partition",
+                            plan.peak
+                        ),
+                    );
                 }
                 if partitions > 1 << 20 {
                     self.err(
@@ -1608,10 +2049,11 @@ impl Validator<'_> {
                 depth: a.depth.clamp(1, 4),
             }
         });
+        let membership = c.membership.as_ref().map(|m| self.membership(m, names));
         Some(Cluster {
             anti_entropy,
-            initial_nodes: nodes.len() as u32,
-            membership: None,
+            initial_nodes: names.initial,
+            membership,
             nodes,
             quorum: Quorum {
                 n: q.n,
@@ -1642,6 +2084,82 @@ impl Validator<'_> {
                 CoordinatorScopeDto::AnyNode => CoordinatorScope::AnyNode,
             },
         })
+    }
+
+    fn membership(&mut self, m: &MembershipDto, names: &Names) -> MembershipConfig {
+        let gossip_interval = self.positive_duration(
+            "cluster.membership.gossip_interval_ms",
+            m.gossip_interval_ms,
+            1e3,
+        );
+        if let Some(list) = &m.seeds {
+            if list.is_empty() {
+                self.err("cluster.membership.seeds", "expected at least one seed");
+            }
+            let mut seen = BTreeSet::new();
+            for (i, name) in list.iter().enumerate() {
+                let path = format!("cluster.membership.seeds[{i}]");
+                match names.nodes.get(name) {
+                    None => self.err(path, format!("unknown node {name:?}")),
+                    Some(id) if id.0 >= names.initial => {
+                        let j = names.introduced_by.get(id).copied().unwrap_or_default();
+                        self.err(
+                            path,
+                            format!("{name:?} joins later (faults[{j}]); expected an initial node"),
+                        );
+                    }
+                    Some(_) => {
+                        if !seen.insert(name) {
+                            self.err(path, format!("duplicate seed {name:?}"));
+                        }
+                    }
+                }
+            }
+        }
+        let failure_detector = match &m.failure_detector {
+            FailureDetectorDto::Local => FailureDetectorKind::Local,
+            FailureDetectorDto::PhiAccrual {
+                threshold,
+                window,
+                min_stddev_ms,
+            } => {
+                let path = "cluster.membership.failure_detector.phi_accrual";
+                if !threshold.is_finite() || *threshold <= 0.0 {
+                    self.err(
+                        format!("{path}.threshold"),
+                        format!("expected a positive finite number, got {threshold}"),
+                    );
+                }
+                if !(2..=10_000).contains(window) {
+                    self.err(
+                        format!("{path}.window"),
+                        format!("expected 2..=10000 samples, got {window}"),
+                    );
+                }
+                FailureDetectorKind::PhiAccrual {
+                    threshold: if threshold.is_finite() && *threshold > 0.0 {
+                        *threshold
+                    } else {
+                        8.0
+                    },
+                    window: (*window).clamp(2, 10_000),
+                    min_stddev: self.positive_duration(
+                        &format!("{path}.min_stddev_ms"),
+                        *min_stddev_ms,
+                        1e3,
+                    ),
+                }
+            }
+        };
+        if m.transfer_batch == 0 {
+            self.err("cluster.membership.transfer_batch", "expected at least 1");
+        }
+        MembershipConfig {
+            gossip_interval,
+            seeds: seed_ids(names, m),
+            failure_detector,
+            transfer_batch: m.transfer_batch.max(1),
+        }
     }
 
     fn link(&mut self, path: &str, base: &LinkSpec, l: &LinkDto) -> LinkSpec {
@@ -1868,16 +2386,51 @@ impl Validator<'_> {
         }
     }
 
+    /// Checks that node `name`, named by the fault at `pos`, is a member
+    /// then: not before it joins, not after it leaves.
+    fn present(&mut self, names: &Names, plan: &Plan, path: &str, name: &str, pos: Option<Pos>) {
+        let (Some(pos), Some(id)) = (pos, names.nodes.get(name)) else {
+            return;
+        };
+        if let Some(&(t, j)) = plan.joins.get(id).filter(|p| pos < **p) {
+            self.err(path, before_join(name, (t, j), pos));
+        }
+        if let Some(&((t, j), how)) = plan.leaves.get(id).filter(|(p, _)| pos > *p) {
+            self.err(
+                path,
+                format!(
+                    "{name} leaves at {} s (faults[{j}], {how}); expected a time before it",
+                    secs(t)
+                ),
+            );
+        }
+    }
+
+    fn present_all(
+        &mut self,
+        names: &Names,
+        plan: &Plan,
+        path: &str,
+        list: &[String],
+        pos: Option<Pos>,
+    ) {
+        for (k, name) in list.iter().enumerate() {
+            self.present(names, plan, &format!("{path}[{k}]"), name, pos);
+        }
+    }
+
     fn faults(
         &mut self,
         faults: &[FaultDto],
         names: &Names,
-        duration: SimDuration,
+        plan: &Plan,
+        membership: bool,
         end: SimTime,
     ) -> Vec<ScheduledFault> {
         let mut out = Vec::new();
         for (i, f) in faults.iter().enumerate() {
             let path = format!("faults[{i}]");
+            let pos = lenient_time(f.at_s).map(|t| (t, i));
             let at = SimTime::ZERO + self.duration(&format!("{path}.at_s"), f.at_s, 1e6);
             if at >= end {
                 self.err(
@@ -1896,6 +2449,7 @@ impl Validator<'_> {
             let mut actions: Vec<(FaultAction, Option<FaultAction>)> = Vec::new();
             if let Some(c) = &f.crash {
                 let node = self.node(names, &format!("{path}.crash.node"), &c.node);
+                self.present(names, plan, &format!("{path}.crash.node"), &c.node, pos);
                 actions.push((
                     FaultAction::Crash {
                         node,
@@ -1906,6 +2460,7 @@ impl Validator<'_> {
             }
             if let Some(r) = &f.restart {
                 let node = self.node(names, &format!("{path}.restart.node"), &r.node);
+                self.present(names, plan, &format!("{path}.restart.node"), &r.node, pos);
                 actions.push((FaultAction::Restart { node }, None));
             }
             if let Some(p) = &f.partition {
@@ -1920,7 +2475,9 @@ impl Validator<'_> {
                     .iter()
                     .enumerate()
                     .map(|(g, names_)| {
-                        self.endpoints(names, &format!("{path}.partition.groups[{g}]"), names_)
+                        let p = format!("{path}.partition.groups[{g}]");
+                        self.present_all(names, plan, &p, names_, pos);
+                        self.endpoints(names, &p, names_)
                     })
                     .collect();
                 let mut seen = BTreeSet::new();
@@ -1944,6 +2501,7 @@ impl Validator<'_> {
             }
             if let Some(n) = &f.isolate {
                 let node = self.node(names, &format!("{path}.isolate.node"), &n.node);
+                self.present(names, plan, &format!("{path}.isolate.node"), &n.node, pos);
                 let rest: Vec<Endpoint> = (0..names.nodes.len() as u32)
                     .map(NodeId)
                     .filter(|x| *x != node)
@@ -1959,6 +2517,10 @@ impl Validator<'_> {
                 ));
             }
             if let Some(o) = &f.partition_one_way {
+                for (end, list) in [("from", &o.from), ("to", &o.to)] {
+                    let p = format!("{path}.partition_one_way.{end}");
+                    self.present_all(names, plan, &p, list, pos);
+                }
                 let from =
                     self.endpoints(names, &format!("{path}.partition_one_way.from"), &o.from);
                 let to = self.endpoints(names, &format!("{path}.partition_one_way.to"), &o.to);
@@ -1981,6 +2543,10 @@ impl Validator<'_> {
                 }
             }
             if let Some(d) = &f.degrade_links {
+                for (end, list) in [("from", &d.from), ("to", &d.to)] {
+                    let p = format!("{path}.degrade_links.{end}");
+                    self.present_all(names, plan, &p, list, pos);
+                }
                 let from = self.endpoints(names, &format!("{path}.degrade_links.from"), &d.from);
                 let to = self.endpoints(names, &format!("{path}.degrade_links.to"), &d.to);
                 let extra_loss =
@@ -2003,6 +2569,7 @@ impl Validator<'_> {
             }
             if let Some(s) = &f.slow_node {
                 let node = self.node(names, &format!("{path}.slow_node.node"), &s.node);
+                self.present(names, plan, &format!("{path}.slow_node.node"), &s.node, pos);
                 let extra =
                     self.latency(&format!("{path}.slow_node.extra_latency"), &s.extra_latency);
                 actions.push((
@@ -2012,6 +2579,13 @@ impl Validator<'_> {
             }
             if let Some(s) = &f.clock_skew {
                 let node = self.node(names, &format!("{path}.clock_skew.node"), &s.node);
+                self.present(
+                    names,
+                    plan,
+                    &format!("{path}.clock_skew.node"),
+                    &s.node,
+                    pos,
+                );
                 if !s.offset_ms.is_finite() || s.offset_ms.abs() > 1e9 {
                     self.err(
                         format!("{path}.clock_skew.offset_ms"),
@@ -2045,30 +2619,47 @@ impl Validator<'_> {
                     }),
                 ));
             }
-            let set = [
-                f.crash.is_some(),
-                f.restart.is_some(),
-                f.partition.is_some(),
-                f.isolate.is_some(),
-                f.partition_one_way.is_some(),
-                f.heal_all.is_some(),
-                f.degrade_links.is_some(),
-                f.slow_node.is_some(),
-                f.clock_skew.is_some(),
-            ]
-            .iter()
-            .filter(|x| **x)
-            .count();
+            let verbs = [
+                ("join", f.join.is_some()),
+                ("decommission", f.decommission.is_some()),
+                ("replace", f.replace.is_some()),
+            ];
+            for (verb, _) in verbs.iter().filter(|(_, set)| *set) {
+                if !membership {
+                    self.err(
+                        format!("{path}.{verb}"),
+                        "expected `cluster.membership` to be set (membership changes spread by gossip)",
+                    );
+                }
+            }
+            // A name that could not be introduced was reported by `names`.
+            let introduced = |name: &str| names.nodes.get(name).copied().unwrap_or(NodeId(0));
+            if let Some(j) = &f.join {
+                let node = introduced(&j.node);
+                actions.push((FaultAction::Join { node }, None));
+            }
+            if let Some(d) = &f.decommission {
+                let node = self.node(names, &format!("{path}.decommission.node"), &d.node);
+                actions.push((FaultAction::Decommission { node }, None));
+            }
+            if let Some(r) = &f.replace {
+                let node = self.node(names, &format!("{path}.replace.node"), &r.node);
+                let with = introduced(&r.with);
+                actions.push((FaultAction::Replace { node, with }, None));
+            }
+            for (_, p, msg) in plan.problems.iter().filter(|(j, _, _)| *j == i) {
+                self.err(p, msg);
+            }
+            let set = f.action_count();
             if set != 1 {
                 self.err(
                     &path,
                     format!(
-                        "expected exactly one action (crash, restart, partition, isolate, partition_one_way, heal_all, degrade_links, slow_node, clock_skew), got {set}"
+                        "expected exactly one action (crash, restart, partition, isolate, partition_one_way, heal_all, degrade_links, slow_node, clock_skew, join, decommission, replace), got {set}"
                     ),
                 );
                 continue;
             }
-            let _ = duration;
             for (action, undo) in actions {
                 out.push(ScheduledFault { at, action });
                 match (until, undo) {
@@ -2105,7 +2696,17 @@ impl Validator<'_> {
                 .nodes
                 .iter()
                 .enumerate()
-                .map(|(i, name)| self.node(names, &format!("nemesis.crashes.nodes[{i}]"), name))
+                .map(|(i, name)| {
+                    let path = format!("nemesis.crashes.nodes[{i}]");
+                    let id = self.node(names, &path, name);
+                    if let Some(j) = names.introduced_by.get(&id) {
+                        self.err(
+                            path,
+                            format!("{name:?} joins later (faults[{j}]); expected an initial node"),
+                        );
+                    }
+                    id
+                })
                 .collect(),
         });
         let partitions = n.partitions.as_ref().map(|p| NemesisPartitions {
@@ -2167,6 +2768,22 @@ impl Validator<'_> {
             t_visibility_grid_us: grid,
             window: self.positive_duration("metrics.window_s", m.window_s, 1e6),
         }
+    }
+}
+
+/// The message for a fault that names a node before it joins.
+fn before_join(name: &str, join: Pos, pos: Pos) -> String {
+    let (t, j) = join;
+    if t == pos.0 {
+        format!(
+            "{name} joins at {} s (faults[{j}]), listed after this fault; faults at the same time apply in file order, so list this one after the join",
+            secs(t)
+        )
+    } else {
+        format!(
+            "{name} joins at {} s (faults[{j}]); expected a time at or after it",
+            secs(t)
+        )
     }
 }
 

@@ -290,7 +290,9 @@ fn partitioning(nodes: u32) -> impl Strategy<Value = Option<PartitioningDto>> {
                 partitions: q
             }
         )),
-        (nodes..=nodes * 16).prop_map(|q| Some(PartitioningDto::EqualPartitions { partitions: q })),
+        // One more than the nodes: a generated scenario may have one joiner.
+        (nodes + 1..=nodes * 16 + 1)
+            .prop_map(|q| Some(PartitioningDto::EqualPartitions { partitions: q })),
     ]
 }
 
@@ -363,6 +365,8 @@ fn cluster(w: &World) -> impl Strategy<Value = ClusterDto> {
             },
             write_coordinator: t.5,
             coordinator_scope: t.6,
+            // Filled in by `scenario_file`, with the faults that need it.
+            membership: None,
         },
     )
 }
@@ -542,6 +546,46 @@ fn fault(w: &World) -> impl Strategy<Value = FaultDto> {
     ]
 }
 
+fn membership(w: &World) -> impl Strategy<Value = MembershipDto> {
+    let nodes = w.node_names.clone();
+    let detector = prop_oneof![
+        Just(FailureDetectorDto::Local),
+        (0.1..20.0f64, 2u32..=10_000, 0.001..1000.0f64).prop_map(
+            |(threshold, window, min_stddev_ms)| FailureDetectorDto::PhiAccrual {
+                threshold,
+                window,
+                min_stddev_ms,
+            }
+        ),
+    ];
+    (
+        0.001..10_000.0f64,
+        prop::option::of(prop::sample::subsequence(nodes.clone(), 1..=nodes.len())),
+        detector,
+        1u32..=100_000,
+    )
+        .prop_map(
+            |(gossip_interval_ms, seeds, failure_detector, transfer_batch)| MembershipDto {
+                gossip_interval_ms,
+                seeds,
+                failure_detector,
+                transfer_batch,
+            },
+        )
+}
+
+/// With membership: `j0` joins, is replaced by `j1`, which is decommissioned
+/// (times are fractions of the duration, sorted by the caller; the initial
+/// nodes never leave, so N members and a seed always remain).
+fn membership_changes(w: &World) -> impl Strategy<Value = (Vec<f64>, Option<String>, bool)> {
+    let dcs = w.dc_names();
+    (
+        prop::collection::vec(0.0..1.0f64, 3),
+        prop::option::of(prop::sample::select(dcs)),
+        any::<bool>(),
+    )
+}
+
 fn nemesis(w: &World) -> impl Strategy<Value = NemesisDto> {
     let nodes = w.node_names.clone();
     (
@@ -652,12 +696,24 @@ fn scenario_file() -> impl Strategy<Value = ScenarioFile> {
             prop::option::of(nemesis(&w)),
             metrics(),
             expect,
+            (prop::option::of(membership(&w)), membership_changes(&w)),
             Just(w),
         )
             .prop_map(
-                |(head, cluster, network, workload, faults, nemesis, metrics, expect, w)| {
+                |(
+                    head,
+                    mut cluster,
+                    network,
+                    workload,
+                    faults,
+                    nemesis,
+                    metrics,
+                    expect,
+                    (membership, changes),
+                    w,
+                )| {
                     let (name, description, rng_seed, duration_s, quiescence, max_events) = head;
-                    let faults = faults
+                    let mut faults: Vec<FaultDto> = faults
                         .into_iter()
                         .map(|(frac, f)| FaultDto {
                             // Strictly before the end even after rounding.
@@ -665,6 +721,42 @@ fn scenario_file() -> impl Strategy<Value = ScenarioFile> {
                             ..f
                         })
                         .collect();
+                    if membership.is_some() {
+                        let (mut fracs, datacenter, replace_dc) = changes;
+                        fracs.sort_by(f64::total_cmp);
+                        // Strictly increasing, and before the end.
+                        let at = |k: usize| {
+                            let frac = fracs[k] * 0.9 + 0.04 * k as f64;
+                            (frac * duration_s * 0.99 * 1e6).round() / 1e6
+                        };
+                        faults.push(FaultDto {
+                            at_s: at(0),
+                            join: Some(JoinDto {
+                                node: "j0".into(),
+                                datacenter: datacenter.clone(),
+                            }),
+                            ..FaultDto::default()
+                        });
+                        // Later in time but earlier in the file: order is by time.
+                        faults.insert(
+                            0,
+                            FaultDto {
+                                at_s: at(1),
+                                replace: Some(ReplaceDto {
+                                    node: "j0".into(),
+                                    with: "j1".into(),
+                                    datacenter: datacenter.filter(|_| replace_dc),
+                                }),
+                                ..FaultDto::default()
+                            },
+                        );
+                        faults.push(FaultDto {
+                            at_s: at(2),
+                            decommission: Some(NodeRefDto { node: "j1".into() }),
+                            ..FaultDto::default()
+                        });
+                    }
+                    cluster.membership = membership;
                     let nemesis = nemesis.map(|n| {
                         let start_s = n.start_s * duration_s / 2.0;
                         NemesisDto {
@@ -784,7 +876,13 @@ fn rich_base() -> Value {
                 "buffered_writes": { "flush_interval_ms": 100 }
             },
             "write_coordinator": "fastest_read_responder",
-            "coordinator_scope": "any_node"
+            "coordinator_scope": "any_node",
+            "membership": {
+                "gossip_interval_ms": 500,
+                "seeds": ["a", "c"],
+                "failure_detector": { "phi_accrual": { "threshold": 6, "window": 50, "min_stddev_ms": 20 } },
+                "transfer_batch": 32
+            }
         },
         "network": {
             "latency": { "mixture": [
@@ -820,7 +918,12 @@ fn rich_base() -> Value {
             { "at_s": 8, "heal_all": true },
             { "at_s": 9, "for_s": 2, "degrade_links": { "from": ["east"], "to": ["west"], "both_ways": false, "extra_loss": "1/10", "extra_latency": { "constant": { "ms": 5 } } } },
             { "at_s": 10, "for_s": 2, "slow_node": { "node": "c", "extra_latency": { "uniform": { "min_ms": 1, "max_ms": 3 } } } },
-            { "at_s": 11, "for_s": 2, "clock_skew": { "node": "d", "offset_ms": -250, "drift_ppm": 100 } }
+            { "at_s": 11, "for_s": 2, "clock_skew": { "node": "d", "offset_ms": -250, "drift_ppm": 100 } },
+            { "at_s": 12, "join": { "node": "e", "datacenter": "west" } },
+            { "at_s": 13, "for_s": 1, "partition": { "groups": [["e", "a"], ["c", "y"]] } },
+            { "at_s": 14, "replace": { "node": "e", "with": "f" } },
+            { "at_s": 16, "decommission": { "node": "f" } },
+            { "at_s": 17, "decommission": { "node": "d" } }
         ],
         "nemesis": {
             "start_s": 2,

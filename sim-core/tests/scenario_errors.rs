@@ -44,6 +44,11 @@ fn base() -> Value {
     })
 }
 
+/// Turns on gossip membership with every default.
+fn gossip(v: &mut Value) {
+    v["cluster"]["membership"] = json!({});
+}
+
 fn parse_value(v: &Value) -> Result<(), ScenarioErrors> {
     parse(&v.to_string(), &sim_core::scenario::no_files).map(|_| ())
 }
@@ -307,6 +312,435 @@ fn cases() -> Vec<Case> {
                 v["nemesis"] = json!({ "crashes": {
                     "mtbf_s": 30, "downtime": { "constant": { "ms": 100 } }, "nodes": ["n0", "ghost"]
                 } })
+            },
+        ),
+        // -------------------------------------------------------- membership
+        case(
+            "join without cluster.membership",
+            "faults[0].join",
+            "expected `cluster.membership` to be set (membership changes spread by gossip)",
+            |v| v["faults"] = json!([{ "at_s": 5, "join": { "node": "n8" } }]),
+        ),
+        case(
+            "decommission without cluster.membership",
+            "faults[0].decommission",
+            "expected `cluster.membership` to be set",
+            |v| v["faults"] = json!([{ "at_s": 5, "decommission": { "node": "n3" } }]),
+        ),
+        case(
+            "replace without cluster.membership",
+            "faults[0].replace",
+            "expected `cluster.membership` to be set",
+            |v| v["faults"] = json!([{ "at_s": 5, "replace": { "node": "n3", "with": "n8" } }]),
+        ),
+        case(
+            "join of an existing node name",
+            "faults[0].join.node",
+            "\"n3\" is already a node; expected a new node name",
+            |v| {
+                gossip(v);
+                v["faults"] = json!([{ "at_s": 5, "join": { "node": "n3" } }]);
+            },
+        ),
+        case(
+            "join of a client name",
+            "faults[0].join.node",
+            "\"c0\" is already a client; expected a new node name",
+            |v| {
+                gossip(v);
+                v["faults"] = json!([{ "at_s": 5, "join": { "node": "c0" } }]);
+            },
+        ),
+        case(
+            "join of a datacenter name",
+            "faults[0].join.node",
+            "\"dc1\" is a datacenter; expected a new node name",
+            |v| {
+                gossip(v);
+                v["faults"] = json!([{ "at_s": 5, "join": { "node": "dc1" } }]);
+            },
+        ),
+        case(
+            "join with an empty name",
+            "faults[0].join.node",
+            "expected a non-empty node name",
+            |v| {
+                gossip(v);
+                v["faults"] = json!([{ "at_s": 5, "join": { "node": "" } }]);
+            },
+        ),
+        case(
+            "the same node joins twice",
+            "faults[1].join.node",
+            "\"n8\" already joins in faults[0]; expected a new node name",
+            |v| {
+                gossip(v);
+                v["faults"] = json!([
+                    { "at_s": 5, "join": { "node": "n8" } },
+                    { "at_s": 9, "join": { "node": "n8" } }
+                ]);
+            },
+        ),
+        case(
+            "replace.with naming a node that already joins",
+            "faults[1].replace.with",
+            "\"n8\" already joins in faults[0]",
+            |v| {
+                gossip(v);
+                v["faults"] = json!([
+                    { "at_s": 5, "join": { "node": "n8" } },
+                    { "at_s": 9, "replace": { "node": "n3", "with": "n8" } }
+                ]);
+            },
+        ),
+        case(
+            "replace of a node with itself",
+            "faults[0].replace.with",
+            "\"n3\" is already a node",
+            |v| {
+                gossip(v);
+                v["faults"] = json!([{ "at_s": 5, "replace": { "node": "n3", "with": "n3" } }]);
+            },
+        ),
+        case(
+            "join into an unknown datacenter",
+            "faults[0].join.datacenter",
+            "unknown datacenter \"mars\"",
+            |v| {
+                gossip(v);
+                v["faults"] =
+                    json!([{ "at_s": 5, "join": { "node": "n8", "datacenter": "mars" } }]);
+            },
+        ),
+        case(
+            "replacement in an unknown datacenter",
+            "faults[0].replace.datacenter",
+            "unknown datacenter \"mars\"",
+            |v| {
+                gossip(v);
+                v["faults"] = json!([
+                    { "at_s": 5, "replace": { "node": "n3", "with": "n8", "datacenter": "mars" } }
+                ]);
+            },
+        ),
+        case(
+            "decommission of an unknown node",
+            "faults[0].decommission.node",
+            "unknown node \"n99\"",
+            |v| {
+                gossip(v);
+                v["faults"] = json!([{ "at_s": 5, "decommission": { "node": "n99" } }]);
+            },
+        ),
+        case(
+            "replace of an unknown node",
+            "faults[0].replace.node",
+            "unknown node \"n99\"",
+            |v| {
+                gossip(v);
+                v["faults"] = json!([{ "at_s": 5, "replace": { "node": "n99", "with": "n8" } }]);
+            },
+        ),
+        case(
+            "decommission of a node that already left",
+            "faults[1].decommission.node",
+            "n3 already left at 10 s (faults[0], decommission); expected a current member",
+            |v| {
+                gossip(v);
+                // File order is not time order: the later entry acts first.
+                v["faults"] = json!([
+                    { "at_s": 10, "decommission": { "node": "n3" } },
+                    { "at_s": 20, "decommission": { "node": "n3" } }
+                ]);
+            },
+        ),
+        case(
+            "replace of a decommissioned node",
+            "faults[0].replace.node",
+            "n3 already left at 10 s (faults[1], decommission)",
+            |v| {
+                gossip(v);
+                v["faults"] = json!([
+                    { "at_s": 20, "replace": { "node": "n3", "with": "n8" } },
+                    { "at_s": 10, "decommission": { "node": "n3" } }
+                ]);
+            },
+        ),
+        case(
+            "decommission of a replaced node",
+            "faults[1].decommission.node",
+            "n3 already left at 10 s (faults[0], replace)",
+            |v| {
+                gossip(v);
+                v["faults"] = json!([
+                    { "at_s": 10, "replace": { "node": "n3", "with": "n8" } },
+                    { "at_s": 20, "decommission": { "node": "n3" } }
+                ]);
+            },
+        ),
+        case(
+            "decommission of a joiner before it joins",
+            "faults[0].decommission.node",
+            "n8 joins at 10 s (faults[1]); expected a time at or after it",
+            |v| {
+                gossip(v);
+                v["faults"] = json!([
+                    { "at_s": 5, "decommission": { "node": "n8" } },
+                    { "at_s": 10, "join": { "node": "n8" } }
+                ]);
+            },
+        ),
+        case(
+            "replace of a joiner listed before its join at the same time",
+            "faults[0].replace.node",
+            "n8 joins at 10 s (faults[1]), listed after this fault",
+            |v| {
+                gossip(v);
+                v["faults"] = json!([
+                    { "at_s": 10, "replace": { "node": "n8", "with": "n9" } },
+                    { "at_s": 10, "join": { "node": "n8" } }
+                ]);
+            },
+        ),
+        case(
+            "crash of a joiner before it joins",
+            "faults[1].crash.node",
+            "n8 joins at 10 s (faults[0]); expected a time at or after it",
+            |v| {
+                gossip(v);
+                v["faults"] = json!([
+                    { "at_s": 10, "join": { "node": "n8" } },
+                    { "at_s": 5, "crash": { "node": "n8" } }
+                ]);
+            },
+        ),
+        case(
+            "clock skew on a replacement before it exists",
+            "faults[1].clock_skew.node",
+            "n8 joins at 10 s (faults[0])",
+            |v| {
+                gossip(v);
+                v["faults"] = json!([
+                    { "at_s": 10, "replace": { "node": "n3", "with": "n8" } },
+                    { "at_s": 2, "clock_skew": { "node": "n8", "offset_ms": 5 } }
+                ]);
+            },
+        ),
+        case(
+            "partition naming a joiner before it joins",
+            "faults[1].partition.groups[0][1]",
+            "n8 joins at 10 s (faults[0]); expected a time at or after it",
+            |v| {
+                gossip(v);
+                v["faults"] = json!([
+                    { "at_s": 10, "join": { "node": "n8" } },
+                    { "at_s": 5, "for_s": 2, "partition": { "groups": [["n0", "n8"], ["n1"]] } }
+                ]);
+            },
+        ),
+        case(
+            "degraded link to a joiner before it joins",
+            "faults[1].degrade_links.to[0]",
+            "n8 joins at 10 s",
+            |v| {
+                gossip(v);
+                v["faults"] = json!([
+                    { "at_s": 10, "join": { "node": "n8" } },
+                    { "at_s": 5, "degrade_links": { "from": ["n0"], "to": ["n8"], "extra_loss": 0.5 } }
+                ]);
+            },
+        ),
+        case(
+            "slow node after it was decommissioned",
+            "faults[1].slow_node.node",
+            "n3 leaves at 10 s (faults[0], decommission); expected a time before it",
+            |v| {
+                gossip(v);
+                v["faults"] = json!([
+                    { "at_s": 10, "decommission": { "node": "n3" } },
+                    { "at_s": 15, "slow_node": { "node": "n3", "extra_latency": { "constant": { "ms": 5 } } } }
+                ]);
+            },
+        ),
+        case(
+            "decommission below N members",
+            "faults[0].decommission.node",
+            "decommissioning n2 leaves 2 members; expected at least N = 3 (cluster.quorum.n) at every point",
+            |v| {
+                gossip(v);
+                v["cluster"]["nodes"] = json!(3);
+                v["faults"] = json!([{ "at_s": 10, "decommission": { "node": "n2" } }]);
+            },
+        ),
+        case(
+            "a join whose seeds have all left",
+            "faults[1].join",
+            "no seed (n0) is a member at 10 s",
+            |v| {
+                gossip(v);
+                v["cluster"]["membership"]["seeds"] = json!(["n0"]);
+                v["faults"] = json!([
+                    { "at_s": 5, "decommission": { "node": "n0" } },
+                    { "at_s": 10, "join": { "node": "n8" } }
+                ]);
+            },
+        ),
+        case(
+            "replacing the only seed",
+            "faults[0].replace",
+            "no seed (n0) other than n0 is a member at 10 s",
+            |v| {
+                gossip(v);
+                v["faults"] = json!([{ "at_s": 10, "replace": { "node": "n0", "with": "n8" } }]);
+            },
+        ),
+        case(
+            "for_s on a join",
+            "faults[0].for_s",
+            "cannot be undone",
+            |v| {
+                gossip(v);
+                v["faults"] = json!([{ "at_s": 5, "for_s": 3, "join": { "node": "n8" } }]);
+            },
+        ),
+        case(
+            "join and crash in one fault",
+            "faults[0]",
+            "expected exactly one action (crash, restart, partition, isolate, partition_one_way, heal_all, degrade_links, slow_node, clock_skew, join, decommission, replace), got 2",
+            |v| {
+                gossip(v);
+                v["faults"] = json!([
+                    { "at_s": 5, "join": { "node": "n8" }, "crash": { "node": "n1" } }
+                ]);
+            },
+        ),
+        case(
+            "nemesis crash list naming a joiner",
+            "nemesis.crashes.nodes[1]",
+            "\"n8\" joins later (faults[0]); expected an initial node",
+            |v| {
+                gossip(v);
+                v["faults"] = json!([{ "at_s": 5, "join": { "node": "n8" } }]);
+                v["nemesis"] = json!({ "crashes": {
+                    "mtbf_s": 30, "downtime": { "constant": { "ms": 100 } }, "nodes": ["n0", "n8"]
+                } });
+            },
+        ),
+        case(
+            "equal partitions fewer than the members after joins",
+            "cluster.partitioning.partitions",
+            "8 is fewer than the 9 members the cluster reaches with joins",
+            |v| {
+                gossip(v);
+                v["cluster"]["partitioning"] =
+                    json!({ "strategy": "equal_partitions", "partitions": 8 });
+                v["faults"] = json!([{ "at_s": 5, "join": { "node": "n8" } }]);
+            },
+        ),
+        case(
+            "quorum n above the initial nodes",
+            "cluster.quorum.n",
+            "3 exceeds the number of nodes (2) at the start; nodes that join later do not count",
+            |v| {
+                gossip(v);
+                v["cluster"]["nodes"] = json!(2);
+                v["faults"] = json!([{ "at_s": 5, "join": { "node": "n2" } }]);
+            },
+        ),
+        case(
+            "unknown seed",
+            "cluster.membership.seeds[1]",
+            "unknown node \"ghost\"",
+            |v| v["cluster"]["membership"] = json!({ "seeds": ["n0", "ghost"] }),
+        ),
+        case(
+            "seed that joins later",
+            "cluster.membership.seeds[0]",
+            "\"n8\" joins later (faults[0]); expected an initial node",
+            |v| {
+                v["cluster"]["membership"] = json!({ "seeds": ["n8"] });
+                v["faults"] = json!([{ "at_s": 5, "join": { "node": "n8" } }]);
+            },
+        ),
+        case(
+            "duplicate seed",
+            "cluster.membership.seeds[2]",
+            "duplicate seed \"n0\"",
+            |v| v["cluster"]["membership"] = json!({ "seeds": ["n0", "n4", "n0"] }),
+        ),
+        case(
+            "empty seed list",
+            "cluster.membership.seeds",
+            "expected at least one seed",
+            |v| v["cluster"]["membership"] = json!({ "seeds": [] }),
+        ),
+        case(
+            "zero gossip interval",
+            "cluster.membership.gossip_interval_ms",
+            "positive duration, got 0",
+            |v| v["cluster"]["membership"] = json!({ "gossip_interval_ms": 0 }),
+        ),
+        case(
+            "zero transfer batch",
+            "cluster.membership.transfer_batch",
+            "expected at least 1",
+            |v| v["cluster"]["membership"] = json!({ "transfer_batch": 0 }),
+        ),
+        case(
+            "phi threshold zero",
+            "cluster.membership.failure_detector.phi_accrual.threshold",
+            "expected a positive finite number, got 0",
+            |v| {
+                v["cluster"]["membership"] =
+                    json!({ "failure_detector": { "phi_accrual": { "threshold": 0 } } })
+            },
+        ),
+        case(
+            "phi window of one sample",
+            "cluster.membership.failure_detector.phi_accrual.window",
+            "expected 2..=10000 samples, got 1",
+            |v| {
+                v["cluster"]["membership"] =
+                    json!({ "failure_detector": { "phi_accrual": { "window": 1 } } })
+            },
+        ),
+        case(
+            "phi window too large",
+            "cluster.membership.failure_detector.phi_accrual.window",
+            "expected 2..=10000 samples, got 10001",
+            |v| {
+                v["cluster"]["membership"] =
+                    json!({ "failure_detector": { "phi_accrual": { "window": 10001 } } })
+            },
+        ),
+        case(
+            "phi min stddev zero",
+            "cluster.membership.failure_detector.phi_accrual.min_stddev_ms",
+            "positive duration, got 0",
+            |v| {
+                v["cluster"]["membership"] =
+                    json!({ "failure_detector": { "phi_accrual": { "min_stddev_ms": 0 } } })
+            },
+        ),
+        case(
+            "unknown failure detector",
+            "cluster.membership.failure_detector",
+            "unknown variant `heartbeat`",
+            |v| v["cluster"]["membership"] = json!({ "failure_detector": "heartbeat" }),
+        ),
+        case(
+            "unknown field in membership",
+            "cluster.membership.gossip_ms",
+            "unknown field `gossip_ms`",
+            |v| v["cluster"]["membership"] = json!({ "gossip_ms": 100 }),
+        ),
+        case(
+            "unknown field in a join",
+            "faults[0].join.dc",
+            "unknown field `dc`",
+            |v| {
+                gossip(v);
+                v["faults"] = json!([{ "at_s": 5, "join": { "node": "n8", "dc": "dc1" } }]);
             },
         ),
         // ------------------------------------------------------------- shape
@@ -684,4 +1118,192 @@ fn validate_reports_the_same_problems_as_parse() {
     let direct = validate(&file, &sim_core::scenario::no_files).expect_err("w > n");
     let via_parse = parse_value(&v).expect_err("w > n");
     assert_eq!(direct, via_parse);
+}
+
+// ------------------------------------------------------------ membership
+
+#[test]
+fn membership_is_absent_by_default_and_every_node_is_initial() {
+    let s = parse(&base().to_string(), &sim_core::scenario::no_files).expect("valid");
+    assert!(s.cluster.membership.is_none());
+    assert_eq!(s.cluster.initial_nodes, 8);
+    assert_eq!(s.cluster.nodes.len(), 8);
+}
+
+#[test]
+fn joins_and_replacements_get_ids_after_the_initial_nodes() {
+    use sim_core::config::FailureDetectorKind;
+    use sim_core::faults::FaultAction;
+    use sim_core::ids::{DatacenterId, NodeId};
+    use sim_core::protocol::Endpoint;
+    use sim_core::time::SimDuration;
+
+    let mut v = base();
+    v["datacenters"] = json!(["east", "west"]);
+    v["cluster"]["nodes"] = json!([
+        { "name": "w0", "datacenter": "west" },
+        { "name": "e0", "datacenter": "east" },
+        { "name": "e1", "datacenter": "east" },
+        { "name": "w1", "datacenter": "west" }
+    ]);
+    v["cluster"]["membership"] = json!({});
+    v["network"]["links"] = json!([{ "between": ["e9", "c0"], "loss": 0.5 }]);
+    v["faults"] = json!([
+        // File order fixes the ids; time order is how they take effect.
+        { "at_s": 30, "replace": { "node": "w1", "with": "w9" } },
+        { "at_s": 10, "join": { "node": "e9" } },
+        { "at_s": 20, "crash": { "node": "e9" }, "for_s": 5 },
+        { "at_s": 40, "replace": { "node": "e9", "with": "x9", "datacenter": "west" } },
+        { "at_s": 45, "decommission": { "node": "x9" } },
+        { "at_s": 50, "decommission": { "node": "e1" } }
+    ]);
+    let s = parse(&v.to_string(), &sim_core::scenario::no_files)
+        .unwrap_or_else(|e| panic!("rejected:\n{e}"));
+    let c = &s.cluster;
+    assert_eq!(c.initial_nodes, 4);
+    let nodes: Vec<(&str, u16)> = c
+        .nodes
+        .iter()
+        .map(|n| (n.name.as_str(), n.datacenter.0))
+        .collect();
+    assert_eq!(
+        nodes,
+        vec![
+            ("w0", 1),
+            ("e0", 0),
+            ("e1", 0),
+            ("w1", 1),
+            ("w9", 1), // replace: the replaced node's datacenter
+            ("e9", 0), // join: the first datacenter by default
+            ("x9", 1), // replace with an explicit datacenter
+        ]
+    );
+    let m = c.membership.as_ref().expect("membership is on");
+    // The first node of each datacenter, in datacenter order.
+    assert_eq!(m.seeds, vec![NodeId(1), NodeId(0)]);
+    assert_eq!(m.gossip_interval, SimDuration::from_millis(1000));
+    assert_eq!(m.failure_detector, FailureDetectorKind::Local);
+    assert_eq!(m.transfer_batch, 64);
+    let actions: Vec<(u64, FaultAction)> = s
+        .faults
+        .iter()
+        .map(|f| (f.at.as_micros() / 1_000_000, f.action.clone()))
+        .collect();
+    assert_eq!(
+        actions,
+        vec![
+            (10, FaultAction::Join { node: NodeId(5) }),
+            (
+                20,
+                FaultAction::Crash {
+                    node: NodeId(5),
+                    disk_loss: false
+                }
+            ),
+            (25, FaultAction::Restart { node: NodeId(5) }),
+            (
+                30,
+                FaultAction::Replace {
+                    node: NodeId(3),
+                    with: NodeId(4)
+                }
+            ),
+            (
+                40,
+                FaultAction::Replace {
+                    node: NodeId(5),
+                    with: NodeId(6)
+                }
+            ),
+            (45, FaultAction::Decommission { node: NodeId(6) }),
+            (50, FaultAction::Decommission { node: NodeId(2) }),
+        ]
+    );
+    // A network link may name a node that joins later.
+    assert!(s
+        .network
+        .endpoint_links
+        .iter()
+        .any(|(a, _, _)| *a == Endpoint::Node(NodeId(5))));
+    assert_eq!(c.nodes[5].datacenter, DatacenterId(0));
+}
+
+#[test]
+fn membership_settings_and_phi_accrual_defaults() {
+    use sim_core::config::FailureDetectorKind;
+    use sim_core::ids::NodeId;
+    use sim_core::time::SimDuration;
+
+    let mut v = base();
+    v["cluster"]["membership"] = json!({ "failure_detector": { "phi_accrual": {} } });
+    let s = parse(&v.to_string(), &sim_core::scenario::no_files).expect("valid");
+    let m = s.cluster.membership.expect("membership is on");
+    assert_eq!(m.seeds, vec![NodeId(0)], "one datacenter: its first node");
+    assert_eq!(
+        m.failure_detector,
+        FailureDetectorKind::PhiAccrual {
+            threshold: 8.0,
+            window: 100,
+            min_stddev: SimDuration::from_millis(100),
+        }
+    );
+
+    v["cluster"]["membership"] = json!({
+        "gossip_interval_ms": 250,
+        "seeds": ["n5", "n2"],
+        "failure_detector": { "phi_accrual": { "threshold": 12.5, "window": 500, "min_stddev_ms": 40 } },
+        "transfer_batch": 7
+    });
+    let s = parse(&v.to_string(), &sim_core::scenario::no_files).expect("valid");
+    let m = s.cluster.membership.expect("membership is on");
+    assert_eq!(m.gossip_interval, SimDuration::from_millis(250));
+    assert_eq!(m.seeds, vec![NodeId(5), NodeId(2)], "in the order written");
+    assert_eq!(
+        m.failure_detector,
+        FailureDetectorKind::PhiAccrual {
+            threshold: 12.5,
+            window: 500,
+            min_stddev: SimDuration::from_millis(40),
+        }
+    );
+    assert_eq!(m.transfer_batch, 7);
+    assert_eq!(s.cluster.initial_nodes, 8);
+}
+
+#[test]
+fn the_default_partition_count_covers_the_members_after_joins() {
+    use sim_core::ring::PartitionStrategy;
+
+    let mut v = base();
+    v["cluster"]["nodes"] = json!(3);
+    v["cluster"].as_object_mut().unwrap().remove("partitioning");
+    v["cluster"]["membership"] = json!({});
+    v["faults"] = json!([
+        { "at_s": 5, "join": { "node": "n3" } },
+        { "at_s": 6, "join": { "node": "n4" } },
+        { "at_s": 7, "decommission": { "node": "n0" } }
+    ]);
+    let s = parse(&v.to_string(), &sim_core::scenario::no_files)
+        .unwrap_or_else(|e| panic!("rejected:\n{e}"));
+    assert_eq!(
+        s.cluster.partitioning,
+        PartitionStrategy::EqualPartitions { partitions: 40 },
+        "8 × the peak of 5 members"
+    );
+}
+
+#[test]
+fn a_fault_on_a_joiner_at_its_join_time_is_fine_when_listed_after_it() {
+    let mut v = base();
+    v["cluster"]["membership"] = json!({});
+    v["faults"] = json!([
+        { "at_s": 10, "join": { "node": "n8" } },
+        { "at_s": 10, "isolate": { "node": "n8" }, "for_s": 1 },
+        { "at_s": 20, "decommission": { "node": "n8" } },
+        // A datacenter name still covers nodes that have left.
+        { "at_s": 30, "degrade_links": { "from": ["dc1"], "to": ["dc1"], "extra_loss": 0.1 }, "for_s": 1 }
+    ]);
+    if let Err(e) = parse_value(&v) {
+        panic!("rejected:\n{}", describe(&e));
+    }
 }
