@@ -336,3 +336,74 @@ fn after_the_writes_stop_transfer_alone_moves_every_key_to_a_joiner_and_a_replac
         }
     }
 }
+
+fn phi() -> FailureDetectorKind {
+    FailureDetectorKind::PhiAccrual {
+        threshold: 8.0,
+        window: 100,
+        min_stddev: SimDuration::from_millis(500),
+    }
+}
+
+/// Positive control for the phi-accrual detector: a crash is noticed by
+/// every other node within a few gossip intervals (indirect heartbeats
+/// arrive in whole rounds, so the default 500 ms deviation floor keeps the
+/// healthy case free of false suspicions; see the negative control).
+#[test]
+fn phi_accrual_detects_a_crash_everywhere_within_seconds() {
+    for seed in 1..=3 {
+        let s = scenario(
+            &doc(8, 50.0, 30),
+            seed,
+            0,
+            phi(),
+            vec![
+                (
+                    10.0,
+                    FaultAction::Crash {
+                        node: NodeId(2),
+                        disk_loss: false,
+                    },
+                ),
+                (20.0, FaultAction::Restart { node: NodeId(2) }),
+            ],
+        );
+        let r = run(s);
+        let s = &r.summary;
+        println!(
+            "seed {seed}: detected {} max {} s, undetected {}, false {}",
+            n(s, "failure_detection.detection_delay_s.count"),
+            n(s, "failure_detection.detection_delay_s.max"),
+            n(s, "failure_detection.undetected"),
+            n(s, "failure_detection.false_suspicions"),
+        );
+        assert_eq!(
+            n(s, "failure_detection.detection_delay_s.count"),
+            7.0,
+            "seed {seed}"
+        );
+        assert_eq!(n(s, "failure_detection.undetected"), 0.0, "seed {seed}");
+        assert!(
+            n(s, "failure_detection.detection_delay_s.max") < 12.0,
+            "seed {seed}"
+        );
+        assert_eq!(n(s, "durability.lost"), 0.0, "seed {seed}");
+    }
+}
+
+/// Negative control: on a healthy network neither detector suspects anyone.
+#[test]
+fn neither_detector_suspects_a_healthy_node() {
+    for seed in 1..=4 {
+        for detector in [FailureDetectorKind::Local, phi()] {
+            let s = scenario(&doc(8, 50.0, 30), seed, 0, detector, Vec::new());
+            let r = run(s);
+            assert_eq!(
+                n(&r.summary, "failure_detection.suspicions"),
+                0.0,
+                "seed {seed} {detector:?}"
+            );
+            assert!(n(&r.summary, "membership.gossip.messages") > 100.0);
+        }
+    }
+}

@@ -381,6 +381,12 @@ pub enum GossipMsg {
     },
     /// A partition-aware client asks for the node's current ring (§4.5).
     ViewRequest,
+    /// With phi-accrual: the receiver of a `Syn` answers with its own
+    /// heartbeat table, so heartbeats spread push-pull.
+    Heartbeats {
+        /// `(node, generation, counter)` per known heartbeat.
+        heartbeats: Vec<(NodeId, u64, u64)>,
+    },
     /// The answer.
     View {
         /// The node's ring.
@@ -595,6 +601,7 @@ impl Msg {
                     (states.len() as u64) << 32 | wants.len() as u64
                 }
                 GossipMsg::ViewRequest => 1,
+                GossipMsg::Heartbeats { heartbeats } => heartbeats.len() as u64,
                 GossipMsg::View { ring } => ring.0.range_count() as u64,
             },
             Msg::Transfer(
@@ -733,6 +740,9 @@ impl fmt::Display for Msg {
                     write!(f, " wants={}", wants.len())
                 }
                 GossipMsg::ViewRequest => write!(f, "view_request"),
+                GossipMsg::Heartbeats { heartbeats } => {
+                    write!(f, "gossip_heartbeats n={}", heartbeats.len())
+                }
                 GossipMsg::View { ring } => write!(f, "view ranges={}", ring.0.range_count()),
             },
             Msg::Transfer(t) => match t {

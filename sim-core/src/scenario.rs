@@ -370,7 +370,7 @@ default_fns! {
     d_transfer_batch: u32 = 64;
     d_phi_threshold: f64 = 8.0;
     d_phi_window: u32 = 100;
-    d_phi_min_stddev_ms: f64 = 100.0;
+    d_phi_min_stddev_ms: f64 = 500.0;
 }
 
 /// `cluster.membership`: gossip-based membership (§4.8) and key transfer on
@@ -415,7 +415,7 @@ pub enum FailureDetectorDto {
     #[default]
     Local,
     /// Phi-accrual detection fed by gossiped heartbeats:
-    /// `{"phi_accrual": {"threshold": 8, "window": 100, "min_stddev_ms": 100}}`.
+    /// `{"phi_accrual": {"threshold": 8, "window": 100, "min_stddev_ms": 500}}`.
     PhiAccrual {
         /// Suspicion threshold on phi (> 0). Default 8.
         #[serde(default = "d_phi_threshold")]

@@ -1244,7 +1244,7 @@ fn membership_settings_and_phi_accrual_defaults() {
         FailureDetectorKind::PhiAccrual {
             threshold: 8.0,
             window: 100,
-            min_stddev: SimDuration::from_millis(100),
+            min_stddev: SimDuration::from_millis(500),
         }
     );
 

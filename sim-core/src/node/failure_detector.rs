@@ -88,11 +88,17 @@ impl FailureDetector {
     }
 }
 
+/// Inter-arrival samples a peer needs before phi judges it.
+const MIN_SAMPLES: usize = 3;
+
 /// The phi-accrual failure detector (Hayashibara, Défago, Yared, Katayama,
 /// SRDS 2004), as Cassandra uses it: per peer, a window of heartbeat
 /// inter-arrival times; `phi(t) = -log10(P(next heartbeat later than t))`
-/// under a normal distribution fitted to the window. A peer is suspected
-/// while phi is at or above the threshold, re-evaluated by [`Self::evaluate`].
+/// under a normal distribution fitted to the window, its mean lengthened by
+/// one expected interval of acceptable pause (heartbeats arrive through
+/// gossip, second-hand). A peer is judged once it has a few samples, and is
+/// suspected while phi is at or above the threshold, re-evaluated by
+/// [`Self::evaluate`].
 #[derive(Clone, Debug)]
 pub struct PhiAccrual {
     threshold: f64,
@@ -160,8 +166,14 @@ impl PhiAccrual {
         let Some(a) = self.peers.get(&peer) else {
             return 0.0;
         };
-        let n = a.intervals.len().max(1) as f64;
-        let mean = a.sum as f64 / n;
+        if a.intervals.len() < MIN_SAMPLES {
+            return 0.0;
+        }
+        let n = a.intervals.len() as f64;
+        // Heartbeats reach a node second-hand, a round or so late: one
+        // expected interval of pause is acceptable (Akka's
+        // `acceptable-heartbeat-pause`).
+        let mean = a.sum as f64 / n + self.bootstrap_us as f64;
         let var = (a.sum_sq as f64 / n - mean * mean).max(0.0);
         let sd = libm::sqrt(var).max(self.min_stddev_us);
         let t = now.as_micros().saturating_sub(a.last.as_micros()) as f64;

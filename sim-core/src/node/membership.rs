@@ -15,7 +15,9 @@
 //! Seeds (§4.8.2) are known to all; a node also contacts a seed now and then,
 //! and a joining node starts from the seeds alone, so separately joined nodes
 //! never form logically partitioned rings. With the phi-accrual detector,
-//! `Syn` also carries the heartbeat table (generation, counter per node).
+//! `Syn` also carries the heartbeat table (generation, counter per node) and
+//! the receiver answers with its own (push-pull), so every node hears fresh
+//! heartbeats at least once per round.
 //!
 //! When a change alters the view, the node rebuilds its ring and Merkle trees
 //! and hands the keys it no longer replicates to their new owners
@@ -451,7 +453,11 @@ impl Node {
         };
         match msg {
             GossipMsg::Syn { hash, heartbeats } => {
-                self.learn_heartbeats(t, &heartbeats);
+                if !heartbeats.is_empty() {
+                    self.learn_heartbeats(t, &heartbeats);
+                    let heartbeats = self.heartbeat_table();
+                    self.send_gossip(peer, GossipMsg::Heartbeats { heartbeats }, out);
+                }
                 if hash != self.durable.membership.hash() {
                     let digest = self.durable.membership.digest();
                     self.send_gossip(peer, GossipMsg::Digest { digest }, out);
@@ -476,6 +482,7 @@ impl Node {
                 }
                 self.merge_states(t, states, out);
             }
+            GossipMsg::Heartbeats { heartbeats } => self.learn_heartbeats(t, &heartbeats),
             GossipMsg::ViewRequest | GossipMsg::View { .. } => {}
         }
     }
@@ -591,6 +598,7 @@ impl Node {
 fn gossip_bytes(msg: &GossipMsg) -> u64 {
     16 + match msg {
         GossipMsg::Syn { heartbeats, .. } => 8 + 20 * heartbeats.len() as u64,
+        GossipMsg::Heartbeats { heartbeats } => 20 * heartbeats.len() as u64,
         GossipMsg::Digest { digest } => 12 * digest.len() as u64,
         GossipMsg::Delta { states, wants } => {
             states
