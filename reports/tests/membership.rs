@@ -141,6 +141,10 @@ fn a_node_joins_a_16_node_cluster_under_load_and_takes_its_keys() {
             "seed {seed}: the joiner is in the final ring"
         );
         assert!(
+            n(&r.summary, "availability") >= 0.999,
+            "seed {seed}: reads and writes keep working during the transfer"
+        );
+        assert!(
             converged_rounds(&r.records, joiner).is_some(),
             "seed {seed}: the join spread"
         );
