@@ -1075,7 +1075,9 @@ impl Simulation {
             let known = self
                 .nodes
                 .iter()
-                .filter(|s| s.up && s.admin == Admin::Active && s.node.has_view())
+                .filter(|s| {
+                    s.up && s.admin == Admin::Active && s.node.has_view() && !s.node.has_left()
+                })
                 .all(|s| {
                     s.node
                         .membership_version(member)

@@ -173,9 +173,10 @@ impl PhiAccrual {
         // Heartbeats reach a node second-hand, a round or so late: one
         // expected interval of pause is acceptable (Akka's
         // `acceptable-heartbeat-pause`).
-        let mean = a.sum as f64 / n + self.bootstrap_us as f64;
-        let var = (a.sum_sq as f64 / n - mean * mean).max(0.0);
+        let measured = a.sum as f64 / n;
+        let var = (a.sum_sq as f64 / n - measured * measured).max(0.0);
         let sd = libm::sqrt(var).max(self.min_stddev_us);
+        let mean = measured + self.bootstrap_us as f64;
         let t = now.as_micros().saturating_sub(a.last.as_micros()) as f64;
         let p_later = 0.5 * libm::erfc((t - mean) / (sd * std::f64::consts::SQRT_2));
         if p_later <= 0.0 {
