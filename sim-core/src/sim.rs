@@ -438,29 +438,7 @@ impl Simulation {
                 let slot = &self.nodes[node.0 as usize];
                 if slot.up && slot.incarnation == incarnation {
                     self.node_timers[node.0 as usize].remove(&timer);
-                    self.hash.add(
-                        time,
-                        TraceKind::Timer,
-                        Some(Endpoint::Node(node)),
-                        None,
-                        timer_code(timer),
-                        0,
-                        0,
-                    );
-                    if let Some(t) = tracer.as_deref_mut() {
-                        let label = format!("{timer:?}");
-                        t.event(&TraceEvent {
-                            id: None,
-                            sent_at: None,
-                            key: None,
-                            time,
-                            kind: TraceKind::Timer,
-                            at: Some(Endpoint::Node(node)),
-                            from: None,
-                            label: &label,
-                            details: &"",
-                        });
-                    }
+                    self.trace_timer(Endpoint::Node(node), timer_code(timer), &timer, tracer);
                     let nt = self.node_time(node);
                     self.nodes[node.0 as usize]
                         .node
@@ -470,29 +448,8 @@ impl Simulation {
             }
             Event::ClientTimer { client, timer } => {
                 self.client_timers[client.0 as usize].remove(&timer);
-                self.hash.add(
-                    time,
-                    TraceKind::Timer,
-                    Some(Endpoint::Client(client)),
-                    None,
-                    client_timer_code(timer),
-                    0,
-                    0,
-                );
-                if let Some(t) = tracer.as_deref_mut() {
-                    let label = format!("{timer:?}");
-                    t.event(&TraceEvent {
-                        id: None,
-                        sent_at: None,
-                        key: None,
-                        time,
-                        kind: TraceKind::Timer,
-                        at: Some(Endpoint::Client(client)),
-                        from: None,
-                        label: &label,
-                        details: &"",
-                    });
-                }
+                let code = client_timer_code(timer);
+                self.trace_timer(Endpoint::Client(client), code, &timer, tracer);
                 self.clients[client.0 as usize].on_timer(time, timer, &mut self.client_out);
                 self.flush_client(client, sink, tracer);
             }
@@ -532,6 +489,32 @@ impl Simulation {
             self.stats.peak_queue_len = pending;
         }
         None
+    }
+
+    /// Hashes and traces a timer firing at `at`.
+    fn trace_timer(
+        &mut self,
+        at: Endpoint,
+        code: u64,
+        timer: &dyn std::fmt::Debug,
+        tracer: &mut Option<&mut dyn Tracer>,
+    ) {
+        self.hash
+            .add(self.now, TraceKind::Timer, Some(at), None, code, 0, 0);
+        if let Some(t) = tracer.as_deref_mut() {
+            let label = format!("{timer:?}");
+            t.event(&TraceEvent {
+                id: None,
+                sent_at: None,
+                key: None,
+                time: self.now,
+                kind: TraceKind::Timer,
+                at: Some(at),
+                from: None,
+                label: &label,
+                details: &"",
+            });
+        }
     }
 
     fn phase(&mut self, name: &str, tracer: &mut Option<&mut dyn Tracer>) {
