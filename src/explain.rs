@@ -5,14 +5,13 @@
 //! loads the scenario (as `dynasim run` does), prints and writes files.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use reports::explain::export::{self, Exporter};
 use reports::explain::{Names, Request};
 use sim_core::config::Scenario;
-use sim_core::scenario;
 
 /// The formats of `dynasim run --trace-format`.
 pub const TRACE_FORMATS: [&str; 3] = export::FORMATS;
@@ -63,24 +62,6 @@ pub struct ExplainArgs {
     pub lines: usize,
 }
 
-/// Reads and validates a scenario; files it references resolve beside it
-/// (the same as `dynasim run`).
-fn load(path: &Path) -> Result<Scenario> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("reading scenario {}", path.display()))?;
-    let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
-    let resolver =
-        move |rel: &str| std::fs::read_to_string(dir.join(rel)).map_err(|e| e.to_string());
-    scenario::parse(&text, &resolver).map_err(|errors| {
-        crate::BadScenario {
-            file: path.to_path_buf(),
-            context: String::new(),
-            errors,
-        }
-        .into()
-    })
-}
-
 fn parse_key(s: &str) -> Result<u64> {
     s.trim()
         .trim_start_matches('k')
@@ -99,7 +80,7 @@ pub fn run(args: &ExplainArgs) -> Result<bool> {
         .map(|a| crate::sweep::parse_single(a))
         .collect::<Result<Vec<_>>>()?;
     let mut scenario = if sets.is_empty() {
-        let s = load(&args.file)?;
+        let s = crate::load(&args.file)?;
         crate::check_metrics(&args.file, "", &s)?;
         s
     } else {

@@ -88,7 +88,7 @@ fn main() -> ExitCode {
 }
 
 /// Reads and validates a scenario; files it references resolve beside it.
-fn load(path: &Path) -> Result<Scenario> {
+pub(crate) fn load(path: &Path) -> Result<Scenario> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("reading scenario {}", path.display()))?;
     let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();

@@ -245,10 +245,7 @@ fn scale_json(nodes: u32) -> String {
 
 /// Child mode for one scale run: wall time per coordinated operation.
 fn scale_child(nodes: u32) {
-    let scenario = match parse(&scale_json(nodes), &no_files) {
-        Ok(s) => Arc::new(s),
-        Err(e) => panic!("the scale scenario does not validate: {e:?}"),
-    };
+    let scenario = bench_scenario(&scale_json(nodes));
     let start = Instant::now();
     let sim = Simulation::new(scenario);
     let outcome = sim.run(&mut NullSink, None);
@@ -469,18 +466,21 @@ fn scenario_json(ops: u64) -> String {
     )
 }
 
+/// Parses a bench scenario (a bench bug if it does not validate).
+fn bench_scenario(text: &str) -> Arc<sim_core::config::Scenario> {
+    match parse(text, &no_files) {
+        Ok(s) => Arc::new(s),
+        Err(e) => panic!("the bench scenario does not validate: {e:?}"),
+    }
+}
+
 /// Child mode: run the simulator once and print its figures.
 fn child(spec: &str) {
     let ops: u64 = spec
         .strip_prefix("ops:")
         .and_then(|n| n.parse().ok())
         .unwrap_or_else(|| panic!("{CHILD_ENV} must be `ops:N`, got {spec:?}"));
-    let text = scenario_json(ops);
-    let scenario = match parse(&text, &no_files) {
-        Ok(s) => Arc::new(s),
-        Err(e) => panic!("the bench scenario does not validate: {e:?}"),
-    };
-    let sim = Simulation::new(scenario);
+    let sim = Simulation::new(bench_scenario(&scenario_json(ops)));
     eprintln!("simulator: {ops} operations ({} RMW plans)...", ops / 2);
     let start = Instant::now();
     let outcome = sim.run(&mut NullSink, None);

@@ -845,14 +845,9 @@ impl Simulation {
     ) {
         let applied = match &action {
             FaultAction::Crash { node, disk_loss } => {
-                let slot = &mut self.nodes[node.0 as usize];
+                let slot = &self.nodes[node.0 as usize];
                 if slot.up && slot.admin == Admin::Active {
-                    slot.up = false;
-                    slot.incarnation += 1;
-                    for (_, h) in std::mem::take(&mut self.node_timers[node.0 as usize]) {
-                        self.queue.cancel(h);
-                    }
-                    let lost = slot.node.crash(*disk_loss);
+                    let lost = self.stop_node(*node, *disk_loss);
                     if lost > 0 {
                         self.emit(
                             Some(Endpoint::Node(*node)),
@@ -933,15 +928,9 @@ impl Simulation {
             FaultAction::Replace { node, with } => {
                 let old = &mut self.nodes[node.0 as usize];
                 if old.admin == Admin::Active && self.activate(*with) {
-                    let old = &mut self.nodes[node.0 as usize];
-                    old.admin = Admin::Removed;
-                    if old.up {
-                        old.up = false;
-                        old.incarnation += 1;
-                        for (_, h) in std::mem::take(&mut self.node_timers[node.0 as usize]) {
-                            self.queue.cancel(h);
-                        }
-                        old.node.crash(true);
+                    self.nodes[node.0 as usize].admin = Admin::Removed;
+                    if self.nodes[node.0 as usize].up {
+                        self.stop_node(*node, true);
                     }
                     true
                 } else {
@@ -1013,6 +1002,19 @@ impl Simulation {
             }
             _ => {}
         }
+    }
+
+    /// Takes an up node down: a new incarnation, its armed timers cancelled,
+    /// its volatile state (and with `disk_loss` its durable state) dropped.
+    /// Returns the buffered versions lost.
+    fn stop_node(&mut self, node: NodeId, disk_loss: bool) -> u32 {
+        let slot = &mut self.nodes[node.0 as usize];
+        slot.up = false;
+        slot.incarnation += 1;
+        for (_, h) in std::mem::take(&mut self.node_timers[node.0 as usize]) {
+            self.queue.cancel(h);
+        }
+        slot.node.crash(disk_loss)
     }
 
     /// Brings a not-yet-joined node slot up. False if it was not waiting.

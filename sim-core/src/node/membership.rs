@@ -252,20 +252,39 @@ impl Node {
                 self.issue_placements(&map, &next, out);
             }
         }
-        let version = self.durable.membership.issue(
+        self.issue_change(
             self.id,
             MemberStatus::Leaving,
             me.datacenter,
             Vec::new(),
+            "leave",
+            out,
         );
-        out.record(Record::MembershipChange {
-            at: self.id,
-            member: self.id,
-            version,
-            change: "leave",
-        });
         self.adopt_view(t, out);
         self.maybe_finish_leaving(out);
+    }
+
+    /// Issues a new state of `member` here (an administrative change) and
+    /// records it.
+    fn issue_change(
+        &mut self,
+        member: NodeId,
+        status: MemberStatus,
+        datacenter: DatacenterId,
+        placement: Vec<u128>,
+        change: &'static str,
+        out: &mut Outbox<Timer>,
+    ) {
+        let version = self
+            .durable
+            .membership
+            .issue(member, status, datacenter, placement);
+        out.record(Record::MembershipChange {
+            at: self.id,
+            member,
+            version,
+            change,
+        });
     }
 
     /// New versions for every member whose placement differs between two
@@ -277,16 +296,7 @@ impl Node {
             }
             let placement = after.placement_of(node);
             if placement != before.placement_of(node) {
-                let version =
-                    self.durable
-                        .membership
-                        .issue(node, MemberStatus::Normal, dc, placement);
-                out.record(Record::MembershipChange {
-                    at: self.id,
-                    member: node,
-                    version,
-                    change: "reassign",
-                });
+                self.issue_change(node, MemberStatus::Normal, dc, placement, "reassign", out);
             }
         }
     }
@@ -310,40 +320,13 @@ impl Node {
                     self.issue_placements(&map, &next, out);
                     next.placement_of(self.id)
                 };
-                let version =
-                    self.durable
-                        .membership
-                        .issue(self.id, MemberStatus::Normal, dc, placement);
-                out.record(Record::MembershipChange {
-                    at: self.id,
-                    member: self.id,
-                    version,
-                    change: "join",
-                });
+                self.issue_change(self.id, MemberStatus::Normal, dc, placement, "join", out);
             }
             JoinPlan::Replace(old) => {
                 let placement = map.placement_of(old);
                 let old_dc = map.datacenter_of(old).unwrap_or(dc);
-                let v_old =
-                    self.durable
-                        .membership
-                        .issue(old, MemberStatus::Left, old_dc, Vec::new());
-                out.record(Record::MembershipChange {
-                    at: self.id,
-                    member: old,
-                    version: v_old,
-                    change: "left",
-                });
-                let version =
-                    self.durable
-                        .membership
-                        .issue(self.id, MemberStatus::Normal, dc, placement);
-                out.record(Record::MembershipChange {
-                    at: self.id,
-                    member: self.id,
-                    version,
-                    change: "replace",
-                });
+                self.issue_change(old, MemberStatus::Left, old_dc, Vec::new(), "left", out);
+                self.issue_change(self.id, MemberStatus::Normal, dc, placement, "replace", out);
             }
         }
         self.adopt_view(t, out);
@@ -372,16 +355,20 @@ impl Node {
         if self.has_left() {
             return;
         }
+        // A random member other than this node (a joiner without a view: a
+        // random seed), drawn without building the candidate list.
         let live = self.durable.membership.live();
-        let candidates: Vec<NodeId> = if live.len() > 1 {
-            live.iter().copied().filter(|n| *n != me).collect()
-        } else {
-            cfg.seeds.iter().copied().filter(|n| *n != me).collect()
-        };
-        if candidates.is_empty() {
+        let pool: &[NodeId] = if live.len() > 1 { live } else { &cfg.seeds };
+        let mine = pool.iter().position(|n| *n == me);
+        let others = pool.len() - usize::from(mine.is_some());
+        if others == 0 {
             return;
         }
-        let peer = candidates[self.rng.below(candidates.len() as u64) as usize];
+        let i = self.rng.below(others as u64) as usize;
+        let peer = match mine {
+            Some(m) if i >= m => pool[i + 1],
+            _ => pool[i],
+        };
         self.send_syn(peer, out);
         // Cassandra's rule: also gossip with a seed, with probability
         // seeds / members, unless the peer was one.
@@ -392,7 +379,7 @@ impl Node {
             .filter(|s| *s != me && *s != peer)
             .collect();
         if !seeds.is_empty() && !cfg.seeds.contains(&peer) {
-            let members = candidates.len() as u64 + 1;
+            let members = others as u64 + 1;
             if self.rng.below(members) < cfg.seeds.len() as u64 {
                 let seed = seeds[self.rng.below(seeds.len() as u64) as usize];
                 self.send_syn(seed, out);
@@ -566,28 +553,23 @@ impl Node {
     /// Called by transfers: a leaving node with nothing left to hand over
     /// is gone.
     pub(super) fn maybe_finish_leaving(&mut self, out: &mut Outbox<Timer>) {
-        let Some(me) = self.durable.membership.get(self.id).cloned() else {
-            return;
+        let datacenter = match self.durable.membership.get(self.id) {
+            Some(me) if me.status == MemberStatus::Leaving => me.datacenter,
+            _ => return,
         };
-        if me.status != MemberStatus::Leaving
-            || !self.durable.outgoing.is_empty()
-            || !self.durable.strays.is_empty()
-        {
+        if !self.durable.outgoing.is_empty() || !self.durable.strays.is_empty() {
             return;
         }
-        let version =
-            self.durable
-                .membership
-                .issue(self.id, MemberStatus::Left, me.datacenter, Vec::new());
-        out.record(Record::MembershipChange {
-            at: self.id,
-            member: self.id,
-            version,
-            change: "left",
-        });
+        self.issue_change(
+            self.id,
+            MemberStatus::Left,
+            datacenter,
+            Vec::new(),
+            "left",
+            out,
+        );
         // Tell someone, since a left node stops gossiping.
-        let live: Vec<NodeId> = self.durable.membership.live().to_vec();
-        if let Some(&peer) = live.first() {
+        if let Some(&peer) = self.durable.membership.live().first() {
             self.send_syn(peer, out);
         }
     }

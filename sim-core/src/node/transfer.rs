@@ -210,7 +210,7 @@ impl Node {
             return;
         };
         if o.next >= o.keys.len() {
-            self.finish_transfer(t, transfer, out);
+            self.finish_transfer(transfer, out);
             return;
         }
         let end = (o.next + batch).min(o.keys.len());
@@ -236,7 +236,7 @@ impl Node {
         );
     }
 
-    fn finish_transfer(&mut self, t: NodeTime, transfer: u64, out: &mut Outbox<Timer>) {
+    fn finish_transfer(&mut self, transfer: u64, out: &mut Outbox<Timer>) {
         let Some(o) = self.durable.outgoing.remove(&transfer) else {
             return;
         };
@@ -261,7 +261,6 @@ impl Node {
                 self.update_tree(key);
             }
         }
-        let _ = t;
         self.maybe_finish_leaving(out);
     }
 
