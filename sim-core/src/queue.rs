@@ -36,6 +36,10 @@ impl EventHandle {
     }
 }
 
+/// Cancelled entries tolerated in the heap before [`EventQueue::cancel`]
+/// compacts it (see `compact_if_stale`).
+const COMPACT_FLOOR: usize = 1024;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Entry {
     time: SimTime,
@@ -169,7 +173,24 @@ impl<E> EventQueue<E> {
         let event = slot.event.take()?;
         self.free.push(handle.slot);
         self.live -= 1;
+        self.compact_if_stale();
         Some(event)
+    }
+
+    /// Drops the heap entries of cancelled events once they outnumber the
+    /// live ones (and a floor), so a run that cancels most of what it arms
+    /// (request timeouts, re-armed timers) keeps a heap the size of what is
+    /// really pending. Each compaction costs O(heap) and follows at least
+    /// as many cancellations, so it is amortised O(1) per cancel. The pop
+    /// order is untouched: it is the total order `(time, seq)`.
+    fn compact_if_stale(&mut self) {
+        let stale = self.heap.len() - self.live;
+        if stale > COMPACT_FLOOR && stale > self.live {
+            let slots = &self.slots;
+            self.heap.retain(|e| {
+                slots[e.slot as usize].seq == e.seq && slots[e.slot as usize].event.is_some()
+            });
+        }
     }
 
     /// Moves a pending event to `time`. It queues behind everything already
@@ -234,5 +255,35 @@ mod tests {
         assert_eq!(q.pop(), Some((SimTime(1), "late")));
         assert_eq!(q.pop(), Some((SimTime(5), "mid")));
         assert!(q.rearm(h2, SimTime(3)).is_none());
+    }
+
+    #[test]
+    fn cancelling_most_events_keeps_the_heap_small_and_the_order_intact() {
+        // Every round arms a long timeout and cancels the previous one (a
+        // request timeout that the reply beats), plus one short event.
+        let mut q = EventQueue::new();
+        let mut reference = Vec::new();
+        let mut armed = None;
+        for i in 0..20_000u64 {
+            if let Some(h) = armed.take() {
+                q.cancel(h).expect("still pending");
+            }
+            armed = Some(q.push(SimTime(1_000_000 + i), u64::MAX));
+            q.push(SimTime(i * 7 % 5_000), i);
+            reference.push((i * 7 % 5_000, i));
+            assert!(
+                q.heap.len() <= 2 * q.len() + COMPACT_FLOOR + 1,
+                "stale entries are compacted away (heap {}, live {})",
+                q.heap.len(),
+                q.len()
+            );
+        }
+        reference.sort();
+        let popped: Vec<(u64, u64)> = std::iter::from_fn(|| q.pop())
+            .map(|(t, e)| (t.0, e))
+            .collect();
+        let (last, rest) = popped.split_last().expect("events");
+        assert_eq!(rest, reference.as_slice());
+        assert_eq!(*last, (1_019_999, u64::MAX));
     }
 }

@@ -23,6 +23,7 @@
 use std::cmp::Ordering;
 use std::fmt;
 use std::hash::{Hash, Hasher};
+use std::sync::Arc;
 
 use crate::ids::NodeId;
 use crate::time::SimTime;
@@ -67,18 +68,29 @@ impl Causality {
 ///
 /// `PartialEq`, `Hash` and `PartialOrd` ignore timestamps, so `a == b` exactly
 /// when `a.compare(&b) == Causality::Equal`.
+///
+/// The entries are shared, copy-on-write: a version travels in many messages
+/// and sits on N replicas, and cloning its clock is a reference count, not a
+/// copy. Only a coordinator (increment, truncation) and reconciliation
+/// (merge) build new entries.
 #[derive(Clone, Debug, Default)]
 pub struct VectorClock {
     /// Sorted by `NodeId`, one entry per node, every counter >= 1.
-    entries: Vec<(NodeId, ClockEntry)>,
+    entries: Arc<[(NodeId, ClockEntry)]>,
 }
 
 impl VectorClock {
     /// The empty clock (the version of an object nobody has written).
     pub fn new() -> Self {
-        VectorClock {
-            entries: Vec::new(),
-        }
+        VectorClock::default()
+    }
+
+    /// Applies `edit` to a private copy of the entries.
+    fn edit<T>(&mut self, edit: impl FnOnce(&mut Vec<(NodeId, ClockEntry)>) -> T) -> T {
+        let mut entries = self.entries.to_vec();
+        let out = edit(&mut entries);
+        self.entries = entries.into();
+        out
     }
 
     fn position(&self, node: NodeId) -> Result<usize, usize> {
@@ -104,36 +116,28 @@ impl VectorClock {
     /// writes arrive with the same context.
     pub fn increment_above(&mut self, node: NodeId, floor: u64, now: SimTime) {
         let next = self.counter(node).max(floor).saturating_add(1);
-        match self.position(node) {
-            Ok(i) => {
-                self.entries[i].1 = ClockEntry {
-                    counter: next,
-                    timestamp: now,
-                };
-            }
-            Err(i) => self.entries.insert(
-                i,
-                (
-                    node,
-                    ClockEntry {
-                        counter: next,
-                        timestamp: now,
-                    },
-                ),
-            ),
-        }
+        let position = self.position(node);
+        let entry = ClockEntry {
+            counter: next,
+            timestamp: now,
+        };
+        self.edit(|entries| match position {
+            Ok(i) => entries[i].1 = entry,
+            Err(i) => entries.insert(i, (node, entry)),
+        });
     }
 
     /// Records a write coordinated by `node` at its local time `now`: the
     /// node's counter goes up by one and its timestamp becomes `now`.
     pub fn increment(&mut self, node: NodeId, now: SimTime) {
-        match self.position(node) {
+        let position = self.position(node);
+        self.edit(|entries| match position {
             Ok(i) => {
-                let e = &mut self.entries[i].1;
+                let e = &mut entries[i].1;
                 e.counter = e.counter.saturating_add(1);
                 e.timestamp = now;
             }
-            Err(i) => self.entries.insert(
+            Err(i) => entries.insert(
                 i,
                 (
                     node,
@@ -143,7 +147,7 @@ impl VectorClock {
                     },
                 ),
             ),
-        }
+        })
     }
 
     /// The causal relation of `self` to `other`.
@@ -218,7 +222,9 @@ impl VectorClock {
         }
         entries.extend_from_slice(&a[i..]);
         entries.extend_from_slice(&b[j..]);
-        VectorClock { entries }
+        VectorClock {
+            entries: entries.into(),
+        }
     }
 
     /// Merges `other` into `self` (see [`VectorClock::merge`]).
@@ -239,19 +245,23 @@ impl VectorClock {
         if threshold == 0 {
             return 0;
         }
-        let mut dropped = 0;
-        while self.entries.len() > threshold {
-            let oldest = self
-                .entries
-                .iter()
-                .enumerate()
-                .min_by_key(|(_, (node, e))| (e.timestamp, *node))
-                .map(|(i, _)| i)
-                .expect("a clock longer than a positive threshold is not empty");
-            self.entries.remove(oldest);
-            dropped += 1;
+        if self.entries.len() <= threshold {
+            return 0;
         }
-        dropped
+        self.edit(|entries| {
+            let mut dropped = 0;
+            while entries.len() > threshold {
+                let oldest = entries
+                    .iter()
+                    .enumerate()
+                    .min_by_key(|(_, (node, e))| (e.timestamp, *node))
+                    .map(|(i, _)| i)
+                    .expect("a clock longer than a positive threshold is not empty");
+                entries.remove(oldest);
+                dropped += 1;
+            }
+            dropped
+        })
     }
 
     /// The number of nodes with an entry.
@@ -283,7 +293,7 @@ impl VectorClock {
                 h = h.wrapping_mul(FNV_PRIME);
             }
         };
-        for (node, e) in &self.entries {
+        for (node, e) in self.entries.iter() {
             feed(&node.0.to_le_bytes());
             feed(&e.counter.to_le_bytes());
         }
@@ -308,7 +318,7 @@ impl PartialEq for VectorClock {
             && self
                 .entries
                 .iter()
-                .zip(&other.entries)
+                .zip(other.entries.iter())
                 .all(|((n1, e1), (n2, e2))| n1 == n2 && e1.counter == e2.counter)
     }
 }
@@ -318,7 +328,7 @@ impl Eq for VectorClock {}
 impl Hash for VectorClock {
     fn hash<H: Hasher>(&self, state: &mut H) {
         state.write_usize(self.entries.len());
-        for (node, e) in &self.entries {
+        for (node, e) in self.entries.iter() {
             node.hash(state);
             e.counter.hash(state);
         }
