@@ -853,6 +853,8 @@ impl Sink for Collector {
             | Record::TransferOffered { .. }
             | Record::TransferDone { .. } => self.membership.record(at, record),
             Record::MembershipLearned { .. } => {}
+            // Preloaded writes: the checkers do not know them yet.
+            Record::Preloaded { .. } => {}
             Record::HintStored { .. } => self.hints_stored += 1,
             Record::HintsDelivered { count, .. } => self.hints_delivered += u64::from(*count),
             Record::ReadRepair { replicas, .. } => {

@@ -458,7 +458,7 @@ fn scenario_json(ops: u64) -> String {
   "workload": {{
     "clients": {CLIENTS},
     "arrival": {{ "open_loop": {{ "rate_per_s": {RATE_PER_CLIENT} }} }},
-    "keys": {{ "count": 100000, "popularity": {{ "zipfian": 0.99 }} }},
+    "keys": {{ "count": 100000, "popularity": {{ "zipfian": 0.99 }}, "preload": true }},
     "mix": {{ "read_modify_write": 1.0 }},
     "max_ops": {plans}
   }}

@@ -391,6 +391,10 @@ pub struct Workload {
     pub client_timeout: SimDuration,
     /// Stop after this many operations in total (all clients), if set.
     pub max_ops: Option<u64>,
+    /// Load phase: before time 0 every key holds one value (written by
+    /// [`ClientId::LOADER`](crate::ids::ClientId::LOADER)) on its top N
+    /// replicas, as a YCSB-style load would leave it.
+    pub preload: bool,
 }
 
 /// A fault at a fixed time.

@@ -11,6 +11,12 @@ pub struct NodeId(pub u32);
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct ClientId(pub u32);
 
+impl ClientId {
+    /// The load phase's writer (`workload.keys.preload`): not a session, it
+    /// never issues operations; its writes are [`WriteId::preloaded`].
+    pub const LOADER: ClientId = ClientId(u32::MAX);
+}
+
 /// A key of the store. Keys are numbered `0..key_count`; the ring position of a
 /// key is the MD5 of its number (see `ring::key_token`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -34,6 +40,21 @@ pub struct OpId {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct WriteId(pub OpId);
 
+impl WriteId {
+    /// The value the load phase wrote to `key`.
+    pub fn preloaded(key: Key) -> WriteId {
+        WriteId(OpId {
+            client: ClientId::LOADER,
+            seq: key.0 + 1,
+        })
+    }
+
+    /// True for a value written by the load phase.
+    pub fn is_preloaded(self) -> bool {
+        self.0.client == ClientId::LOADER
+    }
+}
+
 /// A datacenter (dense index).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct DatacenterId(pub u16);
@@ -45,6 +66,9 @@ impl fmt::Display for NodeId {
 }
 impl fmt::Display for ClientId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if *self == ClientId::LOADER {
+            return write!(f, "loader");
+        }
         write!(f, "c{}", self.0)
     }
 }
@@ -65,7 +89,12 @@ impl fmt::Display for OpId {
 }
 impl fmt::Display for WriteId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "v{}.{}", self.0.client.0, self.0.seq)
+        if self.is_preloaded() {
+            // The load phase's value of key `seq - 1`.
+            write!(f, "vload.{}", self.0.seq)
+        } else {
+            write!(f, "v{}.{}", self.0.client.0, self.0.seq)
+        }
     }
 }
 impl fmt::Display for DatacenterId {

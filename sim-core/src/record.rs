@@ -224,6 +224,13 @@ pub enum Record {
         /// When the offer was made.
         offered: SimTime,
     },
+    /// The load phase stored one value per key (`workload.keys.preload`):
+    /// keys `0..keys` hold [`WriteId::preloaded`](crate::ids::WriteId::preloaded),
+    /// acknowledged at time 0. Emitted once, before anything else.
+    Preloaded {
+        /// How many keys were loaded.
+        keys: u64,
+    },
 }
 
 impl Record {
@@ -249,6 +256,7 @@ impl Record {
             Record::MembershipConverged { .. } => "membership_converged",
             Record::TransferOffered { .. } => "transfer_offered",
             Record::TransferDone { .. } => "transfer_done",
+            Record::Preloaded { .. } => "preloaded",
         }
     }
 }

@@ -31,6 +31,9 @@ use crate::ring::PartitionStrategy;
 use crate::rng::Probability;
 use crate::time::{SimDuration, SimTime};
 
+/// The most keys a load phase (`workload.keys.preload`) may store.
+pub const MAX_PRELOAD_KEYS: u64 = 10_000_000;
+
 // ---------------------------------------------------------------- errors
 
 /// One problem in a scenario file.
@@ -690,6 +693,11 @@ pub struct KeysDto {
     /// Popularity. Default uniform.
     #[serde(default = "KeysDto::default_popularity")]
     pub popularity: PopularityDto,
+    /// Load phase: start with every key written once, stored on its top N
+    /// replicas and acknowledged at time 0 (a YCSB-style load). Default
+    /// false: the store starts empty.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub preload: bool,
 }
 
 impl KeysDto {
@@ -2287,6 +2295,14 @@ impl Validator<'_> {
                 "workload.keys.count",
                 format!("expected 1..=100000000 keys, got {}", w.keys.count),
             );
+        } else if w.keys.preload && w.keys.count > MAX_PRELOAD_KEYS {
+            self.err(
+                "workload.keys.preload",
+                format!(
+                    "expected at most {MAX_PRELOAD_KEYS} keys with a load phase (it stores every key N times before the run), got {}",
+                    w.keys.count
+                ),
+            );
         }
         let popularity = match &w.keys.popularity {
             PopularityDto::Uniform => Popularity::Uniform,
@@ -2371,6 +2387,7 @@ impl Validator<'_> {
             routing,
             arrival,
             key_count: w.keys.count.max(1),
+            preload: w.keys.preload,
             popularity,
             mix,
             reconcile: match w.reconcile {

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use crate::client::{Client, ClientShared, ClientTimer};
 use crate::config::Scenario;
 use crate::faults::{compile_nemesis, FaultAction};
-use crate::ids::{ClientId, NodeId};
+use crate::ids::{ClientId, Key, NodeId};
 use crate::net::{DropReason, Network, Transmission};
 use crate::node::membership::JoinPlan;
 use crate::node::{Node, NodeStats, NodeTime, Timer};
@@ -298,11 +298,37 @@ impl Simulation {
             client_timers: vec![BTreeMap::new(); client_count],
             scenario,
         };
+        if sim.scenario.workload.preload {
+            sim.preload();
+        }
         sim.schedule_faults();
         sim.queue
             .push(sim.scenario.workload_end(), Event::WorkloadEnd);
         sim.queue.push(sim.scenario.end(), Event::End);
         sim
+    }
+
+    /// The load phase (`workload.keys.preload`): every key's first write,
+    /// coordinated by the first node of its preference list and stored on
+    /// the top N, durably, before time 0. No events, no messages: the run
+    /// starts from the loaded state.
+    fn preload(&mut self) {
+        let n = self.scenario.cluster.quorum.n as usize;
+        let ring = self.ring.clone();
+        for k in 0..self.scenario.workload.key_count {
+            let key = Key(k);
+            let list = ring.preference_list(key);
+            let top = &list[..n.min(list.len())];
+            let Some(first) = top.first() else {
+                continue;
+            };
+            let version = self.nodes[first.0 as usize].node.coordinate_load(key);
+            for replica in top {
+                self.nodes[replica.0 as usize]
+                    .node
+                    .preload(key, version.clone());
+            }
+        }
     }
 
     fn schedule_faults(&mut self) {
@@ -372,6 +398,10 @@ impl Simulation {
     }
 
     fn start(&mut self, sink: &mut dyn Sink, tracer: &mut Option<&mut dyn Tracer>) {
+        if self.scenario.workload.preload {
+            let keys = self.scenario.workload.key_count;
+            self.emit(None, &Record::Preloaded { keys }, sink, tracer);
+        }
         for i in 0..self.nodes.len() {
             if !self.nodes[i].up {
                 continue;

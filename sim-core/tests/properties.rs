@@ -429,8 +429,13 @@ fn workload(w: &World) -> impl Strategy<Value = WorkloadDto> {
         ],
         0.1..60.0f64,
         arrival,
-        (1u64..=1_000_000, popularity)
-            .prop_map(|(count, popularity)| KeysDto { count, popularity }),
+        (1u64..=1_000_000, popularity, any::<bool>()).prop_map(|(count, popularity, preload)| {
+            KeysDto {
+                count,
+                popularity,
+                preload,
+            }
+        }),
         mix,
         prop_oneof![
             Just(ReconcileDto::Union),

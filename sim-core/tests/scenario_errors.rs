@@ -867,6 +867,12 @@ fn cases() -> Vec<Case> {
             |v| v["workload"]["keys"]["count"] = json!(0),
         ),
         case(
+            "load phase over too many keys",
+            "workload.keys.preload",
+            "expected at most 10000000 keys with a load phase (it stores every key N times before the run), got 20000000",
+            |v| v["workload"]["keys"] = json!({ "count": 20_000_000, "preload": true }),
+        ),
+        case(
             "mix all zero",
             "workload.mix",
             "at least one positive weight",

@@ -253,6 +253,19 @@ impl Node {
         self.arm_request_timers(request, out);
     }
 
+    /// The load phase (`workload.keys.preload`): this node coordinates the
+    /// first write of `key`, [`WriteId::preloaded`](crate::ids::WriteId::preloaded),
+    /// at time 0 with an empty context; the engine stores it on the top N
+    /// replicas ([`Node::preload`]) before the run starts.
+    pub fn coordinate_load(&mut self, key: Key) -> Version {
+        let t = NodeTime {
+            now: crate::time::SimTime::ZERO,
+            local: crate::time::SimTime::ZERO,
+        };
+        let value = Value::Data(crate::ids::WriteId::preloaded(key));
+        self.new_version(t, key, &Context::default(), value)
+    }
+
     /// Builds the new version: the context's clock with this node's entry
     /// incremented (§4.4), truncated past the threshold; or a timestamp from
     /// the local clock under last-write-wins. The increment goes above every

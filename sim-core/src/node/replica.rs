@@ -66,6 +66,12 @@ impl Node {
         applied
     }
 
+    /// The load phase: stores `version` (from [`Node::coordinate_load`]) as
+    /// if it had been written durably before time 0.
+    pub fn preload(&mut self, key: Key, version: Version) {
+        self.store_apply(key, version, crate::time::SimTime::ZERO);
+    }
+
     /// Every version this node holds for `key`: main store and buffer.
     pub fn local_versions(&self, key: Key) -> Vec<Version> {
         let main = self.durable.store.versions(key);
