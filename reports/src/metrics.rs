@@ -17,10 +17,74 @@
 //! Causality is ground truth from the clients (which values each put was
 //! based on), never the system's own vector clocks, so a bug in versioning
 //! (a truncated clock, a skewed last-write-wins stamp) shows up here.
-//! Aggregates are kept on the fly; per-key write histories are kept for the
-//! durability check (memory grows with the number of writes, not events).
+//!
+//! # Memory: streamed, with retired writes
+//!
+//! Aggregates are kept on the fly (latency histograms, per-window counters, a
+//! subsampled scatter, one session per client and key). The checkers need a
+//! per-key write history, and that history is kept bounded by *retiring*
+//! writes that can no longer change a verdict, so memory follows the number
+//! of keys and the write rate, not the length of the run.
+//!
+//! **Retirement rule.** A write `w` of key `k` is retired once all of these
+//! hold (checked in a pass over the key, after a read of `k` completes, once
+//! at least [`PASS_MIN_WRITES`] writes and half the retained count were
+//! added since the last pass, so a pass costs O(1) amortised per write):
+//! 1. *superseded in storage*: the latest successful read of `k` that
+//!    returned anything returned only values each of which strictly covers
+//!    `w` ("covers" as the staleness check uses it: `w` is in the value's
+//!    causal past, or a blind write in that past was invoked after `w` was
+//!    acknowledged). The smallest returned value becomes `w`'s **heir**;
+//! 2. at least [`RETAIN_ACKED`] (16, more than the 10 versions k-staleness
+//!    looks back) acknowledged writes of `k` were acknowledged after `w`
+//!    settled (its acknowledgement, or for a failed write its invocation plus
+//!    the client timeout), and all of them longer ago than the *horizon*;
+//! 3. the horizon is `2 × client_timeout + request_timeout`: every operation
+//!    ends within one client timeout of its invocation, so no read still in
+//!    flight, nor any later one, can find a retired write among the last ten
+//!    acknowledged before it started; the t-visibility and k-staleness figures
+//!    are exact;
+//! 4. every causal ancestor of `w` is retired already (or in the same pass):
+//!    an ancestor of a retired write is always retired, so an ancestry walk
+//!    between two retained writes never crosses a retired one, and a retired
+//!    parent simply ends a walk. Blind writes in a retired past leave their
+//!    invocation time behind (a chain's `blind_floor`), so "a blind write in
+//!    the past was invoked after `w` was acknowledged" still answers exactly.
+//!
+//! Writes that were never acknowledged are retired by the same rule.
+//!
+//! **Fate sharing.** A retired write's durability verdict follows its heir:
+//! each retained write carries a `Fold`, the number of acknowledged and
+//! unacknowledged puts retired into it (and, for the lost-write listing, the
+//! earliest acknowledged one). When an heir is retired, its fold moves on to
+//! its own heir. At the end, a retained write covered by what the nodes hold
+//! passes its fold on as surviving (or unacknowledged-but-present); one that
+//! is neither held nor superseded by an acknowledged delete takes its fold
+//! down with it as lost. Since an heir covers everything folded into it, a
+//! held heir's verdict is exact. *Approximation*: when the heir's line is
+//! lost, a folded write is counted lost (and a folded failed write not
+//! present) even if some other survivor, say a stale replica still holding
+//! the folded write itself, or a concurrent acknowledged delete, supersedes
+//! it. That needs a stale replica to survive while every up-to-date one
+//! loses its data, after a read had already seen the newer version. The
+//! listing names each lost retained write and, for a fold, its earliest
+//! write (the count is the sum).
+//!
+//! **Retired writes in later checks.** `covers(w, v)` with `w` retired counts
+//! as covered: the session checks (read-your-writes, monotonic reads) and the
+//! resurrection check reach back only over the retained history, so a client
+//! whose last write to a key was retired is not charged when a stale replica
+//! later misses it. A returned value that was retired ends the ancestry walk
+//! (by rule 4, no retained write descends from it). A new write based on a
+//! retired value starts a chain without known parents. Deletes: the
+//! resurrection check keeps every retained acknowledged delete and the latest
+//! retired one that a read could still see as the latest before it; the
+//! durability closure of retired deletes is their blind floor.
+//!
+//! Still unbounded: writes that are never superseded by a read (a key no one
+//! reads, a failed write no later version covers) stay retained.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use serde_json::{json, Value as Json};
 use sim_core::config::Scenario;
@@ -29,23 +93,30 @@ use sim_core::ids::{ClientId, Key, NodeId, OpId, WriteId};
 use sim_core::node::NodeStats;
 use sim_core::protocol::{Failure, Value};
 use sim_core::record::{OpKind, Record, Sink};
-use sim_core::time::SimTime;
+use sim_core::time::{SimDuration, SimTime};
 
 use crate::histogram::Histogram;
 use crate::membership::Tracker;
+
+/// Acknowledged writes of a key that must follow a write (and be older than
+/// the horizon) before it may be retired. More than the 10 versions
+/// k-staleness looks back.
+pub const RETAIN_ACKED: usize = 16;
+
+/// The fewest writes added to a key between two retirement passes over it.
+pub const PASS_MIN_WRITES: usize = 32;
 
 #[derive(Clone, Debug)]
 struct WriteInfo {
     invoked: SimTime,
     committed: Option<SimTime>,
-    parents: Vec<WriteId>,
     tombstone: bool,
     /// A blind write (no context) overwrites, in register semantics, every
-    /// write acknowledged before it was invoked.
+    /// write acknowledged before it was invoked. It always starts a chain.
     blind: bool,
     /// The linear run of writes this one belongs to (see [`Chain`]).
     chain: u32,
-    /// Position in that run (0 at its head).
+    /// Position in that run (0 at its first write).
     depth: u32,
 }
 
@@ -55,40 +126,119 @@ struct WriteInfo {
 /// walking it write by write (hot keys build runs thousands long).
 #[derive(Clone, Debug)]
 struct Chain {
-    head: WriteId,
-    tip: WriteId,
+    /// The retained members, shallowest first. Retirement removes from the
+    /// front (a write's ancestors retire before it).
+    members: VecDeque<WriteId>,
+    /// The retained writes the chain's first write was based on; a parent
+    /// leaves this list when it is retired.
+    parents: Vec<WriteId>,
+    /// The latest invocation of a blind write among the chain's first write
+    /// and its retired causal past (`SimTime::ZERO` when there is none).
+    blind_floor: SimTime,
+}
+
+/// Puts whose durability verdict follows a retained write (see the module
+/// docs).
+#[derive(Clone, Copy, Debug, Default)]
+struct Fold {
+    /// Acknowledged puts retired into this write.
+    acked: u64,
+    /// Puts never acknowledged retired into this write.
+    unacked: u64,
+    /// The earliest acknowledged one: (acknowledged at, write).
+    first: Option<(SimTime, WriteId)>,
+}
+
+impl Fold {
+    fn absorb(&mut self, other: &Fold) {
+        self.acked += other.acked;
+        self.unacked += other.unacked;
+        self.first = match (self.first, other.first) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+    }
+}
+
+/// What a set of roots supersedes: per chain, the deepest member reached
+/// (every shallower retained member is reached too).
+struct Reach(BTreeMap<u32, u32>);
+
+impl Reach {
+    fn contains(&self, info: &WriteInfo) -> bool {
+        self.0.get(&info.chain).is_some_and(|d| *d >= info.depth)
+    }
 }
 
 #[derive(Clone, Debug, Default)]
 struct KeyHistory {
+    /// Retained writes.
     writes: BTreeMap<WriteId, WriteInfo>,
-    /// Acknowledged writes in commit order.
+    /// Retained acknowledged writes in commit order.
     acked: Vec<(SimTime, WriteId)>,
-    /// Acknowledged deletes in commit order.
+    /// Acknowledged deletes in commit order: every retained one, and retired
+    /// ones only while a read could still take them for the latest delete
+    /// before it started.
     deletes: Vec<(SimTime, WriteId)>,
-    chains: Vec<Chain>,
+    chains: BTreeMap<u32, Chain>,
+    next_chain: u32,
+    folds: BTreeMap<WriteId, Fold>,
+    /// The values of the latest successful read that returned any.
+    evidence: Vec<WriteId>,
+    /// Writes added since the last retirement pass.
+    since_pass: usize,
+    /// Writes retired so far.
+    retired: u64,
+    /// The latest blind floor among retired acknowledged deletes: what they
+    /// still supersede among the retained writes.
+    deleted_floor: SimTime,
 }
 
 impl KeyHistory {
     /// Records a new write and places it in a chain.
-    fn insert(&mut self, w: WriteId, mut info: WriteInfo) {
-        let extends = match info.parents.as_slice() {
-            [p] => self.writes.get(p).and_then(|pi| {
-                let chain = pi.chain as usize;
-                (self.chains[chain].tip == *p).then_some((chain, pi.depth + 1))
+    fn insert(&mut self, w: WriteId, mut info: WriteInfo, parents: &[WriteId]) {
+        self.since_pass += 1;
+        let extends = match parents {
+            [p] if !info.blind => self.writes.get(p).and_then(|pi| {
+                let chain = &self.chains[&pi.chain];
+                (chain.members.back() == Some(p)).then_some((pi.chain, pi.depth + 1))
             }),
             _ => None,
         };
         match extends {
             Some((chain, depth)) => {
-                self.chains[chain].tip = w;
-                info.chain = chain as u32;
+                self.chains
+                    .get_mut(&chain)
+                    .expect("a retained write's chain exists")
+                    .members
+                    .push_back(w);
+                info.chain = chain;
                 info.depth = depth;
             }
             None => {
-                info.chain = self.chains.len() as u32;
+                info.chain = self.next_chain;
                 info.depth = 0;
-                self.chains.push(Chain { head: w, tip: w });
+                self.next_chain += 1;
+                // A retired parent ends the ancestry (its whole past is
+                // retired); an unknown one never had any.
+                let parents = parents
+                    .iter()
+                    .copied()
+                    .filter(|p| self.writes.contains_key(p))
+                    .collect();
+                let blind_floor = if info.blind {
+                    info.invoked
+                } else {
+                    SimTime::ZERO
+                };
+                self.chains.insert(
+                    info.chain,
+                    Chain {
+                        members: VecDeque::from([w]),
+                        parents,
+                        blind_floor,
+                    },
+                );
             }
         }
         self.writes.insert(w, info);
@@ -96,13 +246,13 @@ impl KeyHistory {
 
     /// True when `v` supersedes `ancestor` (or is it): `ancestor` is in the
     /// causal past of `v`, or a blind write in that past was invoked after
-    /// `ancestor` was acknowledged.
+    /// `ancestor` was acknowledged. A retired `ancestor` counts as covered.
     fn covers(&self, ancestor: WriteId, v: WriteId) -> bool {
         if ancestor == v {
             return true;
         }
         let Some(a) = self.writes.get(&ancestor) else {
-            return false;
+            return self.retired > 0;
         };
         let floor = a.invoked;
         let acked_before = |t: SimTime| a.committed.is_some_and(|c| c < t);
@@ -122,12 +272,11 @@ impl KeyHistory {
                     explored.insert(info.chain, info.depth);
                 }
             }
-            let head_id = self.chains[info.chain as usize].head;
-            let head = &self.writes[&head_id];
-            if head.blind && acked_before(head.invoked) {
+            let chain = &self.chains[&info.chain];
+            if acked_before(chain.blind_floor) {
                 return true;
             }
-            for p in &head.parents {
+            for p in &chain.parents {
                 if let Some(pi) = self.writes.get(p) {
                     if pi.invoked >= floor || *p == ancestor {
                         stack.push(*p);
@@ -143,24 +292,132 @@ impl KeyHistory {
     }
 
     /// Everything `roots` supersede (inclusive): their causal past, plus for
-    /// a blind write every write acknowledged before it was invoked.
-    fn closure(&self, roots: impl IntoIterator<Item = WriteId>) -> BTreeSet<WriteId> {
-        let mut seen = BTreeSet::new();
+    /// a blind write every write acknowledged before it was invoked, and the
+    /// same for blind writes invoked up to `floor`. Only retained writes are
+    /// answered for.
+    fn reach(&self, roots: impl IntoIterator<Item = WriteId>, floor: SimTime) -> Reach {
+        let mut reached = BTreeMap::new();
         let mut stack: Vec<WriteId> = roots.into_iter().collect();
         let mut blind_floor = SimTime::ZERO;
+        let mut raise = |to: SimTime, stack: &mut Vec<WriteId>| {
+            if to > blind_floor {
+                blind_floor = to;
+                let before = self.acked.partition_point(|(t, _)| *t < to);
+                stack.extend(self.acked[..before].iter().map(|(_, w)| *w));
+            }
+        };
+        raise(floor, &mut stack);
         while let Some(x) = stack.pop() {
-            if seen.insert(x) {
-                if let Some(info) = self.writes.get(&x) {
-                    stack.extend(info.parents.iter().copied());
-                    if info.blind && info.invoked > blind_floor {
-                        blind_floor = info.invoked;
-                        let before = self.acked.partition_point(|(t, _)| *t < info.invoked);
-                        stack.extend(self.acked[..before].iter().map(|(_, w)| *w));
-                    }
+            let Some(info) = self.writes.get(&x) else {
+                continue;
+            };
+            match reached.get(&info.chain) {
+                Some(d) if *d >= info.depth => continue,
+                _ => {
+                    reached.insert(info.chain, info.depth);
                 }
             }
+            let chain = &self.chains[&info.chain];
+            stack.extend(chain.parents.iter().copied());
+            raise(chain.blind_floor, &mut stack);
         }
-        seen
+        Reach(reached)
+    }
+
+    /// One retirement pass at `now` (see the module docs). Writes that never
+    /// completed settle `client_timeout` after their invocation.
+    fn retire(&mut self, now: SimTime, horizon: SimDuration, client_timeout: SimDuration) {
+        self.since_pass = 0;
+        let Some(limit) = now.as_micros().checked_sub(horizon.as_micros()) else {
+            return;
+        };
+        let old = self.acked.partition_point(|(t, _)| t.as_micros() < limit);
+        if old < RETAIN_ACKED || self.evidence.is_empty() {
+            return;
+        }
+        let cut = self.acked[old - RETAIN_ACKED].0;
+        let settled = |i: &WriteInfo| i.committed.unwrap_or(i.invoked + client_timeout);
+        let mut candidates: Vec<(SimTime, WriteId)> = self
+            .writes
+            .iter()
+            .filter(|(_, i)| settled(i) < cut)
+            .map(|(w, i)| (i.invoked, *w))
+            .collect();
+        if candidates.is_empty() {
+            return;
+        }
+        // Ancestors were invoked before their descendants.
+        candidates.sort_unstable();
+        let evidence = std::mem::take(&mut self.evidence);
+        let heir = *evidence.iter().min().expect("not empty");
+        // Chains by the retained parents they were based on.
+        let mut children: Option<BTreeMap<WriteId, Vec<u32>>> = None;
+        for (_, w) in candidates {
+            let info = &self.writes[&w];
+            let chain = &self.chains[&info.chain];
+            let oldest = chain.members.front() == Some(&w) && chain.parents.is_empty();
+            if !oldest || evidence.contains(&w) || !evidence.iter().all(|v| self.covers(w, *v)) {
+                continue;
+            }
+            let children = children.get_or_insert_with(|| {
+                let mut m: BTreeMap<WriteId, Vec<u32>> = BTreeMap::new();
+                for (id, c) in &self.chains {
+                    for p in &c.parents {
+                        m.entry(*p).or_default().push(*id);
+                    }
+                }
+                m
+            });
+            self.retire_one(w, heir, children);
+        }
+        self.evidence = evidence;
+        let writes = &self.writes;
+        self.acked.retain(|(_, w)| writes.contains_key(w));
+        // A retired delete followed by another acknowledged before the
+        // horizon can no longer be the latest delete before a read.
+        let last_old = self.deletes.partition_point(|(t, _)| t.as_micros() < limit);
+        let mut i = 0;
+        self.deletes.retain(|(_, d)| {
+            i += 1;
+            i >= last_old || writes.contains_key(d)
+        });
+    }
+
+    /// Retires `w` (the oldest retained write of its chain, with no retained
+    /// ancestor) into `heir`.
+    fn retire_one(&mut self, w: WriteId, heir: WriteId, children: &BTreeMap<WriteId, Vec<u32>>) {
+        let info = self.writes.remove(&w).expect("a retained write");
+        let mut fold = self.folds.remove(&w).unwrap_or_default();
+        if !info.tombstone {
+            match info.committed {
+                Some(at) => fold.absorb(&Fold {
+                    acked: 1,
+                    unacked: 0,
+                    first: Some((at, w)),
+                }),
+                None => fold.unacked += 1,
+            }
+        }
+        if fold.acked + fold.unacked > 0 {
+            self.folds.entry(heir).or_default().absorb(&fold);
+        }
+        let chain = self.chains.get_mut(&info.chain).expect("its chain");
+        debug_assert_eq!(chain.members.front(), Some(&w));
+        chain.members.pop_front();
+        let floor = chain.blind_floor;
+        if chain.members.is_empty() {
+            self.chains.remove(&info.chain);
+        }
+        for c in children.get(&w).into_iter().flatten() {
+            if let Some(child) = self.chains.get_mut(c) {
+                child.parents.retain(|p| *p != w);
+                child.blind_floor = child.blind_floor.max(floor);
+            }
+        }
+        if info.tombstone && info.committed.is_some() {
+            self.deleted_floor = self.deleted_floor.max(floor);
+        }
+        self.retired += 1;
     }
 }
 
@@ -200,7 +457,9 @@ struct FaultWindow {
     key: String,
 }
 
-/// Lost write details (the first ones are listed in the summary).
+/// A lost write (the first ones are listed in the summary). A lost retained
+/// write is listed itself; the writes folded into one (see the module docs)
+/// are listed by their earliest.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LostWrite {
     /// The key.
@@ -209,6 +468,15 @@ pub struct LostWrite {
     pub write: WriteId,
     /// When it was acknowledged.
     pub acked_at: SimTime,
+}
+
+/// The durability verdicts (see [`Collector::lost_writes`]).
+#[derive(Debug, Default)]
+struct Durability {
+    lost: u64,
+    listed: Vec<LostWrite>,
+    surviving: u64,
+    unacked_present: u64,
 }
 
 /// Streams records into metrics. Feed it as the run's [`Sink`], then call
@@ -220,6 +488,12 @@ pub struct Collector {
     in_flight: BTreeMap<OpId, Invocation>,
     kinds: BTreeMap<OpKind, KindStats>,
     keys: BTreeMap<Key, KeyHistory>,
+    /// How long after it settled a write may still matter to a read in
+    /// flight (see the module docs).
+    horizon: SimDuration,
+    client_timeout: SimDuration,
+    acked_puts: u64,
+    acked_deletes: u64,
     windows: Vec<Window>,
     t_visibility: Vec<(u64, u64)>,
     k_staleness: [u64; 11],
@@ -275,6 +549,14 @@ impl Collector {
                 })
                 .collect(),
             keys: BTreeMap::new(),
+            horizon: scenario
+                .workload
+                .client_timeout
+                .saturating_mul(2)
+                .saturating_add(scenario.cluster.request_timeout),
+            client_timeout: scenario.workload.client_timeout,
+            acked_puts: 0,
+            acked_deletes: 0,
             windows: Vec::new(),
             k_staleness: [0; 11],
             reads_checked: 0,
@@ -346,13 +628,12 @@ impl Collector {
             let info = WriteInfo {
                 invoked: at,
                 committed: None,
-                parents: based_on.to_vec(),
                 tombstone: kind == OpKind::Delete,
                 blind,
                 chain: 0,
                 depth: 0,
             };
-            self.keys.entry(key).or_default().insert(w, info);
+            self.keys.entry(key).or_default().insert(w, info, based_on);
         }
     }
 
@@ -414,6 +695,9 @@ impl Collector {
                     h.acked.push((at, w));
                     if kind == OpKind::Delete {
                         h.deletes.push((at, w));
+                        self.acked_deletes += 1;
+                    } else {
+                        self.acked_puts += 1;
                     }
                     self.sessions
                         .entry((op.client, key))
@@ -517,6 +801,14 @@ impl Collector {
                 self.monotonic_violations += 1;
             }
         }
+        if let Some(h) = self.keys.get_mut(&key) {
+            if !returned.is_empty() {
+                h.evidence.clone_from(&returned);
+            }
+            if h.since_pass >= PASS_MIN_WRITES.max(h.writes.len() / 2) {
+                h.retire(at, self.horizon, self.client_timeout);
+            }
+        }
         self.sessions.entry((client, key)).or_default().last_read = Some((at, returned));
     }
 
@@ -591,27 +883,86 @@ impl Collector {
         }
     }
 
-    /// Lost writes, in key order.
-    pub fn lost_writes(&self) -> Vec<LostWrite> {
-        let mut lost = Vec::new();
+    /// The durability verdicts at the end of the run (see the module docs
+    /// for how retired writes are counted).
+    fn durability(&self) -> Durability {
+        let mut d = Durability::default();
         let empty = BTreeSet::new();
         for (key, h) in &self.keys {
             let held = self.held.get(key).unwrap_or(&empty);
-            let covered = h.closure(held.iter().copied());
-            let deleted = h.closure(h.deletes.iter().map(|(_, d)| *d));
-            for (commit, w) in &h.acked {
-                let info = &h.writes[w];
-                if info.tombstone || covered.contains(w) || deleted.contains(w) {
-                    continue;
+            let covered = h.reach(held.iter().copied(), SimTime::ZERO);
+            let deleted = h.reach(h.deletes.iter().map(|(_, d)| *d), h.deleted_floor);
+            let mut listed = Vec::new();
+            for (w, info) in &h.writes {
+                let fold = h.folds.get(w).copied().unwrap_or_default();
+                let acked_put = !info.tombstone && info.committed.is_some();
+                if covered.contains(info) {
+                    if !info.tombstone {
+                        if info.committed.is_some() {
+                            d.surviving += 1;
+                        } else {
+                            d.unacked_present += 1;
+                        }
+                    }
+                    d.surviving += fold.acked;
+                    d.unacked_present += fold.unacked;
+                } else if !deleted.contains(info) {
+                    if acked_put {
+                        d.lost += 1;
+                    }
+                    d.lost += fold.acked;
+                    if let Some((at, first)) = fold.first {
+                        listed.push((at, first));
+                    }
                 }
-                lost.push(LostWrite {
-                    key: *key,
-                    write: *w,
-                    acked_at: *commit,
-                });
             }
+            // Retained lost writes in commit order, then the folds' earliest
+            // writes placed by their acknowledgement (a stable sort keeps
+            // ties in commit order).
+            let mut lost: Vec<(SimTime, WriteId)> = h
+                .acked
+                .iter()
+                .filter(|(_, w)| {
+                    let info = &h.writes[w];
+                    !info.tombstone && !covered.contains(info) && !deleted.contains(info)
+                })
+                .copied()
+                .collect();
+            lost.extend(listed);
+            lost.sort_by_key(|(at, _)| *at);
+            d.listed
+                .extend(lost.into_iter().map(|(acked_at, write)| LostWrite {
+                    key: *key,
+                    write,
+                    acked_at,
+                }));
         }
-        lost
+        d
+    }
+
+    /// Lost writes, in key order and by acknowledgement within a key: each
+    /// lost retained write, and for the writes folded into a lost one (see
+    /// the module docs) the earliest. [`Collector::lost_count`] counts them
+    /// all.
+    pub fn lost_writes(&self) -> Vec<LostWrite> {
+        self.durability().listed
+    }
+
+    /// How many acknowledged puts are lost (`durability.lost`).
+    pub fn lost_count(&self) -> u64 {
+        self.durability().lost
+    }
+
+    /// Writes kept in the per-key histories now (the rest were retired; see
+    /// the module docs). With a fixed key space this stays bounded however
+    /// long the run.
+    pub fn retained_writes(&self) -> usize {
+        self.keys.values().map(|h| h.writes.len()).sum()
+    }
+
+    /// Writes retired from the per-key histories so far.
+    pub fn retired_writes(&self) -> u64 {
+        self.keys.values().map(|h| h.retired).sum()
     }
 
     /// Builds the summary. `replicas_of` gives each key's top-N nodes (for the
@@ -669,36 +1020,7 @@ impl Collector {
             );
         }
         let found_reads: u64 = self.siblings[1..].iter().sum();
-        let lost = self.lost_writes();
-        let acked_puts: u64 = self
-            .keys
-            .values()
-            .map(|h| {
-                h.acked
-                    .iter()
-                    .filter(|(_, w)| !h.writes[w].tombstone)
-                    .count() as u64
-            })
-            .sum();
-        let acked_deletes: u64 = self.keys.values().map(|h| h.deletes.len() as u64).sum();
-        let mut unacked_present = 0u64;
-        let mut surviving = 0u64;
-        let empty = BTreeSet::new();
-        for (key, h) in &self.keys {
-            let covered = h.closure(self.held.get(key).unwrap_or(&empty).iter().copied());
-            for (w, info) in &h.writes {
-                if info.tombstone {
-                    continue;
-                }
-                if covered.contains(w) {
-                    if info.committed.is_some() {
-                        surviving += 1;
-                    } else {
-                        unacked_present += 1;
-                    }
-                }
-            }
-        }
+        let durability = self.durability();
         // Convergence of replicas at the end.
         let mut divergent = 0u64;
         let mut keys_checked = 0u64;
@@ -769,14 +1091,14 @@ impl Collector {
             },
             "durability": {
                 "writes_attempted": self.writes_attempted,
-                "acknowledged": acked_puts + acked_deletes,
-                "acknowledged_puts": acked_puts,
-                "acknowledged_deletes": acked_deletes,
-                "surviving": surviving,
-                "lost": lost.len(),
-                "unacknowledged_present": unacked_present,
+                "acknowledged": self.acked_puts + self.acked_deletes,
+                "acknowledged_puts": self.acked_puts,
+                "acknowledged_deletes": self.acked_deletes,
+                "surviving": durability.surviving,
+                "lost": durability.lost,
+                "unacknowledged_present": durability.unacked_present,
                 "discarded_by_reconciliation": self.discarded,
-                "lost_writes": lost.iter().take(100).map(|l| json!({"key": l.key.0, "value": l.write.to_string(), "acked_at_s": secs(l.acked_at)})).collect::<Vec<_>>(),
+                "lost_writes": durability.listed.iter().take(100).map(|l| json!({"key": l.key.0, "value": l.write.to_string(), "acked_at_s": secs(l.acked_at)})).collect::<Vec<_>>(),
             },
             "anomalies": {
                 "resurrected_deletes": self.resurrected,
@@ -1194,6 +1516,125 @@ mod tests {
         assert_eq!(h.0.resurrected, 1);
         // A deleted write is not "lost" even though nobody holds it.
         assert!(h.lost().is_empty());
+    }
+
+    /// Writes in [`long_chain`], 100 ms apart: 5 s (the horizon of the test
+    /// scenario: 2 × 2 s client timeout + 1 s request timeout) is 50 writes.
+    const CHAIN: u64 = 5_000;
+
+    /// One client's read-modify-write chain on one key: write `i` (`w(0, i)`)
+    /// is based on write `i - 1`, invoked at `i × 100 ms` and acknowledged
+    /// 1 ms later, except every hundredth (`i % 100 == 50`), which fails
+    /// (never acknowledged, but read and built upon). With `deletes`, every
+    /// write with `i % 10 == 5` is a delete. After each write another client reads it back.
+    /// With `sibling`, client 2 writes once, concurrently with write 2001 and
+    /// based on the same write 2000; no read ever returns it. Returns the
+    /// history and the largest retained write count seen along the way.
+    fn long_chain(deletes: bool, sibling: bool) -> (History, usize) {
+        let mut h = History::new();
+        let mut most = 0;
+        for i in 1..=CHAIN {
+            let start = i * 100_000;
+            let parents: Vec<WriteId> = if i == 1 { vec![] } else { vec![w(0, i - 1)] };
+            let end = (i % 100 != 50).then_some(start + 1_000);
+            let kind = if deletes && i % 10 == 5 {
+                OpKind::Delete
+            } else {
+                OpKind::Put
+            };
+            h.write(0, i, kind, &parents, i == 1, start, end);
+            if sibling && i == 2001 {
+                h.put(2, 1, &[w(0, 2000)], start + 500, Some(start + 1_500));
+            }
+            h.get(1, i, start + 2_000, start + 3_000, &[w(0, i)]);
+            most = most.max(h.0.retained_writes());
+        }
+        (h, most)
+    }
+
+    /// What [`long_chain`] may retain: the horizon's 50 writes, RETAIN_ACKED
+    /// more, 20 while a failed write settles (one client timeout after its
+    /// invocation; its descendants wait for it), and up to as many again
+    /// added between two passes.
+    const BOUND: usize = 2 * (50 + RETAIN_ACKED + 20) + 1;
+
+    fn durability(h: &History) -> (u64, u64, u64) {
+        let d = h.0.durability();
+        (d.lost, d.surviving, d.unacked_present)
+    }
+
+    #[test]
+    fn a_long_read_modify_write_chain_keeps_a_bounded_history() {
+        let (h, most) = long_chain(false, false);
+        assert!(most <= BOUND, "retained up to {most} of {CHAIN} writes");
+        assert!(h.0.retired_writes() >= CHAIN - BOUND as u64);
+        // The checks still see every recent version: all reads are fresh.
+        assert_eq!(h.0.reads_checked, CHAIN);
+        assert_eq!(h.0.stale_reads, 0);
+        assert_eq!((h.0.ryw_violations, h.0.monotonic_violations), (0, 0));
+    }
+
+    #[test]
+    fn retired_writes_share_the_fate_of_their_heir() {
+        let failed = CHAIN / 100;
+        let acked = CHAIN - failed;
+        // The tip survives: everything folded into the retained history survives.
+        let (mut h, _) = long_chain(false, false);
+        h.holds(0, &[w(0, CHAIN)]);
+        assert_eq!(durability(&h), (0, acked, failed));
+        assert!(h.lost().is_empty());
+
+        // Nothing survives: the retained writes are lost and take their folds
+        // with them; the listing names the retained ones and the earliest
+        // folded write, the count is exact.
+        let (h, _) = long_chain(false, false);
+        assert_eq!(durability(&h), (acked, 0, 0));
+        assert_eq!(h.0.lost_count(), acked);
+        let listed = h.0.lost_writes();
+        assert!(listed.len() <= BOUND + 1, "{} listed", listed.len());
+        assert_eq!(listed[0].write, w(0, 1));
+        assert_eq!(listed[0].acked_at, SimTime(101_000));
+        assert_eq!(listed.last().map(|l| l.write), Some(w(0, CHAIN)));
+
+        // A retained write 30 versions back survives: exactly the 30 after it
+        // are lost, and what was folded into the history before it survives.
+        let (mut h, _) = long_chain(false, false);
+        h.holds(0, &[w(0, CHAIN - 30)]);
+        assert_eq!(durability(&h), (30, acked - 30, failed));
+        let lost = h.lost();
+        assert_eq!(lost.first(), Some(&w(0, CHAIN - 29)));
+        assert_eq!(lost.len(), 30);
+
+        // The documented approximation: a node holding only a retired write
+        // (version 10) while its successors all vanished. The exact answer
+        // is `acked - 10` lost; the retired write followed its heir.
+        let (mut h, _) = long_chain(false, false);
+        h.holds(0, &[w(0, 10)]);
+        assert_eq!(durability(&h), (acked, 0, 0));
+    }
+
+    #[test]
+    fn a_concurrent_sibling_no_read_returns_stays_retained_and_is_lost_alone() {
+        let (mut h, most) = long_chain(false, true);
+        assert!(most <= BOUND + 1, "retained up to {most}");
+        h.holds(0, &[w(0, CHAIN)]);
+        assert_eq!(h.lost(), vec![w(2, 1)]);
+        let failed = CHAIN / 100;
+        assert_eq!(durability(&h), (1, CHAIN - failed, failed));
+    }
+
+    #[test]
+    fn writes_folded_into_a_deleted_history_are_neither_lost_nor_surviving() {
+        let (h, most) = long_chain(true, false);
+        assert!(most <= BOUND, "retained up to {most}");
+        assert_eq!(h.0.acked_deletes, CHAIN / 10);
+        // Nothing held: the puts after the last delete (4996..=5000) are
+        // lost, every earlier one was deleted by an acknowledged delete.
+        assert_eq!(durability(&h), (5, 0, 0));
+        assert_eq!(
+            h.lost(),
+            (4996..=CHAIN).map(|i| w(0, i)).collect::<Vec<_>>()
+        );
     }
 
     fn four_nodes() -> Scenario {

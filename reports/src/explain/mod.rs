@@ -425,8 +425,12 @@ pub struct Explanation {
     pub expectations_ok: bool,
     /// The trace hash (equal in both runs: they are the same run).
     pub trace_hash: u64,
-    /// Every lost write of the run.
+    /// The lost writes of the run as the summary lists them (writes folded
+    /// into a lost one are listed by their earliest; see
+    /// [`Collector::lost_writes`]).
     pub lost: Vec<LostWrite>,
+    /// How many acknowledged writes were lost (`durability.lost`).
+    pub lost_count: u64,
     /// The lost write the story is about (the first one on the selected key).
     pub focus: Option<LostWrite>,
     /// What was kept.
@@ -471,6 +475,7 @@ pub fn explain(scenario: Arc<Scenario>, request: &Request) -> Result<Explanation
     let summary = crate::report::summary(&scenario, &outcome, &collector, &ring);
     let expectations_ok = crate::report::verdicts(&summary).iter().all(|v| v.pass);
     let lost = collector.lost_writes();
+    let lost_count = collector.lost_count();
     let first_lost = |key: Option<u64>| {
         lost.iter()
             .filter(|l| key.is_none_or(|k| l.key.0 == k))
@@ -515,6 +520,7 @@ pub fn explain(scenario: Arc<Scenario>, request: &Request) -> Result<Explanation
         expectations_ok,
         trace_hash: outcome.trace_hash,
         lost,
+        lost_count,
         focus,
         selection,
         reason,
@@ -534,7 +540,7 @@ impl Explanation {
             self.selection.describe(&self.names),
             self.reason,
             if self.expectations_ok { "pass" } else { "FAIL" },
-            self.lost.len(),
+            self.lost_count,
             self.events.len(),
         );
         if self.truncated > 0 {
