@@ -18,6 +18,12 @@
 //! based on), never the system's own vector clocks, so a bug in versioning
 //! (a truncated clock, a skewed last-write-wins stamp) shows up here.
 //!
+//! With a load phase (`workload.keys.preload`, [`Record::Preloaded`]) each
+//! loaded key's history starts with its loaded value, an acknowledged put at
+//! time 0 with no past. Histories are still made on first use (a read or
+//! write of the key); a loaded key nobody touched is judged at the end by
+//! whether any node holds its loaded value, the only value it ever had.
+//!
 //! # Memory: streamed, with retired writes
 //!
 //! Aggregates are kept on the fly (latency histograms, per-window counters, a
@@ -457,6 +463,28 @@ struct FaultWindow {
     key: String,
 }
 
+/// The history of `key`, made on first use; a loaded key's starts with its
+/// loaded value, acknowledged at time 0.
+fn history(keys: &mut BTreeMap<Key, KeyHistory>, preloaded: u64, key: Key) -> &mut KeyHistory {
+    keys.entry(key).or_insert_with(|| {
+        let mut h = KeyHistory::default();
+        if key.0 < preloaded {
+            let w = WriteId::preloaded(key);
+            let info = WriteInfo {
+                invoked: SimTime::ZERO,
+                committed: Some(SimTime::ZERO),
+                tombstone: false,
+                blind: false,
+                chain: 0,
+                depth: 0,
+            };
+            h.insert(w, info, &[]);
+            h.acked.push((SimTime::ZERO, w));
+        }
+        h
+    })
+}
+
 /// A lost write (the first ones are listed in the summary). A lost retained
 /// write is listed itself; the writes folded into one (see the module docs)
 /// are listed by their earliest.
@@ -527,6 +555,9 @@ pub struct Collector {
     scatter_stride: u64,
     completions: u64,
     end: SimTime,
+    /// Keys `0..preloaded` were loaded before the run (`Record::Preloaded`):
+    /// each starts with [`WriteId::preloaded`], acknowledged at time 0.
+    preloaded: u64,
     /// Membership, failure detection and key transfers.
     membership: Tracker,
 }
@@ -585,6 +616,7 @@ impl Collector {
             completions: 0,
             replica_values: BTreeMap::new(),
             end: SimTime::ZERO,
+            preloaded: 0,
             membership: Tracker::new(scenario),
         }
     }
@@ -633,7 +665,7 @@ impl Collector {
                 chain: 0,
                 depth: 0,
             };
-            self.keys.entry(key).or_default().insert(w, info, based_on);
+            history(&mut self.keys, self.preloaded, key).insert(w, info, based_on);
         }
     }
 
@@ -688,7 +720,7 @@ impl Collector {
             OpKind::Put | OpKind::Delete => {
                 let write = inv.and_then(|i| i.write);
                 if let Some(w) = write {
-                    let h = self.keys.entry(key).or_default();
+                    let h = history(&mut self.keys, self.preloaded, key);
                     if let Some(info) = h.writes.get_mut(&w) {
                         info.committed = Some(at);
                     }
@@ -737,6 +769,10 @@ impl Collector {
     ) {
         self.siblings[values.len().min(4)] += 1;
         let returned: Vec<WriteId> = values.iter().map(|v| v.write()).collect();
+        if key.0 < self.preloaded {
+            // The loaded value is the first acknowledged write of the key.
+            history(&mut self.keys, self.preloaded, key);
+        }
         let empty = KeyHistory::default();
         let h = self.keys.get(&key).unwrap_or(&empty);
         // Staleness against the latest write acknowledged before the read started.
@@ -937,6 +973,28 @@ impl Collector {
                     acked_at,
                 }));
         }
+        // Loaded keys nobody touched: the loaded value is the only one they
+        // ever had, so it survives exactly when some node holds it.
+        if self.preloaded > 0 {
+            for key in (0..self.preloaded).map(Key) {
+                if self.keys.contains_key(&key) {
+                    continue;
+                }
+                let w = WriteId::preloaded(key);
+                if self.held.get(&key).is_some_and(|held| held.contains(&w)) {
+                    d.surviving += 1;
+                } else {
+                    d.lost += 1;
+                    d.listed.push(LostWrite {
+                        key,
+                        write: w,
+                        acked_at: SimTime::ZERO,
+                    });
+                }
+            }
+            // Keep the listing in key order (stable: by commit within a key).
+            d.listed.sort_by_key(|l| l.key);
+        }
         d
     }
 
@@ -1098,6 +1156,7 @@ impl Collector {
                 "lost": durability.lost,
                 "unacknowledged_present": durability.unacked_present,
                 "discarded_by_reconciliation": self.discarded,
+                "preloaded": self.preloaded,
                 "lost_writes": durability.listed.iter().take(100).map(|l| json!({"key": l.key.0, "value": l.write.to_string(), "acked_at_s": secs(l.acked_at)})).collect::<Vec<_>>(),
             },
             "anomalies": {
@@ -1175,8 +1234,14 @@ impl Sink for Collector {
             | Record::TransferOffered { .. }
             | Record::TransferDone { .. } => self.membership.record(at, record),
             Record::MembershipLearned { .. } => {}
-            // Preloaded writes: the checkers do not know them yet.
-            Record::Preloaded { .. } => {}
+            Record::Preloaded { keys } => {
+                // Loaded values count as acknowledged puts; their histories
+                // are made when a key is first touched (`history`), and the
+                // untouched keys are judged at the end (`durability`).
+                self.preloaded = *keys;
+                self.writes_attempted += keys;
+                self.acked_puts += keys;
+            }
             Record::HintStored { .. } => self.hints_stored += 1,
             Record::HintsDelivered { count, .. } => self.hints_delivered += u64::from(*count),
             Record::ReadRepair { replicas, .. } => {
@@ -1253,6 +1318,7 @@ pub fn is_known_metric(path: &str) -> bool {
             "lost",
             "unacknowledged_present",
             "discarded_by_reconciliation",
+            "preloaded",
         ]
         .contains(x),
         ["anomalies", x] => [

@@ -359,3 +359,94 @@ fn the_collector_retains_a_bounded_history_however_long_the_run() {
         "retained 20k vs 80k ops: {figures:?}"
     );
 }
+
+// ------------------------------------------------------------ load phase
+
+/// Negative control with a load phase: every loaded value is an
+/// acknowledged write the checkers know, reads of keys no client wrote are
+/// checked against it, and a healthy strict quorum loses none of them.
+#[test]
+fn loaded_values_are_checked_like_acknowledged_writes_and_survive_a_healthy_run() {
+    let mut s = base();
+    s["cluster"]["quorum_mode"] = json!("strict");
+    s["workload"]["keys"] = json!({ "count": 200, "preload": true });
+    s["workload"]["mix"] = json!({ "read": 0.8, "read_modify_write": 0.2 });
+    for seed in 1..=4 {
+        let r = run(&s, seed);
+        assert_eq!(n(&r, "durability.preloaded"), 200.0);
+        assert_eq!(n(&r, "durability.lost"), 0.0, "seed {seed}");
+        assert_eq!(
+            n(&r, "durability.surviving") + n(&r, "durability.lost"),
+            n(&r, "durability.acknowledged_puts"),
+            "seed {seed}: every acknowledged put, loaded ones included, gets a verdict"
+        );
+        assert!(n(&r, "durability.acknowledged_puts") > 200.0);
+        assert_eq!(n(&r, "staleness.stale_reads"), 0.0, "seed {seed}");
+        // No read finds an empty key, and every read is checked.
+        assert_eq!(n(&r, "siblings.not_found"), 0.0, "seed {seed}");
+        assert_eq!(
+            n(&r, "staleness.reads_checked"),
+            n(&r, "siblings.reads"),
+            "seed {seed}"
+        );
+    }
+    // Without the load phase the same reads find empty keys, unchecked.
+    s["workload"]["keys"] = json!({ "count": 200 });
+    let r = run(&s, 1);
+    assert_eq!(n(&r, "durability.preloaded"), 0.0);
+    assert!(n(&r, "siblings.not_found") > 0.0);
+    assert!(n(&r, "staleness.reads_checked") < n(&r, "siblings.reads"));
+}
+
+/// Positive control with a load phase: three of five nodes lose their disks
+/// (repair off, no client writes), so exactly the keys whose top three are
+/// those nodes lose their loaded value, whether or not a client read them.
+#[test]
+fn loaded_values_on_three_lost_disks_are_lost_exactly() {
+    let mut s = base();
+    s["cluster"]["hinted_handoff"] = json!(false);
+    s["cluster"]["read_repair"] = json!(false);
+    s["workload"]["keys"] = json!({ "count": 300, "preload": true });
+    s["workload"]["mix"] = json!({ "read": 1.0 });
+    s["faults"] = json!([
+        { "at_s": 2, "crash": { "node": "n0", "disk_loss": true } },
+        { "at_s": 2, "crash": { "node": "n1", "disk_loss": true } },
+        { "at_s": 2, "crash": { "node": "n2", "disk_loss": true } },
+        { "at_s": 3, "restart": { "node": "n0" } },
+        { "at_s": 3, "restart": { "node": "n1" } },
+        { "at_s": 3, "restart": { "node": "n2" } }
+    ]);
+    let file: ScenarioFile = serde_json::from_value(s.clone()).expect("shape");
+    let text = serde_json::to_string(&file).expect("serializes");
+    let parsed = parse(&text, &sim_core::scenario::no_files).expect("validates");
+    let ring = Simulation::new(Arc::new(parsed)).ring().clone();
+    let crashed = [0u32, 1, 2].map(sim_core::ids::NodeId);
+    let expected: Vec<u64> = (0..300u64)
+        .filter(|k| {
+            ring.preference_list(sim_core::ids::Key(*k))[..3]
+                .iter()
+                .all(|x| crashed.contains(x))
+        })
+        .collect();
+    assert!(
+        !expected.is_empty(),
+        "the ring puts some keys on n0..n2 only"
+    );
+    let r = run(&s, 1);
+    assert_eq!(
+        n(&r, "durability.lost"),
+        expected.len() as f64,
+        "{}",
+        r["durability"]
+    );
+    let listed: Vec<u64> = r["durability"]["lost_writes"]
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|l| l["key"].as_u64().expect("a key"))
+        .collect();
+    assert_eq!(listed, expected, "listed in key order");
+    assert!(r["durability"]["lost_writes"][0]["value"]
+        .as_str()
+        .is_some_and(|v| v.starts_with("vload.")));
+}

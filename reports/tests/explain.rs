@@ -119,6 +119,51 @@ fn the_story_of_a_lost_lww_write_names_it_and_what_overwrote_it() {
     assert!(svg.contains(&w));
 }
 
+/// A loaded value (`workload.keys.preload`) whose three replicas all lose
+/// their disks: the story says where the load put it and that those
+/// replicas lost their disks.
+#[test]
+fn the_story_of_a_lost_loaded_value_names_its_replicas_and_their_lost_disks() {
+    let mut doc = small();
+    doc["duration_s"] = json!(4);
+    doc["cluster"]["hinted_handoff"] = json!(false);
+    doc["cluster"]["read_repair"] = json!(false);
+    doc["workload"]["keys"] = json!({ "count": 20, "preload": true });
+    doc["workload"]["mix"] = json!({ "read": 1.0 });
+    doc["faults"] = json!([
+        { "at_s": 1, "crash": { "node": "n0", "disk_loss": true } },
+        { "at_s": 1, "crash": { "node": "n1", "disk_loss": true } },
+        { "at_s": 1, "crash": { "node": "n2", "disk_loss": true } },
+        { "at_s": 2, "restart": { "node": "n0" } },
+        { "at_s": 2, "restart": { "node": "n1" } },
+        { "at_s": 2, "restart": { "node": "n2" } }
+    ]);
+    let ex = explain(scenario(&doc, 1), &Request::default()).expect("explains");
+    assert_eq!(
+        ex.lost_count, 20,
+        "three nodes, N = 3: every loaded value is gone"
+    );
+    let lost = ex.focus.clone().expect("a focus");
+    assert_eq!(lost.write, sim_core::ids::WriteId::preloaded(lost.key));
+    assert_eq!(ex.loaded_on.len(), 3);
+    let story = ex.story();
+    assert!(
+        story.contains(&format!("LOST WRITE vload.{}", lost.key.0 + 1)),
+        "{story}"
+    );
+    assert!(story.contains("the load phase"), "{story}");
+    for n in ["n0", "n1", "n2"] {
+        assert!(
+            story.contains(&format!("{n} (loaded before the run)")),
+            "{story}"
+        );
+        assert!(
+            story.contains(&format!("{n} crashed at 1.000000s and LOST ITS DISK")),
+            "{story}"
+        );
+    }
+}
+
 #[test]
 fn explain_narrows_to_a_window_and_nodes() {
     let s = scenario(&lww_skew(), 1);

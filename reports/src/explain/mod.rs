@@ -445,6 +445,9 @@ pub struct Explanation {
     pub truncated: u64,
     /// The kept records (see [`RecordKeeper`]).
     pub records: Vec<(SimTime, Record)>,
+    /// When the focused write is a loaded value (`workload.keys.preload`):
+    /// the top N replicas it was stored on before time 0.
+    pub loaded_on: Vec<sim_core::ids::NodeId>,
 }
 
 fn seconds_to_us(s: f64) -> u64 {
@@ -502,6 +505,13 @@ pub fn explain(scenario: Arc<Scenario>, request: &Request) -> Result<Explanation
         },
     };
     let focus = first_lost(key).filter(|_| key.is_some());
+    let loaded_on = match &focus {
+        Some(l) if l.write.is_preloaded() => {
+            let list = ring.preference_list(l.key);
+            list[..(scenario.cluster.quorum.n as usize).min(list.len())].to_vec()
+        }
+        _ => Vec::new(),
+    };
     let selection = Selection {
         key,
         from_us: request.from_s.map(seconds_to_us),
@@ -528,6 +538,7 @@ pub fn explain(scenario: Arc<Scenario>, request: &Request) -> Result<Explanation
         events: recorder.events,
         truncated: recorder.truncated,
         records: keeper.records,
+        loaded_on,
     })
 }
 
@@ -559,7 +570,9 @@ impl Explanation {
     /// that there is no key to tell about).
     pub fn story(&self) -> String {
         match (&self.focus, self.selection.key) {
-            (Some(l), _) => story::story(l, &self.events, &self.records, &self.names),
+            (Some(l), _) => {
+                story::story(l, &self.events, &self.records, &self.names, &self.loaded_on)
+            }
             (None, Some(k)) => story::key_summary(k, &self.records, &self.names),
             (None, None) => {
                 "No lost write in this run; select a key with --key to see its story.\n".into()

@@ -192,12 +192,14 @@ fn list(items: &[String]) -> String {
 
 /// The causal story of `lost` (a lost write) from the kept events and
 /// records of its key: acknowledged by whom, present where, superseded or
-/// swallowed by what.
+/// swallowed by what. `loaded_on`: the replicas a loaded value
+/// (`workload.keys.preload`) was stored on before time 0 (empty otherwise).
 pub fn story(
     lost: &LostWrite,
     events: &[Ev],
     records: &[(SimTime, Record)],
     names: &Names,
+    loaded_on: &[NodeId],
 ) -> String {
     let w = lost.write.to_string();
     let key = lost.key.0;
@@ -228,6 +230,12 @@ pub fn story(
                 "  {} invoked put {w} at {} ({ctx})",
                 names.name(c),
                 secs(t.as_micros())
+            );
+        }
+        _ if lost.write.is_preloaded() => {
+            let _ = writeln!(
+                s,
+                "  the load phase (workload.keys.preload) stored it on the key's top N replicas before time 0"
             );
         }
         _ => {
@@ -272,6 +280,10 @@ pub fn story(
     let mut requests: BTreeSet<(Endpoint, u64)> = BTreeSet::new();
     let mut holders: BTreeMap<Endpoint, u64> = BTreeMap::new();
     let mut present = Vec::new();
+    for n in loaded_on {
+        holders.insert(Endpoint::Node(*n), 0);
+        present.push(format!("{} (loaded before the run)", node(*n)));
+    }
     for e in events
         .iter()
         .filter(|e| e.label == "write_request" && mentions_value(&e.details, &w))
