@@ -41,10 +41,13 @@
 // code under test, never inside a simulation.
 #![allow(clippy::disallowed_methods)]
 
-use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::Instant;
 
+#[path = "../../sim-core/benches/common/mod.rs"]
+mod common;
+
+use common::{peak_rss_mb, run_child_spec, ChildFigures, CHILD_ENV};
 use reports::metrics::Collector;
 use sim_core::scenario::{no_files, parse};
 use sim_core::sim::{Simulation, StopReason};
@@ -54,8 +57,6 @@ const OPS_LONG: u64 = 2_000_000;
 const CLIENTS: u64 = 10;
 /// Read-modify-write plans per second per client.
 const RATE_PER_CLIENT: u64 = 200;
-
-const CHILD_ENV: &str = "DYNASIM_BENCH_CHILD";
 
 fn main() {
     if let Ok(spec) = std::env::var(CHILD_ENV) {
@@ -161,53 +162,7 @@ fn child(spec: &str) {
     }
 }
 
-/// The `name: value` lines a child printed.
-struct ChildFigures(Vec<(String, String)>);
-
-impl ChildFigures {
-    fn get(&self, name: &str) -> &str {
-        self.0
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-            .unwrap_or_else(|| panic!("the child printed no `{name}`"))
-    }
-}
-
 /// Runs the collector child with `ops` operations in a fresh process.
 fn run_child(ops: u64) -> ChildFigures {
-    let exe = std::env::current_exe().expect("the bench knows its own path");
-    let out = Command::new(exe)
-        .env(CHILD_ENV, format!("ops:{ops}"))
-        .stdin(Stdio::null())
-        .stderr(Stdio::inherit())
-        .output()
-        .expect("the bench can re-execute itself");
-    assert!(
-        out.status.success(),
-        "the ops:{ops} child failed: {}",
-        out.status
-    );
-    let text = String::from_utf8(out.stdout).expect("the child prints UTF-8");
-    ChildFigures(
-        text.lines()
-            .filter_map(|l| l.split_once(": "))
-            .map(|(n, v)| (n.trim().to_string(), v.trim().to_string()))
-            .collect(),
-    )
-}
-
-/// Peak resident set size of this process in MiB (`VmHWM`; Linux only).
-#[cfg(target_os = "linux")]
-fn peak_rss_mb() -> Option<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb / 1024.0)
-}
-
-/// Peak RSS is read from `/proc`, which only Linux has.
-#[cfg(not(target_os = "linux"))]
-fn peak_rss_mb() -> Option<f64> {
-    None
+    run_child_spec(&format!("ops:{ops}"))
 }

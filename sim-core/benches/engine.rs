@@ -86,10 +86,12 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::hint::black_box;
-use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+mod common;
+
+use common::{peak_rss_mb, run_child_spec, ChildFigures, CHILD_ENV};
 use priority_queue::PriorityQueue;
 use sim_core::queue::EventQueue;
 use sim_core::record::NullSink;
@@ -119,7 +121,6 @@ const CLIENTS: u64 = 100;
 /// Read-modify-write plans per second per client.
 const RATE_PER_CLIENT: u64 = 200;
 
-const CHILD_ENV: &str = "DYNASIM_BENCH_CHILD";
 const QUICK_ENV: &str = "DYNASIM_BENCH_QUICK";
 
 fn main() {
@@ -515,59 +516,7 @@ fn child(spec: &str) {
     }
 }
 
-/// The `name: value` lines a child printed.
-struct ChildFigures(Vec<(String, String)>);
-
-impl ChildFigures {
-    fn get(&self, name: &str) -> &str {
-        self.0
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-            .unwrap_or_else(|| panic!("the child printed no `{name}`"))
-    }
-}
-
 /// Runs the simulator with `ops` operations in a fresh process.
 fn run_child(ops: u64) -> ChildFigures {
     run_child_spec(&format!("ops:{ops}"))
-}
-
-/// Runs a child (`ops:N` or `scale:N`) in a fresh process.
-fn run_child_spec(spec: &str) -> ChildFigures {
-    let exe = std::env::current_exe().expect("the bench knows its own path");
-    let out = Command::new(exe)
-        .env(CHILD_ENV, spec)
-        .env_remove(QUICK_ENV)
-        .stdin(Stdio::null())
-        .stderr(Stdio::inherit())
-        .output()
-        .expect("the bench can re-execute itself");
-    assert!(
-        out.status.success(),
-        "the {spec} child failed: {}",
-        out.status
-    );
-    let text = String::from_utf8(out.stdout).expect("the child prints UTF-8");
-    ChildFigures(
-        text.lines()
-            .filter_map(|l| l.split_once(": "))
-            .map(|(n, v)| (n.trim().to_string(), v.trim().to_string()))
-            .collect(),
-    )
-}
-
-/// Peak resident set size of this process in MiB (`VmHWM`; Linux only).
-#[cfg(target_os = "linux")]
-fn peak_rss_mb() -> Option<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb / 1024.0)
-}
-
-/// Peak RSS is read from `/proc`, which only Linux has.
-#[cfg(not(target_os = "linux"))]
-fn peak_rss_mb() -> Option<f64> {
-    None
 }

@@ -1,0 +1,64 @@
+//! Helpers shared by the benches that measure in child processes
+//! (`sim-core/benches/engine.rs`, `reports/benches/collector.rs`): peak RSS
+//! is process-wide and never goes down, so each measured run re-executes the
+//! bench with `DYNASIM_BENCH_CHILD=<spec>` and reads back the `name: value`
+//! lines it prints.
+
+use std::process::{Command, Stdio};
+
+/// The variable that puts a bench in child mode; its value is the spec.
+pub const CHILD_ENV: &str = "DYNASIM_BENCH_CHILD";
+
+/// The `name: value` lines a child printed.
+pub struct ChildFigures(Vec<(String, String)>);
+
+impl ChildFigures {
+    /// The value printed for `name` (panics when the child printed none).
+    pub fn get(&self, name: &str) -> &str {
+        self.0
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or_else(|| panic!("the child printed no `{name}`"))
+    }
+}
+
+/// Runs this bench again in a fresh process with `CHILD_ENV=spec` (and
+/// without `DYNASIM_BENCH_QUICK`) and collects what it printed.
+pub fn run_child_spec(spec: &str) -> ChildFigures {
+    let exe = std::env::current_exe().expect("the bench knows its own path");
+    let out = Command::new(exe)
+        .env(CHILD_ENV, spec)
+        .env_remove("DYNASIM_BENCH_QUICK")
+        .stdin(Stdio::null())
+        .stderr(Stdio::inherit())
+        .output()
+        .expect("the bench can re-execute itself");
+    assert!(
+        out.status.success(),
+        "the {spec} child failed: {}",
+        out.status
+    );
+    let text = String::from_utf8(out.stdout).expect("the child prints UTF-8");
+    ChildFigures(
+        text.lines()
+            .filter_map(|l| l.split_once(": "))
+            .map(|(n, v)| (n.trim().to_string(), v.trim().to_string()))
+            .collect(),
+    )
+}
+
+/// Peak resident set size of this process in MiB (`VmHWM`; Linux only).
+#[cfg(target_os = "linux")]
+pub fn peak_rss_mb() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
+/// Peak RSS is read from `/proc`, which only Linux has.
+#[cfg(not(target_os = "linux"))]
+pub fn peak_rss_mb() -> Option<f64> {
+    None
+}
