@@ -87,8 +87,18 @@
 //! retired one that a read could still see as the latest before it; the
 //! durability closure of retired deletes is their blind floor.
 //!
-//! Still unbounded: writes that are never superseded by a read (a key no one
-//! reads, a failed write no later version covers) stay retained.
+//! **Keys nobody reads.** Rule 1 needs a read, so a key that is only written
+//! (a blind-write load test) would keep its whole history. Once a key holds
+//! more than [`UNREAD_BACKSTOP`] retained writes, an acknowledgement runs a
+//! pass in which the acknowledged write itself stands in for the read
+//! evidence (rules 2 to 4 unchanged). *Approximation*: there is then no sign
+//! that storage holds the newer write, so if that write is lost (a
+//! last-write-wins replica rejecting it under a skewed clock, say) the older
+//! writes folded into it are counted lost even when a replica still holds
+//! one of them. Below the cap, and on keys that are read, nothing changes.
+//!
+//! Still unbounded: failed writes that no later version covers stay
+//! retained (a read returning one later must still be recognised).
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
@@ -111,6 +121,11 @@ pub const RETAIN_ACKED: usize = 16;
 
 /// The fewest writes added to a key between two retirement passes over it.
 pub const PASS_MIN_WRITES: usize = 32;
+
+/// Retained writes of one key above which a write's acknowledgement runs a
+/// retirement pass with the key's latest acknowledged write standing in for
+/// read evidence (for keys that are written and seldom or never read).
+pub const UNREAD_BACKSTOP: usize = 4096;
 
 #[derive(Clone, Debug)]
 struct WriteInfo {
@@ -725,6 +740,16 @@ impl Collector {
                         info.committed = Some(at);
                     }
                     h.acked.push((at, w));
+                    if h.writes.len() > UNREAD_BACKSTOP
+                        && h.since_pass >= PASS_MIN_WRITES.max(h.writes.len() / 2)
+                    {
+                        // No read has superseded enough of this key's past:
+                        // this write stands in for the evidence (see the
+                        // module docs, "Keys nobody reads").
+                        let reads = std::mem::replace(&mut h.evidence, vec![w]);
+                        h.retire(at, self.horizon, self.client_timeout);
+                        h.evidence = reads;
+                    }
                     if kind == OpKind::Delete {
                         h.deletes.push((at, w));
                         self.acked_deletes += 1;
@@ -1627,6 +1652,35 @@ mod tests {
     fn durability(h: &History) -> (u64, u64, u64) {
         let d = h.0.durability();
         (d.lost, d.surviving, d.unacked_present)
+    }
+
+    /// Blind writes to one key that nobody reads: the backstop keeps the
+    /// history near [`UNREAD_BACKSTOP`], and the verdicts follow the last
+    /// write (every blind write supersedes what was acknowledged before it).
+    #[test]
+    fn a_key_nobody_reads_is_bounded_by_the_backstop() {
+        const WRITES: u64 = 3 * UNREAD_BACKSTOP as u64;
+        let run = || {
+            let mut h = History::new();
+            let mut most = 0;
+            for i in 1..=WRITES {
+                h.put(0, i, &[], i * 100_000, Some(i * 100_000 + 2_000));
+                most = most.max(h.0.retained_writes());
+            }
+            (h, most)
+        };
+        let (mut h, most) = run();
+        assert!(
+            most <= 2 * UNREAD_BACKSTOP + 1,
+            "retained up to {most} of {WRITES}"
+        );
+        assert!(h.0.retired_writes() >= WRITES - 2 * UNREAD_BACKSTOP as u64);
+        h.holds(0, &[w(0, WRITES)]);
+        assert_eq!(durability(&h), (0, WRITES, 0), "the last write covers all");
+        // The last write lost: every write is lost, folded ones included.
+        let (h, _) = run();
+        assert_eq!(h.0.lost_count(), WRITES);
+        assert_eq!(h.0.lost_writes()[0].write, w(0, 1));
     }
 
     #[test]
