@@ -99,6 +99,25 @@ fn s(p: &Path) -> &str {
     p.to_str().expect("utf-8 path")
 }
 
+/// `dynasim run FILE --out OUT --no-plots --quiet --trace TRACE`, with
+/// `--trace-format FORMAT` when given.
+fn run_traced(file: &Path, out: &Path, trace: &Path, format: Option<&str>) -> Output {
+    let mut args = vec![
+        "run",
+        s(file),
+        "--out",
+        s(out),
+        "--no-plots",
+        "--quiet",
+        "--trace",
+        s(trace),
+    ];
+    if let Some(f) = format {
+        args.extend(["--trace-format", f]);
+    }
+    dynasim(&args)
+}
+
 fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
@@ -413,16 +432,7 @@ fn trace_jsonl_is_ordered_and_has_faults() {
     let file = tmp.write_json("crash.json", &tiny_with_crash());
     let trace = tmp.join("t.jsonl");
     let out = tmp.join("out");
-    let o = dynasim(&[
-        "run",
-        s(&file),
-        "--out",
-        s(&out),
-        "--no-plots",
-        "--quiet",
-        "--trace",
-        s(&trace),
-    ]);
+    let o = run_traced(&file, &out, &trace, None);
     assert_code(&o, 0, "crash run with --trace");
 
     let text = std::fs::read_to_string(&trace).expect("read trace");
@@ -735,18 +745,7 @@ fn trace_format_perfetto_and_shiviz_streams_parse() {
     let file = tmp.write_json("crash.json", &tiny_with_crash());
     let out = tmp.join("out");
     let perfetto = tmp.join("t.json");
-    let o = dynasim(&[
-        "run",
-        s(&file),
-        "--out",
-        s(&out),
-        "--no-plots",
-        "--quiet",
-        "--trace",
-        s(&perfetto),
-        "--trace-format",
-        "perfetto",
-    ]);
+    let o = run_traced(&file, &out, &perfetto, Some("perfetto"));
     assert_code(&o, 0, "run with perfetto trace");
     let doc = read_json(&perfetto);
     let events = doc["traceEvents"].as_array().expect("traceEvents array");
@@ -759,18 +758,7 @@ fn trace_format_perfetto_and_shiviz_streams_parse() {
     }
 
     let shiviz = tmp.join("t.log");
-    let o = dynasim(&[
-        "run",
-        s(&file),
-        "--out",
-        s(&out),
-        "--no-plots",
-        "--quiet",
-        "--trace",
-        s(&shiviz),
-        "--trace-format",
-        "shiviz",
-    ]);
+    let o = run_traced(&file, &out, &shiviz, Some("shiviz"));
     assert_code(&o, 0, "run with shiviz trace");
     let text = std::fs::read_to_string(&shiviz).expect("read shiviz log");
     assert!(text.lines().count() > 10, "shiviz log has lines");

@@ -345,15 +345,36 @@ impl KeyHistory {
         Reach(reached)
     }
 
-    /// One retirement pass at `now` (see the module docs). Writes that never
-    /// completed settle `client_timeout` after their invocation.
+    /// True when enough writes were added since the last pass for another
+    /// one to pay off (amortised O(1) per write).
+    fn pass_due(&self) -> bool {
+        self.since_pass >= PASS_MIN_WRITES.max(self.writes.len() / 2)
+    }
+
+    /// One retirement pass at `now` behind the latest read's evidence.
     fn retire(&mut self, now: SimTime, horizon: SimDuration, client_timeout: SimDuration) {
+        let evidence = std::mem::take(&mut self.evidence);
+        self.retire_behind(&evidence, now, horizon, client_timeout);
+        self.evidence = evidence;
+    }
+
+    /// One retirement pass at `now` (see the module docs): `evidence` are
+    /// the values storage is known to hold (a read's, or for a key nobody
+    /// reads its newest acknowledged write). Writes that never completed
+    /// settle `client_timeout` after their invocation.
+    fn retire_behind(
+        &mut self,
+        evidence: &[WriteId],
+        now: SimTime,
+        horizon: SimDuration,
+        client_timeout: SimDuration,
+    ) {
         self.since_pass = 0;
         let Some(limit) = now.as_micros().checked_sub(horizon.as_micros()) else {
             return;
         };
         let old = self.acked.partition_point(|(t, _)| t.as_micros() < limit);
-        if old < RETAIN_ACKED || self.evidence.is_empty() {
+        if old < RETAIN_ACKED || evidence.is_empty() {
             return;
         }
         let cut = self.acked[old - RETAIN_ACKED].0;
@@ -369,7 +390,6 @@ impl KeyHistory {
         }
         // Ancestors were invoked before their descendants.
         candidates.sort_unstable();
-        let evidence = std::mem::take(&mut self.evidence);
         let heir = *evidence.iter().min().expect("not empty");
         // Chains by the retained parents they were based on.
         let mut children: Option<BTreeMap<WriteId, Vec<u32>>> = None;
@@ -391,7 +411,6 @@ impl KeyHistory {
             });
             self.retire_one(w, heir, children);
         }
-        self.evidence = evidence;
         let writes = &self.writes;
         self.acked.retain(|(_, w)| writes.contains_key(w));
         // A retired delete followed by another acknowledged before the
@@ -740,15 +759,11 @@ impl Collector {
                         info.committed = Some(at);
                     }
                     h.acked.push((at, w));
-                    if h.writes.len() > UNREAD_BACKSTOP
-                        && h.since_pass >= PASS_MIN_WRITES.max(h.writes.len() / 2)
-                    {
+                    if h.writes.len() > UNREAD_BACKSTOP && h.pass_due() {
                         // No read has superseded enough of this key's past:
                         // this write stands in for the evidence (see the
                         // module docs, "Keys nobody reads").
-                        let reads = std::mem::replace(&mut h.evidence, vec![w]);
-                        h.retire(at, self.horizon, self.client_timeout);
-                        h.evidence = reads;
+                        h.retire_behind(&[w], at, self.horizon, self.client_timeout);
                     }
                     if kind == OpKind::Delete {
                         h.deletes.push((at, w));
@@ -866,7 +881,7 @@ impl Collector {
             if !returned.is_empty() {
                 h.evidence.clone_from(&returned);
             }
-            if h.since_pass >= PASS_MIN_WRITES.max(h.writes.len() / 2) {
+            if h.pass_due() {
                 h.retire(at, self.horizon, self.client_timeout);
             }
         }

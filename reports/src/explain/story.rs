@@ -141,6 +141,17 @@ struct WriteInfo {
     coordinator: Option<NodeId>,
 }
 
+impl WriteInfo {
+    /// When it was invoked (seconds, `?` if unknown) and whether that was
+    /// before `mine`.
+    fn invoked_vs(&self, mine: SimTime) -> (String, bool) {
+        (
+            self.invoked.map_or("?".into(), |t| secs(t.as_micros())),
+            self.invoked.is_some_and(|t| t < mine),
+        )
+    }
+}
+
 fn writes_of(records: &[(SimTime, Record)]) -> BTreeMap<WriteId, WriteInfo> {
     let mut by_op = BTreeMap::new();
     let mut out: BTreeMap<WriteId, WriteInfo> = BTreeMap::new();
@@ -404,12 +415,8 @@ pub fn story(
     others.sort_by_key(|(x, i)| (i.invoked, **x));
     let mine = info.invoked.unwrap_or(SimTime::ZERO);
     for (x, i) in others.iter().take(20) {
-        let when = i.invoked.map_or("?".into(), |t| secs(t.as_micros()));
-        let rel = if i.invoked.is_some_and(|t| t < mine) {
-            "before"
-        } else {
-            "after"
-        };
+        let (when, before) = i.invoked_vs(mine);
+        let rel = if before { "before" } else { "after" };
         let coord = i
             .coordinator
             .map(|c| format!(" via {}", node(c)))
@@ -546,8 +553,8 @@ pub fn story(
                 .iter()
                 .find(|(x, _)| x.to_string() == v)
                 .map(|(_, i)| {
-                    let when = i.invoked.map_or("?".into(), |t| secs(t.as_micros()));
-                    let rel = if i.invoked.is_some_and(|t| t < mine) {
+                    let (when, before) = i.invoked_vs(mine);
+                    let rel = if before {
                         "invoked BEFORE it"
                     } else {
                         "invoked after it"
