@@ -16,10 +16,10 @@ use std::sync::Arc;
 use anyhow::{Context, Result};
 use clap::Parser;
 use sim_core::config::Scenario;
-use sim_core::record::{Record, Sink};
+use sim_core::engine::record::{Record, Sink};
+use sim_core::engine::time::SimTime;
 use sim_core::scenario::{self, ScenarioErrors};
 use sim_core::sim::Simulation;
-use sim_core::time::SimTime;
 
 use cli::{Cli, Command, RunArgs};
 

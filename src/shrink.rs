@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use rayon::prelude::*;
 use serde_json::{json, Value as Json};
-use sim_core::rng::{SimRng, Stream};
+use sim_core::engine::rng::{SimRng, Stream};
 
 use crate::cli::{ExploreArgs, ShrinkArgs};
 use crate::sweep::{apply_set, parse_single, repro_command, sets_context, thread_pool};

@@ -2,8 +2,8 @@
 //! expectation verdicts, plots and an HTML report.
 //!
 //! Floats live here, never in `sim-core`. This crate contains no simulation
-//! logic: it consumes [`sim_core::record::Record`]s (as a
-//! [`sim_core::record::Sink`]) and the engine's [`sim_core::sim::RunOutcome`].
+//! logic: it consumes [`sim_core::engine::record::Record`]s (as a
+//! [`sim_core::engine::record::Sink`]) and the engine's [`sim_core::sim::RunOutcome`].
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]

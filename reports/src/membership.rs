@@ -2,7 +2,7 @@
 //! `membership` and `failure_detection` blocks of `summary.json`.
 //!
 //! A [`Tracker`] is fed by the [`crate::metrics::Collector`] (it is part of
-//! the collector's [`sim_core::record::Sink`]) and keeps only small
+//! the collector's [`sim_core::engine::record::Sink`]) and keeps only small
 //! aggregates: one entry per membership change, one per crash window, one
 //! delay per detected (crashed peer, observer) pair.
 //!
@@ -20,11 +20,11 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{json, Value as Json};
 use sim_core::config::Scenario;
-use sim_core::faults::FaultAction;
-use sim_core::ids::NodeId;
-use sim_core::node::NodeStats;
-use sim_core::record::Record;
-use sim_core::time::SimTime;
+use sim_core::dynamo::node::NodeStats;
+use sim_core::engine::ids::NodeId;
+use sim_core::engine::record::Record;
+use sim_core::engine::time::SimTime;
+use sim_core::world::faults::FaultAction;
 
 /// One administrative membership change and, once observed, its convergence.
 #[derive(Clone, Debug)]
@@ -333,7 +333,7 @@ impl Tracker {
 mod tests {
     use super::*;
     use sim_core::config::{FailureDetectorKind, MembershipConfig};
-    use sim_core::time::SimDuration;
+    use sim_core::engine::time::SimDuration;
 
     fn scenario(nodes: u32) -> Scenario {
         let text = format!(

@@ -104,12 +104,12 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use serde_json::{json, Value as Json};
 use sim_core::config::Scenario;
-use sim_core::faults::FaultAction;
-use sim_core::ids::{ClientId, Key, NodeId, OpId, WriteId};
-use sim_core::node::NodeStats;
-use sim_core::protocol::{Failure, Value};
-use sim_core::record::{OpKind, Record, Sink};
-use sim_core::time::{SimDuration, SimTime};
+use sim_core::dynamo::node::NodeStats;
+use sim_core::dynamo::protocol::{Failure, Value};
+use sim_core::engine::ids::{ClientId, Key, NodeId, OpId, WriteId};
+use sim_core::engine::record::{OpKind, Record, Sink};
+use sim_core::engine::time::{SimDuration, SimTime};
+use sim_core::world::faults::FaultAction;
 
 use crate::histogram::Histogram;
 use crate::membership::Tracker;
@@ -1418,7 +1418,9 @@ pub fn is_known_metric(path: &str) -> bool {
             ["count", "p50", "max", "mean"].contains(x)
         }
         ["messages", "sent_total"] | ["messages", "duplicated"] => true,
-        ["messages", "sent" | "dropped", k] => sim_core::protocol::MsgKind::from_name(k).is_some(),
+        ["messages", "sent" | "dropped", k] => {
+            sim_core::dynamo::protocol::MsgKind::from_name(k).is_some()
+        }
         ["messages", "dropped_by_reason", r] => ["partitioned", "lost", "node_down"].contains(r),
         ["load", "load_balancing_efficiency"] => true,
         ["run", x] => ["events", "rng_seed", "end_time_s", "peak_pending_events"].contains(x),
@@ -1431,7 +1433,7 @@ mod tests {
     //! Each checker on a hand-written history with a known answer.
 
     use super::*;
-    use sim_core::ids::OpId;
+    use sim_core::engine::ids::OpId;
 
     fn scenario() -> Scenario {
         let text = r#"{"name":"t","duration_s":10,"cluster":{"nodes":3,"quorum":{"n":3,"r":2,"w":2}},
@@ -1981,7 +1983,7 @@ mod tests {
             &Record::Fault {
                 action: FaultAction::SlowNode {
                     node: NodeId(1),
-                    extra: sim_core::dist::Latency::Constant { us: 1000.0 },
+                    extra: sim_core::world::dist::Latency::Constant { us: 1000.0 },
                 },
             },
         );

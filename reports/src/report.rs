@@ -4,9 +4,9 @@
 
 use serde_json::{json, Value as Json};
 use sim_core::config::{Arrival, QuorumMode, Routing, Scenario, Versioning};
-use sim_core::ids::Key;
-use sim_core::protocol::MsgKind;
-use sim_core::ring::Ring;
+use sim_core::dynamo::protocol::MsgKind;
+use sim_core::dynamo::ring::Ring;
+use sim_core::engine::ids::Key;
 use sim_core::sim::RunOutcome;
 
 use crate::expect::{check, Verdict};
@@ -78,8 +78,9 @@ pub fn summary(
         }),
     );
     map.insert("load".into(), load(scenario, outcome, ring));
-    let sum =
-        |f: fn(&sim_core::node::NodeStats) -> u64| outcome.node_stats.iter().map(f).sum::<u64>();
+    let sum = |f: fn(&sim_core::dynamo::node::NodeStats) -> u64| {
+        outcome.node_stats.iter().map(f).sum::<u64>()
+    };
     let (hashes, versions) = (sum(|s| s.ae_hashes_sent), sum(|s| s.ae_versions_sent));
     map.insert(
         "anti_entropy".into(),

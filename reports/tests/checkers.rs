@@ -270,8 +270,12 @@ struct Sampled {
     most_retained: usize,
 }
 
-impl sim_core::record::Sink for Sampled {
-    fn record(&mut self, at: sim_core::time::SimTime, record: &sim_core::record::Record) {
+impl sim_core::engine::record::Sink for Sampled {
+    fn record(
+        &mut self,
+        at: sim_core::engine::time::SimTime,
+        record: &sim_core::engine::record::Record,
+    ) {
         self.collector.record(at, record);
         self.records += 1;
         if self.records % 1000 == 0 {
@@ -420,10 +424,10 @@ fn loaded_values_on_three_lost_disks_are_lost_exactly() {
     let text = serde_json::to_string(&file).expect("serializes");
     let parsed = parse(&text, &sim_core::scenario::no_files).expect("validates");
     let ring = Simulation::new(Arc::new(parsed)).ring().clone();
-    let crashed = [0u32, 1, 2].map(sim_core::ids::NodeId);
+    let crashed = [0u32, 1, 2].map(sim_core::engine::ids::NodeId);
     let expected: Vec<u64> = (0..300u64)
         .filter(|k| {
-            ring.preference_list(sim_core::ids::Key(*k))[..3]
+            ring.preference_list(sim_core::engine::ids::Key(*k))[..3]
                 .iter()
                 .all(|x| crashed.contains(x))
         })

@@ -11,11 +11,11 @@ use reports::explain::export::{exporter, PerfettoExporter, ShivizExporter};
 use reports::explain::{explain, msc, Ev, Names, Request};
 use serde_json::{json, Value as Json};
 use sim_core::config::Scenario;
-use sim_core::ids::NodeId;
-use sim_core::protocol::Endpoint;
+use sim_core::dynamo::protocol::Endpoint;
+use sim_core::engine::ids::NodeId;
+use sim_core::engine::trace::{TraceKind, Tracer};
 use sim_core::scenario::{parse, ScenarioFile};
 use sim_core::sim::Simulation;
-use sim_core::trace::{TraceKind, Tracer};
 
 fn scenario(doc: &Json, seed: u64) -> Arc<Scenario> {
     let mut file: ScenarioFile =
@@ -95,7 +95,7 @@ fn the_story_of_a_lost_lww_write_names_it_and_what_overwrote_it() {
     let winner = winner.trim_end_matches('.');
     assert!(winner.starts_with('v') && winner != w, "{story}");
     let held = ex.records.iter().any(|(_, r)| match r {
-        sim_core::record::Record::FinalValues { values, .. } => {
+        sim_core::engine::record::Record::FinalValues { values, .. } => {
             values.iter().any(|v| v.write().to_string() == winner)
         }
         _ => false,
@@ -144,7 +144,10 @@ fn the_story_of_a_lost_loaded_value_names_its_replicas_and_their_lost_disks() {
         "three nodes, N = 3: every loaded value is gone"
     );
     let lost = ex.focus.clone().expect("a focus");
-    assert_eq!(lost.write, sim_core::ids::WriteId::preloaded(lost.key));
+    assert_eq!(
+        lost.write,
+        sim_core::engine::ids::WriteId::preloaded(lost.key)
+    );
     assert_eq!(ex.loaded_on.len(), 3);
     let story = ex.story();
     assert!(
@@ -320,7 +323,7 @@ fn perfetto_json_parses_and_has_the_required_fields() {
     let mut out = Vec::new();
     {
         let mut ex = exporter("perfetto", &mut out, Names::from_scenario(&s)).unwrap();
-        Simulation::new(s.clone()).run(&mut sim_core::record::NullSink, Some(ex.tracer()));
+        Simulation::new(s.clone()).run(&mut sim_core::engine::record::NullSink, Some(ex.tracer()));
         ex.finish().unwrap();
     }
     let doc: Json = serde_json::from_slice(&out).expect("whole-run perfetto JSON parses");
@@ -394,7 +397,7 @@ fn shiviz_logs_parse_and_clocks_are_monotone_per_host() {
     {
         let mut ex = exporter("shiviz", &mut out, Names::from_scenario(&s)).unwrap();
         let tracer: &mut dyn Tracer = ex.tracer();
-        Simulation::new(s.clone()).run(&mut sim_core::record::NullSink, Some(tracer));
+        Simulation::new(s.clone()).run(&mut sim_core::engine::record::NullSink, Some(tracer));
         ex.finish().unwrap();
     }
     let log = parse_shiviz(std::str::from_utf8(&out).unwrap());
@@ -409,7 +412,7 @@ fn jsonl_export_has_one_object_per_event() {
     let mut out = Vec::new();
     {
         let mut ex = exporter("jsonl", &mut out, Names::from_scenario(&s)).unwrap();
-        Simulation::new(s.clone()).run(&mut sim_core::record::NullSink, Some(ex.tracer()));
+        Simulation::new(s.clone()).run(&mut sim_core::engine::record::NullSink, Some(ex.tracer()));
         ex.finish().unwrap();
     }
     let text = String::from_utf8(out).unwrap();

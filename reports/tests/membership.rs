@@ -7,12 +7,12 @@ use std::sync::Arc;
 use reports::metrics::Collector;
 use serde_json::{json, Value as Json};
 use sim_core::config::{FailureDetectorKind, MembershipConfig, NodeSpec, Scenario, ScheduledFault};
-use sim_core::faults::FaultAction;
-use sim_core::ids::{Key, NodeId};
-use sim_core::record::Record;
+use sim_core::engine::ids::{Key, NodeId};
+use sim_core::engine::record::Record;
+use sim_core::engine::time::{SimDuration, SimTime};
 use sim_core::scenario::{no_files, parse};
 use sim_core::sim::Simulation;
-use sim_core::time::{SimDuration, SimTime};
+use sim_core::world::faults::FaultAction;
 
 fn doc(nodes: u32, rate: f64, duration_s: u64) -> Json {
     json!({
@@ -74,7 +74,7 @@ fn scenario(
 struct Run {
     summary: Json,
     records: Vec<(SimTime, Record)>,
-    final_ring: Arc<sim_core::ring::Ring>,
+    final_ring: Arc<sim_core::dynamo::ring::Ring>,
 }
 
 fn run(s: Arc<Scenario>) -> Run {

@@ -18,7 +18,7 @@
 //! this was written; a bigger payload would only slow the bare `BinaryHeap`
 //! further, since it moves whole payloads while sifting). One
 //! "event" below is one hold step (one pop plus one push). Measured:
-//! - `engine_events_per_sec`: `sim_core::queue::EventQueue` (heap of small
+//! - `engine_events_per_sec`: `sim_core::engine::queue::EventQueue` (heap of small
 //!   entries over a slab, with cancellation support);
 //! - `binaryheap_events_per_sec`: a bare `std::collections::BinaryHeap` of
 //!   `(Reverse((time, seq)), payload)`, the textbook baseline (no
@@ -93,12 +93,12 @@ mod common;
 
 use common::{peak_rss_mb, run_child_spec, ChildFigures, CHILD_ENV};
 use priority_queue::PriorityQueue;
-use sim_core::queue::EventQueue;
-use sim_core::record::NullSink;
-use sim_core::rng::{SimRng, Stream};
+use sim_core::engine::queue::EventQueue;
+use sim_core::engine::record::NullSink;
+use sim_core::engine::rng::{SimRng, Stream};
+use sim_core::engine::time::SimTime;
 use sim_core::scenario::{no_files, parse};
 use sim_core::sim::{Event, Simulation, StopReason};
-use sim_core::time::SimTime;
 
 /// Events pending during the hold model.
 const HOLD_PENDING: usize = 10_000;

@@ -7,13 +7,13 @@
 
 use std::collections::BTreeMap;
 
-use crate::dist::Latency;
-use crate::faults::{FaultAction, Nemesis};
-use crate::ids::DatacenterId;
-use crate::protocol::{Endpoint, MsgKind};
-use crate::ring::PartitionStrategy;
-use crate::rng::Probability;
-use crate::time::{SimDuration, SimTime};
+use crate::dynamo::protocol::{Endpoint, MsgKind};
+use crate::dynamo::ring::PartitionStrategy;
+use crate::engine::ids::DatacenterId;
+use crate::engine::rng::Probability;
+use crate::engine::time::{SimDuration, SimTime};
+use crate::world::dist::Latency;
+use crate::world::faults::{FaultAction, Nemesis};
 
 /// A complete, validated scenario.
 #[derive(Clone, Debug)]
@@ -203,7 +203,7 @@ pub struct MembershipConfig {
     pub gossip_interval: SimDuration,
     /// Nodes known to all; every node also gossips with them, so separately
     /// joined nodes do not form logically partitioned rings (§4.8.2).
-    pub seeds: Vec<crate::ids::NodeId>,
+    pub seeds: Vec<crate::engine::ids::NodeId>,
     /// The failure detector.
     pub failure_detector: FailureDetectorKind,
     /// Keys per key-transfer batch.
@@ -392,7 +392,7 @@ pub struct Workload {
     /// Stop after this many operations in total (all clients), if set.
     pub max_ops: Option<u64>,
     /// Load phase: before time 0 every key holds one value (written by
-    /// [`ClientId::LOADER`](crate::ids::ClientId::LOADER)) on its top N
+    /// [`ClientId::LOADER`](crate::engine::ids::ClientId::LOADER)) on its top N
     /// replicas, as a YCSB-style load would leave it.
     pub preload: bool,
 }

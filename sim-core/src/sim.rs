@@ -13,22 +13,22 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use crate::client::{Client, ClientShared, ClientTimer};
 use crate::config::Scenario;
-use crate::faults::{compile_nemesis, FaultAction};
-use crate::ids::{ClientId, Key, NodeId};
-use crate::net::{DropReason, Network, Transmission};
-use crate::node::membership::JoinPlan;
-use crate::node::{Node, NodeStats, NodeTime, Timer};
-use crate::outbox::{Command, Outbox};
-use crate::protocol::{Endpoint, Msg, MsgKind};
-use crate::queue::{EventHandle, EventQueue};
-use crate::record::{Record, Sink};
-use crate::ring::{Ring, TokenMap};
-use crate::rng::{SimRng, Stream};
-use crate::time::{SimDuration, SimTime};
-use crate::trace::{TraceEvent, TraceHash, TraceKind, Tracer};
-use crate::workload::KeySampler;
+use crate::dynamo::client::{Client, ClientShared, ClientTimer};
+use crate::dynamo::node::membership::JoinPlan;
+use crate::dynamo::node::{Node, NodeStats, NodeTime, Timer};
+use crate::dynamo::protocol::{Endpoint, Msg, MsgKind};
+use crate::dynamo::ring::{Ring, TokenMap};
+use crate::dynamo::workload::KeySampler;
+use crate::engine::ids::{ClientId, Key, NodeId};
+use crate::engine::outbox::{Command, Outbox};
+use crate::engine::queue::{EventHandle, EventQueue};
+use crate::engine::record::{Record, Sink};
+use crate::engine::rng::{SimRng, Stream};
+use crate::engine::time::{SimDuration, SimTime};
+use crate::engine::trace::{TraceEvent, TraceHash, TraceKind, Tracer};
+use crate::world::faults::{compile_nemesis, FaultAction};
+use crate::world::net::{DropReason, Network, Transmission};
 
 /// Something that happens at an instant.
 #[derive(Clone, Debug)]
@@ -132,7 +132,7 @@ pub struct RunOutcome {
     pub stop: StopReason,
     /// Virtual time at the end.
     pub end_time: SimTime,
-    /// The trace hash (see [`crate::trace`]).
+    /// The trace hash (see [`crate::engine::trace`]).
     pub trace_hash: u64,
     /// Engine counters.
     pub stats: EngineStats,
@@ -216,7 +216,7 @@ impl Simulation {
         let history = cluster
             .membership
             .as_ref()
-            .map(|_| crate::node::membership::Membership::from_token_map(&tokens));
+            .map(|_| crate::dynamo::node::membership::Membership::from_token_map(&tokens));
         let nodes = (0..cluster.nodes.len() as u32)
             .map(|i| NodeSlot {
                 node: {
@@ -1121,7 +1121,7 @@ impl Simulation {
         let n = self.scenario.cluster.quorum.n as usize;
         let ring = self.judging_ring();
         (0..ring.range_count() as u32).all(|r| {
-            let range = crate::ring::RangeId(r);
+            let range = crate::dynamo::ring::RangeId(r);
             let mut roots = ring
                 .preference_list_of_range(range)
                 .iter()

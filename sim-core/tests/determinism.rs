@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use sim_core::config::Scenario;
-use sim_core::record::NullSink;
+use sim_core::engine::record::NullSink;
 use sim_core::scenario::parse;
 use sim_core::sim::Simulation;
 

@@ -5,12 +5,12 @@
 use std::sync::Arc;
 
 use serde_json::{json, Value as Json};
-use sim_core::ids::{ClientId, Key, NodeId, WriteId};
-use sim_core::protocol::Value;
-use sim_core::record::{OpKind, Record, Sink};
+use sim_core::dynamo::protocol::Value;
+use sim_core::engine::ids::{ClientId, Key, NodeId, WriteId};
+use sim_core::engine::record::{OpKind, Record, Sink};
+use sim_core::engine::time::SimTime;
 use sim_core::scenario::{no_files, parse};
 use sim_core::sim::Simulation;
-use sim_core::time::SimTime;
 
 const KEYS: u64 = 500;
 

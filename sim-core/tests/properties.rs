@@ -7,11 +7,11 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, RngSeed};
 use serde_json::{json, Value};
 
-use sim_core::dist::{Latency, SAMPLE_CAP};
-use sim_core::queue::EventQueue;
-use sim_core::rng::{SimRng, Stream};
+use sim_core::engine::queue::EventQueue;
+use sim_core::engine::rng::{SimRng, Stream};
+use sim_core::engine::time::SimTime;
 use sim_core::scenario::*;
-use sim_core::time::SimTime;
+use sim_core::world::dist::{Latency, SAMPLE_CAP};
 
 /// Fixed seed and no regression files: every run tests the same cases.
 fn config(cases: u32) -> Config {
@@ -1173,8 +1173,8 @@ fn queue_op() -> impl Strategy<Value = QueueOp> {
 
 /// The model: live events as `(time, seq, id)`, plus their handles.
 struct Model {
-    live: Vec<(u64, u64, u32, sim_core::queue::EventHandle)>,
-    dead: Vec<sim_core::queue::EventHandle>,
+    live: Vec<(u64, u64, u32, sim_core::engine::queue::EventHandle)>,
+    dead: Vec<sim_core::engine::queue::EventHandle>,
 }
 
 impl Model {

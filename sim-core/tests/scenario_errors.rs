@@ -1139,10 +1139,10 @@ fn membership_is_absent_by_default_and_every_node_is_initial() {
 #[test]
 fn joins_and_replacements_get_ids_after_the_initial_nodes() {
     use sim_core::config::FailureDetectorKind;
-    use sim_core::faults::FaultAction;
-    use sim_core::ids::{DatacenterId, NodeId};
-    use sim_core::protocol::Endpoint;
-    use sim_core::time::SimDuration;
+    use sim_core::dynamo::protocol::Endpoint;
+    use sim_core::engine::ids::{DatacenterId, NodeId};
+    use sim_core::engine::time::SimDuration;
+    use sim_core::world::faults::FaultAction;
 
     let mut v = base();
     v["datacenters"] = json!(["east", "west"]);
@@ -1237,8 +1237,8 @@ fn joins_and_replacements_get_ids_after_the_initial_nodes() {
 #[test]
 fn membership_settings_and_phi_accrual_defaults() {
     use sim_core::config::FailureDetectorKind;
-    use sim_core::ids::NodeId;
-    use sim_core::time::SimDuration;
+    use sim_core::engine::ids::NodeId;
+    use sim_core::engine::time::SimDuration;
 
     let mut v = base();
     v["cluster"]["membership"] = json!({ "failure_detector": { "phi_accrual": {} } });
@@ -1278,7 +1278,7 @@ fn membership_settings_and_phi_accrual_defaults() {
 
 #[test]
 fn the_default_partition_count_covers_the_members_after_joins() {
-    use sim_core::ring::PartitionStrategy;
+    use sim_core::dynamo::ring::PartitionStrategy;
 
     let mut v = base();
     v["cluster"]["nodes"] = json!(3);

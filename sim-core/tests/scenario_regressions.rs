@@ -1,6 +1,6 @@
 //! Known defects of the scenario parser, each pinned by the input that shows
 //! it. These tests state the intended behaviour and fail until the defect is
-//! fixed in `sim-core/src/scenario.rs` (or the workspace manifest).
+//! fixed in `sim-core/src/scenario/` (or the workspace manifest).
 
 use serde_json::{json, Value};
 use sim_core::scenario::{

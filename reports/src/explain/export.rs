@@ -26,8 +26,8 @@ use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 use serde_json::json;
-use sim_core::protocol::Endpoint;
-use sim_core::trace::{TraceEvent, TraceKind, Tracer};
+use sim_core::dynamo::protocol::Endpoint;
+use sim_core::engine::trace::{TraceEvent, TraceKind, Tracer};
 
 use super::Names;
 

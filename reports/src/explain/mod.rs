@@ -27,12 +27,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use sim_core::config::Scenario;
-use sim_core::ids::{ClientId, Key, NodeId};
-use sim_core::protocol::Endpoint;
-use sim_core::record::{Record, Sink};
+use sim_core::dynamo::protocol::Endpoint;
+use sim_core::engine::ids::{ClientId, Key, NodeId};
+use sim_core::engine::record::{Record, Sink};
+use sim_core::engine::time::SimTime;
+use sim_core::engine::trace::{TraceEvent, TraceKind, Tracer};
 use sim_core::sim::Simulation;
-use sim_core::time::SimTime;
-use sim_core::trace::{TraceEvent, TraceKind, Tracer};
 
 use crate::metrics::{Collector, LostWrite};
 
@@ -447,7 +447,7 @@ pub struct Explanation {
     pub records: Vec<(SimTime, Record)>,
     /// When the focused write is a loaded value (`workload.keys.preload`):
     /// the top N replicas it was stored on before time 0.
-    pub loaded_on: Vec<sim_core::ids::NodeId>,
+    pub loaded_on: Vec<sim_core::engine::ids::NodeId>,
 }
 
 fn seconds_to_us(s: f64) -> u64 {

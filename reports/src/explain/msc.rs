@@ -17,8 +17,8 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use sim_core::protocol::Endpoint;
-use sim_core::trace::TraceKind;
+use sim_core::dynamo::protocol::Endpoint;
+use sim_core::engine::trace::TraceKind;
 
 use super::story::version_of;
 use super::{number_after, secs, Ev, Names};

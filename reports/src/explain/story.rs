@@ -8,12 +8,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
-use sim_core::faults::FaultAction;
-use sim_core::ids::{NodeId, WriteId};
-use sim_core::protocol::Endpoint;
-use sim_core::record::Record;
-use sim_core::time::SimTime;
-use sim_core::trace::TraceKind;
+use sim_core::dynamo::protocol::Endpoint;
+use sim_core::engine::ids::{NodeId, WriteId};
+use sim_core::engine::record::Record;
+use sim_core::engine::time::SimTime;
+use sim_core::engine::trace::TraceKind;
+use sim_core::world::faults::FaultAction;
 
 use super::{number_after, secs, Ev, Names};
 use crate::metrics::LostWrite;
@@ -482,7 +482,7 @@ pub fn story(
     let first_read = records.iter().find_map(|(t, r)| match r {
         Record::OpCompleted {
             op,
-            kind: sim_core::record::OpKind::Get,
+            kind: sim_core::engine::record::OpKind::Get,
             invoked,
             result: Ok(()),
             values,

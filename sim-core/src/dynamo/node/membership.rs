@@ -27,12 +27,12 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use crate::ids::{DatacenterId, NodeId};
-use crate::outbox::Outbox;
-use crate::protocol::{Endpoint, GossipMsg, MemberState, MemberStatus, Msg, RingView};
-use crate::record::Record;
-use crate::ring::{Ring, TokenMap};
-use crate::time::SimDuration;
+use crate::dynamo::protocol::{Endpoint, GossipMsg, MemberState, MemberStatus, Msg, RingView};
+use crate::dynamo::ring::{Ring, TokenMap};
+use crate::engine::ids::{DatacenterId, NodeId};
+use crate::engine::outbox::Outbox;
+use crate::engine::record::Record;
+use crate::engine::time::SimDuration;
 
 use super::failure_detector::FailureDetector;
 use super::{Node, NodeTime, Timer};
@@ -163,7 +163,7 @@ impl Membership {
 
     /// The token map of the members that own tokens (`Normal`); `None` when
     /// there are none.
-    pub fn token_map(&self, strategy: crate::ring::PartitionStrategy) -> Option<TokenMap> {
+    pub fn token_map(&self, strategy: crate::dynamo::ring::PartitionStrategy) -> Option<TokenMap> {
         TokenMap::from_members(
             strategy,
             self.members
@@ -647,7 +647,7 @@ mod tests {
         m.set(NodeId(2), state(2, MemberStatus::Left));
         assert_eq!(m.live(), &[NodeId(0), NodeId(1)]);
         let map = m
-            .token_map(crate::ring::PartitionStrategy::RandomTokens { tokens_per_node: 1 })
+            .token_map(crate::dynamo::ring::PartitionStrategy::RandomTokens { tokens_per_node: 1 })
             .expect("one member owns tokens");
         assert_eq!(map.node_count(), 1);
     }

@@ -1,7 +1,7 @@
 //! One Dynamo storage node as a sans-IO state machine.
 //!
 //! A node receives `(time, message)` or `(time, timer)` and answers with
-//! [`Command`](crate::outbox::Command)s in an outbox: messages to send, timers
+//! [`Command`](crate::engine::outbox::Command)s in an outbox: messages to send, timers
 //! to arm, observations to record. It never reads a clock (the engine passes
 //! [`NodeTime`]), never touches the network or the event queue, and draws
 //! randomness only from its own stream.
@@ -34,14 +34,14 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::config::Cluster;
-use crate::ids::{Key, NodeId, RequestId};
-use crate::outbox::Outbox;
-use crate::protocol::{Endpoint, Msg};
-use crate::record::Record;
-use crate::ring::Ring;
-use crate::rng::SimRng;
-use crate::storage::Store;
-use crate::time::SimTime;
+use crate::dynamo::protocol::{Endpoint, Msg};
+use crate::dynamo::ring::Ring;
+use crate::dynamo::storage::Store;
+use crate::engine::ids::{Key, NodeId, RequestId};
+use crate::engine::outbox::Outbox;
+use crate::engine::record::Record;
+use crate::engine::rng::SimRng;
+use crate::engine::time::SimTime;
 
 use coordinator::{PendingGet, PendingPut};
 use failure_detector::FailureDetector;
@@ -95,7 +95,7 @@ pub struct Durable {
     pub counters: BTreeMap<Key, u64>,
     /// Merkle trees of the ranges this node replicates, kept in step with
     /// `store` (empty when anti-entropy is off).
-    pub trees: BTreeMap<crate::ring::RangeId, crate::merkle::MerkleTree>,
+    pub trees: BTreeMap<crate::dynamo::ring::RangeId, crate::dynamo::merkle::MerkleTree>,
     /// The membership history (§4.8.1); empty for a joining node that has
     /// not gossiped yet, and unused with static membership.
     pub membership: Membership,
@@ -135,7 +135,7 @@ impl Volatile {
                 cluster
                     .membership
                     .as_ref()
-                    .map_or(crate::time::SimDuration::from_millis(1000), |m| {
+                    .map_or(crate::engine::time::SimDuration::from_millis(1000), |m| {
                         m.gossip_interval
                     }),
             ),
@@ -185,7 +185,7 @@ pub struct Node {
     ring: Arc<Ring>,
     /// The token map `ring` was built from, when it came from the
     /// membership (gossip mode).
-    view_map: Option<crate::ring::TokenMap>,
+    view_map: Option<crate::dynamo::ring::TokenMap>,
     durable: Durable,
     volatile: Volatile,
     rng: SimRng,
@@ -228,7 +228,11 @@ impl Node {
     /// An initial member in gossip mode: its history starts as `history`
     /// ([`Membership::from_token_map`] of `map`, the map `ring` was built
     /// from).
-    pub fn with_membership(mut self, map: &crate::ring::TokenMap, history: &Membership) -> Node {
+    pub fn with_membership(
+        mut self,
+        map: &crate::dynamo::ring::TokenMap,
+        history: &Membership,
+    ) -> Node {
         self.durable.membership = history.clone();
         self.view_map = Some(map.clone());
         self
@@ -260,7 +264,7 @@ impl Node {
             let jitter = self
                 .rng
                 .below(self.cluster.hint_scan_interval.as_micros().max(1));
-            out.set_timer(Timer::HintScan, crate::time::SimDuration(jitter));
+            out.set_timer(Timer::HintScan, crate::engine::time::SimDuration(jitter));
         }
         if let Some(b) = &self.cluster.storage.buffered_writes {
             out.set_timer(Timer::BufferFlush, b.flush_interval);
@@ -270,12 +274,12 @@ impl Node {
         }
         if let Some(ae) = &self.cluster.anti_entropy {
             let jitter = self.rng.below(ae.interval.as_micros().max(1));
-            out.set_timer(Timer::AntiEntropy, crate::time::SimDuration(jitter));
+            out.set_timer(Timer::AntiEntropy, crate::engine::time::SimDuration(jitter));
         }
         if let Some(m) = &self.cluster.membership {
             self.volatile.heartbeat = (_t.now.as_micros() + 1, 0);
             let jitter = self.rng.below(m.gossip_interval.as_micros().max(1));
-            out.set_timer(Timer::Gossip, crate::time::SimDuration(jitter));
+            out.set_timer(Timer::Gossip, crate::engine::time::SimDuration(jitter));
         }
     }
 
@@ -344,7 +348,7 @@ impl Node {
 
     /// Emits the end-of-run state: values held per key, hints held, counters.
     pub fn final_state(&self, out: &mut impl FnMut(Record)) {
-        let mut keys: BTreeMap<Key, Vec<crate::protocol::Value>> = BTreeMap::new();
+        let mut keys: BTreeMap<Key, Vec<crate::dynamo::protocol::Value>> = BTreeMap::new();
         for (key, stored) in self.durable.store.iter().chain(self.volatile.buffer.iter()) {
             let values = keys.entry(key).or_default();
             for s in stored {

@@ -15,8 +15,8 @@
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use crate::config::FailureDetectorKind;
-use crate::ids::NodeId;
-use crate::time::{SimDuration, SimTime};
+use crate::engine::ids::NodeId;
+use crate::engine::time::{SimDuration, SimTime};
 
 /// The detector a node runs: the local one of §4.8.3, or phi-accrual.
 #[derive(Clone, Debug)]

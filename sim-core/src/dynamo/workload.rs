@@ -1,13 +1,13 @@
 //! Key popularity and operation choice: the pure sampling half of the
-//! workload. [`crate::client`] holds the session state machines that use it.
+//! workload. [`crate::dynamo::client`] holds the session state machines that use it.
 //!
 //! Zipfian sampling precomputes integer cumulative weights once per run (the
 //! only float work is building that table), then each draw is one integer
 //! draw and a binary search.
 
 use crate::config::{Mix, Popularity};
-use crate::ids::Key;
-use crate::rng::{Probability, SimRng};
+use crate::engine::ids::Key;
+use crate::engine::rng::{Probability, SimRng};
 
 /// What a client does next.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -122,7 +122,7 @@ pub fn choose_plan(mix: &Mix, rng: &mut SimRng) -> Plan {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rng::Stream;
+    use crate::engine::rng::Stream;
 
     #[test]
     fn zipfian_prefers_low_ranks() {

@@ -7,9 +7,9 @@
 
 use std::fmt;
 
-use crate::ids::{ClientId, Key, NodeId, OpId, RequestId, WriteId};
-use crate::ring::RangeId;
-use crate::vclock::VectorClock;
+use crate::dynamo::ring::RangeId;
+use crate::dynamo::vclock::VectorClock;
+use crate::engine::ids::{ClientId, Key, NodeId, OpId, RequestId, WriteId};
 
 /// What a version holds: a written value or a delete marker. Values are
 /// identified by the unique write that produced them.
@@ -326,7 +326,7 @@ pub struct MemberState {
     /// In the ring, on its way out, or gone.
     pub status: MemberStatus,
     /// Its datacenter.
-    pub datacenter: crate::ids::DatacenterId,
+    pub datacenter: crate::engine::ids::DatacenterId,
     /// Its tokens (strategies 1 and 2) or partitions (strategy 3).
     pub placement: Vec<u128>,
 }
@@ -344,7 +344,7 @@ pub enum MemberStatus {
 
 /// A ring handed to a partition-aware client. Compared by identity.
 #[derive(Clone, Debug)]
-pub struct RingView(pub std::sync::Arc<crate::ring::Ring>);
+pub struct RingView(pub std::sync::Arc<crate::dynamo::ring::Ring>);
 
 impl PartialEq for RingView {
     fn eq(&self, other: &Self) -> bool {

@@ -22,7 +22,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::ids::Key;
+use crate::engine::ids::Key;
 
 /// The finalizer of SplitMix64: a bijective 64-bit mixer.
 fn fmix64(mut x: u64) -> u64 {
@@ -425,7 +425,7 @@ mod tests {
                 // Same contents, different order and history: insert noise
                 // and stale digests first, then fix everything up.
                 let mut pairs: Vec<(u64, u64)> = m.iter().map(|(k, v)| (*k, *v)).collect();
-                let mut rng = crate::rng::SimRng::new(order, crate::rng::Stream::Custom(0));
+                let mut rng = crate::engine::rng::SimRng::new(order, crate::engine::rng::Stream::Custom(0));
                 rng.shuffle(&mut pairs);
                 let mut t = MerkleTree::new(3, 2);
                 for (k, v) in &noise {

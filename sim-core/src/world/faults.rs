@@ -12,11 +12,11 @@
 use std::fmt;
 
 use crate::config::ScheduledFault;
-use crate::dist::Latency;
-use crate::ids::NodeId;
-use crate::protocol::Endpoint;
-use crate::rng::{Probability, SimRng};
-use crate::time::{SimDuration, SimTime};
+use crate::dynamo::protocol::Endpoint;
+use crate::engine::ids::NodeId;
+use crate::engine::rng::{Probability, SimRng};
+use crate::engine::time::{SimDuration, SimTime};
+use crate::world::dist::Latency;
 
 /// Names a partition or degraded link so that a later action can undo it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -387,7 +387,7 @@ pub fn compile_nemesis(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rng::Stream;
+    use crate::engine::rng::Stream;
 
     fn nemesis() -> Nemesis {
         Nemesis {

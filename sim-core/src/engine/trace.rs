@@ -9,8 +9,8 @@
 
 use std::fmt;
 
-use crate::protocol::Endpoint;
-use crate::time::SimTime;
+use crate::dynamo::protocol::Endpoint;
+use crate::engine::time::SimTime;
 
 /// FNV-1a, 64-bit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

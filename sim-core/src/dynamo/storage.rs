@@ -11,9 +11,9 @@
 use std::collections::BTreeMap;
 
 use crate::config::Versioning;
-use crate::ids::Key;
-use crate::protocol::Version;
-use crate::time::SimTime;
+use crate::dynamo::protocol::Version;
+use crate::engine::ids::Key;
+use crate::engine::time::SimTime;
 
 /// A stored version and when it was stored locally (for tombstone GC).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -211,9 +211,9 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ids::{ClientId, NodeId, OpId, WriteId};
-    use crate::protocol::{LwwStamp, Value};
-    use crate::vclock::VectorClock;
+    use crate::dynamo::protocol::{LwwStamp, Value};
+    use crate::dynamo::vclock::VectorClock;
+    use crate::engine::ids::{ClientId, NodeId, OpId, WriteId};
 
     const VC: Versioning = Versioning::VectorClocks {
         truncation_threshold: 10,
@@ -363,7 +363,7 @@ mod tests {
                     .map(|v| v.value.write())
                     .collect();
                 let mut order: Vec<usize> = (0..versions.len()).collect();
-                let mut rng = crate::rng::SimRng::new(seed, crate::rng::Stream::Custom(0));
+                let mut rng = crate::engine::rng::SimRng::new(seed, crate::engine::rng::Stream::Custom(0));
                 rng.shuffle(&mut order);
                 let mut s = Store::new(VC);
                 for i in order {

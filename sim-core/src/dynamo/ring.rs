@@ -30,8 +30,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use md5::{Digest, Md5};
 
-use crate::ids::{DatacenterId, Key, NodeId};
-use crate::rng::SimRng;
+use crate::engine::ids::{DatacenterId, Key, NodeId};
+use crate::engine::rng::SimRng;
 
 /// A position on the ring: the 128-bit output space of MD5, which wraps
 /// around (the largest token is followed by 0).
@@ -843,7 +843,7 @@ impl Walker {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rng::Stream;
+    use crate::engine::rng::Stream;
 
     fn nodes(count: u32, dcs: u16) -> Vec<(NodeId, DatacenterId)> {
         (0..count)

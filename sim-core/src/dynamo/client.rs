@@ -15,15 +15,17 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::config::{Arrival, Reconcile, Routing, Workload, WriteCoordinator};
-use crate::ids::{ClientId, Key, NodeId, OpId, WriteId};
-use crate::node::failure_detector::LocalFailureDetector;
-use crate::outbox::Outbox;
-use crate::protocol::{ClientMsg, Context, Endpoint, Failure, GetResult, GossipMsg, Msg, Value};
-use crate::record::{OpKind, Record};
-use crate::ring::Ring;
-use crate::rng::SimRng;
-use crate::time::{SimDuration, SimTime};
-use crate::workload::{choose_plan, KeySampler, Plan};
+use crate::dynamo::node::failure_detector::LocalFailureDetector;
+use crate::dynamo::protocol::{
+    ClientMsg, Context, Endpoint, Failure, GetResult, GossipMsg, Msg, Value,
+};
+use crate::dynamo::ring::Ring;
+use crate::dynamo::workload::{choose_plan, KeySampler, Plan};
+use crate::engine::ids::{ClientId, Key, NodeId, OpId, WriteId};
+use crate::engine::outbox::Outbox;
+use crate::engine::record::{OpKind, Record};
+use crate::engine::rng::SimRng;
+use crate::engine::time::{SimDuration, SimTime};
 
 /// A client's timers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -10,12 +10,12 @@
 //! flush loses it. Tombstones are purged after their grace period, which is
 //! how deleted items can resurface (§4.4).
 
-use crate::ids::{Key, NodeId, RequestId};
-use crate::outbox::Outbox;
-use crate::protocol::{Durability, Endpoint, Msg, ReplicaMsg, Version};
-use crate::record::Record;
-use crate::storage::{reconcile, Applied};
-use crate::time::SimDuration;
+use crate::dynamo::protocol::{Durability, Endpoint, Msg, ReplicaMsg, Version};
+use crate::dynamo::storage::{reconcile, Applied};
+use crate::engine::ids::{Key, NodeId, RequestId};
+use crate::engine::outbox::Outbox;
+use crate::engine::record::Record;
+use crate::engine::time::SimDuration;
 
 use super::{Node, NodeTime, Timer};
 
@@ -56,7 +56,7 @@ impl Node {
         &mut self,
         key: Key,
         version: Version,
-        now: crate::time::SimTime,
+        now: crate::engine::time::SimTime,
     ) -> Applied {
         let applied = self.durable.store.apply(key, version, now);
         if matches!(applied, Applied::Stored { .. }) {
@@ -69,7 +69,7 @@ impl Node {
     /// The load phase: stores `version` (from [`Node::coordinate_load`]) as
     /// if it had been written durably before time 0.
     pub fn preload(&mut self, key: Key, version: Version) {
-        self.store_apply(key, version, crate::time::SimTime::ZERO);
+        self.store_apply(key, version, crate::engine::time::SimTime::ZERO);
     }
 
     /// Every version this node holds for `key`: main store and buffer.
@@ -158,7 +158,8 @@ impl Node {
         let Some(gc) = self.cluster.tombstone_gc.clone() else {
             return;
         };
-        let cutoff = crate::time::SimTime(t.now.as_micros().saturating_sub(gc.grace.as_micros()));
+        let cutoff =
+            crate::engine::time::SimTime(t.now.as_micros().saturating_sub(gc.grace.as_micros()));
         if t.now.as_micros() >= gc.grace.as_micros() {
             let mut touched = Vec::new();
             let count = self.durable.store.purge_tombstones(cutoff, &mut touched)

@@ -17,12 +17,12 @@
 
 use std::collections::BTreeMap;
 
-use crate::ids::{Key, NodeId};
-use crate::outbox::Outbox;
-use crate::protocol::{Endpoint, MemberStatus, Msg, TransferMsg};
-use crate::record::Record;
-use crate::ring::Ring;
-use crate::time::SimTime;
+use crate::dynamo::protocol::{Endpoint, MemberStatus, Msg, TransferMsg};
+use crate::dynamo::ring::Ring;
+use crate::engine::ids::{Key, NodeId};
+use crate::engine::outbox::Outbox;
+use crate::engine::record::Record;
+use crate::engine::time::SimTime;
 
 use super::membership::transfer_retry_after;
 use super::{Node, NodeTime, Timer};

@@ -22,12 +22,12 @@
 
 use std::collections::BTreeMap;
 
-use crate::ids::{Key, NodeId};
-use crate::merkle::MerkleTree;
-use crate::outbox::Outbox;
-use crate::protocol::{Endpoint, Msg, SyncMsg, Version};
-use crate::ring::RangeId;
-use crate::storage::Stored;
+use crate::dynamo::merkle::MerkleTree;
+use crate::dynamo::protocol::{Endpoint, Msg, SyncMsg, Version};
+use crate::dynamo::ring::RangeId;
+use crate::dynamo::storage::Stored;
+use crate::engine::ids::{Key, NodeId};
+use crate::engine::outbox::Outbox;
 
 use super::{Node, NodeTime, Timer};
 

@@ -19,7 +19,7 @@
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
-use crate::time::SimTime;
+use crate::engine::time::SimTime;
 
 /// Identifies one pushed event, for [`EventQueue::cancel`] and
 /// [`EventQueue::rearm`].

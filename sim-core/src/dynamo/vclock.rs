@@ -25,8 +25,8 @@ use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
-use crate::ids::NodeId;
-use crate::time::SimTime;
+use crate::engine::ids::NodeId;
+use crate::engine::time::SimTime;
 
 /// One node's entry in a [`VectorClock`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -8,8 +8,8 @@
 //! same bits on every platform. This module owns sampling only; it never
 //! decides which distribution applies where (that is `net` and `scenario`).
 
-use crate::rng::SimRng;
-use crate::time::SimDuration;
+use crate::engine::rng::SimRng;
+use crate::engine::time::SimDuration;
 
 /// A distribution of non-negative durations.
 #[derive(Clone, Debug, PartialEq)]
@@ -97,7 +97,7 @@ impl Latency {
                 0.0
             }
             Latency::Empirical(points) => {
-                let u = rng.below(u64::from(crate::rng::Probability::SCALE) + 1) as u32;
+                let u = rng.below(u64::from(crate::engine::rng::Probability::SCALE) + 1) as u32;
                 empirical_inverse(points, u)
             }
         }
@@ -134,7 +134,8 @@ impl Latency {
                 let mut acc = 0.0;
                 let mut prev = (0.0, 0u32);
                 for &(v, c) in points {
-                    let mass = f64::from(c - prev.1) / f64::from(crate::rng::Probability::SCALE);
+                    let mass =
+                        f64::from(c - prev.1) / f64::from(crate::engine::rng::Probability::SCALE);
                     acc += mass * (v + prev.0) / 2.0;
                     prev = (v, c);
                 }
@@ -177,7 +178,7 @@ fn to_duration(us: f64) -> SimDuration {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rng::Stream;
+    use crate::engine::rng::Stream;
 
     fn draws(l: &Latency, n: usize) -> Vec<u64> {
         let mut rng = SimRng::new(11, Stream::Custom(1));

@@ -10,12 +10,12 @@
 use std::collections::BTreeMap;
 
 use crate::config::Versioning;
-use crate::ids::{Key, NodeId};
-use crate::outbox::Outbox;
-use crate::protocol::{Endpoint, HandoffMsg, Msg, Version};
-use crate::record::Record;
-use crate::storage::reconcile;
-use crate::time::SimTime;
+use crate::dynamo::protocol::{Endpoint, HandoffMsg, Msg, Version};
+use crate::dynamo::storage::reconcile;
+use crate::engine::ids::{Key, NodeId};
+use crate::engine::outbox::Outbox;
+use crate::engine::record::Record;
+use crate::engine::time::SimTime;
 
 use super::{Node, NodeTime, Timer};
 

@@ -14,12 +14,12 @@
 use std::collections::BTreeMap;
 
 use crate::config::{LinkSpec, NetworkConfig};
-use crate::dist::Latency;
-use crate::faults::FaultId;
-use crate::ids::{DatacenterId, NodeId};
-use crate::protocol::{Endpoint, MsgKind};
-use crate::rng::{Probability, SimRng};
-use crate::time::{SimDuration, SimTime};
+use crate::dynamo::protocol::{Endpoint, MsgKind};
+use crate::engine::ids::{DatacenterId, NodeId};
+use crate::engine::rng::{Probability, SimRng};
+use crate::engine::time::{SimDuration, SimTime};
+use crate::world::dist::Latency;
+use crate::world::faults::FaultId;
 
 /// Why the network dropped a message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -317,8 +317,8 @@ impl Network {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ids::ClientId;
-    use crate::rng::Stream;
+    use crate::engine::ids::ClientId;
+    use crate::engine::rng::Stream;
 
     fn spec(us: f64) -> LinkSpec {
         LinkSpec {

@@ -7,10 +7,10 @@
 //! which values it was based on, which values a read returned, and what every
 //! replica holds at the end.
 
-use crate::faults::FaultAction;
-use crate::ids::{ClientId, Key, NodeId, OpId, WriteId};
-use crate::protocol::{Failure, Value};
-use crate::time::SimTime;
+use crate::dynamo::protocol::{Failure, Value};
+use crate::engine::ids::{ClientId, Key, NodeId, OpId, WriteId};
+use crate::engine::time::SimTime;
+use crate::world::faults::FaultAction;
 
 /// The kind of a client operation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -225,7 +225,7 @@ pub enum Record {
         offered: SimTime,
     },
     /// The load phase stored one value per key (`workload.keys.preload`):
-    /// keys `0..keys` hold [`WriteId::preloaded`](crate::ids::WriteId::preloaded),
+    /// keys `0..keys` hold [`WriteId::preloaded`](crate::engine::ids::WriteId::preloaded),
     /// acknowledged at time 0. Emitted once, before anything else.
     Preloaded {
         /// How many keys were loaded.

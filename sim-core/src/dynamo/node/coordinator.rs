@@ -21,16 +21,16 @@
 //! result back to replicas that returned stale versions.
 
 use crate::config::{CoordinatorScope, QuorumMode, Versioning, WriteCoordinator};
-use crate::ids::{Key, NodeId, OpId, RequestId};
-use crate::outbox::Outbox;
-use crate::protocol::{
+use crate::dynamo::protocol::{
     ClientMsg, Context, Durability, Endpoint, Failure, GetResult, LwwStamp, Msg, ReplicaMsg, Value,
     Version,
 };
-use crate::record::Record;
-use crate::storage::{covers, reconcile};
-use crate::time::SimTime;
-use crate::vclock::VectorClock;
+use crate::dynamo::storage::{covers, reconcile};
+use crate::dynamo::vclock::VectorClock;
+use crate::engine::ids::{Key, NodeId, OpId, RequestId};
+use crate::engine::outbox::Outbox;
+use crate::engine::record::Record;
+use crate::engine::time::SimTime;
 
 use super::{Node, NodeTime, Timer};
 
@@ -254,15 +254,15 @@ impl Node {
     }
 
     /// The load phase (`workload.keys.preload`): this node coordinates the
-    /// first write of `key`, [`WriteId::preloaded`](crate::ids::WriteId::preloaded),
+    /// first write of `key`, [`WriteId::preloaded`](crate::engine::ids::WriteId::preloaded),
     /// at time 0 with an empty context; the engine stores it on the top N
     /// replicas ([`Node::preload`]) before the run starts.
     pub fn coordinate_load(&mut self, key: Key) -> Version {
         let t = NodeTime {
-            now: crate::time::SimTime::ZERO,
-            local: crate::time::SimTime::ZERO,
+            now: crate::engine::time::SimTime::ZERO,
+            local: crate::engine::time::SimTime::ZERO,
         };
-        let value = Value::Data(crate::ids::WriteId::preloaded(key));
+        let value = Value::Data(crate::engine::ids::WriteId::preloaded(key));
         self.new_version(t, key, &Context::default(), value)
     }
 

@@ -6,9 +6,9 @@
 //! records into sink calls. A state machine never touches the queue, the
 //! network or the clock itself.
 
-use crate::protocol::{Endpoint, Msg};
-use crate::record::Record;
-use crate::time::SimDuration;
+use crate::dynamo::protocol::{Endpoint, Msg};
+use crate::engine::record::Record;
+use crate::engine::time::SimDuration;
 
 /// One request from a state machine to the engine.
 #[derive(Clone, Debug, PartialEq)]

@@ -1,0 +1,959 @@
+//! The scenario file's JSON shape: one DTO per object, mirroring the JSON
+//! one to one (`deny_unknown_fields`, units in field names: `_ms`, `_s`).
+//! DTOs carry no rules beyond their shape (validation is in `validate`) and
+//! are the only types in `sim-core` that derive `Deserialize`; the JSON
+//! Schema is generated from them.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+fn default_rng_seed() -> u64 {
+    1
+}
+fn yes() -> bool {
+    true
+}
+
+/// A scenario file.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioFile {
+    /// Short name, used in output directory names.
+    pub name: String,
+    /// What the scenario demonstrates.
+    #[serde(default)]
+    pub description: String,
+    /// Root of every random stream (overridable with `--seed`). Default 1.
+    #[serde(default = "default_rng_seed")]
+    pub rng_seed: u64,
+    /// How long clients issue operations, seconds of virtual time.
+    pub duration_s: f64,
+    /// What happens after the workload stops.
+    #[serde(default)]
+    pub quiescence: QuiescenceDto,
+    /// Safety bound on processed events. Default 200 million.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_events: Option<u64>,
+    /// Datacenter names. Default: one datacenter, "dc1".
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub datacenters: Vec<String>,
+    /// Storage nodes and Dynamo settings.
+    pub cluster: ClusterDto,
+    /// The network model.
+    #[serde(default)]
+    pub network: NetworkDto,
+    /// Clients.
+    pub workload: WorkloadDto,
+    /// Faults at fixed times.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub faults: Vec<FaultDto>,
+    /// Random faults with rates.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nemesis: Option<NemesisDto>,
+    /// Report settings.
+    #[serde(default)]
+    pub metrics: MetricsDto,
+    /// Bounds on summary metrics: `"durability.lost": {"max": 0}`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub expect: BTreeMap<String, BoundDto>,
+}
+
+/// `quiescence`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct QuiescenceDto {
+    /// Seconds of background activity after the workload. Default 10.
+    #[serde(default = "QuiescenceDto::default_duration")]
+    pub duration_s: f64,
+    /// Heal every fault when quiescence starts. Default true.
+    #[serde(default = "yes")]
+    pub heal_faults: bool,
+}
+
+impl QuiescenceDto {
+    pub(super) fn default_duration() -> f64 {
+        10.0
+    }
+}
+
+impl Default for QuiescenceDto {
+    fn default() -> Self {
+        QuiescenceDto {
+            duration_s: 10.0,
+            heal_faults: true,
+        }
+    }
+}
+
+/// A node count or an explicit list.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum NodesDto {
+    /// `n` nodes named `n0..`, in the first datacenter.
+    Count(u32),
+    /// Named nodes.
+    List(Vec<NamedDto>),
+}
+
+/// A named node or client, optionally placed in a datacenter.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NamedDto {
+    /// Unique name.
+    pub name: String,
+    /// Datacenter name (default: the first).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub datacenter: Option<String>,
+}
+
+/// `(N, R, W)`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct QuorumDto {
+    /// Replicas per key.
+    pub n: u32,
+    /// Replies a read waits for.
+    pub r: u32,
+    /// Acknowledgements a write waits for.
+    pub w: u32,
+}
+
+/// §6.2 partitioning strategies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "strategy", rename_all = "snake_case", deny_unknown_fields)]
+pub enum PartitioningDto {
+    /// Strategy 1: T random tokens per node.
+    RandomTokens {
+        /// T.
+        tokens_per_node: u32,
+    },
+    /// Strategy 2: T random tokens per node, Q equal partitions.
+    RandomTokensEqualPartitions {
+        /// T.
+        tokens_per_node: u32,
+        /// Q.
+        partitions: u32,
+    },
+    /// Strategy 3: Q/S tokens per node, Q equal partitions.
+    EqualPartitions {
+        /// Q.
+        partitions: u32,
+    },
+}
+
+/// Versioning scheme.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum VersioningDto {
+    /// Vector clocks (default).
+    #[default]
+    VectorClocks,
+    /// Last write wins by coordinator timestamp.
+    LastWriteWins,
+}
+
+/// Quorum mode.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum QuorumModeDto {
+    /// First N healthy nodes of the extended list (default).
+    #[default]
+    Sloppy,
+    /// Only the top N.
+    Strict,
+}
+
+/// Write coordinator choice.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum WriteCoordinatorDto {
+    /// First healthy node of the top N (default).
+    #[default]
+    FirstHealthy,
+    /// The replica that answered the preceding read fastest (§5).
+    FastestReadResponder,
+}
+
+/// Coordinator scope.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum CoordinatorScopeDto {
+    /// Only top-N nodes coordinate; others forward (default).
+    #[default]
+    PreferenceList,
+    /// Any node coordinates reads (and writes under last-write-wins).
+    AnyNode,
+}
+
+/// `cluster.storage`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StorageDto {
+    /// Local read latency. Default constant 0.1 ms.
+    #[serde(default = "StorageDto::default_read")]
+    pub read_latency: LatencyDto,
+    /// Durable local write latency. Default constant 0.5 ms.
+    #[serde(default = "StorageDto::default_write")]
+    pub write_latency: LatencyDto,
+    /// §6.1 buffered writes; absent = off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub buffered_writes: Option<BufferedWritesDto>,
+}
+
+impl StorageDto {
+    pub(super) fn default_read() -> LatencyDto {
+        LatencyDto::Constant { ms: 0.1 }
+    }
+    pub(super) fn default_write() -> LatencyDto {
+        LatencyDto::Constant { ms: 0.5 }
+    }
+}
+
+impl Default for StorageDto {
+    fn default() -> Self {
+        StorageDto {
+            read_latency: Self::default_read(),
+            write_latency: Self::default_write(),
+            buffered_writes: None,
+        }
+    }
+}
+
+/// `cluster.storage.buffered_writes`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BufferedWritesDto {
+    /// Flush period, milliseconds.
+    pub flush_interval_ms: f64,
+}
+
+/// `cluster.anti_entropy`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AntiEntropyDto {
+    /// How often each node starts an exchange, ms. Default 1000.
+    #[serde(default = "d_ae_interval_ms")]
+    pub interval_ms: f64,
+    /// Merkle tree fan-out (2..=64). Default 16.
+    #[serde(default = "d_ae_fanout")]
+    pub fanout: u32,
+    /// Merkle tree depth (1..=4; fanout^depth at most 65536). Default 2.
+    #[serde(default = "d_ae_depth")]
+    pub depth: u32,
+}
+
+/// `cluster.tombstone_gc`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TombstoneGcDto {
+    /// Tombstones older than this are purged, seconds.
+    pub grace_s: f64,
+    /// Scan period, seconds. Default 1.
+    #[serde(default = "TombstoneGcDto::default_scan")]
+    pub scan_interval_s: f64,
+}
+
+impl TombstoneGcDto {
+    pub(super) fn default_scan() -> f64 {
+        1.0
+    }
+}
+
+macro_rules! default_fns {
+    ($($name:ident: $ty:ty = $val:expr;)*) => {
+        $(fn $name() -> $ty { $val })*
+    };
+}
+
+default_fns! {
+    d_truncation: usize = 10;
+    d_hint_scan_ms: f64 = 1000.0;
+    d_hint_batch: usize = 64;
+    d_read_repair_window_ms: f64 = 50.0;
+    d_request_timeout_ms: f64 = 1000.0;
+    d_replica_timeout_ms: f64 = 200.0;
+    d_retry_interval_ms: f64 = 1000.0;
+    d_refresh_s: f64 = 10.0;
+    d_client_timeout_ms: f64 = 2000.0;
+    d_window_s: f64 = 1.0;
+    d_ae_interval_ms: f64 = 1000.0;
+    d_ae_fanout: u32 = 16;
+    d_ae_depth: u32 = 2;
+    d_gossip_interval_ms: f64 = 1000.0;
+    d_transfer_batch: u32 = 64;
+    d_phi_threshold: f64 = 8.0;
+    d_phi_window: u32 = 100;
+    d_phi_min_stddev_ms: f64 = 500.0;
+}
+
+/// `cluster.membership`: gossip-based membership (§4.8) and key transfer on
+/// join and leave (§4.9). `{}` means every default.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MembershipDto {
+    /// Every interval each node reconciles its membership with a random peer,
+    /// ms. Default 1000.
+    #[serde(default = "d_gossip_interval_ms")]
+    pub gossip_interval_ms: f64,
+    /// Seed node names: initial nodes known to all, which every node also
+    /// gossips with. Default: the first node of each datacenter, in
+    /// datacenter order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seeds: Option<Vec<String>>,
+    /// The failure detector. Default `"local"`.
+    #[serde(default)]
+    pub failure_detector: FailureDetectorDto,
+    /// Keys per key-transfer batch when ranges move. Default 64.
+    #[serde(default = "d_transfer_batch")]
+    pub transfer_batch: u32,
+}
+
+impl Default for MembershipDto {
+    fn default() -> Self {
+        MembershipDto {
+            gossip_interval_ms: d_gossip_interval_ms(),
+            seeds: None,
+            failure_detector: FailureDetectorDto::default(),
+            transfer_batch: d_transfer_batch(),
+        }
+    }
+}
+
+/// `cluster.membership.failure_detector`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema, Default)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum FailureDetectorDto {
+    /// §4.8.3: a peer that does not answer a request in time is avoided and
+    /// retried later (default).
+    #[default]
+    Local,
+    /// Phi-accrual detection fed by gossiped heartbeats:
+    /// `{"phi_accrual": {"threshold": 8, "window": 100, "min_stddev_ms": 500}}`.
+    PhiAccrual {
+        /// Suspicion threshold on phi (> 0). Default 8.
+        #[serde(default = "d_phi_threshold")]
+        threshold: f64,
+        /// Heartbeat inter-arrival samples kept per peer (2..=10000). Default 100.
+        #[serde(default = "d_phi_window")]
+        window: u32,
+        /// Floor on the inter-arrival standard deviation, ms (> 0). Default 100.
+        #[serde(default = "d_phi_min_stddev_ms")]
+        min_stddev_ms: f64,
+    },
+}
+
+/// `cluster`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClusterDto {
+    /// A count or a list of named nodes.
+    pub nodes: NodesDto,
+    /// `(N, R, W)`.
+    pub quorum: QuorumDto,
+    /// Partitioning strategy. Default: equal partitions, Q = 8 × nodes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partitioning: Option<PartitioningDto>,
+    /// Vector clocks or last-write-wins.
+    #[serde(default)]
+    pub versioning: VersioningDto,
+    /// Truncate vector clocks above this many entries (0 = never). Default 10.
+    #[serde(default = "d_truncation")]
+    pub vclock_truncation_threshold: usize,
+    /// Sloppy or strict quorum.
+    #[serde(default)]
+    pub quorum_mode: QuorumModeDto,
+    /// Hinted handoff. Default true.
+    #[serde(default = "yes")]
+    pub hinted_handoff: bool,
+    /// Hint scan period, ms. Default 1000.
+    #[serde(default = "d_hint_scan_ms")]
+    pub hint_scan_interval_ms: f64,
+    /// Hints per handoff message. Default 64.
+    #[serde(default = "d_hint_batch")]
+    pub hint_batch_max: usize,
+    /// Read repair. Default true.
+    #[serde(default = "yes")]
+    pub read_repair: bool,
+    /// How long a coordinator waits for late replies before repairing, ms. Default 50.
+    #[serde(default = "d_read_repair_window_ms")]
+    pub read_repair_window_ms: f64,
+    /// Coordinator gives up after this long, ms. Default 1000.
+    #[serde(default = "d_request_timeout_ms")]
+    pub request_timeout_ms: f64,
+    /// A replica silent this long is treated as down, ms. Default 200.
+    #[serde(default = "d_replica_timeout_ms")]
+    pub replica_timeout_ms: f64,
+    /// A peer treated as down is retried after this long, ms. Default 1000.
+    #[serde(default = "d_retry_interval_ms")]
+    pub retry_interval_ms: f64,
+    /// Tombstone garbage collection; absent = tombstones are kept forever.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tombstone_gc: Option<TombstoneGcDto>,
+    /// Merkle-tree anti-entropy; absent = off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub anti_entropy: Option<AntiEntropyDto>,
+    /// Storage engine timing.
+    #[serde(default)]
+    pub storage: StorageDto,
+    /// Which node coordinates a put.
+    #[serde(default)]
+    pub write_coordinator: WriteCoordinatorDto,
+    /// Which nodes may coordinate.
+    #[serde(default)]
+    pub coordinator_scope: CoordinatorScopeDto,
+    /// Gossip membership and administrative joins/leaves; absent = static
+    /// membership known to all.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub membership: Option<MembershipDto>,
+}
+
+/// A latency distribution; milliseconds.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum LatencyDto {
+    /// `{"constant": {"ms": 1}}`
+    Constant {
+        /// Value, ms.
+        ms: f64,
+    },
+    /// `{"uniform": {"min_ms": 0.5, "max_ms": 2}}`
+    Uniform {
+        /// Lower bound, ms.
+        min_ms: f64,
+        /// Upper bound, ms.
+        max_ms: f64,
+    },
+    /// Normal truncated at 0.
+    Normal {
+        /// Mean, ms.
+        mean_ms: f64,
+        /// Standard deviation, ms.
+        stddev_ms: f64,
+    },
+    /// Exponential.
+    Exponential {
+        /// Mean, ms.
+        mean_ms: f64,
+    },
+    /// Log-normal.
+    Lognormal {
+        /// Median, ms.
+        median_ms: f64,
+        /// Sigma of the underlying normal.
+        sigma: f64,
+    },
+    /// Pareto type I.
+    Pareto {
+        /// Minimum, ms.
+        scale_ms: f64,
+        /// Tail index (> 0).
+        shape: f64,
+    },
+    /// Weighted mixture.
+    Mixture(Vec<MixturePartDto>),
+    /// Empirical CDF, inline or from a CSV file (`latency_ms,cumulative_probability`).
+    Empirical(EmpiricalDto),
+}
+
+/// One part of a mixture.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MixturePartDto {
+    /// Relative weight (> 0).
+    pub weight: f64,
+    /// The part.
+    pub latency: LatencyDto,
+}
+
+/// Empirical CDF points, inline or in a CSV file beside the scenario.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EmpiricalDto {
+    /// `[[latency_ms, cumulative_probability], ...]`, non-decreasing, ending at 1.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub points: Vec<(f64, f64)>,
+    /// A CSV file path, relative to the scenario file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub csv: Option<String>,
+}
+
+/// A probability: a number in [0, 1] or a ratio string `"1/100"`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum ProbabilityDto {
+    /// A fraction.
+    Number(f64),
+    /// `"a/b"`.
+    Ratio(String),
+}
+
+impl Default for ProbabilityDto {
+    fn default() -> Self {
+        ProbabilityDto::Number(0.0)
+    }
+}
+
+/// Link settings; every field optional in overrides.
+#[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LinkDto {
+    /// Message delay.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency: Option<LatencyDto>,
+    /// Per message kind delays (`write_request`, `read_response`, ...).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub latency_by_kind: BTreeMap<String, LatencyDto>,
+    /// Loss probability.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub loss: Option<ProbabilityDto>,
+    /// Duplication probability.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duplicate: Option<ProbabilityDto>,
+    /// In-order delivery.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fifo: Option<bool>,
+}
+
+/// A link override between two named things.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LinkOverrideDto {
+    /// The two ends (datacenters for `datacenter_links`; nodes or clients for `links`).
+    pub between: (String, String),
+    /// The settings that differ from the enclosing level.
+    #[serde(flatten)]
+    pub link: LinkDto,
+}
+
+/// `network`.
+#[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NetworkDto {
+    /// Default link. Latency default: constant 1 ms.
+    #[serde(flatten)]
+    pub default: LinkDto,
+    /// Overrides per datacenter pair (same name twice: within a datacenter).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub datacenter_links: Vec<LinkOverrideDto>,
+    /// Overrides per endpoint pair.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub links: Vec<LinkOverrideDto>,
+}
+
+/// A client count or list.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum ClientsDto {
+    /// `n` clients named `c0..`.
+    Count(u32),
+    /// Named clients.
+    List(Vec<NamedDto>),
+}
+
+/// Client routing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum RoutingDto {
+    /// Through a load balancer to a random node (default).
+    #[default]
+    LoadBalancer,
+    /// Straight to a coordinator.
+    PartitionAware,
+}
+
+/// Arrival process.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum ArrivalDto {
+    /// Poisson arrivals per client.
+    OpenLoop {
+        /// Operations per second per client.
+        rate_per_s: f64,
+    },
+    /// One operation at a time with think time.
+    ClosedLoop {
+        /// Pause between operations.
+        think_time: LatencyDto,
+    },
+}
+
+/// Key popularity.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum PopularityDto {
+    /// Every key equally likely.
+    Uniform,
+    /// Zipf with this exponent.
+    Zipfian(f64),
+    /// A hot set.
+    Hotspot {
+        /// Fraction of keys that are hot.
+        hot_keys: f64,
+        /// Fraction of requests to hot keys.
+        hot_traffic: f64,
+    },
+}
+
+/// `workload.keys`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct KeysDto {
+    /// Number of keys.
+    pub count: u64,
+    /// Popularity. Default uniform.
+    #[serde(default = "KeysDto::default_popularity")]
+    pub popularity: PopularityDto,
+    /// Load phase: start with every key written once, stored on its top N
+    /// replicas and acknowledged at time 0 (a YCSB-style load). Default
+    /// false: the store starts empty.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub preload: bool,
+}
+
+impl KeysDto {
+    pub(super) fn default_popularity() -> PopularityDto {
+        PopularityDto::Uniform
+    }
+}
+
+/// `workload.mix`: relative weights.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MixDto {
+    /// Plain reads.
+    #[serde(default)]
+    pub read: f64,
+    /// get + put with context.
+    #[serde(default)]
+    pub read_modify_write: f64,
+    /// put without context.
+    #[serde(default)]
+    pub blind_write: f64,
+    /// get + delete with context.
+    #[serde(default)]
+    pub delete: f64,
+}
+
+/// Client-side sibling merge.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum ReconcileDto {
+    /// Union (shopping cart), default.
+    #[default]
+    Union,
+    /// Keep the sibling with the latest timestamp.
+    LastWriterWins,
+}
+
+/// `workload`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WorkloadDto {
+    /// A count or a list of named clients.
+    pub clients: ClientsDto,
+    /// Routing.
+    #[serde(default)]
+    pub routing: RoutingDto,
+    /// Partition-aware clients refresh their view this often, s. Default 10.
+    #[serde(default = "d_refresh_s")]
+    pub membership_refresh_s: f64,
+    /// Arrival process.
+    pub arrival: ArrivalDto,
+    /// Keys.
+    pub keys: KeysDto,
+    /// Operation mix.
+    pub mix: MixDto,
+    /// Sibling merge.
+    #[serde(default)]
+    pub reconcile: ReconcileDto,
+    /// Client gives up after this long, ms. Default 2000.
+    #[serde(default = "d_client_timeout_ms")]
+    pub client_timeout_ms: f64,
+    /// Stop after this many operations in total.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_ops: Option<u64>,
+}
+
+/// `{"node": "n3"}`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NodeRefDto {
+    /// Node name.
+    pub node: String,
+}
+
+/// `crash`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CrashDto {
+    /// Node name.
+    pub node: String,
+    /// Lose the disk too.
+    #[serde(default)]
+    pub disk_loss: bool,
+}
+
+/// `partition`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PartitionDto {
+    /// Sides: names of nodes, clients or datacenters.
+    pub groups: Vec<Vec<String>>,
+}
+
+/// `partition_one_way` / `degrade_links` ends.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OneWayDto {
+    /// Senders.
+    pub from: Vec<String>,
+    /// Receivers.
+    pub to: Vec<String>,
+}
+
+/// `degrade_links`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DegradeDto {
+    /// One end.
+    pub from: Vec<String>,
+    /// Other end.
+    pub to: Vec<String>,
+    /// Both directions. Default true.
+    #[serde(default = "yes")]
+    pub both_ways: bool,
+    /// Added loss.
+    #[serde(default)]
+    pub extra_loss: ProbabilityDto,
+    /// Added delay.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extra_latency: Option<LatencyDto>,
+}
+
+/// `slow_node`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SlowNodeDto {
+    /// Node name.
+    pub node: String,
+    /// Extra processing delay per message.
+    pub extra_latency: LatencyDto,
+}
+
+/// `clock_skew`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClockSkewDto {
+    /// Node name.
+    pub node: String,
+    /// Offset, ms (negative: behind).
+    #[serde(default)]
+    pub offset_ms: f64,
+    /// Drift, parts per million.
+    #[serde(default)]
+    pub drift_ppm: i64,
+}
+
+/// `join`: a new node joins the ring.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct JoinDto {
+    /// The new node's name (not a node, client or datacenter name already).
+    pub node: String,
+    /// Its datacenter (default: the first).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub datacenter: Option<String>,
+}
+
+/// `replace`: a fresh node takes over a member's tokens.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReplaceDto {
+    /// The member being replaced.
+    pub node: String,
+    /// The fresh node's name (a new name).
+    pub with: String,
+    /// The fresh node's datacenter (default: the replaced node's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub datacenter: Option<String>,
+}
+
+/// One scheduled fault: a time, an optional window, and exactly one action.
+#[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FaultDto {
+    /// When, seconds.
+    pub at_s: f64,
+    /// For how long, seconds; the fault is undone at the end (crash → restart,
+    /// partition → heal, ...). Absent: it lasts until healed otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub for_s: Option<f64>,
+    /// Crash a node.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crash: Option<CrashDto>,
+    /// Restart a crashed node.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restart: Option<NodeRefDto>,
+    /// Partition groups.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partition: Option<PartitionDto>,
+    /// Cut one node off from everyone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub isolate: Option<NodeRefDto>,
+    /// One-way partition.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partition_one_way: Option<OneWayDto>,
+    /// Heal every partition.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub heal_all: Option<bool>,
+    /// Degrade links.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub degrade_links: Option<DegradeDto>,
+    /// Slow node.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slow_node: Option<SlowNodeDto>,
+    /// Clock skew.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clock_skew: Option<ClockSkewDto>,
+    /// A new node joins (needs `cluster.membership`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub join: Option<JoinDto>,
+    /// A member leaves for good, handing its keys over (needs `cluster.membership`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decommission: Option<NodeRefDto>,
+    /// A fresh node replaces a member (needs `cluster.membership`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replace: Option<ReplaceDto>,
+}
+
+impl FaultDto {
+    /// How many actions are set (a valid fault has exactly one).
+    pub(super) fn action_count(&self) -> usize {
+        [
+            self.crash.is_some(),
+            self.restart.is_some(),
+            self.partition.is_some(),
+            self.isolate.is_some(),
+            self.partition_one_way.is_some(),
+            self.heal_all.is_some(),
+            self.degrade_links.is_some(),
+            self.slow_node.is_some(),
+            self.clock_skew.is_some(),
+            self.join.is_some(),
+            self.decommission.is_some(),
+            self.replace.is_some(),
+        ]
+        .iter()
+        .filter(|x| **x)
+        .count()
+    }
+}
+
+/// `nemesis.crashes`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NemesisCrashesDto {
+    /// Mean time between failures per node, s.
+    pub mtbf_s: f64,
+    /// Downtime distribution.
+    pub downtime: LatencyDto,
+    /// Probability a crash loses the disk.
+    #[serde(default)]
+    pub disk_loss: ProbabilityDto,
+    /// Nodes that may crash (default all).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub nodes: Vec<String>,
+}
+
+/// Random partition shapes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum PartitionShapeDto {
+    /// Two random halves.
+    #[default]
+    RandomHalves,
+    /// One node isolated.
+    IsolateOne,
+}
+
+/// `nemesis.partitions`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NemesisPartitionsDto {
+    /// Mean time between partitions, s.
+    pub mean_interval_s: f64,
+    /// Duration distribution.
+    pub duration: LatencyDto,
+    /// Shape.
+    #[serde(default)]
+    pub shape: PartitionShapeDto,
+}
+
+/// `nemesis.loss`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NemesisLossDto {
+    /// Mean time between bursts, s.
+    pub mean_interval_s: f64,
+    /// Duration distribution.
+    pub duration: LatencyDto,
+    /// Loss during a burst.
+    pub extra_loss: ProbabilityDto,
+}
+
+/// `nemesis`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NemesisDto {
+    /// Start, s. Default 0.
+    #[serde(default)]
+    pub start_s: f64,
+    /// End, s. Default: the workload duration.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_s: Option<f64>,
+    /// Random crashes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crashes: Option<NemesisCrashesDto>,
+    /// Random partitions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partitions: Option<NemesisPartitionsDto>,
+    /// Random loss bursts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub loss: Option<NemesisLossDto>,
+}
+
+/// `metrics`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsDto {
+    /// t grid of the t-visibility curve, ms, increasing. Default: 0 then
+    /// 1-2-5 steps from 0.001 ms to 10 s.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub t_visibility_grid_ms: Option<Vec<f64>>,
+    /// Timeline window, s. Default 1.
+    #[serde(default = "d_window_s")]
+    pub window_s: f64,
+}
+
+impl Default for MetricsDto {
+    fn default() -> Self {
+        MetricsDto {
+            t_visibility_grid_ms: None,
+            window_s: 1.0,
+        }
+    }
+}
+
+/// A bound: `{"min": 0.999}`, `{"max": 0}` or both.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BoundDto {
+    /// Inclusive lower bound.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<f64>,
+    /// Inclusive upper bound.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<f64>,
+}

@@ -1,0 +1,167 @@
+//! The scenario file format: JSON DTOs, and their validation into
+//! [`config::Scenario`](crate::config::Scenario).
+//!
+//! The DTOs mirror the JSON one to one (`deny_unknown_fields`, units in field
+//! names: `_ms`, `_s`). [`parse`] turns text into a validated scenario or into
+//! a list of [`ScenarioError`]s, each naming the JSON path of the problem and
+//! what was expected (`cluster.quorum.r: 4 exceeds n = 3`). Syntax errors carry
+//! line and column. This module is the only one in `sim-core` that knows
+//! serde, and it does no I/O: files referenced by a scenario (empirical
+//! latency CSVs) are read through a resolver the caller passes in.
+
+use std::fmt;
+
+use crate::config::Scenario;
+
+/// The most keys a load phase (`workload.keys.preload`) may store.
+pub const MAX_PRELOAD_KEYS: u64 = 10_000_000;
+
+// ---------------------------------------------------------------- errors
+
+/// One problem in a scenario file.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ScenarioError {
+    /// The text is not JSON.
+    #[error("line {line}, column {column}: {message}")]
+    Syntax {
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// What the parser expected.
+        message: String,
+    },
+    /// A value has the wrong type or shape, or a field is unknown or missing.
+    #[error("{path}: {message}")]
+    Shape {
+        /// JSON path.
+        path: String,
+        /// What was expected.
+        message: String,
+    },
+    /// A value is well-formed but not acceptable.
+    #[error("{path}: {message}")]
+    Invalid {
+        /// JSON path.
+        path: String,
+        /// What was expected.
+        message: String,
+    },
+}
+
+impl ScenarioError {
+    /// The JSON path of the problem (`"(syntax)"` for syntax errors).
+    pub fn path(&self) -> &str {
+        match self {
+            ScenarioError::Syntax { .. } => "(syntax)",
+            ScenarioError::Shape { path, .. } | ScenarioError::Invalid { path, .. } => path,
+        }
+    }
+}
+
+/// Every problem found in one file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScenarioErrors(pub Vec<ScenarioError>);
+
+impl fmt::Display for ScenarioErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, e) in self.0.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{e}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ScenarioErrors {}
+
+mod dto;
+mod validate;
+
+pub use dto::*;
+use validate::Validator;
+pub use validate::{default_t_grid_us, parse_cdf_csv};
+
+// ---------------------------------------------------------------- parsing
+
+/// Reads a file referenced by a scenario (path relative to the scenario).
+pub type Resolver<'a> = &'a dyn Fn(&str) -> Result<String, String>;
+
+/// A resolver for scenarios that reference no files.
+pub fn no_files(path: &str) -> Result<String, String> {
+    Err(format!("no file access here (asked for {path:?})"))
+}
+
+/// Parses JSON text into the DTO, with path-named shape errors.
+pub fn parse_file(text: &str) -> Result<ScenarioFile, ScenarioErrors> {
+    // Syntax first: serde_json reports some type mismatches as syntax errors,
+    // so only errors from a shape-agnostic pass are syntax errors.
+    if let Err(e) = serde_json::from_str::<serde::de::IgnoredAny>(text) {
+        return Err(ScenarioErrors(vec![ScenarioError::Syntax {
+            line: e.line(),
+            column: e.column().max(1),
+            message: strip_position(&e.to_string()),
+        }]));
+    }
+    let de = &mut serde_json::Deserializer::from_str(text);
+    match serde_path_to_error::deserialize::<_, ScenarioFile>(de) {
+        Ok(file) => Ok(file),
+        Err(err) => {
+            let path = err.path().to_string();
+            let inner = err.into_inner();
+            let e = if inner.is_eof() {
+                ScenarioError::Syntax {
+                    line: inner.line(),
+                    column: inner.column(),
+                    message: strip_position(&inner.to_string()),
+                }
+            } else {
+                let path = if path == "." {
+                    "(root)".to_string()
+                } else {
+                    path
+                };
+                ScenarioError::Shape {
+                    path,
+                    message: strip_position(&inner.to_string()),
+                }
+            };
+            Err(ScenarioErrors(vec![e]))
+        }
+    }
+}
+
+fn strip_position(msg: &str) -> String {
+    match msg.rfind(" at line ") {
+        Some(i) => msg[..i].to_string(),
+        None => msg.to_string(),
+    }
+}
+
+/// Parses and validates a scenario.
+pub fn parse(text: &str, resolver: Resolver<'_>) -> Result<Scenario, ScenarioErrors> {
+    let file = parse_file(text)?;
+    validate(&file, resolver)
+}
+
+/// Validates a DTO into a scenario, collecting every problem.
+pub fn validate(file: &ScenarioFile, resolver: Resolver<'_>) -> Result<Scenario, ScenarioErrors> {
+    let mut v = Validator {
+        errors: Vec::new(),
+        resolver,
+    };
+    let scenario = v.scenario(file);
+    if v.errors.is_empty() {
+        Ok(scenario.expect("no errors means a scenario was built"))
+    } else {
+        Err(ScenarioErrors(v.errors))
+    }
+}
+
+/// The JSON Schema of the scenario format.
+pub fn json_schema() -> serde_json::Value {
+    let schema = schemars::schema_for!(ScenarioFile);
+    serde_json::to_value(schema).expect("a schema always serializes")
+}
