@@ -80,15 +80,15 @@ pub fn run(args: &ExplainArgs) -> Result<bool> {
         .map(|a| crate::sweep::parse_single(a))
         .collect::<Result<Vec<_>>>()?;
     let mut scenario = if sets.is_empty() {
-        let s = crate::load(&args.file)?;
-        crate::check_metrics(&args.file, "", &s)?;
+        let s = crate::load::load(&args.file)?;
+        crate::load::check_metrics(&args.file, "", &s)?;
         s
     } else {
-        let mut doc = crate::read_document(&args.file)?;
+        let mut doc = crate::load::read_document(&args.file)?;
         for (path, value) in &sets {
             crate::sweep::apply_set(&mut doc, path, value.clone())?;
         }
-        crate::load_document(&args.file, &doc, &crate::sweep::sets_context(&sets))?
+        crate::load::load_document(&args.file, &doc, &crate::sweep::sets_context(&sets))?
     };
     if let Some(seed) = args.seed {
         scenario.rng_seed = seed;

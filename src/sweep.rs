@@ -20,8 +20,8 @@ use rayon::prelude::*;
 use serde_json::{json, Value as Json};
 use sim_core::config::Scenario;
 
-use crate::cli::{MergeArgs, SweepArgs};
-use crate::{load_document, read_document, simulate, Outcome};
+use crate::load::{load_document, read_document, simulate, Outcome};
+use crate::options::{MergeArgs, SweepArgs};
 
 /// Version of the sweep.json layout.
 const SWEEP_VERSION: u32 = 1;
@@ -404,7 +404,7 @@ pub(crate) fn thread_pool(jobs: Option<usize>) -> Result<rayon::ThreadPool> {
 }
 
 /// `dynasim sweep`.
-pub(crate) fn sweep(args: &SweepArgs) -> Result<Outcome> {
+pub fn sweep(args: &SweepArgs) -> Result<Outcome> {
     let params = args
         .set
         .iter()
@@ -468,7 +468,7 @@ pub(crate) fn sweep(args: &SweepArgs) -> Result<Outcome> {
 }
 
 /// `dynasim merge`.
-pub(crate) fn merge(args: &MergeArgs) -> Result<Outcome> {
+pub fn merge(args: &MergeArgs) -> Result<Outcome> {
     let mut spec: Option<Json> = None;
     let mut by_run: BTreeMap<u64, Json> = BTreeMap::new();
     for dir in &args.dirs {

@@ -1,81 +1,8 @@
-//! Command-line arguments (clap derive). Types only; `main.rs` acts on them.
+//! The options of each command, as plain structs a library user can build
+//! by hand. They also derive `clap::Args`, so the binary's parser flattens
+//! them into its subcommands without a second copy of every flag.
 
 use std::path::PathBuf;
-
-use clap::{Parser, Subcommand};
-
-/// dynasim: a deterministic simulator of Amazon's Dynamo key-value store.
-///
-/// Every run is a pure function of (scenario file, seed): the same seed gives
-/// the same trace hash on any machine. Exit status: 0 ok, 1 when the
-/// scenario's `expect` block fails, 2 for bad input or I/O errors.
-#[derive(Debug, Parser)]
-#[command(name = "dynasim", version, about, long_about)]
-pub struct Cli {
-    /// What to do.
-    #[command(subcommand)]
-    pub command: Command,
-}
-
-/// Subcommands.
-#[derive(Debug, Subcommand)]
-pub enum Command {
-    /// Run a scenario: print a summary and the trace hash, write the report.
-    ///
-    /// Example: dynasim run scenarios/healthy-baseline.json --seed 7
-    Run(RunArgs),
-    /// Check scenario files; print every problem with its JSON path.
-    ///
-    /// Example: dynasim validate scenarios/*.json
-    Validate {
-        /// Scenario files.
-        #[arg(required = true)]
-        files: Vec<PathBuf>,
-    },
-    /// Print the JSON Schema of the scenario format (for editor autocompletion).
-    ///
-    /// Example: dynasim schema > scenario.schema.json
-    Schema,
-    /// Redraw plots from saved summaries; several summaries are overlaid.
-    ///
-    /// Example: dynasim plot runs/a/summary.json runs/b/summary.json --out cmp/
-    Plot {
-        /// summary.json files.
-        #[arg(required = true)]
-        summaries: Vec<PathBuf>,
-        /// Output directory.
-        #[arg(long, default_value = "plots")]
-        out: PathBuf,
-    },
-    /// Run a scenario over many seeds and parameter values, in parallel, and
-    /// aggregate the results per parameter point.
-    ///
-    /// Example: dynasim sweep scenarios/healthy-baseline.json --seeds 1..=20
-    /// --set cluster.quorum.r=1,2 --out runs/sweep-r
-    Sweep(SweepArgs),
-    /// Combine the output directories of a sharded sweep (`--shard I/N`) into
-    /// the same sweep.json and sweep.csv as one unsharded sweep.
-    ///
-    /// Example: dynasim merge shard-1 shard-2 --out runs/sweep
-    Merge(MergeArgs),
-    /// Search for a smaller scenario that still fails the same expectation
-    /// (delta debugging over faults, nodes, clients, keys, time, rates,
-    /// latency models); every candidate is a normal deterministic run.
-    ///
-    /// Example: dynasim shrink failing.json --seed 7 --out min.json
-    Shrink(ShrinkArgs),
-    /// Swarm testing: add random nemesis faults (drawn from the run number)
-    /// to a scenario until a run fails its expectations, then shrink it.
-    ///
-    /// Example: dynasim explore scenarios/healthy-baseline.json --runs 50
-    Explore(ExploreArgs),
-    /// Re-run a seed and tell the story of one key (default: the first lost
-    /// write's): timeline, causal story, sequence diagram, Perfetto and ShiViz
-    /// exports.
-    ///
-    /// Example: dynasim explain scenarios/lww-clock-skew.json --seed 1
-    Explain(crate::explain::ExplainArgs),
-}
 
 /// `dynasim sweep`.
 #[derive(Debug, clap::Args)]

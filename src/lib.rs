@@ -1,0 +1,27 @@
+//! `dynasim` as a library: everything the command-line tool does, callable
+//! from Rust. The binary (`src/main.rs`) only parses arguments into the
+//! [`options`] structs, calls these functions and maps their [`Outcome`] to
+//! an exit code.
+//!
+//! | module | what it owns |
+//! | --- | --- |
+//! | [`load`] | reading and validating scenario files and `--set`-changed documents; one untraced run ([`load::simulate`]) |
+//! | [`commands`] | `run` (one run, its summary, report, ops and trace files), `validate`, `plot` |
+//! | [`sweep`] | many runs over seeds and parameter points, sharding and merging, the `--set` path machinery |
+//! | [`shrink`] | test-case reduction of a failing scenario |
+//! | [`explore`] | swarm testing with random nemesis faults |
+//! | [`explain`] | the story of one key in one run, and the trace exporters |
+//! | [`options`] | every command's options |
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod commands;
+pub mod explain;
+pub mod explore;
+pub mod load;
+pub mod options;
+pub mod shrink;
+pub mod sweep;
+
+pub use load::Outcome;
