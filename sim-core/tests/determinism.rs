@@ -1,6 +1,7 @@
 //! The determinism contract, tested: same (scenario, seed) → same trace hash;
 //! different seed → different hash; threads change nothing; and a golden hash
-//! catches silent changes to random streams, iteration order or the engine.
+//! catches silent changes to random streams, iteration order or the engine;
+//! every shipped scenario's hash is pinned in `scenarios/trace-hashes.txt`.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -79,12 +80,51 @@ fn every_scenario_file_runs_the_same_twice() {
         .collect();
     files.sort();
     assert!(!files.is_empty());
+    let pinned = pinned_hashes();
+    let mut actual = Vec::new();
     for f in files {
         let s = load(&f);
         let a = hash(&s);
         let b = hash(&s);
         assert_eq!(a, b, "{} is not deterministic", f.display());
+        let name = f
+            .file_stem()
+            .expect("a file name")
+            .to_string_lossy()
+            .to_string();
+        actual.push(format!("{name} {:016x} {}", a.0, a.1));
     }
+    if std::env::var_os("DYNASIM_BLESS").is_some() {
+        std::fs::write(pinned_path(), actual.join("\n") + "\n").expect("write the pins");
+        return;
+    }
+    let changed: Vec<String> = actual
+        .iter()
+        .filter(|line| !pinned.contains(line))
+        .cloned()
+        .collect();
+    assert!(
+        changed.is_empty() && pinned.len() == actual.len(),
+        "shipped scenarios whose trace changed (say why in the commit, then re-pin with \
+         DYNASIM_BLESS=1 cargo test -p sim-core --test determinism):\n{}\npinned:\n{}",
+        changed.join("\n"),
+        pinned.join("\n")
+    );
+}
+
+/// `scenarios/trace-hashes.txt`: one line per shipped scenario,
+/// `name hash events`, at its own rng_seed. A change that alters any of
+/// them must be deliberate (determinism rule 1).
+fn pinned_path() -> PathBuf {
+    scenarios_dir().join("trace-hashes.txt")
+}
+
+fn pinned_hashes() -> Vec<String> {
+    std::fs::read_to_string(pinned_path())
+        .unwrap_or_default()
+        .lines()
+        .map(str::to_string)
+        .collect()
 }
 
 #[test]
