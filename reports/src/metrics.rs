@@ -733,6 +733,7 @@ impl Collector {
                 let reason = match f {
                     Failure::NotEnoughReplicas { .. } => "not_enough_replicas",
                     Failure::ClientTimeout => "client_timeout",
+                    Failure::Overloaded => "overloaded",
                 };
                 *stats.failures.entry(reason.to_string()).or_default() += 1;
             }
@@ -1331,11 +1332,12 @@ pub fn is_known_metric(path: &str) -> bool {
     ];
     match parts.as_slice() {
         ["availability"] | ["workload_end_s"] => true,
+        ["capacity", rest @ ..] => crate::capacity::is_known_metric(rest),
         ["ops", x] => ["total", "ok", "failed"].contains(x),
         ["availability_by_kind", k] => kinds.contains(k),
         ["latency", k, x] => kinds.contains(k) && latency.contains(x),
         ["latency", k, "failures", r] => {
-            kinds.contains(k) && ["not_enough_replicas", "client_timeout"].contains(r)
+            kinds.contains(k) && ["not_enough_replicas", "client_timeout", "overloaded"].contains(r)
         }
         ["staleness", x] => ["reads_checked", "stale_reads", "stale_read_fraction"].contains(x),
         ["staleness", "k_staleness", k] => *k == "10+" || k.parse::<u8>().is_ok_and(|k| k < 10),
@@ -1421,7 +1423,9 @@ pub fn is_known_metric(path: &str) -> bool {
         ["messages", "sent" | "dropped", k] => {
             sim_core::dynamo::protocol::MsgKind::from_name(k).is_some()
         }
-        ["messages", "dropped_by_reason", r] => ["partitioned", "lost", "node_down"].contains(r),
+        ["messages", "dropped_by_reason", r] => {
+            ["partitioned", "lost", "node_down", "overloaded"].contains(r)
+        }
         ["load", "load_balancing_efficiency"] => true,
         ["run", x] => ["events", "rng_seed", "end_time_s", "peak_pending_events"].contains(x),
         _ => false,

@@ -66,6 +66,8 @@ pub struct Version {
     /// The last-write-wins stamp (used only in that mode, kept always so
     /// reports can show it).
     pub stamp: LwwStamp,
+    /// The value's size in bytes (what a message carrying it weighs).
+    pub size: u32,
 }
 
 impl Version {
@@ -115,6 +117,9 @@ pub enum Failure {
     },
     /// The client heard nothing before its own timeout.
     ClientTimeout,
+    /// The coordinator's request queue was full (node capacity): refused at
+    /// once, as Riak answers `{error, overload}`.
+    Overloaded,
 }
 
 impl fmt::Display for Failure {
@@ -124,6 +129,7 @@ impl fmt::Display for Failure {
                 write!(f, "not_enough_replicas({got}/{required})")
             }
             Failure::ClientTimeout => write!(f, "client_timeout"),
+            Failure::Overloaded => write!(f, "overloaded"),
         }
     }
 }
@@ -151,6 +157,8 @@ pub enum ClientMsg {
         context: Context,
         /// The new value.
         value: Value,
+        /// The value's size in bytes.
+        size: u32,
         /// See [`ClientMsg::Get::forwarded`].
         forwarded: bool,
     },
@@ -518,6 +526,21 @@ impl MsgKind {
         MsgKind::ALL.into_iter().find(|k| k.name() == name)
     }
 
+    /// True for background work (§6.5: read repair, hinted handoff,
+    /// anti-entropy, gossip, key transfers), as opposed to the foreground
+    /// get/put path.
+    pub fn is_background(self) -> bool {
+        matches!(
+            self,
+            MsgKind::Repair
+                | MsgKind::Handoff
+                | MsgKind::HandoffAck
+                | MsgKind::AntiEntropy
+                | MsgKind::Gossip
+                | MsgKind::Transfer
+        )
+    }
+
     /// Dense index (for per-kind tables).
     pub fn index(self) -> usize {
         MsgKind::ALL
@@ -611,6 +634,106 @@ impl Msg {
                 | TransferMsg::BatchAck { transfer, .. },
             ) => *transfer,
         }
+    }
+}
+
+/// What a message weighs on the wire, in bytes: an envelope plus what it
+/// carries. The constants are round figures for a binary encoding (ids and
+/// counters 8 bytes, a vector clock entry 16: node, counter, timestamp); a
+/// value weighs its own [`Version::size`].
+pub mod wire {
+    /// Envelope: kind, ids, request or batch number, sender and receiver.
+    pub const HEADER: u64 = 64;
+    /// A key.
+    pub const KEY: u64 = 16;
+    /// Per version beyond its value: value id, LWW stamp, coordinator.
+    pub const VERSION: u64 = 32;
+    /// A vector clock entry.
+    pub const CLOCK_ENTRY: u64 = 16;
+    /// A Merkle hash or a key digest with its index.
+    pub const HASH: u64 = 12;
+    /// A member state (status, version, datacenter) besides its placement.
+    pub const MEMBER: u64 = 32;
+    /// A token or partition number.
+    pub const TOKEN: u64 = 16;
+    /// A heartbeat entry.
+    pub const HEARTBEAT: u64 = 24;
+}
+
+fn version_bytes(v: &Version) -> u64 {
+    wire::VERSION + wire::CLOCK_ENTRY * v.clock.len() as u64 + u64::from(v.size)
+}
+
+impl Msg {
+    /// The message's size on the wire (see [`wire`]).
+    pub fn size_bytes(&self) -> u64 {
+        use wire::*;
+        let versions = |vs: &[Version]| vs.iter().map(version_bytes).sum::<u64>();
+        HEADER
+            + match self {
+                Msg::Client(m) => match m {
+                    ClientMsg::Get { .. } => KEY,
+                    ClientMsg::Put { context, size, .. } => {
+                        KEY + CLOCK_ENTRY * context.clock.len() as u64 + u64::from(*size)
+                    }
+                    ClientMsg::GetReply { result, .. } => match result {
+                        Ok(r) => versions(&r.versions) + CLOCK_ENTRY * r.context.clock.len() as u64,
+                        Err(_) => 0,
+                    },
+                    ClientMsg::PutReply { .. } => 0,
+                },
+                Msg::Replica(m) => match m {
+                    ReplicaMsg::Read { .. } => KEY,
+                    ReplicaMsg::ReadReply { versions: vs, .. } => versions(vs),
+                    ReplicaMsg::Write { version, .. } => KEY + version_bytes(version),
+                    ReplicaMsg::WriteAck { .. } => 0,
+                    ReplicaMsg::Repair { versions: vs, .. } => KEY + versions(vs),
+                },
+                Msg::Handoff(m) => match m {
+                    HandoffMsg::Deliver { hints, .. } => hints
+                        .iter()
+                        .map(|(_, v)| KEY + version_bytes(v))
+                        .sum::<u64>(),
+                    HandoffMsg::Delivered { .. } => 0,
+                },
+                Msg::AntiEntropy(m) => match m {
+                    SyncMsg::Root { .. } | SyncMsg::InSync { .. } => HASH,
+                    SyncMsg::Hashes { hashes, .. } => HASH * hashes.len() as u64,
+                    SyncMsg::Descend { indices, .. } => 4 * indices.len() as u64,
+                    SyncMsg::Leaves {
+                        leaves, entries, ..
+                    } => 4 * leaves.len() as u64 + (KEY + HASH) * entries.len() as u64,
+                    SyncMsg::Versions {
+                        versions: vs, want, ..
+                    } => {
+                        vs.iter().map(|(_, v)| KEY + versions(v)).sum::<u64>()
+                            + KEY * want.len() as u64
+                    }
+                },
+                Msg::Gossip(m) => match m {
+                    GossipMsg::Syn { heartbeats, .. } | GossipMsg::Heartbeats { heartbeats } => {
+                        HASH + HEARTBEAT * heartbeats.len() as u64
+                    }
+                    GossipMsg::Digest { digest } => HASH * digest.len() as u64,
+                    GossipMsg::Delta { states, wants } => {
+                        states
+                            .iter()
+                            .map(|(_, st)| MEMBER + TOKEN * st.placement.len() as u64)
+                            .sum::<u64>()
+                            + 8 * wants.len() as u64
+                    }
+                    GossipMsg::ViewRequest => 0,
+                    GossipMsg::View { ring } => TOKEN * ring.0.range_count() as u64,
+                },
+                Msg::Transfer(m) => match m {
+                    TransferMsg::Offer { .. }
+                    | TransferMsg::Accept { .. }
+                    | TransferMsg::BatchAck { .. } => 0,
+                    TransferMsg::Batch { versions: vs, .. } => {
+                        vs.iter().map(|(_, v)| KEY + version_bytes(v)).sum::<u64>()
+                    }
+                },
+            }
     }
 }
 

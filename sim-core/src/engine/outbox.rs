@@ -41,6 +41,38 @@ pub enum Command<T> {
     },
     /// An observation for the sink.
     Record(Record),
+    /// Disk work on the node's disk queue (node capacity): `io` waits for
+    /// the disk, is served, and then `then` (if any) is sent. A node asks
+    /// for this only when it has a disk queue; without one it draws its
+    /// storage latency itself and uses a delayed `Send`.
+    Disk {
+        /// The operations.
+        io: DiskIo,
+        /// The message to send once they are done.
+        then: Option<(Endpoint, Msg)>,
+    },
+}
+
+/// Reads or writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DiskOp {
+    /// Reads.
+    Read,
+    /// Durable writes.
+    Write,
+}
+
+/// A disk job: `ops` operations of one kind, served back to back on one of
+/// the disk's channels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DiskIo {
+    /// Reads or writes.
+    pub op: DiskOp,
+    /// How many (at least 1).
+    pub ops: u32,
+    /// Part of a client's get or put (§6.5's admission controller watches
+    /// these), as opposed to background work.
+    pub foreground: bool,
 }
 
 /// A reusable buffer of commands.
@@ -81,6 +113,10 @@ impl<T> Outbox<T> {
     /// Disarms `timer`.
     pub fn cancel_timer(&mut self, timer: T) {
         self.commands.push(Command::CancelTimer { timer });
+    }
+    /// Queues disk work, then sends `then` (node capacity).
+    pub fn disk(&mut self, io: DiskIo, then: Option<(Endpoint, Msg)>) {
+        self.commands.push(Command::Disk { io, then });
     }
     /// Emits an observation.
     pub fn record(&mut self, record: Record) {

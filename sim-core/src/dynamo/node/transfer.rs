@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 use crate::dynamo::protocol::{Endpoint, MemberStatus, Msg, TransferMsg};
 use crate::dynamo::ring::Ring;
 use crate::engine::ids::{Key, NodeId};
-use crate::engine::outbox::Outbox;
+use crate::engine::outbox::{DiskIo, DiskOp, Outbox};
 use crate::engine::record::Record;
 use crate::engine::time::SimTime;
 
@@ -213,6 +213,16 @@ impl Node {
             self.finish_transfer(transfer, out);
             return;
         }
+        if t.background == super::Admission::Defer && !self.background_admitted(t) {
+            // §6.5: the batch waits; the gossip round resends when due.
+            let o = self.durable.outgoing.get_mut(&transfer).expect("present");
+            o.in_flight = None;
+            o.last_sent = t.now;
+            return;
+        }
+        let Some(o) = self.durable.outgoing.get(&transfer) else {
+            return;
+        };
         let end = (o.next + batch).min(o.keys.len());
         let (target, seq) = (o.target, o.seq);
         let keys: Vec<Key> = o.keys[o.next..end].to_vec();
@@ -225,8 +235,10 @@ impl Node {
         o.versions += versions.len() as u32;
         o.in_flight = Some((seq, end));
         o.last_sent = t.now;
-        self.send_node(
+        let reads = versions.len() as u32;
+        self.send_after_reads(
             out,
+            reads,
             target,
             Msg::Transfer(TransferMsg::Batch {
                 transfer,
@@ -297,15 +309,21 @@ impl Node {
                 seq,
                 versions,
             } => {
+                let writes = versions.len() as u32;
                 for (key, version) in versions {
                     self.stats.replica_writes += 1;
                     self.store_apply(key, version, t.now);
                 }
-                let delay = self.cluster.storage.write_latency.sample(&mut self.rng);
-                out.send_after(
+                let io = DiskIo {
+                    op: DiskOp::Write,
+                    ops: writes.max(1),
+                    foreground: false,
+                };
+                self.send_after_disk(
+                    out,
+                    io,
                     Endpoint::Node(peer),
                     Msg::Transfer(TransferMsg::BatchAck { transfer, seq }),
-                    delay,
                 );
             }
             TransferMsg::BatchAck { transfer, seq } => {
