@@ -658,7 +658,48 @@ impl Collector {
     /// The `membership` block of the summary (see [`Tracker::membership`]);
     /// `node_stats` are the run's per-node counters.
     pub fn membership(&self, scenario: &Scenario, node_stats: &[NodeStats]) -> Json {
-        self.membership.membership(scenario, node_stats)
+        let mut m = self.membership.membership(scenario, node_stats);
+        // The effect of each bootstrap and decommission on the foreground:
+        // the p99 of successful operations while it ran, and over as long a
+        // stretch just before it.
+        let windows: Vec<(SimTime, Option<SimTime>)> = self
+            .membership
+            .bootstrap_windows()
+            .iter()
+            .map(|(_, s, d)| (*s, Some(*d)))
+            .collect();
+        let decommissions: Vec<(SimTime, Option<SimTime>)> = self
+            .membership
+            .decommissions()
+            .iter()
+            .map(|(_, s, l)| (*s, *l))
+            .collect();
+        for (field, spans) in [("bootstraps", windows), ("decommissions", decommissions)] {
+            if let Some(items) = m[field].as_array_mut() {
+                for (item, (start, end)) in items.iter_mut().zip(spans) {
+                    let end = end.unwrap_or(self.end);
+                    let len = end.saturating_since(start);
+                    let before = SimTime(start.as_micros().saturating_sub(len.as_micros()));
+                    item["p99_ms_during"] = json!(self.p99_ms_between(start, end));
+                    item["p99_ms_before"] = json!(self.p99_ms_between(before, start));
+                }
+            }
+        }
+        m
+    }
+
+    /// The p99 latency (ms) of operations that succeeded in the metrics
+    /// windows overlapping `[from, to)`, or `None` without any.
+    fn p99_ms_between(&self, from: SimTime, to: SimTime) -> Option<f64> {
+        let first = (from.as_micros() / self.window_us) as usize;
+        let last = (to.as_micros().saturating_sub(1) / self.window_us) as usize;
+        let mut h = Histogram::default();
+        for w in self.windows.iter().take(last + 1).skip(first) {
+            for (b, c) in &w.latency {
+                h.record_n(crate::histogram::bucket_range(*b).0, *c);
+            }
+        }
+        (h.count() > 0).then(|| h.quantile(0.99) as f64 / 1000.0)
     }
 
     /// The `failure_detection` block of the summary (see
@@ -916,6 +957,18 @@ impl Collector {
                 (Some((format!("slow {node}"), format!("slow {node}"))), None)
             }
             FaultAction::RestoreNode { node } => (None, Some(format!("slow {node}"))),
+            FaultAction::SlowResource { node, resource, .. } => {
+                let key = format!("{} {node}", resource.name());
+                (Some((key.clone(), format!("slow {key}"))), None)
+            }
+            FaultAction::RestoreResource { node, resource } => {
+                (None, Some(format!("{} {node}", resource.name())))
+            }
+            FaultAction::StallDisk { node } => (
+                Some((format!("stall {node}"), format!("disk stall {node}"))),
+                None,
+            ),
+            FaultAction::ResumeDisk { node } => (None, Some(format!("stall {node}"))),
             FaultAction::ClockSkew {
                 node,
                 offset_us,
@@ -1273,7 +1326,8 @@ impl Sink for Collector {
             | Record::MembershipChange { .. }
             | Record::MembershipConverged { .. }
             | Record::TransferOffered { .. }
-            | Record::TransferDone { .. } => self.membership.record(at, record),
+            | Record::TransferDone { .. }
+            | Record::BootstrapDone { .. } => self.membership.record(at, record),
             Record::MembershipLearned { .. } => {}
             Record::Preloaded { keys } => {
                 // Loaded values count as acknowledged puts; their histories

@@ -208,6 +208,23 @@ pub struct MembershipConfig {
     pub failure_detector: FailureDetectorKind,
     /// Keys per key-transfer batch.
     pub transfer_batch: u32,
+    /// Whether a joining (or replacing) node answers reads for ranges it
+    /// has not received yet.
+    pub reads_during_transfer: ReadsDuringTransfer,
+}
+
+/// What a node that gained ranges (a join, a replacement) does with reads
+/// of keys it has not received yet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReadsDuringTransfer {
+    /// Answers with what it has (the model before node capacity, where a
+    /// transfer is over in milliseconds).
+    Served,
+    /// Declines (pending ownership, as Cassandra's pending ranges and
+    /// Riak's ownership handoff): the coordinator asks the next node of
+    /// the extended preference list, the node the joiner displaced, which
+    /// still holds the range until the transfer completes.
+    Declined,
 }
 
 /// Dynamo's settings for every node.

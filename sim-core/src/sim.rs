@@ -27,7 +27,7 @@ use crate::engine::record::{Record, Sink};
 use crate::engine::rng::{SimRng, Stream};
 use crate::engine::time::{SimDuration, SimTime};
 use crate::engine::trace::{TraceEvent, TraceHash, TraceKind, Tracer};
-use crate::world::faults::{compile_nemesis, FaultAction};
+use crate::world::faults::{compile_nemesis, FaultAction, Resource};
 use crate::world::net::{DropReason, Network, Transmission};
 use crate::world::resources::{
     Admission, AdmissionMonitor, Arrival, LinkStats, Nic, Station, StationStats,
@@ -108,13 +108,6 @@ pub enum Event {
         incarnation: u32,
         /// The job.
         job: DiskJob,
-    },
-    /// A disk stall ended: waiting jobs start.
-    DiskResume {
-        /// The node.
-        node: NodeId,
-        /// Its incarnation when the stall began.
-        incarnation: u32,
     },
     /// A fault is applied.
     Fault(FaultAction),
@@ -640,19 +633,7 @@ impl Simulation {
                 incarnation,
                 job,
             } => self.on_disk_done(node, incarnation, job, tracer),
-            Event::DiskResume { node, incarnation } => {
-                if self.is_current(node, incarnation) {
-                    let now = self.now;
-                    let started = self.resources[node.0 as usize]
-                        .disk
-                        .as_mut()
-                        .map(|d| d.resume(now))
-                        .unwrap_or_default();
-                    for job in started {
-                        self.start_disk(node, job);
-                    }
-                }
-            }
+
             Event::LocalSend {
                 node,
                 incarnation,
@@ -1448,6 +1429,44 @@ impl Simulation {
                 let slot = &self.nodes[node.0 as usize];
                 slot.up && slot.admin == Admin::Active && self.scenario.cluster.membership.is_some()
             }
+            FaultAction::SlowResource {
+                node,
+                resource,
+                factor_permille,
+            } => self.set_resource_speed(*node, *resource, *factor_permille),
+            FaultAction::RestoreResource { node, resource } => {
+                self.set_resource_speed(*node, *resource, 1000)
+            }
+            FaultAction::StallDisk { node } => {
+                let now = self.now;
+                match self
+                    .resources
+                    .get_mut(node.0 as usize)
+                    .and_then(|r| r.disk.as_mut())
+                {
+                    Some(d) => {
+                        d.stall(now, SimTime(u64::MAX));
+                        true
+                    }
+                    None => false,
+                }
+            }
+            FaultAction::ResumeDisk { node } => {
+                let now = self.now;
+                match self
+                    .resources
+                    .get_mut(node.0 as usize)
+                    .and_then(|r| r.disk.as_mut())
+                {
+                    Some(d) => {
+                        for job in d.unstall(now) {
+                            self.start_disk(*node, job);
+                        }
+                        true
+                    }
+                    None => false,
+                }
+            }
             FaultAction::Replace { node, with } => {
                 let old = &mut self.nodes[node.0 as usize];
                 if old.admin == Admin::Active && self.activate(*with) {
@@ -1472,7 +1491,11 @@ impl Simulation {
             | FaultAction::RestoreNode { node }
             | FaultAction::ClockSkew { node, .. }
             | FaultAction::Join { node }
-            | FaultAction::Decommission { node } => Some(Endpoint::Node(*node)),
+            | FaultAction::Decommission { node }
+            | FaultAction::SlowResource { node, .. }
+            | FaultAction::RestoreResource { node, .. }
+            | FaultAction::StallDisk { node }
+            | FaultAction::ResumeDisk { node } => Some(Endpoint::Node(*node)),
             FaultAction::Replace { with, .. } => Some(Endpoint::Node(*with)),
             _ => None,
         };
@@ -1525,6 +1548,30 @@ impl Simulation {
             }
             _ => {}
         }
+    }
+
+    /// A gray failure (or its end): `resource` of `node` runs
+    /// `factor_permille / 1000` times slower from now on. False when the
+    /// node has no such resource.
+    fn set_resource_speed(
+        &mut self,
+        node: NodeId,
+        resource: Resource,
+        factor_permille: u64,
+    ) -> bool {
+        let Some(r) = self.resources.get_mut(node.0 as usize) else {
+            return false;
+        };
+        match resource {
+            Resource::Cpu => r.cpu.as_mut().map(|c| c.set_slowdown(factor_permille)),
+            Resource::Disk => r.disk.as_mut().map(|d| d.set_slowdown(factor_permille)),
+            // Bandwidth shrinks by the factor: the interface runs at 1/k.
+            Resource::Nic => r
+                .nic
+                .as_mut()
+                .map(|n| n.set_factor(1_000_000 / factor_permille.max(1))),
+        }
+        .is_some()
     }
 
     /// Takes an up node down: a new incarnation, its armed timers cancelled,
@@ -1644,6 +1691,20 @@ impl Simulation {
     fn heal_everything(&mut self, sink: &mut dyn Sink, tracer: &mut Option<&mut dyn Tracer>) {
         self.net.heal_all();
         self.net.restore_all();
+        let now = self.now;
+        for i in 0..self.resources.len() {
+            let node = NodeId(i as u32);
+            for resource in [Resource::Cpu, Resource::Disk, Resource::Nic] {
+                self.set_resource_speed(node, resource, 1000);
+            }
+            let started = match self.resources[i].disk.as_mut() {
+                Some(d) if d.stalled_until() > now => d.unstall(now),
+                _ => Vec::new(),
+            };
+            for job in started {
+                self.start_disk(node, job);
+            }
+        }
         for i in 0..self.nodes.len() {
             if !self.nodes[i].up && self.nodes[i].admin == Admin::Active {
                 self.apply_fault(

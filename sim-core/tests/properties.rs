@@ -620,6 +620,11 @@ fn membership(w: &World) -> impl Strategy<Value = MembershipDto> {
                 seeds,
                 failure_detector,
                 transfer_batch,
+                reads_during_transfer: match transfer_batch % 3 {
+                    0 => None,
+                    1 => Some(ReadsDuringTransferDto::Served),
+                    _ => Some(ReadsDuringTransferDto::Declined),
+                },
             },
         )
 }

@@ -236,6 +236,12 @@ pub enum ReplicaMsg {
         /// The coordinator's request.
         request: RequestId,
     },
+    /// The replica has not received the key's range yet (pending
+    /// ownership after a join): ask someone else.
+    ReadDeclined {
+        /// The coordinator's request.
+        request: RequestId,
+    },
     /// Read repair: store these reconciled versions (no reply expected).
     Repair {
         /// The key.
@@ -412,6 +418,11 @@ pub enum TransferMsg {
         transfer: u64,
         /// How many keys.
         keys: u32,
+        /// The ranges (by their end token in the giver's view) the giver is
+        /// responsible for handing over, including those it holds no key
+        /// of: once the transfer completes the receiver has every key of
+        /// them (pending ownership).
+        ranges: Vec<crate::dynamo::ring::Token>,
     },
     /// The new owner confirms it takes them.
     Accept {
@@ -565,7 +576,9 @@ impl Msg {
                 MsgKind::ClientReply
             }
             Msg::Replica(ReplicaMsg::Read { .. }) => MsgKind::ReadRequest,
-            Msg::Replica(ReplicaMsg::ReadReply { .. }) => MsgKind::ReadResponse,
+            Msg::Replica(ReplicaMsg::ReadReply { .. } | ReplicaMsg::ReadDeclined { .. }) => {
+                MsgKind::ReadResponse
+            }
             Msg::Replica(ReplicaMsg::Write { .. }) => MsgKind::WriteRequest,
             Msg::Replica(ReplicaMsg::WriteAck { .. }) => MsgKind::WriteAck,
             Msg::Replica(ReplicaMsg::Repair { .. }) => MsgKind::Repair,
@@ -603,7 +616,8 @@ impl Msg {
                 ReplicaMsg::Read { request, .. }
                 | ReplicaMsg::ReadReply { request, .. }
                 | ReplicaMsg::Write { request, .. }
-                | ReplicaMsg::WriteAck { request },
+                | ReplicaMsg::WriteAck { request }
+                | ReplicaMsg::ReadDeclined { request },
             ) => request.0,
             Msg::Replica(ReplicaMsg::Repair { versions, .. }) => versions.len() as u64,
             Msg::Handoff(HandoffMsg::Deliver { batch, .. } | HandoffMsg::Delivered { batch }) => {
@@ -686,7 +700,7 @@ impl Msg {
                     ReplicaMsg::Read { .. } => KEY,
                     ReplicaMsg::ReadReply { versions: vs, .. } => versions(vs),
                     ReplicaMsg::Write { version, .. } => KEY + version_bytes(version),
-                    ReplicaMsg::WriteAck { .. } => 0,
+                    ReplicaMsg::WriteAck { .. } | ReplicaMsg::ReadDeclined { .. } => 0,
                     ReplicaMsg::Repair { versions: vs, .. } => KEY + versions(vs),
                 },
                 Msg::Handoff(m) => match m {
@@ -726,9 +740,8 @@ impl Msg {
                     GossipMsg::View { ring } => TOKEN * ring.0.range_count() as u64,
                 },
                 Msg::Transfer(m) => match m {
-                    TransferMsg::Offer { .. }
-                    | TransferMsg::Accept { .. }
-                    | TransferMsg::BatchAck { .. } => 0,
+                    TransferMsg::Offer { ranges, .. } => TOKEN * ranges.len() as u64,
+                    TransferMsg::Accept { .. } | TransferMsg::BatchAck { .. } => 0,
                     TransferMsg::Batch { versions: vs, .. } => {
                         vs.iter().map(|(_, v)| KEY + version_bytes(v)).sum::<u64>()
                     }
@@ -794,6 +807,9 @@ impl fmt::Display for Msg {
                 None => write!(f, "write {key} {request} {version}"),
             },
             Msg::Replica(ReplicaMsg::WriteAck { request }) => write!(f, "write_ack {request}"),
+            Msg::Replica(ReplicaMsg::ReadDeclined { request }) => {
+                write!(f, "read_declined {request}")
+            }
             Msg::Replica(ReplicaMsg::Repair { key, versions }) => {
                 write!(f, "repair {key} versions={}", versions.len())
             }
@@ -869,8 +885,16 @@ impl fmt::Display for Msg {
                 GossipMsg::View { ring } => write!(f, "view ranges={}", ring.0.range_count()),
             },
             Msg::Transfer(t) => match t {
-                TransferMsg::Offer { transfer, keys } => {
-                    write!(f, "transfer_offer t{transfer} keys={keys}")
+                TransferMsg::Offer {
+                    transfer,
+                    keys,
+                    ranges,
+                } => {
+                    write!(
+                        f,
+                        "transfer_offer t{transfer} keys={keys} ranges={}",
+                        ranges.len()
+                    )
                 }
                 TransferMsg::Accept { transfer } => write!(f, "transfer_accept t{transfer}"),
                 TransferMsg::Batch {

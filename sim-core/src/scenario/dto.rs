@@ -313,6 +313,21 @@ pub struct MembershipDto {
     /// Keys per key-transfer batch when ranges move. Default 64.
     #[serde(default = "d_transfer_batch")]
     pub transfer_batch: u32,
+    /// Whether a node that gained ranges answers reads of keys it has not
+    /// received yet. Default: `declined` with `cluster.capacity` (transfers
+    /// take time), `served` without (transfers are instantaneous there).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reads_during_transfer: Option<ReadsDuringTransferDto>,
+}
+
+/// `cluster.membership.reads_during_transfer`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ReadsDuringTransferDto {
+    /// Answer with what it has.
+    Served,
+    /// Decline; the coordinator asks the node the joiner displaced.
+    Declined,
 }
 
 impl Default for MembershipDto {
@@ -322,6 +337,7 @@ impl Default for MembershipDto {
             seeds: None,
             failure_detector: FailureDetectorDto::default(),
             transfer_batch: d_transfer_batch(),
+            reads_during_transfer: None,
         }
     }
 }
@@ -1011,6 +1027,30 @@ pub struct FaultDto {
     /// A fresh node replaces a member (needs `cluster.membership`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replace: Option<ReplaceDto>,
+    /// The node's request processing gets `factor` times slower (needs
+    /// `cluster.capacity.cpu` for it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_slowdown: Option<ResourceFaultDto>,
+    /// The node's disk gets `factor` times slower (needs a disk).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disk_slowdown: Option<ResourceFaultDto>,
+    /// The node's disk starts nothing for `for_s` (needs a disk).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disk_stall: Option<NodeRefDto>,
+    /// The node's network interface carries `factor` times fewer bytes per
+    /// second (needs `cluster.capacity.nic` for it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bandwidth_drop: Option<ResourceFaultDto>,
+}
+
+/// A gray failure of one node's resource: `factor` times slower.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResourceFaultDto {
+    /// Node name.
+    pub node: String,
+    /// How many times slower (at least 1).
+    pub factor: f64,
 }
 
 impl FaultDto {
@@ -1029,6 +1069,10 @@ impl FaultDto {
             self.join.is_some(),
             self.decommission.is_some(),
             self.replace.is_some(),
+            self.cpu_slowdown.is_some(),
+            self.disk_slowdown.is_some(),
+            self.disk_stall.is_some(),
+            self.bandwidth_drop.is_some(),
         ]
         .iter()
         .filter(|x| **x)

@@ -11,8 +11,9 @@ use crate::config::{
     AdmissionControl, AntiEntropy, Arrival, BufferedWrites, Capacity, ClientSpec, Cluster,
     CoordinatorScope, CpuSpec, DiskSpec, Expectation, FailureDetectorKind, LinkSpec,
     MembershipConfig, MetricsConfig, Mix, NetworkConfig, NicSpec, NodeCapacity, NodeSpec,
-    OverloadPolicy, Popularity, Quiescence, Quorum, QuorumMode, Reconcile, Routing, Scenario,
-    ScheduledFault, StorageConfig, TombstoneGc, Versioning, Workload, WriteCoordinator,
+    OverloadPolicy, Popularity, Quiescence, Quorum, QuorumMode, ReadsDuringTransfer, Reconcile,
+    Routing, Scenario, ScheduledFault, StorageConfig, TombstoneGc, Versioning, Workload,
+    WriteCoordinator,
 };
 use crate::dynamo::protocol::{Endpoint, MsgKind};
 use crate::dynamo::ring::PartitionStrategy;
@@ -22,6 +23,7 @@ use crate::engine::time::{SimDuration, SimTime};
 use crate::world::dist::Latency;
 use crate::world::faults::{
     FaultAction, FaultId, Nemesis, NemesisCrashes, NemesisLoss, NemesisPartitions, PartitionShape,
+    Resource,
 };
 
 use super::dto::*;
@@ -728,6 +730,7 @@ impl Validator<'_> {
             &plan,
             f.cluster.membership.is_some(),
             end,
+            f.cluster.capacity.as_ref(),
         );
         let nemesis = f
             .nemesis
@@ -966,7 +969,10 @@ impl Validator<'_> {
                 depth: a.depth.clamp(1, 4),
             }
         });
-        let membership = c.membership.as_ref().map(|m| self.membership(m, names));
+        let membership = c
+            .membership
+            .as_ref()
+            .map(|m| self.membership(m, names, c.capacity.is_some()));
         Some(Cluster {
             anti_entropy,
             initial_nodes: names.initial,
@@ -1075,6 +1081,37 @@ impl Validator<'_> {
         Capacity { nodes, admission }
     }
 
+    /// A gray failure of `resource` needs the node to have that resource.
+    fn has_resource(
+        &mut self,
+        capacity: Option<&CapacityDto>,
+        path: &str,
+        node: &str,
+        resource: Resource,
+    ) {
+        let (field, base) = match resource {
+            Resource::Cpu => ("cpu", capacity.is_some_and(|c| c.cpu.is_some())),
+            Resource::Disk => ("disk", capacity.is_some_and(|c| c.disk.is_some())),
+            Resource::Nic => ("nic", capacity.is_some_and(|c| c.nic.is_some())),
+        };
+        let overridden = capacity.is_some_and(|c| {
+            c.overrides.iter().any(|o| {
+                o.nodes.iter().any(|n| n == node)
+                    && match resource {
+                        Resource::Cpu => o.cpu.is_some(),
+                        Resource::Disk => o.disk.is_some(),
+                        Resource::Nic => o.nic.is_some(),
+                    }
+            })
+        });
+        if !base && !overridden {
+            self.err(
+                format!("{path}.node"),
+                format!("{node} has no {field} queue to slow down; expected cluster.capacity.{field} (or an override for {node})"),
+            );
+        }
+    }
+
     fn overload(o: OverloadDto) -> OverloadPolicy {
         match o {
             OverloadDto::Reject => OverloadPolicy::Reject,
@@ -1162,7 +1199,10 @@ impl Validator<'_> {
         if !mb_per_s.is_finite() || mb_per_s <= 0.0 || mb_per_s > 1e9 {
             self.err(
                 path,
-                format!("expected a positive bandwidth in MB/s (at most 1e9), got {mb_per_s}"),
+                format!(
+                    "expected a positive bandwidth in MB/s (at most 1e9), got {}",
+                    num(mb_per_s)
+                ),
             );
             return 1;
         }
@@ -1196,7 +1236,10 @@ impl Validator<'_> {
         if !limit.is_finite() || limit <= 0.0 || limit > 1e6 {
             self.err(
                 format!("{path}.queue_limit_mb"),
-                format!("expected a positive number of megabytes (at most 1e6), got {limit}"),
+                format!(
+                    "expected a positive number of megabytes (at most 1e6), got {}",
+                    num(limit)
+                ),
             );
         }
         NicSpec {
@@ -1215,8 +1258,9 @@ impl Validator<'_> {
                 v.err(
                     format!("{path}.{field}"),
                     format!(
-                        "expected a {} number of bytes of at most 1 GiB, got {x}",
-                        if zero_ok { "non-negative" } else { "positive" }
+                        "expected a {} number of bytes of at most 1 GiB, got {}",
+                        if zero_ok { "non-negative" } else { "positive" },
+                        num(x)
                     ),
                 );
                 return 1.0;
@@ -1281,7 +1325,7 @@ impl Validator<'_> {
         }
     }
 
-    fn membership(&mut self, m: &MembershipDto, names: &Names) -> MembershipConfig {
+    fn membership(&mut self, m: &MembershipDto, names: &Names, capacity: bool) -> MembershipConfig {
         let gossip_interval = self.positive_duration(
             "cluster.membership.gossip_interval_ms",
             m.gossip_interval_ms,
@@ -1354,6 +1398,14 @@ impl Validator<'_> {
             seeds: seed_ids(names, m),
             failure_detector,
             transfer_batch: m.transfer_batch.max(1),
+            reads_during_transfer: match (m.reads_during_transfer, capacity) {
+                (Some(ReadsDuringTransferDto::Served), _) | (None, false) => {
+                    ReadsDuringTransfer::Served
+                }
+                (Some(ReadsDuringTransferDto::Declined), _) | (None, true) => {
+                    ReadsDuringTransfer::Declined
+                }
+            },
         }
     }
 
@@ -1634,6 +1686,7 @@ impl Validator<'_> {
         plan: &Plan,
         membership: bool,
         end: SimTime,
+        capacity: Option<&CapacityDto>,
     ) -> Vec<ScheduledFault> {
         let mut out = Vec::new();
         for (i, f) in faults.iter().enumerate() {
@@ -1855,6 +1908,51 @@ impl Validator<'_> {
                 let with = introduced(&r.with);
                 actions.push((FaultAction::Replace { node, with }, None));
             }
+            let gray = [
+                ("cpu_slowdown", &f.cpu_slowdown, Resource::Cpu),
+                ("disk_slowdown", &f.disk_slowdown, Resource::Disk),
+                ("bandwidth_drop", &f.bandwidth_drop, Resource::Nic),
+            ];
+            for (field, dto, resource) in gray {
+                let Some(g) = dto else { continue };
+                let fpath = format!("{path}.{field}");
+                let node = self.node(names, &format!("{fpath}.node"), &g.node);
+                self.present(names, plan, &format!("{fpath}.node"), &g.node, pos);
+                self.has_resource(capacity, &fpath, &g.node, resource);
+                if !g.factor.is_finite() || !(1.0..=1e6).contains(&g.factor) {
+                    self.err(
+                        format!("{fpath}.factor"),
+                        format!(
+                            "expected how many times slower, a number in [1, 1e6], got {}",
+                            num(g.factor)
+                        ),
+                    );
+                }
+                actions.push((
+                    FaultAction::SlowResource {
+                        node,
+                        resource,
+                        factor_permille: (g.factor.clamp(1.0, 1e6) * 1000.0).round() as u64,
+                    },
+                    Some(FaultAction::RestoreResource { node, resource }),
+                ));
+            }
+            if let Some(d) = &f.disk_stall {
+                let fpath = format!("{path}.disk_stall");
+                let node = self.node(names, &format!("{fpath}.node"), &d.node);
+                self.present(names, plan, &format!("{fpath}.node"), &d.node, pos);
+                self.has_resource(capacity, &fpath, &d.node, Resource::Disk);
+                if f.for_s.is_none() {
+                    self.err(
+                        format!("{path}.for_s"),
+                        "a disk stall needs a window: set for_s",
+                    );
+                }
+                actions.push((
+                    FaultAction::StallDisk { node },
+                    Some(FaultAction::ResumeDisk { node }),
+                ));
+            }
             for (_, p, msg) in plan.problems.iter().filter(|(j, _, _)| *j == i) {
                 self.err(p, msg);
             }
@@ -1863,7 +1961,7 @@ impl Validator<'_> {
                 self.err(
                     &path,
                     format!(
-                        "expected exactly one action (crash, restart, partition, isolate, partition_one_way, heal_all, degrade_links, slow_node, clock_skew, join, decommission, replace), got {set}"
+                        "expected exactly one action (crash, restart, partition, isolate, partition_one_way, heal_all, degrade_links, slow_node, clock_skew, join, decommission, replace, cpu_slowdown, disk_slowdown, disk_stall, bandwidth_drop), got {set}"
                     ),
                 );
                 continue;
@@ -1976,6 +2074,16 @@ impl Validator<'_> {
             t_visibility_grid_us: grid,
             window: self.positive_duration("metrics.window_s", m.window_s, 1e6),
         }
+    }
+}
+
+/// A number as a message shows it: plain when it is of everyday size,
+/// scientific otherwise (so `1e300` does not print three hundred digits).
+fn num(x: f64) -> String {
+    if x.is_finite() && x != 0.0 && !(1e-6..1e9).contains(&x.abs()) {
+        format!("{x:e}")
+    } else {
+        x.to_string()
     }
 }
 

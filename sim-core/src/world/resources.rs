@@ -267,6 +267,13 @@ impl<T> Station<T> {
         Some(w.job)
     }
 
+    /// Ends a stall now: every waiting job a free server can take starts.
+    pub fn unstall(&mut self, now: SimTime) -> Vec<T> {
+        self.advance(now);
+        self.stalled_until = now;
+        self.resume(now)
+    }
+
     /// After a stall ends: every waiting job a free server can take now.
     pub fn resume(&mut self, now: SimTime) -> Vec<T> {
         self.advance(now);

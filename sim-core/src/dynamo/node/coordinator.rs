@@ -424,6 +424,45 @@ impl Node {
         }
     }
 
+    /// A replica declined a read (pending ownership: it has not received
+    /// the key's range yet). Its share goes at once to the next node of the
+    /// extended preference list that is not a target yet, whatever the
+    /// quorum mode: that is the node the joiner displaced, which holds the
+    /// range until the transfer completes.
+    pub(super) fn on_read_declined(
+        &mut self,
+        _t: NodeTime,
+        from: NodeId,
+        request: RequestId,
+        out: &mut Outbox<Timer>,
+    ) {
+        let Some(get) = self.volatile.gets.get_mut(&request) else {
+            return;
+        };
+        let Some(i) = get
+            .targets
+            .iter()
+            .position(|x| x.node == from && !x.answered && !x.replaced)
+        else {
+            return;
+        };
+        get.targets[i].replaced = true;
+        let list = self.ring.preference_list(get.key);
+        let next = list
+            .iter()
+            .copied()
+            .find(|n| !get.targets.iter().any(|x| x.node == *n));
+        let Some(node) = next else { return };
+        get.targets.push(Target {
+            node,
+            hint: None,
+            answered: false,
+            replaced: false,
+        });
+        let key = get.key;
+        self.send_node(out, node, Msg::Replica(ReplicaMsg::Read { request, key }));
+    }
+
     pub(super) fn on_write_ack(
         &mut self,
         _t: NodeTime,

@@ -122,6 +122,16 @@ pub struct Durable {
     pub outgoing: BTreeMap<u64, Outgoing>,
     /// Keys stored here that this node's view places elsewhere.
     pub strays: std::collections::BTreeSet<Key>,
+    /// Pending ownership: the ranges (by end token) this node gained on a
+    /// join or replacement and has not received yet; it declines reads of
+    /// their keys.
+    pub pending: std::collections::BTreeSet<crate::dynamo::ring::Token>,
+    /// When the node took its place in the ring, while ranges are pending.
+    pub bootstrap_started: Option<SimTime>,
+    /// Ranges pending before the transfers began (for the record).
+    pub bootstrap_ranges: u32,
+    /// Transfers this node is receiving, by id: what they cover.
+    pub incoming: BTreeMap<u64, transfer::Incoming>,
 }
 
 /// What a crash loses.
@@ -233,6 +243,10 @@ impl Node {
             join_plan: None,
             outgoing: BTreeMap::new(),
             strays: std::collections::BTreeSet::new(),
+            pending: std::collections::BTreeSet::new(),
+            bootstrap_started: None,
+            bootstrap_ranges: 0,
+            incoming: BTreeMap::new(),
         };
         let volatile = Volatile::new(&cluster);
         let disk_queue = cluster
@@ -361,6 +375,9 @@ impl Node {
                 self.durable.membership = Membership::default();
                 self.durable.outgoing.clear();
                 self.durable.strays.clear();
+                self.durable.pending.clear();
+                self.durable.incoming.clear();
+                self.durable.bootstrap_started = None;
                 self.view_map = None;
             }
         }

@@ -49,6 +49,7 @@ impl Node {
                 self.on_read_reply(t, peer, request, versions, out)
             }
             ReplicaMsg::WriteAck { request } => self.on_write_ack(t, peer, request, out),
+            ReplicaMsg::ReadDeclined { request } => self.on_read_declined(t, peer, request, out),
         }
     }
 
@@ -94,6 +95,15 @@ impl Node {
         key: Key,
         out: &mut Outbox<Timer>,
     ) {
+        if self.is_pending(key) {
+            // Pending ownership: the range has not arrived yet.
+            self.send_node(
+                out,
+                coordinator,
+                Msg::Replica(ReplicaMsg::ReadDeclined { request }),
+            );
+            return;
+        }
         self.stats.replica_reads += 1;
         let versions = self.local_versions(key);
         let io = DiskIo {
