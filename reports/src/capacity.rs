@@ -14,6 +14,7 @@
 
 use serde_json::{json, Map, Value as Json};
 use sim_core::config::Scenario;
+use sim_core::dynamo::protocol::MsgKind;
 use sim_core::engine::histogram::Histogram;
 use sim_core::sim::{ResourceStats, RunOutcome};
 use sim_core::world::resources::{LinkStats, StationStats};
@@ -57,9 +58,17 @@ fn station(s: &StationStats, run_us: f64) -> Json {
 }
 
 fn link(l: &LinkStats, run_us: f64) -> Json {
+    let by_kind: Map<String, Json> = MsgKind::ALL
+        .iter()
+        .filter_map(|k| {
+            let b = l.bytes_by_class.get(k.index()).copied().unwrap_or(0);
+            (b > 0).then(|| (k.name().to_string(), json!(b)))
+        })
+        .collect();
     json!({
         "utilisation": l.busy_us as f64 / run_us,
         "bytes": l.bytes,
+        "bytes_by_kind": by_kind,
         "messages": l.messages,
         "dropped": l.dropped,
         "backlog_max_bytes": l.backlog_max_bytes,

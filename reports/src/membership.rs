@@ -51,7 +51,7 @@ struct Outage {
 pub struct Tracker {
     /// Pending ownership: `(node, took its place, received everything,
     /// ranges waited for)`.
-    bootstraps: Vec<(NodeId, SimTime, SimTime, u32)>,
+    bootstraps: Vec<(NodeId, SimTime, SimTime, Option<SimTime>, u32)>,
     names: Vec<String>,
     up: Vec<bool>,
     replaced: Vec<bool>,
@@ -233,8 +233,11 @@ impl Tracker {
             Record::BootstrapDone {
                 node,
                 started,
+                first_offer,
                 ranges,
-            } => self.bootstraps.push((*node, *started, at, *ranges)),
+            } => self
+                .bootstraps
+                .push((*node, *started, at, *first_offer, *ranges)),
             Record::TransferDone {
                 keys,
                 versions,
@@ -299,11 +302,12 @@ impl Tracker {
                 "duration_max_s": dur((self.done > 0).then_some(self.duration_max_us)),
                 "keys_sent": sum(|s| s.transfer_keys_sent),
             },
-            "bootstraps": self.bootstraps.iter().map(|(node, start, done, ranges)| json!({
+            "bootstraps": self.bootstraps.iter().map(|(node, start, done, offer, ranges)| json!({
                 "node": self.name(*node),
                 "started_s": secs(*start),
                 "done_s": secs(*done),
                 "duration_s": secs_us(done.saturating_since(*start).as_micros()),
+                "transfer_s": offer.map(|o| secs_us(done.saturating_since(o).as_micros())),
                 "ranges": ranges,
             })).collect::<Vec<_>>(),
             "decommissions": self.decommissions().iter().map(|(node, start, left)| json!({
@@ -336,7 +340,7 @@ impl Tracker {
     pub fn bootstrap_windows(&self) -> Vec<(NodeId, SimTime, SimTime)> {
         self.bootstraps
             .iter()
-            .map(|(n, s, d, _)| (*n, *s, *d))
+            .map(|(n, s, d, _, _)| (*n, *s, *d))
             .collect()
     }
 

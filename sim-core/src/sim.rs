@@ -547,7 +547,10 @@ impl Simulation {
         }
     }
 
-    fn start(&mut self, sink: &mut dyn Sink, tracer: &mut Option<&mut dyn Tracer>) {
+    /// Starts the run: the load phase's record, every node's and client's
+    /// first timers. [`Simulation::run`] calls it; a caller that drives the
+    /// run with [`Simulation::step`] calls it once first.
+    pub fn start(&mut self, sink: &mut dyn Sink, tracer: &mut Option<&mut dyn Tracer>) {
         if self.scenario.workload.preload {
             let keys = self.scenario.workload.key_count;
             self.emit(None, &Record::Preloaded { keys }, sink, tracer);
@@ -945,7 +948,10 @@ impl Simulation {
                 .get_mut(n.0 as usize)
                 .and_then(|r| r.nic.as_mut())
             {
-                match nic.egress.carry(self.now, msg.size_bytes()) {
+                match nic
+                    .egress
+                    .carry(self.now, msg.size_bytes(), msg.kind().index())
+                {
                     Some(t) => departed = t,
                     None => {
                         let reason = DropReason::Overloaded;
@@ -1006,8 +1012,20 @@ impl Simulation {
         tracer: &mut Option<&mut dyn Tracer>,
     ) {
         let now = self.now;
+        let bytes = job.msg.size_bytes();
+        // The bytes streamed in while the sender's interface sent them.
+        let spread = match job.from {
+            Endpoint::Node(s) => self.resources[s.0 as usize]
+                .nic
+                .as_ref()
+                .map_or(SimDuration::ZERO, |n| n.egress.transmission(bytes)),
+            Endpoint::Client(_) => SimDuration::ZERO,
+        };
         if let Some(nic) = self.resources[node.0 as usize].nic.as_mut() {
-            match nic.ingress.carry(now, job.msg.size_bytes()) {
+            match nic
+                .ingress
+                .receive(now, bytes, spread, job.msg.kind().index())
+            {
                 None => {
                     let (to, reason) = (Endpoint::Node(node), DropReason::Overloaded);
                     let (id, sent, from) = (job.id, job.sent_at, job.from);

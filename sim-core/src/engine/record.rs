@@ -231,6 +231,8 @@ pub enum Record {
         node: NodeId,
         /// When it took its place in the ring.
         started: SimTime,
+        /// When the first transfer to it was offered (data started moving).
+        first_offer: Option<SimTime>,
         /// Ranges it waited for.
         ranges: u32,
     },

@@ -13,8 +13,11 @@
 //! - A [`Nic`] is a network interface with a bandwidth in each direction.
 //!   Each direction is a FIFO link whose service time is `bytes / bandwidth`,
 //!   so its completion times follow from the arrival order alone and cost
-//!   no events: egress is computed when a node sends, ingress when a
-//!   message arrives.
+//!   no events: egress is computed when a node sends (store and forward: a
+//!   message leaves when its last byte is out), ingress when a message
+//!   arrives (cut-through: its bytes stream in while they are sent, so one
+//!   flow on idle links runs at the slower link's rate, and many flows into
+//!   one node share its ingress).
 //! - An [`AdmissionMonitor`] is §6.5's admission controller: it keeps the
 //!   sojourn times of foreground jobs in a sliding window and admits
 //!   background tasks while a percentile of them is under a target.
@@ -345,6 +348,9 @@ impl<T> Station<T> {
 pub struct LinkStats {
     /// Bytes carried.
     pub bytes: u64,
+    /// Bytes carried per message class (indexed by the caller's class
+    /// number: the engine uses `MsgKind::index`).
+    pub bytes_by_class: Vec<u64>,
     /// Messages carried.
     pub messages: u64,
     /// Messages dropped because the backlog was over the limit.
@@ -402,7 +408,7 @@ impl Link {
 
     /// A message of `bytes` enters the link at `now`: when it is through,
     /// or `None` when the backlog ahead of it is over the limit.
-    pub fn carry(&mut self, now: SimTime, bytes: u64) -> Option<SimTime> {
+    pub fn carry(&mut self, now: SimTime, bytes: u64, class: usize) -> Option<SimTime> {
         let start = self.free_at.max(now);
         let wait = start.as_micros() - now.as_micros();
         let backlog = (u128::from(wait) * self.rate() / 1_000_000) as u64;
@@ -412,7 +418,7 @@ impl Link {
         }
         let done = start + self.transmission(bytes);
         self.free_at = done;
-        self.stats.bytes += bytes;
+        self.count(bytes, class);
         self.stats.messages += 1;
         self.stats.busy_us += u128::from(done.as_micros() - start.as_micros());
         self.stats.wait_us += u128::from(wait);
@@ -420,6 +426,53 @@ impl Link {
         self.stats.backlog_max_bytes = self.stats.backlog_max_bytes.max(backlog + bytes);
         self.stats.timeline.add(start, done, 1);
         Some(done)
+    }
+
+    /// A message of `bytes` whose last byte arrives at `at`, its bytes
+    /// having been sent over the `spread` before (the sender's
+    /// transmission): when it is through this link. The link receives at
+    /// its own rate, streaming (cut-through): alone on an idle link at least
+    /// as fast as the sender, the message is through when its last byte
+    /// arrives; behind other messages, or on a slower link, it waits. `None`
+    /// when the backlog ahead of it is over the limit.
+    pub fn receive(
+        &mut self,
+        at: SimTime,
+        bytes: u64,
+        spread: SimDuration,
+        class: usize,
+    ) -> Option<SimTime> {
+        let tx = self.transmission(bytes);
+        let first_byte = SimTime(at.as_micros().saturating_sub(spread.as_micros()));
+        let start = self.free_at.max(first_byte);
+        let done = (start + tx).max(at);
+        let unhindered = (first_byte + tx).max(at);
+        let wait = done.as_micros() - unhindered.as_micros();
+        let backlog = (u128::from(self.free_at.as_micros().saturating_sub(at.as_micros()))
+            * self.rate()
+            / 1_000_000) as u64;
+        if backlog.saturating_add(bytes) > self.limit_bytes && self.free_at > at {
+            self.stats.dropped += 1;
+            return None;
+        }
+        self.free_at = done;
+        self.count(bytes, class);
+        self.stats.busy_us += u128::from(tx.as_micros());
+        self.stats.wait_us += u128::from(wait);
+        self.stats.wait.record(wait);
+        self.stats.backlog_max_bytes = self.stats.backlog_max_bytes.max(backlog + bytes);
+        let tx_start = SimTime(done.as_micros() - tx.as_micros().min(done.as_micros()));
+        self.stats.timeline.add(tx_start, done, 1);
+        Some(done)
+    }
+
+    fn count(&mut self, bytes: u64, class: usize) {
+        self.stats.bytes += bytes;
+        self.stats.messages += 1;
+        if self.stats.bytes_by_class.len() <= class {
+            self.stats.bytes_by_class.resize(class + 1, 0);
+        }
+        self.stats.bytes_by_class[class] += bytes;
     }
 
     /// The statistics.
@@ -597,15 +650,41 @@ mod tests {
     fn a_link_serialises_messages_and_drops_over_its_backlog_limit() {
         // 1 MB/s: 1000 bytes take 1 ms.
         let mut l = Link::new(1_000_000, 2_500, W);
-        assert_eq!(l.carry(SimTime(0), 1000), Some(SimTime(1000)));
-        assert_eq!(l.carry(SimTime(0), 1000), Some(SimTime(2000)));
+        assert_eq!(l.carry(SimTime(0), 1000, 0), Some(SimTime(1000)));
+        assert_eq!(l.carry(SimTime(0), 1000, 0), Some(SimTime(2000)));
         // 2000 bytes ahead + 1000 > 2500: dropped.
-        assert_eq!(l.carry(SimTime(0), 1000), None);
-        assert_eq!(l.carry(SimTime(1500), 1000), Some(SimTime(3000)));
+        assert_eq!(l.carry(SimTime(0), 1000, 0), None);
+        assert_eq!(l.carry(SimTime(1500), 1000, 0), Some(SimTime(3000)));
         assert_eq!(l.stats().busy_us, 3000);
         assert_eq!(l.stats().dropped, 1);
         l.factor_permille = 500;
-        assert_eq!(l.carry(SimTime(10_000), 1000), Some(SimTime(12_000)));
+        assert_eq!(l.carry(SimTime(10_000), 1000, 0), Some(SimTime(12_000)));
+    }
+
+    #[test]
+    fn ingress_streams_one_flow_and_serialises_converging_ones() {
+        // 1 MB/s: 1000 bytes take 1 ms; sent over 1 ms, last byte at 5 ms.
+        let mut l = Link::new(1_000_000, 1_000_000, W);
+        let spread = SimDuration(1000);
+        assert_eq!(
+            l.receive(SimTime(5000), 1000, spread, 0),
+            Some(SimTime(5000))
+        );
+        // Two senders' messages arriving together: the second waits.
+        assert_eq!(
+            l.receive(SimTime(9000), 1000, spread, 0),
+            Some(SimTime(9000))
+        );
+        assert_eq!(
+            l.receive(SimTime(9000), 1000, spread, 0),
+            Some(SimTime(10_000))
+        );
+        // A fast sender into a slow link: the link's rate bounds it.
+        let mut slow = Link::new(500_000, 1_000_000, W);
+        assert_eq!(
+            slow.receive(SimTime(5000), 1000, SimDuration(100), 0),
+            Some(SimTime(6900))
+        );
     }
 
     #[test]

@@ -49,6 +49,10 @@ use handoff::{HintStore, InFlightHandoff};
 use membership::{JoinPlan, Membership};
 use transfer::Outgoing;
 
+/// The most writes one background disk job carries (see
+/// `Node::background_writes`).
+pub const BACKGROUND_CHUNK: u32 = 16;
+
 /// What a handler is told besides the message: global virtual time (for
 /// timers and bookkeeping), the node's local clock (skewed; only timestamp
 /// logic such as last-write-wins stamps and vector clock entry times may use
@@ -130,6 +134,9 @@ pub struct Durable {
     pub bootstrap_started: Option<SimTime>,
     /// Ranges pending before the transfers began (for the record).
     pub bootstrap_ranges: u32,
+    /// When the first transfer was offered to this node while ranges were
+    /// pending.
+    pub first_offer: Option<SimTime>,
     /// Transfers this node is receiving, by id: what they cover.
     pub incoming: BTreeMap<u64, transfer::Incoming>,
 }
@@ -246,6 +253,7 @@ impl Node {
             pending: std::collections::BTreeSet::new(),
             bootstrap_started: None,
             bootstrap_ranges: 0,
+            first_offer: None,
             incoming: BTreeMap::new(),
         };
         let volatile = Volatile::new(&cluster);
@@ -462,12 +470,20 @@ impl Node {
 
     /// Background disk writes with nothing to send after them (read repair,
     /// anti-entropy, buffer flushes): they occupy the disk queue with node
-    /// capacity and cost nothing otherwise.
+    /// capacity and cost nothing otherwise. A large flush is issued as jobs
+    /// of at most [`BACKGROUND_CHUNK`] writes, so foreground operations
+    /// interleave with it instead of waiting behind all of it.
     fn background_writes(&mut self, out: &mut Outbox<Timer>, writes: u32) {
-        if self.disk_queue && writes > 0 {
+        if !self.disk_queue {
+            return;
+        }
+        let mut left = writes;
+        while left > 0 {
+            let ops = left.min(BACKGROUND_CHUNK);
+            left -= ops;
             let io = DiskIo {
                 op: DiskOp::Write,
-                ops: writes,
+                ops,
                 foreground: false,
             };
             out.disk(io, None);

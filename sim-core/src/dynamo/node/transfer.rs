@@ -372,6 +372,7 @@ impl Node {
                 out.record(Record::BootstrapDone {
                     node: self.id,
                     started,
+                    first_offer: self.durable.first_offer.take(),
                     ranges: self.durable.bootstrap_ranges,
                 });
                 let _ = t;
@@ -399,8 +400,9 @@ impl Node {
         self.durable.bootstrap_started = (!self.durable.pending.is_empty()).then_some(t.now);
     }
 
-    /// Pending ownership: true when `key`'s range has not been received.
-    pub(super) fn is_pending(&self, key: Key) -> bool {
+    /// Pending ownership: true when `key`'s range has not been received
+    /// (this node declines its reads).
+    pub fn is_pending(&self, key: Key) -> bool {
         !self.durable.pending.is_empty()
             && self
                 .durable
@@ -430,6 +432,7 @@ impl Node {
                     .is_some_and(|s| s.status == MemberStatus::Normal);
                 if normal {
                     if !self.durable.pending.is_empty() && !ranges.is_empty() {
+                        self.durable.first_offer.get_or_insert(t.now);
                         if keys == 0 {
                             self.ranges_received(t, &ranges, out);
                         } else {
