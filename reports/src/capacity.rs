@@ -2,8 +2,9 @@
 //! processing, disk, network interface) did over the run, from the engine's
 //! [`ResourceStats`].
 //!
-//! Per node and resource: utilisation (busy time over capacity × run
-//! time), mean queue length (the time integral of the waiting jobs over the
+//! Per node and resource: utilisation while the workload runs (busy time
+//! over capacity, in the metrics windows before the workload ends; over
+//! the whole run as `utilisation_run`), mean queue length (the time integral of the waiting jobs over the
 //! run time), the longest queue, waiting and sojourn time distributions,
 //! refusals and sheds. Per resource across the cluster: the mean and the
 //! largest utilisation, the merged waiting-time distribution and the
@@ -41,10 +42,22 @@ fn dist_ms(h: &Histogram) -> Json {
     })
 }
 
-fn station(s: &StationStats, run_us: f64) -> Json {
+/// Utilisation while clients issue operations: busy time in the metrics
+/// windows that start before the workload ends, over their capacity.
+fn under_load(busy: &[u64], window_us: u64, servers: f64, workload_end_us: u64) -> f64 {
+    let windows = workload_end_us.div_ceil(window_us.max(1)) as usize;
+    if windows == 0 {
+        return 0.0;
+    }
+    let sum: u64 = busy.iter().take(windows).sum();
+    sum as f64 / (servers * windows as f64 * window_us as f64)
+}
+
+fn station(s: &StationStats, run_us: f64, end_us: u64) -> Json {
     json!({
         "servers": s.servers,
-        "utilisation": s.busy_us as f64 / (f64::from(s.servers) * run_us),
+        "utilisation": under_load(s.timeline.busy(), s.timeline.window_us(), f64::from(s.servers), end_us),
+        "utilisation_run": s.busy_us as f64 / (f64::from(s.servers) * run_us),
         "queue_mean": s.queue_us as f64 / run_us,
         "in_system_mean": s.in_system_us as f64 / run_us,
         "queue_max": s.queue_max,
@@ -57,7 +70,7 @@ fn station(s: &StationStats, run_us: f64) -> Json {
     })
 }
 
-fn link(l: &LinkStats, run_us: f64) -> Json {
+fn link(l: &LinkStats, run_us: f64, end_us: u64) -> Json {
     let by_kind: Map<String, Json> = MsgKind::ALL
         .iter()
         .filter_map(|k| {
@@ -66,7 +79,8 @@ fn link(l: &LinkStats, run_us: f64) -> Json {
         })
         .collect();
     json!({
-        "utilisation": l.busy_us as f64 / run_us,
+        "utilisation": under_load(l.timeline.busy(), l.timeline.window_us(), 1.0, end_us),
+        "utilisation_run": l.busy_us as f64 / run_us,
         "bytes": l.bytes,
         "bytes_by_kind": by_kind,
         "messages": l.messages,
@@ -92,16 +106,22 @@ const RESOURCES: [(&str, Pick); 4] = [
 ];
 
 impl Kind<'_> {
-    fn json(&self, run_us: f64) -> Json {
+    fn json(&self, run_us: f64, end_us: u64) -> Json {
         match self {
-            Kind::Station(s) => station(s, run_us),
-            Kind::Link(l) => link(l, run_us),
+            Kind::Station(s) => station(s, run_us, end_us),
+            Kind::Link(l) => link(l, run_us, end_us),
         }
     }
-    fn utilisation(&self, run_us: f64) -> f64 {
+    /// Utilisation while the workload runs.
+    fn utilisation(&self, end_us: u64) -> f64 {
         match self {
-            Kind::Station(s) => s.busy_us as f64 / (f64::from(s.servers) * run_us),
-            Kind::Link(l) => l.busy_us as f64 / run_us,
+            Kind::Station(s) => under_load(
+                s.timeline.busy(),
+                s.timeline.window_us(),
+                f64::from(s.servers),
+                end_us,
+            ),
+            Kind::Link(l) => under_load(l.timeline.busy(), l.timeline.window_us(), 1.0, end_us),
         }
     }
     fn wait(&self) -> &Histogram {
@@ -147,6 +167,7 @@ pub fn block(scenario: &Scenario, outcome: &RunOutcome) -> Json {
         return Json::Object(out);
     }
     let run_us = (outcome.end_time.as_micros() as f64).max(1.0);
+    let end_us = scenario.workload_end().as_micros();
     let name = |i: usize| scenario.cluster.nodes[i].name.clone();
     let mut nodes = Vec::new();
     for (i, r) in outcome.resources.iter().enumerate() {
@@ -154,7 +175,7 @@ pub fn block(scenario: &Scenario, outcome: &RunOutcome) -> Json {
         node.insert("node".into(), json!(name(i)));
         for (res, pick) in RESOURCES {
             if let Some(k) = pick(r) {
-                node.insert(res.into(), k.json(run_us));
+                node.insert(res.into(), k.json(run_us, end_us));
             }
         }
         if let Some((evaluations, deferrals)) = r.admission {
@@ -182,7 +203,7 @@ pub fn block(scenario: &Scenario, outcome: &RunOutcome) -> Json {
         if present.is_empty() {
             continue;
         }
-        let utils: Vec<f64> = present.iter().map(|(_, k)| k.utilisation(run_us)).collect();
+        let utils: Vec<f64> = present.iter().map(|(_, k)| k.utilisation(end_us)).collect();
         let mut wait = Histogram::default();
         for (_, k) in &present {
             wait.merge(k.wait());

@@ -678,23 +678,31 @@ impl Collector {
             if let Some(items) = m[field].as_array_mut() {
                 for (item, (start, end)) in items.iter_mut().zip(spans) {
                     let end = end.unwrap_or(self.end);
-                    let len = end.saturating_since(start);
-                    let before = SimTime(start.as_micros().saturating_sub(len.as_micros()));
-                    item["p99_ms_during"] = json!(self.p99_ms_between(start, end));
-                    item["p99_ms_before"] = json!(self.p99_ms_between(before, start));
+                    let len = end.saturating_since(start).as_micros().max(1);
+                    let w = self.window_us;
+                    // During: the windows it overlaps. Before: as many whole
+                    // windows, all ending by its start.
+                    let (first, last) = (start.as_micros() / w, (end.as_micros() - 1) / w);
+                    let until = start.as_micros() / w;
+                    let before = until.saturating_sub(len.div_ceil(w));
+                    item["p99_ms_during"] = json!(self.p99_ms_windows(first, last + 1));
+                    item["p99_ms_before"] = json!(self.p99_ms_windows(before, until));
                 }
             }
         }
         m
     }
 
-    /// The p99 latency (ms) of operations that succeeded in the metrics
-    /// windows overlapping `[from, to)`, or `None` without any.
-    fn p99_ms_between(&self, from: SimTime, to: SimTime) -> Option<f64> {
-        let first = (from.as_micros() / self.window_us) as usize;
-        let last = (to.as_micros().saturating_sub(1) / self.window_us) as usize;
+    /// The p99 latency (ms) of operations that succeeded in metrics windows
+    /// `first..until`, or `None` without any.
+    fn p99_ms_windows(&self, first: u64, until: u64) -> Option<f64> {
         let mut h = Histogram::default();
-        for w in self.windows.iter().take(last + 1).skip(first) {
+        for w in self
+            .windows
+            .iter()
+            .take(until as usize)
+            .skip(first as usize)
+        {
             for (b, c) in &w.latency {
                 h.record_n(crate::histogram::bucket_range(*b).0, *c);
             }
@@ -1457,6 +1465,30 @@ pub fn is_known_metric(path: &str) -> bool {
         ]
         .contains(x),
         ["membership", "gossip", x] => ["enabled", "messages", "bytes"].contains(x),
+        ["membership", "bootstraps", i, x] => {
+            i.parse::<usize>().is_ok()
+                && [
+                    "started_s",
+                    "done_s",
+                    "duration_s",
+                    "transfer_s",
+                    "ranges",
+                    "p99_ms_during",
+                    "p99_ms_before",
+                ]
+                .contains(x)
+        }
+        ["membership", "decommissions", i, x] => {
+            i.parse::<usize>().is_ok()
+                && [
+                    "started_s",
+                    "left_s",
+                    "duration_s",
+                    "p99_ms_during",
+                    "p99_ms_before",
+                ]
+                .contains(x)
+        }
         ["membership", "transfers", x] => [
             "offered",
             "done",

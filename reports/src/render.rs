@@ -330,10 +330,22 @@ pub fn run_charts(summary: &Json) -> Vec<(&'static str, Chart)> {
     let (k, cats) = k_staleness_series(summary, "reads".into());
     let mut charts = run_charts_common(summary, k, cats);
     for (resource, stem, title) in [
-        ("cpu", "utilisation_cpu", "Request processing utilisation per node"),
+        (
+            "cpu",
+            "utilisation_cpu",
+            "Request processing utilisation per node",
+        ),
         ("disk", "utilisation_disk", "Disk utilisation per node"),
-        ("egress", "utilisation_egress", "Network interface (out) utilisation per node"),
-        ("ingress", "utilisation_ingress", "Network interface (in) utilisation per node"),
+        (
+            "egress",
+            "utilisation_egress",
+            "Network interface (out) utilisation per node",
+        ),
+        (
+            "ingress",
+            "utilisation_ingress",
+            "Network interface (in) utilisation per node",
+        ),
     ] {
         if let Some(c) = utilisation_chart(summary, resource, title) {
             charts.push((stem, c));

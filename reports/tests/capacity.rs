@@ -313,3 +313,49 @@ fn a_join_moves_its_bytes_in_bytes_over_bandwidth_and_serves_no_read_it_has_not_
     assert!((f(&b["transfer_s"]) - took_s).abs() < 1e-6, "{b}");
     assert_eq!(summary["durability"]["lost"], json!(0));
 }
+
+fn shipped(name: &str) -> Json {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../scenarios")
+        .join(format!("{name}.json"));
+    serde_json::from_str(&std::fs::read_to_string(path).expect("shipped scenario")).expect("JSON")
+}
+
+#[test]
+fn capacity_knee_at_a_tenth_of_the_rate_has_a_get_tail_five_times_lower() {
+    let knee = shipped("capacity-knee");
+    let mut light = knee.clone();
+    let rate = f(&knee["workload"]["arrival"]["open_loop"]["rate_per_s"]);
+    light["workload"]["arrival"]["open_loop"]["rate_per_s"] = json!(rate / 10.0);
+    let (heavy, light) = (summary_of(&knee), summary_of(&light));
+    let (h, l) = (
+        f(&heavy["latency"]["get"]["p999_ms"]),
+        f(&light["latency"]["get"]["p999_ms"]),
+    );
+    assert!(
+        h >= 5.0 * l,
+        "get p99.9 at the knee {h:.2} ms, at a tenth of the rate {l:.2} ms"
+    );
+}
+
+#[test]
+fn the_shipped_pairs_show_their_effect() {
+    let put = |name| f(&summary_of(&shipped(name))["latency"]["put"]["p999_ms"]);
+    let (durable, buffered) = (
+        put("disk-bound-durable-writes"),
+        put("disk-bound-buffered-writes"),
+    );
+    assert!(
+        durable >= 3.0 * buffered,
+        "buffered writes: put p99.9 {durable:.2} vs {buffered:.2} ms"
+    );
+    let get = |name| f(&summary_of(&shipped(name))["latency"]["get"]["p999_ms"]);
+    let (server, client) = (
+        get("coordination-under-load-server"),
+        get("coordination-under-load-client"),
+    );
+    assert!(
+        client < server,
+        "client-driven coordination: get p99.9 {client:.2} vs server-driven {server:.2} ms"
+    );
+}

@@ -1166,8 +1166,8 @@ impl Simulation {
         }
     }
 
-    /// Draws a disk job's service time (its operations back to back) and
-    /// schedules its end.
+    /// Draws the service time of a disk job's next operation and schedules
+    /// its end.
     fn start_disk(&mut self, node: NodeId, job: DiskJob) {
         let scenario = self.scenario.clone();
         let spec = scenario
@@ -1181,10 +1181,7 @@ impl Simulation {
             DiskOp::Read => &spec.read,
             DiskOp::Write => &spec.write,
         };
-        let mut service = SimDuration::ZERO;
-        for _ in 0..job.io.ops.max(1) {
-            service = service + dist.sample(&mut r.rng);
-        }
+        let service = dist.sample(&mut r.rng);
         let service = r.disk.as_ref().map_or(service, |d| d.scale(service));
         let incarnation = self.nodes[node.0 as usize].incarnation;
         self.queue.push(
@@ -1197,8 +1194,9 @@ impl Simulation {
         );
     }
 
-    /// The disk finished a job: the next waiting one starts, and what
-    /// waited for this one is sent.
+    /// The disk finished an operation: the next waiting job starts; a job
+    /// with operations left goes back to the end of the queue, a finished
+    /// one sends what waited for it.
     fn on_disk_done(
         &mut self,
         node: NodeId,
@@ -1219,6 +1217,13 @@ impl Simulation {
         }
         if let Some(next) = next {
             self.start_disk(node, next);
+        }
+        if job.io.ops > 1 {
+            let mut rest = job;
+            rest.io.ops -= 1;
+            rest.arrived = now;
+            self.disk_arrival(node, rest);
+            return;
         }
         if let Some((to, msg)) = job.then {
             self.transmit(Endpoint::Node(node), to, msg, tracer);

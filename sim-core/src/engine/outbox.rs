@@ -62,8 +62,11 @@ pub enum DiskOp {
     Write,
 }
 
-/// A disk job: `ops` operations of one kind, served back to back on one of
-/// the disk's channels.
+/// A disk job: `ops` operations of one kind. The disk serves one operation
+/// at a time and sends the job back to the end of its queue until all are
+/// done, so a large job (a hint batch, a transfer batch, a buffer flush)
+/// holds one channel at a time, as a writer thread does, and operations
+/// that arrive meanwhile interleave with it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct DiskIo {
     /// Reads or writes.

@@ -49,10 +49,6 @@ use handoff::{HintStore, InFlightHandoff};
 use membership::{JoinPlan, Membership};
 use transfer::Outgoing;
 
-/// The most writes one background disk job carries (see
-/// `Node::background_writes`).
-pub const BACKGROUND_CHUNK: u32 = 16;
-
 /// What a handler is told besides the message: global virtual time (for
 /// timers and bookkeeping), the node's local clock (skewed; only timestamp
 /// logic such as last-write-wins stamps and vector clock entry times may use
@@ -470,20 +466,14 @@ impl Node {
 
     /// Background disk writes with nothing to send after them (read repair,
     /// anti-entropy, buffer flushes): they occupy the disk queue with node
-    /// capacity and cost nothing otherwise. A large flush is issued as jobs
-    /// of at most [`BACKGROUND_CHUNK`] writes, so foreground operations
-    /// interleave with it instead of waiting behind all of it.
+    /// capacity and cost nothing otherwise. (The engine serves a job of many
+    /// operations one operation at a time, so it holds one disk channel,
+    /// like a writer thread, and foreground operations interleave with it.)
     fn background_writes(&mut self, out: &mut Outbox<Timer>, writes: u32) {
-        if !self.disk_queue {
-            return;
-        }
-        let mut left = writes;
-        while left > 0 {
-            let ops = left.min(BACKGROUND_CHUNK);
-            left -= ops;
+        if self.disk_queue && writes > 0 {
             let io = DiskIo {
                 op: DiskOp::Write,
-                ops,
+                ops: writes,
                 foreground: false,
             };
             out.disk(io, None);
