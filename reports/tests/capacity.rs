@@ -94,6 +94,10 @@ fn the_request_path_through_one_worker_is_an_mm1_queue() {
             lambda_seen * w_s
         );
         let util = f(&cpu["utilisation"]);
+        eprintln!(
+            "M/M/1 rho {rho}: mean get {mean_ms:.3} ms vs 1/(mu - lambda) {expected_ms:.3} ms; L {l:.4} vs lambda W {:.4}",
+            lambda_seen * w_s
+        );
         assert!(
             (util - rho * seconds / run_s).abs() < 0.02,
             "rho {rho}: utilisation {util:.3}"
@@ -158,6 +162,7 @@ fn tail_latency_grows_with_offered_load_and_overload_refuses_instead_of_queueing
         );
         p999.push(f(&s["latency"]["put"]["p999_ms"]));
     }
+    eprintln!("put p99.9 {p999:?} ms at {rates:?} operations/s");
     for w in p999.windows(2) {
         assert!(
             w[1] > w[0],
@@ -192,6 +197,9 @@ fn buffered_writes_cut_the_put_tail_under_a_disk_bound_load_and_change_little_at
         "under a disk-bound load buffered writes cut put p99.9 at least 3x: {heavy_durable:.2} vs {heavy_buffered:.2} ms"
     );
     let (light_durable, light_buffered) = (tail(1000.0, false), tail(1000.0, true));
+    eprintln!(
+        "put p99.9 durable vs buffered: {heavy_durable:.2} vs {heavy_buffered:.2} ms at 8500/s, {light_durable:.2} vs {light_buffered:.2} ms at 1000/s"
+    );
     assert!(
         light_durable < 2.0 * light_buffered,
         "at light load they change little: {light_durable:.2} vs {light_buffered:.2} ms"
@@ -332,6 +340,7 @@ fn capacity_knee_at_a_tenth_of_the_rate_has_a_get_tail_five_times_lower() {
         f(&heavy["latency"]["get"]["p999_ms"]),
         f(&light["latency"]["get"]["p999_ms"]),
     );
+    eprintln!("capacity-knee get p99.9 {h:.2} ms, at a tenth of the rate {l:.2} ms");
     assert!(
         h >= 5.0 * l,
         "get p99.9 at the knee {h:.2} ms, at a tenth of the rate {l:.2} ms"
@@ -354,8 +363,48 @@ fn the_shipped_pairs_show_their_effect() {
         get("coordination-under-load-server"),
         get("coordination-under-load-client"),
     );
+    eprintln!(
+        "shipped pairs: put p99.9 durable {durable:.2} vs buffered {buffered:.2} ms; get p99.9 server-driven {server:.2} vs client-driven {client:.2} ms"
+    );
     assert!(
         client < server,
         "client-driven coordination: get p99.9 {client:.2} vs server-driven {server:.2} ms"
     );
+}
+
+#[test]
+fn every_message_a_node_handles_pays_its_service_before_its_effects_leave() {
+    // Two nodes, N = R = 2, constant 1 ms of service per message, no network
+    // or disk time, one operation at a time. A get costs the coordinator 1 ms
+    // for the request, the other replica 1 ms for its read, the coordinator
+    // 1 ms for that reply (its own read is a local call): exactly 3 ms.
+    let doc = json!({
+        "name": "hops",
+        "duration_s": 2,
+        "cluster": {
+            "nodes": 2,
+            "quorum": { "n": 2, "r": 2, "w": 2 },
+            "read_repair": false,
+            "storage": {
+                "read_latency": { "constant": { "ms": 0 } },
+                "write_latency": { "constant": { "ms": 0 } }
+            },
+            "capacity": {
+                "cpu": { "workers": 4, "service": { "default": { "constant": { "ms": 1 } } } }
+            }
+        },
+        "network": { "latency": { "constant": { "ms": 0 } } },
+        "workload": {
+            "clients": 1,
+            "routing": "partition_aware",
+            "arrival": { "closed_loop": { "think_time": { "constant": { "ms": 10 } } } },
+            "keys": { "count": 10 },
+            "mix": { "read": 1.0 }
+        }
+    });
+    let s = summary_of(&doc);
+    let l = &s["latency"]["get"];
+    assert!(f(&l["count"]) > 100.0, "{l}");
+    assert_eq!(f(&l["mean_ms"]), 3.0, "every get takes three services: {l}");
+    assert_eq!(f(&l["max_ms"]), 3.0, "{l}");
 }

@@ -30,7 +30,8 @@ use crate::engine::trace::{TraceEvent, TraceHash, TraceKind, Tracer};
 use crate::world::faults::{compile_nemesis, FaultAction, Resource};
 use crate::world::net::{DropReason, Network, Transmission};
 use crate::world::resources::{
-    Admission, AdmissionMonitor, Arrival, LinkStats, Nic, Station, StationStats,
+    Admission, AdmissionMonitor, Arrival, LinkStats, Nic, Pool, PoolAdmission, Slot, Station,
+    StationStats,
 };
 
 /// Something that happens at an instant.
@@ -91,14 +92,17 @@ pub enum Event {
         /// The message.
         job: CpuJob,
     },
-    /// A worker finished serving a message: its handler runs now.
-    Served {
+    /// A message that waited for a worker starts its service: its handler
+    /// runs now and its effects leave at `end`.
+    CpuStart {
         /// The node.
         node: NodeId,
-        /// Its incarnation when service started.
+        /// Its incarnation when the message arrived.
         incarnation: u32,
         /// The message.
         job: CpuJob,
+        /// When its service ends.
+        end: SimTime,
     },
     /// The disk finished a job: what waited for it is sent now.
     DiskDone {
@@ -135,11 +139,17 @@ pub struct DiskJob {
     then: Option<(Endpoint, Msg)>,
     /// When it joined the disk queue.
     arrived: SimTime,
+    /// It cannot start before this (asked for by a handler whose CPU
+    /// service ends then; it holds its channel from the handler's start).
+    ready: SimTime,
 }
 
 /// One node's resources (node capacity).
 struct NodeRes {
-    cpu: Option<Station<CpuJob>>,
+    cpu: Option<Pool>,
+    /// Messages that wait for a worker: their start, and their `CpuStart`
+    /// event (to cancel when shed).
+    cpu_pending: std::collections::VecDeque<(SimTime, EventHandle)>,
     disk: Option<Station<DiskJob>>,
     nic: Option<Nic>,
     admission: Option<AdmissionMonitor>,
@@ -284,6 +294,9 @@ pub struct Simulation {
     pending_changes: Vec<(NodeId, u64, SimTime)>,
     /// Per node, with node capacity (empty without: infinite capacity).
     resources: Vec<NodeRes>,
+    /// While a handler runs inside a message's CPU service: how long until
+    /// the service ends. Its sends, timers and disk work take effect then.
+    offset: SimDuration,
 }
 
 impl Simulation {
@@ -376,37 +389,39 @@ impl Simulation {
         let node_count = cluster.nodes.len();
         let client_count = scenario.workload.clients.len();
         let window = scenario.metrics.window;
-        let resources =
-            match &cluster.capacity {
-                None => Vec::new(),
-                Some(cap) => {
-                    cap.nodes
-                        .iter()
-                        .enumerate()
-                        .map(|(i, spec)| NodeRes {
-                            cpu: spec.cpu.as_ref().map(|c| {
-                                Station::new(c.workers, c.queue_limit, c.overload, window)
-                            }),
-                            disk: spec.disk.as_ref().map(|d| {
-                                Station::new(d.concurrency, d.queue_limit, d.overload, window)
-                            }),
-                            nic: spec.nic.as_ref().map(|n| {
-                                Nic::new(
-                                    n.egress_bytes_per_s,
-                                    n.ingress_bytes_per_s,
-                                    n.queue_limit_bytes,
-                                    window,
-                                )
-                            }),
-                            admission: cap.admission.as_ref().map(|a| {
-                                AdmissionMonitor::new(a.window, a.percentile_ppm, a.target)
-                            }),
-                            rng: SimRng::new(seed, Stream::Resources(i as u32)),
-                            last_crash: None,
-                        })
-                        .collect()
-                }
-            };
+        let resources = match &cluster.capacity {
+            None => Vec::new(),
+            Some(cap) => {
+                cap.nodes
+                    .iter()
+                    .enumerate()
+                    .map(|(i, spec)| NodeRes {
+                        cpu: spec
+                            .cpu
+                            .as_ref()
+                            .map(|c| Pool::new(c.workers, c.queue_limit, c.overload, window)),
+                        cpu_pending: std::collections::VecDeque::new(),
+                        disk: spec.disk.as_ref().map(|d| {
+                            Station::new(d.concurrency, d.queue_limit, d.overload, window)
+                        }),
+                        nic: spec.nic.as_ref().map(|n| {
+                            Nic::new(
+                                n.egress_bytes_per_s,
+                                n.ingress_bytes_per_s,
+                                n.queue_limit_bytes,
+                                window,
+                            )
+                        }),
+                        admission: cap
+                            .admission
+                            .as_ref()
+                            .map(|a| AdmissionMonitor::new(a.window, a.percentile_ppm, a.target)),
+                        rng: SimRng::new(seed, Stream::Resources(i as u32)),
+                        last_crash: None,
+                    })
+                    .collect()
+            }
+        };
         let mut sim = Simulation {
             now: SimTime::ZERO,
             queue: EventQueue::with_capacity(1024),
@@ -423,6 +438,7 @@ impl Simulation {
             next_msg_id: 0,
             pending_changes: Vec::new(),
             resources,
+            offset: SimDuration::ZERO,
             node_timers: vec![BTreeMap::new(); node_count],
             client_timers: vec![BTreeMap::new(); client_count],
             scenario,
@@ -524,7 +540,7 @@ impl Simulation {
             .resources
             .iter_mut()
             .map(|r| ResourceStats {
-                cpu: r.cpu.as_mut().map(|c| c.stats_at(now).clone()),
+                cpu: r.cpu.as_ref().map(|c| c.stats().clone()),
                 disk: r.disk.as_mut().map(|d| d.stats_at(now).clone()),
                 egress: r.nic.as_ref().map(|n| n.egress.stats().clone()),
                 ingress: r.nic.as_ref().map(|n| n.ingress.stats().clone()),
@@ -626,11 +642,12 @@ impl Simulation {
                     self.drop_message(id, sent, from, to, &job.msg, DropReason::NodeDown, tracer);
                 }
             }
-            Event::Served {
+            Event::CpuStart {
                 node,
                 incarnation,
                 job,
-            } => self.on_served(node, incarnation, job, sink, tracer),
+                end,
+            } => self.on_cpu_start(node, incarnation, job, end, sink, tracer),
             Event::DiskDone {
                 node,
                 incarnation,
@@ -910,6 +927,19 @@ impl Simulation {
         msg: Msg,
         tracer: &mut Option<&mut dyn Tracer>,
     ) {
+        self.transmit_at(from, to, msg, self.now, tracer);
+    }
+
+    /// Puts a message on the network at `at` (now, or when the CPU service
+    /// of the handler that sends it ends), with no event in between.
+    fn transmit_at(
+        &mut self,
+        from: Endpoint,
+        to: Endpoint,
+        msg: Msg,
+        at: SimTime,
+        tracer: &mut Option<&mut dyn Tracer>,
+    ) {
         self.stats.sent_by_kind[msg.kind().index()] += 1;
         self.next_msg_id += 1;
         let id = self.next_msg_id;
@@ -929,11 +959,11 @@ impl Simulation {
         }
         if from == to {
             self.queue.push(
-                self.now,
+                at,
                 Event::Deliver {
                     id,
                     sent_at,
-                    departed: sent_at,
+                    departed: at,
                     from,
                     to,
                     msg,
@@ -941,17 +971,14 @@ impl Simulation {
             );
             return;
         }
-        let mut departed = self.now;
+        let mut departed = at;
         if let Endpoint::Node(n) = from {
             if let Some(nic) = self
                 .resources
                 .get_mut(n.0 as usize)
                 .and_then(|r| r.nic.as_mut())
             {
-                match nic
-                    .egress
-                    .carry(self.now, msg.size_bytes(), msg.kind().index())
-                {
+                match nic.egress.carry(at, msg.size_bytes(), msg.kind().index()) {
                     Some(t) => departed = t,
                     None => {
                         let reason = DropReason::Overloaded;
@@ -1013,15 +1040,18 @@ impl Simulation {
     ) {
         let now = self.now;
         let bytes = job.msg.size_bytes();
-        // The bytes streamed in while the sender's interface sent them.
-        let spread = match job.from {
+        // The bytes streamed in while the sender's interface sent them; a
+        // sender without a modelled interface (a client) sends at the
+        // receiver's rate.
+        let sender = match job.from {
             Endpoint::Node(s) => self.resources[s.0 as usize]
                 .nic
                 .as_ref()
-                .map_or(SimDuration::ZERO, |n| n.egress.transmission(bytes)),
-            Endpoint::Client(_) => SimDuration::ZERO,
+                .map(|n| n.egress.transmission(bytes)),
+            Endpoint::Client(_) => None,
         };
         if let Some(nic) = self.resources[node.0 as usize].nic.as_mut() {
+            let spread = sender.unwrap_or_else(|| nic.ingress.transmission(bytes));
             match nic
                 .ingress
                 .receive(now, bytes, spread, job.msg.kind().index())
@@ -1051,7 +1081,11 @@ impl Simulation {
     }
 
     /// Node capacity: a message joins the request queue (or is handled at
-    /// once when the node's request processing is infinite).
+    /// once when the node's request processing is infinite). Its service
+    /// time is drawn now and the pool computes its slot: a message that
+    /// finds a worker free is handled now with its effects leaving when its
+    /// service ends (no event); one that waits is handled when its service
+    /// starts (one event).
     fn cpu_arrival(
         &mut self,
         node: NodeId,
@@ -1061,76 +1095,117 @@ impl Simulation {
     ) {
         let now = self.now;
         job.arrived = now;
-        let Some(cpu) = self.resources[node.0 as usize].cpu.as_mut() else {
-            let to = Endpoint::Node(node);
-            self.handle_message(job.id, job.sent_at, job.from, to, job.msg, sink, tracer);
-            return;
-        };
-        match cpu.arrive(now, job) {
-            Arrival::Start(job) => self.start_cpu(node, job),
-            Arrival::Queued => {}
-            Arrival::Refused(job) | Arrival::Shed(job) => self.refuse(node, job, sink, tracer),
-        }
-    }
-
-    /// Draws a message's service time and schedules the end of its service.
-    fn start_cpu(&mut self, node: NodeId, job: CpuJob) {
         let scenario = self.scenario.clone();
-        let spec = scenario
+        let Some(spec) = scenario
             .cluster
             .capacity
             .as_ref()
             .and_then(|c| c.nodes[node.0 as usize].cpu.as_ref())
-            .expect("a node with a request queue has a CPU spec");
+        else {
+            let to = Endpoint::Node(node);
+            self.handle_message(job.id, job.sent_at, job.from, to, job.msg, sink, tracer);
+            return;
+        };
         let r = &mut self.resources[node.0 as usize];
         let mut service = spec.service[job.msg.kind().index()].sample(&mut r.rng);
         if spec.per_mb_us > 0 {
             let bytes = u128::from(job.msg.size_bytes());
             let extra = bytes * u128::from(spec.per_mb_us) / 1_000_000;
-            service = service + SimDuration(extra.min(u128::from(u64::MAX)) as u64);
+            service = service + SimDuration(extra.min(u128::from(u64::MAX / 4)) as u64);
         }
-        let service = r.cpu.as_ref().map_or(service, |c| c.scale(service));
+        let pool = r.cpu.as_mut().expect("a CPU spec has a pool");
+        match pool.admit(now, service) {
+            PoolAdmission::Admitted(slot) => self.start_cpu(node, job, slot, sink, tracer),
+            PoolAdmission::Refused => self.refuse(node, job, sink, tracer),
+            PoolAdmission::AdmittedShedding(slot, shed) => {
+                let pending = &mut self.resources[node.0 as usize].cpu_pending;
+                if let Some(i) = pending.iter().position(|(start, _)| *start == shed) {
+                    let (_, handle) = pending.remove(i).expect("found");
+                    if let Some(Event::CpuStart { job: old, .. }) = self.queue.cancel(handle) {
+                        self.refuse(node, old, sink, tracer);
+                    }
+                }
+                self.start_cpu(node, job, slot, sink, tracer);
+            }
+        }
+    }
+
+    /// A message got its slot: handled now when its service starts now,
+    /// otherwise when it starts.
+    fn start_cpu(
+        &mut self,
+        node: NodeId,
+        job: CpuJob,
+        slot: Slot,
+        sink: &mut dyn Sink,
+        tracer: &mut Option<&mut dyn Tracer>,
+    ) {
+        if slot.start <= self.now {
+            self.serve(node, job, slot.end, sink, tracer);
+            return;
+        }
         let incarnation = self.nodes[node.0 as usize].incarnation;
-        self.queue.push(
-            self.now + service,
-            Event::Served {
+        let end = slot.end;
+        let handle = self.queue.push(
+            slot.start,
+            Event::CpuStart {
                 node,
                 incarnation,
                 job,
+                end,
             },
         );
+        self.resources[node.0 as usize]
+            .cpu_pending
+            .push_back((slot.start, handle));
     }
 
-    /// A worker finished a message: the next waiting one starts, and the
-    /// finished one's handler runs.
-    fn on_served(
+    /// A message that waited starts its service now.
+    fn on_cpu_start(
         &mut self,
         node: NodeId,
         incarnation: u32,
         job: CpuJob,
+        end: SimTime,
         sink: &mut dyn Sink,
         tracer: &mut Option<&mut dyn Tracer>,
     ) {
-        let to = Endpoint::Node(node);
+        let now = self.now;
+        let pending = &mut self.resources[node.0 as usize].cpu_pending;
+        while pending.front().is_some_and(|(start, _)| *start <= now) {
+            pending.pop_front();
+        }
         if !self.is_current(node, incarnation) {
-            // The node crashed while serving it: the message is lost.
-            let (id, sent, from) = (job.id, job.sent_at, job.from);
+            // The node crashed while the message waited: it is lost.
+            let (id, sent, from, to) = (job.id, job.sent_at, job.from, Endpoint::Node(node));
             self.drop_message(id, sent, from, to, &job.msg, DropReason::NodeDown, tracer);
             return;
         }
+        self.serve(node, job, end, sink, tracer);
+    }
+
+    /// Runs a message's handler now; what it sends, the timers it sets and
+    /// the disk work it asks for take effect when its service ends, at `end`.
+    fn serve(
+        &mut self,
+        node: NodeId,
+        job: CpuJob,
+        end: SimTime,
+        sink: &mut dyn Sink,
+        tracer: &mut Option<&mut dyn Tracer>,
+    ) {
         let now = self.now;
         let r = &mut self.resources[node.0 as usize];
-        let next = r.cpu.as_mut().and_then(|c| c.complete(now, job.arrived));
         // Without a disk queue, admission control watches request processing.
         if r.disk.is_none() && !job.msg.kind().is_background() {
             if let Some(m) = r.admission.as_mut() {
-                m.sample(now, SimDuration(now.as_micros() - job.arrived.as_micros()));
+                m.sample(now, SimDuration(end.as_micros() - job.arrived.as_micros()));
             }
         }
-        if let Some(next) = next {
-            self.start_cpu(node, next);
-        }
+        self.offset = SimDuration(end.as_micros().saturating_sub(now.as_micros()));
+        let to = Endpoint::Node(node);
         self.handle_message(job.id, job.sent_at, job.from, to, job.msg, sink, tracer);
+        self.offset = SimDuration::ZERO;
     }
 
     /// A full request queue refused a message: the node answers a client
@@ -1145,11 +1220,13 @@ impl Simulation {
         let to = Endpoint::Node(node);
         let (id, sent, from) = (job.id, job.sent_at, job.from);
         self.drop_message(id, sent, from, to, &job.msg, DropReason::Overloaded, tracer);
+        let offset = std::mem::replace(&mut self.offset, SimDuration::ZERO);
         let nt = self.node_time(node);
         self.nodes[node.0 as usize]
             .node
             .on_overload(nt, job.msg, &mut self.node_out);
         self.flush_node(node, sink, tracer);
+        self.offset = offset;
     }
 
     /// Node capacity: disk work joins the disk queue.
@@ -1182,10 +1259,17 @@ impl Simulation {
             DiskOp::Write => &spec.write,
         };
         let service = dist.sample(&mut r.rng);
-        let service = r.disk.as_ref().map_or(service, |d| d.scale(service));
+        let now = self.now;
+        let service = match r.disk.as_mut() {
+            Some(d) => {
+                d.reserved_until(now, job.ready);
+                d.scale(service)
+            }
+            None => service,
+        };
         let incarnation = self.nodes[node.0 as usize].incarnation;
         self.queue.push(
-            self.now + service,
+            self.now.max(job.ready) + service,
             Event::DiskDone {
                 node,
                 incarnation,
@@ -1222,6 +1306,7 @@ impl Simulation {
             let mut rest = job;
             rest.io.ops -= 1;
             rest.arrived = now;
+            rest.ready = now;
             self.disk_arrival(node, rest);
             return;
         }
@@ -1243,10 +1328,11 @@ impl Simulation {
             match cmd {
                 Command::Send { to, msg, delay } => {
                     if delay == SimDuration::ZERO {
-                        self.transmit(Endpoint::Node(node), to, msg, tracer);
+                        let at = self.now + self.offset;
+                        self.transmit_at(Endpoint::Node(node), to, msg, at, tracer);
                     } else {
                         self.queue.push(
-                            self.now + delay,
+                            self.now + self.offset + delay,
                             Event::LocalSend {
                                 node,
                                 incarnation,
@@ -1257,7 +1343,7 @@ impl Simulation {
                     }
                 }
                 Command::SetTimer { timer, after } => {
-                    let at = self.now + after;
+                    let at = self.now + self.offset + after;
                     let armed = &mut self.node_timers[node.0 as usize];
                     let handle = match armed.get(&timer).and_then(|h| self.queue.rearm(*h, at)) {
                         Some(h) => h,
@@ -1282,6 +1368,7 @@ impl Simulation {
                         io,
                         then,
                         arrived: self.now,
+                        ready: self.now + self.offset,
                     };
                     self.disk_arrival(node, job);
                 }
@@ -1614,6 +1701,7 @@ impl Simulation {
             if let Some(c) = r.cpu.as_mut() {
                 c.crash(now);
             }
+            r.cpu_pending.clear();
             if let Some(d) = r.disk.as_mut() {
                 d.crash(now);
             }

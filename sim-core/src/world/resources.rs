@@ -1,9 +1,13 @@
 //! Node capacity: a node's request processing, disk and network interface as
 //! queues with service times, so that latency depends on load.
 //!
+//! - A [`Pool`] is request processing: first-come-first-served workers whose
+//!   schedule is computed when a message arrives (no event unless it waits);
+//!   the engine runs the handler at the start of service and releases its
+//!   effects at the end.
 //! - A [`Station`] is a first-come-first-served queue in front of `servers`
-//!   identical servers (a worker pool, or a disk serving `concurrency`
-//!   operations at once): a job starts when a server is free, holds it for
+//!   identical servers (a disk serving `concurrency` operations at once):
+//!   a job starts when a server is free, holds it for
 //!   its service time, and waits in a bounded queue meanwhile. A full queue
 //!   refuses the new job ([`OverloadPolicy::Reject`]) or drops the oldest
 //!   waiting one ([`OverloadPolicy::ShedOldest`]). Service times are drawn by
@@ -85,6 +89,24 @@ impl Timeline {
                 self.busy.resize(w + 1, 0);
             }
             self.busy[w] += weight * (edge - t);
+            t = edge;
+        }
+    }
+
+    /// Takes back `weight` over `[from, to)` (time a server was reserved
+    /// but not serving).
+    fn sub(&mut self, from: SimTime, to: SimTime, weight: u64) {
+        let (mut t, end) = (from.as_micros(), to.as_micros());
+        while t < end {
+            let w = ((t / self.window_us) as usize).min(MAX_WINDOWS - 1);
+            let edge = if w == MAX_WINDOWS - 1 {
+                end
+            } else {
+                ((w as u64 + 1) * self.window_us).min(end)
+            };
+            if let Some(b) = self.busy.get_mut(w) {
+                *b = b.saturating_sub(weight * (edge - t));
+            }
             t = edge;
         }
     }
@@ -303,6 +325,17 @@ impl<T> Station<T> {
         self.slowdown_permille = permille.max(1);
     }
 
+    /// A job that started at `now` cannot be served before `ready`: its
+    /// server is held but idle until then, which is not busy time.
+    pub fn reserved_until(&mut self, now: SimTime, ready: SimTime) {
+        if ready > now {
+            self.advance(now);
+            let idle = u128::from(ready.as_micros() - now.as_micros());
+            self.stats.busy_us = self.stats.busy_us.saturating_sub(idle);
+            self.stats.timeline.sub(now, ready, 1);
+        }
+    }
+
     /// Scales a drawn service time by the slowdown.
     pub fn scale(&self, service: SimDuration) -> SimDuration {
         if self.slowdown_permille == 1000 {
@@ -339,6 +372,139 @@ impl<T> Station<T> {
     /// The statistics, accounted up to `now`.
     pub fn stats_at(&mut self, now: SimTime) -> &StationStats {
         self.advance(now);
+        &self.stats
+    }
+}
+
+/// A job's place in a [`Pool`]: when it starts and when it ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Slot {
+    /// Start of service (the arrival, or later when every worker is busy).
+    pub start: SimTime,
+    /// End of service.
+    pub end: SimTime,
+}
+
+/// A first-come-first-served pool of identical workers whose schedule is
+/// computed when a job arrives (the Kiefer–Wolfowitz recursion: each job
+/// takes the worker that frees first, and start times never decrease), so a
+/// job costs the engine an event only when it has to wait. The engine
+/// draws the service time at arrival, runs the job's handler at its start
+/// and lets its effects leave at its end. A full waiting room refuses the
+/// newcomer or sheds the oldest waiting job; a shed job's reserved slot
+/// stays idle (later jobs keep their computed times).
+#[derive(Clone, Debug)]
+pub struct Pool {
+    free: Vec<SimTime>,
+    /// Start times of jobs admitted but not started, in order.
+    waiting: VecDeque<SimTime>,
+    limit: u32,
+    policy: OverloadPolicy,
+    slowdown_permille: u64,
+    stats: StationStats,
+}
+
+/// The outcome of a job's arrival at a [`Pool`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PoolAdmission {
+    /// Admitted in this slot.
+    Admitted(Slot),
+    /// Refused: the waiting room is full.
+    Refused,
+    /// Admitted in this slot after shedding the oldest waiting job, which
+    /// was to start at `shed` (the caller cancels it).
+    AdmittedShedding(Slot, SimTime),
+}
+
+impl Pool {
+    /// An idle pool of `workers`.
+    pub fn new(workers: u32, limit: u32, policy: OverloadPolicy, window: SimDuration) -> Self {
+        assert!(workers > 0, "a pool has at least one worker");
+        Pool {
+            free: vec![SimTime::ZERO; workers as usize],
+            waiting: VecDeque::new(),
+            limit,
+            policy,
+            slowdown_permille: 1000,
+            stats: StationStats {
+                servers: workers,
+                timeline: Timeline::new(window),
+                ..StationStats::default()
+            },
+        }
+    }
+
+    /// Service times are scaled by `permille / 1000` from now on.
+    pub fn set_slowdown(&mut self, permille: u64) {
+        self.slowdown_permille = permille.max(1);
+    }
+
+    /// A job arrives at `now` needing `service` (before the slowdown).
+    pub fn admit(&mut self, now: SimTime, service: SimDuration) -> PoolAdmission {
+        while self.waiting.front().is_some_and(|s| *s <= now) {
+            self.waiting.pop_front();
+        }
+        let (w, free) = self
+            .free
+            .iter()
+            .enumerate()
+            .min_by_key(|(i, t)| (**t, *i))
+            .map(|(i, t)| (i, *t))
+            .expect("at least one worker");
+        let start = free.max(now);
+        let mut shed = None;
+        if start > now && self.waiting.len() as u64 >= u64::from(self.limit) {
+            match (self.policy, self.waiting.pop_front()) {
+                (OverloadPolicy::ShedOldest, Some(oldest)) => {
+                    self.stats.shed += 1;
+                    shed = Some(oldest);
+                }
+                (_, front) => {
+                    if let Some(f) = front {
+                        self.waiting.push_front(f);
+                    }
+                    self.stats.refused += 1;
+                    return PoolAdmission::Refused;
+                }
+            }
+        }
+        let service = SimDuration(
+            (u128::from(service.as_micros()) * u128::from(self.slowdown_permille) / 1000)
+                .min(u128::from(u64::MAX / 4)) as u64,
+        );
+        let end = start + service;
+        self.free[w] = end;
+        if start > now {
+            self.waiting.push_back(start);
+            self.stats.queue_max = self.stats.queue_max.max(self.waiting.len() as u32);
+        }
+        let wait = start.as_micros() - now.as_micros();
+        self.stats.started += 1;
+        self.stats.busy_us += u128::from(service.as_micros());
+        self.stats.queue_us += u128::from(wait);
+        self.stats.in_system_us += u128::from(wait + service.as_micros());
+        self.stats.wait.record(wait);
+        self.stats.sojourn.record(wait + service.as_micros());
+        self.stats.timeline.add(start, end, 1);
+        let slot = Slot { start, end };
+        match shed {
+            Some(s) => PoolAdmission::AdmittedShedding(slot, s),
+            None => PoolAdmission::Admitted(slot),
+        }
+    }
+
+    /// The node crashed at `now`: every worker is free, nothing waits (the
+    /// engine drops the jobs whose start it had scheduled).
+    pub fn crash(&mut self, now: SimTime) {
+        self.stats.lost += self.waiting.iter().filter(|s| **s > now).count() as u64;
+        self.waiting.clear();
+        for f in &mut self.free {
+            *f = (*f).min(now);
+        }
+    }
+
+    /// The statistics.
+    pub fn stats(&self) -> &StationStats {
         &self.stats
     }
 }
@@ -603,6 +769,34 @@ mod tests {
     use crate::engine::rng::{SimRng, Stream};
 
     const W: SimDuration = SimDuration::from_secs(1);
+
+    #[test]
+    fn a_pool_schedules_first_come_first_served_on_the_first_free_worker() {
+        let mut p = Pool::new(2, 1, OverloadPolicy::Reject, W);
+        let slot = |a: PoolAdmission| match a {
+            PoolAdmission::Admitted(s) => (s.start.as_micros(), s.end.as_micros()),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(slot(p.admit(SimTime(0), SimDuration(10))), (0, 10));
+        assert_eq!(slot(p.admit(SimTime(1), SimDuration(10))), (1, 11));
+        assert_eq!(slot(p.admit(SimTime(2), SimDuration(5))), (10, 15));
+        assert_eq!(p.admit(SimTime(3), SimDuration(5)), PoolAdmission::Refused);
+        assert_eq!(slot(p.admit(SimTime(10), SimDuration(5))), (11, 16));
+        let st = p.stats();
+        assert_eq!(st.queue_us, 8 + 1);
+        assert_eq!(st.busy_us, 30);
+        assert_eq!(st.refused, 1);
+        let mut s = Pool::new(1, 1, OverloadPolicy::ShedOldest, W);
+        s.admit(SimTime(0), SimDuration(10));
+        s.admit(SimTime(1), SimDuration(10));
+        match s.admit(SimTime(2), SimDuration(10)) {
+            PoolAdmission::AdmittedShedding(slot, shed) => {
+                assert_eq!(shed, SimTime(10));
+                assert_eq!(slot.start, SimTime(20), "the shed slot stays idle");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
 
     #[test]
     fn a_free_server_starts_a_job_at_once_and_a_busy_one_queues_it() {
