@@ -538,8 +538,9 @@ pub struct LinkStats {
 #[derive(Clone, Debug)]
 pub struct Link {
     bytes_per_s: u64,
-    /// Bandwidth scale, permille (a degraded interface).
-    factor_permille: u64,
+    /// The bandwidth in use, bytes/s: `bytes_per_s` scaled by a degraded
+    /// interface's factor (at least 1).
+    rate: u64,
     limit_bytes: u64,
     free_at: SimTime,
     stats: LinkStats,
@@ -549,7 +550,7 @@ impl Link {
     fn new(bytes_per_s: u64, limit_bytes: u64, window: SimDuration) -> Self {
         Link {
             bytes_per_s: bytes_per_s.max(1),
-            factor_permille: 1000,
+            rate: bytes_per_s.max(1),
             limit_bytes,
             free_at: SimTime::ZERO,
             stats: LinkStats {
@@ -559,17 +560,32 @@ impl Link {
         }
     }
 
-    fn rate(&self) -> u128 {
-        (u128::from(self.bytes_per_s) * u128::from(self.factor_permille) / 1000).max(1)
+    /// Scales the bandwidth by `permille / 1000` from now on.
+    fn set_factor(&mut self, permille: u64) {
+        let rate = u128::from(self.bytes_per_s) * u128::from(permille.max(1)) / 1000;
+        self.rate = rate.clamp(1, u128::from(u64::MAX)) as u64;
     }
 
     /// Microseconds to carry `bytes` (at least 1 for a non-empty message).
     pub fn transmission(&self, bytes: u64) -> SimDuration {
-        SimDuration(
-            (u128::from(bytes) * 1_000_000)
-                .div_ceil(self.rate())
+        // The u64 product is exact for any message under 18 TB; the u128
+        // path gives the same result beyond (and keeps the hot path off
+        // 128-bit division).
+        SimDuration(match bytes.checked_mul(1_000_000) {
+            Some(b) => b.div_ceil(self.rate),
+            None => (u128::from(bytes) * 1_000_000)
+                .div_ceil(u128::from(self.rate))
                 .min(u128::from(u64::MAX)) as u64,
-        )
+        })
+    }
+
+    /// Bytes this link carries in `us` microseconds.
+    fn bytes_in(&self, us: u64) -> u64 {
+        match us.checked_mul(self.rate) {
+            Some(b) => b / 1_000_000,
+            None => (u128::from(us) * u128::from(self.rate) / 1_000_000).min(u128::from(u64::MAX))
+                as u64,
+        }
     }
 
     /// A message of `bytes` enters the link at `now`: when it is through,
@@ -577,7 +593,7 @@ impl Link {
     pub fn carry(&mut self, now: SimTime, bytes: u64, class: usize) -> Option<SimTime> {
         let start = self.free_at.max(now);
         let wait = start.as_micros() - now.as_micros();
-        let backlog = (u128::from(wait) * self.rate() / 1_000_000) as u64;
+        let backlog = self.bytes_in(wait);
         if backlog.saturating_add(bytes) > self.limit_bytes && wait > 0 {
             self.stats.dropped += 1;
             return None;
@@ -585,7 +601,6 @@ impl Link {
         let done = start + self.transmission(bytes);
         self.free_at = done;
         self.count(bytes, class);
-        self.stats.messages += 1;
         self.stats.busy_us += u128::from(done.as_micros() - start.as_micros());
         self.stats.wait_us += u128::from(wait);
         self.stats.wait.record(wait);
@@ -614,9 +629,7 @@ impl Link {
         let done = (start + tx).max(at);
         let unhindered = (first_byte + tx).max(at);
         let wait = done.as_micros() - unhindered.as_micros();
-        let backlog = (u128::from(self.free_at.as_micros().saturating_sub(at.as_micros()))
-            * self.rate()
-            / 1_000_000) as u64;
+        let backlog = self.bytes_in(self.free_at.as_micros().saturating_sub(at.as_micros()));
         if backlog.saturating_add(bytes) > self.limit_bytes && self.free_at > at {
             self.stats.dropped += 1;
             return None;
@@ -673,8 +686,8 @@ impl Nic {
     /// Scales both directions' bandwidth by `permille / 1000` from now on
     /// (messages already queued keep their times).
     pub fn set_factor(&mut self, permille: u64) {
-        self.egress.factor_permille = permille.max(1);
-        self.ingress.factor_permille = permille.max(1);
+        self.egress.set_factor(permille);
+        self.ingress.set_factor(permille);
     }
 
     /// The node crashed: whatever waited to be sent or received is gone.
@@ -851,7 +864,7 @@ mod tests {
         assert_eq!(l.carry(SimTime(1500), 1000, 0), Some(SimTime(3000)));
         assert_eq!(l.stats().busy_us, 3000);
         assert_eq!(l.stats().dropped, 1);
-        l.factor_permille = 500;
+        l.set_factor(500);
         assert_eq!(l.carry(SimTime(10_000), 1000, 0), Some(SimTime(12_000)));
     }
 
