@@ -174,6 +174,22 @@ pub struct AntiEntropy {
     pub fanout: u32,
     /// Merkle tree depth (leaves = fanout^depth).
     pub depth: u32,
+    /// How a node picks the range and the replica of each exchange.
+    pub partners: AePartners,
+}
+
+/// How a node walks its anti-entropy exchanges.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AePartners {
+    /// Each of its ranges with each other replica of that range in turn
+    /// (ranges in ring order, replicas in preference-list order), as Riak's
+    /// active anti-entropy walks the preference list: every pair of
+    /// replicas of every range meets within a bounded number of rounds.
+    RoundRobin,
+    /// A random range and a random replica each round (the model before
+    /// round-robin): a given pair meets after a geometric number of rounds,
+    /// so the last difference of a range can wait a long time.
+    Random,
 }
 
 /// How a node decides a peer is down.

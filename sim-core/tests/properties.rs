@@ -354,6 +354,11 @@ fn cluster(w: &World) -> impl Strategy<Value = ClusterDto> {
                 interval_ms: 250.0 + s.5 as f64,
                 fanout: 2 + (s.5 % 15) as u32,
                 depth: 1 + (s.5 % 2) as u32,
+                partners: [
+                    None,
+                    Some(AePartnersDto::RoundRobin),
+                    Some(AePartnersDto::Random),
+                ][s.5 % 3],
             }),
             storage: StorageDto {
                 read_latency: t.4 .0,

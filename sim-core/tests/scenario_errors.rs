@@ -979,6 +979,12 @@ fn cases() -> Vec<Case> {
             },
         ),
         case(
+            "an anti-entropy partner rule that does not exist",
+            "cluster.anti_entropy.partners",
+            "unknown variant `gossip`, expected `round_robin` or `random`",
+            |v| v["cluster"]["anti_entropy"] = json!({"partners": "gossip"}),
+        ),
+        case(
             "an overload policy that does not exist",
             "cluster.capacity.cpu.overload",
             "unknown variant `drop_newest`, expected `reject` or `shed_oldest`",

@@ -242,6 +242,20 @@ pub struct AntiEntropyDto {
     /// Merkle tree depth (1..=4; fanout^depth at most 65536). Default 2.
     #[serde(default = "d_ae_depth")]
     pub depth: u32,
+    /// How a node picks each exchange's range and replica. Default
+    /// `round_robin`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partners: Option<AePartnersDto>,
+}
+
+/// `cluster.anti_entropy.partners`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AePartnersDto {
+    /// Each range with each other replica in turn: bounded rounds.
+    RoundRobin,
+    /// A random range and replica every round.
+    Random,
 }
 
 /// `cluster.tombstone_gc`.

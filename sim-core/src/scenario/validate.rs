@@ -8,8 +8,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::config::{
-    AdmissionControl, AntiEntropy, Arrival, BufferedWrites, Capacity, ClientSpec, Cluster,
-    CoordinatorScope, CpuSpec, DiskSpec, Expectation, FailureDetectorKind, LinkSpec,
+    AdmissionControl, AePartners, AntiEntropy, Arrival, BufferedWrites, Capacity, ClientSpec,
+    Cluster, CoordinatorScope, CpuSpec, DiskSpec, Expectation, FailureDetectorKind, LinkSpec,
     MembershipConfig, MetricsConfig, Mix, NetworkConfig, NicSpec, NodeCapacity, NodeSpec,
     OverloadPolicy, Popularity, Quiescence, Quorum, QuorumMode, ReadsDuringTransfer, Reconcile,
     Routing, Scenario, ScheduledFault, StorageConfig, TombstoneGc, Versioning, Workload,
@@ -967,6 +967,10 @@ impl Validator<'_> {
                 ),
                 fanout: a.fanout.clamp(2, 64),
                 depth: a.depth.clamp(1, 4),
+                partners: match a.partners {
+                    None | Some(AePartnersDto::RoundRobin) => AePartners::RoundRobin,
+                    Some(AePartnersDto::Random) => AePartners::Random,
+                },
             }
         });
         let membership = c

@@ -154,6 +154,8 @@ pub struct Volatile {
     pub puts: BTreeMap<RequestId, PendingPut>,
     /// Hint batches sent and not yet acknowledged.
     pub handoffs: BTreeMap<u64, InFlightHandoff>,
+    /// Round-robin anti-entropy: the last (range, replica index) exchanged.
+    pub ae_cursor: Option<(crate::dynamo::ring::RangeId, usize)>,
 }
 
 impl Volatile {
@@ -174,6 +176,7 @@ impl Volatile {
             gets: BTreeMap::new(),
             puts: BTreeMap::new(),
             handoffs: BTreeMap::new(),
+            ae_cursor: None,
         }
     }
 }
