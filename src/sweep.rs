@@ -270,7 +270,7 @@ pub(crate) fn repro_command(file: &Path, seed: u64, sets: &[(String, Json)]) -> 
 // ------------------------------------------------------------ the sweep
 
 /// Parses `A..B`, `A..=B`, `N` or `N,M,...`.
-fn parse_seeds(text: &str) -> Result<Vec<u64>> {
+pub(crate) fn parse_seeds(text: &str) -> Result<Vec<u64>> {
     let num = |s: &str| {
         s.trim()
             .parse::<u64>()
