@@ -143,14 +143,21 @@ fn latency_leaf() -> impl Strategy<Value = LatencyDto> {
 
 fn latency() -> impl Strategy<Value = LatencyDto> {
     latency_leaf().prop_recursive(2, 10, 4, |inner| {
-        prop::collection::vec((0.01..10.0f64, inner), 1..4).prop_map(|parts| {
-            LatencyDto::Mixture(
-                parts
-                    .into_iter()
-                    .map(|(weight, latency)| MixturePartDto { weight, latency })
-                    .collect(),
-            )
-        })
+        prop_oneof![
+            prop::collection::vec((0.01..10.0f64, inner.clone()), 1..4).prop_map(|parts| {
+                LatencyDto::Mixture(
+                    parts
+                        .into_iter()
+                        .map(|(weight, latency)| MixturePartDto { weight, latency })
+                        .collect(),
+                )
+            }),
+            prop::collection::vec(inner.clone(), 1..3).prop_map(LatencyDto::Sum),
+            (0.0..100.0f64, inner).prop_map(|(ms, latency)| LatencyDto::Offset(OffsetDto {
+                ms,
+                latency: Box::new(latency),
+            })),
+        ]
     })
 }
 
@@ -1389,6 +1396,16 @@ fn support_ms(l: &LatencyDto) -> (f64, f64) {
                 (lo.min(a), hi.max(b))
             }),
         LatencyDto::Empirical(e) => (e.points[0].0, e.points[e.points.len() - 1].0),
+        LatencyDto::Sum(parts) => parts
+            .iter()
+            .map(support_ms)
+            .fold((0.0f64, 0.0f64), |(lo, hi), (a, b)| {
+                ((lo + a).min(cap), (hi + b).min(cap))
+            }),
+        LatencyDto::Offset(o) => {
+            let (lo, hi) = support_ms(&o.latency);
+            ((o.ms + lo).min(cap), (o.ms + hi).min(cap))
+        }
     }
 }
 

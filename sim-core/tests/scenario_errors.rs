@@ -184,6 +184,32 @@ fn cases() -> Vec<Case> {
             },
         ),
         case(
+            "negative offset",
+            "network.latency.offset.ms",
+            "non-negative number of milliseconds, got -75",
+            |v| {
+                v["network"]["latency"] = json!({ "offset": { "ms": -75,
+                    "latency": { "exponential": { "mean_ms": 5 } } } })
+            },
+        ),
+        case(
+            "empty sum",
+            "network.latency.sum",
+            "at least one part, got an empty sum",
+            |v| v["network"]["latency"] = json!({ "sum": [] }),
+        ),
+        case(
+            "bad part inside a sum",
+            "network.latency.sum[1].pareto.shape",
+            "expected a positive number, got 0",
+            |v| {
+                v["network"]["latency"] = json!({ "sum": [
+                    { "constant": { "ms": 75 } },
+                    { "pareto": { "scale_ms": 1, "shape": 0 } }
+                ] })
+            },
+        ),
+        case(
             "empirical not ending at one",
             "network.latency.empirical",
             "last cumulative probability to be 1, got 0.9",
@@ -1312,4 +1338,29 @@ fn a_fault_on_a_joiner_at_its_join_time_is_fine_when_listed_after_it() {
     if let Err(e) = parse_value(&v) {
         panic!("rejected:\n{}", describe(&e));
     }
+}
+
+/// Latency algebra: an offset and a sum both become a sum of draws (the
+/// positive side of the `negative offset` and `empty sum` cases).
+#[test]
+fn an_offset_and_a_sum_parse_into_a_sum_of_draws() {
+    use sim_core::world::dist::Latency;
+    let mut v = base();
+    v["network"]["latency"] = json!({ "offset": { "ms": 75,
+        "latency": { "sum": [{ "constant": { "ms": 1 } }, { "uniform": { "min_ms": 0, "max_ms": 2 } }] } } });
+    let s = parse(&v.to_string(), &sim_core::scenario::no_files).expect("valid");
+    assert_eq!(
+        s.network.default.latency,
+        Latency::Sum(vec![
+            Latency::Constant { us: 75_000.0 },
+            Latency::Sum(vec![
+                Latency::Constant { us: 1000.0 },
+                Latency::Uniform {
+                    min_us: 0.0,
+                    max_us: 2000.0
+                }
+            ])
+        ])
+    );
+    assert_eq!(s.network.default.latency.mean_us(), Some(77_000.0));
 }

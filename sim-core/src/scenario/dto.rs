@@ -455,6 +455,21 @@ pub enum LatencyDto {
     Mixture(Vec<MixturePartDto>),
     /// Empirical CDF, inline or from a CSV file (`latency_ms,cumulative_probability`).
     Empirical(EmpiricalDto),
+    /// The sum of one independent draw from each part:
+    /// `{"sum": [{"constant": {"ms": 75}}, {...}]}`.
+    Sum(Vec<LatencyDto>),
+    /// A constant added to a distribution: `{"offset": {"ms": 75, "latency": {...}}}`.
+    Offset(OffsetDto),
+}
+
+/// `offset`: a constant plus a distribution.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OffsetDto {
+    /// The constant, ms (>= 0).
+    pub ms: f64,
+    /// The distribution it is added to.
+    pub latency: Box<LatencyDto>,
 }
 
 /// One part of a mixture.

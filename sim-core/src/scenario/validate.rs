@@ -408,6 +408,27 @@ impl Validator<'_> {
                 Latency::Mixture(out)
             }
             LatencyDto::Empirical(e) => self.empirical(&format!("{path}.empirical"), e),
+            LatencyDto::Sum(parts) => {
+                if parts.is_empty() {
+                    self.err(
+                        format!("{path}.sum"),
+                        "expected at least one part, got an empty sum",
+                    );
+                }
+                Latency::Sum(
+                    parts
+                        .iter()
+                        .enumerate()
+                        .map(|(i, part)| self.latency(&format!("{path}.sum[{i}]"), part))
+                        .collect(),
+                )
+            }
+            LatencyDto::Offset(o) => Latency::Sum(vec![
+                Latency::Constant {
+                    us: ms(self, "offset.ms", o.ms),
+                },
+                self.latency(&format!("{path}.offset.latency"), &o.latency),
+            ]),
         }
     }
 
