@@ -1274,6 +1274,7 @@ impl Sink for Collector {
             | Record::TransferOffered { .. }
             | Record::TransferDone { .. } => self.membership.record(at, record),
             Record::MembershipLearned { .. } => {}
+            Record::WriteCommitted { .. } => {}
             Record::Preloaded { keys } => {
                 // Loaded values count as acknowledged puts; their histories
                 // are made when a key is first touched (`history`), and the

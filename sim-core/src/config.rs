@@ -136,6 +136,11 @@ pub enum CoordinatorScope {
     /// Any node coordinates reads (and writes under last-write-wins), as in
     /// published quorum models with a non-replica coordinator.
     AnyNode,
+    /// Any node coordinates reads and writes under either versioning: a
+    /// write under vector clocks may be coordinated by a node that is not
+    /// one of its replicas (PBS's WARS model, whose coordinator is never a
+    /// replica).
+    AnyNodeReadsAndWrites,
 }
 
 /// §6.1 buffered writes.

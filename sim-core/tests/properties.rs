@@ -333,7 +333,8 @@ fn cluster(w: &World) -> impl Strategy<Value = ClusterDto> {
         ],
         prop_oneof![
             Just(CoordinatorScopeDto::PreferenceList),
-            Just(CoordinatorScopeDto::AnyNode)
+            Just(CoordinatorScopeDto::AnyNode),
+            Just(CoordinatorScopeDto::AnyNodeReadsAndWrites)
         ],
     );
     (quorum, partitioning(node_count), settings, timeouts).prop_map(

@@ -185,6 +185,8 @@ pub enum CoordinatorScopeDto {
     PreferenceList,
     /// Any node coordinates reads (and writes under last-write-wins).
     AnyNode,
+    /// Any node coordinates reads and writes, under either versioning.
+    AnyNodeReadsAndWrites,
 }
 
 /// `cluster.storage`.

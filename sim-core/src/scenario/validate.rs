@@ -1015,6 +1015,9 @@ impl Validator<'_> {
             coordinator_scope: match c.coordinator_scope {
                 CoordinatorScopeDto::PreferenceList => CoordinatorScope::PreferenceList,
                 CoordinatorScopeDto::AnyNode => CoordinatorScope::AnyNode,
+                CoordinatorScopeDto::AnyNodeReadsAndWrites => {
+                    CoordinatorScope::AnyNodeReadsAndWrites
+                }
             },
         })
     }
