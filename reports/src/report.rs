@@ -193,6 +193,12 @@ fn scenario_echo(s: &Scenario) -> Json {
         "arrival": match &s.workload.arrival {
             Arrival::OpenLoop { mean_interarrival } => format!("open_loop {:.1}/s per client", 1e6 / mean_interarrival.as_micros() as f64),
             Arrival::ClosedLoop { .. } => "closed_loop".to_string(),
+            Arrival::Probe(p) => format!(
+                "probe: {} t points x {} reads, {} at once per client",
+                p.t_grid.len(),
+                p.reads_per_t,
+                p.concurrent
+            ),
         },
         "keys": s.workload.key_count,
         "faults_scheduled": s.faults.len(),

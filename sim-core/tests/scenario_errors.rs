@@ -44,6 +44,12 @@ fn base() -> Value {
     })
 }
 
+/// Turns the base workload into a probe workload with these settings.
+fn probe(v: &mut Value, settings: Value) {
+    v["workload"]["arrival"] = json!({ "probe": settings });
+    v["workload"].as_object_mut().expect("object").remove("mix");
+}
+
 /// Turns on gossip membership with every default.
 fn gossip(v: &mut Value) {
     v["cluster"]["membership"] = json!({});
@@ -207,6 +213,71 @@ fn cases() -> Vec<Case> {
                     { "constant": { "ms": 75 } },
                     { "pareto": { "scale_ms": 1, "shape": 0 } }
                 ] })
+            },
+        ),
+        // ------------------------------------------------------- probe workload
+        case(
+            "probe with an empty t grid",
+            "workload.arrival.probe.t_grid_ms",
+            "expected at least one t (a probe with no reads measures nothing)",
+            |v| probe(v, json!({ "t_grid_ms": [] })),
+        ),
+        case(
+            "probe with a non-increasing t grid",
+            "workload.arrival.probe.t_grid_ms[2]",
+            "expected strictly increasing non-negative values, got 1",
+            |v| probe(v, json!({ "t_grid_ms": [0, 1, 1, 5] })),
+        ),
+        case(
+            "probe with a negative t",
+            "workload.arrival.probe.t_grid_ms[0]",
+            "expected strictly increasing non-negative values, got -1",
+            |v| probe(v, json!({ "t_grid_ms": [-1, 1] })),
+        ),
+        case(
+            "probe with no reads at each t",
+            "workload.arrival.probe.reads_per_t",
+            "expected 1..=1000000 reads at each t (a probe with no reads measures nothing), got 0",
+            |v| probe(v, json!({ "t_grid_ms": [0, 1], "reads_per_t": 0 })),
+        ),
+        case(
+            "probe with no slots",
+            "workload.arrival.probe.concurrent",
+            "expected 1..=10000 probes at once per client, got 0",
+            |v| probe(v, json!({ "t_grid_ms": [0], "concurrent": 0 })),
+        ),
+        case(
+            "probe with a mix",
+            "workload.mix",
+            "expected no mix with a probe arrival",
+            |v| {
+                probe(v, json!({ "t_grid_ms": [0] }));
+                v["workload"]["mix"] = json!({ "read": 1 });
+            },
+        ),
+        case(
+            "probe through a non-replica that may not coordinate writes",
+            "workload.arrival.probe.coordinator",
+            "unless cluster.coordinator_scope is \"any_node_reads_and_writes\"",
+            |v| probe(v, json!({ "t_grid_ms": [0], "coordinator": "non_replica" })),
+        ),
+        case(
+            "probe through a non-replica with no node outside the top N",
+            "workload.arrival.probe.coordinator",
+            "needs more nodes than N = 3, got 3",
+            |v| {
+                probe(v, json!({ "t_grid_ms": [0], "coordinator": "non_replica" }));
+                v["cluster"]["nodes"] = json!(3);
+                v["cluster"]["coordinator_scope"] = json!("any_node_reads_and_writes");
+                v["cluster"]["partitioning"] = json!({ "strategy": "equal_partitions", "partitions": 12 });
+            },
+        ),
+        case(
+            "mix missing without a probe",
+            "workload.mix",
+            "expected at least one positive weight",
+            |v| {
+                v["workload"].as_object_mut().expect("object").remove("mix");
             },
         ),
         case(

@@ -594,6 +594,59 @@ pub enum ArrivalDto {
         /// Pause between operations.
         think_time: LatencyDto,
     },
+    /// PBS's experiment: per probe one write, then reads at fixed times
+    /// after its commit (`workload.mix` must be absent).
+    Probe(ProbeDto),
+}
+
+fn one() -> u32 {
+    1
+}
+
+/// `workload.arrival.probe`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProbeDto {
+    /// When the reads start after the write's commit, ms, strictly increasing.
+    pub t_grid_ms: Vec<f64>,
+    /// Reads started at each t. Default 1.
+    #[serde(default = "one")]
+    pub reads_per_t: u32,
+    /// Probes each client runs at once. Default 1.
+    #[serde(default = "one")]
+    pub concurrent: u32,
+    /// Pause between the end of a probe and the next one in its slot, ms.
+    /// Default 0.
+    #[serde(default)]
+    pub interval_ms: f64,
+    /// Which key a probe writes. Default fresh.
+    #[serde(default)]
+    pub key: ProbeKeyDto,
+    /// Where a probe's requests go. Default: as `workload.routing` says.
+    #[serde(default)]
+    pub coordinator: ProbeCoordinatorDto,
+}
+
+/// A probe's key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum ProbeKeyDto {
+    /// A key nobody has used (default).
+    #[default]
+    Fresh,
+    /// Drawn from `workload.keys`.
+    Sampled,
+}
+
+/// A probe's coordinator.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum ProbeCoordinatorDto {
+    /// As `workload.routing` says (default).
+    #[default]
+    Routing,
+    /// A node outside the key's top N.
+    NonReplica,
 }
 
 /// Key popularity.
@@ -636,7 +689,7 @@ impl KeysDto {
 }
 
 /// `workload.mix`: relative weights.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MixDto {
     /// Plain reads.
@@ -651,6 +704,13 @@ pub struct MixDto {
     /// get + delete with context.
     #[serde(default)]
     pub delete: f64,
+}
+
+impl MixDto {
+    /// True when no weight is set (the mix of a probe workload).
+    pub fn is_empty(&self) -> bool {
+        *self == MixDto::default()
+    }
 }
 
 /// Client-side sibling merge.
@@ -680,7 +740,9 @@ pub struct WorkloadDto {
     pub arrival: ArrivalDto,
     /// Keys.
     pub keys: KeysDto,
-    /// Operation mix.
+    /// Operation mix (required, except with a probe arrival, where it must
+    /// be absent).
+    #[serde(default, skip_serializing_if = "MixDto::is_empty")]
     pub mix: MixDto,
     /// Sibling merge.
     #[serde(default)]
