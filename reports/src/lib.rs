@@ -17,3 +17,4 @@ pub mod plot;
 pub mod render;
 pub mod report;
 pub mod sweep;
+pub mod tvis;

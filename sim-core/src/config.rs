@@ -459,11 +459,27 @@ pub struct ScheduledFault {
     pub action: FaultAction,
 }
 
+/// Where t-visibility's t starts, and which writes a read must see.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum StalenessOrigin {
+    /// The commit: the coordinator's W-th acknowledgement (PBS's
+    /// definition). A read must see every write committed before it started.
+    #[default]
+    Commit,
+    /// The client receiving the acknowledgement. A read must see every write
+    /// acknowledged before it started.
+    ClientAck,
+}
+
 /// Report settings (used by `reports`; the core only carries them).
 #[derive(Clone, Debug)]
 pub struct MetricsConfig {
-    /// The t grid of the t-visibility curve, microseconds, increasing.
-    pub t_visibility_grid_us: Vec<u64>,
+    /// Explicit bins of the t-visibility curve, microseconds, increasing
+    /// (`None`: fine logarithmic bins, or exact mass points for a probe
+    /// workload).
+    pub t_visibility_grid_us: Option<Vec<u64>>,
+    /// Where t starts (commit or client acknowledgement).
+    pub staleness_origin: StalenessOrigin,
     /// Width of a timeline window.
     pub window: SimDuration,
 }

@@ -664,8 +664,12 @@ fn metrics() -> impl Strategy<Value = MetricsDto> {
     (
         prop::option::of(prop::collection::vec(0.001..100.0f64, 1..8)),
         0.01..10.0f64,
+        prop::option::of(prop_oneof![
+            Just(StalenessOriginDto::Commit),
+            Just(StalenessOriginDto::ClientAck)
+        ]),
     )
-        .prop_map(|(steps, window_s)| MetricsDto {
+        .prop_map(|(steps, window_s, staleness_origin)| MetricsDto {
             t_visibility_grid_ms: steps.map(|s| {
                 let mut t = 0.0;
                 s.iter()
@@ -675,6 +679,7 @@ fn metrics() -> impl Strategy<Value = MetricsDto> {
                     })
                     .collect()
             }),
+            staleness_origin,
             window_s,
         })
 }

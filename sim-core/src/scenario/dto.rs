@@ -1007,10 +1007,15 @@ pub struct NemesisDto {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MetricsDto {
-    /// t grid of the t-visibility curve, ms, increasing. Default: 0 then
-    /// 1-2-5 steps from 0.001 ms to 10 s.
+    /// Bin edges of the t-visibility curve, ms, increasing. Default: fine
+    /// logarithmic bins (20 per decade), or exact mass points for a probe
+    /// workload.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub t_visibility_grid_ms: Option<Vec<f64>>,
+    /// Where t-visibility's t starts: `commit` (the coordinator's W-th
+    /// acknowledgement, PBS's definition; default) or `client_ack`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub staleness_origin: Option<StalenessOriginDto>,
     /// Timeline window, s. Default 1.
     #[serde(default = "d_window_s")]
     pub window_s: f64,
@@ -1020,9 +1025,20 @@ impl Default for MetricsDto {
     fn default() -> Self {
         MetricsDto {
             t_visibility_grid_ms: None,
+            staleness_origin: None,
             window_s: 1.0,
         }
     }
+}
+
+/// `metrics.staleness_origin`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum StalenessOriginDto {
+    /// The coordinator's W-th acknowledgement (PBS).
+    Commit,
+    /// The client receiving the acknowledgement.
+    ClientAck,
 }
 
 /// A bound: `{"min": 0.999}`, `{"max": 0}` or both.

@@ -11,8 +11,8 @@ use crate::config::{
     AntiEntropy, Arrival, BufferedWrites, ClientSpec, Cluster, CoordinatorScope, Expectation,
     FailureDetectorKind, LinkSpec, MembershipConfig, MetricsConfig, Mix, NetworkConfig, NodeSpec,
     Popularity, Probe, ProbeCoordinator, ProbeKey, Quiescence, Quorum, QuorumMode, Reconcile,
-    Routing, Scenario, ScheduledFault, StorageConfig, TombstoneGc, Versioning, Workload,
-    WriteCoordinator,
+    Routing, Scenario, ScheduledFault, StalenessOrigin, StorageConfig, TombstoneGc, Versioning,
+    Workload, WriteCoordinator,
 };
 use crate::dynamo::protocol::{Endpoint, MsgKind};
 use crate::dynamo::ring::PartitionStrategy;
@@ -1810,32 +1810,33 @@ impl Validator<'_> {
     }
 
     fn metrics(&mut self, m: &MetricsDto) -> MetricsConfig {
-        let grid = match &m.t_visibility_grid_ms {
-            None => default_t_grid_us(),
-            Some(g) => {
-                if g.is_empty() {
+        let grid = m.t_visibility_grid_ms.as_ref().map(|g| {
+            if g.is_empty() {
+                self.err(
+                    "metrics.t_visibility_grid_ms",
+                    "expected at least one point",
+                );
+            }
+            let mut prev = -1.0;
+            let mut out = Vec::new();
+            for (i, x) in g.iter().enumerate() {
+                if !x.is_finite() || *x < 0.0 || *x <= prev {
                     self.err(
-                        "metrics.t_visibility_grid_ms",
-                        "expected at least one point",
+                        format!("metrics.t_visibility_grid_ms[{i}]"),
+                        format!("expected increasing non-negative values, got {x}"),
                     );
                 }
-                let mut prev = -1.0;
-                let mut out = Vec::new();
-                for (i, x) in g.iter().enumerate() {
-                    if !x.is_finite() || *x < 0.0 || *x <= prev {
-                        self.err(
-                            format!("metrics.t_visibility_grid_ms[{i}]"),
-                            format!("expected increasing non-negative values, got {x}"),
-                        );
-                    }
-                    prev = *x;
-                    out.push((x.max(0.0) * 1000.0).round() as u64);
-                }
-                out
+                prev = *x;
+                out.push((x.max(0.0) * 1000.0).round() as u64);
             }
-        };
+            out
+        });
         MetricsConfig {
             t_visibility_grid_us: grid,
+            staleness_origin: match m.staleness_origin {
+                None | Some(StalenessOriginDto::Commit) => StalenessOrigin::Commit,
+                Some(StalenessOriginDto::ClientAck) => StalenessOrigin::ClientAck,
+            },
             window: self.positive_duration("metrics.window_s", m.window_s, 1e6),
         }
     }
