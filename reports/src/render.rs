@@ -10,7 +10,7 @@ use std::path::Path;
 
 use serde_json::Value as Json;
 
-use crate::plot::{self, Band, Chart, ChartKind, Marker, PlotError, Scale, Series};
+use crate::plot::{self, Band, Chart, ChartKind, Flag, Interval, Marker, PlotError, Scale, Series};
 
 const KINDS: [&str; 3] = ["get", "put", "delete"];
 
@@ -81,70 +81,135 @@ pub fn latency_chart(summary: &Json, label: &str) -> Chart {
     }
 }
 
-/// t-visibility: P(consistent read) against time since the write committed.
-fn t_visibility_series(summary: &Json, label: String) -> Series {
-    let pts = summary["staleness"]["t_visibility"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|p| Some((f(&p["t_ms"])?, f(&p["p_consistent"])?)))
-                .collect()
-        })
-        .unwrap_or_default();
-    Series { label, points: pts }
+/// One run's curve for a chart: the series, its intervals and its flagged
+/// points (added to a chart at series index `i` by [`Curve::add_to`]).
+struct Curve {
+    series: Series,
+    intervals: Vec<(f64, f64, f64)>,
+    flags: Vec<(f64, f64)>,
 }
 
-fn t_visibility_chart(series: Vec<Series>) -> Chart {
-    Chart {
-        title: "t-visibility: probability of a consistent read".into(),
-        x_label: "time since the latest acknowledged write committed (ms)".into(),
+impl Curve {
+    fn add_to(self, chart: &mut Chart) {
+        let i = chart.series.len();
+        chart.series.push(self.series);
+        if !self.intervals.is_empty() {
+            chart.intervals.push(Interval {
+                series: i,
+                points: self.intervals,
+            });
+        }
+        chart.flags.extend(
+            self.flags
+                .into_iter()
+                .map(|(x, y)| Flag { series: i, x, y }),
+        );
+    }
+}
+
+/// The 95 % interval of a point (`ci95: [lo, hi]`).
+fn ci(p: &Json) -> Option<(f64, f64)> {
+    Some((f(&p["ci95"][0])?, f(&p["ci95"][1])?))
+}
+
+/// t-visibility: P(consistent read) against time since the write was done,
+/// each point at its reads' mean t, with its 95 % interval; points resting
+/// on fewer than 100 reads are flagged.
+fn t_visibility_curve(summary: &Json, label: String) -> Curve {
+    let mut c = Curve {
+        series: Series {
+            label,
+            points: Vec::new(),
+        },
+        intervals: Vec::new(),
+        flags: Vec::new(),
+    };
+    for p in summary["staleness"]["t_visibility"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
+        let (Some(t), Some(y)) = (f(&p["t_ms"]), f(&p["p_consistent"])) else {
+            continue;
+        };
+        c.series.points.push((t, y));
+        if let Some((lo, hi)) = ci(p) {
+            c.intervals.push((t, lo, hi));
+        }
+        if p["few_reads"].as_bool() == Some(true) {
+            c.flags.push((t, y));
+        }
+    }
+    c
+}
+
+/// Where t starts, for axis labels.
+fn origin_words(summary: &Json) -> &'static str {
+    match summary["staleness"]["origin"].as_str() {
+        Some("client_ack") => "since the client got the latest write's acknowledgement",
+        _ => "since the latest write committed",
+    }
+}
+
+fn t_visibility_chart(curves: Vec<Curve>, origin: &str) -> Chart {
+    let mut chart = Chart {
+        title: "t-visibility: probability of a consistent read (95 % intervals)".into(),
+        x_label: format!("time {origin} (ms)"),
         y_label: "P(read returns it or newer)".into(),
         x_scale: Scale::Log,
         kind: ChartKind::Lines,
-        series,
         y_range: Some((0.0, 1.02)),
+        flag_label: "fewer than 100 reads".into(),
         ..Default::default()
+    };
+    for c in curves {
+        c.add_to(&mut chart);
     }
+    chart
 }
 
-fn k_staleness_series(summary: &Json, label: String) -> (Series, Vec<String>) {
+const K_CATEGORIES: [&str; 11] = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10+"];
+
+/// k-staleness: the fraction of checked reads k versions behind, with 95 %
+/// intervals (from `k_staleness_detail`; older summaries without it give
+/// the bars alone).
+fn k_staleness_curve(summary: &Json, label: String) -> Curve {
     let k = &summary["staleness"]["k_staleness"];
-    let total: f64 = (0..=10)
-        .filter_map(|i| {
-            f(&k[if i == 10 {
-                "10+".to_string()
-            } else {
-                i.to_string()
-            }])
-        })
-        .sum();
-    let cats: Vec<String> = (0..=10)
-        .map(|i| {
-            if i == 10 {
-                "10+".to_string()
-            } else {
-                i.to_string()
-            }
-        })
-        .collect();
-    let pts = cats
-        .iter()
-        .enumerate()
-        .map(|(i, c)| (i as f64, f(&k[c.as_str()]).unwrap_or(0.0) / total.max(1.0)))
-        .collect();
-    (Series { label, points: pts }, cats)
+    let total: f64 = K_CATEGORIES.iter().filter_map(|c| f(&k[*c])).sum();
+    let detail = summary["staleness"]["k_staleness_detail"].as_array();
+    let mut c = Curve {
+        series: Series {
+            label,
+            points: Vec::new(),
+        },
+        intervals: Vec::new(),
+        flags: Vec::new(),
+    };
+    for (i, name) in K_CATEGORIES.iter().enumerate() {
+        let x = i as f64;
+        c.series
+            .points
+            .push((x, f(&k[*name]).unwrap_or(0.0) / total.max(1.0)));
+        if let Some((lo, hi)) = detail.and_then(|d| d.get(i)).and_then(ci) {
+            c.intervals.push((x, lo, hi));
+        }
+    }
+    c
 }
 
-fn k_staleness_chart(series: Vec<Series>, categories: Vec<String>) -> Chart {
-    Chart {
-        title: "k-staleness: versions behind the newest acknowledged".into(),
-        x_label: "k (acknowledged versions missed)".into(),
+fn k_staleness_chart(curves: Vec<Curve>) -> Chart {
+    let mut chart = Chart {
+        title: "k-staleness: versions behind the newest (95 % intervals)".into(),
+        x_label: "k (versions done before the read that replaced what it returned)".into(),
         y_label: "fraction of reads".into(),
         kind: ChartKind::Bars,
-        series,
-        categories,
+        categories: K_CATEGORIES.iter().map(|c| c.to_string()).collect(),
         ..Default::default()
+    };
+    for c in curves {
+        c.add_to(&mut chart);
     }
+    chart
 }
 
 fn siblings_chart(summary: &Json) -> Chart {
@@ -293,16 +358,21 @@ fn outcomes_chart(summary: &Json) -> Chart {
 
 /// The figures of one run, as `(file stem, chart)`.
 pub fn run_charts(summary: &Json) -> Vec<(&'static str, Chart)> {
-    let (k, cats) = k_staleness_series(summary, "reads".into());
     vec![
         ("latency", latency_chart(summary, "")),
         ("latency_scatter", scatter_chart(summary)),
         ("timeline_outcomes", outcomes_chart(summary)),
         (
             "t_visibility",
-            t_visibility_chart(vec![t_visibility_series(summary, "reads".into())]),
+            t_visibility_chart(
+                vec![t_visibility_curve(summary, "reads".into())],
+                origin_words(summary),
+            ),
         ),
-        ("k_staleness", k_staleness_chart(vec![k], cats)),
+        (
+            "k_staleness",
+            k_staleness_chart(vec![k_staleness_curve(summary, "reads".into())]),
+        ),
         ("siblings", siblings_chart(summary)),
         (
             "timeline_throughput",
@@ -582,17 +652,16 @@ pub fn write_overlays(summaries: &[Json], dir: &Path) -> Result<(), PlotError> {
     let tv = summaries
         .iter()
         .zip(&labels)
-        .map(|(s, l)| t_visibility_series(s, l.clone()))
+        .map(|(s, l)| t_visibility_curve(s, l.clone()))
         .collect();
-    plot::write_chart(&t_visibility_chart(tv), dir, "t_visibility")?;
-    let mut ks = Vec::new();
-    let mut cats = Vec::new();
-    for (s, l) in summaries.iter().zip(&labels) {
-        let (series, c) = k_staleness_series(s, l.clone());
-        ks.push(series);
-        cats = c;
-    }
-    plot::write_chart(&k_staleness_chart(ks, cats), dir, "k_staleness")?;
+    let origin = summaries.first().map_or("", origin_words);
+    plot::write_chart(&t_visibility_chart(tv, origin), dir, "t_visibility")?;
+    let ks = summaries
+        .iter()
+        .zip(&labels)
+        .map(|(s, l)| k_staleness_curve(s, l.clone()))
+        .collect();
+    plot::write_chart(&k_staleness_chart(ks), dir, "k_staleness")?;
     for kind in ["get", "put"] {
         let series: Vec<Series> = summaries
             .iter()
