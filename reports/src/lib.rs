@@ -18,3 +18,4 @@ pub mod render;
 pub mod report;
 pub mod sweep;
 pub mod tvis;
+pub mod wars;
