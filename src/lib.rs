@@ -12,6 +12,7 @@
 //! | [`explore`] | swarm testing with random nemesis faults |
 //! | [`explain`] | the story of one key in one run, and the trace exporters |
 //! | [`options`] | every command's options |
+//! | [`wars`] | `wars`: PBS's WARS model of a scenario, without a simulation |
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -23,5 +24,6 @@ pub mod load;
 pub mod options;
 pub mod shrink;
 pub mod sweep;
+pub mod wars;
 
 pub use load::Outcome;

@@ -1692,6 +1692,19 @@ pub fn is_known_metric(path: &str) -> bool {
         ["failure_detection", "detection_delay_s", x] => {
             ["count", "p50", "max", "mean"].contains(x)
         }
+        // Present when `metrics.wars_trials` is set.
+        ["wars", x] => [
+            "p_consistent_t0",
+            "trials",
+            "points_compared",
+            "max_gap",
+            "max_gap_t_ms",
+            "points_outside_ci",
+        ]
+        .contains(x),
+        ["wars", "latency", "get" | "put", x] => {
+            ["p50_ms", "p90_ms", "p99_ms", "p999_ms"].contains(x)
+        }
         ["messages", "sent_total"] | ["messages", "duplicated"] => true,
         ["messages", "sent" | "dropped", k] => {
             sim_core::dynamo::protocol::MsgKind::from_name(k).is_some()

@@ -68,6 +68,16 @@ pub fn latency_chart(summary: &Json, label: &str) -> Chart {
             }
         }
     }
+    // The WARS model's get (R-th response) and put (commit) latencies.
+    for kind in ["get", "put"] {
+        let cdf = points(&summary["wars"]["latency"][kind]["cdf"]);
+        if !cdf.is_empty() {
+            series.push(Series {
+                label: format!("{label}{kind} (WARS model)"),
+                points: cdf,
+            });
+        }
+    }
     Chart {
         title: "Latency CDF by operation".into(),
         x_label: "latency (ms)".into(),
@@ -141,6 +151,35 @@ fn t_visibility_curve(summary: &Json, label: String) -> Curve {
         }
     }
     c
+}
+
+/// The WARS model's curve from a summary's `wars` block, if it has one.
+fn wars_curve(summary: &Json) -> Option<Curve> {
+    let w = summary.get("wars")?;
+    let label = format!(
+        "WARS model (N={} R={} W={})",
+        w["n"].as_u64()?,
+        w["r"].as_u64()?,
+        w["w"].as_u64()?
+    );
+    let mut c = Curve {
+        series: Series {
+            label,
+            points: Vec::new(),
+        },
+        intervals: Vec::new(),
+        flags: Vec::new(),
+    };
+    for p in w["t_visibility"].as_array()? {
+        let (Some(t), Some(y)) = (f(&p["t_ms"]), f(&p["p_consistent"])) else {
+            continue;
+        };
+        c.series.points.push((t, y));
+        if let Some((lo, hi)) = ci(p) {
+            c.intervals.push((t, lo, hi));
+        }
+    }
+    Some(c)
 }
 
 /// Where t starts, for axis labels.
@@ -365,7 +404,9 @@ pub fn run_charts(summary: &Json) -> Vec<(&'static str, Chart)> {
         (
             "t_visibility",
             t_visibility_chart(
-                vec![t_visibility_curve(summary, "reads".into())],
+                std::iter::once(t_visibility_curve(summary, "simulated reads".into()))
+                    .chain(wars_curve(summary))
+                    .collect(),
                 origin_words(summary),
             ),
         ),
@@ -550,6 +591,27 @@ td,th{{border:1px solid #ccc;padding:3px 8px;text-align:right}}th{{background:#f
         );
     }
     h.push_str("</table>");
+    if let Some(w) = summary.get("wars").filter(|w| w.get("trials").is_some()) {
+        let _ = write!(
+            h,
+            "<h2>WARS model</h2><p>PBS's model (Bailis et al. 2012) for N={} R={} W={} from this scenario's per-message-kind latencies, {} trials: P(consistent | t = 0) = {}. Against the simulated curve at {} points resting on at least 100 reads: largest gap {} (at {} ms); {} of those points' 95 % intervals leave the model out. The t-visibility and latency figures overlay the model.</p>",
+            w["n"], w["r"], w["w"], w["trials"], w["p_consistent_t0"], w["points_compared"],
+            w["max_gap"], w["max_gap_t_ms"], w["points_outside_ci"]
+        );
+        let caveats: Vec<&str> = w["caveats"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Json::as_str)
+            .collect();
+        if !caveats.is_empty() {
+            h.push_str("<p>Not in the model:</p><ul>");
+            for c in caveats {
+                let _ = write!(h, "<li>{}</li>", esc(c));
+            }
+            h.push_str("</ul>");
+        }
+    }
     let lost = summary["durability"]["lost_writes"]
         .as_array()
         .cloned()
@@ -655,6 +717,9 @@ pub fn write_overlays(summaries: &[Json], dir: &Path) -> Result<(), PlotError> {
         .map(|(s, l)| t_visibility_curve(s, l.clone()))
         .collect();
     let origin = summaries.first().map_or("", origin_words);
+    let mut tv: Vec<Curve> = tv;
+    // The model of the first run that has one (runs of one scenario share it).
+    tv.extend(summaries.iter().find_map(wars_curve));
     plot::write_chart(&t_visibility_chart(tv, origin), dir, "t_visibility")?;
     let ks = summaries
         .iter()
@@ -663,7 +728,7 @@ pub fn write_overlays(summaries: &[Json], dir: &Path) -> Result<(), PlotError> {
         .collect();
     plot::write_chart(&k_staleness_chart(ks), dir, "k_staleness")?;
     for kind in ["get", "put"] {
-        let series: Vec<Series> = summaries
+        let mut series: Vec<Series> = summaries
             .iter()
             .zip(&labels)
             .map(|(s, l)| Series {
@@ -671,6 +736,16 @@ pub fn write_overlays(summaries: &[Json], dir: &Path) -> Result<(), PlotError> {
                 points: points(&s["latency"][kind]["cdf"]),
             })
             .collect();
+        if let Some(cdf) = summaries
+            .iter()
+            .map(|s| points(&s["wars"]["latency"][kind]["cdf"]))
+            .find(|c| !c.is_empty())
+        {
+            series.push(Series {
+                label: "WARS model".into(),
+                points: cdf,
+            });
+        }
         let chart = Chart {
             title: format!("{kind} latency CDF"),
             x_label: "latency (ms)".into(),

@@ -37,6 +37,16 @@ pub fn summary(
     let map = s
         .as_object_mut()
         .expect("the collector's summary is an object");
+    if let Some(trials) = scenario.metrics.wars_trials {
+        let simulated = map["staleness"]["t_visibility"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        map.insert(
+            "wars".into(),
+            crate::wars::summary_block(scenario, trials, &simulated),
+        );
+    }
     map.insert("summary_version".into(), json!(SUMMARY_VERSION));
     map.insert("scenario".into(), scenario_echo(scenario));
     map.insert(

@@ -480,6 +480,9 @@ pub struct MetricsConfig {
     pub t_visibility_grid_us: Option<Vec<u64>>,
     /// Where t starts (commit or client acknowledgement).
     pub staleness_origin: StalenessOrigin,
+    /// Trials of PBS's WARS model to run beside the simulation (its
+    /// prediction goes into the summary and the report), if any.
+    pub wars_trials: Option<u64>,
     /// Width of a timeline window.
     pub window: SimDuration,
 }

@@ -680,6 +680,7 @@ fn metrics() -> impl Strategy<Value = MetricsDto> {
                     .collect()
             }),
             staleness_origin,
+            wars_trials: None,
             window_s,
         })
 }

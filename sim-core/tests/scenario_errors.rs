@@ -281,6 +281,12 @@ fn cases() -> Vec<Case> {
             },
         ),
         case(
+            "no WARS trials",
+            "metrics.wars_trials",
+            "expected 1..=1000000000 trials, got 0",
+            |v| v["metrics"] = json!({ "wars_trials": 0 }),
+        ),
+        case(
             "empirical not ending at one",
             "network.latency.empirical",
             "last cumulative probability to be 1, got 0.9",

@@ -1016,6 +1016,10 @@ pub struct MetricsDto {
     /// acknowledgement, PBS's definition; default) or `client_ack`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub staleness_origin: Option<StalenessOriginDto>,
+    /// Run PBS's WARS model with this many trials beside the simulation and
+    /// overlay its prediction in the report (1..=1000000000). Default: off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wars_trials: Option<u64>,
     /// Timeline window, s. Default 1.
     #[serde(default = "d_window_s")]
     pub window_s: f64,
@@ -1026,6 +1030,7 @@ impl Default for MetricsDto {
         MetricsDto {
             t_visibility_grid_ms: None,
             staleness_origin: None,
+            wars_trials: None,
             window_s: 1.0,
         }
     }

@@ -23,6 +23,9 @@ pub const MAX_PROBE_GRID: usize = 100_000;
 /// client timer while the probe waits.
 pub const MAX_PROBE_READS: u32 = 1_000_000;
 
+/// The most WARS model trials a scenario may ask for (`metrics.wars_trials`).
+pub const MAX_WARS_TRIALS: u64 = 1_000_000_000;
+
 /// The most probes one client runs at once.
 pub const MAX_PROBE_CONCURRENT: u32 = 10_000;
 

@@ -27,7 +27,7 @@ use crate::world::faults::{
 use super::dto::*;
 use super::{
     Resolver, ScenarioError, MAX_PRELOAD_KEYS, MAX_PROBE_CONCURRENT, MAX_PROBE_GRID,
-    MAX_PROBE_READS,
+    MAX_PROBE_READS, MAX_WARS_TRIALS,
 };
 
 pub(super) struct Validator<'a> {
@@ -1837,6 +1837,14 @@ impl Validator<'_> {
                 None | Some(StalenessOriginDto::Commit) => StalenessOrigin::Commit,
                 Some(StalenessOriginDto::ClientAck) => StalenessOrigin::ClientAck,
             },
+            wars_trials: m.wars_trials.inspect(|n| {
+                if !(1..=MAX_WARS_TRIALS).contains(n) {
+                    self.err(
+                        "metrics.wars_trials",
+                        format!("expected 1..={MAX_WARS_TRIALS} trials, got {n}"),
+                    );
+                }
+            }),
             window: self.positive_duration("metrics.window_s", m.window_s, 1e6),
         }
     }
