@@ -589,6 +589,109 @@ pub fn pbs_eq1(n: usize, r: usize, w: usize) -> f64 {
     1.0 - choose(n - w.min(n), r) / choose(n, r)
 }
 
+/// The t grid (µs) the report evaluates the model on: the default fine bin
+/// edges and every t of the simulated curve's points (`staleness.t_visibility`).
+pub fn report_grid_us(simulated: &[Json]) -> Vec<f64> {
+    let mut grid: Vec<f64> = crate::tvis::default_edges_us()
+        .into_iter()
+        .map(|t| t as f64)
+        .chain(
+            simulated
+                .iter()
+                .filter_map(|p| p["t_ms"].as_f64())
+                .map(|t| t * 1000.0),
+        )
+        .filter(|t| t.is_finite() && *t >= 0.0)
+        .collect();
+    grid.sort_by(f64::total_cmp);
+    grid.dedup();
+    grid
+}
+
+/// A prediction as JSON: the curve on its grid (`t_ms`, `p_consistent`,
+/// `ci95`), and the commit (put) and read (get) latency percentiles and CDFs.
+pub fn prediction_json(model: &Wars, p: &Prediction) -> Json {
+    let (n, r, w) = model.quorum();
+    let ms = |us: u64| us as f64 / 1000.0;
+    let curve: Vec<Json> = p
+        .consistent()
+        .into_iter()
+        .map(|(t, c)| {
+            json!({
+                "t_ms": t / 1000.0,
+                "p_consistent": c as f64 / p.trials.max(1) as f64,
+                "ci95": crate::tvis::wilson95(c, p.trials),
+            })
+        })
+        .collect();
+    let latency = |h: &Histogram| {
+        json!({
+            "p50_ms": ms(h.quantile(0.5)),
+            "p90_ms": ms(h.quantile(0.9)),
+            "p99_ms": ms(h.quantile(0.99)),
+            "p999_ms": ms(h.quantile(0.999)),
+            "cdf": h.cdf().into_iter().map(|(v, f)| json!([ms(v), f])).collect::<Vec<_>>(),
+        })
+    };
+    json!({
+        "n": n, "r": r, "w": w,
+        "trials": p.trials,
+        "p_consistent_t0": curve.first().map_or(Json::Null, |c| c["p_consistent"].clone()),
+        "t_visibility": curve,
+        "latency": {"put": latency(&p.write_latency), "get": latency(&p.read_latency)},
+    })
+}
+
+/// The summary's `wars` block: the model's prediction for `scenario` with
+/// `trials` trials (seeded by the scenario's seed), the caveats of the model
+/// for this scenario, and how far the simulated curve `simulated` (the
+/// points of `staleness.t_visibility`) is from it at the points resting on
+/// at least [`crate::tvis::FEW_READS`] reads: the largest gap, where, and how
+/// many points' 95 % intervals leave the model's value out. `p_consistent_t0`
+/// is the model's value at t = 0 (null when the grid does not start there).
+pub fn summary_block(scenario: &Scenario, trials: u64, simulated: &[Json]) -> Json {
+    let model = match Wars::from_scenario(scenario) {
+        Ok(m) => m,
+        Err(e) => return json!({"error": e.to_string()}),
+    };
+    let grid = report_grid_us(simulated);
+    let p = model.run(trials, scenario.rng_seed, &grid);
+    let curve = p.curve();
+    let mut out = prediction_json(&model, &p);
+    let (mut compared, mut outside, mut gap, mut gap_t) = (0u64, 0u64, 0f64, Json::Null);
+    for s in simulated {
+        let (Some(t), Some(ps), Some(reads)) = (
+            s["t_ms"].as_f64(),
+            s["p_consistent"].as_f64(),
+            s["reads"].as_u64(),
+        ) else {
+            continue;
+        };
+        if reads < crate::tvis::FEW_READS {
+            continue;
+        }
+        let Some((_, pm)) = curve.iter().find(|(g, _)| *g == t * 1000.0) else {
+            continue;
+        };
+        compared += 1;
+        if (ps - pm).abs() > gap {
+            gap = (ps - pm).abs();
+            gap_t = json!(t);
+        }
+        let (lo, hi) = (s["ci95"][0].as_f64(), s["ci95"][1].as_f64());
+        if lo.zip(hi).is_some_and(|(lo, hi)| *pm < lo || *pm > hi) {
+            outside += 1;
+        }
+    }
+    let map = out.as_object_mut().expect("an object");
+    map.insert("caveats".into(), json!(caveats(scenario)));
+    map.insert("points_compared".into(), json!(compared));
+    map.insert("max_gap".into(), json!(gap));
+    map.insert("max_gap_t_ms".into(), gap_t);
+    map.insert("points_outside_ci".into(), json!(outside));
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -698,107 +801,4 @@ mod tests {
             Some(WarsError::Quorum { n: 3, r: 4, w: 1 })
         );
     }
-}
-
-/// The t grid (µs) the report evaluates the model on: the default fine bin
-/// edges and every t of the simulated curve's points (`staleness.t_visibility`).
-pub fn report_grid_us(simulated: &[Json]) -> Vec<f64> {
-    let mut grid: Vec<f64> = crate::tvis::default_edges_us()
-        .into_iter()
-        .map(|t| t as f64)
-        .chain(
-            simulated
-                .iter()
-                .filter_map(|p| p["t_ms"].as_f64())
-                .map(|t| t * 1000.0),
-        )
-        .filter(|t| t.is_finite() && *t >= 0.0)
-        .collect();
-    grid.sort_by(f64::total_cmp);
-    grid.dedup();
-    grid
-}
-
-/// A prediction as JSON: the curve on its grid (`t_ms`, `p_consistent`,
-/// `ci95`), and the commit (put) and read (get) latency percentiles and CDFs.
-pub fn prediction_json(model: &Wars, p: &Prediction) -> Json {
-    let (n, r, w) = model.quorum();
-    let ms = |us: u64| us as f64 / 1000.0;
-    let curve: Vec<Json> = p
-        .consistent()
-        .into_iter()
-        .map(|(t, c)| {
-            json!({
-                "t_ms": t / 1000.0,
-                "p_consistent": c as f64 / p.trials.max(1) as f64,
-                "ci95": crate::tvis::wilson95(c, p.trials),
-            })
-        })
-        .collect();
-    let latency = |h: &Histogram| {
-        json!({
-            "p50_ms": ms(h.quantile(0.5)),
-            "p90_ms": ms(h.quantile(0.9)),
-            "p99_ms": ms(h.quantile(0.99)),
-            "p999_ms": ms(h.quantile(0.999)),
-            "cdf": h.cdf().into_iter().map(|(v, f)| json!([ms(v), f])).collect::<Vec<_>>(),
-        })
-    };
-    json!({
-        "n": n, "r": r, "w": w,
-        "trials": p.trials,
-        "p_consistent_t0": curve.first().map_or(Json::Null, |c| c["p_consistent"].clone()),
-        "t_visibility": curve,
-        "latency": {"put": latency(&p.write_latency), "get": latency(&p.read_latency)},
-    })
-}
-
-/// The summary's `wars` block: the model's prediction for `scenario` with
-/// `trials` trials (seeded by the scenario's seed), the caveats of the model
-/// for this scenario, and how far the simulated curve `simulated` (the
-/// points of `staleness.t_visibility`) is from it at the points resting on
-/// at least [`crate::tvis::FEW_READS`] reads: the largest gap, where, and how
-/// many points' 95 % intervals leave the model's value out. `p_consistent_t0`
-/// is the model's value at t = 0 (null when the grid does not start there).
-pub fn summary_block(scenario: &Scenario, trials: u64, simulated: &[Json]) -> Json {
-    let model = match Wars::from_scenario(scenario) {
-        Ok(m) => m,
-        Err(e) => return json!({"error": e.to_string()}),
-    };
-    let grid = report_grid_us(simulated);
-    let p = model.run(trials, scenario.rng_seed, &grid);
-    let curve = p.curve();
-    let mut out = prediction_json(&model, &p);
-    let (mut compared, mut outside, mut gap, mut gap_t) = (0u64, 0u64, 0f64, Json::Null);
-    for s in simulated {
-        let (Some(t), Some(ps), Some(reads)) = (
-            s["t_ms"].as_f64(),
-            s["p_consistent"].as_f64(),
-            s["reads"].as_u64(),
-        ) else {
-            continue;
-        };
-        if reads < crate::tvis::FEW_READS {
-            continue;
-        }
-        let Some((_, pm)) = curve.iter().find(|(g, _)| *g == t * 1000.0) else {
-            continue;
-        };
-        compared += 1;
-        if (ps - pm).abs() > gap {
-            gap = (ps - pm).abs();
-            gap_t = json!(t);
-        }
-        let (lo, hi) = (s["ci95"][0].as_f64(), s["ci95"][1].as_f64());
-        if lo.zip(hi).is_some_and(|(lo, hi)| *pm < lo || *pm > hi) {
-            outside += 1;
-        }
-    }
-    let map = out.as_object_mut().expect("an object");
-    map.insert("caveats".into(), json!(caveats(scenario)));
-    map.insert("points_compared".into(), json!(compared));
-    map.insert("max_gap".into(), json!(gap));
-    map.insert("max_gap_t_ms".into(), gap_t);
-    map.insert("points_outside_ci".into(), json!(outside));
-    out
 }
