@@ -13,6 +13,7 @@
 //! | [`explore`] | swarm testing with random nemesis faults |
 //! | [`explain`] | the story of one key in one run, and the trace exporters |
 //! | [`options`] | every command's options |
+//! | [`wars`] | `wars`: PBS's WARS model of a scenario, without a simulation |
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -25,5 +26,6 @@ pub mod load;
 pub mod options;
 pub mod shrink;
 pub mod sweep;
+pub mod wars;
 
 pub use load::Outcome;

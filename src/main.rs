@@ -88,6 +88,11 @@ pub enum Command {
     ///
     /// Example: dynasim explain scenarios/lww-clock-skew.json --seed 1
     Explain(dynasim::explain::ExplainArgs),
+    /// Print PBS's WARS model of a scenario alone: t-visibility and
+    /// latencies predicted from its quorum and per-message-kind latencies.
+    ///
+    /// Example: dynasim wars scenarios/pbs-lnkd-disk.json --trials 10000000
+    Wars(dynasim::wars::WarsArgs),
 }
 
 fn main() -> ExitCode {
@@ -109,6 +114,7 @@ fn main() -> ExitCode {
         Command::Claims(args) => claims::claims(&args),
         Command::Shrink(args) => shrink::shrink_command(&args),
         Command::Explore(args) => explore::explore(&args),
+        Command::Wars(args) => dynasim::wars::wars(&args),
         Command::Explain(args) => explain::run(&args).map(|ok| {
             if ok {
                 Outcome::Ok

@@ -844,3 +844,98 @@ fn claims_counts_passing_seeds_per_expectation_and_lists_repro_commands() {
     assert_code(&o, 1, "same verdicts");
     assert_eq!(read_json(&again.join("claims.json")), doc);
 }
+
+/// `dynasim wars`: the shipped LNKD-DISK scenario's model reproduces PBS's
+/// published P(consistent | t = 0) = .437 (the figure docs/scenarios.md
+/// quotes), the JSON does not depend on the number of threads, the table
+/// names the legs, and bad input exits 2.
+#[test]
+fn wars_prints_the_model_alone() {
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/pbs-lnkd-disk.json");
+    let json_with = |threads: &str| {
+        let o = Command::new(BIN)
+            .args(["wars", s(&file), "--trials", "2000000", "--json"])
+            .env("RAYON_NUM_THREADS", threads)
+            .output()
+            .expect("spawn dynasim");
+        assert_code(&o, 0, "wars --json");
+        stdout(&o)
+    };
+    let one = json_with("1");
+    assert_eq!(one, json_with("2"), "threads do not change the prediction");
+    let doc: Value = serde_json::from_str(&one).expect("wars --json is JSON");
+    assert_eq!(
+        (doc["n"].as_u64(), doc["r"].as_u64(), doc["w"].as_u64()),
+        (Some(3), Some(1), Some(1))
+    );
+    let p0 = doc["p_consistent_t0"].as_f64().expect("p at t=0");
+    assert!(
+        (p0 - 0.437).abs() <= 0.005,
+        "LNKD-DISK t=0: {p0} vs PBS .437"
+    );
+    let curve = doc["t_visibility"].as_array().expect("curve");
+    let at = |ms: f64| {
+        curve
+            .iter()
+            .find(|p| p["t_ms"].as_f64() == Some(ms))
+            .and_then(|p| p["p_consistent"].as_f64())
+            .expect("grid point")
+    };
+    // PBS's LNKD-DISK curve at 2 ms (issue 16 quotes .671).
+    assert!((at(2.0) - 0.671).abs() <= 0.005, "2 ms: {}", at(2.0));
+    assert!(at(200.0) > 0.999);
+    assert!(doc["latency"]["put"]["p99_ms"].as_f64().expect("put p99") > 1.0);
+
+    let o = dynasim(&["wars", s(&file), "--trials", "100000"]);
+    assert_code(&o, 0, "wars table");
+    let out = stdout(&o);
+    for want in ["N=3 R=1 W=1", "write (W)", "P(consistent)", "put (commit)"] {
+        assert!(out.contains(want), "{want:?} in {out}");
+    }
+
+    let o = dynasim(&["wars", s(&file), "--trials", "0"]);
+    assert_code(&o, 2, "wars --trials 0");
+    assert!(stderr(&o).contains("--trials"), "{}", stderr(&o));
+    let tmp = TempDir::new("wars_bad");
+    let mut bad = tiny();
+    bad["cluster"]["quorum"]["r"] = json!(5);
+    let f = tmp.write_json("bad.json", &bad);
+    let o = dynasim(&["wars", s(&f)]);
+    assert_code(&o, 2, "wars on a bad scenario");
+    assert!(stderr(&o).contains("cluster.quorum"), "{}", stderr(&o));
+}
+
+/// `metrics.wars_trials` puts the model beside the simulation: a `wars`
+/// block in summary.json with the comparison, and the report says so.
+#[test]
+fn run_with_wars_trials_overlays_the_model() {
+    let tmp = TempDir::new("run_wars");
+    let mut v = tiny();
+    v["metrics"] = json!({ "wars_trials": 200000 });
+    let file = tmp.write_json("wars.json", &v);
+    let out = tmp.join("out");
+    let o = dynasim(&["run", s(&file), "--quiet", "--out", s(&out)]);
+    assert_code(&o, 0, "run with wars_trials");
+    let summary = read_json(&out.join("summary.json"));
+    let w = &summary["wars"];
+    assert_eq!(w["trials"].as_u64(), Some(200000), "{w}");
+    assert_eq!(w["r"].as_u64(), Some(2));
+    // R + W > N: the model is always consistent.
+    assert_eq!(w["p_consistent_t0"].as_f64(), Some(1.0));
+    assert!(w["points_compared"].as_u64().is_some());
+    assert!(w["latency"]["get"]["cdf"]
+        .as_array()
+        .is_some_and(|c| !c.is_empty()));
+    let caveats = w["caveats"].as_array().expect("caveats");
+    assert!(
+        caveats.iter().any(|c| c
+            .as_str()
+            .is_some_and(|c| c.contains("coordinators are replicas"))),
+        "{caveats:?}"
+    );
+    let html = std::fs::read_to_string(out.join("report.html")).expect("report.html");
+    assert!(
+        html.contains("WARS model"),
+        "the report has the WARS section"
+    );
+}

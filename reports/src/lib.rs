@@ -18,3 +18,5 @@ pub mod plot;
 pub mod render;
 pub mod report;
 pub mod sweep;
+pub mod tvis;
+pub mod wars;

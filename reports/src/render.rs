@@ -10,7 +10,7 @@ use std::path::Path;
 
 use serde_json::Value as Json;
 
-use crate::plot::{self, Band, Chart, ChartKind, Marker, PlotError, Scale, Series};
+use crate::plot::{self, Band, Chart, ChartKind, Flag, Interval, Marker, PlotError, Scale, Series};
 
 const KINDS: [&str; 3] = ["get", "put", "delete"];
 
@@ -68,6 +68,16 @@ pub fn latency_chart(summary: &Json, label: &str) -> Chart {
             }
         }
     }
+    // The WARS model's get (R-th response) and put (commit) latencies.
+    for kind in ["get", "put"] {
+        let cdf = points(&summary["wars"]["latency"][kind]["cdf"]);
+        if !cdf.is_empty() {
+            series.push(Series {
+                label: format!("{label}{kind} (WARS model)"),
+                points: cdf,
+            });
+        }
+    }
     Chart {
         title: "Latency CDF by operation".into(),
         x_label: "latency (ms)".into(),
@@ -81,70 +91,164 @@ pub fn latency_chart(summary: &Json, label: &str) -> Chart {
     }
 }
 
-/// t-visibility: P(consistent read) against time since the write committed.
-fn t_visibility_series(summary: &Json, label: String) -> Series {
-    let pts = summary["staleness"]["t_visibility"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|p| Some((f(&p["t_ms"])?, f(&p["p_consistent"])?)))
-                .collect()
-        })
-        .unwrap_or_default();
-    Series { label, points: pts }
+/// One run's curve for a chart: the series, its intervals and its flagged
+/// points (added to a chart at series index `i` by [`Curve::add_to`]).
+struct Curve {
+    series: Series,
+    intervals: Vec<(f64, f64, f64)>,
+    flags: Vec<(f64, f64)>,
 }
 
-fn t_visibility_chart(series: Vec<Series>) -> Chart {
-    Chart {
-        title: "t-visibility: probability of a consistent read".into(),
-        x_label: "time since the latest acknowledged write committed (ms)".into(),
+impl Curve {
+    fn add_to(self, chart: &mut Chart) {
+        let i = chart.series.len();
+        chart.series.push(self.series);
+        if !self.intervals.is_empty() {
+            chart.intervals.push(Interval {
+                series: i,
+                points: self.intervals,
+            });
+        }
+        chart.flags.extend(
+            self.flags
+                .into_iter()
+                .map(|(x, y)| Flag { series: i, x, y }),
+        );
+    }
+}
+
+/// The 95 % interval of a point (`ci95: [lo, hi]`).
+fn ci(p: &Json) -> Option<(f64, f64)> {
+    Some((f(&p["ci95"][0])?, f(&p["ci95"][1])?))
+}
+
+/// t-visibility: P(consistent read) against time since the write was done,
+/// each point at its reads' mean t, with its 95 % interval; points resting
+/// on fewer than 100 reads are flagged.
+fn t_visibility_curve(summary: &Json, label: String) -> Curve {
+    let mut c = Curve {
+        series: Series {
+            label,
+            points: Vec::new(),
+        },
+        intervals: Vec::new(),
+        flags: Vec::new(),
+    };
+    for p in summary["staleness"]["t_visibility"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
+        let (Some(t), Some(y)) = (f(&p["t_ms"]), f(&p["p_consistent"])) else {
+            continue;
+        };
+        c.series.points.push((t, y));
+        if let Some((lo, hi)) = ci(p) {
+            c.intervals.push((t, lo, hi));
+        }
+        if p["few_reads"].as_bool() == Some(true) {
+            c.flags.push((t, y));
+        }
+    }
+    c
+}
+
+/// The WARS model's curve from a summary's `wars` block, if it has one.
+fn wars_curve(summary: &Json) -> Option<Curve> {
+    let w = summary.get("wars")?;
+    let label = format!(
+        "WARS model (N={} R={} W={})",
+        w["n"].as_u64()?,
+        w["r"].as_u64()?,
+        w["w"].as_u64()?
+    );
+    let mut c = Curve {
+        series: Series {
+            label,
+            points: Vec::new(),
+        },
+        intervals: Vec::new(),
+        flags: Vec::new(),
+    };
+    for p in w["t_visibility"].as_array()? {
+        let (Some(t), Some(y)) = (f(&p["t_ms"]), f(&p["p_consistent"])) else {
+            continue;
+        };
+        c.series.points.push((t, y));
+        if let Some((lo, hi)) = ci(p) {
+            c.intervals.push((t, lo, hi));
+        }
+    }
+    Some(c)
+}
+
+/// Where t starts, for axis labels.
+fn origin_words(summary: &Json) -> &'static str {
+    match summary["staleness"]["origin"].as_str() {
+        Some("client_ack") => "since the client got the latest write's acknowledgement",
+        _ => "since the latest write committed",
+    }
+}
+
+fn t_visibility_chart(curves: Vec<Curve>, origin: &str) -> Chart {
+    let mut chart = Chart {
+        title: "t-visibility: probability of a consistent read (95 % intervals)".into(),
+        x_label: format!("time {origin} (ms)"),
         y_label: "P(read returns it or newer)".into(),
         x_scale: Scale::Log,
         kind: ChartKind::Lines,
-        series,
         y_range: Some((0.0, 1.02)),
+        flag_label: "fewer than 100 reads".into(),
         ..Default::default()
+    };
+    for c in curves {
+        c.add_to(&mut chart);
     }
+    chart
 }
 
-fn k_staleness_series(summary: &Json, label: String) -> (Series, Vec<String>) {
+const K_CATEGORIES: [&str; 11] = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10+"];
+
+/// k-staleness: the fraction of checked reads k versions behind, with 95 %
+/// intervals (from `k_staleness_detail`; older summaries without it give
+/// the bars alone).
+fn k_staleness_curve(summary: &Json, label: String) -> Curve {
     let k = &summary["staleness"]["k_staleness"];
-    let total: f64 = (0..=10)
-        .filter_map(|i| {
-            f(&k[if i == 10 {
-                "10+".to_string()
-            } else {
-                i.to_string()
-            }])
-        })
-        .sum();
-    let cats: Vec<String> = (0..=10)
-        .map(|i| {
-            if i == 10 {
-                "10+".to_string()
-            } else {
-                i.to_string()
-            }
-        })
-        .collect();
-    let pts = cats
-        .iter()
-        .enumerate()
-        .map(|(i, c)| (i as f64, f(&k[c.as_str()]).unwrap_or(0.0) / total.max(1.0)))
-        .collect();
-    (Series { label, points: pts }, cats)
+    let total: f64 = K_CATEGORIES.iter().filter_map(|c| f(&k[*c])).sum();
+    let detail = summary["staleness"]["k_staleness_detail"].as_array();
+    let mut c = Curve {
+        series: Series {
+            label,
+            points: Vec::new(),
+        },
+        intervals: Vec::new(),
+        flags: Vec::new(),
+    };
+    for (i, name) in K_CATEGORIES.iter().enumerate() {
+        let x = i as f64;
+        c.series
+            .points
+            .push((x, f(&k[*name]).unwrap_or(0.0) / total.max(1.0)));
+        if let Some((lo, hi)) = detail.and_then(|d| d.get(i)).and_then(ci) {
+            c.intervals.push((x, lo, hi));
+        }
+    }
+    c
 }
 
-fn k_staleness_chart(series: Vec<Series>, categories: Vec<String>) -> Chart {
-    Chart {
-        title: "k-staleness: versions behind the newest acknowledged".into(),
-        x_label: "k (acknowledged versions missed)".into(),
+fn k_staleness_chart(curves: Vec<Curve>) -> Chart {
+    let mut chart = Chart {
+        title: "k-staleness: versions behind the newest (95 % intervals)".into(),
+        x_label: "k (versions done before the read that replaced what it returned)".into(),
         y_label: "fraction of reads".into(),
         kind: ChartKind::Bars,
-        series,
-        categories,
+        categories: K_CATEGORIES.iter().map(|c| c.to_string()).collect(),
         ..Default::default()
+    };
+    for c in curves {
+        c.add_to(&mut chart);
     }
+    chart
 }
 
 fn siblings_chart(summary: &Json) -> Chart {
@@ -327,8 +431,7 @@ fn utilisation_chart(summary: &Json, resource: &str, title: &str) -> Option<Char
 
 /// The figures of one run, as `(file stem, chart)`.
 pub fn run_charts(summary: &Json) -> Vec<(&'static str, Chart)> {
-    let (k, cats) = k_staleness_series(summary, "reads".into());
-    let mut charts = run_charts_common(summary, k, cats);
+    let mut charts = run_charts_common(summary);
     for (resource, stem, title) in [
         (
             "cpu",
@@ -354,16 +457,24 @@ pub fn run_charts(summary: &Json) -> Vec<(&'static str, Chart)> {
     charts
 }
 
-fn run_charts_common(summary: &Json, k: Series, cats: Vec<String>) -> Vec<(&'static str, Chart)> {
+fn run_charts_common(summary: &Json) -> Vec<(&'static str, Chart)> {
     vec![
         ("latency", latency_chart(summary, "")),
         ("latency_scatter", scatter_chart(summary)),
         ("timeline_outcomes", outcomes_chart(summary)),
         (
             "t_visibility",
-            t_visibility_chart(vec![t_visibility_series(summary, "reads".into())]),
+            t_visibility_chart(
+                std::iter::once(t_visibility_curve(summary, "simulated reads".into()))
+                    .chain(wars_curve(summary))
+                    .collect(),
+                origin_words(summary),
+            ),
         ),
-        ("k_staleness", k_staleness_chart(vec![k], cats)),
+        (
+            "k_staleness",
+            k_staleness_chart(vec![k_staleness_curve(summary, "reads".into())]),
+        ),
         ("siblings", siblings_chart(summary)),
         (
             "timeline_throughput",
@@ -541,6 +652,27 @@ td,th{{border:1px solid #ccc;padding:3px 8px;text-align:right}}th{{background:#f
         );
     }
     h.push_str("</table>");
+    if let Some(w) = summary.get("wars").filter(|w| w.get("trials").is_some()) {
+        let _ = write!(
+            h,
+            "<h2>WARS model</h2><p>PBS's model (Bailis et al. 2012) for N={} R={} W={} from this scenario's per-message-kind latencies, {} trials: P(consistent | t = 0) = {}. Against the simulated curve at {} points resting on at least 100 reads: largest gap {} (at {} ms); {} of those points' 95 % intervals leave the model out. The t-visibility and latency figures overlay the model.</p>",
+            w["n"], w["r"], w["w"], w["trials"], w["p_consistent_t0"], w["points_compared"],
+            w["max_gap"], w["max_gap_t_ms"], w["points_outside_ci"]
+        );
+        let caveats: Vec<&str> = w["caveats"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Json::as_str)
+            .collect();
+        if !caveats.is_empty() {
+            h.push_str("<p>Not in the model:</p><ul>");
+            for c in caveats {
+                let _ = write!(h, "<li>{}</li>", esc(c));
+            }
+            h.push_str("</ul>");
+        }
+    }
     let lost = summary["durability"]["lost_writes"]
         .as_array()
         .cloned()
@@ -684,19 +816,21 @@ pub fn write_overlays(summaries: &[Json], dir: &Path) -> Result<(), PlotError> {
     let tv = summaries
         .iter()
         .zip(&labels)
-        .map(|(s, l)| t_visibility_series(s, l.clone()))
+        .map(|(s, l)| t_visibility_curve(s, l.clone()))
         .collect();
-    plot::write_chart(&t_visibility_chart(tv), dir, "t_visibility")?;
-    let mut ks = Vec::new();
-    let mut cats = Vec::new();
-    for (s, l) in summaries.iter().zip(&labels) {
-        let (series, c) = k_staleness_series(s, l.clone());
-        ks.push(series);
-        cats = c;
-    }
-    plot::write_chart(&k_staleness_chart(ks, cats), dir, "k_staleness")?;
+    let origin = summaries.first().map_or("", origin_words);
+    let mut tv: Vec<Curve> = tv;
+    // The model of the first run that has one (runs of one scenario share it).
+    tv.extend(summaries.iter().find_map(wars_curve));
+    plot::write_chart(&t_visibility_chart(tv, origin), dir, "t_visibility")?;
+    let ks = summaries
+        .iter()
+        .zip(&labels)
+        .map(|(s, l)| k_staleness_curve(s, l.clone()))
+        .collect();
+    plot::write_chart(&k_staleness_chart(ks), dir, "k_staleness")?;
     for kind in ["get", "put"] {
-        let series: Vec<Series> = summaries
+        let mut series: Vec<Series> = summaries
             .iter()
             .zip(&labels)
             .map(|(s, l)| Series {
@@ -704,6 +838,16 @@ pub fn write_overlays(summaries: &[Json], dir: &Path) -> Result<(), PlotError> {
                 points: points(&s["latency"][kind]["cdf"]),
             })
             .collect();
+        if let Some(cdf) = summaries
+            .iter()
+            .map(|s| points(&s["wars"]["latency"][kind]["cdf"]))
+            .find(|c| !c.is_empty())
+        {
+            series.push(Series {
+                label: "WARS model".into(),
+                points: cdf,
+            });
+        }
         let chart = Chart {
             title: format!("{kind} latency CDF"),
             x_label: "latency (ms)".into(),

@@ -37,6 +37,16 @@ pub fn summary(
     let map = s
         .as_object_mut()
         .expect("the collector's summary is an object");
+    if let Some(trials) = scenario.metrics.wars_trials {
+        let simulated = map["staleness"]["t_visibility"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        map.insert(
+            "wars".into(),
+            crate::wars::summary_block(scenario, trials, &simulated),
+        );
+    }
     map.insert("summary_version".into(), json!(SUMMARY_VERSION));
     map.insert("scenario".into(), scenario_echo(scenario));
     map.insert(
@@ -195,6 +205,12 @@ fn scenario_echo(s: &Scenario) -> Json {
         "arrival": match &s.workload.arrival {
             Arrival::OpenLoop { mean_interarrival } => format!("open_loop {:.1}/s per client", 1e6 / mean_interarrival.as_micros() as f64),
             Arrival::ClosedLoop { .. } => "closed_loop".to_string(),
+            Arrival::Probe(p) => format!(
+                "probe: {} t points x {} reads, {} at once per client",
+                p.t_grid.len(),
+                p.reads_per_t,
+                p.concurrent
+            ),
         },
         "keys": s.workload.key_count,
         "faults_scheduled": s.faults.len(),

@@ -82,7 +82,15 @@ pub fn run_record(summary: &Json) -> Json {
         .as_array()
         .map(|a| {
             a.iter()
-                .map(|p| json!([p["t_ms"], p["reads"], p["consistent"]]))
+                .map(|p| {
+                    json!([
+                        p["t_ms"],
+                        p["reads"],
+                        p["consistent"],
+                        p["t_ms_lo"],
+                        p["t_ms_hi"]
+                    ])
+                })
                 .collect()
         })
         .unwrap_or_default();
@@ -225,6 +233,68 @@ fn ratio(a: u64, b: u64) -> f64 {
     }
 }
 
+/// One t-visibility point being merged: its bin edges, the reads' summed t
+/// (ms), reads and consistent reads.
+struct TPoint {
+    lo: Option<f64>,
+    hi: Option<f64>,
+    t_sum_ms: f64,
+    reads: u64,
+    consistent: u64,
+}
+
+/// Sums the runs' t-visibility points (rows `[t_ms, reads, consistent,
+/// t_ms_lo, t_ms_hi]`) per bin or mass point, in order of `t_ms_lo`.
+fn merged_t_visibility(records: &[&Json]) -> Vec<Json> {
+    let mut points: Vec<TPoint> = Vec::new();
+    for r in records {
+        for p in r["staleness"]["t_visibility"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            let reads = p[1].as_u64().unwrap_or(0);
+            let t = p[0].as_f64().unwrap_or(0.0);
+            // Rows without edges (older records) are matched by their t.
+            let lo = p[3].as_f64().or(Some(t));
+            let hi = p[4].as_f64();
+            let slot = match points.iter_mut().find(|x| x.lo == lo && x.hi == hi) {
+                Some(slot) => slot,
+                None => {
+                    points.push(TPoint {
+                        lo,
+                        hi,
+                        t_sum_ms: 0.0,
+                        reads: 0,
+                        consistent: 0,
+                    });
+                    points.last_mut().expect("just pushed")
+                }
+            };
+            slot.reads += reads;
+            slot.consistent += p[2].as_u64().unwrap_or(0);
+            slot.t_sum_ms += t * reads as f64;
+        }
+    }
+    points.sort_by(|a, b| a.lo.unwrap_or(0.0).total_cmp(&b.lo.unwrap_or(0.0)));
+    points
+        .iter()
+        .map(|p| {
+            let (lo, hi) = crate::tvis::wilson95(p.consistent, p.reads);
+            json!({
+                "t_ms": if p.reads == 0 { p.lo.map_or(Json::Null, |x| json!(x)) } else { json!(p.t_sum_ms / p.reads as f64) },
+                "t_ms_lo": p.lo,
+                "t_ms_hi": p.hi,
+                "reads": p.reads,
+                "consistent": p.consistent,
+                "p_consistent": if p.reads == 0 { Json::Null } else { json!(p.consistent as f64 / p.reads as f64) },
+                "ci95": [lo, hi],
+                "few_reads": p.reads < crate::tvis::FEW_READS,
+            })
+        })
+        .collect()
+}
+
 /// Merges the runs of one parameter point into a summary-shaped document
 /// (latency, staleness with t-visibility and k-staleness, availability and
 /// summed counters), labelled `label`. `records` come from [`run_record`].
@@ -233,29 +303,9 @@ pub fn merged_summary(records: &[&Json], label: &str) -> Json {
     for kind in KINDS {
         latency.insert(kind.into(), merged_latency(records, kind));
     }
-    // t-visibility: sum reads and consistent reads per grid bucket.
-    let mut grid: Vec<(Json, u64, u64)> = Vec::new();
-    for r in records {
-        for (i, p) in r["staleness"]["t_visibility"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .enumerate()
-        {
-            if grid.len() <= i {
-                grid.push((p[0].clone(), 0, 0));
-            }
-            grid[i].1 += p[1].as_u64().unwrap_or(0);
-            grid[i].2 += p[2].as_u64().unwrap_or(0);
-        }
-    }
-    let t_vis: Vec<Json> = grid
-        .iter()
-        .map(|(t, reads, consistent)| {
-            json!({"t_ms": t, "reads": reads, "consistent": consistent,
-                   "p_consistent": if *reads == 0 { Json::Null } else { json!(*consistent as f64 / *reads as f64) }})
-        })
-        .collect();
+    // t-visibility: sum reads and consistent reads per point, matched by
+    // its bin (or mass point); t is the reads' mean over all runs.
+    let t_vis = merged_t_visibility(records);
     let mut k_stale: Vec<(String, u64)> = Vec::new();
     for r in records {
         for (k, n) in r["staleness"]["k_staleness"]
@@ -454,6 +504,25 @@ mod tests {
         assert_eq!(tv[1]["p_consistent"], Json::Null);
         assert_eq!(merged["staleness"]["k_staleness"]["1"], json!(2));
         assert_eq!(merged["ops"]["total"], json!(6));
+    }
+
+    #[test]
+    fn t_visibility_points_merge_by_bin_with_the_reads_mean_t() {
+        let run = |rows: Json| json!({"staleness": {"t_visibility": rows}});
+        let a = run(json!([[1.2, 10, 5, 1.122, 1.259], [0.0, 4, 1, 0.0, 0.001]]));
+        let b = run(json!([
+            [1.1, 30, 30, 1.122, 1.259],
+            [40.0, 1, 1, 39.811, null]
+        ]));
+        let tv = merged_t_visibility(&[&a, &b]);
+        assert_eq!(tv.len(), 3);
+        assert_eq!(tv[0]["t_ms"], json!(0.0));
+        assert_eq!(tv[1]["reads"], json!(40));
+        assert_eq!(tv[1]["consistent"], json!(35));
+        let mean = tv[1]["t_ms"].as_f64().expect("t");
+        assert!((mean - (1.2 * 10.0 + 1.1 * 30.0) / 40.0).abs() < 1e-12);
+        assert_eq!(tv[2]["t_ms_hi"], Json::Null);
+        assert_eq!(tv[2]["few_reads"], json!(true));
     }
 
     #[test]

@@ -408,3 +408,66 @@ fn every_message_a_node_handles_pays_its_service_before_its_effects_leave() {
     assert_eq!(f(&l["mean_ms"]), 3.0, "every get takes three services: {l}");
     assert_eq!(f(&l["max_ms"]), 3.0, "{l}");
 }
+
+/// The probe workload (issue 16) under node capacity: a probe's put carries
+/// a value of `workload.value_size` bytes like any other put (every write
+/// request its coordinator sends weighs at least that much on the egress
+/// link), and the probe's reads still sit at exact t after the commit.
+#[test]
+fn probe_puts_carry_their_value_size_under_capacity() {
+    const BYTES: f64 = 50_000.0;
+    let doc = json!({
+        "name": "probe-capacity",
+        "rng_seed": 3,
+        "duration_s": 3,
+        "quiescence": { "duration_s": 1 },
+        "cluster": {
+            "nodes": 6,
+            "quorum": { "n": 3, "r": 1, "w": 1 },
+            "coordinator_scope": "any_node_reads_and_writes",
+            "read_repair": false,
+            "capacity": {
+                "cpu": { "workers": 2, "service": { "default": { "exponential": { "mean_ms": 0.05 } } } },
+                "nic": { "bandwidth_mb_per_s": 125 }
+            }
+        },
+        "workload": {
+            "clients": 2,
+            "arrival": { "probe": {
+                "t_grid_ms": [0, 1, 5, 20],
+                "reads_per_t": 2,
+                "concurrent": 4,
+                "coordinator": "non_replica"
+            } },
+            "keys": { "count": 1 },
+            "value_size": { "constant": { "bytes": BYTES } }
+        }
+    });
+    let s = summary_of(&doc);
+    let puts = f(&s["latency"]["put"]["ok"]);
+    assert!(puts > 50.0, "{puts} probe writes");
+    let nodes = s["capacity"]["nodes"]
+        .as_array()
+        .expect("per-node capacity");
+    let write_bytes: f64 = nodes
+        .iter()
+        .map(|n| {
+            n["egress"]["bytes_by_kind"]["write_request"]
+                .as_f64()
+                .unwrap_or(0.0)
+        })
+        .sum();
+    eprintln!("{puts} puts, {write_bytes} write_request bytes");
+    assert!(
+        write_bytes >= puts * 3.0 * BYTES,
+        "every write request carries the value: {write_bytes} bytes for {puts} puts"
+    );
+    assert_eq!(s["staleness"]["t_visibility_kind"], "mass_points");
+    let points = s["staleness"]["t_visibility"].as_array().expect("curve");
+    let ts: Vec<f64> = points.iter().map(|p| f(&p["t_ms"])).collect();
+    assert_eq!(
+        ts,
+        [0.0, 1.0, 5.0, 20.0],
+        "reads at exact t after the commit"
+    );
+}

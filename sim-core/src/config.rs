@@ -136,6 +136,11 @@ pub enum CoordinatorScope {
     /// Any node coordinates reads (and writes under last-write-wins), as in
     /// published quorum models with a non-replica coordinator.
     AnyNode,
+    /// Any node coordinates reads and writes under either versioning: a
+    /// write under vector clocks may be coordinated by a node that is not
+    /// one of its replicas (PBS's WARS model, whose coordinator is never a
+    /// replica).
+    AnyNodeReadsAndWrites,
 }
 
 /// §6.1 buffered writes.
@@ -457,6 +462,54 @@ pub enum Arrival {
         /// Pause between operations.
         think_time: Latency,
     },
+    /// PBS's experiment through the full protocol: each probe writes once
+    /// and reads at fixed times after the write's commit (see [`Probe`]).
+    Probe(Probe),
+}
+
+/// The probe workload: per probe, one blind write, then reads started
+/// exactly `t` after the write *committed* (the coordinator's W-th
+/// acknowledgement) for each `t` of the grid. The client learns the commit
+/// from the engine, an oracle no real client has: the probe is a
+/// measuring instrument, as PBS's experiment is.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Probe {
+    /// When the reads start after the commit, strictly increasing.
+    pub t_grid: Vec<SimDuration>,
+    /// Reads started at each `t` (at least one).
+    pub reads_per_t: u32,
+    /// Probes each client keeps running at once (each on its own key when
+    /// keys are fresh).
+    pub concurrent: u32,
+    /// Pause between the end of a probe (its write failed, or its last read
+    /// finished) and the start of the next one in the same slot.
+    pub interval: SimDuration,
+    /// Which key a probe writes.
+    pub key: ProbeKey,
+    /// Where a probe's requests go.
+    pub coordinator: ProbeCoordinator,
+}
+
+/// Which key a probe writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProbeKey {
+    /// A key nobody has used: numbered from `keys.count` up, one per probe,
+    /// so the first write a read can find is the probe's.
+    Fresh,
+    /// A key drawn from `workload.keys` (count and popularity), so probes
+    /// can share keys (a key count of 1 is one chosen key).
+    Sampled,
+}
+
+/// Where a probe sends its write and its reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProbeCoordinator {
+    /// As `workload.routing` says.
+    Routing,
+    /// A node outside the key's top N, drawn at random among them, so the
+    /// coordinator is never a replica (PBS's WARS model). Needs more nodes
+    /// than N and a `coordinator_scope` that lets it coordinate.
+    NonReplica,
 }
 
 /// Key popularity.
@@ -542,11 +595,30 @@ pub struct ScheduledFault {
     pub action: FaultAction,
 }
 
+/// Where t-visibility's t starts, and which writes a read must see.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum StalenessOrigin {
+    /// The commit: the coordinator's W-th acknowledgement (PBS's
+    /// definition). A read must see every write committed before it started.
+    #[default]
+    Commit,
+    /// The client receiving the acknowledgement. A read must see every write
+    /// acknowledged before it started.
+    ClientAck,
+}
+
 /// Report settings (used by `reports`; the core only carries them).
 #[derive(Clone, Debug)]
 pub struct MetricsConfig {
-    /// The t grid of the t-visibility curve, microseconds, increasing.
-    pub t_visibility_grid_us: Vec<u64>,
+    /// Explicit bins of the t-visibility curve, microseconds, increasing
+    /// (`None`: fine logarithmic bins, or exact mass points for a probe
+    /// workload).
+    pub t_visibility_grid_us: Option<Vec<u64>>,
+    /// Where t starts (commit or client acknowledgement).
+    pub staleness_origin: StalenessOrigin,
+    /// Trials of PBS's WARS model to run beside the simulation (its
+    /// prediction goes into the summary and the report), if any.
+    pub wars_trials: Option<u64>,
     /// Width of a timeline window.
     pub window: SimDuration,
 }

@@ -1322,6 +1322,12 @@ impl Simulation {
         tracer: &mut Option<&mut dyn Tracer>,
     ) {
         let mut out = std::mem::take(&mut self.node_out);
+        // Probe workload: commits the engine passes on to the writing client.
+        let mut committed: Vec<crate::engine::ids::OpId> = Vec::new();
+        let probing = matches!(
+            self.scenario.workload.arrival,
+            crate::config::Arrival::Probe(_)
+        );
         let incarnation = self.nodes[node.0 as usize].incarnation;
         let mut check_membership = false;
         for cmd in out.drain() {
@@ -1381,6 +1387,7 @@ impl Simulation {
                             check_membership = true;
                         }
                         Record::MembershipLearned { .. } => check_membership = true,
+                        Record::WriteCommitted { op, .. } if probing => committed.push(*op),
                         _ => {}
                     }
                     self.emit(Some(Endpoint::Node(node)), &r, sink, tracer)
@@ -1388,6 +1395,12 @@ impl Simulation {
             }
         }
         self.node_out = out;
+        for op in committed {
+            if let Some(client) = self.clients.get_mut(op.client.0 as usize) {
+                client.on_write_committed(self.now, op, &mut self.client_out);
+                self.flush_client(op.client, sink, tracer);
+            }
+        }
         if check_membership && !self.pending_changes.is_empty() {
             self.check_membership_convergence(sink, tracer);
         }
@@ -1857,5 +1870,9 @@ fn client_timer_code(t: ClientTimer) -> u64 {
         ClientTimer::NextOp => 0,
         ClientTimer::OpTimeout(seq) => seq << 1 | 1,
         ClientTimer::RefreshView => 2,
+        // Probe timers (new kinds: no shipped scenario's hash depends on
+        // them): 4 and 6 modulo 8, apart from the codes above.
+        ClientTimer::ProbeNext(slot) => u64::from(slot) << 3 | 4,
+        ClientTimer::ProbeRead { write, read } => (write << 20 ^ u64::from(read)) << 3 | 6,
     }
 }

@@ -143,14 +143,21 @@ fn latency_leaf() -> impl Strategy<Value = LatencyDto> {
 
 fn latency() -> impl Strategy<Value = LatencyDto> {
     latency_leaf().prop_recursive(2, 10, 4, |inner| {
-        prop::collection::vec((0.01..10.0f64, inner), 1..4).prop_map(|parts| {
-            LatencyDto::Mixture(
-                parts
-                    .into_iter()
-                    .map(|(weight, latency)| MixturePartDto { weight, latency })
-                    .collect(),
-            )
-        })
+        prop_oneof![
+            prop::collection::vec((0.01..10.0f64, inner.clone()), 1..4).prop_map(|parts| {
+                LatencyDto::Mixture(
+                    parts
+                        .into_iter()
+                        .map(|(weight, latency)| MixturePartDto { weight, latency })
+                        .collect(),
+                )
+            }),
+            prop::collection::vec(inner.clone(), 1..3).prop_map(LatencyDto::Sum),
+            (0.0..100.0f64, inner).prop_map(|(ms, latency)| LatencyDto::Offset(OffsetDto {
+                ms,
+                latency: Box::new(latency),
+            })),
+        ]
     })
 }
 
@@ -326,7 +333,8 @@ fn cluster(w: &World) -> impl Strategy<Value = ClusterDto> {
         ],
         prop_oneof![
             Just(CoordinatorScopeDto::PreferenceList),
-            Just(CoordinatorScopeDto::AnyNode)
+            Just(CoordinatorScopeDto::AnyNode),
+            Just(CoordinatorScopeDto::AnyNodeReadsAndWrites)
         ],
     );
     (quorum, partitioning(node_count), settings, timeouts).prop_map(
@@ -711,8 +719,12 @@ fn metrics() -> impl Strategy<Value = MetricsDto> {
     (
         prop::option::of(prop::collection::vec(0.001..100.0f64, 1..8)),
         0.01..10.0f64,
+        prop::option::of(prop_oneof![
+            Just(StalenessOriginDto::Commit),
+            Just(StalenessOriginDto::ClientAck)
+        ]),
     )
-        .prop_map(|(steps, window_s)| MetricsDto {
+        .prop_map(|(steps, window_s, staleness_origin)| MetricsDto {
             t_visibility_grid_ms: steps.map(|s| {
                 let mut t = 0.0;
                 s.iter()
@@ -722,6 +734,8 @@ fn metrics() -> impl Strategy<Value = MetricsDto> {
                     })
                     .collect()
             }),
+            staleness_origin,
+            wars_trials: None,
             window_s,
         })
 }
@@ -1444,6 +1458,16 @@ fn support_ms(l: &LatencyDto) -> (f64, f64) {
                 (lo.min(a), hi.max(b))
             }),
         LatencyDto::Empirical(e) => (e.points[0].0, e.points[e.points.len() - 1].0),
+        LatencyDto::Sum(parts) => parts
+            .iter()
+            .map(support_ms)
+            .fold((0.0f64, 0.0f64), |(lo, hi), (a, b)| {
+                ((lo + a).min(cap), (hi + b).min(cap))
+            }),
+        LatencyDto::Offset(o) => {
+            let (lo, hi) = support_ms(&o.latency);
+            ((o.ms + lo).min(cap), (o.ms + hi).min(cap))
+        }
     }
 }
 

@@ -44,6 +44,12 @@ fn base() -> Value {
     })
 }
 
+/// Turns the base workload into a probe workload with these settings.
+fn probe(v: &mut Value, settings: Value) {
+    v["workload"]["arrival"] = json!({ "probe": settings });
+    v["workload"].as_object_mut().expect("object").remove("mix");
+}
+
 /// Turns on gossip membership with every default.
 fn gossip(v: &mut Value) {
     v["cluster"]["membership"] = json!({});
@@ -182,6 +188,103 @@ fn cases() -> Vec<Case> {
                 v["network"]["latency"]["mixture"][0]["latency"]["normal"]["stddev_ms"] =
                     json!(-0.1)
             },
+        ),
+        case(
+            "negative offset",
+            "network.latency.offset.ms",
+            "non-negative number of milliseconds, got -75",
+            |v| {
+                v["network"]["latency"] = json!({ "offset": { "ms": -75,
+                    "latency": { "exponential": { "mean_ms": 5 } } } })
+            },
+        ),
+        case(
+            "empty sum",
+            "network.latency.sum",
+            "at least one part, got an empty sum",
+            |v| v["network"]["latency"] = json!({ "sum": [] }),
+        ),
+        case(
+            "bad part inside a sum",
+            "network.latency.sum[1].pareto.shape",
+            "expected a positive number, got 0",
+            |v| {
+                v["network"]["latency"] = json!({ "sum": [
+                    { "constant": { "ms": 75 } },
+                    { "pareto": { "scale_ms": 1, "shape": 0 } }
+                ] })
+            },
+        ),
+        // ------------------------------------------------------- probe workload
+        case(
+            "probe with an empty t grid",
+            "workload.arrival.probe.t_grid_ms",
+            "expected at least one t (a probe with no reads measures nothing)",
+            |v| probe(v, json!({ "t_grid_ms": [] })),
+        ),
+        case(
+            "probe with a non-increasing t grid",
+            "workload.arrival.probe.t_grid_ms[2]",
+            "expected strictly increasing non-negative values, got 1",
+            |v| probe(v, json!({ "t_grid_ms": [0, 1, 1, 5] })),
+        ),
+        case(
+            "probe with a negative t",
+            "workload.arrival.probe.t_grid_ms[0]",
+            "expected strictly increasing non-negative values, got -1",
+            |v| probe(v, json!({ "t_grid_ms": [-1, 1] })),
+        ),
+        case(
+            "probe with no reads at each t",
+            "workload.arrival.probe.reads_per_t",
+            "expected 1..=1000000 reads at each t (a probe with no reads measures nothing), got 0",
+            |v| probe(v, json!({ "t_grid_ms": [0, 1], "reads_per_t": 0 })),
+        ),
+        case(
+            "probe with no slots",
+            "workload.arrival.probe.concurrent",
+            "expected 1..=10000 probes at once per client, got 0",
+            |v| probe(v, json!({ "t_grid_ms": [0], "concurrent": 0 })),
+        ),
+        case(
+            "probe with a mix",
+            "workload.mix",
+            "expected no mix with a probe arrival",
+            |v| {
+                probe(v, json!({ "t_grid_ms": [0] }));
+                v["workload"]["mix"] = json!({ "read": 1 });
+            },
+        ),
+        case(
+            "probe through a non-replica that may not coordinate writes",
+            "workload.arrival.probe.coordinator",
+            "unless cluster.coordinator_scope is \"any_node_reads_and_writes\"",
+            |v| probe(v, json!({ "t_grid_ms": [0], "coordinator": "non_replica" })),
+        ),
+        case(
+            "probe through a non-replica with no node outside the top N",
+            "workload.arrival.probe.coordinator",
+            "needs more nodes than N = 3, got 3",
+            |v| {
+                probe(v, json!({ "t_grid_ms": [0], "coordinator": "non_replica" }));
+                v["cluster"]["nodes"] = json!(3);
+                v["cluster"]["coordinator_scope"] = json!("any_node_reads_and_writes");
+                v["cluster"]["partitioning"] = json!({ "strategy": "equal_partitions", "partitions": 12 });
+            },
+        ),
+        case(
+            "mix missing without a probe",
+            "workload.mix",
+            "expected at least one positive weight",
+            |v| {
+                v["workload"].as_object_mut().expect("object").remove("mix");
+            },
+        ),
+        case(
+            "no WARS trials",
+            "metrics.wars_trials",
+            "expected 1..=1000000000 trials, got 0",
+            |v| v["metrics"] = json!({ "wars_trials": 0 }),
         ),
         case(
             "empirical not ending at one",
@@ -1510,4 +1613,29 @@ fn a_fault_on_a_joiner_at_its_join_time_is_fine_when_listed_after_it() {
     if let Err(e) = parse_value(&v) {
         panic!("rejected:\n{}", describe(&e));
     }
+}
+
+/// Latency algebra: an offset and a sum both become a sum of draws (the
+/// positive side of the `negative offset` and `empty sum` cases).
+#[test]
+fn an_offset_and_a_sum_parse_into_a_sum_of_draws() {
+    use sim_core::world::dist::Latency;
+    let mut v = base();
+    v["network"]["latency"] = json!({ "offset": { "ms": 75,
+        "latency": { "sum": [{ "constant": { "ms": 1 } }, { "uniform": { "min_ms": 0, "max_ms": 2 } }] } } });
+    let s = parse(&v.to_string(), &sim_core::scenario::no_files).expect("valid");
+    assert_eq!(
+        s.network.default.latency,
+        Latency::Sum(vec![
+            Latency::Constant { us: 75_000.0 },
+            Latency::Sum(vec![
+                Latency::Constant { us: 1000.0 },
+                Latency::Uniform {
+                    min_us: 0.0,
+                    max_us: 2000.0
+                }
+            ])
+        ])
+    );
+    assert_eq!(s.network.default.latency.mean_us(), Some(77_000.0));
 }

@@ -11,6 +11,9 @@ use super::axis::{Axis, AxisSpec};
 use super::text::{Place, TextMode, Typesetter};
 use super::{Chart, ChartKind, PlotError};
 
+/// Opacity of an interval band.
+const INTERVAL_ALPHA: f64 = 0.2;
+
 /// Okabe–Ito colour-blind-safe palette, ordered for contrast on white
 /// (yellow last, as it is faint).
 const PALETTE: [RGBColor; 8] = [
@@ -77,6 +80,9 @@ impl Sizes {
     }
 }
 
+/// An interval in plot space: `(x, low, high)`.
+type Span = (f64, f64, f64);
+
 /// The chart's data in plot space, ready to draw.
 struct Prepared {
     x: Axis,
@@ -87,6 +93,11 @@ struct Prepared {
     bands: Vec<(f64, f64, String)>,
     /// Plot-space x positions and labels.
     markers: Vec<(f64, String)>,
+    /// Plot-space intervals per series: `(series, [(x, low, high)])`, the
+    /// ends clamped into the visible y range.
+    intervals: Vec<(usize, Vec<Span>)>,
+    /// Plot-space flagged points: `(series, x, y)`.
+    flags: Vec<(usize, f64, f64)>,
     has_data: bool,
 }
 
@@ -94,13 +105,21 @@ impl Prepared {
     fn new(chart: &Chart) -> Self {
         let finite = |p: &&(f64, f64)| p.0.is_finite() && p.1.is_finite();
         let bars = chart.kind == ChartKind::Bars;
-        let ys: Vec<f64> = chart
+        let finite3 = |p: &&(f64, f64, f64)| p.0.is_finite() && p.1.is_finite() && p.2.is_finite();
+        let mut ys: Vec<f64> = chart
             .series
             .iter()
             .flat_map(|s| s.points.iter().filter(finite))
             .filter(|p| !bars || p.0.round() >= 0.0)
             .map(|p| p.1)
             .collect();
+        ys.extend(
+            chart
+                .intervals
+                .iter()
+                .flat_map(|i| i.points.iter().filter(finite3))
+                .flat_map(|p| [p.1, p.2]),
+        );
         let y = Axis::numeric(&AxisSpec {
             scale: chart.y_scale,
             values: &ys,
@@ -194,12 +213,40 @@ impl Prepared {
                 .filter_map(|m| x.to_plot_checked(m.x).map(|px| (px, m.label.clone())))
                 .collect()
         };
+        let px = |v: f64| if bars { v.round() } else { x.to_plot(v) };
+        let intervals = chart
+            .intervals
+            .iter()
+            .filter(|i| i.series < chart.series.len())
+            .map(|i| {
+                let pts = i
+                    .points
+                    .iter()
+                    .filter(finite3)
+                    .map(|&(a, lo, hi)| {
+                        let (lo, hi) = (y.to_plot(lo.min(hi)), y.to_plot(lo.max(hi)));
+                        (px(a), lo.clamp(y.lo, y.hi), hi.clamp(y.lo, y.hi))
+                    })
+                    .filter(|p| p.0.is_finite() && p.0 >= x.lo && p.0 <= x.hi)
+                    .collect();
+                (i.series, pts)
+            })
+            .collect();
+        let flags = chart
+            .flags
+            .iter()
+            .filter(|f| f.series < chart.series.len() && f.x.is_finite() && f.y.is_finite())
+            .map(|f| (f.series, px(f.x), y.to_plot(f.y)))
+            .filter(|f| f.1 >= x.lo && f.1 <= x.hi && f.2 >= y.lo && f.2 <= y.hi)
+            .collect();
         Prepared {
             x,
             y,
             series,
             bands,
             markers,
+            intervals,
+            flags,
             has_data,
         }
     }
@@ -664,6 +711,18 @@ pub(crate) fn draw_chart<DB: DrawingBackend>(
     // ---- Data ---------------------------------------------------------
     let mut occupied: Vec<(i32, i32)> = Vec::new();
     let n_series = prep.series.len().max(1);
+    // Interval bands (lines and steps), behind the series they belong to.
+    let banded = matches!(chart.kind, ChartKind::Lines | ChartKind::Steps);
+    for (i, pts) in prep
+        .intervals
+        .iter()
+        .filter(|(_, p)| banded && p.len() >= 2)
+    {
+        let mut poly: Vec<(i32, i32)> = pts.iter().map(|p| frame.at((p.0, p.2))).collect();
+        poly.extend(pts.iter().rev().map(|p| frame.at((p.0, p.1))));
+        root.draw(&Polygon::new(poly, colour(*i).mix(INTERVAL_ALPHA).filled()))
+            .map_err(draw_err)?;
+    }
     for (i, pts) in prep.series.iter().enumerate() {
         let c = colour(i);
         match chart.kind {
@@ -735,6 +794,40 @@ pub(crate) fn draw_chart<DB: DrawingBackend>(
                 }
             }
         }
+    }
+
+    // Interval whiskers (points and bars, or a lone point of a line), over
+    // the data: at the point, or at the middle of the series' bar.
+    let cap = sz.px(4.0).max(2);
+    for (i, pts) in prep
+        .intervals
+        .iter()
+        .filter(|(_, p)| !banded || p.len() < 2)
+    {
+        for &(x, lo, hi) in pts {
+            let x = if chart.kind == ChartKind::Bars {
+                let bw = 0.8 / n_series as f64;
+                x - 0.4 + bw * *i as f64 + bw * 0.5
+            } else {
+                x
+            };
+            let (a, b) = (frame.at((x, lo)), frame.at((x, hi)));
+            let style = MARKER_LINE.stroke_width(sz.thin);
+            line(root, a, b, style)?;
+            line(root, (a.0 - cap, a.1), (a.0 + cap, a.1), style)?;
+            line(root, (b.0 - cap, b.1), (b.0 + cap, b.1), style)?;
+        }
+    }
+
+    // Flagged points: hollow rings over the data.
+    for &(i, x, y) in &prep.flags {
+        let p = frame.at((x, y));
+        let r = sz.point + sz.thin as i32;
+        root.draw(&Circle::new(p, r, WHITE.filled()))
+            .map_err(draw_err)?;
+        root.draw(&Circle::new(p, r, colour(i).stroke_width(sz.thin.max(2))))
+            .map_err(draw_err)?;
+        occupied.push(p);
     }
 
     // Axes on top of bands and data edges.
@@ -837,7 +930,8 @@ pub(crate) fn draw_chart<DB: DrawingBackend>(
         ts.draw(root, "no data", at, sz.desc, MUTED, Place::center())?;
     }
 
-    draw_legend(root, chart, &ts, &sz, &plot, &occupied)
+    let flag_entry = !prep.flags.is_empty() && !chart.flag_label.is_empty();
+    draw_legend(root, chart, &ts, &sz, &plot, &occupied, flag_entry)
 }
 
 /// Draws one legend entry per labelled series, in the plot corner that
@@ -849,13 +943,16 @@ fn draw_legend<DB: DrawingBackend>(
     sz: &Sizes,
     plot: &Rect,
     occupied: &[(i32, i32)],
+    flag_entry: bool,
 ) -> Result<(), PlotError> {
+    // The flag entry, when there is one, is the last row (index usize::MAX).
     let entries: Vec<(usize, &str)> = chart
         .series
         .iter()
         .enumerate()
         .filter(|(_, s)| !s.label.is_empty())
         .map(|(i, s)| (i, s.label.as_str()))
+        .chain(flag_entry.then_some((usize::MAX, chart.flag_label.as_str())))
         .collect();
     if entries.is_empty() {
         return Ok(());
@@ -919,6 +1016,21 @@ fn draw_legend<DB: DrawingBackend>(
     for (row, (i, label)) in entries.iter().enumerate() {
         let cy = r.y0 + inner + row as i32 * row_h + (row_h - sz.px(4.0)) / 2;
         let sx = r.x0 + inner;
+        if *i == usize::MAX {
+            let p = (sx + swatch / 2, cy);
+            let ring = sz.point + sz.thin as i32;
+            root.draw(&Circle::new(p, ring, MUTED.stroke_width(sz.thin.max(2))))
+                .map_err(draw_err)?;
+            ts.draw(
+                root,
+                label,
+                (sx + swatch + inner, cy),
+                sz.tick,
+                TEXT,
+                Place::left(),
+            )?;
+            continue;
+        }
         let c = colour(*i);
         match chart.kind {
             ChartKind::Lines | ChartKind::Steps => {

@@ -112,6 +112,30 @@ pub struct Marker {
     pub label: String,
 }
 
+/// A y-interval around one series at each of some x (for example a 95 %
+/// confidence interval): drawn as a translucent band in the series' colour
+/// for lines and steps, as whiskers for points and bars.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Interval {
+    /// Index of the series in [`Chart::series`].
+    pub series: usize,
+    /// `(x, low, high)`; non-finite entries are skipped. For bars, x is the
+    /// category index.
+    pub points: Vec<(f64, f64, f64)>,
+}
+
+/// A point of a series drawn as a hollow ring over the data (for example a
+/// point resting on too few observations to trust).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Flag {
+    /// Index of the series in [`Chart::series`] (its colour).
+    pub series: usize,
+    /// x (plot units as for the series).
+    pub x: f64,
+    /// y.
+    pub y: f64,
+}
+
 /// Everything needed to draw one figure. `Chart { title: .., ..Default::default() }`
 /// gives linear axes, lines, and ranges fitted to the data.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -145,6 +169,13 @@ pub struct Chart {
     /// For [`ChartKind::Bars`]: the x tick labels, category `i` at index `i`.
     /// Indices without a name are labelled with the number.
     pub categories: Vec<String>,
+    /// Intervals around series, drawn behind the data.
+    pub intervals: Vec<Interval>,
+    /// Points drawn as hollow rings over the data.
+    pub flags: Vec<Flag>,
+    /// Legend text for the rings (no legend entry when empty or when no
+    /// flag is visible).
+    pub flag_label: String,
 }
 
 /// Why a chart could not be drawn or written.

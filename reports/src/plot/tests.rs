@@ -47,6 +47,59 @@ pub(super) fn latency_cdf() -> Chart {
     }
 }
 
+/// A t-visibility curve with its 95 % band, two points resting on few
+/// reads flagged, and a bar chart with whiskers.
+pub(super) fn banded() -> Chart {
+    let pts: Vec<(f64, f64)> = [0.0, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0]
+        .iter()
+        .map(|t: &f64| (t.max(0.01), 1.0 - 0.6 * (-t / 4.0).exp()))
+        .collect();
+    Chart {
+        title: "t-visibility with intervals".into(),
+        x_label: "time since commit (ms)".into(),
+        y_label: "P(consistent)".into(),
+        x_scale: Scale::Log,
+        kind: ChartKind::Lines,
+        intervals: vec![Interval {
+            series: 0,
+            points: pts
+                .iter()
+                .map(|&(x, y)| (x, y - 0.05, (y + 0.05).min(1.0)))
+                .collect(),
+        }],
+        flags: vec![
+            Flag {
+                series: 0,
+                x: pts[6].0,
+                y: pts[6].1,
+            },
+            Flag {
+                series: 0,
+                x: pts[7].0,
+                y: pts[7].1,
+            },
+        ],
+        flag_label: "fewer than 100 reads".into(),
+        series: vec![series("simulated", pts)],
+        y_range: Some((0.0, 1.02)),
+        ..Default::default()
+    }
+}
+
+pub(super) fn whiskered_bars() -> Chart {
+    Chart {
+        intervals: vec![Interval {
+            series: 1,
+            points: vec![
+                (0.0, 6600.0, 7400.0),
+                (1.0, 2000.0, 2400.0),
+                (2.0, f64::NAN, 0.1),
+            ],
+        }],
+        ..sibling_bars()
+    }
+}
+
 pub(super) fn step_cdf() -> Chart {
     let pts = [0.0, 1.0, 1.0, 2.0, 3.0, 3.0, 3.0, 5.0, 8.0, 13.0];
     let n = pts.len() as f64;
@@ -193,6 +246,40 @@ fn odd_charts() -> Vec<(&'static str, Chart)> {
     }
     out.push(("no_series", Chart::default()));
     out.push((
+        "intervals_and_flags_out_of_range",
+        Chart {
+            intervals: vec![
+                Interval {
+                    series: 7,
+                    points: vec![(1.0, 0.0, 1.0)],
+                },
+                Interval {
+                    series: 0,
+                    points: vec![(f64::NAN, 0.0, 1.0), (1.0, 5.0, -5.0), (1e300, 0.0, 1.0)],
+                },
+            ],
+            flags: vec![
+                Flag {
+                    series: 9,
+                    x: 1.0,
+                    y: 1.0,
+                },
+                Flag {
+                    series: 0,
+                    x: f64::INFINITY,
+                    y: 1.0,
+                },
+            ],
+            flag_label: "flagged".into(),
+            ..base(
+                ChartKind::Steps,
+                Scale::Log,
+                Scale::Linear,
+                vec![(1.0, 1.0), (2.0, 0.5)],
+            )
+        },
+    ));
+    out.push((
         "bad_ranges",
         Chart {
             x_range: Some((f64::NAN, 3.0)),
@@ -288,7 +375,14 @@ fn odd_charts() -> Vec<(&'static str, Chart)> {
 
 #[test]
 fn sample_figures_render_and_are_png() {
-    for chart in [latency_cdf(), step_cdf(), sibling_bars(), timeline()] {
+    for chart in [
+        latency_cdf(),
+        step_cdf(),
+        sibling_bars(),
+        timeline(),
+        banded(),
+        whiskered_bars(),
+    ] {
         let png = render_png(&chart, DEFAULT_WIDTH, DEFAULT_HEIGHT).expect("png renders");
         assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "PNG signature");
         let svg = render_svg(&chart, DEFAULT_WIDTH, DEFAULT_HEIGHT).expect("svg renders");
@@ -302,7 +396,13 @@ fn sample_figures_render_and_are_png() {
 
 #[test]
 fn rendering_is_deterministic() {
-    for chart in [latency_cdf(), step_cdf(), sibling_bars(), timeline()] {
+    for chart in [
+        latency_cdf(),
+        step_cdf(),
+        sibling_bars(),
+        timeline(),
+        banded(),
+    ] {
         let a = render_png(&chart, 640, 400).expect("png renders");
         let b = render_png(&chart, 640, 400).expect("png renders");
         assert!(a == b, "PNG bytes differ for {}", chart.title);
@@ -320,6 +420,24 @@ fn odd_data_renders() {
         let png = render_png(&chart, 400, 300);
         assert!(png.is_ok(), "{name} {:?} png: {:?}", chart.kind, png.err());
     }
+}
+
+/// The band is drawn (a filled polygon in the series' colour) and the
+/// flagged points as rings, with their legend entry; without flags, no entry.
+#[test]
+fn intervals_draw_a_band_and_flags_draw_rings_with_a_legend_entry() {
+    let svg = render_svg(&banded(), 900, 500).expect("svg renders");
+    assert!(svg.contains("<polygon"), "the band is a polygon");
+    assert!(svg.contains("fewer than 100 reads"), "legend entry");
+    let plain = Chart {
+        intervals: vec![],
+        flags: vec![],
+        ..banded()
+    };
+    let svg_plain = render_svg(&plain, 900, 500).expect("svg renders");
+    assert!(!svg_plain.contains("<polygon"));
+    assert!(!svg_plain.contains("fewer than 100 reads"));
+    assert!(svg.matches("<circle").count() >= svg_plain.matches("<circle").count() + 2);
 }
 
 #[test]
@@ -399,6 +517,8 @@ fn write_samples_for_review() {
         ("step_cdf", step_cdf()),
         ("sibling_bars", sibling_bars()),
         ("timeline", timeline()),
+        ("banded", banded()),
+        ("whiskered_bars", whiskered_bars()),
     ] {
         write_chart(&chart, &dir, stem).expect("sample written");
     }

@@ -9,12 +9,21 @@
 //! which is Dynamo's normal pattern. Every write carries a value nobody wrote
 //! before, so the checkers know exactly which write a read returned.
 //!
+//! A *probe* client (`Arrival::Probe`) runs PBS's experiment instead of a
+//! mix: per probe one blind write, then reads started exactly `t` after the
+//! write committed, for each `t` of a grid. The commit happens at the
+//! coordinator; the engine tells the client ([`Client::on_write_committed`]),
+//! an oracle no real client has, which is what makes the probe a measuring
+//! instrument rather than a workload.
+//!
 //! Like nodes, a client never reads a clock or touches the network.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use crate::config::{Arrival, Reconcile, Routing, Workload, WriteCoordinator};
+use crate::config::{
+    Arrival, ProbeCoordinator, ProbeKey, Reconcile, Routing, Workload, WriteCoordinator,
+};
 use crate::dynamo::node::failure_detector::LocalFailureDetector;
 use crate::dynamo::protocol::{
     ClientMsg, Context, Endpoint, Failure, GetResult, GossipMsg, Msg, Value,
@@ -36,6 +45,16 @@ pub enum ClientTimer {
     OpTimeout(u64),
     /// Time to refresh the membership view from a random node (§4.5).
     RefreshView,
+    /// Probe workload: time to start the next probe in this slot.
+    ProbeNext(u32),
+    /// Probe workload: time to start read `read` of the probe whose write
+    /// is operation `write`.
+    ProbeRead {
+        /// The probe's write (its operation's sequence number).
+        write: u64,
+        /// The read's number within the probe.
+        read: u32,
+    },
 }
 
 /// What the client will do when a get completes.
@@ -44,6 +63,26 @@ enum FollowUp {
     None,
     Put,
     Delete,
+    /// A probe's read; the probe's write is this operation.
+    ProbeRead(u64),
+}
+
+/// Which part of a probe finished.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ProbePart {
+    Write,
+    Read,
+}
+
+/// A probe in progress (probe workload).
+#[derive(Clone, Debug)]
+struct ProbeState {
+    slot: u32,
+    key: Key,
+    committed: bool,
+    write_done: bool,
+    /// Reads scheduled or in flight.
+    reads_pending: u64,
 }
 
 #[derive(Clone, Debug)]
@@ -98,6 +137,10 @@ pub struct Client {
     view: Arc<Ring>,
     /// Set while a put is issued as the second half of a read-modify-write.
     writing_back: bool,
+    /// Probe workload: the probes in progress, by their write's sequence.
+    probes: BTreeMap<u64, ProbeState>,
+    /// Probe workload: fresh keys taken so far.
+    fresh_keys: u64,
     /// Draws value sizes (`workload.value_size`), its own stream.
     sizes: SimRng,
 }
@@ -112,6 +155,8 @@ impl Client {
             ),
             view: shared.ring.clone(),
             writing_back: false,
+            probes: BTreeMap::new(),
+            fresh_keys: 0,
             id,
             shared,
             rng,
@@ -131,6 +176,12 @@ impl Client {
         let first = match &self.shared.workload.arrival {
             Arrival::OpenLoop { mean_interarrival } => self.exp(*mean_interarrival),
             Arrival::ClosedLoop { think_time } => think_time.sample(&mut self.rng),
+            Arrival::Probe(p) => {
+                for slot in 0..p.concurrent {
+                    out.set_timer(ClientTimer::ProbeNext(slot), SimDuration::ZERO);
+                }
+                return;
+            }
         };
         out.set_timer(ClientTimer::NextOp, first);
     }
@@ -153,6 +204,8 @@ impl Client {
                     }
                 }
             }
+            ClientTimer::ProbeNext(slot) => self.start_probe(now, slot, out),
+            ClientTimer::ProbeRead { write, .. } => self.probe_read(now, write, out),
             ClientTimer::OpTimeout(seq) => {
                 if let Some(f) = self.in_flight.remove(&seq) {
                     self.detector
@@ -189,15 +242,17 @@ impl Client {
             Plan::Read => self.invoke_get(now, key, FollowUp::None, out),
             Plan::ReadModifyWrite => self.invoke_get(now, key, FollowUp::Put, out),
             Plan::Delete => self.invoke_get(now, key, FollowUp::Delete, out),
-            Plan::BlindWrite => self.invoke_put(
-                now,
-                key,
-                OpKind::Put,
-                Context::default(),
-                Vec::new(),
-                Vec::new(),
-                out,
-            ),
+            Plan::BlindWrite => {
+                self.invoke_put(
+                    now,
+                    key,
+                    OpKind::Put,
+                    Context::default(),
+                    Vec::new(),
+                    Vec::new(),
+                    out,
+                );
+            }
         }
         if let Arrival::OpenLoop { mean_interarrival } = self.shared.workload.arrival {
             let gap = self.exp(mean_interarrival);
@@ -215,6 +270,13 @@ impl Client {
 
     /// The node to send a request to.
     fn route(&mut self, now: SimTime, key: Key, chosen: Option<NodeId>) -> NodeId {
+        if let Arrival::Probe(p) = &self.shared.workload.arrival {
+            if p.coordinator == ProbeCoordinator::NonReplica {
+                if let Some(node) = self.non_replica(now, key) {
+                    return node;
+                }
+            }
+        }
         match self.shared.workload.routing {
             Routing::LoadBalancer => {
                 let retry = self.shared.retry_interval;
@@ -243,6 +305,136 @@ impl Client {
                     .copied()
                     .find(|node| self.detector.claim(*node, now, retry))
                     .unwrap_or(list[0])
+            }
+        }
+    }
+
+    /// A node of this client's view outside `key`'s top N, drawn at random
+    /// (preferring nodes the client does not treat as down).
+    fn non_replica(&mut self, now: SimTime, key: Key) -> Option<NodeId> {
+        let ring = self.view.clone();
+        let list = ring.preference_list(key);
+        let top = &list[..self.shared.replicas_n.min(list.len())];
+        let others: Vec<NodeId> = ring
+            .nodes()
+            .iter()
+            .copied()
+            .filter(|n| !top.contains(n))
+            .collect();
+        let first = self.rng.index(others.len().max(1));
+        let retry = self.shared.retry_interval;
+        (0..others.len())
+            .map(|i| others[(first + i) % others.len()])
+            .find(|n| self.detector.claim(*n, now, retry))
+            .or_else(|| others.get(first).copied())
+    }
+
+    /// Starts a probe in `slot`: its blind write (probe workload).
+    fn start_probe(&mut self, now: SimTime, slot: u32, out: &mut Outbox<ClientTimer>) {
+        let Arrival::Probe(p) = &self.shared.workload.arrival else {
+            return;
+        };
+        if now >= self.shared.workload_end || !self.budget_left() {
+            return;
+        }
+        self.ops_started += 1;
+        let key = match p.key {
+            ProbeKey::Fresh => {
+                let clients = self.shared.workload.clients.len() as u64;
+                let k = self.shared.workload.key_count
+                    + self.fresh_keys * clients
+                    + u64::from(self.id.0);
+                self.fresh_keys += 1;
+                Key(k)
+            }
+            ProbeKey::Sampled => self.shared.keys.sample(&mut self.rng),
+        };
+        let op = self.invoke_put(
+            now,
+            key,
+            OpKind::Put,
+            Context::default(),
+            Vec::new(),
+            Vec::new(),
+            out,
+        );
+        self.probes.insert(
+            op.seq,
+            ProbeState {
+                slot,
+                key,
+                committed: false,
+                write_done: false,
+                reads_pending: 0,
+            },
+        );
+    }
+
+    /// The engine saw this client's write `op` commit at its coordinator
+    /// (the W-th acknowledgement): a probe schedules its reads, exactly `t`
+    /// after now for each `t` of the grid. Other clients ignore it, and so
+    /// does a probe for a second commit of the same write (a duplicated
+    /// request coordinated twice).
+    pub fn on_write_committed(&mut self, _now: SimTime, op: OpId, out: &mut Outbox<ClientTimer>) {
+        let shared = self.shared.clone();
+        let Arrival::Probe(p) = &shared.workload.arrival else {
+            return;
+        };
+        let Some(state) = self.probes.get_mut(&op.seq) else {
+            return;
+        };
+        if state.committed {
+            return;
+        }
+        state.committed = true;
+        let mut read = 0u32;
+        for t in &p.t_grid {
+            for _ in 0..p.reads_per_t {
+                out.set_timer(
+                    ClientTimer::ProbeRead {
+                        write: op.seq,
+                        read,
+                    },
+                    *t,
+                );
+                read += 1;
+            }
+        }
+        state.reads_pending = u64::from(read);
+    }
+
+    /// One of a probe's reads is due. Reads due after the workload ended are
+    /// not started (like every other operation), only counted off.
+    fn probe_read(&mut self, now: SimTime, write: u64, out: &mut Outbox<ClientTimer>) {
+        let Some(state) = self.probes.get(&write) else {
+            return;
+        };
+        let key = state.key;
+        if now >= self.shared.workload_end {
+            self.probe_progress(write, ProbePart::Read, out);
+            return;
+        }
+        self.invoke_get(now, key, FollowUp::ProbeRead(write), out);
+    }
+
+    /// A probe's write or one of its reads finished (or a read was counted
+    /// off); when nothing is left, the probe ends and its slot's next probe
+    /// is due after the interval.
+    fn probe_progress(&mut self, write: u64, part: ProbePart, out: &mut Outbox<ClientTimer>) {
+        let Some(state) = self.probes.get_mut(&write) else {
+            return;
+        };
+        match part {
+            ProbePart::Write => state.write_done = true,
+            ProbePart::Read => state.reads_pending = state.reads_pending.saturating_sub(1),
+        }
+        // A write that failed before committing never gets its reads.
+        let over = state.write_done && (!state.committed || state.reads_pending == 0);
+        if over {
+            let slot = state.slot;
+            self.probes.remove(&write);
+            if let Arrival::Probe(p) = &self.shared.workload.arrival {
+                out.set_timer(ClientTimer::ProbeNext(slot), p.interval);
             }
         }
     }
@@ -299,7 +491,7 @@ impl Client {
         based_on: Vec<WriteId>,
         discarded: Vec<WriteId>,
         out: &mut Outbox<ClientTimer>,
-    ) {
+    ) -> OpId {
         // A put that is not the second half of a read-modify-write is blind.
         let blind = !self.writing_back;
         self.writing_back = false;
@@ -353,6 +545,7 @@ impl Client {
                 follow_up: FollowUp::None,
             },
         );
+        op
     }
 
     /// Handles a reply from a coordinator.
@@ -466,6 +659,11 @@ impl Client {
             values,
             coordinator,
         });
+        match f.follow_up {
+            FollowUp::ProbeRead(write) => self.probe_progress(write, ProbePart::Read, out),
+            _ if self.probes.contains_key(&seq) => self.probe_progress(seq, ProbePart::Write, out),
+            _ => {}
+        }
     }
 
     /// Closed loop: the next operation after the think time.

@@ -77,6 +77,21 @@ pub enum Record {
         /// The node that coordinated, when a reply came.
         coordinator: Option<NodeId>,
     },
+    /// A coordinator received the W-th acknowledgement of a put (its own
+    /// local write counts): the write is *committed*, the origin of PBS's
+    /// t-visibility, whether or not the client ever hears of it (the reply
+    /// can be lost, or arrive after the client gave up). A request delivered
+    /// twice is coordinated twice and commits twice; the first one counts.
+    WriteCommitted {
+        /// The client operation.
+        op: OpId,
+        /// The key.
+        key: Key,
+        /// The value written.
+        write: WriteId,
+        /// The coordinator.
+        coordinator: NodeId,
+    },
     /// A fault was applied.
     Fault {
         /// What happened.
@@ -251,6 +266,7 @@ impl Record {
         match self {
             Record::OpInvoked { .. } => "op_invoked",
             Record::OpCompleted { .. } => "op_completed",
+            Record::WriteCommitted { .. } => "write_committed",
             Record::Fault { .. } => "fault",
             Record::HintStored { .. } => "hint_stored",
             Record::HintsDelivered { .. } => "hints_delivered",

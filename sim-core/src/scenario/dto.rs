@@ -185,6 +185,8 @@ pub enum CoordinatorScopeDto {
     PreferenceList,
     /// Any node coordinates reads (and writes under last-write-wins).
     AnyNode,
+    /// Any node coordinates reads and writes, under either versioning.
+    AnyNodeReadsAndWrites,
 }
 
 /// `cluster.storage`.
@@ -667,6 +669,21 @@ pub enum LatencyDto {
     Mixture(Vec<MixturePartDto>),
     /// Empirical CDF, inline or from a CSV file (`latency_ms,cumulative_probability`).
     Empirical(EmpiricalDto),
+    /// The sum of one independent draw from each part:
+    /// `{"sum": [{"constant": {"ms": 75}}, {...}]}`.
+    Sum(Vec<LatencyDto>),
+    /// A constant added to a distribution: `{"offset": {"ms": 75, "latency": {...}}}`.
+    Offset(OffsetDto),
+}
+
+/// `offset`: a constant plus a distribution.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OffsetDto {
+    /// The constant, ms (>= 0).
+    pub ms: f64,
+    /// The distribution it is added to.
+    pub latency: Box<LatencyDto>,
 }
 
 /// One part of a mixture.
@@ -789,6 +806,59 @@ pub enum ArrivalDto {
         /// Pause between operations.
         think_time: LatencyDto,
     },
+    /// PBS's experiment: per probe one write, then reads at fixed times
+    /// after its commit (`workload.mix` must be absent).
+    Probe(ProbeDto),
+}
+
+fn one() -> u32 {
+    1
+}
+
+/// `workload.arrival.probe`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProbeDto {
+    /// When the reads start after the write's commit, ms, strictly increasing.
+    pub t_grid_ms: Vec<f64>,
+    /// Reads started at each t. Default 1.
+    #[serde(default = "one")]
+    pub reads_per_t: u32,
+    /// Probes each client runs at once. Default 1.
+    #[serde(default = "one")]
+    pub concurrent: u32,
+    /// Pause between the end of a probe and the next one in its slot, ms.
+    /// Default 0.
+    #[serde(default)]
+    pub interval_ms: f64,
+    /// Which key a probe writes. Default fresh.
+    #[serde(default)]
+    pub key: ProbeKeyDto,
+    /// Where a probe's requests go. Default: as `workload.routing` says.
+    #[serde(default)]
+    pub coordinator: ProbeCoordinatorDto,
+}
+
+/// A probe's key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum ProbeKeyDto {
+    /// A key nobody has used (default).
+    #[default]
+    Fresh,
+    /// Drawn from `workload.keys`.
+    Sampled,
+}
+
+/// A probe's coordinator.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum ProbeCoordinatorDto {
+    /// As `workload.routing` says (default).
+    #[default]
+    Routing,
+    /// A node outside the key's top N.
+    NonReplica,
 }
 
 /// Key popularity.
@@ -831,7 +901,7 @@ impl KeysDto {
 }
 
 /// `workload.mix`: relative weights.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MixDto {
     /// Plain reads.
@@ -846,6 +916,13 @@ pub struct MixDto {
     /// get + delete with context.
     #[serde(default)]
     pub delete: f64,
+}
+
+impl MixDto {
+    /// True when no weight is set (the mix of a probe workload).
+    pub fn is_empty(&self) -> bool {
+        *self == MixDto::default()
+    }
 }
 
 /// Client-side sibling merge.
@@ -875,7 +952,9 @@ pub struct WorkloadDto {
     pub arrival: ArrivalDto,
     /// Keys.
     pub keys: KeysDto,
-    /// Operation mix.
+    /// Operation mix (required, except with a probe arrival, where it must
+    /// be absent).
+    #[serde(default, skip_serializing_if = "MixDto::is_empty")]
     pub mix: MixDto,
     /// Sibling merge.
     #[serde(default)]
@@ -1171,10 +1250,19 @@ pub struct NemesisDto {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MetricsDto {
-    /// t grid of the t-visibility curve, ms, increasing. Default: 0 then
-    /// 1-2-5 steps from 0.001 ms to 10 s.
+    /// Bin edges of the t-visibility curve, ms, increasing. Default: fine
+    /// logarithmic bins (20 per decade), or exact mass points for a probe
+    /// workload.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub t_visibility_grid_ms: Option<Vec<f64>>,
+    /// Where t-visibility's t starts: `commit` (the coordinator's W-th
+    /// acknowledgement, PBS's definition; default) or `client_ack`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub staleness_origin: Option<StalenessOriginDto>,
+    /// Run PBS's WARS model with this many trials beside the simulation and
+    /// overlay its prediction in the report (1..=1000000000). Default: off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wars_trials: Option<u64>,
     /// Timeline window, s. Default 1.
     #[serde(default = "d_window_s")]
     pub window_s: f64,
@@ -1184,9 +1272,21 @@ impl Default for MetricsDto {
     fn default() -> Self {
         MetricsDto {
             t_visibility_grid_ms: None,
+            staleness_origin: None,
+            wars_trials: None,
             window_s: 1.0,
         }
     }
+}
+
+/// `metrics.staleness_origin`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum StalenessOriginDto {
+    /// The coordinator's W-th acknowledgement (PBS).
+    Commit,
+    /// The client receiving the acknowledgement.
+    ClientAck,
 }
 
 /// A bound: `{"min": 0.999}`, `{"max": 0}` or both.

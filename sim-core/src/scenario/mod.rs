@@ -16,6 +16,19 @@ use crate::config::Scenario;
 /// The most keys a load phase (`workload.keys.preload`) may store.
 pub const MAX_PRELOAD_KEYS: u64 = 10_000_000;
 
+/// The most points in a probe's t grid (`workload.arrival.probe.t_grid_ms`).
+pub const MAX_PROBE_GRID: usize = 100_000;
+
+/// The most reads one probe starts (t grid points × reads per t): each is a
+/// client timer while the probe waits.
+pub const MAX_PROBE_READS: u32 = 1_000_000;
+
+/// The most WARS model trials a scenario may ask for (`metrics.wars_trials`).
+pub const MAX_WARS_TRIALS: u64 = 1_000_000_000;
+
+/// The most probes one client runs at once.
+pub const MAX_PROBE_CONCURRENT: u32 = 10_000;
+
 // ---------------------------------------------------------------- errors
 
 /// One problem in a scenario file.

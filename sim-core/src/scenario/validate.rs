@@ -11,9 +11,9 @@ use crate::config::{
     AdmissionControl, AePartners, AntiEntropy, Arrival, BufferedWrites, Capacity, ClientSpec,
     Cluster, CoordinatorScope, CpuSpec, DiskSpec, Expectation, FailureDetectorKind, LinkSpec,
     MembershipConfig, MetricsConfig, Mix, NetworkConfig, NicSpec, NodeCapacity, NodeSpec,
-    OverloadPolicy, Popularity, Quiescence, Quorum, QuorumMode, ReadsDuringTransfer, Reconcile,
-    Routing, Scenario, ScheduledFault, StorageConfig, TombstoneGc, Versioning, Workload,
-    WriteCoordinator,
+    OverloadPolicy, Popularity, Probe, ProbeCoordinator, ProbeKey, Quiescence, Quorum, QuorumMode,
+    ReadsDuringTransfer, Reconcile, Routing, Scenario, ScheduledFault, StalenessOrigin,
+    StorageConfig, TombstoneGc, Versioning, Workload, WriteCoordinator,
 };
 use crate::dynamo::protocol::{Endpoint, MsgKind};
 use crate::dynamo::ring::PartitionStrategy;
@@ -27,7 +27,10 @@ use crate::world::faults::{
 };
 
 use super::dto::*;
-use super::{Resolver, ScenarioError, MAX_PRELOAD_KEYS};
+use super::{
+    Resolver, ScenarioError, MAX_PRELOAD_KEYS, MAX_PROBE_CONCURRENT, MAX_PROBE_GRID,
+    MAX_PROBE_READS, MAX_WARS_TRIALS,
+};
 
 pub(super) struct Validator<'a> {
     pub(super) errors: Vec<ScenarioError>,
@@ -411,6 +414,27 @@ impl Validator<'_> {
                 Latency::Mixture(out)
             }
             LatencyDto::Empirical(e) => self.empirical(&format!("{path}.empirical"), e),
+            LatencyDto::Sum(parts) => {
+                if parts.is_empty() {
+                    self.err(
+                        format!("{path}.sum"),
+                        "expected at least one part, got an empty sum",
+                    );
+                }
+                Latency::Sum(
+                    parts
+                        .iter()
+                        .enumerate()
+                        .map(|(i, part)| self.latency(&format!("{path}.sum[{i}]"), part))
+                        .collect(),
+                )
+            }
+            LatencyDto::Offset(o) => Latency::Sum(vec![
+                Latency::Constant {
+                    us: ms(self, "offset.ms", o.ms),
+                },
+                self.latency(&format!("{path}.offset.latency"), &o.latency),
+            ]),
         }
     }
 
@@ -723,6 +747,7 @@ impl Validator<'_> {
         let cluster = self.cluster(&f.cluster, &names, &plan);
         let network = self.network(&f.network, &names);
         let workload = self.workload(&f.workload, &names);
+        self.probe_coordinator(f, &names);
         let end = SimTime::ZERO + duration + quiescence.duration;
         let faults = self.faults(
             &f.faults,
@@ -1009,6 +1034,9 @@ impl Validator<'_> {
             coordinator_scope: match c.coordinator_scope {
                 CoordinatorScopeDto::PreferenceList => CoordinatorScope::PreferenceList,
                 CoordinatorScopeDto::AnyNode => CoordinatorScope::AnyNode,
+                CoordinatorScopeDto::AnyNodeReadsAndWrites => {
+                    CoordinatorScope::AnyNodeReadsAndWrites
+                }
             },
             capacity,
         })
@@ -1532,7 +1560,15 @@ impl Validator<'_> {
             ArrivalDto::ClosedLoop { think_time } => Arrival::ClosedLoop {
                 think_time: self.latency("workload.arrival.closed_loop.think_time", think_time),
             },
+            ArrivalDto::Probe(p) => Arrival::Probe(self.probe(p)),
         };
+        let probing = matches!(w.arrival, ArrivalDto::Probe(_));
+        if probing && !w.mix.is_empty() {
+            self.err(
+                "workload.mix",
+                "expected no mix with a probe arrival (a probe writes once and then reads by itself)",
+            );
+        }
         if w.keys.count == 0 || w.keys.count > 100_000_000 {
             self.err(
                 "workload.keys.count",
@@ -1594,7 +1630,7 @@ impl Validator<'_> {
             .map(|(_, x)| x.max(0.0))
             .filter(|x| x.is_finite())
             .sum();
-        if total <= 0.0 {
+        if total <= 0.0 && !probing {
             self.err("workload.mix", "expected at least one positive weight");
         }
         let scale = |x: f64| {
@@ -1647,6 +1683,118 @@ impl Validator<'_> {
                 1e3,
             ),
             max_ops: w.max_ops,
+        }
+    }
+
+    /// `workload.arrival.probe` (the checks that need the cluster are in
+    /// [`Validator::probe_coordinator`]).
+    fn probe(&mut self, p: &ProbeDto) -> Probe {
+        const PATH: &str = "workload.arrival.probe";
+        if p.t_grid_ms.is_empty() {
+            self.err(
+                format!("{PATH}.t_grid_ms"),
+                "expected at least one t (a probe with no reads measures nothing)",
+            );
+        }
+        if p.t_grid_ms.len() > MAX_PROBE_GRID {
+            self.err(
+                format!("{PATH}.t_grid_ms"),
+                format!(
+                    "expected at most {MAX_PROBE_GRID} points, got {}",
+                    p.t_grid_ms.len()
+                ),
+            );
+        }
+        let mut t_grid = Vec::with_capacity(p.t_grid_ms.len().min(MAX_PROBE_GRID));
+        let mut prev: Option<f64> = None;
+        for (i, t) in p.t_grid_ms.iter().enumerate().take(MAX_PROBE_GRID) {
+            let path = format!("{PATH}.t_grid_ms[{i}]");
+            if !t.is_finite() || *t < 0.0 || prev.is_some_and(|p| *t <= p) {
+                self.err(
+                    &path,
+                    format!("expected strictly increasing non-negative values, got {t}"),
+                );
+            } else {
+                t_grid.push(self.duration(&path, *t, 1e3));
+            }
+            prev = Some(*t);
+        }
+        if t_grid.windows(2).any(|w| w[0] >= w[1]) {
+            self.err(
+                format!("{PATH}.t_grid_ms"),
+                "expected points at least 1 µs apart (times are whole microseconds)",
+            );
+        }
+        if p.reads_per_t == 0 || p.reads_per_t > MAX_PROBE_READS {
+            self.err(
+                format!("{PATH}.reads_per_t"),
+                format!(
+                    "expected 1..={MAX_PROBE_READS} reads at each t (a probe with no reads measures nothing), got {}",
+                    p.reads_per_t
+                ),
+            );
+        }
+        let reads = p.t_grid_ms.len() as u64 * u64::from(p.reads_per_t);
+        if reads > u64::from(MAX_PROBE_READS) {
+            self.err(
+                PATH,
+                format!("expected at most {MAX_PROBE_READS} reads per probe (t_grid_ms × reads_per_t), got {reads}"),
+            );
+        }
+        if p.concurrent == 0 || p.concurrent > MAX_PROBE_CONCURRENT {
+            self.err(
+                format!("{PATH}.concurrent"),
+                format!(
+                    "expected 1..={MAX_PROBE_CONCURRENT} probes at once per client, got {}",
+                    p.concurrent
+                ),
+            );
+        }
+        Probe {
+            t_grid,
+            reads_per_t: p.reads_per_t.max(1),
+            concurrent: p.concurrent.max(1),
+            interval: self.duration(&format!("{PATH}.interval_ms"), p.interval_ms, 1e3),
+            key: match p.key {
+                ProbeKeyDto::Fresh => ProbeKey::Fresh,
+                ProbeKeyDto::Sampled => ProbeKey::Sampled,
+            },
+            coordinator: match p.coordinator {
+                ProbeCoordinatorDto::Routing => ProbeCoordinator::Routing,
+                ProbeCoordinatorDto::NonReplica => ProbeCoordinator::NonReplica,
+            },
+        }
+    }
+
+    /// A probe's non-replica coordinator needs a node outside every key's
+    /// top N and the right to coordinate what reaches it.
+    fn probe_coordinator(&mut self, f: &ScenarioFile, names: &Names) {
+        let ArrivalDto::Probe(p) = &f.workload.arrival else {
+            return;
+        };
+        if p.coordinator != ProbeCoordinatorDto::NonReplica {
+            return;
+        }
+        let path = "workload.arrival.probe.coordinator";
+        if names.initial <= f.cluster.quorum.n {
+            self.err(
+                path,
+                format!(
+                    "a non-replica coordinator needs more nodes than N = {}, got {}",
+                    f.cluster.quorum.n, names.initial
+                ),
+            );
+        }
+        let writes_anywhere = match f.cluster.coordinator_scope {
+            CoordinatorScopeDto::PreferenceList => false,
+            CoordinatorScopeDto::AnyNode => f.cluster.versioning == VersioningDto::LastWriteWins,
+            CoordinatorScopeDto::AnyNodeReadsAndWrites => true,
+        };
+        if !writes_anywhere {
+            self.err(
+                path,
+                "a non-replica node forwards writes to a replica unless cluster.coordinator_scope is \"any_node_reads_and_writes\" (or \"any_node\" under last_write_wins)",
+            );
         }
     }
 
@@ -2050,32 +2198,41 @@ impl Validator<'_> {
     }
 
     fn metrics(&mut self, m: &MetricsDto) -> MetricsConfig {
-        let grid = match &m.t_visibility_grid_ms {
-            None => default_t_grid_us(),
-            Some(g) => {
-                if g.is_empty() {
+        let grid = m.t_visibility_grid_ms.as_ref().map(|g| {
+            if g.is_empty() {
+                self.err(
+                    "metrics.t_visibility_grid_ms",
+                    "expected at least one point",
+                );
+            }
+            let mut prev = -1.0;
+            let mut out = Vec::new();
+            for (i, x) in g.iter().enumerate() {
+                if !x.is_finite() || *x < 0.0 || *x <= prev {
                     self.err(
-                        "metrics.t_visibility_grid_ms",
-                        "expected at least one point",
+                        format!("metrics.t_visibility_grid_ms[{i}]"),
+                        format!("expected increasing non-negative values, got {x}"),
                     );
                 }
-                let mut prev = -1.0;
-                let mut out = Vec::new();
-                for (i, x) in g.iter().enumerate() {
-                    if !x.is_finite() || *x < 0.0 || *x <= prev {
-                        self.err(
-                            format!("metrics.t_visibility_grid_ms[{i}]"),
-                            format!("expected increasing non-negative values, got {x}"),
-                        );
-                    }
-                    prev = *x;
-                    out.push((x.max(0.0) * 1000.0).round() as u64);
-                }
-                out
+                prev = *x;
+                out.push((x.max(0.0) * 1000.0).round() as u64);
             }
-        };
+            out
+        });
         MetricsConfig {
             t_visibility_grid_us: grid,
+            staleness_origin: match m.staleness_origin {
+                None | Some(StalenessOriginDto::Commit) => StalenessOrigin::Commit,
+                Some(StalenessOriginDto::ClientAck) => StalenessOrigin::ClientAck,
+            },
+            wars_trials: m.wars_trials.inspect(|n| {
+                if !(1..=MAX_WARS_TRIALS).contains(n) {
+                    self.err(
+                        "metrics.wars_trials",
+                        format!("expected 1..={MAX_WARS_TRIALS} trials, got {n}"),
+                    );
+                }
+            }),
             window: self.positive_duration("metrics.window_s", m.window_s, 1e6),
         }
     }

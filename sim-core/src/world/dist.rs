@@ -58,6 +58,12 @@ pub enum Latency {
     /// non-decreasing in both, the last at one billion. Sampled by inverting
     /// the CDF with linear interpolation between points.
     Empirical(Vec<(f64, u32)>),
+    /// The sum of one independent draw from each part: the latency algebra
+    /// of delays that add up, such as a constant offset plus a distribution
+    /// (PBS's WAN model, "75 ms + LNKD-DISK", is `Sum([Constant 75 ms,
+    /// LNKD-DISK])`). Each part is truncated at zero before it is added, as
+    /// it would be on its own.
+    Sum(Vec<Latency>),
 }
 
 /// The largest sample any distribution returns: one hour. Heavy tails are cut
@@ -100,6 +106,8 @@ impl Latency {
                 let u = rng.below(u64::from(crate::engine::rng::Probability::SCALE) + 1) as u32;
                 empirical_inverse(points, u)
             }
+            // `max` also turns a NaN part into zero, as `to_duration` would.
+            Latency::Sum(parts) => parts.iter().map(|p| p.sample_us(rng).max(0.0)).sum(),
         }
     }
 
@@ -148,6 +156,19 @@ impl Latency {
                 }
                 Some(acc)
             }
+            Latency::Sum(parts) => parts.iter().map(Latency::mean_us).sum(),
+        }
+    }
+
+    /// One draw in microseconds, before rounding (zero or more; NaN never).
+    /// For models that work in continuous time (the WARS predictor in
+    /// `reports`); the simulation itself only uses [`Latency::sample`].
+    pub fn sample_f64_us(&self, rng: &mut SimRng) -> f64 {
+        let us = self.sample_us(rng);
+        if us.is_nan() || us <= 0.0 {
+            0.0
+        } else {
+            us.min(SAMPLE_CAP.as_micros() as f64)
         }
     }
 }
@@ -266,5 +287,38 @@ mod tests {
         let below_200 = d.iter().filter(|&&x| x <= 200).count();
         assert!((4_500..5_500).contains(&below_200), "{below_200}");
         assert_eq!(empirical_inverse(&[(5.0, 1_000_000_000)], 0), 5.0);
+    }
+
+    #[test]
+    fn a_sum_adds_one_draw_of_each_part() {
+        let offset = Latency::Sum(vec![
+            Latency::Constant { us: 75_000.0 },
+            Latency::Uniform {
+                min_us: 100.0,
+                max_us: 200.0,
+            },
+        ]);
+        assert!(draws(&offset, 1000)
+            .iter()
+            .all(|&d| (75_100..=75_200).contains(&d)));
+        assert_eq!(offset.mean_us(), Some(75_150.0));
+        // Parts are truncated at zero one by one, not the total.
+        let truncated = Latency::Sum(vec![
+            Latency::Constant { us: 1000.0 },
+            Latency::Normal {
+                mean_us: -5000.0,
+                stddev_us: 1.0,
+            },
+        ]);
+        assert!(draws(&truncated, 100).iter().all(|&d| d == 1000));
+        let d = draws(
+            &Latency::Sum(vec![
+                Latency::Exponential { mean_us: 500.0 },
+                Latency::Exponential { mean_us: 500.0 },
+            ]),
+            50_000,
+        );
+        let mean = d.iter().sum::<u64>() as f64 / d.len() as f64;
+        assert!((mean - 1000.0).abs() < 20.0, "mean {mean}");
     }
 }

@@ -75,7 +75,7 @@ impl Node {
     pub(super) fn on_client_msg(&mut self, t: NodeTime, msg: ClientMsg, out: &mut Outbox<Timer>) {
         match msg {
             ClientMsg::Get { op, key, forwarded } => {
-                let any = self.cluster.coordinator_scope == CoordinatorScope::AnyNode;
+                let any = self.cluster.coordinator_scope != CoordinatorScope::PreferenceList;
                 match self.forward_target(t.now, key, forwarded || any, None) {
                     Some(to) => {
                         self.stats.forwarded += 1;
@@ -97,8 +97,13 @@ impl Node {
                 size,
                 forwarded,
             } => {
-                let any = self.cluster.coordinator_scope == CoordinatorScope::AnyNode
-                    && self.cluster.versioning == Versioning::LastWriteWins;
+                let any = match self.cluster.coordinator_scope {
+                    CoordinatorScope::PreferenceList => false,
+                    CoordinatorScope::AnyNode => {
+                        self.cluster.versioning == Versioning::LastWriteWins
+                    }
+                    CoordinatorScope::AnyNodeReadsAndWrites => true,
+                };
                 let chosen = match self.cluster.write_coordinator {
                     WriteCoordinator::FastestReadResponder => context.fastest_replica,
                     WriteCoordinator::FirstHealthy => None,
@@ -486,6 +491,12 @@ impl Node {
         put.acks += 1;
         if !put.answered && put.acks >= w {
             put.answered = true;
+            out.record(Record::WriteCommitted {
+                op: put.op,
+                key: put.key,
+                write: put.version.value.write(),
+                coordinator: me,
+            });
             let reply = ClientMsg::PutReply {
                 op: put.op,
                 result: Ok(()),

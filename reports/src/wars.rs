@@ -1,0 +1,804 @@
+//! PBS's WARS model (Bailis et al., VLDB 2012, §4): a Monte Carlo of one
+//! write and one read over N replicas, each replica's four message legs
+//! drawn independently, to predict t-visibility and operation latencies
+//! beside the simulation.
+//!
+//! For every replica `i` a trial draws `W_i` (write request, coordinator to
+//! replica), `A_i` (its acknowledgement), `R_i` (read request) and `S_i`
+//! (read response). The write commits at `w_t`, the W-th smallest `W_i + A_i`
+//! (the write latency). A read started `t` after the commit returns the
+//! first R responses, ordered by `R_i + S_i` (the R-th smallest is the read
+//! latency), and is consistent when one of those replicas had the write
+//! when the read request arrived: `W_i ≤ w_t + t + R_i`. So each trial
+//! yields one threshold `τ = min over the first R of (W_i − R_i − w_t)`, and
+//! the read is consistent for every `t ≥ τ`: one trial gives the whole curve.
+//!
+//! The legs come from a scenario's default link: `latency_by_kind` for
+//! `write_request`, `write_ack`, `read_request` and `read_response` (or the
+//! link's `latency`), with the storage write latency added to `A` (a replica
+//! acknowledges after its disk write but applies the write on arrival) and
+//! the storage read latency to `S`. The model knows nothing else: the
+//! coordinator is never a replica, every replica answers, there are no
+//! datacenter or endpoint link overrides, no sloppy quorum, read repair,
+//! failures, queueing or client legs. Where the simulated curve leaves the
+//! model's, one of those is why.
+//!
+//! Draws are continuous (as in PBS; the simulation rounds each leg to whole
+//! microseconds) and come from ChaCha8 streams of the run's seed, one per
+//! chunk of [`CHUNK`] trials, so the result does not depend on how chunks
+//! are spread over threads. This module owns the model only; it never reads
+//! simulation records.
+
+use sim_core::config::Scenario;
+use sim_core::dynamo::protocol::MsgKind;
+use sim_core::engine::rng::{SimRng, Stream};
+use sim_core::world::dist::{Latency, SAMPLE_CAP};
+
+use serde_json::{json, Value as Json};
+
+use crate::histogram::Histogram;
+
+/// Trials per random stream.
+pub const CHUNK: u64 = 1 << 20;
+
+/// The stream numbers of the model's chunks start here (`Stream::Custom`).
+const STREAM_BASE: u64 = 0x5741_5253 << 16; // "WARS"
+
+/// The largest N the model takes.
+pub const MAX_N: usize = 1024;
+
+/// Why a model could not be built.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WarsError {
+    /// The quorum does not fit the model.
+    #[error("the WARS model needs 1 <= R, W <= N <= {MAX_N}, got N={n} R={r} W={w}")]
+    Quorum {
+        /// N.
+        n: u32,
+        /// R.
+        r: u32,
+        /// W.
+        w: u32,
+    },
+}
+
+/// A leg's distribution compiled for fast sampling (microseconds).
+#[derive(Clone, Debug)]
+enum Leg {
+    Constant(f64),
+    Uniform {
+        lo: f64,
+        width: f64,
+    },
+    Normal {
+        mean: f64,
+        sd: f64,
+    },
+    Exponential {
+        mean: f64,
+    },
+    LogNormal {
+        median: f64,
+        sigma: f64,
+    },
+    Pareto {
+        scale: f64,
+        inv_shape: f64,
+    },
+    /// Cumulative weights scaled to 2^53 and the parts.
+    Mixture(Vec<(u64, Leg)>),
+    Empirical(Vec<(f64, f64)>),
+    Sum(Vec<Leg>),
+}
+
+/// 2^-53: a uniform from 53 random bits.
+const UNIT: f64 = 1.0 / (1u64 << 53) as f64;
+
+impl Leg {
+    fn compile(l: &Latency) -> Leg {
+        match l {
+            Latency::Constant { us } => Leg::Constant(*us),
+            Latency::Uniform { min_us, max_us } => Leg::Uniform {
+                lo: *min_us,
+                width: max_us - min_us,
+            },
+            Latency::Normal { mean_us, stddev_us } => Leg::Normal {
+                mean: *mean_us,
+                sd: *stddev_us,
+            },
+            Latency::Exponential { mean_us } => Leg::Exponential { mean: *mean_us },
+            Latency::LogNormal { median_us, sigma } => Leg::LogNormal {
+                median: *median_us,
+                sigma: *sigma,
+            },
+            Latency::Pareto { scale_us, shape } => Leg::Pareto {
+                scale: *scale_us,
+                inv_shape: 1.0 / shape,
+            },
+            Latency::Mixture(parts) => {
+                let total: u64 = parts.iter().map(|(w, _)| *w).sum::<u64>().max(1);
+                let mut acc = 0u128;
+                let parts = parts
+                    .iter()
+                    .map(|(w, p)| {
+                        acc += u128::from(*w);
+                        (
+                            (acc * (1u128 << 53) / u128::from(total)) as u64,
+                            Leg::compile(p),
+                        )
+                    })
+                    .collect();
+                Leg::Mixture(parts)
+            }
+            Latency::Empirical(points) => Leg::Empirical(
+                points
+                    .iter()
+                    .map(|(v, c)| (*v, f64::from(*c) / 1e9))
+                    .collect(),
+            ),
+            Latency::Sum(parts) => Leg::Sum(parts.iter().map(Leg::compile).collect()),
+        }
+    }
+
+    /// One draw, µs (zero or more, at most the simulator's cap).
+    #[inline]
+    fn sample(&self, rng: &mut SimRng) -> f64 {
+        let x = self.raw(rng);
+        if x > 0.0 {
+            x.min(SAMPLE_CAP.as_micros() as f64)
+        } else {
+            0.0
+        }
+    }
+
+    #[inline]
+    fn raw(&self, rng: &mut SimRng) -> f64 {
+        match self {
+            Leg::Constant(c) => *c,
+            Leg::Exponential { mean } => mean * exp1(rng),
+            // scale / U^(1/shape) with U uniform is scale · e^(E/shape), E ~ Exp(1).
+            Leg::Pareto { scale, inv_shape } => scale * fast_exp(exp1(rng) * inv_shape),
+            Leg::Mixture(parts) => {
+                let u = rng.next_u64() >> 11;
+                // (53 bits against weights scaled to 2^53.)
+                for (cum, part) in parts {
+                    if u < *cum {
+                        return part.raw(rng);
+                    }
+                }
+                parts.last().map_or(0.0, |(_, p)| p.raw(rng))
+            }
+            Leg::Uniform { lo, width } => lo + width * (rng.next_u64() >> 11) as f64 * UNIT,
+            Leg::Normal { mean, sd } => mean + sd * std_normal(rng),
+            Leg::LogNormal { median, sigma } => median * (sigma * std_normal(rng)).exp(),
+            Leg::Empirical(points) => {
+                let u = (rng.next_u64() >> 11) as f64 * UNIT;
+                empirical(points, u)
+            }
+            Leg::Sum(parts) => parts.iter().map(|p| p.raw(rng).max(0.0)).sum(),
+        }
+    }
+}
+
+/// The ziggurat of the standard exponential (Marsaglia and Tsang 2000, 256
+/// layers): `x[i]` the layers' right edges (`x[0]` the base's effective
+/// width, `x[1] = R`, `x[256] = 0`) and `f[i] = e^(-x[i])`.
+struct Ziggurat {
+    x: [f64; 257],
+    f: [f64; 257],
+}
+
+/// Where the base layer's tail starts.
+const ZIG_R: f64 = 7.697_117_470_131_05;
+/// The area of each layer.
+const ZIG_V: f64 = 0.003_949_659_822_581_557;
+
+fn ziggurat() -> &'static Ziggurat {
+    static TABLE: std::sync::OnceLock<Ziggurat> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut x = [0f64; 257];
+        x[0] = ZIG_V / (-ZIG_R).exp();
+        x[1] = ZIG_R;
+        for i in 2..256 {
+            x[i] = -(ZIG_V / x[i - 1] + (-x[i - 1]).exp()).ln();
+        }
+        x[256] = 0.0;
+        let mut f = [0f64; 257];
+        for i in 0..257 {
+            f[i] = (-x[i]).exp();
+        }
+        Ziggurat { x, f }
+    })
+}
+
+/// A standard exponential draw by the ziggurat: one random word and one
+/// multiplication almost always (a logarithm or exponential in about 1 %
+/// of draws).
+#[inline]
+fn exp1(rng: &mut SimRng) -> f64 {
+    let z = ziggurat();
+    loop {
+        let bits = rng.next_u64();
+        let i = (bits & 0xff) as usize;
+        let x = (bits >> 11) as f64 * UNIT * z.x[i];
+        if x < z.x[i + 1] {
+            return x;
+        }
+        if i == 0 {
+            // The tail beyond R is R plus a standard exponential.
+            return ZIG_R - (((rng.next_u64() >> 11) + 1) as f64 * UNIT).ln();
+        }
+        let u = (rng.next_u64() >> 11) as f64 * UNIT;
+        if z.f[i + 1] + (z.f[i] - z.f[i + 1]) * u < (-x).exp() {
+            return x;
+        }
+    }
+}
+
+/// `2^(j/64)` for `j` in `0..64`.
+fn exp2_64ths() -> &'static [f64; 64] {
+    static TABLE: std::sync::OnceLock<[f64; 64]> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| std::array::from_fn(|j| (j as f64 / 64.0).exp2()))
+}
+
+/// `e^x` for `0 ≤ x ≤ 700` without a library call (others go to `f64::exp`):
+/// `x = (64k + j) ln2/64 + r` with `|r| ≤ ln2/128`, so `e^x = 2^k · 2^(j/64)
+/// · e^r`, `e^r` by its Taylor polynomial to degree 5 (remainder below
+/// 4e-17). Relative error within a few units in the last place (tested).
+#[inline]
+fn fast_exp(x: f64) -> f64 {
+    // fdlibm's split of ln 2: the high part has trailing zeros, so n · HI is
+    // exact for the n that occur here.
+    const LN2_HI: f64 = f64::from_bits(0x3fe6_2e42_fee0_0000);
+    const LN2_LO: f64 = f64::from_bits(0x3dea_39ef_3579_3c76);
+    if !(0.0..=700.0).contains(&x) {
+        return x.exp();
+    }
+    let n = (x * (64.0 / std::f64::consts::LN_2) + 0.5) as i64;
+    let nf = n as f64;
+    let r = x - nf * (LN2_HI / 64.0) - nf * (LN2_LO / 64.0);
+    let p = 1.0 + r * (1.0 + r * (0.5 + r * (1.0 / 6.0 + r * (1.0 / 24.0 + r * (1.0 / 120.0)))));
+    let scale = f64::from_bits((((n >> 6) + 1023) as u64) << 52);
+    exp2_64ths()[(n & 63) as usize] * p * scale
+}
+
+fn std_normal(rng: &mut SimRng) -> f64 {
+    let u1 = ((rng.next_u64() >> 11) + 1) as f64 * UNIT;
+    let u2 = (rng.next_u64() >> 11) as f64 * UNIT;
+    (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
+}
+
+fn empirical(points: &[(f64, f64)], u: f64) -> f64 {
+    let Some(&(v0, c0)) = points.first() else {
+        return 0.0;
+    };
+    if u <= c0 {
+        return v0;
+    }
+    let mut prev = (v0, c0);
+    for &(v, c) in &points[1..] {
+        if u <= c {
+            let span = c - prev.1;
+            return if span <= 0.0 {
+                v
+            } else {
+                prev.0 + (v - prev.0) * (u - prev.1) / span
+            };
+        }
+        prev = (v, c);
+    }
+    prev.0
+}
+
+/// The four legs of the model, as latency distributions (µs).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Legs {
+    /// Write request, coordinator to replica.
+    pub write: Latency,
+    /// Write acknowledgement (including the replica's disk write).
+    pub ack: Latency,
+    /// Read request.
+    pub read: Latency,
+    /// Read response (including the replica's local read).
+    pub response: Latency,
+}
+
+/// PBS's WARS model for one `(N, R, W)` and four legs.
+#[derive(Clone, Debug)]
+pub struct Wars {
+    n: usize,
+    r: usize,
+    w: usize,
+    legs: Legs,
+    compiled: [Leg; 4],
+}
+
+/// What a scenario's link settings leave out of the model (reported with
+/// its prediction).
+pub fn caveats(s: &Scenario) -> Vec<String> {
+    let mut out = Vec::new();
+    if !s.network.datacenter_links.is_empty() || !s.network.endpoint_links.is_empty() {
+        out.push("datacenter and endpoint link overrides are ignored (default link only)".into());
+    }
+    let client_legs = [MsgKind::ClientRequest, MsgKind::ClientReply]
+        .iter()
+        .any(|k| !leg(s, *k).is_zero());
+    if client_legs {
+        out.push("client legs are not modelled (the simulated latencies include them)".into());
+    }
+    if s.cluster.coordinator_scope == sim_core::config::CoordinatorScope::PreferenceList {
+        out.push("coordinators are replicas in the simulation (their own write and read are local), never in the model".into());
+    }
+    out
+}
+
+fn leg(s: &Scenario, kind: MsgKind) -> Latency {
+    let link = &s.network.default;
+    link.latency_by_kind
+        .get(&kind)
+        .cloned()
+        .unwrap_or_else(|| link.latency.clone())
+}
+
+fn plus(a: Latency, b: &Latency) -> Latency {
+    if b.is_zero() {
+        a
+    } else {
+        Latency::Sum(vec![a, b.clone()])
+    }
+}
+
+impl Wars {
+    /// The model of a scenario: its quorum and its default link's per-kind
+    /// latencies (see the module docs).
+    pub fn from_scenario(s: &Scenario) -> Result<Wars, WarsError> {
+        let q = s.cluster.quorum;
+        let storage = &s.cluster.storage;
+        let legs = Legs {
+            write: leg(s, MsgKind::WriteRequest),
+            ack: plus(leg(s, MsgKind::WriteAck), &storage.write_latency),
+            read: leg(s, MsgKind::ReadRequest),
+            response: plus(leg(s, MsgKind::ReadResponse), &storage.read_latency),
+        };
+        Wars::new(q.n, q.r, q.w, legs)
+    }
+
+    /// The model for `(n, r, w)` and these legs.
+    pub fn new(n: u32, r: u32, w: u32, legs: Legs) -> Result<Wars, WarsError> {
+        let ok = n as usize <= MAX_N && r >= 1 && w >= 1 && r <= n && w <= n;
+        if !ok {
+            return Err(WarsError::Quorum { n, r, w });
+        }
+        let compiled = [
+            Leg::compile(&legs.write),
+            Leg::compile(&legs.ack),
+            Leg::compile(&legs.read),
+            Leg::compile(&legs.response),
+        ];
+        Ok(Wars {
+            n: n as usize,
+            r: r as usize,
+            w: w as usize,
+            legs,
+            compiled,
+        })
+    }
+
+    /// `(N, R, W)`.
+    pub fn quorum(&self) -> (usize, usize, usize) {
+        (self.n, self.r, self.w)
+    }
+
+    /// The legs.
+    pub fn legs(&self) -> &Legs {
+        &self.legs
+    }
+
+    /// One trial: `(τ, write latency, read latency)` in µs. The read started
+    /// `t` after the commit is consistent exactly when `t ≥ τ`. `scratch`
+    /// holds N entries.
+    #[inline]
+    fn trial(&self, rng: &mut SimRng, scratch: &mut Scratch) -> (f64, f64, f64) {
+        let [lw, la, lr, ls] = &self.compiled;
+        let Scratch {
+            w,
+            acked,
+            r,
+            answered,
+            first,
+        } = scratch;
+        for i in 0..self.n {
+            w[i] = lw.sample(rng);
+            acked[i] = w[i] + la.sample(rng);
+            r[i] = lr.sample(rng);
+            answered[i] = r[i] + ls.sample(rng);
+        }
+        // The W-th smallest acknowledgement: the commit.
+        let commit = nth_smallest(acked, self.w - 1);
+        // The first R responders, by insertion into a small sorted list of
+        // (answer time, replica).
+        let mut len = 0;
+        for (i, a) in answered.iter().enumerate() {
+            if len == self.r && *a >= first[len - 1].0 {
+                continue;
+            }
+            let mut j = len.min(self.r - 1);
+            if len < self.r {
+                len += 1;
+            }
+            while j > 0 && first[j - 1].0 > *a {
+                first[j] = first[j - 1];
+                j -= 1;
+            }
+            first[j] = (*a, i);
+        }
+        let mut tau = f64::INFINITY;
+        for (_, i) in &first[..len] {
+            tau = tau.min(w[*i] - r[*i] - commit);
+        }
+        (tau, commit, first[len - 1].0)
+    }
+
+    /// Runs `trials` trials (chunk `k` on stream `k` of `rng_seed`) and
+    /// evaluates P(consistent) at each `t` of `grid_us` (increasing).
+    pub fn run(&self, trials: u64, rng_seed: u64, grid_us: &[f64]) -> Prediction {
+        let chunks = trials.div_ceil(CHUNK);
+        let mut out = Prediction::empty(grid_us);
+        for k in 0..chunks {
+            let n = CHUNK.min(trials - k * CHUNK);
+            out.absorb(self.run_chunk(k, n, rng_seed, grid_us));
+        }
+        out
+    }
+
+    /// Chunk `k` alone (`trials` ≤ [`CHUNK`]), for callers that spread
+    /// chunks over threads; merge with [`Prediction::absorb`] in any order.
+    pub fn run_chunk(&self, k: u64, trials: u64, rng_seed: u64, grid_us: &[f64]) -> Prediction {
+        let mut rng = SimRng::new(rng_seed, Stream::Custom(STREAM_BASE + k));
+        let mut out = Prediction::empty(grid_us);
+        let mut scratch = Scratch::new(self.n);
+        for _ in 0..trials {
+            let (tau, write, read) = self.trial(&mut rng, &mut scratch);
+            // The first grid point at or after τ: consistent from there on.
+            let i = if grid_us.first().is_none_or(|t| tau <= *t) {
+                0
+            } else {
+                grid_us.partition_point(|t| *t < tau)
+            };
+            out.first_consistent[i] += 1;
+            out.write_latency.record(write.round() as u64);
+            out.read_latency.record(read.round() as u64);
+        }
+        out.trials = trials;
+        out
+    }
+}
+
+/// Per-replica working space of a trial, allocated once per chunk.
+struct Scratch {
+    w: Vec<f64>,
+    acked: Vec<f64>,
+    r: Vec<f64>,
+    answered: Vec<f64>,
+    first: Vec<(f64, usize)>,
+}
+
+impl Scratch {
+    fn new(n: usize) -> Scratch {
+        Scratch {
+            w: vec![0.0; n],
+            acked: vec![0.0; n],
+            r: vec![0.0; n],
+            answered: vec![0.0; n],
+            first: vec![(0.0, 0); n],
+        }
+    }
+}
+
+/// Selects the `k`-th smallest of a small slice (partially reorders it).
+fn nth_smallest(xs: &mut [f64], k: usize) -> f64 {
+    // Insertion sort: N is small (3 in PBS's experiments).
+    for i in 1..xs.len() {
+        let mut j = i;
+        while j > 0 && xs[j - 1] > xs[j] {
+            xs.swap(j - 1, j);
+            j -= 1;
+        }
+    }
+    xs[k]
+}
+
+/// The model's prediction.
+#[derive(Clone, Debug)]
+pub struct Prediction {
+    /// The t grid, µs.
+    pub grid_us: Vec<f64>,
+    /// Trials whose first consistent grid point is `i` (the last slot: none).
+    first_consistent: Vec<u64>,
+    /// Trials run.
+    pub trials: u64,
+    /// Write latencies (the commit), µs.
+    pub write_latency: Histogram,
+    /// Read latencies (the R-th response), µs.
+    pub read_latency: Histogram,
+}
+
+impl Prediction {
+    fn empty(grid_us: &[f64]) -> Prediction {
+        Prediction {
+            grid_us: grid_us.to_vec(),
+            first_consistent: vec![0; grid_us.len() + 1],
+            trials: 0,
+            write_latency: Histogram::default(),
+            read_latency: Histogram::default(),
+        }
+    }
+
+    /// Adds another run's trials (the same grid).
+    ///
+    /// # Panics
+    /// If the grids differ.
+    pub fn absorb(&mut self, other: Prediction) {
+        assert_eq!(self.grid_us, other.grid_us, "predictions on one grid");
+        for (a, b) in self
+            .first_consistent
+            .iter_mut()
+            .zip(&other.first_consistent)
+        {
+            *a += b;
+        }
+        self.trials += other.trials;
+        self.write_latency.merge(&other.write_latency);
+        self.read_latency.merge(&other.read_latency);
+    }
+
+    /// `(t µs, consistent trials)` at each grid point.
+    pub fn consistent(&self) -> Vec<(f64, u64)> {
+        let mut acc = 0;
+        self.grid_us
+            .iter()
+            .zip(&self.first_consistent)
+            .map(|(t, c)| {
+                acc += c;
+                (*t, acc)
+            })
+            .collect()
+    }
+
+    /// P(consistent) at each grid point.
+    pub fn curve(&self) -> Vec<(f64, f64)> {
+        self.consistent()
+            .into_iter()
+            .map(|(t, c)| (t, c as f64 / self.trials.max(1) as f64))
+            .collect()
+    }
+}
+
+/// `C(n, k)` as a float (small n).
+fn choose(n: usize, k: usize) -> f64 {
+    if k > n {
+        return 0.0;
+    }
+    (0..k).fold(1.0, |acc, i| acc * (n - i) as f64 / (i + 1) as f64)
+}
+
+/// PBS's equation 1: the probability that a read quorum of R sees one of
+/// the W replicas of the write quorum when both are uniformly random,
+/// `1 − C(N−W, R) / C(N, R)`.
+pub fn pbs_eq1(n: usize, r: usize, w: usize) -> f64 {
+    1.0 - choose(n - w.min(n), r) / choose(n, r)
+}
+
+/// The t grid (µs) the report evaluates the model on: the default fine bin
+/// edges and every t of the simulated curve's points (`staleness.t_visibility`).
+pub fn report_grid_us(simulated: &[Json]) -> Vec<f64> {
+    let mut grid: Vec<f64> = crate::tvis::default_edges_us()
+        .into_iter()
+        .map(|t| t as f64)
+        .chain(
+            simulated
+                .iter()
+                .filter_map(|p| p["t_ms"].as_f64())
+                .map(|t| t * 1000.0),
+        )
+        .filter(|t| t.is_finite() && *t >= 0.0)
+        .collect();
+    grid.sort_by(f64::total_cmp);
+    grid.dedup();
+    grid
+}
+
+/// A prediction as JSON: the curve on its grid (`t_ms`, `p_consistent`,
+/// `ci95`), and the commit (put) and read (get) latency percentiles and CDFs.
+pub fn prediction_json(model: &Wars, p: &Prediction) -> Json {
+    let (n, r, w) = model.quorum();
+    let ms = |us: u64| us as f64 / 1000.0;
+    let curve: Vec<Json> = p
+        .consistent()
+        .into_iter()
+        .map(|(t, c)| {
+            json!({
+                "t_ms": t / 1000.0,
+                "p_consistent": c as f64 / p.trials.max(1) as f64,
+                "ci95": crate::tvis::wilson95(c, p.trials),
+            })
+        })
+        .collect();
+    let latency = |h: &Histogram| {
+        json!({
+            "p50_ms": ms(h.quantile(0.5)),
+            "p90_ms": ms(h.quantile(0.9)),
+            "p99_ms": ms(h.quantile(0.99)),
+            "p999_ms": ms(h.quantile(0.999)),
+            "cdf": h.cdf().into_iter().map(|(v, f)| json!([ms(v), f])).collect::<Vec<_>>(),
+        })
+    };
+    json!({
+        "n": n, "r": r, "w": w,
+        "trials": p.trials,
+        "p_consistent_t0": curve.first().map_or(Json::Null, |c| c["p_consistent"].clone()),
+        "t_visibility": curve,
+        "latency": {"put": latency(&p.write_latency), "get": latency(&p.read_latency)},
+    })
+}
+
+/// The summary's `wars` block: the model's prediction for `scenario` with
+/// `trials` trials (seeded by the scenario's seed), the caveats of the model
+/// for this scenario, and how far the simulated curve `simulated` (the
+/// points of `staleness.t_visibility`) is from it at the points resting on
+/// at least [`crate::tvis::FEW_READS`] reads: the largest gap, where, and how
+/// many points' 95 % intervals leave the model's value out. `p_consistent_t0`
+/// is the model's value at t = 0 (null when the grid does not start there).
+pub fn summary_block(scenario: &Scenario, trials: u64, simulated: &[Json]) -> Json {
+    let model = match Wars::from_scenario(scenario) {
+        Ok(m) => m,
+        Err(e) => return json!({"error": e.to_string()}),
+    };
+    let grid = report_grid_us(simulated);
+    let p = model.run(trials, scenario.rng_seed, &grid);
+    let curve = p.curve();
+    let mut out = prediction_json(&model, &p);
+    let (mut compared, mut outside, mut gap, mut gap_t) = (0u64, 0u64, 0f64, Json::Null);
+    for s in simulated {
+        let (Some(t), Some(ps), Some(reads)) = (
+            s["t_ms"].as_f64(),
+            s["p_consistent"].as_f64(),
+            s["reads"].as_u64(),
+        ) else {
+            continue;
+        };
+        if reads < crate::tvis::FEW_READS {
+            continue;
+        }
+        let Some((_, pm)) = curve.iter().find(|(g, _)| *g == t * 1000.0) else {
+            continue;
+        };
+        compared += 1;
+        if (ps - pm).abs() > gap {
+            gap = (ps - pm).abs();
+            gap_t = json!(t);
+        }
+        let (lo, hi) = (s["ci95"][0].as_f64(), s["ci95"][1].as_f64());
+        if lo.zip(hi).is_some_and(|(lo, hi)| *pm < lo || *pm > hi) {
+            outside += 1;
+        }
+    }
+    let map = out.as_object_mut().expect("an object");
+    map.insert("caveats".into(), json!(caveats(scenario)));
+    map.insert("points_compared".into(), json!(compared));
+    map.insert("max_gap".into(), json!(gap));
+    map.insert("max_gap_t_ms".into(), gap_t);
+    map.insert("points_outside_ci".into(), json!(outside));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn exp(mean_ms: f64) -> Latency {
+        Latency::Exponential {
+            mean_us: mean_ms * 1000.0,
+        }
+    }
+
+    #[test]
+    fn equation_one_matches_hand_computed_values() {
+        assert!((pbs_eq1(3, 1, 1) - 1.0 / 3.0).abs() < 1e-12);
+        assert!((pbs_eq1(5, 2, 2) - (1.0 - 3.0 / 10.0)).abs() < 1e-12);
+        assert_eq!(pbs_eq1(3, 2, 2), 1.0);
+    }
+
+    #[test]
+    fn the_kth_smallest_and_the_first_responders_are_right() {
+        let mut xs = [5.0, 1.0, 4.0, 2.0];
+        assert_eq!(nth_smallest(&mut xs, 1), 2.0);
+        // Constant legs: every replica identical, so τ = W − R − (W + A).
+        let c = |ms: f64| Latency::Constant { us: ms * 1000.0 };
+        let m = Wars::new(
+            3,
+            1,
+            2,
+            Legs {
+                write: c(2.0),
+                ack: c(1.0),
+                read: c(0.5),
+                response: c(0.25),
+            },
+        )
+        .expect("valid");
+        let mut rng = SimRng::new(1, Stream::Custom(1));
+        let (tau, write, read) = m.trial(&mut rng, &mut Scratch::new(3));
+        assert_eq!((tau, write, read), (2000.0 - 500.0 - 3000.0, 3000.0, 750.0));
+    }
+
+    #[test]
+    fn fast_exp_agrees_with_the_library_to_the_last_bits() {
+        let mut worst = 0f64;
+        for i in 0..1_000_000 {
+            let x = i as f64 * 7e-4;
+            let (a, b) = (fast_exp(x), x.exp());
+            worst = worst.max(((a - b) / b).abs());
+        }
+        assert!(worst < 1e-15, "relative error {worst}");
+        assert_eq!(fast_exp(0.0), 1.0);
+        assert_eq!(fast_exp(800.0), f64::INFINITY);
+        assert!(fast_exp(-1.0) == (-1.0f64).exp());
+    }
+
+    /// The ziggurat draws a standard exponential: mean, variance and tail
+    /// quantiles within sampling error, and its table closes at zero.
+    #[test]
+    fn the_ziggurat_draws_a_standard_exponential() {
+        let z = ziggurat();
+        assert!(z.x[255] > 0.0 && z.x[255] < 0.2, "{}", z.x[255]);
+        let mut rng = SimRng::new(5, Stream::Custom(5));
+        let n = 2_000_000;
+        let xs: Vec<f64> = (0..n).map(|_| exp1(&mut rng)).collect();
+        let mean = xs.iter().sum::<f64>() / n as f64;
+        let var = xs.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / n as f64;
+        assert!((mean - 1.0).abs() < 0.004, "mean {mean}");
+        assert!((var - 1.0).abs() < 0.01, "variance {var}");
+        for q in [1.0f64, 3.0, 7.0, 9.0] {
+            let tail = xs.iter().filter(|x| **x > q).count() as f64 / n as f64;
+            let expected = (-q).exp();
+            let se = (expected * (1.0 - expected) / n as f64).sqrt();
+            assert!(
+                (tail - expected).abs() < 5.0 * se,
+                "P(X > {q}) = {tail} vs {expected}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_strict_quorum_is_always_consistent() {
+        let m = Wars::new(
+            3,
+            2,
+            2,
+            Legs {
+                write: exp(1.0),
+                ack: exp(1.0),
+                read: exp(1.0),
+                response: exp(1.0),
+            },
+        )
+        .expect("valid");
+        let p = m.run(200_000, 1, &[0.0]);
+        assert_eq!(p.curve(), vec![(0.0, 1.0)]);
+    }
+
+    #[test]
+    fn a_bad_quorum_is_an_error() {
+        let legs = Legs {
+            write: exp(1.0),
+            ack: exp(1.0),
+            read: exp(1.0),
+            response: exp(1.0),
+        };
+        assert_eq!(
+            Wars::new(3, 4, 1, legs).err(),
+            Some(WarsError::Quorum { n: 3, r: 4, w: 1 })
+        );
+    }
+}
