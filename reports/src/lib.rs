@@ -13,6 +13,7 @@ pub mod explain;
 pub mod histogram;
 pub mod membership;
 pub mod metrics;
+pub mod objects;
 pub mod plot;
 pub mod render;
 pub mod report;

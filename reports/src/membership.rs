@@ -173,7 +173,8 @@ impl Tracker {
             | FaultAction::RestoreLinks { .. }
             | FaultAction::SlowNode { .. }
             | FaultAction::RestoreNode { .. }
-            | FaultAction::ClockSkew { .. } => {}
+            | FaultAction::ClockSkew { .. }
+            | FaultAction::Corrupt { .. } => {}
         }
     }
 

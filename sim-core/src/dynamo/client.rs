@@ -366,6 +366,18 @@ impl Client {
                     .as_ref()
                     .map(|r| r.versions.iter().map(|v| v.value).collect())
                     .unwrap_or_default();
+                let corrupted = result
+                    .as_ref()
+                    .map_or(0, |r| r.versions.iter().filter(|v| v.corrupted).count());
+                if corrupted > 0 {
+                    // Ground truth for the corruption checker: the client
+                    // cannot tell, the data it got is garbage.
+                    out.record(Record::CorruptRead {
+                        op,
+                        key: f.key,
+                        versions: corrupted as u32,
+                    });
+                }
                 let follow_up = f.follow_up;
                 let key = f.key;
                 self.complete(

@@ -66,6 +66,10 @@ pub struct Version {
     /// The last-write-wins stamp (used only in that mode, kept always so
     /// reports can show it).
     pub stamp: LwwStamp,
+    /// Ground truth, not protocol: this copy's bytes were silently corrupted
+    /// on a disk (the `corrupt` fault). A node with checksums detects it
+    /// when it reads the copy; without, the copy is served as if intact.
+    pub corrupted: bool,
 }
 
 impl Version {
@@ -115,6 +119,15 @@ pub enum Failure {
     },
     /// The client heard nothing before its own timeout.
     ClientTimeout,
+    /// The coordinator refused the put: the object would have had more
+    /// siblings than `cluster.sibling_limits.refuse_above` (Riak's
+    /// `max_siblings`).
+    TooManySiblings {
+        /// Siblings the write would have left.
+        siblings: u32,
+        /// The limit.
+        limit: u32,
+    },
 }
 
 impl fmt::Display for Failure {
@@ -124,6 +137,9 @@ impl fmt::Display for Failure {
                 write!(f, "not_enough_replicas({got}/{required})")
             }
             Failure::ClientTimeout => write!(f, "client_timeout"),
+            Failure::TooManySiblings { siblings, limit } => {
+                write!(f, "too_many_siblings({siblings}>{limit})")
+            }
         }
     }
 }
@@ -218,6 +234,10 @@ pub enum ReplicaMsg {
         key: Key,
         /// The version to store.
         version: Version,
+        /// The coordinator's local siblings that the write's context did not
+        /// cover, shipped with it (dotted version vectors and vnode clocks:
+        /// the merged object); empty with server clocks.
+        siblings: Vec<Version>,
         /// The intended owner when this is a hinted replica.
         hint: Option<NodeId>,
         /// Durable or buffered.
@@ -234,6 +254,11 @@ pub enum ReplicaMsg {
         key: Key,
         /// The reconciled versions.
         versions: Vec<Version>,
+        /// When the repaired node answered the read as a fallback: the
+        /// owner it stood in for. It keeps the versions as hints for that
+        /// owner (handed off, then deleted), never as a permanent copy of a
+        /// key it does not replicate.
+        hint: Option<NodeId>,
     },
 }
 
@@ -635,9 +660,13 @@ impl fmt::Display for Endpoint {
 impl fmt::Display for Version {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.value {
-            Value::Data(w) => write!(f, "{w}{}", self.clock),
-            Value::Tombstone(w) => write!(f, "del:{w}{}", self.clock),
+            Value::Data(w) => write!(f, "{w}{}", self.clock)?,
+            Value::Tombstone(w) => write!(f, "del:{w}{}", self.clock)?,
         }
+        if self.corrupted {
+            f.write_str("(corrupt)")?;
+        }
+        Ok(())
     }
 }
 
@@ -664,16 +693,28 @@ impl fmt::Display for Msg {
                 request,
                 key,
                 version,
+                siblings,
                 hint,
                 ..
-            }) => match hint {
-                Some(h) => write!(f, "write {key} {request} {version} hint_for={h}"),
-                None => write!(f, "write {key} {request} {version}"),
-            },
-            Msg::Replica(ReplicaMsg::WriteAck { request }) => write!(f, "write_ack {request}"),
-            Msg::Replica(ReplicaMsg::Repair { key, versions }) => {
-                write!(f, "repair {key} versions={}", versions.len())
+            }) => {
+                write!(f, "write {key} {request} {version}")?;
+                if !siblings.is_empty() {
+                    write!(f, " +siblings={}", siblings.len())?;
+                }
+                match hint {
+                    Some(h) => write!(f, " hint_for={h}"),
+                    None => Ok(()),
+                }
             }
+            Msg::Replica(ReplicaMsg::WriteAck { request }) => write!(f, "write_ack {request}"),
+            Msg::Replica(ReplicaMsg::Repair {
+                key,
+                versions,
+                hint,
+            }) => match hint {
+                Some(h) => write!(f, "repair {key} versions={} hint_for={h}", versions.len()),
+                None => write!(f, "repair {key} versions={}", versions.len()),
+            },
             Msg::Handoff(HandoffMsg::Deliver { batch, hints }) => {
                 write!(f, "handoff batch={batch} hints={}", hints.len())
             }

@@ -31,13 +31,21 @@ use crate::engine::outbox::Outbox;
 
 use super::{Node, NodeTime, Timer};
 
-/// The digest of a key's version set (order-independent, timestamps excluded).
+/// The digest of a key's version set (order-independent, timestamps
+/// excluded). It covers the stored bytes, so a silently corrupted version
+/// changes it: anti-entropy then finds the key different, and with
+/// checksums the exchange reads, detects and repairs it.
 pub fn key_digest(versions: &[Stored]) -> u64 {
     versions.iter().fold(0u64, |acc, s| {
         let w = s.version.value.write();
         let mut x = s.version.clock.digest()
             ^ (u64::from(w.0.client.0) << 40 | w.0.seq).rotate_left(17)
-            ^ u64::from(s.version.value.is_tombstone());
+            ^ u64::from(s.version.value.is_tombstone())
+            ^ if s.version.corrupted {
+                0x5bd1_e995_0000_0000
+            } else {
+                0
+            };
         // SplitMix64 finaliser.
         x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
         x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
@@ -227,6 +235,7 @@ impl Node {
                 let mut versions = Vec::new();
                 for (key, digest) in &mine {
                     if theirs.get(key) != Some(digest) {
+                        self.verify(*key, out);
                         versions.push((*key, self.durable.store.versions(*key)));
                     }
                 }
@@ -251,8 +260,11 @@ impl Node {
                 versions,
                 want,
             } => {
-                self.apply_synced(t, versions);
+                self.apply_synced(t, versions, out);
                 if !want.is_empty() {
+                    for k in &want {
+                        self.verify(*k, out);
+                    }
                     let versions: Vec<(Key, Vec<Version>)> = want
                         .iter()
                         .map(|k| (*k, self.durable.store.versions(*k)))
@@ -271,11 +283,14 @@ impl Node {
         }
     }
 
-    fn apply_synced(&mut self, t: NodeTime, versions: Vec<(Key, Vec<Version>)>) {
+    fn apply_synced(
+        &mut self,
+        t: NodeTime,
+        versions: Vec<(Key, Vec<Version>)>,
+        out: &mut Outbox<Timer>,
+    ) {
         for (key, vs) in versions {
-            for v in vs {
-                self.store_apply(key, v, t.now);
-            }
+            self.store_apply_all(key, vs, t.now, out);
         }
     }
 }

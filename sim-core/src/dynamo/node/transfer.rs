@@ -216,6 +216,9 @@ impl Node {
         let end = (o.next + batch).min(o.keys.len());
         let (target, seq) = (o.target, o.seq);
         let keys: Vec<Key> = o.keys[o.next..end].to_vec();
+        for &k in &keys {
+            self.verify(k, out);
+        }
         let versions: Vec<_> = keys
             .iter()
             .flat_map(|&k| self.local_versions(k).into_iter().map(move |v| (k, v)))
@@ -297,9 +300,9 @@ impl Node {
                 seq,
                 versions,
             } => {
-                for (key, version) in versions {
-                    self.stats.replica_writes += 1;
-                    self.store_apply(key, version, t.now);
+                self.stats.replica_writes += versions.len() as u64;
+                for (key, versions) in super::handoff::by_key(versions) {
+                    self.store_apply_all(key, versions, t.now, out);
                 }
                 let delay = self.cluster.storage.write_latency.sample(&mut self.rng);
                 out.send_after(
