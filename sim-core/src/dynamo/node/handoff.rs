@@ -52,9 +52,11 @@ impl HintStore {
         *slot = merged;
     }
 
-    /// Up to `max` hints for `owner`, in key order. Under vnode clocks a
-    /// key's versions form one object and are never split across batches
-    /// (a batch holds whole keys, at least one).
+    /// Up to `max` hints for `owner`, in key order. Under dotted version
+    /// vectors and vnode clocks a key's versions are one merged object and
+    /// are never split across batches (a batch holds whole keys, at least
+    /// one): half an object would let the owner hold a coordinator's dot
+    /// k+1 without its dot k.
     pub fn batch(&self, owner: NodeId, max: usize) -> Vec<(Key, Version)> {
         let Some(keys) = self.by_owner.get(&owner) else {
             return Vec::new();
@@ -62,7 +64,8 @@ impl HintStore {
         let whole_keys = matches!(
             self.versioning,
             Versioning::VectorClocks {
-                scheme: crate::config::ClockScheme::VnodeClocks,
+                scheme: crate::config::ClockScheme::VnodeClocks
+                    | crate::config::ClockScheme::DottedVersionVectors,
                 ..
             }
         );
