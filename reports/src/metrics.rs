@@ -1366,6 +1366,7 @@ pub fn is_known_metric(path: &str) -> bool {
         }
         ["objects", "siblings_at_end", x] => ["keys", "max", "over_threshold"].contains(x),
         ["objects", "sibling_limit", x] => ["warned", "refused"].contains(x),
+        ["objects", "non_replica_copies_at_end"] => true,
         ["corruption", x] => [
             "versions_corrupted",
             "detections",

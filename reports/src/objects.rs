@@ -15,7 +15,9 @@
 //! - at the end: the most versions any node holds for each key (ground
 //!   truth from the stores, so blind-write keys nobody reads count too);
 //! - over time: for the worst keys, the most siblings a read returned in
-//!   each timeline window.
+//!   each timeline window;
+//! - stray copies: keys held at the end in the main store of a node outside
+//!   their top N.
 //!
 //! *Bounded memory.* The per-key maxima cost one entry per key read. Time
 //! series are kept for at most [`TRACKED_KEYS`] keys, those with the most
@@ -90,6 +92,8 @@ pub struct Objects {
     curves: BTreeMap<Key, Curve>,
     /// Most versions any node held for the key at the end.
     final_max: BTreeMap<Key, u32>,
+    /// (node, key) pairs held at the end by a node outside the key's top N.
+    non_replica_copies: u64,
     warned: u64,
     refused: u64,
     corrupted_versions: u64,
@@ -110,6 +114,7 @@ impl Objects {
             key_max: BTreeMap::new(),
             curves: BTreeMap::new(),
             final_max: BTreeMap::new(),
+            non_replica_copies: 0,
             warned: 0,
             refused: 0,
             corrupted_versions: 0,
@@ -186,9 +191,17 @@ impl Objects {
             Record::FinalCorrupted { versions, .. } => {
                 self.remaining_corrupted += u64::from(*versions)
             }
-            Record::FinalValues { key, values, .. } => {
+            Record::FinalValues {
+                key,
+                values,
+                replica,
+                ..
+            } => {
                 let m = self.final_max.entry(*key).or_default();
                 *m = (*m).max(values.len() as u32);
+                if !replica {
+                    self.non_replica_copies += 1;
+                }
             }
             _ => {}
         }
@@ -267,6 +280,10 @@ impl Objects {
                 "max": self.final_max.values().copied().max().unwrap_or(0),
                 "over_threshold": over(&mut self.final_max.values().copied()),
             },
+            // Copies in main stores of nodes outside the key's top N (hints
+            // excluded): stray copies, which read repair to fallbacks used
+            // to leave for ever under static membership.
+            "non_replica_copies_at_end": self.non_replica_copies,
             "sibling_limit": {
                 "warned": self.warned,
                 "refused": self.refused,

@@ -17,10 +17,10 @@
 //! object's clock, and a list of versions is a sequence of objects: runs of
 //! equal clocks ([`reconcile`] and [`Store::apply_all`] group them).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::config::{ClockScheme, Versioning};
-use crate::dynamo::protocol::Version;
+use crate::dynamo::protocol::{Value, Version};
 use crate::dynamo::vclock::{Causality, VectorClock};
 use crate::engine::ids::Key;
 use crate::engine::rng::{Probability, SimRng};
@@ -79,6 +79,19 @@ pub fn reconcile(
     out
 }
 
+/// The least upper bound of the versions' clocks: under vnode clocks, the
+/// clock of the object they form. Siblings of one object share their clock,
+/// so only a clock that differs from the running bound costs a merge.
+pub fn object_clock(versions: &[Version]) -> VectorClock {
+    let mut clock = VectorClock::new();
+    for v in versions {
+        if v.clock != clock {
+            clock.merge_in(&v.clock);
+        }
+    }
+    clock
+}
+
 /// Splits a list of versions into objects: maximal runs of equal clocks.
 pub fn objects(versions: impl IntoIterator<Item = Version>) -> Vec<Vec<Version>> {
     let mut out: Vec<Vec<Version>> = Vec::new();
@@ -100,14 +113,14 @@ fn absorb_object(set: &mut Vec<Version>, object: Vec<Version>) -> Applied {
         return Applied::Obsolete;
     };
     let incoming = first.clock.clone();
-    let mut current = VectorClock::new();
-    for v in set.iter() {
-        current.merge_in(&v.clock);
-    }
+    let current = object_clock(set);
+    // Values are unique per write, so membership is by value (a set, as
+    // exploded objects hold hundreds of siblings).
     let add = |set: &mut Vec<Version>, object: Vec<Version>, clock: &VectorClock| {
+        let mut present: BTreeSet<Value> = set.iter().map(|s| s.value).collect();
         let mut added = false;
         for mut v in object {
-            if !set.iter().any(|s| s.value == v.value) {
+            if present.insert(v.value) {
                 v.clock = clock.clone();
                 set.push(v);
                 added = true;
@@ -177,12 +190,12 @@ pub fn covers(held: &[Version], wanted: &[Version], versioning: Versioning) -> b
     if object_clocks(versioning) {
         // The held object has this value under the same clock, or a clock
         // that strictly descends it.
-        return wanted.iter().all(|w| {
-            held.iter().any(|h| match h.clock.compare(&w.clock) {
-                Causality::After => true,
-                Causality::Equal => h.value == w.value,
-                _ => false,
-            })
+        let object = object_clock(held);
+        let values: BTreeSet<Value> = held.iter().map(|h| h.value).collect();
+        return wanted.iter().all(|w| match object.compare(&w.clock) {
+            Causality::After => true,
+            Causality::Equal => values.contains(&w.value),
+            _ => false,
         });
     }
     wanted.iter().all(|w| match versioning {
@@ -242,14 +255,14 @@ impl Store {
         let mut set: Vec<Version> = entry.iter().map(|s| s.version.clone()).collect();
         let applied = absorb_object(&mut set, object);
         if let Applied::Stored { .. } = applied {
-            let old = std::mem::take(entry);
+            let old: BTreeMap<Value, SimTime> = std::mem::take(entry)
+                .into_iter()
+                .map(|s| (s.version.value, s.stored_at))
+                .collect();
             *entry = set
                 .into_iter()
                 .map(|version| {
-                    let stored_at = old
-                        .iter()
-                        .find(|s| s.version.value == version.value)
-                        .map_or(now, |s| s.stored_at);
+                    let stored_at = old.get(&version.value).copied().unwrap_or(now);
                     Stored { version, stored_at }
                 })
                 .collect();

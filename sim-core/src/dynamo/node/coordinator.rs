@@ -25,7 +25,7 @@ use crate::dynamo::protocol::{
     ClientMsg, Context, Durability, Endpoint, Failure, GetResult, LwwStamp, Msg, ReplicaMsg, Value,
     Version,
 };
-use crate::dynamo::storage::{covers, reconcile};
+use crate::dynamo::storage::{covers, object_clock, reconcile};
 use crate::dynamo::vclock::VectorClock;
 use crate::engine::ids::{Key, NodeId, OpId, RequestId};
 use crate::engine::outbox::Outbox;
@@ -303,11 +303,7 @@ impl Node {
                     // siblings it keeps unless the context descends it
                     // (`local_siblings`).
                     ClockScheme::VnodeClocks => {
-                        let mut local = VectorClock::new();
-                        for v in self.object_versions(key) {
-                            local.merge_in(&v.clock);
-                        }
-                        local.merge(&context.clock)
+                        object_clock(&self.object_versions(key)).merge(&context.clock)
                     }
                 };
                 let seen = clock.counter(actor);
@@ -349,11 +345,7 @@ impl Node {
                 .collect(),
             Some(ClockScheme::VnodeClocks) => {
                 let local = self.object_versions(key);
-                let mut object = VectorClock::new();
-                for v in &local {
-                    object.merge_in(&v.clock);
-                }
-                if context.clock.descends(&object) {
+                if context.clock.descends(&object_clock(&local)) {
                     return Vec::new();
                 }
                 local
