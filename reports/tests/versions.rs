@@ -132,7 +132,8 @@ fn interleaved_read_modify_writes_explode_siblings_under_vnode_clocks_only() {
     eprintln!("siblings per key max: vnode {v}, dvv {w}");
     assert!(v >= 10.0 * w, "vnode {v} vs dvv {w}");
     assert!(
-        n(&vnode, "objects.siblings_per_read.mean") >= 10.0 * n(&dvv, "objects.siblings_per_read.mean")
+        n(&vnode, "objects.siblings_per_read.mean")
+            >= 10.0 * n(&dvv, "objects.siblings_per_read.mean")
     );
     // The worst key's curve is in the summary, for the figure.
     let curve = &vnode["objects"]["siblings_over_time"]["keys"][0];
@@ -158,7 +159,10 @@ fn blind_writes_under_vnode_clocks_grow_siblings_without_bound() {
         let r = run(&s, 1);
         let puts = n(&r, "durability.acknowledged_puts");
         let end = n(&r, "objects.siblings_at_end.max");
-        assert_eq!(end, puts, "{duration} s: every acknowledged blind write is a sibling");
+        assert_eq!(
+            end, puts,
+            "{duration} s: every acknowledged blind write is a sibling"
+        );
         assert!(n(&r, "objects.siblings_per_key.max") >= 0.9 * puts);
         assert_eq!(n(&r, "objects.siblings_per_key.keys"), 1.0);
         let curve = r["objects"]["siblings_over_time"]["keys"][0]["points"]
@@ -194,7 +198,9 @@ fn sibling_limits_warn_and_refuse() {
     // little, but not explode.
     let max = n(&r, "objects.siblings_per_key.max");
     assert!(max <= 80.0, "{max}");
-    s["cluster"].as_object_mut().map(|c| c.remove("sibling_limits"));
+    s["cluster"]
+        .as_object_mut()
+        .map(|c| c.remove("sibling_limits"));
     let free = run(&s, 1);
     assert!(n(&free, "objects.siblings_per_key.max") > 2.0 * max);
     assert_eq!(n(&free, "objects.sibling_limit.warned"), 0.0);
@@ -314,7 +320,11 @@ fn checksums_keep_corrupted_versions_from_clients_and_repair_them() {
         let with = run(&s, seed);
         assert!(n(&with, "corruption.versions_corrupted") > 20.0);
         assert_eq!(n(&with, "corruption.reads_corrupted"), 0.0, "seed {seed}");
-        assert_eq!(n(&with, "corruption.remaining_versions"), 0.0, "seed {seed}");
+        assert_eq!(
+            n(&with, "corruption.remaining_versions"),
+            0.0,
+            "seed {seed}"
+        );
         assert_eq!(
             n(&with, "corruption.detected_versions"),
             n(&with, "corruption.versions_corrupted"),
@@ -330,7 +340,10 @@ fn checksums_keep_corrupted_versions_from_clients_and_repair_them() {
             n(&with, "corruption.versions_corrupted"),
             "seed {seed}: the same versions are corrupted"
         );
-        assert!(n(&without, "corruption.reads_corrupted") >= 10.0, "seed {seed}");
+        assert!(
+            n(&without, "corruption.reads_corrupted") >= 10.0,
+            "seed {seed}"
+        );
         assert!(n(&without, "corruption.remaining_versions") >= 1.0);
         assert_eq!(n(&without, "corruption.detections"), 0.0);
     }
