@@ -541,6 +541,111 @@ mod tests {
         assert!(covers(&r, &[d3], VC));
     }
 
+    const VNODE: Versioning = Versioning::VectorClocks {
+        truncation_threshold: 10,
+        scheme: ClockScheme::VnodeClocks,
+    };
+
+    /// A vnode-clock object: every value under one clock.
+    fn object(clock: &VectorClock, seqs: &[u64]) -> Vec<Version> {
+        seqs.iter()
+            .map(|s| Version {
+                clock: clock.clone(),
+                coordinator: NodeId(0),
+                seen: clock.counter(NodeId(0)),
+                value: Value::Data(write(*s)),
+                stamp: LwwStamp {
+                    local_time_us: *s,
+                    write: write(*s),
+                },
+                corrupted: false,
+            })
+            .collect()
+    }
+
+    fn clock(pairs: &[(u32, u64)]) -> VectorClock {
+        let mut c = VectorClock::new();
+        for &(n, k) in pairs {
+            c.increment_above(NodeId(n), k - 1, SimTime(0));
+        }
+        c
+    }
+
+    fn seqs(vs: &[Version]) -> Vec<u64> {
+        let mut out: Vec<u64> = vs.iter().map(|v| v.value.write().0.seq).collect();
+        out.sort();
+        out
+    }
+
+    #[test]
+    fn vnode_objects_replace_unite_or_lose_whole() {
+        let mut s = Store::new(VNODE);
+        let c1 = clock(&[(0, 1)]);
+        s.apply_all(Key(1), object(&c1, &[1, 2]), SimTime(0));
+        assert_eq!(seqs(&s.versions(Key(1))), [1, 2]);
+        // A strictly newer object replaces the whole stored one.
+        let c2 = clock(&[(0, 2)]);
+        assert_eq!(
+            s.apply_all(Key(1), object(&c2, &[3]), SimTime(0)),
+            Applied::Stored { replaced: 2 }
+        );
+        // An older one is obsolete; an equal one adds what it lacks.
+        assert_eq!(
+            s.apply_all(Key(1), object(&c1, &[1, 2]), SimTime(0)),
+            Applied::Obsolete
+        );
+        assert_eq!(
+            s.apply_all(Key(1), object(&c2, &[3, 4]), SimTime(0)),
+            Applied::Stored { replaced: 0 }
+        );
+        // A concurrent object unites under the merged clock, and two objects
+        // in one list stay two objects.
+        let c3 = clock(&[(1, 1)]);
+        let c4 = clock(&[(2, 1)]);
+        let mut both = object(&c3, &[5, 6]);
+        both.extend(object(&c4, &[7]));
+        s.apply_all(Key(1), both, SimTime(0));
+        let held = s.versions(Key(1));
+        assert_eq!(seqs(&held), [3, 4, 5, 6, 7]);
+        let merged = c2.merge(&c3).merge(&c4);
+        assert!(held.iter().all(|v| v.clock == merged), "one object clock");
+        assert!(covers(&held, &object(&c3, &[5]), VNODE));
+        assert!(covers(&held, &object(&merged, &[7]), VNODE));
+        assert!(!covers(&held, &object(&merged, &[8]), VNODE));
+        assert!(!covers(&held, &object(&clock(&[(3, 1)]), &[9]), VNODE));
+        // reconcile groups runs the same way.
+        let r = reconcile(
+            VNODE,
+            object(&c1, &[1]).into_iter().chain(object(&c3, &[5, 6])),
+        );
+        assert_eq!(seqs(&r), [1, 5, 6]);
+        assert!(r.iter().all(|v| v.clock == c1.merge(&c3)));
+    }
+
+    #[test]
+    fn corruption_marks_versions_and_a_checksum_drops_the_object() {
+        let mut s = Store::new(VC);
+        let a = version(&VectorClock::new(), 0, 1);
+        let b = version(&VectorClock::new(), 1, 2);
+        for k in 0..10 {
+            s.apply(Key(k), a.clone(), SimTime(0));
+            s.apply(Key(k), b.clone(), SimTime(0));
+        }
+        let mut rng = crate::engine::rng::SimRng::new(7, crate::engine::rng::Stream::Custom(0));
+        let touched = s.corrupt(Probability::ALWAYS, Some((Key(2), Key(4))), &mut rng);
+        assert_eq!(touched, vec![(Key(2), 2), (Key(3), 2), (Key(4), 2)]);
+        assert_eq!(s.corrupted().count(), 3);
+        assert!(s.versions(Key(2)).iter().all(|v| v.corrupted));
+        assert!(s.versions(Key(5)).iter().all(|v| !v.corrupted));
+        // Corrupting again touches nothing new; a fraction of 0 nothing at all.
+        assert!(s.corrupt(Probability::ALWAYS, Some((Key(2), Key(4))), &mut rng).is_empty());
+        assert!(s.corrupt(Probability::NEVER, None, &mut rng).is_empty());
+        assert_eq!(s.drop_if_corrupted(Key(5)), 0);
+        assert_eq!(s.drop_if_corrupted(Key(3)), 2);
+        assert!(s.versions(Key(3)).is_empty());
+        assert_eq!(s.corrupted().count(), 2);
+    }
+
     mod properties {
         use super::*;
         use proptest::prelude::*;
