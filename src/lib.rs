@@ -8,6 +8,7 @@
 //! | [`load`] | reading and validating scenario files and `--set`-changed documents; one untraced run ([`load::simulate`]) |
 //! | [`commands`] | `run` (one run, its summary, report, ops and trace files), `validate`, `plot` |
 //! | [`sweep`] | many runs over seeds and parameter points, sharding and merging, the `--set` path machinery |
+//! | [`claims`] | every scenario's expectations over many seeds: pass counts, measured spreads, repro commands |
 //! | [`shrink`] | test-case reduction of a failing scenario |
 //! | [`explore`] | swarm testing with random nemesis faults |
 //! | [`explain`] | the story of one key in one run, and the trace exporters |
@@ -16,6 +17,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod claims;
 pub mod commands;
 pub mod explain;
 pub mod explore;

@@ -9,7 +9,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use dynasim::load::BadScenario;
-use dynasim::{commands, explain, explore, options, shrink, sweep, Outcome};
+use dynasim::{claims, commands, explain, explore, options, shrink, sweep, Outcome};
 
 /// dynasim: a deterministic simulator of Amazon's Dynamo key-value store.
 ///
@@ -65,6 +65,12 @@ pub enum Command {
     ///
     /// Example: dynasim merge shard-1 shard-2 --out runs/sweep
     Merge(options::MergeArgs),
+    /// Check every scenario's expectations over many seeds (default: every
+    /// scenarios/*.json over seeds 1..=1000): seeds passing per expectation,
+    /// the measured spread, repro commands for failures; exit 1 if any fails.
+    ///
+    /// Example: dynasim claims --seeds 1..=1000 --out runs/claims
+    Claims(options::ClaimsArgs),
     /// Search for a smaller scenario that still fails the same expectation
     /// (delta debugging over faults, nodes, clients, keys, time, rates,
     /// latency models); every candidate is a normal deterministic run.
@@ -100,6 +106,7 @@ fn main() -> ExitCode {
         Command::Plot { summaries, out } => commands::plot(&summaries, &out),
         Command::Sweep(args) => sweep::sweep(&args),
         Command::Merge(args) => sweep::merge(&args),
+        Command::Claims(args) => claims::claims(&args),
         Command::Shrink(args) => shrink::shrink_command(&args),
         Command::Explore(args) => explore::explore(&args),
         Command::Explain(args) => explain::run(&args).map(|ok| {

@@ -34,6 +34,23 @@ pub struct SweepArgs {
     pub no_plots: bool,
 }
 
+/// `dynasim claims`.
+#[derive(Debug, clap::Args)]
+pub struct ClaimsArgs {
+    /// Scenario files (default: every scenarios/*.json).
+    pub files: Vec<PathBuf>,
+    /// Seeds: `A..B` (B excluded), `A..=B` (B included), or one seed.
+    #[arg(long, default_value = "1..=1000")]
+    pub seeds: String,
+    /// Parallel runs (default: the number of available cores). Results do
+    /// not depend on it.
+    #[arg(long)]
+    pub jobs: Option<usize>,
+    /// Output directory for claims.json and claims.md.
+    #[arg(long, default_value = "runs/claims")]
+    pub out: PathBuf,
+}
+
 /// `dynasim merge`.
 #[derive(Debug, clap::Args)]
 pub struct MergeArgs {

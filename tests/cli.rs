@@ -774,3 +774,73 @@ fn trace_format_perfetto_and_shiviz_streams_parse() {
     ]);
     assert_code(&o, 2, "unknown trace format");
 }
+
+#[test]
+fn claims_counts_passing_seeds_per_expectation_and_lists_repro_commands() {
+    let dir = TempDir::new("claims");
+    let ok = dir.write_json("tiny.json", &tiny());
+    // A claim that fails on some seeds: availability 1 under a crash.
+    let mut shaky = tiny_with_crash();
+    shaky["expect"] = json!({ "availability": { "min": 1.0 }, "durability.lost": { "max": 0 } });
+    let shaky = dir.write_json("shaky.json", &shaky);
+    let out = dir.join("claims");
+    let o = dynasim(&[
+        "claims",
+        s(&ok),
+        "--seeds",
+        "1..=4",
+        "--jobs",
+        "2",
+        "--out",
+        s(&out),
+    ]);
+    assert_code(&o, 0, "every seed passes");
+    let doc = read_json(&out.join("claims.json"));
+    let e = &doc["files"][0]["expectations"][0];
+    assert_eq!(e["metric"], "durability.lost");
+    assert_eq!(
+        (e["runs"].as_u64(), e["passed"].as_u64()),
+        (Some(4), Some(4))
+    );
+    assert!(std::fs::read_to_string(out.join("claims.md"))
+        .expect("claims.md")
+        .contains("| tiny | durability.lost | 4 / 4 |"));
+
+    let o = dynasim(&[
+        "claims",
+        s(&ok),
+        s(&shaky),
+        "--seeds",
+        "1..=4",
+        "--out",
+        s(&out),
+    ]);
+    assert_code(&o, 1, "a claim fails on some seed");
+    let doc = read_json(&out.join("claims.json"));
+    let avail = &doc["files"][1]["expectations"][0];
+    assert_eq!(avail["metric"], "availability");
+    let failing = avail["failing_seeds"].as_array().expect("list").len() as u64;
+    assert!(failing > 0, "{avail}");
+    assert_eq!(avail["passed"].as_u64(), Some(4 - failing));
+    let text = stdout(&o);
+    assert!(text.contains("FAIL tiny-crash availability"), "{text}");
+    assert!(
+        text.contains(&format!("reproduce: dynasim run {}", s(&shaky))),
+        "{text}"
+    );
+    // Results do not depend on --jobs.
+    let again = dir.join("again");
+    let o = dynasim(&[
+        "claims",
+        s(&ok),
+        s(&shaky),
+        "--seeds",
+        "1..=4",
+        "--jobs",
+        "1",
+        "--out",
+        s(&again),
+    ]);
+    assert_code(&o, 1, "same verdicts");
+    assert_eq!(read_json(&again.join("claims.json")), doc);
+}

@@ -76,6 +76,7 @@ pub fn summary(
                 "partitioned": outcome.stats.dropped_partitioned,
                 "lost": outcome.stats.dropped_lost,
                 "node_down": outcome.stats.dropped_node_down,
+                "overloaded": outcome.stats.dropped_overloaded,
             },
             "duplicated": outcome.stats.duplicated,
         }),
@@ -104,6 +105,7 @@ pub fn summary(
     map.insert("failure_detection".into(), collector.failure_detection());
     map.insert("objects".into(), collector.objects().summary());
     map.insert("corruption".into(), collector.objects().corruption());
+    map.insert("capacity".into(), crate::capacity::block(scenario, outcome));
     let verdicts = check(&s, &scenario.expect);
     let exp: Vec<Json> = verdicts
         .iter()
@@ -272,6 +274,7 @@ pub fn table(summary: &Json) -> String {
         summary["convergence"]["divergent_keys"]
     ));
     out.push_str(&membership_lines(summary));
+    out.push_str(&crate::capacity::table_line(summary));
     out
 }
 

@@ -92,10 +92,7 @@ impl Harness {
 
     fn time(&mut self) -> NodeTime {
         self.now += 10;
-        NodeTime {
-            now: SimTime(self.now),
-            local: SimTime(self.now),
-        }
+        NodeTime::at(SimTime(self.now))
     }
 
     fn stored(&self, node: usize) -> BTreeSet<WriteId> {
@@ -191,6 +188,7 @@ impl Harness {
             key: KEY,
             context: read.context,
             value: Value::Data(write),
+            size: 0,
             forwarded: true,
         });
         self.on_node(coordinator, |node, t, out| {

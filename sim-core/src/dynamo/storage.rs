@@ -466,6 +466,7 @@ mod tests {
                 write: write(seq),
             },
             corrupted: false,
+            size: 0,
         }
     }
 
@@ -559,6 +560,7 @@ mod tests {
                     write: write(*s),
                 },
                 corrupted: false,
+                size: 0,
             })
             .collect()
     }
@@ -638,7 +640,9 @@ mod tests {
         assert!(s.versions(Key(2)).iter().all(|v| v.corrupted));
         assert!(s.versions(Key(5)).iter().all(|v| !v.corrupted));
         // Corrupting again touches nothing new; a fraction of 0 nothing at all.
-        assert!(s.corrupt(Probability::ALWAYS, Some((Key(2), Key(4))), &mut rng).is_empty());
+        assert!(s
+            .corrupt(Probability::ALWAYS, Some((Key(2), Key(4))), &mut rng)
+            .is_empty());
         assert!(s.corrupt(Probability::NEVER, None, &mut rng).is_empty());
         assert_eq!(s.drop_if_corrupted(Key(5)), 0);
         assert_eq!(s.drop_if_corrupted(Key(3)), 2);
@@ -679,6 +683,7 @@ mod tests {
                         write: id,
                     },
                     corrupted: false,
+                    size: 0,
                 });
             }
             out

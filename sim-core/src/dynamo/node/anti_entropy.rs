@@ -6,7 +6,19 @@
 //! hold the same versions have the same hashes.
 //!
 //! Periodically a node picks one of its ranges and another replica of it,
-//! and they compare trees top-down:
+//! and they compare trees top-down. By default (`partners: round_robin`) a
+//! node walks its ranges in ring order and, for each, the other replicas in
+//! preference-list order, one exchange per interval, skipping a replica its
+//! failure detector suspects (as Riak's active anti-entropy walks the
+//! preference list). **Bound:** a node that replicates `R` ranges with `N`
+//! replicas each meets every other replica of every range once per cycle
+//! of at most `R × (N − 1)` rounds, so once the network is healed and every
+//! replica is trusted again, any difference between two replicas is found
+//! within `R × (N − 1)` anti-entropy intervals of either of them (plus the
+//! exchange's own messages; a lost exchange message waits for the next
+//! cycle). `partners: random` keeps the older rule, a random range and
+//! replica every round, under which one pair meets after a geometric number
+//! of rounds and the last difference can wait many cycles.
 //!
 //! 1. `Root`: the initiator sends its root hash; equal roots end the
 //!    exchange (`InSync`): identical replicas cost O(1) messages.
@@ -22,6 +34,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::config::AePartners;
 use crate::dynamo::merkle::MerkleTree;
 use crate::dynamo::protocol::{Endpoint, Msg, SyncMsg, Version};
 use crate::dynamo::ring::RangeId;
@@ -89,28 +102,74 @@ impl Node {
         self.durable.trees.get(&range).map(MerkleTree::root)
     }
 
-    /// Periodic: start an exchange for a random range with a random replica.
+    /// The other replicas of `range`, in preference-list order.
+    fn ae_peers(&self, range: RangeId) -> impl Iterator<Item = NodeId> + '_ {
+        let n = self.cluster.quorum.n as usize;
+        self.ring
+            .preference_list_of_range(range)
+            .iter()
+            .take(n)
+            .copied()
+            .filter(move |p| *p != self.id)
+    }
+
+    /// Round-robin: the next (range, replica) pair after the cursor whose
+    /// replica is trusted, at most one full cycle ahead.
+    fn next_ae_pair(&mut self, now: crate::engine::time::SimTime) -> Option<(RangeId, NodeId)> {
+        use std::ops::Bound::{Excluded, Unbounded};
+        let n = self.cluster.quorum.n as usize;
+        let cycle = self.durable.trees.len() * n.saturating_sub(1).max(1);
+        let first = *self.durable.trees.keys().next()?;
+        let mut cursor = self.volatile.ae_cursor;
+        for _ in 0..cycle {
+            let (range, idx) = match cursor {
+                Some((r, i)) if self.durable.trees.contains_key(&r) && i + 1 < n - 1 => (r, i + 1),
+                Some((r, _)) => {
+                    let next = self.durable.trees.range((Excluded(r), Unbounded)).next();
+                    (next.map_or(first, |(r, _)| *r), 0)
+                }
+                None => (first, 0),
+            };
+            cursor = Some((range, idx));
+            let peer = self.ae_peers(range).nth(idx);
+            if let Some(peer) = peer {
+                if self.volatile.detector.is_healthy(peer, now) {
+                    self.volatile.ae_cursor = cursor;
+                    return Some((range, peer));
+                }
+            }
+        }
+        self.volatile.ae_cursor = cursor;
+        None
+    }
+
+    /// Periodic: start an exchange of one range with one other replica
+    /// (the next pair in turn, or a random one; see the module docs).
     pub(super) fn on_anti_entropy_round(&mut self, t: NodeTime, out: &mut Outbox<Timer>) {
         let Some(ae) = self.cluster.anti_entropy.clone() else {
             return;
         };
         out.set_timer(Timer::AntiEntropy, ae.interval);
-        if self.durable.trees.is_empty() {
+        if self.durable.trees.is_empty() || !self.background_admitted(t) {
             return;
         }
-        let ranges: Vec<RangeId> = self.durable.trees.keys().copied().collect();
-        let range = ranges[self.rng.index(ranges.len())];
-        let n = self.cluster.quorum.n as usize;
-        let peers: Vec<NodeId> = self
-            .ring
-            .preference_list_of_range(range)
-            .iter()
-            .take(n)
-            .copied()
-            .filter(|p| *p != self.id && self.volatile.detector.is_healthy(*p, t.now))
-            .collect();
-        let Some(&peer) = self.rng.choose(&peers) else {
-            return;
+        let (range, peer) = match ae.partners {
+            AePartners::RoundRobin => match self.next_ae_pair(t.now) {
+                Some(pair) => pair,
+                None => return,
+            },
+            AePartners::Random => {
+                let ranges: Vec<RangeId> = self.durable.trees.keys().copied().collect();
+                let range = ranges[self.rng.index(ranges.len())];
+                let peers: Vec<NodeId> = self
+                    .ae_peers(range)
+                    .filter(|p| self.volatile.detector.is_healthy(*p, t.now))
+                    .collect();
+                let Some(&peer) = self.rng.choose(&peers) else {
+                    return;
+                };
+                (range, peer)
+            }
         };
         let exchange = self.fresh_id();
         let hash = self.durable.trees[&range].root();
@@ -244,15 +303,15 @@ impl Node {
                     .filter(|(k, d)| mine.get(k) != Some(d))
                     .map(|(k, _)| *k)
                     .collect();
-                self.stats.ae_versions_sent +=
-                    versions.iter().map(|(_, v)| v.len() as u64).sum::<u64>();
+                let count = versions.iter().map(|(_, v)| v.len() as u64).sum::<u64>();
+                self.stats.ae_versions_sent += count;
                 let reply = SyncMsg::Versions {
                     exchange,
                     range,
                     versions,
                     want,
                 };
-                self.send_node(out, peer, Msg::AntiEntropy(reply));
+                self.send_after_reads(out, count as u32, peer, Msg::AntiEntropy(reply));
             }
             SyncMsg::Versions {
                 exchange,
@@ -260,7 +319,8 @@ impl Node {
                 versions,
                 want,
             } => {
-                self.apply_synced(t, versions, out);
+                let writes = self.apply_synced(t, versions, out);
+                self.background_writes(out, writes);
                 if !want.is_empty() {
                     for k in &want {
                         self.verify(*k, out);
@@ -269,28 +329,32 @@ impl Node {
                         .iter()
                         .map(|k| (*k, self.durable.store.versions(*k)))
                         .collect();
-                    self.stats.ae_versions_sent +=
-                        versions.iter().map(|(_, v)| v.len() as u64).sum::<u64>();
+                    let count = versions.iter().map(|(_, v)| v.len() as u64).sum::<u64>();
+                    self.stats.ae_versions_sent += count;
                     let reply = SyncMsg::Versions {
                         exchange,
                         range,
                         versions,
                         want: Vec::new(),
                     };
-                    self.send_node(out, peer, Msg::AntiEntropy(reply));
+                    self.send_after_reads(out, count as u32, peer, Msg::AntiEntropy(reply));
                 }
             }
         }
     }
 
+    /// Applies versions received in an exchange; returns how many.
     fn apply_synced(
         &mut self,
         t: NodeTime,
         versions: Vec<(Key, Vec<Version>)>,
         out: &mut Outbox<Timer>,
-    ) {
+    ) -> u32 {
+        let mut writes = 0;
         for (key, vs) in versions {
+            writes += vs.len() as u32;
             self.store_apply_all(key, vs, t.now, out);
         }
+        writes
     }
 }

@@ -31,7 +31,7 @@ use crate::config::FallbackReads;
 use crate::dynamo::protocol::{Durability, Endpoint, Msg, ReplicaMsg, Version};
 use crate::dynamo::storage::{reconcile, Applied};
 use crate::engine::ids::{Key, NodeId, RequestId};
-use crate::engine::outbox::Outbox;
+use crate::engine::outbox::{DiskIo, DiskOp, Outbox};
 use crate::engine::record::Record;
 use crate::engine::time::SimDuration;
 
@@ -66,7 +66,8 @@ impl Node {
                 versions,
                 hint,
             } => {
-                self.stats.replica_writes += versions.len() as u64;
+                let writes = versions.len() as u32;
+                self.stats.replica_writes += u64::from(writes);
                 match hint {
                     Some(owner) if owner != self.id => {
                         for v in versions {
@@ -82,11 +83,13 @@ impl Node {
                         self.store_apply_all(key, versions, t.now, out);
                     }
                 }
+                self.background_writes(out, writes);
             }
             ReplicaMsg::ReadReply { request, versions } => {
                 self.on_read_reply(t, peer, request, versions, out)
             }
             ReplicaMsg::WriteAck { request } => self.on_write_ack(t, peer, request, out),
+            ReplicaMsg::ReadDeclined { request } => self.on_read_declined(t, peer, request, out),
         }
     }
 
@@ -182,17 +185,31 @@ impl Node {
         key: Key,
         out: &mut Outbox<Timer>,
     ) {
+        if self.is_pending(key) {
+            // Pending ownership: the range has not arrived yet.
+            self.send_node(
+                out,
+                coordinator,
+                Msg::Replica(ReplicaMsg::ReadDeclined { request }),
+            );
+            return;
+        }
         self.stats.replica_reads += 1;
         self.verify(key, out);
         let versions = match self.cluster.fallback_reads {
             FallbackReads::IncludeHints => self.object_versions(key),
             FallbackReads::ExcludeHints => self.local_versions(key),
         };
-        let delay = self.cluster.storage.read_latency.sample(&mut self.rng);
-        out.send_after(
+        let io = DiskIo {
+            op: DiskOp::Read,
+            ops: 1,
+            foreground: true,
+        };
+        self.send_after_disk(
+            out,
+            io,
             Endpoint::Node(coordinator),
             Msg::Replica(ReplicaMsg::ReadReply { request, versions }),
-            delay,
         );
     }
 
@@ -209,7 +226,14 @@ impl Node {
         out: &mut Outbox<Timer>,
     ) {
         self.stats.replica_writes += 1;
-        let delay = match (hint, durability) {
+        let ack = Msg::Replica(ReplicaMsg::WriteAck { request });
+        let to = Endpoint::Node(coordinator);
+        let io = DiskIo {
+            op: DiskOp::Write,
+            ops: 1,
+            foreground: true,
+        };
+        match (hint, durability) {
             (Some(owner), _) if owner != self.id => {
                 for version in object {
                     self.durable.hints.add(owner, key, version);
@@ -219,30 +243,29 @@ impl Node {
                     owner,
                     key,
                 });
-                self.cluster.storage.write_latency.sample(&mut self.rng)
+                self.send_after_disk(out, io, to, ack);
             }
             (_, Durability::Buffered) => {
+                // §6.1: acknowledged from memory; the flush pays the disk.
                 self.volatile.buffer.apply_all(key, object, t.now);
-                SimDuration::ZERO
+                out.send_after(to, ack, SimDuration::ZERO);
             }
             (_, Durability::Durable) => {
                 self.store_apply_all(key, object, t.now, out);
-                self.cluster.storage.write_latency.sample(&mut self.rng)
+                self.send_after_disk(out, io, to, ack);
             }
-        };
-        out.send_after(
-            Endpoint::Node(coordinator),
-            Msg::Replica(ReplicaMsg::WriteAck { request }),
-            delay,
-        );
+        }
     }
 
     /// §6.1: the write buffer is flushed to the durable store periodically.
     pub(super) fn on_buffer_flush(&mut self, t: NodeTime, out: &mut Outbox<Timer>) {
+        let mut writes = 0u32;
         for (key, entries) in self.volatile.buffer.take_all() {
-            let versions = entries.into_iter().map(|s| s.version).collect();
+            let versions: Vec<_> = entries.into_iter().map(|s| s.version).collect();
+            writes += versions.len() as u32;
             self.store_apply_all(key, versions, t.now, out);
         }
+        self.background_writes(out, writes);
         if let Some(b) = &self.cluster.storage.buffered_writes {
             out.set_timer(Timer::BufferFlush, b.flush_interval);
         }

@@ -1,0 +1,299 @@
+//! `dynasim claims`: does every scenario's promise hold on many seeds?
+//!
+//! A scenario's `expect` block is its claim, checked on one seed by `run`.
+//! `claims` runs each given scenario file (default: every `scenarios/*.json`)
+//! over a range of seeds, in parallel, and reports per file and per
+//! expectation how many seeds pass, the spread of the measured value (so a
+//! bound can be set to what holds), the distribution of the time to
+//! converge where the scenario measures it, and the repro command of the
+//! first failing seeds. Positive controls (scenarios whose expectation is
+//! that an anomaly *is* found) get their detection rate the same way.
+//!
+//! Output: `claims.json` and `claims.md` (a table) in `--out`, a summary on
+//! stdout; the outcome is `ExpectFailed` when any expectation failed on any
+//! seed. Determinism: each run is a pure function of (file, seed), results
+//! are sorted by (file, seed) before anything is aggregated, so the output
+//! does not depend on `--jobs`.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use rayon::prelude::*;
+use serde_json::{json, Value as Json};
+use sim_core::config::Scenario;
+
+use crate::load::{load_document, read_document, simulate, Outcome};
+use crate::options::ClaimsArgs;
+use crate::sweep::{parse_seeds, repro_command, thread_pool, Progress};
+
+/// Version of the claims.json layout.
+const CLAIMS_VERSION: u32 = 1;
+/// Repro commands listed per failing expectation.
+const REPROS_KEPT: usize = 10;
+
+/// One expectation's outcome in one run.
+struct Verdict {
+    metric: String,
+    pass: bool,
+    value: Option<f64>,
+}
+
+/// What one run contributes.
+struct RunResult {
+    file: usize,
+    seed: u64,
+    verdicts: Vec<Verdict>,
+    /// `convergence.time_to_converge_s`, when the run converged.
+    converge_s: Option<f64>,
+    /// False when the run's replicas had not converged at its end.
+    converged: bool,
+}
+
+/// Per file, per expectation: the aggregate over seeds.
+#[derive(Default)]
+struct Tally {
+    runs: u64,
+    passed: u64,
+    values: Vec<f64>,
+    failing_seeds: Vec<u64>,
+}
+
+/// The scenario files `claims` checks when none are given: every
+/// `scenarios/*.json`, sorted by name.
+pub fn shipped_scenarios(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("reading {}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
+/// The value at quantile `q` of sorted `v` (nearest rank).
+fn quantile(v: &[f64], q: f64) -> Option<f64> {
+    if v.is_empty() {
+        return None;
+    }
+    let rank = ((q * v.len() as f64).ceil() as usize).clamp(1, v.len());
+    Some(v[rank - 1])
+}
+
+fn spread(mut v: Vec<f64>) -> Json {
+    v.sort_by(f64::total_cmp);
+    json!({
+        "count": v.len(),
+        "min": v.first(),
+        "p50": quantile(&v, 0.5),
+        "p99": quantile(&v, 0.99),
+        "max": v.last(),
+    })
+}
+
+/// Runs one file at one seed and keeps only its verdicts.
+fn run_one(file: usize, scenario: &Scenario, seed: u64) -> RunResult {
+    let mut s = scenario.clone();
+    s.rng_seed = seed;
+    let summary = simulate(s);
+    let verdicts = summary["expectations"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|e| Verdict {
+            metric: e["metric"].as_str().unwrap_or("?").to_string(),
+            pass: e["pass"].as_bool() == Some(true),
+            value: e["value"].as_f64(),
+        })
+        .collect();
+    let c = &summary["convergence"];
+    RunResult {
+        file,
+        seed,
+        verdicts,
+        converge_s: c["time_to_converge_s"].as_f64(),
+        converged: c["converged"].as_bool() == Some(true),
+    }
+}
+
+/// `dynasim claims`.
+pub fn claims(args: &ClaimsArgs) -> Result<Outcome> {
+    let files = if args.files.is_empty() {
+        shipped_scenarios(Path::new("scenarios"))?
+    } else {
+        args.files.clone()
+    };
+    if files.is_empty() {
+        bail!("no scenario files to check");
+    }
+    let seeds = parse_seeds(&args.seeds)?;
+    let mut scenarios = Vec::with_capacity(files.len());
+    for f in &files {
+        let doc = read_document(f)?;
+        scenarios.push(load_document(f, &doc, "")?);
+    }
+    let todo: Vec<(usize, u64)> = (0..files.len())
+        .flat_map(|f| seeds.iter().map(move |s| (f, *s)))
+        .collect();
+    let pool = thread_pool(args.jobs)?;
+    let progress = Progress::new(todo.len(), "claims");
+    let mut results: Vec<RunResult> = pool.install(|| {
+        todo.par_iter()
+            .map(|&(f, seed)| {
+                let r = run_one(f, &scenarios[f], seed);
+                progress.inc();
+                r
+            })
+            .collect()
+    });
+    progress.finish();
+    results.sort_by_key(|r| (r.file, r.seed));
+
+    let mut report = Vec::new();
+    let mut md = String::from(
+        "| scenario | expectation | seeds passing | measured (min / p50 / p99 / max) |\n| --- | --- | --- | --- |\n",
+    );
+    let mut failures = 0u64;
+    for (i, file) in files.iter().enumerate() {
+        let runs: Vec<&RunResult> = results.iter().filter(|r| r.file == i).collect();
+        let mut tallies: BTreeMap<String, Tally> = BTreeMap::new();
+        let mut order: Vec<String> = Vec::new();
+        let mut converge = Vec::new();
+        let mut unconverged = 0u64;
+        for r in &runs {
+            for v in &r.verdicts {
+                if !tallies.contains_key(&v.metric) {
+                    order.push(v.metric.clone());
+                }
+                let t = tallies.entry(v.metric.clone()).or_default();
+                t.runs += 1;
+                if v.pass {
+                    t.passed += 1;
+                } else {
+                    t.failing_seeds.push(r.seed);
+                }
+                t.values.extend(v.value);
+            }
+            match (r.converged, r.converge_s) {
+                (true, Some(s)) => converge.push(s),
+                (false, _) => unconverged += 1,
+                _ => {}
+            }
+        }
+        let name = scenarios[i].name.clone();
+        let mut expectations = Vec::new();
+        for metric in &order {
+            let t = tallies.remove(metric).expect("tallied");
+            failures += t.runs - t.passed;
+            let repros: Vec<String> = t
+                .failing_seeds
+                .iter()
+                .take(REPROS_KEPT)
+                .map(|s| repro_command(file, *s, &[]))
+                .collect();
+            let values = spread(t.values);
+            let _ = writeln!(
+                md,
+                "| {name} | {metric} | {} / {} | {} / {} / {} / {} |",
+                t.passed,
+                t.runs,
+                fmt_num(&values["min"]),
+                fmt_num(&values["p50"]),
+                fmt_num(&values["p99"]),
+                fmt_num(&values["max"]),
+            );
+            expectations.push(json!({
+                "metric": metric,
+                "runs": t.runs,
+                "passed": t.passed,
+                "pass_rate": t.passed as f64 / t.runs.max(1) as f64,
+                "value": values,
+                "failing_seeds": t.failing_seeds,
+                "repro": repros,
+            }));
+        }
+        report.push(json!({
+            "file": file.display().to_string(),
+            "scenario": name,
+            "runs": runs.len(),
+            "expectations": expectations,
+            "time_to_converge_s": spread(converge),
+            "unconverged_runs": unconverged,
+        }));
+    }
+    let out = args.out.clone();
+    std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
+    let doc = json!({
+        "claims_version": CLAIMS_VERSION,
+        "seeds": args.seeds,
+        "files": report,
+    });
+    let path = out.join("claims.json");
+    std::fs::write(
+        &path,
+        serde_json::to_string_pretty(&doc).expect("JSON serializes") + "\n",
+    )
+    .with_context(|| format!("writing {}", path.display()))?;
+    let path = out.join("claims.md");
+    std::fs::write(&path, &md).with_context(|| format!("writing {}", path.display()))?;
+
+    for f in &report {
+        for e in f["expectations"].as_array().into_iter().flatten() {
+            let (passed, runs) = (e["passed"].as_u64(), e["runs"].as_u64());
+            if passed != runs {
+                println!(
+                    "FAIL {} {}: {} of {} seeds pass",
+                    f["scenario"].as_str().unwrap_or("?"),
+                    e["metric"].as_str().unwrap_or("?"),
+                    passed.unwrap_or(0),
+                    runs.unwrap_or(0)
+                );
+                for r in e["repro"].as_array().into_iter().flatten() {
+                    println!("  reproduce: {}", r.as_str().unwrap_or_default());
+                }
+            }
+        }
+    }
+    println!(
+        "{} scenario(s) x {} seed(s): {} failed expectation(s); results: {}",
+        files.len(),
+        seeds.len(),
+        failures,
+        out.display()
+    );
+    Ok(if failures == 0 {
+        Outcome::Ok
+    } else {
+        Outcome::ExpectFailed
+    })
+}
+
+/// A number to four significant digits for the table ("–" when absent).
+fn fmt_num(v: &Json) -> String {
+    match v.as_f64() {
+        None => "–".to_string(),
+        Some(x) if x == x.trunc() && x.abs() < 1e15 => format!("{x:.0}"),
+        Some(x) => format!("{}", format!("{x:.3e}").parse::<f64>().unwrap_or(x)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quantiles_are_nearest_rank() {
+        let v = [1.0, 2.0, 3.0, 4.0];
+        assert_eq!(quantile(&v, 0.5), Some(2.0));
+        assert_eq!(quantile(&v, 0.99), Some(4.0));
+        assert_eq!(quantile(&[], 0.5), None);
+    }
+
+    #[test]
+    fn numbers_keep_four_significant_digits() {
+        assert_eq!(fmt_num(&json!(3)), "3");
+        assert_eq!(fmt_num(&json!(0.961240881)), "0.9612");
+        assert_eq!(fmt_num(&json!(null)), "–");
+    }
+}
