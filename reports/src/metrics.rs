@@ -1338,10 +1338,11 @@ impl Sink for Collector {
                 invoked,
                 result,
                 values,
+                bytes,
                 ..
             } => {
                 if *kind == OpKind::Get && result.is_ok() {
-                    self.objects.on_read(at, *key, values.len() as u32);
+                    self.objects.on_read(at, *key, values.len() as u32, *bytes);
                 }
                 self.on_completed(at, *op, *kind, *key, *invoked, result, values)
             }
@@ -1434,6 +1435,8 @@ pub fn is_known_metric(path: &str) -> bool {
         ["objects", "siblings_per_key", x] => {
             ["keys", "p50", "p99", "max", "threshold", "over_threshold"].contains(x)
         }
+        ["objects", "size_bytes_per_read", x] => ["reads", "mean", "p50", "p99", "max"].contains(x),
+        ["objects", "size_bytes_per_key", x] => ["keys", "p50", "p99", "max"].contains(x),
         ["objects", "siblings_at_end", x] => ["keys", "max", "over_threshold"].contains(x),
         ["objects", "sibling_limit", x] => ["warned", "refused"].contains(x),
         ["objects", "non_replica_copies_at_end"] => true,
@@ -1642,6 +1645,7 @@ mod tests {
                     invoked: SimTime(start),
                     result: Ok(()),
                     values: vec![],
+                    bytes: 0,
                     coordinator: None,
                 };
                 self.0.record(SimTime(end), &done);
@@ -1665,6 +1669,7 @@ mod tests {
                 invoked: SimTime(start),
                 result: Ok(()),
                 values: values.iter().map(|v| Value::Data(*v)).collect(),
+                bytes: 0,
                 coordinator: None,
             };
             self.0.record(SimTime(end), &done);

@@ -4,14 +4,16 @@
 //!
 //! **Siblings.** Riak reports siblings per get (`node_get_fsm_siblings`)
 //! beside object sizes per get (`node_get_fsm_objsize`); this tracker keeps
-//! the sibling half of that pair, laid out so a size distribution can sit
-//! beside each block (`siblings_per_read` / `size_bytes_per_read`,
-//! `siblings_per_key` / `size_bytes_per_key`) once values have sizes:
+//! both halves of that pair (`siblings_per_read` / `size_bytes_per_read`,
+//! `siblings_per_key` / `size_bytes_per_key`; a read's object size is the
+//! sum of the sizes of the versions it returned, `workload.value_size`):
 //! - per read: the exact distribution of versions a successful read that
-//!   found the key returned;
+//!   found the key returned, and the distribution of the object's bytes
+//!   (log-linear histogram, relative error under 1 %);
 //! - per key: the most siblings any read of the key returned, their
 //!   distribution over keys, the keys over `metrics.sibling_threshold` and
-//!   the worst keys;
+//!   the worst keys; the largest object any read of the key returned, and
+//!   its distribution over keys;
 //! - at the end: the most versions any node holds for each key (ground
 //!   truth from the stores, so blind-write keys nobody reads count too);
 //! - over time: for the worst keys, the most siblings a read returned in
@@ -35,6 +37,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Value as Json};
 use sim_core::config::Scenario;
+use sim_core::engine::histogram::Histogram;
 use sim_core::engine::ids::Key;
 use sim_core::engine::record::Record;
 use sim_core::engine::time::SimTime;
@@ -88,6 +91,10 @@ pub struct Objects {
     per_read: BTreeMap<u32, u64>,
     /// Most siblings a read of the key returned.
     key_max: BTreeMap<Key, u32>,
+    /// Object bytes per successful read that found the key.
+    bytes_per_read: Histogram,
+    /// Largest object (bytes) a read of the key returned.
+    key_max_bytes: BTreeMap<Key, u64>,
     /// Tracked curves (at most `TRACKED_KEYS`).
     curves: BTreeMap<Key, Curve>,
     /// Most versions any node held for the key at the end.
@@ -112,6 +119,8 @@ impl Objects {
             window_us: scenario.metrics.window.as_micros().max(1),
             per_read: BTreeMap::new(),
             key_max: BTreeMap::new(),
+            bytes_per_read: Histogram::default(),
+            key_max_bytes: BTreeMap::new(),
             curves: BTreeMap::new(),
             final_max: BTreeMap::new(),
             non_replica_copies: 0,
@@ -126,11 +135,15 @@ impl Objects {
         }
     }
 
-    /// A successful read of `key` at `at` that returned `siblings` versions.
-    pub fn on_read(&mut self, at: SimTime, key: Key, siblings: u32) {
+    /// A successful read of `key` at `at` that returned `siblings` versions
+    /// weighing `bytes` in all.
+    pub fn on_read(&mut self, at: SimTime, key: Key, siblings: u32, bytes: u64) {
         if siblings == 0 {
             return;
         }
+        self.bytes_per_read.record(bytes);
+        let b = self.key_max_bytes.entry(key).or_default();
+        *b = (*b).max(bytes);
         *self.per_read.entry(siblings).or_default() += 1;
         let max = self.key_max.entry(key).or_default();
         *max = (*max).max(siblings);
@@ -244,6 +257,13 @@ impl Objects {
             .map(|k| (*k, self.key_max.get(k).copied().unwrap_or(0)))
             .collect();
         drawn.sort_by_key(|(k, m)| (std::cmp::Reverse(*m), *k));
+        let mut key_bytes = Histogram::default();
+        for b in self.key_max_bytes.values() {
+            key_bytes.record(*b);
+        }
+        let mut worst_bytes: Vec<(Key, u64)> =
+            self.key_max_bytes.iter().map(|(k, b)| (*k, *b)).collect();
+        worst_bytes.sort_by_key(|(k, b)| (std::cmp::Reverse(*b), *k));
         let window_s = self.window_us as f64 / 1e6;
         let series: Vec<Json> = drawn
             .iter()
@@ -274,6 +294,20 @@ impl Objects {
                 "threshold": self.threshold,
                 "over_threshold": over(&mut self.key_max.values().copied()),
                 "worst": worst.iter().take(WORST_LISTED).map(|(k, m)| json!({"key": k.0, "max": m})).collect::<Vec<_>>(),
+            },
+            "size_bytes_per_read": {
+                "reads": self.bytes_per_read.count(),
+                "mean": self.bytes_per_read.mean(),
+                "p50": self.bytes_per_read.quantile(0.5),
+                "p99": self.bytes_per_read.quantile(0.99),
+                "max": self.bytes_per_read.max(),
+            },
+            "size_bytes_per_key": {
+                "keys": key_bytes.count(),
+                "p50": key_bytes.quantile(0.5),
+                "p99": key_bytes.quantile(0.99),
+                "max": key_bytes.max(),
+                "worst": worst_bytes.iter().take(WORST_LISTED).map(|(k, b)| json!({"key": k.0, "max": b})).collect::<Vec<_>>(),
             },
             "siblings_at_end": {
                 "keys": self.final_max.len(),
@@ -332,7 +366,8 @@ mod tests {
             (4, 3, 4),
             (5, 3, 0),
         ] {
-            o.on_read(t(s), Key(key), n);
+            // 1 000 bytes a version.
+            o.on_read(t(s), Key(key), n, 1_000 * u64::from(n));
         }
         let j = o.summary();
         assert_eq!(j["siblings_per_read"]["reads"], 5);
@@ -344,6 +379,18 @@ mod tests {
         assert_eq!(j["siblings_per_key"]["over_threshold"], 2);
         assert_eq!(j["siblings_per_key"]["worst"][0]["key"], 1);
         assert_eq!(j["siblings_per_key"]["worst"][1]["key"], 3);
+        // Object sizes: reads of 1, 2, 5, 1 and 4 versions; per key the
+        // largest object (5 000, 1 000, 4 000 bytes); histogram values are
+        // within 1 % and the maxima exact.
+        assert_eq!(j["size_bytes_per_read"]["reads"], 5);
+        assert_eq!(j["size_bytes_per_read"]["max"], 5_000);
+        assert_eq!(j["size_bytes_per_read"]["mean"], 13_000.0 / 5.0);
+        let p50 = j["size_bytes_per_read"]["p50"].as_u64().unwrap();
+        assert!((1_980..=2_020).contains(&p50), "{p50}");
+        assert_eq!(j["size_bytes_per_key"]["keys"], 3);
+        assert_eq!(j["size_bytes_per_key"]["max"], 5_000);
+        assert_eq!(j["size_bytes_per_key"]["worst"][0]["key"], 1);
+        assert_eq!(j["size_bytes_per_key"]["worst"][1]["key"], 3);
         let curve = &j["siblings_over_time"]["keys"][0];
         assert_eq!(curve["key"], 1);
         assert_eq!(curve["points"], json!([[0.0, 1], [1.0, 2], [2.0, 5]]));
@@ -354,11 +401,11 @@ mod tests {
         let mut o = objects();
         // 200 keys with one sibling each, then key 500 climbs.
         for k in 0..200u64 {
-            o.on_read(SimTime(k), Key(k), 1);
+            o.on_read(SimTime(k), Key(k), 1, 0);
         }
         assert_eq!(o.curves.len(), TRACKED_KEYS);
         for w in 0..10_000u64 {
-            o.on_read(SimTime(w * 1_000_000), Key(500), (w / 10) as u32 + 1);
+            o.on_read(SimTime(w * 1_000_000), Key(500), (w / 10) as u32 + 1, 0);
         }
         assert!(o.curves.len() <= TRACKED_KEYS);
         let c = &o.curves[&Key(500)];

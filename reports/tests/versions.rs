@@ -153,6 +153,7 @@ fn blind_writes_under_vnode_clocks_grow_siblings_without_bound() {
     s["workload"]["mix"] = json!({ "read": 0.2, "blind_write": 0.8 });
     s["workload"]["arrival"] = json!({ "open_loop": { "rate_per_s": 10 } });
     s["metrics"] = json!({ "sibling_threshold": 100 });
+    s["workload"]["value_size"] = json!({ "constant": { "bytes": 2048 } });
     let mut at_end = Vec::new();
     for duration in [3, 6, 12] {
         s["duration_s"] = json!(duration);
@@ -165,6 +166,16 @@ fn blind_writes_under_vnode_clocks_grow_siblings_without_bound() {
         );
         assert!(n(&r, "objects.siblings_per_key.max") >= 0.9 * puts);
         assert_eq!(n(&r, "objects.siblings_per_key.keys"), 1.0);
+        // Object size: 2 KB values, so the largest object read weighs
+        // exactly its siblings' values (histogram maxima are exact).
+        assert_eq!(
+            n(&r, "objects.size_bytes_per_key.max"),
+            2048.0 * n(&r, "objects.siblings_per_key.max")
+        );
+        assert_eq!(
+            n(&r, "objects.size_bytes_per_read.max"),
+            2048.0 * n(&r, "objects.siblings_per_read.max")
+        );
         let curve = r["objects"]["siblings_over_time"]["keys"][0]["points"]
             .as_array()
             .cloned()

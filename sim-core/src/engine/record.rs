@@ -74,6 +74,9 @@ pub enum Record {
         result: Result<(), Failure>,
         /// For gets: the values returned (siblings).
         values: Vec<Value>,
+        /// For gets: the bytes of the values returned (the object's size,
+        /// the sum of their `Version::size`); 0 otherwise.
+        bytes: u64,
         /// The node that coordinated, when a reply came.
         coordinator: Option<NodeId>,
     },
