@@ -72,6 +72,7 @@ impl Sink for Tee<'_> {
                 result,
                 values,
                 coordinator,
+                ..
             },
         ) = (&mut self.ops, record)
         {

@@ -14,6 +14,7 @@ pub mod explain;
 pub use sim_core::engine::histogram;
 pub mod membership;
 pub mod metrics;
+pub mod objects;
 pub mod plot;
 pub mod render;
 pub mod report;

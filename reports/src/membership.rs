@@ -178,6 +178,7 @@ impl Tracker {
             | FaultAction::SlowNode { .. }
             | FaultAction::RestoreNode { .. }
             | FaultAction::ClockSkew { .. }
+            | FaultAction::Corrupt { .. }
             | FaultAction::SlowResource { .. }
             | FaultAction::RestoreResource { .. }
             | FaultAction::StallDisk { .. }

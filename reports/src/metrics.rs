@@ -775,6 +775,8 @@ pub struct Collector {
     preloaded: u64,
     /// Membership, failure detection and key transfers.
     membership: Tracker,
+    /// Siblings, sibling limits and corruption.
+    objects: crate::objects::Objects,
 }
 
 impl Collector {
@@ -841,7 +843,14 @@ impl Collector {
             end: SimTime::ZERO,
             preloaded: 0,
             membership: Tracker::new(scenario),
+            objects: crate::objects::Objects::new(scenario),
         }
+    }
+
+    /// Siblings, sibling limits and corruption (the `objects` and
+    /// `corruption` blocks of the summary).
+    pub fn objects(&self) -> &crate::objects::Objects {
+        &self.objects
     }
 
     /// The `membership` block of the summary (see [`Tracker::membership`]);
@@ -946,7 +955,7 @@ impl Collector {
     }
 
     fn ensure_failure_keys(stats: &mut KindStats) {
-        for reason in ["not_enough_replicas", "client_timeout"] {
+        for reason in ["not_enough_replicas", "client_timeout", "too_many_siblings"] {
             stats.failures.entry(reason.to_string()).or_default();
         }
     }
@@ -975,6 +984,7 @@ impl Collector {
                 let reason = match f {
                     Failure::NotEnoughReplicas { .. } => "not_enough_replicas",
                     Failure::ClientTimeout => "client_timeout",
+                    Failure::TooManySiblings { .. } => "too_many_siblings",
                     Failure::Overloaded => "overloaded",
                 };
                 *stats.failures.entry(reason.to_string()).or_default() += 1;
@@ -1232,10 +1242,11 @@ impl Collector {
                     )
                 }
             }
-            // Administrative changes are instants, not windows.
+            // Administrative changes and bit rot are instants, not windows.
             FaultAction::Join { .. }
             | FaultAction::Decommission { .. }
-            | FaultAction::Replace { .. } => (None, None),
+            | FaultAction::Replace { .. }
+            | FaultAction::Corrupt { .. } => (None, None),
         };
         if let Some(key) = close {
             for w in self
@@ -1601,8 +1612,14 @@ impl Sink for Collector {
                 invoked,
                 result,
                 values,
+                bytes,
                 ..
-            } => self.on_completed(at, *op, *kind, *key, *invoked, result, values),
+            } => {
+                if *kind == OpKind::Get && result.is_ok() {
+                    self.objects.on_read(at, *key, values.len() as u32, *bytes);
+                }
+                self.on_completed(at, *op, *kind, *key, *invoked, result, values)
+            }
             Record::Fault { action } => self.on_fault(at, action),
             Record::PeerTrusted { .. }
             | Record::MembershipChange { .. }
@@ -1632,12 +1649,18 @@ impl Sink for Collector {
             }
             Record::TombstonesPurged { count, .. } => self.tombstones_purged += u64::from(*count),
             Record::BufferLost { versions, .. } => self.buffer_lost += u64::from(*versions),
+            Record::SiblingLimit { .. }
+            | Record::VersionsCorrupted { .. }
+            | Record::CorruptionDetected { .. }
+            | Record::CorruptRead { .. }
+            | Record::FinalCorrupted { .. } => self.objects.record(record),
             Record::FinalValues {
                 node,
                 key,
                 values,
                 replica,
             } => {
+                self.objects.record(record);
                 self.held
                     .entry(*key)
                     .or_default()
@@ -1674,8 +1697,33 @@ pub fn is_known_metric(path: &str) -> bool {
         ["availability_by_kind", k] => kinds.contains(k),
         ["latency", k, x] => kinds.contains(k) && latency.contains(x),
         ["latency", k, "failures", r] => {
-            kinds.contains(k) && ["not_enough_replicas", "client_timeout", "overloaded"].contains(r)
+            kinds.contains(k)
+                && [
+                    "not_enough_replicas",
+                    "client_timeout",
+                    "too_many_siblings",
+                    "overloaded",
+                ]
+                .contains(r)
         }
+        ["objects", "siblings_per_read", x] => ["reads", "mean", "p50", "p99", "max"].contains(x),
+        ["objects", "siblings_per_key", x] => {
+            ["keys", "p50", "p99", "max", "threshold", "over_threshold"].contains(x)
+        }
+        ["objects", "size_bytes_per_read", x] => ["reads", "mean", "p50", "p99", "max"].contains(x),
+        ["objects", "size_bytes_per_key", x] => ["keys", "p50", "p99", "max"].contains(x),
+        ["objects", "siblings_at_end", x] => ["keys", "max", "over_threshold"].contains(x),
+        ["objects", "sibling_limit", x] => ["warned", "refused"].contains(x),
+        ["objects", "non_replica_copies_at_end"] => true,
+        ["corruption", x] => [
+            "versions_corrupted",
+            "detections",
+            "detected_versions",
+            "reads_corrupted",
+            "corrupted_versions_read",
+            "remaining_versions",
+        ]
+        .contains(x),
         ["staleness", x] => ["reads_checked", "stale_reads", "stale_read_fraction"].contains(x),
         ["staleness", "k_staleness", k] => *k == "10+" || k.parse::<u8>().is_ok_and(|k| k < 10),
         ["siblings", x] => [
@@ -1877,6 +1925,7 @@ mod tests {
                 result: Ok(()),
                 values: vec![],
                 coordinator: None,
+                bytes: 0,
             };
             self.0.record(SimTime(end), &done);
         }
@@ -1920,6 +1969,7 @@ mod tests {
                 result: Ok(()),
                 values: values.iter().map(|v| Value::Data(*v)).collect(),
                 coordinator: None,
+                bytes: 0,
             };
             self.0.record(SimTime(end), &done);
         }
@@ -1993,6 +2043,7 @@ mod tests {
                     invoked: SimTime(start),
                     result: Ok(()),
                     values: vec![],
+                    bytes: 0,
                     coordinator: None,
                 };
                 self.0.record(SimTime(end), &done);
@@ -2016,6 +2067,7 @@ mod tests {
                 invoked: SimTime(start),
                 result: Ok(()),
                 values: values.iter().map(|v| Value::Data(*v)).collect(),
+                bytes: 0,
                 coordinator: None,
             };
             self.0.record(SimTime(end), &done);

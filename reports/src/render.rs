@@ -274,6 +274,31 @@ fn siblings_chart(summary: &Json) -> Chart {
     }
 }
 
+/// Sibling count over time for the worst keys (the most siblings a read
+/// returned in each window), faults shaded.
+fn siblings_over_time_chart(summary: &Json) -> Chart {
+    let series = summary["objects"]["siblings_over_time"]["keys"]
+        .as_array()
+        .map(|keys| {
+            keys.iter()
+                .map(|k| Series {
+                    label: format!("k{}", k["key"]),
+                    points: points(&k["points"]),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Chart {
+        title: "Siblings over time, worst keys".into(),
+        x_label: "virtual time (s)".into(),
+        y_label: "most versions a read returned".into(),
+        kind: ChartKind::Lines,
+        series,
+        bands: fault_bands(summary),
+        ..Default::default()
+    }
+}
+
 fn timeline_chart(
     summary: &Json,
     field: &str,
@@ -476,6 +501,7 @@ fn run_charts_common(summary: &Json) -> Vec<(&'static str, Chart)> {
             k_staleness_chart(vec![k_staleness_curve(summary, "reads".into())]),
         ),
         ("siblings", siblings_chart(summary)),
+        ("siblings_over_time", siblings_over_time_chart(summary)),
         (
             "timeline_throughput",
             timeline_chart(

@@ -3,7 +3,10 @@
 //! scenario echo and the expectation verdicts.
 
 use serde_json::{json, Value as Json};
-use sim_core::config::{Arrival, QuorumMode, Routing, Scenario, Versioning};
+use sim_core::config::{
+    Arrival, ClockScheme, DiskLossIdentity, FallbackReads, QuorumMode, Routing, Scenario,
+    Versioning,
+};
 use sim_core::dynamo::protocol::MsgKind;
 use sim_core::dynamo::ring::Ring;
 use sim_core::engine::ids::Key;
@@ -110,6 +113,8 @@ pub fn summary(
         collector.membership(scenario, &outcome.node_stats),
     );
     map.insert("failure_detection".into(), collector.failure_detection());
+    map.insert("objects".into(), collector.objects().summary());
+    map.insert("corruption".into(), collector.objects().corruption());
     map.insert("capacity".into(), crate::capacity::block(scenario, outcome));
     let verdicts = check(&s, &scenario.expect);
     let exp: Vec<Json> = verdicts
@@ -195,9 +200,20 @@ fn scenario_echo(s: &Scenario) -> Json {
         "quorum": {"n": q.n, "r": q.r, "w": q.w},
         "quorum_mode": match s.cluster.quorum_mode { QuorumMode::Sloppy => "sloppy", QuorumMode::Strict => "strict" },
         "versioning": match s.cluster.versioning {
-            Versioning::VectorClocks { .. } => "vector_clocks",
+            Versioning::VectorClocks { scheme: ClockScheme::ServerClocks, .. } => "vector_clocks",
+            Versioning::VectorClocks { scheme: ClockScheme::DottedVersionVectors, .. } => "dotted_version_vectors",
+            Versioning::VectorClocks { scheme: ClockScheme::VnodeClocks, .. } => "vnode_clocks",
             Versioning::LastWriteWins => "last_write_wins",
         },
+        "fallback_reads": match s.cluster.fallback_reads {
+            FallbackReads::IncludeHints => "include_hints",
+            FallbackReads::ExcludeHints => "exclude_hints",
+        },
+        "disk_loss_identity": match s.cluster.disk_loss_identity {
+            DiskLossIdentity::NewActor => "new_actor",
+            DiskLossIdentity::SameActor => "same_actor",
+        },
+        "checksums": s.cluster.checksums,
         "partitioning": format!("{:?}", s.cluster.partitioning),
         "hinted_handoff": s.cluster.hinted_handoff,
         "read_repair": s.cluster.read_repair.is_some(),
@@ -261,6 +277,7 @@ pub fn table(summary: &Json) -> String {
         "durability     acknowledged {}  surviving {}  lost {}  unacknowledged-present {}\n",
         d["acknowledged"], d["surviving"], d["lost"], d["unacknowledged_present"]
     ));
+    out.push_str(&objects_lines(summary));
     let a = &summary["anomalies"];
     out.push_str(&format!(
         "anomalies      resurrected deletes {}  read-your-writes {}  monotonic reads {}\n",
@@ -274,6 +291,44 @@ pub fn table(summary: &Json) -> String {
     ));
     out.push_str(&membership_lines(summary));
     out.push_str(&crate::capacity::table_line(summary));
+    out
+}
+
+/// The siblings and corruption lines of the table: siblings when some key
+/// had more than one, corruption when a fault corrupted anything.
+fn objects_lines(summary: &Json) -> String {
+    let mut out = String::new();
+    let u = |v: &Json| v.as_u64().unwrap_or(0);
+    let o = &summary["objects"];
+    let per_key = &o["siblings_per_key"];
+    let limit = &o["sibling_limit"];
+    if u(&per_key["max"]) > 1 || u(&o["siblings_at_end"]["max"]) > 1 {
+        let mut line = format!(
+            "per read mean {:.3} p99 {} max {}   per key max {} (k{}), {} over {}   at end max {}",
+            o["siblings_per_read"]["mean"].as_f64().unwrap_or(0.0),
+            o["siblings_per_read"]["p99"],
+            o["siblings_per_read"]["max"],
+            per_key["max"],
+            per_key["worst"][0]["key"],
+            per_key["over_threshold"],
+            per_key["threshold"],
+            o["siblings_at_end"]["max"],
+        );
+        if u(&limit["warned"]) + u(&limit["refused"]) > 0 {
+            line.push_str(&format!(
+                "   limits: warned {} refused {}",
+                limit["warned"], limit["refused"]
+            ));
+        }
+        out.push_str(&format!("siblings       {line}\n"));
+    }
+    let c = &summary["corruption"];
+    if u(&c["versions_corrupted"]) > 0 {
+        out.push_str(&format!(
+            "corruption     versions corrupted {}  detected {}  reads returning corrupted data {}  still corrupted at end {}\n",
+            c["versions_corrupted"], c["detected_versions"], c["reads_corrupted"], c["remaining_versions"]
+        ));
+    }
     out
 }
 

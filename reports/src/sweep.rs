@@ -36,13 +36,14 @@ pub const ROW_METRICS: [&str; 10] = [
 const KINDS: [&str; 3] = ["get", "put", "delete"];
 
 /// Summary sections whose integer counters are summed when merging runs.
-const COUNTER_SECTIONS: [&str; 6] = [
+const COUNTER_SECTIONS: [&str; 7] = [
     "ops",
     "siblings",
     "durability",
     "anomalies",
     "convergence",
     "repair",
+    "corruption",
 ];
 
 fn lookup<'a>(v: &'a Json, dotted: &str) -> &'a Json {

@@ -105,9 +105,71 @@ pub enum Versioning {
     VectorClocks {
         /// Truncate a clock above this many entries (0 = never).
         truncation_threshold: usize,
+        /// Which clocks, and what a coordinator does with its local siblings.
+        scheme: ClockScheme,
     },
     /// Last write wins by the coordinator's local timestamp.
     LastWriteWins,
+}
+
+/// The three vector-clock designs a Dynamo-style store has shipped (see
+/// `dynamo::storage` for the rules and the anomaly each allows).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClockScheme {
+    /// Per-key clocks with server (coordinator) ids, as in the paper: the
+    /// coordinator builds the new version from the client's context alone
+    /// and ships it alone. Each version keeps its dot (`Version::seen`), but
+    /// the context is a plain vector, so a write whose context covers
+    /// counter k+1 of a coordinator supersedes a concurrent write with
+    /// counter k that its read never returned: acknowledged writes can be
+    /// lost on a healthy network.
+    ServerClocks,
+    /// Dotted version vectors (Preguiça et al., Riak 2.0): the coordinator
+    /// merges the new version with its local siblings (dropping those the
+    /// context covers) and ships the merged object, so any replica holding
+    /// a coordinator's dot k+1 also holds its dot k or a version that
+    /// supersedes it. Siblings stay bounded by the truly concurrent writes.
+    DottedVersionVectors,
+    /// Riak before 2.0 (`vnode_vclocks`): one clock per stored object, no
+    /// dots. The coordinator merges with its local object; a write whose
+    /// context does not descend the object's clock adds a sibling and keeps
+    /// every old one, even those its writer had read: sibling explosion.
+    VnodeClocks,
+}
+
+/// Whether fallback nodes answer reads with the hinted versions they hold.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FallbackReads {
+    /// A fallback's read reply includes its hints for the key (Riak; what
+    /// the paper's sloppy quorum, "the first N healthy nodes", implies for
+    /// reads as well as writes).
+    IncludeHints,
+    /// Hints are invisible to reads (Cassandra): a fallback answers from its
+    /// main store only, so a read can miss writes that fallbacks
+    /// acknowledged.
+    ExcludeHints,
+}
+
+/// What a node that lost its disk uses as its actor id in vector clocks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DiskLossIdentity {
+    /// A new actor epoch: dots issued after the loss can never equal dots
+    /// issued before it (Riak's vnode epochs).
+    NewActor,
+    /// The same id: the node forgets the counters it issued and can issue
+    /// a `(node, counter)` dot twice, so replicas treat a new write as
+    /// superseded by an older one (kept as a positive control).
+    SameActor,
+}
+
+/// Riak-style sibling limits (`warn_siblings`, `max_siblings`), checked by
+/// the coordinator on the object a put produces.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct SiblingLimits {
+    /// Record a warning when a put leaves more siblings than this.
+    pub warn_above: Option<u32>,
+    /// Refuse a put that would leave more siblings than this.
+    pub refuse_above: Option<u32>,
 }
 
 /// Whether a request may use nodes beyond the top N.
@@ -294,6 +356,17 @@ pub struct Cluster {
     pub write_coordinator: WriteCoordinator,
     /// Which nodes may coordinate.
     pub coordinator_scope: CoordinatorScope,
+    /// Whether fallback nodes answer reads with their hints.
+    pub fallback_reads: FallbackReads,
+    /// A node's actor id after it lost its disk.
+    pub disk_loss_identity: DiskLossIdentity,
+    /// Sibling limits checked at the coordinator.
+    pub sibling_limits: SiblingLimits,
+    /// Per-version checksums: replicas detect silently corrupted versions
+    /// when they read them (for a client read, anti-entropy, a transfer or a
+    /// write to the key), drop them, and let read repair and anti-entropy
+    /// restore a good copy.
+    pub checksums: bool,
     /// Node capacity: request processing, disk and network interface as
     /// queues with service times. `None`: every node serves any number of
     /// requests at once (the model before capacity existed).
@@ -394,6 +467,14 @@ impl Capacity {
 }
 
 impl Cluster {
+    /// The vector-clock scheme, or `None` under last-write-wins.
+    pub fn clock_scheme(&self) -> Option<ClockScheme> {
+        match self.versioning {
+            Versioning::VectorClocks { scheme, .. } => Some(scheme),
+            Versioning::LastWriteWins => None,
+        }
+    }
+
     /// The length of the precomputed extended preference list.
     pub fn extended_len(&self) -> usize {
         let n = self.quorum.n as usize;
@@ -621,6 +702,9 @@ pub struct MetricsConfig {
     pub wars_trials: Option<u64>,
     /// Width of a timeline window.
     pub window: SimDuration,
+    /// A key is reported as "over the threshold" when a read returned more
+    /// siblings than this.
+    pub sibling_threshold: u32,
 }
 
 /// A bound on one summary metric.

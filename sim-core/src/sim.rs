@@ -1552,6 +1552,28 @@ impl Simulation {
                 let slot = &self.nodes[node.0 as usize];
                 slot.up && slot.admin == Admin::Active && self.scenario.cluster.membership.is_some()
             }
+            FaultAction::Corrupt {
+                node,
+                fraction,
+                keys,
+            } => {
+                let slot = &mut self.nodes[node.0 as usize];
+                if slot.admin == Admin::Active {
+                    let versions = slot.node.corrupt(*fraction, *keys);
+                    self.emit(
+                        Some(Endpoint::Node(*node)),
+                        &Record::VersionsCorrupted {
+                            node: *node,
+                            versions,
+                        },
+                        sink,
+                        tracer,
+                    );
+                    true
+                } else {
+                    false
+                }
+            }
             FaultAction::SlowResource {
                 node,
                 resource,
@@ -1614,6 +1636,7 @@ impl Simulation {
             | FaultAction::RestoreNode { node }
             | FaultAction::ClockSkew { node, .. }
             | FaultAction::Join { node }
+            | FaultAction::Corrupt { node, .. }
             | FaultAction::Decommission { node }
             | FaultAction::SlowResource { node, .. }
             | FaultAction::RestoreResource { node, .. }

@@ -167,4 +167,4 @@ fn golden_trace_hash_of_the_small_scenario() {
     );
 }
 
-const GOLDEN: &str = "8b512e5a75873770 13343";
+const GOLDEN: &str = "3df0d2195ba3efc1 13509";

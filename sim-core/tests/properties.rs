@@ -311,6 +311,8 @@ fn cluster(w: &World) -> impl Strategy<Value = ClusterDto> {
     let settings = (
         prop_oneof![
             Just(VersioningDto::VectorClocks),
+            Just(VersioningDto::DottedVersionVectors),
+            Just(VersioningDto::VnodeClocks),
             Just(VersioningDto::LastWriteWins)
         ],
         0usize..20,
@@ -380,6 +382,22 @@ fn cluster(w: &World) -> impl Strategy<Value = ClusterDto> {
             coordinator_scope: t.6,
             // Filled in by `scenario_file`, with the faults that need it.
             membership: None,
+            // Derived from the draw so round-trips cover every value.
+            fallback_reads: if s.3 {
+                FallbackReadsDto::IncludeHints
+            } else {
+                FallbackReadsDto::ExcludeHints
+            },
+            disk_loss_identity: if s.6 {
+                DiskLossIdentityDto::NewActor
+            } else {
+                DiskLossIdentityDto::SameActor
+            },
+            sibling_limits: (s.5 % 3 == 0).then(|| SiblingLimitsDto {
+                warn_above: Some(1 + s.5 as u32),
+                refuse_above: (s.5 % 2 == 0).then_some(2 + 2 * s.5 as u32),
+            }),
+            checksums: s.5 % 5 == 0,
             // Derived from the draw so round-trips cover both present and absent.
             capacity: (s.5 % 3 == 0).then(|| CapacityDto {
                 cpu: Some(CpuDto {
@@ -595,6 +613,19 @@ fn fault(w: &World) -> impl Strategy<Value = FaultDto> {
                 ..FaultDto::default()
             }
         }),
+        (
+            node.clone(),
+            prob(),
+            prop::option::of((0u64..100, 0u64..100))
+        )
+            .prop_map(|(node, fraction, keys)| FaultDto {
+                corrupt: Some(CorruptDto {
+                    node,
+                    fraction,
+                    keys: keys.map(|(a, b)| (a.min(b), a.max(b))),
+                }),
+                ..FaultDto::default()
+            }),
         (node, -1000.0..1000.0f64, -1000i64..1000, window).prop_map(
             |(node, offset_ms, drift_ppm, for_s)| FaultDto {
                 for_s,
@@ -725,6 +756,7 @@ fn metrics() -> impl Strategy<Value = MetricsDto> {
         ]),
     )
         .prop_map(|(steps, window_s, staleness_origin)| MetricsDto {
+            sibling_threshold: 1 + (window_s * 7.0) as u32,
             t_visibility_grid_ms: steps.map(|s| {
                 let mut t = 0.0;
                 s.iter()

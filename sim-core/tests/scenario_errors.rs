@@ -709,7 +709,7 @@ fn cases() -> Vec<Case> {
         case(
             "join and crash in one fault",
             "faults[0]",
-            "expected exactly one action (crash, restart, partition, isolate, partition_one_way, heal_all, degrade_links, slow_node, clock_skew, join, decommission, replace, cpu_slowdown, disk_slowdown, disk_stall, bandwidth_drop), got 2",
+            "expected exactly one action (crash, restart, partition, isolate, partition_one_way, heal_all, degrade_links, slow_node, clock_skew, join, decommission, replace, corrupt, cpu_slowdown, disk_slowdown, disk_stall, bandwidth_drop), got 2",
             |v| {
                 gossip(v);
                 v["faults"] = json!([
@@ -1029,6 +1029,91 @@ fn cases() -> Vec<Case> {
             "metrics.t_visibility_grid_ms[2]",
             "increasing non-negative values, got 1",
             |v| v["metrics"] = json!({ "t_visibility_grid_ms": [0, 1, 1, 5] }),
+        ),
+        // --------------------------------------------- versions (issue 14)
+        case(
+            "unknown versioning mode",
+            "cluster.versioning",
+            "unknown variant `dotted_vectors`",
+            |v| v["cluster"]["versioning"] = json!("dotted_vectors"),
+        ),
+        case(
+            "unknown fallback read rule",
+            "cluster.fallback_reads",
+            "unknown variant `sometimes`",
+            |v| v["cluster"]["fallback_reads"] = json!("sometimes"),
+        ),
+        case(
+            "unknown disk-loss identity",
+            "cluster.disk_loss_identity",
+            "unknown variant `fresh`",
+            |v| v["cluster"]["disk_loss_identity"] = json!("fresh"),
+        ),
+        case(
+            "sibling refusal limit of zero",
+            "cluster.sibling_limits.refuse_above",
+            "expected at least 1",
+            |v| v["cluster"]["sibling_limits"] = json!({ "refuse_above": 0 }),
+        ),
+        case(
+            "sibling warning limit of zero",
+            "cluster.sibling_limits.warn_above",
+            "expected at least 1",
+            |v| v["cluster"]["sibling_limits"] = json!({ "warn_above": 0 }),
+        ),
+        case(
+            "sibling warning above the refusal",
+            "cluster.sibling_limits.warn_above",
+            "above refuse_above (10)",
+            |v| v["cluster"]["sibling_limits"] = json!({ "warn_above": 20, "refuse_above": 10 }),
+        ),
+        case(
+            "empty sibling limits",
+            "cluster.sibling_limits",
+            "expected warn_above, refuse_above or both",
+            |v| v["cluster"]["sibling_limits"] = json!({}),
+        ),
+        case(
+            "unknown field in sibling limits",
+            "cluster.sibling_limits.max",
+            "unknown field `max`",
+            |v| v["cluster"]["sibling_limits"] = json!({ "max": 5 }),
+        ),
+        case(
+            "sibling threshold of zero",
+            "metrics.sibling_threshold",
+            "expected at least 1",
+            |v| v["metrics"] = json!({ "sibling_threshold": 0 }),
+        ),
+        case(
+            "corruption fraction above one",
+            "faults[0].corrupt.fraction",
+            "probability in [0, 1]",
+            |v| v["faults"] = json!([{ "at_s": 5, "corrupt": { "node": "n1", "fraction": 1.5 } }]),
+        ),
+        case(
+            "corruption fraction negative",
+            "faults[0].corrupt.fraction",
+            "got -0.2",
+            |v| v["faults"] = json!([{ "at_s": 5, "corrupt": { "node": "n1", "fraction": -0.2 } }]),
+        ),
+        case(
+            "corruption of an unknown node",
+            "faults[0].corrupt.node",
+            "unknown node \"n99\"",
+            |v| v["faults"] = json!([{ "at_s": 5, "corrupt": { "node": "n99" } }]),
+        ),
+        case(
+            "corruption key range backwards",
+            "faults[0].corrupt.keys",
+            "first <= last, got [9, 3]",
+            |v| v["faults"] = json!([{ "at_s": 5, "corrupt": { "node": "n1", "keys": [9, 3] } }]),
+        ),
+        case(
+            "corruption with a window",
+            "faults[0].for_s",
+            "cannot be undone",
+            |v| v["faults"] = json!([{ "at_s": 5, "for_s": 2, "corrupt": { "node": "n1" } }]),
         ),
         // ----------------------------------------------------------- syntax
         Case {

@@ -215,7 +215,7 @@ impl Client {
                         seq,
                         f,
                         Err(Failure::ClientTimeout),
-                        Vec::new(),
+                        (Vec::new(), 0),
                         None,
                         out,
                     );
@@ -572,6 +572,21 @@ impl Client {
                     .as_ref()
                     .map(|r| r.versions.iter().map(|v| v.value).collect())
                     .unwrap_or_default();
+                let bytes = result.as_ref().map_or(0, |r| {
+                    r.versions.iter().map(|v| u64::from(v.size)).sum::<u64>()
+                });
+                let corrupted = result
+                    .as_ref()
+                    .map_or(0, |r| r.versions.iter().filter(|v| v.corrupted).count());
+                if corrupted > 0 {
+                    // Ground truth for the corruption checker: the client
+                    // cannot tell, the data it got is garbage.
+                    out.record(Record::CorruptRead {
+                        op,
+                        key: f.key,
+                        versions: corrupted as u32,
+                    });
+                }
                 let follow_up = f.follow_up;
                 let key = f.key;
                 self.complete(
@@ -579,7 +594,7 @@ impl Client {
                     op.seq,
                     f,
                     result.as_ref().map(|_| ()).map_err(|e| *e),
-                    values,
+                    (values, bytes),
                     Some(coordinator),
                     out,
                 );
@@ -597,7 +612,15 @@ impl Client {
                 let Some(f) = self.in_flight.remove(&op.seq) else {
                     return;
                 };
-                self.complete(now, op.seq, f, result, Vec::new(), Some(coordinator), out);
+                self.complete(
+                    now,
+                    op.seq,
+                    f,
+                    result,
+                    (Vec::new(), 0),
+                    Some(coordinator),
+                    out,
+                );
                 self.after_completion(out);
             }
             Msg::Gossip(GossipMsg::View { ring }) => self.view = ring.0,
@@ -641,7 +664,7 @@ impl Client {
         seq: u64,
         f: InFlight,
         result: Result<(), Failure>,
-        values: Vec<Value>,
+        (values, bytes): (Vec<Value>, u64),
         coordinator: Option<NodeId>,
         out: &mut Outbox<ClientTimer>,
     ) {
@@ -657,6 +680,7 @@ impl Client {
             invoked: f.invoked,
             result,
             values,
+            bytes,
             coordinator,
         });
         match f.follow_up {

@@ -66,6 +66,10 @@ pub struct Version {
     /// The last-write-wins stamp (used only in that mode, kept always so
     /// reports can show it).
     pub stamp: LwwStamp,
+    /// Ground truth, not protocol: this copy's bytes were silently corrupted
+    /// on a disk (the `corrupt` fault). A node with checksums detects it
+    /// when it reads the copy; without, the copy is served as if intact.
+    pub corrupted: bool,
     /// The value's size in bytes (what a message carrying it weighs).
     pub size: u32,
 }
@@ -117,6 +121,15 @@ pub enum Failure {
     },
     /// The client heard nothing before its own timeout.
     ClientTimeout,
+    /// The coordinator refused the put: the object would have had more
+    /// siblings than `cluster.sibling_limits.refuse_above` (Riak's
+    /// `max_siblings`).
+    TooManySiblings {
+        /// Siblings the write would have left.
+        siblings: u32,
+        /// The limit.
+        limit: u32,
+    },
     /// The coordinator's request queue was full (node capacity): refused at
     /// once, as Riak answers `{error, overload}`.
     Overloaded,
@@ -129,6 +142,9 @@ impl fmt::Display for Failure {
                 write!(f, "not_enough_replicas({got}/{required})")
             }
             Failure::ClientTimeout => write!(f, "client_timeout"),
+            Failure::TooManySiblings { siblings, limit } => {
+                write!(f, "too_many_siblings({siblings}>{limit})")
+            }
             Failure::Overloaded => write!(f, "overloaded"),
         }
     }
@@ -226,6 +242,10 @@ pub enum ReplicaMsg {
         key: Key,
         /// The version to store.
         version: Version,
+        /// The coordinator's local siblings that the write's context did not
+        /// cover, shipped with it (dotted version vectors and vnode clocks:
+        /// the merged object); empty with server clocks.
+        siblings: Vec<Version>,
         /// The intended owner when this is a hinted replica.
         hint: Option<NodeId>,
         /// Durable or buffered.
@@ -248,6 +268,11 @@ pub enum ReplicaMsg {
         key: Key,
         /// The reconciled versions.
         versions: Vec<Version>,
+        /// When the repaired node answered the read as a fallback: the
+        /// owner it stood in for. It keeps the versions as hints for that
+        /// owner (handed off, then deleted), never as a permanent copy of a
+        /// key it does not replicate.
+        hint: Option<NodeId>,
     },
 }
 
@@ -655,12 +680,22 @@ impl Msg {
 /// carries. The constants are round figures for a binary encoding (ids and
 /// counters 8 bytes, a vector clock entry 16: node, counter, timestamp); a
 /// value weighs its own [`Version::size`].
+///
+/// A list of versions is encoded as a sequence of objects: a run of
+/// versions with equal clocks carries the clock once (a vnode-clock object,
+/// whose siblings share the object's clock; or dotted siblings that happen
+/// to share a clock), and each version carries its own dot (coordinator and
+/// counter, in [`wire::VERSION`]) and value. So a write shipped with the
+/// coordinator's siblings (dotted version vectors, vnode clocks) weighs every
+/// sibling's value, and an exploded vnode object weighs all its values but
+/// one clock.
 pub mod wire {
     /// Envelope: kind, ids, request or batch number, sender and receiver.
     pub const HEADER: u64 = 64;
     /// A key.
     pub const KEY: u64 = 16;
-    /// Per version beyond its value: value id, LWW stamp, coordinator.
+    /// Per version beyond its value: value id, LWW stamp, its dot
+    /// (coordinator and the counter it had seen).
     pub const VERSION: u64 = 32;
     /// A vector clock entry.
     pub const CLOCK_ENTRY: u64 = 16;
@@ -674,15 +709,46 @@ pub mod wire {
     pub const HEARTBEAT: u64 = 24;
 }
 
-fn version_bytes(v: &Version) -> u64 {
-    wire::VERSION + wire::CLOCK_ENTRY * v.clock.len() as u64 + u64::from(v.size)
+/// A list of (key, version) pairs: each key once per run of the same key,
+/// and within a run the versions as [`versions_bytes`] counts them.
+fn keyed_bytes(vs: &[(Key, Version)]) -> u64 {
+    let mut total = 0;
+    let mut previous: Option<(Key, &VectorClock)> = None;
+    for (k, v) in vs {
+        total += wire::VERSION + u64::from(v.size);
+        match previous {
+            Some((pk, pc)) if pk == *k => {
+                if pc != &v.clock {
+                    total += wire::CLOCK_ENTRY * v.clock.len() as u64;
+                }
+            }
+            _ => total += wire::KEY + wire::CLOCK_ENTRY * v.clock.len() as u64,
+        }
+        previous = Some((*k, &v.clock));
+    }
+    total
+}
+
+/// A list of versions: each version's dot and value, and each run of equal
+/// clocks' clock once (see [`wire`]).
+fn versions_bytes<'a>(vs: impl IntoIterator<Item = &'a Version>) -> u64 {
+    let mut total = 0;
+    let mut previous: Option<&VectorClock> = None;
+    for v in vs {
+        total += wire::VERSION + u64::from(v.size);
+        if previous != Some(&v.clock) {
+            total += wire::CLOCK_ENTRY * v.clock.len() as u64;
+        }
+        previous = Some(&v.clock);
+    }
+    total
 }
 
 impl Msg {
     /// The message's size on the wire (see [`wire`]).
     pub fn size_bytes(&self) -> u64 {
         use wire::*;
-        let versions = |vs: &[Version]| vs.iter().map(version_bytes).sum::<u64>();
+        let versions = |vs: &[Version]| versions_bytes(vs);
         HEADER
             + match self {
                 Msg::Client(m) => match m {
@@ -699,15 +765,14 @@ impl Msg {
                 Msg::Replica(m) => match m {
                     ReplicaMsg::Read { .. } => KEY,
                     ReplicaMsg::ReadReply { versions: vs, .. } => versions(vs),
-                    ReplicaMsg::Write { version, .. } => KEY + version_bytes(version),
+                    ReplicaMsg::Write {
+                        version, siblings, ..
+                    } => KEY + versions_bytes(std::iter::once(version).chain(siblings)),
                     ReplicaMsg::WriteAck { .. } | ReplicaMsg::ReadDeclined { .. } => 0,
                     ReplicaMsg::Repair { versions: vs, .. } => KEY + versions(vs),
                 },
                 Msg::Handoff(m) => match m {
-                    HandoffMsg::Deliver { hints, .. } => hints
-                        .iter()
-                        .map(|(_, v)| KEY + version_bytes(v))
-                        .sum::<u64>(),
+                    HandoffMsg::Deliver { hints, .. } => keyed_bytes(hints),
                     HandoffMsg::Delivered { .. } => 0,
                 },
                 Msg::AntiEntropy(m) => match m {
@@ -742,9 +807,7 @@ impl Msg {
                 Msg::Transfer(m) => match m {
                     TransferMsg::Offer { ranges, .. } => TOKEN * ranges.len() as u64,
                     TransferMsg::Accept { .. } | TransferMsg::BatchAck { .. } => 0,
-                    TransferMsg::Batch { versions: vs, .. } => {
-                        vs.iter().map(|(_, v)| KEY + version_bytes(v)).sum::<u64>()
-                    }
+                    TransferMsg::Batch { versions: vs, .. } => keyed_bytes(vs),
                 },
             }
     }
@@ -771,9 +834,13 @@ impl fmt::Display for Endpoint {
 impl fmt::Display for Version {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.value {
-            Value::Data(w) => write!(f, "{w}{}", self.clock),
-            Value::Tombstone(w) => write!(f, "del:{w}{}", self.clock),
+            Value::Data(w) => write!(f, "{w}{}", self.clock)?,
+            Value::Tombstone(w) => write!(f, "del:{w}{}", self.clock)?,
         }
+        if self.corrupted {
+            f.write_str("(corrupt)")?;
+        }
+        Ok(())
     }
 }
 
@@ -800,19 +867,31 @@ impl fmt::Display for Msg {
                 request,
                 key,
                 version,
+                siblings,
                 hint,
                 ..
-            }) => match hint {
-                Some(h) => write!(f, "write {key} {request} {version} hint_for={h}"),
-                None => write!(f, "write {key} {request} {version}"),
-            },
-            Msg::Replica(ReplicaMsg::WriteAck { request }) => write!(f, "write_ack {request}"),
+            }) => {
+                write!(f, "write {key} {request} {version}")?;
+                if !siblings.is_empty() {
+                    write!(f, " +siblings={}", siblings.len())?;
+                }
+                match hint {
+                    Some(h) => write!(f, " hint_for={h}"),
+                    None => Ok(()),
+                }
+            }
             Msg::Replica(ReplicaMsg::ReadDeclined { request }) => {
                 write!(f, "read_declined {request}")
             }
-            Msg::Replica(ReplicaMsg::Repair { key, versions }) => {
-                write!(f, "repair {key} versions={}", versions.len())
-            }
+            Msg::Replica(ReplicaMsg::WriteAck { request }) => write!(f, "write_ack {request}"),
+            Msg::Replica(ReplicaMsg::Repair {
+                key,
+                versions,
+                hint,
+            }) => match hint {
+                Some(h) => write!(f, "repair {key} versions={} hint_for={h}", versions.len()),
+                None => write!(f, "repair {key} versions={}", versions.len()),
+            },
             Msg::Handoff(HandoffMsg::Deliver { batch, hints }) => {
                 write!(f, "handoff batch={batch} hints={}", hints.len())
             }

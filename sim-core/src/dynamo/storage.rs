@@ -1,18 +1,29 @@
 //! A node's local store of versions: per key, the set of causally unrelated
 //! versions (siblings), with syntactic reconciliation on every write (§4.4).
 //!
-//! The store keeps what one storage engine instance holds. It owns the rule
-//! "a new version replaces exactly the versions it supersedes, and is dropped
-//! if a stored version already supersedes it" for vector clocks, and "the
-//! larger stamp wins" for last-write-wins. It knows nothing about replicas,
-//! quorums or the network; which store is durable and which is a volatile
-//! buffer is the node's business.
+//! The store keeps what one storage engine instance holds. It owns the
+//! reconciliation rule of each versioning scheme and knows nothing about
+//! replicas, quorums or the network; which store is durable and which is a
+//! volatile buffer is the node's business.
+//!
+//! | scheme | a stored version is dropped when | the anomaly it allows |
+//! | --- | --- | --- |
+//! | last-write-wins | a larger stamp arrives | a skewed clock silently loses writes |
+//! | server clocks (the paper) | a version whose causal past (its clock with the coordinator's entry lowered to [`Version::seen`]) covers it arrives | lost writes: a context is a plain vector, so a read that returned counter k+1 of a coordinator but missed its concurrent counter k yields a write that supersedes k |
+//! | dotted version vectors | the same per-version rule | none of the above; the coordinator's merge (in `node::coordinator`) is what makes "covers k+1" imply "saw k" |
+//! | vnode clocks (Riak < 2.0) | an *object* whose single clock strictly descends the stored object's clock arrives | sibling explosion: siblings of one object share its clock, so a concurrent write keeps every old sibling, even those its writer read |
+//!
+//! Under vnode clocks every version of a key in one store carries the
+//! object's clock, and a list of versions is a sequence of objects: runs of
+//! equal clocks ([`reconcile`] and [`Store::apply_all`] group them).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
-use crate::config::Versioning;
-use crate::dynamo::protocol::Version;
+use crate::config::{ClockScheme, Versioning};
+use crate::dynamo::protocol::{Value, Version};
+use crate::dynamo::vclock::{Causality, VectorClock};
 use crate::engine::ids::Key;
+use crate::engine::rng::{Probability, SimRng};
 use crate::engine::time::SimTime;
 
 /// A stored version and when it was stored locally (for tombstone GC).
@@ -36,18 +47,115 @@ pub enum Applied {
     Obsolete,
 }
 
+/// True under Riak's pre-2.0 vnode clocks (object-level reconciliation).
+fn object_clocks(versioning: Versioning) -> bool {
+    matches!(
+        versioning,
+        Versioning::VectorClocks {
+            scheme: ClockScheme::VnodeClocks,
+            ..
+        }
+    )
+}
+
 /// Keeps only the versions no other version supersedes (syntactic
-/// reconciliation), or the single largest stamp under last-write-wins.
-/// Order of the result: the order of first appearance.
+/// reconciliation), or the single largest stamp under last-write-wins, or
+/// (vnode clocks) the merge of the objects. Order of the result: the order
+/// of first appearance.
 pub fn reconcile(
     versioning: Versioning,
     versions: impl IntoIterator<Item = Version>,
 ) -> Vec<Version> {
     let mut out: Vec<Version> = Vec::new();
+    if object_clocks(versioning) {
+        for object in objects(versions) {
+            absorb_object(&mut out, object);
+        }
+        return out;
+    }
     for v in versions {
         absorb(versioning, &mut out, v);
     }
     out
+}
+
+/// The least upper bound of the versions' clocks: under vnode clocks, the
+/// clock of the object they form. Siblings of one object share their clock,
+/// so only a clock that differs from the running bound costs a merge.
+pub fn object_clock(versions: &[Version]) -> VectorClock {
+    let mut clock = VectorClock::new();
+    for v in versions {
+        if v.clock != clock {
+            clock.merge_in(&v.clock);
+        }
+    }
+    clock
+}
+
+/// Splits a list of versions into objects: maximal runs of equal clocks.
+pub fn objects(versions: impl IntoIterator<Item = Version>) -> Vec<Vec<Version>> {
+    let mut out: Vec<Vec<Version>> = Vec::new();
+    for v in versions {
+        match out.last_mut() {
+            Some(run) if run[0].clock == v.clock => run.push(v),
+            _ => out.push(vec![v]),
+        }
+    }
+    out
+}
+
+/// Vnode clocks: merges `object` (versions sharing one clock) into `set`
+/// (the stored object), Riak's `syntactic_merge`: the object whose clock
+/// strictly descends the other's wins whole; equal clocks unite their
+/// values; concurrent clocks unite their values under the merged clock.
+fn absorb_object(set: &mut Vec<Version>, object: Vec<Version>) -> Applied {
+    let Some(first) = object.first() else {
+        return Applied::Obsolete;
+    };
+    let incoming = first.clock.clone();
+    let current = object_clock(set);
+    // Values are unique per write, so membership is by value (a set, as
+    // exploded objects hold hundreds of siblings).
+    let add = |set: &mut Vec<Version>, object: Vec<Version>, clock: &VectorClock| {
+        let mut present: BTreeSet<Value> = set.iter().map(|s| s.value).collect();
+        let mut added = false;
+        for mut v in object {
+            if present.insert(v.value) {
+                v.clock = clock.clone();
+                set.push(v);
+                added = true;
+            }
+        }
+        added
+    };
+    if set.is_empty() {
+        add(set, object, &incoming);
+        return Applied::Stored { replaced: 0 };
+    }
+    match incoming.compare(&current) {
+        Causality::After => {
+            let replaced = set.len() as u32;
+            set.clear();
+            add(set, object, &incoming);
+            Applied::Stored { replaced }
+        }
+        Causality::Before => Applied::Obsolete,
+        Causality::Equal => {
+            if add(set, object, &incoming) {
+                Applied::Stored { replaced: 0 }
+            } else {
+                Applied::Obsolete
+            }
+        }
+        Causality::Concurrent => {
+            let merged = current.merge(&incoming);
+            for v in set.iter_mut() {
+                v.clock = merged.clone();
+            }
+            add(set, object, &merged);
+            Applied::Stored { replaced: 0 }
+        }
+    }
 }
 
 fn absorb(versioning: Versioning, set: &mut Vec<Version>, v: Version) -> Applied {
@@ -79,6 +187,17 @@ fn absorb(versioning: Versioning, set: &mut Vec<Version>, v: Version) -> Applied
 
 /// True when `held` already contains or supersedes every version of `wanted`.
 pub fn covers(held: &[Version], wanted: &[Version], versioning: Versioning) -> bool {
+    if object_clocks(versioning) {
+        // The held object has this value under the same clock, or a clock
+        // that strictly descends it.
+        let object = object_clock(held);
+        let values: BTreeSet<Value> = held.iter().map(|h| h.value).collect();
+        return wanted.iter().all(|w| match object.compare(&w.clock) {
+            Causality::After => true,
+            Causality::Equal => values.contains(&w.value),
+            _ => false,
+        });
+    }
     wanted.iter().all(|w| match versioning {
         Versioning::LastWriteWins => held.iter().any(|h| h.stamp >= w.stamp),
         Versioning::VectorClocks { .. } => held.iter().any(|h| h.supersedes(w)),
@@ -101,8 +220,64 @@ impl Store {
         }
     }
 
+    /// Applies `versions` of `key` (several objects under vnode clocks,
+    /// grouped by [`objects`]; one version at a time otherwise). Stored if
+    /// any of them was.
+    pub fn apply_all(&mut self, key: Key, versions: Vec<Version>, now: SimTime) -> Applied {
+        let mut replaced = 0;
+        let mut stored = false;
+        if object_clocks(self.versioning) {
+            for object in objects(versions) {
+                if let Applied::Stored { replaced: r } = self.apply_object(key, object, now) {
+                    stored = true;
+                    replaced += r;
+                }
+            }
+        } else {
+            for v in versions {
+                if let Applied::Stored { replaced: r } = self.apply(key, v, now) {
+                    stored = true;
+                    replaced += r;
+                }
+            }
+        }
+        if stored {
+            Applied::Stored { replaced }
+        } else {
+            Applied::Obsolete
+        }
+    }
+
+    /// Vnode clocks: merges one object into the stored one. Versions kept
+    /// keep their store time; new ones get `now`.
+    fn apply_object(&mut self, key: Key, object: Vec<Version>, now: SimTime) -> Applied {
+        let entry = self.keys.entry(key).or_default();
+        let mut set: Vec<Version> = entry.iter().map(|s| s.version.clone()).collect();
+        let applied = absorb_object(&mut set, object);
+        if let Applied::Stored { .. } = applied {
+            let old: BTreeMap<Value, SimTime> = std::mem::take(entry)
+                .into_iter()
+                .map(|s| (s.version.value, s.stored_at))
+                .collect();
+            *entry = set
+                .into_iter()
+                .map(|version| {
+                    let stored_at = old.get(&version.value).copied().unwrap_or(now);
+                    Stored { version, stored_at }
+                })
+                .collect();
+        }
+        if entry.is_empty() {
+            self.keys.remove(&key);
+        }
+        applied
+    }
+
     /// Applies `version` with syntactic reconciliation.
     pub fn apply(&mut self, key: Key, version: Version, now: SimTime) -> Applied {
+        if object_clocks(self.versioning) {
+            return self.apply_object(key, vec![version], now);
+        }
         let entry = self
             .keys
             .entry(key)
@@ -206,6 +381,56 @@ impl Store {
     pub fn clear(&mut self) {
         self.keys.clear();
     }
+
+    /// Silent corruption: each stored version of a key in `keys` (every key
+    /// when `None`) is corrupted with probability `fraction`, drawn from
+    /// `rng` in key order. Returns the keys touched and how many versions
+    /// of each were newly corrupted.
+    pub fn corrupt(
+        &mut self,
+        fraction: Probability,
+        keys: Option<(Key, Key)>,
+        rng: &mut SimRng,
+    ) -> Vec<(Key, u32)> {
+        let mut touched = Vec::new();
+        let range = keys.unwrap_or((Key(0), Key(u64::MAX)));
+        for (key, versions) in self.keys.range_mut(range.0..=range.1) {
+            let mut count = 0;
+            for s in versions.iter_mut() {
+                if rng.chance(fraction) && !s.version.corrupted {
+                    s.version.corrupted = true;
+                    count += 1;
+                }
+            }
+            if count > 0 {
+                touched.push((*key, count));
+            }
+        }
+        touched
+    }
+
+    /// Checksum verification of `key`: when any stored version is
+    /// corrupted, the whole object (every version of the key) is dropped,
+    /// since its siblings' clocks would otherwise claim a version this
+    /// store no longer has. Returns the versions dropped (0: intact).
+    pub fn drop_if_corrupted(&mut self, key: Key) -> u32 {
+        let corrupted = self
+            .keys
+            .get(&key)
+            .is_some_and(|vs| vs.iter().any(|s| s.version.corrupted));
+        if !corrupted {
+            return 0;
+        }
+        self.keys.remove(&key).map_or(0, |vs| vs.len() as u32)
+    }
+
+    /// Keys holding corrupted versions, with how many, in key order.
+    pub fn corrupted(&self) -> impl Iterator<Item = (Key, u32)> + '_ {
+        self.keys.iter().filter_map(|(k, vs)| {
+            let n = vs.iter().filter(|s| s.version.corrupted).count() as u32;
+            (n > 0).then_some((*k, n))
+        })
+    }
 }
 
 #[cfg(test)]
@@ -217,6 +442,7 @@ mod tests {
 
     const VC: Versioning = Versioning::VectorClocks {
         truncation_threshold: 10,
+        scheme: ClockScheme::ServerClocks,
     };
 
     fn write(seq: u64) -> WriteId {
@@ -239,6 +465,7 @@ mod tests {
                 local_time_us: seq,
                 write: write(seq),
             },
+            corrupted: false,
             size: 0,
         }
     }
@@ -315,6 +542,114 @@ mod tests {
         assert!(covers(&r, &[d3], VC));
     }
 
+    const VNODE: Versioning = Versioning::VectorClocks {
+        truncation_threshold: 10,
+        scheme: ClockScheme::VnodeClocks,
+    };
+
+    /// A vnode-clock object: every value under one clock.
+    fn object(clock: &VectorClock, seqs: &[u64]) -> Vec<Version> {
+        seqs.iter()
+            .map(|s| Version {
+                clock: clock.clone(),
+                coordinator: NodeId(0),
+                seen: clock.counter(NodeId(0)),
+                value: Value::Data(write(*s)),
+                stamp: LwwStamp {
+                    local_time_us: *s,
+                    write: write(*s),
+                },
+                corrupted: false,
+                size: 0,
+            })
+            .collect()
+    }
+
+    fn clock(pairs: &[(u32, u64)]) -> VectorClock {
+        let mut c = VectorClock::new();
+        for &(n, k) in pairs {
+            c.increment_above(NodeId(n), k - 1, SimTime(0));
+        }
+        c
+    }
+
+    fn seqs(vs: &[Version]) -> Vec<u64> {
+        let mut out: Vec<u64> = vs.iter().map(|v| v.value.write().0.seq).collect();
+        out.sort();
+        out
+    }
+
+    #[test]
+    fn vnode_objects_replace_unite_or_lose_whole() {
+        let mut s = Store::new(VNODE);
+        let c1 = clock(&[(0, 1)]);
+        s.apply_all(Key(1), object(&c1, &[1, 2]), SimTime(0));
+        assert_eq!(seqs(&s.versions(Key(1))), [1, 2]);
+        // A strictly newer object replaces the whole stored one.
+        let c2 = clock(&[(0, 2)]);
+        assert_eq!(
+            s.apply_all(Key(1), object(&c2, &[3]), SimTime(0)),
+            Applied::Stored { replaced: 2 }
+        );
+        // An older one is obsolete; an equal one adds what it lacks.
+        assert_eq!(
+            s.apply_all(Key(1), object(&c1, &[1, 2]), SimTime(0)),
+            Applied::Obsolete
+        );
+        assert_eq!(
+            s.apply_all(Key(1), object(&c2, &[3, 4]), SimTime(0)),
+            Applied::Stored { replaced: 0 }
+        );
+        // A concurrent object unites under the merged clock, and two objects
+        // in one list stay two objects.
+        let c3 = clock(&[(1, 1)]);
+        let c4 = clock(&[(2, 1)]);
+        let mut both = object(&c3, &[5, 6]);
+        both.extend(object(&c4, &[7]));
+        s.apply_all(Key(1), both, SimTime(0));
+        let held = s.versions(Key(1));
+        assert_eq!(seqs(&held), [3, 4, 5, 6, 7]);
+        let merged = c2.merge(&c3).merge(&c4);
+        assert!(held.iter().all(|v| v.clock == merged), "one object clock");
+        assert!(covers(&held, &object(&c3, &[5]), VNODE));
+        assert!(covers(&held, &object(&merged, &[7]), VNODE));
+        assert!(!covers(&held, &object(&merged, &[8]), VNODE));
+        assert!(!covers(&held, &object(&clock(&[(3, 1)]), &[9]), VNODE));
+        // reconcile groups runs the same way.
+        let r = reconcile(
+            VNODE,
+            object(&c1, &[1]).into_iter().chain(object(&c3, &[5, 6])),
+        );
+        assert_eq!(seqs(&r), [1, 5, 6]);
+        assert!(r.iter().all(|v| v.clock == c1.merge(&c3)));
+    }
+
+    #[test]
+    fn corruption_marks_versions_and_a_checksum_drops_the_object() {
+        let mut s = Store::new(VC);
+        let a = version(&VectorClock::new(), 0, 1);
+        let b = version(&VectorClock::new(), 1, 2);
+        for k in 0..10 {
+            s.apply(Key(k), a.clone(), SimTime(0));
+            s.apply(Key(k), b.clone(), SimTime(0));
+        }
+        let mut rng = crate::engine::rng::SimRng::new(7, crate::engine::rng::Stream::Custom(0));
+        let touched = s.corrupt(Probability::ALWAYS, Some((Key(2), Key(4))), &mut rng);
+        assert_eq!(touched, vec![(Key(2), 2), (Key(3), 2), (Key(4), 2)]);
+        assert_eq!(s.corrupted().count(), 3);
+        assert!(s.versions(Key(2)).iter().all(|v| v.corrupted));
+        assert!(s.versions(Key(5)).iter().all(|v| !v.corrupted));
+        // Corrupting again touches nothing new; a fraction of 0 nothing at all.
+        assert!(s
+            .corrupt(Probability::ALWAYS, Some((Key(2), Key(4))), &mut rng)
+            .is_empty());
+        assert!(s.corrupt(Probability::NEVER, None, &mut rng).is_empty());
+        assert_eq!(s.drop_if_corrupted(Key(5)), 0);
+        assert_eq!(s.drop_if_corrupted(Key(3)), 2);
+        assert!(s.versions(Key(3)).is_empty());
+        assert_eq!(s.corrupted().count(), 2);
+    }
+
     mod properties {
         use super::*;
         use proptest::prelude::*;
@@ -347,6 +682,7 @@ mod tests {
                         local_time_us: i as u64,
                         write: id,
                     },
+                    corrupted: false,
                     size: 0,
                 });
             }

@@ -229,7 +229,12 @@ impl VectorClock {
 
     /// Merges `other` into `self` (see [`VectorClock::merge`]).
     pub fn merge_in(&mut self, other: &Self) {
-        if other.entries.is_empty() {
+        if other.entries.is_empty() || Arc::ptr_eq(&self.entries, &other.entries) {
+            return;
+        }
+        if self.entries.is_empty() {
+            // Share the entries (siblings of one object share their clock).
+            self.entries = other.entries.clone();
             return;
         }
         *self = self.merge(other);

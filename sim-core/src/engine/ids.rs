@@ -7,6 +7,32 @@ use std::fmt;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct NodeId(pub u32);
 
+impl NodeId {
+    /// Physical node ids stay below this; ids at or above it are actor ids
+    /// of later epochs ([`NodeId::actor`]).
+    pub const EPOCH_STRIDE: u32 = 1 << 20;
+
+    /// The id this node signs vector clock entries with in `epoch` (0: its
+    /// own id). A node that lost its disk moves to a new epoch, so the dots
+    /// it issues can never equal dots it issued before (Riak's vnode
+    /// epochs). Epochs beyond the id space wrap, which a run never reaches.
+    pub fn actor(self, epoch: u32) -> NodeId {
+        debug_assert!(self.0 < Self::EPOCH_STRIDE, "{self} is already an actor id");
+        let span = u32::MAX / Self::EPOCH_STRIDE;
+        NodeId(self.0 + (epoch % span) * Self::EPOCH_STRIDE)
+    }
+
+    /// The physical node behind an actor id.
+    pub fn physical(self) -> NodeId {
+        NodeId(self.0 % Self::EPOCH_STRIDE)
+    }
+
+    /// The epoch of an actor id.
+    pub fn epoch(self) -> u32 {
+        self.0 / Self::EPOCH_STRIDE
+    }
+}
+
 /// A client session (dense index, `0..client_count`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct ClientId(pub u32);
@@ -60,8 +86,12 @@ impl WriteId {
 pub struct DatacenterId(pub u16);
 
 impl fmt::Display for NodeId {
+    /// `n3`; an actor id of a later epoch shows it: `n3e1`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "n{}", self.0)
+        match self.epoch() {
+            0 => write!(f, "n{}", self.0),
+            e => write!(f, "n{}e{e}", self.physical().0),
+        }
     }
 }
 impl fmt::Display for ClientId {

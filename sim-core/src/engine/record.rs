@@ -74,6 +74,9 @@ pub enum Record {
         result: Result<(), Failure>,
         /// For gets: the values returned (siblings).
         values: Vec<Value>,
+        /// For gets: the bytes of the values returned (the object's size,
+        /// the sum of their `Version::size`); 0 otherwise.
+        bytes: u64,
         /// The node that coordinated, when a reply came.
         coordinator: Option<NodeId>,
     },
@@ -258,6 +261,55 @@ pub enum Record {
         /// How many keys were loaded.
         keys: u64,
     },
+    /// A put left (or, refused, would have left) more siblings than a
+    /// `cluster.sibling_limits` bound at its coordinator.
+    SiblingLimit {
+        /// The coordinator.
+        coordinator: NodeId,
+        /// The key.
+        key: Key,
+        /// Siblings the write left or would have left.
+        siblings: u32,
+        /// Whether the write was refused (`refuse_above`) or only warned
+        /// about (`warn_above`).
+        refused: bool,
+    },
+    /// A `corrupt` fault silently corrupted stored versions on a node.
+    VersionsCorrupted {
+        /// The node.
+        node: NodeId,
+        /// Versions corrupted.
+        versions: u32,
+    },
+    /// A node's checksum caught corrupted versions of a key as it read them;
+    /// it dropped them from its store.
+    CorruptionDetected {
+        /// The node.
+        node: NodeId,
+        /// The key.
+        key: Key,
+        /// Versions dropped.
+        versions: u32,
+    },
+    /// A client read returned corrupted data (ground truth, from the
+    /// versions it received).
+    CorruptRead {
+        /// The read.
+        op: OpId,
+        /// The key.
+        key: Key,
+        /// Corrupted versions among those returned.
+        versions: u32,
+    },
+    /// End of run: corrupted versions a node still holds for a key.
+    FinalCorrupted {
+        /// The node.
+        node: NodeId,
+        /// The key.
+        key: Key,
+        /// Corrupted versions.
+        versions: u32,
+    },
 }
 
 impl Record {
@@ -285,6 +337,11 @@ impl Record {
             Record::TransferOffered { .. } => "transfer_offered",
             Record::TransferDone { .. } => "transfer_done",
             Record::Preloaded { .. } => "preloaded",
+            Record::SiblingLimit { .. } => "sibling_limit",
+            Record::VersionsCorrupted { .. } => "versions_corrupted",
+            Record::CorruptionDetected { .. } => "corruption_detected",
+            Record::CorruptRead { .. } => "corrupt_read",
+            Record::FinalCorrupted { .. } => "final_corrupted",
             Record::BootstrapDone { .. } => "bootstrap_done",
         }
     }

@@ -147,11 +147,56 @@ pub enum PartitioningDto {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum VersioningDto {
-    /// Vector clocks (default).
+    /// Per-key vector clocks with server ids, as in the paper (default):
+    /// the coordinator ships the new version alone. Loses a write when a
+    /// context covers counter k+1 of a coordinator but its read missed the
+    /// concurrent version with counter k.
     #[default]
     VectorClocks,
+    /// Dotted version vectors (Riak 2.0): the coordinator merges the new
+    /// version with its local siblings and ships the merged object.
+    DottedVersionVectors,
+    /// Riak's pre-2.0 vnode clocks: one clock per object, no dots; siblings
+    /// pile up under concurrent writers (sibling explosion).
+    VnodeClocks,
     /// Last write wins by coordinator timestamp.
     LastWriteWins,
+}
+
+/// `cluster.fallback_reads`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum FallbackReadsDto {
+    /// Fallback nodes answer reads with the hinted versions they hold
+    /// (Riak; the paper's sloppy quorum) (default).
+    #[default]
+    IncludeHints,
+    /// Hints are invisible to reads (Cassandra).
+    ExcludeHints,
+}
+
+/// `cluster.disk_loss_identity`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum DiskLossIdentityDto {
+    /// A node that lost its disk comes back as a new actor (epoch) in
+    /// vector clocks, so no dot is issued twice (default).
+    #[default]
+    NewActor,
+    /// It keeps its id and may reissue dots it issued before the loss.
+    SameActor,
+}
+
+/// `cluster.sibling_limits`: Riak's `warn_siblings` / `max_siblings`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct SiblingLimitsDto {
+    /// Record a warning when a put leaves more siblings than this (>= 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warn_above: Option<u32>,
+    /// Refuse a put that would leave more siblings than this (>= 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refuse_above: Option<u32>,
 }
 
 /// Quorum mode.
@@ -302,6 +347,7 @@ default_fns! {
     d_phi_threshold: f64 = 8.0;
     d_phi_window: u32 = 100;
     d_phi_min_stddev_ms: f64 = 500.0;
+    d_sibling_threshold: u32 = 25;
     d_queue_limit: u32 = 10_000;
     d_concurrency: u32 = 1;
     d_nic_queue_mb: f64 = 64.0;
@@ -444,6 +490,20 @@ pub struct ClusterDto {
     /// membership known to all.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub membership: Option<MembershipDto>,
+    /// Whether fallback nodes answer reads with their hints. Default
+    /// `"include_hints"`.
+    #[serde(default)]
+    pub fallback_reads: FallbackReadsDto,
+    /// A node's vector-clock identity after a disk loss. Default `"new_actor"`.
+    #[serde(default)]
+    pub disk_loss_identity: DiskLossIdentityDto,
+    /// Sibling limits checked by the coordinator; absent = none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sibling_limits: Option<SiblingLimitsDto>,
+    /// Per-version checksums that detect silently corrupted versions on read
+    /// and in anti-entropy. Default false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub checksums: bool,
     /// Node capacity (request processing, disk, network interface as queues
     /// with service times); absent = infinite capacity.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1074,6 +1134,27 @@ pub struct ReplaceDto {
     pub datacenter: Option<String>,
 }
 
+/// `corrupt`: silent corruption (bit rot) of stored versions on one node.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CorruptDto {
+    /// Node name.
+    pub node: String,
+    /// Fraction of the node's stored versions (in `keys`) that are
+    /// corrupted, in [0, 1]. Default 1.
+    #[serde(default = "CorruptDto::default_fraction")]
+    pub fraction: ProbabilityDto,
+    /// Only keys in this inclusive range `[first, last]`; absent = every key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keys: Option<(u64, u64)>,
+}
+
+impl CorruptDto {
+    pub(super) fn default_fraction() -> ProbabilityDto {
+        ProbabilityDto::Number(1.0)
+    }
+}
+
 /// One scheduled fault: a time, an optional window, and exactly one action.
 #[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -1120,6 +1201,9 @@ pub struct FaultDto {
     /// A fresh node replaces a member (needs `cluster.membership`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replace: Option<ReplaceDto>,
+    /// Silently corrupt stored versions on a node.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub corrupt: Option<CorruptDto>,
     /// The node's request processing gets `factor` times slower (needs
     /// `cluster.capacity.cpu` for it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1162,6 +1246,7 @@ impl FaultDto {
             self.join.is_some(),
             self.decommission.is_some(),
             self.replace.is_some(),
+            self.corrupt.is_some(),
             self.cpu_slowdown.is_some(),
             self.disk_slowdown.is_some(),
             self.disk_stall.is_some(),
@@ -1266,6 +1351,11 @@ pub struct MetricsDto {
     /// Timeline window, s. Default 1.
     #[serde(default = "d_window_s")]
     pub window_s: f64,
+    /// A key counts as "over the threshold" in `objects.siblings_per_key`
+    /// when a read returned more siblings than this. Default 25 (Riak's
+    /// `warn_siblings`).
+    #[serde(default = "d_sibling_threshold")]
+    pub sibling_threshold: u32,
 }
 
 impl Default for MetricsDto {
@@ -1275,6 +1365,7 @@ impl Default for MetricsDto {
             staleness_origin: None,
             wars_trials: None,
             window_s: 1.0,
+            sibling_threshold: d_sibling_threshold(),
         }
     }
 }

@@ -9,15 +9,16 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::config::{
     AdmissionControl, AePartners, AntiEntropy, Arrival, BufferedWrites, Capacity, ClientSpec,
-    Cluster, CoordinatorScope, CpuSpec, DiskSpec, Expectation, FailureDetectorKind, LinkSpec,
-    MembershipConfig, MetricsConfig, Mix, NetworkConfig, NicSpec, NodeCapacity, NodeSpec,
-    OverloadPolicy, Popularity, Probe, ProbeCoordinator, ProbeKey, Quiescence, Quorum, QuorumMode,
-    ReadsDuringTransfer, Reconcile, Routing, Scenario, ScheduledFault, StalenessOrigin,
-    StorageConfig, TombstoneGc, Versioning, Workload, WriteCoordinator,
+    ClockScheme, Cluster, CoordinatorScope, CpuSpec, DiskLossIdentity, DiskSpec, Expectation,
+    FailureDetectorKind, FallbackReads, LinkSpec, MembershipConfig, MetricsConfig, Mix,
+    NetworkConfig, NicSpec, NodeCapacity, NodeSpec, OverloadPolicy, Popularity, Probe,
+    ProbeCoordinator, ProbeKey, Quiescence, Quorum, QuorumMode, ReadsDuringTransfer, Reconcile,
+    Routing, Scenario, ScheduledFault, SiblingLimits, StalenessOrigin, StorageConfig, TombstoneGc,
+    Versioning, Workload, WriteCoordinator,
 };
 use crate::dynamo::protocol::{Endpoint, MsgKind};
 use crate::dynamo::ring::PartitionStrategy;
-use crate::engine::ids::{ClientId, DatacenterId, NodeId};
+use crate::engine::ids::{ClientId, DatacenterId, Key, NodeId};
 use crate::engine::rng::Probability;
 use crate::engine::time::{SimDuration, SimTime};
 use crate::world::dist::Latency;
@@ -938,16 +939,21 @@ impl Validator<'_> {
                 ),
             }),
         };
+        let clocks = |scheme| Versioning::VectorClocks {
+            truncation_threshold: c.vclock_truncation_threshold,
+            scheme,
+        };
         let capacity = c
             .capacity
             .as_ref()
             .map(|cap| self.capacity(cap, names, &storage));
         let versioning = match c.versioning {
-            VersioningDto::VectorClocks => Versioning::VectorClocks {
-                truncation_threshold: c.vclock_truncation_threshold,
-            },
+            VersioningDto::VectorClocks => clocks(ClockScheme::ServerClocks),
+            VersioningDto::DottedVersionVectors => clocks(ClockScheme::DottedVersionVectors),
+            VersioningDto::VnodeClocks => clocks(ClockScheme::VnodeClocks),
             VersioningDto::LastWriteWins => Versioning::LastWriteWins,
         };
+        let sibling_limits = self.sibling_limits(c.sibling_limits.as_ref());
         let nodes: Vec<NodeSpec> = names
             .nodes
             .iter()
@@ -1038,8 +1044,55 @@ impl Validator<'_> {
                     CoordinatorScope::AnyNodeReadsAndWrites
                 }
             },
+            fallback_reads: match c.fallback_reads {
+                FallbackReadsDto::IncludeHints => FallbackReads::IncludeHints,
+                FallbackReadsDto::ExcludeHints => FallbackReads::ExcludeHints,
+            },
+            disk_loss_identity: match c.disk_loss_identity {
+                DiskLossIdentityDto::NewActor => DiskLossIdentity::NewActor,
+                DiskLossIdentityDto::SameActor => DiskLossIdentity::SameActor,
+            },
+            sibling_limits,
+            checksums: c.checksums,
             capacity,
         })
+    }
+
+    /// `cluster.sibling_limits`: each limit at least 1, and a warning
+    /// threshold that a refusal does not pre-empt.
+    fn sibling_limits(&mut self, l: Option<&SiblingLimitsDto>) -> SiblingLimits {
+        let Some(l) = l else {
+            return SiblingLimits::default();
+        };
+        for (field, value) in [
+            ("warn_above", l.warn_above),
+            ("refuse_above", l.refuse_above),
+        ] {
+            if value == Some(0) {
+                self.err(
+                    format!("cluster.sibling_limits.{field}"),
+                    "expected at least 1 (a key always holds at least one version)",
+                );
+            }
+        }
+        if let (Some(w), Some(r)) = (l.warn_above, l.refuse_above) {
+            if w > r {
+                self.err(
+                    "cluster.sibling_limits.warn_above",
+                    format!("{w} is above refuse_above ({r}): the warning could never fire"),
+                );
+            }
+        }
+        if l.warn_above.is_none() && l.refuse_above.is_none() {
+            self.err(
+                "cluster.sibling_limits",
+                "expected warn_above, refuse_above or both",
+            );
+        }
+        SiblingLimits {
+            warn_above: l.warn_above,
+            refuse_above: l.refuse_above,
+        }
     }
 
     /// `cluster.capacity`: the default resources, per-node overrides and
@@ -2060,6 +2113,30 @@ impl Validator<'_> {
                 let with = introduced(&r.with);
                 actions.push((FaultAction::Replace { node, with }, None));
             }
+            if let Some(c) = &f.corrupt {
+                let p = format!("{path}.corrupt");
+                let node = self.node(names, &format!("{p}.node"), &c.node);
+                self.present(names, plan, &format!("{p}.node"), &c.node, pos);
+                let fraction = self.probability(&format!("{p}.fraction"), &c.fraction);
+                if let Some((first, last)) = c.keys {
+                    if first > last {
+                        self.err(
+                            format!("{p}.keys"),
+                            format!(
+                                "expected [first, last] with first <= last, got [{first}, {last}]"
+                            ),
+                        );
+                    }
+                }
+                actions.push((
+                    FaultAction::Corrupt {
+                        node,
+                        fraction,
+                        keys: c.keys.map(|(a, b)| (Key(a), Key(b))),
+                    },
+                    None,
+                ));
+            }
             let gray = [
                 ("cpu_slowdown", &f.cpu_slowdown, Resource::Cpu),
                 ("disk_slowdown", &f.disk_slowdown, Resource::Disk),
@@ -2113,7 +2190,7 @@ impl Validator<'_> {
                 self.err(
                     &path,
                     format!(
-                        "expected exactly one action (crash, restart, partition, isolate, partition_one_way, heal_all, degrade_links, slow_node, clock_skew, join, decommission, replace, cpu_slowdown, disk_slowdown, disk_stall, bandwidth_drop), got {set}"
+                        "expected exactly one action (crash, restart, partition, isolate, partition_one_way, heal_all, degrade_links, slow_node, clock_skew, join, decommission, replace, corrupt, cpu_slowdown, disk_slowdown, disk_stall, bandwidth_drop), got {set}"
                     ),
                 );
                 continue;
@@ -2219,6 +2296,12 @@ impl Validator<'_> {
             }
             out
         });
+        if m.sibling_threshold == 0 {
+            self.err(
+                "metrics.sibling_threshold",
+                "expected at least 1 (every read that finds the key returns one version)",
+            );
+        }
         MetricsConfig {
             t_visibility_grid_us: grid,
             staleness_origin: match m.staleness_origin {
@@ -2234,6 +2317,7 @@ impl Validator<'_> {
                 }
             }),
             window: self.positive_duration("metrics.window_s", m.window_s, 1e6),
+            sibling_threshold: m.sibling_threshold.max(1),
         }
     }
 }

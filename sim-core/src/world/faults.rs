@@ -13,7 +13,7 @@ use std::fmt;
 
 use crate::config::ScheduledFault;
 use crate::dynamo::protocol::Endpoint;
-use crate::engine::ids::NodeId;
+use crate::engine::ids::{Key, NodeId};
 use crate::engine::rng::{Probability, SimRng};
 use crate::engine::time::{SimDuration, SimTime};
 use crate::world::dist::Latency;
@@ -145,6 +145,17 @@ pub enum FaultAction {
         /// The fresh node.
         with: NodeId,
     },
+    /// Silent corruption (bit rot): each version in the node's durable
+    /// store, for keys in `keys` (all when `None`), is corrupted with
+    /// probability `fraction`. Nothing notices until a checksum is checked.
+    Corrupt {
+        /// The node.
+        node: NodeId,
+        /// Probability that one stored version is corrupted.
+        fraction: Probability,
+        /// Inclusive key range, or every key.
+        keys: Option<(Key, Key)>,
+    },
     /// A gray failure: a node resource gets `factor_permille / 1000` times
     /// slower (service times of the CPU or disk grow, the interface's
     /// bandwidth shrinks) for work that starts from now on.
@@ -192,6 +203,7 @@ impl FaultAction {
             FaultAction::Join { .. } => "join",
             FaultAction::Decommission { .. } => "decommission",
             FaultAction::Replace { .. } => "replace",
+            FaultAction::Corrupt { .. } => "corrupt",
             FaultAction::SlowResource { .. } => "slow_resource",
             FaultAction::RestoreResource { .. } => "restore_resource",
             FaultAction::StallDisk { .. } => "stall_disk",
@@ -268,6 +280,17 @@ impl fmt::Display for FaultAction {
             FaultAction::Join { node } => write!(f, "join {node}"),
             FaultAction::Decommission { node } => write!(f, "decommission {node}"),
             FaultAction::Replace { node, with } => write!(f, "replace {node} with {with}"),
+            FaultAction::Corrupt {
+                node,
+                fraction,
+                keys,
+            } => {
+                write!(f, "corrupt {node} fraction={}", fraction.as_f64())?;
+                match keys {
+                    Some((a, b)) => write!(f, " keys={a}..={b}"),
+                    None => Ok(()),
+                }
+            }
             FaultAction::SlowResource {
                 node,
                 resource,

@@ -44,13 +44,21 @@ use crate::engine::outbox::Outbox;
 
 use super::{Node, NodeTime, Timer};
 
-/// The digest of a key's version set (order-independent, timestamps excluded).
+/// The digest of a key's version set (order-independent, timestamps
+/// excluded). It covers the stored bytes, so a silently corrupted version
+/// changes it: anti-entropy then finds the key different, and with
+/// checksums the exchange reads, detects and repairs it.
 pub fn key_digest(versions: &[Stored]) -> u64 {
     versions.iter().fold(0u64, |acc, s| {
         let w = s.version.value.write();
         let mut x = s.version.clock.digest()
             ^ (u64::from(w.0.client.0) << 40 | w.0.seq).rotate_left(17)
-            ^ u64::from(s.version.value.is_tombstone());
+            ^ u64::from(s.version.value.is_tombstone())
+            ^ if s.version.corrupted {
+                0x5bd1_e995_0000_0000
+            } else {
+                0
+            };
         // SplitMix64 finaliser.
         x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
         x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
@@ -286,6 +294,7 @@ impl Node {
                 let mut versions = Vec::new();
                 for (key, digest) in &mine {
                     if theirs.get(key) != Some(digest) {
+                        self.verify(*key, out);
                         versions.push((*key, self.durable.store.versions(*key)));
                     }
                 }
@@ -310,9 +319,12 @@ impl Node {
                 versions,
                 want,
             } => {
-                let writes = self.apply_synced(t, versions);
+                let writes = self.apply_synced(t, versions, out);
                 self.background_writes(out, writes);
                 if !want.is_empty() {
+                    for k in &want {
+                        self.verify(*k, out);
+                    }
                     let versions: Vec<(Key, Vec<Version>)> = want
                         .iter()
                         .map(|k| (*k, self.durable.store.versions(*k)))
@@ -332,13 +344,16 @@ impl Node {
     }
 
     /// Applies versions received in an exchange; returns how many.
-    fn apply_synced(&mut self, t: NodeTime, versions: Vec<(Key, Vec<Version>)>) -> u32 {
+    fn apply_synced(
+        &mut self,
+        t: NodeTime,
+        versions: Vec<(Key, Vec<Version>)>,
+        out: &mut Outbox<Timer>,
+    ) -> u32 {
         let mut writes = 0;
         for (key, vs) in versions {
-            for v in vs {
-                writes += 1;
-                self.store_apply(key, v, t.now);
-            }
+            writes += vs.len() as u32;
+            self.store_apply_all(key, vs, t.now, out);
         }
         writes
     }

@@ -20,12 +20,12 @@
 //! window for late replies, reconciles everything it heard and writes the
 //! result back to replicas that returned stale versions.
 
-use crate::config::{CoordinatorScope, QuorumMode, Versioning, WriteCoordinator};
+use crate::config::{ClockScheme, CoordinatorScope, QuorumMode, Versioning, WriteCoordinator};
 use crate::dynamo::protocol::{
     ClientMsg, Context, Durability, Endpoint, Failure, GetResult, LwwStamp, Msg, ReplicaMsg, Value,
     Version,
 };
-use crate::dynamo::storage::{covers, reconcile};
+use crate::dynamo::storage::{covers, object_clock, reconcile};
 use crate::dynamo::vclock::VectorClock;
 use crate::engine::ids::{Key, NodeId, OpId, RequestId};
 use crate::engine::outbox::Outbox;
@@ -65,6 +65,8 @@ pub struct PendingPut {
     op: OpId,
     key: Key,
     version: Version,
+    /// Shipped with `version` (see [`ReplicaMsg::Write::siblings`]).
+    siblings: Vec<Version>,
     targets: Vec<Target>,
     next: usize,
     acks: u32,
@@ -295,25 +297,174 @@ impl Node {
                 seen: 0,
                 value,
                 stamp,
+                corrupted: false,
                 size,
             },
             Versioning::VectorClocks {
                 truncation_threshold,
+                scheme,
             } => {
-                let mut clock = context.clock.clone();
-                let seen = clock.counter(self.id);
+                let actor = self.actor();
+                let mut clock = match scheme {
+                    ClockScheme::ServerClocks | ClockScheme::DottedVersionVectors => {
+                        context.clock.clone()
+                    }
+                    // One clock per object: the new object's clock descends
+                    // both the context and the local object, whose
+                    // siblings it keeps unless the context descends it
+                    // (`local_siblings`).
+                    ClockScheme::VnodeClocks => {
+                        object_clock(&self.object_versions(key)).merge(&context.clock)
+                    }
+                };
+                let seen = clock.counter(actor);
                 let issued = self.durable.counters.entry(key).or_insert(0);
-                clock.increment_above(self.id, *issued, t.local);
-                *issued = clock.counter(self.id);
+                clock.increment_above(actor, *issued, t.local);
+                *issued = clock.counter(actor);
                 clock.truncate(truncation_threshold);
+                let seen = match scheme {
+                    // No dots: the whole clock is the version's past.
+                    ClockScheme::VnodeClocks => clock.counter(actor),
+                    _ => seen,
+                };
                 Version {
                     clock,
-                    coordinator: self.id,
+                    coordinator: actor,
                     seen,
                     value,
                     stamp,
+                    corrupted: false,
                     size,
                 }
+            }
+        }
+    }
+
+    /// The coordinator's merge (dotted version vectors and vnode clocks):
+    /// the local siblings of `key` that ship with `version`, the new
+    /// version built from `context`. DVV: every local version the new one
+    /// does not supersede (the context did not cover its dot). Vnode
+    /// clocks: the whole local object, under the new clock, unless the
+    /// context descends the local object's clock. Server clocks and
+    /// last-write-wins: none, the version travels alone.
+    fn local_siblings(&mut self, key: Key, context: &Context, version: &Version) -> Vec<Version> {
+        match self.cluster.clock_scheme() {
+            None | Some(ClockScheme::ServerClocks) => Vec::new(),
+            Some(ClockScheme::DottedVersionVectors) => self
+                .object_versions(key)
+                .into_iter()
+                .filter(|l| !version.supersedes(l))
+                .collect(),
+            Some(ClockScheme::VnodeClocks) => {
+                let local = self.object_versions(key);
+                if context.clock.descends(&object_clock(&local)) {
+                    return Vec::new();
+                }
+                local
+                    .into_iter()
+                    .filter(|v| v.value != version.value)
+                    .map(|mut v| {
+                        v.clock = version.clock.clone();
+                        v
+                    })
+                    .collect()
+            }
+        }
+    }
+
+    /// How many siblings `key` holds once the coordinator stored the put:
+    /// the merged object under DVV and vnode clocks; with server clocks,
+    /// what the coordinator's own store would keep.
+    fn siblings_after(&mut self, key: Key, version: &Version, siblings: &[Version]) -> u32 {
+        match self.cluster.clock_scheme() {
+            None => 1,
+            Some(ClockScheme::ServerClocks) => {
+                let local = self.object_versions(key);
+                reconcile(
+                    self.cluster.versioning,
+                    local.into_iter().chain(std::iter::once(version.clone())),
+                )
+                .len() as u32
+            }
+            Some(_) => 1 + siblings.len() as u32,
+        }
+    }
+
+    /// Checks `cluster.sibling_limits`; true when the put is refused.
+    fn over_sibling_limit(
+        &mut self,
+        op: OpId,
+        key: Key,
+        siblings: u32,
+        out: &mut Outbox<Timer>,
+    ) -> bool {
+        let limits = self.cluster.sibling_limits;
+        let me = self.id;
+        if let Some(limit) = limits.refuse_above.filter(|l| siblings > *l) {
+            out.record(Record::SiblingLimit {
+                coordinator: me,
+                key,
+                siblings,
+                refused: true,
+            });
+            let reply = ClientMsg::PutReply {
+                op,
+                result: Err(Failure::TooManySiblings { siblings, limit }),
+                coordinator: me,
+            };
+            out.send(Endpoint::Client(op.client), Msg::Client(reply));
+            return true;
+        }
+        if limits.warn_above.is_some_and(|l| siblings > l) {
+            out.record(Record::SiblingLimit {
+                coordinator: me,
+                key,
+                siblings,
+                refused: false,
+            });
+        }
+        false
+    }
+
+    /// DVV and vnode clocks: the coordinator stores the merged object
+    /// itself before anything else (Riak's coordinating vnode), where its
+    /// role in `targets` says (main store, buffer, or hint store), so the
+    /// next put it coordinates for the key merges with this one. A
+    /// coordinator that is not a target keeps it as a hint for the key's
+    /// first owner, so the dot it issued stays with it until handed off.
+    fn store_coordinated(
+        &mut self,
+        t: NodeTime,
+        key: Key,
+        object: Vec<Version>,
+        targets: &[Target],
+        out: &mut Outbox<Timer>,
+    ) {
+        let buffered = self.cluster.storage.buffered_writes.is_some();
+        let me = self.id;
+        let role = targets.iter().position(|x| x.node == me);
+        let hint = match role {
+            Some(i) => targets[i].hint,
+            None => self.ring.preference_list(key).first().copied(),
+        };
+        match hint {
+            Some(owner) if owner != me => {
+                for v in object {
+                    self.durable.hints.add(owner, key, v);
+                }
+                if role.is_none() {
+                    out.record(Record::HintStored {
+                        holder: me,
+                        owner,
+                        key,
+                    });
+                }
+            }
+            _ if buffered && role.is_some_and(|i| i > 0) => {
+                self.volatile.buffer.apply_all(key, object, t.now);
+            }
+            _ => {
+                self.store_apply_all(key, object, t.now, out);
             }
         }
     }
@@ -329,8 +480,26 @@ impl Node {
     ) {
         self.stats.coordinated += 1;
         let request = RequestId(self.fresh_id());
+        self.verify(key, out);
         let version = self.new_version(t, key, &context, value);
+        let siblings = self.local_siblings(key, &context, &version);
+        let limits = self.cluster.sibling_limits;
+        if limits.warn_above.is_some() || limits.refuse_above.is_some() {
+            let count = self.siblings_after(key, &version, &siblings);
+            if self.over_sibling_limit(op, key, count, out) {
+                return;
+            }
+        }
         let (targets, next) = self.select_targets(t.now, key);
+        if matches!(
+            self.cluster.clock_scheme(),
+            Some(ClockScheme::DottedVersionVectors | ClockScheme::VnodeClocks)
+        ) {
+            let object: Vec<Version> = std::iter::once(version.clone())
+                .chain(siblings.iter().cloned())
+                .collect();
+            self.store_coordinated(t, key, object, &targets, out);
+        }
         let buffered = self.cluster.storage.buffered_writes.is_some();
         for (i, target) in targets.iter().enumerate() {
             // §6.1: with buffered writes, one replica (the first) writes durably.
@@ -343,6 +512,7 @@ impl Node {
                 request,
                 key,
                 version: version.clone(),
+                siblings: siblings.clone(),
                 hint: target.hint,
                 durability,
             };
@@ -354,6 +524,7 @@ impl Node {
                 op,
                 key,
                 version,
+                siblings,
                 targets,
                 next,
                 acks: 0,
@@ -535,10 +706,13 @@ impl Node {
                 }
                 if let Some(node) = self.next_fallback(t.now, get.key, &mut get.next, &get.targets)
                 {
+                    // The owner this fallback stands in for: read repair
+                    // gives it hints for that owner, not a permanent copy.
+                    let owner = get.targets[i].hint.unwrap_or(peer);
                     get.targets[i].replaced = true;
                     get.targets.push(Target {
                         node,
-                        hint: None,
+                        hint: (node != owner).then_some(owner),
                         answered: false,
                         replaced: false,
                     });
@@ -582,6 +756,7 @@ impl Node {
                         request: req,
                         key: put.key,
                         version: put.version.clone(),
+                        siblings: put.siblings.clone(),
                         hint,
                         durability: Durability::Durable,
                     };
@@ -663,9 +838,15 @@ impl Node {
         let mut repaired = 0;
         for (node, versions) in &get.replies {
             if !covers(versions, &latest, versioning) {
+                let hint = get
+                    .targets
+                    .iter()
+                    .find(|x| x.node == *node && x.answered)
+                    .and_then(|x| x.hint);
                 let msg = ReplicaMsg::Repair {
                     key: get.key,
                     versions: latest.clone(),
+                    hint,
                 };
                 self.send_node(out, *node, Msg::Replica(msg));
                 repaired += 1;

@@ -5,7 +5,9 @@
 //! versions in a separate local store (the hint store, durable: a crash keeps
 //! it, a lost disk does not), scans it periodically, and when the owner is
 //! reachable again hands the versions over. Once the owner acknowledges a
-//! batch, the holder deletes those hints. Hints are never served to reads.
+//! batch, the holder deletes those hints. With `fallback_reads:
+//! include_hints` (the default) the holder also answers reads of the key
+//! with them (see `replica`).
 
 use std::collections::BTreeMap;
 
@@ -50,14 +52,45 @@ impl HintStore {
         *slot = merged;
     }
 
-    /// Up to `max` hints for `owner`, in key order.
+    /// Up to `max` hints for `owner`, in key order. Under dotted version
+    /// vectors and vnode clocks a key's versions are one merged object and
+    /// are never split across batches (a batch holds whole keys, at least
+    /// one): half an object would let the owner hold a coordinator's dot
+    /// k+1 without its dot k.
     pub fn batch(&self, owner: NodeId, max: usize) -> Vec<(Key, Version)> {
         let Some(keys) = self.by_owner.get(&owner) else {
             return Vec::new();
         };
+        let whole_keys = matches!(
+            self.versioning,
+            Versioning::VectorClocks {
+                scheme: crate::config::ClockScheme::VnodeClocks
+                    | crate::config::ClockScheme::DottedVersionVectors,
+                ..
+            }
+        );
+        if whole_keys {
+            let mut out = Vec::new();
+            for (k, vs) in keys {
+                if !out.is_empty() && out.len() + vs.len() > max {
+                    break;
+                }
+                out.extend(vs.iter().map(|v| (*k, v.clone())));
+            }
+            return out;
+        }
         keys.iter()
             .flat_map(|(k, vs)| vs.iter().map(move |v| (*k, v.clone())))
             .take(max)
+            .collect()
+    }
+
+    /// Every hinted version of `key`, whatever its owner, in owner order.
+    pub fn versions_of(&self, key: Key) -> Vec<Version> {
+        self.by_owner
+            .values()
+            .filter_map(|keys| keys.get(&key))
+            .flat_map(|vs| vs.iter().cloned())
             .collect()
     }
 
@@ -111,6 +144,19 @@ impl HintStore {
     pub fn clear(&mut self) {
         self.by_owner.clear();
     }
+}
+
+/// Groups `(key, version)` pairs into runs of one key, in order (a key's
+/// versions are adjacent in every batch this crate builds).
+pub(super) fn by_key(pairs: Vec<(Key, Version)>) -> Vec<(Key, Vec<Version>)> {
+    let mut out: Vec<(Key, Vec<Version>)> = Vec::new();
+    for (key, v) in pairs {
+        match out.last_mut() {
+            Some((k, vs)) if *k == key => vs.push(v),
+            _ => out.push((key, vec![v])),
+        }
+    }
+    out
 }
 
 /// A hint batch sent and not yet acknowledged.
@@ -192,9 +238,9 @@ impl Node {
         match msg {
             HandoffMsg::Deliver { batch, hints } => {
                 let writes = hints.len() as u32;
-                for (key, version) in hints {
-                    self.stats.replica_writes += 1;
-                    self.store_apply(key, version, t.now);
+                self.stats.replica_writes += u64::from(writes);
+                for (key, versions) in by_key(hints) {
+                    self.store_apply_all(key, versions, t.now, out);
                 }
                 let io = DiskIo {
                     op: DiskOp::Write,

@@ -33,7 +33,7 @@ pub mod transfer;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use crate::config::Cluster;
+use crate::config::{Cluster, DiskLossIdentity};
 use crate::dynamo::protocol::{ClientMsg, Endpoint, Failure, Msg};
 use crate::dynamo::ring::Ring;
 use crate::dynamo::storage::Store;
@@ -232,6 +232,12 @@ pub struct Node {
     /// new one.
     next_id: u64,
     stats: NodeStats,
+    /// The actor epoch this node signs vector clock entries with (see
+    /// [`NodeId::actor`]). Not part of [`Durable`]: it stands for the fresh
+    /// random id a real node draws when it finds its disk empty, so it only
+    /// ever grows, by one per disk loss (with `disk_loss_identity:
+    /// new_actor`).
+    epoch: u32,
     /// This node has a disk queue (node capacity): disk work goes to the
     /// engine as `Command::Disk` instead of a locally drawn latency.
     disk_queue: bool,
@@ -272,6 +278,7 @@ impl Node {
             rng,
             next_id: 0,
             stats: NodeStats::default(),
+            epoch: 0,
         };
         node.durable.trees = node.new_trees();
         node
@@ -293,6 +300,12 @@ impl Node {
     /// This node's id.
     pub fn id(&self) -> NodeId {
         self.id
+    }
+
+    /// The id this node signs vector clock entries with: its own id, or an
+    /// actor id of a later epoch after a disk loss.
+    pub fn actor(&self) -> NodeId {
+        self.id.actor(self.epoch)
     }
 
     /// Read-only view of the durable state.
@@ -372,6 +385,9 @@ impl Node {
         let lost = self.volatile.buffer.version_count() as u32;
         self.volatile = Volatile::new(&self.cluster);
         if disk_loss {
+            if self.cluster.disk_loss_identity == DiskLossIdentity::NewActor {
+                self.epoch += 1;
+            }
             self.durable.store.clear();
             self.durable.hints.clear();
             self.durable.counters.clear();
@@ -389,6 +405,24 @@ impl Node {
             }
         }
         lost
+    }
+
+    /// The `corrupt` fault: silently corrupts stored versions (see
+    /// [`Store::corrupt`]), drawing from this node's own stream, and keeps
+    /// the Merkle trees in step with the corrupted bytes. Returns how many
+    /// versions were corrupted.
+    pub fn corrupt(
+        &mut self,
+        fraction: crate::engine::rng::Probability,
+        keys: Option<(Key, Key)>,
+    ) -> u32 {
+        let touched = self.durable.store.corrupt(fraction, keys, &mut self.rng);
+        let mut count = 0;
+        for (key, n) in touched {
+            self.update_tree(key);
+            count += n;
+        }
+        count
     }
 
     /// True when `self` is one of the top N replicas of `key`.
@@ -425,6 +459,13 @@ impl Node {
                 node: self.id,
                 key,
                 value: version.value,
+            });
+        }
+        for (key, versions) in self.durable.store.corrupted() {
+            out(Record::FinalCorrupted {
+                node: self.id,
+                key,
+                versions,
             });
         }
     }

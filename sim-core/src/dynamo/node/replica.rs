@@ -9,7 +9,25 @@
 //! (§6.1) is acknowledged from memory and flushed later, so a crash before the
 //! flush loses it. Tombstones are purged after their grace period, which is
 //! how deleted items can resurface (§4.4).
+//!
+//! **Fallback reads.** A node that stands in for an unreachable owner keeps
+//! its writes as hints. With `fallback_reads: include_hints` (the default,
+//! Riak's rule and what the paper's sloppy quorum implies) it answers reads
+//! with them too, so a read quorum of healthy nodes sees what a write quorum
+//! of healthy nodes acknowledged; with `exclude_hints` (Cassandra's) hints
+//! are invisible to reads. A read repair sent to a fallback carries the
+//! owner it stood in for and lands in the hint store, handed off and then
+//! deleted like any hint: it never leaves a permanent copy on a node that
+//! does not replicate the key.
+//!
+//! **Checksums.** With `cluster.checksums`, a replica verifies a key's
+//! stored versions whenever it reads them (a client read, anti-entropy, a
+//! transfer, a write to the key); a corrupted version makes it drop the
+//! key's whole object (siblings share causal context) and record the
+//! detection, and read repair or anti-entropy brings a good copy back.
+//! Without checksums a corrupted version is served as if intact.
 
+use crate::config::FallbackReads;
 use crate::dynamo::protocol::{Durability, Endpoint, Msg, ReplicaMsg, Version};
 use crate::dynamo::storage::{reconcile, Applied};
 use crate::engine::ids::{Key, NodeId, RequestId};
@@ -34,14 +52,36 @@ impl Node {
                 request,
                 key,
                 version,
+                siblings,
                 hint,
                 durability,
-            } => self.on_write(t, peer, request, key, version, hint, durability, out),
-            ReplicaMsg::Repair { key, versions } => {
+            } => {
+                let mut object = Vec::with_capacity(1 + siblings.len());
+                object.push(version);
+                object.extend(siblings);
+                self.on_write(t, peer, request, key, object, hint, durability, out)
+            }
+            ReplicaMsg::Repair {
+                key,
+                versions,
+                hint,
+            } => {
                 let writes = versions.len() as u32;
-                for v in versions {
-                    self.stats.replica_writes += 1;
-                    self.store_apply(key, v, t.now);
+                self.stats.replica_writes += u64::from(writes);
+                match hint {
+                    Some(owner) if owner != self.id => {
+                        for v in versions {
+                            self.durable.hints.add(owner, key, v);
+                        }
+                        out.record(Record::HintStored {
+                            holder: self.id,
+                            owner,
+                            key,
+                        });
+                    }
+                    _ => {
+                        self.store_apply_all(key, versions, t.now, out);
+                    }
                 }
                 self.background_writes(out, writes);
             }
@@ -67,6 +107,56 @@ impl Node {
             self.note_stray(key);
         }
         applied
+    }
+
+    /// Applies `versions` of `key` (one object under vnode clocks, or
+    /// several versions) to the durable store, after verifying the stored
+    /// copy's checksum, and keeps the Merkle tree in step.
+    pub(super) fn store_apply_all(
+        &mut self,
+        key: Key,
+        versions: Vec<Version>,
+        now: crate::engine::time::SimTime,
+        out: &mut Outbox<Timer>,
+    ) -> Applied {
+        self.verify(key, out);
+        let applied = self.durable.store.apply_all(key, versions, now);
+        if matches!(applied, Applied::Stored { .. }) {
+            self.update_tree(key);
+            self.note_stray(key);
+        }
+        applied
+    }
+
+    /// With checksums: drops the stored object of `key` if any version of it
+    /// is corrupted, and records the detection.
+    pub(super) fn verify(&mut self, key: Key, out: &mut Outbox<Timer>) {
+        if !self.cluster.checksums {
+            return;
+        }
+        let dropped = self.durable.store.drop_if_corrupted(key);
+        if dropped > 0 {
+            self.update_tree(key);
+            out.record(Record::CorruptionDetected {
+                node: self.id,
+                key,
+                versions: dropped,
+            });
+        }
+    }
+
+    /// Every version this node holds for `key` in any store (main, buffer
+    /// and hints for any owner): what a coordinator merges a new version
+    /// with (dotted version vectors, vnode clocks).
+    pub(super) fn object_versions(&self, key: Key) -> Vec<Version> {
+        let hinted = self.durable.hints.versions_of(key);
+        if hinted.is_empty() {
+            return self.local_versions(key);
+        }
+        reconcile(
+            self.cluster.versioning,
+            self.local_versions(key).into_iter().chain(hinted),
+        )
     }
 
     /// The load phase: stores `version` (from [`Node::coordinate_load`]) as
@@ -105,7 +195,11 @@ impl Node {
             return;
         }
         self.stats.replica_reads += 1;
-        let versions = self.local_versions(key);
+        self.verify(key, out);
+        let versions = match self.cluster.fallback_reads {
+            FallbackReads::IncludeHints => self.object_versions(key),
+            FallbackReads::ExcludeHints => self.local_versions(key),
+        };
         let io = DiskIo {
             op: DiskOp::Read,
             ops: 1,
@@ -126,7 +220,7 @@ impl Node {
         coordinator: NodeId,
         request: RequestId,
         key: Key,
-        version: Version,
+        object: Vec<Version>,
         hint: Option<NodeId>,
         durability: Durability,
         out: &mut Outbox<Timer>,
@@ -141,7 +235,9 @@ impl Node {
         };
         match (hint, durability) {
             (Some(owner), _) if owner != self.id => {
-                self.durable.hints.add(owner, key, version);
+                for version in object {
+                    self.durable.hints.add(owner, key, version);
+                }
                 out.record(Record::HintStored {
                     holder: self.id,
                     owner,
@@ -151,11 +247,11 @@ impl Node {
             }
             (_, Durability::Buffered) => {
                 // §6.1: acknowledged from memory; the flush pays the disk.
-                self.volatile.buffer.apply(key, version, t.now);
+                self.volatile.buffer.apply_all(key, object, t.now);
                 out.send_after(to, ack, SimDuration::ZERO);
             }
             (_, Durability::Durable) => {
-                self.store_apply(key, version, t.now);
+                self.store_apply_all(key, object, t.now, out);
                 self.send_after_disk(out, io, to, ack);
             }
         }
@@ -165,10 +261,9 @@ impl Node {
     pub(super) fn on_buffer_flush(&mut self, t: NodeTime, out: &mut Outbox<Timer>) {
         let mut writes = 0u32;
         for (key, entries) in self.volatile.buffer.take_all() {
-            for s in entries {
-                writes += 1;
-                self.store_apply(key, s.version, t.now);
-            }
+            let versions: Vec<_> = entries.into_iter().map(|s| s.version).collect();
+            writes += versions.len() as u32;
+            self.store_apply_all(key, versions, t.now, out);
         }
         self.background_writes(out, writes);
         if let Some(b) = &self.cluster.storage.buffered_writes {

@@ -287,6 +287,9 @@ impl Node {
         let end = (o.next + batch).min(o.keys.len());
         let (target, seq) = (o.target, o.seq);
         let keys: Vec<Key> = o.keys[o.next..end].to_vec();
+        for &k in &keys {
+            self.verify(k, out);
+        }
         let versions: Vec<_> = keys
             .iter()
             .flat_map(|&k| self.local_versions(k).into_iter().map(move |v| (k, v)))
@@ -464,15 +467,11 @@ impl Node {
                 versions,
             } => {
                 let writes = versions.len() as u32;
-                let mut distinct = 0u32;
-                let mut last = None;
-                for (key, version) in versions {
-                    if last != Some(key) {
-                        distinct += 1;
-                        last = Some(key);
-                    }
-                    self.stats.replica_writes += 1;
-                    self.store_apply(key, version, t.now);
+                self.stats.replica_writes += u64::from(writes);
+                let groups = super::handoff::by_key(versions);
+                let distinct = groups.len() as u32;
+                for (key, versions) in groups {
+                    self.store_apply_all(key, versions, t.now, out);
                 }
                 self.batch_received(t, transfer, seq, distinct, out);
                 let io = DiskIo {
