@@ -27,7 +27,7 @@ use crate::engine::record::{Record, Sink};
 use crate::engine::rng::{SimRng, Stream};
 use crate::engine::time::{SimDuration, SimTime};
 use crate::engine::trace::{TraceEvent, TraceHash, TraceKind, Tracer};
-use crate::world::faults::{compile_nemesis, FaultAction};
+use crate::world::faults::{fault_rank, FaultAction, NemesisPlan};
 use crate::world::net::{DropReason, Network, Transmission};
 
 /// Something that happens at an instant.
@@ -76,6 +76,16 @@ pub enum Event {
     },
     /// A fault is applied.
     Fault(FaultAction),
+    /// A nemesis fault is applied; when it ends its source's pair (the
+    /// undo), the source's next pair is drawn and queued.
+    NemesisFault {
+        /// The nemesis source (see `NemesisPlan`).
+        source: usize,
+        /// True for the undo, the second event of a pair.
+        ends_pair: bool,
+        /// What happens.
+        action: FaultAction,
+    },
     /// Clients stop; quiescence starts.
     WorkloadEnd,
     /// The run ends.
@@ -189,6 +199,9 @@ pub struct Simulation {
     /// Membership changes not yet known to every member that is up:
     /// `(member, version, issued)`. Observation only.
     pending_changes: Vec<(NodeId, u64, SimTime)>,
+    /// The nemesis, drawn as the run goes (at most one pending pair per
+    /// source).
+    nemesis: Option<NemesisPlan>,
 }
 
 impl Simulation {
@@ -294,6 +307,7 @@ impl Simulation {
             next_convergence_check: None,
             next_msg_id: 0,
             pending_changes: Vec::new(),
+            nemesis: None,
             node_timers: vec![BTreeMap::new(); node_count],
             client_timers: vec![BTreeMap::new(); client_count],
             scenario,
@@ -331,16 +345,55 @@ impl Simulation {
         }
     }
 
+    /// Queues the scheduled faults and each nemesis source's first pair.
+    /// Faults are ranked (`EventQueue::push_ranked`): at equal times they
+    /// pop before every other event, scheduled ones first in file order,
+    /// then the nemesis's by source and draw order, exactly as when the
+    /// whole schedule was compiled and queued before the run.
     fn schedule_faults(&mut self) {
-        let mut faults = self.scenario.faults.clone();
+        for (i, f) in self.scenario.faults.iter().enumerate() {
+            self.queue.push_ranked(
+                f.at,
+                fault_rank(0, i as u64),
+                Event::Fault(f.action.clone()),
+            );
+        }
         if let Some(nemesis) = &self.scenario.nemesis {
             let mut rng = SimRng::new(self.scenario.rng_seed, Stream::Faults);
             let initial = self.scenario.cluster.initial_nodes;
-            faults.extend(compile_nemesis(nemesis, initial, &mut rng));
+            let plan = NemesisPlan::new(nemesis, initial, &mut rng);
+            let sources = plan.source_count();
+            self.nemesis = Some(plan);
+            for source in 0..sources {
+                self.queue_nemesis_pair(source);
+            }
         }
-        faults.sort_by_key(|f| f.at); // stable: scheduled before nemesis at equal times
-        for f in faults {
-            self.queue.push(f.at, Event::Fault(f.action));
+    }
+
+    /// Draws and queues the next pair of nemesis `source`, if any.
+    fn queue_nemesis_pair(&mut self, source: usize) {
+        let Some(plan) = self.nemesis.as_mut() else {
+            return;
+        };
+        if let Some((pair, fault, undo)) = plan.next_pair(source) {
+            self.queue.push_ranked(
+                fault.at,
+                NemesisPlan::rank(source, 2 * pair),
+                Event::NemesisFault {
+                    source,
+                    ends_pair: false,
+                    action: fault.action,
+                },
+            );
+            self.queue.push_ranked(
+                undo.at,
+                NemesisPlan::rank(source, 2 * pair + 1),
+                Event::NemesisFault {
+                    source,
+                    ends_pair: true,
+                    action: undo.action,
+                },
+            );
         }
     }
 
@@ -495,6 +548,18 @@ impl Simulation {
                     self.apply_fault(action, sink, tracer);
                 }
             }
+            Event::NemesisFault {
+                source,
+                ends_pair,
+                action,
+            } => {
+                if !self.healed {
+                    self.apply_fault(action, sink, tracer);
+                }
+                if ends_pair {
+                    self.queue_nemesis_pair(source);
+                }
+            }
             Event::WorkloadEnd => {
                 if self.scenario.cluster.anti_entropy.is_some() {
                     self.next_convergence_check = Some(time);
@@ -514,7 +579,13 @@ impl Simulation {
                 self.next_convergence_check = Some(time + SimDuration::from_millis(100));
             }
         }
-        let pending = self.queue.len() as u64;
+        // Nemesis faults not drawn yet count as pending, as they did when
+        // the whole schedule was queued up front.
+        let undrawn = self
+            .nemesis
+            .as_ref()
+            .map_or(0, NemesisPlan::remaining_events);
+        let pending = self.queue.len() as u64 + undrawn;
         if pending > self.stats.peak_queue_len {
             self.stats.peak_queue_len = pending;
         }
