@@ -230,6 +230,7 @@ impl Simulation {
             .membership
             .as_ref()
             .map(|_| crate::dynamo::node::membership::Membership::from_token_map(&tokens));
+        let tokens = Arc::new(tokens);
         let nodes = (0..cluster.nodes.len() as u32)
             .map(|i| NodeSlot {
                 node: {

@@ -1349,6 +1349,26 @@ impl Validator<'_> {
         end: SimTime,
     ) -> Vec<ScheduledFault> {
         let mut out = Vec::new();
+        let heal_targets = heal_all_targets(
+            &faults
+                .iter()
+                .map(|f| {
+                    let kind = if f.action_count() != 1 {
+                        EntryKind::Other
+                    } else if f.partition.is_some()
+                        || f.isolate.is_some()
+                        || f.partition_one_way.is_some()
+                    {
+                        EntryKind::Partition
+                    } else if f.heal_all == Some(true) {
+                        EntryKind::HealAll
+                    } else {
+                        EntryKind::Other
+                    };
+                    (lenient_time(f.at_s), kind)
+                })
+                .collect::<Vec<_>>(),
+        );
         for (i, f) in faults.iter().enumerate() {
             let path = format!("faults[{i}]");
             let pos = lenient_time(f.at_s).map(|t| (t, i));
@@ -1451,7 +1471,7 @@ impl Validator<'_> {
                 ));
             }
             if f.heal_all == Some(true) {
-                for j in 0..i {
+                for &j in heal_targets.get(&i).into_iter().flatten() {
                     actions.push((
                         FaultAction::Heal {
                             id: FaultId(j as u32 + 1),
@@ -1581,6 +1601,7 @@ impl Validator<'_> {
                 );
                 continue;
             }
+            let mut windowless = false;
             for (action, undo) in actions {
                 out.push(ScheduledFault { at, action });
                 match (until, undo) {
@@ -1588,12 +1609,15 @@ impl Validator<'_> {
                         at: t,
                         action: undo,
                     }),
-                    (Some(_), None) => self.err(
-                        format!("{path}.for_s"),
-                        "this action has no window (it cannot be undone)",
-                    ),
+                    (Some(_), None) => windowless = true,
                     _ => {}
                 }
+            }
+            if windowless {
+                self.err(
+                    format!("{path}.for_s"),
+                    "this action has no window (it cannot be undone)",
+                );
             }
         }
         out.sort_by_key(|f| f.at);
@@ -1692,6 +1716,50 @@ impl Validator<'_> {
     }
 }
 
+/// What a fault entry is, as far as `heal_all` is concerned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum EntryKind {
+    /// `partition`, `isolate` or `partition_one_way`: a cut `heal_all` ends.
+    Partition,
+    /// `heal_all`.
+    HealAll,
+    /// Anything else (`heal_all` leaves it alone).
+    Other,
+}
+
+/// For each `heal_all` entry, the partition entries whose end it is.
+///
+/// A `heal_all` ends every partition listed before it. Faults apply by
+/// (time, position in the file), and a partition can be ended once, so of
+/// all the `heal_all` entries listed after a partition only the first due
+/// at or after its start does anything; a `Heal` from any other would find
+/// the cut already gone (or not yet made) and change nothing. Emitting only
+/// that one keeps the schedule linear in the file: 10,000 `heal_all`
+/// entries used to emit 50 million `Heal`s. Entries with a bad time
+/// (`None`, reported elsewhere) are skipped. O(n log n).
+fn heal_all_targets(entries: &[(Option<SimTime>, EntryKind)]) -> BTreeMap<usize, Vec<usize>> {
+    let mut later_heals: BTreeSet<(SimTime, usize)> = BTreeSet::new();
+    let mut targets: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for (j, (at, kind)) in entries.iter().enumerate().rev() {
+        let Some(at) = *at else { continue };
+        match kind {
+            EntryKind::HealAll => {
+                later_heals.insert((at, j));
+            }
+            EntryKind::Partition => {
+                if let Some(&(_, k)) = later_heals.range((at, 0)..).next() {
+                    targets.entry(k).or_default().push(j);
+                }
+            }
+            EntryKind::Other => {}
+        }
+    }
+    for list in targets.values_mut() {
+        list.reverse(); // ascending, as the entries are listed
+    }
+    targets
+}
+
 /// The message for a fault that names a node before it joins.
 fn before_join(name: &str, join: Pos, pos: Pos) -> String {
     let (t, j) = join;
@@ -1775,4 +1843,107 @@ pub fn parse_cdf_csv(text: &str) -> Result<Vec<(f64, f64)>, String> {
         return Err("no data rows".to_string());
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The cut changes a schedule makes, applied in order: `(time, id,
+    /// started)` for every partition made and every heal that found its cut
+    /// (a heal of a missing cut changes nothing).
+    fn applied(schedule: &[(SimTime, usize, bool)]) -> Vec<(SimTime, usize, bool)> {
+        let mut live = BTreeSet::new();
+        let mut out = Vec::new();
+        for &(t, id, start) in schedule {
+            let changed = if start {
+                live.insert(id)
+            } else {
+                live.remove(&id)
+            };
+            if changed {
+                out.push((t, id, start));
+            }
+        }
+        out
+    }
+
+    /// The schedule of partition starts, window ends and `heal_all` heals
+    /// as `(time, partition id, is_start)` in the order faults apply: by
+    /// time, then by the entry that emitted them.
+    fn schedule(
+        entries: &[(Option<SimTime>, EntryKind, Option<SimTime>)],
+        heals: impl Fn(usize) -> Vec<usize>,
+    ) -> Vec<(SimTime, usize, bool)> {
+        let mut tagged = Vec::new();
+        for (i, (at, kind, until)) in entries.iter().enumerate() {
+            let Some(at) = *at else { continue };
+            match kind {
+                EntryKind::Partition => {
+                    tagged.push((at, i, i, true));
+                    if let Some(u) = until {
+                        tagged.push((*u, i, i, false));
+                    }
+                }
+                EntryKind::HealAll => {
+                    for j in heals(i) {
+                        tagged.push((at, i, j, false));
+                    }
+                }
+                EntryKind::Other => {}
+            }
+        }
+        tagged.sort_by_key(|(t, pos, _, _)| (*t, *pos));
+        tagged
+            .into_iter()
+            .map(|(t, _, id, start)| (t, id, start))
+            .collect()
+    }
+
+    fn entry() -> impl Strategy<Value = (Option<SimTime>, EntryKind, Option<SimTime>)> {
+        (
+            prop::option::weighted(0.95, 0u64..8),
+            prop_oneof![
+                Just(EntryKind::Partition),
+                Just(EntryKind::HealAll),
+                Just(EntryKind::Other)
+            ],
+            prop::option::of(1u64..4),
+        )
+            .prop_map(|(at, kind, window)| {
+                let at = at.map(SimTime);
+                let until = match (at, kind, window) {
+                    (Some(a), EntryKind::Partition, Some(w)) => Some(SimTime(a.0 + w)),
+                    _ => None,
+                };
+                (at, kind, until)
+            })
+    }
+
+    proptest! {
+        #[test]
+        fn heal_all_emits_only_the_heals_that_take_effect(
+            entries in prop::collection::vec(entry(), 0..24)
+        ) {
+            // What `heal_all` used to emit: a heal of every entry before it.
+            let every_earlier = schedule(&entries, |i| (0..i).filter(|j| entries[*j].1 == EntryKind::Partition).collect());
+            let plain: Vec<_> = entries.iter().map(|(a, k, _)| (*a, *k)).collect();
+            let targets = heal_all_targets(&plain);
+            let linear = schedule(&entries, |i| targets.get(&i).cloned().unwrap_or_default());
+            prop_assert_eq!(applied(&linear), applied(&every_earlier));
+            let emitted: usize = targets.values().map(Vec::len).sum();
+            let partitions = entries.iter().filter(|e| e.1 == EntryKind::Partition).count();
+            prop_assert!(emitted <= partitions, "at most one heal_all heal per partition");
+        }
+    }
+
+    #[test]
+    fn ten_thousand_heal_alls_after_ten_thousand_partitions_emit_one_heal_each() {
+        let mut entries = vec![(Some(SimTime(5)), EntryKind::Partition); 10_000];
+        entries.extend(vec![(Some(SimTime(6)), EntryKind::HealAll); 10_000]);
+        let targets = heal_all_targets(&entries);
+        assert_eq!(targets.len(), 1, "only the first heal_all at 6 ends them");
+        assert_eq!(targets.values().map(Vec::len).sum::<usize>(), 10_000);
+    }
 }
