@@ -10,6 +10,7 @@
 
 pub mod expect;
 pub mod explain;
+pub mod files;
 pub mod histogram;
 pub mod membership;
 pub mod metrics;

@@ -360,11 +360,30 @@ pub fn write_report(summary: &Json, dir: &Path) -> Result<(), PlotError> {
     }
     let html = report_html(summary, &svgs);
     let path = dir.join("report.html");
-    std::fs::write(&path, html).map_err(|source| PlotError::Io {
+    crate::files::write_atomic(&path, html.as_bytes()).map_err(|e| PlotError::Io {
         path: path.clone(),
-        source,
+        source: e.source,
     })
 }
+
+/// The figures [`write_report`] writes (each as `.svg` and `.png`), in
+/// [`run_charts`] order.
+pub const RUN_FIGURES: [&str; 10] = [
+    "latency",
+    "latency_scatter",
+    "timeline_outcomes",
+    "t_visibility",
+    "k_staleness",
+    "siblings",
+    "timeline_throughput",
+    "timeline_availability",
+    "timeline_p99",
+    "timeline_staleness",
+];
+
+/// The figures [`write_overlays`] writes (each as `.svg` and `.png`).
+pub const OVERLAY_FIGURES: [&str; 4] =
+    ["t_visibility", "k_staleness", "latency_get", "latency_put"];
 
 fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
@@ -391,6 +410,9 @@ td,th{{border:1px solid #ccc;padding:3px 8px;text-align:right}}th{{background:#f
         "<table><tr><th class=l>rng_seed</th><td>{}</td><th class=l>trace hash</th><td>{}</td><th class=l>events</th><td>{}</td><th class=l>version</th><td>{}</td></tr></table>",
         run["rng_seed"], esc(run["trace_hash"].as_str().unwrap_or("")), run["events"], esc(run["dynasim_version"].as_str().unwrap_or(""))
     );
+    if let Some(note) = crate::report::incomplete_note(summary) {
+        let _ = write!(h, "<p class=fail>{}</p>", esc(&note));
+    }
     let verdicts = summary["expectations"]
         .as_array()
         .cloned()

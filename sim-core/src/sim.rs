@@ -92,7 +92,9 @@ pub enum Event {
     End,
 }
 
-/// Why a run stopped.
+/// Why a run stopped. Only [`StopReason::EndOfRun`] is a complete run:
+/// every other reason means the run stopped before its end, and the
+/// driver must not report its results as a success.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum StopReason {
     /// The scenario's end time was reached.
@@ -101,6 +103,10 @@ pub enum StopReason {
     MaxEvents,
     /// Nothing left to do before the end.
     QueueEmpty,
+    /// The driver's wall-clock guard stopped it (see [`Guard`]).
+    WallClock,
+    /// The driver's memory guard stopped it (see [`Guard`]).
+    Memory,
 }
 
 impl StopReason {
@@ -110,9 +116,40 @@ impl StopReason {
             StopReason::EndOfRun => "end_of_run",
             StopReason::MaxEvents => "max_events",
             StopReason::QueueEmpty => "queue_empty",
+            StopReason::WallClock => "wall_clock",
+            StopReason::Memory => "memory",
         }
     }
+
+    /// True when the run reached its end.
+    pub fn is_complete(self) -> bool {
+        self == StopReason::EndOfRun
+    }
 }
+
+/// A bound the driver enforces from outside the simulation: wall-clock
+/// time or memory. `sim-core` never reads a clock or the process's memory;
+/// the driver implements this trait and [`Simulation::run_guarded`] asks it
+/// every [`GUARD_INTERVAL_EVENTS`] events whether to stop. A guard that
+/// never fires changes nothing: the run stays a pure function of
+/// (scenario, seed).
+pub trait Guard {
+    /// `Some(reason)` stops the run now (`WallClock` or `Memory`).
+    fn check(&mut self, events: u64) -> Option<StopReason>;
+}
+
+/// A guard that never stops a run.
+pub struct NoGuard;
+
+impl Guard for NoGuard {
+    fn check(&mut self, _events: u64) -> Option<StopReason> {
+        None
+    }
+}
+
+/// How often (in processed events) [`Simulation::run_guarded`] consults
+/// its guard.
+pub const GUARD_INTERVAL_EVENTS: u64 = 1024;
 
 /// Counters kept by the engine.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -424,11 +461,27 @@ impl Simulation {
     }
 
     /// Runs to the end, feeding records to `sink` and events to `tracer`.
-    pub fn run(mut self, sink: &mut dyn Sink, mut tracer: Option<&mut dyn Tracer>) -> RunOutcome {
+    pub fn run(self, sink: &mut dyn Sink, tracer: Option<&mut dyn Tracer>) -> RunOutcome {
+        self.run_guarded(sink, tracer, &mut NoGuard)
+    }
+
+    /// Runs to the end, or until `max_events` or the driver's `guard`
+    /// stops it (see [`RunOutcome::stop`]).
+    pub fn run_guarded(
+        mut self,
+        sink: &mut dyn Sink,
+        mut tracer: Option<&mut dyn Tracer>,
+        guard: &mut dyn Guard,
+    ) -> RunOutcome {
         self.start(sink, &mut tracer);
         let stop = loop {
             if self.stats.events >= self.scenario.max_events {
                 break StopReason::MaxEvents;
+            }
+            if self.stats.events % GUARD_INTERVAL_EVENTS == 0 {
+                if let Some(reason) = guard.check(self.stats.events) {
+                    break reason;
+                }
             }
             match self.step(sink, &mut tracer) {
                 Some(stop) => break stop,

@@ -26,6 +26,19 @@ use crate::world::faults::{
 use super::dto::*;
 use super::{Resolver, ScenarioError, MAX_PRELOAD_KEYS};
 
+/// The longest duration a field may hold: 10^9 s, in µs.
+const MAX_DURATION_US: f64 = 1e15;
+/// The most points an empirical distribution may have (inline or CSV):
+/// each is a few bytes, and the CDF is searched per draw.
+pub const MAX_EMPIRICAL_POINTS: usize = 100_000;
+/// The most points of the t-visibility grid (each is a column of the
+/// summary and of every sweep record).
+pub const MAX_GRID_POINTS: usize = 10_000;
+/// The longest name (scenario, node, client, datacenter), in characters.
+pub const MAX_NAME_CHARS: usize = 128;
+/// The longest description, in characters.
+pub const MAX_DESCRIPTION_CHARS: usize = 16_384;
+
 pub(super) struct Validator<'a> {
     pub(super) errors: Vec<ScenarioError>,
     pub(super) resolver: Resolver<'a>,
@@ -266,24 +279,52 @@ impl Validator<'_> {
 
     /// A non-negative finite number of seconds/milliseconds → µs.
     fn duration(&mut self, path: &str, value: f64, unit_us: f64) -> SimDuration {
+        self.checked_duration(path, value, unit_us)
+            .unwrap_or(SimDuration::ZERO)
+    }
+
+    /// [`Self::duration`], `None` when it was reported as bad.
+    fn checked_duration(&mut self, path: &str, value: f64, unit_us: f64) -> Option<SimDuration> {
         if !value.is_finite() || value < 0.0 {
             self.err(path, format!("expected a non-negative number, got {value}"));
-            return SimDuration::ZERO;
+            return None;
         }
         let us = value * unit_us;
-        if us > 1e15 {
-            self.err(path, format!("{value} is too large"));
-            return SimDuration::ZERO;
+        if us > MAX_DURATION_US {
+            let unit = if unit_us >= 1e6 { "s" } else { "ms" };
+            self.err(
+                path,
+                format!(
+                    "expected at most {} {unit} (10^9 s, about 31 years), got {value}",
+                    MAX_DURATION_US / unit_us
+                ),
+            );
+            return None;
         }
-        SimDuration(us.round() as u64)
+        Some(SimDuration(us.round() as u64))
     }
 
     fn positive_duration(&mut self, path: &str, value: f64, unit_us: f64) -> SimDuration {
-        let d = self.duration(path, value, unit_us);
-        if value.is_finite() && value >= 0.0 && d == SimDuration::ZERO {
-            self.err(path, format!("expected a positive duration, got {value}"));
+        match self.checked_duration(path, value, unit_us) {
+            Some(SimDuration::ZERO) => {
+                self.err(path, format!("expected a positive duration, got {value}"));
+                SimDuration::ZERO
+            }
+            Some(d) => d,
+            None => SimDuration::ZERO,
         }
-        d
+    }
+
+    /// Checks a name or text field's length (and, for names used in file
+    /// paths, its characters).
+    fn text(&mut self, path: &str, value: &str, max_chars: usize) {
+        let chars = value.chars().count();
+        if chars > max_chars {
+            self.err(
+                path,
+                format!("expected at most {max_chars} characters, got {chars}"),
+            );
+        }
     }
 
     fn probability(&mut self, path: &str, p: &ProbabilityDto) -> Probability {
@@ -439,6 +480,17 @@ impl Validator<'_> {
                 },
             },
         };
+        if points.len() > MAX_EMPIRICAL_POINTS {
+            let field = if e.csv.is_some() { "csv" } else { "points" };
+            self.err(
+                format!("{path}.{field}"),
+                format!(
+                    "expected at most {MAX_EMPIRICAL_POINTS} points, got {}",
+                    points.len()
+                ),
+            );
+            return Latency::ZERO;
+        }
         let mut out = Vec::with_capacity(points.len());
         let mut prev = (f64::NEG_INFINITY, 0.0);
         for (i, (ms, p)) in points.iter().copied().enumerate() {
@@ -481,6 +533,7 @@ impl Validator<'_> {
         };
         let mut seen = BTreeSet::new();
         for (i, dc) in datacenters.iter().enumerate() {
+            self.text(&format!("datacenters[{i}]"), dc, MAX_NAME_CHARS);
             if !seen.insert(dc.clone()) {
                 self.err(
                     format!("datacenters[{i}]"),
@@ -506,22 +559,32 @@ impl Validator<'_> {
         let mut all_names: BTreeSet<String> = datacenters.iter().cloned().collect();
         let mut nodes = BTreeMap::new();
         let mut node_dc = Vec::new();
+        let asked = match &file.cluster.nodes {
+            NodesDto::Count(n) => u64::from(*n),
+            NodesDto::List(l) => l.len() as u64,
+        };
         let node_list: Vec<NamedDto> = match &file.cluster.nodes {
-            NodesDto::Count(n) => (0..*n.min(&4097))
+            // Past the limit, keep 4096 so that later checks (partitions
+            // per node) do not report a consequence of the same mistake.
+            NodesDto::Count(n) => (0..*n.min(&4096))
                 .map(|i| NamedDto {
                     name: format!("n{i}"),
                     datacenter: None,
                 })
                 .collect(),
-            NodesDto::List(l) => l.clone(),
+            NodesDto::List(l) => l.iter().take(4096).cloned().collect(),
         };
         if node_list.is_empty() {
             self.err("cluster.nodes", "expected at least one node");
         }
-        if node_list.len() > 4096 {
-            self.err("cluster.nodes", "expected at most 4096 nodes".to_string());
+        if asked > 4096 {
+            self.err(
+                "cluster.nodes",
+                format!("expected at most 4096 nodes, got {asked}"),
+            );
         }
         for (i, n) in node_list.iter().enumerate() {
+            self.text(&format!("cluster.nodes[{i}].name"), &n.name, MAX_NAME_CHARS);
             if !all_names.insert(n.name.clone()) {
                 self.err(
                     format!("cluster.nodes[{i}].name"),
@@ -537,22 +600,31 @@ impl Validator<'_> {
         }
         let mut clients = BTreeMap::new();
         let mut client_dc = Vec::new();
+        let asked = match &file.workload.clients {
+            ClientsDto::Count(n) => u64::from(*n),
+            ClientsDto::List(l) => l.len() as u64,
+        };
         let client_list: Vec<NamedDto> = match &file.workload.clients {
-            ClientsDto::Count(n) => (0..*n.min(&4097))
+            ClientsDto::Count(n) => (0..*n.min(&4096))
                 .map(|i| NamedDto {
                     name: format!("c{i}"),
                     datacenter: None,
                 })
                 .collect(),
-            ClientsDto::List(l) => l.clone(),
+            ClientsDto::List(l) => l.iter().take(4096).cloned().collect(),
         };
-        if client_list.len() > 4096 {
+        if asked > 4096 {
             self.err(
                 "workload.clients",
-                "expected at most 4096 clients".to_string(),
+                format!("expected at most 4096 clients, got {asked}"),
             );
         }
         for (i, c) in client_list.iter().enumerate() {
+            self.text(
+                &format!("workload.clients[{i}].name"),
+                &c.name,
+                MAX_NAME_CHARS,
+            );
             if !all_names.insert(c.name.clone()) {
                 self.err(
                     format!("workload.clients[{i}].name"),
@@ -710,6 +782,15 @@ impl Validator<'_> {
         if f.name.trim().is_empty() {
             self.err("name", "expected a non-empty name");
         }
+        self.text("name", &f.name, MAX_NAME_CHARS);
+        // The name becomes a directory name (runs/<name>-seed<N>/).
+        if f.name.contains(['/', '\\', '\0']) || f.name == "." || f.name == ".." {
+            self.err(
+                "name",
+                "expected a name without '/', '\\' or NUL that is not . or .. (it names the output directory)",
+            );
+        }
+        self.text("description", &f.description, MAX_DESCRIPTION_CHARS);
         let duration = self.positive_duration("duration_s", f.duration_s, 1e6);
         let quiescence = Quiescence {
             duration: self.duration("quiescence.duration_s", f.quiescence.duration_s, 1e6),
@@ -1693,6 +1774,16 @@ impl Validator<'_> {
                         "metrics.t_visibility_grid_ms",
                         "expected at least one point",
                     );
+                }
+                if g.len() > MAX_GRID_POINTS {
+                    self.err(
+                        "metrics.t_visibility_grid_ms",
+                        format!("expected at most {MAX_GRID_POINTS} points, got {}", g.len()),
+                    );
+                    return MetricsConfig {
+                        t_visibility_grid_us: Vec::new(),
+                        window: SimDuration::ZERO,
+                    };
                 }
                 let mut prev = -1.0;
                 let mut out = Vec::new();
