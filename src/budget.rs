@@ -216,7 +216,10 @@ const BYTES_PER_KEY_CACHE: f64 = 4.0;
 const BYTES_PER_ZIPF_KEY: f64 = 16.0;
 const BYTES_PER_MERKLE_NODE: f64 = 8.0;
 const BYTES_PER_MERKLE_ENTRY: f64 = 48.0;
-const BYTES_PER_MERKLE_TREE: f64 = 160.0;
+/// A tree's fixed part (its map entry and struct), plus
+/// [`BYTES_PER_MERKLE_LEVEL`] per level (a `Vec` and its allocation).
+const BYTES_PER_MERKLE_TREE: f64 = 144.0;
+const BYTES_PER_MERKLE_LEVEL: f64 = 48.0;
 const BYTES_PER_RANGE: f64 = 96.0;
 const BYTES_PER_WINDOW: f64 = 1200.0;
 const BYTES_PER_GRID_POINT: f64 = 1600.0;
@@ -306,9 +309,11 @@ impl Estimate {
 
     /// Refuses the scenario when it exceeds `budget`, naming the dominant
     /// term's path; memory is checked first.
+    #[allow(clippy::neg_cmp_op_on_partial_ord)] // a NaN must fail the check
     pub fn check(&self, budget: &Budget) -> Result<(), Refusal> {
         let memory = self.total(Resource::Memory);
-        if memory > budget.memory_bytes as f64 {
+        // Written so that a NaN estimate is refused, never let through.
+        if !(memory <= budget.memory_bytes as f64) {
             let t = self
                 .dominant(Resource::Memory)
                 .expect("memory above the base has a term");
@@ -325,7 +330,7 @@ impl Estimate {
             });
         }
         let work = self.work();
-        if work > budget.events as f64 {
+        if !(work <= budget.events as f64) {
             let cost = 1.0 + self.total(Resource::EventCost);
             let by_cost = self.events_processed() <= budget.events as f64;
             let t = if by_cost {
@@ -665,7 +670,10 @@ fn cluster_terms(s: &Scenario, sh: &Shape, est: &mut Estimate) {
         let fanout = f64::from(ae.fanout);
         let tree_nodes: f64 = (0..=ae.depth).map(|l| fanout.powi(l as i32)).sum();
         let trees = sh.ranges * sh.n;
-        let bytes = trees * (tree_nodes * BYTES_PER_MERKLE_NODE + BYTES_PER_MERKLE_TREE)
+        let per_tree = tree_nodes * BYTES_PER_MERKLE_NODE
+            + BYTES_PER_MERKLE_TREE
+            + BYTES_PER_MERKLE_LEVEL * f64::from(ae.depth + 1);
+        let bytes = trees * per_tree
             + sh.touched_keys * sh.n * BYTES_PER_MERKLE_ENTRY;
         let factors = vec![
             Factor::new(

@@ -494,7 +494,6 @@ struct FaultWindow {
     start: SimTime,
     end: Option<SimTime>,
     label: String,
-    key: String,
 }
 
 /// The history of `key`, made on first use; a loaded key's starts with its
@@ -947,12 +946,11 @@ impl Collector {
         if let Some((key, label)) = open {
             if !self.open_fault_windows.contains_key(&key) {
                 self.open_fault_windows
-                    .insert(key.clone(), self.fault_windows.len());
+                    .insert(key, self.fault_windows.len());
                 self.fault_windows.push(FaultWindow {
                     start: at,
                     end: None,
                     label,
-                    key,
                 });
             }
         }

@@ -940,6 +940,75 @@ fn cases() -> Vec<Case> {
             path: "(syntax)",
             message: "line 1, column 14",
         },
+        // ------------------------------------------- sizes (issue 19)
+        case(
+            "duration beyond 10^9 s",
+            "duration_s",
+            "expected at most 1000000000 s (10^9 s, about 31 years), got 1000000000000000",
+            |v| v["duration_s"] = json!(1e15),
+        ),
+        case(
+            "timeout beyond 10^9 s",
+            "cluster.request_timeout_ms",
+            "expected at most 1000000000000 ms",
+            |v| v["cluster"]["request_timeout_ms"] = json!(1e13),
+        ),
+        case(
+            "a million nodes",
+            "cluster.nodes",
+            "expected at most 4096 nodes, got 1000000",
+            |v| v["cluster"]["nodes"] = json!(1_000_000),
+        ),
+        case(
+            "too many clients",
+            "workload.clients",
+            "expected at most 4096 clients, got 5000",
+            |v| v["workload"]["clients"] = json!(5000),
+        ),
+        case(
+            "t-visibility grid too fine",
+            "metrics.t_visibility_grid_ms",
+            "expected at most 10000 points, got 10001",
+            |v| {
+                let grid: Vec<u32> = (0..10_001).collect();
+                v["metrics"] = json!({ "t_visibility_grid_ms": grid });
+            },
+        ),
+        case(
+            "empirical distribution too fine",
+            "network.latency.empirical.points",
+            "expected at most 100000 points, got 100001",
+            |v| {
+                let points: Vec<[f64; 2]> = (0..=100_000)
+                    .map(|i| [f64::from(i), f64::from(i) / 100_000.0])
+                    .collect();
+                v["network"]["latency"] = json!({ "empirical": { "points": points } });
+            },
+        ),
+        case(
+            "name with a slash",
+            "name",
+            "expected a name without '/'",
+            |v| v["name"] = json!("../../etc"),
+        ),
+        case(
+            "name too long",
+            "name",
+            "expected at most 128 characters, got 129",
+            |v| v["name"] = json!("x".repeat(129)),
+        ),
+        case(
+            "node name too long",
+            "cluster.nodes[1].name",
+            "expected at most 128 characters, got 200",
+            |v| v["cluster"]["nodes"] = json!([{ "name": "a" }, { "name": "b".repeat(200) }, { "name": "c" }]),
+        ),
+        case(
+            "description too long",
+            "description",
+            "expected at most 16384 characters, got 16385",
+            |v| v["description"] = json!("d".repeat(16_385)),
+        ),
     ]
 }
 
@@ -1312,4 +1381,55 @@ fn a_fault_on_a_joiner_at_its_join_time_is_fine_when_listed_after_it() {
     if let Err(e) = parse_value(&v) {
         panic!("rejected:\n{}", describe(&e));
     }
+}
+
+/// Issue 19: a mistake is reported once, not with its consequences.
+#[test]
+fn an_oversized_value_is_one_error_not_a_cascade() {
+    for (mutate, path) in [
+        (
+            (|v: &mut Value| v["duration_s"] = json!(1e15)) as fn(&mut Value),
+            "duration_s",
+        ),
+        (
+            |v| v["cluster"]["nodes"] = json!(1_000_000),
+            "cluster.nodes",
+        ),
+        (
+            |v| {
+                v["faults"] = json!([
+                    { "at_s": 1, "isolate": { "node": "n1" } },
+                    { "at_s": 2, "isolate": { "node": "n2" } },
+                    { "at_s": 3, "heal_all": true, "for_s": 1 }
+                ])
+            },
+            "faults[2].for_s",
+        ),
+    ] {
+        let mut v = base();
+        mutate(&mut v);
+        let errors = parse_value(&v).expect_err(path);
+        assert_eq!(errors.0.len(), 1, "{}", describe(&errors));
+        assert_eq!(errors.0[0].path(), path);
+    }
+}
+
+/// Issue 19: a 1 MB bad string is not echoed in full.
+#[test]
+fn long_values_are_clipped_in_messages() {
+    let mut v = base();
+    v["workload"]["routing"] = json!("x".repeat(1_000_000));
+    let errors = parse_value(&v).expect_err("unknown variant");
+    let shown = errors.to_string();
+    assert!(shown.len() < 1000, "{} bytes", shown.len());
+    assert!(shown.contains("characters omitted"), "{shown}");
+    assert!(
+        shown.starts_with("workload.routing: unknown variant"),
+        "{shown}"
+    );
+    let mut v = base();
+    let metric = "m".repeat(100_000);
+    v["expect"] = json!({ metric: {} });
+    let errors = parse_value(&v).expect_err("no bound");
+    assert!(errors.to_string().len() < 1000);
 }

@@ -57,6 +57,9 @@ struct Names {
     initial: u32,
     /// A node introduced by a fault → that fault's index.
     introduced_by: BTreeMap<NodeId, usize>,
+    /// More nodes were asked for than allowed (reported once; checks that
+    /// depend on the node count are skipped).
+    nodes_capped: bool,
 }
 
 impl Names {
@@ -577,7 +580,8 @@ impl Validator<'_> {
         if node_list.is_empty() {
             self.err("cluster.nodes", "expected at least one node");
         }
-        if asked > 4096 {
+        let nodes_capped = asked > 4096;
+        if nodes_capped {
             self.err(
                 "cluster.nodes",
                 format!("expected at most 4096 nodes, got {asked}"),
@@ -727,6 +731,7 @@ impl Validator<'_> {
             client_dc,
             initial,
             introduced_by,
+            nodes_capped,
         }
     }
 
@@ -930,7 +935,9 @@ impl Validator<'_> {
                 }
             }
             PartitioningDto::EqualPartitions { partitions } => {
-                if partitions < node_count {
+                if names.nodes_capped {
+                    // The node count is wrong; partitions per node follow.
+                } else if partitions < node_count {
                     self.err("cluster.partitioning.partitions", format!("{partitions} is fewer than the {node_count} nodes: every node needs a partition"));
                 } else if partitions < plan.peak {
                     self.err(
