@@ -673,8 +673,7 @@ fn cluster_terms(s: &Scenario, sh: &Shape, est: &mut Estimate) {
         let per_tree = tree_nodes * BYTES_PER_MERKLE_NODE
             + BYTES_PER_MERKLE_TREE
             + BYTES_PER_MERKLE_LEVEL * f64::from(ae.depth + 1);
-        let bytes = trees * per_tree
-            + sh.touched_keys * sh.n * BYTES_PER_MERKLE_ENTRY;
+        let bytes = trees * per_tree + sh.touched_keys * sh.n * BYTES_PER_MERKLE_ENTRY;
         let factors = vec![
             Factor::new(
                 "cluster.anti_entropy.depth",

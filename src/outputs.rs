@@ -30,8 +30,6 @@ pub enum Kind {
     Explain,
     /// `dynasim plot`.
     Plot,
-    /// `dynasim explore`.
-    Explore,
 }
 
 impl Kind {
@@ -60,12 +58,11 @@ impl Kind {
             .map(String::from)
             .to_vec(),
             Kind::Plot => Vec::new(),
-            Kind::Explore => ["failing.json", "shrunk.json"].map(String::from).to_vec(),
         };
         match self {
             Kind::Run => files.extend(figures(&reports::render::RUN_FIGURES)),
             Kind::Sweep | Kind::Plot => files.extend(figures(&reports::render::OVERLAY_FIGURES)),
-            Kind::Explain | Kind::Explore => {}
+            Kind::Explain => {}
         }
         files
     }
@@ -76,7 +73,6 @@ impl Kind {
             Kind::Sweep => "sweep",
             Kind::Explain => "explain",
             Kind::Plot => "plot",
-            Kind::Explore => "explore",
         }
     }
 }

@@ -175,7 +175,7 @@ fn set(v: &mut Value, keys: &[&str], value: Value) {
 /// Sections the fuzzer's findings came from, at risky sizes.
 fn risky(rng: &mut Rng, v: &mut Value) {
     let heal_alls = vec![json!({"at_s": 0, "heal_all": true}); 1 + rng.below(3000)];
-    match rng.below(12) {
+    match rng.below(13) {
         0 => set(
             v,
             &["nemesis"],
@@ -254,6 +254,12 @@ fn risky(rng: &mut Rng, v: &mut Value) {
             v,
             &["max_events"],
             json!(*rng.pick(&[1u64, 1000, u64::MAX])),
+        ),
+        11 => set(
+            v,
+            &["network", "links"],
+            json!([{"between": ["dc1", *rng.pick(&["dc1", "n0", "c0"])],
+                    "latency": {"constant": {"ms": 2}}}]),
         ),
         _ => set(
             v,

@@ -638,3 +638,33 @@ pub fn write_overlays(summaries: &[Json], dir: &Path) -> Result<(), PlotError> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_figure_lists_name_what_is_written() {
+        let summary = serde_json::json!({});
+        let stems: Vec<&str> = run_charts(&summary).iter().map(|(s, _)| *s).collect();
+        assert_eq!(
+            stems, RUN_FIGURES,
+            "dynasim clears these from a reused --out"
+        );
+        let dir = std::env::temp_dir().join(format!("dynasim-overlays-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        write_overlays(&[summary], &dir).expect("overlays");
+        let mut written: Vec<String> = std::fs::read_dir(&dir)
+            .expect("dir")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        written.sort();
+        let mut expected: Vec<String> = OVERLAY_FIGURES
+            .iter()
+            .flat_map(|n| [format!("{n}.png"), format!("{n}.svg")])
+            .collect();
+        expected.sort();
+        assert_eq!(written, expected);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

@@ -1004,6 +1004,27 @@ fn cases() -> Vec<Case> {
             |v| v["cluster"]["nodes"] = json!([{ "name": "a" }, { "name": "b".repeat(200) }, { "name": "c" }]),
         ),
         case(
+            "links expanding past the 16-bit link table",
+            "network.links[0].between",
+            "expands to 67108864 endpoint pairs",
+            |v| {
+                v["cluster"]["nodes"] = json!(4096);
+                v["workload"]["clients"] = json!(4096);
+                v["cluster"]["partitioning"]["partitions"] = json!(4096);
+                v["network"]["links"] =
+                    json!([{ "between": ["dc1", "dc1"], "latency": { "constant": { "ms": 2 } } }]);
+            },
+        ),
+        case(
+            "too many link entries",
+            "network.links[65534].between",
+            "expected at most 65535 links in all",
+            |v| {
+                let link = json!({ "between": ["n0", "n1"], "latency": { "constant": { "ms": 2 } } });
+                v["network"]["links"] = json!(vec![link; 70_000]);
+            },
+        ),
+        case(
             "description too long",
             "description",
             "expected at most 16384 characters, got 16385",

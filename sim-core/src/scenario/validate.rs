@@ -34,6 +34,9 @@ pub const MAX_EMPIRICAL_POINTS: usize = 100_000;
 /// The most points of the t-visibility grid (each is a column of the
 /// summary and of every sweep record).
 pub const MAX_GRID_POINTS: usize = 10_000;
+/// The most links the network distinguishes (the default, datacenter
+/// links and endpoint pairs): it indexes them with 16 bits.
+pub const MAX_LINKS: usize = u16::MAX as usize;
 /// The longest name (scenario, node, client, datacenter), in characters.
 pub const MAX_NAME_CHARS: usize = 128;
 /// The longest description, in characters.
@@ -1207,6 +1210,13 @@ impl Validator<'_> {
         let mut datacenter_links = Vec::new();
         for (i, o) in n.datacenter_links.iter().enumerate() {
             let path = format!("network.datacenter_links[{i}]");
+            if 1 + datacenter_links.len() >= MAX_LINKS {
+                self.err(
+                    "network.datacenter_links",
+                    format!("expected at most {} entries", MAX_LINKS - 1),
+                );
+                break;
+            }
             let mut ids = [DatacenterId(0); 2];
             for (j, name) in [&o.between.0, &o.between.1].into_iter().enumerate() {
                 match names.datacenters.iter().position(|d| d == name) {
@@ -1234,6 +1244,20 @@ impl Validator<'_> {
                 std::slice::from_ref(&o.between.1),
             );
             let spec = self.link(&path, &default, &o.link);
+            // The network indexes links with 16 bits: the default, the
+            // datacenter links and every endpoint pair must fit.
+            let pairs = a.len() * b.len();
+            let used = 1 + datacenter_links.len() + endpoint_links.len();
+            if used + pairs > MAX_LINKS {
+                self.err(
+                    format!("{path}.between"),
+                    format!(
+                        "expands to {pairs} endpoint pairs (a datacenter stands for all its nodes and clients), {} with the links before it; expected at most {MAX_LINKS} links in all",
+                        used + pairs
+                    ),
+                );
+                break;
+            }
             for x in &a {
                 for y in &b {
                     endpoint_links.push((*x, *y, spec.clone()));
