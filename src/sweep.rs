@@ -779,6 +779,7 @@ fn write_outputs(
 
     let mut aggregates = Vec::new();
     let mut merged_summaries = Vec::new();
+    let mut merged_points = Vec::new();
     let mut points_csv = String::from("point,label,runs,failed_runs");
     for m in reports::sweep::ROW_METRICS {
         points_csv.push_str(&format!(",{m}.mean,{m}.ci95_lo,{m}.ci95_hi"));
@@ -829,6 +830,7 @@ fn write_outputs(
         }
         aggregates.push(a);
         merged_summaries.push(merged);
+        merged_points.push(p);
     }
 
     let mut doc = json!({
@@ -861,6 +863,21 @@ fn write_outputs(
     if plots && !merged_summaries.is_empty() {
         reports::render::write_overlays(&merged_summaries, out)
             .with_context(|| format!("writing plots to {}", out.display()))?;
+        // One numeric parameter (an arrival rate, a node count): latency
+        // against it, e.g. latency against offered load.
+        let numeric: Option<Vec<(f64, Json)>> = merged_points
+            .iter()
+            .map(|p| &points[*p])
+            .zip(&merged_summaries)
+            .map(|(point, merged)| match point.as_slice() {
+                [(_, v)] => v.as_f64().map(|x| (x, merged.clone())),
+                _ => None,
+            })
+            .collect();
+        if let (Some(pts), Some(name)) = (numeric, points.first().and_then(|p| p.first())) {
+            reports::render::write_latency_vs_parameter(&pts, &name.0, out)
+                .with_context(|| format!("writing plots to {}", out.display()))?;
+        }
     }
 
     // The console report.

@@ -8,10 +8,11 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod capacity;
 pub mod expect;
 pub mod explain;
 pub mod files;
-pub mod histogram;
+pub use sim_core::engine::histogram;
 pub mod membership;
 pub mod metrics;
 pub mod plot;

@@ -49,6 +49,9 @@ struct Outage {
 /// Streams membership, failure-detection and transfer records into metrics.
 #[derive(Clone, Debug)]
 pub struct Tracker {
+    /// Pending ownership: `(node, took its place, received everything,
+    /// ranges waited for)`.
+    bootstraps: Vec<(NodeId, SimTime, SimTime, Option<SimTime>, u32)>,
     names: Vec<String>,
     up: Vec<bool>,
     replaced: Vec<bool>,
@@ -94,6 +97,7 @@ impl Tracker {
         let nodes = &scenario.cluster.nodes;
         let initial = scenario.cluster.initial_nodes as usize;
         Tracker {
+            bootstraps: Vec::new(),
             names: nodes.iter().map(|n| n.name.clone()).collect(),
             up: (0..nodes.len()).map(|i| i < initial).collect(),
             replaced: vec![false; nodes.len()],
@@ -173,7 +177,11 @@ impl Tracker {
             | FaultAction::RestoreLinks { .. }
             | FaultAction::SlowNode { .. }
             | FaultAction::RestoreNode { .. }
-            | FaultAction::ClockSkew { .. } => {}
+            | FaultAction::ClockSkew { .. }
+            | FaultAction::SlowResource { .. }
+            | FaultAction::RestoreResource { .. }
+            | FaultAction::StallDisk { .. }
+            | FaultAction::ResumeDisk { .. } => {}
         }
     }
 
@@ -222,6 +230,14 @@ impl Tracker {
                 }
             }
             Record::TransferOffered { .. } => self.offered += 1,
+            Record::BootstrapDone {
+                node,
+                started,
+                first_offer,
+                ranges,
+            } => self
+                .bootstraps
+                .push((*node, *started, at, *first_offer, *ranges)),
             Record::TransferDone {
                 keys,
                 versions,
@@ -286,7 +302,46 @@ impl Tracker {
                 "duration_max_s": dur((self.done > 0).then_some(self.duration_max_us)),
                 "keys_sent": sum(|s| s.transfer_keys_sent),
             },
+            "bootstraps": self.bootstraps.iter().map(|(node, start, done, offer, ranges)| json!({
+                "node": self.name(*node),
+                "started_s": secs(*start),
+                "done_s": secs(*done),
+                "duration_s": secs_us(done.saturating_since(*start).as_micros()),
+                "transfer_s": offer.map(|o| secs_us(done.saturating_since(o).as_micros())),
+                "ranges": ranges,
+            })).collect::<Vec<_>>(),
+            "decommissions": self.decommissions().iter().map(|(node, start, left)| json!({
+                "node": self.name(*node),
+                "started_s": secs(*start),
+                "left_s": left.map(secs),
+                "duration_s": left.map(|l| secs_us(l.saturating_since(*start).as_micros())),
+            })).collect::<Vec<_>>(),
         })
+    }
+
+    /// Each decommission: the member, when it began leaving, when it had
+    /// handed everything over and left (if it did).
+    pub fn decommissions(&self) -> Vec<(NodeId, SimTime, Option<SimTime>)> {
+        self.changes
+            .iter()
+            .filter(|c| c.change == "leave")
+            .map(|c| {
+                let left = self
+                    .changes
+                    .iter()
+                    .find(|l| l.change == "left" && l.member == c.member && l.issued >= c.issued)
+                    .map(|l| l.issued);
+                (c.member, c.issued, left)
+            })
+            .collect()
+    }
+
+    /// Each completed bootstrap (pending ownership): `(node, started, done)`.
+    pub fn bootstrap_windows(&self) -> Vec<(NodeId, SimTime, SimTime)> {
+        self.bootstraps
+            .iter()
+            .map(|(n, s, d, _, _)| (*n, *s, *d))
+            .collect()
     }
 
     /// The `failure_detection` block.
@@ -365,6 +420,8 @@ mod tests {
                 "unconverged": 0,
                 "transfers": {"offered": 0, "done": 0, "keys": 0, "versions": 0,
                     "duration_mean_s": null, "duration_max_s": null, "keys_sent": 0},
+                "bootstraps": [],
+                "decommissions": [],
             })
         );
         assert_eq!(
@@ -421,6 +478,7 @@ mod tests {
             seeds: vec![NodeId(0)],
             failure_detector: FailureDetectorKind::Local,
             transfer_batch: 100,
+            reads_during_transfer: sim_core::config::ReadsDuringTransfer::Served,
         });
         let tr = Tracker::new(&s);
         let stats: Vec<NodeStats> = (1..=3)

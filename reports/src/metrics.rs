@@ -662,7 +662,56 @@ impl Collector {
     /// The `membership` block of the summary (see [`Tracker::membership`]);
     /// `node_stats` are the run's per-node counters.
     pub fn membership(&self, scenario: &Scenario, node_stats: &[NodeStats]) -> Json {
-        self.membership.membership(scenario, node_stats)
+        let mut m = self.membership.membership(scenario, node_stats);
+        // The effect of each bootstrap and decommission on the foreground:
+        // the p99 of successful operations while it ran, and over as long a
+        // stretch just before it.
+        let windows: Vec<(SimTime, Option<SimTime>)> = self
+            .membership
+            .bootstrap_windows()
+            .iter()
+            .map(|(_, s, d)| (*s, Some(*d)))
+            .collect();
+        let decommissions: Vec<(SimTime, Option<SimTime>)> = self
+            .membership
+            .decommissions()
+            .iter()
+            .map(|(_, s, l)| (*s, *l))
+            .collect();
+        for (field, spans) in [("bootstraps", windows), ("decommissions", decommissions)] {
+            if let Some(items) = m[field].as_array_mut() {
+                for (item, (start, end)) in items.iter_mut().zip(spans) {
+                    let end = end.unwrap_or(self.end);
+                    let len = end.saturating_since(start).as_micros().max(1);
+                    let w = self.window_us;
+                    // During: the windows it overlaps. Before: as many whole
+                    // windows, all ending by its start.
+                    let (first, last) = (start.as_micros() / w, (end.as_micros() - 1) / w);
+                    let until = start.as_micros() / w;
+                    let before = until.saturating_sub(len.div_ceil(w));
+                    item["p99_ms_during"] = json!(self.p99_ms_windows(first, last + 1));
+                    item["p99_ms_before"] = json!(self.p99_ms_windows(before, until));
+                }
+            }
+        }
+        m
+    }
+
+    /// The p99 latency (ms) of operations that succeeded in metrics windows
+    /// `first..until`, or `None` without any.
+    fn p99_ms_windows(&self, first: u64, until: u64) -> Option<f64> {
+        let mut h = Histogram::default();
+        for w in self
+            .windows
+            .iter()
+            .take(until as usize)
+            .skip(first as usize)
+        {
+            for (b, c) in &w.latency {
+                h.record_n(crate::histogram::bucket_range(*b).0, *c);
+            }
+        }
+        (h.count() > 0).then(|| h.quantile(0.99) as f64 / 1000.0)
     }
 
     /// The `failure_detection` block of the summary (see
@@ -737,6 +786,7 @@ impl Collector {
                 let reason = match f {
                     Failure::NotEnoughReplicas { .. } => "not_enough_replicas",
                     Failure::ClientTimeout => "client_timeout",
+                    Failure::Overloaded => "overloaded",
                 };
                 *stats.failures.entry(reason.to_string()).or_default() += 1;
             }
@@ -919,6 +969,18 @@ impl Collector {
                 (Some((format!("slow {node}"), format!("slow {node}"))), None)
             }
             FaultAction::RestoreNode { node } => (None, Some(format!("slow {node}"))),
+            FaultAction::SlowResource { node, resource, .. } => {
+                let key = format!("{} {node}", resource.name());
+                (Some((key.clone(), format!("slow {key}"))), None)
+            }
+            FaultAction::RestoreResource { node, resource } => {
+                (None, Some(format!("{} {node}", resource.name())))
+            }
+            FaultAction::StallDisk { node } => (
+                Some((format!("stall {node}"), format!("disk stall {node}"))),
+                None,
+            ),
+            FaultAction::ResumeDisk { node } => (None, Some(format!("stall {node}"))),
             FaultAction::ClockSkew {
                 node,
                 offset_us,
@@ -1269,7 +1331,8 @@ impl Sink for Collector {
             | Record::MembershipChange { .. }
             | Record::MembershipConverged { .. }
             | Record::TransferOffered { .. }
-            | Record::TransferDone { .. } => self.membership.record(at, record),
+            | Record::TransferDone { .. }
+            | Record::BootstrapDone { .. } => self.membership.record(at, record),
             Record::MembershipLearned { .. } => {}
             Record::Preloaded { keys } => {
                 // Loaded values count as acknowledged puts; their histories
@@ -1328,11 +1391,12 @@ pub fn is_known_metric(path: &str) -> bool {
     ];
     match parts.as_slice() {
         ["availability"] | ["workload_end_s"] => true,
+        ["capacity", rest @ ..] => crate::capacity::is_known_metric(rest),
         ["ops", x] => ["total", "ok", "failed"].contains(x),
         ["availability_by_kind", k] => kinds.contains(k),
         ["latency", k, x] => kinds.contains(k) && latency.contains(x),
         ["latency", k, "failures", r] => {
-            kinds.contains(k) && ["not_enough_replicas", "client_timeout"].contains(r)
+            kinds.contains(k) && ["not_enough_replicas", "client_timeout", "overloaded"].contains(r)
         }
         ["staleness", x] => ["reads_checked", "stale_reads", "stale_read_fraction"].contains(x),
         ["staleness", "k_staleness", k] => *k == "10+" || k.parse::<u8>().is_ok_and(|k| k < 10),
@@ -1398,6 +1462,30 @@ pub fn is_known_metric(path: &str) -> bool {
         ]
         .contains(x),
         ["membership", "gossip", x] => ["enabled", "messages", "bytes"].contains(x),
+        ["membership", "bootstraps", i, x] => {
+            i.parse::<usize>().is_ok()
+                && [
+                    "started_s",
+                    "done_s",
+                    "duration_s",
+                    "transfer_s",
+                    "ranges",
+                    "p99_ms_during",
+                    "p99_ms_before",
+                ]
+                .contains(x)
+        }
+        ["membership", "decommissions", i, x] => {
+            i.parse::<usize>().is_ok()
+                && [
+                    "started_s",
+                    "left_s",
+                    "duration_s",
+                    "p99_ms_during",
+                    "p99_ms_before",
+                ]
+                .contains(x)
+        }
         ["membership", "transfers", x] => [
             "offered",
             "done",
@@ -1418,7 +1506,9 @@ pub fn is_known_metric(path: &str) -> bool {
         ["messages", "sent" | "dropped", k] => {
             sim_core::dynamo::protocol::MsgKind::from_name(k).is_some()
         }
-        ["messages", "dropped_by_reason", r] => ["partitioned", "lost", "node_down"].contains(r),
+        ["messages", "dropped_by_reason", r] => {
+            ["partitioned", "lost", "node_down", "overloaded"].contains(r)
+        }
         ["load", "load_balancing_efficiency"] => true,
         ["run", x] => ["events", "rng_seed", "end_time_s", "peak_pending_events"].contains(x),
         _ => false,

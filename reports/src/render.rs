@@ -291,9 +291,70 @@ fn outcomes_chart(summary: &Json) -> Chart {
     }
 }
 
+/// Node capacity: utilisation of one resource over time, one line per
+/// node (the busiest ones on a large cluster), faults shaded.
+fn utilisation_chart(summary: &Json, resource: &str, title: &str) -> Option<Chart> {
+    let t = &summary["capacity"]["timeline"];
+    let window = f(&t["window_s"])?;
+    let per_node = t["utilisation"][resource].as_object()?;
+    let series: Vec<Series> = per_node
+        .iter()
+        .map(|(node, v)| Series {
+            label: node.clone(),
+            points: v
+                .as_array()
+                .into_iter()
+                .flatten()
+                .enumerate()
+                .filter_map(|(i, u)| Some((i as f64 * window, f(u)?)))
+                .collect(),
+        })
+        .collect();
+    if series.is_empty() {
+        return None;
+    }
+    Some(Chart {
+        title: title.into(),
+        x_label: "virtual time (s)".into(),
+        y_label: "utilisation (busy / capacity)".into(),
+        kind: ChartKind::Lines,
+        series,
+        bands: fault_bands(summary),
+        y_range: Some((0.0, 1.05)),
+        ..Default::default()
+    })
+}
+
 /// The figures of one run, as `(file stem, chart)`.
 pub fn run_charts(summary: &Json) -> Vec<(&'static str, Chart)> {
     let (k, cats) = k_staleness_series(summary, "reads".into());
+    let mut charts = run_charts_common(summary, k, cats);
+    for (resource, stem, title) in [
+        (
+            "cpu",
+            "utilisation_cpu",
+            "Request processing utilisation per node",
+        ),
+        ("disk", "utilisation_disk", "Disk utilisation per node"),
+        (
+            "egress",
+            "utilisation_egress",
+            "Network interface (out) utilisation per node",
+        ),
+        (
+            "ingress",
+            "utilisation_ingress",
+            "Network interface (in) utilisation per node",
+        ),
+    ] {
+        if let Some(c) = utilisation_chart(summary, resource, title) {
+            charts.push((stem, c));
+        }
+    }
+    charts
+}
+
+fn run_charts_common(summary: &Json, k: Series, cats: Vec<String>) -> Vec<(&'static str, Chart)> {
     vec![
         ("latency", latency_chart(summary, "")),
         ("latency_scatter", scatter_chart(summary)),
@@ -596,6 +657,47 @@ pub fn overlay_labels(summaries: &[Json]) -> Vec<String> {
             }
         })
         .collect()
+}
+
+/// A sweep over one numeric parameter (an arrival rate, say): get and put
+/// p50, p99 and p99.9 of the merged runs of each point against the
+/// parameter's value, on a log latency axis. `points` are `(value, merged
+/// summary of the point)`; nothing is drawn with fewer than two.
+pub fn write_latency_vs_parameter(
+    points: &[(f64, Json)],
+    parameter: &str,
+    dir: &Path,
+) -> Result<bool, PlotError> {
+    if points.len() < 2 {
+        return Ok(false);
+    }
+    let mut series = Vec::new();
+    for kind in ["get", "put"] {
+        for (field, name) in [("p50_ms", "p50"), ("p99_ms", "p99"), ("p999_ms", "p99.9")] {
+            let pts: Vec<(f64, f64)> = points
+                .iter()
+                .filter_map(|(x, s)| Some((*x, f(&s["latency"][kind][field])?)))
+                .filter(|(_, y)| *y > 0.0)
+                .collect();
+            if !pts.is_empty() {
+                series.push(Series {
+                    label: format!("{kind} {name}"),
+                    points: pts,
+                });
+            }
+        }
+    }
+    let chart = Chart {
+        title: format!("Latency against {parameter}"),
+        x_label: parameter.into(),
+        y_label: "latency (ms), successful operations".into(),
+        y_scale: Scale::Log,
+        kind: ChartKind::Lines,
+        series,
+        ..Default::default()
+    };
+    plot::write_chart(&chart, dir, "latency_vs_param")?;
+    Ok(true)
 }
 
 /// Overlays several runs: t-visibility, k-staleness and per-kind latency CDFs.

@@ -74,6 +74,7 @@ pub fn summary(
                 "partitioned": outcome.stats.dropped_partitioned,
                 "lost": outcome.stats.dropped_lost,
                 "node_down": outcome.stats.dropped_node_down,
+                "overloaded": outcome.stats.dropped_overloaded,
             },
             "duplicated": outcome.stats.duplicated,
         }),
@@ -100,6 +101,7 @@ pub fn summary(
         collector.membership(scenario, &outcome.node_stats),
     );
     map.insert("failure_detection".into(), collector.failure_detection());
+    map.insert("capacity".into(), crate::capacity::block(scenario, outcome));
     let mut verdicts = check(&s, &scenario.expect);
     if !outcome.stop.is_complete() {
         // A run that stopped before its end never passes: its metrics
@@ -308,6 +310,7 @@ pub fn table(summary: &Json) -> String {
         summary["convergence"]["divergent_keys"]
     ));
     out.push_str(&membership_lines(summary));
+    out.push_str(&crate::capacity::table_line(summary));
     out
 }
 

@@ -53,6 +53,7 @@ fn scenario(
         seeds: vec![NodeId(0)],
         failure_detector: detector,
         transfer_batch: 64,
+        reads_during_transfer: sim_core::config::ReadsDuringTransfer::Served,
     });
     for _ in 0..joiners {
         let id = s.cluster.nodes.len();

@@ -208,6 +208,23 @@ pub struct MembershipConfig {
     pub failure_detector: FailureDetectorKind,
     /// Keys per key-transfer batch.
     pub transfer_batch: u32,
+    /// Whether a joining (or replacing) node answers reads for ranges it
+    /// has not received yet.
+    pub reads_during_transfer: ReadsDuringTransfer,
+}
+
+/// What a node that gained ranges (a join, a replacement) does with reads
+/// of keys it has not received yet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReadsDuringTransfer {
+    /// Answers with what it has (the model before node capacity, where a
+    /// transfer is over in milliseconds).
+    Served,
+    /// Declines (pending ownership, as Cassandra's pending ranges and
+    /// Riak's ownership handoff): the coordinator asks the next node of
+    /// the extended preference list, the node the joiner displaced, which
+    /// still holds the range until the transfer completes.
+    Declined,
 }
 
 /// Dynamo's settings for every node.
@@ -256,6 +273,103 @@ pub struct Cluster {
     pub write_coordinator: WriteCoordinator,
     /// Which nodes may coordinate.
     pub coordinator_scope: CoordinatorScope,
+    /// Node capacity: request processing, disk and network interface as
+    /// queues with service times. `None`: every node serves any number of
+    /// requests at once (the model before capacity existed).
+    pub capacity: Option<Capacity>,
+}
+
+/// What happens to work that arrives at a full queue.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OverloadPolicy {
+    /// The new arrival is refused (a client request gets an `overloaded`
+    /// failure at once; other messages are dropped).
+    Reject,
+    /// The oldest waiting job is refused to make room for the new one.
+    ShedOldest,
+}
+
+/// Request processing: a pool of workers in front of the node's handlers.
+#[derive(Clone, Debug)]
+pub struct CpuSpec {
+    /// Workers serving messages in parallel.
+    pub workers: u32,
+    /// Service time per message, by kind (indexed by [`MsgKind::index`]).
+    pub service: Vec<Latency>,
+    /// Extra service time per megabyte of message (deserialisation), µs.
+    pub per_mb_us: u64,
+    /// Messages that may wait for a worker.
+    pub queue_limit: u32,
+    /// What a full queue does.
+    pub overload: OverloadPolicy,
+}
+
+/// The local disk: a queue in front of a device that serves `concurrency`
+/// operations at once.
+#[derive(Clone, Debug)]
+pub struct DiskSpec {
+    /// Operations served in parallel.
+    pub concurrency: u32,
+    /// Service time of one read.
+    pub read: Latency,
+    /// Service time of one durable write.
+    pub write: Latency,
+    /// Disk jobs that may wait.
+    pub queue_limit: u32,
+    /// What a full queue does.
+    pub overload: OverloadPolicy,
+}
+
+/// The network interface: a bandwidth in each direction, FIFO.
+#[derive(Clone, Debug)]
+pub struct NicSpec {
+    /// Bytes per second out.
+    pub egress_bytes_per_s: u64,
+    /// Bytes per second in.
+    pub ingress_bytes_per_s: u64,
+    /// Bytes that may wait to be sent (or received); more are dropped.
+    pub queue_limit_bytes: u64,
+}
+
+/// One node's resources; a `None` resource is infinite.
+#[derive(Clone, Debug, Default)]
+pub struct NodeCapacity {
+    /// Request processing.
+    pub cpu: Option<CpuSpec>,
+    /// The disk.
+    pub disk: Option<DiskSpec>,
+    /// The network interface.
+    pub nic: Option<NicSpec>,
+}
+
+/// §6.5 admission control: background tasks (hinted handoff, anti-entropy,
+/// key transfers) get time slices only while the foreground latency of the
+/// monitored resource is under a target.
+#[derive(Clone, Debug)]
+pub struct AdmissionControl {
+    /// The trailing window the percentile is taken over.
+    pub window: SimDuration,
+    /// The percentile, parts per million (990_000 = p99).
+    pub percentile_ppm: u32,
+    /// Background work runs while the percentile is at or under this.
+    pub target: SimDuration,
+}
+
+/// Node capacity (`cluster.capacity`).
+#[derive(Clone, Debug)]
+pub struct Capacity {
+    /// Per node (indexed by `NodeId`): the default with per-node overrides.
+    pub nodes: Vec<NodeCapacity>,
+    /// §6.5 admission control of background tasks, when enabled.
+    pub admission: Option<AdmissionControl>,
+}
+
+impl Capacity {
+    /// True when some node has a disk queue (replicas then ask the engine
+    /// for disk time instead of drawing a storage latency themselves).
+    pub fn has_disk(&self) -> bool {
+        self.nodes.iter().any(|n| n.disk.is_some())
+    }
 }
 
 impl Cluster {
@@ -370,6 +484,9 @@ pub enum Reconcile {
     LastWriterWins,
 }
 
+/// The size of a value when the workload sets none.
+pub const DEFAULT_VALUE_BYTES: u32 = 1024;
+
 /// What the clients do.
 #[derive(Clone, Debug)]
 pub struct Workload {
@@ -391,6 +508,9 @@ pub struct Workload {
     pub client_timeout: SimDuration,
     /// Stop after this many operations in total (all clients), if set.
     pub max_ops: Option<u64>,
+    /// Size of each written value in bytes; `None`: every value is
+    /// [`DEFAULT_VALUE_BYTES`] and no size is drawn.
+    pub value_size: Option<Latency>,
     /// Load phase: before time 0 every key holds one value (written by
     /// [`ClientId::LOADER`](crate::engine::ids::ClientId::LOADER)) on its top N
     /// replicas, as a YCSB-style load would leave it.

@@ -21,24 +21,32 @@ use crate::dynamo::protocol::{Endpoint, Msg, MsgKind};
 use crate::dynamo::ring::{Ring, TokenMap};
 use crate::dynamo::workload::KeySampler;
 use crate::engine::ids::{ClientId, Key, NodeId};
-use crate::engine::outbox::{Command, Outbox};
+use crate::engine::outbox::{Command, DiskIo, DiskOp, Outbox};
 use crate::engine::queue::{EventHandle, EventQueue};
 use crate::engine::record::{Record, Sink};
 use crate::engine::rng::{SimRng, Stream};
 use crate::engine::time::{SimDuration, SimTime};
 use crate::engine::trace::{TraceEvent, TraceHash, TraceKind, Tracer};
-use crate::world::faults::{fault_rank, FaultAction, NemesisPlan};
+use crate::world::faults::{fault_rank, FaultAction, NemesisPlan, Resource};
 use crate::world::net::{DropReason, Network, Transmission};
+use crate::world::resources::{
+    Admission, AdmissionMonitor, Arrival, LinkStats, Nic, Pool, PoolAdmission, Slot, Station,
+    StationStats,
+};
 
 /// Something that happens at an instant.
 #[derive(Clone, Debug)]
 pub enum Event {
-    /// A message arrives.
+    /// A message arrives (at the receiver's network interface, with node
+    /// capacity; otherwise at its handler).
     Deliver {
         /// The message's number in the run.
         id: u64,
         /// When it was sent.
         sent_at: SimTime,
+        /// When it left the sender's network interface (`sent_at` without
+        /// one): a crash before then means it never left.
+        departed: SimTime,
         /// Sender.
         from: Endpoint,
         /// Receiver.
@@ -74,6 +82,37 @@ pub enum Event {
         /// The timer.
         timer: ClientTimer,
     },
+    /// A message is through the receiver's network interface and joins
+    /// its request queue (node capacity).
+    Ingressed {
+        /// The receiver.
+        node: NodeId,
+        /// Its incarnation when the message arrived.
+        incarnation: u32,
+        /// The message.
+        job: CpuJob,
+    },
+    /// A message that waited for a worker starts its service: its handler
+    /// runs now and its effects leave at `end`.
+    CpuStart {
+        /// The node.
+        node: NodeId,
+        /// Its incarnation when the message arrived.
+        incarnation: u32,
+        /// The message.
+        job: CpuJob,
+        /// When its service ends.
+        end: SimTime,
+    },
+    /// The disk finished a job: what waited for it is sent now.
+    DiskDone {
+        /// The node.
+        node: NodeId,
+        /// Its incarnation when the job started.
+        incarnation: u32,
+        /// The job.
+        job: DiskJob,
+    },
     /// A fault is applied.
     Fault(FaultAction),
     /// A nemesis fault is applied; when it ends its source's pair (the
@@ -90,6 +129,60 @@ pub enum Event {
     WorkloadEnd,
     /// The run ends.
     End,
+}
+
+/// A message in a node's request processing (node capacity).
+#[derive(Clone, Debug)]
+pub struct CpuJob {
+    id: u64,
+    sent_at: SimTime,
+    from: Endpoint,
+    msg: Msg,
+    /// When it joined the request queue.
+    arrived: SimTime,
+}
+
+/// Disk work of a node (node capacity).
+#[derive(Clone, Debug)]
+pub struct DiskJob {
+    io: DiskIo,
+    then: Option<(Endpoint, Msg)>,
+    /// When it joined the disk queue.
+    arrived: SimTime,
+    /// It cannot start before this (asked for by a handler whose CPU
+    /// service ends then; it holds its channel from the handler's start).
+    ready: SimTime,
+}
+
+/// One node's resources (node capacity).
+struct NodeRes {
+    cpu: Option<Pool>,
+    /// Messages that wait for a worker: their start, and their `CpuStart`
+    /// event (to cancel when shed).
+    cpu_pending: std::collections::VecDeque<(SimTime, EventHandle)>,
+    disk: Option<Station<DiskJob>>,
+    nic: Option<Nic>,
+    admission: Option<AdmissionMonitor>,
+    /// Service-time draws, the node's own resource stream.
+    rng: SimRng,
+    /// The node's last crash (messages still in its egress queue then are lost).
+    last_crash: Option<SimTime>,
+}
+
+/// What one node's resources observed over a run (node capacity).
+#[derive(Clone, Debug, Default)]
+pub struct ResourceStats {
+    /// Request processing.
+    pub cpu: Option<StationStats>,
+    /// The disk.
+    pub disk: Option<StationStats>,
+    /// The network interface, outgoing.
+    pub egress: Option<LinkStats>,
+    /// The network interface, incoming.
+    pub ingress: Option<LinkStats>,
+    /// §6.5 admission control: (evaluations, evaluations that deferred
+    /// background work).
+    pub admission: Option<(u64, u64)>,
 }
 
 /// Why a run stopped. Only [`StopReason::EndOfRun`] is a complete run:
@@ -166,6 +259,11 @@ pub struct EngineStats {
     pub dropped_lost: u64,
     /// See `dropped_partitioned`.
     pub dropped_node_down: u64,
+    /// Messages refused by a full queue (node capacity).
+    pub dropped_overloaded: u64,
+    /// Disk jobs refused by a full disk queue (what they would have sent
+    /// is never sent).
+    pub disk_refused: u64,
     /// Messages delivered twice.
     pub duplicated: u64,
     /// Largest number of pending events.
@@ -188,7 +286,12 @@ pub struct RunOutcome {
     /// With gossip membership: the ring of the first member up at the end
     /// (after joins and leaves it differs from the initial one).
     pub final_ring: Option<Arc<Ring>>,
+    /// Per node, with node capacity (empty without).
+    pub resources: Vec<ResourceStats>,
 }
+
+/// The stream of the load phase's value sizes ("LOADSZ").
+const LOAD_SIZES_STREAM: u64 = 0x4c_4f_41_44_53_5a;
 
 /// Where a node slot is in its administrative life.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -239,6 +342,11 @@ pub struct Simulation {
     /// The nemesis, drawn as the run goes (at most one pending pair per
     /// source).
     nemesis: Option<NemesisPlan>,
+    /// Per node, with node capacity (empty without: infinite capacity).
+    resources: Vec<NodeRes>,
+    /// While a handler runs inside a message's CPU service: how long until
+    /// the service ends. Its sends, timers and disk work take effect then.
+    offset: SimDuration,
 }
 
 impl Simulation {
@@ -310,6 +418,7 @@ impl Simulation {
                 .map(|m| m.div_ceil(workload.clients.len().max(1) as u64)),
             write_coordinator: cluster.write_coordinator,
             retry_interval: cluster.retry_interval,
+            rng_seed: seed,
         });
         let clients = (0..workload.clients.len() as u32)
             .map(|i| {
@@ -330,6 +439,40 @@ impl Simulation {
         );
         let node_count = cluster.nodes.len();
         let client_count = scenario.workload.clients.len();
+        let window = scenario.metrics.window;
+        let resources = match &cluster.capacity {
+            None => Vec::new(),
+            Some(cap) => {
+                cap.nodes
+                    .iter()
+                    .enumerate()
+                    .map(|(i, spec)| NodeRes {
+                        cpu: spec
+                            .cpu
+                            .as_ref()
+                            .map(|c| Pool::new(c.workers, c.queue_limit, c.overload, window)),
+                        cpu_pending: std::collections::VecDeque::new(),
+                        disk: spec.disk.as_ref().map(|d| {
+                            Station::new(d.concurrency, d.queue_limit, d.overload, window)
+                        }),
+                        nic: spec.nic.as_ref().map(|n| {
+                            Nic::new(
+                                n.egress_bytes_per_s,
+                                n.ingress_bytes_per_s,
+                                n.queue_limit_bytes,
+                                window,
+                            )
+                        }),
+                        admission: cap
+                            .admission
+                            .as_ref()
+                            .map(|a| AdmissionMonitor::new(a.window, a.percentile_ppm, a.target)),
+                        rng: SimRng::new(seed, Stream::Resources(i as u32)),
+                        last_crash: None,
+                    })
+                    .collect()
+            }
+        };
         let mut sim = Simulation {
             now: SimTime::ZERO,
             queue: EventQueue::with_capacity(1024),
@@ -346,6 +489,8 @@ impl Simulation {
             next_msg_id: 0,
             pending_changes: Vec::new(),
             nemesis: None,
+            resources,
+            offset: SimDuration::ZERO,
             node_timers: vec![BTreeMap::new(); node_count],
             client_timers: vec![BTreeMap::new(); client_count],
             scenario,
@@ -367,6 +512,10 @@ impl Simulation {
     fn preload(&mut self) {
         let n = self.scenario.cluster.quorum.n as usize;
         let ring = self.ring.clone();
+        // Loaded values get sizes from their own stream (drawn only when the
+        // workload sets a size distribution).
+        let mut sizes = SimRng::new(self.scenario.rng_seed, Stream::Custom(LOAD_SIZES_STREAM));
+        let value_size = self.scenario.workload.value_size.clone();
         for k in 0..self.scenario.workload.key_count {
             let key = Key(k);
             let list = ring.preference_list(key);
@@ -374,7 +523,11 @@ impl Simulation {
             let Some(first) = top.first() else {
                 continue;
             };
-            let version = self.nodes[first.0 as usize].node.coordinate_load(key);
+            let size = match &value_size {
+                None => crate::config::DEFAULT_VALUE_BYTES,
+                Some(d) => d.sample_units(&mut sizes).min(u64::from(u32::MAX)) as u32,
+            };
+            let version = self.nodes[first.0 as usize].node.coordinate_load(key, size);
             for replica in top {
                 self.nodes[replica.0 as usize]
                     .node
@@ -489,7 +642,20 @@ impl Simulation {
             }
         };
         self.finish(sink, &mut tracer);
+        let now = self.now;
+        let resources = self
+            .resources
+            .iter_mut()
+            .map(|r| ResourceStats {
+                cpu: r.cpu.as_ref().map(|c| c.stats().clone()),
+                disk: r.disk.as_mut().map(|d| d.stats_at(now).clone()),
+                egress: r.nic.as_ref().map(|n| n.egress.stats().clone()),
+                ingress: r.nic.as_ref().map(|n| n.ingress.stats().clone()),
+                admission: r.admission.as_ref().map(AdmissionMonitor::counts),
+            })
+            .collect();
         RunOutcome {
+            resources,
             stop,
             end_time: self.now,
             trace_hash: self.hash.value(),
@@ -504,7 +670,10 @@ impl Simulation {
         }
     }
 
-    fn start(&mut self, sink: &mut dyn Sink, tracer: &mut Option<&mut dyn Tracer>) {
+    /// Starts the run: the load phase's record, every node's and client's
+    /// first timers. [`Simulation::run`] calls it; a caller that drives the
+    /// run with [`Simulation::step`] calls it once first.
+    pub fn start(&mut self, sink: &mut dyn Sink, tracer: &mut Option<&mut dyn Tracer>) {
         if self.scenario.workload.preload {
             let keys = self.scenario.workload.key_count;
             self.emit(None, &Record::Preloaded { keys }, sink, tracer);
@@ -523,7 +692,16 @@ impl Simulation {
         }
     }
 
-    fn node_time(&self, id: NodeId) -> NodeTime {
+    fn node_time(&mut self, id: NodeId) -> NodeTime {
+        let now = self.now;
+        let background = match self
+            .resources
+            .get_mut(id.0 as usize)
+            .and_then(|r| r.admission.as_mut())
+        {
+            Some(m) => m.verdict(now),
+            None => Admission::Admit,
+        };
         let slot = &self.nodes[id.0 as usize];
         let global = self.now.as_micros() as i128;
         let local = global
@@ -532,6 +710,7 @@ impl Simulation {
         NodeTime {
             now: self.now,
             local: SimTime(local.clamp(0, i128::from(u64::MAX)) as u64),
+            background,
         }
     }
 
@@ -552,10 +731,36 @@ impl Simulation {
             Event::Deliver {
                 id,
                 sent_at,
+                departed,
                 from,
                 to,
                 msg,
-            } => self.on_deliver(id, sent_at, from, to, msg, sink, tracer),
+            } => self.on_deliver(id, (sent_at, departed), from, to, msg, sink, tracer),
+            Event::Ingressed {
+                node,
+                incarnation,
+                job,
+            } => {
+                if self.is_current(node, incarnation) {
+                    self.cpu_arrival(node, job, sink, tracer);
+                } else {
+                    let to = Endpoint::Node(node);
+                    let (id, sent, from) = (job.id, job.sent_at, job.from);
+                    self.drop_message(id, sent, from, to, &job.msg, DropReason::NodeDown, tracer);
+                }
+            }
+            Event::CpuStart {
+                node,
+                incarnation,
+                job,
+                end,
+            } => self.on_cpu_start(node, incarnation, job, end, sink, tracer),
+            Event::DiskDone {
+                node,
+                incarnation,
+                job,
+            } => self.on_disk_done(node, incarnation, job, tracer),
+
             Event::LocalSend {
                 node,
                 incarnation,
@@ -697,8 +902,56 @@ impl Simulation {
         }
     }
 
+    /// A message arrives at its receiver. With node capacity a node's
+    /// message goes through the network interface and the request queue
+    /// first ([`Simulation::node_arrival`]); otherwise it is handled now.
     #[allow(clippy::too_many_arguments)]
     fn on_deliver(
+        &mut self,
+        id: u64,
+        (sent_at, departed): (SimTime, SimTime),
+        from: Endpoint,
+        to: Endpoint,
+        msg: Msg,
+        sink: &mut dyn Sink,
+        tracer: &mut Option<&mut dyn Tracer>,
+    ) {
+        if let Endpoint::Node(n) = to {
+            if !self.nodes[n.0 as usize].up {
+                self.drop_message(id, sent_at, from, to, &msg, DropReason::NodeDown, tracer);
+                return;
+            }
+        }
+        if !self.resources.is_empty() {
+            // A message still in the sender's egress queue when the sender
+            // crashed never left it.
+            if let Endpoint::Node(s) = from {
+                let crash = self.resources[s.0 as usize].last_crash;
+                if departed > sent_at && crash.is_some_and(|c| c > sent_at && c <= departed) {
+                    self.drop_message(id, sent_at, from, to, &msg, DropReason::NodeDown, tracer);
+                    return;
+                }
+            }
+            if let Endpoint::Node(n) = to {
+                if from != to {
+                    let job = CpuJob {
+                        id,
+                        sent_at,
+                        from,
+                        msg,
+                        arrived: self.now,
+                    };
+                    self.node_arrival(n, job, sink, tracer);
+                    return;
+                }
+            }
+        }
+        self.handle_message(id, sent_at, from, to, msg, sink, tracer);
+    }
+
+    /// Hashes, traces and hands a message to its receiver's handler now.
+    #[allow(clippy::too_many_arguments)]
+    fn handle_message(
         &mut self,
         id: u64,
         sent_at: SimTime,
@@ -709,12 +962,6 @@ impl Simulation {
         tracer: &mut Option<&mut dyn Tracer>,
     ) {
         let kind = msg.kind();
-        if let Endpoint::Node(n) = to {
-            if !self.nodes[n.0 as usize].up {
-                self.drop_message(id, sent_at, from, to, &msg, DropReason::NodeDown, tracer);
-                return;
-            }
-        }
         let key = msg.key().map_or(u64::MAX, |k| k.0);
         self.hash.add(
             self.now,
@@ -770,6 +1017,7 @@ impl Simulation {
             DropReason::Partitioned => self.stats.dropped_partitioned += 1,
             DropReason::Lost => self.stats.dropped_lost += 1,
             DropReason::NodeDown => self.stats.dropped_node_down += 1,
+            DropReason::Overloaded => self.stats.dropped_overloaded += 1,
         }
         self.hash.add(
             self.now,
@@ -804,6 +1052,19 @@ impl Simulation {
         msg: Msg,
         tracer: &mut Option<&mut dyn Tracer>,
     ) {
+        self.transmit_at(from, to, msg, self.now, tracer);
+    }
+
+    /// Puts a message on the network at `at` (now, or when the CPU service
+    /// of the handler that sends it ends), with no event in between.
+    fn transmit_at(
+        &mut self,
+        from: Endpoint,
+        to: Endpoint,
+        msg: Msg,
+        at: SimTime,
+        tracer: &mut Option<&mut dyn Tracer>,
+    ) {
         self.stats.sent_by_kind[msg.kind().index()] += 1;
         self.next_msg_id += 1;
         let id = self.next_msg_id;
@@ -823,10 +1084,11 @@ impl Simulation {
         }
         if from == to {
             self.queue.push(
-                self.now,
+                at,
                 Event::Deliver {
                     id,
                     sent_at,
+                    departed: at,
                     from,
                     to,
                     msg,
@@ -834,7 +1096,24 @@ impl Simulation {
             );
             return;
         }
-        match self.net.transmit(self.now, from, to, msg.kind()) {
+        let mut departed = at;
+        if let Endpoint::Node(n) = from {
+            if let Some(nic) = self
+                .resources
+                .get_mut(n.0 as usize)
+                .and_then(|r| r.nic.as_mut())
+            {
+                match nic.egress.carry(at, msg.size_bytes(), msg.kind().index()) {
+                    Some(t) => departed = t,
+                    None => {
+                        let reason = DropReason::Overloaded;
+                        self.drop_message(id, sent_at, from, to, &msg, reason, tracer);
+                        return;
+                    }
+                }
+            }
+        }
+        match self.net.transmit(departed, from, to, msg.kind()) {
             Transmission::Dropped(reason) => {
                 self.drop_message(id, sent_at, from, to, &msg, reason, tracer)
             }
@@ -847,6 +1126,7 @@ impl Simulation {
                         Event::Deliver {
                             id,
                             sent_at,
+                            departed,
                             from,
                             to,
                             msg,
@@ -858,12 +1138,305 @@ impl Simulation {
                     Event::Deliver {
                         id,
                         sent_at,
+                        departed,
                         from,
                         to,
                         msg,
                     },
                 );
             }
+        }
+    }
+
+    /// True when `node` is up in incarnation `incarnation`.
+    fn is_current(&self, node: NodeId, incarnation: u32) -> bool {
+        let slot = &self.nodes[node.0 as usize];
+        slot.up && slot.incarnation == incarnation
+    }
+
+    /// Node capacity: a message reaches a node's network interface; once
+    /// through it, it joins the request queue.
+    fn node_arrival(
+        &mut self,
+        node: NodeId,
+        job: CpuJob,
+        sink: &mut dyn Sink,
+        tracer: &mut Option<&mut dyn Tracer>,
+    ) {
+        let now = self.now;
+        let bytes = job.msg.size_bytes();
+        // The bytes streamed in while the sender's interface sent them; a
+        // sender without a modelled interface (a client) sends at the
+        // receiver's rate.
+        let sender = match job.from {
+            Endpoint::Node(s) => self.resources[s.0 as usize]
+                .nic
+                .as_ref()
+                .map(|n| n.egress.transmission(bytes)),
+            Endpoint::Client(_) => None,
+        };
+        if let Some(nic) = self.resources[node.0 as usize].nic.as_mut() {
+            let spread = sender.unwrap_or_else(|| nic.ingress.transmission(bytes));
+            match nic
+                .ingress
+                .receive(now, bytes, spread, job.msg.kind().index())
+            {
+                None => {
+                    let (to, reason) = (Endpoint::Node(node), DropReason::Overloaded);
+                    let (id, sent, from) = (job.id, job.sent_at, job.from);
+                    self.drop_message(id, sent, from, to, &job.msg, reason, tracer);
+                    return;
+                }
+                Some(done) if done > now => {
+                    let incarnation = self.nodes[node.0 as usize].incarnation;
+                    self.queue.push(
+                        done,
+                        Event::Ingressed {
+                            node,
+                            incarnation,
+                            job,
+                        },
+                    );
+                    return;
+                }
+                Some(_) => {}
+            }
+        }
+        self.cpu_arrival(node, job, sink, tracer);
+    }
+
+    /// Node capacity: a message joins the request queue (or is handled at
+    /// once when the node's request processing is infinite). Its service
+    /// time is drawn now and the pool computes its slot: a message that
+    /// finds a worker free is handled now with its effects leaving when its
+    /// service ends (no event); one that waits is handled when its service
+    /// starts (one event).
+    fn cpu_arrival(
+        &mut self,
+        node: NodeId,
+        mut job: CpuJob,
+        sink: &mut dyn Sink,
+        tracer: &mut Option<&mut dyn Tracer>,
+    ) {
+        let now = self.now;
+        job.arrived = now;
+        let scenario = self.scenario.clone();
+        let Some(spec) = scenario
+            .cluster
+            .capacity
+            .as_ref()
+            .and_then(|c| c.nodes[node.0 as usize].cpu.as_ref())
+        else {
+            let to = Endpoint::Node(node);
+            self.handle_message(job.id, job.sent_at, job.from, to, job.msg, sink, tracer);
+            return;
+        };
+        let r = &mut self.resources[node.0 as usize];
+        let mut service = spec.service[job.msg.kind().index()].sample(&mut r.rng);
+        if spec.per_mb_us > 0 {
+            let bytes = u128::from(job.msg.size_bytes());
+            let extra = bytes * u128::from(spec.per_mb_us) / 1_000_000;
+            service = service + SimDuration(extra.min(u128::from(u64::MAX / 4)) as u64);
+        }
+        let pool = r.cpu.as_mut().expect("a CPU spec has a pool");
+        match pool.admit(now, service) {
+            PoolAdmission::Admitted(slot) => self.start_cpu(node, job, slot, sink, tracer),
+            PoolAdmission::Refused => self.refuse(node, job, sink, tracer),
+            PoolAdmission::AdmittedShedding(slot, shed) => {
+                let pending = &mut self.resources[node.0 as usize].cpu_pending;
+                if let Some(i) = pending.iter().position(|(start, _)| *start == shed) {
+                    let (_, handle) = pending.remove(i).expect("found");
+                    if let Some(Event::CpuStart { job: old, .. }) = self.queue.cancel(handle) {
+                        self.refuse(node, old, sink, tracer);
+                    }
+                }
+                self.start_cpu(node, job, slot, sink, tracer);
+            }
+        }
+    }
+
+    /// A message got its slot: handled now when its service starts now,
+    /// otherwise when it starts.
+    fn start_cpu(
+        &mut self,
+        node: NodeId,
+        job: CpuJob,
+        slot: Slot,
+        sink: &mut dyn Sink,
+        tracer: &mut Option<&mut dyn Tracer>,
+    ) {
+        if slot.start <= self.now {
+            self.serve(node, job, slot.end, sink, tracer);
+            return;
+        }
+        let incarnation = self.nodes[node.0 as usize].incarnation;
+        let end = slot.end;
+        let handle = self.queue.push(
+            slot.start,
+            Event::CpuStart {
+                node,
+                incarnation,
+                job,
+                end,
+            },
+        );
+        self.resources[node.0 as usize]
+            .cpu_pending
+            .push_back((slot.start, handle));
+    }
+
+    /// A message that waited starts its service now.
+    fn on_cpu_start(
+        &mut self,
+        node: NodeId,
+        incarnation: u32,
+        job: CpuJob,
+        end: SimTime,
+        sink: &mut dyn Sink,
+        tracer: &mut Option<&mut dyn Tracer>,
+    ) {
+        let now = self.now;
+        let pending = &mut self.resources[node.0 as usize].cpu_pending;
+        while pending.front().is_some_and(|(start, _)| *start <= now) {
+            pending.pop_front();
+        }
+        if !self.is_current(node, incarnation) {
+            // The node crashed while the message waited: it is lost.
+            let (id, sent, from, to) = (job.id, job.sent_at, job.from, Endpoint::Node(node));
+            self.drop_message(id, sent, from, to, &job.msg, DropReason::NodeDown, tracer);
+            return;
+        }
+        self.serve(node, job, end, sink, tracer);
+    }
+
+    /// Runs a message's handler now; what it sends, the timers it sets and
+    /// the disk work it asks for take effect when its service ends, at `end`.
+    fn serve(
+        &mut self,
+        node: NodeId,
+        job: CpuJob,
+        end: SimTime,
+        sink: &mut dyn Sink,
+        tracer: &mut Option<&mut dyn Tracer>,
+    ) {
+        let now = self.now;
+        let r = &mut self.resources[node.0 as usize];
+        // Without a disk queue, admission control watches request processing.
+        if r.disk.is_none() && !job.msg.kind().is_background() {
+            if let Some(m) = r.admission.as_mut() {
+                m.sample(now, SimDuration(end.as_micros() - job.arrived.as_micros()));
+            }
+        }
+        self.offset = SimDuration(end.as_micros().saturating_sub(now.as_micros()));
+        let to = Endpoint::Node(node);
+        self.handle_message(job.id, job.sent_at, job.from, to, job.msg, sink, tracer);
+        self.offset = SimDuration::ZERO;
+    }
+
+    /// A full request queue refused a message: the node answers a client
+    /// request with an `overloaded` failure; anything else is dropped.
+    fn refuse(
+        &mut self,
+        node: NodeId,
+        job: CpuJob,
+        sink: &mut dyn Sink,
+        tracer: &mut Option<&mut dyn Tracer>,
+    ) {
+        let to = Endpoint::Node(node);
+        let (id, sent, from) = (job.id, job.sent_at, job.from);
+        self.drop_message(id, sent, from, to, &job.msg, DropReason::Overloaded, tracer);
+        let offset = std::mem::replace(&mut self.offset, SimDuration::ZERO);
+        let nt = self.node_time(node);
+        self.nodes[node.0 as usize]
+            .node
+            .on_overload(nt, job.msg, &mut self.node_out);
+        self.flush_node(node, sink, tracer);
+        self.offset = offset;
+    }
+
+    /// Node capacity: disk work joins the disk queue.
+    fn disk_arrival(&mut self, node: NodeId, job: DiskJob) {
+        let now = self.now;
+        let disk = self.resources[node.0 as usize]
+            .disk
+            .as_mut()
+            .expect("only a node with a disk queue asks for disk work");
+        match disk.arrive(now, job) {
+            Arrival::Start(job) => self.start_disk(node, job),
+            Arrival::Queued => {}
+            Arrival::Refused(_) | Arrival::Shed(_) => self.stats.disk_refused += 1,
+        }
+    }
+
+    /// Draws the service time of a disk job's next operation and schedules
+    /// its end.
+    fn start_disk(&mut self, node: NodeId, job: DiskJob) {
+        let scenario = self.scenario.clone();
+        let spec = scenario
+            .cluster
+            .capacity
+            .as_ref()
+            .and_then(|c| c.nodes[node.0 as usize].disk.as_ref())
+            .expect("a node with a disk queue has a disk spec");
+        let r = &mut self.resources[node.0 as usize];
+        let dist = match job.io.op {
+            DiskOp::Read => &spec.read,
+            DiskOp::Write => &spec.write,
+        };
+        let service = dist.sample(&mut r.rng);
+        let now = self.now;
+        let service = match r.disk.as_mut() {
+            Some(d) => {
+                d.reserved_until(now, job.ready);
+                d.scale(service)
+            }
+            None => service,
+        };
+        let incarnation = self.nodes[node.0 as usize].incarnation;
+        self.queue.push(
+            self.now.max(job.ready) + service,
+            Event::DiskDone {
+                node,
+                incarnation,
+                job,
+            },
+        );
+    }
+
+    /// The disk finished an operation: the next waiting job starts; a job
+    /// with operations left goes back to the end of the queue, a finished
+    /// one sends what waited for it.
+    fn on_disk_done(
+        &mut self,
+        node: NodeId,
+        incarnation: u32,
+        job: DiskJob,
+        tracer: &mut Option<&mut dyn Tracer>,
+    ) {
+        if !self.is_current(node, incarnation) {
+            return;
+        }
+        let now = self.now;
+        let r = &mut self.resources[node.0 as usize];
+        let next = r.disk.as_mut().and_then(|d| d.complete(now, job.arrived));
+        if job.io.foreground {
+            if let Some(m) = r.admission.as_mut() {
+                m.sample(now, SimDuration(now.as_micros() - job.arrived.as_micros()));
+            }
+        }
+        if let Some(next) = next {
+            self.start_disk(node, next);
+        }
+        if job.io.ops > 1 {
+            let mut rest = job;
+            rest.io.ops -= 1;
+            rest.arrived = now;
+            rest.ready = now;
+            self.disk_arrival(node, rest);
+            return;
+        }
+        if let Some((to, msg)) = job.then {
+            self.transmit(Endpoint::Node(node), to, msg, tracer);
         }
     }
 
@@ -880,10 +1453,11 @@ impl Simulation {
             match cmd {
                 Command::Send { to, msg, delay } => {
                     if delay == SimDuration::ZERO {
-                        self.transmit(Endpoint::Node(node), to, msg, tracer);
+                        let at = self.now + self.offset;
+                        self.transmit_at(Endpoint::Node(node), to, msg, at, tracer);
                     } else {
                         self.queue.push(
-                            self.now + delay,
+                            self.now + self.offset + delay,
                             Event::LocalSend {
                                 node,
                                 incarnation,
@@ -894,7 +1468,7 @@ impl Simulation {
                     }
                 }
                 Command::SetTimer { timer, after } => {
-                    let at = self.now + after;
+                    let at = self.now + self.offset + after;
                     let armed = &mut self.node_timers[node.0 as usize];
                     let handle = match armed.get(&timer).and_then(|h| self.queue.rearm(*h, at)) {
                         Some(h) => h,
@@ -913,6 +1487,15 @@ impl Simulation {
                     if let Some(h) = self.node_timers[node.0 as usize].remove(&timer) {
                         self.queue.cancel(h);
                     }
+                }
+                Command::Disk { io, then } => {
+                    let job = DiskJob {
+                        io,
+                        then,
+                        arrived: self.now,
+                        ready: self.now + self.offset,
+                    };
+                    self.disk_arrival(node, job);
                 }
                 Command::Record(r) => {
                     match &r {
@@ -963,6 +1546,7 @@ impl Simulation {
                     }
                 }
                 Command::Record(r) => self.emit(Some(Endpoint::Client(client)), &r, sink, tracer),
+                Command::Disk { .. } => unreachable!("clients have no disk"),
             }
         }
         self.client_out = out;
@@ -1080,6 +1664,44 @@ impl Simulation {
                 let slot = &self.nodes[node.0 as usize];
                 slot.up && slot.admin == Admin::Active && self.scenario.cluster.membership.is_some()
             }
+            FaultAction::SlowResource {
+                node,
+                resource,
+                factor_permille,
+            } => self.set_resource_speed(*node, *resource, *factor_permille),
+            FaultAction::RestoreResource { node, resource } => {
+                self.set_resource_speed(*node, *resource, 1000)
+            }
+            FaultAction::StallDisk { node } => {
+                let now = self.now;
+                match self
+                    .resources
+                    .get_mut(node.0 as usize)
+                    .and_then(|r| r.disk.as_mut())
+                {
+                    Some(d) => {
+                        d.stall(now, SimTime(u64::MAX));
+                        true
+                    }
+                    None => false,
+                }
+            }
+            FaultAction::ResumeDisk { node } => {
+                let now = self.now;
+                match self
+                    .resources
+                    .get_mut(node.0 as usize)
+                    .and_then(|r| r.disk.as_mut())
+                {
+                    Some(d) => {
+                        for job in d.unstall(now) {
+                            self.start_disk(*node, job);
+                        }
+                        true
+                    }
+                    None => false,
+                }
+            }
             FaultAction::Replace { node, with } => {
                 let old = &mut self.nodes[node.0 as usize];
                 if old.admin == Admin::Active && self.activate(*with) {
@@ -1104,7 +1726,11 @@ impl Simulation {
             | FaultAction::RestoreNode { node }
             | FaultAction::ClockSkew { node, .. }
             | FaultAction::Join { node }
-            | FaultAction::Decommission { node } => Some(Endpoint::Node(*node)),
+            | FaultAction::Decommission { node }
+            | FaultAction::SlowResource { node, .. }
+            | FaultAction::RestoreResource { node, .. }
+            | FaultAction::StallDisk { node }
+            | FaultAction::ResumeDisk { node } => Some(Endpoint::Node(*node)),
             FaultAction::Replace { with, .. } => Some(Endpoint::Node(*with)),
             _ => None,
         };
@@ -1159,6 +1785,30 @@ impl Simulation {
         }
     }
 
+    /// A gray failure (or its end): `resource` of `node` runs
+    /// `factor_permille / 1000` times slower from now on. False when the
+    /// node has no such resource.
+    fn set_resource_speed(
+        &mut self,
+        node: NodeId,
+        resource: Resource,
+        factor_permille: u64,
+    ) -> bool {
+        let Some(r) = self.resources.get_mut(node.0 as usize) else {
+            return false;
+        };
+        match resource {
+            Resource::Cpu => r.cpu.as_mut().map(|c| c.set_slowdown(factor_permille)),
+            Resource::Disk => r.disk.as_mut().map(|d| d.set_slowdown(factor_permille)),
+            // Bandwidth shrinks by the factor: the interface runs at 1/k.
+            Resource::Nic => r
+                .nic
+                .as_mut()
+                .map(|n| n.set_factor(1_000_000 / factor_permille.max(1))),
+        }
+        .is_some()
+    }
+
     /// Takes an up node down: a new incarnation, its armed timers cancelled,
     /// its volatile state (and with `disk_loss` its durable state) dropped.
     /// Returns the buffered versions lost.
@@ -1169,7 +1819,22 @@ impl Simulation {
         for (_, h) in std::mem::take(&mut self.node_timers[node.0 as usize]) {
             self.queue.cancel(h);
         }
-        slot.node.crash(disk_loss)
+        let lost = slot.node.crash(disk_loss);
+        let now = self.now;
+        if let Some(r) = self.resources.get_mut(node.0 as usize) {
+            r.last_crash = Some(now);
+            if let Some(c) = r.cpu.as_mut() {
+                c.crash(now);
+            }
+            r.cpu_pending.clear();
+            if let Some(d) = r.disk.as_mut() {
+                d.crash(now);
+            }
+            if let Some(n) = r.nic.as_mut() {
+                n.crash(now);
+            }
+        }
+        lost
     }
 
     /// Brings a not-yet-joined node slot up. False if it was not waiting.
@@ -1262,6 +1927,20 @@ impl Simulation {
     fn heal_everything(&mut self, sink: &mut dyn Sink, tracer: &mut Option<&mut dyn Tracer>) {
         self.net.heal_all();
         self.net.restore_all();
+        let now = self.now;
+        for i in 0..self.resources.len() {
+            let node = NodeId(i as u32);
+            for resource in [Resource::Cpu, Resource::Disk, Resource::Nic] {
+                self.set_resource_speed(node, resource, 1000);
+            }
+            let started = match self.resources[i].disk.as_mut() {
+                Some(d) if d.stalled_until() > now => d.unstall(now),
+                _ => Vec::new(),
+            };
+            for job in started {
+                self.start_disk(node, job);
+            }
+        }
         for i in 0..self.nodes.len() {
             if !self.nodes[i].up && self.nodes[i].admin == Admin::Active {
                 self.apply_fault(

@@ -367,6 +367,47 @@ fn cluster(w: &World) -> impl Strategy<Value = ClusterDto> {
             coordinator_scope: t.6,
             // Filled in by `scenario_file`, with the faults that need it.
             membership: None,
+            // Derived from the draw so round-trips cover both present and absent.
+            capacity: (s.5 % 3 == 0).then(|| CapacityDto {
+                cpu: Some(CpuDto {
+                    workers: 1 + (s.5 % 8) as u32,
+                    service: ServiceDto {
+                        default: LatencyDto::Exponential { mean_ms: 0.1 },
+                        by_kind: [(
+                            "write_request".to_string(),
+                            LatencyDto::Constant { ms: 0.2 },
+                        )]
+                        .into_iter()
+                        .collect(),
+                    },
+                    per_mb_ms: (s.5 % 4) as f64,
+                    queue_limit: 100 + s.5 as u32,
+                    overload: if s.5 % 2 == 0 {
+                        OverloadDto::Reject
+                    } else {
+                        OverloadDto::ShedOldest
+                    },
+                }),
+                disk: (s.5 % 2 == 0).then(|| DiskDto {
+                    concurrency: 1 + (s.5 % 4) as u32,
+                    read: None,
+                    write: Some(LatencyDto::Exponential { mean_ms: 1.0 }),
+                    queue_limit: 1000,
+                    overload: OverloadDto::Reject,
+                }),
+                nic: (s.5 % 5 == 0).then_some(NicDto {
+                    bandwidth_mb_per_s: Some(125.0),
+                    egress_mb_per_s: None,
+                    ingress_mb_per_s: Some(50.0),
+                    queue_limit_mb: 64.0,
+                }),
+                overrides: Vec::new(),
+                admission_control: (s.5 % 2 == 0).then_some(AdmissionDto {
+                    window_s: 10.0,
+                    percentile: 0.99,
+                    target_ms: 20.0,
+                }),
+            }),
         },
     )
 }
@@ -456,6 +497,10 @@ fn workload(w: &World) -> impl Strategy<Value = WorkloadDto> {
                     reconcile,
                     client_timeout_ms: timeout,
                     max_ops,
+                    value_size: max_ops.filter(|m| m % 2 == 0).map(|m| SizeDto::Lognormal {
+                        median_bytes: 100.0 + (m % 10_000) as f64,
+                        sigma: 1.0,
+                    }),
                 }
             },
         )
@@ -575,6 +620,11 @@ fn membership(w: &World) -> impl Strategy<Value = MembershipDto> {
                 seeds,
                 failure_detector,
                 transfer_batch,
+                reads_during_transfer: match transfer_batch % 3 {
+                    0 => None,
+                    1 => Some(ReadsDuringTransferDto::Served),
+                    _ => Some(ReadsDuringTransferDto::Declined),
+                },
             },
         )
 }

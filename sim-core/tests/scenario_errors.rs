@@ -606,7 +606,7 @@ fn cases() -> Vec<Case> {
         case(
             "join and crash in one fault",
             "faults[0]",
-            "expected exactly one action (crash, restart, partition, isolate, partition_one_way, heal_all, degrade_links, slow_node, clock_skew, join, decommission, replace), got 2",
+            "expected exactly one action (crash, restart, partition, isolate, partition_one_way, heal_all, degrade_links, slow_node, clock_skew, join, decommission, replace, cpu_slowdown, disk_slowdown, disk_stall, bandwidth_drop), got 2",
             |v| {
                 gossip(v);
                 v["faults"] = json!([
@@ -1029,6 +1029,198 @@ fn cases() -> Vec<Case> {
             "description",
             "expected at most 16384 characters, got 16385",
             |v| v["description"] = json!("d".repeat(16_385)),
+        ),
+        // ---- node capacity (cluster.capacity, workload.value_size, gray failures)
+        case(
+            "zero workers",
+            "cluster.capacity.cpu.workers",
+            "expected 1..=1000000, got 0",
+            |v| {
+                v["cluster"]["capacity"] = json!({"cpu": {"workers": 0,
+                    "service": {"default": {"constant": {"ms": 0.1}}}}});
+            },
+        ),
+        case(
+            "zero service time (infinite rate)",
+            "cluster.capacity.cpu.service.default",
+            "expected a service time with a positive mean",
+            |v| {
+                v["cluster"]["capacity"] = json!({"cpu": {"workers": 2,
+                    "service": {"default": {"constant": {"ms": 0}}}}});
+            },
+        ),
+        case(
+            "negative service time",
+            "cluster.capacity.cpu.service.default.constant.ms",
+            "expected a non-negative number of milliseconds, got -1",
+            |v| {
+                v["cluster"]["capacity"] = json!({"cpu": {"workers": 2,
+                    "service": {"default": {"constant": {"ms": -1}}}}});
+            },
+        ),
+        case(
+            "service for an unknown message kind",
+            "cluster.capacity.cpu.service.by_kind.gets",
+            "unknown message kind; expected one of client_request",
+            |v| {
+                v["cluster"]["capacity"] = json!({"cpu": {"workers": 2,
+                    "service": {"default": {"constant": {"ms": 0.1}},
+                                "by_kind": {"gets": {"constant": {"ms": 0.1}}}}}});
+            },
+        ),
+        case(
+            "an overload policy that does not exist",
+            "cluster.capacity.cpu.overload",
+            "unknown variant `drop_newest`, expected `reject` or `shed_oldest`",
+            |v| {
+                v["cluster"]["capacity"] = json!({"cpu": {"workers": 2,
+                    "service": {"default": {"constant": {"ms": 0.1}}}, "overload": "drop_newest"}});
+            },
+        ),
+        case(
+            "zero disk concurrency",
+            "cluster.capacity.disk.concurrency",
+            "expected 1..=1000000, got 0",
+            |v| {
+                v["cluster"]["capacity"] = json!({"disk": {"concurrency": 0}});
+            },
+        ),
+        case(
+            "a disk whose storage latency is zero",
+            "cluster.capacity.disk.read",
+            "has mean 0; give the disk a positive one",
+            |v| {
+                v["cluster"]["storage"]["read_latency"] = json!({"constant": {"ms": 0}});
+                v["cluster"]["capacity"] = json!({"disk": {"concurrency": 2}});
+            },
+        ),
+        case(
+            "zero bandwidth",
+            "cluster.capacity.nic.bandwidth_mb_per_s",
+            "expected a positive bandwidth in MB/s (at most 1e9), got 0",
+            |v| {
+                v["cluster"]["capacity"] = json!({"nic": {"bandwidth_mb_per_s": 0}});
+            },
+        ),
+        case(
+            "infinite bandwidth",
+            "cluster.capacity.nic.egress_mb_per_s",
+            "expected a positive bandwidth in MB/s (at most 1e9), got 1e300",
+            |v| {
+                v["cluster"]["capacity"] = json!({"nic": {"bandwidth_mb_per_s": 100, "egress_mb_per_s": 1e300}});
+            },
+        ),
+        case(
+            "no bandwidth at all",
+            "cluster.capacity.nic.egress_mb_per_s",
+            "expected a bandwidth: set bandwidth_mb_per_s (both ways) or this field",
+            |v| {
+                v["cluster"]["capacity"] = json!({"nic": {"ingress_mb_per_s": 100}});
+            },
+        ),
+        case(
+            "a negative network queue limit",
+            "cluster.capacity.nic.queue_limit_mb",
+            "expected a positive number of megabytes (at most 1e6), got -5",
+            |v| {
+                v["cluster"]["capacity"] = json!({"nic": {"bandwidth_mb_per_s": 100, "queue_limit_mb": -5}});
+            },
+        ),
+        case(
+            "a negative queue limit",
+            "cluster.capacity.cpu.queue_limit",
+            "invalid value: integer `-1`, expected u32",
+            |v| {
+                v["cluster"]["capacity"] = json!({"cpu": {"workers": 2,
+                    "service": {"default": {"constant": {"ms": 0.1}}}, "queue_limit": -1}});
+            },
+        ),
+        case(
+            "an override naming an unknown node",
+            "cluster.capacity.overrides[0].nodes[0]",
+            "unknown node",
+            |v| {
+                v["cluster"]["capacity"] = json!({"disk": {"concurrency": 2},
+                    "overrides": [{"nodes": ["n99"], "disk": {"concurrency": 1}}]});
+            },
+        ),
+        case(
+            "a node overridden twice",
+            "cluster.capacity.overrides[1].nodes[0]",
+            "n1 is already overridden by cluster.capacity.overrides[0]",
+            |v| {
+                v["cluster"]["capacity"] = json!({"disk": {"concurrency": 2},
+                    "overrides": [{"nodes": ["n1"], "disk": {"concurrency": 1}},
+                                  {"nodes": ["n1"], "disk": {"concurrency": 3}}]});
+            },
+        ),
+        case(
+            "admission control percentile outside (0, 1)",
+            "cluster.capacity.admission_control.percentile",
+            "expected a number in (0, 1), got 1.5",
+            |v| {
+                v["cluster"]["capacity"] = json!({"disk": {"concurrency": 2},
+                    "admission_control": {"percentile": 1.5, "target_ms": 10}});
+            },
+        ),
+        case(
+            "admission control with nothing to watch",
+            "cluster.capacity.admission_control",
+            "expected cluster.capacity.cpu or .disk",
+            |v| {
+                v["cluster"]["capacity"] = json!({"nic": {"bandwidth_mb_per_s": 100},
+                    "admission_control": {"target_ms": 10}});
+            },
+        ),
+        case(
+            "a zero value size",
+            "workload.value_size.constant.bytes",
+            "expected a positive number of bytes of at most 1 GiB, got 0",
+            |v| {
+                v["workload"]["value_size"] = json!({"constant": {"bytes": 0}});
+            },
+        ),
+        case(
+            "an infinite value size",
+            "workload.value_size.lognormal.median_bytes",
+            "expected a positive number of bytes of at most 1 GiB",
+            |v| {
+                v["workload"]["value_size"] = json!({"lognormal": {"median_bytes": 1e300, "sigma": 1}});
+            },
+        ),
+        case(
+            "a CPU slowdown on a node without a request queue",
+            "faults[0].cpu_slowdown.node",
+            "n1 has no cpu queue to slow down; expected cluster.capacity.cpu",
+            |v| {
+                v["faults"] = json!([{"at_s": 5, "for_s": 5, "cpu_slowdown": {"node": "n1", "factor": 4}}]);
+            },
+        ),
+        case(
+            "a slowdown factor below 1",
+            "faults[0].disk_slowdown.factor",
+            "expected how many times slower, a number in [1, 1e6], got 0",
+            |v| {
+                v["cluster"]["capacity"] = json!({"disk": {"concurrency": 2}});
+                v["faults"] = json!([{"at_s": 5, "for_s": 5, "disk_slowdown": {"node": "n1", "factor": 0}}]);
+            },
+        ),
+        case(
+            "a disk stall without a window",
+            "faults[0].for_s",
+            "a disk stall needs a window: set for_s",
+            |v| {
+                v["cluster"]["capacity"] = json!({"disk": {"concurrency": 2}});
+                v["faults"] = json!([{"at_s": 5, "disk_stall": {"node": "n1"}}]);
+            },
+        ),
+        case(
+            "reads during transfer that are neither served nor declined",
+            "cluster.membership.reads_during_transfer",
+            "unknown variant `maybe`, expected `served` or `declined`",
+            |v| {
+                v["cluster"]["membership"] = json!({"reads_during_transfer": "maybe"});
+            },
         ),
     ]
 }

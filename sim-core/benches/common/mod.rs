@@ -62,3 +62,24 @@ pub fn peak_rss_mb() -> Option<f64> {
 pub fn peak_rss_mb() -> Option<f64> {
     None
 }
+
+/// CPU time (user + system) this process has used, in seconds
+/// (`/proc/self/stat`, clock ticks of 1/100 s; Linux only).
+#[cfg(target_os = "linux")]
+#[allow(dead_code)] // the collector bench measures memory, not time
+pub fn cpu_time_s() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // The command name (field 2) may hold spaces: count from the last ')'.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let utime: f64 = fields.get(11)?.parse().ok()?;
+    let stime: f64 = fields.get(12)?.parse().ok()?;
+    Some((utime + stime) / 100.0)
+}
+
+/// CPU time is read from `/proc`, which only Linux has.
+#[cfg(not(target_os = "linux"))]
+#[allow(dead_code)]
+pub fn cpu_time_s() -> Option<f64> {
+    None
+}

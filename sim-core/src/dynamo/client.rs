@@ -80,6 +80,8 @@ pub struct ClientShared {
     pub write_coordinator: WriteCoordinator,
     /// Retry interval of the client's local failure detector.
     pub retry_interval: SimDuration,
+    /// The run's root seed (each client forks its value-size stream from it).
+    pub rng_seed: u64,
 }
 
 /// One client session.
@@ -96,12 +98,18 @@ pub struct Client {
     view: Arc<Ring>,
     /// Set while a put is issued as the second half of a read-modify-write.
     writing_back: bool,
+    /// Draws value sizes (`workload.value_size`), its own stream.
+    sizes: SimRng,
 }
 
 impl Client {
     /// A new session.
     pub fn new(id: ClientId, shared: Arc<ClientShared>, rng: SimRng) -> Client {
         Client {
+            sizes: SimRng::new(
+                shared.rng_seed,
+                crate::engine::rng::Stream::ClientValues(id.0),
+            ),
             view: shared.ring.clone(),
             writing_back: false,
             id,
@@ -297,10 +305,14 @@ impl Client {
         self.writing_back = false;
         let op = self.next_op();
         let write = WriteId(op);
-        let value = if kind == OpKind::Delete {
-            Value::Tombstone(write)
+        let (value, size) = if kind == OpKind::Delete {
+            (Value::Tombstone(write), 0)
         } else {
-            Value::Data(write)
+            let size = match &self.shared.workload.value_size {
+                None => crate::config::DEFAULT_VALUE_BYTES,
+                Some(d) => d.sample_units(&mut self.sizes).min(u64::from(u32::MAX)) as u32,
+            };
+            (Value::Data(write), size)
         };
         let chosen = match self.shared.write_coordinator {
             WriteCoordinator::FastestReadResponder => context.fastest_replica,
@@ -323,6 +335,7 @@ impl Client {
                 key,
                 context,
                 value,
+                size,
                 forwarded: false,
             }),
         );

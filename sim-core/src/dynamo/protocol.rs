@@ -66,6 +66,8 @@ pub struct Version {
     /// The last-write-wins stamp (used only in that mode, kept always so
     /// reports can show it).
     pub stamp: LwwStamp,
+    /// The value's size in bytes (what a message carrying it weighs).
+    pub size: u32,
 }
 
 impl Version {
@@ -115,6 +117,9 @@ pub enum Failure {
     },
     /// The client heard nothing before its own timeout.
     ClientTimeout,
+    /// The coordinator's request queue was full (node capacity): refused at
+    /// once, as Riak answers `{error, overload}`.
+    Overloaded,
 }
 
 impl fmt::Display for Failure {
@@ -124,6 +129,7 @@ impl fmt::Display for Failure {
                 write!(f, "not_enough_replicas({got}/{required})")
             }
             Failure::ClientTimeout => write!(f, "client_timeout"),
+            Failure::Overloaded => write!(f, "overloaded"),
         }
     }
 }
@@ -151,6 +157,8 @@ pub enum ClientMsg {
         context: Context,
         /// The new value.
         value: Value,
+        /// The value's size in bytes.
+        size: u32,
         /// See [`ClientMsg::Get::forwarded`].
         forwarded: bool,
     },
@@ -225,6 +233,12 @@ pub enum ReplicaMsg {
     },
     /// The write was stored.
     WriteAck {
+        /// The coordinator's request.
+        request: RequestId,
+    },
+    /// The replica has not received the key's range yet (pending
+    /// ownership after a join): ask someone else.
+    ReadDeclined {
         /// The coordinator's request.
         request: RequestId,
     },
@@ -404,6 +418,11 @@ pub enum TransferMsg {
         transfer: u64,
         /// How many keys.
         keys: u32,
+        /// The ranges (by their end token in the giver's view) the giver is
+        /// responsible for handing over, including those it holds no key
+        /// of: once the transfer completes the receiver has every key of
+        /// them (pending ownership).
+        ranges: Vec<crate::dynamo::ring::Token>,
     },
     /// The new owner confirms it takes them.
     Accept {
@@ -518,6 +537,21 @@ impl MsgKind {
         MsgKind::ALL.into_iter().find(|k| k.name() == name)
     }
 
+    /// True for background work (§6.5: read repair, hinted handoff,
+    /// anti-entropy, gossip, key transfers), as opposed to the foreground
+    /// get/put path.
+    pub fn is_background(self) -> bool {
+        matches!(
+            self,
+            MsgKind::Repair
+                | MsgKind::Handoff
+                | MsgKind::HandoffAck
+                | MsgKind::AntiEntropy
+                | MsgKind::Gossip
+                | MsgKind::Transfer
+        )
+    }
+
     /// Dense index (for per-kind tables).
     pub fn index(self) -> usize {
         MsgKind::ALL
@@ -542,7 +576,9 @@ impl Msg {
                 MsgKind::ClientReply
             }
             Msg::Replica(ReplicaMsg::Read { .. }) => MsgKind::ReadRequest,
-            Msg::Replica(ReplicaMsg::ReadReply { .. }) => MsgKind::ReadResponse,
+            Msg::Replica(ReplicaMsg::ReadReply { .. } | ReplicaMsg::ReadDeclined { .. }) => {
+                MsgKind::ReadResponse
+            }
             Msg::Replica(ReplicaMsg::Write { .. }) => MsgKind::WriteRequest,
             Msg::Replica(ReplicaMsg::WriteAck { .. }) => MsgKind::WriteAck,
             Msg::Replica(ReplicaMsg::Repair { .. }) => MsgKind::Repair,
@@ -580,7 +616,8 @@ impl Msg {
                 ReplicaMsg::Read { request, .. }
                 | ReplicaMsg::ReadReply { request, .. }
                 | ReplicaMsg::Write { request, .. }
-                | ReplicaMsg::WriteAck { request },
+                | ReplicaMsg::WriteAck { request }
+                | ReplicaMsg::ReadDeclined { request },
             ) => request.0,
             Msg::Replica(ReplicaMsg::Repair { versions, .. }) => versions.len() as u64,
             Msg::Handoff(HandoffMsg::Deliver { batch, .. } | HandoffMsg::Delivered { batch }) => {
@@ -611,6 +648,105 @@ impl Msg {
                 | TransferMsg::BatchAck { transfer, .. },
             ) => *transfer,
         }
+    }
+}
+
+/// What a message weighs on the wire, in bytes: an envelope plus what it
+/// carries. The constants are round figures for a binary encoding (ids and
+/// counters 8 bytes, a vector clock entry 16: node, counter, timestamp); a
+/// value weighs its own [`Version::size`].
+pub mod wire {
+    /// Envelope: kind, ids, request or batch number, sender and receiver.
+    pub const HEADER: u64 = 64;
+    /// A key.
+    pub const KEY: u64 = 16;
+    /// Per version beyond its value: value id, LWW stamp, coordinator.
+    pub const VERSION: u64 = 32;
+    /// A vector clock entry.
+    pub const CLOCK_ENTRY: u64 = 16;
+    /// A Merkle hash or a key digest with its index.
+    pub const HASH: u64 = 12;
+    /// A member state (status, version, datacenter) besides its placement.
+    pub const MEMBER: u64 = 32;
+    /// A token or partition number.
+    pub const TOKEN: u64 = 16;
+    /// A heartbeat entry.
+    pub const HEARTBEAT: u64 = 24;
+}
+
+fn version_bytes(v: &Version) -> u64 {
+    wire::VERSION + wire::CLOCK_ENTRY * v.clock.len() as u64 + u64::from(v.size)
+}
+
+impl Msg {
+    /// The message's size on the wire (see [`wire`]).
+    pub fn size_bytes(&self) -> u64 {
+        use wire::*;
+        let versions = |vs: &[Version]| vs.iter().map(version_bytes).sum::<u64>();
+        HEADER
+            + match self {
+                Msg::Client(m) => match m {
+                    ClientMsg::Get { .. } => KEY,
+                    ClientMsg::Put { context, size, .. } => {
+                        KEY + CLOCK_ENTRY * context.clock.len() as u64 + u64::from(*size)
+                    }
+                    ClientMsg::GetReply { result, .. } => match result {
+                        Ok(r) => versions(&r.versions) + CLOCK_ENTRY * r.context.clock.len() as u64,
+                        Err(_) => 0,
+                    },
+                    ClientMsg::PutReply { .. } => 0,
+                },
+                Msg::Replica(m) => match m {
+                    ReplicaMsg::Read { .. } => KEY,
+                    ReplicaMsg::ReadReply { versions: vs, .. } => versions(vs),
+                    ReplicaMsg::Write { version, .. } => KEY + version_bytes(version),
+                    ReplicaMsg::WriteAck { .. } | ReplicaMsg::ReadDeclined { .. } => 0,
+                    ReplicaMsg::Repair { versions: vs, .. } => KEY + versions(vs),
+                },
+                Msg::Handoff(m) => match m {
+                    HandoffMsg::Deliver { hints, .. } => hints
+                        .iter()
+                        .map(|(_, v)| KEY + version_bytes(v))
+                        .sum::<u64>(),
+                    HandoffMsg::Delivered { .. } => 0,
+                },
+                Msg::AntiEntropy(m) => match m {
+                    SyncMsg::Root { .. } | SyncMsg::InSync { .. } => HASH,
+                    SyncMsg::Hashes { hashes, .. } => HASH * hashes.len() as u64,
+                    SyncMsg::Descend { indices, .. } => 4 * indices.len() as u64,
+                    SyncMsg::Leaves {
+                        leaves, entries, ..
+                    } => 4 * leaves.len() as u64 + (KEY + HASH) * entries.len() as u64,
+                    SyncMsg::Versions {
+                        versions: vs, want, ..
+                    } => {
+                        vs.iter().map(|(_, v)| KEY + versions(v)).sum::<u64>()
+                            + KEY * want.len() as u64
+                    }
+                },
+                Msg::Gossip(m) => match m {
+                    GossipMsg::Syn { heartbeats, .. } | GossipMsg::Heartbeats { heartbeats } => {
+                        HASH + HEARTBEAT * heartbeats.len() as u64
+                    }
+                    GossipMsg::Digest { digest } => HASH * digest.len() as u64,
+                    GossipMsg::Delta { states, wants } => {
+                        states
+                            .iter()
+                            .map(|(_, st)| MEMBER + TOKEN * st.placement.len() as u64)
+                            .sum::<u64>()
+                            + 8 * wants.len() as u64
+                    }
+                    GossipMsg::ViewRequest => 0,
+                    GossipMsg::View { ring } => TOKEN * ring.0.range_count() as u64,
+                },
+                Msg::Transfer(m) => match m {
+                    TransferMsg::Offer { ranges, .. } => TOKEN * ranges.len() as u64,
+                    TransferMsg::Accept { .. } | TransferMsg::BatchAck { .. } => 0,
+                    TransferMsg::Batch { versions: vs, .. } => {
+                        vs.iter().map(|(_, v)| KEY + version_bytes(v)).sum::<u64>()
+                    }
+                },
+            }
     }
 }
 
@@ -671,6 +807,9 @@ impl fmt::Display for Msg {
                 None => write!(f, "write {key} {request} {version}"),
             },
             Msg::Replica(ReplicaMsg::WriteAck { request }) => write!(f, "write_ack {request}"),
+            Msg::Replica(ReplicaMsg::ReadDeclined { request }) => {
+                write!(f, "read_declined {request}")
+            }
             Msg::Replica(ReplicaMsg::Repair { key, versions }) => {
                 write!(f, "repair {key} versions={}", versions.len())
             }
@@ -746,8 +885,16 @@ impl fmt::Display for Msg {
                 GossipMsg::View { ring } => write!(f, "view ranges={}", ring.0.range_count()),
             },
             Msg::Transfer(t) => match t {
-                TransferMsg::Offer { transfer, keys } => {
-                    write!(f, "transfer_offer t{transfer} keys={keys}")
+                TransferMsg::Offer {
+                    transfer,
+                    keys,
+                    ranges,
+                } => {
+                    write!(
+                        f,
+                        "transfer_offer t{transfer} keys={keys} ranges={}",
+                        ranges.len()
+                    )
                 }
                 TransferMsg::Accept { transfer } => write!(f, "transfer_accept t{transfer}"),
                 TransferMsg::Batch {

@@ -239,6 +239,7 @@ mod tests {
                 local_time_us: seq,
                 write: write(seq),
             },
+            size: 0,
         }
     }
 
@@ -346,6 +347,7 @@ mod tests {
                         local_time_us: i as u64,
                         write: id,
                     },
+                    size: 0,
                 });
             }
             out

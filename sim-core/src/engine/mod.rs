@@ -7,6 +7,7 @@
 //! ([`crate::sim`]) sits at the top of the crate because it drives the
 //! nodes, not here.
 
+pub mod histogram;
 pub mod ids;
 pub mod outbox;
 pub mod queue;

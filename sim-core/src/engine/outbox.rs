@@ -41,6 +41,41 @@ pub enum Command<T> {
     },
     /// An observation for the sink.
     Record(Record),
+    /// Disk work on the node's disk queue (node capacity): `io` waits for
+    /// the disk, is served, and then `then` (if any) is sent. A node asks
+    /// for this only when it has a disk queue; without one it draws its
+    /// storage latency itself and uses a delayed `Send`.
+    Disk {
+        /// The operations.
+        io: DiskIo,
+        /// The message to send once they are done.
+        then: Option<(Endpoint, Msg)>,
+    },
+}
+
+/// Reads or writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DiskOp {
+    /// Reads.
+    Read,
+    /// Durable writes.
+    Write,
+}
+
+/// A disk job: `ops` operations of one kind. The disk serves one operation
+/// at a time and sends the job back to the end of its queue until all are
+/// done, so a large job (a hint batch, a transfer batch, a buffer flush)
+/// holds one channel at a time, as a writer thread does, and operations
+/// that arrive meanwhile interleave with it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DiskIo {
+    /// Reads or writes.
+    pub op: DiskOp,
+    /// How many (at least 1).
+    pub ops: u32,
+    /// Part of a client's get or put (§6.5's admission controller watches
+    /// these), as opposed to background work.
+    pub foreground: bool,
 }
 
 /// A reusable buffer of commands.
@@ -81,6 +116,10 @@ impl<T> Outbox<T> {
     /// Disarms `timer`.
     pub fn cancel_timer(&mut self, timer: T) {
         self.commands.push(Command::CancelTimer { timer });
+    }
+    /// Queues disk work, then sends `then` (node capacity).
+    pub fn disk(&mut self, io: DiskIo, then: Option<(Endpoint, Msg)>) {
+        self.commands.push(Command::Disk { io, then });
     }
     /// Emits an observation.
     pub fn record(&mut self, record: Record) {

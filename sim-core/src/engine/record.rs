@@ -224,6 +224,18 @@ pub enum Record {
         /// When the offer was made.
         offered: SimTime,
     },
+    /// A node that gained ranges (a join or a replacement) with pending
+    /// ownership has received every one of them and serves all its reads.
+    BootstrapDone {
+        /// The node.
+        node: NodeId,
+        /// When it took its place in the ring.
+        started: SimTime,
+        /// When the first transfer to it was offered (data started moving).
+        first_offer: Option<SimTime>,
+        /// Ranges it waited for.
+        ranges: u32,
+    },
     /// The load phase stored one value per key (`workload.keys.preload`):
     /// keys `0..keys` hold [`WriteId::preloaded`](crate::engine::ids::WriteId::preloaded),
     /// acknowledged at time 0. Emitted once, before anything else.
@@ -257,6 +269,7 @@ impl Record {
             Record::TransferOffered { .. } => "transfer_offered",
             Record::TransferDone { .. } => "transfer_done",
             Record::Preloaded { .. } => "preloaded",
+            Record::BootstrapDone { .. } => "bootstrap_done",
         }
     }
 }

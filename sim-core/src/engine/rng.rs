@@ -31,6 +31,11 @@ pub enum Stream {
     Client(u32),
     /// Anything keyed by an extra number, e.g. a scenario-level sampler.
     Custom(u64),
+    /// A node's resources: service times of its CPU and disk (node capacity).
+    Resources(u32),
+    /// The sizes of the values a client writes (`workload.value_size`), apart
+    /// from its other choices so that changing sizes changes no operation.
+    ClientValues(u32),
 }
 
 impl Stream {
@@ -44,6 +49,8 @@ impl Stream {
             Stream::Node(i) => 1_000 + u64::from(i),
             Stream::Client(i) => 1 << 32 | u64::from(i),
             Stream::Custom(i) => 1 << 48 | i,
+            Stream::Resources(i) => 2 << 32 | u64::from(i),
+            Stream::ClientValues(i) => 3 << 32 | u64::from(i),
         }
     }
 }

@@ -286,6 +286,11 @@ default_fns! {
     d_phi_threshold: f64 = 8.0;
     d_phi_window: u32 = 100;
     d_phi_min_stddev_ms: f64 = 500.0;
+    d_queue_limit: u32 = 10_000;
+    d_concurrency: u32 = 1;
+    d_nic_queue_mb: f64 = 64.0;
+    d_admission_window_s: f64 = 10.0;
+    d_admission_percentile: f64 = 0.99;
 }
 
 /// `cluster.membership`: gossip-based membership (§4.8) and key transfer on
@@ -308,6 +313,21 @@ pub struct MembershipDto {
     /// Keys per key-transfer batch when ranges move. Default 64.
     #[serde(default = "d_transfer_batch")]
     pub transfer_batch: u32,
+    /// Whether a node that gained ranges answers reads of keys it has not
+    /// received yet. Default: `declined` with `cluster.capacity` (transfers
+    /// take time), `served` without (transfers are instantaneous there).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reads_during_transfer: Option<ReadsDuringTransferDto>,
+}
+
+/// `cluster.membership.reads_during_transfer`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ReadsDuringTransferDto {
+    /// Answer with what it has.
+    Served,
+    /// Decline; the coordinator asks the node the joiner displaced.
+    Declined,
 }
 
 impl Default for MembershipDto {
@@ -317,6 +337,7 @@ impl Default for MembershipDto {
             seeds: None,
             failure_detector: FailureDetectorDto::default(),
             transfer_batch: d_transfer_batch(),
+            reads_during_transfer: None,
         }
     }
 }
@@ -407,6 +428,183 @@ pub struct ClusterDto {
     /// membership known to all.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub membership: Option<MembershipDto>,
+    /// Node capacity (request processing, disk, network interface as queues
+    /// with service times); absent = infinite capacity.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capacity: Option<CapacityDto>,
+}
+
+/// What a full queue does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum OverloadDto {
+    /// Refuse the new arrival (default); a client request gets an
+    /// `overloaded` failure.
+    #[default]
+    Reject,
+    /// Drop the oldest waiting job to make room.
+    ShedOldest,
+}
+
+/// Service times of request processing.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceDto {
+    /// Every message kind not listed in `by_kind`.
+    pub default: LatencyDto,
+    /// Per message kind (`client_request`, `read_request`, `write_request`,
+    /// `read_response`, `write_ack`, `repair`, `handoff`, `anti_entropy`,
+    /// `gossip`, `transfer`, ...).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub by_kind: BTreeMap<String, LatencyDto>,
+}
+
+/// `cluster.capacity.cpu`: a pool of workers in front of the handlers.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CpuDto {
+    /// Workers serving messages in parallel.
+    pub workers: u32,
+    /// Service time per message.
+    pub service: ServiceDto,
+    /// Extra service time per megabyte of message, ms. Default 0.
+    #[serde(default)]
+    pub per_mb_ms: f64,
+    /// Messages that may wait for a worker. Default 10000.
+    #[serde(default = "d_queue_limit")]
+    pub queue_limit: u32,
+    /// What a full queue does.
+    #[serde(default)]
+    pub overload: OverloadDto,
+}
+
+/// `cluster.capacity.disk`: a queue in front of the storage device.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DiskDto {
+    /// Operations served in parallel. Default 1.
+    #[serde(default = "d_concurrency")]
+    pub concurrency: u32,
+    /// Service time of one read. Default: `storage.read_latency`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read: Option<LatencyDto>,
+    /// Service time of one durable write. Default: `storage.write_latency`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub write: Option<LatencyDto>,
+    /// Disk jobs that may wait. Default 10000.
+    #[serde(default = "d_queue_limit")]
+    pub queue_limit: u32,
+    /// What a full queue does.
+    #[serde(default)]
+    pub overload: OverloadDto,
+}
+
+/// `cluster.capacity.nic`: the network interface's bandwidth.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NicDto {
+    /// Bandwidth each way, megabytes (10^6 bytes) per second.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bandwidth_mb_per_s: Option<f64>,
+    /// Outgoing bandwidth, overrides `bandwidth_mb_per_s`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub egress_mb_per_s: Option<f64>,
+    /// Incoming bandwidth, overrides `bandwidth_mb_per_s`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ingress_mb_per_s: Option<f64>,
+    /// Megabytes that may wait in each direction; more are dropped. Default 64.
+    #[serde(default = "d_nic_queue_mb")]
+    pub queue_limit_mb: f64,
+}
+
+/// Per-node resources replacing the defaults for the nodes listed.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CapacityOverrideDto {
+    /// Node names.
+    pub nodes: Vec<String>,
+    /// Replaces the CPU section for these nodes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu: Option<CpuDto>,
+    /// Replaces the disk section.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disk: Option<DiskDto>,
+    /// Replaces the network interface section.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nic: Option<NicDto>,
+}
+
+/// §6.5 admission control of background tasks.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AdmissionDto {
+    /// Trailing window of foreground latencies, s. Default 10.
+    #[serde(default = "d_admission_window_s")]
+    pub window_s: f64,
+    /// The percentile compared with the target, in (0, 1). Default 0.99.
+    #[serde(default = "d_admission_percentile")]
+    pub percentile: f64,
+    /// Background tasks run while the percentile is at or under this, ms.
+    pub target_ms: f64,
+}
+
+/// `cluster.capacity`: node resources as queues with service times. Each
+/// resource left out is infinite.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CapacityDto {
+    /// Request processing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu: Option<CpuDto>,
+    /// The disk (its service times default to `storage`'s latencies).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disk: Option<DiskDto>,
+    /// The network interface.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nic: Option<NicDto>,
+    /// Per-node replacements of the sections above.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub overrides: Vec<CapacityOverrideDto>,
+    /// §6.5 admission control of background tasks; absent = off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub admission_control: Option<AdmissionDto>,
+}
+
+/// A distribution of sizes in bytes.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum SizeDto {
+    /// `{"constant": {"bytes": 1024}}`
+    Constant {
+        /// Bytes.
+        bytes: f64,
+    },
+    /// `{"uniform": {"min_bytes": 100, "max_bytes": 10000}}`
+    Uniform {
+        /// Lower bound.
+        min_bytes: f64,
+        /// Upper bound.
+        max_bytes: f64,
+    },
+    /// Exponential.
+    Exponential {
+        /// Mean.
+        mean_bytes: f64,
+    },
+    /// Log-normal.
+    Lognormal {
+        /// Median.
+        median_bytes: f64,
+        /// Sigma of the underlying normal.
+        sigma: f64,
+    },
+    /// Pareto type I.
+    Pareto {
+        /// Minimum.
+        scale_bytes: f64,
+        /// Tail index (> 0).
+        shape: f64,
+    },
 }
 
 /// A latency distribution; milliseconds.
@@ -674,6 +872,9 @@ pub struct WorkloadDto {
     /// Stop after this many operations in total.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_ops: Option<u64>,
+    /// Size of each written value; absent = 1024 bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value_size: Option<SizeDto>,
 }
 
 /// `{"node": "n3"}`.
@@ -826,6 +1027,30 @@ pub struct FaultDto {
     /// A fresh node replaces a member (needs `cluster.membership`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replace: Option<ReplaceDto>,
+    /// The node's request processing gets `factor` times slower (needs
+    /// `cluster.capacity.cpu` for it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_slowdown: Option<ResourceFaultDto>,
+    /// The node's disk gets `factor` times slower (needs a disk).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disk_slowdown: Option<ResourceFaultDto>,
+    /// The node's disk starts nothing for `for_s` (needs a disk).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disk_stall: Option<NodeRefDto>,
+    /// The node's network interface carries `factor` times fewer bytes per
+    /// second (needs `cluster.capacity.nic` for it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bandwidth_drop: Option<ResourceFaultDto>,
+}
+
+/// A gray failure of one node's resource: `factor` times slower.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResourceFaultDto {
+    /// Node name.
+    pub node: String,
+    /// How many times slower (at least 1).
+    pub factor: f64,
 }
 
 impl FaultDto {
@@ -844,6 +1069,10 @@ impl FaultDto {
             self.join.is_some(),
             self.decommission.is_some(),
             self.replace.is_some(),
+            self.cpu_slowdown.is_some(),
+            self.disk_slowdown.is_some(),
+            self.disk_stall.is_some(),
+            self.bandwidth_drop.is_some(),
         ]
         .iter()
         .filter(|x| **x)

@@ -8,10 +8,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::config::{
-    AntiEntropy, Arrival, BufferedWrites, ClientSpec, Cluster, CoordinatorScope, Expectation,
-    FailureDetectorKind, LinkSpec, MembershipConfig, MetricsConfig, Mix, NetworkConfig, NodeSpec,
-    Popularity, Quiescence, Quorum, QuorumMode, Reconcile, Routing, Scenario, ScheduledFault,
-    StorageConfig, TombstoneGc, Versioning, Workload, WriteCoordinator,
+    AdmissionControl, AntiEntropy, Arrival, BufferedWrites, Capacity, ClientSpec, Cluster,
+    CoordinatorScope, CpuSpec, DiskSpec, Expectation, FailureDetectorKind, LinkSpec,
+    MembershipConfig, MetricsConfig, Mix, NetworkConfig, NicSpec, NodeCapacity, NodeSpec,
+    OverloadPolicy, Popularity, Quiescence, Quorum, QuorumMode, ReadsDuringTransfer, Reconcile,
+    Routing, Scenario, ScheduledFault, StorageConfig, TombstoneGc, Versioning, Workload,
+    WriteCoordinator,
 };
 use crate::dynamo::protocol::{Endpoint, MsgKind};
 use crate::dynamo::ring::PartitionStrategy;
@@ -21,6 +23,7 @@ use crate::engine::time::{SimDuration, SimTime};
 use crate::world::dist::Latency;
 use crate::world::faults::{
     FaultAction, FaultId, Nemesis, NemesisCrashes, NemesisLoss, NemesisPartitions, PartitionShape,
+    Resource,
 };
 
 use super::dto::*;
@@ -816,6 +819,7 @@ impl Validator<'_> {
             &plan,
             f.cluster.membership.is_some(),
             end,
+            f.cluster.capacity.as_ref(),
         );
         let nemesis = f
             .nemesis
@@ -1000,6 +1004,10 @@ impl Validator<'_> {
                 ),
             }),
         };
+        let capacity = c
+            .capacity
+            .as_ref()
+            .map(|cap| self.capacity(cap, names, &storage));
         let versioning = match c.versioning {
             VersioningDto::VectorClocks => Versioning::VectorClocks {
                 truncation_threshold: c.vclock_truncation_threshold,
@@ -1052,7 +1060,10 @@ impl Validator<'_> {
                 depth: a.depth.clamp(1, 4),
             }
         });
-        let membership = c.membership.as_ref().map(|m| self.membership(m, names));
+        let membership = c
+            .membership
+            .as_ref()
+            .map(|m| self.membership(m, names, c.capacity.is_some()));
         Some(Cluster {
             anti_entropy,
             initial_nodes: names.initial,
@@ -1086,10 +1097,326 @@ impl Validator<'_> {
                 CoordinatorScopeDto::PreferenceList => CoordinatorScope::PreferenceList,
                 CoordinatorScopeDto::AnyNode => CoordinatorScope::AnyNode,
             },
+            capacity,
         })
     }
 
-    fn membership(&mut self, m: &MembershipDto, names: &Names) -> MembershipConfig {
+    /// `cluster.capacity`: the default resources, per-node overrides and
+    /// admission control.
+    fn capacity(&mut self, c: &CapacityDto, names: &Names, storage: &StorageConfig) -> Capacity {
+        let base = NodeCapacity {
+            cpu: c.cpu.as_ref().map(|x| self.cpu("cluster.capacity.cpu", x)),
+            disk: c
+                .disk
+                .as_ref()
+                .map(|x| self.disk("cluster.capacity.disk", x, storage)),
+            nic: c.nic.as_ref().map(|x| self.nic("cluster.capacity.nic", x)),
+        };
+        let mut nodes = vec![base; names.nodes.len()];
+        let mut seen: BTreeMap<NodeId, usize> = BTreeMap::new();
+        for (i, o) in c.overrides.iter().enumerate() {
+            let path = format!("cluster.capacity.overrides[{i}]");
+            if o.nodes.is_empty() {
+                self.err(format!("{path}.nodes"), "expected at least one node name");
+            }
+            let cpu = o.cpu.as_ref().map(|x| self.cpu(&format!("{path}.cpu"), x));
+            let disk = o
+                .disk
+                .as_ref()
+                .map(|x| self.disk(&format!("{path}.disk"), x, storage));
+            let nic = o.nic.as_ref().map(|x| self.nic(&format!("{path}.nic"), x));
+            for (j, name) in o.nodes.iter().enumerate() {
+                let id = self.node(names, &format!("{path}.nodes[{j}]"), name);
+                if let Some(prev) = seen.insert(id, i) {
+                    self.err(
+                        format!("{path}.nodes[{j}]"),
+                        format!(
+                            "{name} is already overridden by cluster.capacity.overrides[{prev}]"
+                        ),
+                    );
+                }
+                let Some(n) = nodes.get_mut(id.0 as usize) else {
+                    continue;
+                };
+                if cpu.is_some() {
+                    n.cpu.clone_from(&cpu);
+                }
+                if disk.is_some() {
+                    n.disk.clone_from(&disk);
+                }
+                if nic.is_some() {
+                    n.nic.clone_from(&nic);
+                }
+            }
+        }
+        let admission = c.admission_control.as_ref().map(|a| {
+            let path = "cluster.capacity.admission_control";
+            if !(a.percentile > 0.0 && a.percentile < 1.0) {
+                self.err(
+                    format!("{path}.percentile"),
+                    format!("expected a number in (0, 1), got {}", a.percentile),
+                );
+            }
+            AdmissionControl {
+                window: self.positive_duration(&format!("{path}.window_s"), a.window_s, 1e6),
+                percentile_ppm: (a.percentile.clamp(0.0, 1.0) * 1e6).round() as u32,
+                target: self.positive_duration(&format!("{path}.target_ms"), a.target_ms, 1e3),
+            }
+        });
+        if admission.is_some() && !nodes.iter().any(|n| n.cpu.is_some() || n.disk.is_some()) {
+            self.err(
+                "cluster.capacity.admission_control",
+                "admission control watches the latency of a CPU or disk queue; expected cluster.capacity.cpu or .disk",
+            );
+        }
+        Capacity { nodes, admission }
+    }
+
+    /// A gray failure of `resource` needs the node to have that resource.
+    fn has_resource(
+        &mut self,
+        capacity: Option<&CapacityDto>,
+        path: &str,
+        node: &str,
+        resource: Resource,
+    ) {
+        let (field, base) = match resource {
+            Resource::Cpu => ("cpu", capacity.is_some_and(|c| c.cpu.is_some())),
+            Resource::Disk => ("disk", capacity.is_some_and(|c| c.disk.is_some())),
+            Resource::Nic => ("nic", capacity.is_some_and(|c| c.nic.is_some())),
+        };
+        let overridden = capacity.is_some_and(|c| {
+            c.overrides.iter().any(|o| {
+                o.nodes.iter().any(|n| n == node)
+                    && match resource {
+                        Resource::Cpu => o.cpu.is_some(),
+                        Resource::Disk => o.disk.is_some(),
+                        Resource::Nic => o.nic.is_some(),
+                    }
+            })
+        });
+        if !base && !overridden {
+            self.err(
+                format!("{path}.node"),
+                format!("{node} has no {field} queue to slow down; expected cluster.capacity.{field} (or an override for {node})"),
+            );
+        }
+    }
+
+    fn overload(o: OverloadDto) -> OverloadPolicy {
+        match o {
+            OverloadDto::Reject => OverloadPolicy::Reject,
+            OverloadDto::ShedOldest => OverloadPolicy::ShedOldest,
+        }
+    }
+
+    /// A positive count of servers, bounded so a typo cannot allocate.
+    fn servers(&mut self, path: &str, n: u32) -> u32 {
+        if n == 0 || n > 1_000_000 {
+            self.err(path, format!("expected 1..=1000000, got {n}"));
+        }
+        n.clamp(1, 1_000_000)
+    }
+
+    /// A service-time distribution: a latency whose mean is positive (a
+    /// server that takes no time has infinite rate).
+    fn service(&mut self, path: &str, l: &LatencyDto) -> Latency {
+        let d = self.latency(path, l);
+        if d.mean_us().is_some_and(|m| m <= 0.0) {
+            self.err(
+                path,
+                "expected a service time with a positive mean (zero service means infinite rate; leave the resource out instead)",
+            );
+        }
+        d
+    }
+
+    fn cpu(&mut self, path: &str, c: &CpuDto) -> CpuSpec {
+        let workers = self.servers(&format!("{path}.workers"), c.workers);
+        let default = self.service(&format!("{path}.service.default"), &c.service.default);
+        let mut service = vec![default; MsgKind::ALL.len()];
+        for (name, l) in &c.service.by_kind {
+            let kpath = format!("{path}.service.by_kind.{name}");
+            match MsgKind::from_name(name) {
+                Some(k) => service[k.index()] = self.service(&kpath, l),
+                None => {
+                    let known: Vec<&str> = MsgKind::ALL.iter().map(|k| k.name()).collect();
+                    self.err(
+                        kpath,
+                        format!("unknown message kind; expected one of {}", known.join(", ")),
+                    );
+                }
+            }
+        }
+        let per_mb = self.duration(&format!("{path}.per_mb_ms"), c.per_mb_ms, 1e3);
+        CpuSpec {
+            workers,
+            service,
+            per_mb_us: per_mb.as_micros(),
+            queue_limit: c.queue_limit,
+            overload: Self::overload(c.overload),
+        }
+    }
+
+    fn disk(&mut self, path: &str, d: &DiskDto, storage: &StorageConfig) -> DiskSpec {
+        let concurrency = self.servers(&format!("{path}.concurrency"), d.concurrency);
+        let read = match &d.read {
+            Some(l) => self.service(&format!("{path}.read"), l),
+            None => storage.read_latency.clone(),
+        };
+        let write = match &d.write {
+            Some(l) => self.service(&format!("{path}.write"), l),
+            None => storage.write_latency.clone(),
+        };
+        for (which, l) in [("read", &read), ("write", &write)] {
+            if l.mean_us().is_some_and(|m| m <= 0.0) {
+                self.err(
+                    format!("{path}.{which}"),
+                    format!("the disk's {which} service time (from cluster.storage.{which}_latency) has mean 0; give the disk a positive one"),
+                );
+            }
+        }
+        DiskSpec {
+            concurrency,
+            read,
+            write,
+            queue_limit: d.queue_limit,
+            overload: Self::overload(d.overload),
+        }
+    }
+
+    /// Megabytes per second → bytes per second, positive and finite.
+    fn bandwidth(&mut self, path: &str, mb_per_s: f64) -> u64 {
+        if !mb_per_s.is_finite() || mb_per_s <= 0.0 || mb_per_s > 1e9 {
+            self.err(
+                path,
+                format!(
+                    "expected a positive bandwidth in MB/s (at most 1e9), got {}",
+                    num(mb_per_s)
+                ),
+            );
+            return 1;
+        }
+        ((mb_per_s * 1e6).round() as u64).max(1)
+    }
+
+    fn nic(&mut self, path: &str, n: &NicDto) -> NicSpec {
+        let both = n.bandwidth_mb_per_s;
+        let side = |v: &mut Self, field: &str, x: Option<f64>| -> u64 {
+            match x.or(both) {
+                Some(mb) => {
+                    let p = if x.is_some() {
+                        format!("{path}.{field}")
+                    } else {
+                        format!("{path}.bandwidth_mb_per_s")
+                    };
+                    v.bandwidth(&p, mb)
+                }
+                None => {
+                    v.err(
+                        format!("{path}.{field}"),
+                        "expected a bandwidth: set bandwidth_mb_per_s (both ways) or this field",
+                    );
+                    1
+                }
+            }
+        };
+        let egress = side(self, "egress_mb_per_s", n.egress_mb_per_s);
+        let ingress = side(self, "ingress_mb_per_s", n.ingress_mb_per_s);
+        let limit = n.queue_limit_mb;
+        if !limit.is_finite() || limit <= 0.0 || limit > 1e6 {
+            self.err(
+                format!("{path}.queue_limit_mb"),
+                format!(
+                    "expected a positive number of megabytes (at most 1e6), got {}",
+                    num(limit)
+                ),
+            );
+        }
+        NicSpec {
+            egress_bytes_per_s: egress,
+            ingress_bytes_per_s: ingress,
+            queue_limit_bytes: (limit.clamp(0.0, 1e6) * 1e6) as u64,
+        }
+    }
+
+    /// A size distribution in bytes (values of at most 1 GiB, positive).
+    fn size(&mut self, path: &str, d: &SizeDto) -> Latency {
+        const MAX: f64 = (1u64 << 30) as f64;
+        let bytes = |v: &mut Self, field: &str, x: f64, zero_ok: bool| -> f64 {
+            let ok = x.is_finite() && x <= MAX && (x > 0.0 || (zero_ok && x == 0.0));
+            if !ok {
+                v.err(
+                    format!("{path}.{field}"),
+                    format!(
+                        "expected a {} number of bytes of at most 1 GiB, got {}",
+                        if zero_ok { "non-negative" } else { "positive" },
+                        num(x)
+                    ),
+                );
+                return 1.0;
+            }
+            x
+        };
+        match d {
+            SizeDto::Constant { bytes: b } => Latency::Constant {
+                us: bytes(self, "constant.bytes", *b, false),
+            },
+            SizeDto::Uniform {
+                min_bytes,
+                max_bytes,
+            } => {
+                let lo = bytes(self, "uniform.min_bytes", *min_bytes, true);
+                let hi = bytes(self, "uniform.max_bytes", *max_bytes, false);
+                if hi < lo {
+                    self.err(
+                        format!("{path}.uniform.max_bytes"),
+                        format!("{max_bytes} is below min_bytes = {min_bytes}"),
+                    );
+                }
+                Latency::Uniform {
+                    min_us: lo,
+                    max_us: hi.max(lo),
+                }
+            }
+            SizeDto::Exponential { mean_bytes } => Latency::Exponential {
+                mean_us: bytes(self, "exponential.mean_bytes", *mean_bytes, false),
+            },
+            SizeDto::Lognormal {
+                median_bytes,
+                sigma,
+            } => {
+                if !sigma.is_finite() || *sigma < 0.0 || *sigma > 10.0 {
+                    self.err(
+                        format!("{path}.lognormal.sigma"),
+                        format!("expected a number in [0, 10], got {sigma}"),
+                    );
+                }
+                Latency::LogNormal {
+                    median_us: bytes(self, "lognormal.median_bytes", *median_bytes, false),
+                    sigma: sigma.clamp(0.0, 10.0),
+                }
+            }
+            SizeDto::Pareto { scale_bytes, shape } => {
+                if !shape.is_finite() || *shape <= 0.0 {
+                    self.err(
+                        format!("{path}.pareto.shape"),
+                        format!("expected a positive number, got {shape}"),
+                    );
+                }
+                Latency::Pareto {
+                    scale_us: bytes(self, "pareto.scale_bytes", *scale_bytes, false),
+                    shape: if *shape > 0.0 && shape.is_finite() {
+                        *shape
+                    } else {
+                        1.0
+                    },
+                }
+            }
+        }
+    }
+
+    fn membership(&mut self, m: &MembershipDto, names: &Names, capacity: bool) -> MembershipConfig {
         let gossip_interval = self.positive_duration(
             "cluster.membership.gossip_interval_ms",
             m.gossip_interval_ms,
@@ -1162,6 +1489,14 @@ impl Validator<'_> {
             seeds: seed_ids(names, m),
             failure_detector,
             transfer_batch: m.transfer_batch.max(1),
+            reads_during_transfer: match (m.reads_during_transfer, capacity) {
+                (Some(ReadsDuringTransferDto::Served), _) | (None, false) => {
+                    ReadsDuringTransfer::Served
+                }
+                (Some(ReadsDuringTransferDto::Declined), _) | (None, true) => {
+                    ReadsDuringTransfer::Declined
+                }
+            },
         }
     }
 
@@ -1404,6 +1739,10 @@ impl Validator<'_> {
             arrival,
             key_count: w.keys.count.max(1),
             preload: w.keys.preload,
+            value_size: w
+                .value_size
+                .as_ref()
+                .map(|d| self.size("workload.value_size", d)),
             popularity,
             mix,
             reconcile: match w.reconcile {
@@ -1459,6 +1798,7 @@ impl Validator<'_> {
         plan: &Plan,
         membership: bool,
         end: SimTime,
+        capacity: Option<&CapacityDto>,
     ) -> Vec<ScheduledFault> {
         let mut out = Vec::new();
         let heal_targets = heal_all_targets(
@@ -1700,6 +2040,51 @@ impl Validator<'_> {
                 let with = introduced(&r.with);
                 actions.push((FaultAction::Replace { node, with }, None));
             }
+            let gray = [
+                ("cpu_slowdown", &f.cpu_slowdown, Resource::Cpu),
+                ("disk_slowdown", &f.disk_slowdown, Resource::Disk),
+                ("bandwidth_drop", &f.bandwidth_drop, Resource::Nic),
+            ];
+            for (field, dto, resource) in gray {
+                let Some(g) = dto else { continue };
+                let fpath = format!("{path}.{field}");
+                let node = self.node(names, &format!("{fpath}.node"), &g.node);
+                self.present(names, plan, &format!("{fpath}.node"), &g.node, pos);
+                self.has_resource(capacity, &fpath, &g.node, resource);
+                if !g.factor.is_finite() || !(1.0..=1e6).contains(&g.factor) {
+                    self.err(
+                        format!("{fpath}.factor"),
+                        format!(
+                            "expected how many times slower, a number in [1, 1e6], got {}",
+                            num(g.factor)
+                        ),
+                    );
+                }
+                actions.push((
+                    FaultAction::SlowResource {
+                        node,
+                        resource,
+                        factor_permille: (g.factor.clamp(1.0, 1e6) * 1000.0).round() as u64,
+                    },
+                    Some(FaultAction::RestoreResource { node, resource }),
+                ));
+            }
+            if let Some(d) = &f.disk_stall {
+                let fpath = format!("{path}.disk_stall");
+                let node = self.node(names, &format!("{fpath}.node"), &d.node);
+                self.present(names, plan, &format!("{fpath}.node"), &d.node, pos);
+                self.has_resource(capacity, &fpath, &d.node, Resource::Disk);
+                if f.for_s.is_none() {
+                    self.err(
+                        format!("{path}.for_s"),
+                        "a disk stall needs a window: set for_s",
+                    );
+                }
+                actions.push((
+                    FaultAction::StallDisk { node },
+                    Some(FaultAction::ResumeDisk { node }),
+                ));
+            }
             for (_, p, msg) in plan.problems.iter().filter(|(j, _, _)| *j == i) {
                 self.err(p, msg);
             }
@@ -1708,7 +2093,7 @@ impl Validator<'_> {
                 self.err(
                     &path,
                     format!(
-                        "expected exactly one action (crash, restart, partition, isolate, partition_one_way, heal_all, degrade_links, slow_node, clock_skew, join, decommission, replace), got {set}"
+                        "expected exactly one action (crash, restart, partition, isolate, partition_one_way, heal_all, degrade_links, slow_node, clock_skew, join, decommission, replace, cpu_slowdown, disk_slowdown, disk_stall, bandwidth_drop), got {set}"
                     ),
                 );
                 continue;
@@ -1880,6 +2265,16 @@ fn heal_all_targets(entries: &[(Option<SimTime>, EntryKind)]) -> BTreeMap<usize,
         list.reverse(); // ascending, as the entries are listed
     }
     targets
+}
+
+/// A number as a message shows it: plain when it is of everyday size,
+/// scientific otherwise (so `1e300` does not print three hundred digits).
+fn num(x: f64) -> String {
+    if x.is_finite() && x != 0.0 && !(1e-6..1e9).contains(&x.abs()) {
+        format!("{x:e}")
+    } else {
+        x.to_string()
+    }
 }
 
 /// The message for a fault that names a node before it joins.

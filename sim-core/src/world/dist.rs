@@ -103,6 +103,13 @@ impl Latency {
         }
     }
 
+    /// Draws one value of a distribution used for something other than
+    /// time (value sizes in bytes): the same shapes, the number read in
+    /// the distribution's own unit, rounded like a duration.
+    pub fn sample_units(&self, rng: &mut SimRng) -> u64 {
+        self.sample(rng).as_micros()
+    }
+
     /// True when every draw is zero (lets the network skip a draw).
     pub fn is_zero(&self) -> bool {
         matches!(self, Latency::Constant { us } if *us == 0.0)

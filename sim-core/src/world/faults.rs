@@ -24,6 +24,28 @@ use crate::world::dist::Latency;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct FaultId(pub u32);
 
+/// A node resource a gray failure acts on (node capacity).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Resource {
+    /// Request processing.
+    Cpu,
+    /// The disk.
+    Disk,
+    /// The network interface.
+    Nic,
+}
+
+impl Resource {
+    /// The name in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Resource::Cpu => "cpu",
+            Resource::Disk => "disk",
+            Resource::Nic => "nic",
+        }
+    }
+}
+
 /// One thing that goes wrong (or stops going wrong).
 #[derive(Clone, Debug, PartialEq)]
 pub enum FaultAction {
@@ -125,6 +147,34 @@ pub enum FaultAction {
         /// The fresh node.
         with: NodeId,
     },
+    /// A gray failure: a node resource gets `factor_permille / 1000` times
+    /// slower (service times of the CPU or disk grow, the interface's
+    /// bandwidth shrinks) for work that starts from now on.
+    SlowResource {
+        /// The node.
+        node: NodeId,
+        /// Which resource.
+        resource: Resource,
+        /// How many times slower, in thousandths.
+        factor_permille: u64,
+    },
+    /// The resource is back to its configured speed.
+    RestoreResource {
+        /// The node.
+        node: NodeId,
+        /// Which resource.
+        resource: Resource,
+    },
+    /// The node's disk starts no operation (those in service finish).
+    StallDisk {
+        /// The node.
+        node: NodeId,
+    },
+    /// The stall ends: waiting disk jobs start.
+    ResumeDisk {
+        /// The node.
+        node: NodeId,
+    },
 }
 
 impl FaultAction {
@@ -144,6 +194,10 @@ impl FaultAction {
             FaultAction::Join { .. } => "join",
             FaultAction::Decommission { .. } => "decommission",
             FaultAction::Replace { .. } => "replace",
+            FaultAction::SlowResource { .. } => "slow_resource",
+            FaultAction::RestoreResource { .. } => "restore_resource",
+            FaultAction::StallDisk { .. } => "stall_disk",
+            FaultAction::ResumeDisk { .. } => "resume_disk",
         }
     }
 }
@@ -216,6 +270,21 @@ impl fmt::Display for FaultAction {
             FaultAction::Join { node } => write!(f, "join {node}"),
             FaultAction::Decommission { node } => write!(f, "decommission {node}"),
             FaultAction::Replace { node, with } => write!(f, "replace {node} with {with}"),
+            FaultAction::SlowResource {
+                node,
+                resource,
+                factor_permille,
+            } => write!(
+                f,
+                "{} of {node} x{} slower",
+                resource.name(),
+                *factor_permille as f64 / 1000.0
+            ),
+            FaultAction::RestoreResource { node, resource } => {
+                write!(f, "{} of {node} restored", resource.name())
+            }
+            FaultAction::StallDisk { node } => write!(f, "disk of {node} stalls"),
+            FaultAction::ResumeDisk { node } => write!(f, "disk of {node} resumes"),
         }
     }
 }

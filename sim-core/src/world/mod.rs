@@ -1,5 +1,5 @@
 //! Layer 2, the world the nodes live in: latency distributions, the faulty
-//! network, and the fault model.
+//! network, the fault model, and node resources (capacity).
 //!
 //! This layer decides *when* things happen to messages and nodes; it never
 //! looks inside a message beyond its kind and never runs Dynamo logic.
@@ -7,3 +7,4 @@
 pub mod dist;
 pub mod faults;
 pub mod net;
+pub mod resources;

@@ -30,6 +30,9 @@ pub enum DropReason {
     Lost,
     /// The receiver was down when the message arrived.
     NodeDown,
+    /// A full queue refused it (node capacity: the request queue, or the
+    /// network interface's backlog).
+    Overloaded,
 }
 
 impl DropReason {
@@ -39,6 +42,7 @@ impl DropReason {
             DropReason::Partitioned => "partitioned",
             DropReason::Lost => "lost",
             DropReason::NodeDown => "node_down",
+            DropReason::Overloaded => "overloaded",
         }
     }
 }

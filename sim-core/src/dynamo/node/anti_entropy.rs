@@ -87,7 +87,7 @@ impl Node {
             return;
         };
         out.set_timer(Timer::AntiEntropy, ae.interval);
-        if self.durable.trees.is_empty() {
+        if self.durable.trees.is_empty() || !self.background_admitted(t) {
             return;
         }
         let ranges: Vec<RangeId> = self.durable.trees.keys().copied().collect();
@@ -235,15 +235,15 @@ impl Node {
                     .filter(|(k, d)| mine.get(k) != Some(d))
                     .map(|(k, _)| *k)
                     .collect();
-                self.stats.ae_versions_sent +=
-                    versions.iter().map(|(_, v)| v.len() as u64).sum::<u64>();
+                let count = versions.iter().map(|(_, v)| v.len() as u64).sum::<u64>();
+                self.stats.ae_versions_sent += count;
                 let reply = SyncMsg::Versions {
                     exchange,
                     range,
                     versions,
                     want,
                 };
-                self.send_node(out, peer, Msg::AntiEntropy(reply));
+                self.send_after_reads(out, count as u32, peer, Msg::AntiEntropy(reply));
             }
             SyncMsg::Versions {
                 exchange,
@@ -251,31 +251,36 @@ impl Node {
                 versions,
                 want,
             } => {
-                self.apply_synced(t, versions);
+                let writes = self.apply_synced(t, versions);
+                self.background_writes(out, writes);
                 if !want.is_empty() {
                     let versions: Vec<(Key, Vec<Version>)> = want
                         .iter()
                         .map(|k| (*k, self.durable.store.versions(*k)))
                         .collect();
-                    self.stats.ae_versions_sent +=
-                        versions.iter().map(|(_, v)| v.len() as u64).sum::<u64>();
+                    let count = versions.iter().map(|(_, v)| v.len() as u64).sum::<u64>();
+                    self.stats.ae_versions_sent += count;
                     let reply = SyncMsg::Versions {
                         exchange,
                         range,
                         versions,
                         want: Vec::new(),
                     };
-                    self.send_node(out, peer, Msg::AntiEntropy(reply));
+                    self.send_after_reads(out, count as u32, peer, Msg::AntiEntropy(reply));
                 }
             }
         }
     }
 
-    fn apply_synced(&mut self, t: NodeTime, versions: Vec<(Key, Vec<Version>)>) {
+    /// Applies versions received in an exchange; returns how many.
+    fn apply_synced(&mut self, t: NodeTime, versions: Vec<(Key, Vec<Version>)>) -> u32 {
+        let mut writes = 0;
         for (key, vs) in versions {
             for v in vs {
+                writes += 1;
                 self.store_apply(key, v, t.now);
             }
         }
+        writes
     }
 }

@@ -94,6 +94,7 @@ impl Node {
                 key,
                 context,
                 value,
+                size,
                 forwarded,
             } => {
                 let any = self.cluster.coordinator_scope == CoordinatorScope::AnyNode
@@ -110,11 +111,12 @@ impl Node {
                             key,
                             context,
                             value,
+                            size,
                             forwarded: true,
                         });
                         self.send_node(out, to, msg);
                     }
-                    None => self.start_put(t, op, key, context, value, out),
+                    None => self.start_put(t, op, key, context, (value, size), out),
                 }
             }
             // Replies are for clients; a node ignores them.
@@ -257,13 +259,10 @@ impl Node {
     /// first write of `key`, [`WriteId::preloaded`](crate::engine::ids::WriteId::preloaded),
     /// at time 0 with an empty context; the engine stores it on the top N
     /// replicas ([`Node::preload`]) before the run starts.
-    pub fn coordinate_load(&mut self, key: Key) -> Version {
-        let t = NodeTime {
-            now: crate::engine::time::SimTime::ZERO,
-            local: crate::engine::time::SimTime::ZERO,
-        };
+    pub fn coordinate_load(&mut self, key: Key, size: u32) -> Version {
+        let t = NodeTime::at(crate::engine::time::SimTime::ZERO);
         let value = Value::Data(crate::engine::ids::WriteId::preloaded(key));
-        self.new_version(t, key, &Context::default(), value)
+        self.new_version(t, key, &Context::default(), (value, size))
     }
 
     /// Builds the new version: the context's clock with this node's entry
@@ -273,7 +272,13 @@ impl Node {
     /// "context + 1", two writes from the same context through the same
     /// coordinator would get identical clocks and one would silently replace
     /// the other (the checker found exactly that in a healthy run).
-    fn new_version(&mut self, t: NodeTime, key: Key, context: &Context, value: Value) -> Version {
+    fn new_version(
+        &mut self,
+        t: NodeTime,
+        key: Key,
+        context: &Context,
+        (value, size): (Value, u32),
+    ) -> Version {
         let stamp = LwwStamp {
             local_time_us: t.local.as_micros(),
             write: value.write(),
@@ -285,6 +290,7 @@ impl Node {
                 seen: 0,
                 value,
                 stamp,
+                size,
             },
             Versioning::VectorClocks {
                 truncation_threshold,
@@ -301,6 +307,7 @@ impl Node {
                     seen,
                     value,
                     stamp,
+                    size,
                 }
             }
         }
@@ -312,7 +319,7 @@ impl Node {
         op: OpId,
         key: Key,
         context: Context,
-        value: Value,
+        value: (Value, u32),
         out: &mut Outbox<Timer>,
     ) {
         self.stats.coordinated += 1;
@@ -415,6 +422,45 @@ impl Node {
             out.cancel_timer(Timer::ReadRepair(request));
             self.on_read_repair_window(t, request, out);
         }
+    }
+
+    /// A replica declined a read (pending ownership: it has not received
+    /// the key's range yet). Its share goes at once to the next node of the
+    /// extended preference list that is not a target yet, whatever the
+    /// quorum mode: that is the node the joiner displaced, which holds the
+    /// range until the transfer completes.
+    pub(super) fn on_read_declined(
+        &mut self,
+        _t: NodeTime,
+        from: NodeId,
+        request: RequestId,
+        out: &mut Outbox<Timer>,
+    ) {
+        let Some(get) = self.volatile.gets.get_mut(&request) else {
+            return;
+        };
+        let Some(i) = get
+            .targets
+            .iter()
+            .position(|x| x.node == from && !x.answered && !x.replaced)
+        else {
+            return;
+        };
+        get.targets[i].replaced = true;
+        let list = self.ring.preference_list(get.key);
+        let next = list
+            .iter()
+            .copied()
+            .find(|n| !get.targets.iter().any(|x| x.node == *n));
+        let Some(node) = next else { return };
+        get.targets.push(Target {
+            node,
+            hint: None,
+            answered: false,
+            replaced: false,
+        });
+        let key = get.key;
+        self.send_node(out, node, Msg::Replica(ReplicaMsg::Read { request, key }));
     }
 
     pub(super) fn on_write_ack(

@@ -13,7 +13,7 @@ use crate::config::Versioning;
 use crate::dynamo::protocol::{Endpoint, HandoffMsg, Msg, Version};
 use crate::dynamo::storage::reconcile;
 use crate::engine::ids::{Key, NodeId};
-use crate::engine::outbox::Outbox;
+use crate::engine::outbox::{DiskIo, DiskOp, Outbox};
 use crate::engine::record::Record;
 use crate::engine::time::SimTime;
 
@@ -148,6 +148,9 @@ impl Node {
                 }
             }
         }
+        if self.durable.hints.is_empty() || !self.background_admitted(t) {
+            return;
+        }
         for owner in self.durable.hints.owners() {
             let busy = self.volatile.handoffs.values().any(|h| h.owner == owner);
             if !busy && self.volatile.detector.is_healthy(owner, t.now) {
@@ -162,11 +165,12 @@ impl Node {
             return;
         }
         let batch = self.fresh_id();
+        let reads = hints.len() as u32;
         let msg = Msg::Handoff(HandoffMsg::Deliver {
             batch,
             hints: hints.clone(),
         });
-        self.send_node(out, owner, msg);
+        self.send_after_reads(out, reads, owner, msg);
         self.volatile.handoffs.insert(
             batch,
             InFlightHandoff {
@@ -187,15 +191,21 @@ impl Node {
         let Endpoint::Node(peer) = from else { return };
         match msg {
             HandoffMsg::Deliver { batch, hints } => {
+                let writes = hints.len() as u32;
                 for (key, version) in hints {
                     self.stats.replica_writes += 1;
                     self.store_apply(key, version, t.now);
                 }
-                let delay = self.cluster.storage.write_latency.sample(&mut self.rng);
-                out.send_after(
+                let io = DiskIo {
+                    op: DiskOp::Write,
+                    ops: writes.max(1),
+                    foreground: false,
+                };
+                self.send_after_disk(
+                    out,
+                    io,
                     Endpoint::Node(peer),
                     Msg::Handoff(HandoffMsg::Delivered { batch }),
-                    delay,
                 );
             }
             HandoffMsg::Delivered { batch } => {
@@ -208,8 +218,11 @@ impl Node {
                     owner: h.owner,
                     count: h.hints.len() as u32,
                 });
-                // Keep going while the owner is reachable.
-                self.send_hint_batch(t, h.owner, out);
+                // Keep going while the owner is reachable (and, with §6.5
+                // admission control, while background work is admitted).
+                if self.background_admitted(t) {
+                    self.send_hint_batch(t, h.owner, out);
+                }
             }
         }
     }

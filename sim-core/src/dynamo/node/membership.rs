@@ -340,6 +340,7 @@ impl Node {
             }
         }
         self.adopt_view(t, out);
+        self.begin_pending(t);
     }
 
     /// A gossip round (every interval): heartbeat, phi evaluation, key

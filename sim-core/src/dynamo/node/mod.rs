@@ -34,11 +34,11 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::config::Cluster;
-use crate::dynamo::protocol::{Endpoint, Msg};
+use crate::dynamo::protocol::{ClientMsg, Endpoint, Failure, Msg};
 use crate::dynamo::ring::Ring;
 use crate::dynamo::storage::Store;
 use crate::engine::ids::{Key, NodeId, RequestId};
-use crate::engine::outbox::Outbox;
+use crate::engine::outbox::{DiskIo, DiskOp, Outbox};
 use crate::engine::record::Record;
 use crate::engine::rng::SimRng;
 use crate::engine::time::SimTime;
@@ -49,16 +49,33 @@ use handoff::{HintStore, InFlightHandoff};
 use membership::{JoinPlan, Membership};
 use transfer::Outgoing;
 
-/// The two clocks a handler may look at: global virtual time (for timers and
-/// bookkeeping) and the node's local clock (skewed; only timestamp logic such
-/// as last-write-wins stamps and vector clock entry times may use it).
+/// What a handler is told besides the message: global virtual time (for
+/// timers and bookkeeping), the node's local clock (skewed; only timestamp
+/// logic such as last-write-wins stamps and vector clock entry times may use
+/// it), and the §6.5 admission controller's verdict for background work.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct NodeTime {
     /// Global virtual time.
     pub now: SimTime,
     /// This node's local clock reading.
     pub local: SimTime,
+    /// Whether background tasks may take a slice now (§6.5). Always
+    /// [`Admission::Admit`] without admission control.
+    pub background: Admission,
 }
+
+impl NodeTime {
+    /// Unskewed time with background work admitted.
+    pub fn at(now: SimTime) -> NodeTime {
+        NodeTime {
+            now,
+            local: now,
+            background: Admission::Admit,
+        }
+    }
+}
+
+pub use crate::world::resources::Admission;
 
 /// A node's timers. At most one instance of each value is meaningful; a timer
 /// that fires after its purpose is gone is ignored.
@@ -105,6 +122,19 @@ pub struct Durable {
     pub outgoing: BTreeMap<u64, Outgoing>,
     /// Keys stored here that this node's view places elsewhere.
     pub strays: std::collections::BTreeSet<Key>,
+    /// Pending ownership: the ranges (by end token) this node gained on a
+    /// join or replacement and has not received yet; it declines reads of
+    /// their keys.
+    pub pending: std::collections::BTreeSet<crate::dynamo::ring::Token>,
+    /// When the node took its place in the ring, while ranges are pending.
+    pub bootstrap_started: Option<SimTime>,
+    /// Ranges pending before the transfers began (for the record).
+    pub bootstrap_ranges: u32,
+    /// When the first transfer was offered to this node while ranges were
+    /// pending.
+    pub first_offer: Option<SimTime>,
+    /// Transfers this node is receiving, by id: what they cover.
+    pub incoming: BTreeMap<u64, transfer::Incoming>,
 }
 
 /// What a crash loses.
@@ -175,6 +205,11 @@ pub struct NodeStats {
     pub transfer_keys_sent: u64,
     /// Versions in those transfers.
     pub transfer_versions_sent: u64,
+    /// Background task slices refused by §6.5 admission control: hint
+    /// scans, anti-entropy rounds and transfer batches that waited.
+    pub background_deferred: u64,
+    /// Client requests refused because the request queue was full.
+    pub overload_refusals: u64,
 }
 
 /// One storage node.
@@ -194,6 +229,9 @@ pub struct Node {
     /// new one.
     next_id: u64,
     stats: NodeStats,
+    /// This node has a disk queue (node capacity): disk work goes to the
+    /// engine as `Command::Disk` instead of a locally drawn latency.
+    disk_queue: bool,
 }
 
 impl Node {
@@ -208,9 +246,20 @@ impl Node {
             join_plan: None,
             outgoing: BTreeMap::new(),
             strays: std::collections::BTreeSet::new(),
+            pending: std::collections::BTreeSet::new(),
+            bootstrap_started: None,
+            bootstrap_ranges: 0,
+            first_offer: None,
+            incoming: BTreeMap::new(),
         };
         let volatile = Volatile::new(&cluster);
+        let disk_queue = cluster
+            .capacity
+            .as_ref()
+            .and_then(|c| c.nodes.get(id.0 as usize))
+            .is_some_and(|n| n.disk.is_some());
         let mut node = Node {
+            disk_queue,
             id,
             cluster,
             ring,
@@ -330,6 +379,9 @@ impl Node {
                 self.durable.membership = Membership::default();
                 self.durable.outgoing.clear();
                 self.durable.strays.clear();
+                self.durable.pending.clear();
+                self.durable.incoming.clear();
+                self.durable.bootstrap_started = None;
                 self.view_map = None;
             }
         }
@@ -378,5 +430,89 @@ impl Node {
     /// self-addressed messages locally without the network).
     fn send_node(&self, out: &mut Outbox<Timer>, to: NodeId, msg: Msg) {
         out.send(Endpoint::Node(to), msg);
+    }
+
+    /// Sends `msg` once the disk has done `io`: through the engine's disk
+    /// queue with node capacity; otherwise after one storage latency drawn
+    /// from this node's stream (the model without capacity, kept exactly).
+    fn send_after_disk(&mut self, out: &mut Outbox<Timer>, io: DiskIo, to: Endpoint, msg: Msg) {
+        if self.disk_queue {
+            out.disk(io, Some((to, msg)));
+            return;
+        }
+        let latency = match io.op {
+            DiskOp::Read => &self.cluster.storage.read_latency,
+            DiskOp::Write => &self.cluster.storage.write_latency,
+        };
+        let delay = latency.sample(&mut self.rng);
+        out.send_after(to, msg, delay);
+    }
+
+    /// Sends `msg` after reading what it carries from disk (`reads`
+    /// operations): through the disk queue with node capacity, at once
+    /// otherwise (the model without capacity charges no read here).
+    fn send_after_reads(&mut self, out: &mut Outbox<Timer>, reads: u32, to: NodeId, msg: Msg) {
+        if self.disk_queue && reads > 0 {
+            let io = DiskIo {
+                op: DiskOp::Read,
+                ops: reads,
+                foreground: false,
+            };
+            out.disk(io, Some((Endpoint::Node(to), msg)));
+        } else {
+            self.send_node(out, to, msg);
+        }
+    }
+
+    /// Background disk writes with nothing to send after them (read repair,
+    /// anti-entropy, buffer flushes): they occupy the disk queue with node
+    /// capacity and cost nothing otherwise. (The engine serves a job of many
+    /// operations one operation at a time, so it holds one disk channel,
+    /// like a writer thread, and foreground operations interleave with it.)
+    fn background_writes(&mut self, out: &mut Outbox<Timer>, writes: u32) {
+        if self.disk_queue && writes > 0 {
+            let io = DiskIo {
+                op: DiskOp::Write,
+                ops: writes,
+                foreground: false,
+            };
+            out.disk(io, None);
+        }
+    }
+
+    /// §6.5: whether a background task may take this slice; counts the
+    /// slices refused.
+    fn background_admitted(&mut self, t: NodeTime) -> bool {
+        if t.background == Admission::Defer {
+            self.stats.background_deferred += 1;
+            return false;
+        }
+        true
+    }
+
+    /// A message the engine refused because this node's request queue was
+    /// full (node capacity). A client request is answered at once with an
+    /// `overloaded` failure, as Riak answers `{error, overload}`; anything
+    /// else is dropped, and its sender's timeout deals with it.
+    pub fn on_overload(&mut self, _t: NodeTime, msg: Msg, out: &mut Outbox<Timer>) {
+        let reply = match msg {
+            Msg::Client(ClientMsg::Get { op, .. }) => ClientMsg::GetReply {
+                op,
+                result: Err(Failure::Overloaded),
+                coordinator: self.id,
+            },
+            Msg::Client(ClientMsg::Put { op, .. }) => ClientMsg::PutReply {
+                op,
+                result: Err(Failure::Overloaded),
+                coordinator: self.id,
+            },
+            _ => return,
+        };
+        self.stats.overload_refusals += 1;
+        let client = match &reply {
+            ClientMsg::GetReply { op, .. } | ClientMsg::PutReply { op, .. } => op.client,
+            _ => unreachable!("built above"),
+        };
+        out.send(Endpoint::Client(client), Msg::Client(reply));
     }
 }

@@ -13,7 +13,7 @@
 use crate::dynamo::protocol::{Durability, Endpoint, Msg, ReplicaMsg, Version};
 use crate::dynamo::storage::{reconcile, Applied};
 use crate::engine::ids::{Key, NodeId, RequestId};
-use crate::engine::outbox::Outbox;
+use crate::engine::outbox::{DiskIo, DiskOp, Outbox};
 use crate::engine::record::Record;
 use crate::engine::time::SimDuration;
 
@@ -38,15 +38,18 @@ impl Node {
                 durability,
             } => self.on_write(t, peer, request, key, version, hint, durability, out),
             ReplicaMsg::Repair { key, versions } => {
+                let writes = versions.len() as u32;
                 for v in versions {
                     self.stats.replica_writes += 1;
                     self.store_apply(key, v, t.now);
                 }
+                self.background_writes(out, writes);
             }
             ReplicaMsg::ReadReply { request, versions } => {
                 self.on_read_reply(t, peer, request, versions, out)
             }
             ReplicaMsg::WriteAck { request } => self.on_write_ack(t, peer, request, out),
+            ReplicaMsg::ReadDeclined { request } => self.on_read_declined(t, peer, request, out),
         }
     }
 
@@ -92,13 +95,27 @@ impl Node {
         key: Key,
         out: &mut Outbox<Timer>,
     ) {
+        if self.is_pending(key) {
+            // Pending ownership: the range has not arrived yet.
+            self.send_node(
+                out,
+                coordinator,
+                Msg::Replica(ReplicaMsg::ReadDeclined { request }),
+            );
+            return;
+        }
         self.stats.replica_reads += 1;
         let versions = self.local_versions(key);
-        let delay = self.cluster.storage.read_latency.sample(&mut self.rng);
-        out.send_after(
+        let io = DiskIo {
+            op: DiskOp::Read,
+            ops: 1,
+            foreground: true,
+        };
+        self.send_after_disk(
+            out,
+            io,
             Endpoint::Node(coordinator),
             Msg::Replica(ReplicaMsg::ReadReply { request, versions }),
-            delay,
         );
     }
 
@@ -115,7 +132,14 @@ impl Node {
         out: &mut Outbox<Timer>,
     ) {
         self.stats.replica_writes += 1;
-        let delay = match (hint, durability) {
+        let ack = Msg::Replica(ReplicaMsg::WriteAck { request });
+        let to = Endpoint::Node(coordinator);
+        let io = DiskIo {
+            op: DiskOp::Write,
+            ops: 1,
+            foreground: true,
+        };
+        match (hint, durability) {
             (Some(owner), _) if owner != self.id => {
                 self.durable.hints.add(owner, key, version);
                 out.record(Record::HintStored {
@@ -123,31 +147,30 @@ impl Node {
                     owner,
                     key,
                 });
-                self.cluster.storage.write_latency.sample(&mut self.rng)
+                self.send_after_disk(out, io, to, ack);
             }
             (_, Durability::Buffered) => {
+                // §6.1: acknowledged from memory; the flush pays the disk.
                 self.volatile.buffer.apply(key, version, t.now);
-                SimDuration::ZERO
+                out.send_after(to, ack, SimDuration::ZERO);
             }
             (_, Durability::Durable) => {
                 self.store_apply(key, version, t.now);
-                self.cluster.storage.write_latency.sample(&mut self.rng)
+                self.send_after_disk(out, io, to, ack);
             }
-        };
-        out.send_after(
-            Endpoint::Node(coordinator),
-            Msg::Replica(ReplicaMsg::WriteAck { request }),
-            delay,
-        );
+        }
     }
 
     /// §6.1: the write buffer is flushed to the durable store periodically.
     pub(super) fn on_buffer_flush(&mut self, t: NodeTime, out: &mut Outbox<Timer>) {
+        let mut writes = 0u32;
         for (key, entries) in self.volatile.buffer.take_all() {
             for s in entries {
+                writes += 1;
                 self.store_apply(key, s.version, t.now);
             }
         }
+        self.background_writes(out, writes);
         if let Some(b) = &self.cluster.storage.buffered_writes {
             out.set_timer(Timer::BufferFlush, b.flush_interval);
         }

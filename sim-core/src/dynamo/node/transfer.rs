@@ -15,22 +15,38 @@
 //!
 //! This module never changes the membership; it only moves data.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
+use crate::config::ReadsDuringTransfer;
 use crate::dynamo::protocol::{Endpoint, MemberStatus, Msg, TransferMsg};
-use crate::dynamo::ring::Ring;
+use crate::dynamo::ring::{RangeId, Ring, Token};
 use crate::engine::ids::{Key, NodeId};
-use crate::engine::outbox::Outbox;
+use crate::engine::outbox::{DiskIo, DiskOp, Outbox};
 use crate::engine::record::Record;
 use crate::engine::time::SimTime;
 
 use super::membership::transfer_retry_after;
 use super::{Node, NodeTime, Timer};
 
+/// A transfer this node is receiving (pending ownership).
+#[derive(Clone, Debug)]
+pub struct Incoming {
+    /// The ranges (end tokens) it completes.
+    ranges: Vec<Token>,
+    /// Keys offered.
+    keys: u32,
+    /// Keys received so far (each batch counted once).
+    received: u32,
+    /// Batches received.
+    seqs: BTreeSet<u32>,
+}
+
 /// A transfer this node is giving.
 #[derive(Clone, Debug)]
 pub struct Outgoing {
     target: NodeId,
+    /// The ranges (end tokens) this transfer completes for the target.
+    ranges: Vec<Token>,
     /// The keys, sorted.
     keys: Vec<Key>,
     /// Keys before this index were acknowledged.
@@ -54,7 +70,7 @@ impl Node {
         out: &mut Outbox<Timer>,
     ) {
         let n = self.cluster.quorum.n as usize;
-        let mut plans: BTreeMap<NodeId, Vec<Key>> = BTreeMap::new();
+        let mut plans: BTreeMap<NodeId, (Vec<Key>, Vec<Token>)> = BTreeMap::new();
         let keys: Vec<Key> = self
             .durable
             .store
@@ -73,27 +89,59 @@ impl Node {
             if gained.is_empty() {
                 continue;
             }
-            let pushed_out = before.contains(&self.id) && !after.contains(&self.id);
-            let vanished = before.iter().any(|x| {
-                !after.contains(x)
-                    && self
-                        .durable
-                        .membership
-                        .get(*x)
-                        .is_none_or(|s| s.status == MemberStatus::Left)
-            });
-            let first_survivor = before.iter().find(|x| after.contains(x)) == Some(&self.id);
-            if pushed_out || (vanished && first_survivor) {
+            if self.gives(before, after) {
                 for g in gained {
-                    plans.entry(g).or_default().push(key);
+                    plans.entry(g).or_default().0.push(key);
                 }
             }
         }
-        for (target, mut keys) in plans {
+        // With pending ownership, the new owner learns which ranges each
+        // transfer completes, including ranges this node holds no key of.
+        let pending = self
+            .cluster
+            .membership
+            .as_ref()
+            .is_some_and(|m| m.reads_during_transfer == ReadsDuringTransfer::Declined);
+        if pending {
+            for r in 0..self.ring.range_count() as u32 {
+                let (_, end) = self.ring.range_bounds(RangeId(r));
+                let after =
+                    &self.ring.preference_list_of_range(RangeId(r))[..n.min(self.ring.list_len())];
+                let before =
+                    &old.preference_list_of_range(old.range_of_token(end))[..n.min(old.list_len())];
+                if !self.gives(before, after) {
+                    continue;
+                }
+                for g in after
+                    .iter()
+                    .filter(|x| !before.contains(x) && **x != self.id)
+                {
+                    plans.entry(*g).or_default().1.push(end);
+                }
+            }
+        }
+        for (target, (mut keys, ranges)) in plans {
             keys.sort_unstable();
             keys.dedup();
-            self.offer(t, target, keys, out);
+            self.offer(t, target, keys, ranges, out);
         }
+    }
+
+    /// Whether this node hands a key over when its top N goes from
+    /// `before` to `after`: it was pushed out, or a replica vanished for
+    /// good and this node is the first survivor.
+    fn gives(&self, before: &[NodeId], after: &[NodeId]) -> bool {
+        let pushed_out = before.contains(&self.id) && !after.contains(&self.id);
+        let vanished = before.iter().any(|x| {
+            !after.contains(x)
+                && self
+                    .durable
+                    .membership
+                    .get(*x)
+                    .is_none_or(|s| s.status == MemberStatus::Left)
+        });
+        let first_survivor = before.iter().find(|x| after.contains(x)) == Some(&self.id);
+        pushed_out || (vanished && first_survivor)
     }
 
     /// Notes a key stored here that this node's view does not place here.
@@ -103,13 +151,21 @@ impl Node {
         }
     }
 
-    fn offer(&mut self, t: NodeTime, target: NodeId, keys: Vec<Key>, out: &mut Outbox<Timer>) {
+    fn offer(
+        &mut self,
+        t: NodeTime,
+        target: NodeId,
+        keys: Vec<Key>,
+        ranges: Vec<Token>,
+        out: &mut Outbox<Timer>,
+    ) {
         let transfer = self.fresh_id();
         let count = keys.len() as u32;
         self.durable.outgoing.insert(
             transfer,
             Outgoing {
                 target,
+                ranges: ranges.clone(),
                 keys,
                 next: 0,
                 in_flight: None,
@@ -132,6 +188,7 @@ impl Node {
             Msg::Transfer(TransferMsg::Offer {
                 transfer,
                 keys: count,
+                ranges,
             }),
         );
     }
@@ -153,7 +210,7 @@ impl Node {
                 }
             }
             for (target, keys) in plans {
-                self.offer(t, target, keys, out);
+                self.offer(t, target, keys, Vec::new(), out);
             }
         }
         let gone: Vec<u64> = self
@@ -189,11 +246,15 @@ impl Node {
                 o.in_flight = None;
                 self.send_next_batch(t, id, out);
             } else {
-                let (target, keys) = (o.target, o.keys.len() as u32);
+                let (target, keys, ranges) = (o.target, o.keys.len() as u32, o.ranges.clone());
                 self.send_node(
                     out,
                     target,
-                    Msg::Transfer(TransferMsg::Offer { transfer: id, keys }),
+                    Msg::Transfer(TransferMsg::Offer {
+                        transfer: id,
+                        keys,
+                        ranges,
+                    }),
                 );
             }
         }
@@ -213,6 +274,16 @@ impl Node {
             self.finish_transfer(transfer, out);
             return;
         }
+        if t.background == super::Admission::Defer && !self.background_admitted(t) {
+            // §6.5: the batch waits; the gossip round resends when due.
+            let o = self.durable.outgoing.get_mut(&transfer).expect("present");
+            o.in_flight = None;
+            o.last_sent = t.now;
+            return;
+        }
+        let Some(o) = self.durable.outgoing.get(&transfer) else {
+            return;
+        };
         let end = (o.next + batch).min(o.keys.len());
         let (target, seq) = (o.target, o.seq);
         let keys: Vec<Key> = o.keys[o.next..end].to_vec();
@@ -225,8 +296,10 @@ impl Node {
         o.versions += versions.len() as u32;
         o.in_flight = Some((seq, end));
         o.last_sent = t.now;
-        self.send_node(
+        let reads = versions.len() as u32;
+        self.send_after_reads(
             out,
+            reads,
             target,
             Msg::Transfer(TransferMsg::Batch {
                 transfer,
@@ -264,6 +337,79 @@ impl Node {
         self.maybe_finish_leaving(out);
     }
 
+    /// Pending ownership: a batch of `keys` keys of `transfer` arrived;
+    /// when every key offered has, the transfer's ranges are received.
+    fn batch_received(
+        &mut self,
+        t: NodeTime,
+        transfer: u64,
+        seq: u32,
+        keys: u32,
+        out: &mut Outbox<Timer>,
+    ) {
+        let Some(inc) = self.durable.incoming.get_mut(&transfer) else {
+            return;
+        };
+        if inc.seqs.insert(seq) {
+            inc.received += keys;
+        }
+        if inc.received >= inc.keys {
+            let inc = self.durable.incoming.remove(&transfer).expect("present");
+            self.ranges_received(t, &inc.ranges, out);
+        }
+    }
+
+    /// Pending ownership: these ranges (end tokens, in the giver's view)
+    /// are here now; reads of their keys are served from now on.
+    fn ranges_received(&mut self, t: NodeTime, ranges: &[Token], out: &mut Outbox<Timer>) {
+        for &end in ranges {
+            // Map the giver's token onto this node's ranges.
+            let r = self.ring.range_of_token(end);
+            self.durable.pending.remove(&self.ring.range_bounds(r).1);
+        }
+        if self.durable.pending.is_empty() {
+            if let Some(started) = self.durable.bootstrap_started.take() {
+                out.record(Record::BootstrapDone {
+                    node: self.id,
+                    started,
+                    first_offer: self.durable.first_offer.take(),
+                    ranges: self.durable.bootstrap_ranges,
+                });
+                let _ = t;
+            }
+        }
+    }
+
+    /// Pending ownership: after this node took its place in the ring,
+    /// every range it replicates waits for its transfer.
+    pub(super) fn begin_pending(&mut self, t: NodeTime) {
+        let declined = self
+            .cluster
+            .membership
+            .as_ref()
+            .is_some_and(|m| m.reads_during_transfer == ReadsDuringTransfer::Declined);
+        if !declined {
+            return;
+        }
+        let ranges = self.ring.ranges_replicated_by(self.id);
+        self.durable.pending = ranges
+            .iter()
+            .map(|r| self.ring.range_bounds(*r).1)
+            .collect();
+        self.durable.bootstrap_ranges = self.durable.pending.len() as u32;
+        self.durable.bootstrap_started = (!self.durable.pending.is_empty()).then_some(t.now);
+    }
+
+    /// Pending ownership: true when `key`'s range has not been received
+    /// (this node declines its reads).
+    pub fn is_pending(&self, key: Key) -> bool {
+        !self.durable.pending.is_empty()
+            && self
+                .durable
+                .pending
+                .contains(&self.ring.range_bounds(self.ring.range_of(key)).1)
+    }
+
     /// Handles a transfer message.
     pub(super) fn on_transfer_msg(
         &mut self,
@@ -274,13 +420,33 @@ impl Node {
     ) {
         let Endpoint::Node(peer) = from else { return };
         match msg {
-            TransferMsg::Offer { transfer, .. } => {
+            TransferMsg::Offer {
+                transfer,
+                keys,
+                ranges,
+            } => {
                 let normal = self
                     .durable
                     .membership
                     .get(self.id)
                     .is_some_and(|s| s.status == MemberStatus::Normal);
                 if normal {
+                    if !self.durable.pending.is_empty() && !ranges.is_empty() {
+                        self.durable.first_offer.get_or_insert(t.now);
+                        if keys == 0 {
+                            self.ranges_received(t, &ranges, out);
+                        } else {
+                            self.durable
+                                .incoming
+                                .entry(transfer)
+                                .or_insert_with(|| Incoming {
+                                    ranges,
+                                    keys,
+                                    received: 0,
+                                    seqs: BTreeSet::new(),
+                                });
+                        }
+                    }
                     self.send_node(out, peer, Msg::Transfer(TransferMsg::Accept { transfer }));
                 }
             }
@@ -297,15 +463,28 @@ impl Node {
                 seq,
                 versions,
             } => {
+                let writes = versions.len() as u32;
+                let mut distinct = 0u32;
+                let mut last = None;
                 for (key, version) in versions {
+                    if last != Some(key) {
+                        distinct += 1;
+                        last = Some(key);
+                    }
                     self.stats.replica_writes += 1;
                     self.store_apply(key, version, t.now);
                 }
-                let delay = self.cluster.storage.write_latency.sample(&mut self.rng);
-                out.send_after(
+                self.batch_received(t, transfer, seq, distinct, out);
+                let io = DiskIo {
+                    op: DiskOp::Write,
+                    ops: writes.max(1),
+                    foreground: false,
+                };
+                self.send_after_disk(
+                    out,
+                    io,
                     Endpoint::Node(peer),
                     Msg::Transfer(TransferMsg::BatchAck { transfer, seq }),
-                    delay,
                 );
             }
             TransferMsg::BatchAck { transfer, seq } => {
