@@ -211,7 +211,10 @@ const BASE_BYTES: f64 = 24.0 * 1024.0 * 1024.0;
 // Calibration (bytes are upper estimates per item, measured with
 // `/usr/bin/time -v` on the shipped scenarios and the fuzzer's findings).
 const BYTES_PER_STORED_VERSION: f64 = 512.0;
-const BYTES_PER_TOUCHED_KEY_COLLECTOR: f64 = 400.0;
+/// The collector's history of a key (its maps of writes, chains and folds):
+/// 1.4 KB measured with heaptrack for a preloaded key read a few times
+/// (`recovery-*-admission-control`), plus its map entry.
+const BYTES_PER_TOUCHED_KEY_COLLECTOR: f64 = 2048.0;
 const BYTES_PER_KEY_CACHE: f64 = 4.0;
 const BYTES_PER_ZIPF_KEY: f64 = 16.0;
 const BYTES_PER_MERKLE_NODE: f64 = 8.0;
@@ -233,6 +236,34 @@ const BYTES_PER_MEMBER_ENTRY: f64 = 96.0;
 /// A fault event as the collector keeps it and the summary lists it (its
 /// fault window, its label, the failure detectors' ground truth).
 const BYTES_PER_FAULT_EVENT: f64 = 2560.0;
+// Node capacity (`cluster.capacity`).
+/// A job waiting in a bounded queue: a disk job or a message in a
+/// `VecDeque` that doubles as it grows (2 × 144 B), or a message's event
+/// in the event queue, plus what the message carries.
+const BYTES_PER_QUEUED_JOB: f64 = 512.0;
+/// A message's header (`protocol::wire::HEADER`).
+const MESSAGE_HEADER_BYTES: f64 = 64.0;
+/// A fully grown latency histogram (1920 buckets × 8 B).
+const BYTES_PER_HISTOGRAM: f64 = 15_360.0;
+/// Histograms per resource: a station's waits and sojourn times; a link's
+/// waits (two links per interface).
+const HISTOGRAMS_PER_STATION: f64 = 2.0;
+/// Admission control's sliding window: 10 slots and the merged window.
+const HISTOGRAMS_PER_ADMISSION: f64 = 11.0;
+/// The most windows a resource's utilisation timeline keeps
+/// (`world::resources`), and a window's busy time (8 B, ×2 for the
+/// `Vec`'s growth).
+const MAX_RESOURCE_WINDOWS: f64 = 65_536.0;
+const BYTES_PER_RESOURCE_WINDOW: f64 = 16.0;
+/// A window of a busiest node's utilisation in the summary: a JSON number
+/// in the tree (32 B) and its text (~24 B).
+const BYTES_PER_SUMMARY_POINT: f64 = 64.0;
+/// Nodes whose utilisation timelines the summary keeps
+/// (`reports::capacity::TIMELINE_NODES`).
+const SUMMARY_TIMELINE_NODES: f64 = 8.0;
+/// A version in a message (its clock, value size, stamp) and the `Vec`
+/// slot holding it.
+const BYTES_PER_CARRIED_VERSION: f64 = 192.0;
 /// Events per client operation beyond its N replica round trips: the
 /// client's request and reply, forwarding, timers, read repair.
 const EVENTS_PER_OP_BASE: f64 = 8.0;
@@ -246,6 +277,17 @@ fn secs(us: u64) -> f64 {
 /// The mean of a latency in µs, or `fallback` without a closed form.
 fn mean_us(l: &Latency, fallback: f64) -> f64 {
     l.mean_us().filter(|m| m.is_finite()).unwrap_or(fallback)
+}
+
+/// The generalised harmonic number H(n, s) = Σ 1/i^s, i = 1..n, in closed
+/// form (an integral estimate; exact enough for a budget, O(1)).
+fn harmonic(n: f64, s: f64) -> f64 {
+    let n = n.max(1.0);
+    if (s - 1.0).abs() < 1e-9 {
+        n.ln() + 0.5772
+    } else {
+        1.0 + ((n.powf(1.0 - s) - 1.0) / (1.0 - s)).max(0.0)
+    }
 }
 
 /// `1.2e9`-style numbers for messages.
@@ -369,6 +411,7 @@ impl Estimate {
         network_terms(s, &shape, &mut est);
         fault_terms(s, &shape, &mut est);
         metrics_terms(s, &shape, &mut est);
+        capacity_terms(s, &shape, &mut est);
         est
     }
 }
@@ -396,6 +439,18 @@ struct Shape {
     op_s: f64,
     /// Write operations (puts and deletes, read-modify-writes).
     writes: f64,
+    /// Blind writes (no context): each may leave a sibling at every replica
+    /// until a read-modify-write merges them.
+    blind_writes: f64,
+    /// Share of operations that read (and get sibling sets back).
+    read_share: f64,
+    /// Siblings the busiest key may hold at the end: 1 + its blind writes
+    /// and overlapping read-modify-writes.
+    hot_siblings: f64,
+    /// The busiest key's share of the operations.
+    hot_share: f64,
+    /// The busiest key's blind writes.
+    hot_blind_writes: f64,
     /// Keys the run touches.
     touched_keys: f64,
     /// Which JSON path sets the rate ("workload.arrival.open_loop.rate_per_s").
@@ -470,7 +525,44 @@ impl Shape {
         } else {
             0.0
         };
+        let share = |x: u32| {
+            if total_mix > 0.0 {
+                f64::from(x) / total_mix
+            } else {
+                0.0
+            }
+        };
+        let blind_writes = ops * share(mix.blind_write);
+        let touched_keys = if w.preload { keys } else { keys.min(ops) };
+        // The busiest key's share of the operations.
+        let hot_share = match w.popularity {
+            Popularity::Uniform => 1.0 / keys.max(1.0),
+            Popularity::Zipfian { s } => 1.0 / harmonic(keys, s),
+            Popularity::Hotspot {
+                hot_keys,
+                hot_traffic,
+            } => {
+                let hot = (hot_keys.as_f64() * keys).max(1.0);
+                (hot_traffic.as_f64() / hot).max((1.0 - hot_traffic.as_f64()) / keys.max(1.0))
+            }
+        }
+        .clamp(0.0, 1.0);
         Shape {
+            hot_share,
+            hot_blind_writes: blind_writes * hot_share.max(1.0 / touched_keys.max(1.0)),
+            blind_writes,
+            read_share: share(mix.read) + share(mix.read_modify_write),
+            // Blind writes always leave a sibling (until a read-modify-write
+            // merges them); read-modify-writes only while they overlap: at
+            // most those started within a client timeout (an operation may
+            // queue that long).
+            hot_siblings: {
+                let key_share = hot_share.max(1.0 / touched_keys.max(1.0));
+                let rmw_per_s = ops_per_s * share(mix.read_modify_write) * key_share;
+                let overlapping = (rmw_per_s * timeout_us / 1e6)
+                    .min(ops * share(mix.read_modify_write) * key_share);
+                1.0 + blind_writes * key_share + if overlapping > 1.0 { overlapping } else { 0.0 }
+            },
             nodes,
             clients,
             n,
@@ -484,7 +576,7 @@ impl Shape {
             ops_per_s,
             op_s: op_us / 1e6,
             writes: ops * write_share,
-            touched_keys: if w.preload { keys } else { keys.min(ops) },
+            touched_keys,
             rate_path,
             rate_reference,
             rate_value,
@@ -512,6 +604,12 @@ impl Shape {
     fn ranges_factor(&self) -> Factor {
         Factor::new(self.ranges_path, self.ranges, 8.0 * self.nodes.max(1.0))
     }
+}
+
+/// Blind writes on the busiest key, against a few dozen (overlapping
+/// read-modify-writes grow with the rate, named by its factor).
+fn blind_factor(sh: &Shape) -> Factor {
+    Factor::new("workload.mix.blind_write", sh.hot_blind_writes, 32.0)
 }
 
 fn workload_terms(s: &Scenario, sh: &Shape, est: &mut Estimate) {
@@ -563,9 +661,19 @@ fn workload_terms(s: &Scenario, sh: &Shape, est: &mut Estimate) {
             fmt(sh.keys),
             fmt(sh.touched_keys)
         ),
-        vec![sh.keys_factor()],
+        // Preloaded keys are all touched: the preload is what to turn off.
+        if w.preload {
+            vec![
+                Factor::new("workload.keys.preload", sh.keys, 100_000.0),
+                sh.keys_factor(),
+            ]
+        } else {
+            vec![sh.keys_factor()]
+        },
     ));
-    let stored = sh.touched_keys * sh.n * BYTES_PER_STORED_VERSION;
+    // Blind writes can leave siblings behind (until a read-modify-write
+    // merges them): one more version per replica each.
+    let stored = (sh.touched_keys + sh.blind_writes) * sh.n * BYTES_PER_STORED_VERSION;
     let stored_path = if w.preload {
         Factor::new("workload.keys.preload", sh.keys, 100_000.0)
     } else {
@@ -575,13 +683,57 @@ fn workload_terms(s: &Scenario, sh: &Shape, est: &mut Estimate) {
         "stored versions",
         stored,
         format!(
-            "{} keys × {} replicas × {} B",
+            "({} keys + {} blind writes) × {} replicas × {} B",
             fmt(sh.touched_keys),
+            fmt(sh.blind_writes),
             fmt(sh.n),
             fmt(BYTES_PER_STORED_VERSION)
         ),
         vec![stored_path, sh.rate_factor(), sh.duration_factor()],
     ));
+    // Every message about the busiest key handles its sibling set (merge,
+    // clock comparisons): measured about 1/8 of an event per sibling, with
+    // half the final set on average (a one-key, 70 % blind-write mutant of
+    // disk-bound-durable-writes: 99,614 events in 17 s instead of 0.1 s).
+    if sh.hot_siblings > 2.0 {
+        let cost = sh.hot_share * (sh.hot_siblings - 1.0) / 2.0 / 8.0;
+        est.push(Term::event_cost(
+            "sibling sets handled by messages about the busiest key",
+            cost,
+            format!(
+                "{} of the messages × {} siblings on average / 8",
+                fmt(sh.hot_share),
+                fmt((sh.hot_siblings - 1.0) / 2.0)
+            ),
+            vec![
+                blind_factor(sh),
+                sh.keys_factor(),
+                sh.rate_factor(),
+                sh.duration_factor(),
+            ],
+        ));
+    }
+    // Replies carry a key's whole sibling set: what the replies in flight
+    // hold when the busiest key has grown its most siblings.
+    if sh.hot_siblings > 2.0 {
+        let carriers = (in_flight * sh.n * sh.read_share * sh.hot_share).max(1.0);
+        est.push(Term::memory(
+            "sibling sets carried by replies in flight",
+            carriers * sh.hot_siblings * BYTES_PER_CARRIED_VERSION,
+            format!(
+                "{} replies × {} siblings of the busiest key × {} B",
+                fmt(carriers),
+                fmt(sh.hot_siblings),
+                fmt(BYTES_PER_CARRIED_VERSION)
+            ),
+            vec![
+                blind_factor(sh),
+                sh.keys_factor(),
+                sh.rate_factor(),
+                sh.duration_factor(),
+            ],
+        ));
+    }
     let retained = sh
         .writes
         .min(sh.touched_keys.max(1.0) * RETAINED_WRITES_PER_KEY);
@@ -996,6 +1148,171 @@ fn metrics_terms(s: &Scenario, sh: &Shape, est: &mut Estimate) {
     ));
 }
 
+/// Node capacity (`cluster.capacity`): what the resources hold and the
+/// events they add.
+///
+/// - **Queues**: each bounded queue can hold up to its limit; all of them
+///   together never more than the events the run processes (a message or
+///   job sits in one queue at a time and costs at least one event). The
+///   disk and request queues count jobs; an interface's byte limit is
+///   turned into messages of the workload's mean size (a 64 B header and,
+///   in about half the messages, a value of `workload.value_size`).
+/// - **Statistics**: per node and resource a utilisation timeline (one
+///   number per metrics window, at most 65,536), latency histograms, and
+///   admission control's sliding window; the summary keeps the busiest
+///   nodes' timelines.
+/// - **Events**: a message that waits for a worker and a disk operation
+///   each cost an event (`CpuStart`, `DiskDone`; the disk's replaces the
+///   storage timer without capacity): at most one per replica request and
+///   resource. Measured on `capacity-knee`: 720,537 events against 713,291
+///   without its capacity section.
+///
+/// Value sizes (`workload.value_size`) cost no memory: a stored version
+/// and a message carry the size, not the bytes (a 1 GiB value weighs 4 B);
+/// they cost simulated time on the interface and the disk.
+fn capacity_terms(s: &Scenario, sh: &Shape, est: &mut Estimate) {
+    let Some(cap) = &s.cluster.capacity else {
+        return;
+    };
+    // What a queued message weighs on average: a header, and a value in
+    // about half of them (put requests, get replies; acknowledgements and
+    // get requests carry none).
+    let value_bytes = s
+        .workload
+        .value_size
+        .as_ref()
+        .map_or(f64::from(sim_core::config::DEFAULT_VALUE_BYTES), |d| {
+            mean_us(d, 0.0)
+        });
+    let message_bytes = MESSAGE_HEADER_BYTES + 0.5 * value_bytes;
+    let (mut cpu_nodes, mut disk_nodes, mut nic_nodes) = (0.0, 0.0, 0.0);
+    let (mut cpu_slots, mut disk_slots, mut nic_slots) = (0.0, 0.0, 0.0);
+    let (mut cpu_limit, mut disk_limit, mut nic_limit_mb) = (0.0f64, 0.0f64, 0.0f64);
+    for n in &cap.nodes {
+        if let Some(c) = &n.cpu {
+            cpu_nodes += 1.0;
+            cpu_slots += f64::from(c.queue_limit) + f64::from(c.workers);
+            cpu_limit = cpu_limit.max(f64::from(c.queue_limit));
+        }
+        if let Some(d) = &n.disk {
+            disk_nodes += 1.0;
+            disk_slots += f64::from(d.queue_limit) + f64::from(d.concurrency);
+            disk_limit = disk_limit.max(f64::from(d.queue_limit));
+        }
+        if let Some(nic) = &n.nic {
+            nic_nodes += 1.0;
+            let bytes = nic.queue_limit_bytes as f64;
+            nic_slots += 2.0 * (bytes / message_bytes + 1.0);
+            nic_limit_mb = nic_limit_mb.max(bytes / 1e6);
+        }
+    }
+    // A message or job sits in one queue at a time and is at least one
+    // event of the run: all the queues together never hold more than the
+    // events the run processes.
+    let messages = est.total(Resource::Events).min(est.max_events as f64);
+    let slots = cpu_slots + disk_slots + nic_slots;
+    if slots > 0.0 {
+        // Replies waiting for a disk or an interface carry sibling sets
+        // (at most n per operation; on average half the final set, which
+        // grows through the run).
+        let carriers = slots.min(messages).min(sh.ops * sh.n) * sh.hot_share;
+        let per_job = BYTES_PER_QUEUED_JOB;
+        let siblings = carriers * (sh.hot_siblings - 1.0) / 2.0 * BYTES_PER_CARRIED_VERSION;
+        est.push(Term::memory(
+            "the bounded queues (requests, disk, network interface)",
+            slots.min(messages) * per_job + siblings,
+            format!(
+                "min({} requests + {} disk jobs + {} messages of {} B in the interfaces, {} events in the run) × {} B",
+                fmt(cpu_slots),
+                fmt(disk_slots),
+                fmt(nic_slots),
+                fmt(message_bytes),
+                fmt(messages),
+                fmt(per_job)
+            ) + &if siblings > 0.0 {
+                format!(
+                    ", plus {} replies × {} siblings × {} B",
+                    fmt(carriers),
+                    fmt((sh.hot_siblings - 1.0) / 2.0),
+                    fmt(BYTES_PER_CARRIED_VERSION)
+                )
+            } else {
+                String::new()
+            },
+            // What binds: the queues' places, or the run's length.
+            if slots < messages {
+                vec![
+                    Factor::new("cluster.capacity.cpu.queue_limit", cpu_limit, 10_000.0),
+                    Factor::new("cluster.capacity.disk.queue_limit", disk_limit, 10_000.0),
+                    Factor::new("cluster.capacity.nic.queue_limit_mb", nic_limit_mb, 64.0),
+                    blind_factor(sh),
+                ]
+            } else {
+                vec![
+                    sh.rate_factor(),
+                    sh.duration_factor(),
+                    blind_factor(sh),
+                    Factor::new("cluster.capacity.cpu.queue_limit", cpu_limit, 10_000.0),
+                    Factor::new("cluster.capacity.disk.queue_limit", disk_limit, 10_000.0),
+                    Factor::new("cluster.capacity.nic.queue_limit_mb", nic_limit_mb, 64.0),
+                ]
+            },
+        ));
+    }
+    // Statistics: timelines and histograms per node and resource.
+    let window_s = secs(s.metrics.window.as_micros().max(1));
+    let windows = (sh.run_s / window_s).ceil().min(MAX_RESOURCE_WINDOWS);
+    let timelines = cpu_nodes + disk_nodes + 2.0 * nic_nodes;
+    let admission = if cap.admission.is_some() {
+        sh.nodes
+    } else {
+        0.0
+    };
+    let histograms = (cpu_nodes + disk_nodes) * HISTOGRAMS_PER_STATION
+        + 2.0 * nic_nodes
+        + admission * HISTOGRAMS_PER_ADMISSION;
+    let resources = f64::from(
+        u8::from(cpu_nodes > 0.0) + u8::from(disk_nodes > 0.0) + 2 * u8::from(nic_nodes > 0.0),
+    );
+    let summary_points = resources * SUMMARY_TIMELINE_NODES.min(sh.nodes) * windows;
+    est.push(Term::memory(
+        "node resource statistics (utilisation timelines, histograms)",
+        timelines * windows * BYTES_PER_RESOURCE_WINDOW
+            + histograms * BYTES_PER_HISTOGRAM
+            + summary_points * BYTES_PER_SUMMARY_POINT,
+        format!(
+            "{} timelines × {} windows × {} B + {} histograms × {} B + {} summary points × {} B",
+            fmt(timelines),
+            fmt(windows),
+            fmt(BYTES_PER_RESOURCE_WINDOW),
+            fmt(histograms),
+            fmt(BYTES_PER_HISTOGRAM),
+            fmt(summary_points),
+            fmt(BYTES_PER_SUMMARY_POINT)
+        ),
+        vec![
+            Factor::new("metrics.window_s", 1.0 / window_s, 1.0),
+            sh.nodes_factor(),
+            sh.run_factor(),
+        ],
+    ));
+    let queued = f64::from(u8::from(cpu_nodes > 0.0) + u8::from(disk_nodes > 0.0));
+    if queued > 0.0 {
+        let per_op = queued * sh.n;
+        est.push(Term::events(
+            "node capacity: waits and disk completions",
+            sh.ops * per_op,
+            format!(
+                "{} operations × {} replicas × {} queued resources",
+                fmt(sh.ops),
+                fmt(sh.n),
+                fmt(queued)
+            ),
+            vec![sh.rate_factor(), sh.clients_factor(), sh.duration_factor()],
+        ));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1148,6 +1465,102 @@ mod tests {
         let r = refusal(&v);
         assert_eq!(r.path, "faults", "{}", r.message);
         assert!(r.message.contains("per event"), "{}", r.message);
+    }
+
+    fn with_capacity(mut v: Value) -> Value {
+        v["cluster"]["capacity"] = json!({
+            "cpu": {"workers": 4, "service": {"default": {"exponential": {"mean_ms": 0.05}}}},
+            "disk": {"concurrency": 2},
+            "nic": {"bandwidth_mb_per_s": 125}
+        });
+        v
+    }
+
+    #[test]
+    fn capacity_queues_statistics_and_events_are_counted() {
+        let plain = Estimate::of(&scenario(&small()));
+        let cap = Estimate::of(&scenario(&with_capacity(small())));
+        let has = |e: &Estimate, what: &str| e.terms.iter().any(|t| t.what.starts_with(what));
+        assert!(!has(&plain, "the bounded queues"));
+        assert!(has(&cap, "the bounded queues"));
+        assert!(has(&cap, "node resource statistics"));
+        assert!(has(&cap, "node capacity: waits"));
+        assert!(cap.total(Resource::Memory) > plain.total(Resource::Memory));
+        assert!(cap.total(Resource::Events) > plain.total(Resource::Events));
+        assert!(cap.check(&Budget::default()).is_ok());
+    }
+
+    #[test]
+    fn capacity_findings_are_refused_naming_their_path() {
+        let tight = Budget {
+            memory_bytes: 512 << 20,
+            events: 50_000_000,
+        };
+        #[allow(clippy::type_complexity)]
+        let cases: Vec<(&str, fn(&mut Value))> = vec![
+            // Queues as long as the run: bounded by the events it processes.
+            ("cluster.capacity.disk.queue_limit", |v| {
+                v["cluster"]["capacity"]["disk"]["queue_limit"] = json!(4_294_967_295u64);
+                v["workload"]["arrival"] = json!({"open_loop": {"rate_per_s": 5000}});
+                v["duration_s"] = json!(200);
+            }),
+            ("cluster.capacity.nic.queue_limit_mb", |v| {
+                v["cluster"]["capacity"]["nic"]["queue_limit_mb"] = json!(1e6);
+                v["workload"]["arrival"] = json!({"open_loop": {"rate_per_s": 5000}});
+                v["duration_s"] = json!(200);
+            }),
+            // A utilisation timeline per node and resource.
+            ("metrics.window_s", |v| {
+                v["cluster"]["nodes"] = json!(4096);
+                v["metrics"] = json!({"window_s": 0.001});
+                v["duration_s"] = json!(60);
+            }),
+        ];
+        for (path, mutate) in cases {
+            let mut v = with_capacity(small());
+            mutate(&mut v);
+            let e = Estimate::of(&scenario(&v));
+            let r = e.check(&tight).expect_err(path);
+            assert_eq!(r.path, path, "{}", r.message);
+        }
+    }
+
+    #[test]
+    fn blind_writes_on_one_key_cost_memory_and_time_per_sibling() {
+        let mut v = with_capacity(small());
+        v["workload"]["keys"] = json!({"count": 1});
+        v["workload"]["mix"] = json!({"read": 0.3, "blind_write": 0.7});
+        v["workload"]["arrival"] = json!({"open_loop": {"rate_per_s": 1000}});
+        let e = Estimate::of(&scenario(&v));
+        let tight = Budget {
+            memory_bytes: 384 << 20,
+            events: 2_000_000,
+        };
+        let r = e.check(&tight).expect_err("siblings");
+        assert_eq!(r.path, "workload.mix.blind_write", "{}", r.message);
+        assert!(
+            e.total(Resource::EventCost) > 100.0,
+            "{}",
+            e.total(Resource::EventCost)
+        );
+        // Spread over many keys the same mix is cheap.
+        v["workload"]["keys"] = json!({"count": 100_000});
+        assert!(Estimate::of(&scenario(&v)).check(&tight).is_ok());
+    }
+
+    #[test]
+    fn value_sizes_cost_no_memory() {
+        // A version and a message carry a value's size, not its bytes.
+        let mut v = small();
+        v["workload"]["keys"] = json!({"count": 1000, "preload": true});
+        let base = Estimate::of(&scenario(&v)).total(Resource::Memory);
+        v["workload"]["value_size"] = json!({"constant": {"bytes": 1u64 << 30}});
+        assert_eq!(Estimate::of(&scenario(&v)).total(Resource::Memory), base);
+        // With interfaces, larger values mean fewer messages fit a queue.
+        let mut v = with_capacity(v);
+        let big = Estimate::of(&scenario(&v)).total(Resource::Memory);
+        v["workload"]["value_size"] = json!({"constant": {"bytes": 1}});
+        assert!(Estimate::of(&scenario(&v)).total(Resource::Memory) >= big);
     }
 
     #[test]

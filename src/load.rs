@@ -231,7 +231,23 @@ pub fn check_budget(
     budget: &Budget,
     note: &str,
 ) -> Result<()> {
-    match Estimate::of(scenario).check(budget) {
+    let estimate = Estimate::of(scenario);
+    if std::env::var_os("DYNASIM_REPORT_ESTIMATE").is_some() {
+        // For tests and calibration: the estimate beside the measured peak
+        // (`DYNASIM_REPORT_PEAK_RSS`).
+        eprintln!(
+            "estimate_memory_kb {}",
+            (estimate.total(crate::budget::Resource::Memory) / 1024.0) as u64
+        );
+        eprintln!("estimate_events {}", estimate.work() as u64);
+        for t in &estimate.terms {
+            eprintln!(
+                "estimate_term {:?} {} {} = {}",
+                t.resource, t.amount as u64, t.what, t.formula
+            );
+        }
+    }
+    match estimate.check(budget) {
         Ok(()) => Ok(()),
         Err(r) => Err(BadScenario {
             file: path.to_path_buf(),

@@ -175,7 +175,7 @@ fn set(v: &mut Value, keys: &[&str], value: Value) {
 /// Sections the fuzzer's findings came from, at risky sizes.
 fn risky(rng: &mut Rng, v: &mut Value) {
     let heal_alls = vec![json!({"at_s": 0, "heal_all": true}); 1 + rng.below(3000)];
-    match rng.below(13) {
+    match rng.below(16) {
         0 => set(
             v,
             &["nemesis"],
@@ -261,6 +261,59 @@ fn risky(rng: &mut Rng, v: &mut Value) {
             json!([{"between": ["dc1", *rng.pick(&["dc1", "n0", "c0"])],
                     "latency": {"constant": {"ms": 2}}}]),
         ),
+        12 => {
+            // Node capacity at its extremes: tiny or huge service rates,
+            // unbounded-looking queues, a trickle of bandwidth.
+            let ms = *rng.pick(&[1e-3, 0.05, 10.0, 1e4]);
+            set(
+                v,
+                &["cluster", "capacity"],
+                json!({
+                    "cpu": {"workers": *rng.pick(&[1, 4, 1_000_000]),
+                        "service": {"default": {"exponential": {"mean_ms": ms}}},
+                        "per_mb_ms": *rng.pick(&[0.0, 1.0, 1e3]),
+                        "queue_limit": *rng.pick(&[0u64, 10, 10_000, 4_294_967_295]),
+                        "overload": *rng.pick(&["reject", "shed_oldest"])},
+                    "disk": {"concurrency": *rng.pick(&[1, 2, 1_000_000]),
+                        "queue_limit": *rng.pick(&[0u64, 10, 4_294_967_295])},
+                    "nic": {"bandwidth_mb_per_s": *rng.pick(&[1e-3, 1.0, 125.0, 1e9]),
+                        "queue_limit_mb": *rng.pick(&[1e-3, 64.0, 1e6])},
+                    "admission_control": {"window_s": *rng.pick(&[1e-3, 1.0, 1e4]),
+                        "percentile": 0.99, "target_ms": *rng.pick(&[0.001, 10.0])}
+                }),
+            );
+        }
+        13 => set(
+            v,
+            &["workload", "value_size"],
+            if rng.below(2) == 0 {
+                json!({"constant": {"bytes": *rng.pick(&[1u64, 1_000_000, 1 << 30])}})
+            } else {
+                json!({"lognormal": {"median_bytes": *rng.pick(&[100.0, 1e6]),
+                    "sigma": *rng.pick(&[0.5, 3.0, 30.0])}})
+            },
+        ),
+        14 => {
+            // Gray failures, with or without the resource they act on.
+            let node = rng.pick(&["n0", "n1", "n99"]).to_string();
+            let factor = *rng.pick(&[0.5, 1.0, 10.0, 1e6, 1e7]);
+            let action = match rng.below(4) {
+                0 => json!({"cpu_slowdown": {"node": node, "factor": factor}}),
+                1 => json!({"disk_slowdown": {"node": node, "factor": factor}}),
+                2 => json!({"disk_stall": {"node": node}}),
+                _ => json!({"bandwidth_drop": {"node": node, "factor": factor}}),
+            };
+            let mut fault = json!({"at_s": *rng.pick(&[0.0, 1.0, 1e9])});
+            if rng.below(4) > 0 {
+                fault["for_s"] = json!(*rng.pick(&[1e-6, 1.0, 1e9]));
+            }
+            fault
+                .as_object_mut()
+                .expect("an object")
+                .extend(action.as_object().expect("an object").clone());
+            let faults = vec![fault; *rng.pick(&[1usize, 100, 5000])];
+            set(v, &["faults"], json!(faults));
+        }
         _ => set(
             v,
             &["network", "latency"],
@@ -441,6 +494,14 @@ fn run_binary(file: &Path, out: &Path) -> Result<String, String> {
         .stderr(Stdio::piped())
         .spawn()
         .map_err(|e| e.to_string())?;
+    // Read stderr while the child runs: a message longer than the pipe's
+    // buffer would otherwise block it (and look like a hang).
+    let mut pipe = child.stderr.take().expect("piped");
+    let reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = pipe.read_to_string(&mut text);
+        text
+    });
     let start = Instant::now();
     let deadline = Duration::from_secs(FUZZ_WALL_S * 3 + 30);
     let status = loop {
@@ -455,13 +516,7 @@ fn run_binary(file: &Path, out: &Path) -> Result<String, String> {
         }
         std::thread::sleep(Duration::from_millis(20));
     };
-    let mut stderr = String::new();
-    child
-        .stderr
-        .take()
-        .expect("piped")
-        .read_to_string(&mut stderr)
-        .map_err(|e| e.to_string())?;
+    let stderr = reader.join().map_err(|_| "the stderr reader panicked")?;
     let code = status
         .code()
         .ok_or_else(|| format!("killed by a signal: {status:?}\n{stderr}"))?;

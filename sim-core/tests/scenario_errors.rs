@@ -944,7 +944,7 @@ fn cases() -> Vec<Case> {
         case(
             "duration beyond 10^9 s",
             "duration_s",
-            "expected at most 1000000000 s (10^9 s, about 31 years), got 1000000000000000",
+            "expected at most 1000000000 s (10^9 s, about 31 years), got 1e15",
             |v| v["duration_s"] = json!(1e15),
         ),
         case(
@@ -1212,6 +1212,120 @@ fn cases() -> Vec<Case> {
             |v| {
                 v["cluster"]["capacity"] = json!({"disk": {"concurrency": 2}});
                 v["faults"] = json!([{"at_s": 5, "disk_stall": {"node": "n1"}}]);
+            },
+        ),
+        // ---- node capacity at its limits (issue 19: sizes, no cascade)
+        case(
+            "ten million workers",
+            "cluster.capacity.cpu.workers",
+            "expected 1..=1000000, got 10000000",
+            |v| {
+                v["cluster"]["capacity"] = json!({"cpu": {"workers": 10_000_000,
+                    "service": {"default": {"constant": {"ms": 0.1}}}}});
+            },
+        ),
+        case(
+            "a request queue limit beyond 32 bits",
+            "cluster.capacity.cpu.queue_limit",
+            "expected u32",
+            |v| {
+                v["cluster"]["capacity"] = json!({"cpu": {"workers": 2,
+                    "service": {"default": {"constant": {"ms": 0.1}}}, "queue_limit": 10_000_000_000u64}});
+            },
+        ),
+        case(
+            "a disk queue limit beyond 32 bits",
+            "cluster.capacity.disk.queue_limit",
+            "expected u32",
+            |v| {
+                v["cluster"]["capacity"] = json!({"disk": {"concurrency": 2, "queue_limit": 1e10}});
+            },
+        ),
+        case(
+            "a network queue of ten terabytes",
+            "cluster.capacity.nic.queue_limit_mb",
+            "expected a positive number of megabytes (at most 1e6), got 10000000",
+            |v| {
+                v["cluster"]["capacity"] = json!({"nic": {"bandwidth_mb_per_s": 100, "queue_limit_mb": 1e7}});
+            },
+        ),
+        case(
+            "a per-megabyte cost of 1e300 ms (printed short)",
+            "cluster.capacity.cpu.per_mb_ms",
+            "(10^9 s, about 31 years), got 1e300",
+            |v| {
+                v["cluster"]["capacity"] = json!({"cpu": {"workers": 2,
+                    "service": {"default": {"constant": {"ms": 0.1}}}, "per_mb_ms": 1e300}});
+            },
+        ),
+        case(
+            "an admission window of 1e300 s",
+            "cluster.capacity.admission_control.window_s",
+            "got 1e300",
+            |v| {
+                v["cluster"]["capacity"] = json!({"disk": {"concurrency": 2},
+                    "admission_control": {"window_s": 1e300, "target_ms": 10}});
+            },
+        ),
+        case(
+            "a value size spread too wide to have a mean",
+            "workload.value_size.lognormal.sigma",
+            "expected a number in [0, 10], got 30",
+            |v| {
+                v["workload"]["value_size"] = json!({"lognormal": {"median_bytes": 100, "sigma": 30}});
+            },
+        ),
+        case(
+            "a value of 2 GiB",
+            "workload.value_size.constant.bytes",
+            "expected a positive number of bytes of at most 1 GiB",
+            |v| {
+                v["workload"]["value_size"] = json!({"constant": {"bytes": 2_147_483_648u64}});
+            },
+        ),
+        case(
+            "a bandwidth drop of ten million times",
+            "faults[0].bandwidth_drop.factor",
+            "expected how many times slower, a number in [1, 1e6], got 10000000",
+            |v| {
+                v["cluster"]["capacity"] = json!({"nic": {"bandwidth_mb_per_s": 100}});
+                v["faults"] = json!([{"at_s": 1, "for_s": 1, "bandwidth_drop": {"node": "n1", "factor": 1e7}}]);
+            },
+        ),
+        case(
+            "a bandwidth drop on a node without an interface",
+            "faults[0].bandwidth_drop.node",
+            "n1 has no nic queue to slow down",
+            |v| {
+                v["cluster"]["capacity"] = json!({"disk": {"concurrency": 2}});
+                v["faults"] = json!([{"at_s": 1, "for_s": 1, "bandwidth_drop": {"node": "n1", "factor": 2}}]);
+            },
+        ),
+        case(
+            "a disk stall on an unknown node",
+            "faults[0].disk_stall.node",
+            "unknown node",
+            |v| {
+                v["cluster"]["capacity"] = json!({"disk": {"concurrency": 2}});
+                v["faults"] = json!([{"at_s": 1, "for_s": 1, "disk_stall": {"node": "n99"}}]);
+            },
+        ),
+        case(
+            "a slowdown without a factor",
+            "faults[0].cpu_slowdown",
+            "missing field `factor`",
+            |v| {
+                v["cluster"]["capacity"] = json!({"cpu": {"workers": 2,
+                    "service": {"default": {"constant": {"ms": 0.1}}}}});
+                v["faults"] = json!([{"at_s": 1, "for_s": 1, "cpu_slowdown": {"node": "n1"}}]);
+            },
+        ),
+        case(
+            "an unknown resource",
+            "cluster.capacity.gpu",
+            "unknown field `gpu`",
+            |v| {
+                v["cluster"]["capacity"] = json!({"gpu": {}});
             },
         ),
         case(
@@ -1645,4 +1759,21 @@ fn long_values_are_clipped_in_messages() {
     v["expect"] = json!({ metric: {} });
     let errors = parse_value(&v).expect_err("no bound");
     assert!(errors.to_string().len() < 1000);
+}
+
+/// Issue 19: 100,000 duplicated entries list the first problems and count
+/// the rest, instead of printing 100,000 lines.
+#[test]
+fn a_flood_of_problems_is_listed_up_to_a_limit() {
+    let mut v = base();
+    v["cluster"]["capacity"] = json!({"disk": {"concurrency": 2},
+        "overrides": [{"nodes": vec!["n1"; 100_000], "disk": {"concurrency": 1}}]});
+    let errors = parse_value(&v).expect_err("duplicates");
+    assert_eq!(errors.0.len(), 101, "{}", describe(&errors));
+    let last = errors.0.last().expect("a last error");
+    assert_eq!(last.path(), "cluster.capacity.overrides[0].nodes[101]");
+    assert!(
+        last.to_string().contains("and 99899 more problem(s)"),
+        "{last}"
+    );
 }

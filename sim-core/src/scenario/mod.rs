@@ -200,15 +200,29 @@ pub fn parse(text: &str, resolver: Resolver<'_>) -> Result<Scenario, ScenarioErr
 pub fn validate(file: &ScenarioFile, resolver: Resolver<'_>) -> Result<Scenario, ScenarioErrors> {
     let mut v = Validator {
         errors: Vec::new(),
+        omitted: (0, String::new()),
         resolver,
     };
     let scenario = v.scenario(file);
     if v.errors.is_empty() {
         Ok(scenario.expect("no errors means a scenario was built"))
     } else {
-        Err(ScenarioErrors(
-            v.errors.into_iter().map(ScenarioError::clipped).collect(),
-        ))
+        let mut errors: Vec<ScenarioError> =
+            v.errors.into_iter().map(ScenarioError::clipped).collect();
+        let (more, path) = v.omitted;
+        if more > 0 {
+            errors.push(
+                ScenarioError::Invalid {
+                    path,
+                    message: format!(
+                        "and {more} more problem(s) from here on, not listed (the first {} are)",
+                        validate::MAX_ERRORS
+                    ),
+                }
+                .clipped(),
+            );
+        }
+        Err(ScenarioErrors(errors))
     }
 }
 

@@ -47,8 +47,14 @@ pub const MAX_DESCRIPTION_CHARS: usize = 16_384;
 
 pub(super) struct Validator<'a> {
     pub(super) errors: Vec<ScenarioError>,
+    /// Problems past [`MAX_ERRORS`]: how many, and the first one's path.
+    pub(super) omitted: (usize, String),
     pub(super) resolver: Resolver<'a>,
 }
+
+/// The most problems listed for one file; the rest are counted (100,000
+/// duplicated override entries used to print 100,000 lines).
+pub const MAX_ERRORS: usize = 100;
 
 /// Names → ids.
 struct Names {
@@ -280,6 +286,13 @@ fn plan(file: &ScenarioFile, names: &Names) -> Plan {
 
 impl Validator<'_> {
     fn err(&mut self, path: impl Into<String>, message: impl Into<String>) {
+        if self.errors.len() >= MAX_ERRORS {
+            if self.omitted.0 == 0 {
+                self.omitted.1 = path.into();
+            }
+            self.omitted.0 += 1;
+            return;
+        }
         self.errors.push(ScenarioError::Invalid {
             path: path.into(),
             message: message.into(),
@@ -295,7 +308,10 @@ impl Validator<'_> {
     /// [`Self::duration`], `None` when it was reported as bad.
     fn checked_duration(&mut self, path: &str, value: f64, unit_us: f64) -> Option<SimDuration> {
         if !value.is_finite() || value < 0.0 {
-            self.err(path, format!("expected a non-negative number, got {value}"));
+            self.err(
+                path,
+                format!("expected a non-negative number, got {}", num(value)),
+            );
             return None;
         }
         let us = value * unit_us;
@@ -304,8 +320,9 @@ impl Validator<'_> {
             self.err(
                 path,
                 format!(
-                    "expected at most {} {unit} (10^9 s, about 31 years), got {value}",
-                    MAX_DURATION_US / unit_us
+                    "expected at most {} {unit} (10^9 s, about 31 years), got {}",
+                    MAX_DURATION_US / unit_us,
+                    num(value)
                 ),
             );
             return None;
@@ -316,7 +333,10 @@ impl Validator<'_> {
     fn positive_duration(&mut self, path: &str, value: f64, unit_us: f64) -> SimDuration {
         match self.checked_duration(path, value, unit_us) {
             Some(SimDuration::ZERO) => {
-                self.err(path, format!("expected a positive duration, got {value}"));
+                self.err(
+                    path,
+                    format!("expected a positive duration, got {}", num(value)),
+                );
                 SimDuration::ZERO
             }
             Some(d) => d,
@@ -370,7 +390,10 @@ impl Validator<'_> {
             if !x.is_finite() || x < 0.0 {
                 v.err(
                     format!("{path}.{field}"),
-                    format!("expected a non-negative number of milliseconds, got {x}"),
+                    format!(
+                        "expected a non-negative number of milliseconds, got {}",
+                        num(x)
+                    ),
                 );
                 0.0
             } else {
@@ -1693,7 +1716,7 @@ impl Validator<'_> {
             if !x.is_finite() || x < 0.0 {
                 self.err(
                     format!("workload.mix.{name}"),
-                    format!("expected a non-negative weight, got {x}"),
+                    format!("expected a non-negative weight, got {}", num(x)),
                 );
             }
         }
@@ -2207,7 +2230,7 @@ impl Validator<'_> {
                     if !x.is_finite() || *x < 0.0 || *x <= prev {
                         self.err(
                             format!("metrics.t_visibility_grid_ms[{i}]"),
-                            format!("expected increasing non-negative values, got {x}"),
+                            format!("expected increasing non-negative values, got {}", num(*x)),
                         );
                     }
                     prev = *x;
