@@ -24,9 +24,11 @@ use rayon::prelude::*;
 use serde_json::{json, Value as Json};
 use sim_core::config::Scenario;
 
-use crate::load::{load_document, read_document, simulate, Outcome};
+use crate::guard::Limits;
+use crate::load::{check_budget, load_document, read_document, simulate, Outcome};
 use crate::options::ClaimsArgs;
-use crate::sweep::{parse_seeds, repro_command, thread_pool, Progress};
+use crate::outputs::{Kind, OutDir};
+use crate::sweep::{parse_seeds, repro_command, thread_pool, Progress, MAX_RUNS_PER_SWEEP};
 
 /// Version of the claims.json layout.
 const CLAIMS_VERSION: u32 = 1;
@@ -93,10 +95,10 @@ fn spread(mut v: Vec<f64>) -> Json {
 }
 
 /// Runs one file at one seed and keeps only its verdicts.
-fn run_one(file: usize, scenario: &Scenario, seed: u64) -> RunResult {
+fn run_one(file: usize, scenario: &Scenario, seed: u64, limits: &Limits) -> RunResult {
     let mut s = scenario.clone();
     s.rng_seed = seed;
-    let summary = simulate(s);
+    let summary = simulate(s, limits);
     let verdicts = summary["expectations"]
         .as_array()
         .into_iter()
@@ -128,20 +130,37 @@ pub fn claims(args: &ClaimsArgs) -> Result<Outcome> {
         bail!("no scenario files to check");
     }
     let seeds = parse_seeds(&args.seeds)?;
+    let runs = seeds.count() * files.len() as u128;
+    if runs > u128::from(MAX_RUNS_PER_SWEEP) {
+        bail!(
+            "--seeds {}: {runs} runs over {} files, more than the {MAX_RUNS_PER_SWEEP} one process performs",
+            args.seeds,
+            files.len()
+        );
+    }
+    let seeds: Vec<u64> = (0..seeds.count() as u64).map(|i| seeds.nth(i)).collect();
+    let pool = thread_pool(args.jobs)?;
+    // Every file must fit its share of the memory budget: runs go
+    // `parallel` at a time.
+    let parallel = (pool.current_num_threads() as u64).max(1);
+    let mut budget = args.limits.budget();
+    budget.memory_bytes /= parallel;
+    let note = format!(" (claims: {parallel} run(s) at a time share --max-memory-mb)");
     let mut scenarios = Vec::with_capacity(files.len());
     for f in &files {
         let doc = read_document(f)?;
-        scenarios.push(load_document(f, &doc, "")?);
+        let scenario = load_document(f, &doc, "")?;
+        check_budget(f, "", &scenario, &budget, &note)?;
+        scenarios.push(scenario);
     }
     let todo: Vec<(usize, u64)> = (0..files.len())
         .flat_map(|f| seeds.iter().map(move |s| (f, *s)))
         .collect();
-    let pool = thread_pool(args.jobs)?;
     let progress = Progress::new(todo.len(), "claims");
     let mut results: Vec<RunResult> = pool.install(|| {
         todo.par_iter()
             .map(|&(f, seed)| {
-                let r = run_one(f, &scenarios[f], seed);
+                let r = run_one(f, &scenarios[f], seed, &args.limits);
                 progress.inc();
                 r
             })
@@ -223,20 +242,18 @@ pub fn claims(args: &ClaimsArgs) -> Result<Outcome> {
         }));
     }
     let out = args.out.clone();
-    std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
+    let dir = OutDir::prepare(&out, Kind::Claims)?;
     let doc = json!({
         "claims_version": CLAIMS_VERSION,
         "seeds": args.seeds,
         "files": report,
     });
-    let path = out.join("claims.json");
-    std::fs::write(
-        &path,
-        serde_json::to_string_pretty(&doc).expect("JSON serializes") + "\n",
-    )
-    .with_context(|| format!("writing {}", path.display()))?;
-    let path = out.join("claims.md");
-    std::fs::write(&path, &md).with_context(|| format!("writing {}", path.display()))?;
+    dir.write(
+        "claims.json",
+        (serde_json::to_string_pretty(&doc).expect("JSON serializes") + "\n").as_bytes(),
+    )?;
+    dir.write("claims.md", md.as_bytes())?;
+    dir.finish()?;
 
     for f in &report {
         for e in f["expectations"].as_array().into_iter().flatten() {

@@ -1,27 +1,36 @@
 //! `dynasim run`, `validate` and `plot`: one run with its report, the
 //! scenario checker, and redrawing figures from saved summaries.
 
-use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
+use reports::files::{partial_path, PartialFile};
 use sim_core::config::Scenario;
 use sim_core::engine::record::{Record, Sink};
 use sim_core::engine::time::SimTime;
 use sim_core::sim::Simulation;
 
-use crate::load::{check_metrics, load, load_document, read_document, BadScenario, Outcome};
+use crate::guard::Limits;
+use crate::load::{
+    check_budget, check_metrics, load, load_document, read_document, read_text, BadScenario,
+    Outcome,
+};
 use crate::options::RunArgs;
+use crate::outputs::{Kind, OutDir};
 use crate::{explain, sweep};
 
 /// `dynasim validate`: checks each file, prints every problem with its
 /// JSON path; an error when any file has a problem.
-pub fn validate(files: &[PathBuf]) -> Result<Outcome> {
+pub fn validate(files: &[PathBuf], limits: &Limits) -> Result<Outcome> {
     let mut bad = 0;
     for f in files {
-        match load(f) {
+        let loaded = load(f).and_then(|s| {
+            check_budget(f, "", &s, &limits.budget(), "")?;
+            Ok(s)
+        });
+        match loaded {
             Ok(s) => {
                 let unknown: Vec<&str> = s
                     .expect
@@ -52,16 +61,21 @@ pub fn validate(files: &[PathBuf]) -> Result<Outcome> {
     Ok(Outcome::Ok)
 }
 
-/// Feeds the collector and, with `--ops`, writes ops.csv.
+/// Feeds the collector and, with `--ops`, writes ops.csv (the first write
+/// error is kept and reported after the run, naming the file).
 struct Tee<'a> {
     collector: &'a mut reports::metrics::Collector,
-    ops: Option<BufWriter<File>>,
+    ops: Option<PartialFile>,
+    ops_error: Option<std::io::Error>,
     scenario: &'a Scenario,
 }
 
 impl Sink for Tee<'_> {
     fn record(&mut self, at: SimTime, record: &Record) {
         self.collector.record(at, record);
+        if self.ops_error.is_some() {
+            return;
+        }
         if let (
             Some(out),
             Record::OpCompleted {
@@ -77,7 +91,7 @@ impl Sink for Tee<'_> {
         ) = (&mut self.ops, record)
         {
             let values: Vec<String> = values.iter().map(|v| v.write().to_string()).collect();
-            let _ = writeln!(
+            let written = writeln!(
                 out,
                 "{},{},{},{},{},{},{},{},{}",
                 self.scenario.workload.clients[op.client.0 as usize].name,
@@ -95,19 +109,37 @@ impl Sink for Tee<'_> {
                     .unwrap_or_default(),
                 values.join(" ")
             );
+            if let Err(e) = written {
+                self.ops_error = Some(e);
+            }
+        }
+    }
+}
+
+/// A trace file being streamed: written under its partial name and
+/// renamed into place when the exporter has closed it.
+fn finish_trace(path: &Path, result: std::io::Result<()>) -> Result<()> {
+    let partial = partial_path(path);
+    match result.and_then(|()| std::fs::rename(&partial, path)) {
+        Ok(()) => Ok(()),
+        Err(e) => {
+            let _ = std::fs::remove_file(&partial);
+            Err(e).with_context(|| format!("writing the trace {}", path.display()))
         }
     }
 }
 
 /// `dynasim run`: one run of a scenario; prints the summary table, the
 /// verdicts and the trace hash; writes summary.json, the report and plots,
-/// and on request ops.csv and a trace.
+/// and on request ops.csv and a trace. A run that stops before its end is
+/// reported as incomplete ([`Outcome::Incomplete`]).
 pub fn run(args: &RunArgs) -> Result<Outcome> {
     let sets = args
         .set
         .iter()
         .map(|a| sweep::parse_single(a))
         .collect::<Result<Vec<_>>>()?;
+    let context = sweep::sets_context(&sets);
     let mut scenario = if sets.is_empty() {
         let s = load(&args.file)?;
         check_metrics(&args.file, "", &s)?;
@@ -117,65 +149,78 @@ pub fn run(args: &RunArgs) -> Result<Outcome> {
         for (path, value) in &sets {
             sweep::apply_set(&mut doc, path, value.clone())?;
         }
-        load_document(&args.file, &doc, &sweep::sets_context(&sets))?
+        load_document(&args.file, &doc, &context)?
     };
     if let Some(seed) = args.seed {
         scenario.rng_seed = seed;
     }
+    check_budget(&args.file, &context, &scenario, &args.limits.budget(), "")?;
     let out_dir = args.out.clone().unwrap_or_else(|| {
         PathBuf::from("runs").join(format!("{}-seed{}", scenario.name, scenario.rng_seed))
     });
-    std::fs::create_dir_all(&out_dir).with_context(|| format!("creating {}", out_dir.display()))?;
+    let out = OutDir::prepare(&out_dir, Kind::Run)?;
     let scenario = Arc::new(scenario);
     let sim = Simulation::new(scenario.clone());
     let ring = sim.ring().clone();
     let mut collector = reports::metrics::Collector::new(&scenario);
     let ops = if args.ops {
-        let path = out_dir.join("ops.csv");
-        let mut w = BufWriter::new(
-            File::create(&path).with_context(|| format!("creating {}", path.display()))?,
-        );
+        let path = out.path("ops.csv");
+        let mut w = PartialFile::create(&path)?;
         writeln!(
             w,
             "client,seq,kind,key,invoked_us,completed_us,result,coordinator,values"
-        )?;
+        )
+        .with_context(|| format!("writing {}", path.display()))?;
         Some(w)
     } else {
         None
     };
     let mut tracer = match &args.trace {
-        Some(path) => Some(explain::trace_format_tracer(
-            &args.trace_format,
-            BufWriter::new(
-                File::create(path).with_context(|| format!("creating {}", path.display()))?,
-            ),
-            &scenario,
-        )?),
+        Some(path) => {
+            let partial = partial_path(path);
+            let file = std::fs::File::create(&partial)
+                .with_context(|| format!("creating the trace {}", path.display()))?;
+            Some(explain::trace_format_tracer(
+                &args.trace_format,
+                BufWriter::new(file),
+                &scenario,
+            )?)
+        }
         None => None,
     };
     let mut tee = Tee {
         collector: &mut collector,
         ops,
+        ops_error: None,
         scenario: &scenario,
     };
-    let outcome = sim.run(&mut tee, tracer.as_mut().map(|t| t.tracer()));
-    if let Some(mut out) = tee.ops.take() {
-        out.flush()?;
+    let outcome = sim.run_guarded(
+        &mut tee,
+        tracer.as_mut().map(|t| t.tracer()),
+        &mut args.limits.guard(),
+    );
+    if let Some(mut ops) = tee.ops.take() {
+        let path = ops.path().to_path_buf();
+        if let Some(e) = tee.ops_error.take() {
+            return Err(e).with_context(|| format!("writing {}", path.display()));
+        }
+        ops.flush()
+            .with_context(|| format!("writing {}", path.display()))?;
+        ops.commit()?;
     }
-    if let Some(mut t) = tracer {
-        t.finish().context("writing the trace")?;
+    if let (Some(mut t), Some(path)) = (tracer, &args.trace) {
+        finish_trace(path, t.finish())?;
     }
     let summary = reports::report::summary(&scenario, &outcome, &collector, &ring);
-    let summary_path = out_dir.join("summary.json");
-    std::fs::write(
-        &summary_path,
-        serde_json::to_string_pretty(&summary)? + "\n",
-    )
-    .with_context(|| format!("writing {}", summary_path.display()))?;
+    out.write(
+        "summary.json",
+        (serde_json::to_string_pretty(&summary)? + "\n").as_bytes(),
+    )?;
     if !args.no_plots {
-        reports::render::write_report(&summary, &out_dir)
-            .with_context(|| format!("writing plots to {}", out_dir.display()))?;
+        reports::render::write_report(&summary, out.dir())
+            .with_context(|| format!("writing plots to {}", out.dir().display()))?;
     }
+    out.finish()?;
     let verdicts = reports::report::verdicts(&summary);
     if !args.quiet {
         println!(
@@ -205,6 +250,14 @@ pub fn run(args: &RunArgs) -> Result<Outcome> {
     if !args.quiet {
         println!("report: {}", out_dir.display());
     }
+    if let Some(note) = reports::report::incomplete_note(&summary) {
+        println!("{note}");
+        println!(
+            "reproduce with:\n  {}",
+            sweep::repro_command(&args.file, scenario.rng_seed, &sets)
+        );
+        return Ok(Outcome::Incomplete);
+    }
     if verdicts.iter().any(|v| !v.pass) {
         println!(
             "expectations failed; reproduce with:\n  {}",
@@ -215,19 +268,61 @@ pub fn run(args: &RunArgs) -> Result<Outcome> {
     Ok(Outcome::Ok)
 }
 
+/// The largest summary `plot` reads.
+const MAX_SUMMARY_BYTES: u64 = 1 << 30;
+
+/// Checks that `doc` is something `plot` can draw: a run's summary.json or
+/// a sweep point's merged one. Returns what it is otherwise.
+fn plottable(doc: &serde_json::Value) -> Result<(), String> {
+    let is_obj = |k: &str| doc.get(k).is_some_and(serde_json::Value::is_object);
+    if doc
+        .get("summary_version")
+        .is_some_and(serde_json::Value::is_u64)
+        && is_obj("latency")
+        && is_obj("staleness")
+    {
+        return Ok(());
+    }
+    let what = if !doc.is_object() {
+        format!(
+            "a JSON {}",
+            match doc {
+                serde_json::Value::Null => "null",
+                serde_json::Value::Bool(_) => "boolean",
+                serde_json::Value::Number(_) => "number",
+                serde_json::Value::String(_) => "string",
+                serde_json::Value::Array(_) => "array",
+                serde_json::Value::Object(_) => "object",
+            }
+        )
+    } else if doc.get("sweep_version").is_some() {
+        "a sweep's sweep.json (plot its points/*/summary.json, or read the sweep's own overlays)"
+            .into()
+    } else if is_obj("cluster") || is_obj("workload") {
+        "a scenario (run it with `dynasim run` first)".into()
+    } else {
+        "a JSON object without summary_version, latency and staleness".into()
+    };
+    Err(format!(
+        "not a dynasim summary: expected a run's summary.json (or a sweep point's), got {what}"
+    ))
+}
+
 /// `dynasim plot`: redraws the figures of saved summaries, overlaid.
 pub fn plot(summaries: &[PathBuf], out: &Path) -> Result<Outcome> {
     let mut loaded = Vec::new();
     for p in summaries {
-        let text =
-            std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+        let text = read_text(p, MAX_SUMMARY_BYTES)
+            .map_err(|e| anyhow::anyhow!("reading {}: {e}", p.display()))?;
         let v: serde_json::Value =
             serde_json::from_str(&text).with_context(|| format!("parsing {}", p.display()))?;
+        plottable(&v).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?;
         loaded.push(v);
     }
-    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    let dir = OutDir::prepare(out, Kind::Plot)?;
     reports::render::write_overlays(&loaded, out)
         .with_context(|| format!("writing plots to {}", out.display()))?;
+    dir.finish()?;
     println!("plots: {}", out.display());
     Ok(Outcome::Ok)
 }

@@ -10,6 +10,9 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use reports::explain::export::{self, Exporter};
+
+use crate::load::{check_budget, Outcome};
+use crate::outputs::{Kind, OutDir};
 use reports::explain::{Names, Request};
 use sim_core::config::Scenario;
 
@@ -60,20 +63,52 @@ pub struct ExplainArgs {
     /// timeline.txt).
     #[arg(long, default_value_t = 200)]
     pub lines: usize,
+    /// Resource limits.
+    #[command(flatten)]
+    pub limits: crate::guard::Limits,
 }
 
-fn parse_key(s: &str) -> Result<u64> {
-    s.trim()
+/// Parses `--key` (`7` or `k7`) and checks the scenario has that key.
+fn parse_key(s: &str, key_count: u64) -> Result<u64> {
+    let k: u64 = s
+        .trim()
         .trim_start_matches('k')
         .parse()
-        .with_context(|| format!("--key {s:?}: expected a key number like 7 or k7"))
+        .with_context(|| format!("--key {s:?}: expected a key number like 7 or k7"))?;
+    anyhow::ensure!(
+        k < key_count,
+        "--key {s}: the scenario has {key_count} key(s), k0..k{} (workload.keys.count)",
+        key_count - 1
+    );
+    Ok(k)
+}
+
+/// Checks `--from`/`--to`: finite, not negative, in order, and not after
+/// the end of the run (`end_s`).
+fn check_window(from: Option<f64>, to: Option<f64>, end_s: f64) -> Result<()> {
+    for (flag, v) in [("--from", from), ("--to", to)] {
+        if let Some(v) = v {
+            anyhow::ensure!(
+                v.is_finite() && v >= 0.0,
+                "{flag} {v}: expected a time in seconds, 0 or more"
+            );
+            anyhow::ensure!(
+                v <= end_s,
+                "{flag} {v}: after the end of the run ({end_s} s, duration_s + quiescence)"
+            );
+        }
+    }
+    if let (Some(a), Some(b)) = (from, to) {
+        anyhow::ensure!(a <= b, "--from {a} is after --to {b}");
+    }
+    Ok(())
 }
 
 /// Runs `dynasim explain`: re-runs the seed, keeps the selection, prints the
 /// story and the timeline, writes timeline.txt, story.txt, msc.svg,
-/// perfetto.json and shiviz.log. Returns whether the run's expectations
-/// passed.
-pub fn run(args: &ExplainArgs) -> Result<bool> {
+/// perfetto.json and shiviz.log. The outcome follows the run's expectations
+/// (incomplete when the run stopped before its end).
+pub fn run(args: &ExplainArgs) -> Result<Outcome> {
     let sets = args
         .set
         .iter()
@@ -93,11 +128,15 @@ pub fn run(args: &ExplainArgs) -> Result<bool> {
     if let Some(seed) = args.seed {
         scenario.rng_seed = seed;
     }
-    if let (Some(a), Some(b)) = (args.from, args.to) {
-        anyhow::ensure!(a <= b, "--from {a} is after --to {b}");
-    }
+    let context = crate::sweep::sets_context(&sets);
+    check_budget(&args.file, &context, &scenario, &args.limits.budget(), "")?;
+    check_window(args.from, args.to, scenario.end().as_micros() as f64 / 1e6)?;
     let request = Request {
-        key: args.key.as_deref().map(parse_key).transpose()?,
+        key: args
+            .key
+            .as_deref()
+            .map(|k| parse_key(k, scenario.workload.key_count))
+            .transpose()?,
         from_s: args.from,
         to_s: args.to,
         endpoints: args.nodes.clone(),
@@ -110,17 +149,16 @@ pub fn run(args: &ExplainArgs) -> Result<bool> {
     });
     let name = scenario.name.clone();
     let seed = scenario.rng_seed;
-    let ex = reports::explain::explain(Arc::new(scenario), &request).map_err(anyhow::Error::msg)?;
+    let ex =
+        reports::explain::explain_guarded(Arc::new(scenario), &request, &mut args.limits.guard())
+            .map_err(anyhow::Error::msg)?;
 
-    std::fs::create_dir_all(&out_dir).with_context(|| format!("creating {}", out_dir.display()))?;
+    let out = OutDir::prepare(&out_dir, Kind::Explain)?;
     let header = ex.header(&name, seed);
     let timeline = ex.timeline();
     let story = ex.story();
     let title = format!("{name} seed {seed}: {}", ex.selection.describe(&ex.names));
-    let write = |file: &str, bytes: &[u8]| {
-        let p = out_dir.join(file);
-        std::fs::write(&p, bytes).with_context(|| format!("writing {}", p.display()))
-    };
+    let write = |file: &str, bytes: &[u8]| out.write(file, bytes);
     write("timeline.txt", format!("{header}\n{timeline}").as_bytes())?;
     write("story.txt", format!("{header}\n{story}").as_bytes())?;
     write("msc.svg", ex.msc(&title).as_bytes())?;
@@ -132,6 +170,7 @@ pub fn run(args: &ExplainArgs) -> Result<bool> {
         "shiviz.log",
         &ex.export("shiviz").map_err(anyhow::Error::msg)?,
     )?;
+    out.finish()?;
 
     println!("{header}");
     print!("{story}");
@@ -152,5 +191,34 @@ pub fn run(args: &ExplainArgs) -> Result<bool> {
         out_dir.display()
     );
     println!("open perfetto.json at https://ui.perfetto.dev; paste shiviz.log at https://bestchai.bitbucket.io/shiviz/ (regex: {})", export::SHIVIZ_REGEX);
-    Ok(ex.expectations_ok)
+    Ok(if !ex.complete {
+        Outcome::Incomplete
+    } else if ex.expectations_ok {
+        Outcome::Ok
+    } else {
+        Outcome::ExpectFailed
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_and_windows_are_checked_against_the_scenario() {
+        assert_eq!(parse_key("k7", 10).expect("ok"), 7);
+        let e = parse_key("999999999", 10).expect_err("no such key");
+        assert!(e.to_string().contains("k0..k9"), "{e}");
+        assert!(parse_key("x", 10).is_err());
+        assert!(check_window(Some(1.0), Some(2.0), 10.0).is_ok());
+        for (from, to) in [
+            (Some(f64::NAN), None),
+            (None, Some(f64::INFINITY)),
+            (Some(-1.0), None),
+            (Some(3.0), Some(2.0)),
+            (Some(11.0), None),
+        ] {
+            assert!(check_window(from, to, 10.0).is_err(), "{from:?} {to:?}");
+        }
+    }
 }

@@ -12,7 +12,7 @@ use rayon::prelude::*;
 use serde_json::{json, Value as Json};
 use sim_core::engine::rng::{SimRng, Stream};
 
-use crate::load::{load_document, read_document, Outcome};
+use crate::load::{check_budget, load_document, read_document, Outcome};
 use crate::options::ExploreArgs;
 use crate::shrink::{failing, round3, shrink_doc};
 use crate::sweep::{repro_command, thread_pool};
@@ -81,6 +81,7 @@ type Explored = (u64, Json, Vec<String>, Option<BTreeSet<String>>);
 pub fn explore(args: &ExploreArgs) -> Result<Outcome> {
     let doc = read_document(&args.file)?;
     let base = load_document(&args.file, &doc, "")?;
+    check_budget(&args.file, "", &base, &args.limits.budget(), "")?;
     if base.expect.is_empty() {
         bail!(
             "{}: no expect block, so no run can fail; add bounds to explore",
@@ -103,7 +104,7 @@ pub fn explore(args: &ExploreArgs) -> Result<Outcome> {
                 .into_par_iter()
                 .map(|i| {
                     let (d, drawn) = swarm(&doc, i);
-                    let f = failing(&args.file, &d);
+                    let f = failing(&args.file, &d, &args.limits);
                     progress.inc();
                     (i, d, drawn, f)
                 })
@@ -134,8 +135,10 @@ pub fn explore(args: &ExploreArgs) -> Result<Outcome> {
     };
     std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
     let failing_path = out.join(format!("explore-seed{i}.json"));
-    std::fs::write(&failing_path, serde_json::to_string_pretty(&d)? + "\n")
-        .with_context(|| format!("writing {}", failing_path.display()))?;
+    reports::files::write_atomic(
+        &failing_path,
+        (serde_json::to_string_pretty(&d)? + "\n").as_bytes(),
+    )?;
     println!(
         "explore: run {i} (seed {i}) fails {}",
         target.iter().cloned().collect::<Vec<_>>().join(", ")
@@ -146,7 +149,7 @@ pub fn explore(args: &ExploreArgs) -> Result<Outcome> {
     println!("failing scenario: {}", failing_path.display());
     println!("  {}", repro_command(&failing_path, i, &[]));
     let min_path = out.join(format!("explore-seed{i}.min.json"));
-    shrink_doc(&args.file, d, target, args.budget, &min_path)?;
+    shrink_doc(&args.file, d, target, args.budget, &min_path, &args.limits)?;
     Ok(Outcome::ExpectFailed)
 }
 

@@ -14,16 +14,22 @@
 //! | [`explain`] | the story of one key in one run, and the trace exporters |
 //! | [`options`] | every command's options |
 //! | [`wars`] | `wars`: PBS's WARS model of a scenario, without a simulation |
+//! | [`budget`] | the resource estimate of a scenario, checked before it runs |
+//! | [`guard`] | the limits (`--max-memory-mb`, ...) and the runtime wall-clock and memory guard |
+//! | [`outputs`] | output directories: clearing our own files, atomic writes, the in-progress marker |
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod budget;
 pub mod claims;
 pub mod commands;
 pub mod explain;
 pub mod explore;
+pub mod guard;
 pub mod load;
 pub mod options;
+pub mod outputs;
 pub mod shrink;
 pub mod sweep;
 pub mod wars;

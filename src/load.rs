@@ -7,19 +7,40 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use sim_core::config::Scenario;
 use sim_core::scenario::{self, ScenarioErrors};
 use sim_core::sim::Simulation;
 
-/// How a command ended (bad input and I/O errors are `Err`).
+use crate::budget::{Budget, Estimate};
+use crate::guard::Limits;
+
+/// How a command ended (bad input and I/O errors are `Err`, exit 2).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Outcome {
     /// Everything passed: exit 0.
     Ok,
     /// An `expect` block failed: exit 1.
     ExpectFailed,
+    /// A run stopped before its end (`max_events`, the wall-clock or the
+    /// memory guard): its results are partial whatever its expectations
+    /// say. Exit 3.
+    Incomplete,
 }
+
+impl Outcome {
+    /// The process exit status.
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Outcome::Ok => 0,
+            Outcome::ExpectFailed => 1,
+            Outcome::Incomplete => 3,
+        }
+    }
+}
+
+/// The exit status of bad input (scenario, flags) and I/O errors.
+pub const EXIT_BAD_INPUT: u8 = 2;
 
 /// Errors that mean "bad input" (exit 2) rather than a crash.
 #[derive(Debug)]
@@ -42,13 +63,107 @@ impl std::fmt::Display for BadScenario {
 }
 impl std::error::Error for BadScenario {}
 
+/// The largest scenario file read (the largest shipped one is 3 KB; a
+/// 100,000-point inline distribution is about 3 MB).
+pub const MAX_SCENARIO_BYTES: u64 = 16 << 20;
+/// The largest file a scenario may reference (an empirical latency CSV).
+pub const MAX_REFERENCED_BYTES: u64 = 16 << 20;
+
+/// Why an input file cannot be read.
+#[derive(Debug, PartialEq, Eq)]
+pub enum ReadError {
+    /// Not a regular file (a directory, a device such as /dev/zero, a pipe).
+    NotAFile,
+    /// Over the size limit.
+    TooLarge {
+        /// The limit, bytes.
+        limit: u64,
+    },
+    /// Not UTF-8: where the first bad byte is (1-based line and column,
+    /// counted in characters).
+    Utf8 {
+        /// Line.
+        line: usize,
+        /// Column.
+        column: usize,
+    },
+    /// The operating system's error.
+    Io(String),
+}
+
+impl std::fmt::Display for ReadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ReadError::NotAFile => write!(f, "not a regular file"),
+            ReadError::TooLarge { limit } => {
+                write!(f, "larger than the {} MiB limit", limit >> 20)
+            }
+            ReadError::Utf8 { line, column } => {
+                write!(f, "line {line}, column {column}: invalid UTF-8")
+            }
+            ReadError::Io(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+/// Reads an input file as text: a regular file (after symbolic links) of
+/// at most `limit` bytes, in UTF-8. Never reads more than `limit + 1`
+/// bytes, whatever the file claims its size is.
+pub fn read_text(path: &Path, limit: u64) -> Result<String, ReadError> {
+    use std::io::Read;
+    let meta = std::fs::metadata(path).map_err(|e| ReadError::Io(e.to_string()))?;
+    if !meta.is_file() {
+        return Err(ReadError::NotAFile);
+    }
+    if meta.len() > limit {
+        return Err(ReadError::TooLarge { limit });
+    }
+    let file = std::fs::File::open(path).map_err(|e| ReadError::Io(e.to_string()))?;
+    let mut bytes = Vec::new();
+    file.take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| ReadError::Io(e.to_string()))?;
+    if bytes.len() as u64 > limit {
+        return Err(ReadError::TooLarge { limit });
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+        let valid = std::str::from_utf8(valid).expect("the valid prefix is UTF-8");
+        let line = valid.matches('\n').count() + 1;
+        let column = valid.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        ReadError::Utf8 { line, column }
+    })
+}
+
+/// Reads a scenario file's text; a file that is not UTF-8 is a
+/// [`BadScenario`] with the line and column of the first bad byte.
+fn read_scenario(path: &Path) -> Result<String> {
+    read_text(path, MAX_SCENARIO_BYTES).map_err(|e| match e {
+        ReadError::Utf8 { line, column } => BadScenario {
+            file: path.to_path_buf(),
+            context: String::new(),
+            errors: ScenarioErrors(vec![scenario::ScenarioError::Syntax {
+                line,
+                column,
+                message: "invalid UTF-8 (scenario files are UTF-8 text)".into(),
+            }]),
+        }
+        .into(),
+        e => anyhow::anyhow!("reading scenario {}: {e}", path.display()),
+    })
+}
+
+/// Resolves files a scenario references, beside the scenario file, with
+/// the same checks as the scenario itself.
+fn resolver(path: &Path) -> impl Fn(&str) -> Result<String, String> {
+    let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    move |rel: &str| read_text(&dir.join(rel), MAX_REFERENCED_BYTES).map_err(|e| e.to_string())
+}
+
 /// Reads and validates a scenario; files it references resolve beside it.
 pub fn load(path: &Path) -> Result<Scenario> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("reading scenario {}", path.display()))?;
-    let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
-    let resolver =
-        move |rel: &str| std::fs::read_to_string(dir.join(rel)).map_err(|e| e.to_string());
+    let text = read_scenario(path)?;
+    let resolver = resolver(path);
     scenario::parse(&text, &resolver).map_err(|errors| {
         BadScenario {
             file: path.to_path_buf(),
@@ -62,8 +177,7 @@ pub fn load(path: &Path) -> Result<Scenario> {
 /// Reads a scenario file as a JSON document (to apply `--set` assignments
 /// to). Text that is not JSON is reported like `load` reports it.
 pub fn read_document(path: &Path) -> Result<serde_json::Value> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("reading scenario {}", path.display()))?;
+    let text = read_scenario(path)?;
     match serde_json::from_str(&text) {
         Ok(v) => Ok(v),
         Err(_) => {
@@ -77,9 +191,7 @@ pub fn read_document(path: &Path) -> Result<serde_json::Value> {
 /// resolve beside `path`. `context` names the modification in errors.
 pub fn load_document(path: &Path, doc: &serde_json::Value, context: &str) -> Result<Scenario> {
     let text = serde_json::to_string(doc)?;
-    let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
-    let resolver =
-        move |rel: &str| std::fs::read_to_string(dir.join(rel)).map_err(|e| e.to_string());
+    let resolver = resolver(path);
     let bad = |errors| BadScenario {
         file: path.to_path_buf(),
         context: context.to_string(),
@@ -109,12 +221,54 @@ pub fn check_metrics(path: &Path, context: &str, scenario: &Scenario) -> Result<
     Ok(())
 }
 
-/// Runs a scenario to its end without tracing and returns its summary.
-pub fn simulate(scenario: Scenario) -> serde_json::Value {
+/// Refuses a scenario whose estimated cost exceeds `budget` (see
+/// [`crate::budget`]), as bad input naming the dominant term's JSON path.
+/// `note` is appended to the message (how the budget was shared).
+pub fn check_budget(
+    path: &Path,
+    context: &str,
+    scenario: &Scenario,
+    budget: &Budget,
+    note: &str,
+) -> Result<()> {
+    let estimate = Estimate::of(scenario);
+    if std::env::var_os("DYNASIM_REPORT_ESTIMATE").is_some() {
+        // For tests and calibration: the estimate beside the measured peak
+        // (`DYNASIM_REPORT_PEAK_RSS`).
+        eprintln!(
+            "estimate_memory_kb {}",
+            (estimate.total(crate::budget::Resource::Memory) / 1024.0) as u64
+        );
+        eprintln!("estimate_events {}", estimate.work() as u64);
+        for t in &estimate.terms {
+            eprintln!(
+                "estimate_term {:?} {} {} = {}",
+                t.resource, t.amount as u64, t.what, t.formula
+            );
+        }
+    }
+    match estimate.check(budget) {
+        Ok(()) => Ok(()),
+        Err(r) => Err(BadScenario {
+            file: path.to_path_buf(),
+            context: context.to_string(),
+            errors: ScenarioErrors(vec![scenario::ScenarioError::Invalid {
+                path: r.path,
+                message: format!("{}{note}", r.message),
+            }]),
+        }
+        .into()),
+    }
+}
+
+/// Runs a scenario without tracing under `limits`' runtime guard and
+/// returns its summary (an incomplete run says so in `run` and fails the
+/// `run.complete` expectation).
+pub fn simulate(scenario: Scenario, limits: &Limits) -> serde_json::Value {
     let scenario = Arc::new(scenario);
     let sim = Simulation::new(scenario.clone());
     let ring = sim.ring().clone();
     let mut collector = reports::metrics::Collector::new(&scenario);
-    let outcome = sim.run(&mut collector, None);
+    let outcome = sim.run_guarded(&mut collector, None, &mut limits.guard());
     reports::report::summary(&scenario, &outcome, &collector, &ring)
 }

@@ -1,21 +1,22 @@
 //! The `dynasim` binary: a thin argument parser over the `dynasim`
 //! library. It parses the command line, calls the library function of the
 //! subcommand and maps the outcome to the exit status (0 ok, 1 an `expect`
-//! block failed, 2 bad input or I/O). No simulation, metric or file logic
-//! lives here.
+//! block failed, 2 bad input or I/O, 3 a run stopped before its end). No
+//! simulation, metric or file logic lives here.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use dynasim::load::BadScenario;
+use dynasim::load::{BadScenario, EXIT_BAD_INPUT};
 use dynasim::{claims, commands, explain, explore, options, shrink, sweep, Outcome};
 
 /// dynasim: a deterministic simulator of Amazon's Dynamo key-value store.
 ///
 /// Every run is a pure function of (scenario file, seed): the same seed gives
 /// the same trace hash on any machine. Exit status: 0 ok, 1 when the
-/// scenario's `expect` block fails, 2 for bad input or I/O errors.
+/// scenario's `expect` block fails, 2 for bad input or I/O errors, 3 when a
+/// run stopped before its end (max_events, --max-wall-s, --max-memory-mb).
 #[derive(Debug, Parser)]
 #[command(name = "dynasim", version, about, long_about)]
 pub struct Cli {
@@ -38,6 +39,9 @@ pub enum Command {
         /// Scenario files.
         #[arg(required = true)]
         files: Vec<PathBuf>,
+        /// The resource budget each file must fit.
+        #[command(flatten)]
+        limits: options::Limits,
     },
     /// Print the JSON Schema of the scenario format (for editor autocompletion).
     ///
@@ -99,7 +103,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Run(args) => commands::run(&args),
-        Command::Validate { files } => commands::validate(&files),
+        Command::Validate { files, limits } => commands::validate(&files, &limits),
         Command::Schema => {
             println!(
                 "{}",
@@ -115,24 +119,22 @@ fn main() -> ExitCode {
         Command::Shrink(args) => shrink::shrink_command(&args),
         Command::Explore(args) => explore::explore(&args),
         Command::Wars(args) => dynasim::wars::wars(&args),
-        Command::Explain(args) => explain::run(&args).map(|ok| {
-            if ok {
-                Outcome::Ok
-            } else {
-                Outcome::ExpectFailed
-            }
-        }),
+        Command::Explain(args) => explain::run(&args),
     };
+    if std::env::var_os("DYNASIM_REPORT_PEAK_RSS").is_some() {
+        if let Some(kb) = dynasim::guard::peak_resident_kb() {
+            eprintln!("peak_rss_kb {kb}");
+        }
+    }
     match result {
-        Ok(Outcome::Ok) => ExitCode::SUCCESS,
-        Ok(Outcome::ExpectFailed) => ExitCode::from(1),
+        Ok(outcome) => ExitCode::from(outcome.exit_code()),
         Err(e) => {
             if let Some(bad) = e.downcast_ref::<BadScenario>() {
                 eprint!("{bad}");
             } else {
                 eprintln!("error: {e:#}");
             }
-            ExitCode::from(2)
+            ExitCode::from(EXIT_BAD_INPUT)
         }
     }
 }

@@ -4,6 +4,8 @@
 
 use std::path::PathBuf;
 
+pub use crate::guard::Limits;
+
 /// `dynasim sweep`.
 #[derive(Debug, clap::Args)]
 pub struct SweepArgs {
@@ -32,6 +34,9 @@ pub struct SweepArgs {
     /// Skip the overlay plots (JSON and CSV only).
     #[arg(long)]
     pub no_plots: bool,
+    /// Resource limits.
+    #[command(flatten)]
+    pub limits: Limits,
 }
 
 /// `dynasim claims`.
@@ -49,6 +54,9 @@ pub struct ClaimsArgs {
     /// Output directory for claims.json and claims.md.
     #[arg(long, default_value = "runs/claims")]
     pub out: PathBuf,
+    /// Resource limits (each run gets its share of the memory limit).
+    #[command(flatten)]
+    pub limits: Limits,
 }
 
 /// `dynasim merge`.
@@ -82,6 +90,9 @@ pub struct ShrinkArgs {
     /// Maximum number of candidate runs.
     #[arg(long, default_value_t = 200)]
     pub budget: usize,
+    /// Resource limits.
+    #[command(flatten)]
+    pub limits: Limits,
 }
 
 /// `dynasim explore`.
@@ -103,6 +114,9 @@ pub struct ExploreArgs {
     /// Maximum number of candidate runs when shrinking.
     #[arg(long, default_value_t = 200)]
     pub budget: usize,
+    /// Resource limits.
+    #[command(flatten)]
+    pub limits: Limits,
 }
 
 /// `dynasim run`.
@@ -137,4 +151,7 @@ pub struct RunArgs {
     /// Example: --set cluster.quorum.r=1
     #[arg(long = "set", value_name = "PATH=VALUE")]
     pub set: Vec<String>,
+    /// Resource limits.
+    #[command(flatten)]
+    pub limits: Limits,
 }

@@ -16,15 +16,17 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use serde_json::{json, Value as Json};
 
-use crate::load::{load_document, read_document, simulate, Outcome};
+use crate::guard::Limits;
+use crate::load::{check_budget, load_document, read_document, simulate, Outcome};
 use crate::options::ShrinkArgs;
 use crate::sweep::{apply_set, parse_single, repro_command, sets_context};
 
 /// Failing expectation metrics of a run of `doc` at its rng_seed, or `None`
 /// when the document is not a valid scenario.
-pub(crate) fn failing(file: &Path, doc: &Json) -> Option<BTreeSet<String>> {
+pub(crate) fn failing(file: &Path, doc: &Json, limits: &Limits) -> Option<BTreeSet<String>> {
     let scenario = load_document(file, doc, "").ok()?;
-    let summary = simulate(scenario);
+    check_budget(file, "", &scenario, &limits.budget(), "").ok()?;
+    let summary = simulate(scenario, limits);
     Some(
         reports::report::verdicts(&summary)
             .into_iter()
@@ -36,6 +38,7 @@ pub(crate) fn failing(file: &Path, doc: &Json) -> Option<BTreeSet<String>> {
 
 struct Shrinker<'a> {
     file: &'a Path,
+    limits: &'a Limits,
     target: BTreeSet<String>,
     budget: usize,
     runs: usize,
@@ -57,8 +60,8 @@ impl Shrinker<'_> {
             return false;
         }
         self.runs += 1;
-        let still =
-            failing(self.file, &cand).is_some_and(|f| f.iter().any(|m| self.target.contains(m)));
+        let still = failing(self.file, &cand, self.limits)
+            .is_some_and(|f| f.iter().any(|m| self.target.contains(m)));
         if still {
             self.best = cand;
             self.log.push(what);
@@ -465,11 +468,13 @@ pub(crate) fn shrink_doc(
     target: BTreeSet<String>,
     budget: usize,
     out: &Path,
+    limits: &Limits,
 ) -> Result<()> {
     let seed = doc["rng_seed"].as_u64().unwrap_or(1);
     let before = size(&doc);
     let mut s = Shrinker {
         file,
+        limits,
         target,
         budget,
         runs: 0,
@@ -494,8 +499,7 @@ pub(crate) fn shrink_doc(
     if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
-    std::fs::write(out, serde_json::to_string_pretty(&min)? + "\n")
-        .with_context(|| format!("writing {}", out.display()))?;
+    reports::files::write_atomic(out, (serde_json::to_string_pretty(&min)? + "\n").as_bytes())?;
     println!(
         "shrink: {} candidate run(s){}",
         s.runs,
@@ -513,7 +517,10 @@ pub(crate) fn shrink_doc(
     }
     println!("before: {before}");
     println!("after:  {}", size(&min));
-    let still: Vec<String> = failing(out, &min).unwrap_or_default().into_iter().collect();
+    let still: Vec<String> = failing(out, &min, limits)
+        .unwrap_or_default()
+        .into_iter()
+        .collect();
     println!("still failing: {}", still.join(", "));
     println!("minimal scenario: {}", out.display());
     println!("reproduce with:\n  {}", repro_command(out, seed, &[]));
@@ -536,8 +543,15 @@ pub fn shrink_command(args: &ShrinkArgs) -> Result<Outcome> {
         .unwrap_or_else(|| doc["rng_seed"].as_u64().unwrap_or(1));
     doc["rng_seed"] = json!(seed);
     // Errors (exit 2) for an invalid scenario.
-    load_document(&args.file, &doc, &sets_context(&sets))?;
-    let target = failing(&args.file, &doc).unwrap_or_default();
+    let scenario = load_document(&args.file, &doc, &sets_context(&sets))?;
+    check_budget(
+        &args.file,
+        &sets_context(&sets),
+        &scenario,
+        &args.limits.budget(),
+        "",
+    )?;
+    let target = failing(&args.file, &doc, &args.limits).unwrap_or_default();
     if target.is_empty() {
         bail!(
             "{} passes its expectations at seed {seed}: nothing to shrink (shrink needs a failing run)",
@@ -555,7 +569,7 @@ pub fn shrink_command(args: &ShrinkArgs) -> Result<Outcome> {
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("runs").join(format!("{name}-seed{seed}.min.json")));
-    shrink_doc(&args.file, doc, target, args.budget, &out)?;
+    shrink_doc(&args.file, doc, target, args.budget, &out, &args.limits)?;
     Ok(Outcome::ExpectFailed)
 }
 

@@ -20,11 +20,12 @@ use rayon::prelude::*;
 use serde_json::{json, Value as Json};
 use sim_core::config::Scenario;
 
-use crate::load::{load_document, read_document, simulate, Outcome};
+use crate::load::{check_budget, load_document, read_document, simulate, Outcome};
 use crate::options::{MergeArgs, SweepArgs};
+use crate::outputs::{Kind, OutDir};
 
 /// Version of the sweep.json layout.
-const SWEEP_VERSION: u32 = 1;
+const SWEEP_VERSION: u32 = 2;
 /// The raw per-run records of an output directory (what `merge` reads).
 const RUNS_FILE: &str = "sweep-runs.json";
 
@@ -269,23 +270,91 @@ pub(crate) fn repro_command(file: &Path, seed: u64, sets: &[(String, Json)]) -> 
 
 // ------------------------------------------------------------ the sweep
 
-/// Parses `A..B`, `A..=B`, `N` or `N,M,...`.
-pub(crate) fn parse_seeds(text: &str) -> Result<Vec<u64>> {
-    let num = |s: &str| {
-        s.trim()
-            .parse::<u64>()
-            .with_context(|| format!("--seeds {text}: {s:?} is not a seed"))
-    };
-    let seeds: Vec<u64> = if let Some((a, b)) = text.split_once("..=") {
-        (num(a)?..=num(b)?).collect()
-    } else if let Some((a, b)) = text.split_once("..") {
-        (num(a)?..num(b)?).collect()
-    } else {
-        text.split(',').map(num).collect::<Result<_>>()?
-    };
-    if seeds.is_empty() {
-        bail!("--seeds {text}: no seeds (A..B excludes B; use A..=B to include it)");
+/// The most runs one sweep process performs (its shard's share): every
+/// run's record is kept until the outputs are written.
+pub const MAX_RUNS_PER_SWEEP: u64 = 1_000_000;
+/// The most runs a sweep may have in all shards together.
+pub const MAX_RUNS_TOTAL: u64 = 1 << 40;
+
+/// The seeds of a sweep: a range, never materialised (a sweep walks it by
+/// index), or a list written out on the command line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Seeds {
+    /// `first..=last`.
+    Range {
+        /// The first seed.
+        first: u64,
+        /// The last seed (included).
+        last: u64,
+    },
+    /// `a,b,c` or one seed.
+    List(Vec<u64>),
+}
+
+impl Seeds {
+    /// How many seeds (a full u64 range has 2^64).
+    pub fn count(&self) -> u128 {
+        match self {
+            Seeds::Range { first, last } => u128::from(*last) - u128::from(*first) + 1,
+            Seeds::List(l) => l.len() as u128,
+        }
     }
+
+    /// The `i`-th seed.
+    ///
+    /// # Panics
+    /// If `i` is not below [`Seeds::count`].
+    pub fn nth(&self, i: u64) -> u64 {
+        match self {
+            Seeds::Range { first, last } => {
+                let s = first.checked_add(i).expect("a seed index within the range");
+                assert!(s <= *last, "a seed index within the range");
+                s
+            }
+            Seeds::List(l) => l[i as usize],
+        }
+    }
+
+    /// The canonical text: `A..=B` or `a,b,c`.
+    pub fn describe(&self) -> String {
+        match self {
+            Seeds::Range { first, last } => format!("{first}..={last}"),
+            Seeds::List(l) => l.iter().map(u64::to_string).collect::<Vec<_>>().join(","),
+        }
+    }
+}
+
+/// Parses `A..B`, `A..=B`, `N` or `N,M,...` without materialising ranges.
+pub fn parse_seeds(text: &str) -> Result<Seeds> {
+    let num = |s: &str| {
+        s.trim().parse::<u64>().with_context(|| {
+            format!("--seeds {text}: {s:?} is not a seed (0..=18446744073709551615)")
+        })
+    };
+    let empty =
+        || anyhow::anyhow!("--seeds {text}: no seeds (A..B excludes B; use A..=B to include it)");
+    let seeds = if let Some((a, b)) = text.split_once("..=") {
+        let (first, last) = (num(a)?, num(b)?);
+        if last < first {
+            return Err(empty());
+        }
+        Seeds::Range { first, last }
+    } else if let Some((a, b)) = text.split_once("..") {
+        let (first, end) = (num(a)?, num(b)?);
+        if end <= first {
+            return Err(empty());
+        }
+        Seeds::Range {
+            first,
+            last: end - 1,
+        }
+    } else {
+        let list = text.split(',').map(num).collect::<Result<Vec<_>>>()?;
+        if list.is_empty() {
+            return Err(empty());
+        }
+        Seeds::List(list)
+    };
     Ok(seeds)
 }
 
@@ -403,6 +472,40 @@ pub(crate) fn thread_pool(jobs: Option<usize>) -> Result<rayon::ThreadPool> {
         .context("starting the worker threads")
 }
 
+/// Memory a run's record takes until the sweep's outputs are written
+/// (its metrics, histograms and t-visibility points, as JSON values).
+const BYTES_PER_RUN_RECORD: u64 = 16 << 10;
+
+/// MD5 of `bytes`, hex.
+fn md5_hex(bytes: &[u8]) -> String {
+    use md5::{Digest, Md5};
+    Md5::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// A content hash of the running `dynasim` binary: shards merge only when
+/// built by the same one.
+fn binary_hash() -> Result<String> {
+    let exe = std::env::current_exe().context("locating the dynasim binary")?;
+    let bytes = std::fs::read(&exe).with_context(|| format!("reading {}", exe.display()))?;
+    Ok(md5_hex(&bytes))
+}
+
+/// A content hash of what a sweep runs: every point's validated scenario
+/// (so the scenario file, the files it references and the `--set` values),
+/// not the file's path.
+fn scenarios_hash(scenarios: &[Scenario]) -> String {
+    let mut text = String::new();
+    for s in scenarios {
+        let mut s = s.clone();
+        s.rng_seed = 0;
+        text.push_str(&format!("{s:?}\n"));
+    }
+    md5_hex(text.as_bytes())
+}
+
 /// `dynasim sweep`.
 pub fn sweep(args: &SweepArgs) -> Result<Outcome> {
     let params = args
@@ -419,17 +522,45 @@ pub fn sweep(args: &SweepArgs) -> Result<Outcome> {
     let doc = read_document(&args.file)?;
     let seeds = match &args.seeds {
         Some(s) => parse_seeds(s)?,
-        None => vec![doc["rng_seed"].as_u64().unwrap_or(1)],
+        None => Seeds::List(vec![doc["rng_seed"].as_u64().unwrap_or(1)]),
     };
     let points = points(&params);
-    // Validate every point before running anything.
+    let total = seeds.count() * points.len() as u128;
+    let shard_count = shard.map_or(1, |(_, n)| n as u128);
+    let in_shard = total.div_ceil(shard_count);
+    if total > u128::from(MAX_RUNS_TOTAL) || in_shard > u128::from(MAX_RUNS_PER_SWEEP) {
+        bail!(
+            "--seeds {}: {total} runs ({} seed(s) × {} point(s)){}; expected at most {MAX_RUNS_PER_SWEEP} per sweep process (split it with --shard I/N) and {MAX_RUNS_TOTAL} in all",
+            seeds.describe(),
+            seeds.count(),
+            points.len(),
+            shard.map_or(String::new(), |(_, n)| format!(", about {in_shard} in each of {n} shards")),
+        );
+    }
+    let total = total as u64;
+    let seed_count = seeds.count() as u64;
+    let pool = thread_pool(args.jobs)?;
+    let parallel = (pool.current_num_threads() as u64).clamp(1, in_shard.max(1) as u64);
+    // Validate every point before running anything; each must fit its share
+    // of the memory budget (runs go `parallel` at a time, and the records
+    // are kept until the end).
+    let records_bytes = (in_shard as u64).saturating_mul(BYTES_PER_RUN_RECORD);
+    let mut budget = args.limits.budget();
+    budget.memory_bytes = budget.memory_bytes.saturating_sub(records_bytes) / parallel;
+    let note = format!(
+        " (a sweep's budget: {parallel} run(s) at a time share --max-memory-mb, after {} for {in_shard} run records)",
+        crate::budget::fmt_bytes(records_bytes as f64)
+    );
     let mut scenarios: Vec<Scenario> = Vec::new();
     for point in &points {
         let mut d = doc.clone();
         for (path, value) in point {
             apply_set(&mut d, path, value.clone())?;
         }
-        scenarios.push(load_document(&args.file, &d, &sets_context(point))?);
+        let context = sets_context(point);
+        let scenario = load_document(&args.file, &d, &context)?;
+        check_budget(&args.file, &context, &scenario, &budget, &note)?;
+        scenarios.push(scenario);
     }
     let name = scenarios[0].name.clone();
     let out = args
@@ -438,24 +569,28 @@ pub fn sweep(args: &SweepArgs) -> Result<Outcome> {
         .unwrap_or_else(|| PathBuf::from("runs").join(format!("sweep-{name}")));
     let spec = json!({
         "file": args.file.display().to_string(),
+        "scenario_md5": scenarios_hash(&scenarios),
+        "dynasim_md5": binary_hash()?,
+        "dynasim_version": env!("CARGO_PKG_VERSION"),
         "params": params.iter().map(|(p, v)| json!({"path": p, "values": v})).collect::<Vec<_>>(),
-        "seeds": seeds,
-        "runs_total": points.len() * seeds.len(),
+        "seeds": seeds.describe(),
+        "seed_count": seed_count,
+        "runs_total": total,
     });
-    let todo: Vec<(usize, usize, u64)> = (0..points.len())
-        .flat_map(|p| seeds.iter().map(move |s| (p, *s)))
-        .enumerate()
-        .map(|(run, (p, s))| (run, p, s))
-        .filter(|(run, _, _)| shard.is_none_or(|(i, n)| run % n == i - 1))
-        .collect();
-    let pool = thread_pool(args.jobs)?;
-    let progress = Progress::new(todo.len(), "sweep");
+    let dir = OutDir::prepare(&out, Kind::Sweep)?;
+    let progress = Progress::new(in_shard as usize, "sweep");
+    // Runs are numbered point-major and streamed: nothing proportional to
+    // the seed range is built before running.
     let mut runs: Vec<Json> = pool.install(|| {
-        todo.par_iter()
-            .map(|&(run, p, seed)| {
+        (0..total)
+            .into_par_iter()
+            .filter(|run| shard.is_none_or(|(i, n)| run % n as u64 == i as u64 - 1))
+            .map(|run| {
+                let p = (run / seed_count) as usize;
+                let seed = seeds.nth(run % seed_count);
                 let mut scenario = scenarios[p].clone();
                 scenario.rng_seed = seed;
-                let record = reports::sweep::run_record(&simulate(scenario));
+                let record = reports::sweep::run_record(&simulate(scenario, &args.limits));
                 progress.inc();
                 json!({"run": run, "point": p, "seed": seed, "record": record})
             })
@@ -464,7 +599,20 @@ pub fn sweep(args: &SweepArgs) -> Result<Outcome> {
     progress.finish();
     runs.sort_by_key(|r| r["run"].as_u64());
     let shard_json = shard.map(|(i, n)| json!({"index": i, "count": n}));
-    write_outputs(&spec, &runs, shard_json, &out, !args.no_plots)
+    let outcome = write_outputs(&spec, &runs, shard_json, &dir, !args.no_plots)?;
+    dir.finish()?;
+    Ok(outcome)
+}
+
+/// The parts of a sweep's spec that must agree for shards to merge: what
+/// was run (content hashes of the scenarios and of the binary), the
+/// parameters and the seeds. The scenario's path may differ.
+fn merge_key(spec: &Json) -> Json {
+    let mut key = spec.clone();
+    if let Some(o) = key.as_object_mut() {
+        o.remove("file");
+    }
+    key
 }
 
 /// `dynasim merge`.
@@ -473,17 +621,35 @@ pub fn merge(args: &MergeArgs) -> Result<Outcome> {
     let mut by_run: BTreeMap<u64, Json> = BTreeMap::new();
     for dir in &args.dirs {
         let path = dir.join(RUNS_FILE);
-        let text = std::fs::read_to_string(&path)
-            .with_context(|| format!("reading {} (a `dynasim sweep` output?)", path.display()))?;
+        let text = crate::load::read_text(&path, 1 << 34).map_err(|e| {
+            anyhow::anyhow!(
+                "reading {} (a `dynasim sweep` output?): {e}",
+                path.display()
+            )
+        })?;
         let data: Json =
             serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+        anyhow::ensure!(
+            data["spec"]["scenario_md5"].is_string() && data["spec"]["dynasim_md5"].is_string(),
+            "{}: written by an older dynasim without content hashes; re-run that shard",
+            path.display()
+        );
         match &spec {
             None => spec = Some(data["spec"].clone()),
-            Some(s) if *s != data["spec"] => bail!(
-                "{}: a different sweep (file, --set values or seeds differ from {})",
-                dir.display(),
-                args.dirs[0].display()
-            ),
+            Some(s) if merge_key(s) != merge_key(&data["spec"]) => {
+                let what = if s["scenario_md5"] != data["spec"]["scenario_md5"] {
+                    "the scenario's contents differ (scenario_md5)"
+                } else if s["dynasim_md5"] != data["spec"]["dynasim_md5"] {
+                    "a different dynasim binary ran it (dynasim_md5)"
+                } else {
+                    "the --set values or seeds differ"
+                };
+                bail!(
+                    "{}: a different sweep from {}: {what}",
+                    dir.display(),
+                    args.dirs[0].display()
+                )
+            }
             Some(_) => {}
         }
         for r in data["runs"].as_array().into_iter().flatten() {
@@ -500,16 +666,21 @@ pub fn merge(args: &MergeArgs) -> Result<Outcome> {
     }
     let spec = spec.context("no input directories")?;
     let total = spec["runs_total"].as_u64().unwrap_or(0);
-    let missing: Vec<u64> = (0..total).filter(|r| !by_run.contains_key(r)).collect();
-    if !missing.is_empty() {
+    let present = by_run.range(..total).count() as u64;
+    if present < total {
+        let first = (0..total)
+            .find(|r| !by_run.contains_key(r))
+            .expect("a run is missing");
         bail!(
-            "{} of {total} runs missing (first: run {}); merge every shard's directory",
-            missing.len(),
-            missing[0]
+            "{} of {total} runs missing (first: run {first}); merge every shard's directory",
+            total - present
         );
     }
     let runs: Vec<Json> = by_run.into_values().collect();
-    write_outputs(&spec, &runs, None, &args.out, !args.no_plots)
+    let dir = OutDir::prepare(&args.out, Kind::Sweep)?;
+    let outcome = write_outputs(&spec, &runs, None, &dir, !args.no_plots)?;
+    dir.finish()?;
+    Ok(outcome)
 }
 
 fn csv_field(s: &str) -> String {
@@ -533,9 +704,10 @@ fn write_outputs(
     spec: &Json,
     runs: &[Json],
     shard: Option<Json>,
-    out: &Path,
+    dir: &OutDir,
     plots: bool,
 ) -> Result<Outcome> {
+    let out = dir.dir();
     let file = PathBuf::from(spec["file"].as_str().unwrap_or_default());
     let params: Vec<(String, Vec<Json>)> = spec["params"]
         .as_array()
@@ -549,7 +721,6 @@ fn write_outputs(
         })
         .collect();
     let points = points(&params);
-    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
 
     let mut rows = Vec::new();
     let mut failures = Vec::new();
@@ -626,13 +797,12 @@ fn write_outputs(
         let label = point_label(point);
         let merged = reports::sweep::merged_summary(&records, &label);
         let agg = reports::sweep::point_aggregate(&records, &merged);
-        let dir = out.join("points").join(point_dir(p, &label));
-        std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-        std::fs::write(
-            dir.join("summary.json"),
-            serde_json::to_string_pretty(&merged)? + "\n",
-        )
-        .with_context(|| format!("writing {}", dir.display()))?;
+        let pdir = out.join("points").join(point_dir(p, &label));
+        std::fs::create_dir_all(&pdir).with_context(|| format!("creating {}", pdir.display()))?;
+        reports::files::write_atomic(
+            &pdir.join("summary.json"),
+            (serde_json::to_string_pretty(&merged)? + "\n").as_bytes(),
+        )?;
         points_csv.push_str(&format!(
             "{p},{},{},{}",
             csv_field(&label),
@@ -668,6 +838,9 @@ fn write_outputs(
         "file": spec["file"],
         "params": spec["params"],
         "seeds": spec["seeds"],
+        "seed_count": spec["seed_count"],
+        "scenario_md5": spec["scenario_md5"],
+        "dynasim_md5": spec["dynasim_md5"],
         "runs_total": spec["runs_total"],
     });
     let obj = doc.as_object_mut().expect("object");
@@ -679,10 +852,7 @@ fn write_outputs(
     obj.insert("runs".into(), json!(rows));
     obj.insert("points".into(), json!(aggregates));
     obj.insert("failures".into(), json!(failures));
-    let write = |name: &str, text: String| -> Result<()> {
-        let path = out.join(name);
-        std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))
-    };
+    let write = |name: &str, text: String| -> Result<()> { dir.write(name, text.as_bytes()) };
     write("sweep.json", serde_json::to_string_pretty(&doc)? + "\n")?;
     write("sweep.csv", csv)?;
     write("points.csv", points_csv)?;
@@ -757,7 +927,20 @@ fn write_outputs(
         );
     }
     println!("results: {}", out.display());
-    if failures.is_empty() {
+    let incomplete = failures
+        .iter()
+        .filter(|f| {
+            f["failed"]
+                .as_array()
+                .is_some_and(|a| a.iter().any(|m| m == reports::report::INCOMPLETE_METRIC))
+        })
+        .count();
+    if incomplete > 0 {
+        println!(
+            "INCOMPLETE: {incomplete} run(s) stopped before their end (max_events, --max-wall-s or --max-memory-mb); their results cover only part of the scenario"
+        );
+        Ok(Outcome::Incomplete)
+    } else if failures.is_empty() {
         Ok(Outcome::Ok)
     } else {
         println!("{} run(s) failed their expectations", failures.len());
@@ -803,12 +986,27 @@ mod tests {
 
     #[test]
     fn seeds_and_shards_parse() {
-        assert_eq!(parse_seeds("1..4").expect("ok"), vec![1, 2, 3]);
-        assert_eq!(parse_seeds("1..=3").expect("ok"), vec![1, 2, 3]);
-        assert_eq!(parse_seeds("7").expect("ok"), vec![7]);
+        let all = |s: &Seeds| (0..s.count() as u64).map(|i| s.nth(i)).collect::<Vec<_>>();
+        assert_eq!(all(&parse_seeds("1..4").expect("ok")), vec![1, 2, 3]);
+        assert_eq!(all(&parse_seeds("1..=3").expect("ok")), vec![1, 2, 3]);
+        assert_eq!(all(&parse_seeds("7").expect("ok")), vec![7]);
+        assert_eq!(all(&parse_seeds("5,1,9").expect("ok")), vec![5, 1, 9]);
         assert!(parse_seeds("3..3").is_err());
+        assert!(parse_seeds("3..=2").is_err());
+        assert!(parse_seeds("1..=18446744073709551616").is_err());
         assert_eq!(parse_shard("2/3").expect("ok"), (2, 3));
         assert!(parse_shard("0/3").is_err());
         assert!(parse_shard("4/3").is_err());
+    }
+
+    #[test]
+    fn the_whole_u64_seed_range_is_counted_not_built() {
+        let s = parse_seeds("0..=18446744073709551615").expect("ok");
+        assert_eq!(s.count(), 1u128 << 64);
+        assert_eq!(s.nth(u64::MAX), u64::MAX);
+        assert_eq!(s.describe(), "0..=18446744073709551615");
+        let s = parse_seeds("1..=100000000").expect("ok");
+        assert_eq!(s.count(), 100_000_000);
+        assert_eq!(s.nth(99_999_999), 100_000_000);
     }
 }

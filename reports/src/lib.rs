@@ -11,6 +11,7 @@
 pub mod capacity;
 pub mod expect;
 pub mod explain;
+pub mod files;
 pub use sim_core::engine::histogram;
 pub mod membership;
 pub mod metrics;

@@ -664,7 +664,6 @@ struct FaultWindow {
     start: SimTime,
     end: Option<SimTime>,
     label: String,
-    key: String,
 }
 
 /// The history of `key`, made on first use; a loaded key's starts with its
@@ -759,6 +758,10 @@ pub struct Collector {
     buffer_lost: u64,
     faults: Vec<(SimTime, String)>,
     fault_windows: Vec<FaultWindow>,
+    /// The open fault window of each key (at most one), by index in
+    /// `fault_windows`: opening and closing stay O(log) however many
+    /// faults a nemesis draws.
+    open_fault_windows: BTreeMap<String, usize>,
     held: BTreeMap<Key, BTreeSet<WriteId>>,
     converged_at: Option<SimTime>,
     replica_values: BTreeMap<Key, BTreeMap<NodeId, Vec<Value>>>,
@@ -834,6 +837,7 @@ impl Collector {
             buffer_lost: 0,
             faults: Vec::new(),
             fault_windows: Vec::new(),
+            open_fault_windows: BTreeMap::new(),
             held: BTreeMap::new(),
             converged_at: None,
             scatter: Vec::new(),
@@ -1249,25 +1253,18 @@ impl Collector {
             | FaultAction::Corrupt { .. } => (None, None),
         };
         if let Some(key) = close {
-            for w in self
-                .fault_windows
-                .iter_mut()
-                .filter(|w| w.key == key && w.end.is_none())
-            {
-                w.end = Some(at);
+            if let Some(i) = self.open_fault_windows.remove(&key) {
+                self.fault_windows[i].end = Some(at);
             }
         }
         if let Some((key, label)) = open {
-            if !self
-                .fault_windows
-                .iter()
-                .any(|w| w.key == key && w.end.is_none())
-            {
+            if !self.open_fault_windows.contains_key(&key) {
+                self.open_fault_windows
+                    .insert(key, self.fault_windows.len());
                 self.fault_windows.push(FaultWindow {
                     start: at,
                     end: None,
                     label,
-                    key,
                 });
             }
         }

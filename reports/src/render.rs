@@ -558,11 +558,40 @@ pub fn write_report(summary: &Json, dir: &Path) -> Result<(), PlotError> {
     }
     let html = report_html(summary, &svgs);
     let path = dir.join("report.html");
-    std::fs::write(&path, html).map_err(|source| PlotError::Io {
+    crate::files::write_atomic(&path, html.as_bytes()).map_err(|e| PlotError::Io {
         path: path.clone(),
-        source,
+        source: e.source,
     })
 }
+
+/// The figures [`write_report`] writes (each as `.svg` and `.png`), in
+/// [`run_charts`] order.
+pub const RUN_FIGURES: [&str; 11] = [
+    "latency",
+    "latency_scatter",
+    "timeline_outcomes",
+    "t_visibility",
+    "k_staleness",
+    "siblings",
+    "siblings_over_time",
+    "timeline_throughput",
+    "timeline_availability",
+    "timeline_p99",
+    "timeline_staleness",
+];
+
+/// The figures [`write_report`] writes only when the summary has what they
+/// show (node capacity's utilisation per node).
+pub const CAPACITY_FIGURES: [&str; 4] = [
+    "utilisation_cpu",
+    "utilisation_disk",
+    "utilisation_egress",
+    "utilisation_ingress",
+];
+
+/// The figures [`write_overlays`] writes (each as `.svg` and `.png`).
+pub const OVERLAY_FIGURES: [&str; 4] =
+    ["t_visibility", "k_staleness", "latency_get", "latency_put"];
 
 fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
@@ -589,6 +618,9 @@ td,th{{border:1px solid #ccc;padding:3px 8px;text-align:right}}th{{background:#f
         "<table><tr><th class=l>rng_seed</th><td>{}</td><th class=l>trace hash</th><td>{}</td><th class=l>events</th><td>{}</td><th class=l>version</th><td>{}</td></tr></table>",
         run["rng_seed"], esc(run["trace_hash"].as_str().unwrap_or("")), run["events"], esc(run["dynasim_version"].as_str().unwrap_or(""))
     );
+    if let Some(note) = crate::report::incomplete_note(summary) {
+        let _ = write!(h, "<p class=fail>{}</p>", esc(&note));
+    }
     let verdicts = summary["expectations"]
         .as_array()
         .cloned()
@@ -887,4 +919,34 @@ pub fn write_overlays(summaries: &[Json], dir: &Path) -> Result<(), PlotError> {
         plot::write_chart(&chart, dir, &format!("latency_{kind}"))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_figure_lists_name_what_is_written() {
+        let summary = serde_json::json!({});
+        let stems: Vec<&str> = run_charts(&summary).iter().map(|(s, _)| *s).collect();
+        assert_eq!(
+            stems, RUN_FIGURES,
+            "dynasim clears these from a reused --out"
+        );
+        let dir = std::env::temp_dir().join(format!("dynasim-overlays-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        write_overlays(&[summary], &dir).expect("overlays");
+        let mut written: Vec<String> = std::fs::read_dir(&dir)
+            .expect("dir")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        written.sort();
+        let mut expected: Vec<String> = OVERLAY_FIGURES
+            .iter()
+            .flat_map(|n| [format!("{n}.png"), format!("{n}.svg")])
+            .collect();
+        expected.sort();
+        assert_eq!(written, expected);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

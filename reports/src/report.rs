@@ -59,6 +59,7 @@ pub fn summary(
             "trace_hash": format!("{:016x}", outcome.trace_hash),
             "events": outcome.stats.events,
             "stop_reason": outcome.stop.name(),
+            "complete": outcome.stop.is_complete(),
             "end_time_s": outcome.end_time.as_micros() as f64 / 1e6,
             "peak_pending_events": outcome.stats.peak_queue_len,
             "dynasim_version": env!("CARGO_PKG_VERSION"),
@@ -116,7 +117,18 @@ pub fn summary(
     map.insert("objects".into(), collector.objects().summary());
     map.insert("corruption".into(), collector.objects().corruption());
     map.insert("capacity".into(), crate::capacity::block(scenario, outcome));
-    let verdicts = check(&s, &scenario.expect);
+    let mut verdicts = check(&s, &scenario.expect);
+    if !outcome.stop.is_complete() {
+        // A run that stopped before its end never passes: its metrics
+        // cover only part of the scenario.
+        verdicts.push(Verdict {
+            metric: INCOMPLETE_METRIC.to_string(),
+            min: Some(1.0),
+            max: None,
+            value: Some(0.0),
+            pass: false,
+        });
+    }
     let exp: Vec<Json> = verdicts
         .iter()
         .map(|v| json!({"metric": v.metric, "min": v.min, "max": v.max, "value": v.value, "pass": v.pass}))
@@ -125,6 +137,43 @@ pub fn summary(
         .expect("object")
         .insert("expectations".into(), json!(exp));
     s
+}
+
+/// The expectation every incomplete run fails (`run.complete >= 1`): it is
+/// added to the verdicts of a run that stopped before its end, so no
+/// consumer of the summary (run, sweep, shrink, explore, explain) can take
+/// its other verdicts for a success.
+pub const INCOMPLETE_METRIC: &str = "run.complete";
+
+/// Whether a summary's run reached its end (summaries written before the
+/// `complete` field existed count as complete when they stopped at the end).
+pub fn is_complete(summary: &Json) -> bool {
+    match summary["run"]["complete"].as_bool() {
+        Some(c) => c,
+        None => summary["run"]["stop_reason"].as_str() == Some("end_of_run"),
+    }
+}
+
+/// One line saying why a run is incomplete, for consoles and reports;
+/// `None` for a complete run.
+pub fn incomplete_note(summary: &Json) -> Option<String> {
+    if is_complete(summary) {
+        return None;
+    }
+    let run = &summary["run"];
+    let why = match run["stop_reason"].as_str().unwrap_or("unknown") {
+        "max_events" => "the max_events bound was reached".to_string(),
+        "wall_clock" => "the wall-clock limit (--max-wall-s) was reached".to_string(),
+        "memory" => "the memory limit (--max-memory-mb) was reached".to_string(),
+        "queue_empty" => "nothing was left to do before the end".to_string(),
+        other => format!("it stopped ({other})"),
+    };
+    let end = summary["scenario"]["duration_s"].as_f64().unwrap_or(0.0)
+        + summary["scenario"]["quiescence_s"].as_f64().unwrap_or(0.0);
+    Some(format!(
+        "INCOMPLETE RUN: stopped at {} s of {end} s after {} events because {why}; its metrics cover only part of the scenario and its expectations do not count",
+        run["end_time_s"], run["events"]
+    ))
 }
 
 /// The verdicts stored in a summary.
@@ -237,6 +286,10 @@ fn scenario_echo(s: &Scenario) -> Json {
 /// The short table `dynasim run` prints.
 pub fn table(summary: &Json) -> String {
     let mut out = String::new();
+    if let Some(note) = incomplete_note(summary) {
+        out.push_str(&note);
+        out.push('\n');
+    }
     let f = |v: &Json| v.as_f64().map_or("-".to_string(), |x| format!("{x:.3}"));
     out.push_str(&format!(
         "ops {} ok {} failed {}   availability {:.5}\n",

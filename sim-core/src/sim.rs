@@ -27,7 +27,7 @@ use crate::engine::record::{Record, Sink};
 use crate::engine::rng::{SimRng, Stream};
 use crate::engine::time::{SimDuration, SimTime};
 use crate::engine::trace::{TraceEvent, TraceHash, TraceKind, Tracer};
-use crate::world::faults::{compile_nemesis, FaultAction, Resource};
+use crate::world::faults::{fault_rank, FaultAction, NemesisPlan, Resource};
 use crate::world::net::{DropReason, Network, Transmission};
 use crate::world::resources::{
     Admission, AdmissionMonitor, Arrival, LinkStats, Nic, Pool, PoolAdmission, Slot, Station,
@@ -115,6 +115,16 @@ pub enum Event {
     },
     /// A fault is applied.
     Fault(FaultAction),
+    /// A nemesis fault is applied; when it ends its source's pair (the
+    /// undo), the source's next pair is drawn and queued.
+    NemesisFault {
+        /// The nemesis source (see `NemesisPlan`).
+        source: usize,
+        /// True for the undo, the second event of a pair.
+        ends_pair: bool,
+        /// What happens.
+        action: FaultAction,
+    },
     /// Clients stop; quiescence starts.
     WorkloadEnd,
     /// The run ends.
@@ -175,7 +185,9 @@ pub struct ResourceStats {
     pub admission: Option<(u64, u64)>,
 }
 
-/// Why a run stopped.
+/// Why a run stopped. Only [`StopReason::EndOfRun`] is a complete run:
+/// every other reason means the run stopped before its end, and the
+/// driver must not report its results as a success.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum StopReason {
     /// The scenario's end time was reached.
@@ -184,6 +196,10 @@ pub enum StopReason {
     MaxEvents,
     /// Nothing left to do before the end.
     QueueEmpty,
+    /// The driver's wall-clock guard stopped it (see [`Guard`]).
+    WallClock,
+    /// The driver's memory guard stopped it (see [`Guard`]).
+    Memory,
 }
 
 impl StopReason {
@@ -193,9 +209,40 @@ impl StopReason {
             StopReason::EndOfRun => "end_of_run",
             StopReason::MaxEvents => "max_events",
             StopReason::QueueEmpty => "queue_empty",
+            StopReason::WallClock => "wall_clock",
+            StopReason::Memory => "memory",
         }
     }
+
+    /// True when the run reached its end.
+    pub fn is_complete(self) -> bool {
+        self == StopReason::EndOfRun
+    }
 }
+
+/// A bound the driver enforces from outside the simulation: wall-clock
+/// time or memory. `sim-core` never reads a clock or the process's memory;
+/// the driver implements this trait and [`Simulation::run_guarded`] asks it
+/// every [`GUARD_INTERVAL_EVENTS`] events whether to stop. A guard that
+/// never fires changes nothing: the run stays a pure function of
+/// (scenario, seed).
+pub trait Guard {
+    /// `Some(reason)` stops the run now (`WallClock` or `Memory`).
+    fn check(&mut self, events: u64) -> Option<StopReason>;
+}
+
+/// A guard that never stops a run.
+pub struct NoGuard;
+
+impl Guard for NoGuard {
+    fn check(&mut self, _events: u64) -> Option<StopReason> {
+        None
+    }
+}
+
+/// How often (in processed events) [`Simulation::run_guarded`] consults
+/// its guard.
+pub const GUARD_INTERVAL_EVENTS: u64 = 1024;
 
 /// Counters kept by the engine.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -292,6 +339,9 @@ pub struct Simulation {
     /// Membership changes not yet known to every member that is up:
     /// `(member, version, issued)`. Observation only.
     pending_changes: Vec<(NodeId, u64, SimTime)>,
+    /// The nemesis, drawn as the run goes (at most one pending pair per
+    /// source).
+    nemesis: Option<NemesisPlan>,
     /// Per node, with node capacity (empty without: infinite capacity).
     resources: Vec<NodeRes>,
     /// While a handler runs inside a message's CPU service: how long until
@@ -325,6 +375,7 @@ impl Simulation {
             .membership
             .as_ref()
             .map(|_| crate::dynamo::node::membership::Membership::from_token_map(&tokens));
+        let tokens = Arc::new(tokens);
         let nodes = (0..cluster.nodes.len() as u32)
             .map(|i| NodeSlot {
                 node: {
@@ -437,6 +488,7 @@ impl Simulation {
             next_convergence_check: None,
             next_msg_id: 0,
             pending_changes: Vec::new(),
+            nemesis: None,
             resources,
             offset: SimDuration::ZERO,
             node_timers: vec![BTreeMap::new(); node_count],
@@ -484,16 +536,55 @@ impl Simulation {
         }
     }
 
+    /// Queues the scheduled faults and each nemesis source's first pair.
+    /// Faults are ranked (`EventQueue::push_ranked`): at equal times they
+    /// pop before every other event, scheduled ones first in file order,
+    /// then the nemesis's by source and draw order, exactly as when the
+    /// whole schedule was compiled and queued before the run.
     fn schedule_faults(&mut self) {
-        let mut faults = self.scenario.faults.clone();
+        for (i, f) in self.scenario.faults.iter().enumerate() {
+            self.queue.push_ranked(
+                f.at,
+                fault_rank(0, i as u64),
+                Event::Fault(f.action.clone()),
+            );
+        }
         if let Some(nemesis) = &self.scenario.nemesis {
             let mut rng = SimRng::new(self.scenario.rng_seed, Stream::Faults);
             let initial = self.scenario.cluster.initial_nodes;
-            faults.extend(compile_nemesis(nemesis, initial, &mut rng));
+            let plan = NemesisPlan::new(nemesis, initial, &mut rng);
+            let sources = plan.source_count();
+            self.nemesis = Some(plan);
+            for source in 0..sources {
+                self.queue_nemesis_pair(source);
+            }
         }
-        faults.sort_by_key(|f| f.at); // stable: scheduled before nemesis at equal times
-        for f in faults {
-            self.queue.push(f.at, Event::Fault(f.action));
+    }
+
+    /// Draws and queues the next pair of nemesis `source`, if any.
+    fn queue_nemesis_pair(&mut self, source: usize) {
+        let Some(plan) = self.nemesis.as_mut() else {
+            return;
+        };
+        if let Some((pair, fault, undo)) = plan.next_pair(source) {
+            self.queue.push_ranked(
+                fault.at,
+                NemesisPlan::rank(source, 2 * pair),
+                Event::NemesisFault {
+                    source,
+                    ends_pair: false,
+                    action: fault.action,
+                },
+            );
+            self.queue.push_ranked(
+                undo.at,
+                NemesisPlan::rank(source, 2 * pair + 1),
+                Event::NemesisFault {
+                    source,
+                    ends_pair: true,
+                    action: undo.action,
+                },
+            );
         }
     }
 
@@ -523,11 +614,27 @@ impl Simulation {
     }
 
     /// Runs to the end, feeding records to `sink` and events to `tracer`.
-    pub fn run(mut self, sink: &mut dyn Sink, mut tracer: Option<&mut dyn Tracer>) -> RunOutcome {
+    pub fn run(self, sink: &mut dyn Sink, tracer: Option<&mut dyn Tracer>) -> RunOutcome {
+        self.run_guarded(sink, tracer, &mut NoGuard)
+    }
+
+    /// Runs to the end, or until `max_events` or the driver's `guard`
+    /// stops it (see [`RunOutcome::stop`]).
+    pub fn run_guarded(
+        mut self,
+        sink: &mut dyn Sink,
+        mut tracer: Option<&mut dyn Tracer>,
+        guard: &mut dyn Guard,
+    ) -> RunOutcome {
         self.start(sink, &mut tracer);
         let stop = loop {
             if self.stats.events >= self.scenario.max_events {
                 break StopReason::MaxEvents;
+            }
+            if self.stats.events % GUARD_INTERVAL_EVENTS == 0 {
+                if let Some(reason) = guard.check(self.stats.events) {
+                    break reason;
+                }
             }
             match self.step(sink, &mut tracer) {
                 Some(stop) => break stop,
@@ -700,6 +807,18 @@ impl Simulation {
                     self.apply_fault(action, sink, tracer);
                 }
             }
+            Event::NemesisFault {
+                source,
+                ends_pair,
+                action,
+            } => {
+                if !self.healed {
+                    self.apply_fault(action, sink, tracer);
+                }
+                if ends_pair {
+                    self.queue_nemesis_pair(source);
+                }
+            }
             Event::WorkloadEnd => {
                 if self.scenario.cluster.anti_entropy.is_some() {
                     self.next_convergence_check = Some(time);
@@ -719,7 +838,13 @@ impl Simulation {
                 self.next_convergence_check = Some(time + SimDuration::from_millis(100));
             }
         }
-        let pending = self.queue.len() as u64;
+        // Nemesis faults not drawn yet count as pending, as they did when
+        // the whole schedule was queued up front.
+        let undrawn = self
+            .nemesis
+            .as_ref()
+            .map_or(0, NemesisPlan::remaining_events);
+        let pending = self.queue.len() as u64 + undrawn;
         if pending > self.stats.peak_queue_len {
             self.stats.peak_queue_len = pending;
         }

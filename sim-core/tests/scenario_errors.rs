@@ -1128,6 +1128,96 @@ fn cases() -> Vec<Case> {
             path: "(syntax)",
             message: "line 1, column 14",
         },
+        // ------------------------------------------- sizes (issue 19)
+        case(
+            "duration beyond 10^9 s",
+            "duration_s",
+            "expected at most 1000000000 s (10^9 s, about 31 years), got 1e15",
+            |v| v["duration_s"] = json!(1e15),
+        ),
+        case(
+            "timeout beyond 10^9 s",
+            "cluster.request_timeout_ms",
+            "expected at most 1000000000000 ms",
+            |v| v["cluster"]["request_timeout_ms"] = json!(1e13),
+        ),
+        case(
+            "a million nodes",
+            "cluster.nodes",
+            "expected at most 4096 nodes, got 1000000",
+            |v| v["cluster"]["nodes"] = json!(1_000_000),
+        ),
+        case(
+            "too many clients",
+            "workload.clients",
+            "expected at most 4096 clients, got 5000",
+            |v| v["workload"]["clients"] = json!(5000),
+        ),
+        case(
+            "t-visibility grid too fine",
+            "metrics.t_visibility_grid_ms",
+            "expected at most 10000 points, got 10001",
+            |v| {
+                let grid: Vec<u32> = (0..10_001).collect();
+                v["metrics"] = json!({ "t_visibility_grid_ms": grid });
+            },
+        ),
+        case(
+            "empirical distribution too fine",
+            "network.latency.empirical.points",
+            "expected at most 100000 points, got 100001",
+            |v| {
+                let points: Vec<[f64; 2]> = (0..=100_000)
+                    .map(|i| [f64::from(i), f64::from(i) / 100_000.0])
+                    .collect();
+                v["network"]["latency"] = json!({ "empirical": { "points": points } });
+            },
+        ),
+        case(
+            "name with a slash",
+            "name",
+            "expected a name without '/'",
+            |v| v["name"] = json!("../../etc"),
+        ),
+        case(
+            "name too long",
+            "name",
+            "expected at most 128 characters, got 129",
+            |v| v["name"] = json!("x".repeat(129)),
+        ),
+        case(
+            "node name too long",
+            "cluster.nodes[1].name",
+            "expected at most 128 characters, got 200",
+            |v| v["cluster"]["nodes"] = json!([{ "name": "a" }, { "name": "b".repeat(200) }, { "name": "c" }]),
+        ),
+        case(
+            "links expanding past the 16-bit link table",
+            "network.links[0].between",
+            "expands to 67108864 endpoint pairs",
+            |v| {
+                v["cluster"]["nodes"] = json!(4096);
+                v["workload"]["clients"] = json!(4096);
+                v["cluster"]["partitioning"]["partitions"] = json!(4096);
+                v["network"]["links"] =
+                    json!([{ "between": ["dc1", "dc1"], "latency": { "constant": { "ms": 2 } } }]);
+            },
+        ),
+        case(
+            "too many link entries",
+            "network.links[65534].between",
+            "expected at most 65535 links in all",
+            |v| {
+                let link = json!({ "between": ["n0", "n1"], "latency": { "constant": { "ms": 2 } } });
+                v["network"]["links"] = json!(vec![link; 70_000]);
+            },
+        ),
+        case(
+            "description too long",
+            "description",
+            "expected at most 16384 characters, got 16385",
+            |v| v["description"] = json!("d".repeat(16_385)),
+        ),
         // ---- node capacity (cluster.capacity, workload.value_size, gray failures)
         case(
             "zero workers",
@@ -1316,6 +1406,120 @@ fn cases() -> Vec<Case> {
             |v| {
                 v["cluster"]["capacity"] = json!({"disk": {"concurrency": 2}});
                 v["faults"] = json!([{"at_s": 5, "disk_stall": {"node": "n1"}}]);
+            },
+        ),
+        // ---- node capacity at its limits (issue 19: sizes, no cascade)
+        case(
+            "ten million workers",
+            "cluster.capacity.cpu.workers",
+            "expected 1..=1000000, got 10000000",
+            |v| {
+                v["cluster"]["capacity"] = json!({"cpu": {"workers": 10_000_000,
+                    "service": {"default": {"constant": {"ms": 0.1}}}}});
+            },
+        ),
+        case(
+            "a request queue limit beyond 32 bits",
+            "cluster.capacity.cpu.queue_limit",
+            "expected u32",
+            |v| {
+                v["cluster"]["capacity"] = json!({"cpu": {"workers": 2,
+                    "service": {"default": {"constant": {"ms": 0.1}}}, "queue_limit": 10_000_000_000u64}});
+            },
+        ),
+        case(
+            "a disk queue limit beyond 32 bits",
+            "cluster.capacity.disk.queue_limit",
+            "expected u32",
+            |v| {
+                v["cluster"]["capacity"] = json!({"disk": {"concurrency": 2, "queue_limit": 1e10}});
+            },
+        ),
+        case(
+            "a network queue of ten terabytes",
+            "cluster.capacity.nic.queue_limit_mb",
+            "expected a positive number of megabytes (at most 1e6), got 10000000",
+            |v| {
+                v["cluster"]["capacity"] = json!({"nic": {"bandwidth_mb_per_s": 100, "queue_limit_mb": 1e7}});
+            },
+        ),
+        case(
+            "a per-megabyte cost of 1e300 ms (printed short)",
+            "cluster.capacity.cpu.per_mb_ms",
+            "(10^9 s, about 31 years), got 1e300",
+            |v| {
+                v["cluster"]["capacity"] = json!({"cpu": {"workers": 2,
+                    "service": {"default": {"constant": {"ms": 0.1}}}, "per_mb_ms": 1e300}});
+            },
+        ),
+        case(
+            "an admission window of 1e300 s",
+            "cluster.capacity.admission_control.window_s",
+            "got 1e300",
+            |v| {
+                v["cluster"]["capacity"] = json!({"disk": {"concurrency": 2},
+                    "admission_control": {"window_s": 1e300, "target_ms": 10}});
+            },
+        ),
+        case(
+            "a value size spread too wide to have a mean",
+            "workload.value_size.lognormal.sigma",
+            "expected a number in [0, 10], got 30",
+            |v| {
+                v["workload"]["value_size"] = json!({"lognormal": {"median_bytes": 100, "sigma": 30}});
+            },
+        ),
+        case(
+            "a value of 2 GiB",
+            "workload.value_size.constant.bytes",
+            "expected a positive number of bytes of at most 1 GiB",
+            |v| {
+                v["workload"]["value_size"] = json!({"constant": {"bytes": 2_147_483_648u64}});
+            },
+        ),
+        case(
+            "a bandwidth drop of ten million times",
+            "faults[0].bandwidth_drop.factor",
+            "expected how many times slower, a number in [1, 1e6], got 10000000",
+            |v| {
+                v["cluster"]["capacity"] = json!({"nic": {"bandwidth_mb_per_s": 100}});
+                v["faults"] = json!([{"at_s": 1, "for_s": 1, "bandwidth_drop": {"node": "n1", "factor": 1e7}}]);
+            },
+        ),
+        case(
+            "a bandwidth drop on a node without an interface",
+            "faults[0].bandwidth_drop.node",
+            "n1 has no nic queue to slow down",
+            |v| {
+                v["cluster"]["capacity"] = json!({"disk": {"concurrency": 2}});
+                v["faults"] = json!([{"at_s": 1, "for_s": 1, "bandwidth_drop": {"node": "n1", "factor": 2}}]);
+            },
+        ),
+        case(
+            "a disk stall on an unknown node",
+            "faults[0].disk_stall.node",
+            "unknown node",
+            |v| {
+                v["cluster"]["capacity"] = json!({"disk": {"concurrency": 2}});
+                v["faults"] = json!([{"at_s": 1, "for_s": 1, "disk_stall": {"node": "n99"}}]);
+            },
+        ),
+        case(
+            "a slowdown without a factor",
+            "faults[0].cpu_slowdown",
+            "missing field `factor`",
+            |v| {
+                v["cluster"]["capacity"] = json!({"cpu": {"workers": 2,
+                    "service": {"default": {"constant": {"ms": 0.1}}}}});
+                v["faults"] = json!([{"at_s": 1, "for_s": 1, "cpu_slowdown": {"node": "n1"}}]);
+            },
+        ),
+        case(
+            "an unknown resource",
+            "cluster.capacity.gpu",
+            "unknown field `gpu`",
+            |v| {
+                v["cluster"]["capacity"] = json!({"gpu": {}});
             },
         ),
         case(
@@ -1723,4 +1927,72 @@ fn an_offset_and_a_sum_parse_into_a_sum_of_draws() {
         ])
     );
     assert_eq!(s.network.default.latency.mean_us(), Some(77_000.0));
+}
+
+/// Issue 19: a mistake is reported once, not with its consequences.
+#[test]
+fn an_oversized_value_is_one_error_not_a_cascade() {
+    for (mutate, path) in [
+        (
+            (|v: &mut Value| v["duration_s"] = json!(1e15)) as fn(&mut Value),
+            "duration_s",
+        ),
+        (
+            |v| v["cluster"]["nodes"] = json!(1_000_000),
+            "cluster.nodes",
+        ),
+        (
+            |v| {
+                v["faults"] = json!([
+                    { "at_s": 1, "isolate": { "node": "n1" } },
+                    { "at_s": 2, "isolate": { "node": "n2" } },
+                    { "at_s": 3, "heal_all": true, "for_s": 1 }
+                ])
+            },
+            "faults[2].for_s",
+        ),
+    ] {
+        let mut v = base();
+        mutate(&mut v);
+        let errors = parse_value(&v).expect_err(path);
+        assert_eq!(errors.0.len(), 1, "{}", describe(&errors));
+        assert_eq!(errors.0[0].path(), path);
+    }
+}
+
+/// Issue 19: a 1 MB bad string is not echoed in full.
+#[test]
+fn long_values_are_clipped_in_messages() {
+    let mut v = base();
+    v["workload"]["routing"] = json!("x".repeat(1_000_000));
+    let errors = parse_value(&v).expect_err("unknown variant");
+    let shown = errors.to_string();
+    assert!(shown.len() < 1000, "{} bytes", shown.len());
+    assert!(shown.contains("characters omitted"), "{shown}");
+    assert!(
+        shown.starts_with("workload.routing: unknown variant"),
+        "{shown}"
+    );
+    let mut v = base();
+    let metric = "m".repeat(100_000);
+    v["expect"] = json!({ metric: {} });
+    let errors = parse_value(&v).expect_err("no bound");
+    assert!(errors.to_string().len() < 1000);
+}
+
+/// Issue 19: 100,000 duplicated entries list the first problems and count
+/// the rest, instead of printing 100,000 lines.
+#[test]
+fn a_flood_of_problems_is_listed_up_to_a_limit() {
+    let mut v = base();
+    v["cluster"]["capacity"] = json!({"disk": {"concurrency": 2},
+        "overrides": [{"nodes": vec!["n1"; 100_000], "disk": {"concurrency": 1}}]});
+    let errors = parse_value(&v).expect_err("duplicates");
+    assert_eq!(errors.0.len(), 101, "{}", describe(&errors));
+    let last = errors.0.last().expect("a last error");
+    assert_eq!(last.path(), "cluster.capacity.overrides[0].nodes[101]");
+    assert!(
+        last.to_string().contains("and 99899 more problem(s)"),
+        "{last}"
+    );
 }

@@ -421,7 +421,9 @@ pub struct Request {
 pub struct Explanation {
     /// The run's summary (as `dynasim run` writes it).
     pub summary: serde_json::Value,
-    /// Whether every expectation passed.
+    /// Whether the run reached its end (see [`crate::report::is_complete`]).
+    pub complete: bool,
+    /// Whether every expectation passed (never for an incomplete run).
     pub expectations_ok: bool,
     /// The trace hash (equal in both runs: they are the same run).
     pub trace_hash: u64,
@@ -457,6 +459,17 @@ fn seconds_to_us(s: f64) -> u64 {
 /// Runs `scenario` twice (same seed, so the same run): once to find lost
 /// writes and verdicts, once keeping the selection's events.
 pub fn explain(scenario: Arc<Scenario>, request: &Request) -> Result<Explanation, String> {
+    explain_guarded(scenario, request, &mut sim_core::sim::NoGuard)
+}
+
+/// [`explain`] under a driver's [`Guard`](sim_core::sim::Guard). When the
+/// first run stops before its end, the second stops after the same number
+/// of events, so both are the same (partial) run.
+pub fn explain_guarded(
+    scenario: Arc<Scenario>,
+    request: &Request,
+    guard: &mut dyn sim_core::sim::Guard,
+) -> Result<Explanation, String> {
     let names = Names::from_scenario(&scenario);
     let mut endpoints = BTreeSet::new();
     for n in &request.endpoints {
@@ -474,8 +487,9 @@ pub fn explain(scenario: Arc<Scenario>, request: &Request) -> Result<Explanation
     let sim = Simulation::new(scenario.clone());
     let ring = sim.ring().clone();
     let mut collector = Collector::new(&scenario);
-    let outcome = sim.run(&mut collector, None);
+    let outcome = sim.run_guarded(&mut collector, None, guard);
     let summary = crate::report::summary(&scenario, &outcome, &collector, &ring);
+    let complete = outcome.stop.is_complete();
     let expectations_ok = crate::report::verdicts(&summary).iter().all(|v| v.pass);
     let lost = collector.lost_writes();
     let lost_count = collector.lost_count();
@@ -519,7 +533,14 @@ pub fn explain(scenario: Arc<Scenario>, request: &Request) -> Result<Explanation
         endpoints,
     };
 
-    // Pass 2: the same run, recorded.
+    // Pass 2: the same run, recorded (stopped where the first one stopped).
+    let scenario = if complete {
+        scenario
+    } else {
+        let mut s = (*scenario).clone();
+        s.max_events = outcome.stats.events;
+        Arc::new(s)
+    };
     let sim = Simulation::new(scenario.clone());
     let mut recorder = Recorder::new(selection.clone());
     let mut keeper = RecordKeeper::new(key);
@@ -527,6 +548,7 @@ pub fn explain(scenario: Arc<Scenario>, request: &Request) -> Result<Explanation
     debug_assert_eq!(outcome.trace_hash, outcome2.trace_hash);
     Ok(Explanation {
         summary,
+        complete,
         expectations_ok,
         trace_hash: outcome.trace_hash,
         lost,
@@ -558,6 +580,10 @@ impl Explanation {
             h.push_str(&format!(" ({} more not kept)", self.truncated));
         }
         h.push('\n');
+        if let Some(note) = crate::report::incomplete_note(&self.summary) {
+            h.push_str(&note);
+            h.push('\n');
+        }
         h
     }
 

@@ -341,7 +341,10 @@ pub fn write_chart(chart: &Chart, dir: &Path, stem: &str) -> Result<(), PlotErro
     })?;
     for (ext, bytes) in [("svg", svg.as_bytes()), ("png", png.as_slice())] {
         let path = dir.join(format!("{stem}.{ext}"));
-        std::fs::write(&path, bytes).map_err(|source| PlotError::Io { path, source })?;
+        crate::files::write_atomic(&path, bytes).map_err(|e| PlotError::Io {
+            path,
+            source: e.source,
+        })?;
     }
     Ok(())
 }

@@ -1,7 +1,11 @@
 //! The event queue: pending events ordered by `(time, seq)`.
 //!
 //! `seq` is a counter assigned at insertion, so events due at the same instant
-//! pop in FIFO order and the pop order is a pure function of the pushes. Events
+//! pop in FIFO order and the pop order is a pure function of the pushes.
+//! Events pushed with an explicit rank ([`EventQueue::push_ranked`], the
+//! fault schedule) pop before every counted event due at the same instant,
+//! in rank order: their place does not depend on when they were pushed, so
+//! faults can be queued lazily yet pop as if all had been queued first. Events
 //! can be cancelled and re-armed through the [`EventHandle`] returned by
 //! [`EventQueue::push`].
 //!
@@ -35,6 +39,9 @@ impl EventHandle {
         self.seq
     }
 }
+
+/// Counted sequence numbers start here; ranks lie below it.
+const COUNTED_BASE: u64 = 1 << 63;
 
 /// Cancelled entries tolerated in the heap before [`EventQueue::cancel`]
 /// compacts it (see `compact_if_stale`).
@@ -92,7 +99,7 @@ impl<E> EventQueue<E> {
             heap: BinaryHeap::new(),
             slots: Vec::new(),
             free: Vec::new(),
-            next_seq: 0,
+            next_seq: COUNTED_BASE,
             live: 0,
         }
     }
@@ -103,7 +110,7 @@ impl<E> EventQueue<E> {
             heap: BinaryHeap::with_capacity(n),
             slots: Vec::with_capacity(n),
             free: Vec::new(),
-            next_seq: 0,
+            next_seq: COUNTED_BASE,
             live: 0,
         }
     }
@@ -112,6 +119,22 @@ impl<E> EventQueue<E> {
     pub fn push(&mut self, time: SimTime, event: E) -> EventHandle {
         let seq = self.next_seq;
         self.next_seq += 1;
+        self.insert(time, seq, event)
+    }
+
+    /// Schedules `event` at `time` with a fixed `rank`: it pops before every
+    /// event pushed with [`EventQueue::push`] for the same instant, and
+    /// after ranked events of that instant with a lower rank. Ranks must be
+    /// unique among pending events and below 2^63.
+    ///
+    /// # Panics
+    /// If `rank` is 2^63 or more.
+    pub fn push_ranked(&mut self, time: SimTime, rank: u64, event: E) -> EventHandle {
+        assert!(rank < COUNTED_BASE, "ranks lie below 2^63");
+        self.insert(time, rank, event)
+    }
+
+    fn insert(&mut self, time: SimTime, seq: u64, event: E) -> EventHandle {
         let slot = match self.free.pop() {
             Some(slot) => {
                 let s = &mut self.slots[slot as usize];
@@ -225,6 +248,29 @@ mod tests {
         q.push(SimTime(1), 'd');
         let order: Vec<char> = std::iter::from_fn(|| q.pop().map(|(_, e)| e)).collect();
         assert_eq!(order, vec!['b', 'd', 'a', 'c']);
+    }
+
+    #[test]
+    fn ranked_events_pop_first_among_equal_times_whenever_they_were_pushed() {
+        let mut q = EventQueue::new();
+        q.push(SimTime(5), "counted-a");
+        q.push(SimTime(1), "counted-early");
+        q.push_ranked(SimTime(5), 7, "rank-7");
+        q.push(SimTime(5), "counted-b");
+        q.push_ranked(SimTime(5), 3, "rank-3");
+        q.push_ranked(SimTime(4), 9, "rank-9-earlier");
+        let order: Vec<&str> = std::iter::from_fn(|| q.pop().map(|(_, e)| e)).collect();
+        assert_eq!(
+            order,
+            vec![
+                "counted-early",
+                "rank-9-earlier",
+                "rank-3",
+                "rank-7",
+                "counted-a",
+                "counted-b"
+            ]
+        );
     }
 
     #[test]

@@ -62,7 +62,49 @@ pub enum ScenarioError {
     },
 }
 
+/// The longest message or path an error carries: longer ones (a 1 MB
+/// string echoed by "unknown variant ...") are cut in the middle.
+pub const MAX_ERROR_CHARS: usize = 300;
+
+/// Cuts `text` to [`MAX_ERROR_CHARS`], keeping its start and end.
+fn clip(text: String) -> String {
+    let count = text.chars().count();
+    if count <= MAX_ERROR_CHARS {
+        return text;
+    }
+    let head: String = text.chars().take(MAX_ERROR_CHARS - 60).collect();
+    let tail: String = text.chars().skip(count - 40).collect();
+    format!(
+        "{head}… ({} characters omitted) …{tail}",
+        count - (MAX_ERROR_CHARS - 20)
+    )
+}
+
 impl ScenarioError {
+    /// The same error with its message and path cut to
+    /// [`MAX_ERROR_CHARS`].
+    fn clipped(self) -> ScenarioError {
+        match self {
+            ScenarioError::Syntax {
+                line,
+                column,
+                message,
+            } => ScenarioError::Syntax {
+                line,
+                column,
+                message: clip(message),
+            },
+            ScenarioError::Shape { path, message } => ScenarioError::Shape {
+                path: clip(path),
+                message: clip(message),
+            },
+            ScenarioError::Invalid { path, message } => ScenarioError::Invalid {
+                path: clip(path),
+                message: clip(message),
+            },
+        }
+    }
+
     /// The JSON path of the problem (`"(syntax)"` for syntax errors).
     pub fn path(&self) -> &str {
         match self {
@@ -95,7 +137,10 @@ mod validate;
 
 pub use dto::*;
 use validate::Validator;
-pub use validate::{default_t_grid_us, parse_cdf_csv};
+pub use validate::{
+    default_t_grid_us, parse_cdf_csv, MAX_DESCRIPTION_CHARS, MAX_EMPIRICAL_POINTS, MAX_GRID_POINTS,
+    MAX_NAME_CHARS,
+};
 
 // ---------------------------------------------------------------- parsing
 
@@ -109,6 +154,11 @@ pub fn no_files(path: &str) -> Result<String, String> {
 
 /// Parses JSON text into the DTO, with path-named shape errors.
 pub fn parse_file(text: &str) -> Result<ScenarioFile, ScenarioErrors> {
+    parse_file_unclipped(text)
+        .map_err(|e| ScenarioErrors(e.0.into_iter().map(ScenarioError::clipped).collect()))
+}
+
+fn parse_file_unclipped(text: &str) -> Result<ScenarioFile, ScenarioErrors> {
     // Syntax first: serde_json reports some type mismatches as syntax errors,
     // so only errors from a shape-agnostic pass are syntax errors.
     if let Err(e) = serde_json::from_str::<serde::de::IgnoredAny>(text) {
@@ -163,13 +213,29 @@ pub fn parse(text: &str, resolver: Resolver<'_>) -> Result<Scenario, ScenarioErr
 pub fn validate(file: &ScenarioFile, resolver: Resolver<'_>) -> Result<Scenario, ScenarioErrors> {
     let mut v = Validator {
         errors: Vec::new(),
+        omitted: (0, String::new()),
         resolver,
     };
     let scenario = v.scenario(file);
     if v.errors.is_empty() {
         Ok(scenario.expect("no errors means a scenario was built"))
     } else {
-        Err(ScenarioErrors(v.errors))
+        let mut errors: Vec<ScenarioError> =
+            v.errors.into_iter().map(ScenarioError::clipped).collect();
+        let (more, path) = v.omitted;
+        if more > 0 {
+            errors.push(
+                ScenarioError::Invalid {
+                    path,
+                    message: format!(
+                        "and {more} more problem(s) from here on, not listed (the first {} are)",
+                        validate::MAX_ERRORS
+                    ),
+                }
+                .clipped(),
+            );
+        }
+        Err(ScenarioErrors(errors))
     }
 }
 

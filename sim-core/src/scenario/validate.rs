@@ -33,10 +33,32 @@ use super::{
     MAX_PROBE_READS, MAX_WARS_TRIALS,
 };
 
+/// The longest duration a field may hold: 10^9 s, in µs.
+const MAX_DURATION_US: f64 = 1e15;
+/// The most points an empirical distribution may have (inline or CSV):
+/// each is a few bytes, and the CDF is searched per draw.
+pub const MAX_EMPIRICAL_POINTS: usize = 100_000;
+/// The most points of the t-visibility grid (each is a column of the
+/// summary and of every sweep record).
+pub const MAX_GRID_POINTS: usize = 10_000;
+/// The most links the network distinguishes (the default, datacenter
+/// links and endpoint pairs): it indexes them with 16 bits.
+pub const MAX_LINKS: usize = u16::MAX as usize;
+/// The longest name (scenario, node, client, datacenter), in characters.
+pub const MAX_NAME_CHARS: usize = 128;
+/// The longest description, in characters.
+pub const MAX_DESCRIPTION_CHARS: usize = 16_384;
+
 pub(super) struct Validator<'a> {
     pub(super) errors: Vec<ScenarioError>,
+    /// Problems past [`MAX_ERRORS`]: how many, and the first one's path.
+    pub(super) omitted: (usize, String),
     pub(super) resolver: Resolver<'a>,
 }
+
+/// The most problems listed for one file; the rest are counted (100,000
+/// duplicated override entries used to print 100,000 lines).
+pub const MAX_ERRORS: usize = 100;
 
 /// Names → ids.
 struct Names {
@@ -51,6 +73,9 @@ struct Names {
     initial: u32,
     /// A node introduced by a fault → that fault's index.
     introduced_by: BTreeMap<NodeId, usize>,
+    /// More nodes were asked for than allowed (reported once; checks that
+    /// depend on the node count are skipped).
+    nodes_capped: bool,
 }
 
 impl Names {
@@ -265,6 +290,13 @@ fn plan(file: &ScenarioFile, names: &Names) -> Plan {
 
 impl Validator<'_> {
     fn err(&mut self, path: impl Into<String>, message: impl Into<String>) {
+        if self.errors.len() >= MAX_ERRORS {
+            if self.omitted.0 == 0 {
+                self.omitted.1 = path.into();
+            }
+            self.omitted.0 += 1;
+            return;
+        }
         self.errors.push(ScenarioError::Invalid {
             path: path.into(),
             message: message.into(),
@@ -273,24 +305,59 @@ impl Validator<'_> {
 
     /// A non-negative finite number of seconds/milliseconds → µs.
     fn duration(&mut self, path: &str, value: f64, unit_us: f64) -> SimDuration {
+        self.checked_duration(path, value, unit_us)
+            .unwrap_or(SimDuration::ZERO)
+    }
+
+    /// [`Self::duration`], `None` when it was reported as bad.
+    fn checked_duration(&mut self, path: &str, value: f64, unit_us: f64) -> Option<SimDuration> {
         if !value.is_finite() || value < 0.0 {
-            self.err(path, format!("expected a non-negative number, got {value}"));
-            return SimDuration::ZERO;
+            self.err(
+                path,
+                format!("expected a non-negative number, got {}", num(value)),
+            );
+            return None;
         }
         let us = value * unit_us;
-        if us > 1e15 {
-            self.err(path, format!("{value} is too large"));
-            return SimDuration::ZERO;
+        if us > MAX_DURATION_US {
+            let unit = if unit_us >= 1e6 { "s" } else { "ms" };
+            self.err(
+                path,
+                format!(
+                    "expected at most {} {unit} (10^9 s, about 31 years), got {}",
+                    MAX_DURATION_US / unit_us,
+                    num(value)
+                ),
+            );
+            return None;
         }
-        SimDuration(us.round() as u64)
+        Some(SimDuration(us.round() as u64))
     }
 
     fn positive_duration(&mut self, path: &str, value: f64, unit_us: f64) -> SimDuration {
-        let d = self.duration(path, value, unit_us);
-        if value.is_finite() && value >= 0.0 && d == SimDuration::ZERO {
-            self.err(path, format!("expected a positive duration, got {value}"));
+        match self.checked_duration(path, value, unit_us) {
+            Some(SimDuration::ZERO) => {
+                self.err(
+                    path,
+                    format!("expected a positive duration, got {}", num(value)),
+                );
+                SimDuration::ZERO
+            }
+            Some(d) => d,
+            None => SimDuration::ZERO,
         }
-        d
+    }
+
+    /// Checks a name or text field's length (and, for names used in file
+    /// paths, its characters).
+    fn text(&mut self, path: &str, value: &str, max_chars: usize) {
+        let chars = value.chars().count();
+        if chars > max_chars {
+            self.err(
+                path,
+                format!("expected at most {max_chars} characters, got {chars}"),
+            );
+        }
     }
 
     fn probability(&mut self, path: &str, p: &ProbabilityDto) -> Probability {
@@ -327,7 +394,10 @@ impl Validator<'_> {
             if !x.is_finite() || x < 0.0 {
                 v.err(
                     format!("{path}.{field}"),
-                    format!("expected a non-negative number of milliseconds, got {x}"),
+                    format!(
+                        "expected a non-negative number of milliseconds, got {}",
+                        num(x)
+                    ),
                 );
                 0.0
             } else {
@@ -467,6 +537,17 @@ impl Validator<'_> {
                 },
             },
         };
+        if points.len() > MAX_EMPIRICAL_POINTS {
+            let field = if e.csv.is_some() { "csv" } else { "points" };
+            self.err(
+                format!("{path}.{field}"),
+                format!(
+                    "expected at most {MAX_EMPIRICAL_POINTS} points, got {}",
+                    points.len()
+                ),
+            );
+            return Latency::ZERO;
+        }
         let mut out = Vec::with_capacity(points.len());
         let mut prev = (f64::NEG_INFINITY, 0.0);
         for (i, (ms, p)) in points.iter().copied().enumerate() {
@@ -509,6 +590,7 @@ impl Validator<'_> {
         };
         let mut seen = BTreeSet::new();
         for (i, dc) in datacenters.iter().enumerate() {
+            self.text(&format!("datacenters[{i}]"), dc, MAX_NAME_CHARS);
             if !seen.insert(dc.clone()) {
                 self.err(
                     format!("datacenters[{i}]"),
@@ -534,22 +616,33 @@ impl Validator<'_> {
         let mut all_names: BTreeSet<String> = datacenters.iter().cloned().collect();
         let mut nodes = BTreeMap::new();
         let mut node_dc = Vec::new();
+        let asked = match &file.cluster.nodes {
+            NodesDto::Count(n) => u64::from(*n),
+            NodesDto::List(l) => l.len() as u64,
+        };
         let node_list: Vec<NamedDto> = match &file.cluster.nodes {
-            NodesDto::Count(n) => (0..*n.min(&4097))
+            // Past the limit, keep 4096 so that later checks (partitions
+            // per node) do not report a consequence of the same mistake.
+            NodesDto::Count(n) => (0..*n.min(&4096))
                 .map(|i| NamedDto {
                     name: format!("n{i}"),
                     datacenter: None,
                 })
                 .collect(),
-            NodesDto::List(l) => l.clone(),
+            NodesDto::List(l) => l.iter().take(4096).cloned().collect(),
         };
         if node_list.is_empty() {
             self.err("cluster.nodes", "expected at least one node");
         }
-        if node_list.len() > 4096 {
-            self.err("cluster.nodes", "expected at most 4096 nodes".to_string());
+        let nodes_capped = asked > 4096;
+        if nodes_capped {
+            self.err(
+                "cluster.nodes",
+                format!("expected at most 4096 nodes, got {asked}"),
+            );
         }
         for (i, n) in node_list.iter().enumerate() {
+            self.text(&format!("cluster.nodes[{i}].name"), &n.name, MAX_NAME_CHARS);
             if !all_names.insert(n.name.clone()) {
                 self.err(
                     format!("cluster.nodes[{i}].name"),
@@ -565,22 +658,31 @@ impl Validator<'_> {
         }
         let mut clients = BTreeMap::new();
         let mut client_dc = Vec::new();
+        let asked = match &file.workload.clients {
+            ClientsDto::Count(n) => u64::from(*n),
+            ClientsDto::List(l) => l.len() as u64,
+        };
         let client_list: Vec<NamedDto> = match &file.workload.clients {
-            ClientsDto::Count(n) => (0..*n.min(&4097))
+            ClientsDto::Count(n) => (0..*n.min(&4096))
                 .map(|i| NamedDto {
                     name: format!("c{i}"),
                     datacenter: None,
                 })
                 .collect(),
-            ClientsDto::List(l) => l.clone(),
+            ClientsDto::List(l) => l.iter().take(4096).cloned().collect(),
         };
-        if client_list.len() > 4096 {
+        if asked > 4096 {
             self.err(
                 "workload.clients",
-                "expected at most 4096 clients".to_string(),
+                format!("expected at most 4096 clients, got {asked}"),
             );
         }
         for (i, c) in client_list.iter().enumerate() {
+            self.text(
+                &format!("workload.clients[{i}].name"),
+                &c.name,
+                MAX_NAME_CHARS,
+            );
             if !all_names.insert(c.name.clone()) {
                 self.err(
                     format!("workload.clients[{i}].name"),
@@ -683,6 +785,7 @@ impl Validator<'_> {
             client_dc,
             initial,
             introduced_by,
+            nodes_capped,
         }
     }
 
@@ -738,6 +841,15 @@ impl Validator<'_> {
         if f.name.trim().is_empty() {
             self.err("name", "expected a non-empty name");
         }
+        self.text("name", &f.name, MAX_NAME_CHARS);
+        // The name becomes a directory name (runs/<name>-seed<N>/).
+        if f.name.contains(['/', '\\', '\0']) || f.name == "." || f.name == ".." {
+            self.err(
+                "name",
+                "expected a name without '/', '\\' or NUL that is not . or .. (it names the output directory)",
+            );
+        }
+        self.text("description", &f.description, MAX_DESCRIPTION_CHARS);
         let duration = self.positive_duration("duration_s", f.duration_s, 1e6);
         let quiescence = Quiescence {
             duration: self.duration("quiescence.duration_s", f.quiescence.duration_s, 1e6),
@@ -879,7 +991,9 @@ impl Validator<'_> {
                 }
             }
             PartitioningDto::EqualPartitions { partitions } => {
-                if partitions < node_count {
+                if names.nodes_capped {
+                    // The node count is wrong; partitions per node follow.
+                } else if partitions < node_count {
                     self.err("cluster.partitioning.partitions", format!("{partitions} is fewer than the {node_count} nodes: every node needs a partition"));
                 } else if partitions < plan.peak {
                     self.err(
@@ -1539,6 +1653,13 @@ impl Validator<'_> {
         let mut datacenter_links = Vec::new();
         for (i, o) in n.datacenter_links.iter().enumerate() {
             let path = format!("network.datacenter_links[{i}]");
+            if 1 + datacenter_links.len() >= MAX_LINKS {
+                self.err(
+                    "network.datacenter_links",
+                    format!("expected at most {} entries", MAX_LINKS - 1),
+                );
+                break;
+            }
             let mut ids = [DatacenterId(0); 2];
             for (j, name) in [&o.between.0, &o.between.1].into_iter().enumerate() {
                 match names.datacenters.iter().position(|d| d == name) {
@@ -1566,6 +1687,20 @@ impl Validator<'_> {
                 std::slice::from_ref(&o.between.1),
             );
             let spec = self.link(&path, &default, &o.link);
+            // The network indexes links with 16 bits: the default, the
+            // datacenter links and every endpoint pair must fit.
+            let pairs = a.len() * b.len();
+            let used = 1 + datacenter_links.len() + endpoint_links.len();
+            if used + pairs > MAX_LINKS {
+                self.err(
+                    format!("{path}.between"),
+                    format!(
+                        "expands to {pairs} endpoint pairs (a datacenter stands for all its nodes and clients), {} with the links before it; expected at most {MAX_LINKS} links in all",
+                        used + pairs
+                    ),
+                );
+                break;
+            }
             for x in &a {
                 for y in &b {
                     endpoint_links.push((*x, *y, spec.clone()));
@@ -1674,7 +1809,7 @@ impl Validator<'_> {
             if !x.is_finite() || x < 0.0 {
                 self.err(
                     format!("workload.mix.{name}"),
-                    format!("expected a non-negative weight, got {x}"),
+                    format!("expected a non-negative weight, got {}", num(x)),
                 );
             }
         }
@@ -1894,6 +2029,26 @@ impl Validator<'_> {
         capacity: Option<&CapacityDto>,
     ) -> Vec<ScheduledFault> {
         let mut out = Vec::new();
+        let heal_targets = heal_all_targets(
+            &faults
+                .iter()
+                .map(|f| {
+                    let kind = if f.action_count() != 1 {
+                        EntryKind::Other
+                    } else if f.partition.is_some()
+                        || f.isolate.is_some()
+                        || f.partition_one_way.is_some()
+                    {
+                        EntryKind::Partition
+                    } else if f.heal_all == Some(true) {
+                        EntryKind::HealAll
+                    } else {
+                        EntryKind::Other
+                    };
+                    (lenient_time(f.at_s), kind)
+                })
+                .collect::<Vec<_>>(),
+        );
         for (i, f) in faults.iter().enumerate() {
             let path = format!("faults[{i}]");
             let pos = lenient_time(f.at_s).map(|t| (t, i));
@@ -1996,7 +2151,7 @@ impl Validator<'_> {
                 ));
             }
             if f.heal_all == Some(true) {
-                for j in 0..i {
+                for &j in heal_targets.get(&i).into_iter().flatten() {
                     actions.push((
                         FaultAction::Heal {
                             id: FaultId(j as u32 + 1),
@@ -2195,6 +2350,7 @@ impl Validator<'_> {
                 );
                 continue;
             }
+            let mut windowless = false;
             for (action, undo) in actions {
                 out.push(ScheduledFault { at, action });
                 match (until, undo) {
@@ -2202,12 +2358,15 @@ impl Validator<'_> {
                         at: t,
                         action: undo,
                     }),
-                    (Some(_), None) => self.err(
-                        format!("{path}.for_s"),
-                        "this action has no window (it cannot be undone)",
-                    ),
+                    (Some(_), None) => windowless = true,
                     _ => {}
                 }
+            }
+            if windowless {
+                self.err(
+                    format!("{path}.for_s"),
+                    "this action has no window (it cannot be undone)",
+                );
             }
         }
         out.sort_by_key(|f| f.at);
@@ -2282,13 +2441,20 @@ impl Validator<'_> {
                     "expected at least one point",
                 );
             }
+            if g.len() > MAX_GRID_POINTS {
+                self.err(
+                    "metrics.t_visibility_grid_ms",
+                    format!("expected at most {MAX_GRID_POINTS} points, got {}", g.len()),
+                );
+                return Vec::new();
+            }
             let mut prev = -1.0;
             let mut out = Vec::new();
             for (i, x) in g.iter().enumerate() {
                 if !x.is_finite() || *x < 0.0 || *x <= prev {
                     self.err(
                         format!("metrics.t_visibility_grid_ms[{i}]"),
-                        format!("expected increasing non-negative values, got {x}"),
+                        format!("expected increasing non-negative values, got {}", num(*x)),
                     );
                 }
                 prev = *x;
@@ -2320,6 +2486,50 @@ impl Validator<'_> {
             sibling_threshold: m.sibling_threshold.max(1),
         }
     }
+}
+
+/// What a fault entry is, as far as `heal_all` is concerned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum EntryKind {
+    /// `partition`, `isolate` or `partition_one_way`: a cut `heal_all` ends.
+    Partition,
+    /// `heal_all`.
+    HealAll,
+    /// Anything else (`heal_all` leaves it alone).
+    Other,
+}
+
+/// For each `heal_all` entry, the partition entries whose end it is.
+///
+/// A `heal_all` ends every partition listed before it. Faults apply by
+/// (time, position in the file), and a partition can be ended once, so of
+/// all the `heal_all` entries listed after a partition only the first due
+/// at or after its start does anything; a `Heal` from any other would find
+/// the cut already gone (or not yet made) and change nothing. Emitting only
+/// that one keeps the schedule linear in the file: 10,000 `heal_all`
+/// entries used to emit 50 million `Heal`s. Entries with a bad time
+/// (`None`, reported elsewhere) are skipped. O(n log n).
+fn heal_all_targets(entries: &[(Option<SimTime>, EntryKind)]) -> BTreeMap<usize, Vec<usize>> {
+    let mut later_heals: BTreeSet<(SimTime, usize)> = BTreeSet::new();
+    let mut targets: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for (j, (at, kind)) in entries.iter().enumerate().rev() {
+        let Some(at) = *at else { continue };
+        match kind {
+            EntryKind::HealAll => {
+                later_heals.insert((at, j));
+            }
+            EntryKind::Partition => {
+                if let Some(&(_, k)) = later_heals.range((at, 0)..).next() {
+                    targets.entry(k).or_default().push(j);
+                }
+            }
+            EntryKind::Other => {}
+        }
+    }
+    for list in targets.values_mut() {
+        list.reverse(); // ascending, as the entries are listed
+    }
+    targets
 }
 
 /// A number as a message shows it: plain when it is of everyday size,
@@ -2415,4 +2625,107 @@ pub fn parse_cdf_csv(text: &str) -> Result<Vec<(f64, f64)>, String> {
         return Err("no data rows".to_string());
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The cut changes a schedule makes, applied in order: `(time, id,
+    /// started)` for every partition made and every heal that found its cut
+    /// (a heal of a missing cut changes nothing).
+    fn applied(schedule: &[(SimTime, usize, bool)]) -> Vec<(SimTime, usize, bool)> {
+        let mut live = BTreeSet::new();
+        let mut out = Vec::new();
+        for &(t, id, start) in schedule {
+            let changed = if start {
+                live.insert(id)
+            } else {
+                live.remove(&id)
+            };
+            if changed {
+                out.push((t, id, start));
+            }
+        }
+        out
+    }
+
+    /// The schedule of partition starts, window ends and `heal_all` heals
+    /// as `(time, partition id, is_start)` in the order faults apply: by
+    /// time, then by the entry that emitted them.
+    fn schedule(
+        entries: &[(Option<SimTime>, EntryKind, Option<SimTime>)],
+        heals: impl Fn(usize) -> Vec<usize>,
+    ) -> Vec<(SimTime, usize, bool)> {
+        let mut tagged = Vec::new();
+        for (i, (at, kind, until)) in entries.iter().enumerate() {
+            let Some(at) = *at else { continue };
+            match kind {
+                EntryKind::Partition => {
+                    tagged.push((at, i, i, true));
+                    if let Some(u) = until {
+                        tagged.push((*u, i, i, false));
+                    }
+                }
+                EntryKind::HealAll => {
+                    for j in heals(i) {
+                        tagged.push((at, i, j, false));
+                    }
+                }
+                EntryKind::Other => {}
+            }
+        }
+        tagged.sort_by_key(|(t, pos, _, _)| (*t, *pos));
+        tagged
+            .into_iter()
+            .map(|(t, _, id, start)| (t, id, start))
+            .collect()
+    }
+
+    fn entry() -> impl Strategy<Value = (Option<SimTime>, EntryKind, Option<SimTime>)> {
+        (
+            prop::option::weighted(0.95, 0u64..8),
+            prop_oneof![
+                Just(EntryKind::Partition),
+                Just(EntryKind::HealAll),
+                Just(EntryKind::Other)
+            ],
+            prop::option::of(1u64..4),
+        )
+            .prop_map(|(at, kind, window)| {
+                let at = at.map(SimTime);
+                let until = match (at, kind, window) {
+                    (Some(a), EntryKind::Partition, Some(w)) => Some(SimTime(a.0 + w)),
+                    _ => None,
+                };
+                (at, kind, until)
+            })
+    }
+
+    proptest! {
+        #[test]
+        fn heal_all_emits_only_the_heals_that_take_effect(
+            entries in prop::collection::vec(entry(), 0..24)
+        ) {
+            // What `heal_all` used to emit: a heal of every entry before it.
+            let every_earlier = schedule(&entries, |i| (0..i).filter(|j| entries[*j].1 == EntryKind::Partition).collect());
+            let plain: Vec<_> = entries.iter().map(|(a, k, _)| (*a, *k)).collect();
+            let targets = heal_all_targets(&plain);
+            let linear = schedule(&entries, |i| targets.get(&i).cloned().unwrap_or_default());
+            prop_assert_eq!(applied(&linear), applied(&every_earlier));
+            let emitted: usize = targets.values().map(Vec::len).sum();
+            let partitions = entries.iter().filter(|e| e.1 == EntryKind::Partition).count();
+            prop_assert!(emitted <= partitions, "at most one heal_all heal per partition");
+        }
+    }
+
+    #[test]
+    fn ten_thousand_heal_alls_after_ten_thousand_partitions_emit_one_heal_each() {
+        let mut entries = vec![(Some(SimTime(5)), EntryKind::Partition); 10_000];
+        entries.extend(vec![(Some(SimTime(6)), EntryKind::HealAll); 10_000]);
+        let targets = heal_all_targets(&entries);
+        assert_eq!(targets.len(), 1, "only the first heal_all at 6 ends them");
+        assert_eq!(targets.values().map(Vec::len).sum::<usize>(), 10_000);
+    }
 }

@@ -173,26 +173,30 @@ impl Latency {
     }
 }
 
+/// Inverts the CDF at `u` (parts per billion), interpolating linearly
+/// between points. O(log points): a 100,000-point distribution costs a
+/// draw about 17 comparisons (a linear scan made such runs 200 times
+/// slower).
 fn empirical_inverse(points: &[(f64, u32)], u: u32) -> f64 {
-    let mut prev = (0.0, 0u32);
-    if let Some(&(v0, c0)) = points.first() {
-        if u <= c0 {
-            return v0;
-        }
-        prev = (v0, c0);
+    let Some(&(v0, c0)) = points.first() else {
+        return 0.0;
+    };
+    if u <= c0 {
+        return v0;
     }
-    for &(v, c) in points.iter().skip(1) {
-        if u <= c {
-            let span = f64::from(c - prev.1);
-            if span == 0.0 {
-                return v;
-            }
-            let frac = f64::from(u - prev.1) / span;
-            return prev.0 + (v - prev.0) * frac;
-        }
-        prev = (v, c);
+    // The first later point at or above `u` (cumulative counts never
+    // decrease).
+    let i = 1 + points[1..].partition_point(|&(_, c)| c < u);
+    let Some(&(v, c)) = points.get(i) else {
+        return points[points.len() - 1].0;
+    };
+    let (pv, pc) = points[i - 1];
+    let span = f64::from(c - pc);
+    if span == 0.0 {
+        return v;
     }
-    prev.0
+    let frac = f64::from(u - pc) / span;
+    pv + (v - pv) * frac
 }
 
 fn to_duration(us: f64) -> SimDuration {
@@ -273,6 +277,68 @@ mod tests {
         let slow = d.iter().filter(|&&x| x == 1000).count();
         assert!(d.iter().all(|&x| x == 1 || x == 1000));
         assert!((800..1200).contains(&slow), "slow draws {slow}");
+    }
+
+    /// The linear scan `empirical_inverse` replaced: the reference.
+    fn linear_inverse(points: &[(f64, u32)], u: u32) -> f64 {
+        let mut prev = (0.0, 0u32);
+        if let Some(&(v0, c0)) = points.first() {
+            if u <= c0 {
+                return v0;
+            }
+            prev = (v0, c0);
+        }
+        for &(v, c) in points.iter().skip(1) {
+            if u <= c {
+                let span = f64::from(c - prev.1);
+                if span == 0.0 {
+                    return v;
+                }
+                let frac = f64::from(u - prev.1) / span;
+                return prev.0 + (v - prev.0) * frac;
+            }
+            prev = (v, c);
+        }
+        prev.0
+    }
+
+    #[test]
+    fn the_binary_search_inverts_exactly_like_the_linear_scan() {
+        let mut rng = SimRng::new(3, crate::engine::rng::Stream::Network);
+        for n in [1usize, 2, 3, 10, 257] {
+            let mut c = 0u32;
+            let mut v = 0.0;
+            let mut points: Vec<(f64, u32)> = (0..n)
+                .map(|_| {
+                    // Repeated probabilities and latencies included.
+                    c = c.saturating_add(rng.below(3) as u32 * 1_000_000);
+                    v += rng.below(3) as f64 * 10.0;
+                    (v, c.min(1_000_000_000))
+                })
+                .collect();
+            points.last_mut().expect("a point").1 = 1_000_000_000;
+            for _ in 0..2000 {
+                let u = rng.below(1_000_000_001) as u32;
+                assert_eq!(
+                    empirical_inverse(&points, u).to_bits(),
+                    linear_inverse(&points, u).to_bits(),
+                    "n {n}, u {u}"
+                );
+            }
+            for &(_, c) in &points {
+                for u in [
+                    c.saturating_sub(1),
+                    c,
+                    c.saturating_add(1).min(1_000_000_000),
+                ] {
+                    assert_eq!(
+                        empirical_inverse(&points, u).to_bits(),
+                        linear_inverse(&points, u).to_bits()
+                    );
+                }
+            }
+        }
+        assert_eq!(empirical_inverse(&[], 5), linear_inverse(&[], 5));
     }
 
     #[test]

@@ -2,10 +2,12 @@
 //!
 //! Faults are verbs ([`FaultAction`]). They come from the scenario's schedule
 //! (at time T do X; a fault with a window is undone at its end) and from a
-//! random [`Nemesis`] whose rates are turned into a concrete schedule at the
-//! start of the run, drawn from the fault stream only. Compiling the whole
-//! schedule up front means the nemesis never shifts any other component's
-//! randomness and the full fault plan can be printed before the run.
+//! random [`Nemesis`] whose rates are turned into faults as the run goes
+//! ([`NemesisPlan`]), drawn from the fault stream only, so the nemesis never
+//! shifts any other component's randomness. The draws are the ones a
+//! schedule compiled up front would make ([`compile_nemesis`] still builds
+//! it, for printing and tests), but a run holds at most one pending pair per
+//! source, so a tiny `mtbf_s` costs time, not memory.
 //!
 //! This module decides *when*; `net` and `sim` decide what a fault *does*.
 
@@ -372,104 +374,280 @@ pub struct Nemesis {
 /// Fault ids at or above this are the nemesis's own (scenario ids are small).
 pub const NEMESIS_FAULT_ID_BASE: u32 = 1 << 20;
 
-/// Turns the nemesis's rates into a concrete schedule, drawing only from `rng`
-/// (the fault stream). The result is merged with the scheduled faults by time.
+/// Where the nemesis's faults come from, in the order the fault stream
+/// draws them: one crash source per node that may crash (in the order of
+/// `crashes.nodes`, or every node by id), then partitions, then loss
+/// bursts. Each source yields `(fault, undo)` pairs in time order.
+#[derive(Clone, Debug)]
+enum SourceKind {
+    Crashes(NodeId),
+    Partitions,
+    Loss,
+}
+
+/// One source of nemesis faults with its own copy of the fault stream,
+/// positioned where the eager schedule would have started drawing for it.
+#[derive(Clone, Debug)]
+struct Source {
+    kind: SourceKind,
+    rng: SimRng,
+    /// The start of the next pair (already drawn; `>= end` means done).
+    next_at: SimTime,
+    /// The next fault id (partitions and loss bursts).
+    next_id: u32,
+}
+
+fn exp_draw(rng: &mut SimRng, mean: SimDuration) -> SimDuration {
+    SimDuration::from_micros(libm::round(rng.exp_f64(mean.as_micros() as f64)) as u64)
+}
+
+impl Source {
+    /// Starts a source: draws its first start time from `rng`.
+    fn new(kind: SourceKind, nemesis: &Nemesis, mut rng: SimRng, next_id: u32) -> Source {
+        let mean = match &kind {
+            SourceKind::Crashes(_) => nemesis.crashes.as_ref().map(|c| c.mtbf),
+            SourceKind::Partitions => nemesis.partitions.as_ref().map(|p| p.mean_interval),
+            SourceKind::Loss => nemesis.loss.as_ref().map(|l| l.mean_interval),
+        }
+        .expect("a source exists only for a configured kind");
+        let next_at = nemesis.start + exp_draw(&mut rng, mean);
+        Source {
+            kind,
+            rng,
+            next_at,
+            next_id,
+        }
+    }
+
+    /// The next `(fault, undo)` pair, drawing exactly what the eager
+    /// schedule drew for it, in the same order; `None` once the next start
+    /// is at or after the nemesis's end.
+    fn next_pair(
+        &mut self,
+        nemesis: &Nemesis,
+        node_count: u32,
+    ) -> Option<(ScheduledFault, ScheduledFault)> {
+        let t = self.next_at;
+        if t >= nemesis.end {
+            return None;
+        }
+        let rng = &mut self.rng;
+        let (fault, undo, until, mean) = match &self.kind {
+            SourceKind::Crashes(node) => {
+                let c = nemesis.crashes.as_ref().expect("crash source");
+                let node = *node;
+                let disk_loss = rng.chance(c.disk_loss);
+                let back = t + c.downtime.sample(rng).saturating_add(SimDuration(1));
+                (
+                    FaultAction::Crash { node, disk_loss },
+                    FaultAction::Restart { node },
+                    back,
+                    c.mtbf,
+                )
+            }
+            SourceKind::Partitions => {
+                let p = nemesis.partitions.as_ref().expect("partition source");
+                let id = FaultId(self.next_id);
+                self.next_id += 1;
+                let groups = match p.shape {
+                    PartitionShape::RandomHalves => {
+                        let mut nodes: Vec<NodeId> = (0..node_count).map(NodeId).collect();
+                        rng.shuffle(&mut nodes);
+                        let half = nodes.len() / 2;
+                        let mut a: Vec<Endpoint> =
+                            nodes[..half].iter().map(|n| Endpoint::Node(*n)).collect();
+                        let mut b: Vec<Endpoint> =
+                            nodes[half..].iter().map(|n| Endpoint::Node(*n)).collect();
+                        a.sort();
+                        b.sort();
+                        vec![a, b]
+                    }
+                    PartitionShape::IsolateOne => {
+                        let lone = NodeId(rng.below(u64::from(node_count)) as u32);
+                        let rest = (0..node_count)
+                            .map(NodeId)
+                            .filter(|n| *n != lone)
+                            .map(Endpoint::Node)
+                            .collect();
+                        vec![vec![Endpoint::Node(lone)], rest]
+                    }
+                };
+                let until = t + p.duration.sample(rng).saturating_add(SimDuration(1));
+                (
+                    FaultAction::Partition { id, groups },
+                    FaultAction::Heal { id },
+                    until,
+                    p.mean_interval,
+                )
+            }
+            SourceKind::Loss => {
+                let l = nemesis.loss.as_ref().expect("loss source");
+                let id = FaultId(self.next_id);
+                self.next_id += 1;
+                let all: Vec<Endpoint> =
+                    (0..node_count).map(|n| Endpoint::Node(NodeId(n))).collect();
+                let until = t + l.duration.sample(rng).saturating_add(SimDuration(1));
+                (
+                    FaultAction::DegradeLinks {
+                        id,
+                        from: all.clone(),
+                        to: all,
+                        both_ways: true,
+                        extra_loss: l.extra_loss,
+                        extra_latency: Latency::ZERO,
+                    },
+                    FaultAction::RestoreLinks { id },
+                    until,
+                    l.mean_interval,
+                )
+            }
+        };
+        self.next_at = until + exp_draw(rng, mean);
+        Some((
+            ScheduledFault {
+                at: t,
+                action: fault,
+            },
+            ScheduledFault {
+                at: until,
+                action: undo,
+            },
+        ))
+    }
+}
+
+/// The nemesis's faults, drawn as the run goes.
+///
+/// The eager schedule drew every crash of node 0, then every crash of node
+/// 1, ..., then every partition, then every loss burst, from one fault
+/// stream. To draw the same values lazily, [`NemesisPlan::new`] walks the
+/// stream once without keeping anything (time linear in the faults, memory
+/// constant), noting where each source starts and how many pairs it yields;
+/// the run then asks each source for its next pair when the previous one
+/// ends ([`NemesisPlan::next_pair`]). At most one pair per source is
+/// pending at a time, so memory is linear in the sources (nodes), not in
+/// the faults, whatever the rates.
+///
+/// Ordering: the eager schedule was sorted by time, stably, so faults at
+/// the same instant applied in source order, then in the order a source
+/// drew them. [`NemesisPlan::rank`] gives each fault that position, and the
+/// engine queues faults by it (see `EventQueue::push_ranked`).
+#[derive(Clone, Debug)]
+pub struct NemesisPlan {
+    nemesis: Nemesis,
+    node_count: u32,
+    sources: Vec<Source>,
+    /// Pairs each source will yield in all.
+    pairs: Vec<u64>,
+    /// Pairs each source has yielded so far.
+    yielded: Vec<u64>,
+}
+
+impl NemesisPlan {
+    /// Prepares the lazy schedule, advancing `rng` (the fault stream) past
+    /// every draw the schedule makes, as compiling it eagerly did.
+    pub fn new(nemesis: &Nemesis, node_count: u32, rng: &mut SimRng) -> NemesisPlan {
+        let mut kinds = Vec::new();
+        if let Some(c) = &nemesis.crashes {
+            if c.nodes.is_empty() {
+                kinds.extend((0..node_count).map(|n| SourceKind::Crashes(NodeId(n))));
+            } else {
+                kinds.extend(c.nodes.iter().map(|n| SourceKind::Crashes(*n)));
+            }
+        }
+        if nemesis.partitions.is_some() {
+            kinds.push(SourceKind::Partitions);
+        }
+        if nemesis.loss.is_some() {
+            kinds.push(SourceKind::Loss);
+        }
+        let mut sources = Vec::with_capacity(kinds.len());
+        let mut pairs = Vec::with_capacity(kinds.len());
+        let mut next_id = NEMESIS_FAULT_ID_BASE;
+        for kind in kinds {
+            let source = Source::new(kind, nemesis, rng.clone(), next_id);
+            let mut walker = source.clone();
+            let mut count = 0u64;
+            while walker.next_pair(nemesis, node_count).is_some() {
+                count += 1;
+            }
+            *rng = walker.rng;
+            next_id = walker.next_id;
+            sources.push(source);
+            pairs.push(count);
+        }
+        NemesisPlan {
+            nemesis: nemesis.clone(),
+            node_count,
+            yielded: vec![0; sources.len()],
+            sources,
+            pairs,
+        }
+    }
+
+    /// How many sources there are.
+    pub fn source_count(&self) -> usize {
+        self.sources.len()
+    }
+
+    /// Fault events (faults plus undos) not yet yielded.
+    pub fn remaining_events(&self) -> u64 {
+        self.pairs
+            .iter()
+            .zip(&self.yielded)
+            .map(|(p, y)| 2 * (p - y))
+            .sum()
+    }
+
+    /// The next pair of `source`, with the index of the pair within it
+    /// (the fault's index is `2 * pair`, the undo's `2 * pair + 1`).
+    pub fn next_pair(&mut self, source: usize) -> Option<(u64, ScheduledFault, ScheduledFault)> {
+        let pair = self.sources[source].next_pair(&self.nemesis, self.node_count)?;
+        let index = self.yielded[source];
+        self.yielded[source] += 1;
+        debug_assert!(
+            self.yielded[source] <= self.pairs[source],
+            "the walk counted every pair"
+        );
+        Some((index, pair.0, pair.1))
+    }
+
+    /// The position of a nemesis fault among faults due at the same
+    /// instant: after every scheduled fault (rank source 0), then by
+    /// source, then by draw order within the source.
+    pub fn rank(source: usize, event_index: u64) -> u64 {
+        fault_rank(source as u64 + 1, event_index)
+    }
+}
+
+/// Bits of a fault rank that hold the event's index within its source.
+const RANK_INDEX_BITS: u32 = 40;
+
+/// The queue rank of fault `index` of `source` (0 = the scenario's
+/// scheduled faults, in file order; 1.. = nemesis sources).
+pub fn fault_rank(source: u64, index: u64) -> u64 {
+    assert!(
+        index < 1 << RANK_INDEX_BITS,
+        "fewer than 2^40 faults per source"
+    );
+    assert!(source < 1 << 22, "fewer than 2^22 fault sources");
+    source << RANK_INDEX_BITS | index
+}
+
+/// The whole nemesis schedule at once, sorted by time (stable): what a run
+/// applies, for printing or tests. Memory is linear in the faults; the
+/// engine uses [`NemesisPlan`] instead.
 pub fn compile_nemesis(
     nemesis: &Nemesis,
     node_count: u32,
     rng: &mut SimRng,
 ) -> Vec<ScheduledFault> {
+    let mut plan = NemesisPlan::new(nemesis, node_count, rng);
     let mut out = Vec::new();
-    let mut next_id = NEMESIS_FAULT_ID_BASE;
-    let exp = |rng: &mut SimRng, mean: SimDuration| {
-        SimDuration::from_micros(libm::round(rng.exp_f64(mean.as_micros() as f64)) as u64)
-    };
-    if let Some(c) = &nemesis.crashes {
-        let nodes: Vec<NodeId> = if c.nodes.is_empty() {
-            (0..node_count).map(NodeId).collect()
-        } else {
-            c.nodes.clone()
-        };
-        for node in nodes {
-            let mut t = nemesis.start + exp(rng, c.mtbf);
-            while t < nemesis.end {
-                let disk_loss = rng.chance(c.disk_loss);
-                out.push(ScheduledFault {
-                    at: t,
-                    action: FaultAction::Crash { node, disk_loss },
-                });
-                let back = t + c.downtime.sample(rng).saturating_add(SimDuration(1));
-                out.push(ScheduledFault {
-                    at: back,
-                    action: FaultAction::Restart { node },
-                });
-                t = back + exp(rng, c.mtbf);
-            }
-        }
-    }
-    if let Some(p) = &nemesis.partitions {
-        let mut t = nemesis.start + exp(rng, p.mean_interval);
-        while t < nemesis.end {
-            let id = FaultId(next_id);
-            next_id += 1;
-            let groups = match p.shape {
-                PartitionShape::RandomHalves => {
-                    let mut nodes: Vec<NodeId> = (0..node_count).map(NodeId).collect();
-                    rng.shuffle(&mut nodes);
-                    let half = nodes.len() / 2;
-                    let mut a: Vec<Endpoint> =
-                        nodes[..half].iter().map(|n| Endpoint::Node(*n)).collect();
-                    let mut b: Vec<Endpoint> =
-                        nodes[half..].iter().map(|n| Endpoint::Node(*n)).collect();
-                    a.sort();
-                    b.sort();
-                    vec![a, b]
-                }
-                PartitionShape::IsolateOne => {
-                    let lone = NodeId(rng.below(u64::from(node_count)) as u32);
-                    let rest = (0..node_count)
-                        .map(NodeId)
-                        .filter(|n| *n != lone)
-                        .map(Endpoint::Node)
-                        .collect();
-                    vec![vec![Endpoint::Node(lone)], rest]
-                }
-            };
-            out.push(ScheduledFault {
-                at: t,
-                action: FaultAction::Partition { id, groups },
-            });
-            let until = t + p.duration.sample(rng).saturating_add(SimDuration(1));
-            out.push(ScheduledFault {
-                at: until,
-                action: FaultAction::Heal { id },
-            });
-            t = until + exp(rng, p.mean_interval);
-        }
-    }
-    if let Some(l) = &nemesis.loss {
-        let all: Vec<Endpoint> = (0..node_count).map(|n| Endpoint::Node(NodeId(n))).collect();
-        let mut t = nemesis.start + exp(rng, l.mean_interval);
-        while t < nemesis.end {
-            let id = FaultId(next_id);
-            next_id += 1;
-            out.push(ScheduledFault {
-                at: t,
-                action: FaultAction::DegradeLinks {
-                    id,
-                    from: all.clone(),
-                    to: all.clone(),
-                    both_ways: true,
-                    extra_loss: l.extra_loss,
-                    extra_latency: Latency::ZERO,
-                },
-            });
-            let until = t + l.duration.sample(rng).saturating_add(SimDuration(1));
-            out.push(ScheduledFault {
-                at: until,
-                action: FaultAction::RestoreLinks { id },
-            });
-            t = until + exp(rng, l.mean_interval);
+    for source in 0..plan.source_count() {
+        while let Some((_, fault, undo)) = plan.next_pair(source) {
+            out.push(fault);
+            out.push(undo);
         }
     }
     out.sort_by_key(|f| f.at);
@@ -498,6 +676,208 @@ mod tests {
             }),
             loss: None,
         }
+    }
+
+    /// The eager schedule as it was compiled before faults were drawn
+    /// lazily: the reference the lazy plan must reproduce draw for draw.
+    fn reference_schedule(
+        nemesis: &Nemesis,
+        node_count: u32,
+        rng: &mut SimRng,
+    ) -> Vec<ScheduledFault> {
+        let mut out = Vec::new();
+        let mut next_id = NEMESIS_FAULT_ID_BASE;
+        let exp = |rng: &mut SimRng, mean: SimDuration| {
+            SimDuration::from_micros(libm::round(rng.exp_f64(mean.as_micros() as f64)) as u64)
+        };
+        if let Some(c) = &nemesis.crashes {
+            let nodes: Vec<NodeId> = if c.nodes.is_empty() {
+                (0..node_count).map(NodeId).collect()
+            } else {
+                c.nodes.clone()
+            };
+            for node in nodes {
+                let mut t = nemesis.start + exp(rng, c.mtbf);
+                while t < nemesis.end {
+                    let disk_loss = rng.chance(c.disk_loss);
+                    out.push(ScheduledFault {
+                        at: t,
+                        action: FaultAction::Crash { node, disk_loss },
+                    });
+                    let back = t + c.downtime.sample(rng).saturating_add(SimDuration(1));
+                    out.push(ScheduledFault {
+                        at: back,
+                        action: FaultAction::Restart { node },
+                    });
+                    t = back + exp(rng, c.mtbf);
+                }
+            }
+        }
+        if let Some(p) = &nemesis.partitions {
+            let mut t = nemesis.start + exp(rng, p.mean_interval);
+            while t < nemesis.end {
+                let id = FaultId(next_id);
+                next_id += 1;
+                let groups = match p.shape {
+                    PartitionShape::RandomHalves => {
+                        let mut nodes: Vec<NodeId> = (0..node_count).map(NodeId).collect();
+                        rng.shuffle(&mut nodes);
+                        let half = nodes.len() / 2;
+                        let mut a: Vec<Endpoint> =
+                            nodes[..half].iter().map(|n| Endpoint::Node(*n)).collect();
+                        let mut b: Vec<Endpoint> =
+                            nodes[half..].iter().map(|n| Endpoint::Node(*n)).collect();
+                        a.sort();
+                        b.sort();
+                        vec![a, b]
+                    }
+                    PartitionShape::IsolateOne => {
+                        let lone = NodeId(rng.below(u64::from(node_count)) as u32);
+                        let rest = (0..node_count)
+                            .map(NodeId)
+                            .filter(|n| *n != lone)
+                            .map(Endpoint::Node)
+                            .collect();
+                        vec![vec![Endpoint::Node(lone)], rest]
+                    }
+                };
+                out.push(ScheduledFault {
+                    at: t,
+                    action: FaultAction::Partition { id, groups },
+                });
+                let until = t + p.duration.sample(rng).saturating_add(SimDuration(1));
+                out.push(ScheduledFault {
+                    at: until,
+                    action: FaultAction::Heal { id },
+                });
+                t = until + exp(rng, p.mean_interval);
+            }
+        }
+        if let Some(l) = &nemesis.loss {
+            let all: Vec<Endpoint> = (0..node_count).map(|n| Endpoint::Node(NodeId(n))).collect();
+            let mut t = nemesis.start + exp(rng, l.mean_interval);
+            while t < nemesis.end {
+                let id = FaultId(next_id);
+                next_id += 1;
+                out.push(ScheduledFault {
+                    at: t,
+                    action: FaultAction::DegradeLinks {
+                        id,
+                        from: all.clone(),
+                        to: all.clone(),
+                        both_ways: true,
+                        extra_loss: l.extra_loss,
+                        extra_latency: Latency::ZERO,
+                    },
+                });
+                let until = t + l.duration.sample(rng).saturating_add(SimDuration(1));
+                out.push(ScheduledFault {
+                    at: until,
+                    action: FaultAction::RestoreLinks { id },
+                });
+                t = until + exp(rng, l.mean_interval);
+            }
+        }
+        out.sort_by_key(|f| f.at);
+        out
+    }
+
+    /// Every kind at once, with short means so that equal-time ties occur
+    /// (zero downtime and sub-microsecond gaps round to the same instant).
+    fn busy_nemesis(shape: PartitionShape, nodes: Vec<NodeId>) -> Nemesis {
+        Nemesis {
+            start: SimTime(1_000),
+            end: SimTime(20_000),
+            crashes: Some(NemesisCrashes {
+                mtbf: SimDuration::from_micros(3),
+                downtime: Latency::Exponential { mean_us: 2.0 },
+                disk_loss: Probability::from_f64(0.3).expect("probability"),
+                nodes,
+            }),
+            partitions: Some(NemesisPartitions {
+                mean_interval: SimDuration::from_micros(40),
+                duration: Latency::Uniform {
+                    min_us: 0.0,
+                    max_us: 30.0,
+                },
+                shape,
+            }),
+            loss: Some(NemesisLoss {
+                mean_interval: SimDuration::from_micros(25),
+                duration: Latency::Constant { us: 0.0 },
+                extra_loss: Probability::from_f64(0.5).expect("probability"),
+            }),
+        }
+    }
+
+    /// Merges the lazy plan the way the engine does: all sources' pairs,
+    /// ordered by (time, rank).
+    fn lazy_schedule(nemesis: &Nemesis, node_count: u32, rng: &mut SimRng) -> Vec<ScheduledFault> {
+        let mut plan = NemesisPlan::new(nemesis, node_count, rng);
+        let mut all = Vec::new();
+        for s in 0..plan.source_count() {
+            while let Some((i, fault, undo)) = plan.next_pair(s) {
+                all.push((fault.at, NemesisPlan::rank(s, 2 * i), fault));
+                all.push((undo.at, NemesisPlan::rank(s, 2 * i + 1), undo));
+            }
+        }
+        assert_eq!(plan.remaining_events(), 0);
+        all.sort_by_key(|(t, r, _)| (*t, *r));
+        all.into_iter().map(|(_, _, f)| f).collect()
+    }
+
+    #[test]
+    fn lazy_plan_draws_exactly_the_eager_schedule_and_leaves_the_stream_where_it_did() {
+        for seed in 0..20 {
+            for (shape, nodes) in [
+                (PartitionShape::RandomHalves, vec![]),
+                (
+                    PartitionShape::IsolateOne,
+                    vec![NodeId(2), NodeId(0), NodeId(2)],
+                ),
+            ] {
+                let n = busy_nemesis(shape, nodes);
+                let mut eager_rng = SimRng::new(seed, Stream::Faults);
+                let eager = reference_schedule(&n, 5, &mut eager_rng);
+                let mut lazy_rng = SimRng::new(seed, Stream::Faults);
+                let lazy = lazy_schedule(&n, 5, &mut lazy_rng);
+                assert!(eager.len() > 1000, "a busy schedule: {}", eager.len());
+                assert_eq!(lazy, eager, "seed {seed}");
+                assert_eq!(
+                    lazy_rng.below(u64::MAX),
+                    eager_rng.below(u64::MAX),
+                    "the fault stream ends where it did"
+                );
+                let ties = eager.windows(2).filter(|w| w[0].at == w[1].at).count();
+                assert!(ties > 0, "equal-time faults exercise the ranks");
+                let mut compiled_rng = SimRng::new(seed, Stream::Faults);
+                assert_eq!(compile_nemesis(&n, 5, &mut compiled_rng), eager);
+            }
+        }
+    }
+
+    #[test]
+    fn a_tiny_mtbf_keeps_one_pending_pair_per_source() {
+        // 1 s at a 1 µs mean gap (plus 1 µs down): ~500k crash pairs per node.
+        let n = Nemesis {
+            start: SimTime::ZERO,
+            end: SimTime(1_000_000),
+            crashes: Some(NemesisCrashes {
+                mtbf: SimDuration::from_micros(1),
+                downtime: Latency::Constant { us: 0.0 },
+                disk_loss: Probability::NEVER,
+                nodes: vec![],
+            }),
+            partitions: None,
+            loss: None,
+        };
+        let mut plan = NemesisPlan::new(&n, 3, &mut SimRng::new(1, Stream::Faults));
+        assert_eq!(plan.source_count(), 3);
+        let total = plan.remaining_events();
+        assert!(total > 1_000_000, "{total}");
+        let (_, first, undo) = plan.next_pair(0).expect("a first pair");
+        assert!(first.at < undo.at);
+        assert_eq!(plan.remaining_events(), total - 2);
     }
 
     #[test]

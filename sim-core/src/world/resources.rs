@@ -36,7 +36,8 @@
 //! engine asks it what starts when, samples service times and schedules the
 //! completions. Integers only, so the run stays deterministic.
 
-use std::collections::VecDeque;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, VecDeque};
 
 use crate::config::OverloadPolicy;
 use crate::engine::histogram::Histogram;
@@ -395,7 +396,13 @@ pub struct Slot {
 /// stays idle (later jobs keep their computed times).
 #[derive(Clone, Debug)]
 pub struct Pool {
-    free: Vec<SimTime>,
+    /// Workers free at the last admission (the `now`s are monotone, so any
+    /// time at or before it is as good as it: only a count is kept).
+    idle: u32,
+    /// When each other worker is next free: a min-heap, so memory and time
+    /// per message grow with the busy workers, not with `workers` (a
+    /// million-worker pool costs nothing until a million are busy).
+    busy: BinaryHeap<Reverse<SimTime>>,
     /// Start times of jobs admitted but not started, in order.
     waiting: VecDeque<SimTime>,
     limit: u32,
@@ -421,7 +428,8 @@ impl Pool {
     pub fn new(workers: u32, limit: u32, policy: OverloadPolicy, window: SimDuration) -> Self {
         assert!(workers > 0, "a pool has at least one worker");
         Pool {
-            free: vec![SimTime::ZERO; workers as usize],
+            idle: workers,
+            busy: BinaryHeap::new(),
             waiting: VecDeque::new(),
             limit,
             policy,
@@ -439,19 +447,22 @@ impl Pool {
         self.slowdown_permille = permille.max(1);
     }
 
-    /// A job arrives at `now` needing `service` (before the slowdown).
+    /// A job arrives at `now` (never earlier than the previous call's)
+    /// needing `service` (before the slowdown). It takes the worker free
+    /// first, so its start is the earliest free time, or `now`.
     pub fn admit(&mut self, now: SimTime, service: SimDuration) -> PoolAdmission {
         while self.waiting.front().is_some_and(|s| *s <= now) {
             self.waiting.pop_front();
         }
-        let (w, free) = self
-            .free
-            .iter()
-            .enumerate()
-            .min_by_key(|(i, t)| (**t, *i))
-            .map(|(i, t)| (i, *t))
-            .expect("at least one worker");
-        let start = free.max(now);
+        while self.busy.peek().is_some_and(|Reverse(t)| *t <= now) {
+            self.busy.pop();
+            self.idle += 1;
+        }
+        let start = if self.idle > 0 {
+            now
+        } else {
+            self.busy.peek().expect("at least one worker").0
+        };
         let mut shed = None;
         if start > now && self.waiting.len() as u64 >= u64::from(self.limit) {
             match (self.policy, self.waiting.pop_front()) {
@@ -473,7 +484,12 @@ impl Pool {
                 .min(u128::from(u64::MAX / 4)) as u64,
         );
         let end = start + service;
-        self.free[w] = end;
+        if self.idle > 0 {
+            self.idle -= 1;
+        } else {
+            self.busy.pop();
+        }
+        self.busy.push(Reverse(end));
         if start > now {
             self.waiting.push_back(start);
             self.stats.queue_max = self.stats.queue_max.max(self.waiting.len() as u32);
@@ -498,9 +514,8 @@ impl Pool {
     pub fn crash(&mut self, now: SimTime) {
         self.stats.lost += self.waiting.iter().filter(|s| **s > now).count() as u64;
         self.waiting.clear();
-        for f in &mut self.free {
-            *f = (*f).min(now);
-        }
+        self.idle += self.busy.len() as u32;
+        self.busy.clear();
     }
 
     /// The statistics.
@@ -782,6 +797,58 @@ mod tests {
     use crate::engine::rng::{SimRng, Stream};
 
     const W: SimDuration = SimDuration::from_secs(1);
+
+    /// The pool as first written: every worker's free time in a `Vec`,
+    /// the earliest taken by a linear scan (O(workers) per message).
+    fn reference_start(free: &mut [SimTime], now: SimTime, service: u64) -> (u64, u64) {
+        let (w, t) = free
+            .iter()
+            .enumerate()
+            .min_by_key(|(i, t)| (**t, *i))
+            .map(|(i, t)| (i, *t))
+            .expect("a worker");
+        let start = t.max(now);
+        free[w] = start + SimDuration(service);
+        (start.as_micros(), start.as_micros() + service)
+    }
+
+    #[test]
+    fn the_heap_pool_starts_every_job_when_the_linear_scan_did() {
+        let mut rng = SimRng::new(7, Stream::Custom(1));
+        for workers in [1u32, 2, 3, 8, 64] {
+            let mut p = Pool::new(workers, u32::MAX, OverloadPolicy::Reject, W);
+            let mut free = vec![SimTime::ZERO; workers as usize];
+            let mut now = SimTime::ZERO;
+            for i in 0..20_000u64 {
+                now = now + SimDuration(rng.below(50));
+                if i % 5000 == 4999 {
+                    p.crash(now);
+                    for f in &mut free {
+                        *f = (*f).min(now);
+                    }
+                }
+                let service = rng.below(100 * u64::from(workers));
+                let got = match p.admit(now, SimDuration(service)) {
+                    PoolAdmission::Admitted(s) => (s.start.as_micros(), s.end.as_micros()),
+                    other => panic!("{other:?}"),
+                };
+                assert_eq!(got, reference_start(&mut free, now, service), "job {i}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_million_workers_cost_only_the_busy_ones() {
+        let mut p = Pool::new(1_000_000, 10, OverloadPolicy::Reject, W);
+        for i in 0..100_000u64 {
+            let now = SimTime(i);
+            assert!(matches!(
+                p.admit(now, SimDuration(50)),
+                PoolAdmission::Admitted(s) if s.start == now
+            ));
+        }
+        assert!(p.busy.len() <= 51, "{} busy entries", p.busy.len());
+    }
 
     #[test]
     fn a_pool_schedules_first_come_first_served_on_the_first_free_worker() {

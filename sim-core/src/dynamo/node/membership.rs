@@ -38,14 +38,20 @@ use super::failure_detector::FailureDetector;
 use super::{Node, NodeTime, Timer};
 
 /// A node's membership history: every member it knows, with versions.
+///
+/// The map and the live list are shared copy-on-write (`Arc`): every node
+/// starts with the same history, and a clone costs a pointer until one of
+/// them changes, so a steady cluster of S nodes holds one history, not S
+/// (it was 4.5 GB at 4096 nodes). A node that adopts a change copies its
+/// history once, so memory grows with the nodes that learned changes.
 #[derive(Clone, Debug, Default)]
 pub struct Membership {
-    members: BTreeMap<NodeId, MemberState>,
+    members: Arc<BTreeMap<NodeId, MemberState>>,
     /// XOR of a mix of every `(member, version)`: order-free and updated in
     /// O(1) per change.
     hash: u64,
     /// Members not `Left`, in id order (gossip targets).
-    live: Vec<NodeId>,
+    live: Arc<Vec<NodeId>>,
 }
 
 fn mix(node: NodeId, version: u64) -> u64 {
@@ -61,19 +67,23 @@ impl Membership {
     /// `Normal` at version 1.
     pub fn from_token_map(map: &TokenMap) -> Membership {
         let mut placements = map.placements();
-        let mut m = Membership::default();
+        let mut hash = 0;
+        let mut members = BTreeMap::new();
         for (node, dc) in map.nodes() {
-            m.hash ^= mix(node, 1);
+            hash ^= mix(node, 1);
             let state = MemberState {
                 version: 1,
                 status: MemberStatus::Normal,
                 datacenter: dc,
                 placement: placements.remove(&node).unwrap_or_default(),
             };
-            m.members.insert(node, state);
+            members.insert(node, state);
         }
-        m.live = m.members.keys().copied().collect();
-        m
+        Membership {
+            live: Arc::new(members.keys().copied().collect()),
+            members: Arc::new(members),
+            hash,
+        }
     }
 
     /// Records `state` for `node` (replacing what was known).
@@ -83,12 +93,12 @@ impl Membership {
         }
         self.hash ^= mix(node, state.version);
         let live = state.status != MemberStatus::Left;
-        self.members.insert(node, state);
+        Arc::make_mut(&mut self.members).insert(node, state);
         match (self.live.binary_search(&node), live) {
             (Ok(i), false) => {
-                self.live.remove(i);
+                Arc::make_mut(&mut self.live).remove(i);
             }
-            (Err(i), true) => self.live.insert(i, node),
+            (Err(i), true) => Arc::make_mut(&mut self.live).insert(i, node),
             _ => {}
         }
     }
@@ -535,14 +545,14 @@ impl Node {
         let Some(map) = self.durable.membership.token_map(self.cluster.partitioning) else {
             return;
         };
-        if self.view_map.as_ref() == Some(&map) {
+        if self.view_map.as_deref() == Some(&map) {
             return;
         }
         let n = self.cluster.quorum.n as usize;
         let mut ring = Ring::new(&map, n, self.cluster.extended_len());
         ring.cache_keys(self.ring.cached_keys());
         let old = std::mem::replace(&mut self.ring, Arc::new(ring));
-        self.view_map = Some(map);
+        self.view_map = Some(Arc::new(map));
         self.durable.trees = self.new_trees();
         let keys: Vec<_> = self.durable.store.iter().map(|(k, _)| k).collect();
         for &key in &keys {
@@ -651,5 +661,35 @@ mod tests {
             .token_map(crate::dynamo::ring::PartitionStrategy::RandomTokens { tokens_per_node: 1 })
             .expect("one member owns tokens");
         assert_eq!(map.node_count(), 1);
+    }
+
+    #[test]
+    fn copies_of_a_history_share_it_until_one_learns_something() {
+        let mut m = Membership::default();
+        for i in 0..64 {
+            m.set(NodeId(i), state(1, MemberStatus::Normal));
+        }
+        let copies: Vec<Membership> = (0..100).map(|_| m.clone()).collect();
+        assert!(copies
+            .iter()
+            .all(|c| Arc::ptr_eq(&c.members, &m.members) && Arc::ptr_eq(&c.live, &m.live)));
+        let mut changed = copies[0].clone();
+        assert!(
+            changed.merge(m.states_of(&[NodeId(3)])).is_empty(),
+            "nothing newer: no copy"
+        );
+        assert!(Arc::ptr_eq(&changed.members, &m.members));
+        changed.merge(vec![(NodeId(3), state(2, MemberStatus::Left))]);
+        assert!(
+            !Arc::ptr_eq(&changed.members, &m.members),
+            "a change copies"
+        );
+        assert_eq!(
+            m.get(NodeId(3)).map(|s| s.version),
+            Some(1),
+            "the others keep theirs"
+        );
+        assert_eq!(changed.live().len(), 63);
+        assert_eq!(m.live().len(), 64);
     }
 }

@@ -222,8 +222,8 @@ pub struct Node {
     cluster: Arc<Cluster>,
     ring: Arc<Ring>,
     /// The token map `ring` was built from, when it came from the
-    /// membership (gossip mode).
-    view_map: Option<crate::dynamo::ring::TokenMap>,
+    /// membership (gossip mode); shared by every node that starts with it.
+    view_map: Option<Arc<crate::dynamo::ring::TokenMap>>,
     durable: Durable,
     volatile: Volatile,
     rng: SimRng,
@@ -289,7 +289,7 @@ impl Node {
     /// from).
     pub fn with_membership(
         mut self,
-        map: &crate::dynamo::ring::TokenMap,
+        map: &Arc<crate::dynamo::ring::TokenMap>,
         history: &Membership,
     ) -> Node {
         self.durable.membership = history.clone();

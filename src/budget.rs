@@ -1,0 +1,1639 @@
+//! The resource budget: what a validated scenario will cost before it runs.
+//!
+//! [`Estimate::of`] turns a [`Scenario`] into a list of [`Term`]s, each an
+//! upper estimate of one thing the run holds in memory (bytes) or processes
+//! (events), computed in O(size of the scenario) from the configuration
+//! alone: nothing runs, nothing is allocated in proportion to the estimate.
+//! [`Estimate::check`] compares the totals with a [`Budget`] and refuses a
+//! scenario that exceeds it, naming the JSON path of the dominant term (the
+//! field to change) and the arithmetic behind it. `dynasim` checks every
+//! scenario it is about to run (and `validate` every file), so an input that
+//! validates cannot take the machine's memory or keep it busy for hours; the
+//! limits are flags (`--max-memory-mb`, `--max-events-budget`) for users
+//! with bigger machines.
+//!
+//! Two resources:
+//! - **memory**, in bytes: the structures the engine and the collector
+//!   build (key tables, stores, Merkle trees, rings, network tables,
+//!   windows, the t-visibility grid, operations in flight, ...);
+//! - **events**, in event-equivalents: events the run processes (capped by
+//!   the scenario's `max_events`, where the run stops anyway), times the
+//!   relative cost of an event ([`Resource::EventCost`] terms: e.g. each
+//!   active partition is checked by every message).
+//!
+//! The constants are calibrated on the shipped scenarios and the fuzzer's
+//! findings (`bytes per stored version`, `events per operation`, ...) and
+//! err on the high side; `tests/fuzz.rs` checks, run by run, that a scenario
+//! the budget accepts stays within it.
+//!
+//! # Adding a term
+//!
+//! A new feature that costs memory or events in proportion to some scenario
+//! field adds a term in [`Estimate::of`] (or a helper it calls):
+//!
+//! ```text
+//! est.push(Term::memory(
+//!     "service-time queues",                       // what, for the message
+//!     bytes_per_queued_request * queue_capacity * nodes,
+//!     vec![
+//!         Factor::new("cluster.capacity.queue_capacity", queue_capacity, 1000.0),
+//!         Factor::new("cluster.nodes", nodes, 8.0),
+//!     ],
+//! ));
+//! ```
+//!
+//! Each [`Factor`] is one input the amount grows with, with the JSON path a
+//! user would change and a reference value (the default, or a typical
+//! value): when the term dominates, the refusal names the factor furthest
+//! above its reference. Give every factor that can grow without bound; keep
+//! the amount an upper estimate in O(1) or O(scenario) time. Add a unit test
+//! below that the term dominates (and names its path) when its input is
+//! pushed up, and one shipped-scenario check stays green
+//! (`every_shipped_scenario_fits_the_default_budget`).
+
+use std::collections::BTreeSet;
+
+use sim_core::config::{Arrival, FailureDetectorKind, Popularity, ProbeKey, Scenario};
+use sim_core::dynamo::ring::PartitionStrategy;
+use sim_core::world::dist::Latency;
+use sim_core::world::faults::FaultAction;
+
+/// What a term measures.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Resource {
+    /// Bytes held at the peak.
+    Memory,
+    /// Events processed.
+    Events,
+    /// Extra cost of every event, as a multiple of a plain event (0 = none).
+    EventCost,
+}
+
+/// One input a term grows with.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Factor {
+    /// JSON path of the scenario field.
+    pub path: String,
+    /// Its value here.
+    pub value: f64,
+    /// A typical value (the default where there is one).
+    pub reference: f64,
+}
+
+impl Factor {
+    /// A factor.
+    pub fn new(path: impl Into<String>, value: f64, reference: f64) -> Factor {
+        Factor {
+            path: path.into(),
+            value,
+            reference,
+        }
+    }
+
+    /// How far above its reference the value is (1 = at it).
+    fn inflation(&self) -> f64 {
+        if self.reference > 0.0 {
+            self.value / self.reference
+        } else {
+            self.value
+        }
+    }
+}
+
+/// One estimated cost.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Term {
+    /// Which resource.
+    pub resource: Resource,
+    /// What it is, for the message ("Merkle trees").
+    pub what: String,
+    /// How much: bytes, events, or a per-event cost multiple.
+    pub amount: f64,
+    /// How it was computed, for the message ("1048576 ranges × 3 replicas × ...").
+    pub formula: String,
+    /// The inputs it grows with.
+    pub factors: Vec<Factor>,
+}
+
+impl Term {
+    /// A memory term of `bytes`.
+    pub fn memory(what: &str, bytes: f64, formula: String, factors: Vec<Factor>) -> Term {
+        Term {
+            resource: Resource::Memory,
+            what: what.to_string(),
+            amount: bytes,
+            formula,
+            factors,
+        }
+    }
+
+    /// An events term.
+    pub fn events(what: &str, events: f64, formula: String, factors: Vec<Factor>) -> Term {
+        Term {
+            resource: Resource::Events,
+            what: what.to_string(),
+            amount: events,
+            formula,
+            factors,
+        }
+    }
+
+    /// A per-event cost term (extra cost of every event, in plain events).
+    pub fn event_cost(what: &str, cost: f64, formula: String, factors: Vec<Factor>) -> Term {
+        Term {
+            resource: Resource::EventCost,
+            what: what.to_string(),
+            amount: cost,
+            formula,
+            factors,
+        }
+    }
+
+    /// The JSON path to name: the factor furthest above its reference (the
+    /// first on ties); `(root)` for a term without factors.
+    pub fn path(&self) -> &str {
+        let mut best: Option<&Factor> = None;
+        for f in &self.factors {
+            if best.is_none_or(|b| f.inflation() > b.inflation()) {
+                best = Some(f);
+            }
+        }
+        best.map_or("(root)", |f| f.path.as_str())
+    }
+}
+
+/// The limits a scenario must fit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Budget {
+    /// Peak memory, bytes.
+    pub memory_bytes: u64,
+    /// Event-equivalents (events × per-event cost).
+    pub events: u64,
+}
+
+/// The default memory limit: 8 GiB, a third of the development machine.
+pub const DEFAULT_MEMORY_MB: u64 = 8 * 1024;
+/// The default event budget: about 15-30 minutes of simulation on the
+/// development machine (1-2 million events per second).
+pub const DEFAULT_EVENTS: u64 = 2_000_000_000;
+
+impl Default for Budget {
+    fn default() -> Self {
+        Budget {
+            memory_bytes: DEFAULT_MEMORY_MB << 20,
+            events: DEFAULT_EVENTS,
+        }
+    }
+}
+
+/// Why a scenario does not fit.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Refusal {
+    /// The JSON path of the dominant term.
+    pub path: String,
+    /// What it costs and what the limit is.
+    pub message: String,
+}
+
+/// Everything a scenario is estimated to cost.
+#[derive(Clone, Debug, Default)]
+pub struct Estimate {
+    /// The terms, in the order they were added.
+    pub terms: Vec<Term>,
+    /// The scenario's `max_events` (the run stops there anyway).
+    pub max_events: u64,
+}
+
+/// Memory every run has regardless of the scenario (the program, the
+/// collector's histograms, buffers).
+const BASE_BYTES: f64 = 24.0 * 1024.0 * 1024.0;
+
+// Calibration (bytes are upper estimates per item, measured with
+// `/usr/bin/time -v` on the shipped scenarios and the fuzzer's findings).
+const BYTES_PER_STORED_VERSION: f64 = 512.0;
+/// The collector's history of a key (its maps of writes, chains and folds):
+/// 1.4 KB measured with heaptrack for a preloaded key read a few times
+/// (`recovery-*-admission-control`), plus its map entry.
+const BYTES_PER_TOUCHED_KEY_COLLECTOR: f64 = 2048.0;
+const BYTES_PER_KEY_CACHE: f64 = 4.0;
+const BYTES_PER_ZIPF_KEY: f64 = 16.0;
+const BYTES_PER_MERKLE_NODE: f64 = 8.0;
+const BYTES_PER_MERKLE_ENTRY: f64 = 48.0;
+/// A tree's fixed part (its map entry and struct), plus
+/// [`BYTES_PER_MERKLE_LEVEL`] per level (a `Vec` and its allocation).
+const BYTES_PER_MERKLE_TREE: f64 = 144.0;
+const BYTES_PER_MERKLE_LEVEL: f64 = 48.0;
+const BYTES_PER_RANGE: f64 = 96.0;
+const BYTES_PER_WINDOW: f64 = 1200.0;
+const BYTES_PER_GRID_POINT: f64 = 1600.0;
+const BYTES_PER_OP_IN_FLIGHT: f64 = 2048.0;
+const BYTES_PER_OP_REPLICA: f64 = 512.0;
+const BYTES_PER_LINK: f64 = 256.0;
+const BYTES_PER_RETAINED_WRITE: f64 = 256.0;
+const RETAINED_WRITES_PER_KEY: f64 = 64.0;
+const BYTES_PER_HEARTBEAT_SAMPLE: f64 = 8.0;
+const BYTES_PER_MEMBER_ENTRY: f64 = 96.0;
+/// A fault event as the collector keeps it and the summary lists it (its
+/// fault window, its label, the failure detectors' ground truth).
+const BYTES_PER_FAULT_EVENT: f64 = 2560.0;
+// Node capacity (`cluster.capacity`).
+/// A job waiting in a bounded queue: a disk job or a message in a
+/// `VecDeque` that doubles as it grows (2 × 144 B), or a message's event
+/// in the event queue, plus what the message carries.
+const BYTES_PER_QUEUED_JOB: f64 = 512.0;
+/// A message's header (`protocol::wire::HEADER`).
+const MESSAGE_HEADER_BYTES: f64 = 64.0;
+/// A fully grown latency histogram (1920 buckets × 8 B).
+const BYTES_PER_HISTOGRAM: f64 = 15_360.0;
+/// Histograms per resource: a station's waits and sojourn times; a link's
+/// waits (two links per interface).
+const HISTOGRAMS_PER_STATION: f64 = 2.0;
+/// Admission control's sliding window: 10 slots and the merged window.
+const HISTOGRAMS_PER_ADMISSION: f64 = 11.0;
+/// The most windows a resource's utilisation timeline keeps
+/// (`world::resources`), and a window's busy time (8 B, ×2 for the
+/// `Vec`'s growth).
+const MAX_RESOURCE_WINDOWS: f64 = 65_536.0;
+const BYTES_PER_RESOURCE_WINDOW: f64 = 16.0;
+/// A window of a busiest node's utilisation in the summary: a JSON number
+/// in the tree (32 B) and its text (~24 B).
+const BYTES_PER_SUMMARY_POINT: f64 = 64.0;
+/// Nodes whose utilisation timelines the summary keeps
+/// (`reports::capacity::TIMELINE_NODES`).
+const SUMMARY_TIMELINE_NODES: f64 = 8.0;
+/// A version in a message (its clock, value size, stamp) and the `Vec`
+/// slot holding it.
+const BYTES_PER_CARRIED_VERSION: f64 = 192.0;
+/// Events per client operation beyond its N replica round trips: the
+/// client's request and reply, forwarding, timers, read repair.
+const EVENTS_PER_OP_BASE: f64 = 8.0;
+/// Events per replica and operation (request, reply, disk write).
+const EVENTS_PER_OP_REPLICA: f64 = 3.0;
+
+fn secs(us: u64) -> f64 {
+    us as f64 / 1e6
+}
+
+/// The mean of a latency in µs, or `fallback` without a closed form.
+fn mean_us(l: &Latency, fallback: f64) -> f64 {
+    l.mean_us().filter(|m| m.is_finite()).unwrap_or(fallback)
+}
+
+/// The generalised harmonic number H(n, s) = Σ 1/i^s, i = 1..n, in closed
+/// form (an integral estimate; exact enough for a budget, O(1)).
+fn harmonic(n: f64, s: f64) -> f64 {
+    let n = n.max(1.0);
+    if (s - 1.0).abs() < 1e-9 {
+        n.ln() + 0.5772
+    } else {
+        1.0 + ((n.powf(1.0 - s) - 1.0) / (1.0 - s)).max(0.0)
+    }
+}
+
+/// `1.2e9`-style numbers for messages.
+fn fmt(x: f64) -> String {
+    if x.abs() >= 1e6 || (x != 0.0 && x.abs() < 1e-3) {
+        format!("{x:.3e}")
+    } else if x.fract() == 0.0 {
+        format!("{x:.0}")
+    } else {
+        format!("{x:.3}")
+    }
+}
+
+/// Bytes as MiB / GiB for messages.
+pub fn fmt_bytes(b: f64) -> String {
+    if b >= (1u64 << 30) as f64 {
+        format!("{:.1} GiB", b / (1u64 << 30) as f64)
+    } else {
+        format!("{:.1} MiB", b / (1u64 << 20) as f64)
+    }
+}
+
+impl Estimate {
+    /// Adds a term.
+    pub fn push(&mut self, term: Term) {
+        self.terms.push(term);
+    }
+
+    /// The sum of one resource's terms (memory includes the base).
+    pub fn total(&self, resource: Resource) -> f64 {
+        let sum: f64 = self
+            .terms
+            .iter()
+            .filter(|t| t.resource == resource)
+            .map(|t| t.amount)
+            .sum();
+        if resource == Resource::Memory {
+            sum + BASE_BYTES
+        } else {
+            sum
+        }
+    }
+
+    /// Events the run processes: the events terms, capped by `max_events`.
+    pub fn events_processed(&self) -> f64 {
+        self.total(Resource::Events).min(self.max_events as f64)
+    }
+
+    /// Event-equivalents: events processed × (1 + per-event costs).
+    pub fn work(&self) -> f64 {
+        self.events_processed() * (1.0 + self.total(Resource::EventCost))
+    }
+
+    /// The largest term of a resource.
+    pub fn dominant(&self, resource: Resource) -> Option<&Term> {
+        self.terms
+            .iter()
+            .filter(|t| t.resource == resource)
+            .max_by(|a, b| a.amount.total_cmp(&b.amount))
+    }
+
+    /// Refuses the scenario when it exceeds `budget`, naming the dominant
+    /// term's path; memory is checked first.
+    #[allow(clippy::neg_cmp_op_on_partial_ord)] // a NaN must fail the check
+    pub fn check(&self, budget: &Budget) -> Result<(), Refusal> {
+        let memory = self.total(Resource::Memory);
+        // Written so that a NaN estimate is refused, never let through.
+        if !(memory <= budget.memory_bytes as f64) {
+            let t = self
+                .dominant(Resource::Memory)
+                .expect("memory above the base has a term");
+            return Err(Refusal {
+                path: t.path().to_string(),
+                message: format!(
+                    "the run would need about {} of memory, over the limit of {} (--max-memory-mb); the largest part is {}: {} = {}",
+                    fmt_bytes(memory),
+                    fmt_bytes(budget.memory_bytes as f64),
+                    t.what,
+                    t.formula,
+                    fmt_bytes(t.amount)
+                ),
+            });
+        }
+        let work = self.work();
+        if !(work <= budget.events as f64) {
+            let cost = 1.0 + self.total(Resource::EventCost);
+            let by_cost = self.events_processed() <= budget.events as f64;
+            let t = if by_cost {
+                self.dominant(Resource::EventCost)
+            } else {
+                self.dominant(Resource::Events)
+            }
+            .expect("work above zero has a term");
+            let unit = if by_cost { "× per event" } else { "events" };
+            return Err(Refusal {
+                path: t.path().to_string(),
+                message: format!(
+                    "the run would process about {} event-equivalents ({} events × {} per event), over the limit of {} (--max-events-budget); the largest part is {}: {} = {} {unit}",
+                    fmt(work),
+                    fmt(self.events_processed()),
+                    fmt(cost),
+                    fmt(budget.events as f64),
+                    t.what,
+                    t.formula,
+                    fmt(t.amount)
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    /// Estimates what `s` costs. O(size of the scenario).
+    pub fn of(s: &Scenario) -> Estimate {
+        let mut est = Estimate {
+            terms: Vec::new(),
+            max_events: s.max_events,
+        };
+        let shape = Shape::of(s);
+        workload_terms(s, &shape, &mut est);
+        cluster_terms(s, &shape, &mut est);
+        network_terms(s, &shape, &mut est);
+        fault_terms(s, &shape, &mut est);
+        metrics_terms(s, &shape, &mut est);
+        capacity_terms(s, &shape, &mut est);
+        est
+    }
+}
+
+/// Quantities several terms share.
+struct Shape {
+    /// Nodes, counting those that join later.
+    nodes: f64,
+    clients: f64,
+    n: f64,
+    keys: f64,
+    /// Ranges of the ring (tokens or partitions).
+    ranges: f64,
+    /// Extended preference list length.
+    list_len: f64,
+    /// The field that sets the number of ranges.
+    ranges_path: &'static str,
+    /// Seconds with clients (duration) and in all (with quiescence).
+    workload_s: f64,
+    run_s: f64,
+    /// Client operations and their rate.
+    ops: f64,
+    ops_per_s: f64,
+    /// An operation's lifetime, seconds (bounded by the client timeout).
+    op_s: f64,
+    /// Write operations (puts and deletes, read-modify-writes).
+    writes: f64,
+    /// Blind writes (no context): each may leave a sibling at every replica
+    /// until a read-modify-write merges them.
+    blind_writes: f64,
+    /// Share of operations that read (and get sibling sets back).
+    read_share: f64,
+    /// Siblings the busiest key may hold at the end: 1 + its blind writes
+    /// and overlapping read-modify-writes.
+    hot_siblings: f64,
+    /// The busiest key's share of the operations.
+    hot_share: f64,
+    /// The busiest key's blind writes.
+    hot_blind_writes: f64,
+    /// Keys the run touches.
+    touched_keys: f64,
+    /// Which JSON path sets the rate ("workload.arrival.open_loop.rate_per_s").
+    rate_path: &'static str,
+    rate_reference: f64,
+    rate_value: f64,
+}
+
+impl Shape {
+    fn of(s: &Scenario) -> Shape {
+        let c = &s.cluster;
+        let w = &s.workload;
+        let nodes = c.nodes.len() as f64;
+        let clients = w.clients.len() as f64;
+        let n = f64::from(c.quorum.n);
+        let keys = w.key_count as f64;
+        let (ranges, ranges_path) = match c.partitioning {
+            PartitionStrategy::RandomTokens { tokens_per_node } => (
+                nodes * f64::from(tokens_per_node),
+                "cluster.partitioning.tokens_per_node",
+            ),
+            PartitionStrategy::RandomTokensEqualPartitions {
+                tokens_per_node,
+                partitions,
+            } => (
+                f64::from(partitions).max(nodes * f64::from(tokens_per_node)),
+                "cluster.partitioning.partitions",
+            ),
+            PartitionStrategy::EqualPartitions { partitions } => {
+                (f64::from(partitions), "cluster.partitioning.partitions")
+            }
+        };
+        let workload_s = secs(s.duration.as_micros());
+        let run_s = secs(s.end().as_micros());
+        let net_us = mean_us(&s.network.default.latency, 1000.0);
+        let timeout_us = w.client_timeout.as_micros() as f64;
+        let storage_us =
+            mean_us(&c.storage.read_latency, 0.0) + mean_us(&c.storage.write_latency, 0.0);
+        let op_us = (4.0 * net_us + storage_us).clamp(1.0, timeout_us.max(1.0));
+        let (ops_per_s, rate_path, rate_reference, rate_value) = match &w.arrival {
+            Arrival::OpenLoop { mean_interarrival } => {
+                let per_client = 1e6 / (mean_interarrival.as_micros().max(1) as f64);
+                (
+                    clients * per_client,
+                    "workload.arrival.open_loop.rate_per_s",
+                    100.0,
+                    per_client,
+                )
+            }
+            Arrival::ClosedLoop { think_time } => {
+                let cycle_us = (mean_us(think_time, 0.0) + op_us).max(1.0);
+                (
+                    clients * 1e6 / cycle_us,
+                    "workload.arrival.closed_loop.think_time",
+                    100.0,
+                    1e6 / cycle_us,
+                )
+            }
+            Arrival::Probe(p) => {
+                // A probe: one write, then reads_per_t reads at each t of
+                // the grid, then the pause; each slot runs probes back to
+                // back.
+                let last_t = p.t_grid.last().map_or(0.0, |t| t.as_micros() as f64);
+                let cycle_us = (2.0 * op_us + last_t + p.interval.as_micros() as f64).max(1.0);
+                let per_probe = 1.0 + f64::from(p.reads_per_t) * p.t_grid.len() as f64;
+                let slots = f64::from(p.concurrent);
+                (
+                    clients * slots * per_probe * 1e6 / cycle_us,
+                    "workload.arrival.probe.concurrent",
+                    1.0,
+                    slots,
+                )
+            }
+        };
+        let mut ops = ops_per_s * workload_s;
+        if let Some(m) = w.max_ops {
+            ops = ops.min(m as f64);
+        }
+        let mix = &w.mix;
+        let total_mix = f64::from(mix.read)
+            + f64::from(mix.read_modify_write)
+            + f64::from(mix.blind_write)
+            + f64::from(mix.delete);
+        let write_share = if total_mix > 0.0 {
+            (f64::from(mix.read_modify_write) + f64::from(mix.blind_write) + f64::from(mix.delete))
+                / total_mix
+        } else {
+            0.0
+        };
+        let share = |x: u32| {
+            if total_mix > 0.0 {
+                f64::from(x) / total_mix
+            } else {
+                0.0
+            }
+        };
+        let blind_writes = ops * share(mix.blind_write);
+        let mut touched_keys = if w.preload { keys } else { keys.min(ops) };
+        if let Arrival::Probe(p) = &w.arrival {
+            if p.key == ProbeKey::Fresh {
+                // Each probe writes a key of its own past keys.count.
+                let per_probe = 1.0 + f64::from(p.reads_per_t) * p.t_grid.len() as f64;
+                touched_keys += ops / per_probe;
+            }
+        }
+        // The busiest key's share of the operations.
+        let hot_share = match w.popularity {
+            Popularity::Uniform => 1.0 / keys.max(1.0),
+            Popularity::Zipfian { s } => 1.0 / harmonic(keys, s),
+            Popularity::Hotspot {
+                hot_keys,
+                hot_traffic,
+            } => {
+                let hot = (hot_keys.as_f64() * keys).max(1.0);
+                (hot_traffic.as_f64() / hot).max((1.0 - hot_traffic.as_f64()) / keys.max(1.0))
+            }
+        }
+        .clamp(0.0, 1.0);
+        Shape {
+            hot_share,
+            hot_blind_writes: blind_writes * hot_share.max(1.0 / touched_keys.max(1.0)),
+            blind_writes,
+            read_share: share(mix.read) + share(mix.read_modify_write),
+            // Blind writes always leave a sibling (until a read-modify-write
+            // merges them); read-modify-writes only while they overlap: at
+            // most those started within a client timeout (an operation may
+            // queue that long).
+            hot_siblings: {
+                let key_share = hot_share.max(1.0 / touched_keys.max(1.0));
+                let rmw_per_s = ops_per_s * share(mix.read_modify_write) * key_share;
+                let overlapping = (rmw_per_s * timeout_us / 1e6)
+                    .min(ops * share(mix.read_modify_write) * key_share);
+                1.0 + blind_writes * key_share + if overlapping > 1.0 { overlapping } else { 0.0 }
+            },
+            nodes,
+            clients,
+            n,
+            keys,
+            ranges,
+            list_len: c.extended_len() as f64,
+            ranges_path,
+            workload_s,
+            run_s,
+            ops,
+            ops_per_s,
+            op_s: op_us / 1e6,
+            writes: ops * write_share,
+            touched_keys,
+            rate_path,
+            rate_reference,
+            rate_value,
+        }
+    }
+
+    fn clients_factor(&self) -> Factor {
+        Factor::new("workload.clients", self.clients, 8.0)
+    }
+    fn rate_factor(&self) -> Factor {
+        Factor::new(self.rate_path, self.rate_value, self.rate_reference)
+    }
+    fn duration_factor(&self) -> Factor {
+        Factor::new("duration_s", self.workload_s, 60.0)
+    }
+    fn run_factor(&self) -> Factor {
+        Factor::new("duration_s", self.run_s, 70.0)
+    }
+    fn nodes_factor(&self) -> Factor {
+        Factor::new("cluster.nodes", self.nodes, 8.0)
+    }
+    fn keys_factor(&self) -> Factor {
+        Factor::new("workload.keys.count", self.keys, 100_000.0)
+    }
+    fn ranges_factor(&self) -> Factor {
+        Factor::new(self.ranges_path, self.ranges, 8.0 * self.nodes.max(1.0))
+    }
+}
+
+/// Blind writes on the busiest key, against a few dozen (overlapping
+/// read-modify-writes grow with the rate, named by its factor).
+fn blind_factor(sh: &Shape) -> Factor {
+    Factor::new("workload.mix.blind_write", sh.hot_blind_writes, 32.0)
+}
+
+fn workload_terms(s: &Scenario, sh: &Shape, est: &mut Estimate) {
+    let per_op = EVENTS_PER_OP_BASE + EVENTS_PER_OP_REPLICA * sh.n;
+    est.push(Term::events(
+        "client operations",
+        sh.ops * per_op,
+        format!(
+            "{} operations/s × {} s × {} events each",
+            fmt(sh.ops_per_s),
+            fmt(sh.workload_s),
+            fmt(per_op)
+        ),
+        vec![
+            sh.rate_factor(),
+            sh.clients_factor(),
+            sh.duration_factor(),
+            Factor::new("cluster.quorum.n", sh.n, 3.0),
+        ],
+    ));
+    let in_flight = (sh.ops_per_s * sh.op_s).max(sh.clients.min(sh.ops));
+    let per_op_bytes = BYTES_PER_OP_IN_FLIGHT + BYTES_PER_OP_REPLICA * sh.n;
+    est.push(Term::memory(
+        "operations in flight",
+        in_flight * per_op_bytes,
+        format!(
+            "{} operations/s × {} s each × {} B",
+            fmt(sh.ops_per_s),
+            fmt(sh.op_s),
+            fmt(per_op_bytes)
+        ),
+        vec![
+            sh.rate_factor(),
+            sh.clients_factor(),
+            Factor::new("workload.client_timeout_ms", sh.op_s * 1e3, 1000.0),
+        ],
+    ));
+    let w = &s.workload;
+    let mut key_bytes = sh.keys.min((1u64 << 24) as f64) * BYTES_PER_KEY_CACHE
+        + sh.touched_keys * BYTES_PER_TOUCHED_KEY_COLLECTOR;
+    if matches!(w.popularity, Popularity::Zipfian { .. }) {
+        key_bytes += sh.keys * BYTES_PER_ZIPF_KEY;
+    }
+    est.push(Term::memory(
+        "key tables",
+        key_bytes,
+        format!(
+            "{} keys (ring cache, popularity table) and {} touched keys in the collector",
+            fmt(sh.keys),
+            fmt(sh.touched_keys)
+        ),
+        // Preloaded keys are all touched: the preload is what to turn off.
+        if w.preload {
+            vec![
+                Factor::new("workload.keys.preload", sh.keys, 100_000.0),
+                sh.keys_factor(),
+            ]
+        } else {
+            vec![sh.keys_factor()]
+        },
+    ));
+    // Blind writes can leave siblings behind (until a read-modify-write
+    // merges them): one more version per replica each.
+    let stored = (sh.touched_keys + sh.blind_writes) * sh.n * BYTES_PER_STORED_VERSION;
+    let stored_path = if w.preload {
+        Factor::new("workload.keys.preload", sh.keys, 100_000.0)
+    } else {
+        sh.keys_factor()
+    };
+    est.push(Term::memory(
+        "stored versions",
+        stored,
+        format!(
+            "({} keys + {} blind writes) × {} replicas × {} B",
+            fmt(sh.touched_keys),
+            fmt(sh.blind_writes),
+            fmt(sh.n),
+            fmt(BYTES_PER_STORED_VERSION)
+        ),
+        vec![stored_path, sh.rate_factor(), sh.duration_factor()],
+    ));
+    // Every message about the busiest key handles its sibling set (merge,
+    // clock comparisons): measured about 1/8 of an event per sibling, with
+    // half the final set on average (a one-key, 70 % blind-write mutant of
+    // disk-bound-durable-writes: 99,614 events in 17 s instead of 0.1 s).
+    if sh.hot_siblings > 2.0 {
+        let cost = sh.hot_share * (sh.hot_siblings - 1.0) / 2.0 / 8.0;
+        est.push(Term::event_cost(
+            "sibling sets handled by messages about the busiest key",
+            cost,
+            format!(
+                "{} of the messages × {} siblings on average / 8",
+                fmt(sh.hot_share),
+                fmt((sh.hot_siblings - 1.0) / 2.0)
+            ),
+            vec![
+                blind_factor(sh),
+                sh.keys_factor(),
+                sh.rate_factor(),
+                sh.duration_factor(),
+            ],
+        ));
+    }
+    // Replies carry a key's whole sibling set: what the replies in flight
+    // hold when the busiest key has grown its most siblings.
+    if sh.hot_siblings > 2.0 {
+        let carriers = (in_flight * sh.n * sh.read_share * sh.hot_share).max(1.0);
+        est.push(Term::memory(
+            "sibling sets carried by replies in flight",
+            carriers * sh.hot_siblings * BYTES_PER_CARRIED_VERSION,
+            format!(
+                "{} replies × {} siblings of the busiest key × {} B",
+                fmt(carriers),
+                fmt(sh.hot_siblings),
+                fmt(BYTES_PER_CARRIED_VERSION)
+            ),
+            vec![
+                blind_factor(sh),
+                sh.keys_factor(),
+                sh.rate_factor(),
+                sh.duration_factor(),
+            ],
+        ));
+    }
+    let retained = sh
+        .writes
+        .min(sh.touched_keys.max(1.0) * RETAINED_WRITES_PER_KEY);
+    est.push(Term::memory(
+        "write histories kept by the checkers",
+        retained * BYTES_PER_RETAINED_WRITE,
+        format!(
+            "{} writes × {} B",
+            fmt(retained),
+            fmt(BYTES_PER_RETAINED_WRITE)
+        ),
+        vec![sh.rate_factor(), sh.duration_factor(), sh.keys_factor()],
+    ));
+}
+
+fn cluster_terms(s: &Scenario, sh: &Shape, est: &mut Estimate) {
+    let c = &s.cluster;
+    est.push(Term::memory(
+        "the ring",
+        sh.ranges * (BYTES_PER_RANGE + sh.list_len * 4.0),
+        format!(
+            "{} ranges × {} B",
+            fmt(sh.ranges),
+            fmt(BYTES_PER_RANGE + sh.list_len * 4.0)
+        ),
+        vec![sh.ranges_factor()],
+    ));
+    // Periodic timers: (path, interval, events per firing, per node).
+    let mut periodic: Vec<(&str, u64, f64)> = Vec::new();
+    if c.hinted_handoff {
+        periodic.push((
+            "cluster.hint_scan_interval_ms",
+            c.hint_scan_interval.as_micros(),
+            1.0,
+        ));
+    }
+    if let Some(ae) = &c.anti_entropy {
+        periodic.push((
+            "cluster.anti_entropy.interval_ms",
+            ae.interval.as_micros(),
+            2.0 * (f64::from(ae.depth) + 2.0),
+        ));
+    }
+    if let Some(m) = &c.membership {
+        periodic.push((
+            "cluster.membership.gossip_interval_ms",
+            m.gossip_interval.as_micros(),
+            4.0,
+        ));
+    }
+    if let Some(gc) = &c.tombstone_gc {
+        periodic.push((
+            "cluster.tombstone_gc.scan_interval_s",
+            gc.scan_interval.as_micros(),
+            1.0,
+        ));
+    }
+    if let Some(b) = &c.storage.buffered_writes {
+        periodic.push((
+            "cluster.storage.buffered_writes.flush_interval_ms",
+            b.flush_interval.as_micros(),
+            1.0,
+        ));
+    }
+    for (path, interval_us, per_firing) in periodic {
+        let interval_s = secs(interval_us.max(1));
+        let firings = sh.nodes * sh.run_s / interval_s;
+        est.push(Term::events(
+            "periodic node timers",
+            firings * per_firing,
+            format!(
+                "{} nodes × {} s / {} s × {} events",
+                fmt(sh.nodes),
+                fmt(sh.run_s),
+                fmt(interval_s),
+                fmt(per_firing)
+            ),
+            vec![
+                Factor::new(path, 1.0 / interval_s, 1.0),
+                sh.run_factor(),
+                sh.nodes_factor(),
+            ],
+        ));
+    }
+    if let Some(ae) = &c.anti_entropy {
+        let fanout = f64::from(ae.fanout);
+        let tree_nodes: f64 = (0..=ae.depth).map(|l| fanout.powi(l as i32)).sum();
+        let trees = sh.ranges * sh.n;
+        let per_tree = tree_nodes * BYTES_PER_MERKLE_NODE
+            + BYTES_PER_MERKLE_TREE
+            + BYTES_PER_MERKLE_LEVEL * f64::from(ae.depth + 1);
+        let bytes = trees * per_tree + sh.touched_keys * sh.n * BYTES_PER_MERKLE_ENTRY;
+        let factors = vec![
+            Factor::new(
+                "cluster.anti_entropy.depth",
+                fanout.powi(ae.depth as i32),
+                256.0,
+            ),
+            sh.ranges_factor(),
+            sh.keys_factor(),
+        ];
+        est.push(Term::memory(
+            "Merkle trees",
+            bytes,
+            format!(
+                "{} ranges × {} replicas × {} tree nodes × {} B, plus entries",
+                fmt(sh.ranges),
+                fmt(sh.n),
+                fmt(tree_nodes),
+                fmt(BYTES_PER_MERKLE_NODE)
+            ),
+            factors.clone(),
+        ));
+        // Building the trees walks the ring once per node; after the
+        // workload, replicas' roots are compared every 100 ms until they
+        // agree (one range at a time).
+        let quiescence_s = secs(s.quiescence.duration.as_micros());
+        est.push(Term::events(
+            "Merkle tree set-up and convergence checks",
+            (sh.nodes * sh.ranges + quiescence_s * 10.0 * sh.ranges * sh.n) / 64.0,
+            format!(
+                "({} nodes + {} checks × {} replicas) × {} ranges / 64",
+                fmt(sh.nodes),
+                fmt(quiescence_s * 10.0),
+                fmt(sh.n),
+                fmt(sh.ranges)
+            ),
+            vec![
+                sh.ranges_factor(),
+                sh.nodes_factor(),
+                Factor::new("quiescence.duration_s", quiescence_s, 10.0),
+            ],
+        ));
+    }
+    if let Some(m) = &c.membership {
+        // Shared while nobody changes; after a join, decommission or
+        // replace every node rebuilds its own ring, key cache and trees.
+        let changes = s.faults.iter().any(|f| {
+            matches!(
+                f.action,
+                FaultAction::Join { .. }
+                    | FaultAction::Decommission { .. }
+                    | FaultAction::Replace { .. }
+            )
+        });
+        let per_node = if changes {
+            sh.ranges * (sh.list_len * 4.0 + 16.0)
+                + sh.keys.min((1u64 << 24) as f64) * BYTES_PER_KEY_CACHE
+                + sh.nodes * BYTES_PER_MEMBER_ENTRY
+        } else {
+            256.0
+        };
+        est.push(Term::memory(
+            "per-node membership views",
+            sh.nodes * per_node,
+            format!(
+                "{} nodes × {} B{}",
+                fmt(sh.nodes),
+                fmt(per_node),
+                if changes {
+                    " (each rebuilds its view after a membership change)"
+                } else {
+                    ""
+                }
+            ),
+            vec![sh.nodes_factor(), sh.ranges_factor(), sh.keys_factor()],
+        ));
+        if let FailureDetectorKind::PhiAccrual { window, .. } = m.failure_detector {
+            let rounds = sh.run_s / secs(m.gossip_interval.as_micros().max(1));
+            let samples = f64::from(window).min(rounds);
+            let bytes = sh.nodes * sh.nodes * (samples * BYTES_PER_HEARTBEAT_SAMPLE + 48.0);
+            est.push(Term::memory(
+                "phi-accrual heartbeat samples",
+                bytes,
+                format!(
+                    "{} nodes × {} peers × {} samples × {} B",
+                    fmt(sh.nodes),
+                    fmt(sh.nodes),
+                    fmt(samples),
+                    fmt(BYTES_PER_HEARTBEAT_SAMPLE)
+                ),
+                vec![
+                    sh.nodes_factor(),
+                    Factor::new(
+                        "cluster.membership.failure_detector.phi_accrual.window",
+                        samples,
+                        1000.0,
+                    ),
+                ],
+            ));
+            // Every gossip message carries the whole heartbeat table.
+            est.push(Term::event_cost(
+                "heartbeat tables carried by gossip",
+                sh.nodes / 256.0,
+                format!("{} entries per gossip message / 256", fmt(sh.nodes)),
+                vec![sh.nodes_factor()],
+            ));
+        }
+    }
+}
+
+fn network_terms(s: &Scenario, sh: &Shape, est: &mut Estimate) {
+    let endpoints = sh.nodes + sh.clients;
+    let links = (1 + s.network.datacenter_links.len() + s.network.endpoint_links.len()) as f64;
+    est.push(Term::memory(
+        "the network's link table",
+        endpoints * endpoints * 2.0 + links * BYTES_PER_LINK,
+        format!(
+            "{} endpoints² × 2 B + {} links × {} B",
+            fmt(endpoints),
+            fmt(links),
+            fmt(BYTES_PER_LINK)
+        ),
+        vec![
+            Factor::new("network.links", links, 16.0),
+            sh.nodes_factor(),
+            sh.clients_factor(),
+        ],
+    ));
+}
+
+fn fault_terms(s: &Scenario, sh: &Shape, est: &mut Estimate) {
+    let endpoints = sh.nodes + sh.clients;
+    // Scheduled faults: their actions, and the cuts in force at once
+    // (every message is checked against each).
+    let mut bytes = 0.0;
+    let mut live: BTreeSet<u32> = BTreeSet::new();
+    let mut most_live = 0usize;
+    for f in &s.faults {
+        bytes += 128.0;
+        match &f.action {
+            FaultAction::Partition { id, groups } => {
+                bytes += groups.iter().map(Vec::len).sum::<usize>() as f64 * 8.0;
+                live.insert(id.0);
+            }
+            FaultAction::PartitionOneWay { id, from, to } => {
+                bytes += (from.len() + to.len()) as f64 * 8.0;
+                live.insert(id.0);
+            }
+            FaultAction::DegradeLinks { id, from, to, .. } => {
+                bytes += (from.len() + to.len()) as f64 * 8.0;
+                live.insert(id.0 | 1 << 31);
+            }
+            FaultAction::Heal { id } => {
+                live.remove(&id.0);
+            }
+            FaultAction::RestoreLinks { id } => {
+                live.remove(&(id.0 | 1 << 31));
+            }
+            _ => {}
+        }
+        most_live = most_live.max(live.len());
+    }
+    let count = s.faults.len() as f64;
+    let cuts = most_live as f64;
+    est.push(Term::memory(
+        "scheduled faults and the cuts they make",
+        bytes + count * BYTES_PER_FAULT_EVENT + cuts * endpoints * 2.0,
+        format!(
+            "{} fault events × {} B, at most {} cuts at once × {} endpoints × 2 B",
+            fmt(count),
+            fmt(BYTES_PER_FAULT_EVENT),
+            fmt(cuts),
+            fmt(endpoints)
+        ),
+        vec![Factor::new("faults", count, 16.0)],
+    ));
+    est.push(Term::events(
+        "scheduled faults",
+        count,
+        format!("{} fault events", fmt(count)),
+        vec![Factor::new("faults", count, 16.0)],
+    ));
+    // Nemesis partitions and loss bursts run one at a time each.
+    let nemesis_cuts = s.nemesis.as_ref().map_or(0.0, |n| {
+        f64::from(u8::from(n.partitions.is_some()) + u8::from(n.loss.is_some()))
+    });
+    if cuts + nemesis_cuts > 0.0 {
+        est.push(Term::event_cost(
+            "partitions and degraded links in force at once",
+            (cuts + nemesis_cuts) / 16.0,
+            format!(
+                "{} cuts checked by every message / 16",
+                fmt(cuts + nemesis_cuts)
+            ),
+            vec![Factor::new("faults", count, 16.0)],
+        ));
+    }
+    let Some(nem) = &s.nemesis else { return };
+    let span_s = secs(nem.end.as_micros().saturating_sub(nem.start.as_micros()));
+    if let Some(c) = &nem.crashes {
+        let sources = if c.nodes.is_empty() {
+            f64::from(s.cluster.initial_nodes)
+        } else {
+            c.nodes.len() as f64
+        };
+        let cycle_s = secs(c.mtbf.as_micros()) + mean_us(&c.downtime, 0.0) / 1e6 + 1e-6;
+        let pairs = sources * span_s / cycle_s;
+        let factor = Factor::new(
+            "nemesis.crashes.mtbf_s",
+            1.0 / secs(c.mtbf.as_micros().max(1)),
+            1.0 / 60.0,
+        );
+        nemesis_memory(est, "nemesis crashes", pairs, factor);
+        est.push(Term::events(
+            "nemesis crashes",
+            pairs * 2.0 * 4.0,
+            format!(
+                "{} nodes × {} s / {} s per crash × 2 faults × 4 events",
+                fmt(sources),
+                fmt(span_s),
+                fmt(cycle_s)
+            ),
+            vec![Factor::new(
+                "nemesis.crashes.mtbf_s",
+                1.0 / secs(c.mtbf.as_micros().max(1)),
+                1.0 / 60.0,
+            )],
+        ));
+    }
+    if let Some(p) = &nem.partitions {
+        let cycle_s = secs(p.mean_interval.as_micros()) + mean_us(&p.duration, 0.0) / 1e6 + 1e-6;
+        let pairs = span_s / cycle_s;
+        let factor = Factor::new(
+            "nemesis.partitions.mean_interval_s",
+            1.0 / secs(p.mean_interval.as_micros().max(1)),
+            1.0 / 60.0,
+        );
+        nemesis_memory(est, "nemesis partitions", pairs, factor);
+        est.push(Term::events(
+            "nemesis partitions",
+            pairs * 2.0 * (1.0 + endpoints / 64.0),
+            format!(
+                "{} s / {} s per partition × 2 faults × {} endpoints / 64",
+                fmt(span_s),
+                fmt(cycle_s),
+                fmt(endpoints)
+            ),
+            vec![Factor::new(
+                "nemesis.partitions.mean_interval_s",
+                1.0 / secs(p.mean_interval.as_micros().max(1)),
+                1.0 / 60.0,
+            )],
+        ));
+    }
+    if let Some(l) = &nem.loss {
+        let cycle_s = secs(l.mean_interval.as_micros()) + mean_us(&l.duration, 0.0) / 1e6 + 1e-6;
+        let pairs = span_s / cycle_s;
+        let factor = Factor::new(
+            "nemesis.loss.mean_interval_s",
+            1.0 / secs(l.mean_interval.as_micros().max(1)),
+            1.0 / 60.0,
+        );
+        nemesis_memory(est, "nemesis loss bursts", pairs, factor);
+        est.push(Term::events(
+            "nemesis loss bursts",
+            pairs * 2.0 * (1.0 + sh.nodes / 64.0),
+            format!(
+                "{} s / {} s per burst × 2 faults × {} nodes / 64",
+                fmt(span_s),
+                fmt(cycle_s),
+                fmt(sh.nodes)
+            ),
+            vec![Factor::new(
+                "nemesis.loss.mean_interval_s",
+                1.0 / secs(l.mean_interval.as_micros().max(1)),
+                1.0 / 60.0,
+            )],
+        ));
+    }
+}
+
+/// What a nemesis source's faults cost in the collector and the summary
+/// (the schedule itself is drawn lazily and costs nothing).
+fn nemesis_memory(est: &mut Estimate, what: &str, pairs: f64, factor: Factor) {
+    est.push(Term::memory(
+        &format!("{what} as recorded"),
+        pairs * 2.0 * BYTES_PER_FAULT_EVENT,
+        format!(
+            "{} faults and their ends × {} B",
+            fmt(pairs),
+            fmt(BYTES_PER_FAULT_EVENT)
+        ),
+        vec![factor],
+    ));
+}
+
+fn metrics_terms(s: &Scenario, sh: &Shape, est: &mut Estimate) {
+    let window_s = secs(s.metrics.window.as_micros().max(1));
+    let windows = (sh.run_s / window_s).ceil();
+    est.push(Term::memory(
+        "timeline windows",
+        windows * BYTES_PER_WINDOW,
+        format!(
+            "{} s / {} s = {} windows × {} B",
+            fmt(sh.run_s),
+            fmt(window_s),
+            fmt(windows),
+            fmt(BYTES_PER_WINDOW)
+        ),
+        vec![
+            Factor::new("metrics.window_s", 1.0 / window_s, 1.0),
+            sh.run_factor(),
+        ],
+    ));
+    // Absent: the fine bins, 20 per decade from 1 µs to 10 s and a few more.
+    let points = s
+        .metrics
+        .t_visibility_grid_us
+        .as_ref()
+        .map_or(150.0, |g| g.len() as f64);
+    est.push(Term::memory(
+        "the t-visibility grid",
+        points * BYTES_PER_GRID_POINT,
+        format!("{} points × {} B", fmt(points), fmt(BYTES_PER_GRID_POINT)),
+        vec![Factor::new("metrics.t_visibility_grid_ms", points, 22.0)],
+    ));
+}
+
+/// Node capacity (`cluster.capacity`): what the resources hold and the
+/// events they add.
+///
+/// - **Queues**: each bounded queue can hold up to its limit; all of them
+///   together never more than the events the run processes (a message or
+///   job sits in one queue at a time and costs at least one event). The
+///   disk and request queues count jobs; an interface's byte limit is
+///   turned into messages of the workload's mean size (a 64 B header and,
+///   in about half the messages, a value of `workload.value_size`).
+/// - **Statistics**: per node and resource a utilisation timeline (one
+///   number per metrics window, at most 65,536), latency histograms, and
+///   admission control's sliding window; the summary keeps the busiest
+///   nodes' timelines.
+/// - **Events**: a message that waits for a worker and a disk operation
+///   each cost an event (`CpuStart`, `DiskDone`; the disk's replaces the
+///   storage timer without capacity): at most one per replica request and
+///   resource. Measured on `capacity-knee`: 720,537 events against 713,291
+///   without its capacity section.
+///
+/// Value sizes (`workload.value_size`) cost no memory: a stored version
+/// and a message carry the size, not the bytes (a 1 GiB value weighs 4 B);
+/// they cost simulated time on the interface and the disk.
+fn capacity_terms(s: &Scenario, sh: &Shape, est: &mut Estimate) {
+    let Some(cap) = &s.cluster.capacity else {
+        return;
+    };
+    // What a queued message weighs on average: a header, and a value in
+    // about half of them (put requests, get replies; acknowledgements and
+    // get requests carry none).
+    let value_bytes = s
+        .workload
+        .value_size
+        .as_ref()
+        .map_or(f64::from(sim_core::config::DEFAULT_VALUE_BYTES), |d| {
+            mean_us(d, 0.0)
+        });
+    let message_bytes = MESSAGE_HEADER_BYTES + 0.5 * value_bytes;
+    let (mut cpu_nodes, mut disk_nodes, mut nic_nodes) = (0.0, 0.0, 0.0);
+    let (mut cpu_slots, mut disk_slots, mut nic_slots) = (0.0, 0.0, 0.0);
+    let (mut cpu_limit, mut disk_limit, mut nic_limit_mb) = (0.0f64, 0.0f64, 0.0f64);
+    for n in &cap.nodes {
+        if let Some(c) = &n.cpu {
+            cpu_nodes += 1.0;
+            cpu_slots += f64::from(c.queue_limit) + f64::from(c.workers);
+            cpu_limit = cpu_limit.max(f64::from(c.queue_limit));
+        }
+        if let Some(d) = &n.disk {
+            disk_nodes += 1.0;
+            disk_slots += f64::from(d.queue_limit) + f64::from(d.concurrency);
+            disk_limit = disk_limit.max(f64::from(d.queue_limit));
+        }
+        if let Some(nic) = &n.nic {
+            nic_nodes += 1.0;
+            let bytes = nic.queue_limit_bytes as f64;
+            nic_slots += 2.0 * (bytes / message_bytes + 1.0);
+            nic_limit_mb = nic_limit_mb.max(bytes / 1e6);
+        }
+    }
+    // A message or job sits in one queue at a time and is at least one
+    // event of the run: all the queues together never hold more than the
+    // events the run processes.
+    let messages = est.total(Resource::Events).min(est.max_events as f64);
+    let slots = cpu_slots + disk_slots + nic_slots;
+    if slots > 0.0 {
+        // Replies waiting for a disk or an interface carry sibling sets
+        // (at most n per operation; on average half the final set, which
+        // grows through the run).
+        let carriers = slots.min(messages).min(sh.ops * sh.n) * sh.hot_share;
+        let per_job = BYTES_PER_QUEUED_JOB;
+        let siblings = carriers * (sh.hot_siblings - 1.0) / 2.0 * BYTES_PER_CARRIED_VERSION;
+        est.push(Term::memory(
+            "the bounded queues (requests, disk, network interface)",
+            slots.min(messages) * per_job + siblings,
+            format!(
+                "min({} requests + {} disk jobs + {} messages of {} B in the interfaces, {} events in the run) × {} B",
+                fmt(cpu_slots),
+                fmt(disk_slots),
+                fmt(nic_slots),
+                fmt(message_bytes),
+                fmt(messages),
+                fmt(per_job)
+            ) + &if siblings > 0.0 {
+                format!(
+                    ", plus {} replies × {} siblings × {} B",
+                    fmt(carriers),
+                    fmt((sh.hot_siblings - 1.0) / 2.0),
+                    fmt(BYTES_PER_CARRIED_VERSION)
+                )
+            } else {
+                String::new()
+            },
+            // What binds: the queues' places, or the run's length.
+            if slots < messages {
+                vec![
+                    Factor::new("cluster.capacity.cpu.queue_limit", cpu_limit, 10_000.0),
+                    Factor::new("cluster.capacity.disk.queue_limit", disk_limit, 10_000.0),
+                    Factor::new("cluster.capacity.nic.queue_limit_mb", nic_limit_mb, 64.0),
+                    blind_factor(sh),
+                ]
+            } else {
+                vec![
+                    sh.rate_factor(),
+                    sh.duration_factor(),
+                    blind_factor(sh),
+                    Factor::new("cluster.capacity.cpu.queue_limit", cpu_limit, 10_000.0),
+                    Factor::new("cluster.capacity.disk.queue_limit", disk_limit, 10_000.0),
+                    Factor::new("cluster.capacity.nic.queue_limit_mb", nic_limit_mb, 64.0),
+                ]
+            },
+        ));
+    }
+    // Statistics: timelines and histograms per node and resource.
+    let window_s = secs(s.metrics.window.as_micros().max(1));
+    let windows = (sh.run_s / window_s).ceil().min(MAX_RESOURCE_WINDOWS);
+    let timelines = cpu_nodes + disk_nodes + 2.0 * nic_nodes;
+    let admission = if cap.admission.is_some() {
+        sh.nodes
+    } else {
+        0.0
+    };
+    let histograms = (cpu_nodes + disk_nodes) * HISTOGRAMS_PER_STATION
+        + 2.0 * nic_nodes
+        + admission * HISTOGRAMS_PER_ADMISSION;
+    let resources = f64::from(
+        u8::from(cpu_nodes > 0.0) + u8::from(disk_nodes > 0.0) + 2 * u8::from(nic_nodes > 0.0),
+    );
+    let summary_points = resources * SUMMARY_TIMELINE_NODES.min(sh.nodes) * windows;
+    est.push(Term::memory(
+        "node resource statistics (utilisation timelines, histograms)",
+        timelines * windows * BYTES_PER_RESOURCE_WINDOW
+            + histograms * BYTES_PER_HISTOGRAM
+            + summary_points * BYTES_PER_SUMMARY_POINT,
+        format!(
+            "{} timelines × {} windows × {} B + {} histograms × {} B + {} summary points × {} B",
+            fmt(timelines),
+            fmt(windows),
+            fmt(BYTES_PER_RESOURCE_WINDOW),
+            fmt(histograms),
+            fmt(BYTES_PER_HISTOGRAM),
+            fmt(summary_points),
+            fmt(BYTES_PER_SUMMARY_POINT)
+        ),
+        vec![
+            Factor::new("metrics.window_s", 1.0 / window_s, 1.0),
+            sh.nodes_factor(),
+            sh.run_factor(),
+        ],
+    ));
+    let queued = f64::from(u8::from(cpu_nodes > 0.0) + u8::from(disk_nodes > 0.0));
+    if queued > 0.0 {
+        let per_op = queued * sh.n;
+        est.push(Term::events(
+            "node capacity: waits and disk completions",
+            sh.ops * per_op,
+            format!(
+                "{} operations × {} replicas × {} queued resources",
+                fmt(sh.ops),
+                fmt(sh.n),
+                fmt(queued)
+            ),
+            vec![sh.rate_factor(), sh.clients_factor(), sh.duration_factor()],
+        ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{json, Value};
+
+    fn scenario(v: &Value) -> Scenario {
+        sim_core::scenario::parse(&v.to_string(), &sim_core::scenario::no_files)
+            .expect("a valid scenario")
+    }
+
+    /// 3 nodes, 10 keys, 10 s: what the fuzzer mutated.
+    fn small() -> Value {
+        json!({
+            "name": "small", "rng_seed": 1, "duration_s": 10,
+            "cluster": { "nodes": 3, "quorum": { "n": 3, "r": 2, "w": 2 } },
+            "workload": {
+                "clients": 2,
+                "arrival": { "open_loop": { "rate_per_s": 50 } },
+                "keys": { "count": 10 },
+                "mix": { "read": 0.5, "read_modify_write": 0.5 }
+            }
+        })
+    }
+
+    fn refusal(v: &Value) -> Refusal {
+        Estimate::of(&scenario(v))
+            .check(&Budget::default())
+            .expect_err("over the default budget")
+    }
+
+    #[test]
+    fn a_small_scenario_fits_with_room_to_spare() {
+        let e = Estimate::of(&scenario(&small()));
+        assert!(e.check(&Budget::default()).is_ok());
+        assert!(e.total(Resource::Memory) < 64.0 * 1024.0 * 1024.0);
+        assert!(e.work() < 1e6, "{}", e.work());
+    }
+
+    #[test]
+    fn every_shipped_scenario_fits_the_default_budget() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+        let mut seen = 0;
+        for entry in std::fs::read_dir(&dir).expect("scenarios/") {
+            let path = entry.expect("entry").path();
+            if path.extension().is_some_and(|x| x == "json") {
+                let text = std::fs::read_to_string(&path).expect("readable");
+                let s =
+                    sim_core::scenario::parse(&text, &sim_core::scenario::no_files).expect("valid");
+                let e = Estimate::of(&s);
+                assert!(
+                    e.check(&Budget::default()).is_ok(),
+                    "{}: {:?}",
+                    path.display(),
+                    e.check(&Budget::default())
+                );
+                assert!(
+                    e.total(Resource::Memory) < 2.0 * (1u64 << 30) as f64,
+                    "{}: {}",
+                    path.display(),
+                    fmt_bytes(e.total(Resource::Memory))
+                );
+                seen += 1;
+            }
+        }
+        assert!(seen >= 20, "{seen} scenarios");
+    }
+
+    /// The fuzzer's findings on the small scenario: each is refused by a
+    /// tight budget naming the field that made it big, and the memory
+    /// hogs by the default budget too.
+    #[test]
+    fn each_finding_is_refused_naming_its_path() {
+        let tight = Budget {
+            memory_bytes: 512 << 20,
+            events: 50_000_000,
+        };
+        #[allow(clippy::type_complexity)]
+        let cases: Vec<(&str, bool, fn(&mut Value))> = vec![
+            ("nemesis.crashes.mtbf_s", false, |v| {
+                v["nemesis"] =
+                    json!({"crashes": {"mtbf_s": 1e-6, "downtime": {"constant": {"ms": 0}}}});
+            }),
+            ("nemesis.partitions.mean_interval_s", false, |v| {
+                v["nemesis"] = json!({"partitions": {"mean_interval_s": 1e-6, "duration": {"constant": {"ms": 0.001}}}});
+                v["duration_s"] = json!(100);
+            }),
+            ("nemesis.loss.mean_interval_s", false, |v| {
+                v["nemesis"] = json!({"loss": {"mean_interval_s": 1e-6, "duration": {"constant": {"ms": 0.001}}, "extra_loss": 0.5}});
+                v["duration_s"] = json!(100);
+            }),
+            ("workload.keys.preload", true, |v| {
+                v["workload"]["keys"] = json!({"count": 10_000_000, "preload": true});
+            }),
+            ("cluster.partitioning.partitions", true, |v| {
+                v["cluster"]["partitioning"] =
+                    json!({"strategy": "equal_partitions", "partitions": 1_048_576});
+                v["cluster"]["anti_entropy"] = json!({"fanout": 16, "depth": 4});
+            }),
+            ("cluster.anti_entropy.depth", true, |v| {
+                v["cluster"]["nodes"] = json!(64);
+                v["cluster"]["partitioning"] =
+                    json!({"strategy": "equal_partitions", "partitions": 8192});
+                v["cluster"]["anti_entropy"] = json!({"fanout": 16, "depth": 4});
+            }),
+            ("workload.arrival.open_loop.rate_per_s", true, |v| {
+                v["workload"]["clients"] = json!(4096);
+                v["workload"]["arrival"] = json!({"open_loop": {"rate_per_s": 1e6}});
+            }),
+            ("cluster.nodes", true, |v| {
+                v["cluster"]["nodes"] = json!(4096);
+                v["cluster"]["membership"] =
+                    json!({"failure_detector": {"phi_accrual": {"window": 1000}}});
+                v["duration_s"] = json!(1000);
+            }),
+            ("metrics.window_s", true, |v| {
+                v["metrics"] = json!({"window_s": 1e-6});
+            }),
+            ("duration_s", true, |v| {
+                v["duration_s"] = json!(1e9);
+            }),
+            ("cluster.membership.gossip_interval_ms", false, |v| {
+                v["cluster"]["membership"] = json!({"gossip_interval_ms": 0.001});
+                v["max_events"] = json!(1_000_000_000_000_000u64);
+                v["duration_s"] = json!(10000);
+            }),
+        ];
+        for (path, by_default, mutate) in cases {
+            let mut v = small();
+            mutate(&mut v);
+            let e = Estimate::of(&scenario(&v));
+            let r = e.check(&tight).expect_err(path);
+            assert_eq!(r.path, path, "{}", r.message);
+            assert!(r.message.contains("limit"), "{}", r.message);
+            if by_default {
+                let r = e.check(&Budget::default()).expect_err(path);
+                assert_eq!(r.path, path, "{}", r.message);
+            }
+        }
+    }
+
+    #[test]
+    fn a_scheduled_cut_pile_up_is_refused_by_its_per_event_cost() {
+        let mut v = small();
+        v["max_events"] = json!(1_000_000_000_000u64);
+        v["duration_s"] = json!(100000);
+        let faults: Vec<Value> = (0..5000)
+            .map(|_| json!({"at_s": 0, "isolate": {"node": "n0"}}))
+            .collect();
+        v["faults"] = json!(faults);
+        let r = refusal(&v);
+        assert_eq!(r.path, "faults", "{}", r.message);
+        assert!(r.message.contains("per event"), "{}", r.message);
+    }
+
+    fn with_capacity(mut v: Value) -> Value {
+        v["cluster"]["capacity"] = json!({
+            "cpu": {"workers": 4, "service": {"default": {"exponential": {"mean_ms": 0.05}}}},
+            "disk": {"concurrency": 2},
+            "nic": {"bandwidth_mb_per_s": 125}
+        });
+        v
+    }
+
+    #[test]
+    fn capacity_queues_statistics_and_events_are_counted() {
+        let plain = Estimate::of(&scenario(&small()));
+        let cap = Estimate::of(&scenario(&with_capacity(small())));
+        let has = |e: &Estimate, what: &str| e.terms.iter().any(|t| t.what.starts_with(what));
+        assert!(!has(&plain, "the bounded queues"));
+        assert!(has(&cap, "the bounded queues"));
+        assert!(has(&cap, "node resource statistics"));
+        assert!(has(&cap, "node capacity: waits"));
+        assert!(cap.total(Resource::Memory) > plain.total(Resource::Memory));
+        assert!(cap.total(Resource::Events) > plain.total(Resource::Events));
+        assert!(cap.check(&Budget::default()).is_ok());
+    }
+
+    #[test]
+    fn capacity_findings_are_refused_naming_their_path() {
+        let tight = Budget {
+            memory_bytes: 512 << 20,
+            events: 50_000_000,
+        };
+        #[allow(clippy::type_complexity)]
+        let cases: Vec<(&str, fn(&mut Value))> = vec![
+            // Queues as long as the run: bounded by the events it processes.
+            ("cluster.capacity.disk.queue_limit", |v| {
+                v["cluster"]["capacity"]["disk"]["queue_limit"] = json!(4_294_967_295u64);
+                v["workload"]["arrival"] = json!({"open_loop": {"rate_per_s": 5000}});
+                v["duration_s"] = json!(200);
+            }),
+            ("cluster.capacity.nic.queue_limit_mb", |v| {
+                v["cluster"]["capacity"]["nic"]["queue_limit_mb"] = json!(1e6);
+                v["workload"]["arrival"] = json!({"open_loop": {"rate_per_s": 5000}});
+                v["duration_s"] = json!(200);
+            }),
+            // A utilisation timeline per node and resource.
+            ("metrics.window_s", |v| {
+                v["cluster"]["nodes"] = json!(4096);
+                v["metrics"] = json!({"window_s": 0.001});
+                v["duration_s"] = json!(60);
+            }),
+        ];
+        for (path, mutate) in cases {
+            let mut v = with_capacity(small());
+            mutate(&mut v);
+            let e = Estimate::of(&scenario(&v));
+            let r = e.check(&tight).expect_err(path);
+            assert_eq!(r.path, path, "{}", r.message);
+        }
+    }
+
+    #[test]
+    fn blind_writes_on_one_key_cost_memory_and_time_per_sibling() {
+        let mut v = with_capacity(small());
+        v["workload"]["keys"] = json!({"count": 1});
+        v["workload"]["mix"] = json!({"read": 0.3, "blind_write": 0.7});
+        v["workload"]["arrival"] = json!({"open_loop": {"rate_per_s": 1000}});
+        let e = Estimate::of(&scenario(&v));
+        let tight = Budget {
+            memory_bytes: 384 << 20,
+            events: 2_000_000,
+        };
+        let r = e.check(&tight).expect_err("siblings");
+        assert_eq!(r.path, "workload.mix.blind_write", "{}", r.message);
+        assert!(
+            e.total(Resource::EventCost) > 100.0,
+            "{}",
+            e.total(Resource::EventCost)
+        );
+        // Spread over many keys the same mix is cheap.
+        v["workload"]["keys"] = json!({"count": 100_000});
+        assert!(Estimate::of(&scenario(&v)).check(&tight).is_ok());
+    }
+
+    #[test]
+    fn value_sizes_cost_no_memory() {
+        // A version and a message carry a value's size, not its bytes.
+        let mut v = small();
+        v["workload"]["keys"] = json!({"count": 1000, "preload": true});
+        let base = Estimate::of(&scenario(&v)).total(Resource::Memory);
+        v["workload"]["value_size"] = json!({"constant": {"bytes": 1u64 << 30}});
+        assert_eq!(Estimate::of(&scenario(&v)).total(Resource::Memory), base);
+        // With interfaces, larger values mean fewer messages fit a queue.
+        let mut v = with_capacity(v);
+        let big = Estimate::of(&scenario(&v)).total(Resource::Memory);
+        v["workload"]["value_size"] = json!({"constant": {"bytes": 1}});
+        assert!(Estimate::of(&scenario(&v)).total(Resource::Memory) >= big);
+    }
+
+    #[test]
+    fn the_budget_is_a_flag_away() {
+        let mut v = small();
+        v["cluster"]["partitioning"] =
+            json!({"strategy": "equal_partitions", "partitions": 131072});
+        v["cluster"]["anti_entropy"] = json!({"fanout": 16, "depth": 3});
+        let e = Estimate::of(&scenario(&v));
+        assert!(e.check(&Budget::default()).is_err());
+        let big = Budget {
+            memory_bytes: 1 << 42,
+            events: DEFAULT_EVENTS,
+        };
+        assert!(e.check(&big).is_ok());
+    }
+
+    #[test]
+    fn max_events_caps_the_events_a_run_can_cost() {
+        let mut v = small();
+        v["duration_s"] = json!(1e6);
+        let e = Estimate::of(&scenario(&v));
+        assert!(e.total(Resource::Events) > 1e9);
+        assert_eq!(e.events_processed(), 200_000_000.0);
+        assert!(
+            e.check(&Budget::default()).is_ok(),
+            "stopped by max_events instead"
+        );
+    }
+
+    #[test]
+    fn the_dominant_factor_is_the_one_furthest_above_its_reference() {
+        let t = Term::memory(
+            "x",
+            1.0,
+            String::new(),
+            vec![
+                Factor::new("a", 100.0, 10.0),
+                Factor::new("b", 5000.0, 100.0),
+                Factor::new("c", 1.0, 1.0),
+            ],
+        );
+        assert_eq!(t.path(), "b");
+        assert_eq!(
+            Term::memory("y", 1.0, String::new(), vec![]).path(),
+            "(root)"
+        );
+    }
+}
