@@ -1,0 +1,58 @@
+//! Helpers the checker and versioning tests share: one run through the
+//! collector, metric lookup, the small control cluster and the shipped
+//! scenario files.
+#![allow(dead_code)] // each test file uses its own subset
+
+use std::sync::Arc;
+
+use reports::metrics::Collector;
+use serde_json::{json, Value as Json};
+use sim_core::scenario::{parse, ScenarioFile};
+use sim_core::sim::Simulation;
+
+/// Runs a scenario (JSON value) with `seed` and returns its summary.
+pub fn run(scenario: &Json, seed: u64) -> Json {
+    let mut file: ScenarioFile =
+        serde_json::from_value(scenario.clone()).expect("test scenario has the right shape");
+    file.rng_seed = seed;
+    let text = serde_json::to_string(&file).expect("serializes");
+    let scenario =
+        Arc::new(parse(&text, &sim_core::scenario::no_files).expect("test scenario validates"));
+    let sim = Simulation::new(scenario.clone());
+    let ring = sim.ring().clone();
+    let mut collector = Collector::new(&scenario);
+    let outcome = sim.run(&mut collector, None);
+    reports::report::summary(&scenario, &outcome, &collector, &ring)
+}
+
+pub fn n(summary: &Json, path: &str) -> f64 {
+    reports::expect::lookup(summary, path).unwrap_or_else(|| panic!("no metric {path}"))
+}
+
+pub fn shipped(name: &str) -> Json {
+    let path = format!("{}/../scenarios/{name}.json", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).expect("shipped scenario readable");
+    serde_json::from_str(&text).expect("shipped scenario is JSON")
+}
+
+pub fn base() -> Json {
+    json!({
+        "name": "control",
+        "duration_s": 8,
+        "quiescence": { "duration_s": 5, "heal_faults": true },
+        "cluster": {
+            "nodes": 5,
+            "quorum": { "n": 3, "r": 2, "w": 2 },
+            "replica_timeout_ms": 30,
+            "hint_scan_interval_ms": 200
+        },
+        "network": { "latency": { "exponential": { "mean_ms": 1.0 } } },
+        "workload": {
+            "clients": 4,
+            "arrival": { "open_loop": { "rate_per_s": 40 } },
+            "keys": { "count": 30, "popularity": { "zipfian": 0.8 } },
+            "mix": { "read": 0.5, "read_modify_write": 0.5 },
+            "client_timeout_ms": 500
+        }
+    })
+}
