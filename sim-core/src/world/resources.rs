@@ -479,10 +479,13 @@ impl Pool {
                 }
             }
         }
-        let service = SimDuration(
+        let service = SimDuration(if self.slowdown_permille == 1000 {
+            // The common case, without 128-bit division (same result).
+            service.as_micros().min(u64::MAX / 4)
+        } else {
             (u128::from(service.as_micros()) * u128::from(self.slowdown_permille) / 1000)
-                .min(u128::from(u64::MAX / 4)) as u64,
-        );
+                .min(u128::from(u64::MAX / 4)) as u64
+        });
         let end = start + service;
         if self.idle > 0 {
             self.idle -= 1;
