@@ -175,12 +175,15 @@ pub fn claims(args: &ClaimsArgs) -> Result<Outcome> {
     );
     let mut failures = 0u64;
     for (i, file) in files.iter().enumerate() {
-        let runs: Vec<&RunResult> = results.iter().filter(|r| r.file == i).collect();
+        // Results are sorted by file: this file's runs are one slice.
+        let from = results.partition_point(|r| r.file < i);
+        let to = results.partition_point(|r| r.file <= i);
+        let runs = &results[from..to];
         let mut tallies: BTreeMap<String, Tally> = BTreeMap::new();
         let mut order: Vec<String> = Vec::new();
         let mut converge = Vec::new();
         let mut unconverged = 0u64;
-        for r in &runs {
+        for r in runs {
             for v in &r.verdicts {
                 if !tallies.contains_key(&v.metric) {
                     order.push(v.metric.clone());

@@ -45,11 +45,17 @@ fn scenario_files() -> Vec<PathBuf> {
 /// Parses and runs one scenario file, returning its summary.
 fn run(path: &Path) -> Json {
     let text = std::fs::read_to_string(path).expect("scenario file is readable");
+    summarize(path, &text)
+}
+
+/// Validates scenario `text` (files it names resolve beside `path`), runs it
+/// with the collector and returns its summary.
+fn summarize(path: &Path, text: &str) -> Json {
     let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
     let resolver =
         move |rel: &str| std::fs::read_to_string(dir.join(rel)).map_err(|e| e.to_string());
     let scenario = Arc::new(
-        parse(&text, &resolver)
+        parse(text, &resolver)
             .unwrap_or_else(|e| panic!("{}: does not validate: {e:?}", path.display())),
     );
     let sim = Simulation::new(scenario.clone());
@@ -150,13 +156,7 @@ fn run_edited(path: &Path, seed: u64, edit: impl Fn(&mut Json)) -> Json {
             .expect("scenario file is JSON");
     doc["rng_seed"] = seed.into();
     edit(&mut doc);
-    let scenario =
-        Arc::new(parse(&doc.to_string(), &|_: &str| Err("no files".into())).expect("valid"));
-    let sim = Simulation::new(scenario.clone());
-    let ring = sim.ring().clone();
-    let mut collector = Collector::new(&scenario);
-    let outcome = sim.run(&mut collector, None);
-    reports::report::summary(&scenario, &outcome, &collector, &ring)
+    summarize(path, &doc.to_string())
 }
 
 /// Issue 20: chaos seeds 25, 32 and 197 ended with one divergent key while

@@ -51,6 +51,9 @@ pub enum Event {
         from: Endpoint,
         /// Receiver.
         to: Endpoint,
+        /// The message's size, measured once by the sender's interface (0
+        /// when the sender has none: the receiver measures it).
+        bytes: u64,
         /// The message.
         msg: Msg,
     },
@@ -137,6 +140,8 @@ pub struct CpuJob {
     id: u64,
     sent_at: SimTime,
     from: Endpoint,
+    /// The message's size (`Msg::size_bytes`, measured once).
+    bytes: u64,
     msg: Msg,
     /// When it joined the request queue.
     arrived: SimTime,
@@ -734,8 +739,17 @@ impl Simulation {
                 departed,
                 from,
                 to,
+                bytes,
                 msg,
-            } => self.on_deliver(id, (sent_at, departed), from, to, msg, sink, tracer),
+            } => self.on_deliver(
+                id,
+                (sent_at, departed),
+                from,
+                to,
+                (bytes, msg),
+                sink,
+                tracer,
+            ),
             Event::Ingressed {
                 node,
                 incarnation,
@@ -912,7 +926,7 @@ impl Simulation {
         (sent_at, departed): (SimTime, SimTime),
         from: Endpoint,
         to: Endpoint,
-        msg: Msg,
+        (bytes, msg): (u64, Msg),
         sink: &mut dyn Sink,
         tracer: &mut Option<&mut dyn Tracer>,
     ) {
@@ -934,10 +948,12 @@ impl Simulation {
             }
             if let Endpoint::Node(n) = to {
                 if from != to {
+                    let bytes = if bytes > 0 { bytes } else { msg.size_bytes() };
                     let job = CpuJob {
                         id,
                         sent_at,
                         from,
+                        bytes,
                         msg,
                         arrived: self.now,
                     };
@@ -1091,19 +1107,22 @@ impl Simulation {
                     departed: at,
                     from,
                     to,
+                    bytes: 0,
                     msg,
                 },
             );
             return;
         }
         let mut departed = at;
+        let mut bytes = 0;
         if let Endpoint::Node(n) = from {
             if let Some(nic) = self
                 .resources
                 .get_mut(n.0 as usize)
                 .and_then(|r| r.nic.as_mut())
             {
-                match nic.egress.carry(at, msg.size_bytes(), msg.kind().index()) {
+                bytes = msg.size_bytes();
+                match nic.egress.carry(at, bytes, msg.kind().index()) {
                     Some(t) => departed = t,
                     None => {
                         let reason = DropReason::Overloaded;
@@ -1129,6 +1148,7 @@ impl Simulation {
                             departed,
                             from,
                             to,
+                            bytes,
                             msg,
                         },
                     );
@@ -1141,6 +1161,7 @@ impl Simulation {
                         departed,
                         from,
                         to,
+                        bytes,
                         msg,
                     },
                 );
@@ -1164,7 +1185,7 @@ impl Simulation {
         tracer: &mut Option<&mut dyn Tracer>,
     ) {
         let now = self.now;
-        let bytes = job.msg.size_bytes();
+        let bytes = job.bytes;
         // The bytes streamed in while the sender's interface sent them; a
         // sender without a modelled interface (a client) sends at the
         // receiver's rate.
@@ -1234,7 +1255,7 @@ impl Simulation {
         let r = &mut self.resources[node.0 as usize];
         let mut service = spec.service[job.msg.kind().index()].sample(&mut r.rng);
         if spec.per_mb_us > 0 {
-            let bytes = u128::from(job.msg.size_bytes());
+            let bytes = u128::from(job.bytes);
             let extra = bytes * u128::from(spec.per_mb_us) / 1_000_000;
             service = service + SimDuration(extra.min(u128::from(u64::MAX / 4)) as u64);
         }
