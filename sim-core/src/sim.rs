@@ -137,14 +137,44 @@ pub enum Event {
 /// A message in a node's request processing (node capacity).
 #[derive(Clone, Debug)]
 pub struct CpuJob {
+    head: JobHead,
+    msg: Msg,
+}
+
+/// What request processing needs to know of a message besides the message
+/// itself (kept apart so the common path never copies the message into a
+/// job record).
+#[derive(Clone, Copy, Debug)]
+struct JobHead {
     id: u64,
     sent_at: SimTime,
     from: Endpoint,
     /// The message's size (`Msg::size_bytes`, measured once).
     bytes: u64,
-    msg: Msg,
     /// When it joined the request queue.
     arrived: SimTime,
+}
+
+/// A message at the receiver's network interface (node capacity).
+enum Ingress {
+    /// The interface's queue is full.
+    Dropped,
+    /// Through the interface at this time.
+    Later(SimTime),
+    /// Through now.
+    Now,
+}
+
+/// The request queue's verdict on an arriving message (node capacity).
+enum CpuVerdict {
+    /// The node's request processing is not modelled: handled now.
+    Unlimited,
+    /// A worker is free: handled now, its effects leave at this time.
+    Now(SimTime),
+    /// Handled when this slot starts.
+    Wait(Slot),
+    /// The waiting room is full.
+    Refused,
 }
 
 /// Disk work of a node (node capacity).
@@ -759,7 +789,7 @@ impl Simulation {
                     self.cpu_arrival(node, job, sink, tracer);
                 } else {
                     let to = Endpoint::Node(node);
-                    let (id, sent, from) = (job.id, job.sent_at, job.from);
+                    let (id, sent, from) = (job.head.id, job.head.sent_at, job.head.from);
                     self.drop_message(id, sent, from, to, &job.msg, DropReason::NodeDown, tracer);
                 }
             }
@@ -949,15 +979,14 @@ impl Simulation {
             if let Endpoint::Node(n) = to {
                 if from != to {
                     let bytes = if bytes > 0 { bytes } else { msg.size_bytes() };
-                    let job = CpuJob {
+                    let head = JobHead {
                         id,
                         sent_at,
                         from,
                         bytes,
-                        msg,
                         arrived: self.now,
                     };
-                    self.node_arrival(n, job, sink, tracer);
+                    self.node_arrival(n, head, msg, sink, tracer);
                     return;
                 }
             }
@@ -1176,93 +1205,133 @@ impl Simulation {
     }
 
     /// Node capacity: a message reaches a node's network interface; once
-    /// through it, it joins the request queue.
+    /// through it, it joins the request queue. In the common case (the
+    /// interface lets it through now and a worker is free) its handler runs
+    /// here, on the message as the event carried it: the job record is
+    /// built only when the message has to wait for an event.
+    #[allow(clippy::too_many_arguments)]
     fn node_arrival(
         &mut self,
         node: NodeId,
-        job: CpuJob,
+        head: JobHead,
+        msg: Msg,
         sink: &mut dyn Sink,
         tracer: &mut Option<&mut dyn Tracer>,
     ) {
+        let to = Endpoint::Node(node);
+        let kind = msg.kind();
+        match self.ingress(node, &head, kind) {
+            Ingress::Dropped => {
+                let reason = DropReason::Overloaded;
+                self.drop_message(head.id, head.sent_at, head.from, to, &msg, reason, tracer);
+            }
+            Ingress::Later(done) => {
+                let incarnation = self.nodes[node.0 as usize].incarnation;
+                let job = CpuJob { head, msg };
+                self.queue.push(
+                    done,
+                    Event::Ingressed {
+                        node,
+                        incarnation,
+                        job,
+                    },
+                );
+            }
+            Ingress::Now => match self.cpu_verdict(node, &head, kind, sink, tracer) {
+                CpuVerdict::Unlimited => {
+                    self.handle_message(head.id, head.sent_at, head.from, to, msg, sink, tracer)
+                }
+                CpuVerdict::Now(end) => self.serve(node, head, kind, msg, end, sink, tracer),
+                CpuVerdict::Wait(slot) => self.wait_cpu(node, CpuJob { head, msg }, slot),
+                CpuVerdict::Refused => self.refuse(node, CpuJob { head, msg }, sink, tracer),
+            },
+        }
+    }
+
+    /// Node capacity: the receiver's interface takes a message in (cut
+    /// through: the bytes stream in while the sender sends them).
+    fn ingress(&mut self, node: NodeId, head: &JobHead, kind: MsgKind) -> Ingress {
         let now = self.now;
-        let bytes = job.bytes;
-        // The bytes streamed in while the sender's interface sent them; a
-        // sender without a modelled interface (a client) sends at the
+        let bytes = head.bytes;
+        // A sender without a modelled interface (a client) sends at the
         // receiver's rate.
-        let sender = match job.from {
+        let sender = match head.from {
             Endpoint::Node(s) => self.resources[s.0 as usize]
                 .nic
                 .as_ref()
                 .map(|n| n.egress.transmission(bytes)),
             Endpoint::Client(_) => None,
         };
-        if let Some(nic) = self.resources[node.0 as usize].nic.as_mut() {
-            let spread = sender.unwrap_or_else(|| nic.ingress.transmission(bytes));
-            match nic
-                .ingress
-                .receive(now, bytes, spread, job.msg.kind().index())
-            {
-                None => {
-                    let (to, reason) = (Endpoint::Node(node), DropReason::Overloaded);
-                    let (id, sent, from) = (job.id, job.sent_at, job.from);
-                    self.drop_message(id, sent, from, to, &job.msg, reason, tracer);
-                    return;
-                }
-                Some(done) if done > now => {
-                    let incarnation = self.nodes[node.0 as usize].incarnation;
-                    self.queue.push(
-                        done,
-                        Event::Ingressed {
-                            node,
-                            incarnation,
-                            job,
-                        },
-                    );
-                    return;
-                }
-                Some(_) => {}
-            }
+        let Some(nic) = self.resources[node.0 as usize].nic.as_mut() else {
+            return Ingress::Now;
+        };
+        let spread = sender.unwrap_or_else(|| nic.ingress.transmission(bytes));
+        match nic.ingress.receive(now, bytes, spread, kind.index()) {
+            None => Ingress::Dropped,
+            Some(done) if done > now => Ingress::Later(done),
+            Some(_) => Ingress::Now,
         }
-        self.cpu_arrival(node, job, sink, tracer);
     }
 
-    /// Node capacity: a message joins the request queue (or is handled at
-    /// once when the node's request processing is infinite). Its service
-    /// time is drawn now and the pool computes its slot: a message that
-    /// finds a worker free is handled now with its effects leaving when its
-    /// service ends (no event); one that waits is handled when its service
-    /// starts (one event).
+    /// A message through the receiver's interface (an `Ingressed` event)
+    /// joins the request queue.
     fn cpu_arrival(
         &mut self,
         node: NodeId,
-        mut job: CpuJob,
+        job: CpuJob,
         sink: &mut dyn Sink,
         tracer: &mut Option<&mut dyn Tracer>,
     ) {
+        let CpuJob { mut head, msg } = job;
+        head.arrived = self.now;
+        let kind = msg.kind();
+        match self.cpu_verdict(node, &head, kind, sink, tracer) {
+            CpuVerdict::Unlimited => {
+                let to = Endpoint::Node(node);
+                self.handle_message(head.id, head.sent_at, head.from, to, msg, sink, tracer)
+            }
+            CpuVerdict::Now(end) => self.serve(node, head, kind, msg, end, sink, tracer),
+            CpuVerdict::Wait(slot) => self.wait_cpu(node, CpuJob { head, msg }, slot),
+            CpuVerdict::Refused => self.refuse(node, CpuJob { head, msg }, sink, tracer),
+        }
+    }
+
+    /// Node capacity: a message joins the request queue now (or is handled
+    /// at once when the node's request processing is infinite). Its service
+    /// time is drawn now and the pool computes its slot: a message that
+    /// finds a worker free is handled now with its effects leaving when its
+    /// service ends (no event); one that waits is handled when its service
+    /// starts (one event). A message that sheds the oldest waiting one
+    /// refuses that one here.
+    fn cpu_verdict(
+        &mut self,
+        node: NodeId,
+        head: &JobHead,
+        kind: MsgKind,
+        sink: &mut dyn Sink,
+        tracer: &mut Option<&mut dyn Tracer>,
+    ) -> CpuVerdict {
         let now = self.now;
-        job.arrived = now;
-        let scenario = self.scenario.clone();
-        let Some(spec) = scenario
+        let r = &mut self.resources[node.0 as usize];
+        let Some(pool) = r.cpu.as_mut() else {
+            return CpuVerdict::Unlimited;
+        };
+        let spec = self
+            .scenario
             .cluster
             .capacity
             .as_ref()
             .and_then(|c| c.nodes[node.0 as usize].cpu.as_ref())
-        else {
-            let to = Endpoint::Node(node);
-            self.handle_message(job.id, job.sent_at, job.from, to, job.msg, sink, tracer);
-            return;
-        };
-        let r = &mut self.resources[node.0 as usize];
-        let mut service = spec.service[job.msg.kind().index()].sample(&mut r.rng);
+            .expect("a node with a pool has a CPU spec");
+        let mut service = spec.service[kind.index()].sample(&mut r.rng);
         if spec.per_mb_us > 0 {
-            let bytes = u128::from(job.bytes);
+            let bytes = u128::from(head.bytes);
             let extra = bytes * u128::from(spec.per_mb_us) / 1_000_000;
             service = service + SimDuration(extra.min(u128::from(u64::MAX / 4)) as u64);
         }
-        let pool = r.cpu.as_mut().expect("a CPU spec has a pool");
-        match pool.admit(now, service) {
-            PoolAdmission::Admitted(slot) => self.start_cpu(node, job, slot, sink, tracer),
-            PoolAdmission::Refused => self.refuse(node, job, sink, tracer),
+        let slot = match pool.admit(now, service) {
+            PoolAdmission::Admitted(slot) => slot,
+            PoolAdmission::Refused => return CpuVerdict::Refused,
             PoolAdmission::AdmittedShedding(slot, shed) => {
                 let pending = &mut self.resources[node.0 as usize].cpu_pending;
                 if let Some(i) = pending.iter().position(|(start, _)| *start == shed) {
@@ -1271,25 +1340,19 @@ impl Simulation {
                         self.refuse(node, old, sink, tracer);
                     }
                 }
-                self.start_cpu(node, job, slot, sink, tracer);
+                slot
             }
+        };
+        if slot.start <= now {
+            CpuVerdict::Now(slot.end)
+        } else {
+            CpuVerdict::Wait(slot)
         }
     }
 
-    /// A message got its slot: handled now when its service starts now,
-    /// otherwise when it starts.
-    fn start_cpu(
-        &mut self,
-        node: NodeId,
-        job: CpuJob,
-        slot: Slot,
-        sink: &mut dyn Sink,
-        tracer: &mut Option<&mut dyn Tracer>,
-    ) {
-        if slot.start <= self.now {
-            self.serve(node, job, slot.end, sink, tracer);
-            return;
-        }
+    /// A message that has to wait for a worker: it is handled when its
+    /// service starts.
+    fn wait_cpu(&mut self, node: NodeId, job: CpuJob, slot: Slot) {
         let incarnation = self.nodes[node.0 as usize].incarnation;
         let end = slot.end;
         let handle = self.queue.push(
@@ -1321,21 +1384,27 @@ impl Simulation {
         while pending.front().is_some_and(|(start, _)| *start <= now) {
             pending.pop_front();
         }
+        let CpuJob { head, msg } = job;
         if !self.is_current(node, incarnation) {
             // The node crashed while the message waited: it is lost.
-            let (id, sent, from, to) = (job.id, job.sent_at, job.from, Endpoint::Node(node));
-            self.drop_message(id, sent, from, to, &job.msg, DropReason::NodeDown, tracer);
+            let (id, sent, from, to) = (head.id, head.sent_at, head.from, Endpoint::Node(node));
+            self.drop_message(id, sent, from, to, &msg, DropReason::NodeDown, tracer);
             return;
         }
-        self.serve(node, job, end, sink, tracer);
+        let kind = msg.kind();
+        self.serve(node, head, kind, msg, end, sink, tracer);
     }
 
     /// Runs a message's handler now; what it sends, the timers it sets and
     /// the disk work it asks for take effect when its service ends, at `end`.
+    #[allow(clippy::too_many_arguments)]
+    #[inline]
     fn serve(
         &mut self,
         node: NodeId,
-        job: CpuJob,
+        head: JobHead,
+        kind: MsgKind,
+        msg: Msg,
         end: SimTime,
         sink: &mut dyn Sink,
         tracer: &mut Option<&mut dyn Tracer>,
@@ -1343,14 +1412,14 @@ impl Simulation {
         let now = self.now;
         let r = &mut self.resources[node.0 as usize];
         // Without a disk queue, admission control watches request processing.
-        if r.disk.is_none() && !job.msg.kind().is_background() {
+        if r.disk.is_none() && !kind.is_background() {
             if let Some(m) = r.admission.as_mut() {
-                m.sample(now, SimDuration(end.as_micros() - job.arrived.as_micros()));
+                m.sample(now, SimDuration(end.as_micros() - head.arrived.as_micros()));
             }
         }
         self.offset = SimDuration(end.as_micros().saturating_sub(now.as_micros()));
         let to = Endpoint::Node(node);
-        self.handle_message(job.id, job.sent_at, job.from, to, job.msg, sink, tracer);
+        self.handle_message(head.id, head.sent_at, head.from, to, msg, sink, tracer);
         self.offset = SimDuration::ZERO;
     }
 
@@ -1364,7 +1433,7 @@ impl Simulation {
         tracer: &mut Option<&mut dyn Tracer>,
     ) {
         let to = Endpoint::Node(node);
-        let (id, sent, from) = (job.id, job.sent_at, job.from);
+        let (id, sent, from) = (job.head.id, job.head.sent_at, job.head.from);
         self.drop_message(id, sent, from, to, &job.msg, DropReason::Overloaded, tracer);
         let offset = std::mem::replace(&mut self.offset, SimDuration::ZERO);
         let nt = self.node_time(node);
