@@ -1461,8 +1461,8 @@ impl Simulation {
     /// Draws the service time of a disk job's next operation and schedules
     /// its end.
     fn start_disk(&mut self, node: NodeId, job: DiskJob) {
-        let scenario = self.scenario.clone();
-        let spec = scenario
+        let spec = self
+            .scenario
             .cluster
             .capacity
             .as_ref()
@@ -1581,7 +1581,7 @@ impl Simulation {
                 }
                 Command::CancelTimer { timer } => {
                     if let Some(h) = self.node_timers[node.0 as usize].remove(&timer) {
-                        self.queue.cancel(h);
+                        self.queue.discard(h);
                     }
                 }
                 Command::Disk { io, then } => {
@@ -1645,7 +1645,7 @@ impl Simulation {
                 }
                 Command::CancelTimer { timer } => {
                     if let Some(h) = self.client_timers[client.0 as usize].remove(&timer) {
-                        self.queue.cancel(h);
+                        self.queue.discard(h);
                     }
                 }
                 Command::Record(r) => self.emit(Some(Endpoint::Client(client)), &r, sink, tracer),
@@ -1943,7 +1943,7 @@ impl Simulation {
         slot.up = false;
         slot.incarnation += 1;
         for (_, h) in std::mem::take(&mut self.node_timers[node.0 as usize]) {
-            self.queue.cancel(h);
+            self.queue.discard(h);
         }
         let lost = slot.node.crash(disk_loss);
         let now = self.now;

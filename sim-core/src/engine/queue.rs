@@ -200,6 +200,23 @@ impl<E> EventQueue<E> {
         Some(event)
     }
 
+    /// Cancels a pending event and drops it where it lies (no copy out,
+    /// unlike [`EventQueue::cancel`]); false if it already fired or was
+    /// cancelled.
+    pub fn discard(&mut self, handle: EventHandle) -> bool {
+        let Some(slot) = self.slots.get_mut(handle.slot as usize) else {
+            return false;
+        };
+        if slot.seq != handle.seq || slot.event.is_none() {
+            return false;
+        }
+        slot.event = None;
+        self.free.push(handle.slot);
+        self.live -= 1;
+        self.compact_if_stale();
+        true
+    }
+
     /// Drops the heap entries of cancelled events once they outnumber the
     /// live ones (and a floor), so a run that cancels most of what it arms
     /// (request timeouts, re-armed timers) keeps a heap the size of what is
@@ -271,6 +288,23 @@ mod tests {
                 "counted-b"
             ]
         );
+    }
+
+    #[test]
+    fn discarded_events_never_pop_and_discard_matches_cancel() {
+        let mut q = EventQueue::new();
+        let a = q.push(SimTime(1), 1);
+        let b = q.push(SimTime(1), 2);
+        assert!(q.discard(a));
+        assert!(!q.discard(a), "a second discard finds nothing");
+        assert_eq!(q.cancel(a), None);
+        q.push(SimTime(0), 3); // reuses a's slot
+        assert!(!q.discard(a), "a stale handle cannot discard the new event");
+        assert_eq!(q.len(), 2);
+        assert_eq!(q.pop(), Some((SimTime(0), 3)));
+        assert_eq!(q.pop(), Some((SimTime(1), 2)));
+        assert!(!q.discard(b), "popped events cannot be discarded");
+        assert_eq!(q.pop(), None);
     }
 
     #[test]
