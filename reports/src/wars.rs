@@ -62,33 +62,27 @@ pub enum WarsError {
     },
 }
 
-/// A leg's distribution compiled for fast sampling (microseconds).
+/// A leg's distribution compiled for fast sampling (microseconds): the
+/// composites over [`Simple`] draws, which inline into the trial loop (a
+/// mixture of simple parts, PBS's Pareto/exponential legs, costs no call).
 #[derive(Clone, Debug)]
 enum Leg {
-    Constant(f64),
-    Uniform {
-        lo: f64,
-        width: f64,
-    },
-    Normal {
-        mean: f64,
-        sd: f64,
-    },
-    Exponential {
-        mean: f64,
-    },
-    LogNormal {
-        median: f64,
-        sigma: f64,
-    },
-    Pareto {
-        scale: f64,
-        inv_shape: f64,
-    },
+    Simple(Simple),
     /// Cumulative weights scaled to 2^53 and the parts.
     Mixture(Vec<(u64, Leg)>),
-    Empirical(Vec<(f64, f64)>),
     Sum(Vec<Leg>),
+}
+
+/// A distribution drawn without recursion.
+#[derive(Clone, Debug)]
+enum Simple {
+    Constant(f64),
+    Uniform { lo: f64, width: f64 },
+    Normal { mean: f64, sd: f64 },
+    Exponential { mean: f64 },
+    LogNormal { median: f64, sigma: f64 },
+    Pareto { scale: f64, inv_shape: f64 },
+    Empirical(Vec<(f64, f64)>),
 }
 
 /// 2^-53: a uniform from 53 random bits.
@@ -96,25 +90,31 @@ const UNIT: f64 = 1.0 / (1u64 << 53) as f64;
 
 impl Leg {
     fn compile(l: &Latency) -> Leg {
-        match l {
-            Latency::Constant { us } => Leg::Constant(*us),
-            Latency::Uniform { min_us, max_us } => Leg::Uniform {
+        let simple = match l {
+            Latency::Constant { us } => Simple::Constant(*us),
+            Latency::Uniform { min_us, max_us } => Simple::Uniform {
                 lo: *min_us,
                 width: max_us - min_us,
             },
-            Latency::Normal { mean_us, stddev_us } => Leg::Normal {
+            Latency::Normal { mean_us, stddev_us } => Simple::Normal {
                 mean: *mean_us,
                 sd: *stddev_us,
             },
-            Latency::Exponential { mean_us } => Leg::Exponential { mean: *mean_us },
-            Latency::LogNormal { median_us, sigma } => Leg::LogNormal {
+            Latency::Exponential { mean_us } => Simple::Exponential { mean: *mean_us },
+            Latency::LogNormal { median_us, sigma } => Simple::LogNormal {
                 median: *median_us,
                 sigma: *sigma,
             },
-            Latency::Pareto { scale_us, shape } => Leg::Pareto {
+            Latency::Pareto { scale_us, shape } => Simple::Pareto {
                 scale: *scale_us,
                 inv_shape: 1.0 / shape,
             },
+            Latency::Empirical(points) => Simple::Empirical(
+                points
+                    .iter()
+                    .map(|(v, c)| (*v, f64::from(*c) / 1e9))
+                    .collect(),
+            ),
             Latency::Mixture(parts) => {
                 let total: u64 = parts.iter().map(|(w, _)| *w).sum::<u64>().max(1);
                 let mut acc = 0u128;
@@ -128,16 +128,11 @@ impl Leg {
                         )
                     })
                     .collect();
-                Leg::Mixture(parts)
+                return Leg::Mixture(parts);
             }
-            Latency::Empirical(points) => Leg::Empirical(
-                points
-                    .iter()
-                    .map(|(v, c)| (*v, f64::from(*c) / 1e9))
-                    .collect(),
-            ),
-            Latency::Sum(parts) => Leg::Sum(parts.iter().map(Leg::compile).collect()),
-        }
+            Latency::Sum(parts) => return Leg::Sum(parts.iter().map(Leg::compile).collect()),
+        };
+        Leg::Simple(simple)
     }
 
     /// One draw, µs (zero or more, at most the simulator's cap).
@@ -154,28 +149,52 @@ impl Leg {
     #[inline]
     fn raw(&self, rng: &mut SimRng) -> f64 {
         match self {
-            Leg::Constant(c) => *c,
-            Leg::Exponential { mean } => mean * exp1(rng),
-            // scale / U^(1/shape) with U uniform is scale · e^(E/shape), E ~ Exp(1).
-            Leg::Pareto { scale, inv_shape } => scale * fast_exp(exp1(rng) * inv_shape),
+            Leg::Simple(s) => s.draw(rng),
             Leg::Mixture(parts) => {
                 let u = rng.next_u64() >> 11;
                 // (53 bits against weights scaled to 2^53.)
                 for (cum, part) in parts {
                     if u < *cum {
-                        return part.raw(rng);
+                        return part.part(rng);
                     }
                 }
-                parts.last().map_or(0.0, |(_, p)| p.raw(rng))
+                parts.last().map_or(0.0, |(_, p)| p.part(rng))
             }
-            Leg::Uniform { lo, width } => lo + width * (rng.next_u64() >> 11) as f64 * UNIT,
-            Leg::Normal { mean, sd } => mean + sd * std_normal(rng),
-            Leg::LogNormal { median, sigma } => median * (sigma * std_normal(rng)).exp(),
-            Leg::Empirical(points) => {
+            Leg::Sum(parts) => parts.iter().map(|p| p.part(rng).max(0.0)).sum(),
+        }
+    }
+
+    /// A part of a composite: simple parts inline, composite ones recurse.
+    #[inline(always)]
+    fn part(&self, rng: &mut SimRng) -> f64 {
+        match self {
+            Leg::Simple(s) => s.draw(rng),
+            other => other.raw_composite(rng),
+        }
+    }
+
+    /// `raw` behind a call (keeps the recursion out of the inlined path).
+    #[inline(never)]
+    fn raw_composite(&self, rng: &mut SimRng) -> f64 {
+        self.raw(rng)
+    }
+}
+
+impl Simple {
+    #[inline(always)]
+    fn draw(&self, rng: &mut SimRng) -> f64 {
+        match self {
+            Simple::Constant(c) => *c,
+            Simple::Exponential { mean } => mean * exp1(rng),
+            // scale / U^(1/shape) with U uniform is scale · e^(E/shape), E ~ Exp(1).
+            Simple::Pareto { scale, inv_shape } => scale * fast_exp(exp1(rng) * inv_shape),
+            Simple::Uniform { lo, width } => lo + width * (rng.next_u64() >> 11) as f64 * UNIT,
+            Simple::Normal { mean, sd } => mean + sd * std_normal(rng),
+            Simple::LogNormal { median, sigma } => median * (sigma * std_normal(rng)).exp(),
+            Simple::Empirical(points) => {
                 let u = (rng.next_u64() >> 11) as f64 * UNIT;
                 empirical(points, u)
             }
-            Leg::Sum(parts) => parts.iter().map(|p| p.raw(rng).max(0.0)).sum(),
         }
     }
 }
@@ -214,7 +233,7 @@ fn ziggurat() -> &'static Ziggurat {
 /// A standard exponential draw by the ziggurat: one random word and one
 /// multiplication almost always (a logarithm or exponential in about 1 %
 /// of draws).
-#[inline]
+#[inline(always)]
 fn exp1(rng: &mut SimRng) -> f64 {
     let z = ziggurat();
     loop {
@@ -245,7 +264,7 @@ fn exp2_64ths() -> &'static [f64; 64] {
 /// `x = (64k + j) ln2/64 + r` with `|r| ≤ ln2/128`, so `e^x = 2^k · 2^(j/64)
 /// · e^r`, `e^r` by its Taylor polynomial to degree 5 (remainder below
 /// 4e-17). Relative error within a few units in the last place (tested).
-#[inline]
+#[inline(always)]
 fn fast_exp(x: f64) -> f64 {
     // fdlibm's split of ln 2: the high part has trailing zeros, so n · HI is
     // exact for the n that occur here.
@@ -257,7 +276,10 @@ fn fast_exp(x: f64) -> f64 {
     let n = (x * (64.0 / std::f64::consts::LN_2) + 0.5) as i64;
     let nf = n as f64;
     let r = x - nf * (LN2_HI / 64.0) - nf * (LN2_LO / 64.0);
-    let p = 1.0 + r * (1.0 + r * (0.5 + r * (1.0 / 6.0 + r * (1.0 / 24.0 + r * (1.0 / 120.0)))));
+    // Estrin's scheme: the same polynomial with a dependency chain of three
+    // multiply-adds instead of Horner's five (the draws are latency-bound).
+    let r2 = r * r;
+    let p = (1.0 + r) + r2 * ((0.5 + r * (1.0 / 6.0)) + r2 * (1.0 / 24.0 + r * (1.0 / 120.0)));
     let scale = f64::from_bits((((n >> 6) + 1023) as u64) << 52);
     exp2_64ths()[(n & 63) as usize] * p * scale
 }
@@ -457,20 +479,80 @@ impl Wars {
         let mut rng = SimRng::new(rng_seed, Stream::Custom(STREAM_BASE + k));
         let mut out = Prediction::empty(grid_us);
         let mut scratch = Scratch::new(self.n);
+        let index = GridIndex::new(grid_us);
         for _ in 0..trials {
             let (tau, write, read) = self.trial(&mut rng, &mut scratch);
             // The first grid point at or after τ: consistent from there on.
-            let i = if grid_us.first().is_none_or(|t| tau <= *t) {
-                0
-            } else {
-                grid_us.partition_point(|t| *t < tau)
-            };
-            out.first_consistent[i] += 1;
-            out.write_latency.record(write.round() as u64);
-            out.read_latency.record(read.round() as u64);
+            out.first_consistent[index.first_at_or_after(tau)] += 1;
+            out.write_latency.record(round_us(write));
+            out.read_latency.record(round_us(read));
         }
         out.trials = trials;
         out
+    }
+}
+
+/// A non-negative draw rounded to whole microseconds (half away from zero,
+/// as `f64::round`, without its library call: `x - trunc(x)` is exact).
+#[inline(always)]
+fn round_us(x: f64) -> u64 {
+    let i = x as u64;
+    if x - i as f64 >= 0.5 {
+        i + 1
+    } else {
+        i
+    }
+}
+
+/// Finds the first grid point at or after a value in a step or two: the
+/// value's float bits (exponent and two mantissa bits, so four buckets per
+/// octave) index a table of where the search starts. Gives exactly what a
+/// binary search over the grid gives, without its chain of dependent loads.
+struct GridIndex<'a> {
+    grid: &'a [f64],
+    /// For each bucket of positive floats, the first grid index whose
+    /// point is at or after the bucket's lowest value.
+    start: Vec<u16>,
+}
+
+/// Float bits dropped to form a bucket (52 − 2 mantissa bits kept).
+const BUCKET_SHIFT: u32 = 50;
+
+impl<'a> GridIndex<'a> {
+    fn new(grid: &'a [f64]) -> GridIndex<'a> {
+        // Positive finite floats: bits below 0x7ff0 << 48.
+        let buckets = (0x7ff0_0000_0000_0000u64 >> BUCKET_SHIFT) as usize + 1;
+        let fits = grid.len() < usize::from(u16::MAX);
+        let start = if fits {
+            (0..buckets)
+                .map(|b| {
+                    let low = f64::from_bits((b as u64) << BUCKET_SHIFT);
+                    grid.partition_point(|t| *t < low) as u16
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        GridIndex { grid, start }
+    }
+
+    #[inline(always)]
+    fn first_at_or_after(&self, x: f64) -> usize {
+        if self.grid.first().is_none_or(|t| x <= *t) {
+            return 0;
+        }
+        // Here x > grid[0]; negative, NaN and huge values take the search.
+        let bucket = (x.to_bits() >> BUCKET_SHIFT) as usize;
+        match self.start.get(bucket) {
+            Some(&s) if x > 0.0 => {
+                let mut i = usize::from(s);
+                while i < self.grid.len() && self.grid[i] < x {
+                    i += 1;
+                }
+                i
+            }
+            _ => self.grid.partition_point(|t| *t < x),
+        }
     }
 }
 
@@ -786,6 +868,47 @@ mod tests {
         .expect("valid");
         let p = m.run(200_000, 1, &[0.0]);
         assert_eq!(p.curve(), vec![(0.0, 1.0)]);
+    }
+
+    #[test]
+    fn the_grid_index_agrees_with_a_binary_search() {
+        let grid: Vec<f64> = crate::tvis::default_edges_us()
+            .into_iter()
+            .map(|t| t as f64)
+            .collect();
+        let odd = [-3.0, 0.5, 0.75, 2.0, 1e9, 1e300];
+        for g in [grid.as_slice(), &odd, &[], &[7.0]] {
+            let index = GridIndex::new(g);
+            let mut rng = SimRng::new(5, Stream::Custom(1));
+            let mut xs: Vec<f64> = g.iter().flat_map(|t| [*t, t.next_up(), t.next_down()]).collect();
+            xs.extend([0.0, -0.0, -1.0, f64::MIN_POSITIVE, 1e-300, f64::MAX, f64::INFINITY]);
+            xs.extend([f64::NEG_INFINITY, f64::NAN]);
+            for _ in 0..20_000 {
+                let u = (rng.next_u64() >> 11) as f64 * UNIT;
+                xs.push(10f64.powf(u * 12.0 - 3.0));
+                xs.push(-10f64.powf(u * 6.0));
+            }
+            for x in xs {
+                let want = if g.first().is_none_or(|t| x <= *t) {
+                    0
+                } else {
+                    g.partition_point(|t| *t < x)
+                };
+                assert_eq!(index.first_at_or_after(x), want, "x = {x}, grid {g:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn rounding_to_microseconds_matches_the_library() {
+        let mut rng = SimRng::new(6, Stream::Custom(2));
+        let mut xs = vec![0.0, 0.5, 1.5, 2.5, 0.49999999999999994, 4503599627370495.5];
+        for _ in 0..100_000 {
+            xs.push((rng.next_u64() >> 11) as f64 * UNIT * 1e7);
+        }
+        for x in xs {
+            assert_eq!(round_us(x), x.round() as u64, "x = {x}");
+        }
     }
 
     #[test]

@@ -115,6 +115,7 @@ impl SimRng {
     }
 
     /// 64 uniform bits.
+    #[inline]
     pub fn next_u64(&mut self) -> u64 {
         self.inner.next_u64()
     }
