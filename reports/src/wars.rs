@@ -880,8 +880,19 @@ mod tests {
         for g in [grid.as_slice(), &odd, &[], &[7.0]] {
             let index = GridIndex::new(g);
             let mut rng = SimRng::new(5, Stream::Custom(1));
-            let mut xs: Vec<f64> = g.iter().flat_map(|t| [*t, t.next_up(), t.next_down()]).collect();
-            xs.extend([0.0, -0.0, -1.0, f64::MIN_POSITIVE, 1e-300, f64::MAX, f64::INFINITY]);
+            let mut xs: Vec<f64> = g
+                .iter()
+                .flat_map(|t| [*t, t.next_up(), t.next_down()])
+                .collect();
+            xs.extend([
+                0.0,
+                -0.0,
+                -1.0,
+                f64::MIN_POSITIVE,
+                1e-300,
+                f64::MAX,
+                f64::INFINITY,
+            ]);
             xs.extend([f64::NEG_INFINITY, f64::NAN]);
             for _ in 0..20_000 {
                 let u = (rng.next_u64() >> 11) as f64 * UNIT;
