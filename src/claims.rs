@@ -28,6 +28,7 @@ use crate::guard::Limits;
 use crate::load::{check_budget, load_document, read_document, simulate, Outcome};
 use crate::options::ClaimsArgs;
 use crate::outputs::{Kind, OutDir};
+use crate::pairs::{read_pairs, same_file};
 use crate::sweep::{parse_seeds, repro_command, thread_pool, Progress, MAX_RUNS_PER_SWEEP};
 
 /// Version of the claims.json layout.
@@ -47,6 +48,8 @@ struct RunResult {
     file: usize,
     seed: u64,
     verdicts: Vec<Verdict>,
+    /// The metrics paired claims compare, in the order asked for.
+    paired: Vec<Option<f64>>,
     /// `convergence.time_to_converge_s`, when the run converged.
     converge_s: Option<f64>,
     /// False when the run's replicas had not converged at its end.
@@ -94,11 +97,22 @@ fn spread(mut v: Vec<f64>) -> Json {
     })
 }
 
-/// Runs one file at one seed and keeps only its verdicts.
-fn run_one(file: usize, scenario: &Scenario, seed: u64, limits: &Limits) -> RunResult {
+/// Runs one file at one seed and keeps only its verdicts and the metrics
+/// paired claims want of it.
+fn run_one(
+    file: usize,
+    scenario: &Scenario,
+    seed: u64,
+    limits: &Limits,
+    wanted: &[String],
+) -> RunResult {
     let mut s = scenario.clone();
     s.rng_seed = seed;
     let summary = simulate(s, limits);
+    let paired = wanted
+        .iter()
+        .map(|m| reports::expect::lookup(&summary, m))
+        .collect();
     let verdicts = summary["expectations"]
         .as_array()
         .into_iter()
@@ -114,6 +128,7 @@ fn run_one(file: usize, scenario: &Scenario, seed: u64, limits: &Limits) -> RunR
         file,
         seed,
         verdicts,
+        paired,
         converge_s: c["time_to_converge_s"].as_f64(),
         converged: c["converged"].as_bool() == Some(true),
     }
@@ -153,6 +168,31 @@ pub fn claims(args: &ClaimsArgs) -> Result<Outcome> {
         check_budget(f, "", &scenario, &budget, &note)?;
         scenarios.push(scenario);
     }
+    // Paired claims whose two files are both checked.
+    let pairs_file = match &args.pairs {
+        Some(p) => Some(p.clone()),
+        None => Some(PathBuf::from("scenarios/pairs/pairs.json")).filter(|p| p.is_file()),
+    };
+    let all_pairs = match &pairs_file {
+        Some(p) => read_pairs(p)?,
+        None => Vec::new(),
+    };
+    let index_of = |p: &Path| files.iter().position(|f| same_file(f, p));
+    let mut wanted: Vec<Vec<String>> = vec![Vec::new(); files.len()];
+    let mut active = Vec::new();
+    for pair in all_pairs {
+        if let (Some(a), Some(b)) = (index_of(&pair.a), index_of(&pair.b)) {
+            let mut slot = |f: usize| match wanted[f].iter().position(|m| *m == pair.metric) {
+                Some(i) => i,
+                None => {
+                    wanted[f].push(pair.metric.clone());
+                    wanted[f].len() - 1
+                }
+            };
+            let (sa, sb) = (slot(a), slot(b));
+            active.push((pair, (a, sa), (b, sb)));
+        }
+    }
     let todo: Vec<(usize, u64)> = (0..files.len())
         .flat_map(|f| seeds.iter().map(move |s| (f, *s)))
         .collect();
@@ -160,7 +200,7 @@ pub fn claims(args: &ClaimsArgs) -> Result<Outcome> {
     let mut results: Vec<RunResult> = pool.install(|| {
         todo.par_iter()
             .map(|&(f, seed)| {
-                let r = run_one(f, &scenarios[f], seed, &args.limits);
+                let r = run_one(f, &scenarios[f], seed, &args.limits, &wanted[f]);
                 progress.inc();
                 r
             })
@@ -244,12 +284,84 @@ pub fn claims(args: &ClaimsArgs) -> Result<Outcome> {
             "unconverged_runs": unconverged,
         }));
     }
+    // Paired claims, seed by seed.
+    let slice = |i: usize| {
+        let from = results.partition_point(|r| r.file < i);
+        let to = results.partition_point(|r| r.file <= i);
+        &results[from..to]
+    };
+    let mut pair_report = Vec::new();
+    if !active.is_empty() {
+        md.push_str(
+            "\n| paired claim | a | relation | b | metric | seeds where it holds | a / b (min / p50 / p99 / max) |\n| --- | --- | --- | --- | --- | --- | --- |\n",
+        );
+    }
+    for (pair, (a, sa), (b, sb)) in &active {
+        let (ra, rb) = (slice(*a), slice(*b));
+        let mut passed = 0u64;
+        let mut failing = Vec::new();
+        let mut ratios = Vec::new();
+        for (x, y) in ra.iter().zip(rb) {
+            debug_assert_eq!(x.seed, y.seed, "both files ran every seed");
+            let (va, vb) = (x.paired[*sa], y.paired[*sb]);
+            if pair.relation.holds(va, vb) {
+                passed += 1;
+            } else {
+                failing.push(x.seed);
+            }
+            if let (Some(va), Some(vb)) = (va, vb) {
+                if vb != 0.0 {
+                    ratios.push(va / vb);
+                }
+            }
+        }
+        let runs = ra.len().min(rb.len()) as u64;
+        failures += runs - passed;
+        let ratio = spread(ratios);
+        let (na, nb) = (&scenarios[*a].name, &scenarios[*b].name);
+        let _ = writeln!(
+            md,
+            "| {} | {na} | {} | {nb} | {} | {passed} / {runs} | {} / {} / {} / {} |",
+            pair.claim,
+            pair.relation.name(),
+            pair.metric,
+            fmt_num(&ratio["min"]),
+            fmt_num(&ratio["p50"]),
+            fmt_num(&ratio["p99"]),
+            fmt_num(&ratio["max"]),
+        );
+        let repros: Vec<[String; 2]> = failing
+            .iter()
+            .take(REPROS_KEPT)
+            .map(|s| {
+                [
+                    repro_command(&files[*a], *s, &[]),
+                    repro_command(&files[*b], *s, &[]),
+                ]
+            })
+            .collect();
+        pair_report.push(json!({
+            "claim": pair.claim,
+            "a": files[*a].display().to_string(),
+            "b": files[*b].display().to_string(),
+            "metric": pair.metric,
+            "relation": pair.relation.name(),
+            "runs": runs,
+            "passed": passed,
+            "pass_rate": passed as f64 / runs.max(1) as f64,
+            "ratio_a_to_b": ratio,
+            "failing_seeds": failing,
+            "repro": repros,
+        }));
+    }
     let out = args.out.clone();
     let dir = OutDir::prepare(&out, Kind::Claims)?;
     let doc = json!({
         "claims_version": CLAIMS_VERSION,
         "seeds": args.seeds,
+        "pairs_file": pairs_file.map(|p| p.display().to_string()),
         "files": report,
+        "pairs": pair_report,
     });
     dir.write(
         "claims.json",
@@ -272,6 +384,27 @@ pub fn claims(args: &ClaimsArgs) -> Result<Outcome> {
                 for r in e["repro"].as_array().into_iter().flatten() {
                     println!("  reproduce: {}", r.as_str().unwrap_or_default());
                 }
+            }
+        }
+    }
+    for p in &pair_report {
+        if p["passed"] != p["runs"] {
+            println!(
+                "FAIL pair {}: {} {} {} {} on {} of {} seeds",
+                p["claim"].as_str().unwrap_or("?"),
+                p["a"].as_str().unwrap_or("?"),
+                p["metric"].as_str().unwrap_or("?"),
+                p["relation"].as_str().unwrap_or("?"),
+                p["b"].as_str().unwrap_or("?"),
+                p["passed"],
+                p["runs"]
+            );
+            for r in p["repro"].as_array().into_iter().flatten() {
+                println!(
+                    "  reproduce: {} ; {}",
+                    r[0].as_str().unwrap_or_default(),
+                    r[1].as_str().unwrap_or_default()
+                );
             }
         }
     }

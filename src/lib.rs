@@ -9,6 +9,7 @@
 //! | [`commands`] | `run` (one run, its summary, report, ops and trace files), `validate`, `plot` |
 //! | [`sweep`] | many runs over seeds and parameter points, sharding and merging, the `--set` path machinery |
 //! | [`claims`] | every scenario's expectations over many seeds: pass counts, measured spreads, repro commands |
+//! | [`pairs`] | paired claims: two scenario files compared seed by seed (`scenarios/pairs/pairs.json`) |
 //! | [`shrink`] | test-case reduction of a failing scenario |
 //! | [`explore`] | swarm testing with random nemesis faults |
 //! | [`explain`] | the story of one key in one run, and the trace exporters |
@@ -30,6 +31,7 @@ pub mod guard;
 pub mod load;
 pub mod options;
 pub mod outputs;
+pub mod pairs;
 pub mod shrink;
 pub mod sweep;
 pub mod wars;

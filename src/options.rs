@@ -54,6 +54,11 @@ pub struct ClaimsArgs {
     /// Output directory for claims.json and claims.md.
     #[arg(long, default_value = "runs/claims")]
     pub out: PathBuf,
+    /// Paired claims (two files compared seed by seed; see
+    /// docs/claims.md). Default: scenarios/pairs/pairs.json when it exists.
+    /// Pairs whose two files are not both checked are skipped.
+    #[arg(long)]
+    pub pairs: Option<PathBuf>,
     /// Resource limits (each run gets its share of the memory limit).
     #[command(flatten)]
     pub limits: Limits,

@@ -845,6 +845,85 @@ fn claims_counts_passing_seeds_per_expectation_and_lists_repro_commands() {
     assert_eq!(read_json(&again.join("claims.json")), doc);
 }
 
+/// Paired claims: two files compared seed by seed. A pair that holds on
+/// every seed passes; the same pair the wrong way round fails on every seed
+/// with both repro commands; pairs whose files are not both checked are
+/// skipped; a bad pairs file exits 2 naming the JSON path.
+#[test]
+fn claims_checks_paired_claims_seed_by_seed() {
+    let dir = TempDir::new("claims-pairs");
+    let fast = dir.write_json("fast.json", &tiny());
+    let mut slow = tiny();
+    slow["name"] = json!("tiny-slow");
+    slow["network"]["latency"] = json!({ "normal": { "mean_ms": 5.0, "stddev_ms": 0.3 } });
+    let slow = dir.write_json("slow.json", &slow);
+    let pairs = |relation: &str| {
+        json!({ "pairs": [
+            { "claim": "a faster network answers sooner", "a": "fast.json", "b": "slow.json",
+              "metric": "latency.get.p50_ms", "relation": relation },
+            { "claim": "skipped: its second file is not checked", "a": "fast.json", "b": "other.json",
+              "metric": "latency.get.p50_ms", "relation": "below" }
+        ] })
+    };
+    dir.write_json("other.json", &tiny_with_crash());
+    let run = |pairs_doc: &Value, out: &str| {
+        let file = dir.write_json("pairs.json", pairs_doc);
+        let out = dir.join(out);
+        let o = dynasim(&[
+            "claims",
+            s(&fast),
+            s(&slow),
+            "--seeds",
+            "1..=3",
+            "--pairs",
+            s(&file),
+            "--out",
+            s(&out),
+        ]);
+        (o, out)
+    };
+    let (o, out) = run(&pairs("below"), "good");
+    assert_code(&o, 0, "the pair holds on every seed");
+    let doc = read_json(&out.join("claims.json"));
+    assert_eq!(doc["pairs"].as_array().map(Vec::len), Some(1), "{doc}");
+    let p = &doc["pairs"][0];
+    assert_eq!(
+        (p["runs"].as_u64(), p["passed"].as_u64()),
+        (Some(3), Some(3))
+    );
+    assert!(
+        p["ratio_a_to_b"]["max"].as_f64().expect("a ratio") < 1.0,
+        "{p}"
+    );
+    let md = std::fs::read_to_string(out.join("claims.md")).expect("claims.md");
+    assert!(md.contains("| a faster network answers sooner | tiny | below | tiny-slow | latency.get.p50_ms | 3 / 3 |"), "{md}");
+
+    let (o, out) = run(&pairs("above"), "bad");
+    assert_code(&o, 1, "the pair the wrong way round fails");
+    let p = &read_json(&out.join("claims.json"))["pairs"][0];
+    assert_eq!(p["passed"].as_u64(), Some(0), "{p}");
+    assert_eq!(p["failing_seeds"], json!([1, 2, 3]));
+    let text = stdout(&o);
+    assert!(
+        text.contains("FAIL pair a faster network answers sooner"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "dynasim run {} --seed 1 ; dynasim run {} --seed 1",
+            s(&fast),
+            s(&slow)
+        )),
+        "{text}"
+    );
+
+    let mut broken = pairs("faster");
+    broken["pairs"].as_array_mut().expect("pairs").truncate(1);
+    let (o, _) = run(&broken, "broken");
+    assert_code(&o, 2, "a bad relation is bad input");
+    assert!(stderr(&o).contains("$.pairs[0].relation"), "{}", stderr(&o));
+}
+
 /// `dynasim wars`: the shipped LNKD-DISK scenario's model reproduces PBS's
 /// published P(consistent | t = 0) = .437 (the figure docs/scenarios.md
 /// quotes), the JSON does not depend on the number of threads, the table
