@@ -59,18 +59,50 @@ pub enum Admission {
 const MAX_WINDOWS: usize = 1 << 16;
 
 /// Busy time (server-µs or link-µs) per metrics window.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default)]
 pub struct Timeline {
     window_us: u64,
     busy: Vec<u64>,
+    /// The window last found and where it starts and ends (µs): times
+    /// mostly fall in the window of the previous call, which then costs no
+    /// division. Derived state, left out of equality.
+    cached: (usize, u64, u64),
 }
+
+impl PartialEq for Timeline {
+    fn eq(&self, other: &Self) -> bool {
+        self.window_us == other.window_us && self.busy == other.busy
+    }
+}
+
+impl Eq for Timeline {}
 
 impl Timeline {
     fn new(window: SimDuration) -> Self {
         Timeline {
             window_us: window.as_micros().max(1),
             busy: Vec::new(),
+            cached: (0, 0, 0),
         }
+    }
+
+    /// The window holding `t` (µs), capped at the last one.
+    #[inline]
+    fn window_of(&mut self, t: u64) -> usize {
+        let (w, lo, hi) = self.cached;
+        if lo <= t && t < hi {
+            return w;
+        }
+        let w = ((t / self.window_us) as usize).min(MAX_WINDOWS - 1);
+        let lo = w as u64 * self.window_us;
+        // The last window holds everything after it.
+        let hi = if w == MAX_WINDOWS - 1 {
+            u64::MAX
+        } else {
+            lo + self.window_us
+        };
+        self.cached = (w, lo, hi);
+        w
     }
 
     /// Adds `weight` (servers busy) over `[from, to)`, split at window edges.
@@ -80,7 +112,7 @@ impl Timeline {
         }
         let (mut t, end) = (from.as_micros(), to.as_micros());
         while t < end {
-            let w = ((t / self.window_us) as usize).min(MAX_WINDOWS - 1);
+            let w = self.window_of(t);
             let edge = if w == MAX_WINDOWS - 1 {
                 end
             } else {
@@ -99,7 +131,7 @@ impl Timeline {
     fn sub(&mut self, from: SimTime, to: SimTime, weight: u64) {
         let (mut t, end) = (from.as_micros(), to.as_micros());
         while t < end {
-            let w = ((t / self.window_us) as usize).min(MAX_WINDOWS - 1);
+            let w = self.window_of(t);
             let edge = if w == MAX_WINDOWS - 1 {
                 end
             } else {
@@ -800,6 +832,44 @@ mod tests {
     use crate::engine::rng::{SimRng, Stream};
 
     const W: SimDuration = SimDuration::from_secs(1);
+
+    /// The timeline's cached window gives what dividing every time gives,
+    /// for times in any order, across window edges and past the last window.
+    #[test]
+    fn the_cached_window_matches_a_division_every_time() {
+        let mut rng = SimRng::new(3, Stream::Custom(9));
+        for window in [1u64, 7, 1_000, 1_000_000] {
+            let mut t = Timeline::new(SimDuration(window));
+            let mut naive = vec![0u64; 0];
+            for i in 0..20_000u64 {
+                let from = match i % 4 {
+                    0 => rng.below(window * 50),
+                    1 => i * window / 3,
+                    2 => rng.below(u64::from(u32::MAX)) * window,
+                    _ => (MAX_WINDOWS as u64 - 2) * window + rng.below(window * 4),
+                };
+                let to = from + rng.below(window * 3) + 1;
+                let weight = 1 + rng.below(3);
+                t.add(SimTime(from), SimTime(to), weight);
+                // The timeline as first written: a division per window.
+                let mut us = from;
+                while us < to {
+                    let w = ((us / window) as usize).min(MAX_WINDOWS - 1);
+                    let edge = if w == MAX_WINDOWS - 1 {
+                        to
+                    } else {
+                        ((w as u64 + 1) * window).min(to)
+                    };
+                    if naive.len() <= w {
+                        naive.resize(w + 1, 0);
+                    }
+                    naive[w] += weight * (edge - us);
+                    us = edge;
+                }
+            }
+            assert_eq!(t.busy(), naive.as_slice(), "window {window}");
+        }
+    }
 
     /// The pool as first written: every worker's free time in a `Vec`,
     /// the earliest taken by a linear scan (O(workers) per message).
