@@ -1259,14 +1259,26 @@ impl Simulation {
             Endpoint::Node(s) => self.resources[s.0 as usize]
                 .nic
                 .as_ref()
-                .map(|n| n.egress.transmission(bytes)),
+                .map(|n| (n.egress.rate(), n.egress.transmission(bytes))),
             Endpoint::Client(_) => None,
         };
         let Some(nic) = self.resources[node.0 as usize].nic.as_mut() else {
             return Ingress::Now;
         };
-        let spread = sender.unwrap_or_else(|| nic.ingress.transmission(bytes));
-        match nic.ingress.receive(now, bytes, spread, kind.index()) {
+        let link = &mut nic.ingress;
+        let class = kind.index();
+        let through = match sender {
+            // The same rate: the transmission here is the sender's.
+            Some((rate, spread)) if rate == link.rate() => {
+                link.receive_same_rate(now, bytes, spread, class)
+            }
+            Some((_, spread)) => link.receive(now, bytes, spread, class),
+            None => {
+                let tx = link.transmission(bytes);
+                link.receive_same_rate(now, bytes, tx, class)
+            }
+        };
+        match through {
             None => Ingress::Dropped,
             Some(done) if done > now => Ingress::Later(done),
             Some(_) => Ingress::Now,

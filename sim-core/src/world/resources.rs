@@ -674,6 +674,34 @@ impl Link {
         class: usize,
     ) -> Option<SimTime> {
         let tx = self.transmission(bytes);
+        self.receive_tx(at, bytes, spread, tx, class)
+    }
+
+    /// [`Link::receive`] for a sender whose link has this link's rate: the
+    /// message's transmission here is its `spread` (no second division).
+    pub fn receive_same_rate(
+        &mut self,
+        at: SimTime,
+        bytes: u64,
+        spread: SimDuration,
+        class: usize,
+    ) -> Option<SimTime> {
+        self.receive_tx(at, bytes, spread, spread, class)
+    }
+
+    /// The rate in use, bytes/s.
+    pub fn rate(&self) -> u64 {
+        self.rate
+    }
+
+    fn receive_tx(
+        &mut self,
+        at: SimTime,
+        bytes: u64,
+        spread: SimDuration,
+        tx: SimDuration,
+        class: usize,
+    ) -> Option<SimTime> {
         let first_byte = SimTime(at.as_micros().saturating_sub(spread.as_micros()));
         let start = self.free_at.max(first_byte);
         let done = (start + tx).max(at);
