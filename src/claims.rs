@@ -284,6 +284,34 @@ pub fn claims(args: &ClaimsArgs) -> Result<Outcome> {
             "unconverged_runs": unconverged,
         }));
     }
+    // Time to converge (scenarios with anti-entropy measure it).
+    let converging: Vec<&Json> = report
+        .iter()
+        .filter(|f| {
+            f["time_to_converge_s"]["count"].as_u64() > Some(0)
+                || f["unconverged_runs"].as_u64() > Some(0)
+        })
+        .collect();
+    if !converging.is_empty() {
+        md.push_str(
+            "\n| scenario | runs converged | time to converge, s (min / p50 / p99 / max) | runs not converged at the end |\n| --- | --- | --- | --- |\n",
+        );
+        for f in converging {
+            let c = &f["time_to_converge_s"];
+            let _ = writeln!(
+                md,
+                "| {} | {} / {} | {} / {} / {} / {} | {} |",
+                f["scenario"].as_str().unwrap_or("?"),
+                c["count"],
+                f["runs"],
+                fmt_num(&c["min"]),
+                fmt_num(&c["p50"]),
+                fmt_num(&c["p99"]),
+                fmt_num(&c["max"]),
+                f["unconverged_runs"],
+            );
+        }
+    }
     // Paired claims, seed by seed.
     let slice = |i: usize| {
         let from = results.partition_point(|r| r.file < i);
