@@ -11,7 +11,7 @@ use sim_core::scenario::{parse, ScenarioFile};
 use sim_core::sim::Simulation;
 
 mod common;
-use common::{base, n, run};
+use common::{assert_detection_rate, base, control_seeds, n, report_negative, run};
 
 // ------------------------------------------------------------ negative controls
 
@@ -19,7 +19,8 @@ use common::{base, n, run};
 fn strict_quorum_on_a_healthy_network_has_no_stale_reads_and_loses_nothing() {
     let mut s = base();
     s["cluster"]["quorum_mode"] = json!("strict");
-    for seed in 1..=8 {
+    let seeds = control_seeds(8);
+    for seed in seeds.clone() {
         let r = run(&s, seed);
         assert_eq!(n(&r, "staleness.stale_reads"), 0.0, "seed {seed}");
         assert!(
@@ -39,6 +40,7 @@ fn strict_quorum_on_a_healthy_network_has_no_stale_reads_and_loses_nothing() {
         );
         assert_eq!(n(&r, "availability"), 1.0, "seed {seed}");
     }
+    report_negative("strict quorum, healthy network", *seeds.end());
 }
 
 #[test]
@@ -49,7 +51,8 @@ fn vector_clocks_with_union_merge_lose_nothing_under_partitions_and_crashes() {
         { "at_s": 4.5, "for_s": 2, "crash": { "node": "n3" } }
     ]);
     s["workload"]["routing"] = json!("partition_aware");
-    for seed in 1..=8 {
+    let seeds = control_seeds(8);
+    for seed in seeds.clone() {
         let r = run(&s, seed);
         assert_eq!(
             n(&r, "durability.lost"),
@@ -63,6 +66,7 @@ fn vector_clocks_with_union_merge_lose_nothing_under_partitions_and_crashes() {
             "seed {seed}: the partition must exercise sloppy quorums"
         );
     }
+    report_negative("vector clocks, partitions and crashes", *seeds.end());
 }
 
 // ------------------------------------------------------------ positive controls
@@ -75,14 +79,15 @@ fn last_write_wins_under_clock_skew_loses_acknowledged_writes() {
     s["workload"]["mix"] = json!({ "read": 0.3, "blind_write": 0.7 });
     s["workload"]["keys"] = json!({ "count": 5 });
     s["faults"] = json!([{ "at_s": 0, "clock_skew": { "node": "n1", "offset_ms": -2000 } }]);
-    for seed in 1..=3 {
-        let r = run(&s, seed);
-        assert!(
-            n(&r, "durability.lost") >= 1.0,
-            "seed {seed}: skewed LWW must lose writes"
-        );
-        assert!(n(&r, "staleness.stale_reads") >= 1.0, "seed {seed}");
-    }
+    let seeds = control_seeds(3);
+    let found = seeds
+        .clone()
+        .filter(|seed| {
+            let r = run(&s, *seed);
+            n(&r, "durability.lost") >= 1.0 && n(&r, "staleness.stale_reads") >= 1.0
+        })
+        .count() as u64;
+    assert_detection_rate("skewed LWW loses writes", found, *seeds.end());
     // And the same workload without skew loses nothing (the skew is the cause).
     s["faults"] = json!([]);
     let r = run(&s, 1);
@@ -106,14 +111,12 @@ fn w1_write_acknowledged_only_by_a_node_that_then_loses_its_disk_is_lost() {
         { "at_s": 6.5, "heal_all": true },
         { "at_s": 7, "restart": { "node": "n0" } }
     ]);
-    for seed in 1..=3 {
-        let r = run(&s, seed);
-        assert!(
-            n(&r, "durability.lost") >= 1.0,
-            "seed {seed}: {}",
-            r["durability"]
-        );
-    }
+    let seeds = control_seeds(3);
+    let found = seeds
+        .clone()
+        .filter(|seed| n(&run(&s, *seed), "durability.lost") >= 1.0)
+        .count() as u64;
+    assert_detection_rate("W=1 on a node that loses its disk", found, *seeds.end());
 }
 
 #[test]
@@ -127,8 +130,17 @@ fn r1_w1_with_a_slow_replica_reads_stale_soon_after_commit() {
     s["workload"]["keys"] = json!({ "count": 5 });
     s["workload"]["arrival"] = json!({ "open_loop": { "rate_per_s": 100 } });
     s["faults"] = json!([{ "at_s": 0, "slow_node": { "node": "n1", "extra_latency": { "exponential": { "mean_ms": 20 } } } }]);
+    let seeds = control_seeds(1);
+    let found = seeds
+        .clone()
+        .filter(|seed| n(&run(&s, *seed), "staleness.stale_reads") >= 1.0)
+        .count() as u64;
+    assert_detection_rate(
+        "R=1 W=1 with a slow replica reads stale",
+        found,
+        *seeds.end(),
+    );
     let r = run(&s, 1);
-    assert!(n(&r, "staleness.stale_reads") >= 1.0, "{}", r["staleness"]);
     let curve = r["staleness"]["t_visibility"].as_array().expect("curve");
     let (reads, consistent) = curve
         .iter()
@@ -163,12 +175,12 @@ fn tombstone_gc_shorter_than_a_partition_resurrects_deleted_items() {
     s["workload"]["mix"] = json!({ "read": 0.6, "read_modify_write": 0.2, "delete": 0.2 });
     s["duration_s"] = json!(12);
     s["faults"] = json!([{ "at_s": 3, "for_s": 5, "isolate": { "node": "n2" } }]);
-    let r = run(&s, 1);
-    assert!(
-        n(&r, "anomalies.resurrected_deletes") >= 1.0,
-        "{}",
-        r["anomalies"]
-    );
+    let seeds = control_seeds(1);
+    let found = seeds
+        .clone()
+        .filter(|seed| n(&run(&s, *seed), "anomalies.resurrected_deletes") >= 1.0)
+        .count() as u64;
+    assert_detection_rate("tombstone GC shorter than a partition", found, *seeds.end());
     // Without GC nothing resurfaces.
     s["cluster"]
         .as_object_mut()
@@ -195,7 +207,8 @@ fn anti_entropy_alone_converges_replicas_after_a_partition() {
     s["workload"]["keys"] = json!({ "count": 300 });
     s["quiescence"] = json!({ "duration_s": 20, "heal_faults": true });
     s["faults"] = json!([{ "at_s": 2, "for_s": 4, "partition": { "groups": [["n0", "n1", "n2", "n3", "c0", "c1"], ["n4", "n5", "n6", "n7", "c2", "c3"]] } }]);
-    for seed in 1..=3 {
+    let seeds = control_seeds(3);
+    for seed in seeds.clone() {
         let r = run(&s, seed);
         assert_eq!(n(&r, "durability.lost"), 0.0, "seed {seed}");
         assert_eq!(n(&r, "convergence.divergent_keys"), 0.0, "seed {seed}");
@@ -212,6 +225,7 @@ fn anti_entropy_alone_converges_replicas_after_a_partition() {
             "seed {seed}: most exchanges end at equal roots"
         );
     }
+    report_negative("anti-entropy converges after a partition", *seeds.end());
     s["cluster"]
         .as_object_mut()
         .expect("object")
@@ -502,7 +516,8 @@ fn overlapping_lww() -> Json {
 
 #[test]
 fn overlapping_last_write_wins_writes_are_neither_stale_nor_lost() {
-    for seed in 1..=3 {
+    let seeds = control_seeds(3);
+    for seed in seeds.clone() {
         let r = run(&overlapping_lww(), seed);
         assert!(n(&r, "staleness.reads_checked") > 1000.0, "seed {seed}");
         assert_eq!(
@@ -523,6 +538,7 @@ fn overlapping_last_write_wins_writes_are_neither_stale_nor_lost() {
             "seed {seed}"
         );
     }
+    report_negative("overlapping LWW writes", *seeds.end());
     // Positive control: the same writes with a coordinator clock 2 s
     // behind lose writes that did not overlap anything (the skew, not the
     // arbitration, decides), and reads after them are stale.

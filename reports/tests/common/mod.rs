@@ -56,3 +56,41 @@ pub fn base() -> Json {
         }
     })
 }
+
+/// The seeds a checker control runs over: `1..=default`, or `1..=N` with
+/// `DYNASIM_CONTROL_SEEDS=N` (docs/claims.md runs them over 1,000 seeds:
+/// `DYNASIM_CONTROL_SEEDS=1000 cargo test --release -p reports --test checkers`).
+pub fn control_seeds(default: u64) -> std::ops::RangeInclusive<u64> {
+    let n = std::env::var("DYNASIM_CONTROL_SEEDS")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or(default);
+    1..=n
+}
+
+/// A positive control's verdict over its seeds: with fewer than 20 seeds
+/// every seed must find the anomaly; with more, at least 95 % (the rate is
+/// printed, and docs/claims.md quotes it).
+pub fn assert_detection_rate(name: &str, found: u64, seeds: u64) {
+    eprintln!(
+        "control {name}: found on {found} of {seeds} seeds ({:.1} %)",
+        100.0 * found as f64 / seeds.max(1) as f64
+    );
+    if seeds < 20 {
+        assert_eq!(
+            found, seeds,
+            "{name}: the anomaly must be found on every seed"
+        );
+    } else {
+        assert!(
+            found as f64 >= 0.95 * seeds as f64,
+            "{name}: found on {found} of {seeds} seeds, below 95 %"
+        );
+    }
+}
+
+/// A negative control's tally, printed so a long run shows its size.
+pub fn report_negative(name: &str, seeds: u64) {
+    eprintln!("control {name}: nothing found on {seeds} of {seeds} seeds");
+}
