@@ -10,7 +10,9 @@ use std::path::Path;
 
 use serde_json::Value as Json;
 
-use crate::plot::{self, Band, Chart, ChartKind, Flag, Interval, Marker, PlotError, Scale, Series};
+use crate::plot::{
+    self, Band, Chart, ChartKind, Flag, Interval, Marker, PlotError, Scale, Series, SeriesStyle,
+};
 
 const KINDS: [&str; 3] = ["get", "put", "delete"];
 
@@ -58,6 +60,7 @@ pub fn latency_chart(summary: &Json, label: &str) -> Chart {
         series.push(Series {
             label: format!("{label}{kind}"),
             points: cdf,
+            ..Default::default()
         });
         for (q, key) in [("p50", "p50_ms"), ("p99", "p99_ms")] {
             if let Some(x) = f(&l[key]) {
@@ -75,6 +78,7 @@ pub fn latency_chart(summary: &Json, label: &str) -> Chart {
             series.push(Series {
                 label: format!("{label}{kind} (WARS model)"),
                 points: cdf,
+                style: SeriesStyle::Dashed,
             });
         }
     }
@@ -126,10 +130,18 @@ fn ci(p: &Json) -> Option<(f64, f64)> {
 /// each point at its reads' mean t, with its 95 % interval; points resting
 /// on fewer than 100 reads are flagged.
 fn t_visibility_curve(summary: &Json, label: String) -> Curve {
+    // Probe reads sit at fixed t: dots with whiskers, not a line that
+    // suggests measurements in between.
+    let style = if summary["staleness"]["t_visibility_kind"] == "mass_points" {
+        SeriesStyle::Dots
+    } else {
+        SeriesStyle::Solid
+    };
     let mut c = Curve {
         series: Series {
             label,
             points: Vec::new(),
+            style,
         },
         intervals: Vec::new(),
         flags: Vec::new(),
@@ -166,6 +178,7 @@ fn wars_curve(summary: &Json) -> Option<Curve> {
         series: Series {
             label,
             points: Vec::new(),
+            style: SeriesStyle::Dashed,
         },
         intervals: Vec::new(),
         flags: Vec::new(),
@@ -204,6 +217,24 @@ fn t_visibility_chart(curves: Vec<Curve>, origin: &str) -> Chart {
     for c in curves {
         c.add_to(&mut chart);
     }
+    // Reads at t = 0 cannot sit on a log axis: they are drawn at its left
+    // edge, one decade below the smallest positive t, which a marker names.
+    let xs = || {
+        chart
+            .series
+            .iter()
+            .flat_map(|s| s.points.iter().map(|p| p.0))
+    };
+    let smallest = xs().filter(|x| *x > 0.0).fold(f64::INFINITY, f64::min);
+    let largest = xs().fold(f64::NEG_INFINITY, f64::max);
+    if xs().any(|x| x <= 0.0) && smallest.is_finite() && largest > smallest {
+        let floor = smallest / 10.0;
+        chart.x_range = Some((floor, largest));
+        chart.markers.push(Marker {
+            x: floor,
+            label: "t = 0 (drawn at this edge)".into(),
+        });
+    }
     chart
 }
 
@@ -220,6 +251,7 @@ fn k_staleness_curve(summary: &Json, label: String) -> Curve {
         series: Series {
             label,
             points: Vec::new(),
+            ..Default::default()
         },
         intervals: Vec::new(),
         flags: Vec::new(),
@@ -268,6 +300,7 @@ fn siblings_chart(summary: &Json) -> Chart {
         series: vec![Series {
             label: "reads".into(),
             points: pts,
+            ..Default::default()
         }],
         categories: cats.iter().map(|c| c.to_string()).collect(),
         ..Default::default()
@@ -284,6 +317,7 @@ fn siblings_over_time_chart(summary: &Json) -> Chart {
                 .map(|k| Series {
                     label: format!("k{}", k["key"]),
                     points: points(&k["points"]),
+                    ..Default::default()
                 })
                 .collect()
         })
@@ -329,6 +363,7 @@ fn timeline_chart(
         series: vec![Series {
             label: field.into(),
             points: pts,
+            ..Default::default()
         }],
         bands: fault_bands(summary),
         markers,
@@ -372,10 +407,12 @@ fn scatter_chart(summary: &Json) -> Chart {
             Series {
                 label: "ok".into(),
                 points: ok,
+                ..Default::default()
             },
             Series {
                 label: "failed".into(),
                 points: failed,
+                ..Default::default()
             },
         ],
         bands: fault_bands(summary),
@@ -409,10 +446,12 @@ fn outcomes_chart(summary: &Json) -> Chart {
             Series {
                 label: "ok".into(),
                 points: ok,
+                ..Default::default()
             },
             Series {
                 label: "failed".into(),
                 points: failed,
+                ..Default::default()
             },
         ],
         bands: fault_bands(summary),
@@ -437,6 +476,7 @@ fn utilisation_chart(summary: &Json, resource: &str, title: &str) -> Option<Char
                 .enumerate()
                 .filter_map(|(i, u)| Some((i as f64 * window, f(u)?)))
                 .collect(),
+            ..Default::default()
         })
         .collect();
     if series.is_empty() {
@@ -851,6 +891,7 @@ pub fn write_latency_vs_parameter(
                 series.push(Series {
                     label: format!("{kind} {name}"),
                     points: pts,
+                    ..Default::default()
                 });
             }
         }
@@ -894,6 +935,7 @@ pub fn write_overlays(summaries: &[Json], dir: &Path) -> Result<(), PlotError> {
             .map(|(s, l)| Series {
                 label: l.clone(),
                 points: points(&s["latency"][kind]["cdf"]),
+                ..Default::default()
             })
             .collect();
         if let Some(cdf) = summaries
@@ -904,6 +946,7 @@ pub fn write_overlays(summaries: &[Json], dir: &Path) -> Result<(), PlotError> {
             series.push(Series {
                 label: "WARS model".into(),
                 points: cdf,
+                style: SeriesStyle::Dashed,
             });
         }
         let chart = Chart {

@@ -9,7 +9,7 @@ use plotters::prelude::*;
 
 use super::axis::{Axis, AxisSpec};
 use super::text::{Place, TextMode, Typesetter};
-use super::{Chart, ChartKind, PlotError};
+use super::{Chart, ChartKind, PlotError, SeriesStyle};
 
 /// Opacity of an interval band.
 const INTERVAL_ALPHA: f64 = 0.2;
@@ -509,6 +509,51 @@ fn polyline<DB: DrawingBackend>(
     Ok(())
 }
 
+/// Cuts a pixel polyline into the pieces of a dash pattern (`on` pixels
+/// drawn, `off` skipped, measured along the line).
+pub(super) fn dash_pieces(px: &[(i32, i32)], on: f64, off: f64) -> Vec<Vec<(i32, i32)>> {
+    let mut pieces = Vec::new();
+    let mut cur: Vec<(i32, i32)> = Vec::new();
+    // Where we are in the pattern: drawing, and how far until it flips.
+    let (mut drawing, mut left) = (true, on);
+    for w in px.windows(2) {
+        let (a, b) = (w[0], w[1]);
+        let (dx, dy) = (f64::from(b.0 - a.0), f64::from(b.1 - a.1));
+        let len = (dx * dx + dy * dy).sqrt();
+        let at = |t: f64| {
+            (
+                a.0 + (dx * t / len.max(1e-9)).round() as i32,
+                a.1 + (dy * t / len.max(1e-9)).round() as i32,
+            )
+        };
+        let mut t = 0.0;
+        if drawing && cur.is_empty() {
+            cur.push(a);
+        }
+        while len - t > left {
+            t += left;
+            let p = at(t);
+            if drawing {
+                cur.push(p);
+                pieces.push(std::mem::take(&mut cur));
+            } else {
+                cur = vec![p];
+            }
+            drawing = !drawing;
+            left = if drawing { on } else { off };
+        }
+        left -= len - t;
+        if drawing {
+            cur.push(b);
+        }
+    }
+    if cur.len() >= 2 {
+        pieces.push(cur);
+    }
+    pieces.retain(|p| p.first() != p.last() || p.len() > 2);
+    pieces
+}
+
 /// Draws the whole chart onto `root`. `factor` is the supersampling factor
 /// (1 for SVG): every size is multiplied by it.
 pub(crate) fn draw_chart<DB: DrawingBackend>(
@@ -711,21 +756,49 @@ pub(crate) fn draw_chart<DB: DrawingBackend>(
     // ---- Data ---------------------------------------------------------
     let mut occupied: Vec<(i32, i32)> = Vec::new();
     let n_series = prep.series.len().max(1);
-    // Interval bands (lines and steps), behind the series they belong to.
-    let banded = matches!(chart.kind, ChartKind::Lines | ChartKind::Steps);
+    // Interval bands (lines and steps), behind the series they belong to;
+    // a series drawn as dots gets whiskers instead.
+    let lines = matches!(chart.kind, ChartKind::Lines | ChartKind::Steps);
+    let style = |i: usize| {
+        if lines {
+            chart.series.get(i).map_or(SeriesStyle::Solid, |s| s.style)
+        } else {
+            SeriesStyle::Solid
+        }
+    };
+    let banded = |i: usize| lines && style(i) != SeriesStyle::Dots;
     for (i, pts) in prep
         .intervals
         .iter()
-        .filter(|(_, p)| banded && p.len() >= 2)
+        .filter(|(i, p)| banded(*i) && p.len() >= 2)
     {
         let mut poly: Vec<(i32, i32)> = pts.iter().map(|p| frame.at((p.0, p.2))).collect();
         poly.extend(pts.iter().rev().map(|p| frame.at((p.0, p.1))));
         root.draw(&Polygon::new(poly, colour(*i).mix(INTERVAL_ALPHA).filled()))
             .map_err(draw_err)?;
     }
-    for (i, pts) in prep.series.iter().enumerate() {
+    // Solid series first, dashed ones (models, references) over them, so a
+    // model never hides what was measured; dots last.
+    let mut order: Vec<usize> = (0..prep.series.len()).collect();
+    order.sort_by_key(|i| match style(*i) {
+        SeriesStyle::Solid => 0,
+        SeriesStyle::Dashed => 1,
+        SeriesStyle::Dots => 2,
+    });
+    for i in order {
+        let pts = &prep.series[i];
         let c = colour(i);
         match chart.kind {
+            ChartKind::Lines | ChartKind::Steps if style(i) == SeriesStyle::Dots => {
+                for &(x, y) in pts {
+                    if prep.x_visible(x) && prep.y_visible(y) {
+                        let p = frame.at((x, y));
+                        occupied.push(p);
+                        root.draw(&Circle::new(p, sz.point + 1, c.filled()))
+                            .map_err(draw_err)?;
+                    }
+                }
+            }
             ChartKind::Lines | ChartKind::Steps => {
                 let path: Vec<(f64, f64)> = if chart.kind == ChartKind::Steps {
                     step_path(pts)
@@ -741,7 +814,14 @@ pub(crate) fn draw_chart<DB: DrawingBackend>(
                     }
                     drew_line = true;
                     sample_polyline(&px, &mut occupied);
-                    polyline(root, px, c, sz.line, mode)?;
+                    if style(i) == SeriesStyle::Dashed {
+                        let (on, off) = (f64::from(sz.px(9.0)), f64::from(sz.px(5.0)));
+                        for dash in dash_pieces(&px, on, off) {
+                            polyline(root, dash, c, sz.line, mode)?;
+                        }
+                    } else {
+                        polyline(root, px, c, sz.line, mode)?;
+                    }
                 }
                 if !drew_line {
                     // Lone or coincident points draw no line; show them as dots.
@@ -802,7 +882,7 @@ pub(crate) fn draw_chart<DB: DrawingBackend>(
     for (i, pts) in prep
         .intervals
         .iter()
-        .filter(|(_, p)| !banded || p.len() < 2)
+        .filter(|(i, p)| !banded(*i) || p.len() < 2)
     {
         for &(x, lo, hi) in pts {
             let x = if chart.kind == ChartKind::Bars {
@@ -1032,7 +1112,31 @@ fn draw_legend<DB: DrawingBackend>(
             continue;
         }
         let c = colour(*i);
+        let style = if matches!(chart.kind, ChartKind::Lines | ChartKind::Steps) {
+            chart.series.get(*i).map_or(SeriesStyle::Solid, |s| s.style)
+        } else {
+            SeriesStyle::Solid
+        };
         match chart.kind {
+            ChartKind::Lines | ChartKind::Steps if style == SeriesStyle::Dots => {
+                root.draw(&Circle::new(
+                    (sx + swatch / 2, cy),
+                    sz.point + 1,
+                    c.filled(),
+                ))
+                .map_err(draw_err)?;
+            }
+            ChartKind::Lines | ChartKind::Steps if style == SeriesStyle::Dashed => {
+                let (on, off) = (f64::from(sz.px(9.0)), f64::from(sz.px(5.0)));
+                for dash in dash_pieces(&[(sx, cy), (sx + swatch, cy)], on, off) {
+                    line(
+                        root,
+                        dash[0],
+                        dash[dash.len() - 1],
+                        c.stroke_width(sz.line + 1),
+                    )?;
+                }
+            }
             ChartKind::Lines | ChartKind::Steps => {
                 line(
                     root,

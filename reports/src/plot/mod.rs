@@ -89,6 +89,24 @@ pub struct Series {
     pub label: String,
     /// `(x, y)` points; points with a NaN or infinite coordinate are skipped.
     pub points: Vec<(f64, f64)>,
+    /// How this series is drawn in a line or step chart.
+    pub style: SeriesStyle,
+}
+
+/// How one series of a [`ChartKind::Lines`] or [`ChartKind::Steps`] chart
+/// is drawn (other kinds ignore it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SeriesStyle {
+    /// As the chart's kind says, in a solid line.
+    #[default]
+    Solid,
+    /// A dashed line, drawn over the solid ones: a model or reference
+    /// beside measured data, which stays visible under it.
+    Dashed,
+    /// Unconnected dots with interval whiskers: measurements at separate
+    /// points (e.g. probes at fixed t), which a line would suggest were
+    /// measured in between.
+    Dots,
 }
 
 /// A shaded x-interval drawn translucent behind the data, labelled at the

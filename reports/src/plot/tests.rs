@@ -6,6 +6,7 @@ fn series(label: &str, points: Vec<(f64, f64)>) -> Series {
     Series {
         label: label.to_string(),
         points,
+        ..Default::default()
     }
 }
 
@@ -540,4 +541,62 @@ fn write_samples_for_review() {
         let png = encode_png(&img, w as u32, h as u32).expect("sheet encodes");
         std::fs::write(dir.join(format!("odd_sheet_{sheet:02}.png")), png).expect("written");
     }
+}
+
+/// Series styles in a line chart: a `Dots` series draws one circle per point
+/// and whiskers instead of a band (no connecting line), a `Dashed` one is cut
+/// into dashes drawn after the solid series, and the legend shows each.
+#[test]
+fn dotted_and_dashed_series_are_drawn_as_such() {
+    let mut chart = banded();
+    chart.flags.clear();
+    let solid = render_svg(&chart, 900, 500).expect("svg renders");
+    let n_points = chart.series[0].points.len();
+    chart.series[0].style = SeriesStyle::Dots;
+    let dots = render_svg(&chart, 900, 500).expect("svg renders");
+    assert!(
+        dots.matches("<circle").count() >= solid.matches("<circle").count() + n_points,
+        "one dot per point"
+    );
+    assert!(!dots.contains("<polygon"), "no band under dots");
+    assert!(
+        dots.matches("<polyline").count() + dots.matches("<path").count() >= 3 * n_points,
+        "whiskers: a stem and two caps per point"
+    );
+
+    let mut chart = banded();
+    chart.flags.clear();
+    let model: Vec<(f64, f64)> = chart.series[0]
+        .points
+        .iter()
+        .map(|&(x, y)| (x, y * 0.9))
+        .collect();
+    chart.series.push(Series {
+        label: "model".into(),
+        points: model,
+        style: SeriesStyle::Dashed,
+    });
+    let svg = render_svg(&chart, 900, 500).expect("svg renders");
+    let mut solid_one = chart.clone();
+    solid_one.series[1].style = SeriesStyle::Solid;
+    let svg_solid = render_svg(&solid_one, 900, 500).expect("svg renders");
+    let lines = |s: &str| s.matches("<polyline").count() + s.matches("<path").count();
+    assert!(
+        lines(&svg) > lines(&svg_solid) + 5,
+        "the model is cut into dashes"
+    );
+    assert!(svg.contains("model"));
+}
+
+#[test]
+fn dash_pieces_follow_the_pattern_along_the_line() {
+    let pieces = super::draw::dash_pieces(&[(0, 0), (100, 0)], 10.0, 5.0);
+    assert_eq!(pieces.len(), 7, "{pieces:?}");
+    assert_eq!(pieces[0], vec![(0, 0), (10, 0)]);
+    assert_eq!(pieces[1], vec![(15, 0), (25, 0)]);
+    assert_eq!(pieces[6], vec![(90, 0), (100, 0)]);
+    // Around a corner the pattern carries on.
+    let bent = super::draw::dash_pieces(&[(0, 0), (6, 0), (6, 20)], 10.0, 5.0);
+    assert_eq!(bent[0], vec![(0, 0), (6, 0), (6, 4)]);
+    assert_eq!(bent[1], vec![(6, 9), (6, 19)]);
 }
