@@ -1270,12 +1270,12 @@ impl Simulation {
         let through = match sender {
             // The same rate: the transmission here is the sender's.
             Some((rate, spread)) if rate == link.rate() => {
-                link.receive_same_rate(now, bytes, spread, class)
+                link.receive_tx(now, bytes, spread, spread, class)
             }
             Some((_, spread)) => link.receive(now, bytes, spread, class),
             None => {
                 let tx = link.transmission(bytes);
-                link.receive_same_rate(now, bytes, tx, class)
+                link.receive_tx(now, bytes, tx, tx, class)
             }
         };
         match through {

@@ -677,24 +677,15 @@ impl Link {
         self.receive_tx(at, bytes, spread, tx, class)
     }
 
-    /// [`Link::receive`] for a sender whose link has this link's rate: the
-    /// message's transmission here is its `spread` (no second division).
-    pub fn receive_same_rate(
-        &mut self,
-        at: SimTime,
-        bytes: u64,
-        spread: SimDuration,
-        class: usize,
-    ) -> Option<SimTime> {
-        self.receive_tx(at, bytes, spread, spread, class)
-    }
-
     /// The rate in use, bytes/s.
     pub fn rate(&self) -> u64 {
         self.rate
     }
 
-    fn receive_tx(
+    /// [`Link::receive`] with the message's transmission time on this link
+    /// already known (`tx`: for a sender whose link has this link's rate it
+    /// is the sender's `spread`, with no second division).
+    pub fn receive_tx(
         &mut self,
         at: SimTime,
         bytes: u64,
