@@ -572,6 +572,7 @@ pub fn sweep(args: &SweepArgs) -> Result<Outcome> {
         "scenario_md5": scenarios_hash(&scenarios),
         "dynasim_md5": binary_hash()?,
         "dynasim_version": env!("CARGO_PKG_VERSION"),
+        "dynasim_commit": reports::COMMIT,
         "params": params.iter().map(|(p, v)| json!({"path": p, "values": v})).collect::<Vec<_>>(),
         "seeds": seeds.describe(),
         "seed_count": seed_count,

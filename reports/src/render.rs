@@ -616,7 +616,12 @@ td,th{{border:1px solid #ccc;padding:3px 8px;text-align:right}}th{{background:#f
     let _ = write!(
         h,
         "<table><tr><th class=l>rng_seed</th><td>{}</td><th class=l>trace hash</th><td>{}</td><th class=l>events</th><td>{}</td><th class=l>version</th><td>{}</td></tr></table>",
-        run["rng_seed"], esc(run["trace_hash"].as_str().unwrap_or("")), run["events"], esc(run["dynasim_version"].as_str().unwrap_or(""))
+        run["rng_seed"], esc(run["trace_hash"].as_str().unwrap_or("")), run["events"], esc(&format!(
+            "{} (commit {}, {} build)",
+            run["dynasim_version"].as_str().unwrap_or(""),
+            run["dynasim_commit"].as_str().unwrap_or("unknown"),
+            run["dynasim_build"].as_str().unwrap_or("unknown")
+        ))
     );
     if let Some(note) = crate::report::incomplete_note(summary) {
         let _ = write!(h, "<p class=fail>{}</p>", esc(&note));
