@@ -1055,3 +1055,51 @@ fn the_scenario_in_a_summary_reruns_to_the_same_trace_hash() {
     assert_code(&o, 2, "a summary without its scenario");
     assert!(stderr(&o).contains("scenario_file"), "{}", stderr(&o));
 }
+
+/// summary.json breaks the run down by phase (before, during and after
+/// the crash, and the quiescence), datacenter and client group; the phases
+/// partition the operations, and the latency counting failures is never
+/// below the one without them; the console prints the phase table.
+#[test]
+fn breakdowns_by_phase_datacenter_and_client_group() {
+    let tmp = TempDir::new("breakdown");
+    let file = tmp.write_json("crash.json", &tiny_with_crash());
+    let out = tmp.join("out");
+    let o = dynasim(&["run", s(&file), "--out", s(&out), "--no-plots"]);
+    assert_code(&o, 0, "crash run");
+    assert!(stdout(&o).contains("by phase"), "{}", stdout(&o));
+    let summary = read_json(&out.join("summary.json"));
+    let b = &summary["breakdown"];
+    let phases = b["by_phase"].as_array().expect("by_phase");
+    let labels: Vec<&str> = phases.iter().filter_map(|p| p["phase"].as_str()).collect();
+    assert_eq!(
+        labels,
+        [
+            "before faults",
+            "during crash n1",
+            "after crash n1",
+            "quiescence"
+        ],
+        "{b}"
+    );
+    assert_eq!(phases[1]["start_s"], json!(0.5));
+    assert_eq!(phases[1]["end_s"], json!(1.0));
+    let total = summary["ops"]["total"].as_u64().expect("total");
+    let sum: u64 = phases.iter().map(|p| p["ops"].as_u64().unwrap_or(0)).sum();
+    assert_eq!(sum, total, "phases partition the operations");
+    for p in phases {
+        if let (Some(ok), Some(all)) = (
+            p["latency_ok_ms"]["p99"].as_f64(),
+            p["latency_all_ms"]["p99"].as_f64(),
+        ) {
+            assert!(all >= ok, "{p}");
+        }
+    }
+    assert_eq!(b["by_datacenter"]["dc1"]["ops"], json!(total), "{b}");
+    assert_eq!(b["by_client_group"]["c"]["clients"], json!(2), "{b}");
+    assert_eq!(b["by_client_group"]["c"]["ops"], json!(total), "{b}");
+    let c0 = b["by_client"]["c0"]["ops"].as_u64().unwrap_or(0);
+    let c1 = b["by_client"]["c1"]["ops"].as_u64().unwrap_or(0);
+    assert_eq!(c0 + c1, total);
+    assert_eq!(summary["convergence"]["last_heal_s"], json!(1.0));
+}

@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod breakdown;
 pub mod capacity;
 pub mod expect;
 pub mod explain;

@@ -639,7 +639,7 @@ td,th{{border:1px solid #ccc;padding:3px 8px;text-align:right}}th{{background:#f
                 h,
                 "<tr><td class=l>{}</td><td>{}</td><td>{}</td><td>{}</td><td class={}>{}</td></tr>",
                 esc(v["metric"].as_str().unwrap_or("")),
-                v["min"], v["max"], v["value"],
+                fmt_num(&v["min"]), fmt_num(&v["max"]), fmt_num(&v["value"]),
                 if pass { "pass" } else { "fail" },
                 if pass { "pass" } else { "FAIL" }
             );
@@ -706,7 +706,7 @@ td,th{{border:1px solid #ccc;padding:3px 8px;text-align:right}}th{{background:#f
     ] {
         let text = match v {
             Json::String(s) => s.clone(),
-            other => other.to_string(),
+            other => fmt_num(other),
         };
         let _ = write!(
             h,
@@ -715,6 +715,7 @@ td,th{{border:1px solid #ccc;padding:3px 8px;text-align:right}}th{{background:#f
         );
     }
     h.push_str("</table>");
+    h.push_str(&breakdown_html(summary));
     if let Some(w) = summary.get("wars").filter(|w| w.get("trials").is_some()) {
         let _ = write!(
             h,
@@ -953,5 +954,122 @@ mod tests {
         expected.sort();
         assert_eq!(written, expected);
         let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
+/// A number for a report table, to meaningful digits: integers as they
+/// are, other numbers to 5 significant digits (`0.99496`, `52.731`,
+/// `1234.6`; trailing zeros dropped only when the value is exact, so 0.999999
+/// shows as `1.00000`, not `1`), a dash for nothing (null).
+pub fn fmt_num(v: &Json) -> String {
+    match v {
+        Json::Null => "–".into(),
+        Json::Number(n) if n.is_u64() || n.is_i64() => n.to_string(),
+        Json::Number(n) => {
+            let x = n.as_f64().unwrap_or(0.0);
+            if x == 0.0 || !x.is_finite() {
+                return format!("{x}");
+            }
+            let digits = (4 - x.abs().log10().floor() as i32).clamp(1, 12) as usize;
+            let text = format!("{x:.digits$}");
+            let trimmed = text.trim_end_matches('0').trim_end_matches('.');
+            // Zeros go only when the value is exact (0.999999 stays 1.0000).
+            if trimmed.parse::<f64>() == Ok(x) {
+                trimmed.to_string()
+            } else {
+                text
+            }
+        }
+        Json::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// The report's breakdown tables (see [`crate::breakdown`]).
+fn breakdown_html(summary: &Json) -> String {
+    let b = &summary["breakdown"];
+    if !b.is_object() {
+        return String::new();
+    }
+    let mut h = String::from(
+        "<h2>Breakdowns</h2><p>Operations count in the phase in which they were invoked. \
+         <i>p99 all</i> counts failed operations at the time they took to fail (a client \
+         timeout at the timeout); <i>p99 ok</i> only successful ones.</p>",
+    );
+    let table = |h: &mut String, title: &str, rows: Vec<(String, &Json)>| {
+        let _ = write!(
+            h,
+            "<table><tr><th class=l>{}</th><th>ops</th><th>failed</th><th>availability</th><th>p50 ok ms</th><th>p99 ok ms</th><th>p99 all ms</th><th>p99.9 all ms</th><th>reads checked</th><th>stale fraction</th><th>multi-version reads</th></tr>",
+            esc(title)
+        );
+        for (name, s) in rows {
+            let _ = write!(
+                h,
+                "<tr><td class=l>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                esc(&name),
+                fmt_num(&s["ops"]),
+                fmt_num(&s["failed"]),
+                fmt_num(&s["availability"]),
+                fmt_num(&s["latency_ok_ms"]["p50"]),
+                fmt_num(&s["latency_ok_ms"]["p99"]),
+                fmt_num(&s["latency_all_ms"]["p99"]),
+                fmt_num(&s["latency_all_ms"]["p999"]),
+                fmt_num(&s["reads_checked"]),
+                fmt_num(&s["stale_read_fraction"]),
+                fmt_num(&s["multi_version_read_fraction"]),
+            );
+        }
+        h.push_str("</table>");
+    };
+    let phases: Vec<(String, &Json)> = b["by_phase"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|p| {
+            (
+                format!(
+                    "{} ({}–{} s)",
+                    p["phase"].as_str().unwrap_or(""),
+                    fmt_num(&p["start_s"]),
+                    fmt_num(&p["end_s"])
+                ),
+                p,
+            )
+        })
+        .collect();
+    table(&mut h, "phase", phases);
+    for (key, title) in [
+        ("by_datacenter", "datacenter (of the client)"),
+        ("by_client_group", "client group"),
+        ("by_client", "client"),
+    ] {
+        let rows: Vec<(String, &Json)> = b[key]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(k, v)| (k.clone(), v))
+            .collect();
+        if rows.len() > 1 {
+            table(&mut h, title, rows);
+        }
+    }
+    h
+}
+
+#[cfg(test)]
+mod number_tests {
+    use super::fmt_num;
+    use serde_json::json;
+
+    #[test]
+    fn report_numbers_have_meaningful_digits() {
+        assert_eq!(fmt_num(&json!(0.9949558638083228)), "0.99496");
+        assert_eq!(fmt_num(&json!(52.7312)), "52.731");
+        assert_eq!(fmt_num(&json!(1234.56)), "1234.6");
+        assert_eq!(fmt_num(&json!(1.0)), "1");
+        assert_eq!(fmt_num(&json!(0.0)), "0");
+        assert_eq!(fmt_num(&json!(0.999999)), "1.00000");
+        assert_eq!(fmt_num(&json!(17)), "17");
+        assert_eq!(fmt_num(&json!(null)), "–");
     }
 }

@@ -382,6 +382,7 @@ pub fn table(summary: &Json) -> String {
     ));
     out.push_str(&membership_lines(summary));
     out.push_str(&crate::capacity::table_line(summary));
+    out.push_str(&crate::breakdown::table(summary));
     out
 }
 
