@@ -649,6 +649,9 @@ struct Window {
     completed: u64,
     ok: u64,
     latency: BTreeMap<usize, u64>,
+    /// Every completed operation's latency, failures included (at the
+    /// time they took to fail), by histogram bucket.
+    latency_all: BTreeMap<usize, u64>,
     reads_checked: u64,
     stale: u64,
 }
@@ -1007,6 +1010,9 @@ impl Collector {
         self.sample_scatter(at, latency, result.is_ok(), kind);
         let w = self.window(at);
         w.completed += 1;
+        *w.latency_all
+            .entry(crate::histogram::bucket_of(latency))
+            .or_default() += 1;
         if result.is_ok() {
             w.ok += 1;
             *w.latency
@@ -1506,11 +1512,16 @@ impl Collector {
             .map(|(i, w)| {
                 let mut h = Histogram::default();
                 for (b, c) in &w.latency {
-                    for _ in 0..*c {
-                        h.record(crate::histogram::bucket_range(*b).0);
-                    }
+                    h.record_n(crate::histogram::bucket_range(*b).0, *c);
                 }
+                let mut all = Histogram::default();
+                for (b, c) in &w.latency_all {
+                    all.record_n(crate::histogram::bucket_range(*b).0, *c);
+                }
+                let start = i as u64 * self.window_us;
                 json!({
+                    "partial": start + self.window_us > end.as_micros(),
+                    "p99_all_ms": if w.completed == 0 { Json::Null } else { json!(ms(all.quantile(0.99))) },
                     "start_s": (i as u64 * self.window_us) as f64 / 1e6,
                     "completed": w.completed,
                     "ok": w.ok,

@@ -91,6 +91,48 @@ pub fn latency_chart(summary: &Json, label: &str) -> Chart {
     }
 }
 
+/// The tail beside the CDF: the fraction of successful operations slower
+/// than x (1 - CDF), both axes logarithmic, so p99 and p99.9 are as far
+/// apart as p9 and p99 rather than squeezed into the top 1 %.
+pub fn latency_tail_chart(summary: &Json) -> Chart {
+    let mut series = Vec::new();
+    let mut markers = Vec::new();
+    for kind in KINDS {
+        let l = &summary["latency"][kind];
+        let ccdf: Vec<(f64, f64)> = points(&l["cdf"])
+            .into_iter()
+            .map(|(x, y)| (x, 1.0 - y))
+            .filter(|(_, y)| *y > 0.0)
+            .collect();
+        if ccdf.is_empty() {
+            continue;
+        }
+        series.push(Series {
+            label: format!("{kind} ({} successful)", l["ok"].as_u64().unwrap_or(0)),
+            points: ccdf,
+        });
+        for (q, key) in [("p99", "p99_ms"), ("p99.9", "p999_ms")] {
+            if let Some(x) = f(&l[key]) {
+                markers.push(Marker {
+                    x,
+                    label: format!("{kind} {q} {x:.2} ms"),
+                });
+            }
+        }
+    }
+    Chart {
+        title: "Latency tail (1 - CDF), log axes".into(),
+        x_label: "latency (ms)".into(),
+        y_label: "fraction of successful operations slower".into(),
+        x_scale: Scale::Log,
+        y_scale: Scale::Log,
+        kind: ChartKind::Steps,
+        series,
+        markers,
+        ..Default::default()
+    }
+}
+
 /// One run's curve for a chart: the series, its intervals and its flagged
 /// points (added to a chart at series index `i` by [`Curve::add_to`]).
 struct Curve {
@@ -299,21 +341,40 @@ fn siblings_over_time_chart(summary: &Json) -> Chart {
     }
 }
 
+/// The fewest checked reads a window needs for its stale fraction to be
+/// drawn (two reads make a fraction of 0.5 that says nothing).
+pub const MIN_READS_PER_WINDOW: u64 = 10;
+
+/// A timeline: one series per `(field, legend in words)`, a window's point
+/// at its start. Windows cut short by the end of the run (`partial`) are
+/// left out, and for the stale fraction windows with fewer than
+/// [`MIN_READS_PER_WINDOW`] checked reads.
 fn timeline_chart(
     summary: &Json,
-    field: &str,
+    fields: &[(&str, &str)],
     title: &str,
     y_label: &str,
     y_range: Option<(f64, f64)>,
 ) -> Chart {
-    let pts = summary["timeline"]["windows"]
+    let windows = summary["timeline"]["windows"]
         .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|w| Some((f(&w["start_s"])?, f(&w[field])?)))
-                .collect()
-        })
+        .cloned()
         .unwrap_or_default();
+    let series = fields
+        .iter()
+        .map(|(field, legend)| Series {
+            label: (*legend).into(),
+            points: windows
+                .iter()
+                .filter(|w| w["partial"].as_bool() != Some(true))
+                .filter(|w| {
+                    *field != "stale_read_fraction"
+                        || w["reads_checked"].as_u64().unwrap_or(0) >= MIN_READS_PER_WINDOW
+                })
+                .filter_map(|w| Some((f(&w["start_s"])?, f(&w[*field])?)))
+                .collect(),
+        })
+        .collect();
     let mut markers = Vec::new();
     if let Some(end) = f(&summary["workload_end_s"]) {
         markers.push(Marker {
@@ -326,10 +387,7 @@ fn timeline_chart(
         x_label: "virtual time (s)".into(),
         y_label: y_label.into(),
         kind: ChartKind::Lines,
-        series: vec![Series {
-            label: field.into(),
-            points: pts,
-        }],
+        series,
         bands: fault_bands(summary),
         markers,
         y_range,
@@ -485,6 +543,7 @@ pub fn run_charts(summary: &Json) -> Vec<(&'static str, Chart)> {
 fn run_charts_common(summary: &Json) -> Vec<(&'static str, Chart)> {
     vec![
         ("latency", latency_chart(summary, "")),
+        ("latency_tail", latency_tail_chart(summary)),
         ("latency_scatter", scatter_chart(summary)),
         ("timeline_outcomes", outcomes_chart(summary)),
         (
@@ -506,7 +565,7 @@ fn run_charts_common(summary: &Json) -> Vec<(&'static str, Chart)> {
             "timeline_throughput",
             timeline_chart(
                 summary,
-                "throughput_per_s",
+                &[("throughput_per_s", "completed operations")],
                 "Throughput over time",
                 "completed ops / s",
                 None,
@@ -516,7 +575,7 @@ fn run_charts_common(summary: &Json) -> Vec<(&'static str, Chart)> {
             "timeline_availability",
             timeline_chart(
                 summary,
-                "availability",
+                &[("availability", "operations that succeeded")],
                 "Availability over time",
                 "fraction of ops that succeeded",
                 Some((0.0, 1.02)),
@@ -526,7 +585,13 @@ fn run_charts_common(summary: &Json) -> Vec<(&'static str, Chart)> {
             "timeline_p99",
             timeline_chart(
                 summary,
-                "p99_ms",
+                &[
+                    (
+                        "p99_all_ms",
+                        "all operations (failures at the time they failed)",
+                    ),
+                    ("p99_ms", "successful operations only"),
+                ],
                 "p99 latency over time",
                 "p99 latency (ms)",
                 None,
@@ -536,8 +601,10 @@ fn run_charts_common(summary: &Json) -> Vec<(&'static str, Chart)> {
             "timeline_staleness",
             timeline_chart(
                 summary,
-                "stale_read_fraction",
-                "Stale reads over time",
+                &[("stale_read_fraction", "checked reads that were stale")],
+                &format!(
+                    "Stale reads over time (windows with >= {MIN_READS_PER_WINDOW} checked reads)"
+                ),
                 "fraction of reads that were stale",
                 Some((0.0, 1.0)),
             ),
@@ -566,8 +633,9 @@ pub fn write_report(summary: &Json, dir: &Path) -> Result<(), PlotError> {
 
 /// The figures [`write_report`] writes (each as `.svg` and `.png`), in
 /// [`run_charts`] order.
-pub const RUN_FIGURES: [&str; 11] = [
+pub const RUN_FIGURES: [&str; 12] = [
     "latency",
+    "latency_tail",
     "latency_scatter",
     "timeline_outcomes",
     "t_visibility",
@@ -954,6 +1022,34 @@ mod tests {
         expected.sort();
         assert_eq!(written, expected);
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// The README's outputs table names exactly the figures every run
+    /// writes (the test above ties those to what is drawn).
+    #[test]
+    fn the_readme_lists_every_run_figure() {
+        let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md"))
+            .expect("README.md");
+        let row = readme
+            .lines()
+            .find(|l| l.starts_with("| `latency`,"))
+            .expect("the figures row of the outputs table");
+        let names = row.split("`.svg`").next().unwrap_or_default();
+        let mut listed: Vec<String> = Vec::new();
+        for name in names.split('`').skip(1).step_by(2) {
+            match name.split_once('{') {
+                Some((stem, rest)) => {
+                    for part in rest.trim_end_matches('}').split(',') {
+                        listed.push(format!("{stem}{part}"));
+                    }
+                }
+                None => listed.push(name.to_string()),
+            }
+        }
+        listed.sort();
+        let mut figures: Vec<String> = RUN_FIGURES.iter().map(|s| s.to_string()).collect();
+        figures.sort();
+        assert_eq!(listed, figures, "README's figure list against RUN_FIGURES");
     }
 }
 

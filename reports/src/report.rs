@@ -291,7 +291,7 @@ fn scenario_echo(s: &Scenario) -> Json {
 /// window cut short by the end of the run.
 pub fn timeline_csv(summary: &Json) -> String {
     let mut out = String::from(
-        "start_s,end_s,partial,completed,ok,failed,availability,throughput_per_s,p99_ok_ms,reads_checked,stale_read_fraction\n",
+        "start_s,end_s,partial,completed,ok,failed,availability,throughput_per_s,p99_ok_ms,p99_all_ms,reads_checked,stale_read_fraction\n",
     );
     let window_s = summary["timeline"]["window_s"].as_f64().unwrap_or(0.0);
     let end_s = summary["run"]["end_time_s"]
@@ -308,12 +308,13 @@ pub fn timeline_csv(summary: &Json) -> String {
         let completed = w["completed"].as_u64().unwrap_or(0);
         let ok = w["ok"].as_u64().unwrap_or(0);
         out.push_str(&format!(
-            "{start},{end},{},{completed},{ok},{},{},{},{},{},{}\n",
-            u8::from(end < start + window_s),
+            "{start},{end},{},{completed},{ok},{},{},{},{},{},{},{}\n",
+            u8::from(w["partial"].as_bool().unwrap_or(end < start + window_s)),
             completed - ok.min(completed),
             cell(&w["availability"]),
             cell(&w["throughput_per_s"]),
             cell(&w["p99_ms"]),
+            cell(&w["p99_all_ms"]),
             w["reads_checked"].as_u64().unwrap_or(0),
             cell(&w["stale_read_fraction"]),
         ));
