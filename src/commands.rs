@@ -21,16 +21,18 @@ use crate::options::RunArgs;
 use crate::outputs::{Kind, OutDir};
 use crate::{explain, sweep};
 
-/// `dynasim validate`: checks each file, prints every problem with its
-/// JSON path; an error when any file has a problem.
+/// `dynasim validate`: checks each file; prints `FILE: ok` on stdout for
+/// a good file and every problem, with its JSON path, on stderr; an error
+/// counting the problems (not the files) when there is any.
 pub fn validate(files: &[PathBuf], limits: &Limits) -> Result<Outcome> {
-    let mut bad = 0;
+    let mut problems = 0;
+    let mut bad_files = 0;
     for f in files {
         let loaded = load(f).and_then(|s| {
             check_budget(f, "", &s, &limits.budget(), "")?;
             Ok(s)
         });
-        match loaded {
+        let found = match loaded {
             Ok(s) => {
                 let unknown: Vec<&str> = s
                     .expect
@@ -39,24 +41,35 @@ pub fn validate(files: &[PathBuf], limits: &Limits) -> Result<Outcome> {
                     .filter(|m| !reports::metrics::is_known_metric(m))
                     .collect();
                 for m in &unknown {
-                    println!("{}: expect[{m:?}]: unknown metric (see docs/scenario-format.md for metric paths)", f.display());
+                    eprintln!("{}: expect[{m:?}]: unknown metric (see docs/scenario-format.md for metric paths)", f.display());
                 }
-                if unknown.is_empty() {
-                    println!("{}: ok", f.display());
-                }
-                bad += unknown.len();
+                unknown.len()
             }
-            Err(e) => {
-                bad += 1;
-                match e.downcast_ref::<BadScenario>() {
-                    Some(b) => print!("{b}"),
-                    None => println!("{}: {e:#}", f.display()),
+            Err(e) => match e.downcast_ref::<BadScenario>() {
+                Some(b) => {
+                    eprint!("{b}");
+                    b.errors.0.len().max(1)
                 }
-            }
+                None => {
+                    eprintln!("{}: {e:#}", f.display());
+                    1
+                }
+            },
+        };
+        if found == 0 {
+            println!("{}: ok", f.display());
+        } else {
+            bad_files += 1;
         }
+        problems += found;
     }
-    if bad > 0 {
-        anyhow::bail!("{bad} problem(s) found");
+    if problems > 0 {
+        anyhow::bail!(
+            "{problems} problem{} in {bad_files} of {} file{}",
+            if problems == 1 { "" } else { "s" },
+            files.len(),
+            if files.len() == 1 { "" } else { "s" }
+        );
     }
     Ok(Outcome::Ok)
 }

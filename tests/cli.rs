@@ -563,6 +563,18 @@ fn validate_reports_good_and_bad_files() {
         "malformed file is not ok:\n{all}"
     );
 
+    // Problems go to stderr, `ok` lines to stdout; the count is of problems.
+    assert!(
+        !stdout(&o).contains("workload.mix.read"),
+        "problems are not on stdout:\n{}",
+        stdout(&o)
+    );
+    assert!(
+        stderr(&o).contains("4 problems in 2 of 3 files"),
+        "problems counted, not files:\n{}",
+        stderr(&o)
+    );
+
     let o = dynasim(&["validate", s(&good)]);
     assert_code(&o, 0, "validate good only");
     assert!(stdout(&o).contains(&format!("{}: ok", good.display())));
