@@ -21,16 +21,18 @@ use crate::options::RunArgs;
 use crate::outputs::{Kind, OutDir};
 use crate::{explain, sweep};
 
-/// `dynasim validate`: checks each file, prints every problem with its
-/// JSON path; an error when any file has a problem.
+/// `dynasim validate`: checks each file; prints `FILE: ok` on stdout for
+/// a good file and every problem, with its JSON path, on stderr; an error
+/// counting the problems (not the files) when there is any.
 pub fn validate(files: &[PathBuf], limits: &Limits) -> Result<Outcome> {
-    let mut bad = 0;
+    let mut problems = 0;
+    let mut bad_files = 0;
     for f in files {
         let loaded = load(f).and_then(|s| {
             check_budget(f, "", &s, &limits.budget(), "")?;
             Ok(s)
         });
-        match loaded {
+        let found = match loaded {
             Ok(s) => {
                 let unknown: Vec<&str> = s
                     .expect
@@ -39,24 +41,35 @@ pub fn validate(files: &[PathBuf], limits: &Limits) -> Result<Outcome> {
                     .filter(|m| !reports::metrics::is_known_metric(m))
                     .collect();
                 for m in &unknown {
-                    println!("{}: expect[{m:?}]: unknown metric (see docs/scenario-format.md for metric paths)", f.display());
+                    eprintln!("{}: expect[{m:?}]: unknown metric (see docs/scenario-format.md for metric paths)", f.display());
                 }
-                if unknown.is_empty() {
-                    println!("{}: ok", f.display());
-                }
-                bad += unknown.len();
+                unknown.len()
             }
-            Err(e) => {
-                bad += 1;
-                match e.downcast_ref::<BadScenario>() {
-                    Some(b) => print!("{b}"),
-                    None => println!("{}: {e:#}", f.display()),
+            Err(e) => match e.downcast_ref::<BadScenario>() {
+                Some(b) => {
+                    eprint!("{b}");
+                    b.errors.0.len().max(1)
                 }
-            }
+                None => {
+                    eprintln!("{}: {e:#}", f.display());
+                    1
+                }
+            },
+        };
+        if found == 0 {
+            println!("{}: ok", f.display());
+        } else {
+            bad_files += 1;
         }
+        problems += found;
     }
-    if bad > 0 {
-        anyhow::bail!("{bad} problem(s) found");
+    if problems > 0 {
+        anyhow::bail!(
+            "{problems} problem{} in {bad_files} of {} file{}",
+            if problems == 1 { "" } else { "s" },
+            files.len(),
+            if files.len() == 1 { "" } else { "s" }
+        );
     }
     Ok(Outcome::Ok)
 }
@@ -68,11 +81,86 @@ struct Tee<'a> {
     ops: Option<PartialFile>,
     ops_error: Option<std::io::Error>,
     scenario: &'a Scenario,
+    progress: Option<RunProgress>,
+}
+
+/// Progress of one run on stderr, by virtual time: nothing for runs that
+/// end within [`RunProgress::QUIET_FOR`] of wall-clock time; then a line
+/// updated in place on a terminal, or one line per 10 % otherwise. Reads
+/// the wall clock only when virtual time crosses a step, and never
+/// influences the run.
+struct RunProgress {
+    end_us: u64,
+    step_us: u64,
+    next_us: u64,
+    start: std::time::Instant,
+    terminal: bool,
+    shown: bool,
+}
+
+impl RunProgress {
+    const QUIET_FOR: std::time::Duration = std::time::Duration::from_secs(3);
+
+    fn new(scenario: &Scenario) -> RunProgress {
+        use std::io::IsTerminal;
+        let end_us =
+            (scenario.duration.as_micros() + scenario.quiescence.duration.as_micros()).max(1);
+        let terminal = std::io::stderr().is_terminal();
+        let step_us = (end_us / if terminal { 100 } else { 10 }).max(1);
+        RunProgress {
+            end_us,
+            step_us,
+            next_us: step_us,
+            start: std::time::Instant::now(),
+            terminal,
+            shown: false,
+        }
+    }
+
+    #[inline]
+    fn at(&mut self, at: SimTime) {
+        if at.as_micros() >= self.next_us {
+            self.step(at.as_micros());
+        }
+    }
+
+    fn step(&mut self, now_us: u64) {
+        self.next_us = (now_us / self.step_us + 1) * self.step_us;
+        let elapsed = self.start.elapsed();
+        if elapsed < Self::QUIET_FOR {
+            return;
+        }
+        let pct = (now_us.min(self.end_us) * 100 / self.end_us) as u32;
+        let line = format!(
+            "run: {pct:>3}% of virtual time ({:.1} of {:.1} s), {:.0} s elapsed",
+            now_us as f64 / 1e6,
+            self.end_us as f64 / 1e6,
+            elapsed.as_secs_f64()
+        );
+        if self.terminal {
+            eprint!("\r{line}");
+        } else {
+            eprintln!("{line}");
+        }
+        self.shown = true;
+    }
+
+    fn finish(&self) {
+        if self.terminal && self.shown {
+            eprintln!();
+        }
+        if self.shown {
+            eprintln!("run: simulated; computing the summary and writing the report");
+        }
+    }
 }
 
 impl Sink for Tee<'_> {
     fn record(&mut self, at: SimTime, record: &Record) {
         self.collector.record(at, record);
+        if let Some(p) = &mut self.progress {
+            p.at(at);
+        }
         if self.ops_error.is_some() {
             return;
         }
@@ -140,12 +228,12 @@ pub fn run(args: &RunArgs) -> Result<Outcome> {
         .map(|a| sweep::parse_single(a))
         .collect::<Result<Vec<_>>>()?;
     let context = sweep::sets_context(&sets);
+    let mut doc = read_document(&args.file)?;
     let mut scenario = if sets.is_empty() {
         let s = load(&args.file)?;
         check_metrics(&args.file, "", &s)?;
         s
     } else {
-        let mut doc = read_document(&args.file)?;
         for (path, value) in &sets {
             sweep::apply_set(&mut doc, path, value.clone())?;
         }
@@ -154,6 +242,7 @@ pub fn run(args: &RunArgs) -> Result<Outcome> {
     if let Some(seed) = args.seed {
         scenario.rng_seed = seed;
     }
+    let resolved = crate::load::resolved_document(&args.file, &doc, scenario.rng_seed)?;
     check_budget(&args.file, &context, &scenario, &args.limits.budget(), "")?;
     let out_dir = args.out.clone().unwrap_or_else(|| {
         PathBuf::from("runs").join(format!("{}-seed{}", scenario.name, scenario.rng_seed))
@@ -193,12 +282,16 @@ pub fn run(args: &RunArgs) -> Result<Outcome> {
         ops,
         ops_error: None,
         scenario: &scenario,
+        progress: (!args.quiet).then(|| RunProgress::new(&scenario)),
     };
     let outcome = sim.run_guarded(
         &mut tee,
         tracer.as_mut().map(|t| t.tracer()),
         &mut args.limits.guard(),
     );
+    if let Some(p) = tee.progress.take() {
+        p.finish();
+    }
     if let Some(mut ops) = tee.ops.take() {
         let path = ops.path().to_path_buf();
         if let Some(e) = tee.ops_error.take() {
@@ -211,10 +304,15 @@ pub fn run(args: &RunArgs) -> Result<Outcome> {
     if let (Some(mut t), Some(path)) = (tracer, &args.trace) {
         finish_trace(path, t.finish())?;
     }
-    let summary = reports::report::summary(&scenario, &outcome, &collector, &ring);
+    let mut summary = reports::report::summary(&scenario, &outcome, &collector, &ring);
+    summary[crate::load::SCENARIO_FILE_FIELD] = resolved;
     out.write(
         "summary.json",
         (serde_json::to_string_pretty(&summary)? + "\n").as_bytes(),
+    )?;
+    out.write(
+        "timeline.csv",
+        reports::report::timeline_csv(&summary).as_bytes(),
     )?;
     if !args.no_plots {
         reports::render::write_report(&summary, out.dir())

@@ -135,9 +135,92 @@ pub fn read_text(path: &Path, limit: u64) -> Result<String, ReadError> {
     })
 }
 
+/// The field of a run's `summary.json` that holds the scenario as it ran
+/// (after `--set` and `--seed`, defaults written out, CSV files inlined):
+/// `dynasim run DIR/summary.json`, or the field extracted into a file of
+/// its own, reproduces the run.
+pub const SCENARIO_FILE_FIELD: &str = "scenario_file";
+
+/// The scenario text inside a run's summary.json, when `text` is one.
+fn scenario_in_summary(path: &Path, text: &str) -> Result<Option<String>> {
+    if !text.contains("\"summary_version\"") {
+        return Ok(None);
+    }
+    let Ok(doc) = serde_json::from_str::<serde_json::Value>(text) else {
+        return Ok(None);
+    };
+    if doc.get("summary_version").is_none() {
+        return Ok(None);
+    }
+    match doc.get(SCENARIO_FILE_FIELD) {
+        Some(s) if s.is_object() => Ok(Some(serde_json::to_string_pretty(s)?)),
+        _ => anyhow::bail!(
+            "{}: a summary without the {SCENARIO_FILE_FIELD:?} field (written by an older dynasim): it cannot be re-run; run the original scenario file",
+            path.display()
+        ),
+    }
+}
+
+/// The scenario as it ran, as a JSON document that reproduces the run on
+/// its own: `doc` (the file after `--set`) with `seed` as its `rng_seed`,
+/// every default written out, and empirical latency CSV files inlined as
+/// points. Stored in summary.json as [`SCENARIO_FILE_FIELD`].
+pub fn resolved_document(
+    path: &Path,
+    doc: &serde_json::Value,
+    seed: u64,
+) -> Result<serde_json::Value> {
+    let text = serde_json::to_string(doc)?;
+    let mut file = scenario::parse_file(&text).map_err(|errors| BadScenario {
+        file: path.to_path_buf(),
+        context: String::new(),
+        errors,
+    })?;
+    file.rng_seed = seed;
+    let mut value = serde_json::to_value(&file)?;
+    inline_csv(&mut value, &resolver(path))?;
+    Ok(value)
+}
+
+/// Replaces every `{"empirical": {"csv": FILE}}` by its points.
+fn inline_csv(
+    v: &mut serde_json::Value,
+    resolve: &dyn Fn(&str) -> Result<String, String>,
+) -> Result<()> {
+    match v {
+        serde_json::Value::Object(map) => {
+            if let Some(serde_json::Value::Object(e)) = map.get_mut("empirical") {
+                if let Some(serde_json::Value::String(csv)) = e.get("csv").cloned() {
+                    let text = resolve(&csv).map_err(|m| anyhow::anyhow!("{csv}: {m}"))?;
+                    let points = scenario::parse_cdf_csv(&text)
+                        .map_err(|m| anyhow::anyhow!("{csv}: {m}"))?;
+                    e.remove("csv");
+                    e.insert("points".into(), serde_json::to_value(points)?);
+                }
+            }
+            for child in map.values_mut() {
+                inline_csv(child, resolve)?;
+            }
+        }
+        serde_json::Value::Array(items) => {
+            for child in items {
+                inline_csv(child, resolve)?;
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
 /// Reads a scenario file's text; a file that is not UTF-8 is a
-/// [`BadScenario`] with the line and column of the first bad byte.
+/// [`BadScenario`] with the line and column of the first bad byte. A run's
+/// summary.json reads as the scenario it holds ([`SCENARIO_FILE_FIELD`]).
 fn read_scenario(path: &Path) -> Result<String> {
+    let text = read_scenario_text(path)?;
+    Ok(scenario_in_summary(path, &text)?.unwrap_or(text))
+}
+
+fn read_scenario_text(path: &Path) -> Result<String> {
     read_text(path, MAX_SCENARIO_BYTES).map_err(|e| match e {
         ReadError::Utf8 { line, column } => BadScenario {
             file: path.to_path_buf(),

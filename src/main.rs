@@ -18,7 +18,7 @@ use dynasim::{claims, commands, explain, explore, options, shrink, sweep, Outcom
 /// scenario's `expect` block fails, 2 for bad input or I/O errors, 3 when a
 /// run stopped before its end (max_events, --max-wall-s, --max-memory-mb).
 #[derive(Debug, Parser)]
-#[command(name = "dynasim", version, about, long_about)]
+#[command(name = "dynasim", version = reports::VERSION_LINE, about, long_about)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]

@@ -34,6 +34,12 @@ pub struct SweepArgs {
     /// Skip the overlay plots (JSON and CSV only).
     #[arg(long)]
     pub no_plots: bool,
+    /// Report these summary paths (dotted, `[i]` for array items; numbers,
+    /// booleans as 1/0) per run and per point, in sweep.json, sweep.csv and
+    /// points.csv, instead of the default ten. Repeat, or separate with
+    /// commas. Example: --metric latency.get.p999_ms,convergence.time_to_converge_s
+    #[arg(long = "metric", value_name = "PATH")]
+    pub metric: Vec<String>,
     /// Resource limits.
     #[command(flatten)]
     pub limits: Limits,

@@ -44,7 +44,7 @@ impl Kind {
                 .collect()
         };
         let mut files: Vec<String> = match self {
-            Kind::Run => ["summary.json", "report.html", "ops.csv"]
+            Kind::Run => ["summary.json", "report.html", "ops.csv", "timeline.csv"]
                 .map(String::from)
                 .to_vec(),
             Kind::Sweep => ["sweep.json", "sweep.csv", "points.csv", "sweep-runs.json"]

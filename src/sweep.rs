@@ -551,6 +551,7 @@ pub fn sweep(args: &SweepArgs) -> Result<Outcome> {
         " (a sweep's budget: {parallel} run(s) at a time share --max-memory-mb, after {} for {in_shard} run records)",
         crate::budget::fmt_bytes(records_bytes as f64)
     );
+    let metrics = metric_list(&args.metric)?;
     let mut scenarios: Vec<Scenario> = Vec::new();
     for point in &points {
         let mut d = doc.clone();
@@ -572,9 +573,11 @@ pub fn sweep(args: &SweepArgs) -> Result<Outcome> {
         "scenario_md5": scenarios_hash(&scenarios),
         "dynasim_md5": binary_hash()?,
         "dynasim_version": env!("CARGO_PKG_VERSION"),
+        "dynasim_commit": reports::COMMIT,
         "params": params.iter().map(|(p, v)| json!({"path": p, "values": v})).collect::<Vec<_>>(),
         "seeds": seeds.describe(),
         "seed_count": seed_count,
+        "metrics": metrics,
         "runs_total": total,
     });
     let dir = OutDir::prepare(&out, Kind::Sweep)?;
@@ -590,7 +593,8 @@ pub fn sweep(args: &SweepArgs) -> Result<Outcome> {
                 let seed = seeds.nth(run % seed_count);
                 let mut scenario = scenarios[p].clone();
                 scenario.rng_seed = seed;
-                let record = reports::sweep::run_record(&simulate(scenario, &args.limits));
+                let record =
+                    reports::sweep::run_record(&simulate(scenario, &args.limits), &metrics);
                 progress.inc();
                 json!({"run": run, "point": p, "seed": seed, "record": record})
             })
@@ -698,6 +702,34 @@ fn csv_number(v: &Json) -> String {
     }
 }
 
+/// The metrics of a sweep: `--metric` paths in the order given (each
+/// once), or the default ten.
+fn metric_list(requested: &[String]) -> Result<Vec<String>> {
+    if requested.is_empty() {
+        return Ok(reports::sweep::default_metrics());
+    }
+    let mut out: Vec<String> = Vec::new();
+    for m in requested.iter().flat_map(|m| m.split(',')).map(str::trim) {
+        reports::sweep::check_metric_path(m).map_err(|e| anyhow::anyhow!("--metric {e}"))?;
+        if !out.iter().any(|o| o == m) {
+            out.push(m.to_string());
+        }
+    }
+    Ok(out)
+}
+
+/// The metrics a sweep's spec names (older sweeps: the default ten).
+fn spec_metrics(spec: &Json) -> Vec<String> {
+    match spec["metrics"].as_array() {
+        Some(a) => a
+            .iter()
+            .filter_map(Json::as_str)
+            .map(String::from)
+            .collect(),
+        None => reports::sweep::default_metrics(),
+    }
+}
+
 /// Writes sweep.json, sweep.csv, points.csv, points/*/summary.json, the
 /// raw records and the overlays, prints the point table and the failures.
 fn write_outputs(
@@ -721,6 +753,7 @@ fn write_outputs(
         })
         .collect();
     let points = points(&params);
+    let metrics = spec_metrics(spec);
 
     let mut rows = Vec::new();
     let mut failures = Vec::new();
@@ -730,9 +763,9 @@ fn write_outputs(
         csv.push_str(&csv_field(p));
     }
     csv.push_str(",seed,trace_hash");
-    for m in reports::sweep::ROW_METRICS {
+    for m in &metrics {
         csv.push(',');
-        csv.push_str(m);
+        csv.push_str(&csv_field(m));
     }
     csv.push_str(",expect_pass,failed\n");
     for r in runs {
@@ -764,9 +797,9 @@ fn write_outputs(
             ",{seed},{}",
             rec["trace_hash"].as_str().unwrap_or_default()
         ));
-        for m in reports::sweep::ROW_METRICS {
+        for m in &metrics {
             csv.push(',');
-            csv.push_str(&csv_number(&rec["metrics"][m]));
+            csv.push_str(&csv_number(&rec["metrics"][m.as_str()]));
         }
         let names: Vec<&str> = failed
             .as_array()
@@ -781,8 +814,11 @@ fn write_outputs(
     let mut merged_summaries = Vec::new();
     let mut merged_points = Vec::new();
     let mut points_csv = String::from("point,label,runs,failed_runs");
-    for m in reports::sweep::ROW_METRICS {
-        points_csv.push_str(&format!(",{m}.mean,{m}.ci95_lo,{m}.ci95_hi"));
+    for m in &metrics {
+        for part in ["mean", "ci95_lo", "ci95_hi"] {
+            points_csv.push(',');
+            points_csv.push_str(&csv_field(&format!("{m}.{part}")));
+        }
     }
     points_csv.push_str(",merged.get.p99_ms,merged.put.p99_ms\n");
     for (p, point) in points.iter().enumerate() {
@@ -796,7 +832,7 @@ fn write_outputs(
         }
         let label = point_label(point);
         let merged = reports::sweep::merged_summary(&records, &label);
-        let agg = reports::sweep::point_aggregate(&records, &merged);
+        let agg = reports::sweep::point_aggregate(&records, &merged, &metrics);
         let pdir = out.join("points").join(point_dir(p, &label));
         std::fs::create_dir_all(&pdir).with_context(|| format!("creating {}", pdir.display()))?;
         reports::files::write_atomic(
@@ -809,8 +845,8 @@ fn write_outputs(
             agg["runs"],
             agg["failed_runs"]
         ));
-        for m in reports::sweep::ROW_METRICS {
-            let s = &agg["metrics"][m];
+        for m in &metrics {
+            let s = &agg["metrics"][m.as_str()];
             points_csv.push_str(&format!(
                 ",{},{},{}",
                 csv_number(&s["mean"]),
@@ -848,7 +884,7 @@ fn write_outputs(
         obj.insert("shard".into(), s.clone());
         obj.insert("runs_in_shard".into(), json!(runs.len()));
     }
-    obj.insert("metrics".into(), json!(reports::sweep::ROW_METRICS));
+    obj.insert("metrics".into(), json!(metrics));
     obj.insert("runs".into(), json!(rows));
     obj.insert("points".into(), json!(aggregates));
     obj.insert("failures".into(), json!(failures));
@@ -901,14 +937,38 @@ fn write_outputs(
         println!(
             "  {:<40} {:>5} {:>6} {:>12} {:>10} {:>10} {:>8} {:>8}",
             a["label"].as_str().unwrap_or_default(),
-            a["runs"],
-            a["failed_runs"],
+            a["runs"].to_string(),
+            a["failed_runs"].to_string(),
             f(&m["availability"], 5),
             f(&m["latency"]["get"]["p99_ms"], 3),
             f(&m["latency"]["put"]["p99_ms"], 3),
             f(&m["stale_read_fraction"], 4),
-            m["durability_lost"],
+            m["durability_lost"].to_string(),
         );
+    }
+    if metrics != reports::sweep::default_metrics() {
+        for m in &metrics {
+            println!("  {m} (mean [95 % CI] over the runs):");
+            for a in &aggregates {
+                let st = &a["metrics"][m.as_str()];
+                let f = |v: &Json| v.as_f64().map_or("-".into(), |x| format!("{x:.6}"));
+                println!(
+                    "    {:<40} {} [{}, {}]  n={}",
+                    a["label"].as_str().unwrap_or_default(),
+                    f(&st["mean"]),
+                    f(&st["ci95"][0]),
+                    f(&st["ci95"][1]),
+                    st["n"]
+                );
+            }
+        }
+    }
+    for m in &metrics {
+        if !rows.iter().any(|r| r["metrics"][m.as_str()].is_number()) {
+            eprintln!(
+                "warning: --metric {m}: no run's summary has a number there (check the path against a run's summary.json)"
+            );
+        }
     }
     for f in &failures {
         let names: Vec<&str> = f["failed"]

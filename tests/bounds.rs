@@ -333,7 +333,7 @@ fn inputs_that_are_not_regular_files_or_too_large_are_refused_by_name() {
     let f = t.write_json("zero.json", &v);
     let o = dynasim(&["validate", path_str(&f)]);
     assert_eq!(code(&o), 2);
-    let out = text(&o.stdout);
+    let out = text(&o.stderr);
     assert!(
         out.contains(
             "network.latency.empirical.csv: cannot read \"/dev/zero\": not a regular file"
@@ -346,9 +346,9 @@ fn inputs_that_are_not_regular_files_or_too_large_are_refused_by_name() {
         let o = dynasim(&["validate", bad]);
         assert_eq!(code(&o), 2);
         assert!(
-            text(&o.stdout).contains("not a regular file"),
+            text(&o.stderr).contains("not a regular file"),
             "{bad}: {}",
-            text(&o.stdout)
+            text(&o.stderr)
         );
     }
     let o = dynasim(&["run", path_str(&t.0)]);

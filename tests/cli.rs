@@ -438,7 +438,7 @@ fn trace_jsonl_is_ordered_and_has_faults() {
     let text = std::fs::read_to_string(&trace).expect("read trace");
     let mut last = 0u64;
     let mut lines = 0usize;
-    let (mut deliver, mut fault) = (0usize, 0usize);
+    let (mut deliver, mut fault, mut completed) = (0usize, 0usize, 0usize);
     for (i, line) in text.lines().enumerate() {
         let v: Value = serde_json::from_str(line)
             .unwrap_or_else(|e| panic!("trace line {} is JSON ({e}): {line}", i + 1));
@@ -458,6 +458,22 @@ fn trace_jsonl_is_ordered_and_has_faults() {
         match kind {
             "deliver" => deliver += 1,
             "fault" => fault += 1,
+            "record" => {
+                assert!(
+                    v["fields"].is_object(),
+                    "line {}: a record has structured fields: {line}",
+                    i + 1
+                );
+                if v["label"] == "op_completed" {
+                    completed += 1;
+                    assert!(v["fields"]["key"].is_u64(), "line {}: {line}", i + 1);
+                    assert!(
+                        v["fields"]["op"]["client"].is_string(),
+                        "line {}: {line}",
+                        i + 1
+                    );
+                }
+            }
             _ => {}
         }
         lines += 1;
@@ -465,6 +481,7 @@ fn trace_jsonl_is_ordered_and_has_faults() {
     assert!(lines > 0, "trace is not empty");
     assert!(deliver > 0, "trace has deliver events");
     assert!(fault > 0, "trace has fault events");
+    assert!(completed > 0, "trace has completed operations");
 
     // Tracing does not change the run.
     let o2 = dynasim(&["run", s(&file), "--out", s(&out), "--no-plots", "--quiet"]);
@@ -544,6 +561,18 @@ fn validate_reports_good_and_bad_files() {
     assert!(
         !all.contains(&format!("{}: ok", malformed.display())),
         "malformed file is not ok:\n{all}"
+    );
+
+    // Problems go to stderr, `ok` lines to stdout; the count is of problems.
+    assert!(
+        !stdout(&o).contains("workload.mix.read"),
+        "problems are not on stdout:\n{}",
+        stdout(&o)
+    );
+    assert!(
+        stderr(&o).contains("4 problems in 2 of 3 files"),
+        "problems counted, not files:\n{}",
+        stderr(&o)
     );
 
     let o = dynasim(&["validate", s(&good)]);
@@ -673,6 +702,11 @@ fn help_and_version() {
     assert!(
         stdout(&o).contains(env!("CARGO_PKG_VERSION")),
         "version printed: {}",
+        stdout(&o)
+    );
+    assert!(
+        stdout(&o).contains("(commit ") && stdout(&o).contains(" build)"),
+        "--version names the commit and build: {}",
         stdout(&o)
     );
     for sub in ["run", "validate", "schema", "plot"] {
@@ -1017,4 +1051,146 @@ fn run_with_wars_trials_overlays_the_model() {
         html.contains("WARS model"),
         "the report has the WARS section"
     );
+}
+
+// ---------------------------------------------------------------- outputs for scripts
+
+/// A run's summary.json holds the scenario as it ran (after --set and
+/// --seed, CSV latency files inlined): re-running the summary itself, or
+/// the field extracted into a file elsewhere, gives the same trace hash.
+#[test]
+fn the_scenario_in_a_summary_reruns_to_the_same_trace_hash() {
+    let tmp = TempDir::new("rerun_summary");
+    let mut sc = tiny_with_crash();
+    sc["network"] = json!({"latency": {"empirical": {"csv": "lat.csv"}}});
+    tmp.write(
+        "lat.csv",
+        "latency_ms,cumulative_probability\n0.5,0.2\n1,0.9\n4,1\n",
+    );
+    let file = tmp.write_json("crash.json", &sc);
+    let out = tmp.join("a");
+    let o = dynasim(&[
+        "run",
+        s(&file),
+        "--out",
+        s(&out),
+        "--no-plots",
+        "--quiet",
+        "--seed",
+        "11",
+        "--set",
+        "cluster.quorum.r=1",
+    ]);
+    assert_code(&o, 0, "first run");
+    let hash = trace_hash(&o);
+    let summary = read_json(&out.join("summary.json"));
+    let resolved = summary["scenario_file"].clone();
+    assert_eq!(resolved["rng_seed"], json!(11), "the --seed is recorded");
+    assert_eq!(
+        resolved["cluster"]["quorum"]["r"],
+        json!(1),
+        "the --set is recorded"
+    );
+    assert!(
+        resolved["network"]["latency"]["empirical"]["points"].is_array(),
+        "the CSV is inlined: {}",
+        resolved["network"]
+    );
+    let timeline = std::fs::read_to_string(out.join("timeline.csv")).expect("timeline.csv");
+    assert!(
+        timeline.starts_with("start_s,end_s,partial,completed,ok,failed,"),
+        "{timeline}"
+    );
+    assert!(timeline.lines().count() > 1, "{timeline}");
+    assert!(summary["run"]["dynasim_commit"].is_string());
+    assert!(summary["run"]["dynasim_build"].is_string());
+
+    let o = dynasim(&[
+        "run",
+        s(&out.join("summary.json")),
+        "--out",
+        s(&tmp.join("b")),
+        "--no-plots",
+        "--quiet",
+    ]);
+    assert_code(&o, 0, "re-running summary.json");
+    assert_eq!(trace_hash(&o), hash, "summary.json re-runs the run");
+
+    let elsewhere = tmp.join("elsewhere");
+    std::fs::create_dir_all(&elsewhere).expect("dir");
+    let extracted = elsewhere.join("extracted.json");
+    std::fs::write(
+        &extracted,
+        serde_json::to_string_pretty(&resolved).expect("json"),
+    )
+    .expect("write");
+    let o = dynasim(&[
+        "run",
+        s(&extracted),
+        "--out",
+        s(&tmp.join("c")),
+        "--no-plots",
+        "--quiet",
+    ]);
+    assert_code(&o, 0, "re-running the extracted scenario");
+    assert_eq!(
+        trace_hash(&o),
+        hash,
+        "the extracted scenario re-runs the run"
+    );
+
+    let mut old = summary.clone();
+    old.as_object_mut().expect("object").remove("scenario_file");
+    let old = tmp.write_json("old-summary.json", &old);
+    let o = dynasim(&["run", s(&old), "--out", s(&tmp.join("d")), "--quiet"]);
+    assert_code(&o, 2, "a summary without its scenario");
+    assert!(stderr(&o).contains("scenario_file"), "{}", stderr(&o));
+}
+
+/// summary.json breaks the run down by phase (before, during and after
+/// the crash, and the quiescence), datacenter and client group; the phases
+/// partition the operations, and the latency counting failures is never
+/// below the one without them; the console prints the phase table.
+#[test]
+fn breakdowns_by_phase_datacenter_and_client_group() {
+    let tmp = TempDir::new("breakdown");
+    let file = tmp.write_json("crash.json", &tiny_with_crash());
+    let out = tmp.join("out");
+    let o = dynasim(&["run", s(&file), "--out", s(&out), "--no-plots"]);
+    assert_code(&o, 0, "crash run");
+    assert!(stdout(&o).contains("by phase"), "{}", stdout(&o));
+    let summary = read_json(&out.join("summary.json"));
+    let b = &summary["breakdown"];
+    let phases = b["by_phase"].as_array().expect("by_phase");
+    let labels: Vec<&str> = phases.iter().filter_map(|p| p["phase"].as_str()).collect();
+    assert_eq!(
+        labels,
+        [
+            "before faults",
+            "during crash n1",
+            "after crash n1",
+            "quiescence"
+        ],
+        "{b}"
+    );
+    assert_eq!(phases[1]["start_s"], json!(0.5));
+    assert_eq!(phases[1]["end_s"], json!(1.0));
+    let total = summary["ops"]["total"].as_u64().expect("total");
+    let sum: u64 = phases.iter().map(|p| p["ops"].as_u64().unwrap_or(0)).sum();
+    assert_eq!(sum, total, "phases partition the operations");
+    for p in phases {
+        if let (Some(ok), Some(all)) = (
+            p["latency_ok_ms"]["p99"].as_f64(),
+            p["latency_all_ms"]["p99"].as_f64(),
+        ) {
+            assert!(all >= ok, "{p}");
+        }
+    }
+    assert_eq!(b["by_datacenter"]["dc1"]["ops"], json!(total), "{b}");
+    assert_eq!(b["by_client_group"]["c"]["clients"], json!(2), "{b}");
+    assert_eq!(b["by_client_group"]["c"]["ops"], json!(total), "{b}");
+    let c0 = b["by_client"]["c0"]["ops"].as_u64().unwrap_or(0);
+    let c1 = b["by_client"]["c1"]["ops"].as_u64().unwrap_or(0);
+    assert_eq!(c0 + c1, total);
+    assert_eq!(summary["convergence"]["last_heal_s"], json!(1.0));
 }

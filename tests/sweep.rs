@@ -325,3 +325,83 @@ fn explore_finds_a_failing_nemesis_and_shrinks_it() {
     let out = dynasim(t.path(), &one);
     assert!(text(&out.stdout).contains(&line), "{}", text(&out.stdout));
 }
+
+/// `--metric` reports any summary path (numbers, booleans as 1/0, array
+/// items) per run and per point; shards keep the list and merge; a path
+/// that is not one is refused with exit 2 before anything runs.
+#[test]
+fn metric_reports_any_summary_path_per_run_and_point() {
+    let t = TempDir::new("metric");
+    t.write_json("tiny.json", &tiny());
+    let metrics = [
+        "--metric",
+        "latency.get.p999_ms",
+        "--metric",
+        "convergence.converged,staleness.t_visibility[0].reads",
+    ];
+    let mut args = vec!["--out", "m"];
+    args.extend(metrics);
+    sweep_ok(t.path(), &args);
+    let doc: Value = serde_json::from_slice(&read(t.join("m/sweep.json"))).expect("json");
+    assert_eq!(
+        doc["metrics"],
+        json!([
+            "latency.get.p999_ms",
+            "convergence.converged",
+            "staleness.t_visibility[0].reads"
+        ])
+    );
+    let run = &doc["runs"][0]["metrics"];
+    assert!(run["latency.get.p999_ms"].as_f64().is_some(), "{run}");
+    assert_eq!(run["convergence.converged"], json!(1), "{run}");
+    assert!(
+        run["staleness.t_visibility[0].reads"].as_u64().is_some(),
+        "{run}"
+    );
+    assert_eq!(
+        doc["points"][0]["metrics"]["latency.get.p999_ms"]["n"],
+        json!(20)
+    );
+    let csv = text(&read(t.join("m/sweep.csv")));
+    assert!(
+        csv.starts_with("run,point,label,seed,trace_hash,latency.get.p999_ms,convergence.converged,staleness.t_visibility[0].reads,expect_pass"),
+        "{csv}"
+    );
+    let points = text(&read(t.join("m/points.csv")));
+    assert!(
+        points.contains(",latency.get.p999_ms.mean,latency.get.p999_ms.ci95_lo,"),
+        "{points}"
+    );
+
+    for (i, shard) in ["1/2", "2/2"].iter().enumerate() {
+        let dir = format!("s{i}");
+        let mut args = vec!["--shard", shard, "--out", &dir];
+        args.extend(metrics);
+        sweep_ok(t.path(), &args);
+    }
+    let out = dynasim(
+        t.path(),
+        &["merge", "s0", "s1", "--out", "mm", "--no-plots"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(read(t.join("m/sweep.csv")), read(t.join("mm/sweep.csv")));
+
+    let out = dynasim(
+        t.path(),
+        &[
+            "sweep",
+            "tiny.json",
+            "--metric",
+            "latency..p99",
+            "--out",
+            "bad",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("latency..p99"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(!t.join("bad/sweep.json").exists());
+}

@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod breakdown;
 pub mod capacity;
 pub mod expect;
 pub mod explain;
@@ -22,3 +23,12 @@ pub mod report;
 pub mod sweep;
 pub mod tvis;
 pub mod wars;
+
+/// The commit this build was compiled from: 12 hex digits, `-dirty` when
+/// tracked files had changes, or `unknown` (a source tarball without git;
+/// set `DYNASIM_COMMIT` when building to name it).
+pub const COMMIT: &str = env!("DYNASIM_COMMIT");
+/// The build profile (`release`, `debug`).
+pub const BUILD: &str = env!("DYNASIM_BUILD");
+/// What `dynasim --version` prints after the name: version, commit, build.
+pub const VERSION_LINE: &str = env!("DYNASIM_VERSION_LINE");

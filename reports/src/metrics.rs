@@ -632,6 +632,8 @@ struct Invocation {
     write: Option<WriteId>,
     /// The invocation's record number.
     seq: u64,
+    /// The breakdown phase it was invoked in.
+    phase: u32,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -647,6 +649,9 @@ struct Window {
     completed: u64,
     ok: u64,
     latency: BTreeMap<usize, u64>,
+    /// Every completed operation's latency, failures included (at the
+    /// time they took to fail), by histogram bucket.
+    latency_all: BTreeMap<usize, u64>,
     reads_checked: u64,
     stale: u64,
 }
@@ -780,6 +785,8 @@ pub struct Collector {
     membership: Tracker,
     /// Siblings, sibling limits and corruption.
     objects: crate::objects::Objects,
+    /// By phase, datacenter and client group.
+    breakdown: crate::breakdown::Breakdown,
 }
 
 impl Collector {
@@ -848,6 +855,7 @@ impl Collector {
             preloaded: 0,
             membership: Tracker::new(scenario),
             objects: crate::objects::Objects::new(scenario),
+            breakdown: crate::breakdown::Breakdown::new(scenario),
         }
     }
 
@@ -939,7 +947,8 @@ impl Collector {
         at: SimTime,
     ) {
         let seq = self.seq;
-        self.in_flight.insert(op, Invocation { write, seq });
+        let phase = self.breakdown.phase();
+        self.in_flight.insert(op, Invocation { write, seq, phase });
         if let Some(w) = write {
             self.writes_attempted += 1;
             self.discarded += discarded.len() as u64;
@@ -977,6 +986,10 @@ impl Collector {
     ) {
         let inv = self.in_flight.remove(&op);
         let latency = at.saturating_since(invoked).as_micros();
+        // An invocation the collector never saw counts in the first phase.
+        let phase = inv.as_ref().map_or(0, |i| i.phase);
+        self.breakdown
+            .completed(phase, op.client, latency, result.is_ok());
         let stats = self.kinds.entry(kind).or_default();
         match result {
             Ok(()) => {
@@ -997,6 +1010,9 @@ impl Collector {
         self.sample_scatter(at, latency, result.is_ok(), kind);
         let w = self.window(at);
         w.completed += 1;
+        *w.latency_all
+            .entry(crate::histogram::bucket_of(latency))
+            .or_default() += 1;
         if result.is_ok() {
             w.ok += 1;
             *w.latency
@@ -1011,7 +1027,7 @@ impl Collector {
                 // An invocation the collector never saw (a partial record
                 // stream) is taken to have started before every record.
                 let start_seq = inv.map_or(0, |i| i.seq);
-                self.check_read(at, op.client, key, invoked, start_seq, values)
+                self.check_read(at, op.client, key, invoked, start_seq, values, phase)
             }
             OpKind::Put | OpKind::Delete => {
                 let write = inv.and_then(|i| i.write);
@@ -1091,8 +1107,10 @@ impl Collector {
         start: SimTime,
         start_seq: u64,
         values: &[Value],
+        phase: u32,
     ) {
         self.siblings[values.len().min(4)] += 1;
+        self.breakdown.read(phase, client, values.len());
         let returned: Vec<WriteId> = values.iter().map(|v| v.write()).collect();
         if key.0 < self.preloaded {
             // The loaded value is the first acknowledged write of the key.
@@ -1121,6 +1139,7 @@ impl Collector {
             if !consistent {
                 self.stale_reads += 1;
             }
+            self.breakdown.checked(phase, client, !consistent);
             let w = self.window(at);
             w.reads_checked += 1;
             if !consistent {
@@ -1252,9 +1271,13 @@ impl Collector {
             | FaultAction::Replace { .. }
             | FaultAction::Corrupt { .. } => (None, None),
         };
+        let mut closed = None;
+        let mut changed = false;
         if let Some(key) = close {
             if let Some(i) = self.open_fault_windows.remove(&key) {
                 self.fault_windows[i].end = Some(at);
+                closed = Some(i);
+                changed = true;
             }
         }
         if let Some((key, label)) = open {
@@ -1266,7 +1289,18 @@ impl Collector {
                     end: None,
                     label,
                 });
+                changed = true;
             }
+        }
+        if changed {
+            let mut open: Vec<usize> = self.open_fault_windows.values().copied().collect();
+            open.sort_unstable();
+            let labels: Vec<&str> = open
+                .iter()
+                .map(|&i| self.fault_windows[i].label.as_str())
+                .collect();
+            let closed = closed.map(|i| self.fault_windows[i].label.as_str());
+            self.breakdown.faults_changed(at, &labels, closed);
         }
     }
 
@@ -1469,6 +1503,8 @@ impl Collector {
             }
         }
         let end = self.end;
+        // The last fault window to close (a heal, a restart, links restored).
+        let last_heal = self.fault_windows.iter().filter_map(|w| w.end).max();
         let windows: Vec<Json> = self
             .windows
             .iter()
@@ -1476,11 +1512,16 @@ impl Collector {
             .map(|(i, w)| {
                 let mut h = Histogram::default();
                 for (b, c) in &w.latency {
-                    for _ in 0..*c {
-                        h.record(crate::histogram::bucket_range(*b).0);
-                    }
+                    h.record_n(crate::histogram::bucket_range(*b).0, *c);
                 }
+                let mut all = Histogram::default();
+                for (b, c) in &w.latency_all {
+                    all.record_n(crate::histogram::bucket_range(*b).0, *c);
+                }
+                let start = i as u64 * self.window_us;
                 json!({
+                    "partial": start + self.window_us > end.as_micros(),
+                    "p99_all_ms": if w.completed == 0 { Json::Null } else { json!(ms(all.quantile(0.99))) },
                     "start_s": (i as u64 * self.window_us) as f64 / 1e6,
                     "completed": w.completed,
                     "ok": w.ok,
@@ -1545,6 +1586,12 @@ impl Collector {
                 "time_to_converge_s": self
                     .converged_at
                     .map(|t| t.saturating_since(SimTime::ZERO + scenario.duration).as_micros() as f64 / 1e6),
+                "last_heal_s": last_heal.map(secs),
+                "time_to_converge_from_last_heal_s": match (self.converged_at, last_heal) {
+                    (Some(c), Some(h)) => json!(c.saturating_since(h).as_micros() as f64 / 1e6),
+                    _ => Json::Null,
+                },
+                "measured": if scenario.cluster.anti_entropy.is_some() { "replica agreement checked every 100 ms from the end of the workload (anti-entropy on); a convergence before the workload's end is reported at its end, so from a heal before it the time is an upper bound" } else { "only at the end of the run (replica agreement is checked over time only with anti-entropy on)" },
             },
             "repair": {
                 "hints_stored": self.hints_stored,
@@ -1557,6 +1604,7 @@ impl Collector {
                 "buffered_versions_lost": self.buffer_lost,
             },
             "timeline": {"window_s": self.window_us as f64 / 1e6, "windows": windows, "fault_windows": fault_windows},
+            "breakdown": self.breakdown.summary(end),
             "faults": self.faults.iter().map(|(t, a)| json!({"at_s": secs(*t), "action": a})).collect::<Vec<_>>(),
             "scatter": {
                 "stride": self.scatter_stride,
@@ -1756,6 +1804,8 @@ pub fn is_known_metric(path: &str) -> bool {
             "divergent_keys",
             "converged",
             "time_to_converge_s",
+            "last_heal_s",
+            "time_to_converge_from_last_heal_s",
         ]
         .contains(x),
         ["anti_entropy", x] => [

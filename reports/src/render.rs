@@ -95,6 +95,49 @@ pub fn latency_chart(summary: &Json, label: &str) -> Chart {
     }
 }
 
+/// The tail beside the CDF: the fraction of successful operations slower
+/// than x (1 - CDF), both axes logarithmic, so p99 and p99.9 are as far
+/// apart as p9 and p99 rather than squeezed into the top 1 %.
+pub fn latency_tail_chart(summary: &Json) -> Chart {
+    let mut series = Vec::new();
+    let mut markers = Vec::new();
+    for kind in KINDS {
+        let l = &summary["latency"][kind];
+        let ccdf: Vec<(f64, f64)> = points(&l["cdf"])
+            .into_iter()
+            .map(|(x, y)| (x, 1.0 - y))
+            .filter(|(_, y)| *y > 0.0)
+            .collect();
+        if ccdf.is_empty() {
+            continue;
+        }
+        series.push(Series {
+            label: format!("{kind} ({} successful)", l["ok"].as_u64().unwrap_or(0)),
+            points: ccdf,
+            ..Default::default()
+        });
+        for (q, key) in [("p99", "p99_ms"), ("p99.9", "p999_ms")] {
+            if let Some(x) = f(&l[key]) {
+                markers.push(Marker {
+                    x,
+                    label: format!("{kind} {q} {x:.2} ms"),
+                });
+            }
+        }
+    }
+    Chart {
+        title: "Latency tail (1 - CDF), log axes".into(),
+        x_label: "latency (ms)".into(),
+        y_label: "fraction of successful operations slower".into(),
+        x_scale: Scale::Log,
+        y_scale: Scale::Log,
+        kind: ChartKind::Steps,
+        series,
+        markers,
+        ..Default::default()
+    }
+}
+
 /// One run's curve for a chart: the series, its intervals and its flagged
 /// points (added to a chart at series index `i` by [`Curve::add_to`]).
 struct Curve {
@@ -333,21 +376,41 @@ fn siblings_over_time_chart(summary: &Json) -> Chart {
     }
 }
 
+/// The fewest checked reads a window needs for its stale fraction to be
+/// drawn (two reads make a fraction of 0.5 that says nothing).
+pub const MIN_READS_PER_WINDOW: u64 = 10;
+
+/// A timeline: one series per `(field, legend in words)`, a window's point
+/// at its start. Windows cut short by the end of the run (`partial`) are
+/// left out, and for the stale fraction windows with fewer than
+/// [`MIN_READS_PER_WINDOW`] checked reads.
 fn timeline_chart(
     summary: &Json,
-    field: &str,
+    fields: &[(&str, &str)],
     title: &str,
     y_label: &str,
     y_range: Option<(f64, f64)>,
 ) -> Chart {
-    let pts = summary["timeline"]["windows"]
+    let windows = summary["timeline"]["windows"]
         .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|w| Some((f(&w["start_s"])?, f(&w[field])?)))
-                .collect()
-        })
+        .cloned()
         .unwrap_or_default();
+    let series = fields
+        .iter()
+        .map(|(field, legend)| Series {
+            label: (*legend).into(),
+            points: windows
+                .iter()
+                .filter(|w| w["partial"].as_bool() != Some(true))
+                .filter(|w| {
+                    *field != "stale_read_fraction"
+                        || w["reads_checked"].as_u64().unwrap_or(0) >= MIN_READS_PER_WINDOW
+                })
+                .filter_map(|w| Some((f(&w["start_s"])?, f(&w[*field])?)))
+                .collect(),
+            ..Default::default()
+        })
+        .collect();
     let mut markers = Vec::new();
     if let Some(end) = f(&summary["workload_end_s"]) {
         markers.push(Marker {
@@ -360,11 +423,7 @@ fn timeline_chart(
         x_label: "virtual time (s)".into(),
         y_label: y_label.into(),
         kind: ChartKind::Lines,
-        series: vec![Series {
-            label: field.into(),
-            points: pts,
-            ..Default::default()
-        }],
+        series,
         bands: fault_bands(summary),
         markers,
         y_range,
@@ -525,6 +584,7 @@ pub fn run_charts(summary: &Json) -> Vec<(&'static str, Chart)> {
 fn run_charts_common(summary: &Json) -> Vec<(&'static str, Chart)> {
     vec![
         ("latency", latency_chart(summary, "")),
+        ("latency_tail", latency_tail_chart(summary)),
         ("latency_scatter", scatter_chart(summary)),
         ("timeline_outcomes", outcomes_chart(summary)),
         (
@@ -546,7 +606,7 @@ fn run_charts_common(summary: &Json) -> Vec<(&'static str, Chart)> {
             "timeline_throughput",
             timeline_chart(
                 summary,
-                "throughput_per_s",
+                &[("throughput_per_s", "completed operations")],
                 "Throughput over time",
                 "completed ops / s",
                 None,
@@ -556,7 +616,7 @@ fn run_charts_common(summary: &Json) -> Vec<(&'static str, Chart)> {
             "timeline_availability",
             timeline_chart(
                 summary,
-                "availability",
+                &[("availability", "operations that succeeded")],
                 "Availability over time",
                 "fraction of ops that succeeded",
                 Some((0.0, 1.02)),
@@ -566,7 +626,13 @@ fn run_charts_common(summary: &Json) -> Vec<(&'static str, Chart)> {
             "timeline_p99",
             timeline_chart(
                 summary,
-                "p99_ms",
+                &[
+                    (
+                        "p99_all_ms",
+                        "all operations (failures at the time they failed)",
+                    ),
+                    ("p99_ms", "successful operations only"),
+                ],
                 "p99 latency over time",
                 "p99 latency (ms)",
                 None,
@@ -576,8 +642,10 @@ fn run_charts_common(summary: &Json) -> Vec<(&'static str, Chart)> {
             "timeline_staleness",
             timeline_chart(
                 summary,
-                "stale_read_fraction",
-                "Stale reads over time",
+                &[("stale_read_fraction", "checked reads that were stale")],
+                &format!(
+                    "Stale reads over time (windows with >= {MIN_READS_PER_WINDOW} checked reads)"
+                ),
                 "fraction of reads that were stale",
                 Some((0.0, 1.0)),
             ),
@@ -606,8 +674,9 @@ pub fn write_report(summary: &Json, dir: &Path) -> Result<(), PlotError> {
 
 /// The figures [`write_report`] writes (each as `.svg` and `.png`), in
 /// [`run_charts`] order.
-pub const RUN_FIGURES: [&str; 11] = [
+pub const RUN_FIGURES: [&str; 12] = [
     "latency",
+    "latency_tail",
     "latency_scatter",
     "timeline_outcomes",
     "t_visibility",
@@ -656,7 +725,12 @@ td,th{{border:1px solid #ccc;padding:3px 8px;text-align:right}}th{{background:#f
     let _ = write!(
         h,
         "<table><tr><th class=l>rng_seed</th><td>{}</td><th class=l>trace hash</th><td>{}</td><th class=l>events</th><td>{}</td><th class=l>version</th><td>{}</td></tr></table>",
-        run["rng_seed"], esc(run["trace_hash"].as_str().unwrap_or("")), run["events"], esc(run["dynasim_version"].as_str().unwrap_or(""))
+        run["rng_seed"], esc(run["trace_hash"].as_str().unwrap_or("")), run["events"], esc(&format!(
+            "{} (commit {}, {} build)",
+            run["dynasim_version"].as_str().unwrap_or(""),
+            run["dynasim_commit"].as_str().unwrap_or("unknown"),
+            run["dynasim_build"].as_str().unwrap_or("unknown")
+        ))
     );
     if let Some(note) = crate::report::incomplete_note(summary) {
         let _ = write!(h, "<p class=fail>{}</p>", esc(&note));
@@ -674,7 +748,7 @@ td,th{{border:1px solid #ccc;padding:3px 8px;text-align:right}}th{{background:#f
                 h,
                 "<tr><td class=l>{}</td><td>{}</td><td>{}</td><td>{}</td><td class={}>{}</td></tr>",
                 esc(v["metric"].as_str().unwrap_or("")),
-                v["min"], v["max"], v["value"],
+                fmt_num(&v["min"]), fmt_num(&v["max"]), fmt_num(&v["value"]),
                 if pass { "pass" } else { "fail" },
                 if pass { "pass" } else { "FAIL" }
             );
@@ -741,7 +815,7 @@ td,th{{border:1px solid #ccc;padding:3px 8px;text-align:right}}th{{background:#f
     ] {
         let text = match v {
             Json::String(s) => s.clone(),
-            other => other.to_string(),
+            other => fmt_num(other),
         };
         let _ = write!(
             h,
@@ -750,6 +824,7 @@ td,th{{border:1px solid #ccc;padding:3px 8px;text-align:right}}th{{background:#f
         );
     }
     h.push_str("</table>");
+    h.push_str(&breakdown_html(summary));
     if let Some(w) = summary.get("wars").filter(|w| w.get("trials").is_some()) {
         let _ = write!(
             h,
@@ -991,5 +1066,150 @@ mod tests {
         expected.sort();
         assert_eq!(written, expected);
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// The README's outputs table names exactly the figures every run
+    /// writes (the test above ties those to what is drawn).
+    #[test]
+    fn the_readme_lists_every_run_figure() {
+        let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md"))
+            .expect("README.md");
+        let row = readme
+            .lines()
+            .find(|l| l.starts_with("| `latency`,"))
+            .expect("the figures row of the outputs table");
+        let names = row.split("`.svg`").next().unwrap_or_default();
+        let mut listed: Vec<String> = Vec::new();
+        for name in names.split('`').skip(1).step_by(2) {
+            match name.split_once('{') {
+                Some((stem, rest)) => {
+                    for part in rest.trim_end_matches('}').split(',') {
+                        listed.push(format!("{stem}{part}"));
+                    }
+                }
+                None => listed.push(name.to_string()),
+            }
+        }
+        listed.sort();
+        let mut figures: Vec<String> = RUN_FIGURES.iter().map(|s| s.to_string()).collect();
+        figures.sort();
+        assert_eq!(listed, figures, "README's figure list against RUN_FIGURES");
+    }
+}
+
+/// A number for a report table, to meaningful digits: integers as they
+/// are, other numbers to 5 significant digits (`0.99496`, `52.731`,
+/// `1234.6`; trailing zeros dropped only when the value is exact, so 0.999999
+/// shows as `1.00000`, not `1`), a dash for nothing (null).
+pub fn fmt_num(v: &Json) -> String {
+    match v {
+        Json::Null => "–".into(),
+        Json::Number(n) if n.is_u64() || n.is_i64() => n.to_string(),
+        Json::Number(n) => {
+            let x = n.as_f64().unwrap_or(0.0);
+            if x == 0.0 || !x.is_finite() {
+                return format!("{x}");
+            }
+            let digits = (4 - x.abs().log10().floor() as i32).clamp(1, 12) as usize;
+            let text = format!("{x:.digits$}");
+            let trimmed = text.trim_end_matches('0').trim_end_matches('.');
+            // Zeros go only when the value is exact (0.999999 stays 1.0000).
+            if trimmed.parse::<f64>() == Ok(x) {
+                trimmed.to_string()
+            } else {
+                text
+            }
+        }
+        Json::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// The report's breakdown tables (see [`crate::breakdown`]).
+fn breakdown_html(summary: &Json) -> String {
+    let b = &summary["breakdown"];
+    if !b.is_object() {
+        return String::new();
+    }
+    let mut h = String::from(
+        "<h2>Breakdowns</h2><p>Operations count in the phase in which they were invoked. \
+         <i>p99 all</i> counts failed operations at the time they took to fail (a client \
+         timeout at the timeout); <i>p99 ok</i> only successful ones.</p>",
+    );
+    let table = |h: &mut String, title: &str, rows: Vec<(String, &Json)>| {
+        let _ = write!(
+            h,
+            "<table><tr><th class=l>{}</th><th>ops</th><th>failed</th><th>availability</th><th>p50 ok ms</th><th>p99 ok ms</th><th>p99 all ms</th><th>p99.9 all ms</th><th>reads checked</th><th>stale fraction</th><th>multi-version reads</th></tr>",
+            esc(title)
+        );
+        for (name, s) in rows {
+            let _ = write!(
+                h,
+                "<tr><td class=l>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                esc(&name),
+                fmt_num(&s["ops"]),
+                fmt_num(&s["failed"]),
+                fmt_num(&s["availability"]),
+                fmt_num(&s["latency_ok_ms"]["p50"]),
+                fmt_num(&s["latency_ok_ms"]["p99"]),
+                fmt_num(&s["latency_all_ms"]["p99"]),
+                fmt_num(&s["latency_all_ms"]["p999"]),
+                fmt_num(&s["reads_checked"]),
+                fmt_num(&s["stale_read_fraction"]),
+                fmt_num(&s["multi_version_read_fraction"]),
+            );
+        }
+        h.push_str("</table>");
+    };
+    let phases: Vec<(String, &Json)> = b["by_phase"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|p| {
+            (
+                format!(
+                    "{} ({}–{} s)",
+                    p["phase"].as_str().unwrap_or(""),
+                    fmt_num(&p["start_s"]),
+                    fmt_num(&p["end_s"])
+                ),
+                p,
+            )
+        })
+        .collect();
+    table(&mut h, "phase", phases);
+    for (key, title) in [
+        ("by_datacenter", "datacenter (of the client)"),
+        ("by_client_group", "client group"),
+        ("by_client", "client"),
+    ] {
+        let rows: Vec<(String, &Json)> = b[key]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(k, v)| (k.clone(), v))
+            .collect();
+        if rows.len() > 1 {
+            table(&mut h, title, rows);
+        }
+    }
+    h
+}
+
+#[cfg(test)]
+mod number_tests {
+    use super::fmt_num;
+    use serde_json::json;
+
+    #[test]
+    fn report_numbers_have_meaningful_digits() {
+        assert_eq!(fmt_num(&json!(0.9949558638083228)), "0.99496");
+        assert_eq!(fmt_num(&json!(52.7312)), "52.731");
+        assert_eq!(fmt_num(&json!(1234.56)), "1234.6");
+        assert_eq!(fmt_num(&json!(1.0)), "1");
+        assert_eq!(fmt_num(&json!(0.0)), "0");
+        assert_eq!(fmt_num(&json!(0.999999)), "1.00000");
+        assert_eq!(fmt_num(&json!(17)), "17");
+        assert_eq!(fmt_num(&json!(null)), "–");
     }
 }

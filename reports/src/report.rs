@@ -63,6 +63,8 @@ pub fn summary(
             "end_time_s": outcome.end_time.as_micros() as f64 / 1e6,
             "peak_pending_events": outcome.stats.peak_queue_len,
             "dynasim_version": env!("CARGO_PKG_VERSION"),
+            "dynasim_commit": crate::COMMIT,
+            "dynasim_build": crate::BUILD,
         }),
     );
     let mut sent = serde_json::Map::new();
@@ -283,6 +285,43 @@ fn scenario_echo(s: &Scenario) -> Json {
     })
 }
 
+/// `timeline.csv`: one row per metrics window of a summary's timeline,
+/// units in the header; empty cells where a window has nothing to measure
+/// (no completed operation, no checked read). `partial` is 1 for a last
+/// window cut short by the end of the run.
+pub fn timeline_csv(summary: &Json) -> String {
+    let mut out = String::from(
+        "start_s,end_s,partial,completed,ok,failed,availability,throughput_per_s,p99_ok_ms,p99_all_ms,reads_checked,stale_read_fraction\n",
+    );
+    let window_s = summary["timeline"]["window_s"].as_f64().unwrap_or(0.0);
+    let end_s = summary["run"]["end_time_s"]
+        .as_f64()
+        .unwrap_or(f64::INFINITY);
+    let cell = |v: &Json| v.as_f64().map_or(String::new(), |x| format!("{x}"));
+    for w in summary["timeline"]["windows"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
+        let start = w["start_s"].as_f64().unwrap_or(0.0);
+        let end = (start + window_s).min(end_s);
+        let completed = w["completed"].as_u64().unwrap_or(0);
+        let ok = w["ok"].as_u64().unwrap_or(0);
+        out.push_str(&format!(
+            "{start},{end},{},{completed},{ok},{},{},{},{},{},{},{}\n",
+            u8::from(w["partial"].as_bool().unwrap_or(end < start + window_s)),
+            completed - ok.min(completed),
+            cell(&w["availability"]),
+            cell(&w["throughput_per_s"]),
+            cell(&w["p99_ms"]),
+            cell(&w["p99_all_ms"]),
+            w["reads_checked"].as_u64().unwrap_or(0),
+            cell(&w["stale_read_fraction"]),
+        ));
+    }
+    out
+}
+
 /// The short table `dynasim run` prints.
 pub fn table(summary: &Json) -> String {
     let mut out = String::new();
@@ -344,6 +383,7 @@ pub fn table(summary: &Json) -> String {
     ));
     out.push_str(&membership_lines(summary));
     out.push_str(&crate::capacity::table_line(summary));
+    out.push_str(&crate::breakdown::table(summary));
     out
 }
 

@@ -50,13 +50,71 @@ fn lookup<'a>(v: &'a Json, dotted: &str) -> &'a Json {
     dotted.split('.').fold(v, |v, k| &v[k])
 }
 
-/// The compact record of one run that a sweep keeps: row metrics, verdicts,
-/// and what the merges need (latency histograms, t-visibility counts,
-/// counters, the scenario echo).
-pub fn run_record(summary: &Json) -> Json {
+/// The ten metrics a sweep reports when no `--metric` is given.
+pub fn default_metrics() -> Vec<String> {
+    ROW_METRICS.iter().map(|m| m.to_string()).collect()
+}
+
+/// Checks a `--metric` path's syntax: dotted names, each optionally
+/// followed by `[i]` array indices (`staleness.t_visibility[3].p_consistent`).
+pub fn check_metric_path(path: &str) -> Result<(), String> {
+    if path.is_empty() {
+        return Err("an empty metric path".into());
+    }
+    for part in path.split('.') {
+        let name = part.split('[').next().unwrap_or_default();
+        let indices = &part[name.len()..];
+        let ok_name = !name.is_empty()
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '+');
+        let ok_indices = indices.is_empty()
+            || (indices.starts_with('[')
+                && indices.ends_with(']')
+                && indices[1..indices.len() - 1]
+                    .split("][")
+                    .all(|i| !i.is_empty() && i.chars().all(|c| c.is_ascii_digit())));
+        if !ok_name || !ok_indices {
+            return Err(format!(
+                "{path:?}: not a summary path (dotted names with optional [i] indices, e.g. latency.get.p999_ms)"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The value at a summary path (see [`check_metric_path`]) as a number:
+/// numbers as they are, booleans as 1 or 0, anything else (absent, null,
+/// text, an object) as null.
+pub fn metric_value(summary: &Json, path: &str) -> Json {
+    let mut v = summary;
+    for part in path.split('.') {
+        let name = part.split('[').next().unwrap_or_default();
+        v = &v[name];
+        for index in part[name.len()..]
+            .split(['[', ']'])
+            .filter(|i| !i.is_empty())
+        {
+            v = match index.parse::<usize>() {
+                Ok(i) => &v[i],
+                Err(_) => &Json::Null,
+            };
+        }
+    }
+    match v {
+        Json::Number(_) => v.clone(),
+        Json::Bool(b) => json!(u8::from(*b)),
+        _ => Json::Null,
+    }
+}
+
+/// The compact record of one run that a sweep keeps: the requested
+/// metrics (summary paths), verdicts, and what the merges need (latency
+/// histograms, t-visibility counts, counters, the scenario echo).
+pub fn run_record(summary: &Json, row_metrics: &[String]) -> Json {
     let mut metrics = Map::new();
-    for m in ROW_METRICS {
-        metrics.insert(m.into(), lookup(summary, m).clone());
+    for m in row_metrics {
+        metrics.insert(m.clone(), metric_value(summary, m));
     }
     let expectations: Vec<Json> = summary["expectations"]
         .as_array()
@@ -422,14 +480,14 @@ pub fn merged_summary(records: &[&Json], label: &str) -> Json {
 /// The aggregate of one parameter point: per-metric statistics over its runs
 /// plus the exact merges (latency percentiles from merged histograms, pooled
 /// stale-read fraction and availability).
-pub fn point_aggregate(records: &[&Json], merged: &Json) -> Json {
+pub fn point_aggregate(records: &[&Json], merged: &Json, row_metrics: &[String]) -> Json {
     let mut metrics = Map::new();
-    for m in ROW_METRICS {
+    for m in row_metrics {
         let values: Vec<f64> = records
             .iter()
-            .filter_map(|r| r["metrics"][m].as_f64())
+            .filter_map(|r| r["metrics"][m.as_str()].as_f64())
             .collect();
-        metrics.insert(m.into(), stats(&values));
+        metrics.insert(m.clone(), stats(&values));
     }
     let mut lat = Map::new();
     for kind in KINDS {

@@ -90,7 +90,8 @@ impl<W: Write> Out<W> {
 // ------------------------------------------------------------------ JSONL
 
 /// One JSON object per event: `t_us`, `kind`, `at`, `from`, `label`,
-/// `details`, and for messages `id`, `sent_at_us` and `key`.
+/// `details` (text), for records `fields` (the record as JSON, see
+/// [`super::fields`]), and for messages `id`, `sent_at_us` and `key`.
 pub struct JsonlExporter<W: Write> {
     out: Out<W>,
     names: Names,
@@ -125,6 +126,12 @@ impl<W: Write> Tracer for JsonlExporter<W> {
             "label": e.label,
             "details": e.details.to_string(),
         });
+        if e.kind == TraceKind::Record {
+            if let Some(fields) = super::fields::record_fields(&e.details.to_string(), &self.names)
+            {
+                line["fields"] = fields;
+            }
+        }
         if let Some(id) = e.id {
             line["id"] = json!(id);
         }

@@ -20,6 +20,7 @@
 //! (see [`KeyTagger`]).
 
 pub mod export;
+pub mod fields;
 pub mod msc;
 pub mod story;
 

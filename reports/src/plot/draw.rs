@@ -836,11 +836,13 @@ pub(crate) fn draw_chart<DB: DrawingBackend>(
                 }
             }
             ChartKind::Points => {
+                // Translucent, so dense regions read darker than sparse
+                // ones instead of merging into one opaque blob.
                 for &(x, y) in pts {
                     if prep.x_visible(x) && prep.y_visible(y) {
                         let p = frame.at((x, y));
                         occupied.push(p);
-                        root.draw(&Circle::new(p, sz.point, c.filled()))
+                        root.draw(&Circle::new(p, sz.point, c.mix(0.35).filled()))
                             .map_err(draw_err)?;
                     }
                 }
