@@ -959,7 +959,12 @@ impl Collector {
     }
 
     fn ensure_failure_keys(stats: &mut KindStats) {
-        for reason in ["not_enough_replicas", "client_timeout", "too_many_siblings"] {
+        for reason in [
+            "not_enough_replicas",
+            "client_timeout",
+            "too_many_siblings",
+            "unavailable",
+        ] {
             stats.failures.entry(reason.to_string()).or_default();
         }
     }
@@ -990,6 +995,7 @@ impl Collector {
                     Failure::ClientTimeout => "client_timeout",
                     Failure::TooManySiblings { .. } => "too_many_siblings",
                     Failure::Overloaded => "overloaded",
+                    Failure::Unavailable { .. } => "unavailable",
                 };
                 *stats.failures.entry(reason.to_string()).or_default() += 1;
             }
@@ -1700,6 +1706,7 @@ pub fn is_known_metric(path: &str) -> bool {
                     "client_timeout",
                     "too_many_siblings",
                     "overloaded",
+                    "unavailable",
                 ]
                 .contains(r)
         }

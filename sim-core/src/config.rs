@@ -96,6 +96,53 @@ pub struct Quorum {
     pub r: u32,
     /// Write quorum.
     pub w: u32,
+    /// Riak's PR: how many of the replies a read counts must come from
+    /// primary replicas (the key's top N, not fallbacks); 0 = no rule. A
+    /// coordinator that believes fewer primaries are up fails the read at
+    /// once.
+    pub pr: u32,
+    /// Riak's PW: the same for write acknowledgements.
+    pub pw: u32,
+    /// Riak's DW: how many acknowledgements must come from durable writes
+    /// (not from a §6.1 write buffer); 0 = no rule. With buffered writes the
+    /// first `max(1, dw)` targets write durably.
+    pub dw: u32,
+    /// Riak's `notfound_ok`: a replica's "not found" counts toward R (true,
+    /// the default and the paper's behaviour). When false, only replies that
+    /// hold a version count.
+    pub notfound_ok: bool,
+    /// Riak's `basic_quorum`: with `notfound_ok` false, a read answers "not
+    /// found" as soon as a majority of N said so, instead of waiting until R
+    /// found replies are impossible (N - R + 1 not-founds).
+    pub basic_quorum: bool,
+    /// Fail a request at once (`unavailable`) when the coordinator believes
+    /// fewer than R (W) of the nodes it would ask are reachable, instead of
+    /// waiting for the request timeout (Riak's and Cassandra's
+    /// `Unavailable`).
+    pub fail_fast: bool,
+}
+
+impl Quorum {
+    /// `(N, R, W)` with every other option at its default.
+    pub fn nrw(n: u32, r: u32, w: u32) -> Quorum {
+        Quorum {
+            n,
+            r,
+            w,
+            pr: 0,
+            pw: 0,
+            dw: 0,
+            notfound_ok: true,
+            basic_quorum: false,
+            fail_fast: false,
+        }
+    }
+
+    /// Whether a coordinator must know which targets it believes reachable
+    /// (PR, PW or `fail_fast`).
+    pub fn needs_reachability(&self) -> bool {
+        self.pr > 0 || self.pw > 0 || self.fail_fast
+    }
 }
 
 /// How versions are kept and reconciled.

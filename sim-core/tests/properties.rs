@@ -306,8 +306,19 @@ fn partitioning(nodes: u32) -> impl Strategy<Value = Option<PartitioningDto>> {
 fn cluster(w: &World) -> impl Strategy<Value = ClusterDto> {
     let node_count = w.node_names.len() as u32;
     let nodes = w.nodes.clone();
-    let quorum = (1..=node_count)
-        .prop_flat_map(|n| (Just(n), 1..=n, 1..=n).prop_map(|(n, r, w)| QuorumDto { n, r, w }));
+    let quorum = (1..=node_count).prop_flat_map(|n| {
+        (Just(n), 1..=n, 1..=n).prop_map(|(n, r, w)| QuorumDto {
+            n,
+            r,
+            w,
+            pr: 0,
+            pw: 0,
+            dw: 0,
+            notfound_ok: true,
+            basic_quorum: false,
+            fail_fast: false,
+        })
+    });
     let settings = (
         prop_oneof![
             Just(VersioningDto::VectorClocks),

@@ -110,6 +110,27 @@ fn cases() -> Vec<Case> {
             "at least 1 replica",
             |v| v["cluster"]["quorum"] = json!({ "n": 0, "r": 0, "w": 0 }),
         ),
+        case("pr above r", "cluster.quorum.pr", "3 exceeds r = 2", |v| {
+            v["cluster"]["quorum"]["pr"] = json!(3)
+        }),
+        case("pw above w", "cluster.quorum.pw", "3 exceeds w = 2", |v| {
+            v["cluster"]["quorum"]["pw"] = json!(3)
+        }),
+        case("dw above w", "cluster.quorum.dw", "3 exceeds w = 2", |v| {
+            v["cluster"]["quorum"]["dw"] = json!(3)
+        }),
+        case(
+            "basic quorum with notfound ok",
+            "cluster.quorum.basic_quorum",
+            "has no effect unless notfound_ok is false",
+            |v| v["cluster"]["quorum"]["basic_quorum"] = json!(true),
+        ),
+        case(
+            "negative pw",
+            "cluster.quorum.pw",
+            "invalid value",
+            |v| v["cluster"]["quorum"]["pw"] = json!(-1),
+        ),
         case("quorum r zero", "cluster.quorum.r", "at least 1", |v| {
             v["cluster"]["quorum"]["r"] = json!(0)
         }),

@@ -118,6 +118,35 @@ pub struct QuorumDto {
     pub r: u32,
     /// Acknowledgements a write waits for.
     pub w: u32,
+    /// Riak's PR: replies from primary replicas a read needs (0..=R). Default 0.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub pr: u32,
+    /// Riak's PW: acknowledgements from primary replicas a write needs
+    /// (0..=W). Default 0.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub pw: u32,
+    /// Riak's DW: durable acknowledgements a write needs (0..=W). Default 0.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub dw: u32,
+    /// Riak's `notfound_ok`: a "not found" reply counts toward R. Default true.
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub notfound_ok: bool,
+    /// Riak's `basic_quorum`: with `notfound_ok` false, answer "not found"
+    /// once a majority of N said so. Default false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub basic_quorum: bool,
+    /// Fail at once (`unavailable`) when fewer than R (W) of the nodes a
+    /// request would use are believed reachable. Default false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub fail_fast: bool,
+}
+
+fn is_zero(v: &u32) -> bool {
+    *v == 0
+}
+
+fn is_true(v: &bool) -> bool {
+    *v
 }
 
 /// §6.2 partitioning strategies.

@@ -954,6 +954,24 @@ impl Validator<'_> {
         if q.w > q.n {
             self.err("cluster.quorum.w", format!("{} exceeds n = {}", q.w, q.n));
         }
+        for (field, value, of, bound) in [
+            ("pr", q.pr, "r", q.r),
+            ("pw", q.pw, "w", q.w),
+            ("dw", q.dw, "w", q.w),
+        ] {
+            if value > bound {
+                self.err(
+                    format!("cluster.quorum.{field}"),
+                    format!("{value} exceeds {of} = {bound}"),
+                );
+            }
+        }
+        if q.basic_quorum && q.notfound_ok {
+            self.err(
+                "cluster.quorum.basic_quorum",
+                "has no effect unless notfound_ok is false (not-found replies then count toward R)",
+            );
+        }
         // The default leaves room for the most members the cluster reaches.
         let partitioning = match c.partitioning.unwrap_or(PartitioningDto::EqualPartitions {
             partitions: (8 * plan.peak.max(node_count)).max(1),
@@ -1131,6 +1149,12 @@ impl Validator<'_> {
                 n: q.n,
                 r: q.r,
                 w: q.w,
+                pr: q.pr,
+                pw: q.pw,
+                dw: q.dw,
+                notfound_ok: q.notfound_ok,
+                basic_quorum: q.basic_quorum,
+                fail_fast: q.fail_fast,
             },
             partitioning,
             versioning,
