@@ -574,6 +574,11 @@ pub enum Routing {
     PartitionAware {
         /// How often the view is refreshed.
         refresh_interval: SimDuration,
+        /// §6.4 client-driven coordination: the client runs the get state
+        /// machine itself (asks the replicas, waits for R, reconciles, read
+        /// repair), so a get has no coordinator hop; puts go to a replica as
+        /// with plain partition-aware routing.
+        client_driven: bool,
     },
 }
 
@@ -712,6 +717,49 @@ pub struct Workload {
     /// [`ClientId::LOADER`](crate::engine::ids::ClientId::LOADER)) on its top N
     /// replicas, as a YCSB-style load would leave it.
     pub preload: bool,
+    /// Client retries, when enabled.
+    pub retries: Option<Retries>,
+    /// Hedged reads, when enabled.
+    pub hedged_reads: Option<Hedge>,
+}
+
+/// Client retries: a failed or timed-out operation is sent again as the
+/// same operation (same id, same written value), so a retried write is one
+/// logical write for the checkers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Retries {
+    /// Tries per operation, the first included.
+    pub attempts: u32,
+    /// Wait before the first retry; doubled for each later one.
+    pub backoff: SimDuration,
+    /// The longest wait.
+    pub max_backoff: SimDuration,
+    /// Retries allowed per operation started, parts per million, on top of
+    /// [`Retries::BUDGET_FLOOR`].
+    pub budget_ppm: u64,
+}
+
+impl Retries {
+    /// Retries every client may send whatever its budget.
+    pub const BUDGET_FLOOR: u64 = 10;
+}
+
+/// When a get is also sent to a second coordinator.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Hedge {
+    /// After a fixed delay.
+    After(SimDuration),
+    /// After the client's own get latency at this percentile (parts per
+    /// million) over its last [`Hedge::WINDOW`] successful gets; no hedge
+    /// before it has [`Hedge::MIN_SAMPLES`].
+    Percentile(u32),
+}
+
+impl Hedge {
+    /// Latencies a client keeps for the percentile.
+    pub const WINDOW: usize = 1000;
+    /// Latencies it needs before it hedges by percentile.
+    pub const MIN_SAMPLES: usize = 100;
 }
 
 /// A fault at a fixed time.

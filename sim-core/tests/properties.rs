@@ -543,6 +543,16 @@ fn workload(w: &World) -> impl Strategy<Value = WorkloadDto> {
                         median_bytes: 100.0 + (m % 10_000) as f64,
                         sigma: 1.0,
                     }),
+                    retries: max_ops.filter(|m| m % 3 == 0).map(|m| RetriesDto {
+                        attempts: 2 + (m % 4) as u32,
+                        backoff_ms: (m % 50) as f64,
+                        max_backoff_ms: 100.0,
+                        budget: 0.2,
+                    }),
+                    hedged_reads: max_ops.filter(|m| m % 5 == 0).map(|m| HedgedReadsDto {
+                        after_ms: (m % 2 == 0).then_some((m % 20) as f64),
+                        after_percentile: (m % 2 == 1).then_some(90.0),
+                    }),
                 }
             },
         )

@@ -366,3 +366,29 @@ fn fail_fast_answers_unavailable_at_once_instead_of_at_the_request_timeout() {
         fast.len()
     );
 }
+
+/// Retries under loss: some put is committed by two tries (two
+/// `WriteCommitted` records for one operation), and every put completes
+/// once. `reports/tests/options.rs` checks that the durability checker
+/// counts such a write once.
+#[test]
+fn a_retried_put_can_commit_twice_and_completes_once() {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../scenarios/retries-under-loss.json"
+    ))
+    .expect("shipped scenario");
+    let (_, records) = run(&text);
+    let mut commits = std::collections::BTreeMap::new();
+    let mut completions = std::collections::BTreeMap::new();
+    for (_, r) in &records {
+        match r {
+            Record::WriteCommitted { op, .. } => *commits.entry(*op).or_insert(0) += 1,
+            Record::OpCompleted { op, .. } => *completions.entry(*op).or_insert(0) += 1,
+            _ => {}
+        }
+    }
+    assert!(completions.values().all(|c| *c == 1));
+    let twice = commits.values().filter(|c| **c >= 2).count();
+    assert!(twice >= 1, "no put committed twice");
+}

@@ -131,6 +131,48 @@ fn cases() -> Vec<Case> {
             "invalid value",
             |v| v["cluster"]["quorum"]["pw"] = json!(-1),
         ),
+        case(
+            "retry with a negative backoff",
+            "workload.retries.backoff_ms",
+            "expected a non-negative number, got -5",
+            |v| v["workload"]["retries"] = json!({ "attempts": 3, "backoff_ms": -5 }),
+        ),
+        case(
+            "retry with one attempt",
+            "workload.retries.attempts",
+            "expected 2..=10 tries",
+            |v| v["workload"]["retries"] = json!({ "attempts": 1 }),
+        ),
+        case(
+            "retry budget negative",
+            "workload.retries.budget",
+            "between 0 and 100",
+            |v| v["workload"]["retries"] = json!({ "attempts": 2, "budget": -1 }),
+        ),
+        case(
+            "hedge after a negative delay",
+            "workload.hedged_reads.after_ms",
+            "expected a non-negative number",
+            |v| v["workload"]["hedged_reads"] = json!({ "after_ms": -1 }),
+        ),
+        case(
+            "hedge after a latency distribution",
+            "workload.hedged_reads.after_ms",
+            "invalid type",
+            |v| v["workload"]["hedged_reads"] = json!({ "after_ms": { "constant": { "ms": 5 } } }),
+        ),
+        case(
+            "hedge at percentile 100",
+            "workload.hedged_reads.after_percentile",
+            "strictly between 0 and 100",
+            |v| v["workload"]["hedged_reads"] = json!({ "after_percentile": 100 }),
+        ),
+        case(
+            "hedge with both a delay and a percentile",
+            "workload.hedged_reads",
+            "expected exactly one of after_ms",
+            |v| v["workload"]["hedged_reads"] = json!({ "after_ms": 5, "after_percentile": 99 }),
+        ),
         case("quorum r zero", "cluster.quorum.r", "at least 1", |v| {
             v["cluster"]["quorum"]["r"] = json!(0)
         }),

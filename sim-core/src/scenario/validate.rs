@@ -10,11 +10,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::config::{
     AdmissionControl, AePartners, AntiEntropy, Arrival, BufferedWrites, Capacity, ClientSpec,
     ClockScheme, Cluster, CoordinatorScope, CpuSpec, DiskLossIdentity, DiskSpec, Expectation,
-    FailureDetectorKind, FallbackReads, LinkSpec, MembershipConfig, MetricsConfig, Mix,
+    FailureDetectorKind, FallbackReads, Hedge, LinkSpec, MembershipConfig, MetricsConfig, Mix,
     NetworkConfig, NicSpec, NodeCapacity, NodeSpec, OverloadPolicy, Popularity, Probe,
     ProbeCoordinator, ProbeKey, Quiescence, Quorum, QuorumMode, ReadsDuringTransfer, Reconcile,
-    Routing, Scenario, ScheduledFault, SiblingLimits, StalenessOrigin, StorageConfig, TombstoneGc,
-    Versioning, Workload, WriteCoordinator,
+    Retries, Routing, Scenario, ScheduledFault, SiblingLimits, StalenessOrigin, StorageConfig,
+    TombstoneGc, Versioning, Workload, WriteCoordinator,
 };
 use crate::dynamo::protocol::{Endpoint, MsgKind};
 use crate::dynamo::ring::PartitionStrategy;
@@ -1744,7 +1744,8 @@ impl Validator<'_> {
         }
         let routing = match w.routing {
             RoutingDto::LoadBalancer => Routing::LoadBalancer,
-            RoutingDto::PartitionAware => Routing::PartitionAware {
+            RoutingDto::PartitionAware | RoutingDto::ClientDriven => Routing::PartitionAware {
+                client_driven: w.routing == RoutingDto::ClientDriven,
                 refresh_interval: self.positive_duration(
                     "workload.membership_refresh_s",
                     w.membership_refresh_s,
@@ -1895,6 +1896,74 @@ impl Validator<'_> {
                 1e3,
             ),
             max_ops: w.max_ops,
+            retries: w.retries.as_ref().map(|r| self.retries(r)),
+            hedged_reads: w.hedged_reads.as_ref().and_then(|h| self.hedge(h)),
+        }
+    }
+
+    /// `workload.retries`.
+    fn retries(&mut self, r: &RetriesDto) -> Retries {
+        const PATH: &str = "workload.retries";
+        if !(2..=10).contains(&r.attempts) {
+            self.err(
+                format!("{PATH}.attempts"),
+                format!(
+                    "expected 2..=10 tries (the first included), got {}",
+                    r.attempts
+                ),
+            );
+        }
+        let backoff = self.duration(&format!("{PATH}.backoff_ms"), r.backoff_ms, 1e3);
+        let max_backoff =
+            self.positive_duration(&format!("{PATH}.max_backoff_ms"), r.max_backoff_ms, 1e3);
+        if !r.budget.is_finite() || !(0.0..=100.0).contains(&r.budget) {
+            self.err(
+                format!("{PATH}.budget"),
+                format!(
+                    "expected retries per operation between 0 and 100, got {}",
+                    num(r.budget)
+                ),
+            );
+        }
+        Retries {
+            attempts: r.attempts.clamp(2, 10),
+            backoff,
+            max_backoff,
+            budget_ppm: if r.budget.is_finite() {
+                (r.budget.clamp(0.0, 100.0) * 1e6) as u64
+            } else {
+                0
+            },
+        }
+    }
+
+    /// `workload.hedged_reads`: exactly one of a delay and a percentile.
+    fn hedge(&mut self, h: &HedgedReadsDto) -> Option<Hedge> {
+        const PATH: &str = "workload.hedged_reads";
+        match (h.after_ms, h.after_percentile) {
+            (Some(ms), None) => self
+                .checked_duration(&format!("{PATH}.after_ms"), ms, 1e3)
+                .map(Hedge::After),
+            (None, Some(p)) => {
+                if !p.is_finite() || p <= 0.0 || p >= 100.0 {
+                    self.err(
+                        format!("{PATH}.after_percentile"),
+                        format!(
+                            "expected a percentile strictly between 0 and 100, got {}",
+                            num(p)
+                        ),
+                    );
+                    return None;
+                }
+                Some(Hedge::Percentile((p * 1e4).round() as u32))
+            }
+            _ => {
+                self.err(
+                    PATH,
+                    "expected exactly one of after_ms (a delay) and after_percentile (of the client's get latencies)",
+                );
+                None
+            }
         }
     }
 
