@@ -171,3 +171,21 @@ fn client_driven_gets_skip_the_coordinator_hop_and_cut_the_tail() {
     );
     assert!(b < a, "get p99.9 {a} -> {b} ms");
 }
+
+/// LOCAL_QUORUM (issue 15): with the other datacenter partitioned away,
+/// local-quorum operations stay available and global (R = W = 4 of 6) or
+/// each-quorum ones do not.
+#[test]
+fn local_quorum_stays_available_when_the_other_datacenter_is_cut_off() {
+    let file = shipped("local-quorum-dc-partition");
+    let local = run(&file, 1);
+    assert!(n(&local, "availability") >= 0.999);
+    assert!(n(&local, "latency.get.p99_ms") < 10.0, "no WAN round trip");
+    for consistency in ["fixed", "each_quorum"] {
+        let mut doc = file.clone();
+        doc["cluster"]["quorum"]["consistency"] = json!(consistency);
+        let s = run(&doc, 1);
+        assert!(n(&s, "availability") <= 0.8, "{consistency}");
+        assert_eq!(n(&s, "durability.lost"), 0.0);
+    }
+}

@@ -120,10 +120,27 @@ pub struct Quorum {
     /// waiting for the request timeout (Riak's and Cassandra's
     /// `Unavailable`).
     pub fail_fast: bool,
+    /// R and W, or Cassandra's datacenter-aware quorums instead.
+    pub consistency: Consistency,
+}
+
+/// What a request waits for (Cassandra's consistency levels for several
+/// datacenters; replicas are the key's top N, spread over datacenters).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Consistency {
+    /// R replies, W acknowledgements, from anywhere (the paper).
+    Fixed,
+    /// A majority of the key's replicas in the coordinator's datacenter
+    /// (`LOCAL_QUORUM`); other datacenters are not waited for.
+    LocalQuorum,
+    /// A majority of the key's replicas in every datacenter that holds one
+    /// (`EACH_QUORUM`).
+    EachQuorum,
 }
 
 impl Quorum {
-    /// `(N, R, W)` with every other option at its default.
+    /// `(N, R, W)` with every other option at its default (and
+    /// [`Consistency::Fixed`]).
     pub fn nrw(n: u32, r: u32, w: u32) -> Quorum {
         Quorum {
             n,
@@ -135,13 +152,14 @@ impl Quorum {
             notfound_ok: true,
             basic_quorum: false,
             fail_fast: false,
+            consistency: Consistency::Fixed,
         }
     }
 
     /// Whether a coordinator must know which targets it believes reachable
     /// (PR, PW or `fail_fast`).
     pub fn needs_reachability(&self) -> bool {
-        self.pr > 0 || self.pw > 0 || self.fail_fast
+        self.pr > 0 || self.pw > 0 || self.fail_fast || self.consistency != Consistency::Fixed
     }
 }
 

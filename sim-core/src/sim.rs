@@ -428,6 +428,11 @@ impl Simulation {
             versioning: cluster.versioning,
             read_quorum: cluster.quorum.r,
             read_repair: cluster.read_repair,
+            node_datacenters: if cluster.quorum.consistency == crate::config::Consistency::Fixed {
+                Vec::new()
+            } else {
+                cluster.nodes.iter().map(|n| n.datacenter).collect()
+            },
             rng_seed: seed,
         });
         let clients = (0..workload.clients.len() as u32)

@@ -317,6 +317,7 @@ fn cluster(w: &World) -> impl Strategy<Value = ClusterDto> {
             notfound_ok: true,
             basic_quorum: false,
             fail_fast: false,
+            consistency: ConsistencyDto::Fixed,
         })
     });
     let settings = (

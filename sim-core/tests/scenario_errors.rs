@@ -173,6 +173,12 @@ fn cases() -> Vec<Case> {
             "expected exactly one of after_ms",
             |v| v["workload"]["hedged_reads"] = json!({ "after_ms": 5, "after_percentile": 99 }),
         ),
+        case(
+            "local quorum without datacenters",
+            "cluster.quorum.consistency",
+            "need datacenters",
+            |v| v["cluster"]["quorum"]["consistency"] = json!("local_quorum"),
+        ),
         case("quorum r zero", "cluster.quorum.r", "at least 1", |v| {
             v["cluster"]["quorum"]["r"] = json!(0)
         }),

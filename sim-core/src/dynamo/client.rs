@@ -156,6 +156,10 @@ pub struct ClientShared {
     pub read_quorum: u32,
     /// The read repair window (client-driven gets), if read repair is on.
     pub read_repair: Option<SimDuration>,
+    /// With `local_quorum` / `each_quorum`: each node's datacenter, so a
+    /// partition-aware client picks a coordinator in its own (Cassandra's
+    /// datacenter-aware load balancing). Empty otherwise.
+    pub node_datacenters: Vec<crate::engine::ids::DatacenterId>,
     /// The run's root seed (each client forks its value-size stream from it).
     pub rng_seed: u64,
 }
@@ -356,6 +360,17 @@ impl Client {
                 }
                 let ring = self.view.clone();
                 let list = ring.preference_list(key);
+                let dcs = &self.shared.node_datacenters;
+                if !dcs.is_empty() {
+                    let mine = self.shared.workload.clients[self.id.0 as usize].datacenter;
+                    let local = list.iter().copied().find(|node| {
+                        dcs.get(node.0 as usize) == Some(&mine)
+                            && self.detector.claim(*node, now, retry)
+                    });
+                    if let Some(node) = local {
+                        return node;
+                    }
+                }
                 list.iter()
                     .copied()
                     .find(|node| self.detector.claim(*node, now, retry))

@@ -139,6 +139,29 @@ pub struct QuorumDto {
     /// request would use are believed reachable. Default false.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub fail_fast: bool,
+    /// `"fixed"` (R and W, default), `"local_quorum"` or `"each_quorum"`
+    /// (Cassandra's, per datacenter).
+    #[serde(default, skip_serializing_if = "ConsistencyDto::is_fixed")]
+    pub consistency: ConsistencyDto,
+}
+
+/// `cluster.quorum.consistency`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum ConsistencyDto {
+    /// R and W (default).
+    #[default]
+    Fixed,
+    /// A majority of the key's replicas in the coordinator's datacenter.
+    LocalQuorum,
+    /// A majority of the key's replicas in every datacenter.
+    EachQuorum,
+}
+
+impl ConsistencyDto {
+    fn is_fixed(&self) -> bool {
+        *self == ConsistencyDto::Fixed
+    }
 }
 
 fn is_zero(v: &u32) -> bool {

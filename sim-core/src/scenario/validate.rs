@@ -9,12 +9,12 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::config::{
     AdmissionControl, AePartners, AntiEntropy, Arrival, BufferedWrites, Capacity, ClientSpec,
-    ClockScheme, Cluster, CoordinatorScope, CpuSpec, DiskLossIdentity, DiskSpec, Expectation,
-    FailureDetectorKind, FallbackReads, Hedge, LinkSpec, MembershipConfig, MetricsConfig, Mix,
-    NetworkConfig, NicSpec, NodeCapacity, NodeSpec, OverloadPolicy, Popularity, Probe,
-    ProbeCoordinator, ProbeKey, Quiescence, Quorum, QuorumMode, ReadsDuringTransfer, Reconcile,
-    Retries, Routing, Scenario, ScheduledFault, SiblingLimits, StalenessOrigin, StorageConfig,
-    TombstoneGc, Versioning, Workload, WriteCoordinator,
+    ClockScheme, Cluster, Consistency, CoordinatorScope, CpuSpec, DiskLossIdentity, DiskSpec,
+    Expectation, FailureDetectorKind, FallbackReads, Hedge, LinkSpec, MembershipConfig,
+    MetricsConfig, Mix, NetworkConfig, NicSpec, NodeCapacity, NodeSpec, OverloadPolicy, Popularity,
+    Probe, ProbeCoordinator, ProbeKey, Quiescence, Quorum, QuorumMode, ReadsDuringTransfer,
+    Reconcile, Retries, Routing, Scenario, ScheduledFault, SiblingLimits, StalenessOrigin,
+    StorageConfig, TombstoneGc, Versioning, Workload, WriteCoordinator,
 };
 use crate::dynamo::protocol::{Endpoint, MsgKind};
 use crate::dynamo::ring::PartitionStrategy;
@@ -966,6 +966,12 @@ impl Validator<'_> {
                 );
             }
         }
+        if q.consistency != ConsistencyDto::Fixed && names.datacenters.len() < 2 {
+            self.err(
+                "cluster.quorum.consistency",
+                "local_quorum and each_quorum need datacenters: expected at least two in `datacenters`",
+            );
+        }
         if q.basic_quorum && q.notfound_ok {
             self.err(
                 "cluster.quorum.basic_quorum",
@@ -1155,6 +1161,11 @@ impl Validator<'_> {
                 notfound_ok: q.notfound_ok,
                 basic_quorum: q.basic_quorum,
                 fail_fast: q.fail_fast,
+                consistency: match q.consistency {
+                    ConsistencyDto::Fixed => Consistency::Fixed,
+                    ConsistencyDto::LocalQuorum => Consistency::LocalQuorum,
+                    ConsistencyDto::EachQuorum => Consistency::EachQuorum,
+                },
             },
             partitioning,
             versioning,

@@ -20,13 +20,16 @@
 //! window for late replies, reconciles everything it heard and writes the
 //! result back to replicas that returned stale versions.
 
-use crate::config::{ClockScheme, CoordinatorScope, QuorumMode, Versioning, WriteCoordinator};
+use crate::config::{
+    ClockScheme, Consistency, CoordinatorScope, QuorumMode, Versioning, WriteCoordinator,
+};
 use crate::dynamo::protocol::{
     ClientMsg, Context, Durability, Endpoint, Failure, GetResult, LwwStamp, Msg, ReplicaMsg, Value,
     Version,
 };
 use crate::dynamo::storage::{covers, object_clock, reconcile};
 use crate::dynamo::vclock::VectorClock;
+use crate::engine::ids::DatacenterId;
 use crate::engine::ids::{Key, NodeId, OpId, RequestId};
 use crate::engine::outbox::Outbox;
 use crate::engine::record::Record;
@@ -268,6 +271,42 @@ impl Node {
         list[..(self.cluster.quorum.n as usize).min(list.len())].contains(&node)
     }
 
+    /// `local_quorum` / `each_quorum`: per datacenter, the replies it needs
+    /// (a majority of the key's top-N replicas there). Local: only this
+    /// node's datacenter (a need of 1 there when it holds no replica, which
+    /// no reply can meet).
+    fn dc_needs(&self, key: Key) -> Vec<(DatacenterId, u32)> {
+        let dc = |n: NodeId| self.cluster.nodes[n.0 as usize].datacenter;
+        let list = self.ring.preference_list(key);
+        let top = &list[..(self.cluster.quorum.n as usize).min(list.len())];
+        let mut counts: std::collections::BTreeMap<DatacenterId, u32> = Default::default();
+        for node in top {
+            *counts.entry(dc(*node)).or_insert(0) += 1;
+        }
+        match self.cluster.quorum.consistency {
+            Consistency::Fixed => Vec::new(),
+            Consistency::LocalQuorum => {
+                let mine = dc(self.id);
+                vec![(mine, counts.get(&mine).map_or(1, |c| c / 2 + 1))]
+            }
+            Consistency::EachQuorum => counts.into_iter().map(|(d, c)| (d, c / 2 + 1)).collect(),
+        }
+    }
+
+    /// Whether replies from `nodes` meet every datacenter's need (only the
+    /// key's top-N replicas count, as in Cassandra, where hints never
+    /// count toward a consistency level).
+    fn dc_quorum_met(&self, key: Key, nodes: &[NodeId]) -> bool {
+        let dc = |n: NodeId| self.cluster.nodes[n.0 as usize].datacenter;
+        self.dc_needs(key).into_iter().all(|(d, need)| {
+            nodes
+                .iter()
+                .filter(|n| dc(**n) == d && self.is_primary(key, **n))
+                .count() as u32
+                >= need
+        })
+    }
+
     /// Riak's PR/PW check and `fail_fast`: the failure to answer at once
     /// when, of the targets the coordinator believes reachable (the first
     /// `reachable`), fewer than `primaries` (PR or PW) are primaries, or
@@ -280,6 +319,21 @@ impl Node {
         (primaries, quorum): (u32, u32),
     ) -> Option<Failure> {
         let up = &targets[..reachable.min(targets.len())];
+        if self.cluster.quorum.consistency != Consistency::Fixed {
+            let dc = |n: NodeId| self.cluster.nodes[n.0 as usize].datacenter;
+            for (d, need) in self.dc_needs(key) {
+                let count = up
+                    .iter()
+                    .filter(|x| dc(x.node) == d && self.is_primary(key, x.node))
+                    .count() as u32;
+                if count < need {
+                    return Some(Failure::Unavailable {
+                        reachable: count,
+                        required: need,
+                    });
+                }
+            }
+        }
         if primaries > 0 {
             let count = up.iter().filter(|x| self.is_primary(key, x.node)).count() as u32;
             if count < primaries {
@@ -642,6 +696,16 @@ impl Node {
             .gets
             .get(&request)
             .is_some_and(|g| q.pr > 0 && self.is_primary(g.key, from));
+        let dc_met = q.consistency != Consistency::Fixed
+            && self.volatile.gets.get(&request).is_some_and(|g| {
+                let nodes: Vec<NodeId> = g
+                    .replies
+                    .iter()
+                    .map(|r| r.0)
+                    .chain(std::iter::once(from))
+                    .collect();
+                self.dc_quorum_met(g.key, &nodes)
+            });
         let Some(get) = self.volatile.gets.get_mut(&request) else {
             return;
         };
@@ -671,7 +735,11 @@ impl Node {
         } else {
             q.n - q.r + 1
         };
-        let enough = get.ok >= q.r && get.primary >= q.pr;
+        let enough = if q.consistency == Consistency::Fixed {
+            get.ok >= q.r && get.primary >= q.pr
+        } else {
+            dc_met
+        };
         let hopeless = !q.notfound_ok && get.notfound >= threshold;
         if !get.answered && (enough || hopeless) {
             get.answered = true;
@@ -779,6 +847,17 @@ impl Node {
             .puts
             .get(&request)
             .is_some_and(|p| q.pw > 0 && self.is_primary(p.key, from));
+        let dc_met = q.consistency != Consistency::Fixed
+            && self.volatile.puts.get(&request).is_some_and(|p| {
+                let nodes: Vec<NodeId> = p
+                    .targets
+                    .iter()
+                    .filter(|x| x.answered)
+                    .map(|x| x.node)
+                    .chain(std::iter::once(from))
+                    .collect();
+                self.dc_quorum_met(p.key, &nodes)
+            });
         let Some(put) = self.volatile.puts.get_mut(&request) else {
             return;
         };
@@ -795,8 +874,12 @@ impl Node {
         if !put.buffered.contains(&from) {
             put.durable_acks += 1;
         }
-        if !put.answered && put.acks >= q.w && put.primary_acks >= q.pw && put.durable_acks >= q.dw
-        {
+        let enough = if q.consistency == Consistency::Fixed {
+            put.acks >= q.w && put.primary_acks >= q.pw
+        } else {
+            dc_met
+        };
+        if !put.answered && enough && put.durable_acks >= q.dw {
             put.answered = true;
             out.record(Record::WriteCommitted {
                 op: put.op,
