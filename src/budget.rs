@@ -652,6 +652,36 @@ fn workload_terms(s: &Scenario, sh: &Shape, est: &mut Estimate) {
             Factor::new("cluster.quorum.n", sh.n, 3.0),
         ],
     ));
+    // Retries (each bounded by the budget: a share of the operations plus
+    // a floor per client) and hedged reads (at most one per get) are more
+    // requests through the same path.
+    let retries = s.workload.retries.map_or(0.0, |r| {
+        let share = (r.budget_ppm as f64 / 1e6).min(f64::from(r.attempts - 1));
+        share * sh.ops + sh.clients * sim_core::config::Retries::BUDGET_FLOOR as f64
+    });
+    let hedges = if s.workload.hedged_reads.is_some() {
+        sh.ops * sh.read_share
+    } else {
+        0.0
+    };
+    if retries + hedges > 0.0 {
+        est.push(Term::events(
+            "client retries and hedged reads",
+            (retries + hedges) * per_op,
+            format!(
+                "({} retries + {} hedges) × {} events each",
+                fmt(retries),
+                fmt(hedges),
+                fmt(per_op)
+            ),
+            vec![
+                sh.rate_factor(),
+                sh.duration_factor(),
+                Factor::new("workload.retries.budget", retries / sh.ops.max(1.0), 0.2),
+                Factor::new("workload.hedged_reads", hedges / sh.ops.max(1.0), 0.5),
+            ],
+        ));
+    }
     let in_flight = (sh.ops_per_s * sh.op_s).max(sh.clients.min(sh.ops));
     let per_op_bytes = BYTES_PER_OP_IN_FLIGHT + BYTES_PER_OP_REPLICA * sh.n;
     est.push(Term::memory(

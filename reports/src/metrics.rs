@@ -968,7 +968,12 @@ impl Collector {
     }
 
     fn ensure_failure_keys(stats: &mut KindStats) {
-        for reason in ["not_enough_replicas", "client_timeout", "too_many_siblings"] {
+        for reason in [
+            "not_enough_replicas",
+            "client_timeout",
+            "too_many_siblings",
+            "unavailable",
+        ] {
             stats.failures.entry(reason.to_string()).or_default();
         }
     }
@@ -1003,6 +1008,7 @@ impl Collector {
                     Failure::ClientTimeout => "client_timeout",
                     Failure::TooManySiblings { .. } => "too_many_siblings",
                     Failure::Overloaded => "overloaded",
+                    Failure::Unavailable { .. } => "unavailable",
                 };
                 *stats.failures.entry(reason.to_string()).or_default() += 1;
             }
@@ -1748,6 +1754,7 @@ pub fn is_known_metric(path: &str) -> bool {
                     "client_timeout",
                     "too_many_siblings",
                     "overloaded",
+                    "unavailable",
                 ]
                 .contains(r)
         }

@@ -268,7 +268,7 @@ fn scenario_echo(s: &Scenario) -> Json {
         "partitioning": format!("{:?}", s.cluster.partitioning),
         "hinted_handoff": s.cluster.hinted_handoff,
         "read_repair": s.cluster.read_repair.is_some(),
-        "routing": match s.workload.routing { Routing::LoadBalancer => "load_balancer", Routing::PartitionAware { .. } => "partition_aware" },
+        "routing": match s.workload.routing { Routing::LoadBalancer => "load_balancer", Routing::PartitionAware { client_driven: false, .. } => "partition_aware", Routing::PartitionAware { client_driven: true, .. } => "client_driven" },
         "arrival": match &s.workload.arrival {
             Arrival::OpenLoop { mean_interarrival } => format!("open_loop {:.1}/s per client", 1e6 / mean_interarrival.as_micros() as f64),
             Arrival::ClosedLoop { .. } => "closed_loop".to_string(),

@@ -96,6 +96,71 @@ pub struct Quorum {
     pub r: u32,
     /// Write quorum.
     pub w: u32,
+    /// Riak's PR: how many of the replies a read counts must come from
+    /// primary replicas (the key's top N, not fallbacks); 0 = no rule. A
+    /// coordinator that believes fewer primaries are up fails the read at
+    /// once.
+    pub pr: u32,
+    /// Riak's PW: the same for write acknowledgements.
+    pub pw: u32,
+    /// Riak's DW: how many acknowledgements must come from durable writes
+    /// (not from a §6.1 write buffer); 0 = no rule. With buffered writes the
+    /// first `max(1, dw)` targets write durably.
+    pub dw: u32,
+    /// Riak's `notfound_ok`: a replica's "not found" counts toward R (true,
+    /// the default and the paper's behaviour). When false, only replies that
+    /// hold a version count.
+    pub notfound_ok: bool,
+    /// Riak's `basic_quorum`: with `notfound_ok` false, a read answers "not
+    /// found" as soon as a majority of N said so, instead of waiting until R
+    /// found replies are impossible (N - R + 1 not-founds).
+    pub basic_quorum: bool,
+    /// Fail a request at once (`unavailable`) when the coordinator believes
+    /// fewer than R (W) of the nodes it would ask are reachable, instead of
+    /// waiting for the request timeout (Riak's and Cassandra's
+    /// `Unavailable`).
+    pub fail_fast: bool,
+    /// R and W, or Cassandra's datacenter-aware quorums instead.
+    pub consistency: Consistency,
+}
+
+/// What a request waits for (Cassandra's consistency levels for several
+/// datacenters; replicas are the key's top N, spread over datacenters).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Consistency {
+    /// R replies, W acknowledgements, from anywhere (the paper).
+    Fixed,
+    /// A majority of the key's replicas in the coordinator's datacenter
+    /// (`LOCAL_QUORUM`); other datacenters are not waited for.
+    LocalQuorum,
+    /// A majority of the key's replicas in every datacenter that holds one
+    /// (`EACH_QUORUM`).
+    EachQuorum,
+}
+
+impl Quorum {
+    /// `(N, R, W)` with every other option at its default (and
+    /// [`Consistency::Fixed`]).
+    pub fn nrw(n: u32, r: u32, w: u32) -> Quorum {
+        Quorum {
+            n,
+            r,
+            w,
+            pr: 0,
+            pw: 0,
+            dw: 0,
+            notfound_ok: true,
+            basic_quorum: false,
+            fail_fast: false,
+            consistency: Consistency::Fixed,
+        }
+    }
+
+    /// Whether a coordinator must know which targets it believes reachable
+    /// (PR, PW or `fail_fast`).
+    pub fn needs_reachability(&self) -> bool {
+        self.pr > 0 || self.pw > 0 || self.fail_fast || self.consistency != Consistency::Fixed
+    }
 }
 
 /// How versions are kept and reconciled.
@@ -527,6 +592,11 @@ pub enum Routing {
     PartitionAware {
         /// How often the view is refreshed.
         refresh_interval: SimDuration,
+        /// §6.4 client-driven coordination: the client runs the get state
+        /// machine itself (asks the replicas, waits for R, reconciles, read
+        /// repair), so a get has no coordinator hop; puts go to a replica as
+        /// with plain partition-aware routing.
+        client_driven: bool,
     },
 }
 
@@ -665,6 +735,49 @@ pub struct Workload {
     /// [`ClientId::LOADER`](crate::engine::ids::ClientId::LOADER)) on its top N
     /// replicas, as a YCSB-style load would leave it.
     pub preload: bool,
+    /// Client retries, when enabled.
+    pub retries: Option<Retries>,
+    /// Hedged reads, when enabled.
+    pub hedged_reads: Option<Hedge>,
+}
+
+/// Client retries: a failed or timed-out operation is sent again as the
+/// same operation (same id, same written value), so a retried write is one
+/// logical write for the checkers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Retries {
+    /// Tries per operation, the first included.
+    pub attempts: u32,
+    /// Wait before the first retry; doubled for each later one.
+    pub backoff: SimDuration,
+    /// The longest wait.
+    pub max_backoff: SimDuration,
+    /// Retries allowed per operation started, parts per million, on top of
+    /// [`Retries::BUDGET_FLOOR`].
+    pub budget_ppm: u64,
+}
+
+impl Retries {
+    /// Retries every client may send whatever its budget.
+    pub const BUDGET_FLOOR: u64 = 10;
+}
+
+/// When a get is also sent to a second coordinator.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Hedge {
+    /// After a fixed delay.
+    After(SimDuration),
+    /// After the client's own get latency at this percentile (parts per
+    /// million) over its last [`Hedge::WINDOW`] successful gets; no hedge
+    /// before it has [`Hedge::MIN_SAMPLES`].
+    Percentile(u32),
+}
+
+impl Hedge {
+    /// Latencies a client keeps for the percentile.
+    pub const WINDOW: usize = 1000;
+    /// Latencies it needs before it hedges by percentile.
+    pub const MIN_SAMPLES: usize = 100;
 }
 
 /// A fault at a fixed time.

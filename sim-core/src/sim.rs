@@ -444,7 +444,9 @@ impl Simulation {
             replicas_n: cluster.quorum.n as usize,
             node_count: cluster.initial_nodes,
             view_refresh: cluster.membership.as_ref().map(|_| match workload.routing {
-                crate::config::Routing::PartitionAware { refresh_interval } => refresh_interval,
+                crate::config::Routing::PartitionAware {
+                    refresh_interval, ..
+                } => refresh_interval,
                 crate::config::Routing::LoadBalancer => SimDuration::from_millis(10_000),
             }),
             workload_end: scenario.workload_end(),
@@ -453,6 +455,14 @@ impl Simulation {
                 .map(|m| m.div_ceil(workload.clients.len().max(1) as u64)),
             write_coordinator: cluster.write_coordinator,
             retry_interval: cluster.retry_interval,
+            versioning: cluster.versioning,
+            read_quorum: cluster.quorum.r,
+            read_repair: cluster.read_repair,
+            node_datacenters: if cluster.quorum.consistency == crate::config::Consistency::Fixed {
+                Vec::new()
+            } else {
+                cluster.nodes.iter().map(|n| n.datacenter).collect()
+            },
             rng_seed: seed,
         });
         let clients = (0..workload.clients.len() as u32)
@@ -2124,5 +2134,10 @@ fn client_timer_code(t: ClientTimer) -> u64 {
         // them): 4 and 6 modulo 8, apart from the codes above.
         ClientTimer::ProbeNext(slot) => u64::from(slot) << 3 | 4,
         ClientTimer::ProbeRead { write, read } => (write << 20 ^ u64::from(read)) << 3 | 6,
+        // Retries, hedges and client-driven read repair (new kinds, seq >= 1):
+        // 0 and 8 modulo 16 above 8, and 2 modulo 8 above 8.
+        ClientTimer::Hedge(seq) => seq << 4,
+        ClientTimer::ReadRepair(seq) => seq << 4 | 8,
+        ClientTimer::Retry(seq) => seq << 3 | 2,
     }
 }

@@ -306,8 +306,20 @@ fn partitioning(nodes: u32) -> impl Strategy<Value = Option<PartitioningDto>> {
 fn cluster(w: &World) -> impl Strategy<Value = ClusterDto> {
     let node_count = w.node_names.len() as u32;
     let nodes = w.nodes.clone();
-    let quorum = (1..=node_count)
-        .prop_flat_map(|n| (Just(n), 1..=n, 1..=n).prop_map(|(n, r, w)| QuorumDto { n, r, w }));
+    let quorum = (1..=node_count).prop_flat_map(|n| {
+        (Just(n), 1..=n, 1..=n).prop_map(|(n, r, w)| QuorumDto {
+            n,
+            r,
+            w,
+            pr: 0,
+            pw: 0,
+            dw: 0,
+            notfound_ok: true,
+            basic_quorum: false,
+            fail_fast: false,
+            consistency: ConsistencyDto::Fixed,
+        })
+    });
     let settings = (
         prop_oneof![
             Just(VersioningDto::VectorClocks),
@@ -531,6 +543,16 @@ fn workload(w: &World) -> impl Strategy<Value = WorkloadDto> {
                     value_size: max_ops.filter(|m| m % 2 == 0).map(|m| SizeDto::Lognormal {
                         median_bytes: 100.0 + (m % 10_000) as f64,
                         sigma: 1.0,
+                    }),
+                    retries: max_ops.filter(|m| m % 3 == 0).map(|m| RetriesDto {
+                        attempts: 2 + (m % 4) as u32,
+                        backoff_ms: (m % 50) as f64,
+                        max_backoff_ms: 100.0,
+                        budget: 0.2,
+                    }),
+                    hedged_reads: max_ops.filter(|m| m % 5 == 0).map(|m| HedgedReadsDto {
+                        after_ms: (m % 2 == 0).then_some((m % 20) as f64),
+                        after_percentile: (m % 2 == 1).then_some(90.0),
                     }),
                 }
             },

@@ -110,6 +110,75 @@ fn cases() -> Vec<Case> {
             "at least 1 replica",
             |v| v["cluster"]["quorum"] = json!({ "n": 0, "r": 0, "w": 0 }),
         ),
+        case("pr above r", "cluster.quorum.pr", "3 exceeds r = 2", |v| {
+            v["cluster"]["quorum"]["pr"] = json!(3)
+        }),
+        case("pw above w", "cluster.quorum.pw", "3 exceeds w = 2", |v| {
+            v["cluster"]["quorum"]["pw"] = json!(3)
+        }),
+        case("dw above w", "cluster.quorum.dw", "3 exceeds w = 2", |v| {
+            v["cluster"]["quorum"]["dw"] = json!(3)
+        }),
+        case(
+            "basic quorum with notfound ok",
+            "cluster.quorum.basic_quorum",
+            "has no effect unless notfound_ok is false",
+            |v| v["cluster"]["quorum"]["basic_quorum"] = json!(true),
+        ),
+        case(
+            "negative pw",
+            "cluster.quorum.pw",
+            "invalid value",
+            |v| v["cluster"]["quorum"]["pw"] = json!(-1),
+        ),
+        case(
+            "retry with a negative backoff",
+            "workload.retries.backoff_ms",
+            "expected a non-negative number, got -5",
+            |v| v["workload"]["retries"] = json!({ "attempts": 3, "backoff_ms": -5 }),
+        ),
+        case(
+            "retry with one attempt",
+            "workload.retries.attempts",
+            "expected 2..=10 tries",
+            |v| v["workload"]["retries"] = json!({ "attempts": 1 }),
+        ),
+        case(
+            "retry budget negative",
+            "workload.retries.budget",
+            "between 0 and 100",
+            |v| v["workload"]["retries"] = json!({ "attempts": 2, "budget": -1 }),
+        ),
+        case(
+            "hedge after a negative delay",
+            "workload.hedged_reads.after_ms",
+            "expected a non-negative number",
+            |v| v["workload"]["hedged_reads"] = json!({ "after_ms": -1 }),
+        ),
+        case(
+            "hedge after a latency distribution",
+            "workload.hedged_reads.after_ms",
+            "invalid type",
+            |v| v["workload"]["hedged_reads"] = json!({ "after_ms": { "constant": { "ms": 5 } } }),
+        ),
+        case(
+            "hedge at percentile 100",
+            "workload.hedged_reads.after_percentile",
+            "strictly between 0 and 100",
+            |v| v["workload"]["hedged_reads"] = json!({ "after_percentile": 100 }),
+        ),
+        case(
+            "hedge with both a delay and a percentile",
+            "workload.hedged_reads",
+            "expected exactly one of after_ms",
+            |v| v["workload"]["hedged_reads"] = json!({ "after_ms": 5, "after_percentile": 99 }),
+        ),
+        case(
+            "local quorum without datacenters",
+            "cluster.quorum.consistency",
+            "need datacenters",
+            |v| v["cluster"]["quorum"]["consistency"] = json!("local_quorum"),
+        ),
         case("quorum r zero", "cluster.quorum.r", "at least 1", |v| {
             v["cluster"]["quorum"]["r"] = json!(0)
         }),

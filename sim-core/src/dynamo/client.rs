@@ -18,19 +18,23 @@
 //!
 //! Like nodes, a client never reads a clock or touches the network.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 
+use crate::config::Versioning;
 use crate::config::{
-    Arrival, ProbeCoordinator, ProbeKey, Reconcile, Routing, Workload, WriteCoordinator,
+    Arrival, Hedge, ProbeCoordinator, ProbeKey, Reconcile, Retries, Routing, Workload,
+    WriteCoordinator,
 };
 use crate::dynamo::node::failure_detector::LocalFailureDetector;
 use crate::dynamo::protocol::{
-    ClientMsg, Context, Endpoint, Failure, GetResult, GossipMsg, Msg, Value,
+    ClientMsg, Context, Endpoint, Failure, GetResult, GossipMsg, Msg, ReplicaMsg, Value, Version,
 };
 use crate::dynamo::ring::Ring;
+use crate::dynamo::storage::{covers, reconcile};
+use crate::dynamo::vclock::VectorClock;
 use crate::dynamo::workload::{choose_plan, KeySampler, Plan};
-use crate::engine::ids::{ClientId, Key, NodeId, OpId, WriteId};
+use crate::engine::ids::{ClientId, Key, NodeId, OpId, RequestId, WriteId};
 use crate::engine::outbox::Outbox;
 use crate::engine::record::{OpKind, Record};
 use crate::engine::rng::SimRng;
@@ -55,6 +59,21 @@ pub enum ClientTimer {
         /// The read's number within the probe.
         read: u32,
     },
+    /// Time to send operation `seq` again (`workload.retries`).
+    Retry(u64),
+    /// Time to send get `seq` to a second coordinator (`workload.hedged_reads`).
+    Hedge(u64),
+    /// Client-driven get `seq`: the read repair window closed.
+    ReadRepair(u64),
+}
+
+/// A get the client coordinates itself (client-driven routing, §6.4).
+#[derive(Clone, Debug)]
+struct ClientGet {
+    key: Key,
+    targets: Vec<NodeId>,
+    replies: Vec<(NodeId, Vec<Version>)>,
+    answered: bool,
 }
 
 /// What the client will do when a get completes.
@@ -92,6 +111,18 @@ struct InFlight {
     invoked: SimTime,
     target: NodeId,
     follow_up: FollowUp,
+    /// Tries sent so far (retries and hedges included).
+    tries: u32,
+    /// Retries sent so far.
+    retries: u32,
+    /// Coordinators asked so far (a hedge goes elsewhere).
+    asked: Vec<NodeId>,
+    /// What to send again (kept only with retries or hedged reads).
+    request: Option<ClientMsg>,
+    /// A retry is scheduled: late failures of earlier tries are ignored.
+    retry_pending: bool,
+    /// The get was hedged.
+    hedged: bool,
 }
 
 /// Settings every client shares.
@@ -119,6 +150,16 @@ pub struct ClientShared {
     pub write_coordinator: WriteCoordinator,
     /// Retry interval of the client's local failure detector.
     pub retry_interval: SimDuration,
+    /// How versions reconcile (client-driven gets).
+    pub versioning: Versioning,
+    /// R (client-driven gets).
+    pub read_quorum: u32,
+    /// The read repair window (client-driven gets), if read repair is on.
+    pub read_repair: Option<SimDuration>,
+    /// With `local_quorum` / `each_quorum`: each node's datacenter, so a
+    /// partition-aware client picks a coordinator in its own (Cassandra's
+    /// datacenter-aware load balancing). Empty otherwise.
+    pub node_datacenters: Vec<crate::engine::ids::DatacenterId>,
     /// The run's root seed (each client forks its value-size stream from it).
     pub rng_seed: u64,
 }
@@ -143,6 +184,12 @@ pub struct Client {
     fresh_keys: u64,
     /// Draws value sizes (`workload.value_size`), its own stream.
     sizes: SimRng,
+    /// Retries sent (the retry budget).
+    retries_sent: u64,
+    /// Latencies of the last successful gets, µs (hedging by percentile).
+    get_latencies: VecDeque<u64>,
+    /// Client-driven gets in progress or in their read repair window.
+    client_gets: BTreeMap<u64, ClientGet>,
 }
 
 impl Client {
@@ -164,6 +211,9 @@ impl Client {
             ops_started: 0,
             in_flight: BTreeMap::new(),
             detector: LocalFailureDetector::new(),
+            retries_sent: 0,
+            get_latencies: VecDeque::new(),
+            client_gets: BTreeMap::new(),
         }
     }
 
@@ -206,10 +256,19 @@ impl Client {
             }
             ClientTimer::ProbeNext(slot) => self.start_probe(now, slot, out),
             ClientTimer::ProbeRead { write, .. } => self.probe_read(now, write, out),
+            ClientTimer::Retry(seq) => self.retry(now, seq, out),
+            ClientTimer::Hedge(seq) => self.hedge(now, seq, out),
+            ClientTimer::ReadRepair(seq) => self.read_repair(seq, out),
             ClientTimer::OpTimeout(seq) => {
-                if let Some(f) = self.in_flight.remove(&seq) {
+                if let Some(f) = self.in_flight.get(&seq) {
+                    let target = f.target;
                     self.detector
-                        .suspect(f.target, now, self.shared.retry_interval);
+                        .suspect(target, now, self.shared.retry_interval);
+                    if self.schedule_retry(seq, &Failure::ClientTimeout, out) {
+                        return;
+                    }
+                }
+                if let Some(f) = self.in_flight.remove(&seq) {
                     self.complete(
                         now,
                         seq,
@@ -301,6 +360,17 @@ impl Client {
                 }
                 let ring = self.view.clone();
                 let list = ring.preference_list(key);
+                let dcs = &self.shared.node_datacenters;
+                if !dcs.is_empty() {
+                    let mine = self.shared.workload.clients[self.id.0 as usize].datacenter;
+                    let local = list.iter().copied().find(|node| {
+                        dcs.get(node.0 as usize) == Some(&mine)
+                            && self.detector.claim(*node, now, retry)
+                    });
+                    if let Some(node) = local {
+                        return node;
+                    }
+                }
                 list.iter()
                     .copied()
                     .find(|node| self.detector.claim(*node, now, retry))
@@ -447,7 +517,13 @@ impl Client {
         out: &mut Outbox<ClientTimer>,
     ) {
         let op = self.next_op();
-        let target = self.route(now, key, None);
+        let client_driven = matches!(
+            self.shared.workload.routing,
+            Routing::PartitionAware {
+                client_driven: true,
+                ..
+            }
+        );
         out.record(Record::OpInvoked {
             op,
             kind: OpKind::Get,
@@ -457,18 +533,29 @@ impl Client {
             based_on: Vec::new(),
             discarded: Vec::new(),
         });
-        out.send(
-            Endpoint::Node(target),
-            Msg::Client(ClientMsg::Get {
-                op,
-                key,
-                forwarded: false,
-            }),
-        );
+        let request = ClientMsg::Get {
+            op,
+            key,
+            forwarded: false,
+        };
+        // Client-driven gets are neither retried nor hedged (not modelled).
+        let keep = !client_driven
+            && (self.shared.workload.retries.is_some()
+                || self.shared.workload.hedged_reads.is_some());
+        let target = if client_driven {
+            self.coordinate_get(now, op.seq, key, out)
+        } else {
+            let target = self.route(now, key, None);
+            out.send(Endpoint::Node(target), Msg::Client(request.clone()));
+            target
+        };
         out.set_timer(
             ClientTimer::OpTimeout(op.seq),
             self.shared.workload.client_timeout,
         );
+        if let Some(delay) = self.hedge_delay().filter(|_| keep) {
+            out.set_timer(ClientTimer::Hedge(op.seq), delay);
+        }
         self.in_flight.insert(
             op.seq,
             InFlight {
@@ -477,7 +564,303 @@ impl Client {
                 invoked: now,
                 target,
                 follow_up,
+                tries: 1,
+                retries: 0,
+                asked: vec![target],
+                request: keep.then_some(request),
+                retry_pending: false,
+                hedged: false,
             },
+        );
+    }
+
+    /// Client-driven coordination (§6.4): the client sends the read to the
+    /// first N nodes of the key's extended preference list in its own view
+    /// that its failure detector does not avoid (the top N when too few
+    /// are), as a coordinator would. Returns the first.
+    fn coordinate_get(
+        &mut self,
+        now: SimTime,
+        seq: u64,
+        key: Key,
+        out: &mut Outbox<ClientTimer>,
+    ) -> NodeId {
+        let ring = self.view.clone();
+        let list = ring.preference_list(key);
+        let n = self.shared.replicas_n.min(list.len());
+        let retry = self.shared.retry_interval;
+        let mut targets: Vec<NodeId> = list
+            .iter()
+            .copied()
+            .filter(|node| self.detector.claim(*node, now, retry))
+            .take(n)
+            .collect();
+        for node in &list[..n] {
+            if targets.len() >= n {
+                break;
+            }
+            if !targets.contains(node) {
+                targets.push(*node);
+            }
+        }
+        for node in &targets {
+            out.send(
+                Endpoint::Node(*node),
+                Msg::Replica(ReplicaMsg::Read {
+                    request: RequestId(seq),
+                    key,
+                }),
+            );
+        }
+        let first = targets[0];
+        self.client_gets.insert(
+            seq,
+            ClientGet {
+                key,
+                targets,
+                replies: Vec::new(),
+                answered: false,
+            },
+        );
+        first
+    }
+
+    /// A replica answered a client-driven get: at R replies the client
+    /// reconciles them and completes the get (the fastest replica stands
+    /// as its coordinator); once every target answered, or the read repair
+    /// window closed, it repairs the stale ones.
+    fn on_read_reply(
+        &mut self,
+        now: SimTime,
+        node: NodeId,
+        seq: u64,
+        versions: Vec<Version>,
+        out: &mut Outbox<ClientTimer>,
+    ) {
+        let r = self.shared.read_quorum as usize;
+        let versioning = self.shared.versioning;
+        let Some(g) = self.client_gets.get_mut(&seq) else {
+            return;
+        };
+        if !g.targets.contains(&node) || g.replies.iter().any(|(n, _)| *n == node) {
+            return;
+        }
+        g.replies.push((node, versions));
+        let mut reply = None;
+        if !g.answered && g.replies.len() >= r {
+            g.answered = true;
+            let found = reconcile(
+                versioning,
+                g.replies.iter().flat_map(|(_, v)| v.iter().cloned()),
+            );
+            let mut clock = VectorClock::new();
+            for v in &found {
+                clock.merge_in(&v.clock);
+            }
+            let fastest = g.replies[0].0;
+            reply = Some((
+                fastest,
+                GetResult {
+                    versions: found,
+                    context: Context {
+                        clock,
+                        fastest_replica: Some(fastest),
+                    },
+                },
+            ));
+            match self.shared.read_repair {
+                Some(window) => out.set_timer(ClientTimer::ReadRepair(seq), window),
+                None => {
+                    self.client_gets.remove(&seq);
+                }
+            }
+        }
+        let done = self
+            .client_gets
+            .get(&seq)
+            .is_some_and(|g| g.answered && g.replies.len() == g.targets.len());
+        if let Some((fastest, result)) = reply {
+            let msg = ClientMsg::GetReply {
+                op: OpId {
+                    client: self.id,
+                    seq,
+                },
+                result: Ok(result),
+                coordinator: fastest,
+            };
+            self.on_message(now, Endpoint::Node(fastest), Msg::Client(msg), out);
+        }
+        if done {
+            out.cancel_timer(ClientTimer::ReadRepair(seq));
+            self.read_repair(seq, out);
+        }
+    }
+
+    /// Client-driven read repair: the reconciled versions go to every top-N
+    /// replica that answered with something stale (a fallback, which would
+    /// need a hint, is left to hinted handoff and anti-entropy).
+    fn read_repair(&mut self, seq: u64, out: &mut Outbox<ClientTimer>) {
+        let Some(g) = self.client_gets.remove(&seq) else {
+            return;
+        };
+        if g.replies.windows(2).all(|w| w[0].1 == w[1].1) {
+            return;
+        }
+        let versioning = self.shared.versioning;
+        let latest = reconcile(
+            versioning,
+            g.replies.iter().flat_map(|(_, v)| v.iter().cloned()),
+        );
+        if latest.is_empty() {
+            return;
+        }
+        let ring = self.view.clone();
+        let list = ring.preference_list(g.key);
+        let top = &list[..self.shared.replicas_n.min(list.len())];
+        for (node, versions) in &g.replies {
+            if top.contains(node) && !covers(versions, &latest, versioning) {
+                out.send(
+                    Endpoint::Node(*node),
+                    Msg::Replica(ReplicaMsg::Repair {
+                        key: g.key,
+                        versions: latest.clone(),
+                        hint: None,
+                    }),
+                );
+            }
+        }
+    }
+
+    /// When to hedge a get started now, if at all.
+    fn hedge_delay(&self) -> Option<SimDuration> {
+        match self.shared.workload.hedged_reads? {
+            Hedge::After(d) => Some(d),
+            Hedge::Percentile(ppm) => {
+                let n = self.get_latencies.len();
+                if n < Hedge::MIN_SAMPLES {
+                    return None;
+                }
+                let mut sorted: Vec<u64> = self.get_latencies.iter().copied().collect();
+                let rank = ((u64::from(ppm) * n as u64) / 1_000_000).min(n as u64 - 1) as usize;
+                let (_, at, _) = sorted.select_nth_unstable(rank);
+                Some(SimDuration(*at))
+            }
+        }
+    }
+
+    /// A hedge is due: the get goes to a second coordinator too, one not
+    /// asked yet (the next node of the key's preference list for a
+    /// partition-aware client, another random node behind a load balancer).
+    fn hedge(&mut self, now: SimTime, seq: u64, out: &mut Outbox<ClientTimer>) {
+        let Some(f) = self.in_flight.get(&seq) else {
+            return;
+        };
+        if f.hedged || f.retry_pending || f.kind != OpKind::Get {
+            return;
+        }
+        let (key, asked) = (f.key, f.asked.clone());
+        let Some(request) = f.request.clone() else {
+            return;
+        };
+        let retry = self.shared.retry_interval;
+        let candidates: Vec<NodeId> = match self.shared.workload.routing {
+            Routing::PartitionAware { .. } => self.view.preference_list(key).to_vec(),
+            Routing::LoadBalancer => {
+                let mut nodes: Vec<NodeId> = if self.shared.view_refresh.is_some() {
+                    self.view.nodes().to_vec()
+                } else {
+                    (0..self.shared.node_count).map(NodeId).collect()
+                };
+                // A random rotation: a load balancer's pick.
+                let start = self.rng.index(nodes.len().max(1));
+                nodes.rotate_left(start);
+                nodes
+            }
+        };
+        let fresh: Vec<NodeId> = candidates
+            .into_iter()
+            .filter(|n| !asked.contains(n))
+            .collect();
+        let Some(node) = fresh
+            .iter()
+            .copied()
+            .find(|n| self.detector.claim(*n, now, retry))
+            .or_else(|| fresh.first().copied())
+        else {
+            return;
+        };
+        let f = self.in_flight.get_mut(&seq).expect("checked above");
+        f.hedged = true;
+        f.tries += 1;
+        f.asked.push(node);
+        out.send(Endpoint::Node(node), Msg::Client(request));
+    }
+
+    /// Whether a failed try of `seq` is sent again: retries are on, the
+    /// failure is worth retrying, the operation has tries left and the
+    /// client's budget allows one. If so, the retry is scheduled after the
+    /// backoff.
+    fn schedule_retry(
+        &mut self,
+        seq: u64,
+        failure: &Failure,
+        out: &mut Outbox<ClientTimer>,
+    ) -> bool {
+        let Some(r) = self.shared.workload.retries else {
+            return false;
+        };
+        let Retries {
+            attempts,
+            backoff,
+            max_backoff,
+            budget_ppm,
+        } = r;
+        let budget = Retries::BUDGET_FLOOR + budget_ppm * self.ops_started / 1_000_000;
+        let out_of_budget = self.retries_sent >= budget;
+        let Some(f) = self.in_flight.get_mut(&seq) else {
+            return false;
+        };
+        if f.retry_pending {
+            return true;
+        }
+        // A refused write (too many siblings) would be refused again.
+        if matches!(failure, Failure::TooManySiblings { .. })
+            || out_of_budget
+            || f.request.is_none()
+            || f.retries + 1 >= attempts
+        {
+            return false;
+        }
+        f.retry_pending = true;
+        f.retries += 1;
+        self.retries_sent += 1;
+        let wait = backoff
+            .as_micros()
+            .saturating_mul(1u64 << (f.retries - 1).min(20))
+            .min(max_backoff.as_micros());
+        out.cancel_timer(ClientTimer::OpTimeout(seq));
+        out.set_timer(ClientTimer::Retry(seq), SimDuration(wait));
+        true
+    }
+
+    /// A retry is due: the same request goes out again, to the coordinator
+    /// routing picks now (the failure detector may have moved it).
+    fn retry(&mut self, now: SimTime, seq: u64, out: &mut Outbox<ClientTimer>) {
+        let Some(f) = self.in_flight.get(&seq) else {
+            return;
+        };
+        let (key, request) = (f.key, f.request.clone());
+        let Some(request) = request else { return };
+        let target = self.route(now, key, None);
+        let f = self.in_flight.get_mut(&seq).expect("checked above");
+        f.retry_pending = false;
+        f.tries += 1;
+        f.target = target;
+        f.asked.push(target);
+        out.send(Endpoint::Node(target), Msg::Client(request));
+        out.set_timer(
+            ClientTimer::OpTimeout(seq),
+            self.shared.workload.client_timeout,
         );
     }
 
@@ -520,17 +903,22 @@ impl Client {
             based_on,
             discarded,
         });
-        out.send(
-            Endpoint::Node(target),
-            Msg::Client(ClientMsg::Put {
-                op,
-                key,
-                context,
-                value,
-                size,
-                forwarded: false,
-            }),
-        );
+        let request = ClientMsg::Put {
+            op,
+            key,
+            context,
+            value,
+            size,
+            forwarded: false,
+        };
+        // A retry sends the same put: same operation, same value.
+        let keep = self
+            .shared
+            .workload
+            .retries
+            .is_some()
+            .then(|| request.clone());
+        out.send(Endpoint::Node(target), Msg::Client(request));
         out.set_timer(
             ClientTimer::OpTimeout(op.seq),
             self.shared.workload.client_timeout,
@@ -543,6 +931,12 @@ impl Client {
                 invoked: now,
                 target,
                 follow_up: FollowUp::None,
+                tries: 1,
+                retries: 0,
+                asked: vec![target],
+                request: keep,
+                retry_pending: false,
+                hedged: false,
             },
         );
         op
@@ -565,9 +959,19 @@ impl Client {
                 result,
                 coordinator,
             }) => {
+                if self.retrying(op.seq, result.as_ref().err(), out) {
+                    return;
+                }
                 let Some(f) = self.in_flight.remove(&op.seq) else {
                     return;
                 };
+                if result.is_ok() && self.shared.workload.hedged_reads.is_some() {
+                    if self.get_latencies.len() == Hedge::WINDOW {
+                        self.get_latencies.pop_front();
+                    }
+                    self.get_latencies
+                        .push_back(now.saturating_since(f.invoked).as_micros());
+                }
                 let values = result
                     .as_ref()
                     .map(|r| r.versions.iter().map(|v| v.value).collect())
@@ -609,6 +1013,9 @@ impl Client {
                 result,
                 coordinator,
             }) => {
+                if self.retrying(op.seq, result.as_ref().err(), out) {
+                    return;
+                }
                 let Some(f) = self.in_flight.remove(&op.seq) else {
                     return;
                 };
@@ -624,7 +1031,27 @@ impl Client {
                 self.after_completion(out);
             }
             Msg::Gossip(GossipMsg::View { ring }) => self.view = ring.0,
+            Msg::Replica(ReplicaMsg::ReadReply { request, versions }) => {
+                if let Endpoint::Node(node) = from {
+                    self.on_read_reply(now, node, request.0, versions, out);
+                }
+            }
             _ => {}
+        }
+    }
+
+    /// A reply for operation `seq` that does not complete it: a failure
+    /// while a retry is scheduled (a late answer to an earlier try), or a
+    /// failure that gets retried now.
+    fn retrying(
+        &mut self,
+        seq: u64,
+        failure: Option<&Failure>,
+        out: &mut Outbox<ClientTimer>,
+    ) -> bool {
+        match failure {
+            None => false,
+            Some(failure) => self.schedule_retry(seq, failure, out),
         }
     }
 
@@ -673,6 +1100,15 @@ impl Client {
             seq,
         };
         out.cancel_timer(ClientTimer::OpTimeout(seq));
+        if result.is_err() && self.client_gets.remove(&seq).is_some() {
+            out.cancel_timer(ClientTimer::ReadRepair(seq));
+        }
+        if f.retry_pending {
+            out.cancel_timer(ClientTimer::Retry(seq));
+        }
+        if f.kind == OpKind::Get && self.shared.workload.hedged_reads.is_some() && !f.hedged {
+            out.cancel_timer(ClientTimer::Hedge(seq));
+        }
         out.record(Record::OpCompleted {
             op,
             kind: f.kind,

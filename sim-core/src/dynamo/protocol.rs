@@ -133,6 +133,15 @@ pub enum Failure {
     /// The coordinator's request queue was full (node capacity): refused at
     /// once, as Riak answers `{error, overload}`.
     Overloaded,
+    /// The coordinator believed too few nodes reachable to meet the quorum
+    /// (or PR/PW) and failed the request at once (`cluster.quorum.fail_fast`,
+    /// PR and PW as Riak checks them).
+    Unavailable {
+        /// Nodes believed reachable (primaries for PR/PW).
+        reachable: u32,
+        /// What the request needs.
+        required: u32,
+    },
 }
 
 impl fmt::Display for Failure {
@@ -146,6 +155,10 @@ impl fmt::Display for Failure {
                 write!(f, "too_many_siblings({siblings}>{limit})")
             }
             Failure::Overloaded => write!(f, "overloaded"),
+            Failure::Unavailable {
+                reachable,
+                required,
+            } => write!(f, "unavailable({reachable}/{required})"),
         }
     }
 }

@@ -118,6 +118,58 @@ pub struct QuorumDto {
     pub r: u32,
     /// Acknowledgements a write waits for.
     pub w: u32,
+    /// Riak's PR: replies from primary replicas a read needs (0..=R). Default 0.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub pr: u32,
+    /// Riak's PW: acknowledgements from primary replicas a write needs
+    /// (0..=W). Default 0.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub pw: u32,
+    /// Riak's DW: durable acknowledgements a write needs (0..=W). Default 0.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub dw: u32,
+    /// Riak's `notfound_ok`: a "not found" reply counts toward R. Default true.
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub notfound_ok: bool,
+    /// Riak's `basic_quorum`: with `notfound_ok` false, answer "not found"
+    /// once a majority of N said so. Default false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub basic_quorum: bool,
+    /// Fail at once (`unavailable`) when fewer than R (W) of the nodes a
+    /// request would use are believed reachable. Default false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub fail_fast: bool,
+    /// `"fixed"` (R and W, default), `"local_quorum"` or `"each_quorum"`
+    /// (Cassandra's, per datacenter).
+    #[serde(default, skip_serializing_if = "ConsistencyDto::is_fixed")]
+    pub consistency: ConsistencyDto,
+}
+
+/// `cluster.quorum.consistency`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum ConsistencyDto {
+    /// R and W (default).
+    #[default]
+    Fixed,
+    /// A majority of the key's replicas in the coordinator's datacenter.
+    LocalQuorum,
+    /// A majority of the key's replicas in every datacenter.
+    EachQuorum,
+}
+
+impl ConsistencyDto {
+    fn is_fixed(&self) -> bool {
+        *self == ConsistencyDto::Fixed
+    }
+}
+
+fn is_zero(v: &u32) -> bool {
+    *v == 0
+}
+
+fn is_true(v: &bool) -> bool {
+    *v
 }
 
 /// §6.2 partitioning strategies.
@@ -338,6 +390,9 @@ default_fns! {
     d_retry_interval_ms: f64 = 1000.0;
     d_refresh_s: f64 = 10.0;
     d_client_timeout_ms: f64 = 2000.0;
+    d_backoff_ms: f64 = 10.0;
+    d_max_backoff_ms: f64 = 1000.0;
+    d_retry_budget: f64 = 0.2;
     d_window_s: f64 = 1.0;
     d_ae_interval_ms: f64 = 1000.0;
     d_ae_fanout: u32 = 16;
@@ -850,6 +905,8 @@ pub enum RoutingDto {
     LoadBalancer,
     /// Straight to a coordinator.
     PartitionAware,
+    /// Partition-aware, and the client coordinates gets itself (§6.4).
+    ClientDriven,
 }
 
 /// Arrival process.
@@ -1028,6 +1085,46 @@ pub struct WorkloadDto {
     /// Size of each written value; absent = 1024 bytes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value_size: Option<SizeDto>,
+    /// Client retries of failed operations; absent = none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retries: Option<RetriesDto>,
+    /// Hedged (speculative) reads; absent = none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hedged_reads: Option<HedgedReadsDto>,
+}
+
+/// `workload.retries`: a failed or timed-out operation is sent again, the
+/// same operation (a retried write is the same write).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RetriesDto {
+    /// Tries per operation, the first included (2..=10).
+    pub attempts: u32,
+    /// Wait before the first retry, ms; doubled for each later one. Default 10.
+    #[serde(default = "d_backoff_ms")]
+    pub backoff_ms: f64,
+    /// The longest wait between tries, ms. Default 1000.
+    #[serde(default = "d_max_backoff_ms")]
+    pub max_backoff_ms: f64,
+    /// Retries a client may send, as a fraction of the operations it started,
+    /// on top of 10 (Finagle's retry budget). Default 0.2.
+    #[serde(default = "d_retry_budget")]
+    pub budget: f64,
+}
+
+/// `workload.hedged_reads`: a get still unanswered after a delay is also
+/// sent to another coordinator; the first reply wins. Exactly one of the
+/// two fields.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HedgedReadsDto {
+    /// A fixed delay, ms (Cassandra's `speculative_retry: '10ms'`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after_ms: Option<f64>,
+    /// The client's own get latency at this percentile over its last 1000
+    /// successful gets (Cassandra's `'99PERCENTILE'`), in (0, 100).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after_percentile: Option<f64>,
 }
 
 /// `{"node": "n3"}`.

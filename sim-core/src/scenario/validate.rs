@@ -9,12 +9,12 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::config::{
     AdmissionControl, AePartners, AntiEntropy, Arrival, BufferedWrites, Capacity, ClientSpec,
-    ClockScheme, Cluster, CoordinatorScope, CpuSpec, DiskLossIdentity, DiskSpec, Expectation,
-    FailureDetectorKind, FallbackReads, LinkSpec, MembershipConfig, MetricsConfig, Mix,
-    NetworkConfig, NicSpec, NodeCapacity, NodeSpec, OverloadPolicy, Popularity, Probe,
-    ProbeCoordinator, ProbeKey, Quiescence, Quorum, QuorumMode, ReadsDuringTransfer, Reconcile,
-    Routing, Scenario, ScheduledFault, SiblingLimits, StalenessOrigin, StorageConfig, TombstoneGc,
-    Versioning, Workload, WriteCoordinator,
+    ClockScheme, Cluster, Consistency, CoordinatorScope, CpuSpec, DiskLossIdentity, DiskSpec,
+    Expectation, FailureDetectorKind, FallbackReads, Hedge, LinkSpec, MembershipConfig,
+    MetricsConfig, Mix, NetworkConfig, NicSpec, NodeCapacity, NodeSpec, OverloadPolicy, Popularity,
+    Probe, ProbeCoordinator, ProbeKey, Quiescence, Quorum, QuorumMode, ReadsDuringTransfer,
+    Reconcile, Retries, Routing, Scenario, ScheduledFault, SiblingLimits, StalenessOrigin,
+    StorageConfig, TombstoneGc, Versioning, Workload, WriteCoordinator,
 };
 use crate::dynamo::protocol::{Endpoint, MsgKind};
 use crate::dynamo::ring::PartitionStrategy;
@@ -954,6 +954,30 @@ impl Validator<'_> {
         if q.w > q.n {
             self.err("cluster.quorum.w", format!("{} exceeds n = {}", q.w, q.n));
         }
+        for (field, value, of, bound) in [
+            ("pr", q.pr, "r", q.r),
+            ("pw", q.pw, "w", q.w),
+            ("dw", q.dw, "w", q.w),
+        ] {
+            if value > bound {
+                self.err(
+                    format!("cluster.quorum.{field}"),
+                    format!("{value} exceeds {of} = {bound}"),
+                );
+            }
+        }
+        if q.consistency != ConsistencyDto::Fixed && names.datacenters.len() < 2 {
+            self.err(
+                "cluster.quorum.consistency",
+                "local_quorum and each_quorum need datacenters: expected at least two in `datacenters`",
+            );
+        }
+        if q.basic_quorum && q.notfound_ok {
+            self.err(
+                "cluster.quorum.basic_quorum",
+                "has no effect unless notfound_ok is false (not-found replies then count toward R)",
+            );
+        }
         // The default leaves room for the most members the cluster reaches.
         let partitioning = match c.partitioning.unwrap_or(PartitioningDto::EqualPartitions {
             partitions: (8 * plan.peak.max(node_count)).max(1),
@@ -1131,6 +1155,17 @@ impl Validator<'_> {
                 n: q.n,
                 r: q.r,
                 w: q.w,
+                pr: q.pr,
+                pw: q.pw,
+                dw: q.dw,
+                notfound_ok: q.notfound_ok,
+                basic_quorum: q.basic_quorum,
+                fail_fast: q.fail_fast,
+                consistency: match q.consistency {
+                    ConsistencyDto::Fixed => Consistency::Fixed,
+                    ConsistencyDto::LocalQuorum => Consistency::LocalQuorum,
+                    ConsistencyDto::EachQuorum => Consistency::EachQuorum,
+                },
             },
             partitioning,
             versioning,
@@ -1720,7 +1755,8 @@ impl Validator<'_> {
         }
         let routing = match w.routing {
             RoutingDto::LoadBalancer => Routing::LoadBalancer,
-            RoutingDto::PartitionAware => Routing::PartitionAware {
+            RoutingDto::PartitionAware | RoutingDto::ClientDriven => Routing::PartitionAware {
+                client_driven: w.routing == RoutingDto::ClientDriven,
                 refresh_interval: self.positive_duration(
                     "workload.membership_refresh_s",
                     w.membership_refresh_s,
@@ -1871,6 +1907,74 @@ impl Validator<'_> {
                 1e3,
             ),
             max_ops: w.max_ops,
+            retries: w.retries.as_ref().map(|r| self.retries(r)),
+            hedged_reads: w.hedged_reads.as_ref().and_then(|h| self.hedge(h)),
+        }
+    }
+
+    /// `workload.retries`.
+    fn retries(&mut self, r: &RetriesDto) -> Retries {
+        const PATH: &str = "workload.retries";
+        if !(2..=10).contains(&r.attempts) {
+            self.err(
+                format!("{PATH}.attempts"),
+                format!(
+                    "expected 2..=10 tries (the first included), got {}",
+                    r.attempts
+                ),
+            );
+        }
+        let backoff = self.duration(&format!("{PATH}.backoff_ms"), r.backoff_ms, 1e3);
+        let max_backoff =
+            self.positive_duration(&format!("{PATH}.max_backoff_ms"), r.max_backoff_ms, 1e3);
+        if !r.budget.is_finite() || !(0.0..=100.0).contains(&r.budget) {
+            self.err(
+                format!("{PATH}.budget"),
+                format!(
+                    "expected retries per operation between 0 and 100, got {}",
+                    num(r.budget)
+                ),
+            );
+        }
+        Retries {
+            attempts: r.attempts.clamp(2, 10),
+            backoff,
+            max_backoff,
+            budget_ppm: if r.budget.is_finite() {
+                (r.budget.clamp(0.0, 100.0) * 1e6) as u64
+            } else {
+                0
+            },
+        }
+    }
+
+    /// `workload.hedged_reads`: exactly one of a delay and a percentile.
+    fn hedge(&mut self, h: &HedgedReadsDto) -> Option<Hedge> {
+        const PATH: &str = "workload.hedged_reads";
+        match (h.after_ms, h.after_percentile) {
+            (Some(ms), None) => self
+                .checked_duration(&format!("{PATH}.after_ms"), ms, 1e3)
+                .map(Hedge::After),
+            (None, Some(p)) => {
+                if !p.is_finite() || p <= 0.0 || p >= 100.0 {
+                    self.err(
+                        format!("{PATH}.after_percentile"),
+                        format!(
+                            "expected a percentile strictly between 0 and 100, got {}",
+                            num(p)
+                        ),
+                    );
+                    return None;
+                }
+                Some(Hedge::Percentile((p * 1e4).round() as u32))
+            }
+            _ => {
+                self.err(
+                    PATH,
+                    "expected exactly one of after_ms (a delay) and after_percentile (of the client's get latencies)",
+                );
+                None
+            }
         }
     }
 

@@ -20,13 +20,16 @@
 //! window for late replies, reconciles everything it heard and writes the
 //! result back to replicas that returned stale versions.
 
-use crate::config::{ClockScheme, CoordinatorScope, QuorumMode, Versioning, WriteCoordinator};
+use crate::config::{
+    ClockScheme, Consistency, CoordinatorScope, QuorumMode, Versioning, WriteCoordinator,
+};
 use crate::dynamo::protocol::{
     ClientMsg, Context, Durability, Endpoint, Failure, GetResult, LwwStamp, Msg, ReplicaMsg, Value,
     Version,
 };
 use crate::dynamo::storage::{covers, object_clock, reconcile};
 use crate::dynamo::vclock::VectorClock;
+use crate::engine::ids::DatacenterId;
 use crate::engine::ids::{Key, NodeId, OpId, RequestId};
 use crate::engine::outbox::Outbox;
 use crate::engine::record::Record;
@@ -56,6 +59,13 @@ pub struct PendingGet {
     /// Index of the next extended-preference-list entry to try as a fallback.
     next: usize,
     replies: Vec<(NodeId, Vec<Version>)>,
+    /// Replies that count toward R (all of them unless `notfound_ok` is
+    /// false, then those holding a version), before the answer.
+    ok: u32,
+    /// Not-found replies that do not count toward R, before the answer.
+    notfound: u32,
+    /// Replies counted in `ok` that came from primary replicas (PR).
+    primary: u32,
     answered: bool,
 }
 
@@ -70,6 +80,12 @@ pub struct PendingPut {
     targets: Vec<Target>,
     next: usize,
     acks: u32,
+    /// Acknowledgements from primary replicas (PW).
+    primary_acks: u32,
+    /// Acknowledgements of durable writes (DW).
+    durable_acks: u32,
+    /// Targets asked for a buffered write (§6.1): their acks are not durable.
+    buffered: Vec<NodeId>,
     answered: bool,
 }
 
@@ -161,8 +177,9 @@ impl Node {
 
     /// "The first N healthy nodes" of the extended preference list, with the
     /// top-N owner each fallback stands in for. Returns the targets and the
-    /// index of the next list entry not yet considered.
-    fn select_targets(&mut self, now: SimTime, key: Key) -> (Vec<Target>, usize) {
+    /// index of the next list entry not yet considered, and how many of the
+    /// targets (the first ones) the coordinator believes reachable.
+    fn select_targets(&mut self, now: SimTime, key: Key) -> (Vec<Target>, usize, usize) {
         let ring = self.ring.clone();
         let retry = self.cluster.retry_interval;
         let me = self.id;
@@ -176,10 +193,20 @@ impl Node {
             replaced: false,
         };
         if strict {
-            return (
-                list[..n].iter().map(|node| target(*node, None)).collect(),
-                list.len(),
-            );
+            let mut targets: Vec<Target> =
+                list[..n].iter().map(|node| target(*node, None)).collect();
+            let mut reachable = n;
+            // Only the request options that act on reachability ask the
+            // detector (a claim spends a suspect's periodic retry).
+            if self.cluster.quorum.needs_reachability() {
+                let detector = &mut self.volatile.detector;
+                let (up, down): (Vec<Target>, Vec<Target>) = targets
+                    .into_iter()
+                    .partition(|x| x.node == me || detector.claim(x.node, now, retry));
+                reachable = up.len();
+                targets = up.into_iter().chain(down).collect();
+            }
+            return (targets, list.len(), reachable);
         }
         let detector = &mut self.volatile.detector;
         let mut healthy = |node: NodeId| node == me || detector.claim(node, now, retry);
@@ -203,11 +230,12 @@ impl Node {
                 owner = down_iter.next();
             }
         }
+        let reachable = targets.len();
         // No fallback left: try the suspected owners anyway.
         for o in owner.into_iter().chain(down_iter) {
             targets.push(target(o, None));
         }
-        (targets, next)
+        (targets, next, reachable)
     }
 
     /// The next healthy fallback after `next`, not already a target.
@@ -237,10 +265,107 @@ impl Node {
         out.set_timer(Timer::RequestTimeout(req), self.cluster.request_timeout);
     }
 
+    /// True when `node` is one of `key`'s top N (a primary replica).
+    fn is_primary(&self, key: Key, node: NodeId) -> bool {
+        let list = self.ring.preference_list(key);
+        list[..(self.cluster.quorum.n as usize).min(list.len())].contains(&node)
+    }
+
+    /// `local_quorum` / `each_quorum`: per datacenter, the replies it needs
+    /// (a majority of the key's top-N replicas there). Local: only this
+    /// node's datacenter (a need of 1 there when it holds no replica, which
+    /// no reply can meet).
+    fn dc_needs(&self, key: Key) -> Vec<(DatacenterId, u32)> {
+        let dc = |n: NodeId| self.cluster.nodes[n.0 as usize].datacenter;
+        let list = self.ring.preference_list(key);
+        let top = &list[..(self.cluster.quorum.n as usize).min(list.len())];
+        let mut counts: std::collections::BTreeMap<DatacenterId, u32> = Default::default();
+        for node in top {
+            *counts.entry(dc(*node)).or_insert(0) += 1;
+        }
+        match self.cluster.quorum.consistency {
+            Consistency::Fixed => Vec::new(),
+            Consistency::LocalQuorum => {
+                let mine = dc(self.id);
+                vec![(mine, counts.get(&mine).map_or(1, |c| c / 2 + 1))]
+            }
+            Consistency::EachQuorum => counts.into_iter().map(|(d, c)| (d, c / 2 + 1)).collect(),
+        }
+    }
+
+    /// Whether replies from `nodes` meet every datacenter's need (only the
+    /// key's top-N replicas count, as in Cassandra, where hints never
+    /// count toward a consistency level).
+    fn dc_quorum_met(&self, key: Key, nodes: &[NodeId]) -> bool {
+        let dc = |n: NodeId| self.cluster.nodes[n.0 as usize].datacenter;
+        self.dc_needs(key).into_iter().all(|(d, need)| {
+            nodes
+                .iter()
+                .filter(|n| dc(**n) == d && self.is_primary(key, **n))
+                .count() as u32
+                >= need
+        })
+    }
+
+    /// Riak's PR/PW check and `fail_fast`: the failure to answer at once
+    /// when, of the targets the coordinator believes reachable (the first
+    /// `reachable`), fewer than `primaries` (PR or PW) are primaries, or
+    /// (with `fail_fast`) fewer than `quorum` (R or W) are left.
+    fn unavailable(
+        &self,
+        key: Key,
+        targets: &[Target],
+        reachable: usize,
+        (primaries, quorum): (u32, u32),
+    ) -> Option<Failure> {
+        let up = &targets[..reachable.min(targets.len())];
+        if self.cluster.quorum.consistency != Consistency::Fixed {
+            let dc = |n: NodeId| self.cluster.nodes[n.0 as usize].datacenter;
+            for (d, need) in self.dc_needs(key) {
+                let count = up
+                    .iter()
+                    .filter(|x| dc(x.node) == d && self.is_primary(key, x.node))
+                    .count() as u32;
+                if count < need {
+                    return Some(Failure::Unavailable {
+                        reachable: count,
+                        required: need,
+                    });
+                }
+            }
+        }
+        if primaries > 0 {
+            let count = up.iter().filter(|x| self.is_primary(key, x.node)).count() as u32;
+            if count < primaries {
+                return Some(Failure::Unavailable {
+                    reachable: count,
+                    required: primaries,
+                });
+            }
+        }
+        if self.cluster.quorum.fail_fast && (up.len() as u32) < quorum {
+            return Some(Failure::Unavailable {
+                reachable: up.len() as u32,
+                required: quorum,
+            });
+        }
+        None
+    }
+
     fn start_get(&mut self, t: NodeTime, op: OpId, key: Key, out: &mut Outbox<Timer>) {
         self.stats.coordinated += 1;
+        let q = self.cluster.quorum;
+        let (targets, next, reachable) = self.select_targets(t.now, key);
+        if let Some(failure) = self.unavailable(key, &targets, reachable, (q.pr, q.r)) {
+            let reply = ClientMsg::GetReply {
+                op,
+                result: Err(failure),
+                coordinator: self.id,
+            };
+            out.send(Endpoint::Client(op.client), Msg::Client(reply));
+            return;
+        }
         let request = RequestId(self.fresh_id());
-        let (targets, next) = self.select_targets(t.now, key);
         for target in &targets {
             self.send_node(
                 out,
@@ -256,6 +381,9 @@ impl Node {
                 targets,
                 next,
                 replies: Vec::new(),
+                ok: 0,
+                notfound: 0,
+                primary: 0,
                 answered: false,
             },
         );
@@ -460,7 +588,7 @@ impl Node {
                     });
                 }
             }
-            _ if buffered && role.is_some_and(|i| i > 0) => {
+            _ if buffered && role.is_some_and(|i| i >= self.cluster.quorum.dw.max(1) as usize) => {
                 self.volatile.buffer.apply_all(key, object, t.now);
             }
             _ => {
@@ -490,7 +618,17 @@ impl Node {
                 return;
             }
         }
-        let (targets, next) = self.select_targets(t.now, key);
+        let (targets, next, reachable) = self.select_targets(t.now, key);
+        let q = self.cluster.quorum;
+        if let Some(failure) = self.unavailable(key, &targets, reachable, (q.pw, q.w)) {
+            let reply = ClientMsg::PutReply {
+                op,
+                result: Err(failure),
+                coordinator: self.id,
+            };
+            out.send(Endpoint::Client(op.client), Msg::Client(reply));
+            return;
+        }
         if matches!(
             self.cluster.clock_scheme(),
             Some(ClockScheme::DottedVersionVectors | ClockScheme::VnodeClocks)
@@ -501,9 +639,13 @@ impl Node {
             self.store_coordinated(t, key, object, &targets, out);
         }
         let buffered = self.cluster.storage.buffered_writes.is_some();
+        let durable_first = self.cluster.quorum.dw.max(1) as usize;
+        let mut buffered_targets = Vec::new();
         for (i, target) in targets.iter().enumerate() {
-            // §6.1: with buffered writes, one replica (the first) writes durably.
-            let durability = if buffered && i > 0 {
+            // §6.1: with buffered writes, one replica (the first) writes
+            // durably; with DW, the first DW do.
+            let durability = if buffered && i >= durable_first {
+                buffered_targets.push(target.node);
                 Durability::Buffered
             } else {
                 Durability::Durable
@@ -528,6 +670,9 @@ impl Node {
                 targets,
                 next,
                 acks: 0,
+                primary_acks: 0,
+                durable_acks: 0,
+                buffered: buffered_targets,
                 answered: false,
             },
         );
@@ -542,10 +687,25 @@ impl Node {
         versions: Vec<Version>,
         out: &mut Outbox<Timer>,
     ) {
-        let r = self.cluster.quorum.r as usize;
+        let q = self.cluster.quorum;
         let versioning = self.cluster.versioning;
         let read_repair = self.cluster.read_repair;
         let me = self.id;
+        let primary = self
+            .volatile
+            .gets
+            .get(&request)
+            .is_some_and(|g| q.pr > 0 && self.is_primary(g.key, from));
+        let dc_met = q.consistency != Consistency::Fixed
+            && self.volatile.gets.get(&request).is_some_and(|g| {
+                let nodes: Vec<NodeId> = g
+                    .replies
+                    .iter()
+                    .map(|r| r.0)
+                    .chain(std::iter::once(from))
+                    .collect();
+                self.dc_quorum_met(g.key, &nodes)
+            });
         let Some(get) = self.volatile.gets.get_mut(&request) else {
             return;
         };
@@ -557,8 +717,31 @@ impl Node {
             return;
         };
         target.answered = true;
+        if !get.answered {
+            // Riak's get core: a not-found counts toward R only with
+            // notfound_ok; PR counts the primaries among the replies that do.
+            if q.notfound_ok || !versions.is_empty() {
+                get.ok += 1;
+                get.primary += u32::from(primary);
+            } else {
+                get.notfound += 1;
+            }
+        }
         get.replies.push((from, versions));
-        if !get.answered && get.replies.len() >= r {
+        // Not-found replies that make R found ones impossible (N - R + 1),
+        // or, with basic_quorum, a majority of N.
+        let threshold = if q.basic_quorum {
+            (q.n / 2 + 1).min(q.n - q.r + 1)
+        } else {
+            q.n - q.r + 1
+        };
+        let enough = if q.consistency == Consistency::Fixed {
+            get.ok >= q.r && get.primary >= q.pr
+        } else {
+            dc_met
+        };
+        let hopeless = !q.notfound_ok && get.notfound >= threshold;
+        if !get.answered && (enough || hopeless) {
             get.answered = true;
             let found = reconcile(
                 versioning,
@@ -569,16 +752,27 @@ impl Node {
                 clock.merge_in(&v.clock);
             }
             let fastest_replica = get.replies.first().map(|(node, _)| *node);
-            let result = GetResult {
-                versions: found,
-                context: Context {
-                    clock,
-                    fastest_replica,
-                },
+            let result = if enough || get.ok == 0 {
+                // Enough replies, or every counted reply said "not found"
+                // (Riak answers notfound).
+                Ok(GetResult {
+                    versions: found,
+                    context: Context {
+                        clock,
+                        fastest_replica,
+                    },
+                })
+            } else {
+                // Some replica holds the key but R found replies cannot
+                // come (Riak's r_val_unsatisfied).
+                Err(Failure::NotEnoughReplicas {
+                    got: get.ok,
+                    required: q.r,
+                })
             };
             let reply = ClientMsg::GetReply {
                 op: get.op,
-                result: Ok(result),
+                result,
                 coordinator: me,
             };
             out.send(Endpoint::Client(get.op.client), Msg::Client(reply));
@@ -646,8 +840,24 @@ impl Node {
         request: RequestId,
         out: &mut Outbox<Timer>,
     ) {
-        let w = self.cluster.quorum.w;
+        let q = self.cluster.quorum;
         let me = self.id;
+        let primary = self
+            .volatile
+            .puts
+            .get(&request)
+            .is_some_and(|p| q.pw > 0 && self.is_primary(p.key, from));
+        let dc_met = q.consistency != Consistency::Fixed
+            && self.volatile.puts.get(&request).is_some_and(|p| {
+                let nodes: Vec<NodeId> = p
+                    .targets
+                    .iter()
+                    .filter(|x| x.answered)
+                    .map(|x| x.node)
+                    .chain(std::iter::once(from))
+                    .collect();
+                self.dc_quorum_met(p.key, &nodes)
+            });
         let Some(put) = self.volatile.puts.get_mut(&request) else {
             return;
         };
@@ -660,7 +870,16 @@ impl Node {
         };
         target.answered = true;
         put.acks += 1;
-        if !put.answered && put.acks >= w {
+        put.primary_acks += u32::from(primary);
+        if !put.buffered.contains(&from) {
+            put.durable_acks += 1;
+        }
+        let enough = if q.consistency == Consistency::Fixed {
+            put.acks >= q.w && put.primary_acks >= q.pw
+        } else {
+            dc_met
+        };
+        if !put.answered && enough && put.durable_acks >= q.dw {
             put.answered = true;
             out.record(Record::WriteCommitted {
                 op: put.op,
@@ -798,10 +1017,15 @@ impl Node {
             self.volatile.gets.remove(&req);
         } else if let Some(put) = self.volatile.puts.remove(&req) {
             if !put.answered {
-                let failure = Failure::NotEnoughReplicas {
-                    got: put.acks,
-                    required: self.cluster.quorum.w,
+                let q = self.cluster.quorum;
+                let (got, required) = if put.acks < q.w {
+                    (put.acks, q.w)
+                } else if put.primary_acks < q.pw {
+                    (put.primary_acks, q.pw)
+                } else {
+                    (put.durable_acks, q.dw)
                 };
+                let failure = Failure::NotEnoughReplicas { got, required };
                 let reply = ClientMsg::PutReply {
                     op: put.op,
                     result: Err(failure),

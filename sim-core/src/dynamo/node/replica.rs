@@ -45,9 +45,16 @@ impl Node {
         msg: ReplicaMsg,
         out: &mut Outbox<Timer>,
     ) {
-        let Endpoint::Node(peer) = from else { return };
+        // A client-driven client (§6.4) reads and repairs like a coordinator.
+        let peer = match from {
+            Endpoint::Node(peer) => peer,
+            Endpoint::Client(_) => match msg {
+                ReplicaMsg::Read { .. } | ReplicaMsg::Repair { .. } => self.id,
+                _ => return,
+            },
+        };
         match msg {
-            ReplicaMsg::Read { request, key } => self.on_read(t, peer, request, key, out),
+            ReplicaMsg::Read { request, key } => self.on_read(t, from, request, key, out),
             ReplicaMsg::Write {
                 request,
                 key,
@@ -180,15 +187,14 @@ impl Node {
     fn on_read(
         &mut self,
         _t: NodeTime,
-        coordinator: NodeId,
+        coordinator: Endpoint,
         request: RequestId,
         key: Key,
         out: &mut Outbox<Timer>,
     ) {
         if self.is_pending(key) {
             // Pending ownership: the range has not arrived yet.
-            self.send_node(
-                out,
+            out.send(
                 coordinator,
                 Msg::Replica(ReplicaMsg::ReadDeclined { request }),
             );
@@ -208,7 +214,7 @@ impl Node {
         self.send_after_disk(
             out,
             io,
-            Endpoint::Node(coordinator),
+            coordinator,
             Msg::Replica(ReplicaMsg::ReadReply { request, versions }),
         );
     }
