@@ -2065,3 +2065,33 @@ fn a_flood_of_problems_is_listed_up_to_a_limit() {
         "{last}"
     );
 }
+
+/// Link settings are flattened into `network` and each override; a shape
+/// error inside them names the full path, not just `network`.
+#[test]
+fn shape_errors_in_flattened_link_settings_name_the_full_path() {
+    let shape_path = |v: &Value| -> String {
+        match parse_file(&v.to_string()) {
+            Err(ScenarioErrors(errors)) => match &errors[..] {
+                [ScenarioError::Shape { path, .. }] => path.clone(),
+                other => panic!("one shape error expected: {other:?}"),
+            },
+            Ok(_) => panic!("accepted"),
+        }
+    };
+    let mut v = base();
+    v["network"]["latency"] = json!({ "lognormal": { "median": 3 } });
+    assert_eq!(shape_path(&v), "network.latency.lognormal.median");
+    let mut v = base();
+    v["network"]["loss"] = json!(true);
+    assert_eq!(shape_path(&v), "network.loss");
+    let mut v = base();
+    v["network"]["links"] = json!([
+        { "between": ["n0", "n1"], "loss": 0.1 },
+        { "between": ["n0", "n2"], "latency": { "normal": { "mean_ms": "x", "stddev_ms": 1 } } }
+    ]);
+    assert_eq!(shape_path(&v), "network.links[1].latency.normal.mean_ms");
+    let mut v = base();
+    v["network"]["bogus"] = json!(1);
+    assert!(shape_path(&v).starts_with("network"), "{}", shape_path(&v));
+}

@@ -186,12 +186,49 @@ fn parse_file_unclipped(text: &str) -> Result<ScenarioFile, ScenarioErrors> {
                 } else {
                     path
                 };
-                ScenarioError::Shape {
-                    path,
-                    message: strip_position(&inner.to_string()),
-                }
+                let message = strip_position(&inner.to_string());
+                let (path, message) = refine_flattened(text, &path).unwrap_or((path, message));
+                ScenarioError::Shape { path, message }
             };
             Err(ScenarioErrors(vec![e]))
+        }
+    }
+}
+
+/// Link settings are flattened into `network` and each link override, and
+/// serde loses the path inside a flattened struct (an error in
+/// `network.latency.lognormal` was reported at `network`). For an error at
+/// such an object, deserialize its link part alone to find the full path.
+fn refine_flattened(text: &str, path: &str) -> Option<(String, String)> {
+    let root: serde_json::Value = serde_json::from_str(text).ok()?;
+    let (mut value, others): (serde_json::Value, &[&str]) = if path == "network" {
+        (root.get("network")?.clone(), &["datacenter_links", "links"])
+    } else {
+        let rest = path.strip_prefix("network.")?;
+        let (list, index) = rest.strip_suffix(']')?.split_once('[')?;
+        if list != "links" && list != "datacenter_links" {
+            return None;
+        }
+        let i: usize = index.parse().ok()?;
+        (
+            root.get("network")?.get(list)?.get(i)?.clone(),
+            &["between"],
+        )
+    };
+    let map = value.as_object_mut()?;
+    for k in others {
+        map.remove(*k);
+    }
+    match serde_path_to_error::deserialize::<_, LinkDto>(value) {
+        Ok(_) => None,
+        Err(err) => {
+            let inner = err.path().to_string();
+            let full = if inner == "." {
+                path.to_string()
+            } else {
+                format!("{path}.{inner}")
+            };
+            Some((full, strip_position(&err.into_inner().to_string())))
         }
     }
 }
