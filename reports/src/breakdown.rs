@@ -298,6 +298,17 @@ impl Breakdown {
     }
 }
 
+/// The named groups of one breakdown (`by_datacenter`, `by_client_group`,
+/// `by_client`) of a summary's `breakdown` block, in name order.
+pub fn groups<'a>(breakdown: &'a Json, key: &str) -> Vec<(String, &'a Json)> {
+    breakdown[key]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(k, v)| (k.clone(), v))
+        .collect()
+}
+
 fn num(v: &Json, digits: usize) -> String {
     v.as_f64().map_or("-".into(), |x| format!("{x:.digits$}"))
 }
@@ -354,12 +365,7 @@ pub fn table(summary: &Json) -> String {
         ("by_datacenter", "by datacenter"),
         ("by_client_group", "by client group"),
     ] {
-        let items: Vec<(String, &Json)> = b[key]
-            .as_object()
-            .into_iter()
-            .flatten()
-            .map(|(k, v)| (k.clone(), v))
-            .collect();
+        let items = groups(b, key);
         if items.len() > 1 {
             rows(&mut out, title, &items);
         }

@@ -1183,12 +1183,7 @@ fn breakdown_html(summary: &Json) -> String {
         ("by_client_group", "client group"),
         ("by_client", "client"),
     ] {
-        let rows: Vec<(String, &Json)> = b[key]
-            .as_object()
-            .into_iter()
-            .flatten()
-            .map(|(k, v)| (k.clone(), v))
-            .collect();
+        let rows = crate::breakdown::groups(b, key);
         if rows.len() > 1 {
             table(&mut h, title, rows);
         }
