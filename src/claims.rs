@@ -214,11 +214,14 @@ pub fn claims(args: &ClaimsArgs) -> Result<Outcome> {
         "| scenario | expectation | seeds passing | measured (min / p50 / p99 / max) |\n| --- | --- | --- | --- |\n",
     );
     let mut failures = 0u64;
-    for (i, file) in files.iter().enumerate() {
-        // Results are sorted by file: this file's runs are one slice.
+    // Results are sorted by file: each file's runs are one slice.
+    let slice = |i: usize| {
         let from = results.partition_point(|r| r.file < i);
         let to = results.partition_point(|r| r.file <= i);
-        let runs = &results[from..to];
+        &results[from..to]
+    };
+    for (i, file) in files.iter().enumerate() {
+        let runs = slice(i);
         let mut tallies: BTreeMap<String, Tally> = BTreeMap::new();
         let mut order: Vec<String> = Vec::new();
         let mut converge = Vec::new();
@@ -313,11 +316,6 @@ pub fn claims(args: &ClaimsArgs) -> Result<Outcome> {
         }
     }
     // Paired claims, seed by seed.
-    let slice = |i: usize| {
-        let from = results.partition_point(|r| r.file < i);
-        let to = results.partition_point(|r| r.file <= i);
-        &results[from..to]
-    };
     let mut pair_report = Vec::new();
     if !active.is_empty() {
         md.push_str(

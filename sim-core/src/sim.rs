@@ -1247,14 +1247,7 @@ impl Simulation {
                     },
                 );
             }
-            Ingress::Now => match self.cpu_verdict(node, &head, kind, sink, tracer) {
-                CpuVerdict::Unlimited => {
-                    self.handle_message(head.id, head.sent_at, head.from, to, msg, sink, tracer)
-                }
-                CpuVerdict::Now(end) => self.serve(node, head, kind, msg, end, sink, tracer),
-                CpuVerdict::Wait(slot) => self.wait_cpu(node, CpuJob { head, msg }, slot),
-                CpuVerdict::Refused => self.refuse(node, CpuJob { head, msg }, sink, tracer),
-            },
+            Ingress::Now => self.join_cpu(node, head, kind, msg, sink, tracer),
         }
     }
 
@@ -1307,6 +1300,22 @@ impl Simulation {
         let CpuJob { mut head, msg } = job;
         head.arrived = self.now;
         let kind = msg.kind();
+        self.join_cpu(node, head, kind, msg, sink, tracer);
+    }
+
+    /// A message joins the request queue now and is acted on by its
+    /// verdict. Inlined into both callers, so the message is not copied
+    /// through a call on the common path.
+    #[inline(always)]
+    fn join_cpu(
+        &mut self,
+        node: NodeId,
+        head: JobHead,
+        kind: MsgKind,
+        msg: Msg,
+        sink: &mut dyn Sink,
+        tracer: &mut Option<&mut dyn Tracer>,
+    ) {
         match self.cpu_verdict(node, &head, kind, sink, tracer) {
             CpuVerdict::Unlimited => {
                 let to = Endpoint::Node(node);

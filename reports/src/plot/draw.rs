@@ -509,6 +509,11 @@ fn polyline<DB: DrawingBackend>(
     Ok(())
 }
 
+/// The dash pattern of a dashed series, pixels drawn and skipped.
+fn dash_pattern(sz: &Sizes) -> (f64, f64) {
+    (f64::from(sz.px(9.0)), f64::from(sz.px(5.0)))
+}
+
 /// Cuts a pixel polyline into the pieces of a dash pattern (`on` pixels
 /// drawn, `off` skipped, measured along the line).
 pub(super) fn dash_pieces(px: &[(i32, i32)], on: f64, off: f64) -> Vec<Vec<(i32, i32)>> {
@@ -759,13 +764,7 @@ pub(crate) fn draw_chart<DB: DrawingBackend>(
     // Interval bands (lines and steps), behind the series they belong to;
     // a series drawn as dots gets whiskers instead.
     let lines = matches!(chart.kind, ChartKind::Lines | ChartKind::Steps);
-    let style = |i: usize| {
-        if lines {
-            chart.series.get(i).map_or(SeriesStyle::Solid, |s| s.style)
-        } else {
-            SeriesStyle::Solid
-        }
-    };
+    let style = |i: usize| chart.style_of(i);
     let banded = |i: usize| lines && style(i) != SeriesStyle::Dots;
     for (i, pts) in prep
         .intervals
@@ -815,7 +814,7 @@ pub(crate) fn draw_chart<DB: DrawingBackend>(
                     drew_line = true;
                     sample_polyline(&px, &mut occupied);
                     if style(i) == SeriesStyle::Dashed {
-                        let (on, off) = (f64::from(sz.px(9.0)), f64::from(sz.px(5.0)));
+                        let (on, off) = dash_pattern(&sz);
                         for dash in dash_pieces(&px, on, off) {
                             polyline(root, dash, c, sz.line, mode)?;
                         }
@@ -1114,11 +1113,7 @@ fn draw_legend<DB: DrawingBackend>(
             continue;
         }
         let c = colour(*i);
-        let style = if matches!(chart.kind, ChartKind::Lines | ChartKind::Steps) {
-            chart.series.get(*i).map_or(SeriesStyle::Solid, |s| s.style)
-        } else {
-            SeriesStyle::Solid
-        };
+        let style = chart.style_of(*i);
         match chart.kind {
             ChartKind::Lines | ChartKind::Steps if style == SeriesStyle::Dots => {
                 root.draw(&Circle::new(
@@ -1129,7 +1124,7 @@ fn draw_legend<DB: DrawingBackend>(
                 .map_err(draw_err)?;
             }
             ChartKind::Lines | ChartKind::Steps if style == SeriesStyle::Dashed => {
-                let (on, off) = (f64::from(sz.px(9.0)), f64::from(sz.px(5.0)));
+                let (on, off) = dash_pattern(sz);
                 for dash in dash_pieces(&[(sx, cy), (sx + swatch, cy)], on, off) {
                     line(
                         root,

@@ -196,6 +196,19 @@ pub struct Chart {
     pub flag_label: String,
 }
 
+impl Chart {
+    /// How series `i` is drawn: its style in a line or step chart, solid
+    /// otherwise (other kinds ignore styles).
+    pub(crate) fn style_of(&self, i: usize) -> SeriesStyle {
+        match self.kind {
+            ChartKind::Lines | ChartKind::Steps => {
+                self.series.get(i).map_or(SeriesStyle::Solid, |s| s.style)
+            }
+            _ => SeriesStyle::Solid,
+        }
+    }
+}
+
 /// Why a chart could not be drawn or written.
 #[derive(Debug, thiserror::Error)]
 pub enum PlotError {

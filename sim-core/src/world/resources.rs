@@ -86,12 +86,13 @@ impl Timeline {
         }
     }
 
-    /// The window holding `t` (µs), capped at the last one.
+    /// The window holding `t` (µs), capped at the last one, and where it
+    /// ends (`u64::MAX` for the last, which holds everything after it).
     #[inline]
-    fn window_of(&mut self, t: u64) -> usize {
+    fn window_of(&mut self, t: u64) -> (usize, u64) {
         let (w, lo, hi) = self.cached;
         if lo <= t && t < hi {
-            return w;
+            return (w, hi);
         }
         let w = ((t / self.window_us) as usize).min(MAX_WINDOWS - 1);
         let lo = w as u64 * self.window_us;
@@ -102,7 +103,7 @@ impl Timeline {
             lo + self.window_us
         };
         self.cached = (w, lo, hi);
-        w
+        (w, hi)
     }
 
     /// Adds `weight` (servers busy) over `[from, to)`, split at window edges.
@@ -112,12 +113,8 @@ impl Timeline {
         }
         let (mut t, end) = (from.as_micros(), to.as_micros());
         while t < end {
-            let w = self.window_of(t);
-            let edge = if w == MAX_WINDOWS - 1 {
-                end
-            } else {
-                ((w as u64 + 1) * self.window_us).min(end)
-            };
+            let (w, hi) = self.window_of(t);
+            let edge = hi.min(end);
             if self.busy.len() <= w {
                 self.busy.resize(w + 1, 0);
             }
@@ -131,12 +128,8 @@ impl Timeline {
     fn sub(&mut self, from: SimTime, to: SimTime, weight: u64) {
         let (mut t, end) = (from.as_micros(), to.as_micros());
         while t < end {
-            let w = self.window_of(t);
-            let edge = if w == MAX_WINDOWS - 1 {
-                end
-            } else {
-                ((w as u64 + 1) * self.window_us).min(end)
-            };
+            let (w, hi) = self.window_of(t);
+            let edge = hi.min(end);
             if let Some(b) = self.busy.get_mut(w) {
                 *b = b.saturating_sub(weight * (edge - t));
             }
