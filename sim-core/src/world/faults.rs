@@ -334,6 +334,36 @@ pub enum PartitionShape {
     IsolateOne,
 }
 
+/// The sides of a nemesis partition of `node_count` nodes, drawn from `rng`
+/// (clients are on no side: they stay connected to every node).
+fn partition_groups(
+    shape: PartitionShape,
+    node_count: u32,
+    rng: &mut SimRng,
+) -> Vec<Vec<Endpoint>> {
+    match shape {
+        PartitionShape::RandomHalves => {
+            let mut nodes: Vec<NodeId> = (0..node_count).map(NodeId).collect();
+            rng.shuffle(&mut nodes);
+            let half = nodes.len() / 2;
+            let mut a: Vec<Endpoint> = nodes[..half].iter().map(|n| Endpoint::Node(*n)).collect();
+            let mut b: Vec<Endpoint> = nodes[half..].iter().map(|n| Endpoint::Node(*n)).collect();
+            a.sort();
+            b.sort();
+            vec![a, b]
+        }
+        PartitionShape::IsolateOne => {
+            let lone = NodeId(rng.below(u64::from(node_count)) as u32);
+            let rest = (0..node_count)
+                .map(NodeId)
+                .filter(|n| *n != lone)
+                .map(Endpoint::Node)
+                .collect();
+            vec![vec![Endpoint::Node(lone)], rest]
+        }
+    }
+}
+
 /// Random partitions.
 #[derive(Clone, Debug, PartialEq)]
 pub struct NemesisPartitions {
@@ -449,29 +479,7 @@ impl Source {
                 let p = nemesis.partitions.as_ref().expect("partition source");
                 let id = FaultId(self.next_id);
                 self.next_id += 1;
-                let groups = match p.shape {
-                    PartitionShape::RandomHalves => {
-                        let mut nodes: Vec<NodeId> = (0..node_count).map(NodeId).collect();
-                        rng.shuffle(&mut nodes);
-                        let half = nodes.len() / 2;
-                        let mut a: Vec<Endpoint> =
-                            nodes[..half].iter().map(|n| Endpoint::Node(*n)).collect();
-                        let mut b: Vec<Endpoint> =
-                            nodes[half..].iter().map(|n| Endpoint::Node(*n)).collect();
-                        a.sort();
-                        b.sort();
-                        vec![a, b]
-                    }
-                    PartitionShape::IsolateOne => {
-                        let lone = NodeId(rng.below(u64::from(node_count)) as u32);
-                        let rest = (0..node_count)
-                            .map(NodeId)
-                            .filter(|n| *n != lone)
-                            .map(Endpoint::Node)
-                            .collect();
-                        vec![vec![Endpoint::Node(lone)], rest]
-                    }
-                };
+                let groups = partition_groups(p.shape, node_count, rng);
                 let until = t + p.duration.sample(rng).saturating_add(SimDuration(1));
                 (
                     FaultAction::Partition { id, groups },
@@ -718,29 +726,7 @@ mod tests {
             while t < nemesis.end {
                 let id = FaultId(next_id);
                 next_id += 1;
-                let groups = match p.shape {
-                    PartitionShape::RandomHalves => {
-                        let mut nodes: Vec<NodeId> = (0..node_count).map(NodeId).collect();
-                        rng.shuffle(&mut nodes);
-                        let half = nodes.len() / 2;
-                        let mut a: Vec<Endpoint> =
-                            nodes[..half].iter().map(|n| Endpoint::Node(*n)).collect();
-                        let mut b: Vec<Endpoint> =
-                            nodes[half..].iter().map(|n| Endpoint::Node(*n)).collect();
-                        a.sort();
-                        b.sort();
-                        vec![a, b]
-                    }
-                    PartitionShape::IsolateOne => {
-                        let lone = NodeId(rng.below(u64::from(node_count)) as u32);
-                        let rest = (0..node_count)
-                            .map(NodeId)
-                            .filter(|n| *n != lone)
-                            .map(Endpoint::Node)
-                            .collect();
-                        vec![vec![Endpoint::Node(lone)], rest]
-                    }
-                };
+                let groups = partition_groups(p.shape, node_count, rng);
                 out.push(ScheduledFault {
                     at: t,
                     action: FaultAction::Partition { id, groups },
