@@ -32,7 +32,7 @@
 use sim_core::config::Scenario;
 use sim_core::dynamo::protocol::MsgKind;
 use sim_core::engine::rng::{SimRng, Stream};
-use sim_core::world::dist::{Latency, SAMPLE_CAP};
+use sim_core::world::dist::{round_us, Latency, SAMPLE_CAP};
 
 use serde_json::{json, Value as Json};
 
@@ -492,18 +492,6 @@ impl Wars {
     }
 }
 
-/// A non-negative draw rounded to whole microseconds (half away from zero,
-/// as `f64::round`, without its library call: `x - trunc(x)` is exact).
-#[inline(always)]
-fn round_us(x: f64) -> u64 {
-    let i = x as u64;
-    if x - i as f64 >= 0.5 {
-        i + 1
-    } else {
-        i
-    }
-}
-
 /// Finds the first grid point at or after a value in a step or two: the
 /// value's float bits (exponent and two mantissa bits, so four buckets per
 /// octave) index a table of where the search starts. Gives exactly what a
@@ -907,18 +895,6 @@ mod tests {
                 };
                 assert_eq!(index.first_at_or_after(x), want, "x = {x}, grid {g:?}");
             }
-        }
-    }
-
-    #[test]
-    fn rounding_to_microseconds_matches_the_library() {
-        let mut rng = SimRng::new(6, Stream::Custom(2));
-        let mut xs = vec![0.0, 0.5, 1.5, 2.5, 0.49999999999999994, 4503599627370495.5];
-        for _ in 0..100_000 {
-            xs.push((rng.next_u64() >> 11) as f64 * UNIT * 1e7);
-        }
-        for x in xs {
-            assert_eq!(round_us(x), x.round() as u64, "x = {x}");
         }
     }
 

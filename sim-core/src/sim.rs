@@ -165,15 +165,19 @@ enum Ingress {
     Now,
 }
 
-/// The request queue's verdict on an arriving message (node capacity).
-enum CpuVerdict {
-    /// The node's request processing is not modelled: handled now.
-    Unlimited,
-    /// A worker is free: handled now, its effects leave at this time.
-    Now(SimTime),
+/// What becomes of a message arriving at a node (node capacity): the
+/// verdict of its interface, then of its request queue.
+enum Verdict {
+    /// Handled now. `Some(end)`: a worker serves it and its effects leave
+    /// at `end`; `None`: the node's request processing is not modelled.
+    Handle(Option<SimTime>),
+    /// The interface's queue is full.
+    Dropped,
+    /// Through the interface at this time, then it joins the request queue.
+    Later(SimTime),
     /// Handled when this slot starts.
     Wait(Slot),
-    /// The waiting room is full.
+    /// The request queue's waiting room is full.
     Refused,
 }
 
@@ -958,7 +962,7 @@ impl Simulation {
 
     /// A message arrives at its receiver. With node capacity a node's
     /// message goes through the network interface and the request queue
-    /// first ([`Simulation::node_arrival`]); otherwise it is handled now.
+    /// first ([`Simulation::arrival_verdict`]); otherwise it is handled now.
     #[allow(clippy::too_many_arguments)]
     fn on_deliver(
         &mut self,
@@ -996,8 +1000,23 @@ impl Simulation {
                         bytes,
                         arrived: self.now,
                     };
-                    self.node_arrival(n, head, msg, sink, tracer);
-                    return;
+                    let kind = msg.kind();
+                    // Every verdict but "handle now" keeps the message for
+                    // later; "handle now" falls through to the one call
+                    // below, so the message moves once, as without capacity.
+                    match self.arrival_verdict(n, &head, kind, sink, tracer) {
+                        Verdict::Handle(None) => {}
+                        Verdict::Handle(Some(end)) => {
+                            self.begin_service(n, head.arrived, kind, end);
+                            self.handle_message(id, sent_at, from, to, msg, sink, tracer);
+                            self.offset = SimDuration::ZERO;
+                            return;
+                        }
+                        verdict => {
+                            self.hold(n, CpuJob { head, msg }, verdict, sink, tracer);
+                            return;
+                        }
+                    }
                 }
             }
         }
@@ -1215,29 +1234,54 @@ impl Simulation {
     }
 
     /// Node capacity: a message reaches a node's network interface; once
-    /// through it, it joins the request queue. In the common case (the
-    /// interface lets it through now and a worker is free) its handler runs
-    /// here, on the message as the event carried it: the job record is
-    /// built only when the message has to wait for an event.
-    #[allow(clippy::too_many_arguments)]
-    fn node_arrival(
+    /// through it, it joins the request queue. The verdict says whether it
+    /// is handled now (and when its effects leave) or held: the message
+    /// itself stays with the caller, so in the common case (the interface
+    /// lets it through now and a worker is free) it moves once, from the
+    /// event to its handler; the job record is built only when it waits.
+    #[inline(always)]
+    fn arrival_verdict(
         &mut self,
         node: NodeId,
-        head: JobHead,
-        msg: Msg,
+        head: &JobHead,
+        kind: MsgKind,
+        sink: &mut dyn Sink,
+        tracer: &mut Option<&mut dyn Tracer>,
+    ) -> Verdict {
+        match self.ingress(node, head, kind) {
+            Ingress::Dropped => Verdict::Dropped,
+            Ingress::Later(done) => Verdict::Later(done),
+            Ingress::Now => self.cpu_verdict(node, head, kind, sink, tracer),
+        }
+    }
+
+    /// Acts on a verdict with the message in a job record: served now,
+    /// dropped or refused now, or queued for the interface or a worker.
+    fn hold(
+        &mut self,
+        node: NodeId,
+        job: CpuJob,
+        verdict: Verdict,
         sink: &mut dyn Sink,
         tracer: &mut Option<&mut dyn Tracer>,
     ) {
-        let to = Endpoint::Node(node);
-        let kind = msg.kind();
-        match self.ingress(node, &head, kind) {
-            Ingress::Dropped => {
-                let reason = DropReason::Overloaded;
-                self.drop_message(head.id, head.sent_at, head.from, to, &msg, reason, tracer);
+        match verdict {
+            Verdict::Handle(end) => {
+                let CpuJob { head, msg } = job;
+                if let Some(end) = end {
+                    self.begin_service(node, head.arrived, msg.kind(), end);
+                }
+                let to = Endpoint::Node(node);
+                self.handle_message(head.id, head.sent_at, head.from, to, msg, sink, tracer);
+                self.offset = SimDuration::ZERO;
             }
-            Ingress::Later(done) => {
+            Verdict::Dropped => {
+                let (id, sent, from) = (job.head.id, job.head.sent_at, job.head.from);
+                let (to, reason) = (Endpoint::Node(node), DropReason::Overloaded);
+                self.drop_message(id, sent, from, to, &job.msg, reason, tracer);
+            }
+            Verdict::Later(done) => {
                 let incarnation = self.nodes[node.0 as usize].incarnation;
-                let job = CpuJob { head, msg };
                 self.queue.push(
                     done,
                     Event::Ingressed {
@@ -1247,7 +1291,8 @@ impl Simulation {
                     },
                 );
             }
-            Ingress::Now => self.join_cpu(node, head, kind, msg, sink, tracer),
+            Verdict::Wait(slot) => self.wait_cpu(node, job, slot),
+            Verdict::Refused => self.refuse(node, job, sink, tracer),
         }
     }
 
@@ -1300,31 +1345,8 @@ impl Simulation {
         let CpuJob { mut head, msg } = job;
         head.arrived = self.now;
         let kind = msg.kind();
-        self.join_cpu(node, head, kind, msg, sink, tracer);
-    }
-
-    /// A message joins the request queue now and is acted on by its
-    /// verdict. Inlined into both callers, so the message is not copied
-    /// through a call on the common path.
-    #[inline(always)]
-    fn join_cpu(
-        &mut self,
-        node: NodeId,
-        head: JobHead,
-        kind: MsgKind,
-        msg: Msg,
-        sink: &mut dyn Sink,
-        tracer: &mut Option<&mut dyn Tracer>,
-    ) {
-        match self.cpu_verdict(node, &head, kind, sink, tracer) {
-            CpuVerdict::Unlimited => {
-                let to = Endpoint::Node(node);
-                self.handle_message(head.id, head.sent_at, head.from, to, msg, sink, tracer)
-            }
-            CpuVerdict::Now(end) => self.serve(node, head, kind, msg, end, sink, tracer),
-            CpuVerdict::Wait(slot) => self.wait_cpu(node, CpuJob { head, msg }, slot),
-            CpuVerdict::Refused => self.refuse(node, CpuJob { head, msg }, sink, tracer),
-        }
+        let verdict = self.cpu_verdict(node, &head, kind, sink, tracer);
+        self.hold(node, CpuJob { head, msg }, verdict, sink, tracer);
     }
 
     /// Node capacity: a message joins the request queue now (or is handled
@@ -1341,11 +1363,11 @@ impl Simulation {
         kind: MsgKind,
         sink: &mut dyn Sink,
         tracer: &mut Option<&mut dyn Tracer>,
-    ) -> CpuVerdict {
+    ) -> Verdict {
         let now = self.now;
         let r = &mut self.resources[node.0 as usize];
         let Some(pool) = r.cpu.as_mut() else {
-            return CpuVerdict::Unlimited;
+            return Verdict::Handle(None);
         };
         let spec = self
             .scenario
@@ -1362,7 +1384,7 @@ impl Simulation {
         }
         let slot = match pool.admit(now, service) {
             PoolAdmission::Admitted(slot) => slot,
-            PoolAdmission::Refused => return CpuVerdict::Refused,
+            PoolAdmission::Refused => return Verdict::Refused,
             PoolAdmission::AdmittedShedding(slot, shed) => {
                 let pending = &mut self.resources[node.0 as usize].cpu_pending;
                 if let Some(i) = pending.iter().position(|(start, _)| *start == shed) {
@@ -1375,9 +1397,9 @@ impl Simulation {
             }
         };
         if slot.start <= now {
-            CpuVerdict::Now(slot.end)
+            Verdict::Handle(Some(slot.end))
         } else {
-            CpuVerdict::Wait(slot)
+            Verdict::Wait(slot)
         }
     }
 
@@ -1422,36 +1444,27 @@ impl Simulation {
             self.drop_message(id, sent, from, to, &msg, DropReason::NodeDown, tracer);
             return;
         }
-        let kind = msg.kind();
-        self.serve(node, head, kind, msg, end, sink, tracer);
+        self.begin_service(node, head.arrived, msg.kind(), end);
+        let to = Endpoint::Node(node);
+        self.handle_message(head.id, head.sent_at, head.from, to, msg, sink, tracer);
+        self.offset = SimDuration::ZERO;
     }
 
-    /// Runs a message's handler now; what it sends, the timers it sets and
-    /// the disk work it asks for take effect when its service ends, at `end`.
-    #[allow(clippy::too_many_arguments)]
-    #[inline]
-    fn serve(
-        &mut self,
-        node: NodeId,
-        head: JobHead,
-        kind: MsgKind,
-        msg: Msg,
-        end: SimTime,
-        sink: &mut dyn Sink,
-        tracer: &mut Option<&mut dyn Tracer>,
-    ) {
+    /// A worker starts serving a message now, its service ending at `end`:
+    /// what the handler (run next by the caller) sends, the timers it sets
+    /// and the disk work it asks for take effect at `end`. The caller sets
+    /// the offset back to zero after the handler.
+    #[inline(always)]
+    fn begin_service(&mut self, node: NodeId, arrived: SimTime, kind: MsgKind, end: SimTime) {
         let now = self.now;
         let r = &mut self.resources[node.0 as usize];
         // Without a disk queue, admission control watches request processing.
         if r.disk.is_none() && !kind.is_background() {
             if let Some(m) = r.admission.as_mut() {
-                m.sample(now, SimDuration(end.as_micros() - head.arrived.as_micros()));
+                m.sample(now, SimDuration(end.as_micros() - arrived.as_micros()));
             }
         }
         self.offset = SimDuration(end.as_micros().saturating_sub(now.as_micros()));
-        let to = Endpoint::Node(node);
-        self.handle_message(head.id, head.sent_at, head.from, to, msg, sink, tracer);
-        self.offset = SimDuration::ZERO;
     }
 
     /// A full request queue refused a message: the node answers a client

@@ -199,18 +199,58 @@ fn empirical_inverse(points: &[(f64, u32)], u: u32) -> f64 {
     pv + (v - pv) * frac
 }
 
+#[inline]
 fn to_duration(us: f64) -> SimDuration {
     if us.is_nan() || us <= 0.0 {
         return SimDuration::ZERO;
     }
     let cap = SAMPLE_CAP.as_micros() as f64;
-    SimDuration::from_micros(libm::round(us.min(cap)) as u64)
+    SimDuration::from_micros(round_us(us.min(cap)))
+}
+
+/// A non-negative draw rounded to whole microseconds, half away from zero,
+/// exactly as `f64::round` then `as u64` (a saturating cast), without the
+/// library call: `x - trunc(x)` is exact for every non-negative double, and
+/// a double of 2^52 or more is already whole (NaN gives 0, anything from
+/// 2^64 on saturates, as the cast does).
+#[inline(always)]
+pub fn round_us(x: f64) -> u64 {
+    let i = x as u64;
+    if x - i as f64 >= 0.5 {
+        i.saturating_add(1)
+    } else {
+        i
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::engine::rng::Stream;
+
+    #[test]
+    fn rounding_to_microseconds_matches_the_library() {
+        let mut rng = SimRng::new(6, Stream::Custom(2));
+        let mut xs = vec![
+            0.0,
+            0.5,
+            1.5,
+            2.5,
+            0.49999999999999994,
+            4503599627370495.5,
+            9007199254740993.0,
+            1.8446744073709552e19,
+            1e25,
+            f64::INFINITY,
+            f64::NAN,
+        ];
+        for _ in 0..100_000 {
+            xs.push((rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64 * 1e7);
+        }
+        for x in xs {
+            assert_eq!(round_us(x), x.round() as u64, "x = {x}");
+        }
+    }
 
     fn draws(l: &Latency, n: usize) -> Vec<u64> {
         let mut rng = SimRng::new(11, Stream::Custom(1));
