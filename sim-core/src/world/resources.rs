@@ -142,8 +142,24 @@ impl Timeline {
     }
 
     /// Takes back `weight` over `[from, to)` (time a server was reserved
-    /// but not serving).
+    /// but not serving). Inside the window of the previous call: one
+    /// subtraction, as in [`Timeline::add`].
+    #[inline]
     fn sub(&mut self, from: SimTime, to: SimTime, weight: u64) {
+        let (t, end) = (from.as_micros(), to.as_micros());
+        let (w, lo, hi) = self.cached;
+        if lo <= t && t < end && end <= hi {
+            if let Some(b) = self.busy.get_mut(w) {
+                *b = b.saturating_sub(weight * (end - t));
+                return;
+            }
+        }
+        self.sub_split(from, to, weight);
+    }
+
+    /// [`Timeline::sub`] for any interval: split at window edges.
+    #[inline(never)]
+    fn sub_split(&mut self, from: SimTime, to: SimTime, weight: u64) {
         let (mut t, end) = (from.as_micros(), to.as_micros());
         while t < end {
             let (w, hi) = self.window_of(t);
@@ -865,23 +881,33 @@ mod tests {
     const W: SimDuration = SimDuration::from_secs(1);
 
     /// The timeline's cached window gives what dividing every time gives,
-    /// for times in any order, across window edges and past the last window.
+    /// for charges and refunds, in any order, inside the last window (the
+    /// inlined path), across window edges and past the last window.
     #[test]
     fn the_cached_window_matches_a_division_every_time() {
         let mut rng = SimRng::new(3, Stream::Custom(9));
         for window in [1u64, 7, 1_000, 1_000_000] {
             let mut t = Timeline::new(SimDuration(window));
             let mut naive = vec![0u64; 0];
+            let mut last = 0;
             for i in 0..20_000u64 {
-                let from = match i % 4 {
+                let from = match i % 5 {
                     0 => rng.below(window * 50),
                     1 => i * window / 3,
                     2 => rng.below(u64::from(u32::MAX)) * window,
-                    _ => (MAX_WINDOWS as u64 - 2) * window + rng.below(window * 4),
+                    3 => (MAX_WINDOWS as u64 - 2) * window + rng.below(window * 4),
+                    // Close to the previous charge: mostly the same window.
+                    _ => last + rng.below(window / 4 + 1),
                 };
+                last = from;
                 let to = from + rng.below(window * 3) + 1;
                 let weight = 1 + rng.below(3);
-                t.add(SimTime(from), SimTime(to), weight);
+                let refund = i % 7 == 6;
+                if refund {
+                    t.sub(SimTime(from), SimTime(to), weight);
+                } else {
+                    t.add(SimTime(from), SimTime(to), weight);
+                }
                 // The timeline as first written: a division per window.
                 let mut us = from;
                 while us < to {
@@ -891,10 +917,16 @@ mod tests {
                     } else {
                         ((w as u64 + 1) * window).min(to)
                     };
-                    if naive.len() <= w {
-                        naive.resize(w + 1, 0);
+                    if refund {
+                        if let Some(b) = naive.get_mut(w) {
+                            *b = b.saturating_sub(weight * (edge - us));
+                        }
+                    } else {
+                        if naive.len() <= w {
+                            naive.resize(w + 1, 0);
+                        }
+                        naive[w] += weight * (edge - us);
                     }
-                    naive[w] += weight * (edge - us);
                     us = edge;
                 }
             }
