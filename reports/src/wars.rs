@@ -68,6 +68,10 @@ pub enum WarsError {
 #[derive(Clone, Debug)]
 enum Leg {
     Simple(Simple),
+    /// A mixture of two simple parts (PBS's Pareto/exponential legs): the
+    /// first part's cumulative weight scaled to 2^53, then the parts. Draws
+    /// exactly what [`Leg::Mixture`] of the same parts draws, with no loop.
+    Mix2(u64, Simple, Simple),
     /// Cumulative weights scaled to 2^53 and the parts.
     Mixture(Vec<(u64, Leg)>),
     Sum(Vec<Leg>),
@@ -83,6 +87,56 @@ enum Simple {
     LogNormal { median: f64, sigma: f64 },
     Pareto { scale: f64, inv_shape: f64 },
     Empirical(Vec<(f64, f64)>),
+}
+
+/// A chunk's random words, taken from its stream in bulk: the same words,
+/// in the same order, as `SimRng::next_u64` would give one by one
+/// ([`SimRng::fill_words`]), at a load and a compare each.
+pub(crate) struct Words {
+    rng: SimRng,
+    /// The ziggurat's table, looked up once.
+    zig: &'static Ziggurat,
+    buf: [u64; WORDS],
+    pos: usize,
+}
+
+/// Words fetched at a time.
+const WORDS: usize = 512;
+
+impl Words {
+    fn new(rng: SimRng) -> Words {
+        Words {
+            rng,
+            zig: ziggurat(),
+            buf: [0; WORDS],
+            pos: WORDS,
+        }
+    }
+
+    /// The next word of the stream.
+    #[inline(always)]
+    fn next_u64(&mut self) -> u64 {
+        if self.pos == WORDS {
+            self.refill();
+        }
+        let w = self.buf[self.pos];
+        self.pos += 1;
+        w
+    }
+
+    #[inline(never)]
+    fn refill(&mut self) {
+        self.rng.fill_words(&mut self.buf[..]);
+        self.pos = 0;
+    }
+}
+
+/// A word's top 53 bits as a float, exactly: below 2^53, the signed
+/// conversion (one instruction) gives what the unsigned one (several on
+/// x86-64) gives.
+#[inline(always)]
+fn top53(w: u64) -> f64 {
+    ((w >> 11) as i64) as f64
 }
 
 /// 2^-53: a uniform from 53 random bits.
@@ -118,7 +172,7 @@ impl Leg {
             Latency::Mixture(parts) => {
                 let total: u64 = parts.iter().map(|(w, _)| *w).sum::<u64>().max(1);
                 let mut acc = 0u128;
-                let parts = parts
+                let parts: Vec<(u64, Leg)> = parts
                     .iter()
                     .map(|(w, p)| {
                         acc += u128::from(*w);
@@ -128,6 +182,12 @@ impl Leg {
                         )
                     })
                     .collect();
+                // The last cumulative weight is 2^53, above every 53-bit
+                // draw: with two simple parts, a draw below the first cut
+                // takes the first part and any other the second.
+                if let [(cut, Leg::Simple(a)), (_, Leg::Simple(b))] = parts.as_slice() {
+                    return Leg::Mix2(*cut, a.clone(), b.clone());
+                }
                 return Leg::Mixture(parts);
             }
             Latency::Sum(parts) => return Leg::Sum(parts.iter().map(Leg::compile).collect()),
@@ -136,8 +196,8 @@ impl Leg {
     }
 
     /// One draw, µs (zero or more, at most the simulator's cap).
-    #[inline]
-    fn sample(&self, rng: &mut SimRng) -> f64 {
+    #[inline(always)]
+    fn sample(&self, rng: &mut Words) -> f64 {
         let x = self.raw(rng);
         if x > 0.0 {
             x.min(SAMPLE_CAP.as_micros() as f64)
@@ -146,55 +206,70 @@ impl Leg {
         }
     }
 
-    #[inline]
-    fn raw(&self, rng: &mut SimRng) -> f64 {
+    /// A draw before the cap: simple legs and two-part mixtures inline,
+    /// other composites a call away.
+    #[inline(always)]
+    fn raw(&self, rng: &mut Words) -> f64 {
         match self {
             Leg::Simple(s) => s.draw(rng),
+            Leg::Mix2(cut, a, b) => {
+                if rng.next_u64() >> 11 < *cut {
+                    a.draw(rng)
+                } else {
+                    b.draw(rng)
+                }
+            }
+            other => other.composite(rng),
+        }
+    }
+
+    /// Mixtures and sums (recursive, behind a call).
+    #[inline(never)]
+    fn composite(&self, rng: &mut Words) -> f64 {
+        match self {
             Leg::Mixture(parts) => {
                 let u = rng.next_u64() >> 11;
                 // (53 bits against weights scaled to 2^53.)
                 for (cum, part) in parts {
                     if u < *cum {
-                        return part.part(rng);
+                        return part.raw(rng);
                     }
                 }
-                parts.last().map_or(0.0, |(_, p)| p.part(rng))
+                parts.last().map_or(0.0, |(_, p)| p.raw(rng))
             }
-            Leg::Sum(parts) => parts.iter().map(|p| p.part(rng).max(0.0)).sum(),
+            Leg::Sum(parts) => parts.iter().map(|p| p.raw(rng).max(0.0)).sum(),
+            simple => simple.raw(rng),
         }
-    }
-
-    /// A part of a composite: simple parts inline, composite ones recurse.
-    #[inline(always)]
-    fn part(&self, rng: &mut SimRng) -> f64 {
-        match self {
-            Leg::Simple(s) => s.draw(rng),
-            other => other.raw_composite(rng),
-        }
-    }
-
-    /// `raw` behind a call (keeps the recursion out of the inlined path).
-    #[inline(never)]
-    fn raw_composite(&self, rng: &mut SimRng) -> f64 {
-        self.raw(rng)
     }
 }
 
 impl Simple {
+    /// One draw. The shapes PBS's legs use (exponential, Pareto, constant,
+    /// uniform) inline into the trial; the others are a call away, so the
+    /// trial's code stays small enough for the instruction cache.
     #[inline(always)]
-    fn draw(&self, rng: &mut SimRng) -> f64 {
+    fn draw(&self, rng: &mut Words) -> f64 {
         match self {
             Simple::Constant(c) => *c,
             Simple::Exponential { mean } => mean * exp1(rng),
             // scale / U^(1/shape) with U uniform is scale · e^(E/shape), E ~ Exp(1).
             Simple::Pareto { scale, inv_shape } => scale * fast_exp(exp1(rng) * inv_shape),
-            Simple::Uniform { lo, width } => lo + width * (rng.next_u64() >> 11) as f64 * UNIT,
+            Simple::Uniform { lo, width } => lo + width * top53(rng.next_u64()) * UNIT,
+            other => other.draw_other(rng),
+        }
+    }
+
+    /// The shapes [`Simple::draw`] does not inline.
+    #[inline(never)]
+    fn draw_other(&self, rng: &mut Words) -> f64 {
+        match self {
             Simple::Normal { mean, sd } => mean + sd * std_normal(rng),
             Simple::LogNormal { median, sigma } => median * (sigma * std_normal(rng)).exp(),
             Simple::Empirical(points) => {
-                let u = (rng.next_u64() >> 11) as f64 * UNIT;
+                let u = top53(rng.next_u64()) * UNIT;
                 empirical(points, u)
             }
+            inline => inline.draw(rng),
         }
     }
 }
@@ -204,6 +279,8 @@ impl Simple {
 /// width, `x[1] = R`, `x[256] = 0`) and `f[i] = e^(-x[i])`.
 struct Ziggurat {
     x: [f64; 257],
+    /// `x[i] · 2^-53` (exact: a power-of-two scaling of normal numbers).
+    xu: [f64; 257],
     f: [f64; 257],
 }
 
@@ -226,7 +303,8 @@ fn ziggurat() -> &'static Ziggurat {
         for i in 0..257 {
             f[i] = (-x[i]).exp();
         }
-        Ziggurat { x, f }
+        let xu = x.map(|x| x * UNIT);
+        Ziggurat { x, xu, f }
     })
 }
 
@@ -234,21 +312,38 @@ fn ziggurat() -> &'static Ziggurat {
 /// multiplication almost always (a logarithm or exponential in about 1 %
 /// of draws).
 #[inline(always)]
-fn exp1(rng: &mut SimRng) -> f64 {
+fn exp1(rng: &mut Words) -> f64 {
+    let z = rng.zig;
+    let bits = rng.next_u64();
+    let i = (bits & 0xff) as usize;
+    // x[i] scaled by 2^-53 ahead (exact): the same product as
+    // (bits · 2^-53) · x[i], one multiplication fewer.
+    let x = top53(bits) * z.xu[i];
+    if x < z.x[i + 1] {
+        return x;
+    }
+    exp1_rest(rng, i, x)
+}
+
+/// The ziggurat's rare cases (about 1 % of draws), behind a call: the
+/// tail, the wedge test, and the draws that start over.
+#[cold]
+#[inline(never)]
+fn exp1_rest(rng: &mut Words, mut i: usize, mut x: f64) -> f64 {
     let z = ziggurat();
     loop {
-        let bits = rng.next_u64();
-        let i = (bits & 0xff) as usize;
-        let x = (bits >> 11) as f64 * UNIT * z.x[i];
-        if x < z.x[i + 1] {
-            return x;
-        }
         if i == 0 {
             // The tail beyond R is R plus a standard exponential.
-            return ZIG_R - (((rng.next_u64() >> 11) + 1) as f64 * UNIT).ln();
+            return ZIG_R - ((top53(rng.next_u64()) + 1.0) * UNIT).ln();
         }
-        let u = (rng.next_u64() >> 11) as f64 * UNIT;
+        let u = top53(rng.next_u64()) * UNIT;
         if z.f[i + 1] + (z.f[i] - z.f[i + 1]) * u < (-x).exp() {
+            return x;
+        }
+        let bits = rng.next_u64();
+        i = (bits & 0xff) as usize;
+        x = top53(bits) * z.xu[i];
+        if x < z.x[i + 1] {
             return x;
         }
     }
@@ -284,9 +379,9 @@ fn fast_exp(x: f64) -> f64 {
     exp2_64ths()[(n & 63) as usize] * p * scale
 }
 
-fn std_normal(rng: &mut SimRng) -> f64 {
-    let u1 = ((rng.next_u64() >> 11) + 1) as f64 * UNIT;
-    let u2 = (rng.next_u64() >> 11) as f64 * UNIT;
+fn std_normal(rng: &mut Words) -> f64 {
+    let u1 = (top53(rng.next_u64()) + 1.0) * UNIT;
+    let u2 = top53(rng.next_u64()) * UNIT;
     (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
 }
 
@@ -420,7 +515,7 @@ impl Wars {
     /// `t` after the commit is consistent exactly when `t ≥ τ`. `scratch`
     /// holds N entries.
     #[inline]
-    fn trial(&self, rng: &mut SimRng, scratch: &mut Scratch) -> (f64, f64, f64) {
+    fn trial(&self, rng: &mut Words, scratch: &mut Scratch) -> (f64, f64, f64) {
         let [lw, la, lr, ls] = &self.compiled;
         let Scratch {
             w,
@@ -435,8 +530,23 @@ impl Wars {
             r[i] = lr.sample(rng);
             answered[i] = r[i] + ls.sample(rng);
         }
-        // The W-th smallest acknowledgement: the commit.
-        let commit = nth_smallest(acked, self.w - 1);
+        // The W-th smallest acknowledgement: the commit (W = 1, PBS's
+        // partial quorums: the smallest, without sorting).
+        let commit = if self.w == 1 {
+            acked.iter().fold(f64::INFINITY, |m, a| m.min(*a))
+        } else {
+            nth_smallest(acked, self.w - 1)
+        };
+        if self.r == 1 {
+            // The first responder (the first of equal ones, as below).
+            let mut best = 0;
+            for i in 1..answered.len() {
+                if answered[i] < answered[best] {
+                    best = i;
+                }
+            }
+            return (w[best] - r[best] - commit, commit, answered[best]);
+        }
         // The first R responders, by insertion into a small sorted list of
         // (answer time, replica).
         let mut len = 0;
@@ -476,7 +586,7 @@ impl Wars {
     /// Chunk `k` alone (`trials` ≤ [`CHUNK`]), for callers that spread
     /// chunks over threads; merge with [`Prediction::absorb`] in any order.
     pub fn run_chunk(&self, k: u64, trials: u64, rng_seed: u64, grid_us: &[f64]) -> Prediction {
-        let mut rng = SimRng::new(rng_seed, Stream::Custom(STREAM_BASE + k));
+        let mut rng = Words::new(SimRng::new(rng_seed, Stream::Custom(STREAM_BASE + k)));
         let mut out = Prediction::empty(grid_us);
         let mut scratch = Scratch::new(self.n);
         let index = GridIndex::new(grid_us);
@@ -772,6 +882,62 @@ mod tests {
         }
     }
 
+    /// A trial gives what the model's definition gives, computed the
+    /// obvious way from the same draws: the commit is the W-th smallest
+    /// acknowledgement; the read takes the first R responders (the first
+    /// replica among equal answer times) and is consistent from the
+    /// smallest `w_i − r_i − commit` among them. Covers the R = 1 and W = 1
+    /// shortcuts and the general path, with ties (constant legs).
+    #[test]
+    fn a_trial_is_the_definition_computed_from_its_draws() {
+        let half_ms = Latency::Constant { us: 500.0 };
+        let mixed = |p: u64| Latency::Mixture(vec![(p, exp(1.0)), (1000 - p, half_ms.clone())]);
+        for (n, r, w) in [
+            (3, 1, 1),
+            (3, 2, 1),
+            (3, 1, 2),
+            (5, 2, 3),
+            (5, 5, 5),
+            (1, 1, 1),
+        ] {
+            let legs = Legs {
+                write: mixed(380),
+                ack: mixed(900),
+                read: mixed(500),
+                response: mixed(100),
+            };
+            let m = Wars::new(n, r, w, legs).expect("valid");
+            let (n, r, w) = (n as usize, r as usize, w as usize);
+            let mut rng = Words::new(SimRng::new(4, Stream::Custom(8)));
+            let mut twin = Words::new(SimRng::new(4, Stream::Custom(8)));
+            let mut scratch = Scratch::new(n);
+            for _ in 0..20_000 {
+                let got = m.trial(&mut rng, &mut scratch);
+                let [lw, la, lr, ls] = &m.compiled;
+                let mut reps = Vec::new();
+                for _ in 0..n {
+                    let wi = lw.sample(&mut twin);
+                    let ai = wi + la.sample(&mut twin);
+                    let ri = lr.sample(&mut twin);
+                    let si = ri + ls.sample(&mut twin);
+                    reps.push((wi, ai, ri, si));
+                }
+                let mut acks: Vec<f64> = reps.iter().map(|x| x.1).collect();
+                acks.sort_by(f64::total_cmp);
+                let commit = acks[w - 1];
+                let mut order: Vec<usize> = (0..n).collect();
+                order.sort_by(|a, b| reps[*a].3.total_cmp(&reps[*b].3));
+                let first = &order[..r];
+                let tau = first
+                    .iter()
+                    .map(|i| reps[*i].0 - reps[*i].2 - commit)
+                    .fold(f64::INFINITY, f64::min);
+                let want = (tau, commit, reps[first[r - 1]].3);
+                assert_eq!(got, want, "(N, R, W) = ({n}, {r}, {w})");
+            }
+        }
+    }
+
     #[test]
     fn equation_one_matches_hand_computed_values() {
         assert!((pbs_eq1(3, 1, 1) - 1.0 / 3.0).abs() < 1e-12);
@@ -797,7 +963,7 @@ mod tests {
             },
         )
         .expect("valid");
-        let mut rng = SimRng::new(1, Stream::Custom(1));
+        let mut rng = Words::new(SimRng::new(1, Stream::Custom(1)));
         let (tau, write, read) = m.trial(&mut rng, &mut Scratch::new(3));
         assert_eq!((tau, write, read), (2000.0 - 500.0 - 3000.0, 3000.0, 750.0));
     }
@@ -822,7 +988,7 @@ mod tests {
     fn the_ziggurat_draws_a_standard_exponential() {
         let z = ziggurat();
         assert!(z.x[255] > 0.0 && z.x[255] < 0.2, "{}", z.x[255]);
-        let mut rng = SimRng::new(5, Stream::Custom(5));
+        let mut rng = Words::new(SimRng::new(5, Stream::Custom(5)));
         let n = 2_000_000;
         let xs: Vec<f64> = (0..n).map(|_| exp1(&mut rng)).collect();
         let mean = xs.iter().sum::<f64>() / n as f64;

@@ -13,6 +13,7 @@ const SUB: u64 = 1 << SUB_BITS;
 pub const BUCKETS: usize = ((64 - SUB_BITS as usize) + 1) * SUB as usize;
 
 /// Bucket index of a value.
+#[inline]
 pub fn bucket_of(v: u64) -> usize {
     if v < SUB {
         return v as usize;
@@ -61,11 +62,13 @@ impl Eq for Histogram {}
 
 impl Histogram {
     /// Records one value.
+    #[inline]
     pub fn record(&mut self, v: u64) {
         self.record_n(v, 1);
     }
 
     /// Records `n` occurrences of one value.
+    #[inline]
     pub fn record_n(&mut self, v: u64, n: u64) {
         let b = bucket_of(v);
         if b >= self.counts.len() {
