@@ -797,6 +797,10 @@ td,th{{border:1px solid #ccc;padding:3px 8px;text-align:right}}th{{background:#f
             &summary["anomalies"]["monotonic_read_violations"],
         ),
         (
+            "of which of acknowledged writes",
+            &summary["anomalies"]["monotonic_read_violations_of_acknowledged_writes"],
+        ),
+        (
             "divergent keys at end",
             &summary["convergence"]["divergent_keys"],
         ),

@@ -372,8 +372,11 @@ pub fn table(summary: &Json) -> String {
     out.push_str(&objects_lines(summary));
     let a = &summary["anomalies"];
     out.push_str(&format!(
-        "anomalies      resurrected deletes {}  read-your-writes {}  monotonic reads {}\n",
-        a["resurrected_deletes"], a["read_your_writes_violations"], a["monotonic_read_violations"]
+        "anomalies      resurrected deletes {}  read-your-writes {}  monotonic reads {} ({} of acknowledged writes)\n",
+        a["resurrected_deletes"],
+        a["read_your_writes_violations"],
+        a["monotonic_read_violations"],
+        a["monotonic_read_violations_of_acknowledged_writes"]
     ));
     let r = &summary["repair"];
     out.push_str(&format!(

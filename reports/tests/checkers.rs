@@ -532,8 +532,15 @@ fn overlapping_last_write_wins_writes_are_neither_stale_nor_lost() {
             0.0,
             "seed {seed}"
         );
+        // A read may return a write still in flight and a later read the
+        // write before it: strict quorums are a regular register, not an
+        // atomic one (seed 8 has one such inversion). Missing a write
+        // acknowledged before the later read started is what they forbid.
         assert_eq!(
-            n(&r, "anomalies.monotonic_read_violations"),
+            n(
+                &r,
+                "anomalies.monotonic_read_violations_of_acknowledged_writes"
+            ),
             0.0,
             "seed {seed}"
         );
