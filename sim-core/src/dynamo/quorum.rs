@@ -300,3 +300,48 @@ impl ReadTally {
         })
     }
 }
+
+/// The tally of a write's acknowledgements (Riak's put FSM: W, PW, DW).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct WriteTally {
+    /// Acknowledgements.
+    pub acks: u32,
+    /// Acknowledgements from primary replicas (PW).
+    pub primary: u32,
+    /// Acknowledgements of durable writes (DW).
+    pub durable: u32,
+}
+
+impl WriteTally {
+    /// Counts one acknowledgement.
+    pub fn count(&mut self, primary: bool, durable: bool) {
+        self.acks += 1;
+        self.primary += u32::from(primary);
+        self.durable += u32::from(durable);
+    }
+
+    /// Whether the write succeeds now: W acknowledgements with PW from
+    /// primaries (or every datacenter's need met, `dc_met`), DW of them
+    /// durable.
+    pub fn enough(&self, q: &Quorum, dc_met: bool) -> bool {
+        let quorum = if q.consistency == Consistency::Fixed {
+            self.acks >= q.w && self.primary >= q.pw
+        } else {
+            dc_met
+        };
+        quorum && self.durable >= q.dw
+    }
+
+    /// The failure when the write gives up: the first rule not met, as
+    /// `not_enough_replicas(got/required)`.
+    pub fn shortfall(&self, q: &Quorum) -> Failure {
+        let (got, required) = if self.acks < q.w {
+            (self.acks, q.w)
+        } else if self.primary < q.pw {
+            (self.primary, q.pw)
+        } else {
+            (self.durable, q.dw)
+        };
+        Failure::NotEnoughReplicas { got, required }
+    }
+}

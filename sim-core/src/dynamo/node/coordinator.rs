@@ -26,7 +26,7 @@ use crate::config::{
 use crate::dynamo::protocol::{
     ClientMsg, Context, Durability, Endpoint, Failure, LwwStamp, Msg, ReplicaMsg, Value, Version,
 };
-use crate::dynamo::quorum::{Placement, ReadTally};
+use crate::dynamo::quorum::{Placement, ReadTally, WriteTally};
 use crate::dynamo::storage::{covers, object_clock, reconcile};
 use crate::dynamo::vclock::VectorClock;
 use crate::engine::ids::DatacenterId;
@@ -74,13 +74,13 @@ pub struct PendingPut {
     siblings: Vec<Version>,
     targets: Vec<Target>,
     next: usize,
-    acks: u32,
-    /// Acknowledgements from primary replicas (PW).
-    primary_acks: u32,
-    /// Acknowledgements of durable writes (DW).
-    durable_acks: u32,
+    /// Acknowledgements so far (W, PW, DW).
+    tally: WriteTally,
     /// Targets asked for a buffered write (§6.1): their acks are not durable.
     buffered: Vec<NodeId>,
+    /// With `return_body`: the merge of the versions the acknowledgements
+    /// so far carried.
+    body: Vec<Version>,
     answered: bool,
 }
 
@@ -467,6 +467,7 @@ impl Node {
                 op,
                 result: Err(Failure::TooManySiblings { siblings, limit }),
                 coordinator: me,
+                body: Vec::new(),
             };
             out.send(Endpoint::Client(op.client), Msg::Client(reply));
             return true;
@@ -553,6 +554,7 @@ impl Node {
                 op,
                 result: Err(failure),
                 coordinator: self.id,
+                body: Vec::new(),
             };
             out.send(Endpoint::Client(op.client), Msg::Client(reply));
             return;
@@ -597,10 +599,9 @@ impl Node {
                 siblings,
                 targets,
                 next,
-                acks: 0,
-                primary_acks: 0,
-                durable_acks: 0,
+                tally: WriteTally::default(),
                 buffered: buffered_targets,
+                body: Vec::new(),
                 answered: false,
             },
         );
@@ -721,9 +722,11 @@ impl Node {
         _t: NodeTime,
         from: NodeId,
         request: RequestId,
+        stored: Vec<Version>,
         out: &mut Outbox<Timer>,
     ) {
         let q = self.cluster.quorum;
+        let versioning = self.cluster.versioning;
         let me = self.id;
         let primary = self
             .volatile
@@ -752,17 +755,15 @@ impl Node {
             return;
         };
         target.answered = true;
-        put.acks += 1;
-        put.primary_acks += u32::from(primary);
-        if !put.buffered.contains(&from) {
-            put.durable_acks += 1;
+        if q.return_body && !put.answered {
+            // Riak's put FSM merges the objects the vnodes returned.
+            let merged = put.body.drain(..).chain(stored);
+            put.body = reconcile(versioning, merged);
         }
-        let enough = if q.consistency == Consistency::Fixed {
-            put.acks >= q.w && put.primary_acks >= q.pw
-        } else {
-            dc_met
-        };
-        if !put.answered && enough && put.durable_acks >= q.dw {
+        let durable = !put.buffered.contains(&from);
+        put.tally.count(primary, durable);
+        let enough = put.tally.enough(&q, dc_met);
+        if !put.answered && enough {
             put.answered = true;
             out.record(Record::WriteCommitted {
                 op: put.op,
@@ -774,6 +775,7 @@ impl Node {
                 op: put.op,
                 result: Ok(()),
                 coordinator: me,
+                body: std::mem::take(&mut put.body),
             };
             out.send(Endpoint::Client(put.op.client), Msg::Client(reply));
             out.cancel_timer(Timer::RequestTimeout(request));
@@ -902,19 +904,12 @@ impl Node {
             self.volatile.gets.remove(&req);
         } else if let Some(put) = self.volatile.puts.remove(&req) {
             if !put.answered {
-                let q = self.cluster.quorum;
-                let (got, required) = if put.acks < q.w {
-                    (put.acks, q.w)
-                } else if put.primary_acks < q.pw {
-                    (put.primary_acks, q.pw)
-                } else {
-                    (put.durable_acks, q.dw)
-                };
-                let failure = Failure::NotEnoughReplicas { got, required };
+                let failure = put.tally.shortfall(&self.cluster.quorum);
                 let reply = ClientMsg::PutReply {
                     op: put.op,
                     result: Err(failure),
                     coordinator: me,
+                    body: Vec::new(),
                 };
                 out.send(Endpoint::Client(put.op.client), Msg::Client(reply));
             }
