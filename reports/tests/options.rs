@@ -319,3 +319,28 @@ fn return_body_shows_the_writer_its_siblings_at_a_measured_byte_cost() {
     );
     assert!(b > 1.3 * a, "egress {a} -> {b}");
 }
+
+/// Client-driven puts under last-write-wins count acknowledgements with the
+/// coordinators' code: with n0 and n1 down, PW = 2 refuses the puts of keys
+/// with two primaries down at the client (none with PW = 0, where the
+/// client writes to fallbacks with hints), no put goes to a coordinator,
+/// and with `return_body` every committed put returns the object.
+#[test]
+fn client_driven_puts_honour_pw_and_return_body() {
+    let mut file = shipped("pw-two-primaries-down");
+    file["workload"]["routing"] = json!("client_driven");
+    file["cluster"]["versioning"] = json!("last_write_wins");
+    file["cluster"]["quorum"]["return_body"] = json!(true);
+    let mut none = file.clone();
+    none["cluster"]["quorum"]["pw"] = json!(0);
+    let pw2 = run(&file, 1);
+    let pw0 = run(&none, 1);
+    assert!(n(&pw2, "latency.put.failures.unavailable") >= 50.0);
+    assert_eq!(n(&pw0, "latency.put.failures.unavailable"), 0.0);
+    assert!(n(&pw0, "repair.hints_stored") >= 100.0);
+    for s in [&pw2, &pw0] {
+        assert_eq!(n(s, "messages.sent.client_request"), 0.0);
+        assert_eq!(n(s, "siblings.put_bodies"), n(s, "latency.put.ok"));
+        assert_eq!(n(s, "durability.lost"), 0.0);
+    }
+}

@@ -434,6 +434,7 @@ impl Client {
         let Arrival::Probe(p) = &self.shared.workload.arrival else {
             return;
         };
+        let interval = p.interval;
         if now >= self.shared.workload_end || !self.budget_left() {
             return;
         }
@@ -458,6 +459,12 @@ impl Client {
             Vec::new(),
             out,
         );
+        if !self.in_flight.contains_key(&op.seq) {
+            // A client-driven put refused at once (PW, fail_fast): the
+            // probe ends before it started; the slot's next one is due.
+            out.set_timer(ClientTimer::ProbeNext(slot), interval);
+            return;
+        }
         self.probes.insert(
             op.seq,
             ProbeState {

@@ -345,3 +345,128 @@ impl WriteTally {
         Failure::NotEnoughReplicas { got, required }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Nodes 0..6, even ones in datacenter 0 and odd ones in 1; the list
+    /// is 0..6 in order and N = 3 (top: 0, 1, 2).
+    fn place(list: &[NodeId]) -> Placement<'_, impl Fn(NodeId) -> DatacenterId> {
+        Placement {
+            list,
+            n: 3,
+            dc: |n: NodeId| DatacenterId((n.0 % 2) as u16),
+            local: DatacenterId(0),
+        }
+    }
+
+    fn ids(v: &[u32]) -> Vec<NodeId> {
+        v.iter().map(|i| NodeId(*i)).collect()
+    }
+
+    #[test]
+    fn any_fallback_is_the_next_healthy_node_whatever_its_datacenter() {
+        let list = ids(&[0, 1, 2, 3, 4, 5]);
+        let mut asked = Vec::new();
+        let (targets, next, reachable) = place(&list).sloppy_targets(Fallbacks::Any, |n| {
+            asked.push(n.0);
+            n.0 != 0
+        });
+        // Node 0 (datacenter 0) is down: node 3 (datacenter 1) stands in.
+        assert_eq!(
+            targets,
+            vec![
+                (NodeId(1), None),
+                (NodeId(2), None),
+                (NodeId(3), Some(NodeId(0)))
+            ]
+        );
+        assert_eq!((next, reachable), (4, 3));
+        assert_eq!(asked, vec![0, 1, 2, 3]);
+    }
+
+    #[test]
+    fn same_datacenter_fallback_skips_the_other_datacenter() {
+        let list = ids(&[0, 1, 2, 3, 4, 5]);
+        let mut asked = Vec::new();
+        let (targets, _, reachable) = place(&list).sloppy_targets(Fallbacks::SameDatacenter, |n| {
+            asked.push(n.0);
+            n.0 != 0
+        });
+        assert_eq!(
+            targets,
+            vec![
+                (NodeId(1), None),
+                (NodeId(2), None),
+                (NodeId(4), Some(NodeId(0)))
+            ]
+        );
+        assert_eq!(reachable, 3);
+        // Node 3 (datacenter 1) is never asked about.
+        assert_eq!(asked, vec![0, 1, 2, 4]);
+    }
+
+    #[test]
+    fn an_owner_without_a_fallback_in_its_datacenter_is_tried_anyway() {
+        let list = ids(&[0, 1, 2, 3, 4, 5]);
+        // 0 and 2 (datacenter 0) down, and 4, the only other node there.
+        let (targets, _, reachable) =
+            place(&list).sloppy_targets(Fallbacks::SameDatacenter, |n| ![0, 2, 4].contains(&n.0));
+        assert_eq!(
+            targets,
+            vec![(NodeId(1), None), (NodeId(0), None), (NodeId(2), None)]
+        );
+        assert_eq!(reachable, 1);
+    }
+
+    #[test]
+    fn local_and_each_quorum_needs() {
+        let list = ids(&[0, 1, 2, 3, 4, 5]);
+        let mut p = place(&list);
+        p.n = 6;
+        assert_eq!(
+            p.dc_needs(Consistency::LocalQuorum),
+            vec![(DatacenterId(0), 2)]
+        );
+        assert_eq!(
+            p.dc_needs(Consistency::EachQuorum),
+            vec![(DatacenterId(0), 2), (DatacenterId(1), 2)]
+        );
+        assert!(p.dc_quorum_met(Consistency::LocalQuorum, &ids(&[0, 2])));
+        assert!(!p.dc_quorum_met(Consistency::EachQuorum, &ids(&[0, 2, 1])));
+        let q = Quorum {
+            consistency: Consistency::LocalQuorum,
+            ..Quorum::nrw(6, 4, 4)
+        };
+        assert_eq!(
+            p.unavailable(&q, &ids(&[0, 1, 3, 5]), (0, 4)),
+            Some(Failure::Unavailable {
+                reachable: 1,
+                required: 2
+            })
+        );
+    }
+
+    #[test]
+    fn write_tally_needs_w_pw_and_dw() {
+        let q = Quorum {
+            pw: 1,
+            dw: 1,
+            ..Quorum::nrw(3, 2, 2)
+        };
+        let mut t = WriteTally::default();
+        t.count(false, false);
+        t.count(false, true);
+        assert!(!t.enough(&q, false), "no primary");
+        assert_eq!(
+            t.shortfall(&q),
+            Failure::NotEnoughReplicas {
+                got: 0,
+                required: 1
+            }
+        );
+        t.count(true, false);
+        assert!(t.enough(&q, false));
+    }
+}
