@@ -755,6 +755,9 @@ pub struct Collector {
     reads_checked: u64,
     stale_reads: u64,
     siblings: [u64; 5],
+    /// Successful puts whose reply carried the object (`return_body`), and
+    /// those of them with siblings.
+    put_bodies: [u64; 2],
     sessions: BTreeMap<(ClientId, Key), Session>,
     resurrected: u64,
     ryw_violations: u64,
@@ -839,6 +842,7 @@ impl Collector {
             reads_checked: 0,
             stale_reads: 0,
             siblings: [0; 5],
+            put_bodies: [0; 2],
             sessions: BTreeMap::new(),
             resurrected: 0,
             ryw_violations: 0,
@@ -1596,6 +1600,8 @@ impl Collector {
                 "not_found": self.siblings[0],
                 "1": self.siblings[1], "2": self.siblings[2], "3": self.siblings[3], "4+": self.siblings[4],
                 "single_version_fraction": if found_reads == 0 { 1.0 } else { self.siblings[1] as f64 / found_reads as f64 },
+                "put_bodies": self.put_bodies[0],
+                "put_bodies_with_siblings": self.put_bodies[1],
             },
             "durability": {
                 "writes_attempted": self.writes_attempted,
@@ -1698,6 +1704,10 @@ impl Sink for Collector {
             } => {
                 if *kind == OpKind::Get && result.is_ok() {
                     self.objects.on_read(at, *key, values.len() as u32, *bytes);
+                }
+                if *kind != OpKind::Get && result.is_ok() && !values.is_empty() {
+                    self.put_bodies[0] += 1;
+                    self.put_bodies[1] += u64::from(values.len() > 1);
                 }
                 self.on_completed(at, *op, *kind, *key, *invoked, result, values)
             }
@@ -1816,6 +1826,8 @@ pub fn is_known_metric(path: &str) -> bool {
             "3",
             "4+",
             "single_version_fraction",
+            "put_bodies",
+            "put_bodies_with_siblings",
         ]
         .contains(x),
         ["durability", x] => [

@@ -122,6 +122,22 @@ pub struct Quorum {
     pub fail_fast: bool,
     /// R and W, or Cassandra's datacenter-aware quorums instead.
     pub consistency: Consistency,
+    /// Where a sloppy-quorum fallback may come from.
+    pub fallbacks: Fallbacks,
+    /// Riak's `return_body`: a put's reply carries the key's versions after
+    /// the write, as the coordinator learnt them from the acknowledgements.
+    pub return_body: bool,
+}
+
+/// Which nodes may stand in for an unreachable replica (sloppy quorum).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Fallbacks {
+    /// The next healthy node of the extended preference list (the paper).
+    #[default]
+    Any,
+    /// The next healthy node of the list in the replica's own datacenter
+    /// (Cassandra's and Riak's multi-datacenter deployments).
+    SameDatacenter,
 }
 
 /// What a request waits for (Cassandra's consistency levels for several
@@ -153,6 +169,8 @@ impl Quorum {
             basic_quorum: false,
             fail_fast: false,
             consistency: Consistency::Fixed,
+            fallbacks: Fallbacks::Any,
+            return_body: false,
         }
     }
 

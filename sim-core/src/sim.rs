@@ -460,7 +460,10 @@ impl Simulation {
             write_coordinator: cluster.write_coordinator,
             retry_interval: cluster.retry_interval,
             versioning: cluster.versioning,
-            read_quorum: cluster.quorum.r,
+            quorum: cluster.quorum,
+            strict: cluster.quorum_mode == crate::config::QuorumMode::Strict,
+            buffered_writes: cluster.storage.buffered_writes.is_some(),
+            datacenters: cluster.nodes.iter().map(|n| n.datacenter).collect(),
             read_repair: cluster.read_repair,
             node_datacenters: if cluster.quorum.consistency == crate::config::Consistency::Fixed {
                 Vec::new()

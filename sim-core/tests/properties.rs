@@ -318,6 +318,8 @@ fn cluster(w: &World) -> impl Strategy<Value = ClusterDto> {
             basic_quorum: false,
             fail_fast: false,
             consistency: ConsistencyDto::Fixed,
+            fallbacks: Default::default(),
+            return_body: false,
         })
     });
     let settings = (

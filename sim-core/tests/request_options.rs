@@ -392,3 +392,210 @@ fn a_retried_put_can_commit_twice_and_completes_once() {
     let twice = commits.values().filter(|c| **c >= 2).count();
     assert!(twice >= 1, "no put committed twice");
 }
+
+/// Starts a put of `KEY` at node 0 (strict, N = 3, W = 2, with `quorum`)
+/// and acknowledges it from nodes 1 and 2, each ack carrying one of two
+/// concurrent versions (written through different coordinators): returns
+/// the put's reply.
+fn put_acked_with_siblings(quorum: &str) -> Msg {
+    let (mut node, _) = coordinator(quorum);
+    let text = r#"{"name":"t","duration_s":10,
+        "cluster":{"nodes":3,"quorum":{"n":3,"r":2,"w":2},"quorum_mode":"strict"},
+        "workload":{"clients":1,"arrival":{"open_loop":{"rate_per_s":1}},
+            "keys":{"count":10},"mix":{"read":1}}}"#;
+    let scenario = parse(text, &no_files).expect("validates");
+    let cluster = Arc::new(scenario.cluster.clone());
+    let members: Vec<_> = (0..3).map(|i| (NodeId(i), DatacenterId(0))).collect();
+    let tokens = TokenMap::initial(
+        cluster.partitioning,
+        &members,
+        &mut SimRng::new(1, Stream::Ring),
+    );
+    let ring = Arc::new(Ring::new(&tokens, 3, cluster.extended_len()));
+    let sibling = |i: u32| {
+        let mut writer = Node::new(
+            NodeId(i),
+            cluster.clone(),
+            ring.clone(),
+            SimRng::new(1, Stream::Node(i)),
+        );
+        let mut v = writer.coordinate_load(KEY, 1000);
+        v.value = sim_core::dynamo::protocol::Value::Data(sim_core::engine::ids::WriteId(OpId {
+            client: ClientId(9),
+            seq: u64::from(i),
+        }));
+        v
+    };
+    let op = OpId {
+        client: ClientId(0),
+        seq: 1,
+    };
+    let mut out = Outbox::new();
+    let put = Msg::Client(ClientMsg::Put {
+        op,
+        key: KEY,
+        context: Default::default(),
+        value: sim_core::dynamo::protocol::Value::Data(sim_core::engine::ids::WriteId(op)),
+        size: 1000,
+        forwarded: true,
+    });
+    node.on_message(
+        NodeTime::at(SimTime(10)),
+        Endpoint::Client(ClientId(0)),
+        put,
+        &mut out,
+    );
+    let request: RequestId = out
+        .drain()
+        .into_iter()
+        .find_map(|cmd| match cmd {
+            Command::Send {
+                msg: Msg::Replica(ReplicaMsg::Write { request, .. }),
+                ..
+            } => Some(request),
+            _ => None,
+        })
+        .expect("the coordinator writes to the replicas");
+    for from in [1, 2] {
+        let mut out = Outbox::new();
+        node.on_message(
+            NodeTime::at(SimTime(20 + u64::from(from))),
+            Endpoint::Node(NodeId(from)),
+            Msg::Replica(ReplicaMsg::WriteAck {
+                request,
+                versions: vec![sibling(from)],
+            }),
+            &mut out,
+        );
+        let reply = out.drain().into_iter().find_map(|cmd| match cmd {
+            Command::Send {
+                msg: msg @ Msg::Client(ClientMsg::PutReply { .. }),
+                ..
+            } => Some(msg),
+            _ => None,
+        });
+        if let Some(reply) = reply {
+            return reply;
+        }
+    }
+    panic!("no reply after W acks");
+}
+
+/// Riak's `return_body`: the put's reply carries the merge of what the W
+/// acknowledging replicas stored, so a writer racing another sees both
+/// siblings, and the reply weighs their values; without it the reply is
+/// bare.
+#[test]
+fn return_body_replies_with_the_siblings_the_acks_carried() {
+    let with = put_acked_with_siblings(r#"{"n":3,"r":2,"w":2,"return_body":true}"#);
+    let without = put_acked_with_siblings(r#"{"n":3,"r":2,"w":2}"#);
+    let body = |m: &Msg| match m {
+        Msg::Client(ClientMsg::PutReply { body, result, .. }) => {
+            assert!(result.is_ok());
+            body.clone()
+        }
+        _ => unreachable!(),
+    };
+    let siblings = body(&with);
+    assert_eq!(siblings.len(), 2, "{siblings:?}");
+    assert!(body(&without).is_empty());
+    assert!(
+        with.size_bytes() >= without.size_bytes() + 2000,
+        "{} vs {} bytes",
+        with.size_bytes(),
+        without.size_bytes()
+    );
+}
+
+/// A replica's write acknowledgement carries the object it stored with
+/// `return_body` (and nothing without).
+#[test]
+fn with_return_body_a_replica_acknowledges_with_its_object() {
+    for (quorum, carried) in [
+        (r#"{"n":3,"r":2,"w":2,"return_body":true}"#, 1),
+        (r#"{"n":3,"r":2,"w":2}"#, 0),
+    ] {
+        let (mut node, version) = coordinator(quorum);
+        let mut out = Outbox::new();
+        node.on_message(
+            NodeTime::at(SimTime(10)),
+            Endpoint::Node(NodeId(1)),
+            Msg::Replica(ReplicaMsg::Write {
+                request: RequestId(5),
+                key: KEY,
+                version,
+                siblings: Vec::new(),
+                hint: None,
+                durability: sim_core::dynamo::protocol::Durability::Durable,
+            }),
+            &mut out,
+        );
+        let versions = out
+            .drain()
+            .into_iter()
+            .find_map(|cmd| match cmd {
+                Command::Send {
+                    msg: Msg::Replica(ReplicaMsg::WriteAck { versions, .. }),
+                    ..
+                } => Some(versions),
+                _ => None,
+            })
+            .expect("acknowledged");
+        assert_eq!(versions.len(), carried, "{quorum}");
+    }
+}
+
+/// The shipped same-datacenter fallback scenario (e1 of east down from 10 s
+/// to 20 s) with `fallbacks` as given: every hint stored, as (holder's
+/// datacenter, owner's datacenter), and the latencies of successful puts.
+fn hints_by_datacenter(fallbacks: &str) -> (Vec<(u32, u32)>, Vec<u64>) {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../scenarios/fallbacks-same-datacenter.json"
+    ))
+    .expect("shipped scenario")
+    .replace(
+        r#""fallbacks": "same_datacenter""#,
+        &format!(r#""fallbacks": "{fallbacks}""#),
+    );
+    let (_, records) = run(&text);
+    // e1..e5 are nodes 0..4 (east), w1..w5 nodes 5..9 (west).
+    let dc = |n: NodeId| n.0 / 5;
+    let hints = records
+        .iter()
+        .filter_map(|(_, r)| match r {
+            Record::HintStored { holder, owner, .. } => Some((dc(*holder), dc(*owner))),
+            _ => None,
+        })
+        .collect();
+    let latencies = puts(&records)
+        .into_iter()
+        .filter(|p| p.3.is_ok())
+        .map(|p| p.1)
+        .collect();
+    (hints, latencies)
+}
+
+/// `fallbacks: same_datacenter`: with e1 down, every hint for it lands on
+/// an east node; with `any` (the paper's next node of the list) some land
+/// in west, across the WAN. LOCAL_QUORUM stays local either way: hints do
+/// not count toward it, so no put waits for the other datacenter.
+#[test]
+fn same_datacenter_fallbacks_keep_hints_in_the_owners_datacenter() {
+    let (same, same_latencies) = hints_by_datacenter("same_datacenter");
+    let (any, any_latencies) = hints_by_datacenter("any");
+    let crossing = |h: &[(u32, u32)]| h.iter().filter(|(a, b)| a != b).count();
+    assert!(same.len() >= 100, "{} hints", same.len());
+    assert_eq!(crossing(&same), 0);
+    assert!(
+        crossing(&any) * 10 >= any.len(),
+        "{} of {} hints cross datacenters with any",
+        crossing(&any),
+        any.len()
+    );
+    for mut l in [same_latencies, any_latencies] {
+        l.sort_unstable();
+        let p99 = l[l.len() * 99 / 100];
+        assert!(p99 < 10_000, "put p99 {p99} µs: waited for the WAN");
+    }
+}

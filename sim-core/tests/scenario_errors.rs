@@ -174,6 +174,41 @@ fn cases() -> Vec<Case> {
             |v| v["workload"]["hedged_reads"] = json!({ "after_ms": 5, "after_percentile": 99 }),
         ),
         case(
+            "same-datacenter fallbacks without datacenters",
+            "cluster.quorum.fallbacks",
+            "same_datacenter needs datacenters",
+            |v| v["cluster"]["quorum"]["fallbacks"] = json!("same_datacenter"),
+        ),
+        case(
+            "same-datacenter fallbacks with a strict quorum",
+            "cluster.quorum.fallbacks",
+            "has no effect with quorum_mode strict",
+            |v| {
+                v["datacenters"] = json!(["a", "b"]);
+                let nodes: Vec<Value> = (0..8)
+                    .map(|i| {
+                        let dc = if i % 2 == 0 { "a" } else { "b" };
+                        json!({ "name": format!("n{i}"), "datacenter": dc })
+                    })
+                    .collect();
+                v["cluster"]["nodes"] = json!(nodes);
+                v["cluster"]["quorum_mode"] = json!("strict");
+                v["cluster"]["quorum"]["fallbacks"] = json!("same_datacenter");
+            },
+        ),
+        case(
+            "unknown fallbacks",
+            "cluster.quorum.fallbacks",
+            "unknown variant `nearest`",
+            |v| v["cluster"]["quorum"]["fallbacks"] = json!("nearest"),
+        ),
+        case(
+            "return_body not a bool",
+            "cluster.quorum.return_body",
+            "invalid type",
+            |v| v["cluster"]["quorum"]["return_body"] = json!("yes"),
+        ),
+        case(
             "local quorum without datacenters",
             "cluster.quorum.consistency",
             "need datacenters",

@@ -23,18 +23,20 @@ use std::sync::Arc;
 
 use crate::config::Versioning;
 use crate::config::{
-    Arrival, Hedge, ProbeCoordinator, ProbeKey, Reconcile, Retries, Routing, Workload,
+    Arrival, Hedge, ProbeCoordinator, ProbeKey, Quorum, Reconcile, Retries, Routing, Workload,
     WriteCoordinator,
 };
 use crate::dynamo::node::failure_detector::LocalFailureDetector;
 use crate::dynamo::protocol::{
-    ClientMsg, Context, Endpoint, Failure, GetResult, GossipMsg, Msg, ReplicaMsg, Value, Version,
+    ClientMsg, Context, Durability, Endpoint, Failure, GetResult, GossipMsg, LwwStamp, Msg,
+    ReplicaMsg, Value, Version,
 };
+use crate::dynamo::quorum::{Placement, ReadTally, WriteTally};
 use crate::dynamo::ring::Ring;
 use crate::dynamo::storage::{covers, reconcile};
 use crate::dynamo::vclock::VectorClock;
 use crate::dynamo::workload::{choose_plan, KeySampler, Plan};
-use crate::engine::ids::{ClientId, Key, NodeId, OpId, RequestId, WriteId};
+use crate::engine::ids::{ClientId, DatacenterId, Key, NodeId, OpId, RequestId, WriteId};
 use crate::engine::outbox::Outbox;
 use crate::engine::record::{OpKind, Record};
 use crate::engine::rng::SimRng;
@@ -73,7 +75,26 @@ struct ClientGet {
     key: Key,
     targets: Vec<NodeId>,
     replies: Vec<(NodeId, Vec<Version>)>,
+    /// The replies counted before the answer (Riak's get core, shared
+    /// with the nodes' coordinators).
+    tally: ReadTally,
     answered: bool,
+}
+
+/// A put the client coordinates itself (client-driven routing under
+/// last-write-wins, §6.4).
+#[derive(Clone, Debug)]
+struct ClientPut {
+    key: Key,
+    write: WriteId,
+    targets: Vec<NodeId>,
+    acked: Vec<NodeId>,
+    /// Targets asked for a buffered write (§6.1).
+    buffered: Vec<NodeId>,
+    /// Acknowledgements so far (shared with the nodes' coordinators).
+    tally: WriteTally,
+    /// With `return_body`: the merge of the versions the acks carried.
+    body: Vec<Version>,
 }
 
 /// What the client will do when a get completes.
@@ -152,14 +173,20 @@ pub struct ClientShared {
     pub retry_interval: SimDuration,
     /// How versions reconcile (client-driven gets).
     pub versioning: Versioning,
-    /// R (client-driven gets).
-    pub read_quorum: u32,
+    /// The quorum settings (client-driven coordination).
+    pub quorum: Quorum,
+    /// The quorum is strict: client-driven requests go to the top N only.
+    pub strict: bool,
+    /// Storage has §6.1 buffered writes (client-driven puts).
+    pub buffered_writes: bool,
+    /// Every node's datacenter, by node id (client-driven coordination).
+    pub datacenters: Vec<DatacenterId>,
     /// The read repair window (client-driven gets), if read repair is on.
     pub read_repair: Option<SimDuration>,
     /// With `local_quorum` / `each_quorum`: each node's datacenter, so a
     /// partition-aware client picks a coordinator in its own (Cassandra's
     /// datacenter-aware load balancing). Empty otherwise.
-    pub node_datacenters: Vec<crate::engine::ids::DatacenterId>,
+    pub node_datacenters: Vec<DatacenterId>,
     /// The run's root seed (each client forks its value-size stream from it).
     pub rng_seed: u64,
 }
@@ -190,6 +217,8 @@ pub struct Client {
     get_latencies: VecDeque<u64>,
     /// Client-driven gets in progress or in their read repair window.
     client_gets: BTreeMap<u64, ClientGet>,
+    /// Client-driven puts in progress.
+    client_puts: BTreeMap<u64, ClientPut>,
 }
 
 impl Client {
@@ -214,6 +243,7 @@ impl Client {
             retries_sent: 0,
             get_latencies: VecDeque::new(),
             client_gets: BTreeMap::new(),
+            client_puts: BTreeMap::new(),
         }
     }
 
@@ -404,6 +434,7 @@ impl Client {
         let Arrival::Probe(p) = &self.shared.workload.arrival else {
             return;
         };
+        let interval = p.interval;
         if now >= self.shared.workload_end || !self.budget_left() {
             return;
         }
@@ -428,6 +459,12 @@ impl Client {
             Vec::new(),
             out,
         );
+        if !self.in_flight.contains_key(&op.seq) {
+            // A client-driven put refused at once (PW, fail_fast): the
+            // probe ends before it started; the slot's next one is due.
+            out.set_timer(ClientTimer::ProbeNext(slot), interval);
+            return;
+        }
         self.probes.insert(
             op.seq,
             ProbeState {
@@ -543,7 +580,29 @@ impl Client {
             && (self.shared.workload.retries.is_some()
                 || self.shared.workload.hedged_reads.is_some());
         let target = if client_driven {
-            self.coordinate_get(now, op.seq, key, out)
+            match self.coordinate_get(now, op.seq, key, out) {
+                Ok(first) => first,
+                Err(failure) => {
+                    // Refused before anything was sent (PR, fail_fast,
+                    // a datacenter's quorum): no coordinator.
+                    let f = InFlight {
+                        kind: OpKind::Get,
+                        key,
+                        invoked: now,
+                        target: NodeId(0),
+                        follow_up,
+                        tries: 1,
+                        retries: 0,
+                        asked: Vec::new(),
+                        request: None,
+                        retry_pending: false,
+                        hedged: false,
+                    };
+                    self.complete(now, op.seq, f, Err(failure), (Vec::new(), 0), None, out);
+                    self.after_completion(out);
+                    return;
+                }
+            }
         } else {
             let target = self.route(now, key, None);
             out.send(Endpoint::Node(target), Msg::Client(request.clone()));
@@ -574,35 +633,76 @@ impl Client {
         );
     }
 
+    /// Where `key` lives in `ring` (this client's view), with the client's
+    /// datacenter as the local one.
+    fn placement<'a>(
+        shared: &'a ClientShared,
+        id: ClientId,
+        ring: &'a Ring,
+        key: Key,
+    ) -> Placement<'a, impl Fn(NodeId) -> DatacenterId + 'a> {
+        let dcs = &shared.datacenters;
+        Placement {
+            list: ring.preference_list(key),
+            n: shared.replicas_n,
+            dc: move |n: NodeId| dcs.get(n.0 as usize).copied().unwrap_or(DatacenterId(0)),
+            local: shared.workload.clients[id.0 as usize].datacenter,
+        }
+    }
+
+    /// The nodes a client-driven request of `key` goes to, chosen as a
+    /// node's coordinator chooses them ([`Placement::sloppy_targets`], or
+    /// the top N under a strict quorum) with this client's failure detector
+    /// and view: `(node, hint)` per target, and how many of them (the
+    /// first) the client believes reachable.
+    fn client_targets(&mut self, now: SimTime, key: Key) -> (Vec<(NodeId, Option<NodeId>)>, usize) {
+        let ring = self.view.clone();
+        let shared = self.shared.clone();
+        let retry = shared.retry_interval;
+        let needs = shared.quorum.needs_reachability();
+        let detector = &mut self.detector;
+        let place = Client::placement(&shared, self.id, &ring, key);
+        if shared.strict {
+            let mut up: Vec<(NodeId, Option<NodeId>)> = Vec::new();
+            let mut down = Vec::new();
+            for node in place.top() {
+                if !needs || detector.claim(*node, now, retry) {
+                    up.push((*node, None));
+                } else {
+                    down.push((*node, None));
+                }
+            }
+            let reachable = up.len();
+            up.extend(down);
+            (up, reachable)
+        } else {
+            let (targets, _, reachable) = place.sloppy_targets(shared.quorum.fallbacks, |node| {
+                detector.claim(node, now, retry)
+            });
+            (targets, reachable)
+        }
+    }
+
     /// Client-driven coordination (§6.4): the client sends the read to the
-    /// first N nodes of the key's extended preference list in its own view
-    /// that its failure detector does not avoid (the top N when too few
-    /// are), as a coordinator would. Returns the first.
+    /// nodes a coordinator would ([`Client::client_targets`]), after the
+    /// same PR, `fail_fast` and datacenter checks. Returns the first target,
+    /// or the failure when the client refuses the read at once.
     fn coordinate_get(
         &mut self,
         now: SimTime,
         seq: u64,
         key: Key,
         out: &mut Outbox<ClientTimer>,
-    ) -> NodeId {
+    ) -> Result<NodeId, Failure> {
+        let (picked, reachable) = self.client_targets(now, key);
+        let q = self.shared.quorum;
+        let up: Vec<NodeId> = picked[..reachable].iter().map(|t| t.0).collect();
         let ring = self.view.clone();
-        let list = ring.preference_list(key);
-        let n = self.shared.replicas_n.min(list.len());
-        let retry = self.shared.retry_interval;
-        let mut targets: Vec<NodeId> = list
-            .iter()
-            .copied()
-            .filter(|node| self.detector.claim(*node, now, retry))
-            .take(n)
-            .collect();
-        for node in &list[..n] {
-            if targets.len() >= n {
-                break;
-            }
-            if !targets.contains(node) {
-                targets.push(*node);
-            }
+        let place = Client::placement(&self.shared, self.id, &ring, key);
+        if let Some(failure) = place.unavailable(&q, &up, (q.pr, q.r)) {
+            return Err(failure);
         }
+        let targets: Vec<NodeId> = picked.iter().map(|t| t.0).collect();
         for node in &targets {
             out.send(
                 Endpoint::Node(*node),
@@ -619,16 +719,19 @@ impl Client {
                 key,
                 targets,
                 replies: Vec::new(),
+                tally: ReadTally::default(),
                 answered: false,
             },
         );
-        first
+        Ok(first)
     }
 
-    /// A replica answered a client-driven get: at R replies the client
-    /// reconciles them and completes the get (the fastest replica stands
-    /// as its coordinator); once every target answered, or the read repair
-    /// window closed, it repairs the stale ones.
+    /// A replica answered a client-driven get: the client counts it as a
+    /// node's coordinator does ([`ReadTally`]: R, PR, `notfound_ok`,
+    /// `basic_quorum`, or the datacenters' quorums) and answers with the
+    /// reconciled versions (the fastest replica stands as the coordinator);
+    /// once every target answered, or the read repair window closed, it
+    /// repairs the stale ones.
     fn on_read_reply(
         &mut self,
         now: SimTime,
@@ -637,37 +740,37 @@ impl Client {
         versions: Vec<Version>,
         out: &mut Outbox<ClientTimer>,
     ) {
-        let r = self.shared.read_quorum as usize;
+        let q = self.shared.quorum;
         let versioning = self.shared.versioning;
-        let Some(g) = self.client_gets.get_mut(&seq) else {
+        let Some(g) = self.client_gets.get(&seq) else {
             return;
         };
         if !g.targets.contains(&node) || g.replies.iter().any(|(n, _)| *n == node) {
             return;
         }
+        let ring = self.view.clone();
+        let shared = self.shared.clone();
+        let place = Client::placement(&shared, self.id, &ring, g.key);
+        let primary = q.pr > 0 && place.is_primary(node);
+        let dc_met = q.consistency != crate::config::Consistency::Fixed && {
+            let nodes: Vec<NodeId> = g
+                .replies
+                .iter()
+                .map(|r| r.0)
+                .chain(std::iter::once(node))
+                .collect();
+            place.dc_quorum_met(q.consistency, &nodes)
+        };
+        let g = self.client_gets.get_mut(&seq).expect("checked above");
+        if !g.answered {
+            g.tally.count(&q, !versions.is_empty(), primary);
+        }
         g.replies.push((node, versions));
         let mut reply = None;
-        if !g.answered && g.replies.len() >= r {
+        if let Some(verdict) = g.tally.verdict(&q, dc_met).filter(|_| !g.answered) {
             g.answered = true;
-            let found = reconcile(
-                versioning,
-                g.replies.iter().flat_map(|(_, v)| v.iter().cloned()),
-            );
-            let mut clock = VectorClock::new();
-            for v in &found {
-                clock.merge_in(&v.clock);
-            }
             let fastest = g.replies[0].0;
-            reply = Some((
-                fastest,
-                GetResult {
-                    versions: found,
-                    context: Context {
-                        clock,
-                        fastest_replica: Some(fastest),
-                    },
-                },
-            ));
+            reply = Some((fastest, g.tally.answer(&q, verdict, versioning, &g.replies)));
             match self.shared.read_repair {
                 Some(window) => out.set_timer(ClientTimer::ReadRepair(seq), window),
                 None => {
@@ -685,7 +788,7 @@ impl Client {
                     client: self.id,
                     seq,
                 },
-                result: Ok(result),
+                result,
                 coordinator: fastest,
             };
             self.on_message(now, Endpoint::Node(fastest), Msg::Client(msg), out);
@@ -694,6 +797,163 @@ impl Client {
             out.cancel_timer(ClientTimer::ReadRepair(seq));
             self.read_repair(seq, out);
         }
+    }
+
+    /// Whether this client coordinates its own puts: client-driven routing
+    /// under last-write-wins, where the paper has writes "coordinated
+    /// locally" (§6.4), the client stamping the version with its own clock
+    /// (as Cassandra's drivers do). Under vector clocks a put still goes to
+    /// a replica that coordinates it, since the clock's new entry is a
+    /// server's.
+    fn coordinates_puts(&self) -> bool {
+        self.shared.versioning == Versioning::LastWriteWins
+            && matches!(
+                self.shared.workload.routing,
+                Routing::PartitionAware {
+                    client_driven: true,
+                    ..
+                }
+            )
+    }
+
+    /// Client-driven put (last-write-wins, §6.4): the client builds the
+    /// version (a timestamp from its clock), checks PW, `fail_fast` and the
+    /// datacenters' quorums as a coordinator would, and sends the write to
+    /// the nodes a coordinator would choose, a fallback with the hint of
+    /// the owner it stands in for. Returns the first target, or the failure
+    /// when the client refuses the put at once.
+    fn coordinate_put(
+        &mut self,
+        now: SimTime,
+        seq: u64,
+        key: Key,
+        (value, size): (Value, u32),
+        out: &mut Outbox<ClientTimer>,
+    ) -> Result<NodeId, Failure> {
+        let (targets, reachable) = self.client_targets(now, key);
+        let q = self.shared.quorum;
+        let up: Vec<NodeId> = targets[..reachable].iter().map(|t| t.0).collect();
+        let ring = self.view.clone();
+        let place = Client::placement(&self.shared, self.id, &ring, key);
+        if let Some(failure) = place.unavailable(&q, &up, (q.pw, q.w)) {
+            return Err(failure);
+        }
+        let first = targets[0].0;
+        let version = Version {
+            clock: VectorClock::new(),
+            // No node coordinated: the first target stands as the
+            // coordinator, as the fastest replica does for a get.
+            coordinator: first,
+            seen: 0,
+            value,
+            stamp: LwwStamp {
+                local_time_us: now.as_micros(),
+                write: value.write(),
+            },
+            corrupted: false,
+            size,
+        };
+        // §6.1: with buffered writes, the first max(1, DW) targets write
+        // durably, as a node's coordinator has them.
+        let durable_first = q.dw.max(1) as usize;
+        let mut buffered = Vec::new();
+        for (i, (node, hint)) in targets.iter().enumerate() {
+            let durability = if self.shared.buffered_writes && i >= durable_first {
+                buffered.push(*node);
+                Durability::Buffered
+            } else {
+                Durability::Durable
+            };
+            out.send(
+                Endpoint::Node(*node),
+                Msg::Replica(ReplicaMsg::Write {
+                    request: RequestId(seq),
+                    key,
+                    version: version.clone(),
+                    siblings: Vec::new(),
+                    hint: *hint,
+                    durability,
+                }),
+            );
+        }
+        self.client_puts.insert(
+            seq,
+            ClientPut {
+                key,
+                write: value.write(),
+                targets: targets.iter().map(|t| t.0).collect(),
+                acked: Vec::new(),
+                buffered,
+                tally: WriteTally::default(),
+                body: Vec::new(),
+            },
+        );
+        Ok(first)
+    }
+
+    /// A replica acknowledged a client-driven put: counted as a node's
+    /// coordinator counts it ([`WriteTally`]: W, PW, DW or the datacenters'
+    /// quorums); at the quorum the write commits and the put completes,
+    /// the replica whose acknowledgement made the quorum standing as its
+    /// coordinator.
+    fn on_write_ack(
+        &mut self,
+        now: SimTime,
+        node: NodeId,
+        seq: u64,
+        stored: Vec<Version>,
+        out: &mut Outbox<ClientTimer>,
+    ) {
+        let q = self.shared.quorum;
+        let Some(p) = self.client_puts.get(&seq) else {
+            return;
+        };
+        if !p.targets.contains(&node) || p.acked.contains(&node) {
+            return;
+        }
+        let ring = self.view.clone();
+        let shared = self.shared.clone();
+        let place = Client::placement(&shared, self.id, &ring, p.key);
+        let primary = q.pw > 0 && place.is_primary(node);
+        let dc_met = q.consistency != crate::config::Consistency::Fixed && {
+            let nodes: Vec<NodeId> = p
+                .acked
+                .iter()
+                .copied()
+                .chain(std::iter::once(node))
+                .collect();
+            place.dc_quorum_met(q.consistency, &nodes)
+        };
+        let p = self.client_puts.get_mut(&seq).expect("checked above");
+        p.acked.push(node);
+        let durable = !p.buffered.contains(&node);
+        p.tally.count(primary, durable);
+        if q.return_body {
+            let merged = p.body.drain(..).chain(stored);
+            p.body = reconcile(shared.versioning, merged);
+        }
+        if !p.tally.enough(&q, dc_met) {
+            return;
+        }
+        let p = self.client_puts.remove(&seq).expect("checked above");
+        let op = OpId {
+            client: self.id,
+            seq,
+        };
+        out.record(Record::WriteCommitted {
+            op,
+            key: p.key,
+            write: p.write,
+            coordinator: node,
+        });
+        self.on_write_committed(now, op, out);
+        let reply = ClientMsg::PutReply {
+            op,
+            result: Ok(()),
+            coordinator: node,
+            body: p.body,
+        };
+        self.on_message(now, Endpoint::Node(node), Msg::Client(reply), out);
     }
 
     /// Client-driven read repair: the reconciled versions go to every top-N
@@ -889,12 +1149,7 @@ impl Client {
             };
             (Value::Data(write), size)
         };
-        let chosen = match self.shared.write_coordinator {
-            WriteCoordinator::FastestReadResponder => context.fastest_replica,
-            WriteCoordinator::FirstHealthy => None,
-        };
-        let target = self.route(now, key, chosen);
-        out.record(Record::OpInvoked {
+        let invoked = Record::OpInvoked {
             op,
             kind,
             key,
@@ -902,7 +1157,47 @@ impl Client {
             write: Some(write),
             based_on,
             discarded,
-        });
+        };
+        if self.coordinates_puts() {
+            out.record(invoked);
+            let coordinated = self.coordinate_put(now, op.seq, key, (value, size), out);
+            let target = *coordinated.as_ref().unwrap_or(&NodeId(0));
+            let f = InFlight {
+                kind,
+                key,
+                invoked: now,
+                target,
+                follow_up: FollowUp::None,
+                tries: 1,
+                retries: 0,
+                asked: vec![target],
+                request: None,
+                retry_pending: false,
+                hedged: false,
+            };
+            match coordinated {
+                Ok(_) => {
+                    out.set_timer(
+                        ClientTimer::OpTimeout(op.seq),
+                        self.shared.workload.client_timeout,
+                    );
+                    self.in_flight.insert(op.seq, f);
+                }
+                Err(failure) => {
+                    // Refused before anything was sent (PW, fail_fast, a
+                    // datacenter's quorum): no coordinator.
+                    self.complete(now, op.seq, f, Err(failure), (Vec::new(), 0), None, out);
+                    self.after_completion(out);
+                }
+            }
+            return op;
+        }
+        let chosen = match self.shared.write_coordinator {
+            WriteCoordinator::FastestReadResponder => context.fastest_replica,
+            WriteCoordinator::FirstHealthy => None,
+        };
+        let target = self.route(now, key, chosen);
+        out.record(invoked);
         let request = ClientMsg::Put {
             op,
             key,
@@ -1012,6 +1307,7 @@ impl Client {
                 op,
                 result,
                 coordinator,
+                body,
             }) => {
                 if self.retrying(op.seq, result.as_ref().err(), out) {
                     return;
@@ -1019,12 +1315,15 @@ impl Client {
                 let Some(f) = self.in_flight.remove(&op.seq) else {
                     return;
                 };
+                // With return_body: the versions the put left (siblings).
+                let values = body.iter().map(|v| v.value).collect();
+                let bytes = body.iter().map(|v| u64::from(v.size)).sum();
                 self.complete(
                     now,
                     op.seq,
                     f,
                     result,
-                    (Vec::new(), 0),
+                    (values, bytes),
                     Some(coordinator),
                     out,
                 );
@@ -1034,6 +1333,11 @@ impl Client {
             Msg::Replica(ReplicaMsg::ReadReply { request, versions }) => {
                 if let Endpoint::Node(node) = from {
                     self.on_read_reply(now, node, request.0, versions, out);
+                }
+            }
+            Msg::Replica(ReplicaMsg::WriteAck { request, versions }) => {
+                if let Endpoint::Node(node) = from {
+                    self.on_write_ack(now, node, request.0, versions, out);
                 }
             }
             _ => {}
@@ -1103,6 +1407,7 @@ impl Client {
         if result.is_err() && self.client_gets.remove(&seq).is_some() {
             out.cancel_timer(ClientTimer::ReadRepair(seq));
         }
+        self.client_puts.remove(&seq);
         if f.retry_pending {
             out.cancel_timer(ClientTimer::Retry(seq));
         }

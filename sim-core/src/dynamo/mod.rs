@@ -11,6 +11,7 @@ pub mod client;
 pub mod merkle;
 pub mod node;
 pub mod protocol;
+pub mod quorum;
 pub mod ring;
 pub mod storage;
 pub mod vclock;

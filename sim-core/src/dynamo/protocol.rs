@@ -208,6 +208,10 @@ pub enum ClientMsg {
         result: Result<(), Failure>,
         /// The node that coordinated.
         coordinator: NodeId,
+        /// With `cluster.quorum.return_body` (Riak's `return_body`): the
+        /// key's versions after the write, the reconciled merge of what the
+        /// acknowledging replicas stored (siblings included). Empty otherwise.
+        body: Vec<Version>,
     },
 }
 
@@ -268,6 +272,10 @@ pub enum ReplicaMsg {
     WriteAck {
         /// The coordinator's request.
         request: RequestId,
+        /// With `cluster.quorum.return_body`: every version of the key the
+        /// replica holds after the write (Riak's vnode returns the object it
+        /// stored). Empty otherwise.
+        versions: Vec<Version>,
     },
     /// The replica has not received the key's range yet (pending
     /// ownership after a join): ask someone else.
@@ -654,7 +662,7 @@ impl Msg {
                 ReplicaMsg::Read { request, .. }
                 | ReplicaMsg::ReadReply { request, .. }
                 | ReplicaMsg::Write { request, .. }
-                | ReplicaMsg::WriteAck { request }
+                | ReplicaMsg::WriteAck { request, .. }
                 | ReplicaMsg::ReadDeclined { request },
             ) => request.0,
             Msg::Replica(ReplicaMsg::Repair { versions, .. }) => versions.len() as u64,
@@ -773,7 +781,7 @@ impl Msg {
                         Ok(r) => versions(&r.versions) + CLOCK_ENTRY * r.context.clock.len() as u64,
                         Err(_) => 0,
                     },
-                    ClientMsg::PutReply { .. } => 0,
+                    ClientMsg::PutReply { body, .. } => versions(body),
                 },
                 Msg::Replica(m) => match m {
                     ReplicaMsg::Read { .. } => KEY,
@@ -781,7 +789,8 @@ impl Msg {
                     ReplicaMsg::Write {
                         version, siblings, ..
                     } => KEY + versions_bytes(std::iter::once(version).chain(siblings)),
-                    ReplicaMsg::WriteAck { .. } | ReplicaMsg::ReadDeclined { .. } => 0,
+                    ReplicaMsg::WriteAck { versions: vs, .. } => versions(vs),
+                    ReplicaMsg::ReadDeclined { .. } => 0,
                     ReplicaMsg::Repair { versions: vs, .. } => KEY + versions(vs),
                 },
                 Msg::Handoff(m) => match m {
@@ -896,7 +905,7 @@ impl fmt::Display for Msg {
             Msg::Replica(ReplicaMsg::ReadDeclined { request }) => {
                 write!(f, "read_declined {request}")
             }
-            Msg::Replica(ReplicaMsg::WriteAck { request }) => write!(f, "write_ack {request}"),
+            Msg::Replica(ReplicaMsg::WriteAck { request, .. }) => write!(f, "write_ack {request}"),
             Msg::Replica(ReplicaMsg::Repair {
                 key,
                 versions,

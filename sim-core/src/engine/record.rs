@@ -72,10 +72,11 @@ pub enum Record {
         invoked: SimTime,
         /// Success or the failure.
         result: Result<(), Failure>,
-        /// For gets: the values returned (siblings).
+        /// For gets, and for puts with `return_body`: the values returned
+        /// (siblings).
         values: Vec<Value>,
-        /// For gets: the bytes of the values returned (the object's size,
-        /// the sum of their `Version::size`); 0 otherwise.
+        /// The bytes of those values (the object's size, the sum of their
+        /// `Version::size`); 0 when there are none.
         bytes: u64,
         /// The node that coordinated, when a reply came.
         coordinator: Option<NodeId>,

@@ -143,6 +143,33 @@ pub struct QuorumDto {
     /// (Cassandra's, per datacenter).
     #[serde(default, skip_serializing_if = "ConsistencyDto::is_fixed")]
     pub consistency: ConsistencyDto,
+    /// Where a sloppy-quorum fallback may come from: `"any"` node of the
+    /// extended preference list (default) or one in the `"same_datacenter"`
+    /// as the replica it stands in for.
+    #[serde(default, skip_serializing_if = "FallbacksDto::is_any")]
+    pub fallbacks: FallbacksDto,
+    /// Riak's `return_body`: a put's reply carries the key's versions after
+    /// the write (the merge of the acknowledging replicas'). Default false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub return_body: bool,
+}
+
+/// `cluster.quorum.fallbacks`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum FallbacksDto {
+    /// The next healthy node of the extended preference list (default).
+    #[default]
+    Any,
+    /// The next healthy node in the datacenter of the replica it stands in
+    /// for.
+    SameDatacenter,
+}
+
+impl FallbacksDto {
+    fn is_any(&self) -> bool {
+        *self == FallbacksDto::Any
+    }
 }
 
 /// `cluster.quorum.consistency`.

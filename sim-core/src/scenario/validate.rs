@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::config::{
     AdmissionControl, AePartners, AntiEntropy, Arrival, BufferedWrites, Capacity, ClientSpec,
     ClockScheme, Cluster, Consistency, CoordinatorScope, CpuSpec, DiskLossIdentity, DiskSpec,
-    Expectation, FailureDetectorKind, FallbackReads, Hedge, LinkSpec, MembershipConfig,
+    Expectation, FailureDetectorKind, FallbackReads, Fallbacks, Hedge, LinkSpec, MembershipConfig,
     MetricsConfig, Mix, NetworkConfig, NicSpec, NodeCapacity, NodeSpec, OverloadPolicy, Popularity,
     Probe, ProbeCoordinator, ProbeKey, Quiescence, Quorum, QuorumMode, ReadsDuringTransfer,
     Reconcile, Retries, Routing, Scenario, ScheduledFault, SiblingLimits, StalenessOrigin,
@@ -972,6 +972,19 @@ impl Validator<'_> {
                 "local_quorum and each_quorum need datacenters: expected at least two in `datacenters`",
             );
         }
+        if q.fallbacks == FallbacksDto::SameDatacenter {
+            if names.datacenters.len() < 2 {
+                self.err(
+                    "cluster.quorum.fallbacks",
+                    "same_datacenter needs datacenters: expected at least two in `datacenters`",
+                );
+            } else if c.quorum_mode == QuorumModeDto::Strict {
+                self.err(
+                    "cluster.quorum.fallbacks",
+                    "has no effect with quorum_mode strict (a strict quorum has no fallbacks)",
+                );
+            }
+        }
         if q.basic_quorum && q.notfound_ok {
             self.err(
                 "cluster.quorum.basic_quorum",
@@ -1166,6 +1179,11 @@ impl Validator<'_> {
                     ConsistencyDto::LocalQuorum => Consistency::LocalQuorum,
                     ConsistencyDto::EachQuorum => Consistency::EachQuorum,
                 },
+                fallbacks: match q.fallbacks {
+                    FallbacksDto::Any => Fallbacks::Any,
+                    FallbacksDto::SameDatacenter => Fallbacks::SameDatacenter,
+                },
+                return_body: q.return_body,
             },
             partitioning,
             versioning,

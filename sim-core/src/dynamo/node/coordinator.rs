@@ -21,12 +21,12 @@
 //! result back to replicas that returned stale versions.
 
 use crate::config::{
-    ClockScheme, Consistency, CoordinatorScope, QuorumMode, Versioning, WriteCoordinator,
+    ClockScheme, Consistency, CoordinatorScope, Fallbacks, QuorumMode, Versioning, WriteCoordinator,
 };
 use crate::dynamo::protocol::{
-    ClientMsg, Context, Durability, Endpoint, Failure, GetResult, LwwStamp, Msg, ReplicaMsg, Value,
-    Version,
+    ClientMsg, Context, Durability, Endpoint, Failure, LwwStamp, Msg, ReplicaMsg, Value, Version,
 };
+use crate::dynamo::quorum::{Placement, ReadTally, WriteTally};
 use crate::dynamo::storage::{covers, object_clock, reconcile};
 use crate::dynamo::vclock::VectorClock;
 use crate::engine::ids::DatacenterId;
@@ -59,13 +59,8 @@ pub struct PendingGet {
     /// Index of the next extended-preference-list entry to try as a fallback.
     next: usize,
     replies: Vec<(NodeId, Vec<Version>)>,
-    /// Replies that count toward R (all of them unless `notfound_ok` is
-    /// false, then those holding a version), before the answer.
-    ok: u32,
-    /// Not-found replies that do not count toward R, before the answer.
-    notfound: u32,
-    /// Replies counted in `ok` that came from primary replicas (PR).
-    primary: u32,
+    /// The replies counted before the answer (Riak's get core).
+    tally: ReadTally,
     answered: bool,
 }
 
@@ -79,13 +74,13 @@ pub struct PendingPut {
     siblings: Vec<Version>,
     targets: Vec<Target>,
     next: usize,
-    acks: u32,
-    /// Acknowledgements from primary replicas (PW).
-    primary_acks: u32,
-    /// Acknowledgements of durable writes (DW).
-    durable_acks: u32,
+    /// Acknowledgements so far (W, PW, DW).
+    tally: WriteTally,
     /// Targets asked for a buffered write (§6.1): their acks are not durable.
     buffered: Vec<NodeId>,
+    /// With `return_body`: the merge of the versions the acknowledgements
+    /// so far carried.
+    body: Vec<Version>,
     answered: bool,
 }
 
@@ -181,20 +176,21 @@ impl Node {
     /// targets (the first ones) the coordinator believes reachable.
     fn select_targets(&mut self, now: SimTime, key: Key) -> (Vec<Target>, usize, usize) {
         let ring = self.ring.clone();
+        let cluster = self.cluster.clone();
         let retry = self.cluster.retry_interval;
         let me = self.id;
         let strict = self.cluster.quorum_mode == QuorumMode::Strict;
-        let list = ring.preference_list(key);
-        let n = (self.cluster.quorum.n as usize).min(list.len());
-        let target = |node, hint| Target {
+        let place = placement(&ring, &cluster, key, me);
+        let target = |(node, hint)| Target {
             node,
             hint,
             answered: false,
             replaced: false,
         };
         if strict {
-            let mut targets: Vec<Target> =
-                list[..n].iter().map(|node| target(*node, None)).collect();
+            let list = place.top();
+            let n = list.len();
+            let mut targets: Vec<Target> = list.iter().map(|node| target((*node, None))).collect();
             let mut reachable = n;
             // Only the request options that act on reachability ask the
             // detector (a claim spends a suspect's periodic retry).
@@ -206,52 +202,40 @@ impl Node {
                 reachable = up.len();
                 targets = up.into_iter().chain(down).collect();
             }
-            return (targets, list.len(), reachable);
+            return (targets, place.list.len(), reachable);
         }
         let detector = &mut self.volatile.detector;
-        let mut healthy = |node: NodeId| node == me || detector.claim(node, now, retry);
-        let mut targets = Vec::with_capacity(n);
-        let mut down = Vec::new();
-        for &node in &list[..n] {
-            if healthy(node) {
-                targets.push(target(node, None));
-            } else {
-                down.push(node);
-            }
-        }
-        let mut next = n;
-        let mut down_iter = down.into_iter();
-        let mut owner = down_iter.next();
-        while let Some(o) = owner {
-            let Some(&node) = list.get(next) else { break };
-            next += 1;
-            if healthy(node) {
-                targets.push(target(node, Some(o)));
-                owner = down_iter.next();
-            }
-        }
-        let reachable = targets.len();
-        // No fallback left: try the suspected owners anyway.
-        for o in owner.into_iter().chain(down_iter) {
-            targets.push(target(o, None));
-        }
-        (targets, next, reachable)
+        let healthy = |node: NodeId| node == me || detector.claim(node, now, retry);
+        let (targets, next, reachable) = place.sloppy_targets(cluster.quorum.fallbacks, healthy);
+        (targets.into_iter().map(target).collect(), next, reachable)
     }
 
-    /// The next healthy fallback after `next`, not already a target.
+    /// The next healthy fallback after `next`, not already a target, that
+    /// may stand in for `owner` (`cluster.quorum.fallbacks`).
     fn next_fallback(
         &self,
         now: SimTime,
         key: Key,
+        owner: NodeId,
         next: &mut usize,
         taken: &[Target],
     ) -> Option<NodeId> {
         if self.cluster.quorum_mode == QuorumMode::Strict {
             return None;
         }
-        let list = self.ring.preference_list(key);
+        let place = placement(&self.ring, &self.cluster, key, self.id);
+        let fallbacks = self.cluster.quorum.fallbacks;
+        if fallbacks == Fallbacks::SameDatacenter {
+            // Scanned from N each time: nodes of other datacenters are
+            // left for their own owners.
+            *next = (*next).min(place.n.min(place.list.len()));
+        }
+        let list = place.list;
         while let Some(&node) = list.get(*next) {
             *next += 1;
+            if !place.may_stand_in(fallbacks, node, owner) {
+                continue;
+            }
             let busy = taken.iter().any(|t| t.node == node && !t.replaced);
             if !busy && (node == self.id || self.volatile.detector.is_healthy(node, now)) {
                 return Some(node);
@@ -267,89 +251,35 @@ impl Node {
 
     /// True when `node` is one of `key`'s top N (a primary replica).
     fn is_primary(&self, key: Key, node: NodeId) -> bool {
-        let list = self.ring.preference_list(key);
-        list[..(self.cluster.quorum.n as usize).min(list.len())].contains(&node)
+        placement(&self.ring, &self.cluster, key, self.id).is_primary(node)
     }
 
-    /// `local_quorum` / `each_quorum`: per datacenter, the replies it needs
-    /// (a majority of the key's top-N replicas there). Local: only this
-    /// node's datacenter (a need of 1 there when it holds no replica, which
-    /// no reply can meet).
-    fn dc_needs(&self, key: Key) -> Vec<(DatacenterId, u32)> {
-        let dc = |n: NodeId| self.cluster.nodes[n.0 as usize].datacenter;
-        let list = self.ring.preference_list(key);
-        let top = &list[..(self.cluster.quorum.n as usize).min(list.len())];
-        let mut counts: std::collections::BTreeMap<DatacenterId, u32> = Default::default();
-        for node in top {
-            *counts.entry(dc(*node)).or_insert(0) += 1;
-        }
-        match self.cluster.quorum.consistency {
-            Consistency::Fixed => Vec::new(),
-            Consistency::LocalQuorum => {
-                let mine = dc(self.id);
-                vec![(mine, counts.get(&mine).map_or(1, |c| c / 2 + 1))]
-            }
-            Consistency::EachQuorum => counts.into_iter().map(|(d, c)| (d, c / 2 + 1)).collect(),
-        }
-    }
-
-    /// Whether replies from `nodes` meet every datacenter's need (only the
-    /// key's top-N replicas count, as in Cassandra, where hints never
-    /// count toward a consistency level).
+    /// Whether replies from `nodes` meet every datacenter's need
+    /// (`local_quorum` / `each_quorum`).
     fn dc_quorum_met(&self, key: Key, nodes: &[NodeId]) -> bool {
-        let dc = |n: NodeId| self.cluster.nodes[n.0 as usize].datacenter;
-        self.dc_needs(key).into_iter().all(|(d, need)| {
-            nodes
-                .iter()
-                .filter(|n| dc(**n) == d && self.is_primary(key, **n))
-                .count() as u32
-                >= need
-        })
+        placement(&self.ring, &self.cluster, key, self.id)
+            .dc_quorum_met(self.cluster.quorum.consistency, nodes)
     }
 
-    /// Riak's PR/PW check and `fail_fast`: the failure to answer at once
-    /// when, of the targets the coordinator believes reachable (the first
-    /// `reachable`), fewer than `primaries` (PR or PW) are primaries, or
-    /// (with `fail_fast`) fewer than `quorum` (R or W) are left.
+    /// Riak's PR/PW check, the datacenters' needs and `fail_fast`, over
+    /// the targets the coordinator believes reachable (the first
+    /// `reachable`); see [`Placement::unavailable`].
     fn unavailable(
         &self,
         key: Key,
         targets: &[Target],
         reachable: usize,
-        (primaries, quorum): (u32, u32),
+        needs: (u32, u32),
     ) -> Option<Failure> {
-        let up = &targets[..reachable.min(targets.len())];
-        if self.cluster.quorum.consistency != Consistency::Fixed {
-            let dc = |n: NodeId| self.cluster.nodes[n.0 as usize].datacenter;
-            for (d, need) in self.dc_needs(key) {
-                let count = up
-                    .iter()
-                    .filter(|x| dc(x.node) == d && self.is_primary(key, x.node))
-                    .count() as u32;
-                if count < need {
-                    return Some(Failure::Unavailable {
-                        reachable: count,
-                        required: need,
-                    });
-                }
-            }
-        }
-        if primaries > 0 {
-            let count = up.iter().filter(|x| self.is_primary(key, x.node)).count() as u32;
-            if count < primaries {
-                return Some(Failure::Unavailable {
-                    reachable: count,
-                    required: primaries,
-                });
-            }
-        }
-        if self.cluster.quorum.fail_fast && (up.len() as u32) < quorum {
-            return Some(Failure::Unavailable {
-                reachable: up.len() as u32,
-                required: quorum,
-            });
-        }
-        None
+        let up: Vec<NodeId> = targets[..reachable.min(targets.len())]
+            .iter()
+            .map(|x| x.node)
+            .collect();
+        placement(&self.ring, &self.cluster, key, self.id).unavailable(
+            &self.cluster.quorum,
+            &up,
+            needs,
+        )
     }
 
     fn start_get(&mut self, t: NodeTime, op: OpId, key: Key, out: &mut Outbox<Timer>) {
@@ -381,9 +311,7 @@ impl Node {
                 targets,
                 next,
                 replies: Vec::new(),
-                ok: 0,
-                notfound: 0,
-                primary: 0,
+                tally: ReadTally::default(),
                 answered: false,
             },
         );
@@ -539,6 +467,7 @@ impl Node {
                 op,
                 result: Err(Failure::TooManySiblings { siblings, limit }),
                 coordinator: me,
+                body: Vec::new(),
             };
             out.send(Endpoint::Client(op.client), Msg::Client(reply));
             return true;
@@ -625,6 +554,7 @@ impl Node {
                 op,
                 result: Err(failure),
                 coordinator: self.id,
+                body: Vec::new(),
             };
             out.send(Endpoint::Client(op.client), Msg::Client(reply));
             return;
@@ -669,10 +599,9 @@ impl Node {
                 siblings,
                 targets,
                 next,
-                acks: 0,
-                primary_acks: 0,
-                durable_acks: 0,
+                tally: WriteTally::default(),
                 buffered: buffered_targets,
+                body: Vec::new(),
                 answered: false,
             },
         );
@@ -718,58 +647,13 @@ impl Node {
         };
         target.answered = true;
         if !get.answered {
-            // Riak's get core: a not-found counts toward R only with
-            // notfound_ok; PR counts the primaries among the replies that do.
-            if q.notfound_ok || !versions.is_empty() {
-                get.ok += 1;
-                get.primary += u32::from(primary);
-            } else {
-                get.notfound += 1;
-            }
+            get.tally.count(&q, !versions.is_empty(), primary);
         }
         get.replies.push((from, versions));
-        // Not-found replies that make R found ones impossible (N - R + 1),
-        // or, with basic_quorum, a majority of N.
-        let threshold = if q.basic_quorum {
-            (q.n / 2 + 1).min(q.n - q.r + 1)
-        } else {
-            q.n - q.r + 1
-        };
-        let enough = if q.consistency == Consistency::Fixed {
-            get.ok >= q.r && get.primary >= q.pr
-        } else {
-            dc_met
-        };
-        let hopeless = !q.notfound_ok && get.notfound >= threshold;
-        if !get.answered && (enough || hopeless) {
+        let verdict = get.tally.verdict(&q, dc_met);
+        if let Some(verdict) = verdict.filter(|_| !get.answered) {
             get.answered = true;
-            let found = reconcile(
-                versioning,
-                get.replies.iter().flat_map(|(_, v)| v.iter().cloned()),
-            );
-            let mut clock = VectorClock::new();
-            for v in &found {
-                clock.merge_in(&v.clock);
-            }
-            let fastest_replica = get.replies.first().map(|(node, _)| *node);
-            let result = if enough || get.ok == 0 {
-                // Enough replies, or every counted reply said "not found"
-                // (Riak answers notfound).
-                Ok(GetResult {
-                    versions: found,
-                    context: Context {
-                        clock,
-                        fastest_replica,
-                    },
-                })
-            } else {
-                // Some replica holds the key but R found replies cannot
-                // come (Riak's r_val_unsatisfied).
-                Err(Failure::NotEnoughReplicas {
-                    got: get.ok,
-                    required: q.r,
-                })
-            };
+            let result = get.tally.answer(&q, verdict, versioning, &get.replies);
             let reply = ClientMsg::GetReply {
                 op: get.op,
                 result,
@@ -838,9 +722,11 @@ impl Node {
         _t: NodeTime,
         from: NodeId,
         request: RequestId,
+        stored: Vec<Version>,
         out: &mut Outbox<Timer>,
     ) {
         let q = self.cluster.quorum;
+        let versioning = self.cluster.versioning;
         let me = self.id;
         let primary = self
             .volatile
@@ -869,17 +755,15 @@ impl Node {
             return;
         };
         target.answered = true;
-        put.acks += 1;
-        put.primary_acks += u32::from(primary);
-        if !put.buffered.contains(&from) {
-            put.durable_acks += 1;
+        if q.return_body && !put.answered {
+            // Riak's put FSM merges the objects the vnodes returned.
+            let merged = put.body.drain(..).chain(stored);
+            put.body = reconcile(versioning, merged);
         }
-        let enough = if q.consistency == Consistency::Fixed {
-            put.acks >= q.w && put.primary_acks >= q.pw
-        } else {
-            dc_met
-        };
-        if !put.answered && enough && put.durable_acks >= q.dw {
+        let durable = !put.buffered.contains(&from);
+        put.tally.count(primary, durable);
+        let enough = put.tally.enough(&q, dc_met);
+        if !put.answered && enough {
             put.answered = true;
             out.record(Record::WriteCommitted {
                 op: put.op,
@@ -891,6 +775,7 @@ impl Node {
                 op: put.op,
                 result: Ok(()),
                 coordinator: me,
+                body: std::mem::take(&mut put.body),
             };
             out.send(Endpoint::Client(put.op.client), Msg::Client(reply));
             out.cancel_timer(Timer::RequestTimeout(request));
@@ -923,11 +808,12 @@ impl Node {
                 if get.answered {
                     continue;
                 }
-                if let Some(node) = self.next_fallback(t.now, get.key, &mut get.next, &get.targets)
+                // The owner this fallback stands in for: read repair
+                // gives it hints for that owner, not a permanent copy.
+                let owner = get.targets[i].hint.unwrap_or(peer);
+                if let Some(node) =
+                    self.next_fallback(t.now, get.key, owner, &mut get.next, &get.targets)
                 {
-                    // The owner this fallback stands in for: read repair
-                    // gives it hints for that owner, not a permanent copy.
-                    let owner = get.targets[i].hint.unwrap_or(peer);
                     get.targets[i].replaced = true;
                     get.targets.push(Target {
                         node,
@@ -960,9 +846,10 @@ impl Node {
                 if peer != self.id && self.volatile.detector.suspect(peer, t.now, retry) {
                     out.record(Record::PeerSuspected { by: self.id, peer });
                 }
-                if let Some(node) = self.next_fallback(t.now, put.key, &mut put.next, &put.targets)
+                let owner = put.targets[i].hint.unwrap_or(peer);
+                if let Some(node) =
+                    self.next_fallback(t.now, put.key, owner, &mut put.next, &put.targets)
                 {
-                    let owner = put.targets[i].hint.unwrap_or(peer);
                     put.targets[i].replaced = true;
                     let hint = if node == owner { None } else { Some(owner) };
                     put.targets.push(Target {
@@ -1017,19 +904,12 @@ impl Node {
             self.volatile.gets.remove(&req);
         } else if let Some(put) = self.volatile.puts.remove(&req) {
             if !put.answered {
-                let q = self.cluster.quorum;
-                let (got, required) = if put.acks < q.w {
-                    (put.acks, q.w)
-                } else if put.primary_acks < q.pw {
-                    (put.primary_acks, q.pw)
-                } else {
-                    (put.durable_acks, q.dw)
-                };
-                let failure = Failure::NotEnoughReplicas { got, required };
+                let failure = put.tally.shortfall(&self.cluster.quorum);
                 let reply = ClientMsg::PutReply {
                     op: put.op,
                     result: Err(failure),
                     coordinator: me,
+                    body: Vec::new(),
                 };
                 out.send(Endpoint::Client(put.op.client), Msg::Client(reply));
             }
@@ -1083,5 +963,21 @@ impl Node {
                 replicas: repaired,
             });
         }
+    }
+}
+
+/// Where `key` lives, as node `me` of `cluster` sees it through `ring`.
+pub(super) fn placement<'a>(
+    ring: &'a crate::dynamo::ring::Ring,
+    cluster: &'a crate::config::Cluster,
+    key: Key,
+    me: NodeId,
+) -> Placement<'a, impl Fn(NodeId) -> DatacenterId + 'a> {
+    let nodes = &cluster.nodes;
+    Placement {
+        list: ring.preference_list(key),
+        n: cluster.quorum.n as usize,
+        dc: move |n: NodeId| nodes[n.0 as usize].datacenter,
+        local: nodes[me.0 as usize].datacenter,
     }
 }

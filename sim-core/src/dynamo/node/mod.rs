@@ -549,6 +549,7 @@ impl Node {
                 op,
                 result: Err(Failure::Overloaded),
                 coordinator: self.id,
+                body: Vec::new(),
             },
             _ => return,
         };

@@ -45,11 +45,14 @@ impl Node {
         msg: ReplicaMsg,
         out: &mut Outbox<Timer>,
     ) {
-        // A client-driven client (§6.4) reads and repairs like a coordinator.
+        // A client-driven client (§6.4) reads, writes and repairs like a
+        // coordinator.
         let peer = match from {
             Endpoint::Node(peer) => peer,
             Endpoint::Client(_) => match msg {
-                ReplicaMsg::Read { .. } | ReplicaMsg::Repair { .. } => self.id,
+                ReplicaMsg::Read { .. } | ReplicaMsg::Repair { .. } | ReplicaMsg::Write { .. } => {
+                    self.id
+                }
                 _ => return,
             },
         };
@@ -66,7 +69,7 @@ impl Node {
                 let mut object = Vec::with_capacity(1 + siblings.len());
                 object.push(version);
                 object.extend(siblings);
-                self.on_write(t, peer, request, key, object, hint, durability, out)
+                self.on_write(t, from, request, key, object, hint, durability, out)
             }
             ReplicaMsg::Repair {
                 key,
@@ -95,7 +98,9 @@ impl Node {
             ReplicaMsg::ReadReply { request, versions } => {
                 self.on_read_reply(t, peer, request, versions, out)
             }
-            ReplicaMsg::WriteAck { request } => self.on_write_ack(t, peer, request, out),
+            ReplicaMsg::WriteAck { request, versions } => {
+                self.on_write_ack(t, peer, request, versions, out)
+            }
             ReplicaMsg::ReadDeclined { request } => self.on_read_declined(t, peer, request, out),
         }
     }
@@ -223,7 +228,7 @@ impl Node {
     fn on_write(
         &mut self,
         t: NodeTime,
-        coordinator: NodeId,
+        to: Endpoint,
         request: RequestId,
         key: Key,
         object: Vec<Version>,
@@ -232,12 +237,19 @@ impl Node {
         out: &mut Outbox<Timer>,
     ) {
         self.stats.replica_writes += 1;
-        let ack = Msg::Replica(ReplicaMsg::WriteAck { request });
-        let to = Endpoint::Node(coordinator);
         let io = DiskIo {
             op: DiskOp::Write,
             ops: 1,
             foreground: true,
+        };
+        // Riak's `return_body`: the ack carries the object as stored.
+        let ack = |node: &Node| {
+            let versions = if node.cluster.quorum.return_body {
+                node.object_versions(key)
+            } else {
+                Vec::new()
+            };
+            Msg::Replica(ReplicaMsg::WriteAck { request, versions })
         };
         match (hint, durability) {
             (Some(owner), _) if owner != self.id => {
@@ -249,15 +261,17 @@ impl Node {
                     owner,
                     key,
                 });
+                let ack = ack(self);
                 self.send_after_disk(out, io, to, ack);
             }
             (_, Durability::Buffered) => {
                 // §6.1: acknowledged from memory; the flush pays the disk.
                 self.volatile.buffer.apply_all(key, object, t.now);
-                out.send_after(to, ack, SimDuration::ZERO);
+                out.send_after(to, ack(self), SimDuration::ZERO);
             }
             (_, Durability::Durable) => {
                 self.store_apply_all(key, object, t.now, out);
+                let ack = ack(self);
                 self.send_after_disk(out, io, to, ack);
             }
         }
