@@ -167,4 +167,4 @@ fn golden_trace_hash_of_the_small_scenario() {
     );
 }
 
-const GOLDEN: &str = "3df0d2195ba3efc1 13509";
+const GOLDEN: &str = "67a44ca1e27bdb81 13453";

@@ -169,8 +169,14 @@ pub struct InFlightHandoff {
 
 impl Node {
     /// Periodic scan: hand hints to every owner that is not suspected.
+    /// Re-armed only while there is something to scan for: hints stored or
+    /// a batch in flight (see `Volatile::hint_scan`).
     pub(super) fn on_hint_scan(&mut self, t: NodeTime, out: &mut Outbox<Timer>) {
-        out.set_timer(Timer::HintScan, self.cluster.hint_scan_interval);
+        let busy = !self.durable.hints.is_empty() || !self.volatile.handoffs.is_empty();
+        self.volatile.hint_scan.1 = busy;
+        if busy {
+            out.set_timer(Timer::HintScan, self.cluster.hint_scan_interval);
+        }
         // Batches that were never acknowledged: the owner did not answer.
         let stale_after = self.cluster.replica_timeout.saturating_mul(2);
         let stale: Vec<u64> = self

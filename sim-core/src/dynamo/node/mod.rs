@@ -156,6 +156,12 @@ pub struct Volatile {
     pub handoffs: BTreeMap<u64, InFlightHandoff>,
     /// Round-robin anti-entropy: the last (range, replica index) exchanged.
     pub ae_cursor: Option<(crate::dynamo::ring::RangeId, usize)>,
+    /// The hint scan's schedule: this incarnation's first scan time (drawn
+    /// at start, as the periodic timer's phase) and whether a scan is
+    /// armed. A node with no hints and no batch in flight has nothing to
+    /// scan for, so it arms no timer (no events while idle); storing a hint
+    /// arms the next scan of the same schedule.
+    pub hint_scan: (SimTime, bool),
 }
 
 impl Volatile {
@@ -177,6 +183,7 @@ impl Volatile {
             puts: BTreeMap::new(),
             handoffs: BTreeMap::new(),
             ae_cursor: None,
+            hint_scan: (SimTime::ZERO, false),
         }
     }
 }
@@ -329,7 +336,14 @@ impl Node {
             let jitter = self
                 .rng
                 .below(self.cluster.hint_scan_interval.as_micros().max(1));
-            out.set_timer(Timer::HintScan, crate::engine::time::SimDuration(jitter));
+            let jitter = crate::engine::time::SimDuration(jitter);
+            self.volatile.hint_scan = (_t.now + jitter, false);
+            // Hints survive a crash on disk: a restarted node with some
+            // scans at once on its new schedule.
+            if !self.durable.hints.is_empty() {
+                self.volatile.hint_scan.1 = true;
+                out.set_timer(Timer::HintScan, jitter);
+            }
         }
         if let Some(b) = &self.cluster.storage.buffered_writes {
             out.set_timer(Timer::BufferFlush, b.flush_interval);
@@ -363,6 +377,29 @@ impl Node {
             Msg::Gossip(m) => self.on_gossip_msg(t, from, m, out),
             Msg::Transfer(m) => self.on_transfer_msg(t, from, m, out),
         }
+        self.arm_hint_scan(t, out);
+    }
+
+    /// Arms the hint scan when hints wait and none is armed: at the next
+    /// time of the schedule drawn at start (after now), so a node scans at
+    /// the times it would have scanned with a timer that never stopped.
+    fn arm_hint_scan(&mut self, t: NodeTime, out: &mut Outbox<Timer>) {
+        let (first, armed) = self.volatile.hint_scan;
+        if armed || !self.cluster.hinted_handoff || self.durable.hints.is_empty() {
+            return;
+        }
+        let interval = self.cluster.hint_scan_interval.as_micros().max(1);
+        let (now, first) = (t.now.as_micros(), first.as_micros());
+        let next = if now < first {
+            first
+        } else {
+            first + ((now - first) / interval + 1) * interval
+        };
+        self.volatile.hint_scan.1 = true;
+        out.set_timer(
+            Timer::HintScan,
+            crate::engine::time::SimDuration(next - now),
+        );
     }
 
     /// Handles one timer.
@@ -377,6 +414,7 @@ impl Node {
             Timer::AntiEntropy => self.on_anti_entropy_round(t, out),
             Timer::Gossip => self.on_gossip_round(t, out),
         }
+        self.arm_hint_scan(t, out);
     }
 
     /// The node crashes: volatile state is dropped; with `disk_loss`, durable
