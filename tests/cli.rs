@@ -771,6 +771,31 @@ fn explain_tells_the_story_of_a_lost_lww_write_and_writes_its_files() {
     // A bad key is a command-line error.
     let o3 = dynasim(&["explain", s(&file), "--key", "banana", "--out", s(&out2)]);
     assert_code(&o3, 2, "explain with a bad --key");
+
+    // The story names what decided the loss; the printed timeline is the
+    // window around it.
+    assert!(text.contains("what decided it:"), "{text}");
+    assert!(text.contains("the later timestamp wins"), "{text}");
+    assert!(
+        text.contains("timeline and sequence diagram: ") && text.contains("around the explained lost write"),
+        "{text}"
+    );
+    // --what: the other checkers' stories; --window narrows the window.
+    for (what, head) in [
+        ("stale-read", "STALE READ of k"),
+        ("siblings", "No sibling growth"),
+        ("resurrection", "No resurrected delete"),
+    ] {
+        let o = dynasim(&[
+            "explain", s(&file), "--seed", "3", "--what", what, "--window", "0.5", "--out", s(&out2),
+        ]);
+        assert_code(&o, 1, what);
+        assert!(stdout(&o).contains(head), "{what}:\n{}", stdout(&o));
+    }
+    let o = dynasim(&["explain", s(&file), "--what", "nonsense", "--out", s(&out2)]);
+    assert_code(&o, 2, "explain with a bad --what");
+    let o = dynasim(&["explain", s(&file), "--window", "-1", "--out", s(&out2)]);
+    assert_code(&o, 2, "explain with a bad --window");
 }
 
 #[test]
