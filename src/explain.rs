@@ -147,8 +147,13 @@ pub fn run(args: &ExplainArgs) -> Result<Outcome> {
         );
     }
     let request = Request {
-        what: reports::explain::What::parse(&args.what)
-            .with_context(|| format!("--what {}: expected one of {:?}", args.what, reports::explain::What::NAMES))?,
+        what: reports::explain::What::parse(&args.what).with_context(|| {
+            format!(
+                "--what {}: expected one of {:?}",
+                args.what,
+                reports::explain::What::NAMES
+            )
+        })?,
         window_s: args.window,
         key: args
             .key

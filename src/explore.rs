@@ -94,7 +94,11 @@ pub fn explore(args: &ExploreArgs) -> Result<Outcome> {
     let pool = thread_pool(args.jobs)?;
     let batch = pool.current_num_threads().max(1) as u64;
     let progress = crate::sweep::Progress::new(args.runs as usize, "explore");
-    anyhow::ensure!(args.first >= 1, "--first {}: run numbers start at 1", args.first);
+    anyhow::ensure!(
+        args.first >= 1,
+        "--first {}: run numbers start at 1",
+        args.first
+    );
     let last = args
         .first
         .checked_add(args.runs.saturating_sub(1))

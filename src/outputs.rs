@@ -70,7 +70,9 @@ impl Kind {
                 files.extend(figures(&reports::render::RUN_FIGURES));
                 files.extend(figures(&reports::render::CAPACITY_FIGURES));
             }
-            Kind::Sweep | Kind::Plot | Kind::Compare => files.extend(figures(&reports::render::OVERLAY_FIGURES)),
+            Kind::Sweep | Kind::Plot | Kind::Compare => {
+                files.extend(figures(&reports::render::OVERLAY_FIGURES))
+            }
             Kind::Explain | Kind::Claims => {}
         }
         files

@@ -656,7 +656,12 @@ pub fn shrink_command(args: &ShrinkArgs) -> Result<Outcome> {
     println!(
         "{} fails {} at seed {seed}; shrinking (budget {} runs)",
         args.file.display(),
-        failure.failed.iter().cloned().collect::<Vec<_>>().join(", "),
+        failure
+            .failed
+            .iter()
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(", "),
         args.budget
     );
     let name = doc["name"].as_str().unwrap_or("scenario").to_string();
@@ -688,12 +693,17 @@ mod tests {
     #[test]
     fn the_signature_leaves_out_findings_made_at_the_last_instant() {
         let set = |names: &[&str]| names.iter().map(|s| s.to_string()).collect::<BTreeSet<_>>();
-        let all = set(&["availability", "convergence.divergent_keys", "durability.lost"]);
+        let all = set(&[
+            "availability",
+            "convergence.divergent_keys",
+            "durability.lost",
+        ]);
         let early = json!([{"at_s": 4.0, "action": "crash n1 (disk lost)"}, {"at_s": 6.0, "action": "restart n1"}]);
         assert_eq!(signature(&summary(early, 1, 2)), all);
         // A restart at the end cannot lose a write, but leaves replicas no
         // time to converge.
-        let restart = json!([{"at_s": 4.0, "action": "crash n1"}, {"at_s": 10.0, "action": "restart n1"}]);
+        let restart =
+            json!([{"at_s": 4.0, "action": "crash n1"}, {"at_s": 10.0, "action": "restart n1"}]);
         assert_eq!(
             signature(&summary(restart, 1, 2)),
             set(&["availability", "durability.lost"])

@@ -777,7 +777,8 @@ fn explain_tells_the_story_of_a_lost_lww_write_and_writes_its_files() {
     assert!(text.contains("what decided it:"), "{text}");
     assert!(text.contains("the later timestamp wins"), "{text}");
     assert!(
-        text.contains("timeline and sequence diagram: ") && text.contains("around the explained lost write"),
+        text.contains("timeline and sequence diagram: ")
+            && text.contains("around the explained lost write"),
         "{text}"
     );
     // --what: the other checkers' stories; --window narrows the window.
@@ -787,7 +788,16 @@ fn explain_tells_the_story_of_a_lost_lww_write_and_writes_its_files() {
         ("resurrection", "No resurrected delete"),
     ] {
         let o = dynasim(&[
-            "explain", s(&file), "--seed", "3", "--what", what, "--window", "0.5", "--out", s(&out2),
+            "explain",
+            s(&file),
+            "--seed",
+            "3",
+            "--what",
+            what,
+            "--window",
+            "0.5",
+            "--out",
+            s(&out2),
         ]);
         assert_code(&o, 1, what);
         assert!(stdout(&o).contains(head), "{what}:\n{}", stdout(&o));
@@ -1258,7 +1268,10 @@ fn compare_tables_deltas_verdicts_and_overlays() {
     let text = stdout(&o);
     assert!(text.contains("baseline"), "{text}");
     assert!(text.contains("identical run"), "{text}");
-    assert!(text.contains("different (seed 1 vs 2, trace hash)"), "{text}");
+    assert!(
+        text.contains("different (seed 1 vs 2, trace hash)"),
+        "{text}"
+    );
     assert!(text.contains("Δ #3 − #1"), "{text}");
     let doc = read_json(&out.join("compare.json"));
     let runs = doc["runs"].as_array().expect("runs");
@@ -1267,7 +1280,9 @@ fn compare_tables_deltas_verdicts_and_overlays() {
     assert_eq!(runs[2]["verdict"], json!("different"));
     assert_eq!(runs[1]["deltas"]["availability"], json!(0.0));
     let p999 = |r: &Value| r["metrics"]["latency.get.p999_ms"].as_f64().expect("p99.9");
-    let delta = runs[2]["deltas"]["latency.get.p999_ms"].as_f64().expect("delta");
+    let delta = runs[2]["deltas"]["latency.get.p999_ms"]
+        .as_f64()
+        .expect("delta");
     assert!((delta - (p999(&runs[2]) - p999(&runs[0]))).abs() < 1e-9);
     let csv = std::fs::read_to_string(out.join("compare.csv")).expect("csv");
     assert!(csv.starts_with("run,label,source,scenario,rng_seed,trace_hash,verdict,"));
@@ -1277,7 +1292,11 @@ fn compare_tables_deltas_verdicts_and_overlays() {
     }
     let o = dynasim(&["compare", s(&file), "--out", s(&out)]);
     assert_code(&o, 2, "compare of a scenario");
-    assert!(stderr(&o).contains("not a dynasim summary"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("not a dynasim summary"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 /// `index`: one offline HTML page linking every run's report (relative
@@ -1332,7 +1351,10 @@ fn index_links_every_run_and_sweep_offline() {
     ] {
         assert!(html.contains(link), "{link} in the page");
     }
-    assert!(!html.contains("http://") && !html.contains("https://"), "offline");
+    assert!(
+        !html.contains("http://") && !html.contains("https://"),
+        "offline"
+    );
     let o = dynasim(&["index", s(&tmp.join("nowhere")), "--out", s(&page)]);
     assert_code(&o, 2, "index of a missing directory");
 }
@@ -1344,8 +1366,7 @@ fn index_links_every_run_and_sweep_offline() {
 fn a_reused_out_keeps_no_file_of_an_older_run() {
     let tmp = TempDir::new("reused_out");
     let mut with_capacity = tiny();
-    with_capacity["cluster"]["capacity"] =
-        json!({ "cpu": { "workers": 2, "service": { "default": { "constant": { "ms": 0.05 } } } } });
+    with_capacity["cluster"]["capacity"] = json!({ "cpu": { "workers": 2, "service": { "default": { "constant": { "ms": 0.05 } } } } });
     let old = tmp.write_json("old.json", &with_capacity);
     let new = tmp.write_json("new.json", &tiny());
     let out = tmp.join("out");

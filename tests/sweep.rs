@@ -422,8 +422,8 @@ fn shrink_keeps_a_loss_that_is_not_at_the_last_instant() {
     let out = dynasim(
         t.path(),
         &[
-            "explore", "ncr.json", "--first", "56", "--runs", "1", "--out", "ex", "--budget",
-            "40", "--jobs", "1",
+            "explore", "ncr.json", "--first", "56", "--runs", "1", "--out", "ex", "--budget", "40",
+            "--jobs", "1",
         ],
     );
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
@@ -454,7 +454,9 @@ fn shrink_keeps_a_loss_that_is_not_at_the_last_instant() {
     let lost = &summary["durability"]["lost_writes"][0];
     assert!(lost["acked_at_s"].as_f64().expect("acked") < end);
     for f in summary["faults"].as_array().expect("faults") {
-        let crash = f["action"].as_str().is_some_and(|a| a.starts_with("crash "));
+        let crash = f["action"]
+            .as_str()
+            .is_some_and(|a| a.starts_with("crash "));
         assert!(
             !(crash && f["at_s"].as_f64().expect("at") >= end - 0.001),
             "a crash at the last instant: {f}"

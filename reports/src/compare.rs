@@ -140,15 +140,9 @@ pub fn compare(runs: &[Compared], metrics: &[String]) -> Json {
 fn delta_text(d: &Json) -> String {
     match d.as_f64() {
         None => "–".into(),
-        Some(x) if x == 0.0 => "0".into(),
-        Some(x) => {
-            let text = fmt_num(d);
-            if x > 0.0 {
-                format!("+{text}")
-            } else {
-                text
-            }
-        }
+        Some(x) if x > 0.0 => format!("+{}", fmt_num(d)),
+        Some(x) if x < 0.0 => fmt_num(d),
+        Some(_) => "0".into(),
     }
 }
 
@@ -208,7 +202,9 @@ pub fn table(doc: &Json) -> String {
                 None => "–".into(),
             },
             match r["differs_in"].as_str() {
-                Some(w) if !w.is_empty() => format!("{} ({w})", r["verdict"].as_str().unwrap_or("")),
+                Some(w) if !w.is_empty() => {
+                    format!("{} ({w})", r["verdict"].as_str().unwrap_or(""))
+                }
                 _ => r["verdict"].as_str().unwrap_or("").to_string(),
             },
             r["source"].as_str().unwrap_or("").to_string(),
@@ -265,7 +261,12 @@ pub fn csv(doc: &Json) -> String {
         .collect();
     let mut out = String::from("run,label,source,scenario,rng_seed,trace_hash,verdict,differs_in");
     for m in &metrics {
-        let _ = write!(out, ",{},{}", csv_field(m), csv_field(&format!("{m}.delta")));
+        let _ = write!(
+            out,
+            ",{},{}",
+            csv_field(m),
+            csv_field(&format!("{m}.delta"))
+        );
     }
     out.push('\n');
     for (i, r) in doc["runs"].as_array().into_iter().flatten().enumerate() {
@@ -489,13 +490,19 @@ mod tests {
         assert_eq!(r[1]["verdict"], json!(IDENTICAL));
         assert_eq!(r[2]["verdict"], json!(DIFFERENT));
         assert_eq!(r[2]["deltas"]["availability"], json!(0.25));
-        assert!(r[2]["differs_in"].as_str().expect("why").contains("seed 1 vs 2"));
+        assert!(r[2]["differs_in"]
+            .as_str()
+            .expect("why")
+            .contains("seed 1 vs 2"));
         let t = table(&doc);
         assert!(t.contains("+0.25"), "{t}");
         assert!(t.contains("identical run"), "{t}");
         let c = csv(&doc);
         assert_eq!(c.lines().count(), 4, "{c}");
-        assert!(c.lines().nth(3).expect("row").contains(",different,"), "{c}");
+        assert!(
+            c.lines().nth(3).expect("row").contains(",different,"),
+            "{c}"
+        );
     }
 
     #[test]

@@ -179,7 +179,9 @@ impl Curve {
 /// would be invisible (a log axis shows them).
 fn one_bar_hides_the_rest(values: &[f64]) -> bool {
     let nonzero = values.iter().copied().filter(|v| *v > 0.0);
-    let (lo, hi) = nonzero.fold((f64::INFINITY, 0.0f64), |(lo, hi), v| (lo.min(v), hi.max(v)));
+    let (lo, hi) = nonzero.fold((f64::INFINITY, 0.0f64), |(lo, hi), v| {
+        (lo.min(v), hi.max(v))
+    });
     lo.is_finite() && hi > 50.0 * lo
 }
 
@@ -1166,7 +1168,9 @@ mod tests {
         assert_eq!(sib.y_scale, Scale::Log);
         assert!(sib.y_label.ends_with("(log scale)"));
         assert_eq!(sib.bar_notes.len(), 3, "no note on an empty bar");
-        let svg = |c: &Chart| plot::render_svg(c, plot::DEFAULT_WIDTH, plot::DEFAULT_HEIGHT).expect("svg");
+        let svg = |c: &Chart| {
+            plot::render_svg(c, plot::DEFAULT_WIDTH, plot::DEFAULT_HEIGHT).expect("svg")
+        };
         let bare = Chart {
             bar_notes: Vec::new(),
             ..sib.clone()

@@ -457,14 +457,21 @@ fn a_lost_lww_write_names_its_superseder_and_the_timestamps_in_a_window() {
     assert!(shown.iter().all(|e| (e.time_us >= a && e.time_us <= b)
         || matches!(e.kind, TraceKind::Fault | TraceKind::Phase)));
     assert!(ex.timeline_window().lines().count() < ex.timeline().lines().count());
-    assert!(ex.header("lww", 1).contains("around the explained lost write"));
+    assert!(ex
+        .header("lww", 1)
+        .contains("around the explained lost write"));
     // --from/--to choose the window instead.
     let req = Request {
         from_s: Some(0.0),
         to_s: Some(6.0),
         ..Request::default()
     };
-    assert_eq!(explain(scenario(&lww_skew(), 1), &req).expect("explains").window, None);
+    assert_eq!(
+        explain(scenario(&lww_skew(), 1), &req)
+            .expect("explains")
+            .window,
+        None
+    );
 }
 
 /// Under vector clocks the story names the lost write's dot and the clock
@@ -472,8 +479,11 @@ fn a_lost_lww_write_names_its_superseder_and_the_timestamps_in_a_window() {
 /// so a write that never saw the lost one still covers its dot.
 #[test]
 fn a_lost_write_under_reused_dots_names_the_dot_that_decided_it() {
-    let ex = explain(scenario(&shipped("disk-loss-reused-dots"), 1), &Request::default())
-        .expect("explains");
+    let ex = explain(
+        scenario(&shipped("disk-loss-reused-dots"), 1),
+        &Request::default(),
+    )
+    .expect("explains");
     assert!(ex.focus.is_some(), "reused dots lose writes on seed 1");
     let story = ex.story();
     let decided = story
@@ -518,9 +528,18 @@ fn the_story_of_a_stale_read_names_the_missed_write_and_the_replies() {
     assert_eq!(ex.selection.key, Some(f.key.0));
     let story = ex.story();
     let missed = f.expected.expect("the missed write").to_string();
-    assert!(story.starts_with(&format!("STALE READ of k{}", f.key.0)), "{story}");
-    assert!(story.contains(&format!("the write it missed:\n  {missed}")), "{story}");
-    assert!(story.contains(&format!("did NOT have {missed} yet")), "{story}");
+    assert!(
+        story.starts_with(&format!("STALE READ of k{}", f.key.0)),
+        "{story}"
+    );
+    assert!(
+        story.contains(&format!("the write it missed:\n  {missed}")),
+        "{story}"
+    );
+    assert!(
+        story.contains(&format!("did NOT have {missed} yet")),
+        "{story}"
+    );
     let (a, b) = ex.window.expect("window");
     assert!(a <= f.completed.as_micros() && f.completed.as_micros() <= b);
 }
@@ -539,7 +558,13 @@ fn the_story_of_a_resurrected_delete_names_the_delete_and_the_replica_without_it
     let f = ex.read_focus.clone().expect("a resurrection");
     let story = ex.story();
     let d = f.expected.expect("the delete").to_string();
-    assert!(story.starts_with(&format!("RESURRECTED DELETE on k{}: the delete {d}", f.key.0)), "{story}");
+    assert!(
+        story.starts_with(&format!(
+            "RESURRECTED DELETE on k{}: the delete {d}",
+            f.key.0
+        )),
+        "{story}"
+    );
     assert!(story.contains(&format!("did NOT have {d} yet")), "{story}");
 }
 
@@ -558,7 +583,10 @@ fn the_story_of_siblings_lists_them_and_why_they_are_concurrent() {
     let f = ex.read_focus.clone().expect("siblings");
     assert!(f.k >= 2 && f.returned.len() == f.k);
     let story = ex.story();
-    assert!(story.starts_with(&format!("SIBLINGS on k{}", f.key.0)), "{story}");
+    assert!(
+        story.starts_with(&format!("SIBLINGS on k{}", f.key.0)),
+        "{story}"
+    );
     assert!(story.contains("blind write (no context)"), "{story}");
     assert!(story.contains("are concurrent"), "{story}");
     // No such finding: the story says so.
@@ -568,5 +596,9 @@ fn the_story_of_siblings_lists_them_and_why_they_are_concurrent() {
     };
     let ex = explain(scenario(&doc, 1), &none).expect("explains");
     assert!(ex.read_focus.is_none());
-    assert!(ex.story().contains("No resurrected delete"), "{}", ex.story());
+    assert!(
+        ex.story().contains("No resurrected delete"),
+        "{}",
+        ex.story()
+    );
 }

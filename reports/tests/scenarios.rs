@@ -167,6 +167,9 @@ fn check(path: &Path, listed: &[String]) -> (Vec<String>, Json) {
 
 const DOC: &str = "docs/scenarios.md";
 
+/// A file's stem and the summary of its run.
+type Run = (String, Json);
+
 /// Compares (or with `DYNASIM_BLESS=1` rewrites) the generated figure
 /// block of each scenario in docs/scenarios.md: the text between
 /// `<!-- figures:STEM -->` and `<!-- /figures:STEM -->` must be
@@ -216,7 +219,7 @@ fn every_scenario_meets_its_expectations_and_is_deterministic() {
     let start = Instant::now();
     let listed = readme_figures();
     let listed = &listed;
-    let results: Vec<(Vec<String>, Option<(String, Json)>)> = std::thread::scope(|scope| {
+    let results: Vec<(Vec<String>, Option<Run>)> = std::thread::scope(|scope| {
         let handles: Vec<_> = files
             .iter()
             .map(|f| scope.spawn(move || check(f, listed)))

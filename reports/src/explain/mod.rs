@@ -589,10 +589,9 @@ pub fn explain_guarded(
                 secs(f.completed.as_micros())
             ),
         ),
-        (None, what, None) if what != What::LostWrite => (
-            None,
-            format!("no {} in the run: whole run", what.words()),
-        ),
+        (None, what, None) if what != What::LostWrite => {
+            (None, format!("no {} in the run: whole run", what.words()))
+        }
         _ => match first_lost(None) {
             Some(l) => (
                 Some(l.key.0),
@@ -740,7 +739,9 @@ impl Explanation {
     pub fn story(&self) -> String {
         if let Some(f) = &self.read_focus {
             return match self.what {
-                What::StaleRead => reads::stale_read_story(f, &self.events, &self.records, &self.names),
+                What::StaleRead => {
+                    reads::stale_read_story(f, &self.events, &self.records, &self.names)
+                }
                 What::Resurrection => {
                     reads::resurrection_story(f, &self.events, &self.records, &self.names)
                 }

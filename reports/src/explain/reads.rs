@@ -62,7 +62,11 @@ pub(crate) fn clock_entries(version: &str) -> BTreeMap<String, u64> {
 
 /// Whether `later` is a causal descendant of `earlier` through the
 /// writes' contexts (read-modify-writes based on it, transitively).
-pub(crate) fn descends(writes: &BTreeMap<WriteId, WriteInfo>, later: WriteId, earlier: WriteId) -> bool {
+pub(crate) fn descends(
+    writes: &BTreeMap<WriteId, WriteInfo>,
+    later: WriteId,
+    earlier: WriteId,
+) -> bool {
     let mut seen = BTreeSet::new();
     let mut todo = vec![later];
     while let Some(w) = todo.pop() {
@@ -83,7 +87,10 @@ pub(crate) fn descends(writes: &BTreeMap<WriteId, WriteInfo>, later: WriteId, ea
 
 /// Every write whose context carried `root`, directly or through other
 /// writes (one pass over the writes' contexts).
-pub(crate) fn descendants(writes: &BTreeMap<WriteId, WriteInfo>, root: WriteId) -> BTreeSet<WriteId> {
+pub(crate) fn descendants(
+    writes: &BTreeMap<WriteId, WriteInfo>,
+    root: WriteId,
+) -> BTreeSet<WriteId> {
     let mut children: BTreeMap<WriteId, Vec<WriteId>> = BTreeMap::new();
     for (w, i) in writes {
         for b in &i.based_on {
@@ -122,7 +129,7 @@ pub(crate) fn lww_stamp_us(records: &[(SimTime, Record)], node: NodeId, t: u64) 
         {
             if *n == node {
                 offset = *offset_us;
-                drift = i64::from(*drift_ppm);
+                drift = *drift_ppm;
             }
         }
     }
@@ -142,7 +149,7 @@ fn put_arrival(events: &[Ev], w: &str, coordinator: Option<NodeId>) -> Option<u6
         })
         .filter(|e| coordinator.is_none_or(|c| e.at == Some(Endpoint::Node(c))))
         .map(|e| e.time_us)
-        .last()
+        .next_back()
 }
 
 fn fmt_stamp(us: i128) -> String {
@@ -184,9 +191,7 @@ pub(crate) fn superseded_by(
             let name = c.to_string();
             clock_entries(lc).get(&name).map(|n| (name, *n))
         });
-        let dot_text = dot
-            .as_ref()
-            .map_or("?".into(), |(n, c)| format!("{n}:{c}"));
+        let dot_text = dot.as_ref().map_or("?".into(), |(n, c)| format!("{n}:{c}"));
         let clock = lc.find('[').map_or(lc.as_str(), |i| &lc[i..]);
         let _ = writeln!(s, "{w}'s clock {clock}, its dot {dot_text}");
         let covers = |v: &str| -> Option<String> {
@@ -314,7 +319,10 @@ fn replies(events: &[Ev], f: &ReadFinding, expected: Option<&str>, names: &Names
                 (Some(x), Some(t)) if *t <= sent => format!(", had {x} (since {})", secs(*t)),
                 (Some(x), _) => format!(", did NOT have {x} yet"),
             };
-            format!("{replica} replied at {} ({versions} version(s){held})", secs(sent))
+            format!(
+                "{replica} replied at {} ({versions} version(s){held})",
+                secs(sent)
+            )
         })
         .collect()
 }
@@ -338,7 +346,12 @@ fn names_of(ws: &[WriteId]) -> String {
     text
 }
 
-fn write_line(writes: &BTreeMap<WriteId, WriteInfo>, w: WriteId, names: &Names, events: &[Ev]) -> String {
+fn write_line(
+    writes: &BTreeMap<WriteId, WriteInfo>,
+    w: WriteId,
+    names: &Names,
+    events: &[Ev],
+) -> String {
     let i = writes.get(&w).cloned().unwrap_or_default();
     let ctx = if w.is_preloaded() {
         "loaded before the run".to_string()
@@ -349,16 +362,21 @@ fn write_line(writes: &BTreeMap<WriteId, WriteInfo>, w: WriteId, names: &Names, 
     } else {
         format!("read-modify-write based on {}", names_of(&i.based_on))
     };
-    let res = i.completed.as_ref().map_or("pending".to_string(), |(t, r)| {
-        format!("{r} at {}", secs(t.as_micros()))
-    });
+    let res = i
+        .completed
+        .as_ref()
+        .map_or("pending".to_string(), |(t, r)| {
+            format!("{r} at {}", secs(t.as_micros()))
+        });
     format!(
         "{w}{} by {} invoked {}{}: {res}; {ctx}",
         clock_of(events, &w.to_string())
             .and_then(|c| c.find('[').map(|i| c[i..].to_string()))
             .map(|c| format!(" {c}"))
             .unwrap_or_default(),
-        i.client.map(|c| names.name(c)).unwrap_or_else(|| "?".into()),
+        i.client
+            .map(|c| names.name(c))
+            .unwrap_or_else(|| "?".into()),
         i.invoked.map_or("?".into(), |t| secs(t.as_micros())),
         i.coordinator
             .map(|c| format!(" via {}", names.name(Endpoint::Node(c))))
@@ -368,7 +386,12 @@ fn write_line(writes: &BTreeMap<WriteId, WriteInfo>, w: WriteId, names: &Names, 
 
 /// The story of a stale read: what it returned, the write it missed, and
 /// which replicas answered it and whether they had that write yet.
-pub fn stale_read_story(f: &ReadFinding, events: &[Ev], records: &[(SimTime, Record)], names: &Names) -> String {
+pub fn stale_read_story(
+    f: &ReadFinding,
+    events: &[Ev],
+    records: &[(SimTime, Record)],
+    names: &Names,
+) -> String {
     let writes = writes_of(records);
     let mut s = String::new();
     let missed = f.expected.map(|w| w.to_string());
@@ -381,17 +404,29 @@ pub fn stale_read_story(f: &ReadFinding, events: &[Ev], records: &[(SimTime, Rec
         names_of(&f.returned),
         secs(f.completed.as_micros()),
         f.k,
-        missed
-            .as_ref()
-            .map_or(String::new(), |m| format!(" {m}, done before the read started"))
+        missed.as_ref().map_or(String::new(), |m| format!(
+            " {m}, done before the read started"
+        ))
     );
     if let Some(w) = f.expected {
-        let _ = writeln!(s, "\nthe write it missed:\n  {}", write_line(&writes, w, names, events));
+        let _ = writeln!(
+            s,
+            "\nthe write it missed:\n  {}",
+            write_line(&writes, w, names, events)
+        );
         let at: Vec<String> = reached(events, &w.to_string())
             .into_iter()
             .map(|(e, t)| format!("{} ({})", names.name(e), secs(t)))
             .collect();
-        let _ = writeln!(s, "  reached: {}", if at.is_empty() { "none".into() } else { at.join(", ") });
+        let _ = writeln!(
+            s,
+            "  reached: {}",
+            if at.is_empty() {
+                "none".into()
+            } else {
+                at.join(", ")
+            }
+        );
     }
     let _ = writeln!(s, "\nwhat it returned:");
     for w in &f.returned {
@@ -399,7 +434,15 @@ pub fn stale_read_story(f: &ReadFinding, events: &[Ev], records: &[(SimTime, Rec
     }
     let r = replies(events, f, missed.as_deref(), names);
     let _ = writeln!(s, "\nthe read's replies (to its coordinator):");
-    let _ = writeln!(s, "  {}", if r.is_empty() { "none kept".into() } else { r.join("\n  ") });
+    let _ = writeln!(
+        s,
+        "  {}",
+        if r.is_empty() {
+            "none kept".into()
+        } else {
+            r.join("\n  ")
+        }
+    );
     let stale_repliers = r.iter().filter(|x| x.contains("did NOT have")).count();
     let _ = writeln!(
         s,
@@ -421,7 +464,10 @@ pub fn resurrection_story(
 ) -> String {
     let writes = writes_of(records);
     let mut s = String::new();
-    let d = f.expected.map(|w| w.to_string()).unwrap_or_else(|| "?".into());
+    let d = f
+        .expected
+        .map(|w| w.to_string())
+        .unwrap_or_else(|| "?".into());
     let _ = writeln!(
         s,
         "RESURRECTED DELETE on k{}: the delete {d} was acknowledged before a read by {} (invoked at {}) that returned {} at {}.",
@@ -432,12 +478,24 @@ pub fn resurrection_story(
         secs(f.completed.as_micros())
     );
     if let Some(w) = f.expected {
-        let _ = writeln!(s, "\nthe delete:\n  {}", write_line(&writes, w, names, events));
+        let _ = writeln!(
+            s,
+            "\nthe delete:\n  {}",
+            write_line(&writes, w, names, events)
+        );
         let at: Vec<String> = reached(events, &d)
             .into_iter()
             .map(|(e, t)| format!("{} ({})", names.name(e), secs(t)))
             .collect();
-        let _ = writeln!(s, "  its tombstone reached: {}", if at.is_empty() { "none".into() } else { at.join(", ") });
+        let _ = writeln!(
+            s,
+            "  its tombstone reached: {}",
+            if at.is_empty() {
+                "none".into()
+            } else {
+                at.join(", ")
+            }
+        );
     }
     let _ = writeln!(s, "\nwhat came back (values the delete had covered):");
     for w in &f.returned {
@@ -449,7 +507,15 @@ pub fn resurrection_story(
         .count();
     let r = replies(events, f, Some(&d), names);
     let _ = writeln!(s, "\nthe read's replies (to its coordinator):");
-    let _ = writeln!(s, "  {}", if r.is_empty() { "none kept".into() } else { r.join("\n  ") });
+    let _ = writeln!(
+        s,
+        "  {}",
+        if r.is_empty() {
+            "none kept".into()
+        } else {
+            r.join("\n  ")
+        }
+    );
     let _ = writeln!(
         s,
         "\n=> replicas without the tombstone (never reached{}) still held an older value and returned it.",
@@ -460,7 +526,12 @@ pub fn resurrection_story(
 
 /// The story of sibling growth: the read that returned the most siblings,
 /// each sibling's write and context, and why they are concurrent.
-pub fn siblings_story(f: &ReadFinding, events: &[Ev], records: &[(SimTime, Record)], names: &Names) -> String {
+pub fn siblings_story(
+    f: &ReadFinding,
+    events: &[Ev],
+    records: &[(SimTime, Record)],
+    names: &Names,
+) -> String {
     let writes = writes_of(records);
     let mut s = String::new();
     let _ = writeln!(

@@ -908,7 +908,11 @@ pub(crate) fn draw_chart<DB: DrawingBackend>(
             let Some(v) = chart
                 .series
                 .get(note.series)
-                .and_then(|s| s.points.iter().find(|p| p.0.round() == note.category as f64))
+                .and_then(|s| {
+                    s.points
+                        .iter()
+                        .find(|p| p.0.round() == note.category as f64)
+                })
                 .map(|p| p.1)
             else {
                 continue;
