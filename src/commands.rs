@@ -367,11 +367,11 @@ pub fn run(args: &RunArgs) -> Result<Outcome> {
 }
 
 /// The largest summary `plot` reads.
-const MAX_SUMMARY_BYTES: u64 = 1 << 30;
+pub(crate) const MAX_SUMMARY_BYTES: u64 = 1 << 30;
 
 /// Checks that `doc` is something `plot` can draw: a run's summary.json or
 /// a sweep point's merged one. Returns what it is otherwise.
-fn plottable(doc: &serde_json::Value) -> Result<(), String> {
+pub(crate) fn plottable(doc: &serde_json::Value) -> Result<(), String> {
     let is_obj = |k: &str| doc.get(k).is_some_and(serde_json::Value::is_object);
     if doc
         .get("summary_version")

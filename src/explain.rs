@@ -39,10 +39,19 @@ pub struct ExplainArgs {
     /// Override the scenario's rng_seed.
     #[arg(long)]
     pub seed: Option<u64>,
-    /// The key to follow (`7` or `k7`). Default: the key of the first lost
-    /// write; with none, the whole run.
+    /// The key to follow (`7` or `k7`). Default: the key of the first
+    /// finding of `--what`; with none, the whole run.
     #[arg(long)]
     pub key: Option<String>,
+    /// Which finding to tell the story of: the first lost write, stale
+    /// read, resurrected delete, or the read with the most siblings.
+    #[arg(long, default_value = "lost-write", value_parser = reports::explain::What::NAMES)]
+    pub what: String,
+    /// Half-width (seconds) of the window around the explained event that
+    /// the printed timeline and the sequence diagram show (default 1;
+    /// --from/--to choose a window instead).
+    #[arg(long, value_name = "S")]
+    pub window: Option<f64>,
     /// Keep only events at or after this virtual time (seconds).
     #[arg(long)]
     pub from: Option<f64>,
@@ -131,7 +140,21 @@ pub fn run(args: &ExplainArgs) -> Result<Outcome> {
     let context = crate::sweep::sets_context(&sets);
     check_budget(&args.file, &context, &scenario, &args.limits.budget(), "")?;
     check_window(args.from, args.to, scenario.end().as_micros() as f64 / 1e6)?;
+    if let Some(w) = args.window {
+        anyhow::ensure!(
+            w.is_finite() && w > 0.0,
+            "--window {w}: expected a positive number of seconds"
+        );
+    }
     let request = Request {
+        what: reports::explain::What::parse(&args.what).with_context(|| {
+            format!(
+                "--what {}: expected one of {:?}",
+                args.what,
+                reports::explain::What::NAMES
+            )
+        })?,
+        window_s: args.window,
         key: args
             .key
             .as_deref()
@@ -156,6 +179,7 @@ pub fn run(args: &ExplainArgs) -> Result<Outcome> {
     let out = OutDir::prepare(&out_dir, Kind::Explain)?;
     let header = ex.header(&name, seed);
     let timeline = ex.timeline();
+    let shown = ex.timeline_window();
     let story = ex.story();
     let title = format!("{name} seed {seed}: {}", ex.selection.describe(&ex.names));
     let write = |file: &str, bytes: &[u8]| out.write(file, bytes);
@@ -175,13 +199,13 @@ pub fn run(args: &ExplainArgs) -> Result<Outcome> {
     println!("{header}");
     print!("{story}");
     println!();
-    let lines: Vec<&str> = timeline.lines().collect();
+    let lines: Vec<&str> = shown.lines().collect();
     for l in lines.iter().take(args.lines.max(1)) {
         println!("{l}");
     }
     if lines.len() > args.lines.max(1) {
         println!(
-            "... {} more lines in {}",
+            "... {} more lines (every kept event is in {})",
             lines.len() - args.lines.max(1),
             out_dir.join("timeline.txt").display()
         );

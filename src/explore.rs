@@ -4,7 +4,6 @@
 //! whatever `--jobs`) that fails the scenario's `expect` block is written
 //! out and shrunk.
 
-use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
@@ -14,7 +13,7 @@ use sim_core::engine::rng::{SimRng, Stream};
 
 use crate::load::{check_budget, load_document, read_document, Outcome};
 use crate::options::ExploreArgs;
-use crate::shrink::{failing, round3, shrink_doc};
+use crate::shrink::{failing, round3, shrink_doc, Failure};
 use crate::sweep::{repro_command, thread_pool};
 
 /// The stream id of the swarm-testing draws ("SWARM").
@@ -75,7 +74,7 @@ fn swarm(doc: &Json, i: u64) -> (Json, Vec<String>) {
 
 /// One explored run: number, scenario, nemesis drawn, failing metrics
 /// (`None` when the drawn scenario is invalid).
-type Explored = (u64, Json, Vec<String>, Option<BTreeSet<String>>);
+type Explored = (u64, Json, Vec<String>, Option<Failure>);
 
 /// `dynasim explore`.
 pub fn explore(args: &ExploreArgs) -> Result<Outcome> {
@@ -95,10 +94,19 @@ pub fn explore(args: &ExploreArgs) -> Result<Outcome> {
     let pool = thread_pool(args.jobs)?;
     let batch = pool.current_num_threads().max(1) as u64;
     let progress = crate::sweep::Progress::new(args.runs as usize, "explore");
-    let mut start = 1;
+    anyhow::ensure!(
+        args.first >= 1,
+        "--first {}: run numbers start at 1",
+        args.first
+    );
+    let last = args
+        .first
+        .checked_add(args.runs.saturating_sub(1))
+        .context("--first + --runs overflows")?;
+    let mut start = args.first;
     let mut found = None;
-    while start <= args.runs && found.is_none() {
-        let end = (start + batch - 1).min(args.runs);
+    while args.runs > 0 && start <= last && found.is_none() {
+        let end = start.saturating_add(batch - 1).min(last);
         let results: Vec<Explored> = pool.install(|| {
             (start..=end)
                 .into_par_iter()
@@ -115,14 +123,17 @@ pub fn explore(args: &ExploreArgs) -> Result<Outcome> {
                 None => {
                     load_document(&args.file, &d, &format!(" (explore run {i})"))?;
                 }
-                Some(f) if !f.is_empty() => {
+                Some(f) if f.fails() => {
                     found = Some((i, d, drawn, f));
                     break;
                 }
                 Some(_) => {}
             }
         }
-        start = end + 1;
+        start = match end.checked_add(1) {
+            Some(s) => s,
+            None => break,
+        };
     }
     progress.finish();
     let Some((i, d, drawn, target)) = found else {
@@ -141,7 +152,7 @@ pub fn explore(args: &ExploreArgs) -> Result<Outcome> {
     )?;
     println!(
         "explore: run {i} (seed {i}) fails {}",
-        target.iter().cloned().collect::<Vec<_>>().join(", ")
+        target.failed.iter().cloned().collect::<Vec<_>>().join(", ")
     );
     for n in &drawn {
         println!("  nemesis {n}");
@@ -149,7 +160,7 @@ pub fn explore(args: &ExploreArgs) -> Result<Outcome> {
     println!("failing scenario: {}", failing_path.display());
     println!("  {}", repro_command(&failing_path, i, &[]));
     let min_path = out.join(format!("explore-seed{i}.min.json"));
-    shrink_doc(&args.file, d, target, args.budget, &min_path, &args.limits)?;
+    shrink_doc(&args.file, d, &target, args.budget, &min_path, &args.limits)?;
     Ok(Outcome::ExpectFailed)
 }
 

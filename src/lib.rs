@@ -6,6 +6,7 @@
 //! | module | what it owns |
 //! | --- | --- |
 //! | [`load`] | reading and validating scenario files and `--set`-changed documents; one untraced run ([`load::simulate`]) |
+//! | [`compare`] | `compare` (runs side by side with deltas and verdicts) and `index` (an HTML page of many runs and sweeps) |
 //! | [`commands`] | `run` (one run, its summary, report, ops and trace files), `validate`, `plot` |
 //! | [`sweep`] | many runs over seeds and parameter points, sharding and merging, the `--set` path machinery |
 //! | [`claims`] | every scenario's expectations over many seeds: pass counts, measured spreads, repro commands |
@@ -25,6 +26,7 @@
 pub mod budget;
 pub mod claims;
 pub mod commands;
+pub mod compare;
 pub mod explain;
 pub mod explore;
 pub mod guard;

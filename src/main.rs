@@ -92,6 +92,17 @@ pub enum Command {
     ///
     /// Example: dynasim explain scenarios/lww-clock-skew.json --seed 1
     Explain(dynasim::explain::ExplainArgs),
+    /// Compare runs side by side: a metrics table with deltas against the
+    /// first run and a verdict per run (same seed and trace hash: "identical
+    /// run", else "different"), compare.json, compare.csv and overlaid figures.
+    ///
+    /// Example: dynasim compare runs/a runs/b/summary.json --out runs/a-vs-b
+    Compare(dynasim::compare::CompareArgs),
+    /// Write one static HTML page (no network) linking every run and sweep
+    /// found under some directories, sortable by any metric.
+    ///
+    /// Example: dynasim index runs --out runs/index.html
+    Index(dynasim::compare::IndexArgs),
     /// Print PBS's WARS model of a scenario alone: t-visibility and
     /// latencies predicted from its quorum and per-message-kind latencies.
     ///
@@ -120,6 +131,8 @@ fn main() -> ExitCode {
         Command::Explore(args) => explore::explore(&args),
         Command::Wars(args) => dynasim::wars::wars(&args),
         Command::Explain(args) => explain::run(&args),
+        Command::Compare(args) => dynasim::compare::compare(&args),
+        Command::Index(args) => dynasim::compare::index(&args),
     };
     if std::env::var_os("DYNASIM_REPORT_PEAK_RSS").is_some() {
         if let Some(kb) = dynasim::guard::peak_resident_kb() {

@@ -111,9 +111,13 @@ pub struct ShrinkArgs {
 pub struct ExploreArgs {
     /// The scenario file (its expect block is the oracle).
     pub file: PathBuf,
-    /// Number of runs (seeds 1..=N).
+    /// Number of runs (seeds FIRST..FIRST+N, FIRST from --first).
     #[arg(long)]
     pub runs: u64,
+    /// The first run number (and seed): resume an exploration, or go
+    /// straight to a failing run found before.
+    #[arg(long, default_value_t = 1)]
+    pub first: u64,
     /// Output directory for the failing and the shrunk scenario
     /// (default: runs/explore-<scenario>/).
     #[arg(long)]

@@ -32,6 +32,8 @@ pub enum Kind {
     Plot,
     /// `dynasim claims`.
     Claims,
+    /// `dynasim compare`.
+    Compare,
 }
 
 impl Kind {
@@ -61,13 +63,16 @@ impl Kind {
             .to_vec(),
             Kind::Plot => Vec::new(),
             Kind::Claims => ["claims.json", "claims.md"].map(String::from).to_vec(),
+            Kind::Compare => ["compare.json", "compare.csv"].map(String::from).to_vec(),
         };
         match self {
             Kind::Run => {
                 files.extend(figures(&reports::render::RUN_FIGURES));
                 files.extend(figures(&reports::render::CAPACITY_FIGURES));
             }
-            Kind::Sweep | Kind::Plot => files.extend(figures(&reports::render::OVERLAY_FIGURES)),
+            Kind::Sweep | Kind::Plot | Kind::Compare => {
+                files.extend(figures(&reports::render::OVERLAY_FIGURES))
+            }
             Kind::Explain | Kind::Claims => {}
         }
         files
@@ -80,6 +85,7 @@ impl Kind {
             Kind::Explain => "explain",
             Kind::Plot => "plot",
             Kind::Claims => "claims",
+            Kind::Compare => "compare",
         }
     }
 }

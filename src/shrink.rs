@@ -5,7 +5,11 @@
 //! candidate reductions (drop the nemesis and faults, shorten fault windows,
 //! fewer nodes, clients and keys, shorter duration and quiescence, lower
 //! rate, constant latencies), each tried as a normal deterministic run and
-//! kept when at least one originally failing expectation still fails.
+//! kept when at least one originally failing expectation still fails with
+//! the same kind of finding ([`signature`]: for lost writes and divergent
+//! replicas, not one made by a node crashing, restarting or a partition
+//! healing at the run's last instant), so the search cannot drift to a
+//! trivial failure.
 //! Candidates the validator rejects (a fault naming a removed node, a quorum
 //! larger than the cluster) cost nothing; every run counts against the
 //! budget. The candidate order is fixed, so the search is deterministic.
@@ -21,25 +25,109 @@ use crate::load::{check_budget, load_document, read_document, simulate, Outcome}
 use crate::options::ShrinkArgs;
 use crate::sweep::{apply_set, parse_single, repro_command, sets_context};
 
-/// Failing expectation metrics of a run of `doc` at its rng_seed, or `None`
-/// when the document is not a valid scenario.
-pub(crate) fn failing(file: &Path, doc: &Json, limits: &Limits) -> Option<BTreeSet<String>> {
+/// How a run failed.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Failure {
+    /// The metrics of every failing expectation.
+    pub failed: BTreeSet<String>,
+    /// Those whose finding is of the kind the expectation is about (see
+    /// [`signature`]).
+    pub signature: BTreeSet<String>,
+}
+
+impl Failure {
+    /// Whether the run failed at all.
+    pub fn fails(&self) -> bool {
+        !self.failed.is_empty()
+    }
+
+    /// What a smaller candidate must keep failing: the signature, or when
+    /// the run's own failures are all made at its last instant, the
+    /// failing expectations (and whether the signature is what counts).
+    pub fn target(&self) -> (BTreeSet<String>, bool) {
+        if self.signature.is_empty() {
+            (self.failed.clone(), false)
+        } else {
+            (self.signature.clone(), true)
+        }
+    }
+}
+
+/// How a run of `doc` at its rng_seed fails, or `None` when the document
+/// is not a valid scenario.
+pub(crate) fn failing(file: &Path, doc: &Json, limits: &Limits) -> Option<Failure> {
     let scenario = load_document(file, doc, "").ok()?;
     check_budget(file, "", &scenario, &limits.budget(), "").ok()?;
     let summary = simulate(scenario, limits);
-    Some(
-        reports::report::verdicts(&summary)
+    Some(Failure {
+        failed: reports::report::verdicts(&summary)
             .into_iter()
             .filter(|v| !v.pass)
             .map(|v| v.metric)
             .collect(),
-    )
+        signature: signature(&summary),
+    })
+}
+
+/// How close to the end of a run (seconds) an event counts as at its last
+/// instant: a millisecond, the finest step of a shrunk time.
+pub const LAST_INSTANT_S: f64 = 0.001;
+
+/// Whether a fault whose action starts with one of `kinds` (`crash `,
+/// `restart `, `heal `) happens at the last instant of the run
+/// (within [`LAST_INSTANT_S`] of `run.end_time_s`): a fault window or a
+/// nemesis downtime cut short by a shortened run, or a quiescence shrunk to
+/// (almost) nothing that heals at the end.
+pub fn fault_at_end(summary: &Json, kinds: &[&str]) -> bool {
+    let Some(end) = summary["run"]["end_time_s"].as_f64() else {
+        return false;
+    };
+    summary["faults"].as_array().into_iter().flatten().any(|f| {
+        let action = f["action"].as_str().unwrap_or_default();
+        kinds.iter().any(|k| action.starts_with(k))
+            && f["at_s"]
+                .as_f64()
+                .is_some_and(|t| t >= end - LAST_INSTANT_S - 1e-9)
+    })
+}
+
+/// The failure signature of a run: the metrics of its failing
+/// expectations, each kept only when the finding is of the same kind as a
+/// real failure of that checker, so that shrinking cannot drift to a
+/// trivial failure of the same expectation:
+///
+/// - lost writes (`durability.*`) count only when some lost write is
+///   listed and no node crashes at the run's last instant (a loss made by
+///   the end of the run itself, not by what happened during it);
+/// - divergent replicas (`convergence.*`, `repair.hints_remaining`) count
+///   only when no node crashes or restarts and no partition heals at the
+///   run's last instant (a divergence no repair had time to act on).
+pub fn signature(summary: &Json) -> BTreeSet<String> {
+    let crash_at_end = fault_at_end(summary, &["crash "]);
+    let change_at_end = fault_at_end(summary, &["crash ", "restart ", "heal "]);
+    let listed_loss = summary["durability"]["lost_writes"]
+        .as_array()
+        .is_some_and(|l| !l.is_empty());
+    reports::report::verdicts(summary)
+        .into_iter()
+        .filter(|v| !v.pass)
+        .filter(|v| match v.metric.split('.').next().unwrap_or_default() {
+            "durability" => listed_loss && !crash_at_end,
+            "convergence" => !change_at_end,
+            _ if v.metric == "repair.hints_remaining" => !change_at_end,
+            _ => true,
+        })
+        .map(|v| v.metric)
+        .collect()
 }
 
 struct Shrinker<'a> {
     file: &'a Path,
     limits: &'a Limits,
     target: BTreeSet<String>,
+    /// Whether a candidate must fail a target with the same kind of
+    /// finding ([`signature`]) rather than just fail it.
+    strict: bool,
     budget: usize,
     runs: usize,
     best: Json,
@@ -60,8 +148,10 @@ impl Shrinker<'_> {
             return false;
         }
         self.runs += 1;
-        let still = failing(self.file, &cand, self.limits)
-            .is_some_and(|f| f.iter().any(|m| self.target.contains(m)));
+        let still = failing(self.file, &cand, self.limits).is_some_and(|f| {
+            let kept = if self.strict { &f.signature } else { &f.failed };
+            kept.iter().any(|m| self.target.contains(m))
+        });
         if still {
             self.best = cand;
             self.log.push(what);
@@ -465,7 +555,7 @@ fn size(doc: &Json) -> String {
 pub(crate) fn shrink_doc(
     file: &Path,
     doc: Json,
-    target: BTreeSet<String>,
+    failure: &Failure,
     budget: usize,
     out: &Path,
     limits: &Limits,
@@ -475,7 +565,8 @@ pub(crate) fn shrink_doc(
     let mut s = Shrinker {
         file,
         limits,
-        target,
+        target: failure.target().0,
+        strict: failure.target().1,
         budget,
         runs: 0,
         best: doc,
@@ -517,11 +608,15 @@ pub(crate) fn shrink_doc(
     }
     println!("before: {before}");
     println!("after:  {}", size(&min));
-    let still: Vec<String> = failing(out, &min, limits)
-        .unwrap_or_default()
-        .into_iter()
-        .collect();
-    println!("still failing: {}", still.join(", "));
+    let still = failing(out, &min, limits).unwrap_or_default();
+    let list = |set: &BTreeSet<String>| set.iter().cloned().collect::<Vec<_>>().join(", ");
+    println!("still failing: {}", list(&still.failed));
+    if s.strict {
+        println!(
+            "same kind of finding: {} (lost writes and divergence not made at the run's last instant)",
+            list(&still.signature)
+        );
+    }
     println!("minimal scenario: {}", out.display());
     println!("reproduce with:\n  {}", repro_command(out, seed, &[]));
     Ok(())
@@ -551,8 +646,8 @@ pub fn shrink_command(args: &ShrinkArgs) -> Result<Outcome> {
         &args.limits.budget(),
         "",
     )?;
-    let target = failing(&args.file, &doc, &args.limits).unwrap_or_default();
-    if target.is_empty() {
+    let failure = failing(&args.file, &doc, &args.limits).unwrap_or_default();
+    if !failure.fails() {
         bail!(
             "{} passes its expectations at seed {seed}: nothing to shrink (shrink needs a failing run)",
             args.file.display()
@@ -561,7 +656,12 @@ pub fn shrink_command(args: &ShrinkArgs) -> Result<Outcome> {
     println!(
         "{} fails {} at seed {seed}; shrinking (budget {} runs)",
         args.file.display(),
-        target.iter().cloned().collect::<Vec<_>>().join(", "),
+        failure
+            .failed
+            .iter()
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(", "),
         args.budget
     );
     let name = doc["name"].as_str().unwrap_or("scenario").to_string();
@@ -569,13 +669,54 @@ pub fn shrink_command(args: &ShrinkArgs) -> Result<Outcome> {
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("runs").join(format!("{name}-seed{seed}.min.json")));
-    shrink_doc(&args.file, doc, target, args.budget, &out, &args.limits)?;
+    shrink_doc(&args.file, doc, &failure, args.budget, &out, &args.limits)?;
     Ok(Outcome::ExpectFailed)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn summary(faults: Json, lost: u64, divergent: u64) -> Json {
+        json!({
+            "run": {"end_time_s": 10.0},
+            "faults": faults,
+            "durability": {"lost": lost, "lost_writes": if lost > 0 { json!([{"key": 1}]) } else { json!([]) }},
+            "expectations": [
+                {"metric": "durability.lost", "max": 0, "value": lost, "pass": lost == 0},
+                {"metric": "convergence.divergent_keys", "max": 0, "value": divergent, "pass": divergent == 0},
+                {"metric": "availability", "min": 1.0, "value": 0.5, "pass": false},
+            ],
+        })
+    }
+
+    #[test]
+    fn the_signature_leaves_out_findings_made_at_the_last_instant() {
+        let set = |names: &[&str]| names.iter().map(|s| s.to_string()).collect::<BTreeSet<_>>();
+        let all = set(&[
+            "availability",
+            "convergence.divergent_keys",
+            "durability.lost",
+        ]);
+        let early = json!([{"at_s": 4.0, "action": "crash n1 (disk lost)"}, {"at_s": 6.0, "action": "restart n1"}]);
+        assert_eq!(signature(&summary(early, 1, 2)), all);
+        // A restart at the end cannot lose a write, but leaves replicas no
+        // time to converge.
+        let restart =
+            json!([{"at_s": 4.0, "action": "crash n1"}, {"at_s": 10.0, "action": "restart n1"}]);
+        assert_eq!(
+            signature(&summary(restart, 1, 2)),
+            set(&["availability", "durability.lost"])
+        );
+        // A crash at the last instant (within a millisecond) makes both.
+        let crash = json!([{"at_s": 9.9995, "action": "crash n2 (disk lost)"}]);
+        assert_eq!(signature(&summary(crash, 1, 2)), set(&["availability"]));
+        let f = Failure {
+            failed: all.clone(),
+            signature: BTreeSet::new(),
+        };
+        assert_eq!(f.target(), (all, false), "nothing else to keep");
+    }
 
     #[test]
     fn latency_means_and_pointers() {

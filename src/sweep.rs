@@ -704,7 +704,7 @@ fn csv_number(v: &Json) -> String {
 
 /// The metrics of a sweep: `--metric` paths in the order given (each
 /// once), or the default ten.
-fn metric_list(requested: &[String]) -> Result<Vec<String>> {
+pub(crate) fn metric_list(requested: &[String]) -> Result<Vec<String>> {
     if requested.is_empty() {
         return Ok(reports::sweep::default_metrics());
     }

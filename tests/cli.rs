@@ -771,6 +771,41 @@ fn explain_tells_the_story_of_a_lost_lww_write_and_writes_its_files() {
     // A bad key is a command-line error.
     let o3 = dynasim(&["explain", s(&file), "--key", "banana", "--out", s(&out2)]);
     assert_code(&o3, 2, "explain with a bad --key");
+
+    // The story names what decided the loss; the printed timeline is the
+    // window around it.
+    assert!(text.contains("what decided it:"), "{text}");
+    assert!(text.contains("the later timestamp wins"), "{text}");
+    assert!(
+        text.contains("timeline and sequence diagram: ")
+            && text.contains("around the explained lost write"),
+        "{text}"
+    );
+    // --what: the other checkers' stories; --window narrows the window.
+    for (what, head) in [
+        ("stale-read", "STALE READ of k"),
+        ("siblings", "No sibling growth"),
+        ("resurrection", "No resurrected delete"),
+    ] {
+        let o = dynasim(&[
+            "explain",
+            s(&file),
+            "--seed",
+            "3",
+            "--what",
+            what,
+            "--window",
+            "0.5",
+            "--out",
+            s(&out2),
+        ]);
+        assert_code(&o, 1, what);
+        assert!(stdout(&o).contains(head), "{what}:\n{}", stdout(&o));
+    }
+    let o = dynasim(&["explain", s(&file), "--what", "nonsense", "--out", s(&out2)]);
+    assert_code(&o, 2, "explain with a bad --what");
+    let o = dynasim(&["explain", s(&file), "--window", "-1", "--out", s(&out2)]);
+    assert_code(&o, 2, "explain with a bad --window");
 }
 
 #[test]
@@ -1193,4 +1228,159 @@ fn breakdowns_by_phase_datacenter_and_client_group() {
     let c1 = b["by_client"]["c1"]["ops"].as_u64().unwrap_or(0);
     assert_eq!(c0 + c1, total);
     assert_eq!(summary["convergence"]["last_heal_s"], json!(1.0));
+}
+
+// ---------------------------------------------------------------- compare, index, reused --out
+
+/// `compare`: a table with deltas against the first run and a verdict
+/// column (same seed and trace hash: "identical run"), compare.json,
+/// compare.csv and the overlays; a run directory or its summary.json both
+/// work; something that is not a summary is refused with exit 2.
+#[test]
+fn compare_tables_deltas_verdicts_and_overlays() {
+    let tmp = TempDir::new("compare");
+    let file = tmp.write_json("tiny.json", &tiny());
+    for (dir, seed) in [("a", "1"), ("b", "1"), ("c", "2")] {
+        let o = dynasim(&[
+            "run",
+            s(&file),
+            "--out",
+            s(&tmp.join(dir)),
+            "--no-plots",
+            "--quiet",
+            "--seed",
+            seed,
+        ]);
+        assert_code(&o, 0, "run for compare");
+    }
+    let out = tmp.join("cmp");
+    let o = dynasim(&[
+        "compare",
+        s(&tmp.join("a")),
+        s(&tmp.join("b/summary.json")),
+        s(&tmp.join("c")),
+        "--out",
+        s(&out),
+        "--metric",
+        "availability,latency.get.p999_ms",
+    ]);
+    assert_code(&o, 0, "compare");
+    let text = stdout(&o);
+    assert!(text.contains("baseline"), "{text}");
+    assert!(text.contains("identical run"), "{text}");
+    assert!(
+        text.contains("different (seed 1 vs 2, trace hash)"),
+        "{text}"
+    );
+    assert!(text.contains("Δ #3 − #1"), "{text}");
+    let doc = read_json(&out.join("compare.json"));
+    let runs = doc["runs"].as_array().expect("runs");
+    assert_eq!(runs.len(), 3);
+    assert_eq!(runs[1]["verdict"], json!("identical run"));
+    assert_eq!(runs[2]["verdict"], json!("different"));
+    assert_eq!(runs[1]["deltas"]["availability"], json!(0.0));
+    let p999 = |r: &Value| r["metrics"]["latency.get.p999_ms"].as_f64().expect("p99.9");
+    let delta = runs[2]["deltas"]["latency.get.p999_ms"]
+        .as_f64()
+        .expect("delta");
+    assert!((delta - (p999(&runs[2]) - p999(&runs[0]))).abs() < 1e-9);
+    let csv = std::fs::read_to_string(out.join("compare.csv")).expect("csv");
+    assert!(csv.starts_with("run,label,source,scenario,rng_seed,trace_hash,verdict,"));
+    assert_eq!(csv.lines().count(), 4, "{csv}");
+    for fig in ["t_visibility", "k_staleness", "latency_get", "latency_put"] {
+        assert_nonempty_file(&out.join(format!("{fig}.svg")));
+    }
+    let o = dynasim(&["compare", s(&file), "--out", s(&out)]);
+    assert_code(&o, 2, "compare of a scenario");
+    assert!(
+        stderr(&o).contains("not a dynasim summary"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+/// `index`: one offline HTML page linking every run's report (relative
+/// links), each sweep and its points, with sortable metric columns.
+#[test]
+fn index_links_every_run_and_sweep_offline() {
+    let tmp = TempDir::new("index");
+    let file = tmp.write_json("tiny.json", &tiny());
+    let runs = tmp.join("runs");
+    let o = dynasim(&["run", s(&file), "--out", s(&runs.join("r1")), "--quiet"]);
+    assert_code(&o, 0, "run with report");
+    let o = dynasim(&[
+        "run",
+        s(&file),
+        "--out",
+        s(&runs.join("deep/r2")),
+        "--quiet",
+        "--no-plots",
+        "--seed",
+        "2",
+    ]);
+    assert_code(&o, 0, "run without report");
+    let o = dynasim(&[
+        "sweep",
+        s(&file),
+        "--seeds",
+        "1..3",
+        "--set",
+        "cluster.quorum.r=1,2",
+        "--out",
+        s(&runs.join("sw")),
+        "--no-plots",
+    ]);
+    assert_code(&o, 0, "sweep");
+    std::fs::write(runs.join("summary.json"), "{\"not\": \"ours\"}").expect("write");
+    let page = tmp.join("pages/index.html");
+    let o = dynasim(&["index", s(&runs), "--out", s(&page)]);
+    assert_code(&o, 0, "index");
+    assert!(
+        stdout(&o).contains("4 run(s) and sweep point(s), 1 sweep(s)"),
+        "{}",
+        stdout(&o)
+    );
+    let html = std::fs::read_to_string(&page).expect("page");
+    for link in [
+        "href=\"../runs/r1/report.html\"",
+        "href=\"../runs/deep/r2/summary.json\"",
+        "href=\"../runs/sw/sweep.json\"",
+        "sweep point",
+        "<th>availability</th>",
+        "addEventListener('click'",
+    ] {
+        assert!(html.contains(link), "{link} in the page");
+    }
+    assert!(
+        !html.contains("http://") && !html.contains("https://"),
+        "offline"
+    );
+    let o = dynasim(&["index", s(&tmp.join("nowhere")), "--out", s(&page)]);
+    assert_code(&o, 2, "index of a missing directory");
+}
+
+/// A reused --out holds only the new run's files: a figure an older run
+/// drew and the new one does not (node capacity's utilisation) is gone,
+/// and a file of the user's stays.
+#[test]
+fn a_reused_out_keeps_no_file_of_an_older_run() {
+    let tmp = TempDir::new("reused_out");
+    let mut with_capacity = tiny();
+    with_capacity["cluster"]["capacity"] = json!({ "cpu": { "workers": 2, "service": { "default": { "constant": { "ms": 0.05 } } } } });
+    let old = tmp.write_json("old.json", &with_capacity);
+    let new = tmp.write_json("new.json", &tiny());
+    let out = tmp.join("out");
+    let o = dynasim(&["run", s(&old), "--out", s(&out), "--quiet", "--ops"]);
+    assert_code(&o, 0, "older run");
+    assert_nonempty_file(&out.join("utilisation_cpu.svg"));
+    assert_nonempty_file(&out.join("ops.csv"));
+    std::fs::write(out.join("notes.txt"), "mine").expect("write");
+    let o = dynasim(&["run", s(&new), "--out", s(&out), "--quiet"]);
+    assert_code(&o, 0, "newer run");
+    for gone in ["utilisation_cpu.svg", "utilisation_cpu.png", "ops.csv"] {
+        assert!(!out.join(gone).exists(), "{gone} of the older run is gone");
+    }
+    assert_nonempty_file(&out.join("latency.svg"));
+    assert!(out.join("notes.txt").exists(), "the user's file stays");
+    assert!(!out.join("in-progress.dynasim").exists());
 }

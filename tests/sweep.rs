@@ -405,3 +405,67 @@ fn metric_reports_any_summary_path_per_run_and_point() {
     );
     assert!(!t.join("bad/sweep.json").exists());
 }
+
+/// Shrinking keeps the failure's signature: on the explore failure of
+/// node-crash-recovery's no-lost-writes claim, the minimal scenario still
+/// loses a write, and not by a node crashing at its last instant (a crash
+/// at the end of a shortened run is a trivial way to fail
+/// `durability.lost`). `--first` goes straight to the failing run.
+#[test]
+fn shrink_keeps_a_loss_that_is_not_at_the_last_instant() {
+    let t = TempDir::new("shrink-signature");
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/node-crash-recovery.json");
+    let mut s: Value =
+        serde_json::from_str(&std::fs::read_to_string(src).expect("read")).expect("json");
+    s["expect"] = json!({"durability.lost": {"max": 0}});
+    t.write_json("ncr.json", &s);
+    let out = dynasim(
+        t.path(),
+        &[
+            "explore", "ncr.json", "--first", "56", "--runs", "1", "--out", "ex", "--budget", "40",
+            "--jobs", "1",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("explore: run 56 (seed 56) fails durability.lost"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("same kind of finding: durability.lost"),
+        "{stdout}"
+    );
+    let out = dynasim(
+        t.path(),
+        &[
+            "run",
+            "ex/explore-seed56.min.json",
+            "--quiet",
+            "--no-plots",
+            "--out",
+            "r",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+    let summary: Value = serde_json::from_slice(&read(t.join("r/summary.json"))).expect("json");
+    assert!(summary["durability"]["lost"].as_u64() >= Some(1));
+    let end = summary["run"]["end_time_s"].as_f64().expect("end");
+    let lost = &summary["durability"]["lost_writes"][0];
+    assert!(lost["acked_at_s"].as_f64().expect("acked") < end);
+    for f in summary["faults"].as_array().expect("faults") {
+        let crash = f["action"]
+            .as_str()
+            .is_some_and(|a| a.starts_with("crash "));
+        assert!(
+            !(crash && f["at_s"].as_f64().expect("at") >= end - 0.001),
+            "a crash at the last instant: {f}"
+        );
+    }
+    // --first and --runs count from the first run given.
+    let out = dynasim(
+        t.path(),
+        &["explore", "ncr.json", "--first", "0", "--runs", "1"],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+}

@@ -10,6 +10,7 @@
 
 pub mod breakdown;
 pub mod capacity;
+pub mod compare;
 pub mod expect;
 pub mod explain;
 pub mod files;

@@ -801,6 +801,42 @@ pub struct Collector {
     objects: crate::objects::Objects,
     /// By phase, datacenter and client group.
     breakdown: crate::breakdown::Breakdown,
+    /// The first stale read, the first resurrected delete and the read
+    /// with the most siblings (for `explain --what`).
+    findings: Findings,
+}
+
+/// One read a checker flagged (see [`Findings`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReadFinding {
+    /// The key read.
+    pub key: Key,
+    /// The reading client.
+    pub client: ClientId,
+    /// When the read was invoked.
+    pub invoked: SimTime,
+    /// When it completed.
+    pub completed: SimTime,
+    /// The values it returned.
+    pub returned: Vec<WriteId>,
+    /// What it should have returned: for a stale read the latest write
+    /// done before it started; for a resurrection the acknowledged delete.
+    pub expected: Option<WriteId>,
+    /// For a stale read, how many versions behind (k, capped at 10); for
+    /// siblings, how many values it returned.
+    pub k: usize,
+}
+
+/// The first finding of each read checker in a run, in run order: what
+/// `explain --what stale-read|resurrection|siblings` tells the story of.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Findings {
+    /// The first stale read.
+    pub stale_read: Option<ReadFinding>,
+    /// The first read that returned a value an acknowledged delete covered.
+    pub resurrection: Option<ReadFinding>,
+    /// The first read that returned the most siblings (two or more).
+    pub siblings: Option<ReadFinding>,
 }
 
 impl Collector {
@@ -872,6 +908,7 @@ impl Collector {
             membership: Tracker::new(scenario),
             objects: crate::objects::Objects::new(scenario),
             breakdown: crate::breakdown::Breakdown::new(scenario),
+            findings: Findings::default(),
         }
     }
 
@@ -1134,6 +1171,24 @@ impl Collector {
         self.siblings[values.len().min(4)] += 1;
         self.breakdown.read(phase, client, values.len());
         let returned: Vec<WriteId> = values.iter().map(|v| v.write()).collect();
+        let finding = |expected: Option<WriteId>, k: usize| ReadFinding {
+            key,
+            client,
+            invoked: start,
+            completed: at,
+            returned: returned.clone(),
+            expected,
+            k,
+        };
+        if values.len() >= 2
+            && self
+                .findings
+                .siblings
+                .as_ref()
+                .is_none_or(|f| values.len() > f.k)
+        {
+            self.findings.siblings = Some(finding(None, values.len()));
+        }
         if key.0 < self.preloaded {
             // The loaded value is the first acknowledged write of the key.
             history(&mut self.keys, self.preloaded, key);
@@ -1160,6 +1215,9 @@ impl Collector {
             self.t_visibility.record(t, consistent);
             if !consistent {
                 self.stale_reads += 1;
+                if self.findings.stale_read.is_none() {
+                    self.findings.stale_read = Some(finding(Some(prior[before - 1].1), k));
+                }
             }
             self.breakdown.checked(phase, client, !consistent);
             let w = self.window(at);
@@ -1178,6 +1236,9 @@ impl Collector {
                 .any(|v| !v.is_tombstone() && v.write() != d && h.covers(v.write(), d));
             if resurfaced {
                 self.resurrected += 1;
+                if self.findings.resurrection.is_none() {
+                    self.findings.resurrection = Some(finding(Some(d), 0));
+                }
             }
         }
         // Session guarantees: against the session's last acknowledged write
@@ -1442,6 +1503,11 @@ impl Collector {
     /// all.
     pub fn lost_writes(&self) -> Vec<LostWrite> {
         self.durability().listed
+    }
+
+    /// The first stale read, resurrected delete and sibling growth.
+    pub fn findings(&self) -> &Findings {
+        &self.findings
     }
 
     /// How many acknowledged puts are lost (`durability.lost`).

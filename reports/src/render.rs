@@ -11,7 +11,8 @@ use std::path::Path;
 use serde_json::Value as Json;
 
 use crate::plot::{
-    self, Band, Chart, ChartKind, Flag, Interval, Marker, PlotError, Scale, Series, SeriesStyle,
+    self, Band, BarNote, Chart, ChartKind, Flag, Interval, Marker, PlotError, Scale, Series,
+    SeriesStyle,
 };
 
 const KINDS: [&str; 3] = ["get", "put", "delete"];
@@ -144,6 +145,8 @@ struct Curve {
     series: Series,
     intervals: Vec<(f64, f64, f64)>,
     flags: Vec<(f64, f64)>,
+    /// Texts above bars: `(category, text)`.
+    notes: Vec<(usize, String)>,
 }
 
 impl Curve {
@@ -161,7 +164,25 @@ impl Curve {
                 .into_iter()
                 .map(|(x, y)| Flag { series: i, x, y }),
         );
+        chart
+            .bar_notes
+            .extend(self.notes.into_iter().map(|(category, text)| BarNote {
+                series: i,
+                category,
+                text,
+            }));
     }
+}
+
+/// Whether one bar dwarfs the others on a linear axis: the largest
+/// non-zero value is more than 50 times the smallest, so the small ones
+/// would be invisible (a log axis shows them).
+fn one_bar_hides_the_rest(values: &[f64]) -> bool {
+    let nonzero = values.iter().copied().filter(|v| *v > 0.0);
+    let (lo, hi) = nonzero.fold((f64::INFINITY, 0.0f64), |(lo, hi), v| {
+        (lo.min(v), hi.max(v))
+    });
+    lo.is_finite() && hi > 50.0 * lo
 }
 
 /// The 95 % interval of a point (`ci95: [lo, hi]`).
@@ -188,12 +209,15 @@ fn t_visibility_curve(summary: &Json, label: String) -> Curve {
         },
         intervals: Vec::new(),
         flags: Vec::new(),
+        notes: Vec::new(),
     };
+    let mut n = 0;
     for p in summary["staleness"]["t_visibility"]
         .as_array()
         .into_iter()
         .flatten()
     {
+        n += p["reads"].as_u64().unwrap_or(0);
         let (Some(t), Some(y)) = (f(&p["t_ms"]), f(&p["p_consistent"])) else {
             continue;
         };
@@ -205,6 +229,7 @@ fn t_visibility_curve(summary: &Json, label: String) -> Curve {
             c.flags.push((t, y));
         }
     }
+    let _ = write!(c.series.label, " (n = {n})");
     c
 }
 
@@ -225,6 +250,7 @@ fn wars_curve(summary: &Json) -> Option<Curve> {
         },
         intervals: Vec::new(),
         flags: Vec::new(),
+        notes: Vec::new(),
     };
     for p in w["t_visibility"].as_array()? {
         let (Some(t), Some(y)) = (f(&p["t_ms"]), f(&p["p_consistent"])) else {
@@ -298,20 +324,25 @@ fn k_staleness_curve(summary: &Json, label: String) -> Curve {
         },
         intervals: Vec::new(),
         flags: Vec::new(),
+        notes: Vec::new(),
     };
     for (i, name) in K_CATEGORIES.iter().enumerate() {
         let x = i as f64;
-        c.series
-            .points
-            .push((x, f(&k[*name]).unwrap_or(0.0) / total.max(1.0)));
+        let count = f(&k[*name]).unwrap_or(0.0);
+        c.series.points.push((x, count / total.max(1.0)));
         if let Some((lo, hi)) = detail.and_then(|d| d.get(i)).and_then(ci) {
             c.intervals.push((x, lo, hi));
         }
+        if count > 0.0 {
+            c.notes.push((i, format!("n={count}")));
+        }
     }
+    let _ = write!(c.series.label, " (n = {total} checked)");
     c
 }
 
 fn k_staleness_chart(curves: Vec<Curve>) -> Chart {
+    let single = curves.len() == 1;
     let mut chart = Chart {
         title: "k-staleness: versions behind the newest (95 % intervals)".into(),
         x_label: "k (versions done before the read that replaced what it returned)".into(),
@@ -320,34 +351,80 @@ fn k_staleness_chart(curves: Vec<Curve>) -> Chart {
         categories: K_CATEGORIES.iter().map(|c| c.to_string()).collect(),
         ..Default::default()
     };
-    for c in curves {
+    for mut c in curves {
+        if !single {
+            // Counts over several runs' bars would collide: the legend has them.
+            c.notes.clear();
+        }
         c.add_to(&mut chart);
     }
+    log_if_one_bar_hides_the_rest(&mut chart);
     chart
+}
+
+/// Puts a bar chart on a log y axis when one bar would hide the rest.
+fn log_if_one_bar_hides_the_rest(chart: &mut Chart) {
+    let values: Vec<f64> = chart
+        .series
+        .iter()
+        .flat_map(|s| s.points.iter().map(|p| p.1))
+        .collect();
+    if one_bar_hides_the_rest(&values) {
+        chart.y_scale = Scale::Log;
+        chart.y_label.push_str(" (log scale)");
+        let smallest = values
+            .iter()
+            .copied()
+            .filter(|v| *v > 0.0)
+            .fold(f64::INFINITY, f64::min);
+        // Room above the tallest bar for its count.
+        chart.y_range = Some((smallest / 3.0, 4.0));
+    } else if !chart.bar_notes.is_empty() {
+        let top = chart
+            .intervals
+            .iter()
+            .flat_map(|i| i.points.iter().map(|p| p.2))
+            .chain(values.iter().copied())
+            .fold(0.0f64, f64::max);
+        chart.y_range = Some((0.0, (top * 1.15).max(0.01)));
+    }
 }
 
 fn siblings_chart(summary: &Json) -> Chart {
     let s = &summary["siblings"];
     let cats = ["1", "2", "3", "4+"];
     let total: f64 = cats.iter().filter_map(|c| f(&s[*c])).sum();
-    let pts = cats
+    let counts: Vec<f64> = cats.iter().map(|c| f(&s[*c]).unwrap_or(0.0)).collect();
+    let pts = counts
         .iter()
         .enumerate()
-        .map(|(i, c)| (i as f64, f(&s[*c]).unwrap_or(0.0) / total.max(1.0)))
+        .map(|(i, n)| (i as f64, n / total.max(1.0)))
         .collect();
-    Chart {
+    let mut chart = Chart {
         title: "Versions per successful read (siblings)".into(),
         x_label: "versions returned".into(),
         y_label: "fraction of reads that found the key".into(),
         kind: ChartKind::Bars,
         series: vec![Series {
-            label: "reads".into(),
+            label: format!("reads (n = {total})"),
             points: pts,
             ..Default::default()
         }],
         categories: cats.iter().map(|c| c.to_string()).collect(),
+        bar_notes: counts
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| **n > 0.0)
+            .map(|(category, n)| BarNote {
+                series: 0,
+                category,
+                text: format!("n={n}"),
+            })
+            .collect(),
         ..Default::default()
-    }
+    };
+    log_if_one_bar_hides_the_rest(&mut chart);
+    chart
 }
 
 /// Sibling count over time for the worst keys (the most siblings a read
@@ -1070,6 +1147,44 @@ mod tests {
         expected.sort();
         assert_eq!(written, expected);
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// Staleness figures carry their sample counts; a bar chart where one
+    /// bar dwarfs the rest goes on a log axis so the small ones show.
+    #[test]
+    fn staleness_figures_count_their_samples_and_small_bars_stay_visible() {
+        let summary = serde_json::json!({
+            "staleness": {
+                "k_staleness": {"0": 990, "1": 10},
+                "t_visibility": [{"t_ms": 1.0, "reads": 600, "consistent": 590, "p_consistent": 0.98},
+                                 {"t_ms": 10.0, "reads": 400, "consistent": 400, "p_consistent": 1.0}],
+            },
+            "siblings": {"1": 2000, "2": 10, "3": 0, "4+": 1},
+        });
+        let k = k_staleness_chart(vec![k_staleness_curve(&summary, "reads".into())]);
+        assert_eq!(k.series[0].label, "reads (n = 1000 checked)");
+        let notes: Vec<&str> = k.bar_notes.iter().map(|n| n.text.as_str()).collect();
+        assert_eq!(notes, ["n=990", "n=10"]);
+        assert_eq!(k.y_scale, Scale::Log, "0.99 against 0.01");
+        let tv = t_visibility_curve(&summary, "simulated reads".into());
+        assert_eq!(tv.series.label, "simulated reads (n = 1000)");
+        let sib = siblings_chart(&summary);
+        assert_eq!(sib.y_scale, Scale::Log);
+        assert!(sib.y_label.ends_with("(log scale)"));
+        assert_eq!(sib.bar_notes.len(), 3, "no note on an empty bar");
+        let svg = |c: &Chart| {
+            plot::render_svg(c, plot::DEFAULT_WIDTH, plot::DEFAULT_HEIGHT).expect("svg")
+        };
+        let bare = Chart {
+            bar_notes: Vec::new(),
+            ..sib.clone()
+        };
+        assert_ne!(svg(&sib), svg(&bare), "the counts are drawn");
+        // Comparable bars stay linear.
+        let even = serde_json::json!({"siblings": {"1": 60, "2": 40, "3": 0, "4+": 0}});
+        assert_eq!(siblings_chart(&even).y_scale, Scale::Linear);
+        assert!(!one_bar_hides_the_rest(&[0.0, 0.5, 0.02]));
+        assert!(one_bar_hides_the_rest(&[0.99, 0.001]));
     }
 
     /// The README's outputs table names exactly the figures every run

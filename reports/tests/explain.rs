@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use reports::explain::export::{exporter, PerfettoExporter, ShivizExporter};
-use reports::explain::{explain, msc, Ev, Names, Request};
+use reports::explain::{explain, msc, Ev, Names, Request, What};
 use serde_json::{json, Value as Json};
 use sim_core::config::Scenario;
 use sim_core::dynamo::protocol::Endpoint;
@@ -175,6 +175,7 @@ fn explain_narrows_to_a_window_and_nodes() {
         from_s: Some(1.0),
         to_s: Some(2.0),
         endpoints: vec!["n0".into(), "3".into()],
+        ..Request::default()
     };
     let ex = explain(s.clone(), &req).expect("explains");
     for e in ex.events.iter().filter(|e| e.is_message()) {
@@ -426,4 +427,178 @@ fn jsonl_export_has_one_object_per_event() {
         }
     }
     assert!(sends > 10);
+}
+
+/// The lost-write story names the write that superseded it and the
+/// timestamps that decided it (last-write-wins: the coordinators' clocks,
+/// one of them skewed); the timeline and diagram show the window around
+/// the loss, not the run from t=0.
+#[test]
+fn a_lost_lww_write_names_its_superseder_and_the_timestamps_in_a_window() {
+    let s = scenario(&lww_skew(), 1);
+    let ex = explain(s, &Request::default()).expect("explains");
+    let lost = ex.focus.clone().expect("a lost write");
+    let story = ex.story();
+    let decided = story
+        .split("what decided it:")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no decision:\n{story}"));
+    assert!(
+        decided.contains(&format!("{}'s timestamp", lost.write)),
+        "{story}"
+    );
+    assert!(decided.contains("superseded by v"), "{story}");
+    assert!(decided.contains("the later timestamp wins"), "{story}");
+    let (a, b) = ex.window.expect("a window around the loss");
+    let t = lost.acked_at.as_micros();
+    assert!(a < t && t < b && b - a == 2_000_000, "{a}..{b} around {t}");
+    let shown = ex.windowed();
+    assert!(shown.len() < ex.events.len());
+    assert!(shown.iter().all(|e| (e.time_us >= a && e.time_us <= b)
+        || matches!(e.kind, TraceKind::Fault | TraceKind::Phase)));
+    assert!(ex.timeline_window().lines().count() < ex.timeline().lines().count());
+    assert!(ex
+        .header("lww", 1)
+        .contains("around the explained lost write"));
+    // --from/--to choose the window instead.
+    let req = Request {
+        from_s: Some(0.0),
+        to_s: Some(6.0),
+        ..Request::default()
+    };
+    assert_eq!(
+        explain(scenario(&lww_skew(), 1), &req)
+            .expect("explains")
+            .window,
+        None
+    );
+}
+
+/// Under vector clocks the story names the lost write's dot and the clock
+/// that covers it: a disk lost on a coordinator makes it reuse counters,
+/// so a write that never saw the lost one still covers its dot.
+#[test]
+fn a_lost_write_under_reused_dots_names_the_dot_that_decided_it() {
+    let ex = explain(
+        scenario(&shipped("disk-loss-reused-dots"), 1),
+        &Request::default(),
+    )
+    .expect("explains");
+    assert!(ex.focus.is_some(), "reused dots lose writes on seed 1");
+    let story = ex.story();
+    let decided = story
+        .split("what decided it:")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no decision:\n{story}"));
+    assert!(decided.contains("its dot n"), "{story}");
+    assert!(decided.contains("covers the dot"), "{story}");
+    assert!(decided.contains("NOT by causality"), "{story}");
+}
+
+fn shipped(name: &str) -> Json {
+    let path = format!("{}/../scenarios/{name}.json", env!("CARGO_MANIFEST_DIR"));
+    serde_json::from_str(&std::fs::read_to_string(path).expect("shipped scenario")).expect("JSON")
+}
+
+fn stale_prone() -> Json {
+    json!({
+        "name": "stale",
+        "duration_s": 3,
+        "cluster": { "nodes": 5, "quorum": { "n": 3, "r": 1, "w": 1 } },
+        "network": { "latency": { "exponential": { "mean_ms": 2.0 } } },
+        "workload": {
+            "clients": 6,
+            "arrival": { "open_loop": { "rate_per_s": 60 } },
+            "keys": { "count": 3 },
+            "mix": { "read": 0.5, "read_modify_write": 0.5 }
+        }
+    })
+}
+
+/// `--what stale-read`: the first stale read, the write it missed, and
+/// which replicas answered without it.
+#[test]
+fn the_story_of_a_stale_read_names_the_missed_write_and_the_replies() {
+    let req = Request {
+        what: What::StaleRead,
+        ..Request::default()
+    };
+    let ex = explain(scenario(&stale_prone(), 1), &req).expect("explains");
+    let f = ex.read_focus.clone().expect("R=1 W=1 reads stale");
+    assert_eq!(ex.selection.key, Some(f.key.0));
+    let story = ex.story();
+    let missed = f.expected.expect("the missed write").to_string();
+    assert!(
+        story.starts_with(&format!("STALE READ of k{}", f.key.0)),
+        "{story}"
+    );
+    assert!(
+        story.contains(&format!("the write it missed:\n  {missed}")),
+        "{story}"
+    );
+    assert!(
+        story.contains(&format!("did NOT have {missed} yet")),
+        "{story}"
+    );
+    let (a, b) = ex.window.expect("window");
+    assert!(a <= f.completed.as_micros() && f.completed.as_micros() <= b);
+}
+
+/// `--what resurrection`: a delete acknowledged while a replica was cut
+/// off, its tombstone purged, and the old value read back after the heal.
+#[test]
+fn the_story_of_a_resurrected_delete_names_the_delete_and_the_replica_without_it() {
+    let mut doc = shipped("tombstone-resurrection");
+    doc["duration_s"] = json!(10);
+    let req = Request {
+        what: What::Resurrection,
+        ..Request::default()
+    };
+    let ex = explain(scenario(&doc, 1), &req).expect("explains");
+    let f = ex.read_focus.clone().expect("a resurrection");
+    let story = ex.story();
+    let d = f.expected.expect("the delete").to_string();
+    assert!(
+        story.starts_with(&format!(
+            "RESURRECTED DELETE on k{}: the delete {d}",
+            f.key.0
+        )),
+        "{story}"
+    );
+    assert!(story.contains(&format!("did NOT have {d} yet")), "{story}");
+}
+
+/// `--what siblings`: blind writes under vector clocks pile up siblings;
+/// the story lists them and says they are concurrent.
+#[test]
+fn the_story_of_siblings_lists_them_and_why_they_are_concurrent() {
+    let mut doc = stale_prone();
+    doc["cluster"]["quorum"] = json!({ "n": 3, "r": 2, "w": 2 });
+    doc["workload"]["mix"] = json!({ "read": 0.5, "blind_write": 0.5 });
+    let req = Request {
+        what: What::Siblings,
+        ..Request::default()
+    };
+    let ex = explain(scenario(&doc, 1), &req).expect("explains");
+    let f = ex.read_focus.clone().expect("siblings");
+    assert!(f.k >= 2 && f.returned.len() == f.k);
+    let story = ex.story();
+    assert!(
+        story.starts_with(&format!("SIBLINGS on k{}", f.key.0)),
+        "{story}"
+    );
+    assert!(story.contains("blind write (no context)"), "{story}");
+    assert!(story.contains("are concurrent"), "{story}");
+    // No such finding: the story says so.
+    let none = Request {
+        what: What::Resurrection,
+        ..Request::default()
+    };
+    let ex = explain(scenario(&doc, 1), &none).expect("explains");
+    assert!(ex.read_focus.is_none());
+    assert!(
+        ex.story().contains("No resurrected delete"),
+        "{}",
+        ex.story()
+    );
 }

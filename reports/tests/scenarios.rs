@@ -78,10 +78,56 @@ fn pinned_hash(stem: &str) -> Option<String> {
         })
 }
 
+/// The figure files README's outputs table lists for every run (the row
+/// that starts with `` `latency`, ``; `stem{a,b}` names `stema` and
+/// `stemb`), each as `.svg` and `.png`.
+fn readme_figures() -> Vec<String> {
+    let readme = std::fs::read_to_string(scenario_dir().join("../README.md")).expect("README.md");
+    let row = readme
+        .lines()
+        .find(|l| l.starts_with("| `latency`,"))
+        .expect("the figures row of README's outputs table");
+    let names = row.split("`.svg`").next().unwrap_or_default();
+    let mut stems = Vec::new();
+    for name in names.split('`').skip(1).step_by(2) {
+        match name.split_once('{') {
+            Some((stem, rest)) => {
+                for part in rest.trim_end_matches('}').split(',') {
+                    stems.push(format!("{stem}{part}"));
+                }
+            }
+            None => stems.push(name.to_string()),
+        }
+    }
+    stems
+        .iter()
+        .flat_map(|s| [format!("{s}.svg"), format!("{s}.png")])
+        .collect()
+}
+
+/// Draws the report of `summary` into a scratch directory and returns the
+/// README-listed figure files that are missing or empty.
+fn missing_figures(stem: &str, summary: &Json, listed: &[String]) -> Vec<String> {
+    let dir = std::env::temp_dir().join(format!("dynasim-figures-{}-{stem}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch directory");
+    let missing = match reports::render::write_report(summary, &dir) {
+        Err(e) => vec![format!("{stem}: the report fails: {e}")],
+        Ok(()) => listed
+            .iter()
+            .filter(|f| std::fs::metadata(dir.join(f)).map_or(true, |m| m.len() == 0))
+            .map(|f| format!("{stem}: README lists {f}, the report has none"))
+            .collect(),
+    };
+    let _ = std::fs::remove_dir_all(&dir);
+    missing
+}
+
 /// Runs one file once with the collector; returns a list of problems
-/// (empty when it passes). Its trace hash must equal the pinned one, so a
-/// run with the collector attached is the same run as one without.
-fn check(path: &Path) -> Vec<String> {
+/// (empty when it passes) and the summary. Its trace hash must equal the
+/// pinned one, so a run with the collector attached is the same run as
+/// one without; every figure README lists must be drawn.
+fn check(path: &Path, listed: &[String]) -> (Vec<String>, Json) {
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("?");
     let stem = path.file_stem().and_then(|n| n.to_str()).unwrap_or("?");
     let start = Instant::now();
@@ -110,11 +156,55 @@ fn check(path: &Path) -> Vec<String> {
             first["run"]["stop_reason"]
         ));
     }
+    problems.extend(missing_figures(stem, &first, listed));
     eprintln!(
         "{name}: {} expectations, trace hash {h1}, {:.1} s",
         verdicts.len(),
         start.elapsed().as_secs_f64()
     );
+    (problems, first)
+}
+
+const DOC: &str = "docs/scenarios.md";
+
+/// A file's stem and the summary of its run.
+type Run = (String, Json);
+
+/// Compares (or with `DYNASIM_BLESS=1` rewrites) the generated figure
+/// block of each scenario in docs/scenarios.md: the text between
+/// `<!-- figures:STEM -->` and `<!-- /figures:STEM -->` must be
+/// [`reports::report::doc_figures`] of its run.
+fn check_doc_figures(runs: &[(String, Json)]) -> Vec<String> {
+    let path = scenario_dir().join("..").join(DOC);
+    let mut doc = std::fs::read_to_string(&path).expect("docs/scenarios.md");
+    let bless = std::env::var_os("DYNASIM_BLESS").is_some();
+    let mut problems = Vec::new();
+    for (stem, summary) in runs {
+        let open = format!("<!-- figures:{stem} -->\n");
+        let close = format!("<!-- /figures:{stem} -->");
+        let (Some(a), Some(b)) = (doc.find(&open), doc.find(&close)) else {
+            problems.push(format!(
+                "{DOC}: no generated figures for {stem}: add `{}{}` to its section and run with DYNASIM_BLESS=1",
+                open.trim_end(),
+                close
+            ));
+            continue;
+        };
+        let body = &doc[a + open.len()..b];
+        let want = reports::report::doc_figures(summary);
+        if body != want {
+            if bless {
+                doc.replace_range(a + open.len()..b, &want);
+            } else {
+                problems.push(format!(
+                    "{DOC}: the figures of {stem} differ from its run (DYNASIM_BLESS=1 cargo test --release -p reports --test scenarios rewrites them):\n--- page\n{body}--- run\n{want}"
+                ));
+            }
+        }
+    }
+    if bless {
+        std::fs::write(&path, doc).expect("rewrite docs/scenarios.md");
+    }
     problems
 }
 
@@ -127,20 +217,29 @@ fn every_scenario_meets_its_expectations_and_is_deterministic() {
         scenario_dir().display()
     );
     let start = Instant::now();
-    let problems: Vec<String> = std::thread::scope(|scope| {
+    let listed = readme_figures();
+    let listed = &listed;
+    let results: Vec<(Vec<String>, Option<Run>)> = std::thread::scope(|scope| {
         let handles: Vec<_> = files
             .iter()
-            .map(|f| scope.spawn(move || check(f)))
+            .map(|f| scope.spawn(move || check(f, listed)))
             .collect();
         handles
             .into_iter()
             .zip(&files)
-            .flat_map(|(h, f)| {
-                h.join()
-                    .unwrap_or_else(|_| vec![format!("{}: the run panicked", f.display())])
+            .map(|(h, f)| match h.join() {
+                Ok((p, summary)) => {
+                    let stem = f.file_stem().and_then(|n| n.to_str()).unwrap_or("?");
+                    (p, Some((stem.to_string(), summary)))
+                }
+                Err(_) => (vec![format!("{}: the run panicked", f.display())], None),
             })
             .collect()
     });
+    let runs: Vec<(String, Json)> = results.iter().filter_map(|(_, r)| r.clone()).collect();
+    let mut problems: Vec<String> = results.into_iter().flat_map(|(p, _)| p).collect();
+    // With DYNASIM_SCENARIOS only the named files ran: check only theirs.
+    problems.extend(check_doc_figures(&runs));
     eprintln!(
         "{} scenario files, full runs, {:.1} s wall time",
         files.len(),

@@ -22,6 +22,7 @@
 pub mod export;
 pub mod fields;
 pub mod msc;
+pub mod reads;
 pub mod story;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -404,9 +405,58 @@ impl Sink for RecordKeeper {
     }
 }
 
+/// Which kind of finding `dynasim explain` tells the story of (`--what`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum What {
+    /// The first lost write (by acknowledgement).
+    #[default]
+    LostWrite,
+    /// The first stale read.
+    StaleRead,
+    /// The first read that returned a value an acknowledged delete covered.
+    Resurrection,
+    /// The first read that returned the most siblings.
+    Siblings,
+}
+
+impl What {
+    /// The `--what` names, in order.
+    pub const NAMES: [&'static str; 4] = ["lost-write", "stale-read", "resurrection", "siblings"];
+
+    /// Parses a `--what` name.
+    pub fn parse(s: &str) -> Option<What> {
+        Some(match s {
+            "lost-write" => What::LostWrite,
+            "stale-read" => What::StaleRead,
+            "resurrection" => What::Resurrection,
+            "siblings" => What::Siblings,
+            _ => return None,
+        })
+    }
+
+    /// In words.
+    pub fn words(self) -> &'static str {
+        match self {
+            What::LostWrite => "lost write",
+            What::StaleRead => "stale read",
+            What::Resurrection => "resurrected delete",
+            What::Siblings => "sibling growth",
+        }
+    }
+}
+
+/// The half-width of the window the timeline and sequence diagram show
+/// around the explained event by default (seconds).
+pub const DEFAULT_WINDOW_S: f64 = 1.0;
+
 /// What `dynasim explain` was asked to select.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Request {
+    /// Which finding to explain (default: a lost write).
+    pub what: What,
+    /// Half-width of the window shown around the explained event (seconds;
+    /// default [`DEFAULT_WINDOW_S`]); ignored with `from_s` or `to_s`.
+    pub window_s: Option<f64>,
     /// A key (default: the key of the first lost write, else the whole run).
     pub key: Option<u64>,
     /// Window start, seconds.
@@ -436,6 +486,13 @@ pub struct Explanation {
     pub lost_count: u64,
     /// The lost write the story is about (the first one on the selected key).
     pub focus: Option<LostWrite>,
+    /// Which finding the story is about.
+    pub what: What,
+    /// The read the story is about (`--what` other than a lost write).
+    pub read_focus: Option<crate::metrics::ReadFinding>,
+    /// The window (µs) the timeline and diagram show: around the explained
+    /// event, unless `--from`/`--to` chose the selection's own.
+    pub window: Option<(u64, u64)>,
     /// What was kept.
     pub selection: Selection,
     /// Why the selection was chosen (for the header).
@@ -494,15 +551,48 @@ pub fn explain_guarded(
     let expectations_ok = crate::report::verdicts(&summary).iter().all(|v| v.pass);
     let lost = collector.lost_writes();
     let lost_count = collector.lost_count();
+    let findings = collector.findings().clone();
+    let read_focus = match request.what {
+        What::LostWrite => None,
+        What::StaleRead => findings.stale_read,
+        What::Resurrection => findings.resurrection,
+        What::Siblings => findings.siblings,
+    };
     let first_lost = |key: Option<u64>| {
         lost.iter()
             .filter(|l| key.is_none_or(|k| l.key.0 == k))
             .min_by_key(|l| (l.acked_at, l.key))
             .cloned()
     };
-    let (key, reason) = match request.key {
-        Some(k) => (Some(k), format!("key k{k} (--key)")),
-        None => match first_lost(None) {
+    let (key, reason) = match (request.key, request.what, &read_focus) {
+        (Some(k), What::LostWrite, _) => (Some(k), format!("key k{k} (--key)")),
+        (Some(k), what, Some(f)) if f.key.0 != k => (
+            Some(k),
+            format!(
+                "key k{k} (--key); the first {} of the run is on k{}",
+                what.words(),
+                f.key.0
+            ),
+        ),
+        (Some(k), what, None) => (
+            Some(k),
+            format!("key k{k} (--key); no {} in the run", what.words()),
+        ),
+        (_, what, Some(f)) if what != What::LostWrite => (
+            Some(f.key.0),
+            format!(
+                "key k{} of the first {} ({} by {}, completed at {})",
+                f.key.0,
+                what.words(),
+                what.words(),
+                names.name(Endpoint::Client(f.client)),
+                secs(f.completed.as_micros())
+            ),
+        ),
+        (None, what, None) if what != What::LostWrite => {
+            (None, format!("no {} in the run: whole run", what.words()))
+        }
+        _ => match first_lost(None) {
             Some(l) => (
                 Some(l.key.0),
                 format!(
@@ -519,7 +609,17 @@ pub fn explain_guarded(
             None => (None, "no lost write: whole run".into()),
         },
     };
-    let focus = first_lost(key).filter(|_| key.is_some());
+    let focus = first_lost(key).filter(|_| key.is_some() && request.what == What::LostWrite);
+    let read_focus = read_focus.filter(|f| key == Some(f.key.0));
+    let focus_us = match (&focus, &read_focus) {
+        (Some(l), _) => Some(l.acked_at.as_micros()),
+        (None, Some(f)) => Some(f.completed.as_micros()),
+        _ => None,
+    };
+    let half_us = seconds_to_us(request.window_s.unwrap_or(DEFAULT_WINDOW_S));
+    let window = focus_us
+        .filter(|_| request.from_s.is_none() && request.to_s.is_none())
+        .map(|t| (t.saturating_sub(half_us), t.saturating_add(half_us)));
     let loaded_on = match &focus {
         Some(l) if l.write.is_preloaded() => {
             let list = ring.preference_list(l.key);
@@ -555,6 +655,9 @@ pub fn explain_guarded(
         lost,
         lost_count,
         focus,
+        what: request.what,
+        read_focus,
+        window,
         selection,
         reason,
         names,
@@ -581,6 +684,10 @@ impl Explanation {
             h.push_str(&format!(" ({} more not kept)", self.truncated));
         }
         h.push('\n');
+        if let Some(note) = self.window_note() {
+            h.push_str(&note);
+            h.push('\n');
+        }
         if let Some(note) = crate::report::incomplete_note(&self.summary) {
             h.push_str(&note);
             h.push('\n');
@@ -593,9 +700,66 @@ impl Explanation {
         story::timeline(&self.events, &self.names)
     }
 
+    /// The kept events inside [`Explanation::window`] (all of them without
+    /// one); faults and phase changes always.
+    pub fn windowed(&self) -> Vec<Ev> {
+        match self.window {
+            None => self.events.clone(),
+            Some((a, b)) => self
+                .events
+                .iter()
+                .filter(|e| {
+                    (e.time_us >= a && e.time_us <= b)
+                        || matches!(e.kind, TraceKind::Fault | TraceKind::Phase)
+                })
+                .cloned()
+                .collect(),
+        }
+    }
+
+    /// The timeline of the window around the explained event (what the
+    /// terminal shows; timeline.txt has every kept event).
+    pub fn timeline_window(&self) -> String {
+        story::timeline(&self.windowed(), &self.names)
+    }
+
+    /// A line naming the window the printed timeline and the diagram show.
+    pub fn window_note(&self) -> Option<String> {
+        let (a, b) = self.window?;
+        Some(format!(
+            "timeline and sequence diagram: {}..{}, around the explained {} (--window S, or --from/--to, to change; timeline.txt has every kept event)",
+            secs(a),
+            secs(b),
+            self.what.words()
+        ))
+    }
+
     /// The causal story of the focused lost write (or of the key, or a note
     /// that there is no key to tell about).
     pub fn story(&self) -> String {
+        if let Some(f) = &self.read_focus {
+            return match self.what {
+                What::StaleRead => {
+                    reads::stale_read_story(f, &self.events, &self.records, &self.names)
+                }
+                What::Resurrection => {
+                    reads::resurrection_story(f, &self.events, &self.records, &self.names)
+                }
+                What::Siblings | What::LostWrite => {
+                    reads::siblings_story(f, &self.events, &self.records, &self.names)
+                }
+            };
+        }
+        if self.what != What::LostWrite {
+            return match self.selection.key {
+                Some(k) => format!(
+                    "No {} on k{k}.\n\n{}",
+                    self.what.words(),
+                    story::key_summary(k, &self.records, &self.names)
+                ),
+                None => format!("No {} in this run.\n", self.what.words()),
+            };
+        }
         match (&self.focus, self.selection.key) {
             (Some(l), _) => {
                 story::story(l, &self.events, &self.records, &self.names, &self.loaded_on)
@@ -609,7 +773,7 @@ impl Explanation {
 
     /// The message-sequence diagram of the kept events.
     pub fn msc(&self, title: &str) -> String {
-        msc::msc_svg(&self.events, &self.names, title)
+        msc::msc_svg(&self.windowed(), &self.names, title)
     }
 
     /// Replays the kept events into an exporter (`perfetto`, `shiviz`,

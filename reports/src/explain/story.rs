@@ -132,13 +132,13 @@ pub fn timeline(events: &[Ev], names: &Names) -> String {
 
 /// What the records say about one write.
 #[derive(Clone, Debug, Default)]
-struct WriteInfo {
-    client: Option<Endpoint>,
-    invoked: Option<SimTime>,
-    blind: bool,
-    based_on: Vec<WriteId>,
-    completed: Option<(SimTime, String)>,
-    coordinator: Option<NodeId>,
+pub(crate) struct WriteInfo {
+    pub client: Option<Endpoint>,
+    pub invoked: Option<SimTime>,
+    pub blind: bool,
+    pub based_on: Vec<WriteId>,
+    pub completed: Option<(SimTime, String)>,
+    pub coordinator: Option<NodeId>,
 }
 
 impl WriteInfo {
@@ -152,7 +152,7 @@ impl WriteInfo {
     }
 }
 
-fn writes_of(records: &[(SimTime, Record)]) -> BTreeMap<WriteId, WriteInfo> {
+pub(crate) fn writes_of(records: &[(SimTime, Record)]) -> BTreeMap<WriteId, WriteInfo> {
     let mut by_op = BTreeMap::new();
     let mut out: BTreeMap<WriteId, WriteInfo> = BTreeMap::new();
     for (t, r) in records {
@@ -541,6 +541,14 @@ pub fn story(
     }
     if !w_held_by.is_empty() {
         let _ = writeln!(s, "  {w} held only by {}", w_held_by.join(", "));
+    }
+    let held: Vec<String> = finals.keys().cloned().collect();
+    let decided = super::reads::superseded_by(lost.write, events, records, names, &held);
+    if !decided.is_empty() {
+        let _ = writeln!(s, "\nwhat decided it:");
+        for l in decided.lines() {
+            let _ = writeln!(s, "  {l}");
+        }
     }
     let winner = finals
         .iter()

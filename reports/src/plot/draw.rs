@@ -900,6 +900,44 @@ pub(crate) fn draw_chart<DB: DrawingBackend>(
         }
     }
 
+    // Notes above bars (sample counts): over the bar's top or its
+    // interval's, whichever is higher.
+    if chart.kind == ChartKind::Bars {
+        let bw = 0.8 / n_series as f64;
+        for note in &chart.bar_notes {
+            let Some(v) = chart
+                .series
+                .get(note.series)
+                .and_then(|s| {
+                    s.points
+                        .iter()
+                        .find(|p| p.0.round() == note.category as f64)
+                })
+                .map(|p| p.1)
+            else {
+                continue;
+            };
+            let top = chart
+                .intervals
+                .iter()
+                .filter(|i| i.series == note.series)
+                .flat_map(|i| i.points.iter())
+                .filter(|p| p.0.round() == note.category as f64)
+                .map(|p| p.2)
+                .fold(v, f64::max);
+            let top = prep.y.to_plot(top).clamp(prep.y.lo, prep.y.hi);
+            let x = note.category as f64 - 0.4 + bw * note.series as f64 + bw * 0.5;
+            if x < prep.x.lo || x > prep.x.hi {
+                continue;
+            }
+            let (px, py) = frame.at((x, top));
+            let y = (py - sz.tick as i32).max(plot.y0 + sz.tick as i32 / 2);
+            ts.draw(root, &note.text, (px, y), sz.tick, TEXT, Place::center())?;
+            let half = (note.text.len() as i32) * sz.tick as i32 / 4;
+            occupied.extend([(px - half, y), (px, y), (px + half, y)]);
+        }
+    }
+
     // Flagged points: hollow rings over the data.
     for &(i, x, y) in &prep.flags {
         let p = frame.at((x, y));

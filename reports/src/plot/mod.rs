@@ -154,6 +154,18 @@ pub struct Flag {
     pub y: f64,
 }
 
+/// A short text drawn just above one bar of a bar chart (a sample count,
+/// say).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct BarNote {
+    /// Index of the series in [`Chart::series`].
+    pub series: usize,
+    /// The bar's category index.
+    pub category: usize,
+    /// The text.
+    pub text: String,
+}
+
 /// Everything needed to draw one figure. `Chart { title: .., ..Default::default() }`
 /// gives linear axes, lines, and ranges fitted to the data.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -194,6 +206,8 @@ pub struct Chart {
     /// Legend text for the rings (no legend entry when empty or when no
     /// flag is visible).
     pub flag_label: String,
+    /// For [`ChartKind::Bars`]: texts drawn above bars.
+    pub bar_notes: Vec<BarNote>,
 }
 
 impl Chart {
