@@ -23,6 +23,7 @@ use sim_core::config::Scenario;
 use crate::load::{check_budget, load_document, read_document, simulate, Outcome};
 use crate::options::{MergeArgs, SweepArgs};
 use crate::outputs::{Kind, OutDir};
+use reports::sweep::{csv_field, csv_number};
 
 /// Version of the sweep.json layout.
 const SWEEP_VERSION: u32 = 2;
@@ -685,21 +686,6 @@ pub fn merge(args: &MergeArgs) -> Result<Outcome> {
     let outcome = write_outputs(&spec, &runs, None, &dir, !args.no_plots)?;
     dir.finish()?;
     Ok(outcome)
-}
-
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
-}
-
-fn csv_number(v: &Json) -> String {
-    match v {
-        Json::Null => String::new(),
-        v => v.to_string(),
-    }
 }
 
 /// The metrics of a sweep: `--metric` paths in the order given (each

@@ -12,7 +12,7 @@ use std::fmt::Write as _;
 use serde_json::{json, Map, Value as Json};
 
 use crate::render::fmt_num;
-use crate::sweep::metric_value;
+use crate::sweep::{csv_field, csv_number, metric_value};
 
 /// The verdict of the first run of a comparison (what the others are
 /// compared against).
@@ -233,21 +233,6 @@ pub fn table(doc: &Json) -> String {
     }
     out.push_str(&pad_table(&rows));
     out
-}
-
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
-}
-
-fn csv_number(v: &Json) -> String {
-    match v {
-        Json::Null => String::new(),
-        v => v.to_string(),
-    }
 }
 
 /// The comparison as CSV (`compare.csv`): one row per run with its

@@ -595,3 +595,21 @@ mod tests {
         assert_eq!(stats(&[5.0])["ci95"], json!([5.0, 5.0]));
     }
 }
+
+/// A CSV field: quoted (with inner quotes doubled) when it holds a comma, a
+/// quote or a line break.
+pub fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+/// A metric as a CSV field: empty for a missing value (JSON null).
+pub fn csv_number(v: &Json) -> String {
+    match v {
+        Json::Null => String::new(),
+        v => v.to_string(),
+    }
+}

@@ -20,6 +20,20 @@ use super::story::{mentions_value, version_of, writes_of, WriteInfo};
 use super::{number_after, secs, Ev, Names};
 use crate::metrics::ReadFinding;
 
+/// Where a value arrived, for a story: "n1 (2.5 s), n3 (2.6 s)" in the
+/// order of [`reached`], or "none".
+fn reached_list(events: &[Ev], value: &str, names: &Names) -> String {
+    let at: Vec<String> = reached(events, value)
+        .into_iter()
+        .map(|(e, t)| format!("{} ({})", names.name(e), secs(t)))
+        .collect();
+    if at.is_empty() {
+        "none".into()
+    } else {
+        at.join(", ")
+    }
+}
+
 /// When each endpoint first received a write request carrying `value`
 /// (as a replica or a hint holder).
 pub(crate) fn reached(events: &[Ev], value: &str) -> BTreeMap<Endpoint, u64> {
@@ -414,19 +428,8 @@ pub fn stale_read_story(
             "\nthe write it missed:\n  {}",
             write_line(&writes, w, names, events)
         );
-        let at: Vec<String> = reached(events, &w.to_string())
-            .into_iter()
-            .map(|(e, t)| format!("{} ({})", names.name(e), secs(t)))
-            .collect();
-        let _ = writeln!(
-            s,
-            "  reached: {}",
-            if at.is_empty() {
-                "none".into()
-            } else {
-                at.join(", ")
-            }
-        );
+        let at = reached_list(events, &w.to_string(), names);
+        let _ = writeln!(s, "  reached: {at}");
     }
     let _ = writeln!(s, "\nwhat it returned:");
     for w in &f.returned {
@@ -483,19 +486,8 @@ pub fn resurrection_story(
             "\nthe delete:\n  {}",
             write_line(&writes, w, names, events)
         );
-        let at: Vec<String> = reached(events, &d)
-            .into_iter()
-            .map(|(e, t)| format!("{} ({})", names.name(e), secs(t)))
-            .collect();
-        let _ = writeln!(
-            s,
-            "  its tombstone reached: {}",
-            if at.is_empty() {
-                "none".into()
-            } else {
-                at.join(", ")
-            }
-        );
+        let at = reached_list(events, &d, names);
+        let _ = writeln!(s, "  its tombstone reached: {at}");
     }
     let _ = writeln!(s, "\nwhat came back (values the delete had covered):");
     for w in &f.returned {

@@ -655,6 +655,27 @@ impl Client {
     /// the top N under a strict quorum) with this client's failure detector
     /// and view: `(node, hint)` per target, and how many of them (the
     /// first) the client believes reachable.
+    /// [`Client::client_targets`], or the failure when fewer replicas than
+    /// `(primaries, total)` are believed reachable (PR/R for a get, PW/W
+    /// for a put; `fail_fast` and the datacenter quorums as a coordinator
+    /// checks them).
+    fn quorum_targets(
+        &mut self,
+        now: SimTime,
+        key: Key,
+        need: (u32, u32),
+    ) -> Result<Vec<(NodeId, Option<NodeId>)>, Failure> {
+        let (targets, reachable) = self.client_targets(now, key);
+        let q = self.shared.quorum;
+        let up: Vec<NodeId> = targets[..reachable].iter().map(|t| t.0).collect();
+        let ring = self.view.clone();
+        let place = Client::placement(&self.shared, self.id, &ring, key);
+        match place.unavailable(&q, &up, need) {
+            Some(failure) => Err(failure),
+            None => Ok(targets),
+        }
+    }
+
     fn client_targets(&mut self, now: SimTime, key: Key) -> (Vec<(NodeId, Option<NodeId>)>, usize) {
         let ring = self.view.clone();
         let shared = self.shared.clone();
@@ -694,14 +715,8 @@ impl Client {
         key: Key,
         out: &mut Outbox<ClientTimer>,
     ) -> Result<NodeId, Failure> {
-        let (picked, reachable) = self.client_targets(now, key);
         let q = self.shared.quorum;
-        let up: Vec<NodeId> = picked[..reachable].iter().map(|t| t.0).collect();
-        let ring = self.view.clone();
-        let place = Client::placement(&self.shared, self.id, &ring, key);
-        if let Some(failure) = place.unavailable(&q, &up, (q.pr, q.r)) {
-            return Err(failure);
-        }
+        let picked = self.quorum_targets(now, key, (q.pr, q.r))?;
         let targets: Vec<NodeId> = picked.iter().map(|t| t.0).collect();
         for node in &targets {
             out.send(
@@ -830,14 +845,8 @@ impl Client {
         (value, size): (Value, u32),
         out: &mut Outbox<ClientTimer>,
     ) -> Result<NodeId, Failure> {
-        let (targets, reachable) = self.client_targets(now, key);
         let q = self.shared.quorum;
-        let up: Vec<NodeId> = targets[..reachable].iter().map(|t| t.0).collect();
-        let ring = self.view.clone();
-        let place = Client::placement(&self.shared, self.id, &ring, key);
-        if let Some(failure) = place.unavailable(&q, &up, (q.pw, q.w)) {
-            return Err(failure);
-        }
+        let targets = self.quorum_targets(now, key, (q.pw, q.w))?;
         let first = targets[0].0;
         let version = Version {
             clock: VectorClock::new(),
