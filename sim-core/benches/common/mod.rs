@@ -68,18 +68,42 @@ pub fn peak_rss_mb() -> Option<f64> {
 #[cfg(target_os = "linux")]
 #[allow(dead_code)] // the collector bench measures memory, not time
 pub fn cpu_time_s() -> Option<f64> {
+    stat_ticks(11).map(|t| t / 100.0)
+}
+
+/// CPU time (user + system) of this process's children that have been
+/// waited for, in seconds (`cutime` + `cstime` of `/proc/self/stat`).
+#[cfg(target_os = "linux")]
+#[allow(dead_code)] // only the sweep bench runs children it waits for
+pub fn children_cpu_time_s() -> Option<f64> {
+    stat_ticks(13).map(|t| t / 100.0)
+}
+
+/// The sum of the two clock-tick fields of `/proc/self/stat` starting at
+/// `first` (counted after the command name): 11 for this process, 13 for
+/// its waited-for children.
+#[cfg(target_os = "linux")]
+#[allow(dead_code)]
+fn stat_ticks(first: usize) -> Option<f64> {
     let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
     // The command name (field 2) may hold spaces: count from the last ')'.
     let rest = &stat[stat.rfind(')')? + 2..];
     let fields: Vec<&str> = rest.split_whitespace().collect();
-    let utime: f64 = fields.get(11)?.parse().ok()?;
-    let stime: f64 = fields.get(12)?.parse().ok()?;
-    Some((utime + stime) / 100.0)
+    let user: f64 = fields.get(first)?.parse().ok()?;
+    let system: f64 = fields.get(first + 1)?.parse().ok()?;
+    Some(user + system)
 }
 
 /// CPU time is read from `/proc`, which only Linux has.
 #[cfg(not(target_os = "linux"))]
 #[allow(dead_code)]
 pub fn cpu_time_s() -> Option<f64> {
+    None
+}
+
+/// CPU time is read from `/proc`, which only Linux has.
+#[cfg(not(target_os = "linux"))]
+#[allow(dead_code)]
+pub fn children_cpu_time_s() -> Option<f64> {
     None
 }
