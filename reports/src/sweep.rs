@@ -514,6 +514,24 @@ pub fn point_aggregate(records: &[&Json], merged: &Json, row_metrics: &[String])
     })
 }
 
+/// A CSV field: quoted (with inner quotes doubled) when it holds a comma, a
+/// quote or a line break.
+pub fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+/// A metric as a CSV field: empty for a missing value (JSON null).
+pub fn csv_number(v: &Json) -> String {
+    match v {
+        Json::Null => String::new(),
+        v => v.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -593,23 +611,5 @@ mod tests {
         assert!((ci[0].as_f64().expect("lo") - (2.0 - half)).abs() < 1e-12);
         assert_eq!(stats(&[])["n"], json!(0));
         assert_eq!(stats(&[5.0])["ci95"], json!([5.0, 5.0]));
-    }
-}
-
-/// A CSV field: quoted (with inner quotes doubled) when it holds a comma, a
-/// quote or a line break.
-pub fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
-}
-
-/// A metric as a CSV field: empty for a missing value (JSON null).
-pub fn csv_number(v: &Json) -> String {
-    match v {
-        Json::Null => String::new(),
-        v => v.to_string(),
     }
 }
