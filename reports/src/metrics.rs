@@ -679,6 +679,35 @@ struct FaultWindow {
     label: String,
 }
 
+/// The end state of the loaded keys nobody touched (no read, no write): the
+/// only value such a key ever had is its loaded one, so a node's final copy
+/// of it says everything as one bit and one (key, node) pair, a few bytes
+/// per copy instead of a map entry per key and node (1M loaded keys at
+/// N = 3 are 3M copies at the end of a run). Copies holding anything else
+/// (nothing, or more than the loaded value) go to the general maps.
+#[derive(Debug, Default)]
+struct LoadedEnd {
+    /// One bit per loaded key: some node (store or hint) holds its value.
+    held: Vec<u64>,
+    /// `(key, node)` of each replica-store copy of exactly the loaded value.
+    replica_copies: Vec<(u32, u32)>,
+}
+
+impl LoadedEnd {
+    fn set_held(&mut self, key: Key) {
+        let (word, bit) = ((key.0 / 64) as usize, key.0 % 64);
+        if self.held.len() <= word {
+            self.held.resize(word + 1, 0);
+        }
+        self.held[word] |= 1 << bit;
+    }
+
+    fn is_held(&self, key: Key) -> bool {
+        let (word, bit) = ((key.0 / 64) as usize, key.0 % 64);
+        self.held.get(word).is_some_and(|w| w & (1 << bit) != 0)
+    }
+}
+
 /// The history of `key`, made on first use; a loaded key's starts with its
 /// loaded value, acknowledged at time 0.
 fn history(keys: &mut BTreeMap<Key, KeyHistory>, preloaded: u64, key: Key) -> &mut KeyHistory {
@@ -782,6 +811,9 @@ pub struct Collector {
     /// faults a nemesis draws.
     open_fault_windows: BTreeMap<String, usize>,
     held: BTreeMap<Key, BTreeSet<WriteId>>,
+    /// The end state of loaded keys nobody touched, kept compact (see
+    /// [`LoadedEnd`]); `held` and `replica_values` hold every other key.
+    loaded_end: LoadedEnd,
     converged_at: Option<SimTime>,
     replica_values: BTreeMap<Key, BTreeMap<NodeId, Vec<Value>>>,
     /// A deterministic subsample of completed operations for the latency
@@ -804,6 +836,12 @@ pub struct Collector {
 }
 
 impl Collector {
+    /// True for a loaded key no operation has touched (so far: at the end
+    /// of the run, for good).
+    fn is_untouched_loaded(&self, key: Key) -> bool {
+        key.0 < self.preloaded && !self.keys.contains_key(&key)
+    }
+
     /// A collector for `scenario`'s report settings.
     pub fn new(scenario: &Scenario) -> Collector {
         let mass_points = match &scenario.workload.arrival {
@@ -862,6 +900,7 @@ impl Collector {
             fault_windows: Vec::new(),
             open_fault_windows: BTreeMap::new(),
             held: BTreeMap::new(),
+            loaded_end: LoadedEnd::default(),
             converged_at: None,
             scatter: Vec::new(),
             scatter_stride: 1,
@@ -1419,7 +1458,9 @@ impl Collector {
                     continue;
                 }
                 let w = WriteId::preloaded(key);
-                if self.held.get(&key).is_some_and(|held| held.contains(&w)) {
+                if self.loaded_end.is_held(key)
+                    || self.held.get(&key).is_some_and(|held| held.contains(&w))
+                {
                     d.surviving += 1;
                 } else {
                     d.lost += 1;
@@ -1523,21 +1564,53 @@ impl Collector {
         // Convergence of replicas at the end.
         let mut divergent = 0u64;
         let mut keys_checked = 0u64;
-        let mut keys: BTreeSet<Key> = self.keys.keys().copied().collect();
-        keys.extend(self.replica_values.keys().copied());
-        for key in keys {
-            keys_checked += 1;
+        // Untouched loaded keys' copies of their loaded value, by key and
+        // node (each key's run found by binary search).
+        let mut copies = self.loaded_end.replica_copies.clone();
+        copies.sort_unstable();
+        let copies_of = |key: Key| -> &[(u32, u32)] {
+            let Ok(k) = u32::try_from(key.0) else {
+                return &[];
+            };
+            let from = copies.partition_point(|c| c.0 < k);
+            let to = copies.partition_point(|c| c.0 <= k);
+            &copies[from..to]
+        };
+        let diverges = |key: Key| -> bool {
             let holders = self.replica_values.get(&key);
+            let loaded = copies_of(key);
             let sets: Vec<BTreeSet<WriteId>> = replicas_of(key)
                 .into_iter()
                 .map(|n| {
-                    holders
+                    let mut set: BTreeSet<WriteId> = holders
                         .and_then(|h| h.get(&n))
                         .map(|vs| vs.iter().map(|v| v.write()).collect())
-                        .unwrap_or_default()
+                        .unwrap_or_default();
+                    if loaded.iter().any(|c| c.1 == n.0) {
+                        set.insert(WriteId::preloaded(key));
+                    }
+                    set
                 })
                 .collect();
-            if sets.windows(2).any(|p| p[0] != p[1]) {
+            sets.windows(2).any(|p| p[0] != p[1])
+        };
+        let mut keys: BTreeSet<Key> = self.keys.keys().copied().collect();
+        keys.extend(self.replica_values.keys().copied());
+        for &key in &keys {
+            keys_checked += 1;
+            if diverges(key) {
+                divergent += 1;
+            }
+        }
+        let mut last = None;
+        for &(k, _) in &copies {
+            let key = Key(u64::from(k));
+            if last == Some(key) || keys.contains(&key) {
+                continue;
+            }
+            last = Some(key);
+            keys_checked += 1;
+            if diverges(key) {
                 divergent += 1;
             }
         }
@@ -1751,6 +1824,17 @@ impl Sink for Collector {
                 values,
                 replica,
             } => {
+                if self.is_untouched_loaded(*key)
+                    && values.as_slice() == [Value::Data(WriteId::preloaded(*key))]
+                {
+                    // `key < preloaded <= MAX_PRELOAD_KEYS`: fits in 32 bits.
+                    self.objects.record_final_single(*key, *replica);
+                    self.loaded_end.set_held(*key);
+                    if *replica {
+                        self.loaded_end.replica_copies.push((key.0 as u32, node.0));
+                    }
+                    return;
+                }
                 self.objects.record(record);
                 self.held
                     .entry(*key)
@@ -1765,6 +1849,10 @@ impl Sink for Collector {
             }
             Record::FinalHint { key, value, .. } => {
                 self.hints_remaining += 1;
+                if self.is_untouched_loaded(*key) && value.write() == WriteId::preloaded(*key) {
+                    self.loaded_end.set_held(*key);
+                    return;
+                }
                 self.held.entry(*key).or_default().insert(value.write());
             }
             Record::ClientStarted { .. } => {}
@@ -2181,6 +2269,87 @@ mod tests {
         fn lost(&self) -> Vec<WriteId> {
             self.0.lost_writes().into_iter().map(|l| l.write).collect()
         }
+    }
+
+    /// Loaded keys nobody touched keep their end state compact
+    /// (`LoadedEnd`, `Objects::record_final_single`); the verdicts are those
+    /// of the general maps: held on every replica (converged), on two of
+    /// three (divergent), nowhere (lost), a mix of a compact copy and an
+    /// empty one (divergent), and a touched key through the general path.
+    #[test]
+    fn untouched_loaded_keys_are_judged_from_their_compact_end_state() {
+        let scenario = scenario();
+        let mut c = Collector::new(&scenario);
+        let at = SimTime(1_000_000);
+        c.record(SimTime::ZERO, &Record::Preloaded { keys: 5 });
+        let get = op(0, 1);
+        c.record(
+            SimTime(10),
+            &Record::OpInvoked {
+                op: get,
+                kind: OpKind::Get,
+                key: Key(4),
+                write: None,
+                based_on: vec![],
+                blind: false,
+                discarded: vec![],
+            },
+        );
+        c.record(
+            SimTime(20),
+            &Record::OpCompleted {
+                op: get,
+                kind: OpKind::Get,
+                key: Key(4),
+                invoked: SimTime(10),
+                result: Ok(()),
+                values: vec![Value::Data(WriteId::preloaded(Key(4)))],
+                bytes: 0,
+                coordinator: None,
+            },
+        );
+        let holds = |c: &mut Collector, key: u64, nodes: &[u32], empty: &[u32]| {
+            for &n in nodes {
+                let values = vec![Value::Data(WriteId::preloaded(Key(key)))];
+                let r = Record::FinalValues {
+                    node: NodeId(n),
+                    key: Key(key),
+                    values,
+                    replica: true,
+                };
+                c.record(at, &r);
+            }
+            for &n in empty {
+                let r = Record::FinalValues {
+                    node: NodeId(n),
+                    key: Key(key),
+                    values: vec![],
+                    replica: true,
+                };
+                c.record(at, &r);
+            }
+        };
+        holds(&mut c, 0, &[0, 1, 2], &[]);
+        holds(&mut c, 1, &[0, 1], &[]);
+        holds(&mut c, 3, &[0, 2], &[1]);
+        holds(&mut c, 4, &[0, 1, 2], &[]);
+        // Key 2: no node holds it.
+        assert_eq!(c.loaded_end.replica_copies.len(), 7, "keys 0, 1 and 3");
+        assert!(c.held.keys().eq([Key(3), Key(4)].iter()));
+        let lost: Vec<_> = c
+            .lost_writes()
+            .into_iter()
+            .map(|l| (l.key, l.write))
+            .collect();
+        assert_eq!(lost, vec![(Key(2), WriteId::preloaded(Key(2)))]);
+        let summary = c.summary(&scenario, &|_| vec![NodeId(0), NodeId(1), NodeId(2)]);
+        assert_eq!(summary["convergence"]["keys_checked"], 4);
+        assert_eq!(summary["convergence"]["divergent_keys"], 2);
+        assert_eq!(summary["durability"]["lost"], 1);
+        let objects = c.objects().summary();
+        let siblings = &objects["siblings_at_end"];
+        assert_eq!(siblings["keys"], 4, "{siblings}");
+        assert_eq!(siblings["max"], 1);
     }
 
     #[test]
