@@ -238,6 +238,107 @@ struct Chain {
     blind_floor: SimTime,
 }
 
+/// The most entries a [`SmallMap`] keeps as a sorted vector.
+const SMALL_MAP_MAX: usize = 16;
+
+/// An ordered map that is a sorted vector while it has at most
+/// [`SMALL_MAP_MAX`] entries and a `BTreeMap` beyond: most keys' histories
+/// hold a write or two, and a `BTreeMap`'s first node has room for eleven
+/// (over a kilobyte for [`WriteInfo`]s). Same order, same answers.
+#[derive(Clone, Debug)]
+enum SmallMap<K, V> {
+    Small(Vec<(K, V)>),
+    Large(BTreeMap<K, V>),
+}
+
+impl<K, V> Default for SmallMap<K, V> {
+    fn default() -> Self {
+        SmallMap::Small(Vec::new())
+    }
+}
+
+impl<K: Ord + Copy, V> SmallMap<K, V> {
+    fn get(&self, k: &K) -> Option<&V> {
+        match self {
+            SmallMap::Small(v) => v.binary_search_by(|(x, _)| x.cmp(k)).ok().map(|i| &v[i].1),
+            SmallMap::Large(m) => m.get(k),
+        }
+    }
+
+    fn get_mut(&mut self, k: &K) -> Option<&mut V> {
+        match self {
+            SmallMap::Small(v) => match v.binary_search_by(|(x, _)| x.cmp(k)) {
+                Ok(i) => Some(&mut v[i].1),
+                Err(_) => None,
+            },
+            SmallMap::Large(m) => m.get_mut(k),
+        }
+    }
+
+    fn contains_key(&self, k: &K) -> bool {
+        self.get(k).is_some()
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            SmallMap::Small(v) => v.len(),
+            SmallMap::Large(m) => m.len(),
+        }
+    }
+
+    fn insert(&mut self, k: K, value: V) -> Option<V> {
+        match self {
+            SmallMap::Small(v) => match v.binary_search_by(|(x, _)| x.cmp(&k)) {
+                Ok(i) => Some(std::mem::replace(&mut v[i].1, value)),
+                Err(i) if v.len() < SMALL_MAP_MAX => {
+                    if v.len() == v.capacity() {
+                        // Grow by one or two, not to four at once.
+                        v.reserve_exact(v.len().clamp(1, 2));
+                    }
+                    v.insert(i, (k, value));
+                    None
+                }
+                Err(_) => {
+                    let mut m: BTreeMap<K, V> = std::mem::take(v).into_iter().collect();
+                    m.insert(k, value);
+                    *self = SmallMap::Large(m);
+                    None
+                }
+            },
+            SmallMap::Large(m) => m.insert(k, value),
+        }
+    }
+
+    fn remove(&mut self, k: &K) -> Option<V> {
+        match self {
+            SmallMap::Small(v) => match v.binary_search_by(|(x, _)| x.cmp(k)) {
+                Ok(i) => Some(v.remove(i).1),
+                Err(_) => None,
+            },
+            SmallMap::Large(m) => m.remove(k),
+        }
+    }
+
+    /// The entries in key order.
+    fn iter(&self) -> impl Iterator<Item = (&K, &V)> + '_ {
+        let (small, large) = match self {
+            SmallMap::Small(v) => (Some(v.iter().map(|(k, v)| (k, v))), None),
+            SmallMap::Large(m) => (None, Some(m.iter())),
+        };
+        small
+            .into_iter()
+            .flatten()
+            .chain(large.into_iter().flatten())
+    }
+}
+
+impl<K: Ord + Copy, V> std::ops::Index<&K> for SmallMap<K, V> {
+    type Output = V;
+    fn index(&self, k: &K) -> &V {
+        self.get(k).expect("the key is in the map")
+    }
+}
+
 /// Puts whose durability verdict follows a retained write (see the module
 /// docs).
 #[derive(Clone, Copy, Debug, Default)]
@@ -274,7 +375,7 @@ impl Reach {
 #[derive(Clone, Debug, Default)]
 struct KeyHistory {
     /// Retained writes.
-    writes: BTreeMap<WriteId, WriteInfo>,
+    writes: SmallMap<WriteId, WriteInfo>,
     /// Retained acknowledged writes in acknowledgement order.
     acked: Vec<(SimTime, WriteId)>,
     /// Retained committed writes in commit order (the coordinator's W-th
@@ -284,7 +385,7 @@ struct KeyHistory {
     /// ones only while a read could still take them for the latest delete
     /// before it started.
     deletes: Vec<(SimTime, WriteId)>,
-    chains: BTreeMap<u32, Chain>,
+    chains: SmallMap<u32, Chain>,
     next_chain: u32,
     folds: BTreeMap<WriteId, Fold>,
     /// The values of the latest successful read that returned any.
@@ -575,7 +676,7 @@ impl KeyHistory {
             }
             let children = children.get_or_insert_with(|| {
                 let mut m: BTreeMap<WriteId, Vec<u32>> = BTreeMap::new();
-                for (id, c) in &self.chains {
+                for (id, c) in self.chains.iter() {
                     for p in &c.parents {
                         m.entry(*p).or_default().push(*id);
                     }
@@ -810,12 +911,17 @@ pub struct Collector {
     /// `fault_windows`: opening and closing stay O(log) however many
     /// faults a nemesis draws.
     open_fault_windows: BTreeMap<String, usize>,
-    held: BTreeMap<Key, BTreeSet<WriteId>>,
+    /// Every (key, value) some node held at the end (store, buffer or
+    /// hint), in arrival order with repeats: sorted by [`Collector::held`].
+    held: Vec<(Key, WriteId)>,
     /// The end state of loaded keys nobody touched, kept compact (see
     /// [`LoadedEnd`]); `held` and `replica_values` hold every other key.
     loaded_end: LoadedEnd,
     converged_at: Option<SimTime>,
-    replica_values: BTreeMap<Key, BTreeMap<NodeId, Vec<Value>>>,
+    /// Each replica's final values of a key, in arrival order (one entry
+    /// per node and key): a flat list, sorted when the summary needs it,
+    /// rather than a map per key.
+    replica_values: Vec<(Key, NodeId, Vec<Value>)>,
     /// A deterministic subsample of completed operations for the latency
     /// scatter: every `scatter_stride`-th completion, the stride doubling
     /// (and every other kept point dropped) when the buffer fills, so memory
@@ -899,13 +1005,13 @@ impl Collector {
             faults: Vec::new(),
             fault_windows: Vec::new(),
             open_fault_windows: BTreeMap::new(),
-            held: BTreeMap::new(),
+            held: Vec::new(),
             loaded_end: LoadedEnd::default(),
             converged_at: None,
             scatter: Vec::new(),
             scatter_stride: 1,
             completions: 0,
-            replica_values: BTreeMap::new(),
+            replica_values: Vec::new(),
             end: SimTime::ZERO,
             preloaded: 0,
             membership: Tracker::new(scenario),
@@ -1382,13 +1488,27 @@ impl Collector {
         }
     }
 
+    /// What the nodes held at the end: (key, value) pairs, sorted, without
+    /// repeats.
+    fn held(&self) -> Vec<(Key, WriteId)> {
+        let mut held = self.held.clone();
+        held.sort_unstable();
+        held.dedup();
+        held
+    }
+
     /// The durability verdicts at the end of the run (see the module docs
     /// for how retired writes are counted).
     fn durability(&self) -> Durability {
         let mut d = Durability::default();
-        let empty = BTreeSet::new();
+        let held_all = self.held();
+        let held_of = |key: Key| -> Vec<WriteId> {
+            let from = held_all.partition_point(|(k, _)| *k < key);
+            let to = held_all.partition_point(|(k, _)| *k <= key);
+            held_all[from..to].iter().map(|(_, w)| *w).collect()
+        };
         for (key, h) in &self.keys {
-            let held = self.held.get(key).unwrap_or(&empty);
+            let held = held_of(*key);
             let reached = h.reach(held.iter().copied(), SimTime::ZERO);
             // Last-write-wins keeps one of two concurrent writes: a write is
             // not lost while a held value is no older than it in real time
@@ -1406,7 +1526,7 @@ impl Collector {
             };
             let deleted = h.reach(h.deletes.iter().map(|(_, d)| *d), h.deleted_floor);
             let mut listed = Vec::new();
-            for (w, info) in &h.writes {
+            for (w, info) in h.writes.iter() {
                 let fold = h.folds.get(w).copied().unwrap_or_default();
                 let acked_put = !info.tombstone && info.committed.is_some();
                 if covered(info) {
@@ -1458,9 +1578,7 @@ impl Collector {
                     continue;
                 }
                 let w = WriteId::preloaded(key);
-                if self.loaded_end.is_held(key)
-                    || self.held.get(&key).is_some_and(|held| held.contains(&w))
-                {
+                if self.loaded_end.is_held(key) || held_all.binary_search(&(key, w)).is_ok() {
                     d.surviving += 1;
                 } else {
                     d.lost += 1;
@@ -1576,15 +1694,22 @@ impl Collector {
             let to = copies.partition_point(|c| c.0 <= k);
             &copies[from..to]
         };
+        let mut values: Vec<&(Key, NodeId, Vec<Value>)> = self.replica_values.iter().collect();
+        // Stable: a later report of the same node and key wins, as in a map.
+        values.sort_by_key(|(k, n, _)| (*k, *n));
         let diverges = |key: Key| -> bool {
-            let holders = self.replica_values.get(&key);
+            let from = values.partition_point(|(k, _, _)| *k < key);
+            let to = values.partition_point(|(k, _, _)| *k <= key);
+            let holders = &values[from..to];
             let loaded = copies_of(key);
             let sets: Vec<BTreeSet<WriteId>> = replicas_of(key)
                 .into_iter()
                 .map(|n| {
                     let mut set: BTreeSet<WriteId> = holders
-                        .and_then(|h| h.get(&n))
-                        .map(|vs| vs.iter().map(|v| v.write()).collect())
+                        .iter()
+                        .rev()
+                        .find(|(_, m, _)| *m == n)
+                        .map(|(_, _, vs)| vs.iter().map(|v| v.write()).collect())
                         .unwrap_or_default();
                     if loaded.iter().any(|c| c.1 == n.0) {
                         set.insert(WriteId::preloaded(key));
@@ -1595,7 +1720,7 @@ impl Collector {
             sets.windows(2).any(|p| p[0] != p[1])
         };
         let mut keys: BTreeSet<Key> = self.keys.keys().copied().collect();
-        keys.extend(self.replica_values.keys().copied());
+        keys.extend(values.iter().map(|(k, _, _)| *k));
         for &key in &keys {
             keys_checked += 1;
             if diverges(key) {
@@ -1836,15 +1961,9 @@ impl Sink for Collector {
                     return;
                 }
                 self.objects.record(record);
-                self.held
-                    .entry(*key)
-                    .or_default()
-                    .extend(values.iter().map(|v| v.write()));
+                self.held.extend(values.iter().map(|v| (*key, v.write())));
                 if *replica {
-                    self.replica_values
-                        .entry(*key)
-                        .or_default()
-                        .insert(*node, values.clone());
+                    self.replica_values.push((*key, *node, values.clone()));
                 }
             }
             Record::FinalHint { key, value, .. } => {
@@ -1853,7 +1972,7 @@ impl Sink for Collector {
                     self.loaded_end.set_held(*key);
                     return;
                 }
-                self.held.entry(*key).or_default().insert(value.write());
+                self.held.push((*key, value.write()));
             }
             Record::ClientStarted { .. } => {}
             Record::ReplicasConverged => self.converged_at = Some(at),
@@ -2271,6 +2390,35 @@ mod tests {
         }
     }
 
+    /// A `SmallMap` answers as a `BTreeMap` across its switch from a
+    /// vector to a tree (inserts, replacements, removals, order).
+    #[test]
+    fn a_small_map_answers_as_a_btree_map() {
+        let mut small: SmallMap<u64, u64> = SmallMap::default();
+        let mut tree: BTreeMap<u64, u64> = BTreeMap::new();
+        let mut x: u64 = 7;
+        for i in 0..400u64 {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let k = (x >> 33) % 40;
+            if i % 5 == 4 {
+                assert_eq!(small.remove(&k), tree.remove(&k));
+            } else {
+                assert_eq!(small.insert(k, i), tree.insert(k, i));
+            }
+            assert_eq!(small.len(), tree.len());
+            assert_eq!(small.get(&k), tree.get(&k));
+            assert_eq!(small.contains_key(&(k + 1)), tree.contains_key(&(k + 1)));
+            if let (Some(a), Some(b)) = (small.get_mut(&k), tree.get_mut(&k)) {
+                *a += 1;
+                *b += 1;
+            }
+            assert!(small.iter().eq(tree.iter()));
+        }
+        assert!(matches!(small, SmallMap::Large(_)), "grew past the vector");
+    }
+
     /// Loaded keys nobody touched keep their end state compact
     /// (`LoadedEnd`, `Objects::record_final_single`); the verdicts are those
     /// of the general maps: held on every replica (converged), on two of
@@ -2335,7 +2483,14 @@ mod tests {
         holds(&mut c, 4, &[0, 1, 2], &[]);
         // Key 2: no node holds it.
         assert_eq!(c.loaded_end.replica_copies.len(), 7, "keys 0, 1 and 3");
-        assert!(c.held.keys().eq([Key(3), Key(4)].iter()));
+        let held_keys: BTreeSet<Key> = c.held.iter().map(|(k, _)| *k).collect();
+        // Key 3's empty copy holds nothing; key 4 was touched.
+        assert!(held_keys.into_iter().eq([Key(4)]));
+        assert_eq!(
+            c.replica_values.len(),
+            4,
+            "key 3's empty copy, key 4's three"
+        );
         let lost: Vec<_> = c
             .lost_writes()
             .into_iter()

@@ -500,6 +500,9 @@ impl Store {
                     let before = entry.len();
                     entry.retain(|cur| !version.supersedes(&cur.version));
                     let replaced = (before - entry.len()) as u32;
+                    // Siblings grow by one at a time: no spare capacity (a
+                    // Vec's first growth would make room for four).
+                    entry.reserve_exact(1);
                     entry.push(Stored {
                         version,
                         stored_at: now,
