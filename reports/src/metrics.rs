@@ -157,7 +157,21 @@
 //! one of them. Below the cap, and on keys that are read, nothing changes.
 //!
 //! Still unbounded: failed writes that no later version covers stay
-//! retained (a read returning one later must still be recognised).
+//! retained (a read returning one later must still be recognised); and,
+//! since rule 2 counts later writes *to the same key*, a key written fewer
+//! than [`RETAIN_ACKED`] times keeps its whole history: with more keys than
+//! writes (blind writes over a large loaded key space) the retained writes
+//! grow with the number of writes (issue 18). Retiring by time and settled
+//! evidence alone would change which k a stale read is charged, so it is
+//! not done here. What such a key costs is kept small instead: its writes
+//! and chains are a [`SmallMap`] (a sorted vector up to
+//! [`SMALL_MAP_MAX`] entries).
+//!
+//! **End state.** The nodes' final values arrive as flat lists (held
+//! values, replica values) sorted when the summary needs them. A loaded key
+//! nobody touched can only hold its loaded value, so its copies are a bit
+//! and a (key, node) pair each (`LoadedEnd`), not map entries: a run that
+//! loads a million keys and touches a few pays a few bytes per copy.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
