@@ -328,6 +328,16 @@ impl Node {
         self.new_version(t, key, &Context::default(), (value, size))
     }
 
+    /// The highest vector clock counter this node issued for `key` as a
+    /// coordinator: its `counters` entry, or what a lazy load phase
+    /// implies (0 when it issued none).
+    pub fn issued_counter(&self, key: Key) -> u64 {
+        match self.durable.counters.get(&key) {
+            Some(c) => *c,
+            None => self.loaded_counter(key),
+        }
+    }
+
     /// The counter this node issued for `key` in a lazy load phase (its
     /// template's, when it coordinated the key's load), else 0: what
     /// `counters` would hold had the load stored one entry per key.
