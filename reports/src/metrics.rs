@@ -157,7 +157,21 @@
 //! one of them. Below the cap, and on keys that are read, nothing changes.
 //!
 //! Still unbounded: failed writes that no later version covers stay
-//! retained (a read returning one later must still be recognised).
+//! retained (a read returning one later must still be recognised); and,
+//! since rule 2 counts later writes *to the same key*, a key written fewer
+//! than [`RETAIN_ACKED`] times keeps its whole history: with more keys than
+//! writes (blind writes over a large loaded key space) the retained writes
+//! grow with the number of writes (issue 18). Retiring by time and settled
+//! evidence alone would change which k a stale read is charged, so it is
+//! not done here. What such a key costs is kept small instead: its writes
+//! and chains are a [`SmallMap`] (a sorted vector up to
+//! [`SMALL_MAP_MAX`] entries).
+//!
+//! **End state.** The nodes' final values arrive as flat lists (held
+//! values, replica values) sorted when the summary needs them. A loaded key
+//! nobody touched can only hold its loaded value, so its copies are a bit
+//! and a (key, node) pair each (`LoadedEnd`), not map entries: a run that
+//! loads a million keys and touches a few pays a few bytes per copy.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
@@ -238,6 +252,107 @@ struct Chain {
     blind_floor: SimTime,
 }
 
+/// The most entries a [`SmallMap`] keeps as a sorted vector.
+const SMALL_MAP_MAX: usize = 16;
+
+/// An ordered map that is a sorted vector while it has at most
+/// [`SMALL_MAP_MAX`] entries and a `BTreeMap` beyond: most keys' histories
+/// hold a write or two, and a `BTreeMap`'s first node has room for eleven
+/// (over a kilobyte for [`WriteInfo`]s). Same order, same answers.
+#[derive(Clone, Debug)]
+enum SmallMap<K, V> {
+    Small(Vec<(K, V)>),
+    Large(BTreeMap<K, V>),
+}
+
+impl<K, V> Default for SmallMap<K, V> {
+    fn default() -> Self {
+        SmallMap::Small(Vec::new())
+    }
+}
+
+impl<K: Ord + Copy, V> SmallMap<K, V> {
+    fn get(&self, k: &K) -> Option<&V> {
+        match self {
+            SmallMap::Small(v) => v.binary_search_by(|(x, _)| x.cmp(k)).ok().map(|i| &v[i].1),
+            SmallMap::Large(m) => m.get(k),
+        }
+    }
+
+    fn get_mut(&mut self, k: &K) -> Option<&mut V> {
+        match self {
+            SmallMap::Small(v) => match v.binary_search_by(|(x, _)| x.cmp(k)) {
+                Ok(i) => Some(&mut v[i].1),
+                Err(_) => None,
+            },
+            SmallMap::Large(m) => m.get_mut(k),
+        }
+    }
+
+    fn contains_key(&self, k: &K) -> bool {
+        self.get(k).is_some()
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            SmallMap::Small(v) => v.len(),
+            SmallMap::Large(m) => m.len(),
+        }
+    }
+
+    fn insert(&mut self, k: K, value: V) -> Option<V> {
+        match self {
+            SmallMap::Small(v) => match v.binary_search_by(|(x, _)| x.cmp(&k)) {
+                Ok(i) => Some(std::mem::replace(&mut v[i].1, value)),
+                Err(i) if v.len() < SMALL_MAP_MAX => {
+                    if v.len() == v.capacity() {
+                        // Grow by one or two, not to four at once.
+                        v.reserve_exact(v.len().clamp(1, 2));
+                    }
+                    v.insert(i, (k, value));
+                    None
+                }
+                Err(_) => {
+                    let mut m: BTreeMap<K, V> = std::mem::take(v).into_iter().collect();
+                    m.insert(k, value);
+                    *self = SmallMap::Large(m);
+                    None
+                }
+            },
+            SmallMap::Large(m) => m.insert(k, value),
+        }
+    }
+
+    fn remove(&mut self, k: &K) -> Option<V> {
+        match self {
+            SmallMap::Small(v) => match v.binary_search_by(|(x, _)| x.cmp(k)) {
+                Ok(i) => Some(v.remove(i).1),
+                Err(_) => None,
+            },
+            SmallMap::Large(m) => m.remove(k),
+        }
+    }
+
+    /// The entries in key order.
+    fn iter(&self) -> impl Iterator<Item = (&K, &V)> + '_ {
+        let (small, large) = match self {
+            SmallMap::Small(v) => (Some(v.iter().map(|(k, v)| (k, v))), None),
+            SmallMap::Large(m) => (None, Some(m.iter())),
+        };
+        small
+            .into_iter()
+            .flatten()
+            .chain(large.into_iter().flatten())
+    }
+}
+
+impl<K: Ord + Copy, V> std::ops::Index<&K> for SmallMap<K, V> {
+    type Output = V;
+    fn index(&self, k: &K) -> &V {
+        self.get(k).expect("the key is in the map")
+    }
+}
+
 /// Puts whose durability verdict follows a retained write (see the module
 /// docs).
 #[derive(Clone, Copy, Debug, Default)]
@@ -274,7 +389,7 @@ impl Reach {
 #[derive(Clone, Debug, Default)]
 struct KeyHistory {
     /// Retained writes.
-    writes: BTreeMap<WriteId, WriteInfo>,
+    writes: SmallMap<WriteId, WriteInfo>,
     /// Retained acknowledged writes in acknowledgement order.
     acked: Vec<(SimTime, WriteId)>,
     /// Retained committed writes in commit order (the coordinator's W-th
@@ -284,7 +399,7 @@ struct KeyHistory {
     /// ones only while a read could still take them for the latest delete
     /// before it started.
     deletes: Vec<(SimTime, WriteId)>,
-    chains: BTreeMap<u32, Chain>,
+    chains: SmallMap<u32, Chain>,
     next_chain: u32,
     folds: BTreeMap<WriteId, Fold>,
     /// The values of the latest successful read that returned any.
@@ -575,7 +690,7 @@ impl KeyHistory {
             }
             let children = children.get_or_insert_with(|| {
                 let mut m: BTreeMap<WriteId, Vec<u32>> = BTreeMap::new();
-                for (id, c) in &self.chains {
+                for (id, c) in self.chains.iter() {
                     for p in &c.parents {
                         m.entry(*p).or_default().push(*id);
                     }
@@ -677,6 +792,35 @@ struct FaultWindow {
     start: SimTime,
     end: Option<SimTime>,
     label: String,
+}
+
+/// The end state of the loaded keys nobody touched (no read, no write): the
+/// only value such a key ever had is its loaded one, so a node's final copy
+/// of it says everything as one bit and one (key, node) pair, a few bytes
+/// per copy instead of a map entry per key and node (1M loaded keys at
+/// N = 3 are 3M copies at the end of a run). Copies holding anything else
+/// (nothing, or more than the loaded value) go to the general maps.
+#[derive(Debug, Default)]
+struct LoadedEnd {
+    /// One bit per loaded key: some node (store or hint) holds its value.
+    held: Vec<u64>,
+    /// `(key, node)` of each replica-store copy of exactly the loaded value.
+    replica_copies: Vec<(u32, u32)>,
+}
+
+impl LoadedEnd {
+    fn set_held(&mut self, key: Key) {
+        let (word, bit) = ((key.0 / 64) as usize, key.0 % 64);
+        if self.held.len() <= word {
+            self.held.resize(word + 1, 0);
+        }
+        self.held[word] |= 1 << bit;
+    }
+
+    fn is_held(&self, key: Key) -> bool {
+        let (word, bit) = ((key.0 / 64) as usize, key.0 % 64);
+        self.held.get(word).is_some_and(|w| w & (1 << bit) != 0)
+    }
 }
 
 /// The history of `key`, made on first use; a loaded key's starts with its
@@ -781,9 +925,17 @@ pub struct Collector {
     /// `fault_windows`: opening and closing stay O(log) however many
     /// faults a nemesis draws.
     open_fault_windows: BTreeMap<String, usize>,
-    held: BTreeMap<Key, BTreeSet<WriteId>>,
+    /// Every (key, value) some node held at the end (store, buffer or
+    /// hint), in arrival order with repeats: sorted by [`Collector::held`].
+    held: Vec<(Key, WriteId)>,
+    /// The end state of loaded keys nobody touched, kept compact (see
+    /// [`LoadedEnd`]); `held` and `replica_values` hold every other key.
+    loaded_end: LoadedEnd,
     converged_at: Option<SimTime>,
-    replica_values: BTreeMap<Key, BTreeMap<NodeId, Vec<Value>>>,
+    /// Each replica's final values of a key, in arrival order (one entry
+    /// per node and key): a flat list, sorted when the summary needs it,
+    /// rather than a map per key.
+    replica_values: Vec<(Key, NodeId, Vec<Value>)>,
     /// A deterministic subsample of completed operations for the latency
     /// scatter: every `scatter_stride`-th completion, the stride doubling
     /// (and every other kept point dropped) when the buffer fills, so memory
@@ -840,6 +992,12 @@ pub struct Findings {
 }
 
 impl Collector {
+    /// True for a loaded key no operation has touched (so far: at the end
+    /// of the run, for good).
+    fn is_untouched_loaded(&self, key: Key) -> bool {
+        key.0 < self.preloaded && !self.keys.contains_key(&key)
+    }
+
     /// A collector for `scenario`'s report settings.
     pub fn new(scenario: &Scenario) -> Collector {
         let mass_points = match &scenario.workload.arrival {
@@ -897,12 +1055,13 @@ impl Collector {
             faults: Vec::new(),
             fault_windows: Vec::new(),
             open_fault_windows: BTreeMap::new(),
-            held: BTreeMap::new(),
+            held: Vec::new(),
+            loaded_end: LoadedEnd::default(),
             converged_at: None,
             scatter: Vec::new(),
             scatter_stride: 1,
             completions: 0,
-            replica_values: BTreeMap::new(),
+            replica_values: Vec::new(),
             end: SimTime::ZERO,
             preloaded: 0,
             membership: Tracker::new(scenario),
@@ -1404,13 +1563,27 @@ impl Collector {
         }
     }
 
+    /// What the nodes held at the end: (key, value) pairs, sorted, without
+    /// repeats.
+    fn held(&self) -> Vec<(Key, WriteId)> {
+        let mut held = self.held.clone();
+        held.sort_unstable();
+        held.dedup();
+        held
+    }
+
     /// The durability verdicts at the end of the run (see the module docs
     /// for how retired writes are counted).
     fn durability(&self) -> Durability {
         let mut d = Durability::default();
-        let empty = BTreeSet::new();
+        let held_all = self.held();
+        let held_of = |key: Key| -> Vec<WriteId> {
+            let from = held_all.partition_point(|(k, _)| *k < key);
+            let to = held_all.partition_point(|(k, _)| *k <= key);
+            held_all[from..to].iter().map(|(_, w)| *w).collect()
+        };
         for (key, h) in &self.keys {
-            let held = self.held.get(key).unwrap_or(&empty);
+            let held = held_of(*key);
             let reached = h.reach(held.iter().copied(), SimTime::ZERO);
             // Last-write-wins keeps one of two concurrent writes: a write is
             // not lost while a held value is no older than it in real time
@@ -1428,7 +1601,7 @@ impl Collector {
             };
             let deleted = h.reach(h.deletes.iter().map(|(_, d)| *d), h.deleted_floor);
             let mut listed = Vec::new();
-            for (w, info) in &h.writes {
+            for (w, info) in h.writes.iter() {
                 let fold = h.folds.get(w).copied().unwrap_or_default();
                 let acked_put = !info.tombstone && info.committed.is_some();
                 if covered(info) {
@@ -1480,7 +1653,7 @@ impl Collector {
                     continue;
                 }
                 let w = WriteId::preloaded(key);
-                if self.held.get(&key).is_some_and(|held| held.contains(&w)) {
+                if self.loaded_end.is_held(key) || held_all.binary_search(&(key, w)).is_ok() {
                     d.surviving += 1;
                 } else {
                     d.lost += 1;
@@ -1589,21 +1762,60 @@ impl Collector {
         // Convergence of replicas at the end.
         let mut divergent = 0u64;
         let mut keys_checked = 0u64;
-        let mut keys: BTreeSet<Key> = self.keys.keys().copied().collect();
-        keys.extend(self.replica_values.keys().copied());
-        for key in keys {
-            keys_checked += 1;
-            let holders = self.replica_values.get(&key);
+        // Untouched loaded keys' copies of their loaded value, by key and
+        // node (each key's run found by binary search).
+        let mut copies = self.loaded_end.replica_copies.clone();
+        copies.sort_unstable();
+        let copies_of = |key: Key| -> &[(u32, u32)] {
+            let Ok(k) = u32::try_from(key.0) else {
+                return &[];
+            };
+            let from = copies.partition_point(|c| c.0 < k);
+            let to = copies.partition_point(|c| c.0 <= k);
+            &copies[from..to]
+        };
+        let mut values: Vec<&(Key, NodeId, Vec<Value>)> = self.replica_values.iter().collect();
+        // Stable: a later report of the same node and key wins, as in a map.
+        values.sort_by_key(|(k, n, _)| (*k, *n));
+        let diverges = |key: Key| -> bool {
+            let from = values.partition_point(|(k, _, _)| *k < key);
+            let to = values.partition_point(|(k, _, _)| *k <= key);
+            let holders = &values[from..to];
+            let loaded = copies_of(key);
             let sets: Vec<BTreeSet<WriteId>> = replicas_of(key)
                 .into_iter()
                 .map(|n| {
-                    holders
-                        .and_then(|h| h.get(&n))
-                        .map(|vs| vs.iter().map(|v| v.write()).collect())
-                        .unwrap_or_default()
+                    let mut set: BTreeSet<WriteId> = holders
+                        .iter()
+                        .rev()
+                        .find(|(_, m, _)| *m == n)
+                        .map(|(_, _, vs)| vs.iter().map(|v| v.write()).collect())
+                        .unwrap_or_default();
+                    if loaded.iter().any(|c| c.1 == n.0) {
+                        set.insert(WriteId::preloaded(key));
+                    }
+                    set
                 })
                 .collect();
-            if sets.windows(2).any(|p| p[0] != p[1]) {
+            sets.windows(2).any(|p| p[0] != p[1])
+        };
+        let mut keys: BTreeSet<Key> = self.keys.keys().copied().collect();
+        keys.extend(values.iter().map(|(k, _, _)| *k));
+        for &key in &keys {
+            keys_checked += 1;
+            if diverges(key) {
+                divergent += 1;
+            }
+        }
+        let mut last = None;
+        for &(k, _) in &copies {
+            let key = Key(u64::from(k));
+            if last == Some(key) || keys.contains(&key) {
+                continue;
+            }
+            last = Some(key);
+            keys_checked += 1;
+            if diverges(key) {
                 divergent += 1;
             }
         }
@@ -1817,21 +2029,30 @@ impl Sink for Collector {
                 values,
                 replica,
             } => {
+                if self.is_untouched_loaded(*key)
+                    && values.as_slice() == [Value::Data(WriteId::preloaded(*key))]
+                {
+                    // `key < preloaded <= MAX_PRELOAD_KEYS`: fits in 32 bits.
+                    self.objects.record_final_single(*key, *replica);
+                    self.loaded_end.set_held(*key);
+                    if *replica {
+                        self.loaded_end.replica_copies.push((key.0 as u32, node.0));
+                    }
+                    return;
+                }
                 self.objects.record(record);
-                self.held
-                    .entry(*key)
-                    .or_default()
-                    .extend(values.iter().map(|v| v.write()));
+                self.held.extend(values.iter().map(|v| (*key, v.write())));
                 if *replica {
-                    self.replica_values
-                        .entry(*key)
-                        .or_default()
-                        .insert(*node, values.clone());
+                    self.replica_values.push((*key, *node, values.clone()));
                 }
             }
             Record::FinalHint { key, value, .. } => {
                 self.hints_remaining += 1;
-                self.held.entry(*key).or_default().insert(value.write());
+                if self.is_untouched_loaded(*key) && value.write() == WriteId::preloaded(*key) {
+                    self.loaded_end.set_held(*key);
+                    return;
+                }
+                self.held.push((*key, value.write()));
             }
             Record::ClientStarted { .. } => {}
             Record::ReplicasConverged => self.converged_at = Some(at),
@@ -2247,6 +2468,123 @@ mod tests {
         fn lost(&self) -> Vec<WriteId> {
             self.0.lost_writes().into_iter().map(|l| l.write).collect()
         }
+    }
+
+    /// A `SmallMap` answers as a `BTreeMap` across its switch from a
+    /// vector to a tree (inserts, replacements, removals, order).
+    #[test]
+    fn a_small_map_answers_as_a_btree_map() {
+        let mut small: SmallMap<u64, u64> = SmallMap::default();
+        let mut tree: BTreeMap<u64, u64> = BTreeMap::new();
+        let mut x: u64 = 7;
+        for i in 0..400u64 {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let k = (x >> 33) % 40;
+            if i % 5 == 4 {
+                assert_eq!(small.remove(&k), tree.remove(&k));
+            } else {
+                assert_eq!(small.insert(k, i), tree.insert(k, i));
+            }
+            assert_eq!(small.len(), tree.len());
+            assert_eq!(small.get(&k), tree.get(&k));
+            assert_eq!(small.contains_key(&(k + 1)), tree.contains_key(&(k + 1)));
+            if let (Some(a), Some(b)) = (small.get_mut(&k), tree.get_mut(&k)) {
+                *a += 1;
+                *b += 1;
+            }
+            assert!(small.iter().eq(tree.iter()));
+        }
+        assert!(matches!(small, SmallMap::Large(_)), "grew past the vector");
+    }
+
+    /// Loaded keys nobody touched keep their end state compact
+    /// (`LoadedEnd`, `Objects::record_final_single`); the verdicts are those
+    /// of the general maps: held on every replica (converged), on two of
+    /// three (divergent), nowhere (lost), a mix of a compact copy and an
+    /// empty one (divergent), and a touched key through the general path.
+    #[test]
+    fn untouched_loaded_keys_are_judged_from_their_compact_end_state() {
+        let scenario = scenario();
+        let mut c = Collector::new(&scenario);
+        let at = SimTime(1_000_000);
+        c.record(SimTime::ZERO, &Record::Preloaded { keys: 5 });
+        let get = op(0, 1);
+        c.record(
+            SimTime(10),
+            &Record::OpInvoked {
+                op: get,
+                kind: OpKind::Get,
+                key: Key(4),
+                write: None,
+                based_on: vec![],
+                blind: false,
+                discarded: vec![],
+            },
+        );
+        c.record(
+            SimTime(20),
+            &Record::OpCompleted {
+                op: get,
+                kind: OpKind::Get,
+                key: Key(4),
+                invoked: SimTime(10),
+                result: Ok(()),
+                values: vec![Value::Data(WriteId::preloaded(Key(4)))],
+                bytes: 0,
+                coordinator: None,
+            },
+        );
+        let holds = |c: &mut Collector, key: u64, nodes: &[u32], empty: &[u32]| {
+            for &n in nodes {
+                let values = vec![Value::Data(WriteId::preloaded(Key(key)))];
+                let r = Record::FinalValues {
+                    node: NodeId(n),
+                    key: Key(key),
+                    values,
+                    replica: true,
+                };
+                c.record(at, &r);
+            }
+            for &n in empty {
+                let r = Record::FinalValues {
+                    node: NodeId(n),
+                    key: Key(key),
+                    values: vec![],
+                    replica: true,
+                };
+                c.record(at, &r);
+            }
+        };
+        holds(&mut c, 0, &[0, 1, 2], &[]);
+        holds(&mut c, 1, &[0, 1], &[]);
+        holds(&mut c, 3, &[0, 2], &[1]);
+        holds(&mut c, 4, &[0, 1, 2], &[]);
+        // Key 2: no node holds it.
+        assert_eq!(c.loaded_end.replica_copies.len(), 7, "keys 0, 1 and 3");
+        let held_keys: BTreeSet<Key> = c.held.iter().map(|(k, _)| *k).collect();
+        // Key 3's empty copy holds nothing; key 4 was touched.
+        assert!(held_keys.into_iter().eq([Key(4)]));
+        assert_eq!(
+            c.replica_values.len(),
+            4,
+            "key 3's empty copy, key 4's three"
+        );
+        let lost: Vec<_> = c
+            .lost_writes()
+            .into_iter()
+            .map(|l| (l.key, l.write))
+            .collect();
+        assert_eq!(lost, vec![(Key(2), WriteId::preloaded(Key(2)))]);
+        let summary = c.summary(&scenario, &|_| vec![NodeId(0), NodeId(1), NodeId(2)]);
+        assert_eq!(summary["convergence"]["keys_checked"], 4);
+        assert_eq!(summary["convergence"]["divergent_keys"], 2);
+        assert_eq!(summary["durability"]["lost"], 1);
+        let objects = c.objects().summary();
+        let siblings = &objects["siblings_at_end"];
+        assert_eq!(siblings["keys"], 4, "{siblings}");
+        assert_eq!(siblings["max"], 1);
     }
 
     #[test]

@@ -99,6 +99,11 @@ pub struct Objects {
     curves: BTreeMap<Key, Curve>,
     /// Most versions any node held for the key at the end.
     final_max: BTreeMap<Key, u32>,
+    /// One bit per key (by number) that some node held with exactly one
+    /// version at the end, for the keys reported by
+    /// [`Objects::record_final_single`] (loaded keys nobody touched) rather
+    /// than through `final_max`: a bit instead of a map entry.
+    final_single: Vec<u64>,
     /// (node, key) pairs held at the end by a node outside the key's top N.
     non_replica_copies: u64,
     warned: u64,
@@ -123,6 +128,7 @@ impl Objects {
             key_max_bytes: BTreeMap::new(),
             curves: BTreeMap::new(),
             final_max: BTreeMap::new(),
+            final_single: Vec::new(),
             non_replica_copies: 0,
             warned: 0,
             refused: 0,
@@ -210,14 +216,55 @@ impl Objects {
                 replica,
                 ..
             } => {
+                let single = self.has_final_single(*key);
                 let m = self.final_max.entry(*key).or_default();
-                *m = (*m).max(values.len() as u32);
+                *m = (*m).max(values.len() as u32).max(u32::from(single));
                 if !replica {
                     self.non_replica_copies += 1;
                 }
             }
             _ => {}
         }
+    }
+
+    /// A node's final copy of `key` holding exactly one version (as a
+    /// [`Record::FinalValues`] with one value would count it), for keys
+    /// with many such copies: a bit per key, not a map entry.
+    pub fn record_final_single(&mut self, key: Key, replica: bool) {
+        if let Some(m) = self.final_max.get_mut(&key) {
+            *m = (*m).max(1);
+        }
+        let (word, bit) = ((key.0 / 64) as usize, key.0 % 64);
+        if self.final_single.len() <= word {
+            self.final_single.resize(word + 1, 0);
+        }
+        self.final_single[word] |= 1 << bit;
+        if !replica {
+            self.non_replica_copies += 1;
+        }
+    }
+
+    fn has_final_single(&self, key: Key) -> bool {
+        let (word, bit) = ((key.0 / 64) as usize, key.0 % 64);
+        self.final_single
+            .get(word)
+            .is_some_and(|w| w & (1 << bit) != 0)
+    }
+
+    /// The keys counted only through [`Objects::record_final_single`].
+    fn single_only_keys(&self) -> u64 {
+        let mut n = 0;
+        for (word, bits) in self.final_single.iter().enumerate() {
+            let mut bits = *bits;
+            while bits != 0 {
+                let bit = u64::from(bits.trailing_zeros());
+                bits &= bits - 1;
+                if !self.final_max.contains_key(&Key(word as u64 * 64 + bit)) {
+                    n += 1;
+                }
+            }
+        }
+        n
     }
 
     /// Reads that returned corrupted data.
@@ -251,6 +298,7 @@ impl Objects {
         let mut worst: Vec<(Key, u32)> = self.key_max.iter().map(|(k, m)| (*k, *m)).collect();
         worst.sort_by_key(|(k, m)| (std::cmp::Reverse(*m), *k));
         let over = |it: &mut dyn Iterator<Item = u32>| it.filter(|m| *m > self.threshold).count();
+        let single_only = self.single_only_keys();
         let mut drawn: Vec<(Key, u32)> = self
             .curves
             .keys()
@@ -310,9 +358,10 @@ impl Objects {
                 "worst": worst_bytes.iter().take(WORST_LISTED).map(|(k, b)| json!({"key": k.0, "max": b})).collect::<Vec<_>>(),
             },
             "siblings_at_end": {
-                "keys": self.final_max.len(),
-                "max": self.final_max.values().copied().max().unwrap_or(0),
-                "over_threshold": over(&mut self.final_max.values().copied()),
+                "keys": self.final_max.len() as u64 + single_only,
+                "max": self.final_max.values().copied().max().unwrap_or(0).max(u32::from(single_only > 0)),
+                "over_threshold": over(&mut self.final_max.values().copied()) as u64
+                    + if self.threshold < 1 { single_only } else { 0 },
             },
             // Copies in main stores of nodes outside the key's top N (hints
             // excluded): stray copies, which read repair to fallbacks used

@@ -19,6 +19,7 @@ use crate::dynamo::node::membership::JoinPlan;
 use crate::dynamo::node::{Node, NodeStats, NodeTime, Timer};
 use crate::dynamo::protocol::{Endpoint, Msg, MsgKind};
 use crate::dynamo::ring::{Ring, TokenMap};
+use crate::dynamo::storage::LoadTable;
 use crate::dynamo::workload::KeySampler;
 use crate::engine::ids::{ClientId, Key, NodeId};
 use crate::engine::outbox::{Command, DiskIo, DiskOp, Outbox};
@@ -568,6 +569,39 @@ impl Simulation {
         // workload sets a size distribution).
         let mut sizes = SimRng::new(self.scenario.rng_seed, Stream::Custom(LOAD_SIZES_STREAM));
         let value_size = self.scenario.workload.value_size.clone();
+        if self.nodes.iter().all(|n| n.node.can_load_lazily()) {
+            // A bit per key and replica, the versions in one shared table
+            // (`LoadTable`): the same state, without a version per copy.
+            let constant = value_size
+                .is_none()
+                .then_some(crate::config::DEFAULT_VALUE_BYTES);
+            let mut table = LoadTable::new(self.nodes.len(), constant);
+            for k in 0..self.scenario.workload.key_count {
+                let key = Key(k);
+                let list = ring.preference_list(key);
+                let top = &list[..n.min(list.len())];
+                let Some(first) = top.first() else {
+                    continue;
+                };
+                let size = match &value_size {
+                    None => crate::config::DEFAULT_VALUE_BYTES,
+                    Some(d) => d.sample_units(&mut sizes).min(u64::from(u32::MAX)) as u32,
+                };
+                if !table.has_template(*first) {
+                    let version = self.nodes[first.0 as usize].node.coordinate_load(key, size);
+                    table.set_template(*first, version);
+                }
+                table.push(*first, size);
+                for replica in top {
+                    self.nodes[replica.0 as usize].node.mark_loaded(key);
+                }
+            }
+            let table = Arc::new(table);
+            for n in &mut self.nodes {
+                n.node.attach_load_table(&table);
+            }
+            return;
+        }
         for k in 0..self.scenario.workload.key_count {
             let key = Key(k);
             let list = ring.preference_list(key);

@@ -17,12 +17,14 @@
 //! object's clock, and a list of versions is a sequence of objects: runs of
 //! equal clocks ([`reconcile`] and [`Store::apply_all`] group them).
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use crate::config::{ClockScheme, Versioning};
 use crate::dynamo::protocol::{Value, Version};
 use crate::dynamo::vclock::{Causality, VectorClock};
-use crate::engine::ids::Key;
+use crate::engine::ids::{Key, NodeId, WriteId};
 use crate::engine::rng::{Probability, SimRng};
 use crate::engine::time::SimTime;
 
@@ -204,11 +206,168 @@ pub fn covers(held: &[Version], wanted: &[Version], versioning: Versioning) -> b
     })
 }
 
+/// The load phase's values (`workload.keys.preload`), shared by every node:
+/// loaded key `k`'s version is its coordinator's *template* (the version that
+/// node built for the first key it loaded, by the ordinary code path) with
+/// the value, the stamp's write and the size of `k`. Every load is
+/// coordinated at time 0 from an empty context, so the templates differ
+/// from the versions built one by one only in those three fields (the
+/// clock's entries are shared instead of one copy per key).
+///
+/// Eight bytes per key instead of a version per replica: a store marks the
+/// keys it loaded in a bitmap ([`Store::mark_loaded`]) and builds a loaded
+/// version only when something reads or replaces it.
+#[derive(Debug)]
+pub struct LoadTable {
+    /// Per key: the node that coordinated its load.
+    coordinator: Vec<NodeId>,
+    /// Per key: its value's size (when `per_key_sizes`).
+    sizes: Vec<u32>,
+    per_key_sizes: bool,
+    /// Every value's size otherwise.
+    constant_size: u32,
+    /// Per node (by index): the version it built for the first key it
+    /// coordinated, `None` when it coordinated none.
+    templates: Vec<Option<Version>>,
+}
+
+impl LoadTable {
+    /// An empty table for `nodes` nodes; keys are added in order with
+    /// [`LoadTable::push`]. `constant_size`: `Some` when every value has
+    /// that size (no per-key sizes kept).
+    pub fn new(nodes: usize, constant_size: Option<u32>) -> LoadTable {
+        LoadTable {
+            coordinator: Vec::new(),
+            sizes: Vec::new(),
+            per_key_sizes: constant_size.is_none(),
+            constant_size: constant_size.unwrap_or(0),
+            templates: vec![None; nodes],
+        }
+    }
+
+    /// True once `node` has a template (it coordinated a load already).
+    pub fn has_template(&self, node: NodeId) -> bool {
+        self.templates
+            .get(node.0 as usize)
+            .is_some_and(Option::is_some)
+    }
+
+    /// Sets `node`'s template: the version it built for its first key.
+    pub fn set_template(&mut self, node: NodeId, version: Version) {
+        self.templates[node.0 as usize] = Some(version);
+    }
+
+    /// Adds the next key (keys are numbered from 0 in order), coordinated
+    /// by `coordinator` (which must have a template), of `size` bytes.
+    pub fn push(&mut self, coordinator: NodeId, size: u32) {
+        debug_assert!(self.has_template(coordinator));
+        self.coordinator.push(coordinator);
+        if self.per_key_sizes {
+            self.sizes.push(size);
+        } else {
+            debug_assert_eq!(size, self.constant_size);
+        }
+    }
+
+    /// The counter `node`'s template issued for its own entry (what its
+    /// `counters` held for each key it coordinated after the load).
+    pub fn issued(&self, node: NodeId) -> u64 {
+        self.templates
+            .get(node.0 as usize)
+            .and_then(Option::as_ref)
+            .map_or(0, |t| t.clock.counter(t.coordinator))
+    }
+
+    /// The node that coordinated `key`'s load (`None`: not a loaded key).
+    pub fn coordinator(&self, key: Key) -> Option<NodeId> {
+        self.coordinator.get(usize::try_from(key.0).ok()?).copied()
+    }
+
+    /// The loaded version of `key` (a loaded key).
+    pub fn version(&self, key: Key) -> Version {
+        let node = self.coordinator[key.0 as usize];
+        let mut v = self.templates[node.0 as usize]
+            .clone()
+            .expect("a loaded key's coordinator has a template");
+        let write = WriteId::preloaded(key);
+        v.value = Value::Data(write);
+        v.stamp.write = write;
+        v.size = if self.per_key_sizes {
+            self.sizes[key.0 as usize]
+        } else {
+            self.constant_size
+        };
+        v
+    }
+}
+
+/// The loaded keys a store holds and has not built yet: one bit per key.
+#[derive(Clone, Debug, Default)]
+struct Loaded {
+    table: Option<Arc<LoadTable>>,
+    bits: Vec<u64>,
+    count: usize,
+}
+
+impl Loaded {
+    fn contains(&self, key: Key) -> bool {
+        let (word, bit) = ((key.0 / 64) as usize, key.0 % 64);
+        self.bits.get(word).is_some_and(|w| w & (1 << bit) != 0)
+    }
+
+    /// Clears `key`'s bit; true when it was set.
+    fn take(&mut self, key: Key) -> bool {
+        let (word, bit) = ((key.0 / 64) as usize, key.0 % 64);
+        match self.bits.get_mut(word) {
+            Some(w) if *w & (1 << bit) != 0 => {
+                *w &= !(1 << bit);
+                self.count -= 1;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// The keys whose bits are set, in order, within `from..=to`.
+    fn keys(&self, from: Key, to: Key) -> impl Iterator<Item = Key> + '_ {
+        let first = usize::try_from(from.0 / 64).unwrap_or(usize::MAX);
+        self.bits
+            .iter()
+            .enumerate()
+            .skip(first)
+            .flat_map(|(word, bits)| {
+                let mut bits = *bits;
+                std::iter::from_fn(move || {
+                    (bits != 0).then(|| {
+                        let bit = u64::from(bits.trailing_zeros());
+                        bits &= bits - 1;
+                        Key(word as u64 * 64 + bit)
+                    })
+                })
+            })
+            .skip_while(move |k| *k < from)
+            .take_while(move |k| *k <= to)
+    }
+
+    fn stored(&self, key: Key) -> Stored {
+        let table = self.table.as_ref().expect("loaded keys have their table");
+        Stored {
+            version: table.version(key),
+            stored_at: SimTime::ZERO,
+        }
+    }
+}
+
 /// One store: key → siblings.
+///
+/// Loaded keys (`workload.keys.preload`) that nothing has read or replaced
+/// since the load are a bit each (see [`LoadTable`]); every method behaves
+/// as if their versions were stored like any other, stored at time 0.
 #[derive(Clone, Debug)]
 pub struct Store {
     versioning: Versioning,
     keys: BTreeMap<Key, Vec<Stored>>,
+    loaded: Loaded,
 }
 
 impl Store {
@@ -217,6 +376,37 @@ impl Store {
         Store {
             versioning,
             keys: BTreeMap::new(),
+            loaded: Loaded::default(),
+        }
+    }
+
+    /// The load phase: this store holds `key`'s loaded version (from the
+    /// table given to [`Store::attach_load_table`]), as if applied at time
+    /// 0 to an empty store. `key` must not be stored yet.
+    pub fn mark_loaded(&mut self, key: Key) {
+        debug_assert!(!self.keys.contains_key(&key));
+        let (word, bit) = ((key.0 / 64) as usize, key.0 % 64);
+        if self.loaded.bits.len() <= word {
+            self.loaded.bits.resize(word + 1, 0);
+        }
+        if self.loaded.bits[word] & (1 << bit) == 0 {
+            self.loaded.bits[word] |= 1 << bit;
+            self.loaded.count += 1;
+        }
+    }
+
+    /// The table the keys marked by [`Store::mark_loaded`] take their
+    /// versions from.
+    pub fn attach_load_table(&mut self, table: &Arc<LoadTable>) {
+        self.loaded.bits.shrink_to_fit();
+        self.loaded.table = Some(table.clone());
+    }
+
+    /// Builds `key`'s loaded version into the map, if it has one pending.
+    fn materialize(&mut self, key: Key) {
+        if self.loaded.take(key) {
+            let stored = self.loaded.stored(key);
+            self.keys.insert(key, vec![stored]);
         }
     }
 
@@ -251,6 +441,7 @@ impl Store {
     /// Vnode clocks: merges one object into the stored one. Versions kept
     /// keep their store time; new ones get `now`.
     fn apply_object(&mut self, key: Key, object: Vec<Version>, now: SimTime) -> Applied {
+        self.materialize(key);
         let entry = self.keys.entry(key).or_default();
         let mut set: Vec<Version> = entry.iter().map(|s| s.version.clone()).collect();
         let applied = absorb_object(&mut set, object);
@@ -278,6 +469,7 @@ impl Store {
         if object_clocks(self.versioning) {
             return self.apply_object(key, vec![version], now);
         }
+        self.materialize(key);
         let entry = self
             .keys
             .entry(key)
@@ -308,6 +500,9 @@ impl Store {
                     let before = entry.len();
                     entry.retain(|cur| !version.supersedes(&cur.version));
                     let replaced = (before - entry.len()) as u32;
+                    // Siblings grow by one at a time: no spare capacity (a
+                    // Vec's first growth would make room for four).
+                    entry.reserve_exact(1);
                     entry.push(Stored {
                         version,
                         stored_at: now,
@@ -324,25 +519,47 @@ impl Store {
 
     /// Drops every version of `key` (it moved to its new owners).
     pub fn remove(&mut self, key: Key) {
+        self.loaded.take(key);
         self.keys.remove(&key);
     }
 
     /// The versions of `key` (cloned).
     pub fn versions(&self, key: Key) -> Vec<Version> {
-        self.keys
-            .get(&key)
-            .map(|v| v.iter().map(|s| s.version.clone()).collect())
-            .unwrap_or_default()
+        match self.keys.get(&key) {
+            Some(v) => v.iter().map(|s| s.version.clone()).collect(),
+            None if self.loaded.contains(key) => vec![self.loaded.stored(key).version],
+            None => Vec::new(),
+        }
     }
 
-    /// The stored entries of `key`.
-    pub fn stored(&self, key: Key) -> &[Stored] {
-        self.keys.get(&key).map(Vec::as_slice).unwrap_or(&[])
+    /// The stored entries of `key` (built for a loaded key).
+    pub fn stored(&self, key: Key) -> Cow<'_, [Stored]> {
+        match self.keys.get(&key) {
+            Some(v) => Cow::Borrowed(v.as_slice()),
+            None if self.loaded.contains(key) => Cow::Owned(vec![self.loaded.stored(key)]),
+            None => Cow::Borrowed(&[]),
+        }
     }
 
-    /// Every key with its entries, in key order.
-    pub fn iter(&self) -> impl Iterator<Item = (Key, &[Stored])> + '_ {
-        self.keys.iter().map(|(k, v)| (*k, v.as_slice()))
+    /// Every key with its entries, in key order (loaded keys' built).
+    pub fn iter(&self) -> impl Iterator<Item = (Key, Cow<'_, [Stored]>)> + '_ {
+        let mut map = self.keys.iter().peekable();
+        let mut loaded = self.loaded.keys(Key(0), Key(u64::MAX)).peekable();
+        std::iter::from_fn(move || {
+            let from_map = match (map.peek(), loaded.peek()) {
+                (None, None) => return None,
+                (Some(_), None) => true,
+                (None, Some(_)) => false,
+                (Some((m, _)), Some(l)) => **m < *l,
+            };
+            if from_map {
+                map.next().map(|(k, v)| (*k, Cow::Borrowed(v.as_slice())))
+            } else {
+                loaded
+                    .next()
+                    .map(|k| (k, Cow::Owned(vec![self.loaded.stored(k)])))
+            }
+        })
     }
 
     /// Removes tombstones stored at or before `cutoff`; returns how many, and
@@ -364,22 +581,32 @@ impl Store {
 
     /// Takes every entry out, leaving the store empty.
     pub fn take_all(&mut self) -> BTreeMap<Key, Vec<Stored>> {
+        self.materialize_range(Key(0), Key(u64::MAX));
         std::mem::take(&mut self.keys)
+    }
+
+    /// Builds every pending loaded key in `from..=to` into the map.
+    fn materialize_range(&mut self, from: Key, to: Key) {
+        let keys: Vec<Key> = self.loaded.keys(from, to).collect();
+        for key in keys {
+            self.materialize(key);
+        }
     }
 
     /// Number of keys.
     pub fn key_count(&self) -> usize {
-        self.keys.len()
+        self.keys.len() + self.loaded.count
     }
 
     /// Number of versions over all keys.
     pub fn version_count(&self) -> usize {
-        self.keys.values().map(Vec::len).sum()
+        self.keys.values().map(Vec::len).sum::<usize>() + self.loaded.count
     }
 
     /// Drops everything (disk loss).
     pub fn clear(&mut self) {
         self.keys.clear();
+        self.loaded = Loaded::default();
     }
 
     /// Silent corruption: each stored version of a key in `keys` (every key
@@ -394,6 +621,9 @@ impl Store {
     ) -> Vec<(Key, u32)> {
         let mut touched = Vec::new();
         let range = keys.unwrap_or((Key(0), Key(u64::MAX)));
+        // Draws go version by version in key order: loaded keys in the
+        // range are built first so they take their turns.
+        self.materialize_range(range.0, range.1);
         for (key, versions) in self.keys.range_mut(range.0..=range.1) {
             let mut count = 0;
             for s in versions.iter_mut() {
@@ -467,6 +697,93 @@ mod tests {
             },
             corrupted: false,
             size: 0,
+        }
+    }
+
+    /// A store whose loaded keys are bits behaves like one that stored
+    /// each loaded version: reads, iteration, counts, replacement, removal,
+    /// corruption draws and clearing, under each versioning.
+    #[test]
+    fn lazily_loaded_keys_behave_like_stored_ones() {
+        let vnode = Versioning::VectorClocks {
+            truncation_threshold: 10,
+            scheme: ClockScheme::VnodeClocks,
+        };
+        for versioning in [VC, vnode, Versioning::LastWriteWins] {
+            // Keys 0..200, coordinated by nodes 0..3 in turn; the store
+            // holds every third key from 1 and a few written ones.
+            let mut table = LoadTable::new(3, None);
+            for k in 0..200u64 {
+                let node = NodeId((k % 3) as u32);
+                if !table.has_template(node) {
+                    let mut t = version(&VectorClock::new(), node.0, 1);
+                    t.stamp.local_time_us = 0;
+                    table.set_template(node, t);
+                }
+                table.push(node, 100 + k as u32);
+            }
+            let table = Arc::new(table);
+            let mut lazy = Store::new(versioning);
+            let mut eager = Store::new(versioning);
+            for k in (1..200).step_by(3).map(Key) {
+                lazy.mark_loaded(k);
+                eager.apply(k, table.version(k), SimTime::ZERO);
+            }
+            lazy.attach_load_table(&table);
+            let v = table.version(Key(7));
+            assert_eq!(v.value, Value::Data(WriteId::preloaded(Key(7))));
+            assert_eq!((v.size, v.coordinator), (107, NodeId(1)));
+            let same = |a: &Store, b: &Store| {
+                assert_eq!(a.key_count(), b.key_count());
+                assert_eq!(a.version_count(), b.version_count());
+                let ia: Vec<(Key, Vec<Stored>)> = a.iter().map(|(k, v)| (k, v.to_vec())).collect();
+                let ib: Vec<(Key, Vec<Stored>)> = b.iter().map(|(k, v)| (k, v.to_vec())).collect();
+                assert_eq!(ia, ib);
+                for k in (0..210).map(Key) {
+                    assert_eq!(a.versions(k), b.versions(k));
+                    assert_eq!(a.stored(k), b.stored(k));
+                }
+            };
+            same(&lazy, &eager);
+            // A newer write of key 4, an older one of key 7 (its own
+            // template's clock again: obsolete or a sibling), a new key.
+            let newer = version(&table.version(Key(4)).clock, 5, 9);
+            let mut older = version(&VectorClock::new(), 7, 2);
+            older.stamp.local_time_us = 0;
+            for (key, v) in [
+                (Key(4), newer),
+                (Key(7), older),
+                (Key(201), version(&VectorClock::new(), 2, 3)),
+            ] {
+                assert_eq!(
+                    lazy.apply(key, v.clone(), SimTime(50)),
+                    eager.apply(key, v, SimTime(50))
+                );
+                same(&lazy, &eager);
+            }
+            lazy.remove(Key(10));
+            eager.remove(Key(10));
+            same(&lazy, &eager);
+            let rng = |s: u64| SimRng::new(s, crate::engine::rng::Stream::Custom(1));
+            let (mut ra, mut rb) = (rng(3), rng(3));
+            let half = Probability::from_ppb(Probability::SCALE / 2);
+            let ca = lazy.corrupt(half, Some((Key(20), Key(90))), &mut ra);
+            let cb = eager.corrupt(half, Some((Key(20), Key(90))), &mut rb);
+            assert_eq!(ca, cb);
+            assert!(!ca.is_empty());
+            same(&lazy, &eager);
+            assert_eq!(
+                lazy.drop_if_corrupted(Key(22)),
+                eager.drop_if_corrupted(Key(22))
+            );
+            same(&lazy, &eager);
+            let mut ta = lazy.clone();
+            let mut tb = eager.clone();
+            assert_eq!(ta.take_all(), tb.take_all());
+            same(&ta, &tb);
+            lazy.clear();
+            eager.clear();
+            same(&lazy, &eager);
         }
     }
 

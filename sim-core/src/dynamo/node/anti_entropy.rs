@@ -88,7 +88,7 @@ impl Node {
         }
         let range = self.ring.range_of(key);
         let stored = self.durable.store.stored(key);
-        let digest = (!stored.is_empty()).then(|| key_digest(stored));
+        let digest = (!stored.is_empty()).then(|| key_digest(&stored));
         if let Some(tree) = self.durable.trees.get_mut(&range) {
             match digest {
                 Some(d) => tree.insert(key, d),

@@ -328,6 +328,26 @@ impl Node {
         self.new_version(t, key, &Context::default(), (value, size))
     }
 
+    /// The highest vector clock counter this node issued for `key` as a
+    /// coordinator: its `counters` entry, or what a lazy load phase
+    /// implies (0 when it issued none).
+    pub fn issued_counter(&self, key: Key) -> u64 {
+        match self.durable.counters.get(&key) {
+            Some(c) => *c,
+            None => self.loaded_counter(key),
+        }
+    }
+
+    /// The counter this node issued for `key` in a lazy load phase (its
+    /// template's, when it coordinated the key's load), else 0: what
+    /// `counters` would hold had the load stored one entry per key.
+    fn loaded_counter(&self, key: Key) -> u64 {
+        match &self.durable.loaded_counters {
+            Some(table) if table.coordinator(key) == Some(self.id) => table.issued(self.id),
+            _ => 0,
+        }
+    }
+
     /// Builds the new version: the context's clock with this node's entry
     /// incremented (§4.4), truncated past the threshold; or a timestamp from
     /// the local clock under last-write-wins. The increment goes above every
@@ -374,7 +394,8 @@ impl Node {
                     }
                 };
                 let seen = clock.counter(actor);
-                let issued = self.durable.counters.entry(key).or_insert(0);
+                let loaded = self.loaded_counter(key);
+                let issued = self.durable.counters.entry(key).or_insert(loaded);
                 clock.increment_above(actor, *issued, t.local);
                 *issued = clock.counter(actor);
                 clock.truncate(truncation_threshold);

@@ -36,7 +36,7 @@ use std::sync::Arc;
 use crate::config::{Cluster, DiskLossIdentity};
 use crate::dynamo::protocol::{ClientMsg, Endpoint, Failure, Msg};
 use crate::dynamo::ring::Ring;
-use crate::dynamo::storage::Store;
+use crate::dynamo::storage::{LoadTable, Store};
 use crate::engine::ids::{Key, NodeId, RequestId};
 use crate::engine::outbox::{DiskIo, DiskOp, Outbox};
 use crate::engine::record::Record;
@@ -110,6 +110,11 @@ pub struct Durable {
     /// The highest vector clock counter this node issued per key as a
     /// coordinator, so each `(node, counter)` names exactly one write.
     pub counters: BTreeMap<Key, u64>,
+    /// The load phase's table when keys were loaded lazily: a loaded key
+    /// this node coordinated and `counters` has no entry for starts from
+    /// the counter its template issued (`loaded_counter` in the coordinator).
+    /// Dropped with `counters` on a disk loss.
+    pub loaded_counters: Option<Arc<LoadTable>>,
     /// Merkle trees of the ranges this node replicates, kept in step with
     /// `store` (empty when anti-entropy is off).
     pub trees: BTreeMap<crate::dynamo::ring::RangeId, crate::dynamo::merkle::MerkleTree>,
@@ -257,6 +262,7 @@ impl Node {
             store: Store::new(cluster.versioning),
             hints: HintStore::new(cluster.versioning),
             counters: BTreeMap::new(),
+            loaded_counters: None,
             trees: BTreeMap::new(),
             membership: Membership::default(),
             join_plan: None,
@@ -429,6 +435,7 @@ impl Node {
             self.durable.store.clear();
             self.durable.hints.clear();
             self.durable.counters.clear();
+            self.durable.loaded_counters = None;
             self.durable.trees = self.new_trees();
             if self.cluster.membership.is_some() {
                 // The history is gone too: the node relearns it from the
@@ -478,7 +485,7 @@ impl Node {
         let mut keys: BTreeMap<Key, Vec<crate::dynamo::protocol::Value>> = BTreeMap::new();
         for (key, stored) in self.durable.store.iter().chain(self.volatile.buffer.iter()) {
             let values = keys.entry(key).or_default();
-            for s in stored {
+            for s in stored.iter() {
                 if !values.contains(&s.version.value) {
                     values.push(s.version.value);
                 }

@@ -177,6 +177,27 @@ impl Node {
         self.store_apply(key, version, crate::engine::time::SimTime::ZERO);
     }
 
+    /// True when the load phase may mark keys ([`Node::mark_loaded`])
+    /// instead of storing versions: no Merkle trees to keep in step.
+    pub fn can_load_lazily(&self) -> bool {
+        self.durable.trees.is_empty()
+    }
+
+    /// The load phase, lazily: this node holds `key`'s loaded version, to
+    /// be taken from the table given to [`Node::attach_load_table`]; the
+    /// same state as [`Node::preload`] with that version, a bit per key.
+    pub fn mark_loaded(&mut self, key: Key) {
+        self.durable.store.mark_loaded(key);
+        self.note_stray(key);
+    }
+
+    /// Ends a lazy load phase: the table of loaded versions, which also
+    /// stands for the counters the coordinators issued.
+    pub fn attach_load_table(&mut self, table: &std::sync::Arc<crate::dynamo::storage::LoadTable>) {
+        self.durable.store.attach_load_table(table);
+        self.durable.loaded_counters = Some(table.clone());
+    }
+
     /// Every version this node holds for `key`: main store and buffer.
     pub fn local_versions(&self, key: Key) -> Vec<Version> {
         let main = self.durable.store.versions(key);

@@ -1,0 +1,154 @@
+//! Memory benchmark: what a million keys cost (issue 18).
+//!
+//! Run with `cargo bench -p reports --bench memory` (release profile, about
+//! a minute and a half of CPU). Standard output carries only `name: value`
+//! lines, one per figure; progress goes to standard error.
+//!
+//! Each measured run happens in its own child process (the bench re-executes
+//! itself with `DYNASIM_BENCH_CHILD=<spec>`), because peak RSS is
+//! process-wide and never goes down. A child does what `dynasim run` does:
+//! builds the simulation, runs it with the metrics [`Collector`] as its
+//! sink, and builds the summary, so the collector's end-of-run passes are
+//! inside the measured peak. Peak RSS does not depend on how loaded the
+//! machine is; the time figure does (CPU time is printed, not wall time).
+//!
+//! The cluster: 64 nodes, `(N, R, W) = (3, 2, 2)`, a healthy network, 1M keys
+//! loaded before the run (`workload.keys.preload`), uniform popularity.
+//!
+//! Figures:
+//! - `preload_1m_keys_peak_rss_mb`: peak RSS (`VmHWM`, Linux only; `n/a`
+//!   elsewhere) of a run that loads the 1M keys and then does one read per
+//!   client (64 reads);
+//! - `preload_us_per_key`: CPU time of building that simulation (the load
+//!   phase is nearly all of it) per loaded key, in microseconds;
+//! - `blind_writes_500k_over_1m_keys_peak_rss_mb`,
+//!   `blind_writes_2m_over_1m_keys_peak_rss_mb`: peak RSS of runs of 500k
+//!   and 2M blind writes (64 open-loop clients at 500 puts/s each) over the
+//!   loaded keys, collector and summary included;
+//! - `blind_writes_rss_2m_vs_500k`: their ratio (1.0 is flat in the number
+//!   of writes).
+//!
+//! # Goals (issue 18)
+//! - `preload_1m_keys_peak_rss_mb` ≤ 300 and `preload_us_per_key` ≤ 1;
+//! - `blind_writes_2m_over_1m_keys_peak_rss_mb` ≤ 400, flat in the number
+//!   of writes.
+
+// A benchmark has to measure time; it does so only here, around the code
+// under test, never inside a simulation.
+#![allow(clippy::disallowed_methods)]
+
+use std::sync::Arc;
+
+#[path = "../../sim-core/benches/common/mod.rs"]
+mod common;
+
+use common::{cpu_time_s, peak_rss_mb, run_child_spec, CHILD_ENV};
+use reports::metrics::Collector;
+use sim_core::scenario::{no_files, parse};
+use sim_core::sim::{Simulation, StopReason};
+
+const KEYS: u64 = 1_000_000;
+const NODES: u32 = 64;
+const CLIENTS: u64 = 64;
+/// Blind writes per second per client.
+const RATE_PER_CLIENT: u64 = 500;
+
+fn main() {
+    if let Ok(spec) = std::env::var(CHILD_ENV) {
+        child(&spec);
+        return;
+    }
+    let preload = run_child_spec("preload");
+    println!(
+        "preload_1m_keys_peak_rss_mb: {}",
+        preload.get("peak_rss_mb")
+    );
+    println!("preload_us_per_key: {}", preload.get("us_per_key"));
+    let short = run_child_spec("blind:500000");
+    let long = run_child_spec("blind:2000000");
+    println!(
+        "blind_writes_500k_over_1m_keys_peak_rss_mb: {}",
+        short.get("peak_rss_mb")
+    );
+    println!(
+        "blind_writes_2m_over_1m_keys_peak_rss_mb: {}",
+        long.get("peak_rss_mb")
+    );
+    match (
+        short.get("peak_rss_mb").parse::<f64>(),
+        long.get("peak_rss_mb").parse::<f64>(),
+    ) {
+        (Ok(a), Ok(b)) => println!("blind_writes_rss_2m_vs_500k: {:.2}", b / a),
+        _ => println!("blind_writes_rss_2m_vs_500k: n/a"),
+    }
+}
+
+/// The scenario: `writes` blind writes over the loaded keys, or a single
+/// read per client when `writes` is 0.
+fn scenario_json(writes: u64) -> String {
+    let (mix, max_ops, duration_s) = if writes == 0 {
+        (r#""read": 1.0"#, 1, 1)
+    } else {
+        // Twice the expected time to spend the budget: max_ops ends it.
+        let duration = 2 * writes / (CLIENTS * RATE_PER_CLIENT) + 2;
+        (r#""blind_write": 1.0"#, writes, duration)
+    };
+    format!(
+        r#"{{
+  "name": "bench-memory",
+  "rng_seed": 1,
+  "duration_s": {duration_s},
+  "cluster": {{ "nodes": {NODES}, "quorum": {{ "n": 3, "r": 2, "w": 2 }} }},
+  "network": {{ "latency": {{ "normal": {{ "mean_ms": 0.5, "stddev_ms": 0.1 }} }} }},
+  "workload": {{
+    "clients": {CLIENTS},
+    "arrival": {{ "open_loop": {{ "rate_per_s": {RATE_PER_CLIENT} }} }},
+    "keys": {{ "count": {KEYS}, "preload": true, "popularity": "uniform" }},
+    "mix": {{ {mix} }},
+    "max_ops": {max_ops}
+  }}
+}}"#
+    )
+}
+
+/// Child mode: one run; prints its figures.
+fn child(spec: &str) {
+    let writes = match spec {
+        "preload" => 0,
+        _ => spec
+            .strip_prefix("blind:")
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("{CHILD_ENV} must be `preload` or `blind:N`, got {spec:?}")),
+    };
+    let scenario = match parse(&scenario_json(writes), &no_files) {
+        Ok(s) => Arc::new(s),
+        Err(e) => panic!("the bench scenario does not validate: {e:?}"),
+    };
+    eprintln!("memory: {spec}...");
+    let cpu_before = cpu_time_s();
+    let sim = Simulation::new(scenario.clone());
+    if let (Some(a), Some(b)) = (cpu_before, cpu_time_s()) {
+        println!("us_per_key: {:.3}", (b - a) * 1e6 / KEYS as f64);
+    } else {
+        println!("us_per_key: n/a");
+    }
+    let ring = sim.ring().clone();
+    let mut collector = Collector::new(&scenario);
+    let outcome = sim.run(&mut collector, None);
+    assert_eq!(
+        outcome.stop,
+        StopReason::EndOfRun,
+        "the run must end at its end time"
+    );
+    let summary = reports::report::summary(&scenario, &outcome, &collector, &ring);
+    let done = summary["ops"]["total"].as_u64().unwrap_or_default();
+    eprintln!(
+        "memory: {spec}: {done} operations, {} lost, {} retained writes",
+        summary["durability"]["lost"],
+        collector.retained_writes()
+    );
+    match peak_rss_mb() {
+        Some(mb) => println!("peak_rss_mb: {mb:.1}"),
+        None => println!("peak_rss_mb: n/a"),
+    }
+}
