@@ -20,7 +20,9 @@
 //!   elsewhere) of a run that loads the 1M keys and then does one read per
 //!   client (64 reads);
 //! - `preload_us_per_key`: CPU time of building that simulation (the load
-//!   phase is nearly all of it) per loaded key, in microseconds;
+//!   phase is nearly all of it) per loaded key, in microseconds, and
+//!   `preload_wall_us_per_key` the same in wall time (a busy machine shows
+//!   as a gap between the two);
 //! - `blind_writes_500k_over_1m_keys_peak_rss_mb`,
 //!   `blind_writes_2m_over_1m_keys_peak_rss_mb`: peak RSS of runs of 500k
 //!   and 2M blind writes (64 open-loop clients at 500 puts/s each) over the
@@ -64,6 +66,10 @@ fn main() {
         preload.get("peak_rss_mb")
     );
     println!("preload_us_per_key: {}", preload.get("us_per_key"));
+    println!(
+        "preload_wall_us_per_key: {}",
+        preload.get("wall_us_per_key")
+    );
     let short = run_child_spec("blind:500000");
     let long = run_child_spec("blind:2000000");
     println!(
@@ -126,7 +132,10 @@ fn child(spec: &str) {
     };
     eprintln!("memory: {spec}...");
     let cpu_before = cpu_time_s();
+    let started = std::time::Instant::now();
     let sim = Simulation::new(scenario.clone());
+    let wall = started.elapsed().as_secs_f64();
+    println!("wall_us_per_key: {:.3}", wall * 1e6 / KEYS as f64);
     if let (Some(a), Some(b)) = (cpu_before, cpu_time_s()) {
         println!("us_per_key: {:.3}", (b - a) * 1e6 / KEYS as f64);
     } else {

@@ -569,6 +569,19 @@ impl Simulation {
         // workload sets a size distribution).
         let mut sizes = SimRng::new(self.scenario.rng_seed, Stream::Custom(LOAD_SIZES_STREAM));
         let value_size = self.scenario.workload.value_size.clone();
+        // Every key once, in order: its top N replicas (the first
+        // coordinates its load) and its value's size.
+        let keys = (0..self.scenario.workload.key_count).filter_map(|k| {
+            let key = Key(k);
+            let list = ring.preference_list(key);
+            let top = &list[..n.min(list.len())];
+            top.first()?;
+            let size = match &value_size {
+                None => crate::config::DEFAULT_VALUE_BYTES,
+                Some(d) => d.sample_units(&mut sizes).min(u64::from(u32::MAX)) as u32,
+            };
+            Some((key, top, size))
+        });
         if self.nodes.iter().all(|n| n.node.can_load_lazily()) {
             // A bit per key and replica, the versions in one shared table
             // (`LoadTable`): the same state, without a version per copy.
@@ -576,22 +589,13 @@ impl Simulation {
                 .is_none()
                 .then_some(crate::config::DEFAULT_VALUE_BYTES);
             let mut table = LoadTable::new(self.nodes.len(), constant);
-            for k in 0..self.scenario.workload.key_count {
-                let key = Key(k);
-                let list = ring.preference_list(key);
-                let top = &list[..n.min(list.len())];
-                let Some(first) = top.first() else {
-                    continue;
-                };
-                let size = match &value_size {
-                    None => crate::config::DEFAULT_VALUE_BYTES,
-                    Some(d) => d.sample_units(&mut sizes).min(u64::from(u32::MAX)) as u32,
-                };
-                if !table.has_template(*first) {
+            for (key, top, size) in keys {
+                let first = top[0];
+                if !table.has_template(first) {
                     let version = self.nodes[first.0 as usize].node.coordinate_load(key, size);
-                    table.set_template(*first, version);
+                    table.set_template(first, version);
                 }
-                table.push(*first, size);
+                table.push(first, size);
                 for replica in top {
                     self.nodes[replica.0 as usize].node.mark_loaded(key);
                 }
@@ -602,18 +606,10 @@ impl Simulation {
             }
             return;
         }
-        for k in 0..self.scenario.workload.key_count {
-            let key = Key(k);
-            let list = ring.preference_list(key);
-            let top = &list[..n.min(list.len())];
-            let Some(first) = top.first() else {
-                continue;
-            };
-            let size = match &value_size {
-                None => crate::config::DEFAULT_VALUE_BYTES,
-                Some(d) => d.sample_units(&mut sizes).min(u64::from(u32::MAX)) as u32,
-            };
-            let version = self.nodes[first.0 as usize].node.coordinate_load(key, size);
+        for (key, top, size) in keys {
+            let version = self.nodes[top[0].0 as usize]
+                .node
+                .coordinate_load(key, size);
             for replica in top {
                 self.nodes[replica.0 as usize]
                     .node

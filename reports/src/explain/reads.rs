@@ -20,6 +20,17 @@ use super::story::{mentions_value, version_of, writes_of, WriteInfo};
 use super::{number_after, secs, Ev, Names};
 use crate::metrics::ReadFinding;
 
+/// A story's list of the read's replies, one per line, or "none kept".
+fn replies_section(s: &mut String, replies: &[String]) {
+    let _ = writeln!(s, "\nthe read's replies (to its coordinator):");
+    let list = if replies.is_empty() {
+        "none kept".into()
+    } else {
+        replies.join("\n  ")
+    };
+    let _ = writeln!(s, "  {list}");
+}
+
 /// Where a value arrived, for a story: "n1 (2.5 s), n3 (2.6 s)" in the
 /// order of [`reached`], or "none".
 fn reached_list(events: &[Ev], value: &str, names: &Names) -> String {
@@ -436,16 +447,7 @@ pub fn stale_read_story(
         let _ = writeln!(s, "  {}", write_line(&writes, *w, names, events));
     }
     let r = replies(events, f, missed.as_deref(), names);
-    let _ = writeln!(s, "\nthe read's replies (to its coordinator):");
-    let _ = writeln!(
-        s,
-        "  {}",
-        if r.is_empty() {
-            "none kept".into()
-        } else {
-            r.join("\n  ")
-        }
-    );
+    replies_section(&mut s, &r);
     let stale_repliers = r.iter().filter(|x| x.contains("did NOT have")).count();
     let _ = writeln!(
         s,
@@ -498,16 +500,7 @@ pub fn resurrection_story(
         .filter(|(_, r)| matches!(r, Record::TombstonesPurged { .. }))
         .count();
     let r = replies(events, f, Some(&d), names);
-    let _ = writeln!(s, "\nthe read's replies (to its coordinator):");
-    let _ = writeln!(
-        s,
-        "  {}",
-        if r.is_empty() {
-            "none kept".into()
-        } else {
-            r.join("\n  ")
-        }
-    );
+    replies_section(&mut s, &r);
     let _ = writeln!(
         s,
         "\n=> replicas without the tombstone (never reached{}) still held an older value and returned it.",

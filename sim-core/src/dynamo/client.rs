@@ -635,6 +635,27 @@ impl Client {
 
     /// Where `key` lives in `ring` (this client's view), with the client's
     /// datacenter as the local one.
+    /// What a reply from `node` to a client-driven request on `key` counts
+    /// for: whether it is a primary's (when `primaries`, PR or PW, asks for
+    /// any), and whether with the replicas that answered `before` it the
+    /// datacenter quorum (LOCAL/EACH_QUORUM) is met.
+    fn reply_weight(
+        &self,
+        key: Key,
+        node: NodeId,
+        primaries: u32,
+        before: impl Iterator<Item = NodeId>,
+    ) -> (bool, bool) {
+        let q = self.shared.quorum;
+        let place = Client::placement(&self.shared, self.id, &self.view, key);
+        let primary = primaries > 0 && place.is_primary(node);
+        let dc_met = q.consistency != crate::config::Consistency::Fixed && {
+            let nodes: Vec<NodeId> = before.chain(std::iter::once(node)).collect();
+            place.dc_quorum_met(q.consistency, &nodes)
+        };
+        (primary, dc_met)
+    }
+
     fn placement<'a>(
         shared: &'a ClientShared,
         id: ClientId,
@@ -763,19 +784,7 @@ impl Client {
         if !g.targets.contains(&node) || g.replies.iter().any(|(n, _)| *n == node) {
             return;
         }
-        let ring = self.view.clone();
-        let shared = self.shared.clone();
-        let place = Client::placement(&shared, self.id, &ring, g.key);
-        let primary = q.pr > 0 && place.is_primary(node);
-        let dc_met = q.consistency != crate::config::Consistency::Fixed && {
-            let nodes: Vec<NodeId> = g
-                .replies
-                .iter()
-                .map(|r| r.0)
-                .chain(std::iter::once(node))
-                .collect();
-            place.dc_quorum_met(q.consistency, &nodes)
-        };
+        let (primary, dc_met) = self.reply_weight(g.key, node, q.pr, g.replies.iter().map(|r| r.0));
         let g = self.client_gets.get_mut(&seq).expect("checked above");
         if !g.answered {
             g.tally.count(&q, !versions.is_empty(), primary);
@@ -920,26 +929,14 @@ impl Client {
         if !p.targets.contains(&node) || p.acked.contains(&node) {
             return;
         }
-        let ring = self.view.clone();
-        let shared = self.shared.clone();
-        let place = Client::placement(&shared, self.id, &ring, p.key);
-        let primary = q.pw > 0 && place.is_primary(node);
-        let dc_met = q.consistency != crate::config::Consistency::Fixed && {
-            let nodes: Vec<NodeId> = p
-                .acked
-                .iter()
-                .copied()
-                .chain(std::iter::once(node))
-                .collect();
-            place.dc_quorum_met(q.consistency, &nodes)
-        };
+        let (primary, dc_met) = self.reply_weight(p.key, node, q.pw, p.acked.iter().copied());
         let p = self.client_puts.get_mut(&seq).expect("checked above");
         p.acked.push(node);
         let durable = !p.buffered.contains(&node);
         p.tally.count(primary, durable);
         if q.return_body {
             let merged = p.body.drain(..).chain(stored);
-            p.body = reconcile(shared.versioning, merged);
+            p.body = reconcile(self.shared.versioning, merged);
         }
         if !p.tally.enough(&q, dc_met) {
             return;
