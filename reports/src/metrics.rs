@@ -931,7 +931,14 @@ pub struct Collector {
     /// The end state of loaded keys nobody touched, kept compact (see
     /// [`LoadedEnd`]); `held` and `replica_values` hold every other key.
     loaded_end: LoadedEnd,
+    /// When every range's Merkle roots first agreed after the workload
+    /// (anti-entropy on).
     converged_at: Option<SimTime>,
+    /// The engine's divergence observations (`Record::Divergence`): the
+    /// count of keys whose replicas disagree from each time on, and the
+    /// oldest disagreement among them. A row per change, at most one per
+    /// 100 ms check.
+    divergence: Vec<(SimTime, u64, Option<SimTime>)>,
     /// Each replica's final values of a key, in arrival order (one entry
     /// per node and key): a flat list, sorted when the summary needs it,
     /// rather than a map per key.
@@ -1058,6 +1065,7 @@ impl Collector {
             held: Vec::new(),
             loaded_end: LoadedEnd::default(),
             converged_at: None,
+            divergence: Vec::new(),
             scatter: Vec::new(),
             scatter_stride: 1,
             completions: 0,
@@ -1820,8 +1828,10 @@ impl Collector {
             }
         }
         let end = self.end;
+        let workload_end = SimTime::ZERO + scenario.duration;
         // The last fault window to close (a heal, a restart, links restored).
         let last_heal = self.fault_windows.iter().filter_map(|w| w.end).max();
+        let divergence = DivergenceSeries(&self.divergence);
         let windows: Vec<Json> = self
             .windows
             .iter()
@@ -1836,7 +1846,10 @@ impl Collector {
                     all.record_n(crate::histogram::bucket_range(*b).0, *c);
                 }
                 let start = i as u64 * self.window_us;
+                let stop = SimTime((start + self.window_us).min(end.as_micros()));
                 json!({
+                    "divergent_keys": divergence.at(stop),
+                    "divergent_keys_max": divergence.max_in(SimTime(start), stop),
                     "partial": start + self.window_us > end.as_micros(),
                     "p99_all_ms": if w.completed == 0 { Json::Null } else { json!(ms(all.quantile(0.99))) },
                     "start_s": (i as u64 * self.window_us) as f64 / 1e6,
@@ -1903,15 +1916,21 @@ impl Collector {
                 "keys_checked": keys_checked,
                 "divergent_keys": divergent,
                 "converged": divergent == 0,
-                "time_to_converge_s": self
-                    .converged_at
-                    .map(|t| t.saturating_since(SimTime::ZERO + scenario.duration).as_micros() as f64 / 1e6),
+                "time_to_converge_s": divergence
+                    .converged_at()
+                    .map(|c| c.map_or(0.0, |c| secs(c).max(secs(workload_end)) - secs(workload_end))),
                 "last_heal_s": last_heal.map(secs),
-                "time_to_converge_from_last_heal_s": match (self.converged_at, last_heal) {
-                    (Some(c), Some(h)) => json!(c.saturating_since(h).as_micros() as f64 / 1e6),
-                    _ => Json::Null,
-                },
-                "measured": if scenario.cluster.anti_entropy.is_some() { "replica agreement checked every 100 ms from the end of the workload (anti-entropy on); a convergence before the workload's end is reported at its end, so from a heal before it the time is an upper bound" } else { "only at the end of the run (replica agreement is checked over time only with anti-entropy on)" },
+                "time_to_converge_from_last_heal_s": last_heal
+                    .and_then(|h| divergence.backlog_cleared_after(h))
+                    .map(|d| d.as_micros() as f64 / 1e6),
+                "converged_at_s": divergence.converged_at().map(|c| c.map_or(0.0, secs)),
+                "peak_divergent_keys": divergence.peak().map_or(0, |p| p.1),
+                "peak_at_s": divergence.peak().map(|p| secs(p.0)),
+                "divergent_keys_observed_at_end": divergence.at(end),
+                "merkle_roots_agree_s": self
+                    .converged_at
+                    .map(|t| secs(t.max(workload_end)) - secs(workload_end)),
+                "measured": "replicas compared by the engine every 100 ms of virtual time, with or without anti-entropy: a key diverges while its top-N replicas hold different sets of values; converged_at_s starts the divergence-free stretch that lasts to the end (0 when no key ever diverged), time_to_converge_s counts from the workload's end to it (0 when it came before); time_to_converge_from_last_heal_s ends when every key divergent at the last heal has been seen in agreement (keys that diverge later, such as writes in flight, do not count)",
             },
             "repair": {
                 "hints_stored": self.hints_stored,
@@ -1936,6 +1955,74 @@ impl Collector {
             },
             "workload_end_s": secs(SimTime::ZERO + scenario.duration),
         })
+    }
+}
+
+/// The engine's divergence observations as a step function of time.
+struct DivergenceSeries<'a>(&'a [(SimTime, u64, Option<SimTime>)]);
+
+impl DivergenceSeries<'_> {
+    /// The count at `t` (the last observation at or before it; 0 before
+    /// the first).
+    fn at(&self, t: SimTime) -> u64 {
+        let i = self.0.partition_point(|e| e.0 <= t);
+        if i == 0 {
+            0
+        } else {
+            self.0[i - 1].1
+        }
+    }
+
+    /// The largest count from `from` through `to`.
+    fn max_in(&self, from: SimTime, to: SimTime) -> u64 {
+        let first = self.0.partition_point(|e| e.0 <= from);
+        let within = self.0[first..]
+            .iter()
+            .take_while(|e| e.0 <= to)
+            .map(|e| e.1)
+            .max()
+            .unwrap_or(0);
+        within.max(self.at(from))
+    }
+
+    /// The largest count and when it was first seen; `None` when no key
+    /// ever diverged.
+    fn peak(&self) -> Option<(SimTime, u64)> {
+        let mut best: Option<(SimTime, u64)> = None;
+        for &(at, n, _) in self.0 {
+            if n > 0 && best.is_none_or(|b| n > b.1) {
+                best = Some((at, n));
+            }
+        }
+        best
+    }
+
+    /// When the divergence-free stretch that lasts to the end began:
+    /// `None` when the run ended with divergent keys, `Some(None)` when no
+    /// key ever diverged.
+    fn converged_at(&self) -> Option<Option<SimTime>> {
+        match self.0.last() {
+            Some(e) if e.1 > 0 => None,
+            _ => {
+                let last_divergent = self.0.iter().rposition(|e| e.1 > 0);
+                Some(last_divergent.map(|i| self.0[i + 1].0))
+            }
+        }
+    }
+
+    /// How long after `t` every key divergent at `t` had been seen with
+    /// agreeing replicas (keys that diverged later do not count): 0 when
+    /// none was divergent, `None` when one still disagreed at the end.
+    fn backlog_cleared_after(&self, t: SimTime) -> Option<SimDuration> {
+        let i = self.0.partition_point(|e| e.0 <= t);
+        let divergent_then = i > 0 && self.0[i - 1].1 > 0;
+        if !divergent_then {
+            return Some(SimDuration::ZERO);
+        }
+        self.0[i..]
+            .iter()
+            .find(|e| e.2.is_none_or(|since| since > t))
+            .map(|e| e.0.saturating_since(t))
     }
 }
 
@@ -2056,6 +2143,17 @@ impl Sink for Collector {
             }
             Record::ClientStarted { .. } => {}
             Record::ReplicasConverged => self.converged_at = Some(at),
+            Record::Divergence {
+                divergent_keys,
+                oldest_since,
+            } => {
+                self.divergence.push((at, *divergent_keys, *oldest_since));
+                // The timeline covers the run up to this observation, the
+                // quiescence included.
+                if at > SimTime::ZERO {
+                    self.window(SimTime(at.as_micros() - 1));
+                }
+            }
         }
     }
 }
@@ -2143,6 +2241,11 @@ pub fn is_known_metric(path: &str) -> bool {
             "time_to_converge_s",
             "last_heal_s",
             "time_to_converge_from_last_heal_s",
+            "converged_at_s",
+            "peak_divergent_keys",
+            "peak_at_s",
+            "divergent_keys_observed_at_end",
+            "merkle_roots_agree_s",
         ]
         .contains(x),
         ["anti_entropy", x] => [
@@ -2252,6 +2355,42 @@ mod tests {
     }
 
     const K: Key = Key(0);
+
+    #[test]
+    fn divergence_series_reads_counts_peaks_and_convergence() {
+        let t = |ms: u64| SimTime(ms * 1000);
+        let rows = [
+            (t(1000), 2, Some(t(1000))),
+            (t(2000), 3, Some(t(1000))),
+            (t(3000), 1, Some(t(2000))),
+            (t(4000), 0, None),
+            (t(5000), 0, None),
+        ];
+        let s = DivergenceSeries(&rows);
+        assert_eq!(s.at(t(500)), 0);
+        assert_eq!(s.at(t(2000)), 3, "a row holds from its own instant");
+        assert_eq!(s.at(t(2500)), 3);
+        assert_eq!(s.max_in(t(1500), t(3500)), 3);
+        assert_eq!(s.max_in(t(3500), t(4500)), 1, "the count carried in counts");
+        assert_eq!(s.peak(), Some((t(2000), 3)));
+        assert_eq!(s.converged_at(), Some(Some(t(4000))));
+        // Every key divergent at 1.5 s agreed by the 3 s check (the one
+        // left then has diverged since 2 s).
+        assert_eq!(
+            s.backlog_cleared_after(t(1500)),
+            Some(SimDuration::from_millis(1500))
+        );
+        assert_eq!(s.backlog_cleared_after(t(4500)), Some(SimDuration::ZERO));
+        // Ending diverged: no convergence, and a backlog that never clears.
+        let open = [(t(1000), 2, Some(t(1000))), (t(2000), 2, Some(t(1000)))];
+        let s = DivergenceSeries(&open);
+        assert_eq!(s.converged_at(), None);
+        assert_eq!(s.backlog_cleared_after(t(1500)), None);
+        // Never diverged.
+        let none = [(t(9000), 0, None)];
+        assert_eq!(DivergenceSeries(&none).converged_at(), Some(None));
+        assert_eq!(DivergenceSeries(&none).peak(), None);
+    }
 
     fn op(client: u32, seq: u64) -> OpId {
         OpId {

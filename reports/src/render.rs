@@ -727,7 +727,39 @@ fn run_charts_common(summary: &Json) -> Vec<(&'static str, Chart)> {
                 Some((0.0, 1.0)),
             ),
         ),
+        ("timeline_divergence", divergence_chart(summary)),
     ]
+}
+
+/// Divergent keys over time (the engine's 100 ms checks, by window: the
+/// most in each window at its start, the count at its end at its end),
+/// faults shaded, the workload's end and the convergence marked.
+fn divergence_chart(summary: &Json) -> Chart {
+    let mut chart = timeline_chart(
+        summary,
+        &[
+            ("divergent_keys_max", "most at any check in the window"),
+            ("divergent_keys", "at the window's end"),
+        ],
+        "Keys whose replicas disagree, over time",
+        "divergent keys",
+        None,
+    );
+    // A window's end value is drawn at its end.
+    let width = f(&summary["timeline"]["window_s"]).unwrap_or(0.0);
+    if let Some(end) = chart.series.get_mut(1) {
+        for p in &mut end.points {
+            p.0 += width;
+        }
+    }
+    let c = &summary["convergence"];
+    if let Some(at) = f(&c["converged_at_s"]).filter(|t| *t > 0.0) {
+        chart.markers.push(Marker {
+            x: at,
+            label: "replicas agree from here".into(),
+        });
+    }
+    chart
 }
 
 /// Writes every figure (SVG + PNG) and `report.html` into `dir`.
@@ -751,7 +783,7 @@ pub fn write_report(summary: &Json, dir: &Path) -> Result<(), PlotError> {
 
 /// The figures [`write_report`] writes (each as `.svg` and `.png`), in
 /// [`run_charts`] order.
-pub const RUN_FIGURES: [&str; 12] = [
+pub const RUN_FIGURES: [&str; 13] = [
     "latency",
     "latency_tail",
     "latency_scatter",
@@ -764,6 +796,7 @@ pub const RUN_FIGURES: [&str; 12] = [
     "timeline_availability",
     "timeline_p99",
     "timeline_staleness",
+    "timeline_divergence",
 ];
 
 /// The figures [`write_report`] writes only when the summary has what they
@@ -880,6 +913,18 @@ td,th{{border:1px solid #ccc;padding:3px 8px;text-align:right}}th{{background:#f
         (
             "divergent keys at end",
             &summary["convergence"]["divergent_keys"],
+        ),
+        (
+            "most divergent keys at any check",
+            &summary["convergence"]["peak_divergent_keys"],
+        ),
+        (
+            "replicas agree from (s)",
+            &summary["convergence"]["converged_at_s"],
+        ),
+        (
+            "last heal's divergence cleared in (s)",
+            &summary["convergence"]["time_to_converge_from_last_heal_s"],
         ),
         (
             "hints stored / delivered",

@@ -291,7 +291,7 @@ fn scenario_echo(s: &Scenario) -> Json {
 /// window cut short by the end of the run.
 pub fn timeline_csv(summary: &Json) -> String {
     let mut out = String::from(
-        "start_s,end_s,partial,completed,ok,failed,availability,throughput_per_s,p99_ok_ms,p99_all_ms,reads_checked,stale_read_fraction\n",
+        "start_s,end_s,partial,completed,ok,failed,availability,throughput_per_s,p99_ok_ms,p99_all_ms,reads_checked,stale_read_fraction,divergent_keys,divergent_keys_max\n",
     );
     let window_s = summary["timeline"]["window_s"].as_f64().unwrap_or(0.0);
     let end_s = summary["run"]["end_time_s"]
@@ -308,7 +308,7 @@ pub fn timeline_csv(summary: &Json) -> String {
         let completed = w["completed"].as_u64().unwrap_or(0);
         let ok = w["ok"].as_u64().unwrap_or(0);
         out.push_str(&format!(
-            "{start},{end},{},{completed},{ok},{},{},{},{},{},{},{}\n",
+            "{start},{end},{},{completed},{ok},{},{},{},{},{},{},{},{},{}\n",
             u8::from(w["partial"].as_bool().unwrap_or(end < start + window_s)),
             completed - ok.min(completed),
             cell(&w["availability"]),
@@ -317,9 +317,41 @@ pub fn timeline_csv(summary: &Json) -> String {
             cell(&w["p99_all_ms"]),
             w["reads_checked"].as_u64().unwrap_or(0),
             cell(&w["stale_read_fraction"]),
+            w["divergent_keys"].as_u64().unwrap_or(0),
+            w["divergent_keys_max"].as_u64().unwrap_or(0),
         ));
     }
     out
+}
+
+/// The table's convergence line: the peak of divergence over time and when
+/// the replicas agreed for good, from the last heal too.
+fn convergence_line(summary: &Json) -> String {
+    let c = &summary["convergence"];
+    let num = |v: &Json| crate::render::fmt_num(v);
+    let peak = match c["peak_at_s"].as_f64() {
+        Some(_) => format!(
+            "divergent keys peaked at {} ({} s)",
+            c["peak_divergent_keys"],
+            num(&c["peak_at_s"])
+        ),
+        None => "no key ever diverged".to_string(),
+    };
+    let agreed = match c["converged_at_s"].as_f64() {
+        Some(_) => format!("replicas agree from {} s", num(&c["converged_at_s"])),
+        None => "replicas still disagree at the end".to_string(),
+    };
+    let heal = match c["time_to_converge_from_last_heal_s"].as_f64() {
+        Some(_) => format!(
+            "; the last heal's divergence cleared in {} s",
+            num(&c["time_to_converge_from_last_heal_s"])
+        ),
+        None if c["last_heal_s"].is_number() => {
+            "; the last heal's divergence never cleared".to_string()
+        }
+        None => String::new(),
+    };
+    format!("convergence    {peak}; {agreed}{heal}\n")
 }
 
 /// The short table `dynasim run` prints.
@@ -384,6 +416,7 @@ pub fn table(summary: &Json) -> String {
         r["hints_stored"], r["hints_delivered"], r["hints_remaining"], r["read_repairs"],
         summary["convergence"]["divergent_keys"]
     ));
+    out.push_str(&convergence_line(summary));
     out.push_str(&membership_lines(summary));
     out.push_str(&crate::capacity::table_line(summary));
     out.push_str(&crate::breakdown::table(summary));
@@ -512,6 +545,9 @@ pub fn doc_figures(summary: &Json) -> String {
         n("durability.lost"),
         n("convergence.divergent_keys"),
     );
+    let over_time = convergence_line(summary);
+    let over_time = over_time.trim_start_matches("convergence").trim();
+    s.push_str(&format!("Over time (100 ms checks): {over_time}.\n"));
     s.push_str("\n| expectation | bound | measured |\n| --- | --- | --- |\n");
     for v in verdicts(summary) {
         let num = |x: f64| crate::render::fmt_num(&json!(x));

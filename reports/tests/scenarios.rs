@@ -156,6 +156,15 @@ fn check(path: &Path, listed: &[String]) -> (Vec<String>, Json) {
             first["run"]["stop_reason"]
         ));
     }
+    // The engine's divergence observer and the collector's end-of-run
+    // comparison are two implementations of one definition.
+    let c = &first["convergence"];
+    if c["divergent_keys"] != c["divergent_keys_observed_at_end"] {
+        problems.push(format!(
+            "{name}: {} divergent keys at the end, the engine observed {}",
+            c["divergent_keys"], c["divergent_keys_observed_at_end"]
+        ));
+    }
     problems.extend(missing_figures(stem, &first, listed));
     eprintln!(
         "{name}: {} expectations, trace hash {h1}, {:.1} s",

@@ -22,12 +22,14 @@
 //! | 2 | [`world`] | latency distributions, the faulty network, the fault model |
 //! | 3 | [`dynamo`] | ring and preference lists (§4.2, §4.3, §6.2), vector clocks and the versioned store (§4.4), Merkle trees (§4.7), the protocol, the node (coordinator, replica, hinted handoff, failure detection, anti-entropy, membership, transfer), clients and workload |
 //! | 4 | [`sim`] | the one loop: pops events, drives nodes and clients, applies faults |
+//! | 4 | [`divergence`] | the loop's observer of replica divergence over time (observation only) |
 //! | 5 | [`scenario`] | the JSON scenario format: DTOs, validation into [`config`], the JSON Schema |
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod config;
+pub mod divergence;
 pub mod dynamo;
 pub mod engine;
 pub mod scenario;

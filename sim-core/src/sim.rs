@@ -14,6 +14,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::config::Scenario;
+use crate::divergence::{DivergenceObserver, Replicas};
 use crate::dynamo::client::{Client, ClientShared, ClientTimer};
 use crate::dynamo::node::membership::JoinPlan;
 use crate::dynamo::node::{Node, NodeStats, NodeTime, Timer};
@@ -353,6 +354,28 @@ struct NodeSlot {
     skew_drift_ppm: i64,
 }
 
+/// Every node's stores, as the divergence observer sees them (a crashed
+/// node's durable store counts, as in `FinalValues`).
+struct NodesView<'a>(&'a mut [NodeSlot]);
+
+impl Replicas for NodesView<'_> {
+    fn drain_changes(&mut self, out: &mut Vec<Key>) {
+        for slot in self.0.iter_mut() {
+            slot.node.take_changed_keys(out);
+        }
+    }
+    fn all_keys(&self, out: &mut Vec<Key>) {
+        for slot in self.0.iter() {
+            out.extend(slot.node.held_keys());
+        }
+    }
+    fn held(&self, node: NodeId, key: Key, out: &mut Vec<crate::dynamo::protocol::Value>) {
+        if let Some(slot) = self.0.get(node.0 as usize) {
+            slot.node.held_values(key, out);
+        }
+    }
+}
+
 /// One run of one scenario.
 pub struct Simulation {
     scenario: Arc<Scenario>,
@@ -374,6 +397,9 @@ pub struct Simulation {
     /// When to next compare replicas' Merkle roots (after the workload ends,
     /// until they agree). Observation only: no events, no random draws.
     next_convergence_check: Option<SimTime>,
+    /// Replica divergence over time (observation only, see
+    /// [`crate::divergence`]).
+    divergence: DivergenceObserver,
     /// Messages transmitted so far (each gets the next number as its id).
     next_msg_id: u64,
     /// Membership changes not yet known to every member that is up:
@@ -539,6 +565,7 @@ impl Simulation {
             node_out: Outbox::new(),
             client_out: Outbox::new(),
             next_convergence_check: None,
+            divergence: DivergenceObserver::default(),
             next_msg_id: 0,
             pending_changes: Vec::new(),
             nemesis: None,
@@ -807,6 +834,9 @@ impl Simulation {
             None => return Some(StopReason::QueueEmpty),
         };
         debug_assert!(time >= self.now, "time never goes backwards");
+        if time >= self.divergence.next_check() {
+            self.check_divergence(time, sink);
+        }
         self.now = time;
         self.stats.events += 1;
         match event {
@@ -2158,9 +2188,34 @@ impl Simulation {
         self.healed = true;
     }
 
+    /// The divergence observer's check, as of its pending instant (before
+    /// the event at `time` is handled).
+    fn check_divergence(&mut self, time: SimTime, sink: &mut dyn Sink) {
+        let ring = self.judging_ring();
+        let n = self.scenario.cluster.quorum.n as usize;
+        let mut view = NodesView(&mut self.nodes);
+        if let Some((at, seen)) = self.divergence.check_due(time, &ring, n, &mut view) {
+            let record = Record::Divergence {
+                divergent_keys: seen.divergent_keys,
+                oldest_since: seen.oldest_since,
+            };
+            sink.record(at, &record);
+        }
+    }
+
     fn finish(&mut self, sink: &mut dyn Sink, tracer: &mut Option<&mut dyn Tracer>) {
         self.phase("end", tracer);
         let now = self.now;
+        let ring = self.judging_ring();
+        let n = self.scenario.cluster.quorum.n as usize;
+        let seen = self
+            .divergence
+            .check_final(now, &ring, n, &mut NodesView(&mut self.nodes));
+        let record = Record::Divergence {
+            divergent_keys: seen.divergent_keys,
+            oldest_since: seen.oldest_since,
+        };
+        sink.record(now, &record);
         for slot in &self.nodes {
             slot.node.final_state(&mut |r| sink.record(now, &r));
         }

@@ -363,11 +363,17 @@ impl Loaded {
 /// Loaded keys (`workload.keys.preload`) that nothing has read or replaced
 /// since the load are a bit each (see [`LoadTable`]); every method behaves
 /// as if their versions were stored like any other, stored at time 0.
+///
+/// Every change to a key's set of values is logged (the key, once per
+/// change) until the owner takes the log with [`Store::take_changes`]: the
+/// engine's divergence observer reads it to know which keys to compare
+/// across replicas. The owner must drain it.
 #[derive(Clone, Debug)]
 pub struct Store {
     versioning: Versioning,
     keys: BTreeMap<Key, Vec<Stored>>,
     loaded: Loaded,
+    changes: Vec<Key>,
 }
 
 impl Store {
@@ -377,7 +383,33 @@ impl Store {
             versioning,
             keys: BTreeMap::new(),
             loaded: Loaded::default(),
+            changes: Vec::new(),
         }
+    }
+
+    /// Moves the keys changed since the last call into `out` (a key once
+    /// per change, in the order of the changes).
+    pub fn take_changes(&mut self, out: &mut Vec<Key>) {
+        out.append(&mut self.changes);
+    }
+
+    /// Logs a change to `key` made outside the store's methods (the owner
+    /// dropped the store wholesale).
+    pub fn note_changed(&mut self, key: Key) {
+        self.changes.push(key);
+    }
+
+    /// Every key held, in order, without building loaded keys' entries.
+    pub fn keys(&self) -> impl Iterator<Item = Key> + '_ {
+        let mut map = self.keys.keys().copied().peekable();
+        let mut loaded = self.loaded.keys(Key(0), Key(u64::MAX)).peekable();
+        std::iter::from_fn(move || match (map.peek(), loaded.peek()) {
+            (None, None) => None,
+            (Some(_), None) => map.next(),
+            (None, Some(_)) => loaded.next(),
+            (Some(m), Some(l)) if m < l => map.next(),
+            _ => loaded.next(),
+        })
     }
 
     /// The load phase: this store holds `key`'s loaded version (from the
@@ -461,6 +493,9 @@ impl Store {
         if entry.is_empty() {
             self.keys.remove(&key);
         }
+        if let Applied::Stored { .. } = applied {
+            self.changes.push(key);
+        }
         applied
     }
 
@@ -514,13 +549,18 @@ impl Store {
         if entry.is_empty() {
             self.keys.remove(&key);
         }
+        if let Applied::Stored { .. } = applied {
+            self.changes.push(key);
+        }
         applied
     }
 
     /// Drops every version of `key` (it moved to its new owners).
     pub fn remove(&mut self, key: Key) {
-        self.loaded.take(key);
-        self.keys.remove(&key);
+        let loaded = self.loaded.take(key);
+        if self.keys.remove(&key).is_some() || loaded {
+            self.changes.push(key);
+        }
     }
 
     /// The versions of `key` (cloned).
@@ -572,6 +612,7 @@ impl Store {
             let removed = (before - versions.len()) as u32;
             if removed > 0 {
                 touched.push(*key);
+                self.changes.push(*key);
             }
             purged += removed;
             !versions.is_empty()
@@ -582,6 +623,7 @@ impl Store {
     /// Takes every entry out, leaving the store empty.
     pub fn take_all(&mut self) -> BTreeMap<Key, Vec<Stored>> {
         self.materialize_range(Key(0), Key(u64::MAX));
+        self.changes.extend(self.keys.keys().copied());
         std::mem::take(&mut self.keys)
     }
 
@@ -605,6 +647,8 @@ impl Store {
 
     /// Drops everything (disk loss).
     pub fn clear(&mut self) {
+        let gone: Vec<Key> = self.keys().collect();
+        self.changes.extend(gone);
         self.keys.clear();
         self.loaded = Loaded::default();
     }
@@ -651,6 +695,7 @@ impl Store {
         if !corrupted {
             return 0;
         }
+        self.changes.push(key);
         self.keys.remove(&key).map_or(0, |vs| vs.len() as u32)
     }
 

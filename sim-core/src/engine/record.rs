@@ -255,6 +255,22 @@ pub enum Record {
         /// Ranges it waited for.
         ranges: u32,
     },
+    /// Observed by the engine (every 100 ms of virtual time, with or
+    /// without anti-entropy): how many keys' top-N replicas, in the
+    /// engine's judging ring, hold different sets of values (main store and
+    /// write buffer, as `FinalValues` reports them). Emitted when the count
+    /// changes (or its oldest disagreement does) and once at the end of the
+    /// run; the count holds from the
+    /// record's time until the next one. Observation only: no events, no
+    /// random draws, not part of the trace hash.
+    Divergence {
+        /// Keys whose replicas disagree.
+        divergent_keys: u64,
+        /// The earliest check from which one of them has disagreed at
+        /// every check (`None` when none does): every key divergent at an
+        /// instant has since agreed once this is later than the instant.
+        oldest_since: Option<SimTime>,
+    },
     /// The load phase stored one value per key (`workload.keys.preload`):
     /// keys `0..keys` hold [`WriteId::preloaded`](crate::engine::ids::WriteId::preloaded),
     /// acknowledged at time 0. Emitted once, before anything else.
@@ -344,6 +360,7 @@ impl Record {
             Record::CorruptRead { .. } => "corrupt_read",
             Record::FinalCorrupted { .. } => "final_corrupted",
             Record::BootstrapDone { .. } => "bootstrap_done",
+            Record::Divergence { .. } => "divergence",
         }
     }
 }

@@ -427,6 +427,13 @@ impl Node {
     /// state too. Returns the number of buffered versions lost.
     pub fn crash(&mut self, disk_loss: bool) -> u32 {
         let lost = self.volatile.buffer.version_count() as u32;
+        // The buffer goes with its change log: its keys changed.
+        let mut gone = Vec::new();
+        self.volatile.buffer.take_changes(&mut gone);
+        gone.extend(self.volatile.buffer.keys());
+        for key in gone {
+            self.durable.store.note_changed(key);
+        }
         self.volatile = Volatile::new(&self.cluster);
         if disk_loss {
             if self.cluster.disk_loss_identity == DiskLossIdentity::NewActor {
@@ -478,6 +485,32 @@ impl Node {
             .iter()
             .take(n)
             .any(|x| *x == self.id)
+    }
+
+    /// Moves the keys whose values changed here (main store or write
+    /// buffer) since the last call into `out`, a key once per change. The
+    /// engine's divergence observer drains it; nothing else reads it.
+    pub fn take_changed_keys(&mut self, out: &mut Vec<Key>) {
+        self.durable.store.take_changes(out);
+        self.volatile.buffer.take_changes(out);
+    }
+
+    /// Appends the values this node holds for `key` (main store and write
+    /// buffer, as [`Node::final_state`] reports them) to `out`, unsorted and
+    /// possibly repeated.
+    pub fn held_values(&self, key: Key, out: &mut Vec<crate::dynamo::protocol::Value>) {
+        for s in self.durable.store.stored(key).iter() {
+            out.push(s.version.value);
+        }
+        for s in self.volatile.buffer.stored(key).iter() {
+            out.push(s.version.value);
+        }
+    }
+
+    /// Every key this node holds (main store and write buffer), in order
+    /// per store, possibly repeated across them.
+    pub fn held_keys(&self) -> impl Iterator<Item = Key> + '_ {
+        self.durable.store.keys().chain(self.volatile.buffer.keys())
     }
 
     /// Emits the end-of-run state: values held per key, hints held, counters.
