@@ -1384,3 +1384,45 @@ fn a_reused_out_keeps_no_file_of_an_older_run() {
     assert!(out.join("notes.txt").exists(), "the user's file stays");
     assert!(!out.join("in-progress.dynasim").exists());
 }
+
+/// Issue 17: convergence over time from the command line, without
+/// anti-entropy. node-crash-recovery's crash of n2 (20-40 s) shows as
+/// divergent keys in `timeline.csv`'s windows, the table says when the
+/// heal's divergence cleared, and the figure is written.
+#[test]
+fn run_reports_divergence_over_time_without_anti_entropy() {
+    let tmp = TempDir::new("divergence");
+    let out = tmp.0.join("run");
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/node-crash-recovery.json");
+    let o = dynasim(&["run", s(&file), "--out", s(&out)]);
+    assert_code(&o, 0, "node-crash-recovery");
+    let table = stdout(&o);
+    let line = table
+        .lines()
+        .find(|l| l.starts_with("convergence"))
+        .unwrap_or_else(|| panic!("a convergence line: {table}"));
+    assert!(line.contains("the last heal's divergence cleared in"), "{line}");
+    let csv = std::fs::read_to_string(out.join("timeline.csv")).expect("timeline.csv");
+    let header: Vec<&str> = csv.lines().next().unwrap_or_default().split(',').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).expect(name);
+    let (start, divergent) = (col("start_s"), col("divergent_keys"));
+    let rows: Vec<(f64, u64)> = csv
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let cells: Vec<&str> = l.split(',').collect();
+            (
+                cells[start].parse().expect("start_s"),
+                cells[divergent].parse().expect("divergent_keys"),
+            )
+        })
+        .collect();
+    let at = |t: f64| rows.iter().find(|r| r.0 == t).map(|r| r.1).expect("window");
+    assert!(at(5.0) <= 2 && at(30.0) > 100 && at(38.0) > at(30.0), "{csv}");
+    assert_eq!(at(70.0), 0, "the quiescence has rows and ends converged");
+    let summary = read_json(&out.join("summary.json"));
+    let c = &summary["convergence"];
+    assert!(c["time_to_converge_from_last_heal_s"].as_f64() > Some(0.0), "{c}");
+    assert!(out.join("timeline_divergence.png").exists());
+    assert!(out.join("timeline_divergence.svg").exists());
+}
