@@ -1401,7 +1401,10 @@ fn run_reports_divergence_over_time_without_anti_entropy() {
         .lines()
         .find(|l| l.starts_with("convergence"))
         .unwrap_or_else(|| panic!("a convergence line: {table}"));
-    assert!(line.contains("the last heal's divergence cleared in"), "{line}");
+    assert!(
+        line.contains("the last heal's divergence cleared in"),
+        "{line}"
+    );
     let csv = std::fs::read_to_string(out.join("timeline.csv")).expect("timeline.csv");
     let header: Vec<&str> = csv.lines().next().unwrap_or_default().split(',').collect();
     let col = |name: &str| header.iter().position(|h| *h == name).expect(name);
@@ -1418,11 +1421,17 @@ fn run_reports_divergence_over_time_without_anti_entropy() {
         })
         .collect();
     let at = |t: f64| rows.iter().find(|r| r.0 == t).map(|r| r.1).expect("window");
-    assert!(at(5.0) <= 2 && at(30.0) > 100 && at(38.0) > at(30.0), "{csv}");
+    assert!(
+        at(5.0) <= 2 && at(30.0) > 100 && at(38.0) > at(30.0),
+        "{csv}"
+    );
     assert_eq!(at(70.0), 0, "the quiescence has rows and ends converged");
     let summary = read_json(&out.join("summary.json"));
     let c = &summary["convergence"];
-    assert!(c["time_to_converge_from_last_heal_s"].as_f64() > Some(0.0), "{c}");
+    assert!(
+        c["time_to_converge_from_last_heal_s"].as_f64() > Some(0.0),
+        "{c}"
+    );
     assert!(out.join("timeline_divergence.png").exists());
     assert!(out.join("timeline_divergence.svg").exists());
 }

@@ -119,6 +119,12 @@ fn scenario_json(writes: u64) -> String {
 
 /// Child mode: one run; prints its figures.
 fn child(spec: &str) {
+    // `blind:N:engine` runs without the collector; `blind:N:lww` under
+    // last-write-wins (the split of the figures in README).
+    let (spec, variant) = match spec.rsplit_once(':') {
+        Some((head, v)) if v == "engine" || v == "lww" => (head, v),
+        _ => (spec, ""),
+    };
     let writes = match spec {
         "preload" => 0,
         _ => spec
@@ -126,7 +132,14 @@ fn child(spec: &str) {
             .and_then(|n| n.parse().ok())
             .unwrap_or_else(|| panic!("{CHILD_ENV} must be `preload` or `blind:N`, got {spec:?}")),
     };
-    let scenario = match parse(&scenario_json(writes), &no_files) {
+    let mut text = scenario_json(writes);
+    if variant == "lww" {
+        text = text.replace(
+            r#""quorum": {"#,
+            r#""versioning": "last_write_wins", "quorum": {"#,
+        );
+    }
+    let scenario = match parse(&text, &no_files) {
         Ok(s) => Arc::new(s),
         Err(e) => panic!("the bench scenario does not validate: {e:?}"),
     };
@@ -140,6 +153,14 @@ fn child(spec: &str) {
         println!("us_per_key: {:.3}", (b - a) * 1e6 / KEYS as f64);
     } else {
         println!("us_per_key: n/a");
+    }
+    if variant == "engine" {
+        let outcome = sim.run(&mut sim_core::engine::record::NullSink, None);
+        assert_eq!(outcome.stop, StopReason::EndOfRun);
+        if let Some(mb) = peak_rss_mb() {
+            println!("peak_rss_mb: {mb:.1}");
+        }
+        return;
     }
     let ring = sim.ring().clone();
     let mut collector = Collector::new(&scenario);
