@@ -119,12 +119,20 @@ fn scenario_json(writes: u64) -> String {
 
 /// Child mode: one run; prints its figures.
 fn child(spec: &str) {
-    // `blind:N:engine` runs without the collector; `blind:N:lww` under
-    // last-write-wins (the split of the figures in README).
-    let (spec, variant) = match spec.rsplit_once(':') {
-        Some((head, v)) if v == "engine" || v == "lww" => (head, v),
-        _ => (spec, ""),
-    };
+    // `blind:N:engine` runs without the collector, `blind:N:lww` under
+    // last-write-wins, `blind:N:lww:engine` both (the split of the figures
+    // in README).
+    let mut parts: Vec<&str> = spec.split(':').collect();
+    let engine_only = parts.last() == Some(&"engine");
+    if engine_only {
+        parts.pop();
+    }
+    let lww = parts.last() == Some(&"lww");
+    if lww {
+        parts.pop();
+    }
+    let joined = parts.join(":");
+    let spec = joined.as_str();
     let writes = match spec {
         "preload" => 0,
         _ => spec
@@ -133,7 +141,7 @@ fn child(spec: &str) {
             .unwrap_or_else(|| panic!("{CHILD_ENV} must be `preload` or `blind:N`, got {spec:?}")),
     };
     let mut text = scenario_json(writes);
-    if variant == "lww" {
+    if lww {
         text = text.replace(
             r#""quorum": {"#,
             r#""versioning": "last_write_wins", "quorum": {"#,
@@ -154,7 +162,7 @@ fn child(spec: &str) {
     } else {
         println!("us_per_key: n/a");
     }
-    if variant == "engine" {
+    if engine_only {
         let outcome = sim.run(&mut sim_core::engine::record::NullSink, None);
         assert_eq!(outcome.stop, StopReason::EndOfRun);
         if let Some(mb) = peak_rss_mb() {

@@ -399,6 +399,12 @@ struct KeyHistory {
     /// ones only while a read could still take them for the latest delete
     /// before it started.
     deletes: Vec<(SimTime, WriteId)>,
+    /// Deletes whose outcome the client never learned (a client timeout,
+    /// or the coordinator's quorum timeout after it had sent the
+    /// tombstone): they may have taken effect, so what they supersede and
+    /// no node holds at the end is not counted lost (Jepsen's rule for
+    /// indeterminate operations). Retained ones only.
+    indeterminate_deletes: Vec<WriteId>,
     chains: SmallMap<u32, Chain>,
     next_chain: u32,
     folds: BTreeMap<WriteId, Fold>,
@@ -701,6 +707,8 @@ impl KeyHistory {
         }
         let writes = &self.writes;
         self.acked.retain(|(_, w)| writes.contains_key(w));
+        self.indeterminate_deletes
+            .retain(|w| writes.contains_key(w));
         self.commits.retain(|(_, w)| writes.contains_key(w));
         // A retired delete followed by another acknowledged before the
         // horizon can no longer be the latest delete before a read.
@@ -1245,7 +1253,19 @@ impl Collector {
                 .entry(crate::histogram::bucket_of(latency))
                 .or_default() += 1;
         }
-        if result.is_err() {
+        if let Err(f) = result {
+            let indeterminate = matches!(
+                f,
+                Failure::ClientTimeout | Failure::NotEnoughReplicas { .. }
+            );
+            if let (OpKind::Delete, true, Some(w)) =
+                (kind, indeterminate, inv.as_ref().and_then(|i| i.write))
+            {
+                let h = history(&mut self.keys, self.preloaded, key);
+                if h.writes.contains_key(&w) {
+                    h.indeterminate_deletes.push(w);
+                }
+            }
             return;
         }
         match kind {
@@ -1607,7 +1627,11 @@ impl Collector {
             let covered = |info: &WriteInfo| {
                 reached.contains(info) || lww_after.is_some_and(|s| info.invoked_seq < s)
             };
-            let deleted = h.reach(h.deletes.iter().map(|(_, d)| *d), h.deleted_floor);
+            let deletes = h.deletes.iter().map(|(_, d)| *d);
+            let deleted = h.reach(
+                deletes.chain(h.indeterminate_deletes.iter().copied()),
+                h.deleted_floor,
+            );
             let mut listed = Vec::new();
             for (w, info) in h.writes.iter() {
                 let fold = h.folds.get(w).copied().unwrap_or_default();
@@ -2733,6 +2757,50 @@ mod tests {
         h.put(1, 1, &[w(0, 1)], 20, Some(30)); // read w(0,1), wrote on top of it
         h.holds(0, &[w(1, 1)]);
         assert!(h.lost().is_empty());
+    }
+
+    /// tombstone-resurrection seed 16: a delete based on an acknowledged
+    /// put reached every replica but its acknowledgements did not reach
+    /// the coordinator (the client timed out); the tombstone was purged
+    /// later and no node holds the key. The delete may have taken effect,
+    /// so the put is not lost; a delete refused before it was sent
+    /// (unavailable) explains nothing, and the put is lost.
+    #[test]
+    fn a_delete_of_unknown_outcome_explains_what_it_superseded() {
+        for (failure, lost) in [
+            (Failure::ClientTimeout, vec![]),
+            (
+                Failure::NotEnoughReplicas {
+                    got: 1,
+                    required: 2,
+                },
+                vec![],
+            ),
+            (
+                Failure::Unavailable {
+                    reachable: 1,
+                    required: 2,
+                },
+                vec![w(0, 1)],
+            ),
+        ] {
+            let mut h = History::new();
+            h.put(0, 1, &[], 0, Some(10));
+            h.write(1, 1, OpKind::Delete, &[w(0, 1)], false, 20, None);
+            let done = Record::OpCompleted {
+                op: op(1, 1),
+                kind: OpKind::Delete,
+                key: K,
+                invoked: SimTime(20),
+                result: Err(failure),
+                values: vec![],
+                bytes: 0,
+                coordinator: None,
+            };
+            h.0.record(SimTime(520), &done);
+            h.holds(0, &[]);
+            assert_eq!(h.lost(), lost, "{failure:?}");
+        }
     }
 
     #[test]
