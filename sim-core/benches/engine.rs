@@ -131,10 +131,10 @@ const SEED: u64 = 42;
 /// Operations (gets + puts) of the baseline run and of the memory run.
 const OPS_1M: u64 = 1_000_000;
 const OPS_10M: u64 = 10_000_000;
-const NODES: u32 = 64;
-const CLIENTS: u64 = 100;
+const NODES: u32 = common::BASELINE_NODES;
+const CLIENTS: u64 = common::BASELINE_CLIENTS;
 /// Read-modify-write plans per second per client.
-const RATE_PER_CLIENT: u64 = 200;
+const RATE_PER_CLIENT: u64 = common::BASELINE_RATE_PER_CLIENT;
 
 const QUICK_ENV: &str = "DYNASIM_BENCH_QUICK";
 
@@ -488,43 +488,10 @@ fn capacity_json(ops: u64) -> String {
     doc.to_string()
 }
 
-/// The baseline scenario with a budget of `ops` operations (gets + puts).
+/// The baseline scenario with a budget of `ops` operations (shared with
+/// the run-path bench, `benches/run_path.rs`).
 fn scenario_json(ops: u64) -> String {
-    // One read-modify-write plan = one get + one put; clients count plans.
-    let plans = ops / 2;
-    assert_eq!(
-        plans % CLIENTS,
-        0,
-        "every client gets the same budget (max_ops is split with div_ceil)"
-    );
-    // Twice the expected time to spend the budget: max_ops ends the workload.
-    let expected_s = plans / (CLIENTS * RATE_PER_CLIENT);
-    let duration_s = 2 * expected_s + 5;
-    format!(
-        r#"{{
-  "name": "bench-baseline",
-  "description": "engine benchmark: strategy 3, (3,2,2), RMW clients, healthy network",
-  "rng_seed": 1,
-  "duration_s": {duration_s},
-  "quiescence": {{ "duration_s": 1, "heal_faults": true }},
-  "max_events": 10000000000,
-  "cluster": {{
-    "nodes": {NODES},
-    "quorum": {{ "n": 3, "r": 2, "w": 2 }},
-    "partitioning": {{ "strategy": "equal_partitions", "partitions": 512 }}
-  }},
-  "network": {{
-    "latency": {{ "normal": {{ "mean_ms": 0.5, "stddev_ms": 0.1 }} }}
-  }},
-  "workload": {{
-    "clients": {CLIENTS},
-    "arrival": {{ "open_loop": {{ "rate_per_s": {RATE_PER_CLIENT} }} }},
-    "keys": {{ "count": 100000, "popularity": {{ "zipfian": 0.99 }}, "preload": true }},
-    "mix": {{ "read_modify_write": 1.0 }},
-    "max_ops": {plans}
-  }}
-}}"#
-    )
+    common::baseline_scenario_json(ops)
 }
 
 /// Parses a bench scenario (a bench bug if it does not validate).

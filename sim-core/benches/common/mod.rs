@@ -107,3 +107,56 @@ pub fn cpu_time_s() -> Option<f64> {
 pub fn children_cpu_time_s() -> Option<f64> {
     None
 }
+
+/// The baseline's nodes.
+#[allow(dead_code)]
+pub const BASELINE_NODES: u32 = 64;
+/// The baseline's clients.
+#[allow(dead_code)]
+pub const BASELINE_CLIENTS: u64 = 100;
+/// The baseline's operations per second per client.
+#[allow(dead_code)]
+pub const BASELINE_RATE_PER_CLIENT: u64 = 200;
+
+/// The engine bench's baseline scenario (64 nodes, 100 read-modify-write
+/// clients, 100k preloaded zipfian keys) with a budget of `ops` operations
+/// (gets + puts).
+#[allow(dead_code)] // the engine and run-path benches only
+pub fn baseline_scenario_json(ops: u64) -> String {
+    // One read-modify-write plan = one get + one put; clients count plans.
+    let plans = ops / 2;
+    assert_eq!(
+        plans % BASELINE_CLIENTS,
+        0,
+        "every client gets the same budget (max_ops is split with div_ceil)"
+    );
+    // Twice the expected time to spend the budget: max_ops ends the workload.
+    let expected_s = plans / (BASELINE_CLIENTS * BASELINE_RATE_PER_CLIENT);
+    let duration_s = 2 * expected_s + 5;
+    format!(
+        r#"{{
+  "name": "bench-baseline",
+  "description": "engine benchmark: strategy 3, (3,2,2), RMW clients, healthy network",
+  "rng_seed": 1,
+  "duration_s": {duration_s},
+  "quiescence": {{ "duration_s": 1, "heal_faults": true }},
+  "max_events": 10000000000,
+  "cluster": {{
+    "nodes": {BASELINE_NODES},
+    "quorum": {{ "n": 3, "r": 2, "w": 2 }},
+    "partitioning": {{ "strategy": "equal_partitions", "partitions": 512 }}
+  }},
+  "network": {{
+    "latency": {{ "normal": {{ "mean_ms": 0.5, "stddev_ms": 0.1 }} }}
+  }},
+  "workload": {{
+    "clients": {BASELINE_CLIENTS},
+    "arrival": {{ "open_loop": {{ "rate_per_s": {BASELINE_RATE_PER_CLIENT} }} }},
+    "keys": {{ "count": 100000, "popularity": {{ "zipfian": 0.99 }}, "preload": true }},
+    "mix": {{ "read_modify_write": 1.0 }},
+    "max_ops": {plans}
+  }}
+}}"#
+    )
+}
+

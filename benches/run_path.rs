@@ -1,0 +1,133 @@
+//! The full run path against the engine (issue 18): the engine bench's
+//! 1M-operation baseline (`sim-core/benches/engine.rs`, 64 nodes, 100k
+//! preloaded keys) run twice in the same bench, alternating, best of three:
+//!
+//! - the engine alone, as the engine bench runs it (`Simulation::run` into
+//!   a `NullSink`, in a child process of this bench);
+//! - the CLI's path: `dynasim run FILE --no-plots --quiet --out DIR` through
+//!   the real binary (collector, checkers, summary, `summary.json`,
+//!   `timeline.csv`; no figures).
+//!
+//! Run with `cargo bench --bench run_path` (`DYNASIM_BENCH_QUICK=1`: 200k
+//! operations, one round). Prints `name: value` lines:
+//! `run_path_ops`, `engine_run_wall_s` / `_cpu_s`, `run_path_wall_s` /
+//! `_cpu_s`, `run_path_vs_engine_bench` (wall) and
+//! `run_path_vs_engine_bench_cpu` (goal ≤ 1.3), `run_path_us_per_op` (CPU),
+//! and `run_path_messages_per_cpu_sec` (messages the run sends over the CLI
+//! path's CPU seconds; goal ≥ 2.2 M). Wall time is measured only here,
+//! outside any simulation.
+
+// A benchmark has to measure time; it does so only here, around the code
+// under test, never inside a simulation.
+#![allow(clippy::disallowed_methods)]
+
+#[allow(dead_code)]
+#[path = "../sim-core/benches/common/mod.rs"]
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::Instant;
+
+use common::{baseline_scenario_json, children_cpu_time_s, cpu_time_s, run_child_spec, CHILD_ENV};
+use sim_core::engine::record::NullSink;
+use sim_core::scenario::{no_files, parse};
+use sim_core::sim::Simulation;
+
+const OPS: u64 = 1_000_000;
+const QUICK_OPS: u64 = 200_000;
+
+fn main() {
+    if let Ok(path) = std::env::var(CHILD_ENV) {
+        engine_child(Path::new(&path));
+        return;
+    }
+    let quick = std::env::var("DYNASIM_BENCH_QUICK").is_ok();
+    let (ops, rounds) = if quick { (QUICK_OPS, 1) } else { (OPS, 3) };
+    let dir: PathBuf = std::env::temp_dir().join(format!("dynasim-run-path-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a temporary directory");
+    let file = dir.join("baseline.json");
+    std::fs::write(&file, baseline_scenario_json(ops)).expect("write the scenario");
+    let file_arg = file.to_str().expect("a UTF-8 temporary path");
+    let mut engine = (f64::INFINITY, f64::INFINITY);
+    let mut cli = (f64::INFINITY, f64::INFINITY);
+    let mut messages = 0u64;
+    let mut hashes = (String::new(), String::new());
+    for round in 0..rounds {
+        eprintln!("run_path: round {} of {rounds}", round + 1);
+        let figures = run_child_spec(file_arg);
+        let wall: f64 = figures.get("wall_s").parse().expect("a number");
+        let cpu: f64 = figures.get("cpu_s").parse().unwrap_or(f64::NAN);
+        messages = figures.get("messages").parse().expect("a count");
+        hashes.0 = figures.get("trace_hash").to_string();
+        engine = (engine.0.min(wall), engine.1.min(cpu));
+        let (wall, cpu, hash) = cli_run(&file, &dir.join("out"));
+        hashes.1 = hash;
+        cli = (cli.0.min(wall), cli.1.min(cpu));
+    }
+    assert_eq!(hashes.0, hashes.1, "the two paths ran the same run");
+    println!("run_path_ops: {ops}");
+    println!("engine_run_wall_s: {:.3}", engine.0);
+    println!("engine_run_cpu_s: {:.3}", engine.1);
+    println!("run_path_wall_s: {:.3}", cli.0);
+    println!("run_path_cpu_s: {:.3}", cli.1);
+    println!("run_path_vs_engine_bench: {:.2}", cli.0 / engine.0);
+    println!("run_path_vs_engine_bench_cpu: {:.2}", cli.1 / engine.1);
+    println!("run_path_us_per_op: {:.2}", cli.1 * 1e6 / ops as f64);
+    println!(
+        "run_path_messages_per_cpu_sec: {:.0}",
+        messages as f64 / cli.1
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The CLI path: wall and CPU seconds of `dynasim run --no-plots`, and the
+/// trace hash it printed.
+fn cli_run(file: &Path, out: &Path) -> (f64, f64, String) {
+    let _ = std::fs::remove_dir_all(out);
+    let cpu_before = children_cpu_time_s();
+    let start = Instant::now();
+    let output = Command::new(env!("CARGO_BIN_EXE_dynasim"))
+        .arg("run")
+        .arg(file)
+        .args(["--no-plots", "--quiet", "--out"])
+        .arg(out)
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output()
+        .expect("the dynasim binary runs");
+    let wall = start.elapsed().as_secs_f64();
+    let cpu = children_cpu_time_s()
+        .zip(cpu_before)
+        .map_or(f64::NAN, |(after, before)| after - before);
+    assert!(output.status.success(), "dynasim run failed: {}", output.status);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let hash = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("trace hash "))
+        .unwrap_or_default()
+        .to_string();
+    (wall, cpu, hash)
+}
+
+/// Child mode: the engine alone on the scenario at `path`.
+fn engine_child(path: &Path) {
+    let text = std::fs::read_to_string(path).expect("the scenario file");
+    let scenario = match parse(&text, &no_files) {
+        Ok(s) => Arc::new(s),
+        Err(e) => panic!("the bench scenario does not validate: {e:?}"),
+    };
+    let cpu_before = cpu_time_s();
+    let start = Instant::now();
+    let outcome = Simulation::new(scenario).run(&mut NullSink, None);
+    let wall = start.elapsed().as_secs_f64();
+    let cpu = cpu_time_s()
+        .zip(cpu_before)
+        .map_or(f64::NAN, |(after, before)| after - before);
+    let messages: u64 = outcome.stats.sent_by_kind.iter().sum();
+    println!("wall_s: {wall:.3}");
+    println!("cpu_s: {cpu:.3}");
+    println!("messages: {messages}");
+    println!("trace_hash: {:016x}", outcome.trace_hash);
+}
