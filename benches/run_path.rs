@@ -45,7 +45,8 @@ fn main() {
     }
     let quick = std::env::var("DYNASIM_BENCH_QUICK").is_ok();
     let (ops, rounds) = if quick { (QUICK_OPS, 1) } else { (OPS, 3) };
-    let dir: PathBuf = std::env::temp_dir().join(format!("dynasim-run-path-{}", std::process::id()));
+    let dir: PathBuf =
+        std::env::temp_dir().join(format!("dynasim-run-path-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("a temporary directory");
     let file = dir.join("baseline.json");
     std::fs::write(&file, baseline_scenario_json(ops)).expect("write the scenario");
@@ -101,7 +102,11 @@ fn cli_run(file: &Path, out: &Path) -> (f64, f64, String) {
     let cpu = children_cpu_time_s()
         .zip(cpu_before)
         .map_or(f64::NAN, |(after, before)| after - before);
-    assert!(output.status.success(), "dynasim run failed: {}", output.status);
+    assert!(
+        output.status.success(),
+        "dynasim run failed: {}",
+        output.status
+    );
     let stdout = String::from_utf8_lossy(&output.stdout);
     let hash = stdout
         .lines()

@@ -159,4 +159,3 @@ pub fn baseline_scenario_json(ops: u64) -> String {
 }}"#
     )
 }
-
