@@ -611,17 +611,29 @@ impl KeyHistory {
     /// same for blind writes invoked up to `floor`. Only retained writes are
     /// answered for.
     fn reach(&self, roots: impl IntoIterator<Item = WriteId>, floor: SimTime) -> Reach {
-        let mut reached = BTreeMap::new();
-        let mut stack: Vec<WriteId> = roots.into_iter().collect();
         let mut blind_floor = SimTime::ZERO;
-        let mut raise = |to: SimTime, stack: &mut Vec<WriteId>| {
+        let acked = &self.acked;
+        let mut raise = move |to: SimTime, stack: &mut Vec<WriteId>| {
             if to > blind_floor {
                 blind_floor = to;
-                let before = self.acked.partition_point(|(t, _)| *t < to);
-                stack.extend(self.acked[..before].iter().map(|(_, w)| *w));
+                let before = acked.partition_point(|(t, _)| *t < to);
+                stack.extend(acked[..before].iter().map(|(_, w)| *w));
             }
         };
+        let mut stack: Vec<WriteId> = roots.into_iter().collect();
         raise(floor, &mut stack);
+        self.walk(stack, |chain, stack| raise(chain.blind_floor, stack))
+    }
+
+    /// Walks the causal past of `stack`'s writes through parent links,
+    /// calling `on_chain` once per write reached (it may push more writes);
+    /// per chain, the deepest member reached.
+    fn walk(
+        &self,
+        mut stack: Vec<WriteId>,
+        mut on_chain: impl FnMut(&Chain, &mut Vec<WriteId>),
+    ) -> Reach {
+        let mut reached = BTreeMap::new();
         while let Some(x) = stack.pop() {
             let Some(info) = self.writes.get(&x) else {
                 continue;
@@ -634,7 +646,7 @@ impl KeyHistory {
             }
             let chain = &self.chains[&info.chain];
             stack.extend(chain.parents.iter().copied());
-            raise(chain.blind_floor, &mut stack);
+            on_chain(chain, &mut stack);
         }
         Reach(reached)
     }
@@ -647,24 +659,9 @@ impl KeyHistory {
     /// in `covers`, which skips only writes invoked before `w`, meets it
     /// too).
     fn ancestry(&self, v: WriteId) -> (Reach, SimTime) {
-        let mut reached = BTreeMap::new();
         let mut floor = SimTime::ZERO;
-        let mut stack = vec![v];
-        while let Some(x) = stack.pop() {
-            let Some(info) = self.writes.get(&x) else {
-                continue;
-            };
-            match reached.get(&info.chain) {
-                Some(d) if *d >= info.depth => continue,
-                _ => {
-                    reached.insert(info.chain, info.depth);
-                }
-            }
-            let chain = &self.chains[&info.chain];
-            floor = floor.max(chain.blind_floor);
-            stack.extend(chain.parents.iter().copied());
-        }
-        (Reach(reached), floor)
+        let reach = self.walk(vec![v], |chain, _| floor = floor.max(chain.blind_floor));
+        (reach, floor)
     }
 
     /// True when enough writes were added since the last pass for another
