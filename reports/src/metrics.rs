@@ -1764,19 +1764,6 @@ impl Collector {
         self.keys.values().map(|h| h.writes.len()).sum()
     }
 
-    /// The keys with the most retained writes: (key, retained writes,
-    /// chains), largest first (a diagnostic for benches and tests).
-    pub fn largest_histories(&self, n: usize) -> Vec<(Key, usize, usize)> {
-        let mut all: Vec<(Key, usize, usize)> = self
-            .keys
-            .iter()
-            .map(|(k, h)| (*k, h.writes.len(), h.chains.len()))
-            .collect();
-        all.sort_by_key(|(k, w, _)| (std::cmp::Reverse(*w), *k));
-        all.truncate(n);
-        all
-    }
-
     /// Writes retired from the per-key histories so far.
     pub fn retired_writes(&self) -> u64 {
         self.keys.values().map(|h| h.retired).sum()

@@ -324,9 +324,10 @@ pub fn timeline_csv(summary: &Json) -> String {
     out
 }
 
-/// The table's convergence line: the peak of divergence over time and when
-/// the replicas agreed for good, from the last heal too.
-fn convergence_line(summary: &Json) -> String {
+/// Convergence over time in words: the peak of divergence, when the
+/// replicas agreed for good, and how long the last heal's divergence took
+/// to clear (the table's convergence line, the docs' "Over time").
+fn convergence_words(summary: &Json) -> String {
     let c = &summary["convergence"];
     let num = |v: &Json| crate::render::fmt_num(v);
     let peak = match c["peak_at_s"].as_f64() {
@@ -351,7 +352,7 @@ fn convergence_line(summary: &Json) -> String {
         }
         None => String::new(),
     };
-    format!("convergence    {peak}; {agreed}{heal}\n")
+    format!("{peak}; {agreed}{heal}")
 }
 
 /// The short table `dynasim run` prints.
@@ -416,7 +417,7 @@ pub fn table(summary: &Json) -> String {
         r["hints_stored"], r["hints_delivered"], r["hints_remaining"], r["read_repairs"],
         summary["convergence"]["divergent_keys"]
     ));
-    out.push_str(&convergence_line(summary));
+    out.push_str(&format!("convergence    {}\n", convergence_words(summary)));
     out.push_str(&membership_lines(summary));
     out.push_str(&crate::capacity::table_line(summary));
     out.push_str(&crate::breakdown::table(summary));
@@ -545,9 +546,10 @@ pub fn doc_figures(summary: &Json) -> String {
         n("durability.lost"),
         n("convergence.divergent_keys"),
     );
-    let over_time = convergence_line(summary);
-    let over_time = over_time.trim_start_matches("convergence").trim();
-    s.push_str(&format!("Over time (100 ms checks): {over_time}.\n"));
+    s.push_str(&format!(
+        "Over time (100 ms checks): {}.\n",
+        convergence_words(summary)
+    ));
     s.push_str("\n| expectation | bound | measured |\n| --- | --- | --- |\n");
     for v in verdicts(summary) {
         let num = |x: f64| crate::render::fmt_num(&json!(x));

@@ -48,6 +48,16 @@ pub struct Observation {
     pub oldest_since: Option<SimTime>,
 }
 
+impl Observation {
+    /// The record that reports it.
+    pub fn record(self) -> crate::engine::record::Record {
+        crate::engine::record::Record::Divergence {
+            divergent_keys: self.divergent_keys,
+            oldest_since: self.oldest_since,
+        }
+    }
+}
+
 /// The observer's state (see the module docs).
 #[derive(Debug)]
 pub struct DivergenceObserver {

@@ -2204,11 +2204,7 @@ impl Simulation {
         let n = self.scenario.cluster.quorum.n as usize;
         let mut view = NodesView(&mut self.nodes);
         if let Some((at, seen)) = self.divergence.check_due(time, &ring, n, &mut view) {
-            let record = Record::Divergence {
-                divergent_keys: seen.divergent_keys,
-                oldest_since: seen.oldest_since,
-            };
-            sink.record(at, &record);
+            sink.record(at, &seen.record());
         }
     }
 
@@ -2220,11 +2216,7 @@ impl Simulation {
         let seen = self
             .divergence
             .check_final(now, &ring, n, &mut NodesView(&mut self.nodes));
-        let record = Record::Divergence {
-            divergent_keys: seen.divergent_keys,
-            oldest_since: seen.oldest_since,
-        };
-        sink.record(now, &record);
+        sink.record(now, &seen.record());
         for slot in &self.nodes {
             slot.node.final_state(&mut |r| sink.record(now, &r));
         }

@@ -633,8 +633,6 @@ impl Client {
         );
     }
 
-    /// Where `key` lives in `ring` (this client's view), with the client's
-    /// datacenter as the local one.
     /// What a reply from `node` to a client-driven request on `key` counts
     /// for: whether it is a primary's (when `primaries`, PR or PW, asks for
     /// any), and whether with the replicas that answered `before` it the
@@ -656,6 +654,8 @@ impl Client {
         (primary, dc_met)
     }
 
+    /// Where `key` lives in `ring` (this client's view), with the client's
+    /// datacenter as the local one.
     fn placement<'a>(
         shared: &'a ClientShared,
         id: ClientId,
@@ -671,11 +671,6 @@ impl Client {
         }
     }
 
-    /// The nodes a client-driven request of `key` goes to, chosen as a
-    /// node's coordinator chooses them ([`Placement::sloppy_targets`], or
-    /// the top N under a strict quorum) with this client's failure detector
-    /// and view: `(node, hint)` per target, and how many of them (the
-    /// first) the client believes reachable.
     /// [`Client::client_targets`], or the failure when fewer replicas than
     /// `(primaries, total)` are believed reachable (PR/R for a get, PW/W
     /// for a put; `fail_fast` and the datacenter quorums as a coordinator
@@ -697,6 +692,11 @@ impl Client {
         }
     }
 
+    /// The nodes a client-driven request of `key` goes to, chosen as a
+    /// node's coordinator chooses them ([`Placement::sloppy_targets`], or
+    /// the top N under a strict quorum) with this client's failure detector
+    /// and view: `(node, hint)` per target, and how many of them (the
+    /// first) the client believes reachable.
     fn client_targets(&mut self, now: SimTime, key: Key) -> (Vec<(NodeId, Option<NodeId>)>, usize) {
         let ring = self.view.clone();
         let shared = self.shared.clone();

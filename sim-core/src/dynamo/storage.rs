@@ -401,14 +401,27 @@ impl Store {
 
     /// Every key held, in order, without building loaded keys' entries.
     pub fn keys(&self) -> impl Iterator<Item = Key> + '_ {
-        let mut map = self.keys.keys().copied().peekable();
+        self.entries().map(|(k, _)| k)
+    }
+
+    /// Every key in order with its map entry, `None` for a loaded key not
+    /// built yet: the one merge of the map and the loaded bits that
+    /// [`Store::keys`] and [`Store::iter`] share.
+    fn entries(&self) -> impl Iterator<Item = (Key, Option<&Vec<Stored>>)> + '_ {
+        let mut map = self.keys.iter().peekable();
         let mut loaded = self.loaded.keys(Key(0), Key(u64::MAX)).peekable();
-        std::iter::from_fn(move || match (map.peek(), loaded.peek()) {
-            (None, None) => None,
-            (Some(_), None) => map.next(),
-            (None, Some(_)) => loaded.next(),
-            (Some(m), Some(l)) if m < l => map.next(),
-            _ => loaded.next(),
+        std::iter::from_fn(move || {
+            let from_map = match (map.peek(), loaded.peek()) {
+                (None, None) => return None,
+                (Some(_), None) => true,
+                (None, Some(_)) => false,
+                (Some((m, _)), Some(l)) => **m < *l,
+            };
+            if from_map {
+                map.next().map(|(k, v)| (*k, Some(v)))
+            } else {
+                loaded.next().map(|k| (k, None))
+            }
         })
     }
 
@@ -583,22 +596,9 @@ impl Store {
 
     /// Every key with its entries, in key order (loaded keys' built).
     pub fn iter(&self) -> impl Iterator<Item = (Key, Cow<'_, [Stored]>)> + '_ {
-        let mut map = self.keys.iter().peekable();
-        let mut loaded = self.loaded.keys(Key(0), Key(u64::MAX)).peekable();
-        std::iter::from_fn(move || {
-            let from_map = match (map.peek(), loaded.peek()) {
-                (None, None) => return None,
-                (Some(_), None) => true,
-                (None, Some(_)) => false,
-                (Some((m, _)), Some(l)) => **m < *l,
-            };
-            if from_map {
-                map.next().map(|(k, v)| (*k, Cow::Borrowed(v.as_slice())))
-            } else {
-                loaded
-                    .next()
-                    .map(|k| (k, Cow::Owned(vec![self.loaded.stored(k)])))
-            }
+        self.entries().map(|(k, entry)| match entry {
+            Some(v) => (k, Cow::Borrowed(v.as_slice())),
+            None => (k, Cow::Owned(vec![self.loaded.stored(k)])),
         })
     }
 
