@@ -165,7 +165,21 @@
 //! evidence alone would change which k a stale read is charged, so it is
 //! not done here. What such a key costs is kept small instead: its writes
 //! and chains are a [`SmallMap`] (a sorted vector up to
-//! [`SMALL_MAP_MAX`] entries).
+//! [`SMALL_MAP_MAX`] entries), and once it goes quiet it is packed (next).
+//!
+//! # Cold keys
+//!
+//! A key's history is needed again only when a record touches the key. Once
+//! more than [`cold::FREEZE_MIN_KEYS`] histories are unpacked, a pass every
+//! half [`cold::FREEZE_IDLE`] (500 ms of virtual time) packs each key no
+//! record touched for that long, with its clients' sessions, into a few
+//! bytes per write ([`cold`]: varints, times as deltas from the write's
+//! invocation), and the next record of the key unpacks it first. Packing is
+//! exact, so no verdict depends on it: `reports/tests/cold_keys.rs` runs
+//! checker scenarios with every key frozen after 1 ms of quiet and with none
+//! and compares whole summaries. The summary reads packed keys one at a
+//! time. What this saves is the layout, not the writes: a blind write over a
+//! large key space still costs its packed bytes (about 25) until the end.
 //!
 //! **End state.** The nodes' final values arrive as flat lists (held
 //! values, replica values) sorted when the summary needs them. A loaded key
@@ -187,6 +201,8 @@ use sim_core::world::faults::FaultAction;
 use crate::histogram::Histogram;
 use crate::membership::Tracker;
 use crate::tvis::{wilson95, TVisibility};
+
+mod cold;
 
 /// Acknowledged writes of a key that must follow a write (and be older than
 /// the horizon) before it may be retired. More than the 10 versions
@@ -417,6 +433,9 @@ struct KeyHistory {
     /// The latest blind floor among retired acknowledged deletes: what they
     /// still supersede among the retained writes.
     deleted_floor: SimTime,
+    /// When a record last touched the key (kept while the collector
+    /// freezes quiet keys; see "Cold keys" in the module docs).
+    last_touch: SimTime,
 }
 
 impl KeyHistory {
@@ -947,7 +966,23 @@ pub struct Collector {
     /// Successful puts whose reply carried the object (`return_body`), and
     /// those of them with siblings.
     put_bodies: [u64; 2],
-    sessions: BTreeMap<(ClientId, Key), Session>,
+    /// One session per key and client (by key first, so that a key's
+    /// sessions freeze with it).
+    sessions: BTreeMap<(Key, ClientId), Session>,
+    /// Histories and sessions of the keys frozen for being quiet, packed
+    /// (see "Cold keys" in the module docs and [`cold`]).
+    cold: BTreeMap<Key, Box<[u8]>>,
+    /// Set once the hot histories outnumber `freeze_min_keys`.
+    freezing: bool,
+    /// Hot histories above which freezing starts ([`cold::FREEZE_MIN_KEYS`]
+    /// unless [`Collector::freeze_quiet_keys`] says otherwise).
+    freeze_min_keys: usize,
+    /// How long a key goes untouched before it is frozen.
+    freeze_idle: SimDuration,
+    /// Keys thawed so far (a frozen key touched again).
+    thaws: u64,
+    /// When the next freezing pass is due.
+    next_freeze: SimTime,
     resurrected: u64,
     ryw_violations: u64,
     monotonic_violations: u64,
@@ -1047,7 +1082,93 @@ impl Collector {
     /// True for a loaded key no operation has touched (so far: at the end
     /// of the run, for good).
     fn is_untouched_loaded(&self, key: Key) -> bool {
-        key.0 < self.preloaded && !self.keys.contains_key(&key)
+        key.0 < self.preloaded && !self.has_history(key)
+    }
+
+    /// True when `key` has a history, hot or frozen.
+    fn has_history(&self, key: Key) -> bool {
+        self.keys.contains_key(&key) || self.cold.contains_key(&key)
+    }
+
+    /// Unpacks `key`'s history and sessions if the key was frozen.
+    fn thaw(&mut self, key: Key) {
+        if let Some(bytes) = self.cold.remove(&key) {
+            self.thaws += 1;
+            let (h, sessions) = cold::unpack(&bytes);
+            self.keys.insert(key, h);
+            self.sessions
+                .extend(sessions.into_iter().map(|(c, s)| ((key, c), s)));
+        }
+    }
+
+    /// How eagerly quiet keys are packed (see "Cold keys" in the module
+    /// docs): from the first moment more than `min_keys` histories are
+    /// unpacked, every key no record touched for `idle` is. The defaults
+    /// are [`cold::FREEZE_MIN_KEYS`] and [`cold::FREEZE_IDLE`]; no metric
+    /// depends on either (`reports/tests/cold_keys.rs` runs scenarios with
+    /// every key frozen as soon as it goes quiet, and with none).
+    pub fn freeze_quiet_keys(&mut self, min_keys: usize, idle: SimDuration) {
+        self.freeze_min_keys = min_keys;
+        self.freeze_idle = SimDuration(idle.0.max(1));
+    }
+
+    /// Keys frozen now, and how many times a frozen key was thawed.
+    pub fn cold_keys(&self) -> (usize, u64) {
+        (self.cold.len(), self.thaws)
+    }
+
+    /// A freezing pass at `now` (see "Cold keys" in the module docs): packs
+    /// every hot key no record touched for `freeze_idle`, with its
+    /// sessions. Until the hot histories first outnumber `freeze_min_keys`
+    /// it does nothing.
+    fn freeze_quiet(&mut self, now: SimTime) {
+        self.next_freeze = now + SimDuration((self.freeze_idle.0 / 2).max(1));
+        if !self.freezing {
+            if self.keys.len() < self.freeze_min_keys {
+                return;
+            }
+            // Touches were not tracked so far: every key starts idle now.
+            self.freezing = true;
+            for h in self.keys.values_mut() {
+                h.last_touch = now;
+            }
+            return;
+        }
+        let keys = std::mem::take(&mut self.keys);
+        let mut hot = Vec::new();
+        for (key, h) in keys {
+            if now.saturating_since(h.last_touch) < self.freeze_idle {
+                hot.push((key, h));
+                continue;
+            }
+            let clients: Vec<ClientId> = self
+                .sessions
+                .range((key, ClientId(0))..=(key, ClientId(u32::MAX)))
+                .map(|((_, c), _)| *c)
+                .collect();
+            let sessions: Vec<(ClientId, Session)> = clients
+                .into_iter()
+                .filter_map(|c| self.sessions.remove(&(key, c)).map(|s| (c, s)))
+                .collect();
+            self.cold.insert(key, cold::pack(&h, &sessions));
+        }
+        // In key order already: a bulk build.
+        self.keys = hot.into_iter().collect();
+    }
+
+    /// Every history, hot or frozen, in key order (frozen ones unpacked one
+    /// at a time).
+    fn for_each_history(&self, mut f: impl FnMut(Key, &KeyHistory)) {
+        let mut cold = self.cold.iter().peekable();
+        for (key, h) in &self.keys {
+            while let Some((ck, bytes)) = cold.next_if(|(ck, _)| *ck < key) {
+                f(*ck, &cold::unpack(bytes).0);
+            }
+            f(*key, h);
+        }
+        for (ck, bytes) in cold {
+            f(*ck, &cold::unpack(bytes).0);
+        }
     }
 
     /// A collector for `scenario`'s report settings.
@@ -1090,6 +1211,12 @@ impl Collector {
             siblings: [0; 5],
             put_bodies: [0; 2],
             sessions: BTreeMap::new(),
+            cold: BTreeMap::new(),
+            freezing: false,
+            freeze_min_keys: cold::FREEZE_MIN_KEYS,
+            freeze_idle: cold::FREEZE_IDLE,
+            thaws: 0,
+            next_freeze: SimTime::ZERO,
             resurrected: 0,
             ryw_violations: 0,
             monotonic_violations: 0,
@@ -1341,7 +1468,7 @@ impl Collector {
                         self.acked_puts += 1;
                     }
                     self.sessions
-                        .entry((op.client, key))
+                        .entry((key, op.client))
                         .or_default()
                         .last_write = Some((seq, w));
                 }
@@ -1470,7 +1597,7 @@ impl Collector {
         // (record order, so the same microsecond counts too).
         let session = self
             .sessions
-            .get(&(client, key))
+            .get(&(key, client))
             .cloned()
             .unwrap_or_default();
         if let Some((seq, w)) = session.last_write {
@@ -1533,7 +1660,7 @@ impl Collector {
             }
         }
         let seq = self.seq;
-        self.sessions.entry((client, key)).or_default().last_read = Some((seq, returned));
+        self.sessions.entry((key, client)).or_default().last_read = Some((seq, returned));
     }
 
     fn on_fault(&mut self, at: SimTime, action: &FaultAction) {
@@ -1647,8 +1774,8 @@ impl Collector {
             let to = held_all.partition_point(|(k, _)| *k <= key);
             held_all[from..to].iter().map(|(_, w)| *w).collect()
         };
-        for (key, h) in &self.keys {
-            let held = held_of(*key);
+        self.for_each_history(|key, h| {
+            let held = held_of(key);
             let reached = h.reach(held.iter().copied(), SimTime::ZERO);
             // Last-write-wins keeps one of two concurrent writes: a write is
             // not lost while a held value is no older than it in real time
@@ -1709,16 +1836,16 @@ impl Collector {
             lost.sort_by_key(|(at, _)| *at);
             d.listed
                 .extend(lost.into_iter().map(|(acked_at, write)| LostWrite {
-                    key: *key,
+                    key,
                     write,
                     acked_at,
                 }));
-        }
+        });
         // Loaded keys nobody touched: the loaded value is the only one they
         // ever had, so it survives exactly when some node holds it.
         if self.preloaded > 0 {
             for key in (0..self.preloaded).map(Key) {
-                if self.keys.contains_key(&key) {
+                if self.has_history(key) {
                     continue;
                 }
                 let w = WriteId::preloaded(key);
@@ -1761,12 +1888,16 @@ impl Collector {
     /// the module docs). With a fixed key space this stays bounded however
     /// long the run.
     pub fn retained_writes(&self) -> usize {
-        self.keys.values().map(|h| h.writes.len()).sum()
+        let mut n = 0;
+        self.for_each_history(|_, h| n += h.writes.len());
+        n
     }
 
     /// Writes retired from the per-key histories so far.
     pub fn retired_writes(&self) -> u64 {
-        self.keys.values().map(|h| h.retired).sum()
+        let mut n = 0;
+        self.for_each_history(|_, h| n += h.retired);
+        n
     }
 
     /// Builds the summary. `replicas_of` gives each key's top-N nodes (for the
@@ -1868,7 +1999,7 @@ impl Collector {
                 .collect();
             sets.windows(2).any(|p| p[0] != p[1])
         };
-        let mut keys: BTreeSet<Key> = self.keys.keys().copied().collect();
+        let mut keys: BTreeSet<Key> = self.keys.keys().chain(self.cold.keys()).copied().collect();
         keys.extend(values.iter().map(|(k, _, _)| *k));
         for &key in &keys {
             keys_checked += 1;
@@ -2108,6 +2239,32 @@ impl Sink for Collector {
     fn record(&mut self, at: SimTime, record: &Record) {
         self.end = self.end.max(at);
         self.seq += 1;
+        // The records that read or change a key's history or sessions.
+        let key = match record {
+            Record::OpInvoked { key, .. }
+            | Record::OpCompleted { key, .. }
+            | Record::WriteCommitted { key, .. } => Some(*key),
+            _ => None,
+        };
+        if let Some(key) = key {
+            if !self.cold.is_empty() {
+                self.thaw(key);
+            }
+        }
+        self.on_record(at, record);
+        if let (Some(key), true) = (key, self.freezing) {
+            if let Some(h) = self.keys.get_mut(&key) {
+                h.last_touch = at;
+            }
+        }
+        if at >= self.next_freeze {
+            self.freeze_quiet(at);
+        }
+    }
+}
+
+impl Collector {
+    fn on_record(&mut self, at: SimTime, record: &Record) {
         match record {
             Record::OpInvoked {
                 op,
@@ -2416,6 +2573,48 @@ mod tests {
     }
 
     const K: Key = Key(0);
+
+    /// Packing a key (see [`cold`]) gives back the same history and
+    /// sessions, field for field, for every key of a run that retires
+    /// writes (hot zipfian keys), folds them, deletes and crashes.
+    #[test]
+    fn cold_keys_unpack_to_what_was_packed() {
+        let text = r#"{"name":"t","duration_s":8,"quiescence":{"duration_s":2},
+            "cluster":{"nodes":5,"quorum":{"n":3,"r":2,"w":2},"replica_timeout_ms":30},
+            "network":{"latency":{"exponential":{"mean_ms":1.0}}},
+            "faults":[{"at_s":2,"for_s":2,"crash":{"node":"n2"}}],
+            "workload":{"clients":4,"arrival":{"open_loop":{"rate_per_s":60}},
+              "keys":{"count":30,"popularity":{"zipfian":0.9}},
+              "mix":{"read":0.4,"read_modify_write":0.3,"blind_write":0.2,"delete":0.1},
+              "client_timeout_ms":500}}"#;
+        let scenario = std::sync::Arc::new(
+            sim_core::scenario::parse(text, &sim_core::scenario::no_files).expect("valid"),
+        );
+        let mut c = Collector::new(&scenario);
+        let _ = sim_core::sim::Simulation::new(scenario.clone()).run(&mut c, None);
+        assert!(c.retired_writes() > 100, "the run retires writes");
+        assert!(c
+            .keys
+            .values()
+            .any(|h| !h.folds.is_empty() && !h.deletes.is_empty()));
+        for (key, h) in &c.keys {
+            let sessions: Vec<(ClientId, Session)> = c
+                .sessions
+                .range((*key, ClientId(0))..=(*key, ClientId(u32::MAX)))
+                .map(|((_, cl), s)| (*cl, s.clone()))
+                .collect();
+            assert!(!sessions.is_empty());
+            let mut h = h.clone();
+            h.last_touch = SimTime::ZERO;
+            let (back, back_sessions) = cold::unpack(&cold::pack(&h, &sessions));
+            assert_eq!(format!("{back:?}"), format!("{h:?}"), "key {key:?}");
+            assert_eq!(
+                format!("{back_sessions:?}"),
+                format!("{sessions:?}"),
+                "key {key:?}"
+            );
+        }
+    }
 
     #[test]
     fn divergence_series_reads_counts_peaks_and_convergence() {

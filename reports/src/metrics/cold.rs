@@ -1,0 +1,416 @@
+//! Cold keys: the packed form of a quiet key's write history and sessions.
+//!
+//! Owns the byte layout of a [`KeyHistory`] and its [`Session`]s when the
+//! collector freezes a key nobody has touched for [`FREEZE_IDLE`] of virtual
+//! time (see the module docs of `metrics`, "Cold keys"). Packing is exact:
+//! [`unpack`] returns what [`pack`] was given, field for field, so no
+//! checker's answer depends on whether or when a key was frozen. It must
+//! never decide anything itself (what to freeze, what to retire): the
+//! collector does.
+//!
+//! Layout: unsigned LEB128 varints throughout; times and record numbers of
+//! a write as zigzag deltas from its invocation (they are small); a
+//! [`WriteId`] as its client and sequence number. A key with one blind
+//! write over its loaded value packs into about 60 bytes, against about a
+//! kilobyte and a half as maps, vectors and deques.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use sim_core::engine::ids::{ClientId, OpId, WriteId};
+use sim_core::engine::time::{SimDuration, SimTime};
+
+use super::{Chain, Fold, KeyHistory, Session, SmallMap, WriteInfo};
+
+/// Virtual time a key must go untouched before it is frozen.
+pub(super) const FREEZE_IDLE: SimDuration = SimDuration(500_000);
+
+/// Hot keys (unpacked histories) above which the collector starts freezing:
+/// smaller runs keep every history unpacked and pay nothing.
+pub(super) const FREEZE_MIN_KEYS: usize = 16_384;
+
+struct Packer(Vec<u8>);
+
+impl Packer {
+    fn u(&mut self, mut v: u64) {
+        loop {
+            let byte = (v & 0x7f) as u8;
+            v >>= 7;
+            if v == 0 {
+                self.0.push(byte);
+                return;
+            }
+            self.0.push(byte | 0x80);
+        }
+    }
+
+    /// A signed delta, zigzag-coded.
+    fn i(&mut self, v: i64) {
+        self.u(((v << 1) ^ (v >> 63)) as u64);
+    }
+
+    fn t(&mut self, t: SimTime) {
+        self.u(t.0);
+    }
+
+    fn w(&mut self, w: WriteId) {
+        self.u(u64::from(w.0.client.0));
+        self.u(w.0.seq);
+    }
+
+    fn len(&mut self, n: usize) {
+        self.u(n as u64);
+    }
+
+    fn timed(&mut self, list: &[(SimTime, WriteId)]) {
+        self.len(list.len());
+        for (t, w) in list {
+            self.t(*t);
+            self.w(*w);
+        }
+    }
+
+    fn ids<'a>(&mut self, n: usize, ids: impl Iterator<Item = &'a WriteId>) {
+        self.len(n);
+        for w in ids {
+            self.w(*w);
+        }
+    }
+}
+
+/// Reads back what [`Packer`] wrote. The bytes are the collector's own, so
+/// a short or malformed buffer is a bug, not input: it panics.
+struct Unpacker<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl Unpacker<'_> {
+    fn u(&mut self) -> u64 {
+        let mut v = 0u64;
+        let mut shift = 0;
+        loop {
+            let byte = self.bytes[self.at];
+            self.at += 1;
+            v |= u64::from(byte & 0x7f) << shift;
+            if byte & 0x80 == 0 {
+                return v;
+            }
+            shift += 7;
+        }
+    }
+
+    fn i(&mut self) -> i64 {
+        let z = self.u();
+        ((z >> 1) as i64) ^ -((z & 1) as i64)
+    }
+
+    fn t(&mut self) -> SimTime {
+        SimTime(self.u())
+    }
+
+    fn w(&mut self) -> WriteId {
+        let client = ClientId(self.u() as u32);
+        WriteId(OpId {
+            client,
+            seq: self.u(),
+        })
+    }
+
+    fn len(&mut self) -> usize {
+        self.u() as usize
+    }
+
+    fn timed(&mut self) -> Vec<(SimTime, WriteId)> {
+        let n = self.len();
+        let mut v = Vec::with_capacity(n);
+        for _ in 0..n {
+            let t = self.t();
+            v.push((t, self.w()));
+        }
+        v
+    }
+
+    fn ids(&mut self) -> Vec<WriteId> {
+        let n = self.len();
+        (0..n).map(|_| self.w()).collect()
+    }
+}
+
+const TOMBSTONE: u64 = 1;
+const BLIND: u64 = 2;
+const COMMITTED: u64 = 4;
+const ACKED: u64 = 8;
+const COMMIT: u64 = 16;
+
+fn delta(a: u64, from: u64) -> i64 {
+    a.wrapping_sub(from) as i64
+}
+
+fn undelta(d: i64, from: u64) -> u64 {
+    from.wrapping_add(d as u64)
+}
+
+fn pack_write(p: &mut Packer, w: WriteId, i: &WriteInfo) {
+    p.w(w);
+    let flags = u64::from(i.tombstone) * TOMBSTONE
+        + u64::from(i.blind) * BLIND
+        + u64::from(i.committed.is_some()) * COMMITTED
+        + u64::from(i.ack_seq.is_some()) * ACKED
+        + u64::from(i.commit.is_some()) * COMMIT;
+    p.u(flags);
+    p.t(i.invoked);
+    p.u(i.invoked_seq);
+    if let Some(c) = i.committed {
+        p.i(delta(c.0, i.invoked.0));
+    }
+    if let Some(s) = i.ack_seq {
+        p.i(delta(s, i.invoked_seq));
+    }
+    if let Some((t, s)) = i.commit {
+        p.i(delta(t.0, i.invoked.0));
+        p.i(delta(s, i.invoked_seq));
+    }
+    p.u(u64::from(i.chain));
+    p.u(u64::from(i.depth));
+}
+
+fn unpack_write(u: &mut Unpacker) -> (WriteId, WriteInfo) {
+    let w = u.w();
+    let flags = u.u();
+    let invoked = u.t();
+    let invoked_seq = u.u();
+    let committed = (flags & COMMITTED != 0).then(|| SimTime(undelta(u.i(), invoked.0)));
+    let ack_seq = (flags & ACKED != 0).then(|| undelta(u.i(), invoked_seq));
+    let commit = (flags & COMMIT != 0).then(|| {
+        let t = SimTime(undelta(u.i(), invoked.0));
+        (t, undelta(u.i(), invoked_seq))
+    });
+    let info = WriteInfo {
+        invoked,
+        committed,
+        invoked_seq,
+        ack_seq,
+        commit,
+        tombstone: flags & TOMBSTONE != 0,
+        blind: flags & BLIND != 0,
+        chain: u.u() as u32,
+        depth: u.u() as u32,
+    };
+    (w, info)
+}
+
+fn pack_chain(p: &mut Packer, id: u32, c: &Chain) {
+    p.u(u64::from(id));
+    p.ids(c.members.len(), c.members.iter());
+    p.ids(c.parents.len(), c.parents.iter());
+    p.t(c.blind_floor);
+}
+
+fn unpack_chain(u: &mut Unpacker) -> (u32, Chain) {
+    let id = u.u() as u32;
+    let members = VecDeque::from(u.ids());
+    let parents = u.ids();
+    let blind_floor = u.t();
+    (
+        id,
+        Chain {
+            members,
+            parents,
+            blind_floor,
+        },
+    )
+}
+
+/// Packs a map's variant too, so that unpacking gives back the same
+/// representation (a `Large` map that shrank stays `Large`).
+fn pack_map<K: Ord + Copy, V>(
+    p: &mut Packer,
+    m: &SmallMap<K, V>,
+    mut each: impl FnMut(&mut Packer, K, &V),
+) {
+    p.u(u64::from(matches!(m, SmallMap::Large(_))));
+    p.len(m.len());
+    for (k, v) in m.iter() {
+        each(p, *k, v);
+    }
+}
+
+fn unpack_map<K: Ord + Copy, V>(
+    u: &mut Unpacker,
+    mut each: impl FnMut(&mut Unpacker) -> (K, V),
+) -> SmallMap<K, V> {
+    let large = u.u() == 1;
+    let n = u.len();
+    if large {
+        SmallMap::Large((0..n).map(|_| each(u)).collect())
+    } else {
+        let mut v = Vec::with_capacity(n);
+        for _ in 0..n {
+            v.push(each(u));
+        }
+        SmallMap::Small(v)
+    }
+}
+
+fn opt_seq_ids(p: &mut Packer, v: &Option<(u64, Vec<WriteId>)>) {
+    match v {
+        None => p.u(0),
+        Some((seq, ids)) => {
+            p.u(1);
+            p.u(*seq);
+            p.ids(ids.len(), ids.iter());
+        }
+    }
+}
+
+/// Packs `h` and the sessions of its key (by client) into bytes.
+pub(super) fn pack(h: &KeyHistory, sessions: &[(ClientId, Session)]) -> Box<[u8]> {
+    let mut p = Packer(Vec::with_capacity(64));
+    pack_map(&mut p, &h.writes, pack_write);
+    p.timed(&h.acked);
+    p.timed(&h.commits);
+    p.timed(&h.deletes);
+    p.ids(
+        h.indeterminate_deletes.len(),
+        h.indeterminate_deletes.iter(),
+    );
+    pack_map(&mut p, &h.chains, pack_chain);
+    p.u(u64::from(h.next_chain));
+    p.len(h.folds.len());
+    for (w, f) in &h.folds {
+        p.w(*w);
+        p.u(f.acked);
+        p.u(f.unacked);
+        match f.first {
+            None => p.u(0),
+            Some((t, first)) => {
+                p.u(1);
+                p.t(t);
+                p.w(first);
+            }
+        }
+    }
+    p.ids(h.evidence.len(), h.evidence.iter());
+    p.len(h.since_pass);
+    p.u(h.retired);
+    p.t(h.deleted_floor);
+    p.len(sessions.len());
+    for (client, s) in sessions {
+        p.u(u64::from(client.0));
+        match s.last_write {
+            None => p.u(0),
+            Some((seq, w)) => {
+                p.u(1);
+                p.u(seq);
+                p.w(w);
+            }
+        }
+        opt_seq_ids(&mut p, &s.last_read);
+    }
+    p.0.into_boxed_slice()
+}
+
+/// The history and sessions [`pack`] packed (`last_touch` is left at zero:
+/// the collector sets it when it thaws a key).
+pub(super) fn unpack(bytes: &[u8]) -> (KeyHistory, Vec<(ClientId, Session)>) {
+    let mut u = Unpacker { bytes, at: 0 };
+    let writes = unpack_map(&mut u, unpack_write);
+    let acked = u.timed();
+    let commits = u.timed();
+    let deletes = u.timed();
+    let indeterminate_deletes = u.ids();
+    let chains = unpack_map(&mut u, unpack_chain);
+    let next_chain = u.u() as u32;
+    let n = u.len();
+    let mut folds = BTreeMap::new();
+    for _ in 0..n {
+        let w = u.w();
+        let acked = u.u();
+        let unacked = u.u();
+        let first = (u.u() == 1).then(|| {
+            let t = u.t();
+            (t, u.w())
+        });
+        folds.insert(
+            w,
+            Fold {
+                acked,
+                unacked,
+                first,
+            },
+        );
+    }
+    let evidence = u.ids();
+    let since_pass = u.len();
+    let retired = u.u();
+    let deleted_floor = u.t();
+    let n = u.len();
+    let mut sessions = Vec::with_capacity(n);
+    for _ in 0..n {
+        let client = ClientId(u.u() as u32);
+        let last_write = (u.u() == 1).then(|| {
+            let seq = u.u();
+            (seq, u.w())
+        });
+        let last_read = (u.u() == 1).then(|| {
+            let seq = u.u();
+            (seq, u.ids())
+        });
+        sessions.push((
+            client,
+            Session {
+                last_write,
+                last_read,
+            },
+        ));
+    }
+    debug_assert_eq!(u.at, bytes.len(), "a packed key is read to its end");
+    let h = KeyHistory {
+        writes,
+        acked,
+        commits,
+        deletes,
+        indeterminate_deletes,
+        chains,
+        next_chain,
+        folds,
+        evidence,
+        since_pass,
+        retired,
+        deleted_floor,
+        last_touch: SimTime::ZERO,
+    };
+    (h, sessions)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Varints and zigzag deltas read back what was written, in any
+        /// sequence.
+        #[test]
+        fn varints_and_deltas_round_trip(values in proptest::collection::vec((any::<u64>(), any::<i64>()), 0..50)) {
+            let mut p = Packer(Vec::new());
+            for (u, i) in &values {
+                p.u(*u);
+                p.i(*i);
+            }
+            let mut u = Unpacker { bytes: &p.0, at: 0 };
+            for (a, b) in &values {
+                prop_assert_eq!(u.u(), *a);
+                prop_assert_eq!(u.i(), *b);
+            }
+            prop_assert_eq!(u.at, p.0.len());
+        }
+
+        /// A write's times and record numbers pack as deltas from its
+        /// invocation, whichever way they point.
+        #[test]
+        fn deltas_undo(a in any::<u64>(), from in any::<u64>()) {
+            prop_assert_eq!(undelta(delta(a, from), from), a);
+        }
+    }
+}

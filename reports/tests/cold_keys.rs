@@ -1,0 +1,95 @@
+//! Cold keys (issue 18): the collector packs a quiet key's history and
+//! sessions and unpacks them when a record touches the key again. That is a
+//! change of representation only, so every summary must be the same whether
+//! keys are frozen as soon as they go quiet or never; and the eager setting
+//! must really freeze and thaw keys, or the comparison proves nothing.
+
+mod common;
+
+use std::sync::Arc;
+
+use common::{base, shipped};
+use reports::metrics::Collector;
+use serde_json::{json, Value as Json};
+use sim_core::engine::time::SimDuration;
+use sim_core::scenario::{parse, ScenarioFile};
+use sim_core::sim::Simulation;
+
+/// The summary of `scenario` on `seed` with the collector's freezing set to
+/// (`min_keys`, `idle`), and its (keys frozen at the end, thaws).
+fn run_with(scenario: &Json, seed: u64, min_keys: usize, idle_us: u64) -> (Json, (usize, u64)) {
+    let mut file: ScenarioFile =
+        serde_json::from_value(scenario.clone()).expect("test scenario has the right shape");
+    file.rng_seed = seed;
+    let text = serde_json::to_string(&file).expect("serializes");
+    let scenario =
+        Arc::new(parse(&text, &sim_core::scenario::no_files).expect("test scenario validates"));
+    let sim = Simulation::new(scenario.clone());
+    let ring = sim.ring().clone();
+    let mut collector = Collector::new(&scenario);
+    collector.freeze_quiet_keys(min_keys, SimDuration(idle_us));
+    let outcome = sim.run(&mut collector, None);
+    let summary = reports::report::summary(&scenario, &outcome, &collector, &ring);
+    (summary, collector.cold_keys())
+}
+
+/// Never frozen against frozen after 1 ms of quiet, from the first key on.
+fn assert_same(name: &str, scenario: &Json, seed: u64) {
+    let (never, (cold, thaws)) = run_with(scenario, seed, usize::MAX, 1);
+    assert_eq!(
+        (cold, thaws),
+        (0, 0),
+        "{name}: nothing is frozen when freezing is off"
+    );
+    let (eager, (cold, thaws)) = run_with(scenario, seed, 0, 1_000);
+    assert!(
+        cold > 0 && thaws > 0,
+        "{name}: the eager setting froze {cold} keys and thawed {thaws}: the comparison is vacuous"
+    );
+    if never != eager {
+        let a = serde_json::to_string_pretty(&never).unwrap();
+        let b = serde_json::to_string_pretty(&eager).unwrap();
+        let first = a
+            .lines()
+            .zip(b.lines())
+            .position(|(x, y)| x != y)
+            .unwrap_or(0);
+        panic!(
+            "{name} seed {seed}: the summary differs when keys are frozen, first at line {first}:\n{}\nvs\n{}",
+            a.lines().nth(first).unwrap_or(""),
+            b.lines().nth(first).unwrap_or("")
+        );
+    }
+}
+
+#[test]
+fn freezing_quiet_keys_changes_no_metric_of_the_shipped_checker_scenarios() {
+    // Deletes and resurrections, last-write-wins under skew, partitions and
+    // siblings, crashes with hints, lost buffered writes, server clocks
+    // losing updates, truncated clocks, loaded keys read and corrupted.
+    for name in [
+        "tombstone-resurrection",
+        "lww-clock-skew",
+        "partition-heal",
+        "node-crash-recovery",
+        "buffered-writes-w1",
+        "lost-update-server-clocks",
+        "vclock-truncation",
+        "corruption-silent",
+    ] {
+        assert_same(name, &shipped(name), 1);
+    }
+}
+
+#[test]
+fn freezing_quiet_keys_changes_no_metric_of_the_control_cluster() {
+    // Read-modify-writes, blind writes and deletes on 30 zipfian keys, with
+    // a crash: retirement passes, folds and sessions all cross a freeze.
+    let mut s = base();
+    s["workload"]["mix"] =
+        json!({ "read": 0.4, "read_modify_write": 0.3, "blind_write": 0.2, "delete": 0.1 });
+    s["faults"] = json!([{ "at_s": 2, "for_s": 2, "crash": { "node": "n2" } }]);
+    for seed in 1..=4 {
+        assert_same("control", &s, seed);
+    }
+}
