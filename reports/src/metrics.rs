@@ -858,6 +858,17 @@ struct FaultWindow {
     label: String,
 }
 
+/// One top-N replica's final copy of a key (see `Collector::replica_copies`).
+#[derive(Clone, Copy, Debug)]
+struct ReplicaCopy {
+    key: Key,
+    node: NodeId,
+    /// Where its values start in `Collector::replica_writes`.
+    start: u32,
+    /// How many values it holds.
+    len: u32,
+}
+
 /// The end state of the loaded keys nobody touched (no read, no write): the
 /// only value such a key ever had is its loaded one, so a node's final copy
 /// of it says everything as one bit and one (key, node) pair, a few bytes
@@ -1005,11 +1016,13 @@ pub struct Collector {
     /// `fault_windows`: opening and closing stay O(log) however many
     /// faults a nemesis draws.
     open_fault_windows: BTreeMap<String, usize>,
-    /// Every (key, value) some node held at the end (store, buffer or
-    /// hint), in arrival order with repeats: sorted by [`Collector::held`].
+    /// Every (key, value) a node other than the key's top-N replicas held
+    /// at the end (store or buffer), and every hint, in arrival order with
+    /// repeats; the replicas' own copies are `replica_copies`. Merged and
+    /// sorted by [`Collector::held`].
     held: Vec<(Key, WriteId)>,
     /// The end state of loaded keys nobody touched, kept compact (see
-    /// [`LoadedEnd`]); `held` and `replica_values` hold every other key.
+    /// [`LoadedEnd`]); `held` and `replica_copies` hold every other key.
     loaded_end: LoadedEnd,
     /// When every range's Merkle roots first agreed after the workload
     /// (anti-entropy on).
@@ -1019,10 +1032,13 @@ pub struct Collector {
     /// oldest disagreement among them. A row per change, at most one per
     /// 100 ms check.
     divergence: Vec<(SimTime, u64, Option<SimTime>)>,
-    /// Each replica's final values of a key, in arrival order (one entry
-    /// per node and key): a flat list, sorted when the summary needs it,
-    /// rather than a map per key.
-    replica_values: Vec<(Key, NodeId, Vec<Value>)>,
+    /// Each top-N replica's final copy of a key, in arrival order (one
+    /// entry per node and key), its values a run of `replica_writes`: flat
+    /// lists, sorted when the summary needs them, rather than a map per key
+    /// and a vector per copy.
+    replica_copies: Vec<ReplicaCopy>,
+    /// The values of `replica_copies`, copy after copy.
+    replica_writes: Vec<WriteId>,
     /// A deterministic subsample of completed operations for the latency
     /// scatter: every `scatter_stride`-th completion, the stride doubling
     /// (and every other kept point dropped) when the buffer fills, so memory
@@ -1083,6 +1099,12 @@ impl Collector {
     /// of the run, for good).
     fn is_untouched_loaded(&self, key: Key) -> bool {
         key.0 < self.preloaded && !self.has_history(key)
+    }
+
+    /// The values of one replica's final copy.
+    fn copy_writes(&self, c: &ReplicaCopy) -> &[WriteId] {
+        let start = c.start as usize;
+        &self.replica_writes[start..start + c.len as usize]
     }
 
     /// True when `key` has a history, hot or frozen.
@@ -1241,7 +1263,8 @@ impl Collector {
             scatter: Vec::new(),
             scatter_stride: 1,
             completions: 0,
-            replica_values: Vec::new(),
+            replica_copies: Vec::new(),
+            replica_writes: Vec::new(),
             end: SimTime::ZERO,
             preloaded: 0,
             membership: Tracker::new(scenario),
@@ -1758,7 +1781,11 @@ impl Collector {
     /// What the nodes held at the end: (key, value) pairs, sorted, without
     /// repeats.
     fn held(&self) -> Vec<(Key, WriteId)> {
-        let mut held = self.held.clone();
+        let mut held = Vec::with_capacity(self.held.len() + self.replica_writes.len());
+        held.extend_from_slice(&self.held);
+        for c in &self.replica_copies {
+            held.extend(self.copy_writes(c).iter().map(|w| (c.key, *w)));
+        }
         held.sort_unstable();
         held.dedup();
         held
@@ -1974,12 +2001,12 @@ impl Collector {
             let to = copies.partition_point(|c| c.0 <= k);
             &copies[from..to]
         };
-        let mut values: Vec<&(Key, NodeId, Vec<Value>)> = self.replica_values.iter().collect();
+        let mut values: Vec<&ReplicaCopy> = self.replica_copies.iter().collect();
         // Stable: a later report of the same node and key wins, as in a map.
-        values.sort_by_key(|(k, n, _)| (*k, *n));
+        values.sort_by_key(|c| (c.key, c.node));
         let diverges = |key: Key| -> bool {
-            let from = values.partition_point(|(k, _, _)| *k < key);
-            let to = values.partition_point(|(k, _, _)| *k <= key);
+            let from = values.partition_point(|c| c.key < key);
+            let to = values.partition_point(|c| c.key <= key);
             let holders = &values[from..to];
             let loaded = copies_of(key);
             let sets: Vec<BTreeSet<WriteId>> = replicas_of(key)
@@ -1988,8 +2015,8 @@ impl Collector {
                     let mut set: BTreeSet<WriteId> = holders
                         .iter()
                         .rev()
-                        .find(|(_, m, _)| *m == n)
-                        .map(|(_, _, vs)| vs.iter().map(|v| v.write()).collect())
+                        .find(|c| c.node == n)
+                        .map(|c| self.copy_writes(c).iter().copied().collect())
                         .unwrap_or_default();
                     if loaded.iter().any(|c| c.1 == n.0) {
                         set.insert(WriteId::preloaded(key));
@@ -2000,7 +2027,7 @@ impl Collector {
             sets.windows(2).any(|p| p[0] != p[1])
         };
         let mut keys: BTreeSet<Key> = self.keys.keys().chain(self.cold.keys()).copied().collect();
-        keys.extend(values.iter().map(|(k, _, _)| *k));
+        keys.extend(values.iter().map(|c| c.key));
         for &key in &keys {
             keys_checked += 1;
             if diverges(key) {
@@ -2346,9 +2373,17 @@ impl Collector {
                     return;
                 }
                 self.objects.record(record);
-                self.held.extend(values.iter().map(|v| (*key, v.write())));
                 if *replica {
-                    self.replica_values.push((*key, *node, values.clone()));
+                    let start = self.replica_writes.len();
+                    self.replica_writes.extend(values.iter().map(|v| v.write()));
+                    self.replica_copies.push(ReplicaCopy {
+                        key: *key,
+                        node: *node,
+                        start: u32::try_from(start).expect("fewer than 2^32 final values"),
+                        len: values.len() as u32,
+                    });
+                } else {
+                    self.held.extend(values.iter().map(|v| (*key, v.write())));
                 }
             }
             Record::FinalHint { key, value, .. } => {
@@ -2962,11 +2997,11 @@ mod tests {
         holds(&mut c, 4, &[0, 1, 2], &[]);
         // Key 2: no node holds it.
         assert_eq!(c.loaded_end.replica_copies.len(), 7, "keys 0, 1 and 3");
-        let held_keys: BTreeSet<Key> = c.held.iter().map(|(k, _)| *k).collect();
+        let held_keys: BTreeSet<Key> = c.held().iter().map(|(k, _)| *k).collect();
         // Key 3's empty copy holds nothing; key 4 was touched.
         assert!(held_keys.into_iter().eq([Key(4)]));
         assert_eq!(
-            c.replica_values.len(),
+            c.replica_copies.len(),
             4,
             "key 3's empty copy, key 4's three"
         );
