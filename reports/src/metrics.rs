@@ -517,7 +517,9 @@ impl KeyHistory {
                 }
             }
             let chain = &self.chains[&info.chain];
-            if acked_before(chain.blind_floor) {
+            // A direct parent: found without a lookup per parent (a write
+            // over many siblings has as many parents).
+            if acked_before(chain.blind_floor) || chain.parents.contains(&ancestor) {
                 return true;
             }
             for p in &chain.parents {
