@@ -6,30 +6,16 @@
 
 mod common;
 
-use std::sync::Arc;
-
-use common::{base, shipped};
-use reports::metrics::Collector;
+use common::{base, run_configured, shipped};
 use serde_json::{json, Value as Json};
 use sim_core::engine::time::SimDuration;
-use sim_core::scenario::{parse, ScenarioFile};
-use sim_core::sim::Simulation;
 
 /// The summary of `scenario` on `seed` with the collector's freezing set to
 /// (`min_keys`, `idle`), and its (keys frozen at the end, thaws).
 fn run_with(scenario: &Json, seed: u64, min_keys: usize, idle_us: u64) -> (Json, (usize, u64)) {
-    let mut file: ScenarioFile =
-        serde_json::from_value(scenario.clone()).expect("test scenario has the right shape");
-    file.rng_seed = seed;
-    let text = serde_json::to_string(&file).expect("serializes");
-    let scenario =
-        Arc::new(parse(&text, &sim_core::scenario::no_files).expect("test scenario validates"));
-    let sim = Simulation::new(scenario.clone());
-    let ring = sim.ring().clone();
-    let mut collector = Collector::new(&scenario);
-    collector.freeze_quiet_keys(min_keys, SimDuration(idle_us));
-    let outcome = sim.run(&mut collector, None);
-    let summary = reports::report::summary(&scenario, &outcome, &collector, &ring);
+    let (summary, collector) = run_configured(scenario, seed, |c| {
+        c.freeze_quiet_keys(min_keys, SimDuration(idle_us))
+    });
     (summary, collector.cold_keys())
 }
 

@@ -12,6 +12,16 @@ use sim_core::sim::Simulation;
 
 /// Runs a scenario (JSON value) with `seed` and returns its summary.
 pub fn run(scenario: &Json, seed: u64) -> Json {
+    run_configured(scenario, seed, |_| {}).0
+}
+
+/// [`run`] with the collector set up by `configure` first; returns the
+/// summary and the collector.
+pub fn run_configured(
+    scenario: &Json,
+    seed: u64,
+    configure: impl FnOnce(&mut Collector),
+) -> (Json, Collector) {
     let mut file: ScenarioFile =
         serde_json::from_value(scenario.clone()).expect("test scenario has the right shape");
     file.rng_seed = seed;
@@ -21,8 +31,10 @@ pub fn run(scenario: &Json, seed: u64) -> Json {
     let sim = Simulation::new(scenario.clone());
     let ring = sim.ring().clone();
     let mut collector = Collector::new(&scenario);
+    configure(&mut collector);
     let outcome = sim.run(&mut collector, None);
-    reports::report::summary(&scenario, &outcome, &collector, &ring)
+    let summary = reports::report::summary(&scenario, &outcome, &collector, &ring);
+    (summary, collector)
 }
 
 pub fn n(summary: &Json, path: &str) -> f64 {
