@@ -180,10 +180,12 @@ fn child(spec: &str) {
     );
     let summary = reports::report::summary(&scenario, &outcome, &collector, &ring);
     let done = summary["ops"]["total"].as_u64().unwrap_or_default();
+    let (cold, _) = collector.cold_keys();
     eprintln!(
-        "memory: {spec}: {done} operations, {} lost, {} retained writes",
+        "memory: {spec}: {done} operations, {} lost, {} retained writes, {cold} keys packed in {} bytes",
         summary["durability"]["lost"],
-        collector.retained_writes()
+        collector.retained_writes(),
+        collector.cold_bytes()
     );
     match peak_rss_mb() {
         Some(mb) => println!("peak_rss_mb: {mb:.1}"),

@@ -62,7 +62,10 @@ fn scenario_json(ops: u64) -> String {
         (r#""partitions": 4096"#, "partitions"),
         (r#""count": 1000000,"#, "key count"),
     ] {
-        assert!(replaced.contains(from), "the baseline changed: no {what} to scale");
+        assert!(
+            replaced.contains(from),
+            "the baseline changed: no {what} to scale"
+        );
     }
     replaced
 }

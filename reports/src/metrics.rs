@@ -172,14 +172,14 @@
 //! A key's history is needed again only when a record touches the key. Once
 //! more than [`cold::FREEZE_MIN_KEYS`] histories are unpacked, a pass every
 //! half [`cold::FREEZE_IDLE`] (500 ms of virtual time) packs each key no
-//! record touched for that long, with its clients' sessions, into a few
+//! record touched for that long, with its clients' sessions, into about 60
 //! bytes per write ([`cold`]: varints, times as deltas from the write's
 //! invocation), and the next record of the key unpacks it first. Packing is
 //! exact, so no verdict depends on it: `reports/tests/cold_keys.rs` runs
 //! checker scenarios with every key frozen after 1 ms of quiet and with none
 //! and compares whole summaries. The summary reads packed keys one at a
 //! time. What this saves is the layout, not the writes: a blind write over a
-//! large key space still costs its packed bytes (about 25) until the end.
+//! large key space still costs its packed bytes until the end.
 //!
 //! **End state.** The nodes' final values arrive as flat lists (held
 //! values, replica values) sorted when the summary needs them. A loaded key
@@ -1139,6 +1139,11 @@ impl Collector {
     /// Keys frozen now, and how many times a frozen key was thawed.
     pub fn cold_keys(&self) -> (usize, u64) {
         (self.cold.len(), self.thaws)
+    }
+
+    /// The packed bytes of the keys frozen now.
+    pub fn cold_bytes(&self) -> usize {
+        self.cold.values().map(|b| b.len()).sum()
     }
 
     /// A freezing pass at `now` (see "Cold keys" in the module docs): packs

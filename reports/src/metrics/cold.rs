@@ -10,8 +10,10 @@
 //!
 //! Layout: unsigned LEB128 varints throughout; times and record numbers of
 //! a write as zigzag deltas from its invocation (they are small); a
-//! [`WriteId`] as its client and sequence number. A key with one blind
-//! write over its loaded value packs into about 60 bytes, against about a
+//! [`WriteId`] as its client and sequence number. A loaded key with one
+//! blind write packs into about 130 bytes (the memory bench's 500k blind
+//! writes leave 393,518 keys packed in 51 MB, their loaded values, writes,
+//! acknowledgement and commit lists, chains and sessions), against about a
 //! kilobyte and a half as maps, vectors and deques.
 
 use std::collections::{BTreeMap, VecDeque};
