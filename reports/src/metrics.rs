@@ -500,13 +500,11 @@ impl KeyHistory {
         };
         let floor = a.invoked;
         let acked_before = |t: SimTime| a.committed.is_some_and(|c| c < t);
-        let mut stack = vec![v];
+        // Writes to visit, each looked up once: when it is pushed.
+        let mut stack: Vec<&WriteInfo> = self.writes.get(&v).into_iter().collect();
         // Deepest position already explored per chain.
         let mut explored: BTreeMap<u32, u32> = BTreeMap::new();
-        while let Some(x) = stack.pop() {
-            let Some(info) = self.writes.get(&x) else {
-                continue;
-            };
+        while let Some(info) = stack.pop() {
             if info.chain == a.chain && a.depth <= info.depth {
                 return true;
             }
@@ -522,13 +520,13 @@ impl KeyHistory {
             if acked_before(chain.blind_floor) || chain.parents.contains(&ancestor) {
                 return true;
             }
-            for p in &chain.parents {
-                if let Some(pi) = self.writes.get(p) {
-                    if pi.invoked >= floor || *p == ancestor {
-                        stack.push(*p);
-                    }
-                }
-            }
+            stack.extend(
+                chain
+                    .parents
+                    .iter()
+                    .filter_map(|p| self.writes.get(p))
+                    .filter(|pi| pi.invoked >= floor),
+            );
         }
         false
     }
