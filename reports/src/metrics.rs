@@ -433,8 +433,8 @@ struct KeyHistory {
     /// The latest blind floor among retired acknowledged deletes: what they
     /// still supersede among the retained writes.
     deleted_floor: SimTime,
-    /// When a record last touched the key (kept while the collector
-    /// freezes quiet keys; see "Cold keys" in the module docs).
+    /// When a record last reached this history (set where it is looked up:
+    /// `history` and the read check; see "Cold keys" in the module docs).
     last_touch: SimTime,
 }
 
@@ -898,10 +898,15 @@ impl LoadedEnd {
     }
 }
 
-/// The history of `key`, made on first use; a loaded key's starts with its
-/// loaded value, acknowledged at time 0.
-fn history(keys: &mut BTreeMap<Key, KeyHistory>, preloaded: u64, key: Key) -> &mut KeyHistory {
-    keys.entry(key).or_insert_with(|| {
+/// The history of `key`, made on first use (a loaded key's starts with its
+/// loaded value, acknowledged at time 0), touched at `at`.
+fn history(
+    keys: &mut BTreeMap<Key, KeyHistory>,
+    preloaded: u64,
+    key: Key,
+    at: SimTime,
+) -> &mut KeyHistory {
+    let h = keys.entry(key).or_insert_with(|| {
         let mut h = KeyHistory::default();
         if key.0 < preloaded {
             let w = WriteId::preloaded(key);
@@ -921,7 +926,9 @@ fn history(keys: &mut BTreeMap<Key, KeyHistory>, preloaded: u64, key: Key) -> &m
             h.commits.push((SimTime::ZERO, w));
         }
         h
-    })
+    });
+    h.last_touch = at;
+    h
 }
 
 /// A lost write (the first ones are listed in the summary). A lost retained
@@ -1154,12 +1161,7 @@ impl Collector {
             if self.keys.len() < self.freeze_min_keys {
                 return;
             }
-            // Touches were not tracked so far: every key starts idle now.
             self.freezing = true;
-            for h in self.keys.values_mut() {
-                h.last_touch = now;
-            }
-            return;
         }
         let keys = std::mem::take(&mut self.keys);
         let mut hot = Vec::new();
@@ -1168,11 +1170,7 @@ impl Collector {
                 hot.push((key, h));
                 continue;
             }
-            let clients: Vec<ClientId> = self
-                .sessions
-                .range((key, ClientId(0))..=(key, ClientId(u32::MAX)))
-                .map(|((_, c), _)| *c)
-                .collect();
+            let clients: Vec<ClientId> = self.sessions_of(key).map(|(c, _)| c).collect();
             let sessions: Vec<(ClientId, Session)> = clients
                 .into_iter()
                 .filter_map(|c| self.sessions.remove(&(key, c)).map(|s| (c, s)))
@@ -1181,6 +1179,13 @@ impl Collector {
         }
         // In key order already: a bulk build.
         self.keys = hot.into_iter().collect();
+    }
+
+    /// The sessions of `key`, by client.
+    fn sessions_of(&self, key: Key) -> impl Iterator<Item = (ClientId, &Session)> + '_ {
+        self.sessions
+            .range((key, ClientId(0))..=(key, ClientId(u32::MAX)))
+            .map(|((_, c), s)| (*c, s))
     }
 
     /// Every history, hot or frozen, in key order (frozen ones unpacked one
@@ -1383,7 +1388,7 @@ impl Collector {
                 chain: 0,
                 depth: 0,
             };
-            history(&mut self.keys, self.preloaded, key).insert(w, info, based_on);
+            history(&mut self.keys, self.preloaded, key, at).insert(w, info, based_on);
         }
     }
 
@@ -1453,7 +1458,7 @@ impl Collector {
             if let (OpKind::Delete, true, Some(w)) =
                 (kind, indeterminate, inv.as_ref().and_then(|i| i.write))
             {
-                let h = history(&mut self.keys, self.preloaded, key);
+                let h = history(&mut self.keys, self.preloaded, key, at);
                 if h.writes.contains_key(&w) {
                     h.indeterminate_deletes.push(w);
                 }
@@ -1471,7 +1476,7 @@ impl Collector {
                 let write = inv.and_then(|i| i.write);
                 if let Some(w) = write {
                     let seq = self.seq;
-                    let h = history(&mut self.keys, self.preloaded, key);
+                    let h = history(&mut self.keys, self.preloaded, key, at);
                     if let Some(info) = h.writes.get_mut(&w) {
                         info.committed = Some(at);
                         info.ack_seq = Some(seq);
@@ -1508,7 +1513,7 @@ impl Collector {
     /// counts; a request delivered twice commits twice).
     fn on_committed(&mut self, at: SimTime, key: Key, write: WriteId) {
         let seq = self.seq;
-        let h = history(&mut self.keys, self.preloaded, key);
+        let h = history(&mut self.keys, self.preloaded, key, at);
         if let Some(info) = h.writes.get_mut(&write) {
             if info.commit.is_none() {
                 info.commit = Some((at, seq));
@@ -1570,7 +1575,7 @@ impl Collector {
         }
         if key.0 < self.preloaded {
             // The loaded value is the first acknowledged write of the key.
-            history(&mut self.keys, self.preloaded, key);
+            history(&mut self.keys, self.preloaded, key, at);
         }
         let empty = KeyHistory::default();
         let h = self.keys.get(&key).unwrap_or(&empty);
@@ -1680,6 +1685,7 @@ impl Collector {
             }
         }
         if let Some(h) = self.keys.get_mut(&key) {
+            h.last_touch = at;
             if !returned.is_empty() {
                 h.evidence.clone_from(&returned);
             }
@@ -2284,11 +2290,6 @@ impl Sink for Collector {
             }
         }
         self.on_record(at, record);
-        if let (Some(key), true) = (key, self.freezing) {
-            if let Some(h) = self.keys.get_mut(&key) {
-                h.last_touch = at;
-            }
-        }
         if at >= self.next_freeze {
             self.freeze_quiet(at);
         }
@@ -2638,11 +2639,8 @@ mod tests {
             .values()
             .any(|h| !h.folds.is_empty() && !h.deletes.is_empty()));
         for (key, h) in &c.keys {
-            let sessions: Vec<(ClientId, Session)> = c
-                .sessions
-                .range((*key, ClientId(0))..=(*key, ClientId(u32::MAX)))
-                .map(|((_, cl), s)| (*cl, s.clone()))
-                .collect();
+            let sessions: Vec<(ClientId, Session)> =
+                c.sessions_of(*key).map(|(cl, s)| (cl, s.clone())).collect();
             assert!(!sessions.is_empty());
             let mut h = h.clone();
             h.last_touch = SimTime::ZERO;
