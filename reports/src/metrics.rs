@@ -260,12 +260,46 @@ struct Chain {
     /// The retained members, shallowest first. Retirement removes from the
     /// front (a write's ancestors retire before it).
     members: VecDeque<WriteId>,
-    /// The retained writes the chain's first write was based on; a parent
-    /// leaves this list when it is retired.
-    parents: Vec<WriteId>,
+    /// The retained writes the chain's first write was based on, with
+    /// where each sits (fixed when it was inserted), latest invoked first;
+    /// a parent leaves this list when it is retired, so every entry is
+    /// retained.
+    parents: Vec<Parent>,
     /// The latest invocation of a blind write among the chain's first write
     /// and its retired causal past (`SimTime::ZERO` when there is none).
     blind_floor: SimTime,
+}
+
+/// A chain's retained parent and its place, copied from its [`WriteInfo`] so
+/// that an ancestry walk moves from chain to chain without looking writes up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Parent {
+    id: WriteId,
+    chain: u32,
+    depth: u32,
+    invoked: SimTime,
+}
+
+impl Parent {
+    fn of(id: WriteId, info: &WriteInfo) -> Parent {
+        Parent {
+            id,
+            chain: info.chain,
+            depth: info.depth,
+            invoked: info.invoked,
+        }
+    }
+}
+
+/// A write's place: (chain, depth).
+type Place = (u32, u32);
+
+thread_local! {
+    /// [`KeyHistory::covers`]'s work lists, kept between calls so that a
+    /// query allocates nothing: the (chain, depth) positions to visit, and
+    /// per chain the deepest position explored, sorted by chain.
+    static COVER_SCRATCH: std::cell::RefCell<(Vec<Place>, Vec<Place>)> =
+        const { std::cell::RefCell::new((Vec::new(), Vec::new())) };
 }
 
 /// The most entries a [`SmallMap`] keeps as a sorted vector.
@@ -465,11 +499,13 @@ impl KeyHistory {
                 self.next_chain += 1;
                 // A retired parent ends the ancestry (its whole past is
                 // retired); an unknown one never had any.
-                let parents = parents
+                let mut parents: Vec<Parent> = parents
                     .iter()
-                    .copied()
-                    .filter(|p| self.writes.contains_key(p))
+                    .filter_map(|p| self.writes.get(p).map(|pi| Parent::of(*p, pi)))
                     .collect();
+                // Latest invoked first: an ancestry walk stops at the first
+                // one invoked before the write it looks for.
+                parents.sort_by(|x, y| y.invoked.cmp(&x.invoked).then(x.id.cmp(&y.id)));
                 let blind_floor = if info.blind {
                     info.invoked
                 } else {
@@ -498,37 +534,43 @@ impl KeyHistory {
         let Some(a) = self.writes.get(&ancestor) else {
             return self.retired > 0;
         };
+        let Some(vi) = self.writes.get(&v) else {
+            return false;
+        };
         let floor = a.invoked;
         let acked_before = |t: SimTime| a.committed.is_some_and(|c| c < t);
-        // Writes to visit, each looked up once: when it is pushed.
-        let mut stack: Vec<&WriteInfo> = self.writes.get(&v).into_iter().collect();
-        // Deepest position already explored per chain.
-        let mut explored: BTreeMap<u32, u32> = BTreeMap::new();
-        while let Some(info) = stack.pop() {
-            if info.chain == a.chain && a.depth <= info.depth {
-                return true;
-            }
-            match explored.get(&info.chain) {
-                Some(d) if *d >= info.depth => continue,
-                _ => {
-                    explored.insert(info.chain, info.depth);
+        COVER_SCRATCH.with(|scratch| {
+            let (stack, explored) = &mut *scratch.borrow_mut();
+            stack.clear();
+            explored.clear();
+            stack.push((vi.chain, vi.depth));
+            while let Some((chain_id, depth)) = stack.pop() {
+                if chain_id == a.chain && a.depth <= depth {
+                    return true;
+                }
+                // Deepest position already explored per chain.
+                match explored.binary_search_by_key(&chain_id, |e| e.0) {
+                    Ok(i) if explored[i].1 >= depth => continue,
+                    Ok(i) => explored[i].1 = depth,
+                    Err(i) => explored.insert(i, (chain_id, depth)),
+                }
+                let chain = &self.chains[&chain_id];
+                if acked_before(chain.blind_floor) {
+                    return true;
+                }
+                // Parents invoked before `ancestor` cannot descend from it.
+                // One that sits at or below it in its chain answers at once,
+                // as it would when popped (a write over many siblings has as
+                // many parents).
+                for p in chain.parents.iter().take_while(|p| p.invoked >= floor) {
+                    if p.chain == a.chain && a.depth <= p.depth {
+                        return true;
+                    }
+                    stack.push((p.chain, p.depth));
                 }
             }
-            let chain = &self.chains[&info.chain];
-            // A direct parent: found without a lookup per parent (a write
-            // over many siblings has as many parents).
-            if acked_before(chain.blind_floor) || chain.parents.contains(&ancestor) {
-                return true;
-            }
-            stack.extend(
-                chain
-                    .parents
-                    .iter()
-                    .filter_map(|p| self.writes.get(p))
-                    .filter(|pi| pi.invoked >= floor),
-            );
-        }
-        false
+            false
+        })
     }
 
     /// The retained writes a read must see under `origin`, in origin order.
@@ -664,7 +706,7 @@ impl KeyHistory {
                 }
             }
             let chain = &self.chains[&info.chain];
-            stack.extend(chain.parents.iter().copied());
+            stack.extend(chain.parents.iter().map(|p| p.id));
             on_chain(chain, &mut stack);
         }
         Reach(reached)
@@ -754,7 +796,7 @@ impl KeyHistory {
                 let mut m: BTreeMap<WriteId, Vec<u32>> = BTreeMap::new();
                 for (id, c) in self.chains.iter() {
                     for p in &c.parents {
-                        m.entry(*p).or_default().push(*id);
+                        m.entry(p.id).or_default().push(*id);
                     }
                 }
                 m
@@ -803,7 +845,7 @@ impl KeyHistory {
         }
         for c in children.get(&w).into_iter().flatten() {
             if let Some(child) = self.chains.get_mut(c) {
-                child.parents.retain(|p| *p != w);
+                child.parents.retain(|p| p.id != w);
                 child.blind_floor = child.blind_floor.max(floor);
             }
         }

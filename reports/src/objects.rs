@@ -33,7 +33,7 @@
 //! (ground truth from the versions the client received), and the corrupted
 //! versions still stored at the end.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{json, Value as Json};
 use sim_core::config::Scenario;
@@ -82,6 +82,13 @@ impl Curve {
     }
 }
 
+/// What reads of one key found at most.
+#[derive(Clone, Copy, Debug, Default)]
+struct KeyMax {
+    siblings: u32,
+    bytes: u64,
+}
+
 /// Streams the records about stored objects.
 #[derive(Debug)]
 pub struct Objects {
@@ -89,14 +96,16 @@ pub struct Objects {
     window_us: u64,
     /// Siblings returned → successful reads that found the key.
     per_read: BTreeMap<u32, u64>,
-    /// Most siblings a read of the key returned.
-    key_max: BTreeMap<Key, u32>,
+    /// Per key a read found: the most siblings a read of it returned and
+    /// the largest object (bytes) one returned.
+    key_max: BTreeMap<Key, KeyMax>,
     /// Object bytes per successful read that found the key.
     bytes_per_read: Histogram,
-    /// Largest object (bytes) a read of the key returned.
-    key_max_bytes: BTreeMap<Key, u64>,
     /// Tracked curves (at most `TRACKED_KEYS`).
     curves: BTreeMap<Key, Curve>,
+    /// The tracked keys by (most siblings, larger key first): the first
+    /// is the one a new key evicts.
+    tracked: BTreeSet<(u32, std::cmp::Reverse<Key>)>,
     /// Most versions any node held for the key at the end.
     final_max: BTreeMap<Key, u32>,
     /// One bit per key (by number) that some node held with exactly one
@@ -125,8 +134,8 @@ impl Objects {
             per_read: BTreeMap::new(),
             key_max: BTreeMap::new(),
             bytes_per_read: Histogram::default(),
-            key_max_bytes: BTreeMap::new(),
             curves: BTreeMap::new(),
+            tracked: BTreeSet::new(),
             final_max: BTreeMap::new(),
             final_single: Vec::new(),
             non_replica_copies: 0,
@@ -148,36 +157,33 @@ impl Objects {
             return;
         }
         self.bytes_per_read.record(bytes);
-        let b = self.key_max_bytes.entry(key).or_default();
-        *b = (*b).max(bytes);
         *self.per_read.entry(siblings).or_default() += 1;
-        let max = self.key_max.entry(key).or_default();
-        *max = (*max).max(siblings);
-        let max = *max;
+        let m = self.key_max.entry(key).or_default();
+        m.bytes = m.bytes.max(bytes);
+        let before = m.siblings;
+        m.siblings = before.max(siblings);
+        let max = m.siblings;
         let window = at.as_micros() / self.window_us;
         if let Some(c) = self.curves.get_mut(&key) {
             c.add(window, siblings);
+            if max != before {
+                self.tracked.remove(&(before, std::cmp::Reverse(key)));
+                self.tracked.insert((max, std::cmp::Reverse(key)));
+            }
             return;
         }
         if self.curves.len() >= TRACKED_KEYS {
             // Evict the tracked key with the lowest maximum (ties: the
             // largest key), if this key beats it.
-            let lowest = self
-                .curves
-                .keys()
-                .map(|k| {
-                    (
-                        self.key_max.get(k).copied().unwrap_or(0),
-                        std::cmp::Reverse(*k),
-                    )
-                })
-                .min()
-                .expect("the tracked set is full");
-            if lowest.0 >= max {
+            let &(lowest, std::cmp::Reverse(k)) =
+                self.tracked.first().expect("the tracked set is full");
+            if lowest >= max {
                 return;
             }
-            self.curves.remove(&lowest.1 .0);
+            self.curves.remove(&k);
+            self.tracked.pop_first();
         }
+        self.tracked.insert((max, std::cmp::Reverse(key)));
         let mut c = Curve {
             stride: 1,
             points: Vec::new(),
@@ -292,25 +298,26 @@ impl Objects {
         };
         let mut by_key: BTreeMap<u32, u64> = BTreeMap::new();
         for m in self.key_max.values() {
-            *by_key.entry(*m).or_default() += 1;
+            *by_key.entry(m.siblings).or_default() += 1;
         }
         let keys = self.key_max.len() as u64;
-        let mut worst: Vec<(Key, u32)> = self.key_max.iter().map(|(k, m)| (*k, *m)).collect();
+        let mut worst: Vec<(Key, u32)> =
+            self.key_max.iter().map(|(k, m)| (*k, m.siblings)).collect();
         worst.sort_by_key(|(k, m)| (std::cmp::Reverse(*m), *k));
         let over = |it: &mut dyn Iterator<Item = u32>| it.filter(|m| *m > self.threshold).count();
         let single_only = self.single_only_keys();
         let mut drawn: Vec<(Key, u32)> = self
             .curves
             .keys()
-            .map(|k| (*k, self.key_max.get(k).copied().unwrap_or(0)))
+            .map(|k| (*k, self.key_max.get(k).map_or(0, |m| m.siblings)))
             .collect();
         drawn.sort_by_key(|(k, m)| (std::cmp::Reverse(*m), *k));
         let mut key_bytes = Histogram::default();
-        for b in self.key_max_bytes.values() {
-            key_bytes.record(*b);
+        for m in self.key_max.values() {
+            key_bytes.record(m.bytes);
         }
         let mut worst_bytes: Vec<(Key, u64)> =
-            self.key_max_bytes.iter().map(|(k, b)| (*k, *b)).collect();
+            self.key_max.iter().map(|(k, m)| (*k, m.bytes)).collect();
         worst_bytes.sort_by_key(|(k, b)| (std::cmp::Reverse(*b), *k));
         let window_s = self.window_us as f64 / 1e6;
         let series: Vec<Json> = drawn
@@ -340,7 +347,7 @@ impl Objects {
                 "p99": quantile(&by_key, keys, 0.99),
                 "max": worst.first().map_or(0, |(_, m)| *m),
                 "threshold": self.threshold,
-                "over_threshold": over(&mut self.key_max.values().copied()),
+                "over_threshold": over(&mut self.key_max.values().map(|m| m.siblings)),
                 "worst": worst.iter().take(WORST_LISTED).map(|(k, m)| json!({"key": k.0, "max": m})).collect::<Vec<_>>(),
             },
             "size_bytes_per_read": {

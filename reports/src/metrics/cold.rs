@@ -21,7 +21,7 @@ use std::collections::{BTreeMap, VecDeque};
 use sim_core::engine::ids::{ClientId, OpId, WriteId};
 use sim_core::engine::time::{SimDuration, SimTime};
 
-use super::{Chain, Fold, KeyHistory, Session, SmallMap, WriteInfo};
+use super::{Chain, Fold, KeyHistory, Parent, Session, SmallMap, WriteInfo};
 
 /// Virtual time a key must go untouched before it is frozen.
 pub(super) const FREEZE_IDLE: SimDuration = SimDuration(500_000);
@@ -204,14 +204,20 @@ fn unpack_write(u: &mut Unpacker) -> (WriteId, WriteInfo) {
 fn pack_chain(p: &mut Packer, id: u32, c: &Chain) {
     p.u(u64::from(id));
     p.ids(c.members.len(), c.members.iter());
-    p.ids(c.parents.len(), c.parents.iter());
+    p.ids(c.parents.len(), c.parents.iter().map(|p| &p.id));
     p.t(c.blind_floor);
 }
 
-fn unpack_chain(u: &mut Unpacker) -> (u32, Chain) {
+/// Unpacks a chain of a history whose `writes` are unpacked already (its
+/// parents' places are looked up there).
+fn unpack_chain(u: &mut Unpacker, writes: &SmallMap<WriteId, WriteInfo>) -> (u32, Chain) {
     let id = u.u() as u32;
     let members = VecDeque::from(u.ids());
-    let parents = u.ids();
+    let parents = u
+        .ids()
+        .into_iter()
+        .map(|p| Parent::of(p, &writes[&p]))
+        .collect();
     let blind_floor = u.t();
     (
         id,
@@ -321,7 +327,7 @@ pub(super) fn unpack(bytes: &[u8]) -> (KeyHistory, Vec<(ClientId, Session)>) {
     let commits = u.timed();
     let deletes = u.timed();
     let indeterminate_deletes = u.ids();
-    let chains = unpack_map(&mut u, unpack_chain);
+    let chains = unpack_map(&mut u, |u| unpack_chain(u, &writes));
     let next_chain = u.u() as u32;
     let n = u.len();
     let mut folds = BTreeMap::new();
