@@ -1,33 +1,31 @@
 //! Cold keys (issue 18): the collector packs a quiet key's history and
 //! sessions and unpacks them when a record touches the key again. That is a
 //! change of representation only, so every summary must be the same whether
-//! keys are frozen as soon as they go quiet or never; and the eager setting
-//! must really freeze and thaw keys, or the comparison proves nothing.
+//! keys are frozen right after every record that touches them or never; and
+//! the eager setting must really freeze and thaw keys, or the comparison
+//! proves nothing.
 
 mod common;
 
 use common::{base, run_configured, shipped};
 use serde_json::{json, Value as Json};
-use sim_core::engine::time::SimDuration;
 
-/// The summary of `scenario` on `seed` with the collector's freezing set to
-/// (`min_keys`, `idle`), and its (keys frozen at the end, thaws).
-fn run_with(scenario: &Json, seed: u64, min_keys: usize, idle_us: u64) -> (Json, (usize, u64)) {
-    let (summary, collector) = run_configured(scenario, seed, |c| {
-        c.freeze_quiet_keys(min_keys, SimDuration(idle_us))
-    });
+/// The summary of `scenario` on `seed` with at most `hot` histories
+/// unpacked, and the collector's (keys frozen at the end, thaws).
+fn run_with(scenario: &Json, seed: u64, hot: usize) -> (Json, (usize, u64)) {
+    let (summary, collector) = run_configured(scenario, seed, |c| c.keep_hot(hot));
     (summary, collector.cold_keys())
 }
 
-/// Never frozen against frozen after 1 ms of quiet, from the first key on.
+/// Never frozen against frozen after every record.
 fn assert_same(name: &str, scenario: &Json, seed: u64) {
-    let (never, (cold, thaws)) = run_with(scenario, seed, usize::MAX, 1);
+    let (never, (cold, thaws)) = run_with(scenario, seed, usize::MAX);
     assert_eq!(
         (cold, thaws),
         (0, 0),
         "{name}: nothing is frozen when freezing is off"
     );
-    let (eager, (cold, thaws)) = run_with(scenario, seed, 0, 1_000);
+    let (eager, (cold, thaws)) = run_with(scenario, seed, 0);
     assert!(
         cold > 0 && thaws > 0,
         "{name}: the eager setting froze {cold} keys and thawed {thaws}: the comparison is vacuous"

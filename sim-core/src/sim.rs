@@ -2218,7 +2218,7 @@ impl Simulation {
             .check_final(now, &ring, n, &mut NodesView(&mut self.nodes));
         sink.record(now, &seen.record());
         for slot in &self.nodes {
-            slot.node.final_state(&mut |r| sink.record(now, &r));
+            slot.node.final_state(&mut |r| sink.record(now, r));
         }
     }
 }

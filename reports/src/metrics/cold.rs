@@ -1,8 +1,8 @@
 //! Cold keys: the packed form of a quiet key's write history and sessions.
 //!
 //! Owns the byte layout of a [`KeyHistory`] and its [`Session`]s when the
-//! collector freezes a key nobody has touched for [`FREEZE_IDLE`] of virtual
-//! time (see the module docs of `metrics`, "Cold keys"). Packing is exact:
+//! collector freezes one of the least recently touched keys (beyond
+//! [`HOT_KEYS`] unpacked; see the module docs of `metrics`, "Cold keys"). Packing is exact:
 //! [`unpack`] returns what [`pack`] was given, field for field, so no
 //! checker's answer depends on whether or when a key was frozen. It must
 //! never decide anything itself (what to freeze, what to retire): the
@@ -19,16 +19,14 @@
 use std::collections::{BTreeMap, VecDeque};
 
 use sim_core::engine::ids::{ClientId, OpId, WriteId};
-use sim_core::engine::time::{SimDuration, SimTime};
+use sim_core::engine::time::SimTime;
 
 use super::{Chain, Fold, KeyHistory, Parent, Session, SmallMap, WriteInfo};
 
-/// Virtual time a key must go untouched before it is frozen.
-pub(super) const FREEZE_IDLE: SimDuration = SimDuration(500_000);
-
-/// Hot keys (unpacked histories) above which the collector starts freezing:
-/// smaller runs keep every history unpacked and pay nothing.
-pub(super) const FREEZE_MIN_KEYS: usize = 16_384;
+/// The most key histories the collector keeps unpacked: beyond them it
+/// freezes the least recently touched. Runs that touch fewer keys pay
+/// nothing.
+pub(super) const HOT_KEYS: usize = 16_384;
 
 struct Packer(Vec<u8>);
 
@@ -318,7 +316,7 @@ pub(super) fn pack(h: &KeyHistory, sessions: &[(ClientId, Session)]) -> Box<[u8]
     p.0.into_boxed_slice()
 }
 
-/// The history and sessions [`pack`] packed (`last_touch` is left at zero:
+/// The history and sessions [`pack`] packed (`touched` is left at zero:
 /// the collector sets it when it thaws a key).
 pub(super) fn unpack(bytes: &[u8]) -> (KeyHistory, Vec<(ClientId, Session)>) {
     let mut u = Unpacker { bytes, at: 0 };
@@ -386,7 +384,7 @@ pub(super) fn unpack(bytes: &[u8]) -> (KeyHistory, Vec<(ClientId, Session)>) {
         since_pass,
         retired,
         deleted_floor,
-        last_touch: SimTime::ZERO,
+        touched: 0,
     };
     (h, sessions)
 }

@@ -358,6 +358,25 @@ impl Loaded {
     }
 }
 
+/// The values a store holds for one key (see [`Store::values`]).
+#[derive(Clone, Copy, Debug)]
+pub enum StoredValues<'a> {
+    /// Entries stored like any other.
+    Stored(&'a [Stored]),
+    /// A loaded key nothing has read or replaced: its loaded value.
+    Loaded(Value),
+}
+
+impl StoredValues<'_> {
+    /// Calls `f` with each value, in stored order.
+    pub fn for_each(self, mut f: impl FnMut(Value)) {
+        match self {
+            StoredValues::Stored(v) => v.iter().for_each(|s| f(s.version.value)),
+            StoredValues::Loaded(v) => f(v),
+        }
+    }
+}
+
 /// One store: key → siblings.
 ///
 /// Loaded keys (`workload.keys.preload`) that nothing has read or replaced
@@ -592,6 +611,25 @@ impl Store {
             None if self.loaded.contains(key) => Cow::Owned(vec![self.loaded.stored(key)]),
             None => Cow::Borrowed(&[]),
         }
+    }
+
+    /// Appends the values stored for `key` to `out`, in stored order (a
+    /// loaded key's value without building its version).
+    pub fn push_values(&self, key: Key, out: &mut Vec<Value>) {
+        match self.keys.get(&key) {
+            Some(v) => out.extend(v.iter().map(|s| s.version.value)),
+            None if self.loaded.contains(key) => out.push(Value::Data(WriteId::preloaded(key))),
+            None => {}
+        }
+    }
+
+    /// Every key with the values of its entries, in key order and stored
+    /// order (loaded keys' values without building their versions).
+    pub fn values(&self) -> impl Iterator<Item = (Key, StoredValues<'_>)> + '_ {
+        self.entries().map(|(k, entry)| match entry {
+            Some(v) => (k, StoredValues::Stored(v)),
+            None => (k, StoredValues::Loaded(Value::Data(WriteId::preloaded(k)))),
+        })
     }
 
     /// Every key with its entries, in key order (loaded keys' built).

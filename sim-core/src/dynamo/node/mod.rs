@@ -499,12 +499,8 @@ impl Node {
     /// buffer, as [`Node::final_state`] reports them) to `out`, unsorted and
     /// possibly repeated.
     pub fn held_values(&self, key: Key, out: &mut Vec<crate::dynamo::protocol::Value>) {
-        for s in self.durable.store.stored(key).iter() {
-            out.push(s.version.value);
-        }
-        for s in self.volatile.buffer.stored(key).iter() {
-            out.push(s.version.value);
-        }
+        self.durable.store.push_values(key, out);
+        self.volatile.buffer.push_values(key, out);
     }
 
     /// Every key this node holds (main store and write buffer), in order
@@ -514,33 +510,51 @@ impl Node {
     }
 
     /// Emits the end-of-run state: values held per key, hints held, counters.
-    pub fn final_state(&self, out: &mut impl FnMut(Record)) {
-        let mut keys: BTreeMap<Key, Vec<crate::dynamo::protocol::Value>> = BTreeMap::new();
-        for (key, stored) in self.durable.store.iter().chain(self.volatile.buffer.iter()) {
-            let values = keys.entry(key).or_default();
-            for s in stored.iter() {
-                if !values.contains(&s.version.value) {
-                    values.push(s.version.value);
+    pub fn final_state(&self, out: &mut impl FnMut(&Record)) {
+        // Both stores in key order, merged: per key, the store's values
+        // then the buffer's, each once. One record's vector serves them
+        // all (the sink reads a record, it does not keep it).
+        let mut store = self.durable.store.values().peekable();
+        let mut buffer = self.volatile.buffer.values().peekable();
+        let mut values = Vec::new();
+        loop {
+            let key = match (store.peek(), buffer.peek()) {
+                (None, None) => break,
+                (Some((a, _)), None) => *a,
+                (None, Some((b, _))) => *b,
+                (Some((a, _)), Some((b, _))) => (*a).min(*b),
+            };
+            values.clear();
+            for held in [&mut store, &mut buffer] {
+                if let Some((_, stored)) = held.next_if(|(k, _)| *k == key) {
+                    stored.for_each(|v| {
+                        if !values.contains(&v) {
+                            values.push(v);
+                        }
+                    });
                 }
             }
-        }
-        for (key, values) in keys {
-            out(Record::FinalValues {
+            let record = Record::FinalValues {
                 node: self.id,
                 key,
                 values,
                 replica: self.is_replica(key),
-            });
+            };
+            out(&record);
+            let Record::FinalValues { values: back, .. } = record else {
+                unreachable!("built above")
+            };
+            values = back;
         }
         for (_owner, key, version) in self.durable.hints.iter() {
-            out(Record::FinalHint {
+            out(&Record::FinalHint {
                 node: self.id,
                 key,
                 value: version.value,
             });
         }
         for (key, versions) in self.durable.store.corrupted() {
-            out(Record::FinalCorrupted {
+            out(&Record::FinalCorrupted {
                 node: self.id,
                 key,
                 versions,
