@@ -170,8 +170,10 @@
 //! # Cold keys
 //!
 //! A key's history is needed again only when a record touches the key. At
-//! most [`cold::HOT_KEYS`] histories stay unpacked: beyond them the least
-//! recently touched key is packed, with its clients' sessions, into about
+//! most [`cold::HOT_KEYS`] histories stay unpacked: beyond them a key no
+//! record reached for a while (the CLOCK algorithm's choice, an
+//! approximation of the least recently used) is packed, with its clients'
+//! sessions, into about
 //! 60 bytes per write ([`cold`]: varints, times as deltas from the write's
 //! invocation), and the next record of the key unpacks it first. (The
 //! first version packed every key no record had touched for 500 ms of
@@ -470,9 +472,9 @@ struct KeyHistory {
     /// The latest blind floor among retired acknowledged deletes: what they
     /// still supersede among the retained writes.
     deleted_floor: SimTime,
-    /// The record number of the last record that reached this history
-    /// (see "Cold keys" in the module docs).
-    touched: u64,
+    /// Set by every record that reaches this history, cleared when the
+    /// freezing clock passes it (see "Cold keys" in the module docs).
+    referenced: bool,
 }
 
 impl KeyHistory {
@@ -1032,10 +1034,9 @@ pub struct Collector {
     /// The most histories kept unpacked ([`cold::HOT_KEYS`] unless
     /// [`Collector::keep_hot`] says otherwise).
     hot_max: usize,
-    /// (record number, key) of every record that reached a hot history,
-    /// oldest first: the least recently touched key is the first whose
-    /// entry is still its latest (`KeyHistory::touched`).
-    touches: VecDeque<(u64, Key)>,
+    /// Every unpacked history's key once, in the order the freezing clock
+    /// visits them (see `Collector::freeze_beyond_cap`).
+    clock: VecDeque<Key>,
     /// Keys thawed so far (a frozen key touched again).
     thaws: u64,
     resurrected: u64,
@@ -1168,7 +1169,7 @@ impl Collector {
     }
 
     /// How many histories stay unpacked (see "Cold keys" in the module
-    /// docs): beyond `max`, the least recently touched keys are packed. The
+    /// docs): beyond `max`, keys no record reached for a while are packed. The
     /// default is [`cold::HOT_KEYS`]; no metric depends on it
     /// (`reports/tests/cold_keys.rs` runs scenarios with every key frozen
     /// after each record, and with none).
@@ -1186,32 +1187,32 @@ impl Collector {
         self.cold.values().map(|b| b.len()).sum()
     }
 
-    /// Packs the least recently touched histories, with their sessions,
-    /// while more than `hot_max` are unpacked (see "Cold keys" in the module
-    /// docs). Amortised O(1) per record: each touch is queued once and
-    /// dropped once.
-    fn freeze_least_recent(&mut self) {
+    /// Packs histories, with their sessions, while more than `hot_max` are
+    /// unpacked, choosing as the CLOCK page-replacement algorithm does: the
+    /// clock's next key is packed unless a record reached it since the
+    /// clock last passed, in which case it is cleared and goes round again
+    /// (an approximation of least recently used that costs no work per
+    /// record beyond setting a flag). See "Cold keys" in the module docs.
+    fn freeze_beyond_cap(&mut self) {
         while self.keys.len() > self.hot_max {
-            let Some((seq, key)) = self.touches.pop_front() else {
+            let Some(key) = self.clock.pop_front() else {
                 break;
             };
-            // An entry a later touch of its key replaced is skipped.
-            if self.keys.get(&key).is_some_and(|h| h.touched == seq) {
-                let h = self.keys.remove(&key).expect("looked up above");
-                let clients: Vec<ClientId> = self.sessions_of(key).map(|(c, _)| c).collect();
-                let sessions: Vec<(ClientId, Session)> = clients
-                    .into_iter()
-                    .filter_map(|c| self.sessions.remove(&(key, c)).map(|s| (c, s)))
-                    .collect();
-                self.cold.insert(key, cold::pack(&h, &sessions));
+            let Some(h) = self.keys.get_mut(&key) else {
+                continue;
+            };
+            if h.referenced {
+                h.referenced = false;
+                self.clock.push_back(key);
+                continue;
             }
-        }
-        // Under the cap the queue is not drained: drop replaced entries
-        // once they outnumber the hot keys (amortised O(1) per touch).
-        if self.touches.len() > 2 * self.keys.len() + 1024 {
-            let keys = &self.keys;
-            self.touches
-                .retain(|(seq, key)| keys.get(key).is_some_and(|h| h.touched == *seq));
+            let h = self.keys.remove(&key).expect("looked up above");
+            let clients: Vec<ClientId> = self.sessions_of(key).map(|(c, _)| c).collect();
+            let sessions: Vec<(ClientId, Session)> = clients
+                .into_iter()
+                .filter_map(|c| self.sessions.remove(&(key, c)).map(|s| (c, s)))
+                .collect();
+            self.cold.insert(key, cold::pack(&h, &sessions));
         }
     }
 
@@ -1279,7 +1280,7 @@ impl Collector {
             sessions: BTreeMap::new(),
             cold: BTreeMap::new(),
             hot_max: cold::HOT_KEYS,
-            touches: VecDeque::new(),
+            clock: VecDeque::new(),
             thaws: 0,
             resurrected: 0,
             ryw_violations: 0,
@@ -2316,30 +2317,25 @@ impl Sink for Collector {
             | Record::WriteCommitted { key, .. } => Some(*key),
             _ => None,
         };
-        // Touch the key's history (thawing it first if it was frozen); one
-        // made by this record is touched after it.
-        let mut touch_after = None;
+        // Mark the key's history referenced; one this record thaws or
+        // makes joins the freezing clock after it.
+        let mut joins = None;
         if let Some(key) = key {
-            let seq = self.seq;
             if let Some(h) = self.keys.get_mut(&key) {
-                h.touched = seq;
-                self.touches.push_back((seq, key));
+                h.referenced = true;
             } else {
                 if !self.cold.is_empty() {
                     self.thaw(key);
                 }
-                touch_after = Some(key);
+                joins = Some(key);
             }
         }
         self.on_record(at, record);
-        if let Some(key) = touch_after {
-            if let Some(h) = self.keys.get_mut(&key) {
-                h.touched = self.seq;
-                self.touches.push_back((self.seq, key));
+        if let Some(key) = joins {
+            if self.keys.contains_key(&key) {
+                self.clock.push_back(key);
+                self.freeze_beyond_cap();
             }
-        }
-        if key.is_some() {
-            self.freeze_least_recent();
         }
     }
 }
@@ -2691,7 +2687,7 @@ mod tests {
                 c.sessions_of(*key).map(|(cl, s)| (cl, s.clone())).collect();
             assert!(!sessions.is_empty());
             let mut h = h.clone();
-            h.touched = 0;
+            h.referenced = false;
             let (back, back_sessions) = cold::unpack(&cold::pack(&h, &sessions));
             assert_eq!(format!("{back:?}"), format!("{h:?}"), "key {key:?}");
             assert_eq!(

@@ -1,7 +1,7 @@
 //! Cold keys: the packed form of a quiet key's write history and sessions.
 //!
 //! Owns the byte layout of a [`KeyHistory`] and its [`Session`]s when the
-//! collector freezes one of the least recently touched keys (beyond
+//! collector freezes a key no record reached for a while (beyond
 //! [`HOT_KEYS`] unpacked; see the module docs of `metrics`, "Cold keys"). Packing is exact:
 //! [`unpack`] returns what [`pack`] was given, field for field, so no
 //! checker's answer depends on whether or when a key was frozen. It must
@@ -24,8 +24,8 @@ use sim_core::engine::time::SimTime;
 use super::{Chain, Fold, KeyHistory, Parent, Session, SmallMap, WriteInfo};
 
 /// The most key histories the collector keeps unpacked: beyond them it
-/// freezes the least recently touched. Runs that touch fewer keys pay
-/// nothing.
+/// freezes keys no record reached for a while. Runs that touch fewer keys
+/// pay nothing.
 pub(super) const HOT_KEYS: usize = 16_384;
 
 struct Packer(Vec<u8>);
@@ -316,7 +316,7 @@ pub(super) fn pack(h: &KeyHistory, sessions: &[(ClientId, Session)]) -> Box<[u8]
     p.0.into_boxed_slice()
 }
 
-/// The history and sessions [`pack`] packed (`touched` is left at zero:
+/// The history and sessions [`pack`] packed (`referenced` is left unset:
 /// the collector sets it when it thaws a key).
 pub(super) fn unpack(bytes: &[u8]) -> (KeyHistory, Vec<(ClientId, Session)>) {
     let mut u = Unpacker { bytes, at: 0 };
@@ -384,7 +384,7 @@ pub(super) fn unpack(bytes: &[u8]) -> (KeyHistory, Vec<(ClientId, Session)>) {
         since_pass,
         retired,
         deleted_floor,
-        touched: 0,
+        referenced: false,
     };
     (h, sessions)
 }
