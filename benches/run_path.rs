@@ -16,6 +16,15 @@
 //! and `run_path_messages_per_cpu_sec` (messages the run sends over the CLI
 //! path's CPU seconds; goal ≥ 2.2 M). Wall time is measured only here,
 //! outside any simulation.
+//!
+//! Then the cost per operation against the number of keys: the same
+//! baseline over 1,000 and over 1,000,000 loaded keys (zipfian 0.99 both),
+//! each through the engine alone and through `dynasim run`, best of two
+//! alternating rounds (one when quick): `keys_1k_engine_cpu_s`,
+//! `keys_1m_engine_cpu_s`, `keys_1k_run_path_cpu_s`, `keys_1m_run_path_cpu_s`,
+//! and the ratios `engine_keys_1m_vs_1k_cpu` and `run_path_keys_1m_vs_1k_cpu`
+//! (goal ≤ 1.3). The 1M-key runs include loading the keys and the end
+//! state of every copy, as a user's run does.
 
 // A benchmark has to measure time; it does so only here, around the code
 // under test, never inside a simulation.
@@ -80,7 +89,45 @@ fn main() {
         "run_path_messages_per_cpu_sec: {:.0}",
         messages as f64 / cli.1
     );
+    keys_scaling(&dir, ops, if quick { 1 } else { 2 });
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The baseline over 1k and 1M keys, engine alone and CLI path: best CPU
+/// seconds of `rounds` alternating rounds each, and their ratios.
+fn keys_scaling(dir: &Path, ops: u64, rounds: usize) {
+    let base = baseline_scenario_json(ops);
+    let mut best = [(f64::INFINITY, f64::INFINITY); 2];
+    let counts = [1_000u64, 1_000_000];
+    let files: Vec<PathBuf> = counts
+        .iter()
+        .map(|n| {
+            let text = base.replace("\"count\": 100000,", &format!("\"count\": {n},"));
+            assert_ne!(text, base, "the baseline names its key count");
+            let file = dir.join(format!("keys-{n}.json"));
+            std::fs::write(&file, text).expect("write the scenario");
+            file
+        })
+        .collect();
+    for round in 0..rounds {
+        for (i, file) in files.iter().enumerate() {
+            eprintln!(
+                "run_path: {} keys, round {} of {rounds}",
+                counts[i],
+                round + 1
+            );
+            let figures = run_child_spec(file.to_str().expect("a UTF-8 temporary path"));
+            let engine: f64 = figures.get("cpu_s").parse().unwrap_or(f64::NAN);
+            let (_, cli, _) = cli_run(file, &dir.join("out-keys"));
+            best[i] = (best[i].0.min(engine), best[i].1.min(cli));
+        }
+    }
+    println!("keys_1k_engine_cpu_s: {:.3}", best[0].0);
+    println!("keys_1m_engine_cpu_s: {:.3}", best[1].0);
+    println!("keys_1k_run_path_cpu_s: {:.3}", best[0].1);
+    println!("keys_1m_run_path_cpu_s: {:.3}", best[1].1);
+    println!("engine_keys_1m_vs_1k_cpu: {:.2}", best[1].0 / best[0].0);
+    println!("run_path_keys_1m_vs_1k_cpu: {:.2}", best[1].1 / best[0].1);
 }
 
 /// The CLI path: wall and CPU seconds of `dynasim run --no-plots`, and the

@@ -33,8 +33,14 @@ pub struct KeySampler {
 enum SamplerKind {
     Uniform,
     /// `cumulative[i]`: total weight of ranks `0..=i`, scaled to u64.
+    /// `guide[j]`: the rank a draw of `j << shift` picks, so that a draw
+    /// `u` searches only `guide[u >> shift]..=guide[(u >> shift) + 1]`
+    /// (the inverse is monotone), not the whole table: the same rank as
+    /// a search of the whole table, without its cache misses.
     Zipfian {
         cumulative: Vec<u64>,
+        guide: Vec<u32>,
+        shift: u32,
     },
     Hotspot {
         hot: u64,
@@ -60,8 +66,22 @@ impl KeySampler {
                         acc += (libm::round(w * scale) as u64).max(1);
                         acc
                     })
+                    .collect::<Vec<u64>>();
+                let total = *cumulative.last().expect("key_count >= 1");
+                // About one guide entry per four ranks.
+                let buckets = (key_count / 4).max(1);
+                let shift = (total / buckets).max(1).ilog2();
+                let guide = (0..=(total >> shift) + 1)
+                    .map(|j| {
+                        let u = j.checked_shl(shift).unwrap_or(u64::MAX);
+                        cumulative.partition_point(|c| *c <= u) as u32
+                    })
                     .collect();
-                SamplerKind::Zipfian { cumulative }
+                SamplerKind::Zipfian {
+                    cumulative,
+                    guide,
+                    shift,
+                }
             }
             Popularity::Hotspot {
                 hot_keys,
@@ -82,10 +102,18 @@ impl KeySampler {
     pub fn sample(&self, rng: &mut SimRng) -> Key {
         match &self.kind {
             SamplerKind::Uniform => Key(rng.below(self.key_count)),
-            SamplerKind::Zipfian { cumulative } => {
+            SamplerKind::Zipfian {
+                cumulative,
+                guide,
+                shift,
+            } => {
                 let total = *cumulative.last().expect("key_count >= 1");
                 let u = rng.below(total);
-                Key(cumulative.partition_point(|c| *c <= u) as u64)
+                let j = (u >> shift) as usize;
+                let (from, to) = (guide[j] as usize, guide[j + 1] as usize);
+                let within =
+                    cumulative[from..=to.min(cumulative.len() - 1)].partition_point(|c| *c <= u);
+                Key((from + within) as u64)
             }
             SamplerKind::Hotspot { hot, hot_traffic } => {
                 if rng.chance(*hot_traffic) || *hot == self.key_count {
@@ -123,6 +151,48 @@ pub fn choose_plan(mix: &Mix, rng: &mut SimRng) -> Plan {
 mod tests {
     use super::*;
     use crate::engine::rng::Stream;
+
+    #[test]
+    fn zipfian_guide_picks_the_rank_a_whole_table_search_picks() {
+        // Every draw, and the edges of every guide bucket, against the
+        // plain inverse: the guide must not change a single key.
+        for (keys, exponent) in [(1, 0.99), (2, 0.5), (3, 2.0), (1_000, 0.99), (12_345, 1.2)] {
+            let s = KeySampler::new(keys, &Popularity::Zipfian { s: exponent });
+            let SamplerKind::Zipfian {
+                cumulative,
+                guide,
+                shift,
+            } = &s.kind
+            else {
+                unreachable!("a zipfian sampler")
+            };
+            let total = *cumulative.last().unwrap();
+            let whole = |u: u64| cumulative.partition_point(|c| *c <= u) as u64;
+            let guided = |u: u64| {
+                let j = (u >> shift) as usize;
+                let (from, to) = (guide[j] as usize, guide[j + 1] as usize);
+                (from
+                    + cumulative[from..=to.min(cumulative.len() - 1)].partition_point(|c| *c <= u))
+                    as u64
+            };
+            let mut us: Vec<u64> = vec![0, 1, total - 1];
+            us.extend(
+                cumulative
+                    .iter()
+                    .flat_map(|c| [c - 1, *c])
+                    .filter(|u| *u < total),
+            );
+            us.extend((0..guide.len() as u64).map(|j| (j << shift).min(total - 1)));
+            for u in us {
+                assert_eq!(guided(u), whole(u), "{keys} keys, s {exponent}, u {u}");
+            }
+            let mut a = SimRng::new(7, Stream::Workload);
+            let mut b = SimRng::new(7, Stream::Workload);
+            for _ in 0..20_000 {
+                assert_eq!(s.sample(&mut a).0, whole(b.below(total)));
+            }
+        }
+    }
 
     #[test]
     fn zipfian_prefers_low_ranks() {
