@@ -177,9 +177,9 @@
 //! 60 bytes per write ([`cold`]: varints, times as deltas from the write's
 //! invocation), and the next record of the key unpacks it first. (The
 //! first version packed every key no record had touched for 500 ms of
-//! virtual time: under a zipfian workload over 100k keys that packed and
-//! unpacked the key of about one operation in three, a fifth of the run's
-//! time; the cap packs only what memory needs.) Packing is exact, so no
+//! virtual time: on the zipfian baseline over 100k keys, packing and
+//! unpacking keys that come back every second or so took a fifth of the
+//! run's CPU; the cap packs only what memory needs.) Packing is exact, so no
 //! verdict depends on it: `reports/tests/cold_keys.rs` runs checker
 //! scenarios with every key frozen after each record and with none and
 //! compares whole summaries. The summary reads packed keys one at a
