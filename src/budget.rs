@@ -990,15 +990,31 @@ fn cluster_terms(s: &Scenario, sh: &Shape, est: &mut Estimate) {
 fn network_terms(s: &Scenario, sh: &Shape, est: &mut Estimate) {
     let endpoints = sh.nodes + sh.clients;
     let links = (1 + s.network.datacenter_links.len() + s.network.endpoint_links.len()) as f64;
+    // A table of endpoints squared only when some pair has a link of its
+    // own (`sim_core::world::net::Network`).
+    let (table, detail) = if links > 1.0 {
+        (
+            endpoints * endpoints * 2.0,
+            format!(
+                "{} endpoints² × 2 B + {} links × {} B",
+                fmt(endpoints),
+                fmt(links),
+                fmt(BYTES_PER_LINK)
+            ),
+        )
+    } else {
+        (
+            0.0,
+            format!(
+                "1 link × {} B (no table: one link for every pair)",
+                fmt(BYTES_PER_LINK)
+            ),
+        )
+    };
     est.push(Term::memory(
         "the network's link table",
-        endpoints * endpoints * 2.0 + links * BYTES_PER_LINK,
-        format!(
-            "{} endpoints² × 2 B + {} links × {} B",
-            fmt(endpoints),
-            fmt(links),
-            fmt(BYTES_PER_LINK)
-        ),
+        table + links * BYTES_PER_LINK,
+        detail,
         vec![
             Factor::new("network.links", links, 16.0),
             sh.nodes_factor(),
