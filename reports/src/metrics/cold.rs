@@ -12,7 +12,7 @@
 //! a write as zigzag deltas from its invocation (they are small); a
 //! [`WriteId`] as its client and sequence number. A loaded key with one
 //! blind write packs into about 130 bytes (the memory bench's 500k blind
-//! writes leave 393,518 keys packed in 51 MB, their loaded values, writes,
+//! writes leave 327,982 keys packed in 41.9 MB, their loaded values, writes,
 //! acknowledgement and commit lists, chains and sessions), against about a
 //! kilobyte and a half as maps, vectors and deques.
 
@@ -25,8 +25,10 @@ use super::{Chain, Fold, KeyHistory, Parent, Session, SmallMap, WriteInfo};
 
 /// The most key histories the collector keeps unpacked: beyond them it
 /// freezes keys no record reached for a while. Runs that touch fewer keys
-/// pay nothing.
-pub(super) const HOT_KEYS: usize = 16_384;
+/// pay nothing. An unpacked history costs about 1.2 KB, so the cap holds
+/// about 80 MB; 16,384 held a quarter of that but cost the scale bench
+/// (1M zipfian keys) about 8 % of its time packing and unpacking.
+pub(super) const HOT_KEYS: usize = 65_536;
 
 struct Packer(Vec<u8>);
 
