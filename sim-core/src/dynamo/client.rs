@@ -887,7 +887,7 @@ impl Client {
                 Msg::Replica(ReplicaMsg::Write {
                     request: RequestId(seq),
                     key,
-                    version: version.clone(),
+                    version: Box::new(version.clone()),
                     siblings: Vec::new(),
                     hint: *hint,
                     durability,

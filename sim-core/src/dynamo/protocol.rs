@@ -258,7 +258,7 @@ pub enum ReplicaMsg {
         /// The key.
         key: Key,
         /// The version to store.
-        version: Version,
+        version: Box<Version>,
         /// The coordinator's local siblings that the write's context did not
         /// cover, shipped with it (dotted version vectors and vnode clocks:
         /// the merged object); empty with server clocks.
@@ -788,7 +788,7 @@ impl Msg {
                     ReplicaMsg::ReadReply { versions: vs, .. } => versions(vs),
                     ReplicaMsg::Write {
                         version, siblings, ..
-                    } => KEY + versions_bytes(std::iter::once(version).chain(siblings)),
+                    } => KEY + versions_bytes(std::iter::once(&**version).chain(siblings)),
                     ReplicaMsg::WriteAck { versions: vs, .. } => versions(vs),
                     ReplicaMsg::ReadDeclined { .. } => 0,
                     ReplicaMsg::Repair { versions: vs, .. } => KEY + versions(vs),

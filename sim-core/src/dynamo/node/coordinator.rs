@@ -604,7 +604,7 @@ impl Node {
             let msg = ReplicaMsg::Write {
                 request,
                 key,
-                version: version.clone(),
+                version: Box::new(version.clone()),
                 siblings: siblings.clone(),
                 hint: target.hint,
                 durability,
@@ -882,7 +882,7 @@ impl Node {
                     let msg = ReplicaMsg::Write {
                         request: req,
                         key: put.key,
-                        version: put.version.clone(),
+                        version: Box::new(put.version.clone()),
                         siblings: put.siblings.clone(),
                         hint,
                         durability: Durability::Durable,
