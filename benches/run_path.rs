@@ -21,8 +21,10 @@
 //! baseline over 1,000 and over 1,000,000 loaded keys (zipfian 0.99 both),
 //! each through the engine alone and through `dynasim run`, best of two
 //! alternating rounds (one when quick): `keys_1k_engine_cpu_s`,
-//! `keys_1m_engine_cpu_s`, `keys_1k_run_path_cpu_s`, `keys_1m_run_path_cpu_s`,
-//! and the ratios `engine_keys_1m_vs_1k_cpu` and `run_path_keys_1m_vs_1k_cpu`.
+//! `keys_1m_engine_cpu_s`, `keys_1k_run_path_cpu_s`, `keys_1m_run_path_cpu_s`
+//! (each with its `_wall_s` beside it), and the ratios
+//! `engine_keys_1m_vs_1k_cpu` and `run_path_keys_1m_vs_1k_cpu` (wall:
+//! without `_cpu`).
 //! The 1M-key runs include loading the keys and the end state of every
 //! copy, as a user's run does; the same scenarios with 200 operations
 //! measure that fixed part (`keys_1m_fixed_engine_cpu_s`,
@@ -98,11 +100,45 @@ fn main() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// The baseline over 1k and 1M keys, engine alone and CLI path: best CPU
-/// seconds of `rounds` alternating rounds each, and their ratios.
+/// Wall and CPU seconds of one scenario: the engine alone, then the CLI
+/// path.
+#[derive(Clone, Copy)]
+struct PathTimes {
+    engine: (f64, f64),
+    cli: (f64, f64),
+}
+
+impl PathTimes {
+    const NONE: PathTimes = PathTimes {
+        engine: (f64::INFINITY, f64::INFINITY),
+        cli: (f64::INFINITY, f64::INFINITY),
+    };
+
+    /// Runs `file` through the engine (in a child) and through the CLI.
+    fn measure(file: &Path, out: &Path) -> PathTimes {
+        let figures = run_child_spec(file.to_str().expect("a UTF-8 temporary path"));
+        let number = |name: &str| figures.get(name).parse().unwrap_or(f64::NAN);
+        let (wall, cpu, _) = cli_run(file, out);
+        PathTimes {
+            engine: (number("wall_s"), number("cpu_s")),
+            cli: (wall, cpu),
+        }
+    }
+
+    /// The best (least) of each figure.
+    fn min(self, o: PathTimes) -> PathTimes {
+        let m = |a: (f64, f64), b: (f64, f64)| (a.0.min(b.0), a.1.min(b.1));
+        PathTimes {
+            engine: m(self.engine, o.engine),
+            cli: m(self.cli, o.cli),
+        }
+    }
+}
+
+/// The baseline over 1k and 1M keys, engine alone and CLI path: best wall
+/// and CPU seconds of `rounds` alternating rounds each, and their ratios.
 fn keys_scaling(dir: &Path, ops: u64, rounds: usize) {
     let base = baseline_scenario_json(ops);
-    let mut best = [(f64::INFINITY, f64::INFINITY); 2];
     let counts = [1_000u64, 1_000_000];
     let write = |n: u64, text: &str, name: &str| {
         let text = text.replace("\"count\": 100000,", &format!("\"count\": {n},"));
@@ -114,19 +150,15 @@ fn keys_scaling(dir: &Path, ops: u64, rounds: usize) {
         std::fs::write(&file, text).expect("write the scenario");
         file
     };
+    let out = dir.join("out-keys");
     let files: Vec<PathBuf> = counts.iter().map(|n| write(*n, &base, "keys")).collect();
     // The fixed part: the same runs with 100 plans (200 operations).
     let fixed_base = baseline_scenario_json(200);
-    let fixed: Vec<(f64, f64)> = counts
+    let fixed: Vec<PathTimes> = counts
         .iter()
-        .map(|n| {
-            let file = write(*n, &fixed_base, "fixed");
-            let figures = run_child_spec(file.to_str().expect("a UTF-8 temporary path"));
-            let engine: f64 = figures.get("cpu_s").parse().unwrap_or(f64::NAN);
-            let (_, cli, _) = cli_run(&file, &dir.join("out-keys"));
-            (engine, cli)
-        })
+        .map(|n| PathTimes::measure(&write(*n, &fixed_base, "fixed"), &out))
         .collect();
+    let mut best = [PathTimes::NONE; 2];
     for round in 0..rounds {
         for (i, file) in files.iter().enumerate() {
             eprintln!(
@@ -134,28 +166,39 @@ fn keys_scaling(dir: &Path, ops: u64, rounds: usize) {
                 counts[i],
                 round + 1
             );
-            let figures = run_child_spec(file.to_str().expect("a UTF-8 temporary path"));
-            let engine: f64 = figures.get("cpu_s").parse().unwrap_or(f64::NAN);
-            let (_, cli, _) = cli_run(file, &dir.join("out-keys"));
-            best[i] = (best[i].0.min(engine), best[i].1.min(cli));
+            best[i] = best[i].min(PathTimes::measure(file, &out));
         }
     }
-    println!("keys_1k_engine_cpu_s: {:.3}", best[0].0);
-    println!("keys_1m_engine_cpu_s: {:.3}", best[1].0);
-    println!("keys_1k_run_path_cpu_s: {:.3}", best[0].1);
-    println!("keys_1m_run_path_cpu_s: {:.3}", best[1].1);
-    println!("keys_1m_fixed_engine_cpu_s: {:.3}", fixed[1].0);
-    println!("keys_1m_fixed_run_path_cpu_s: {:.3}", fixed[1].1);
-    println!("engine_keys_1m_vs_1k_cpu: {:.2}", best[1].0 / best[0].0);
-    println!("run_path_keys_1m_vs_1k_cpu: {:.2}", best[1].1 / best[0].1);
-    println!(
-        "engine_keys_1m_vs_1k_cpu_per_op: {:.2}",
-        (best[1].0 - fixed[1].0) / (best[0].0 - fixed[0].0)
-    );
-    println!(
-        "run_path_keys_1m_vs_1k_cpu_per_op: {:.2}",
-        (best[1].1 - fixed[1].1) / (best[0].1 - fixed[0].1)
-    );
+    for (path, pick) in [
+        (
+            "engine",
+            (|t: &PathTimes| t.engine) as fn(&PathTimes) -> (f64, f64),
+        ),
+        ("run_path", |t: &PathTimes| t.cli),
+    ] {
+        let (k1, m1, f1, f0) = (
+            pick(&best[0]),
+            pick(&best[1]),
+            pick(&fixed[1]),
+            pick(&fixed[0]),
+        );
+        println!("keys_1k_{path}_wall_s: {:.3}", k1.0);
+        println!("keys_1k_{path}_cpu_s: {:.3}", k1.1);
+        println!("keys_1m_{path}_wall_s: {:.3}", m1.0);
+        println!("keys_1m_{path}_cpu_s: {:.3}", m1.1);
+        println!("keys_1m_fixed_{path}_wall_s: {:.3}", f1.0);
+        println!("keys_1m_fixed_{path}_cpu_s: {:.3}", f1.1);
+        println!("{path}_keys_1m_vs_1k: {:.2}", m1.0 / k1.0);
+        println!("{path}_keys_1m_vs_1k_cpu: {:.2}", m1.1 / k1.1);
+        println!(
+            "{path}_keys_1m_vs_1k_per_op: {:.2}",
+            (m1.0 - f1.0) / (k1.0 - f0.0)
+        );
+        println!(
+            "{path}_keys_1m_vs_1k_cpu_per_op: {:.2}",
+            (m1.1 - f1.1) / (k1.1 - f0.1)
+        );
+    }
 }
 
 /// The CLI path: wall and CPU seconds of `dynasim run --no-plots`, and the

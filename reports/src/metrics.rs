@@ -948,7 +948,7 @@ impl LoadedEnd {
 /// The history of `key`, made on first use (a loaded key's starts with its
 /// loaded value, acknowledged at time 0).
 fn history(keys: &mut BTreeMap<Key, KeyHistory>, preloaded: u64, key: Key) -> &mut KeyHistory {
-    let h = keys.entry(key).or_insert_with(|| {
+    keys.entry(key).or_insert_with(|| {
         let mut h = KeyHistory::default();
         if key.0 < preloaded {
             let w = WriteId::preloaded(key);
@@ -968,8 +968,7 @@ fn history(keys: &mut BTreeMap<Key, KeyHistory>, preloaded: u64, key: Key) -> &m
             h.commits.push((SimTime::ZERO, w));
         }
         h
-    });
-    h
+    })
 }
 
 /// A lost write (the first ones are listed in the summary). A lost retained
@@ -1198,15 +1197,16 @@ impl Collector {
             let Some(key) = self.clock.pop_front() else {
                 break;
             };
-            let Some(h) = self.keys.get_mut(&key) else {
+            let std::collections::btree_map::Entry::Occupied(mut entry) = self.keys.entry(key)
+            else {
                 continue;
             };
-            if h.referenced {
-                h.referenced = false;
+            if entry.get().referenced {
+                entry.get_mut().referenced = false;
                 self.clock.push_back(key);
                 continue;
             }
-            let h = self.keys.remove(&key).expect("looked up above");
+            let h = entry.remove();
             let clients: Vec<ClientId> = self.sessions_of(key).map(|(c, _)| c).collect();
             let sessions: Vec<(ClientId, Session)> = clients
                 .into_iter()
@@ -2043,12 +2043,22 @@ impl Collector {
         let mut values: Vec<&ReplicaCopy> = self.replica_copies.iter().collect();
         // Stable: a later report of the same node and key wins, as in a map.
         values.sort_by_key(|c| (c.key, c.node));
-        let diverges = |key: Key| -> bool {
+        let holders_of = |key: Key| -> &[&ReplicaCopy] {
             let from = values.partition_point(|c| c.key < key);
             let to = values.partition_point(|c| c.key <= key);
-            let holders = &values[from..to];
-            let loaded = copies_of(key);
-            let sets: Vec<BTreeSet<WriteId>> = replicas_of(key)
+            &values[from..to]
+        };
+        // `key`'s replicas disagree, given its final copies (`holders`) and
+        // its untouched loaded copies (`loaded`, key and node).
+        let diverges = |key: Key, holders: &[&ReplicaCopy], loaded: &[(u32, u32)]| -> bool {
+            let replicas = replicas_of(key);
+            if holders.is_empty() {
+                // Each replica holds the loaded value or nothing.
+                let mut held = replicas.iter().map(|n| loaded.iter().any(|c| c.1 == n.0));
+                let first = held.next();
+                return held.any(|h| Some(h) != first);
+            }
+            let sets: Vec<BTreeSet<WriteId>> = replicas
                 .into_iter()
                 .map(|n| {
                     let mut set: BTreeSet<WriteId> = holders
@@ -2069,24 +2079,19 @@ impl Collector {
         keys.extend(values.iter().map(|c| c.key));
         for &key in &keys {
             keys_checked += 1;
-            if diverges(key) {
+            if diverges(key, holders_of(key), copies_of(key)) {
                 divergent += 1;
             }
         }
-        // The loaded keys nobody touched, each with its run of copies:
-        // every replica holds the loaded value or nothing (as `diverges`
-        // would find, without its searches and sets).
+        // The loaded keys nobody touched (no final copy of theirs is in
+        // `values`: those keys are in `keys`), each with its run of copies.
         for run in copies.chunk_by(|a, b| a.0 == b.0) {
             let key = Key(u64::from(run[0].0));
             if keys.contains(&key) {
                 continue;
             }
             keys_checked += 1;
-            let held: Vec<bool> = replicas_of(key)
-                .iter()
-                .map(|n| run.iter().any(|c| c.1 == n.0))
-                .collect();
-            if held.windows(2).any(|p| p[0] != p[1]) {
+            if diverges(key, &[], run) {
                 divergent += 1;
             }
         }

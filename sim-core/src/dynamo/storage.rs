@@ -289,9 +289,8 @@ impl LoadTable {
         let mut v = self.templates[node.0 as usize]
             .clone()
             .expect("a loaded key's coordinator has a template");
-        let write = WriteId::preloaded(key);
-        v.value = Value::Data(write);
-        v.stamp.write = write;
+        v.value = loaded_value(key);
+        v.stamp.write = WriteId::preloaded(key);
         v.size = if self.per_key_sizes {
             self.sizes[key.0 as usize]
         } else {
@@ -356,6 +355,11 @@ impl Loaded {
             stored_at: SimTime::ZERO,
         }
     }
+}
+
+/// The value the load phase wrote to `key`.
+fn loaded_value(key: Key) -> Value {
+    Value::Data(WriteId::preloaded(key))
 }
 
 /// The values a store holds for one key (see [`Store::values`]).
@@ -618,7 +622,7 @@ impl Store {
     pub fn push_values(&self, key: Key, out: &mut Vec<Value>) {
         match self.keys.get(&key) {
             Some(v) => out.extend(v.iter().map(|s| s.version.value)),
-            None if self.loaded.contains(key) => out.push(Value::Data(WriteId::preloaded(key))),
+            None if self.loaded.contains(key) => out.push(loaded_value(key)),
             None => {}
         }
     }
@@ -628,7 +632,7 @@ impl Store {
     pub fn values(&self) -> impl Iterator<Item = (Key, StoredValues<'_>)> + '_ {
         self.entries().map(|(k, entry)| match entry {
             Some(v) => (k, StoredValues::Stored(v)),
-            None => (k, StoredValues::Loaded(Value::Data(WriteId::preloaded(k)))),
+            None => (k, StoredValues::Loaded(loaded_value(k))),
         })
     }
 

@@ -108,12 +108,7 @@ impl KeySampler {
                 shift,
             } => {
                 let total = *cumulative.last().expect("key_count >= 1");
-                let u = rng.below(total);
-                let j = (u >> shift) as usize;
-                let (from, to) = (guide[j] as usize, guide[j + 1] as usize);
-                let within =
-                    cumulative[from..=to.min(cumulative.len() - 1)].partition_point(|c| *c <= u);
-                Key((from + within) as u64)
+                Key(guided_rank(cumulative, guide, *shift, rng.below(total)) as u64)
             }
             SamplerKind::Hotspot { hot, hot_traffic } => {
                 if rng.chance(*hot_traffic) || *hot == self.key_count {
@@ -124,6 +119,15 @@ impl KeySampler {
             }
         }
     }
+}
+
+/// The rank a zipfian draw `u` picks: the number of `cumulative` entries
+/// at or below `u`, searched only between the two guide entries around `u`
+/// (see `SamplerKind::Zipfian`).
+fn guided_rank(cumulative: &[u64], guide: &[u32], shift: u32, u: u64) -> usize {
+    let j = (u >> shift) as usize;
+    let (from, to) = (guide[j] as usize, guide[j + 1] as usize);
+    from + cumulative[from..=to.min(cumulative.len() - 1)].partition_point(|c| *c <= u)
 }
 
 /// Draws the next operation from the mix.
@@ -168,13 +172,7 @@ mod tests {
             };
             let total = *cumulative.last().unwrap();
             let whole = |u: u64| cumulative.partition_point(|c| *c <= u) as u64;
-            let guided = |u: u64| {
-                let j = (u >> shift) as usize;
-                let (from, to) = (guide[j] as usize, guide[j + 1] as usize);
-                (from
-                    + cumulative[from..=to.min(cumulative.len() - 1)].partition_point(|c| *c <= u))
-                    as u64
-            };
+            let guided = |u: u64| guided_rank(cumulative, guide, *shift, u) as u64;
             let mut us: Vec<u64> = vec![0, 1, total - 1];
             us.extend(
                 cumulative
