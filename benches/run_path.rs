@@ -6,13 +6,18 @@
 //!   a `NullSink`, in a child process of this bench);
 //! - the CLI's path: `dynasim run FILE --no-plots --quiet --out DIR` through
 //!   the real binary (collector, checkers, summary, `summary.json`,
-//!   `timeline.csv`; no figures).
+//!   `timeline.csv`; no figures). On two cores or more the collector works
+//!   on a second thread beside the engine (`reports::pipeline`), so wall
+//!   time falls while CPU time does not;
+//! - the same with `--one-thread` (collector on the engine's thread):
+//!   `run_path_one_thread_wall_s` / `_cpu_s` and
+//!   `run_path_one_thread_vs_engine_bench` / `_cpu`.
 //!
 //! Run with `cargo bench --bench run_path` (`DYNASIM_BENCH_QUICK=1`: 200k
 //! operations, one round). Prints `name: value` lines:
 //! `run_path_ops`, `engine_run_wall_s` / `_cpu_s`, `run_path_wall_s` /
-//! `_cpu_s`, `run_path_vs_engine_bench` (wall) and
-//! `run_path_vs_engine_bench_cpu` (goal ≤ 1.3), `run_path_us_per_op` (CPU),
+//! `_cpu_s`, `run_path_vs_engine_bench` (wall; goal ≤ 1.3) and
+//! `run_path_vs_engine_bench_cpu`, `run_path_us_per_op` (CPU),
 //! and `run_path_messages_per_cpu_sec` (messages the run sends over the CLI
 //! path's CPU seconds; goal ≥ 2.2 M). Wall time is measured only here,
 //! outside any simulation.
@@ -69,6 +74,7 @@ fn main() {
     let file_arg = file.to_str().expect("a UTF-8 temporary path");
     let mut engine = (f64::INFINITY, f64::INFINITY);
     let mut cli = (f64::INFINITY, f64::INFINITY);
+    let mut one_thread = (f64::INFINITY, f64::INFINITY);
     let mut messages = 0u64;
     let mut hashes = (String::new(), String::new());
     for round in 0..rounds {
@@ -82,6 +88,9 @@ fn main() {
         let (wall, cpu, hash) = cli_run(&file, &dir.join("out"));
         hashes.1 = hash;
         cli = (cli.0.min(wall), cli.1.min(cpu));
+        let (wall, cpu, hash) = cli_run_with(&file, &dir.join("out"), &["--one-thread"]);
+        assert_eq!(hashes.1, hash, "one thread or two, the same run");
+        one_thread = (one_thread.0.min(wall), one_thread.1.min(cpu));
     }
     assert_eq!(hashes.0, hashes.1, "the two paths ran the same run");
     println!("run_path_ops: {ops}");
@@ -92,6 +101,16 @@ fn main() {
     println!("run_path_vs_engine_bench: {:.2}", cli.0 / engine.0);
     println!("run_path_vs_engine_bench_cpu: {:.2}", cli.1 / engine.1);
     println!("run_path_us_per_op: {:.2}", cli.1 * 1e6 / ops as f64);
+    println!("run_path_one_thread_wall_s: {:.3}", one_thread.0);
+    println!("run_path_one_thread_cpu_s: {:.3}", one_thread.1);
+    println!(
+        "run_path_one_thread_vs_engine_bench: {:.2}",
+        one_thread.0 / engine.0
+    );
+    println!(
+        "run_path_one_thread_vs_engine_bench_cpu: {:.2}",
+        one_thread.1 / engine.1
+    );
     println!(
         "run_path_messages_per_cpu_sec: {:.0}",
         messages as f64 / cli.1
@@ -204,6 +223,11 @@ fn keys_scaling(dir: &Path, ops: u64, rounds: usize) {
 /// The CLI path: wall and CPU seconds of `dynasim run --no-plots`, and the
 /// trace hash it printed.
 fn cli_run(file: &Path, out: &Path) -> (f64, f64, String) {
+    cli_run_with(file, out, &[])
+}
+
+/// [`cli_run`] with extra arguments.
+fn cli_run_with(file: &Path, out: &Path, extra: &[&str]) -> (f64, f64, String) {
     let _ = std::fs::remove_dir_all(out);
     let cpu_before = children_cpu_time_s();
     let start = Instant::now();
@@ -212,6 +236,7 @@ fn cli_run(file: &Path, out: &Path) -> (f64, f64, String) {
         .arg(file)
         .args(["--no-plots", "--quiet", "--out"])
         .arg(out)
+        .args(extra)
         .stdin(Stdio::null())
         .stderr(Stdio::null())
         .output()

@@ -284,11 +284,15 @@ pub fn run(args: &RunArgs) -> Result<Outcome> {
         scenario: &scenario,
         progress: (!args.quiet).then(|| RunProgress::new(&scenario)),
     };
-    let outcome = sim.run_guarded(
-        &mut tee,
-        tracer.as_mut().map(|t| t.tracer()),
-        &mut args.limits.guard(),
-    );
+    let mut guard = args.limits.guard();
+    let trace = tracer.as_mut().map(|t| t.tracer());
+    // Records flow one way, so collecting them on a second core changes
+    // nothing but the wall time (`reports::pipeline`).
+    let outcome = if args.one_thread || !reports::pipeline::worth_a_thread() {
+        sim.run_guarded(&mut tee, trace, &mut guard)
+    } else {
+        reports::pipeline::pipelined(&mut tee, |sink| sim.run_guarded(sink, trace, &mut guard))
+    };
     if let Some(p) = tee.progress.take() {
         p.finish();
     }

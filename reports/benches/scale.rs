@@ -17,7 +17,10 @@
 //! - `scale_wall_s` / `scale_cpu_s`: the child's build, run and summary,
 //!   wall time and CPU time (goal ≤ 180 s wall at 10M on the 2-core
 //!   development machine; CPU time is what a busy machine cannot inflate);
-//! - `scale_us_per_op`: CPU microseconds per operation.
+//! - `scale_us_per_op`: CPU microseconds per operation;
+//! - `scale_threads`: 2 when the collector ran on a second thread beside
+//!   the engine, as `dynasim run` does on a machine with two cores or more
+//!   (`reports::pipeline`), else 1. CPU time counts both threads.
 
 // A benchmark has to measure time; it does so only here, around the code
 // under test, never inside a simulation.
@@ -45,7 +48,7 @@ fn main() {
     };
     let figures = run_child_spec(&format!("scale:{ops}"));
     println!("scale_ops: {ops}");
-    for name in ["peak_rss_mb", "wall_s", "cpu_s", "us_per_op"] {
+    for name in ["threads", "peak_rss_mb", "wall_s", "cpu_s", "us_per_op"] {
         println!("scale_{name}: {}", figures.get(name));
     }
 }
@@ -85,7 +88,19 @@ fn child(spec: &str) {
     let sim = Simulation::new(scenario.clone());
     let ring = sim.ring().clone();
     let mut collector = Collector::new(&scenario);
-    let outcome = sim.run(&mut collector, None);
+    // As `dynasim run` does: the collector on a second core when there is
+    // one (the same results; CPU time counts both threads).
+    let threads = if reports::pipeline::worth_a_thread() {
+        2
+    } else {
+        1
+    };
+    let outcome = if threads == 2 {
+        reports::pipeline::pipelined(&mut collector, |sink| sim.run(sink, None))
+    } else {
+        sim.run(&mut collector, None)
+    };
+    println!("threads: {threads}");
     let summary = reports::report::summary(&scenario, &outcome, &collector, &ring);
     let wall = started.elapsed().as_secs_f64();
     let done = summary["ops"]["total"].as_u64().unwrap_or_default();

@@ -18,6 +18,7 @@ pub use sim_core::engine::histogram;
 pub mod membership;
 pub mod metrics;
 pub mod objects;
+pub mod pipeline;
 pub mod plot;
 pub mod render;
 pub mod report;

@@ -794,7 +794,7 @@ impl Simulation {
     pub fn start(&mut self, sink: &mut dyn Sink, tracer: &mut Option<&mut dyn Tracer>) {
         if self.scenario.workload.preload {
             let keys = self.scenario.workload.key_count;
-            self.emit(None, &Record::Preloaded { keys }, sink, tracer);
+            self.emit(None, Record::Preloaded { keys }, sink, tracer);
         }
         for i in 0..self.nodes.len() {
             if !self.nodes[i].up {
@@ -963,7 +963,7 @@ impl Simulation {
         if self.next_convergence_check.is_some_and(|t| time >= t) {
             if self.replicas_agree() {
                 self.next_convergence_check = None;
-                self.emit(None, &Record::ReplicasConverged, sink, tracer);
+                self.emit(None, Record::ReplicasConverged, sink, tracer);
             } else {
                 self.next_convergence_check = Some(time + SimDuration::from_millis(100));
             }
@@ -1721,7 +1721,7 @@ impl Simulation {
                         Record::WriteCommitted { op, .. } if probing => committed.push(*op),
                         _ => {}
                     }
-                    self.emit(Some(Endpoint::Node(node)), &r, sink, tracer)
+                    self.emit(Some(Endpoint::Node(node)), r, sink, tracer)
                 }
             }
         }
@@ -1764,7 +1764,7 @@ impl Simulation {
                         self.queue.discard(h);
                     }
                 }
-                Command::Record(r) => self.emit(Some(Endpoint::Client(client)), &r, sink, tracer),
+                Command::Record(r) => self.emit(Some(Endpoint::Client(client)), r, sink, tracer),
                 Command::Disk { .. } => unreachable!("clients have no disk"),
             }
         }
@@ -1774,11 +1774,10 @@ impl Simulation {
     fn emit(
         &mut self,
         at: Option<Endpoint>,
-        record: &Record,
+        record: Record,
         sink: &mut dyn Sink,
         tracer: &mut Option<&mut dyn Tracer>,
     ) {
-        sink.record(self.now, record);
         if let Some(t) = tracer.as_deref_mut() {
             let details = format!("{record:?}");
             t.event(&TraceEvent {
@@ -1793,6 +1792,7 @@ impl Simulation {
                 details: &details,
             });
         }
+        sink.record_owned(self.now, record);
     }
 
     fn apply_fault(
@@ -1809,7 +1809,7 @@ impl Simulation {
                     if lost > 0 {
                         self.emit(
                             Some(Endpoint::Node(*node)),
-                            &Record::BufferLost {
+                            Record::BufferLost {
                                 node: *node,
                                 versions: lost,
                             },
@@ -1893,7 +1893,7 @@ impl Simulation {
                     let versions = slot.node.corrupt(*fraction, *keys);
                     self.emit(
                         Some(Endpoint::Node(*node)),
-                        &Record::VersionsCorrupted {
+                        Record::VersionsCorrupted {
                             node: *node,
                             versions,
                         },
@@ -2143,7 +2143,7 @@ impl Simulation {
                 issued,
                 rounds: elapsed.div_ceil(interval) as u32,
             };
-            self.emit(None, &record, sink, tracer);
+            self.emit(None, record, sink, tracer);
         }
     }
 

@@ -369,6 +369,14 @@ impl Record {
 pub trait Sink {
     /// Receives one record at virtual time `at`, in run order.
     fn record(&mut self, at: SimTime, record: &Record);
+
+    /// Receives one record by value: the engine's way of handing over what
+    /// it no longer needs, so that a sink that keeps records (a batch for
+    /// another thread, a list) moves them instead of cloning. By default
+    /// lends it to [`Sink::record`].
+    fn record_owned(&mut self, at: SimTime, record: Record) {
+        self.record(at, &record);
+    }
 }
 
 /// Drops every record.
@@ -382,5 +390,9 @@ impl Sink for NullSink {
 impl Sink for Vec<(SimTime, Record)> {
     fn record(&mut self, at: SimTime, record: &Record) {
         self.push((at, record.clone()));
+    }
+
+    fn record_owned(&mut self, at: SimTime, record: Record) {
+        self.push((at, record));
     }
 }

@@ -1,0 +1,109 @@
+//! Consuming a run's records on a second thread, beside the engine.
+//!
+//! A run's records go one way, from the engine to its sink, and the engine
+//! never reads anything back: so the collector (and whatever else consumes
+//! the records) can work on another core while the engine simulates. The
+//! engine's side moves each record into a batch; full batches cross a
+//! bounded channel to the consumer thread, which feeds them to the real sink
+//! in the same order, one record at a time, and hands the emptied batches
+//! back for reuse.
+//!
+//! This module owns that hand-over and nothing else. It must never change
+//! what the sink sees: the same records, in the same order, with the same
+//! times, as when the engine calls the sink directly (tested by comparing
+//! the two). The run itself cannot depend on it: the engine writes records
+//! and reads nothing from its sink. Threads are used here only, outside the
+//! simulation, so a run stays a pure function of its scenario and seed.
+
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+
+use sim_core::engine::record::{Record, Sink};
+use sim_core::engine::time::SimTime;
+
+/// Records per batch: large enough that the channel costs little per
+/// record, small enough that a batch stays in the cache.
+pub const BATCH: usize = 512;
+
+/// Batches in flight at most (the channel's bound): the engine waits when
+/// the consumer is this far behind, so memory stays bounded.
+pub const IN_FLIGHT: usize = 16;
+
+type Batch = Vec<(SimTime, Record)>;
+
+/// The engine's side: a [`Sink`] that batches records for the consumer
+/// thread.
+struct Feeder {
+    batch: Batch,
+    full: SyncSender<Batch>,
+    empty: Receiver<Batch>,
+}
+
+impl Feeder {
+    fn send(&mut self) {
+        if self.batch.is_empty() {
+            return;
+        }
+        let next = self
+            .empty
+            .try_recv()
+            .unwrap_or_else(|_| Vec::with_capacity(BATCH));
+        let full = std::mem::replace(&mut self.batch, next);
+        // The consumer only stops receiving when it panicked; the scope's
+        // join reports that panic, so a failed send is not an error here.
+        let _ = self.full.send(full);
+    }
+}
+
+impl Sink for Feeder {
+    fn record(&mut self, at: SimTime, record: &Record) {
+        self.record_owned(at, record.clone());
+    }
+
+    fn record_owned(&mut self, at: SimTime, record: Record) {
+        self.batch.push((at, record));
+        if self.batch.len() == BATCH {
+            self.send();
+        }
+    }
+}
+
+/// True when the machine has a second core for the consumer (otherwise the
+/// two threads would take turns on one, for nothing).
+pub fn worth_a_thread() -> bool {
+    std::thread::available_parallelism().is_ok_and(|n| n.get() >= 2)
+}
+
+/// Runs `produce` with a sink whose records reach `consumer` on another
+/// thread, in order; returns when `consumer` has seen every record.
+/// `consumer` sees exactly what it would see if `produce` called it
+/// directly.
+pub fn pipelined<S, R>(consumer: &mut S, produce: impl FnOnce(&mut dyn Sink) -> R) -> R
+where
+    S: Sink + Send,
+{
+    let (full_tx, full_rx) = sync_channel::<Batch>(IN_FLIGHT);
+    let (empty_tx, empty_rx) = sync_channel::<Batch>(IN_FLIGHT);
+    std::thread::scope(|scope| {
+        let worker = scope.spawn(move || {
+            for mut batch in full_rx {
+                for (at, record) in batch.drain(..) {
+                    consumer.record(at, &record);
+                }
+                // Dropped when the feeder already holds enough spares.
+                let _ = empty_tx.try_send(batch);
+            }
+        });
+        let mut feeder = Feeder {
+            batch: Vec::with_capacity(BATCH),
+            full: full_tx,
+            empty: empty_rx,
+        };
+        let out = produce(&mut feeder);
+        feeder.send();
+        drop(feeder);
+        if let Err(panic) = worker.join() {
+            std::panic::resume_unwind(panic);
+        }
+        out
+    })
+}
