@@ -208,6 +208,7 @@ use crate::membership::Tracker;
 use crate::tvis::{wilson95, TVisibility};
 
 mod cold;
+mod end_state;
 
 /// Acknowledged writes of a key that must follow a write (and be older than
 /// the horizon) before it may be retired. More than the 10 versions
@@ -898,22 +899,39 @@ struct Session {
     last_read: Option<(u64, Vec<WriteId>)>,
 }
 
+/// What the nodes held at the end (see [`Collector::held`]).
+struct Held<'a> {
+    copies: &'a end_state::FinalCopies,
+    by_key: end_state::ByKey,
+    /// Values held outside the top-N replicas' copies (other nodes, hints),
+    /// sorted, without repeats.
+    others: Vec<(Key, WriteId)>,
+}
+
+impl Held<'_> {
+    /// The values some node held for `key` at the end, sorted, without
+    /// repeats.
+    fn of(&self, key: Key) -> Vec<WriteId> {
+        let mut held: Vec<WriteId> = self
+            .by_key
+            .of(self.copies, key)
+            .iter()
+            .flat_map(|&c| self.copies.values(c))
+            .collect();
+        let from = self.others.partition_point(|(k, _)| *k < key);
+        let to = from + self.others[from..].partition_point(|(k, _)| *k <= key);
+        held.extend(self.others[from..to].iter().map(|(_, w)| *w));
+        held.sort_unstable();
+        held.dedup();
+        held
+    }
+}
+
 #[derive(Clone, Debug)]
 struct FaultWindow {
     start: SimTime,
     end: Option<SimTime>,
     label: String,
-}
-
-/// One top-N replica's final copy of a key (see `Collector::replica_copies`).
-#[derive(Clone, Copy, Debug)]
-struct ReplicaCopy {
-    key: Key,
-    node: NodeId,
-    /// Where its values start in `Collector::replica_writes`.
-    start: u32,
-    /// How many values it holds.
-    len: u32,
 }
 
 /// The end state of the loaded keys nobody touched (no read, no write): the
@@ -1076,13 +1094,11 @@ pub struct Collector {
     /// oldest disagreement among them. A row per change, at most one per
     /// 100 ms check.
     divergence: Vec<(SimTime, u64, Option<SimTime>)>,
-    /// Each top-N replica's final copy of a key, in arrival order (one
-    /// entry per node and key), its values a run of `replica_writes`: flat
-    /// lists, sorted when the summary needs them, rather than a map per key
-    /// and a vector per copy.
-    replica_copies: Vec<ReplicaCopy>,
-    /// The values of `replica_copies`, copy after copy.
-    replica_writes: Vec<WriteId>,
+    /// Each top-N replica's final copy of a touched key, in arrival order
+    /// (one entry per node and key): flat lists, 16 bytes a copy and 8 a
+    /// value ([`end_state`]), sorted when the summary needs them, rather than
+    /// a map per key and a vector per copy.
+    copies: end_state::FinalCopies,
     /// A deterministic subsample of completed operations for the latency
     /// scatter: every `scatter_stride`-th completion, the stride doubling
     /// (and every other kept point dropped) when the buffer fills, so memory
@@ -1143,12 +1159,6 @@ impl Collector {
     /// of the run, for good).
     fn is_untouched_loaded(&self, key: Key) -> bool {
         key.0 < self.preloaded && !self.has_history(key)
-    }
-
-    /// The values of one replica's final copy.
-    fn copy_writes(&self, c: &ReplicaCopy) -> &[WriteId] {
-        let start = c.start as usize;
-        &self.replica_writes[start..start + c.len as usize]
     }
 
     /// True when `key` has a history, hot or frozen.
@@ -1306,8 +1316,7 @@ impl Collector {
             scatter: Vec::new(),
             scatter_stride: 1,
             completions: 0,
-            replica_copies: Vec::new(),
-            replica_writes: Vec::new(),
+            copies: end_state::FinalCopies::default(),
             end: SimTime::ZERO,
             preloaded: 0,
             membership: Tracker::new(scenario),
@@ -1817,17 +1826,19 @@ impl Collector {
         }
     }
 
-    /// What the nodes held at the end: (key, value) pairs, sorted, without
-    /// repeats.
-    fn held(&self) -> Vec<(Key, WriteId)> {
-        let mut held = Vec::with_capacity(self.held.len() + self.replica_writes.len());
-        held.extend_from_slice(&self.held);
-        for c in &self.replica_copies {
-            held.extend(self.copy_writes(c).iter().map(|w| (c.key, *w)));
+    /// What the nodes held at the end, key by key: the copies by key, and
+    /// the other (key, value) pairs sorted. [`Held::of`] answers per key
+    /// without a list of every pair (9M of them, 24 bytes each, after 2M
+    /// blind writes over 1M keys).
+    fn held(&self) -> Held<'_> {
+        let mut others = self.held.clone();
+        others.sort_unstable();
+        others.dedup();
+        Held {
+            copies: &self.copies,
+            by_key: self.copies.by_key(),
+            others,
         }
-        held.sort_unstable();
-        held.dedup();
-        held
     }
 
     /// The durability verdicts at the end of the run (see the module docs
@@ -1835,11 +1846,7 @@ impl Collector {
     fn durability(&self) -> Durability {
         let mut d = Durability::default();
         let held_all = self.held();
-        let held_of = |key: Key| -> Vec<WriteId> {
-            let from = held_all.partition_point(|(k, _)| *k < key);
-            let to = held_all.partition_point(|(k, _)| *k <= key);
-            held_all[from..to].iter().map(|(_, w)| *w).collect()
-        };
+        let held_of = |key: Key| held_all.of(key);
         self.for_each_history(|key, h| {
             let held = held_of(key);
             let reached = h.reach(held.iter().copied(), SimTime::ZERO);
@@ -1915,7 +1922,7 @@ impl Collector {
                     continue;
                 }
                 let w = WriteId::preloaded(key);
-                if self.loaded_end.is_held(key) || held_all.binary_search(&(key, w)).is_ok() {
+                if self.loaded_end.is_held(key) || held_of(key).contains(&w) {
                     d.surviving += 1;
                 } else {
                     d.lost += 1;
@@ -2040,17 +2047,12 @@ impl Collector {
             let to = copies.partition_point(|c| c.0 <= k);
             &copies[from..to]
         };
-        let mut values: Vec<&ReplicaCopy> = self.replica_copies.iter().collect();
         // Stable: a later report of the same node and key wins, as in a map.
-        values.sort_by_key(|c| (c.key, c.node));
-        let holders_of = |key: Key| -> &[&ReplicaCopy] {
-            let from = values.partition_point(|c| c.key < key);
-            let to = values.partition_point(|c| c.key <= key);
-            &values[from..to]
-        };
+        let by_key = self.copies.by_key();
+        let holders_of = |key: Key| -> &[u32] { by_key.of(&self.copies, key) };
         // `key`'s replicas disagree, given its final copies (`holders`) and
         // its untouched loaded copies (`loaded`, key and node).
-        let diverges = |key: Key, holders: &[&ReplicaCopy], loaded: &[(u32, u32)]| -> bool {
+        let diverges = |key: Key, holders: &[u32], loaded: &[(u32, u32)]| -> bool {
             let replicas = replicas_of(key);
             if holders.is_empty() {
                 // Each replica holds the loaded value or nothing.
@@ -2064,8 +2066,8 @@ impl Collector {
                     let mut set: BTreeSet<WriteId> = holders
                         .iter()
                         .rev()
-                        .find(|c| c.node == n)
-                        .map(|c| self.copy_writes(c).iter().copied().collect())
+                        .find(|&&c| self.copies.copy(c).1 == n)
+                        .map(|&c| self.copies.values(c).collect())
                         .unwrap_or_default();
                     if loaded.iter().any(|c| c.1 == n.0) {
                         set.insert(WriteId::preloaded(key));
@@ -2076,7 +2078,7 @@ impl Collector {
             sets.windows(2).any(|p| p[0] != p[1])
         };
         let mut keys: BTreeSet<Key> = self.keys.keys().chain(self.cold.keys()).copied().collect();
-        keys.extend(values.iter().map(|c| c.key));
+        keys.extend(by_key.keys(&self.copies));
         for &key in &keys {
             keys_checked += 1;
             if diverges(key, holders_of(key), copies_of(key)) {
@@ -2429,14 +2431,8 @@ impl Collector {
                 }
                 self.objects.record(record);
                 if *replica {
-                    let start = self.replica_writes.len();
-                    self.replica_writes.extend(values.iter().map(|v| v.write()));
-                    self.replica_copies.push(ReplicaCopy {
-                        key: *key,
-                        node: *node,
-                        start: u32::try_from(start).expect("fewer than 2^32 final values"),
-                        len: values.len() as u32,
-                    });
+                    self.copies
+                        .push(*key, *node, values.iter().map(|v| v.write()));
                 } else {
                     self.held.extend(values.iter().map(|v| (*key, v.write())));
                 }
@@ -3049,14 +3045,14 @@ mod tests {
         holds(&mut c, 4, &[0, 1, 2], &[]);
         // Key 2: no node holds it.
         assert_eq!(c.loaded_end.replica_copies.len(), 7, "keys 0, 1 and 3");
-        let held_keys: BTreeSet<Key> = c.held().iter().map(|(k, _)| *k).collect();
+        let held = c.held();
+        let held_keys: BTreeSet<Key> = (0..5)
+            .map(Key)
+            .filter(|k| !held.of(*k).is_empty())
+            .collect();
         // Key 3's empty copy holds nothing; key 4 was touched.
         assert!(held_keys.into_iter().eq([Key(4)]));
-        assert_eq!(
-            c.replica_copies.len(),
-            4,
-            "key 3's empty copy, key 4's three"
-        );
+        assert_eq!(c.copies.len(), 4, "key 3's empty copy, key 4's three");
         let lost: Vec<_> = c
             .lost_writes()
             .into_iter()

@@ -1,0 +1,241 @@
+//! The top-N replicas' final copies of touched keys, kept compact: the end
+//! state is the largest thing the collector holds at the end of a run over
+//! many keys (2M blind writes over 1M loaded keys leave about 2.6M copies
+//! and 9M values), and it arrives while the engine still holds every store.
+//!
+//! A copy is 16 bytes (key, node, where its values start) and a value 8:
+//! a write id packed as 24 bits of client and 40 of sequence number, with
+//! the loader's writes and anything that does not fit spelled out in a
+//! side list. Both lists grow by an eighth at a time instead of doubling
+//! (a doubled vector of 9M values is 2^24 entries), so they hold at most an
+//! eighth more than they need.
+//!
+//! This module owns that layout and nothing else: what a copy means is the
+//! collector's business (`metrics.rs`, "End state").
+
+use sim_core::engine::ids::{ClientId, Key, NodeId, OpId, WriteId};
+
+/// Bits of a packed write's sequence number.
+const SEQ_BITS: u32 = 40;
+/// The packed client field of the loader's writes.
+const LOADER: u64 = (1 << (64 - SEQ_BITS)) - 1;
+/// The packed client field of a write kept in the side list; the sequence
+/// field is its index there.
+const SPELLED_OUT: u64 = LOADER - 1;
+
+/// Write ids, 8 bytes each where they fit (see the module docs).
+#[derive(Clone, Debug, Default)]
+struct PackedWrites {
+    codes: Vec<u64>,
+    spelled_out: Vec<WriteId>,
+}
+
+impl PackedWrites {
+    fn push(&mut self, w: WriteId) {
+        let OpId { client, seq } = w.0;
+        let client = if client == ClientId::LOADER {
+            Some(LOADER)
+        } else {
+            Some(u64::from(client.0)).filter(|c| *c < SPELLED_OUT)
+        };
+        let code = match client {
+            Some(c) if seq < 1 << SEQ_BITS => c << SEQ_BITS | seq,
+            _ => {
+                self.spelled_out.push(w);
+                SPELLED_OUT << SEQ_BITS | (self.spelled_out.len() - 1) as u64
+            }
+        };
+        grow_by_an_eighth(&mut self.codes);
+        self.codes.push(code);
+    }
+
+    fn get(&self, i: usize) -> WriteId {
+        let code = self.codes[i];
+        let (client, seq) = (code >> SEQ_BITS, code & ((1 << SEQ_BITS) - 1));
+        match client {
+            LOADER => WriteId(OpId {
+                client: ClientId::LOADER,
+                seq,
+            }),
+            SPELLED_OUT => self.spelled_out[seq as usize],
+            c => WriteId(OpId {
+                client: ClientId(c as u32),
+                seq,
+            }),
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.codes.len()
+    }
+}
+
+/// Makes room for one more element, growing by an eighth (at least 1,024
+/// elements) rather than doubling.
+fn grow_by_an_eighth<T>(v: &mut Vec<T>) {
+    if v.len() == v.capacity() {
+        v.reserve_exact((v.len() / 8).max(1024));
+    }
+}
+
+/// One copy: 16 bytes.
+#[derive(Clone, Copy, Debug)]
+struct Copy16 {
+    key: Key,
+    node: NodeId,
+    /// Where its values start; they end where the next copy's start.
+    start: u32,
+}
+
+/// The final copies, in arrival order.
+#[derive(Clone, Debug, Default)]
+pub(super) struct FinalCopies {
+    copies: Vec<Copy16>,
+    writes: PackedWrites,
+}
+
+impl FinalCopies {
+    /// Adds `node`'s copy of `key` holding `values`.
+    pub(super) fn push(
+        &mut self,
+        key: Key,
+        node: NodeId,
+        values: impl IntoIterator<Item = WriteId>,
+    ) {
+        let start = u32::try_from(self.writes.len()).expect("fewer than 2^32 final values");
+        grow_by_an_eighth(&mut self.copies);
+        self.copies.push(Copy16 { key, node, start });
+        for w in values {
+            self.writes.push(w);
+        }
+    }
+
+    /// How many copies.
+    #[cfg(test)]
+    pub(super) fn len(&self) -> usize {
+        self.copies.len()
+    }
+
+    /// Copy `i`'s key and node.
+    pub(super) fn copy(&self, i: u32) -> (Key, NodeId) {
+        let c = self.copies[i as usize];
+        (c.key, c.node)
+    }
+
+    /// Copy `i`'s values, in the order they arrived.
+    pub(super) fn values(&self, i: u32) -> impl Iterator<Item = WriteId> + '_ {
+        let start = self.copies[i as usize].start as usize;
+        let end = self
+            .copies
+            .get(i as usize + 1)
+            .map_or(self.writes.len(), |c| c.start as usize);
+        (start..end).map(|j| self.writes.get(j))
+    }
+
+    /// The copies by (key, node), arrival order among equal ones.
+    pub(super) fn by_key(&self) -> ByKey {
+        let mut order: Vec<u32> = (0..self.copies.len() as u32).collect();
+        order.sort_by_key(|&i| {
+            let c = &self.copies[i as usize];
+            (c.key, c.node, i)
+        });
+        ByKey(order)
+    }
+}
+
+/// Copy indices sorted by (key, node); see [`FinalCopies::by_key`].
+pub(super) struct ByKey(Vec<u32>);
+
+impl ByKey {
+    /// The copies of `key`, by node.
+    pub(super) fn of<'a>(&'a self, copies: &FinalCopies, key: Key) -> &'a [u32] {
+        let from = self.0.partition_point(|&i| copies.copy(i).0 < key);
+        let to = from + self.0[from..].partition_point(|&i| copies.copy(i).0 <= key);
+        &self.0[from..to]
+    }
+
+    /// Every key with a copy, in order, once each.
+    pub(super) fn keys<'a>(&'a self, copies: &'a FinalCopies) -> impl Iterator<Item = Key> + 'a {
+        let mut last = None;
+        self.0.iter().filter_map(move |&i| {
+            let key = copies.copy(i).0;
+            (last != Some(key)).then(|| {
+                last = Some(key);
+                key
+            })
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn write(client: u32, seq: u64) -> WriteId {
+        WriteId(OpId {
+            client: ClientId(client),
+            seq,
+        })
+    }
+
+    proptest! {
+        /// Packing gives back every write id, whatever its client and
+        /// sequence number (the loader's, ones too large to pack, ordinary
+        /// ones), and copies give back their own values.
+        #[test]
+        fn copies_give_back_what_was_pushed(
+            copies in prop::collection::vec(
+                (0u64..50, 0u32..8, prop::collection::vec(
+                    prop_oneof![
+                        (0u32..100, 0u64..1000).prop_map(|(c, s)| write(c, s)),
+                        any::<(u32, u64)>().prop_map(|(c, s)| write(c, s)),
+                        (0u64..1 << 45).prop_map(|k| WriteId::preloaded(Key(k))),
+                        Just(write(u32::MAX - 1, 1)),
+                        Just(write(0, u64::MAX)),
+                    ],
+                    0..5,
+                )),
+                0..40,
+            )
+        ) {
+            let mut f = FinalCopies::default();
+            for (key, node, values) in &copies {
+                f.push(Key(*key), NodeId(*node), values.iter().copied());
+            }
+            prop_assert_eq!(f.len(), copies.len());
+            for (i, (key, node, values)) in copies.iter().enumerate() {
+                prop_assert_eq!(f.copy(i as u32), (Key(*key), NodeId(*node)));
+                prop_assert_eq!(&f.values(i as u32).collect::<Vec<_>>(), values);
+            }
+            // By key: each key's copies, by node, stable among repeats.
+            let by = f.by_key();
+            let mut expected: Vec<(u64, u32, usize)> = copies
+                .iter()
+                .enumerate()
+                .map(|(i, (k, n, _))| (*k, *n, i))
+                .collect();
+            expected.sort();
+            let keys: Vec<Key> = by.keys(&f).collect();
+            let mut want: Vec<Key> = expected.iter().map(|e| Key(e.0)).collect();
+            want.dedup();
+            prop_assert_eq!(&keys, &want);
+            for key in keys {
+                let got: Vec<usize> = by.of(&f, key).iter().map(|&i| i as usize).collect();
+                let want: Vec<usize> = expected.iter().filter(|e| e.0 == key.0).map(|e| e.2).collect();
+                prop_assert_eq!(got, want);
+            }
+        }
+    }
+
+    #[test]
+    fn lists_grow_by_an_eighth() {
+        let mut f = FinalCopies::default();
+        for i in 0..100_000u64 {
+            f.push(Key(i), NodeId(0), [write(1, i), write(2, i)]);
+        }
+        assert!(f.copies.capacity() <= 100_000 + 100_000 / 8 + 1024);
+        assert!(f.writes.codes.capacity() <= 200_000 + 200_000 / 8 + 1024);
+        assert!(f.writes.spelled_out.is_empty(), "ordinary ids pack");
+    }
+}
