@@ -28,8 +28,8 @@ use crate::config::{
 };
 use crate::dynamo::node::failure_detector::LocalFailureDetector;
 use crate::dynamo::protocol::{
-    ClientMsg, Context, Durability, Endpoint, Failure, GetResult, GossipMsg, LwwStamp, Msg,
-    ReplicaMsg, Value, Version,
+    ClientMsg, Context, Durability, Endpoint, Failure, GetResult, GossipMsg, Msg, ReplicaMsg,
+    Value, Version,
 };
 use crate::dynamo::quorum::{Placement, ReadTally, WriteTally};
 use crate::dynamo::ring::Ring;
@@ -864,10 +864,7 @@ impl Client {
             coordinator: first,
             seen: 0,
             value,
-            stamp: LwwStamp {
-                local_time_us: now.as_micros(),
-                write: value.write(),
-            },
+            stamp_us: now.as_micros(),
             corrupted: false,
             size,
         };
@@ -1381,7 +1378,7 @@ impl Client {
                 let winner = read
                     .versions
                     .iter()
-                    .max_by_key(|v| v.stamp)
+                    .max_by_key(|v| v.stamp())
                     .map(|v| v.value.write());
                 based_on
                     .iter()

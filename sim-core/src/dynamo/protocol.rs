@@ -63,9 +63,11 @@ pub struct Version {
     pub seen: u64,
     /// The value.
     pub value: Value,
-    /// The last-write-wins stamp (used only in that mode, kept always so
-    /// reports can show it).
-    pub stamp: LwwStamp,
+    /// The coordinator's local (possibly skewed) clock when it accepted the
+    /// put, microseconds: with the value's write, the last-write-wins stamp
+    /// ([`Version::stamp`]; used only in that mode, kept always so reports
+    /// can show it).
+    pub stamp_us: u64,
     /// Ground truth, not protocol: this copy's bytes were silently corrupted
     /// on a disk (the `corrupt` fault). A node with checksums detects it
     /// when it reads the copy; without, the copy is served as if intact.
@@ -75,6 +77,15 @@ pub struct Version {
 }
 
 impl Version {
+    /// The last-write-wins stamp: the coordinator's clock reading, ties
+    /// broken by the write (kept once, in the value, not twice).
+    pub fn stamp(&self) -> LwwStamp {
+        LwwStamp {
+            local_time_us: self.stamp_us,
+            write: self.value.write(),
+        }
+    }
+
     /// The counter of `node` in this version's causal past (its context).
     pub fn past_counter(&self, node: NodeId) -> u64 {
         if node == self.coordinator {

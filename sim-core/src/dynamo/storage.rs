@@ -163,7 +163,7 @@ fn absorb_object(set: &mut Vec<Version>, object: Vec<Version>) -> Applied {
 fn absorb(versioning: Versioning, set: &mut Vec<Version>, v: Version) -> Applied {
     match versioning {
         Versioning::LastWriteWins => match set.first() {
-            Some(cur) if cur.stamp >= v.stamp => Applied::Obsolete,
+            Some(cur) if cur.stamp() >= v.stamp() => Applied::Obsolete,
             Some(_) => {
                 set.clear();
                 set.push(v);
@@ -201,7 +201,7 @@ pub fn covers(held: &[Version], wanted: &[Version], versioning: Versioning) -> b
         });
     }
     wanted.iter().all(|w| match versioning {
-        Versioning::LastWriteWins => held.iter().any(|h| h.stamp >= w.stamp),
+        Versioning::LastWriteWins => held.iter().any(|h| h.stamp() >= w.stamp()),
         Versioning::VectorClocks { .. } => held.iter().any(|h| h.supersedes(w)),
     })
 }
@@ -290,7 +290,6 @@ impl LoadTable {
             .clone()
             .expect("a loaded key's coordinator has a template");
         v.value = loaded_value(key);
-        v.stamp.write = WriteId::preloaded(key);
         v.size = if self.per_key_sizes {
             self.sizes[key.0 as usize]
         } else {
@@ -547,7 +546,7 @@ impl Store {
             .or_insert_with(|| Vec::with_capacity(1));
         let applied = match self.versioning {
             Versioning::LastWriteWins => match entry.first() {
-                Some(cur) if cur.version.stamp >= version.stamp => Applied::Obsolete,
+                Some(cur) if cur.version.stamp() >= version.stamp() => Applied::Obsolete,
                 Some(_) => {
                     entry.clear();
                     entry.push(Stored {
@@ -778,10 +777,7 @@ mod tests {
             clock,
             coordinator: NodeId(node),
             value: Value::Data(write(seq)),
-            stamp: LwwStamp {
-                local_time_us: seq,
-                write: write(seq),
-            },
+            stamp_us: seq,
             corrupted: false,
             size: 0,
         }
@@ -804,7 +800,7 @@ mod tests {
                 let node = NodeId((k % 3) as u32);
                 if !table.has_template(node) {
                     let mut t = version(&VectorClock::new(), node.0, 1);
-                    t.stamp.local_time_us = 0;
+                    t.stamp_us = 0;
                     table.set_template(node, t);
                 }
                 table.push(node, 100 + k as u32);
@@ -836,7 +832,7 @@ mod tests {
             // template's clock again: obsolete or a sibling), a new key.
             let newer = version(&table.version(Key(4)).clock, 5, 9);
             let mut older = version(&VectorClock::new(), 7, 2);
-            older.stamp.local_time_us = 0;
+            older.stamp_us = 0;
             for (key, v) in [
                 (Key(4), newer),
                 (Key(7), older),
@@ -914,9 +910,9 @@ mod tests {
         let lww = Versioning::LastWriteWins;
         let mut s = Store::new(lww);
         let mut early = version(&VectorClock::new(), 0, 5);
-        early.stamp.local_time_us = 100;
+        early.stamp_us = 100;
         let mut late = version(&VectorClock::new(), 1, 6);
-        late.stamp.local_time_us = 50;
+        late.stamp_us = 50;
         s.apply(Key(2), early.clone(), SimTime(0));
         assert_eq!(s.apply(Key(2), late, SimTime(0)), Applied::Obsolete);
         assert_eq!(s.versions(Key(2)), vec![early]);
@@ -959,10 +955,7 @@ mod tests {
                 coordinator: NodeId(0),
                 seen: clock.counter(NodeId(0)),
                 value: Value::Data(write(*s)),
-                stamp: LwwStamp {
-                    local_time_us: *s,
-                    write: write(*s),
-                },
+                stamp_us: *s,
                 corrupted: false,
                 size: 0,
             })
@@ -1082,10 +1075,7 @@ mod tests {
                     coordinator: NodeId(*node),
                     seen,
                     value: Value::Data(id),
-                    stamp: LwwStamp {
-                        local_time_us: i as u64,
-                        write: id,
-                    },
+                    stamp_us: i as u64,
                     corrupted: false,
                     size: 0,
                 });

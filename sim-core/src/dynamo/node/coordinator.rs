@@ -24,7 +24,7 @@ use crate::config::{
     ClockScheme, Consistency, CoordinatorScope, Fallbacks, QuorumMode, Versioning, WriteCoordinator,
 };
 use crate::dynamo::protocol::{
-    ClientMsg, Context, Durability, Endpoint, Failure, LwwStamp, Msg, ReplicaMsg, Value, Version,
+    ClientMsg, Context, Durability, Endpoint, Failure, Msg, ReplicaMsg, Value, Version,
 };
 use crate::dynamo::quorum::{Placement, ReadTally, WriteTally};
 use crate::dynamo::storage::{covers, object_clock, reconcile};
@@ -362,17 +362,14 @@ impl Node {
         context: &Context,
         (value, size): (Value, u32),
     ) -> Version {
-        let stamp = LwwStamp {
-            local_time_us: t.local.as_micros(),
-            write: value.write(),
-        };
+        let stamp_us = t.local.as_micros();
         match self.cluster.versioning {
             Versioning::LastWriteWins => Version {
                 clock: VectorClock::new(),
                 coordinator: self.id,
                 seen: 0,
                 value,
-                stamp,
+                stamp_us,
                 corrupted: false,
                 size,
             },
@@ -409,7 +406,7 @@ impl Node {
                     coordinator: actor,
                     seen,
                     value,
-                    stamp,
+                    stamp_us,
                     corrupted: false,
                     size,
                 }
