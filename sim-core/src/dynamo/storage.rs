@@ -752,7 +752,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dynamo::protocol::{LwwStamp, Value};
+    use crate::dynamo::protocol::Value;
     use crate::dynamo::vclock::VectorClock;
     use crate::engine::ids::{ClientId, NodeId, OpId, WriteId};
 
