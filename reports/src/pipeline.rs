@@ -5,8 +5,8 @@
 //! the records) can work on another core while the engine simulates. The
 //! engine's side moves each record into a batch; full batches cross a
 //! bounded channel to the consumer thread, which feeds them to the real sink
-//! in the same order, one record at a time, and hands the emptied batches
-//! back for reuse.
+//! in the same order, one record at a time, and hands the batches back for
+//! reuse; the engine's side drops the records it made.
 //!
 //! This module owns that hand-over and nothing else. It must never change
 //! what the sink sees: the same records, in the same order, with the same
@@ -43,10 +43,17 @@ impl Feeder {
         if self.batch.is_empty() {
             return;
         }
-        let next = self
+        // A returned batch still holds its records: dropping them here, on
+        // the thread that allocated them, keeps their memory in this
+        // thread's allocator caches for the next records (freed on the
+        // consumer's thread, every record's vectors went back across
+        // threads and the engine's thread allocated afresh: 1.5 s of its
+        // 6.6 on the baseline).
+        let mut next = self
             .empty
             .try_recv()
             .unwrap_or_else(|_| Vec::with_capacity(BATCH));
+        next.clear();
         let full = std::mem::replace(&mut self.batch, next);
         // The consumer only stops receiving when it panicked; the scope's
         // join reports that panic, so a failed send is not an error here.
@@ -85,11 +92,12 @@ where
     let (empty_tx, empty_rx) = sync_channel::<Batch>(IN_FLIGHT);
     std::thread::scope(|scope| {
         let worker = scope.spawn(move || {
-            for mut batch in full_rx {
-                for (at, record) in batch.drain(..) {
-                    consumer.record(at, &record);
+            for batch in full_rx {
+                for (at, record) in &batch {
+                    consumer.record(*at, record);
                 }
-                // Dropped when the feeder already holds enough spares.
+                // Back to the feeder, records and all (dropped here only
+                // when it already holds enough spares).
                 let _ = empty_tx.try_send(batch);
             }
         });
