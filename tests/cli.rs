@@ -208,6 +208,32 @@ fn run_no_plots_writes_only_summary() {
 }
 
 #[test]
+fn one_thread_or_two_the_outputs_are_the_same() {
+    let tmp = TempDir::new("run_one_thread");
+    let file = tmp.write_json("crash.json", &tiny_with_crash());
+    let (two, one) = (tmp.join("two"), tmp.join("one"));
+    let a = dynasim(&["run", s(&file), "--out", s(&two), "--no-plots", "--ops"]);
+    assert_code(&a, 0, "default run");
+    let b = dynasim(&[
+        "run",
+        s(&file),
+        "--out",
+        s(&one),
+        "--no-plots",
+        "--ops",
+        "--one-thread",
+    ]);
+    assert_code(&b, 0, "--one-thread run");
+    // The same console summary, but for the report's directory.
+    let console = |o: &Output, dir: &Path| stdout(o).replace(s(dir), "OUT");
+    assert_eq!(console(&a, &two), console(&b, &one), "the same console summary");
+    for name in ["summary.json", "timeline.csv", "ops.csv"] {
+        let read = |d: &Path| std::fs::read_to_string(d.join(name)).expect("an output");
+        assert_eq!(read(&two), read(&one), "{name} is the same");
+    }
+}
+
+#[test]
 fn run_quiet_still_prints_hash_and_verdicts() {
     let tmp = TempDir::new("run_quiet");
     let file = tmp.write_json("tiny.json", &tiny());
