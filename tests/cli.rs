@@ -226,7 +226,11 @@ fn one_thread_or_two_the_outputs_are_the_same() {
     assert_code(&b, 0, "--one-thread run");
     // The same console summary, but for the report's directory.
     let console = |o: &Output, dir: &Path| stdout(o).replace(s(dir), "OUT");
-    assert_eq!(console(&a, &two), console(&b, &one), "the same console summary");
+    assert_eq!(
+        console(&a, &two),
+        console(&b, &one),
+        "the same console summary"
+    );
     for name in ["summary.json", "timeline.csv", "ops.csv"] {
         let read = |d: &Path| std::fs::read_to_string(d.join(name)).expect("an output");
         assert_eq!(read(&two), read(&one), "{name} is the same");
