@@ -303,6 +303,19 @@ impl Parent {
 /// A write's place: (chain, depth).
 type Place = (u32, u32);
 
+/// How one write covers another ([`KeyHistory::cover`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Cover {
+    /// Not covered.
+    No,
+    /// The ancestor is in the value's causal past (or is the value).
+    Past,
+    /// Covered for another reason: a blind write in the value's past was
+    /// invoked after the ancestor was acknowledged, or the ancestor was
+    /// retired.
+    Otherwise,
+}
+
 thread_local! {
     /// [`KeyHistory::covers`]'s work lists, kept between calls so that a
     /// query allocates nothing: the (chain, depth) positions to visit, and
@@ -537,14 +550,25 @@ impl KeyHistory {
     /// causal past of `v`, or a blind write in that past was invoked after
     /// `ancestor` was acknowledged. A retired `ancestor` counts as covered.
     fn covers(&self, ancestor: WriteId, v: WriteId) -> bool {
+        self.cover(ancestor, v) != Cover::No
+    }
+
+    /// [`KeyHistory::covers`], saying how: [`Cover::Past`] when the walk
+    /// found `ancestor` itself in `v`'s causal past (or `v` is it), which is
+    /// transitive, unlike the other reasons.
+    fn cover(&self, ancestor: WriteId, v: WriteId) -> Cover {
         if ancestor == v {
-            return true;
+            return Cover::Past;
         }
         let Some(a) = self.writes.get(&ancestor) else {
-            return self.retired > 0;
+            return if self.retired > 0 {
+                Cover::Otherwise
+            } else {
+                Cover::No
+            };
         };
         let Some(vi) = self.writes.get(&v) else {
-            return false;
+            return Cover::No;
         };
         let floor = a.invoked;
         let acked_before = |t: SimTime| a.committed.is_some_and(|c| c < t);
@@ -555,7 +579,7 @@ impl KeyHistory {
             stack.push((vi.chain, vi.depth));
             while let Some((chain_id, depth)) = stack.pop() {
                 if chain_id == a.chain && a.depth <= depth {
-                    return true;
+                    return Cover::Past;
                 }
                 // Deepest position already explored per chain.
                 match explored.binary_search_by_key(&chain_id, |e| e.0) {
@@ -565,7 +589,7 @@ impl KeyHistory {
                 }
                 let chain = &self.chains[&chain_id];
                 if acked_before(chain.blind_floor) {
-                    return true;
+                    return Cover::Otherwise;
                 }
                 // Parents invoked before `ancestor` cannot descend from it.
                 // One that sits at or below it in its chain answers at once,
@@ -573,12 +597,12 @@ impl KeyHistory {
                 // many parents).
                 for p in chain.parents.iter().take_while(|p| p.invoked >= floor) {
                     if p.chain == a.chain && a.depth <= p.depth {
-                        return true;
+                        return Cover::Past;
                     }
                     stack.push((p.chain, p.depth));
                 }
             }
-            false
+            Cover::No
         })
     }
 
@@ -674,6 +698,19 @@ impl KeyHistory {
 
     fn covered_by_any(&self, w: WriteId, values: &[WriteId]) -> bool {
         values.iter().any(|v| self.covers(w, *v))
+    }
+
+    /// True when `p` is in `w`'s causal past as far as can be told without
+    /// a walk (both retained): shallower in the same chain, or one of the
+    /// writes the chain's first write, `w`, was based on.
+    fn in_near_past(&self, p: WriteId, w: WriteId) -> bool {
+        let (Some(pi), Some(wi)) = (self.writes.get(&p), self.writes.get(&w)) else {
+            return false;
+        };
+        if pi.chain == wi.chain {
+            return pi.depth < wi.depth;
+        }
+        wi.depth == 0 && self.chains[&wi.chain].parents.iter().any(|x| x.id == p)
     }
 
     /// Everything `roots` supersede (inclusive): their causal past, plus for
@@ -1674,6 +1711,12 @@ impl Collector {
         // and last read, when their completion came before this read started
         // (record order, so the same microsecond counts too).
         let session = self.sessions.get(&(key, client));
+        // Under vector clocks, the session's last write when a returned
+        // value has it in its causal past: so has that value everything in
+        // the write's own past, which is where the last read's values
+        // usually are (a read-modify-write's put is based on its get), and
+        // the monotonic-read check below need not walk for them.
+        let mut carried: Option<WriteId> = None;
         if let Some((seq, w)) = session.and_then(|s| s.last_write) {
             let missed = match self.versioning {
                 // The store keeps one of concurrent writes: violated when
@@ -1684,12 +1727,27 @@ impl Collector {
                     .all(|v| h.supersedes(w, *v, StalenessOrigin::ClientAck)),
                 // The store keeps concurrent writes as siblings: violated
                 // unless a returned value is the write or carries it.
-                Versioning::VectorClocks { .. } => !h.covered_by_any(w, &returned),
+                Versioning::VectorClocks { .. } => {
+                    let how = returned
+                        .iter()
+                        .map(|v| h.cover(w, *v))
+                        .find(|c| *c != Cover::No);
+                    if how == Some(Cover::Past) {
+                        carried = Some(w);
+                    }
+                    how.is_none()
+                }
             };
             if seq < start_seq && missed {
                 self.ryw_violations += 1;
             }
         }
+        // Under vector clocks: some returned value carries `p`.
+        let carried_by = |p: WriteId| {
+            let near = carried.is_some_and(|w| h.in_near_past(p, w));
+            debug_assert!(!near || h.covered_by_any(p, &returned));
+            near || h.covered_by_any(p, &returned)
+        };
         if let Some((seq, prev)) = session.and_then(|s| s.last_read.as_ref()) {
             let went_back = match self.versioning {
                 // Some value the last read returned is newer than every
@@ -1700,9 +1758,7 @@ impl Collector {
                         .all(|v| h.supersedes(*p, *v, StalenessOrigin::ClientAck))
                 }),
                 // Some value the last read returned is carried by none.
-                Versioning::VectorClocks { .. } => {
-                    prev.iter().any(|p| !h.covered_by_any(*p, &returned))
-                }
+                Versioning::VectorClocks { .. } => prev.iter().any(|p| !carried_by(*p)),
             };
             if *seq < start_seq && went_back {
                 self.monotonic_violations += 1;
@@ -1717,7 +1773,7 @@ impl Collector {
                             Versioning::LastWriteWins => returned
                                 .iter()
                                 .all(|v| h.supersedes(*p, *v, StalenessOrigin::ClientAck)),
-                            Versioning::VectorClocks { .. } => !h.covered_by_any(*p, &returned),
+                            Versioning::VectorClocks { .. } => !carried_by(*p),
                         }
                 });
                 if settled {
