@@ -201,7 +201,7 @@ pub enum Versioning {
 pub enum ClockScheme {
     /// Per-key clocks with server (coordinator) ids, as in the paper: the
     /// coordinator builds the new version from the client's context alone
-    /// and ships it alone. Each version keeps its dot (`Version::seen`), but
+    /// and ships it alone. Each version keeps its dot (`VersionData::seen`), but
     /// the context is a plain vector, so a write whose context covers
     /// counter k+1 of a coordinator supersedes a concurrent write with
     /// counter k that its read never returned: acknowledged writes can be

@@ -523,7 +523,7 @@ fn with_return_body_a_replica_acknowledges_with_its_object() {
             Msg::Replica(ReplicaMsg::Write {
                 request: RequestId(5),
                 key: KEY,
-                version: Box::new(version),
+                version,
                 siblings: Vec::new(),
                 hint: None,
                 durability: sim_core::dynamo::protocol::Durability::Durable,

@@ -29,7 +29,7 @@ use crate::config::{
 use crate::dynamo::node::failure_detector::LocalFailureDetector;
 use crate::dynamo::protocol::{
     ClientMsg, Context, Durability, Endpoint, Failure, GetResult, GossipMsg, Msg, ReplicaMsg,
-    Value, Version,
+    Value, Version, VersionData,
 };
 use crate::dynamo::quorum::{Placement, ReadTally, WriteTally};
 use crate::dynamo::ring::Ring;
@@ -857,7 +857,7 @@ impl Client {
         let q = self.shared.quorum;
         let targets = self.quorum_targets(now, key, (q.pw, q.w))?;
         let first = targets[0].0;
-        let version = Version {
+        let version = Version::new(VersionData {
             clock: VectorClock::new(),
             // No node coordinated: the first target stands as the
             // coordinator, as the fastest replica does for a get.
@@ -867,7 +867,7 @@ impl Client {
             stamp_us: now.as_micros(),
             corrupted: false,
             size,
-        };
+        });
         // §6.1: with buffered writes, the first max(1, DW) targets write
         // durably, as a node's coordinator has them.
         let durable_first = q.dw.max(1) as usize;
@@ -884,7 +884,7 @@ impl Client {
                 Msg::Replica(ReplicaMsg::Write {
                     request: RequestId(seq),
                     key,
-                    version: Box::new(version.clone()),
+                    version: version.clone(),
                     siblings: Vec::new(),
                     hint: *hint,
                     durability,

@@ -6,6 +6,8 @@
 //! module holds data only: no behaviour beyond classification and display.
 
 use std::fmt;
+use std::ops::{Deref, DerefMut};
+use std::sync::{Arc, Weak};
 
 use crate::dynamo::ring::RangeId;
 use crate::dynamo::vclock::VectorClock;
@@ -53,8 +55,56 @@ pub struct LwwStamp {
 /// it lets two writes coordinated by the same node from the same context stay
 /// siblings instead of one silently replacing the other (the failure the
 /// paper's Figure 3 does not show, later fixed by dotted version vectors).
+///
+/// A version is written once, by its coordinator, and then copied to
+/// replicas, read replies, hints and repairs: it is shared, not copied (one
+/// allocation per write, however many stores and messages hold it). A
+/// change to one holder's copy (a corrupted disk, a vnode clock's merge)
+/// copies it first ([`Arc::make_mut`] behind `DerefMut`), so no other holder
+/// sees it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Version(Arc<VersionData>);
+
+impl Version {
+    /// A new version.
+    pub fn new(data: VersionData) -> Self {
+        Version(Arc::new(data))
+    }
+
+    /// A weak reference to this version (see [`Version::upgrade`]).
+    pub fn downgrade(&self) -> Weak<VersionData> {
+        Arc::downgrade(&self.0)
+    }
+
+    /// The version `weak` refers to, while anything still holds it.
+    pub fn upgrade(weak: &Weak<VersionData>) -> Option<Version> {
+        weak.upgrade().map(Version)
+    }
+}
+
+impl Deref for Version {
+    type Target = VersionData;
+    fn deref(&self) -> &VersionData {
+        &self.0
+    }
+}
+
+impl DerefMut for Version {
+    /// This holder's own copy (copied first if shared).
+    fn deref_mut(&mut self) -> &mut VersionData {
+        Arc::make_mut(&mut self.0)
+    }
+}
+
+impl fmt::Debug for Version {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// The contents of a [`Version`].
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Version {
+pub struct VersionData {
     /// The vector clock (§4.4). Empty in last-write-wins mode.
     pub clock: VectorClock,
     /// The node that coordinated the write (whose entry it incremented).
@@ -65,7 +115,7 @@ pub struct Version {
     pub value: Value,
     /// The coordinator's local (possibly skewed) clock when it accepted the
     /// put, microseconds: with the value's write, the last-write-wins stamp
-    /// ([`Version::stamp`]; used only in that mode, kept always so reports
+    /// ([`VersionData::stamp`]; used only in that mode, kept always so reports
     /// can show it).
     pub stamp_us: u64,
     /// Ground truth, not protocol: this copy's bytes were silently corrupted
@@ -76,7 +126,7 @@ pub struct Version {
     pub size: u32,
 }
 
-impl Version {
+impl VersionData {
     /// The last-write-wins stamp: the coordinator's clock reading, ties
     /// broken by the write (kept once, in the value, not twice).
     pub fn stamp(&self) -> LwwStamp {
@@ -97,7 +147,7 @@ impl Version {
 
     /// True when this version's writer had seen `other` (or it is the same
     /// write): `other` is obsolete once this version is stored.
-    pub fn supersedes(&self, other: &Version) -> bool {
+    pub fn supersedes(&self, other: &VersionData) -> bool {
         if self.value == other.value {
             return true;
         }
@@ -269,7 +319,7 @@ pub enum ReplicaMsg {
         /// The key.
         key: Key,
         /// The version to store.
-        version: Box<Version>,
+        version: Version,
         /// The coordinator's local siblings that the write's context did not
         /// cover, shipped with it (dotted version vectors and vnode clocks:
         /// the merged object); empty with server clocks.
@@ -711,7 +761,7 @@ impl Msg {
 /// What a message weighs on the wire, in bytes: an envelope plus what it
 /// carries. The constants are round figures for a binary encoding (ids and
 /// counters 8 bytes, a vector clock entry 16: node, counter, timestamp); a
-/// value weighs its own [`Version::size`].
+/// value weighs its own [`VersionData::size`].
 ///
 /// A list of versions is encoded as a sequence of objects: a run of
 /// versions with equal clocks carries the clock once (a vnode-clock object,
@@ -799,7 +849,7 @@ impl Msg {
                     ReplicaMsg::ReadReply { versions: vs, .. } => versions(vs),
                     ReplicaMsg::Write {
                         version, siblings, ..
-                    } => KEY + versions_bytes(std::iter::once(&**version).chain(siblings)),
+                    } => KEY + versions_bytes(std::iter::once(version).chain(siblings)),
                     ReplicaMsg::WriteAck { versions: vs, .. } => versions(vs),
                     ReplicaMsg::ReadDeclined { .. } => 0,
                     ReplicaMsg::Repair { versions: vs, .. } => KEY + versions(vs),

@@ -9,7 +9,7 @@
 //! | scheme | a stored version is dropped when | the anomaly it allows |
 //! | --- | --- | --- |
 //! | last-write-wins | a larger stamp arrives | a skewed clock silently loses writes |
-//! | server clocks (the paper) | a version whose causal past (its clock with the coordinator's entry lowered to [`Version::seen`]) covers it arrives | lost writes: a context is a plain vector, so a read that returned counter k+1 of a coordinator but missed its concurrent counter k yields a write that supersedes k |
+//! | server clocks (the paper) | a version whose causal past (its clock with the coordinator's entry lowered to [`VersionData::seen`]) covers it arrives | lost writes: a context is a plain vector, so a read that returned counter k+1 of a coordinator but missed its concurrent counter k yields a write that supersedes k |
 //! | dotted version vectors | the same per-version rule | none of the above; the coordinator's merge (in `node::coordinator`) is what makes "covers k+1" imply "saw k" |
 //! | vnode clocks (Riak < 2.0) | an *object* whose single clock strictly descends the stored object's clock arrives | sibling explosion: siblings of one object share its clock, so a concurrent write keeps every old sibling, even those its writer read |
 //!
@@ -19,10 +19,10 @@
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError, Weak};
 
 use crate::config::{ClockScheme, Versioning};
-use crate::dynamo::protocol::{Value, Version};
+use crate::dynamo::protocol::{Value, Version, VersionData};
 use crate::dynamo::vclock::{Causality, VectorClock};
 use crate::engine::ids::{Key, NodeId, WriteId};
 use crate::engine::rng::{Probability, SimRng};
@@ -217,6 +217,10 @@ pub fn covers(held: &[Version], wanted: &[Version], versioning: Versioning) -> b
 /// Eight bytes per key instead of a version per replica: a store marks the
 /// keys it loaded in a bitmap ([`Store::mark_loaded`]) and builds a loaded
 /// version only when something reads or replaces it.
+///
+/// The replicas of a key share its built version while any of them holds
+/// it ([`Shared`]): a blind write to a loaded key under vector clocks keeps
+/// the loaded value as a sibling on every replica, one allocation for all.
 #[derive(Debug)]
 pub struct LoadTable {
     /// Per key: the node that coordinated its load.
@@ -229,6 +233,47 @@ pub struct LoadTable {
     /// Per node (by index): the version it built for the first key it
     /// coordinated, `None` when it coordinated none.
     templates: Vec<Option<Version>>,
+    /// The built versions replicas hold.
+    shared: Mutex<Shared>,
+}
+
+/// Per loaded key, a weak reference to its built version while some store
+/// (or message) holds it, so that the next replica to build it shares it.
+///
+/// A weak reference keeps the version's allocation (not its contents)
+/// alive after the last holder drops it; once as many versions were built
+/// as half the references held, a sweep forgets the dead ones, so the dead
+/// never outnumber the loaded keys and sweeping costs O(1) per build. Not
+/// iterated by anything that affects a run: only what is shared, never
+/// what is stored, depends on it.
+#[derive(Debug, Default)]
+struct Shared {
+    versions: Vec<Weak<VersionData>>,
+    built_since_sweep: usize,
+}
+
+impl Shared {
+    /// `key`'s shared version, built by `build` when no holder is left.
+    fn get_or_build(&mut self, key: usize, build: impl FnOnce() -> Version) -> Version {
+        if self.versions.len() <= key {
+            self.versions.resize(key + 1, Weak::new());
+        }
+        if let Some(v) = Version::upgrade(&self.versions[key]) {
+            return v;
+        }
+        let v = build();
+        self.versions[key] = v.downgrade();
+        self.built_since_sweep += 1;
+        if self.built_since_sweep >= (self.versions.len() / 2).max(1024) {
+            for w in &mut self.versions {
+                if w.strong_count() == 0 {
+                    *w = Weak::new();
+                }
+            }
+            self.built_since_sweep = 0;
+        }
+        v
+    }
 }
 
 impl LoadTable {
@@ -242,6 +287,7 @@ impl LoadTable {
             per_key_sizes: constant_size.is_none(),
             constant_size: constant_size.unwrap_or(0),
             templates: vec![None; nodes],
+            shared: Mutex::default(),
         }
     }
 
@@ -283,8 +329,15 @@ impl LoadTable {
         self.coordinator.get(usize::try_from(key.0).ok()?).copied()
     }
 
-    /// The loaded version of `key` (a loaded key).
+    /// The loaded version of `key` (a loaded key), shared with the other
+    /// holders of the same version.
     pub fn version(&self, key: Key) -> Version {
+        let mut shared = self.shared.lock().unwrap_or_else(PoisonError::into_inner);
+        shared.get_or_build(key.0 as usize, || self.build(key))
+    }
+
+    /// Builds `key`'s loaded version from its coordinator's template.
+    fn build(&self, key: Key) -> Version {
         let node = self.coordinator[key.0 as usize];
         let mut v = self.templates[node.0 as usize]
             .clone()
@@ -772,7 +825,7 @@ mod tests {
     fn version(context: &VectorClock, node: u32, seq: u64) -> Version {
         let mut clock = context.clone();
         clock.increment(NodeId(node), SimTime(seq));
-        Version {
+        Version::new(VersionData {
             seen: context.counter(NodeId(node)),
             clock,
             coordinator: NodeId(node),
@@ -780,7 +833,7 @@ mod tests {
             stamp_us: seq,
             corrupted: false,
             size: 0,
-        }
+        })
     }
 
     /// A store whose loaded keys are bits behaves like one that stored
@@ -950,14 +1003,16 @@ mod tests {
     /// A vnode-clock object: every value under one clock.
     fn object(clock: &VectorClock, seqs: &[u64]) -> Vec<Version> {
         seqs.iter()
-            .map(|s| Version {
-                clock: clock.clone(),
-                coordinator: NodeId(0),
-                seen: clock.counter(NodeId(0)),
-                value: Value::Data(write(*s)),
-                stamp_us: *s,
-                corrupted: false,
-                size: 0,
+            .map(|s| {
+                Version::new(VersionData {
+                    clock: clock.clone(),
+                    coordinator: NodeId(0),
+                    seen: clock.counter(NodeId(0)),
+                    value: Value::Data(write(*s)),
+                    stamp_us: *s,
+                    corrupted: false,
+                    size: 0,
+                })
             })
             .collect()
     }
@@ -1070,7 +1125,7 @@ mod tests {
                 clock.increment_above(NodeId(*node), issued[*node as usize], SimTime(i as u64));
                 issued[*node as usize] = clock.counter(NodeId(*node));
                 let id = write(i as u64);
-                out.push(Version {
+                out.push(Version::new(VersionData {
                     clock,
                     coordinator: NodeId(*node),
                     seen,
@@ -1078,7 +1133,7 @@ mod tests {
                     stamp_us: i as u64,
                     corrupted: false,
                     size: 0,
-                });
+                }));
             }
             out
         }

@@ -76,7 +76,7 @@ pub enum Record {
         /// (siblings).
         values: Vec<Value>,
         /// The bytes of those values (the object's size, the sum of their
-        /// `Version::size`); 0 when there are none.
+        /// `VersionData::size`); 0 when there are none.
         bytes: u64,
         /// The node that coordinated, when a reply came.
         coordinator: Option<NodeId>,

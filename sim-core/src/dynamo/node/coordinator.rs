@@ -24,7 +24,7 @@ use crate::config::{
     ClockScheme, Consistency, CoordinatorScope, Fallbacks, QuorumMode, Versioning, WriteCoordinator,
 };
 use crate::dynamo::protocol::{
-    ClientMsg, Context, Durability, Endpoint, Failure, Msg, ReplicaMsg, Value, Version,
+    ClientMsg, Context, Durability, Endpoint, Failure, Msg, ReplicaMsg, Value, Version, VersionData,
 };
 use crate::dynamo::quorum::{Placement, ReadTally, WriteTally};
 use crate::dynamo::storage::{covers, object_clock, reconcile};
@@ -364,7 +364,7 @@ impl Node {
     ) -> Version {
         let stamp_us = t.local.as_micros();
         match self.cluster.versioning {
-            Versioning::LastWriteWins => Version {
+            Versioning::LastWriteWins => Version::new(VersionData {
                 clock: VectorClock::new(),
                 coordinator: self.id,
                 seen: 0,
@@ -372,7 +372,7 @@ impl Node {
                 stamp_us,
                 corrupted: false,
                 size,
-            },
+            }),
             Versioning::VectorClocks {
                 truncation_threshold,
                 scheme,
@@ -401,7 +401,7 @@ impl Node {
                     ClockScheme::VnodeClocks => clock.counter(actor),
                     _ => seen,
                 };
-                Version {
+                Version::new(VersionData {
                     clock,
                     coordinator: actor,
                     seen,
@@ -409,7 +409,7 @@ impl Node {
                     stamp_us,
                     corrupted: false,
                     size,
-                }
+                })
             }
         }
     }
@@ -601,7 +601,7 @@ impl Node {
             let msg = ReplicaMsg::Write {
                 request,
                 key,
-                version: Box::new(version.clone()),
+                version: version.clone(),
                 siblings: siblings.clone(),
                 hint: target.hint,
                 durability,
@@ -879,7 +879,7 @@ impl Node {
                     let msg = ReplicaMsg::Write {
                         request: req,
                         key: put.key,
-                        version: Box::new(put.version.clone()),
+                        version: put.version.clone(),
                         siblings: put.siblings.clone(),
                         hint,
                         durability: Durability::Durable,

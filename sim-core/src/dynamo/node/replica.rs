@@ -67,7 +67,7 @@ impl Node {
                 durability,
             } => {
                 let mut object = Vec::with_capacity(1 + siblings.len());
-                object.push(*version);
+                object.push(version);
                 object.extend(siblings);
                 self.on_write(t, from, request, key, object, hint, durability, out)
             }
