@@ -71,6 +71,12 @@ impl Version {
         Version(Arc::new(data))
     }
 
+    /// True when `a` and `b` are the same allocation (shared, not only
+    /// equal).
+    pub fn shared(a: &Version, b: &Version) -> bool {
+        Arc::ptr_eq(&a.0, &b.0)
+    }
+
     /// A weak reference to this version (see [`Version::upgrade`]).
     pub fn downgrade(&self) -> Weak<VersionData> {
         Arc::downgrade(&self.0)

@@ -1077,6 +1077,76 @@ mod tests {
     }
 
     #[test]
+    fn a_corrupted_copy_is_its_holders_alone() {
+        // Two replicas hold one shared version; a disk corrupts one of them.
+        let v = version(&VectorClock::new(), 1, 1);
+        let (mut a, mut b) = (Store::new(VC), Store::new(VC));
+        a.apply(Key(3), v.clone(), SimTime::ZERO);
+        b.apply(Key(3), v.clone(), SimTime::ZERO);
+        assert!(Version::shared(&a.versions(Key(3))[0], &v));
+        assert!(Version::shared(&b.versions(Key(3))[0], &v));
+        let mut rng = crate::engine::rng::SimRng::new(7, crate::engine::rng::Stream::Custom(0));
+        let touched = a.corrupt(Probability::ALWAYS, None, &mut rng);
+        assert_eq!(touched, vec![(Key(3), 1)]);
+        assert!(a.versions(Key(3))[0].corrupted);
+        assert!(!b.versions(Key(3))[0].corrupted, "the other replica's copy");
+        assert!(!v.corrupted, "the sender's copy");
+        assert!(Version::shared(&b.versions(Key(3))[0], &v));
+        assert_eq!(b.drop_if_corrupted(Key(3)), 0);
+        assert_eq!(a.drop_if_corrupted(Key(3)), 1);
+    }
+
+    #[test]
+    fn replicas_share_a_loaded_version_while_one_holds_it() {
+        let mut table = LoadTable::new(2, Some(10));
+        let template = version(&VectorClock::new(), 0, 1);
+        table.set_template(NodeId(0), template);
+        for _ in 0..4000 {
+            table.push(NodeId(0), 10);
+        }
+        let table = Arc::new(table);
+        let (mut a, mut b) = (Store::new(VC), Store::new(VC));
+        for s in [&mut a, &mut b] {
+            s.mark_loaded(Key(5));
+            s.attach_load_table(&table);
+        }
+        // A blind write keeps the loaded value as a sibling on each replica:
+        // one allocation for both.
+        let w = version(&VectorClock::new(), 1, 9);
+        a.apply(Key(5), w.clone(), SimTime(1));
+        b.apply(Key(5), w, SimTime(1));
+        let (va, vb) = (a.versions(Key(5)), b.versions(Key(5)));
+        assert_eq!((va.len(), vb.len()), (2, 2));
+        assert_eq!(va[0].value, Value::Data(WriteId::preloaded(Key(5))));
+        assert!(Version::shared(&va[0], &vb[0]));
+        assert_eq!(va[0].size, 10);
+        // Once nobody holds it, the next build is a new allocation with the
+        // same contents.
+        drop((va, vb));
+        a.remove(Key(5));
+        b.remove(Key(5));
+        let again = table.version(Key(5));
+        assert_eq!(again.value, Value::Data(WriteId::preloaded(Key(5))));
+        // Dead references are forgotten: after thousands of builds nobody
+        // kept, the table holds no more dead ones than a sweep allows.
+        for k in 0..4000 {
+            drop(table.version(Key(k)));
+        }
+        let shared = table.shared.lock().unwrap();
+        let dead = shared
+            .versions
+            .iter()
+            .filter(|w| w.weak_count() > 0 && w.strong_count() == 0);
+        assert!(dead.count() <= 2000, "a sweep after every 2,000 builds");
+        let live = shared
+            .versions
+            .iter()
+            .filter(|w| w.strong_count() > 0)
+            .count();
+        assert_eq!(live, 1, "`again` is still held");
+    }
+
+    #[test]
     fn corruption_marks_versions_and_a_checksum_drops_the_object() {
         let mut s = Store::new(VC);
         let a = version(&VectorClock::new(), 0, 1);
