@@ -37,6 +37,103 @@ pub struct Stored {
     pub stored_at: SimTime,
 }
 
+/// One key's stored versions: the one inline (nearly every key, and every
+/// key under last-write-wins), several in a vector of their exact number.
+///
+/// A representation only: it reads as a slice in stored order, and every
+/// change goes through the four methods below.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Siblings {
+    One(Stored),
+    Many(Vec<Stored>),
+}
+
+impl Default for Siblings {
+    fn default() -> Self {
+        Siblings::Many(Vec::new())
+    }
+}
+
+impl std::ops::Deref for Siblings {
+    type Target = [Stored];
+    fn deref(&self) -> &[Stored] {
+        match self {
+            Siblings::One(s) => std::slice::from_ref(s),
+            Siblings::Many(v) => v,
+        }
+    }
+}
+
+impl std::ops::DerefMut for Siblings {
+    fn deref_mut(&mut self) -> &mut [Stored] {
+        match self {
+            Siblings::One(s) => std::slice::from_mut(s),
+            Siblings::Many(v) => v,
+        }
+    }
+}
+
+impl From<Vec<Stored>> for Siblings {
+    fn from(mut v: Vec<Stored>) -> Self {
+        match v.len() {
+            1 => Siblings::One(v.pop().expect("one")),
+            _ => {
+                v.shrink_to_fit();
+                Siblings::Many(v)
+            }
+        }
+    }
+}
+
+impl Siblings {
+    /// Appends `s` (siblings grow one at a time: no spare capacity).
+    fn push(&mut self, s: Stored) {
+        match self {
+            Siblings::Many(v) if v.is_empty() => *self = Siblings::One(s),
+            Siblings::Many(v) => {
+                v.reserve_exact(1);
+                v.push(s);
+            }
+            Siblings::One(_) => {
+                let Siblings::One(first) = std::mem::take(self) else {
+                    unreachable!("matched above")
+                };
+                *self = Siblings::Many(vec![first, s]);
+            }
+        }
+    }
+
+    /// Keeps the entries `keep` accepts, in order.
+    fn retain(&mut self, mut keep: impl FnMut(&Stored) -> bool) {
+        match self {
+            Siblings::One(s) => {
+                if !keep(s) {
+                    *self = Siblings::default();
+                }
+            }
+            Siblings::Many(v) => {
+                v.retain(keep);
+                if v.len() == 1 {
+                    *self = Siblings::from(std::mem::take(v));
+                }
+            }
+        }
+    }
+
+    /// Drops every entry.
+    fn clear(&mut self) {
+        *self = Siblings::default();
+    }
+
+    /// The entries as a vector.
+    fn into_vec(self) -> Vec<Stored> {
+        match self {
+            Siblings::One(s) => vec![s],
+            Siblings::Many(v) => v,
+        }
+    }
+}
+
 /// The outcome of applying one version.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Applied {
@@ -446,7 +543,7 @@ impl StoredValues<'_> {
 #[derive(Clone, Debug)]
 pub struct Store {
     versioning: Versioning,
-    keys: BTreeMap<Key, Vec<Stored>>,
+    keys: BTreeMap<Key, Siblings>,
     loaded: Loaded,
     changes: Vec<Key>,
 }
@@ -482,7 +579,7 @@ impl Store {
     /// Every key in order with its map entry, `None` for a loaded key not
     /// built yet: the one merge of the map and the loaded bits that
     /// [`Store::keys`] and [`Store::iter`] share.
-    fn entries(&self) -> impl Iterator<Item = (Key, Option<&Vec<Stored>>)> + '_ {
+    fn entries(&self) -> impl Iterator<Item = (Key, Option<&[Stored]>)> + '_ {
         let mut map = self.keys.iter().peekable();
         let mut loaded = self.loaded.keys(Key(0), Key(u64::MAX)).peekable();
         std::iter::from_fn(move || {
@@ -493,7 +590,7 @@ impl Store {
                 (Some((m, _)), Some(l)) => **m < *l,
             };
             if from_map {
-                map.next().map(|(k, v)| (*k, Some(v)))
+                map.next().map(|(k, v)| (*k, Some(&**v)))
             } else {
                 loaded.next().map(|k| (k, None))
             }
@@ -526,7 +623,7 @@ impl Store {
     fn materialize(&mut self, key: Key) {
         if self.loaded.take(key) {
             let stored = self.loaded.stored(key);
-            self.keys.insert(key, vec![stored]);
+            self.keys.insert(key, Siblings::One(stored));
         }
     }
 
@@ -567,6 +664,7 @@ impl Store {
         let applied = absorb_object(&mut set, object);
         if let Applied::Stored { .. } = applied {
             let old: BTreeMap<Value, SimTime> = std::mem::take(entry)
+                .into_vec()
                 .into_iter()
                 .map(|s| (s.version.value, s.stored_at))
                 .collect();
@@ -576,7 +674,8 @@ impl Store {
                     let stored_at = old.get(&version.value).copied().unwrap_or(now);
                     Stored { version, stored_at }
                 })
-                .collect();
+                .collect::<Vec<_>>()
+                .into();
         }
         if entry.is_empty() {
             self.keys.remove(&key);
@@ -593,10 +692,7 @@ impl Store {
             return self.apply_object(key, vec![version], now);
         }
         self.materialize(key);
-        let entry = self
-            .keys
-            .entry(key)
-            .or_insert_with(|| Vec::with_capacity(1));
+        let entry = self.keys.entry(key).or_default();
         let applied = match self.versioning {
             Versioning::LastWriteWins => match entry.first() {
                 Some(cur) if cur.version.stamp() >= version.stamp() => Applied::Obsolete,
@@ -623,9 +719,6 @@ impl Store {
                     let before = entry.len();
                     entry.retain(|cur| !version.supersedes(&cur.version));
                     let replaced = (before - entry.len()) as u32;
-                    // Siblings grow by one at a time: no spare capacity (a
-                    // Vec's first growth would make room for four).
-                    entry.reserve_exact(1);
                     entry.push(Stored {
                         version,
                         stored_at: now,
@@ -663,7 +756,7 @@ impl Store {
     /// The stored entries of `key` (built for a loaded key).
     pub fn stored(&self, key: Key) -> Cow<'_, [Stored]> {
         match self.keys.get(&key) {
-            Some(v) => Cow::Borrowed(v.as_slice()),
+            Some(v) => Cow::Borrowed(v),
             None if self.loaded.contains(key) => Cow::Owned(vec![self.loaded.stored(key)]),
             None => Cow::Borrowed(&[]),
         }
@@ -691,7 +784,7 @@ impl Store {
     /// Every key with its entries, in key order (loaded keys' built).
     pub fn iter(&self) -> impl Iterator<Item = (Key, Cow<'_, [Stored]>)> + '_ {
         self.entries().map(|(k, entry)| match entry {
-            Some(v) => (k, Cow::Borrowed(v.as_slice())),
+            Some(v) => (k, Cow::Borrowed(v)),
             None => (k, Cow::Owned(vec![self.loaded.stored(k)])),
         })
     }
@@ -719,6 +812,9 @@ impl Store {
         self.materialize_range(Key(0), Key(u64::MAX));
         self.changes.extend(self.keys.keys().copied());
         std::mem::take(&mut self.keys)
+            .into_iter()
+            .map(|(k, v)| (k, v.into_vec()))
+            .collect()
     }
 
     /// Builds every pending loaded key in `from..=to` into the map.
@@ -736,7 +832,7 @@ impl Store {
 
     /// Number of versions over all keys.
     pub fn version_count(&self) -> usize {
-        self.keys.values().map(Vec::len).sum::<usize>() + self.loaded.count
+        self.keys.values().map(|v| v.len()).sum::<usize>() + self.loaded.count
     }
 
     /// Drops everything (disk loss).
@@ -1232,6 +1328,44 @@ mod tests {
                 want.sort();
                 prop_assert_eq!(got, want);
             }
+
+            /// `Siblings` behaves as the vector it stands for, under any
+            /// sequence of pushes, filters and clears.
+            #[test]
+            fn siblings_behave_as_a_vector(ops in proptest::collection::vec((0u8..4, 0u64..6), 0..40)) {
+                let stored = |t: u64| Stored {
+                    version: version(&VectorClock::new(), 1, t + 1),
+                    stored_at: SimTime(t),
+                };
+                let (mut sib, mut model) = (Siblings::default(), Vec::new());
+                for (op, t) in ops {
+                    match op {
+                        0 | 1 => {
+                            sib.push(stored(t));
+                            model.push(stored(t));
+                        }
+                        2 => {
+                            sib.retain(|s| s.stored_at.0 != t);
+                            model.retain(|s: &Stored| s.stored_at.0 != t);
+                        }
+                        _ => {
+                            sib.clear();
+                            model.clear();
+                        }
+                    }
+                    prop_assert_eq!(&*sib, model.as_slice());
+                    prop_assert_eq!(matches!(sib, Siblings::One(_)), model.len() == 1);
+                }
+                prop_assert_eq!(Siblings::from(model.clone()).into_vec(), model);
+            }
         }
+    }
+
+    #[test]
+    fn siblings_are_no_larger_than_a_vector() {
+        assert_eq!(
+            std::mem::size_of::<Siblings>(),
+            std::mem::size_of::<Vec<Stored>>()
+        );
     }
 }
