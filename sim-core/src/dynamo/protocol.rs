@@ -103,8 +103,18 @@ impl DerefMut for Version {
 }
 
 impl fmt::Debug for Version {
+    /// As the struct it was before it was shared: `Version { clock, .. }`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
+        let d = &*self.0;
+        f.debug_struct("Version")
+            .field("clock", &d.clock)
+            .field("coordinator", &d.coordinator)
+            .field("seen", &d.seen)
+            .field("value", &d.value)
+            .field("stamp_us", &d.stamp_us)
+            .field("corrupted", &d.corrupted)
+            .field("size", &d.size)
+            .finish()
     }
 }
 
