@@ -10,11 +10,16 @@
 //!
 //! Layout: unsigned LEB128 varints throughout; times and record numbers of
 //! a write as zigzag deltas from its invocation (they are small); a
-//! [`WriteId`] as its client and sequence number. A loaded key with one
-//! blind write packs into about 130 bytes (the memory bench's 500k blind
-//! writes leave 327,982 keys packed in 41.9 MB, their loaded values, writes,
-//! acknowledgement and commit lists, chains and sessions), against about a
-//! kilobyte and a half as maps, vectors and deques.
+//! [`WriteId`] in the key's own map of writes as its client and sequence
+//! number, and every later mention of one of those writes (acknowledgement
+//! and commit lists, chains, folds, sessions) as its place in that map, a
+//! byte for a key of fewer than 128 retained writes (0 and the id spelled
+//! out for a write the map does not hold). A loaded key with one blind
+//! write packs into about 100 bytes (the memory bench's 500k blind writes
+//! leave 327,982 keys packed in 31.8 MB, their loaded values, writes,
+//! acknowledgement and commit lists, chains and sessions; 41.9 MB with every
+//! id spelled out), against about a kilobyte and a half as maps, vectors
+//! and deques.
 
 use std::collections::{BTreeMap, VecDeque};
 
@@ -30,7 +35,13 @@ use super::{Chain, Fold, KeyHistory, Parent, Session, SmallMap, WriteInfo};
 /// (1M zipfian keys) about 8 % of its time packing and unpacking.
 pub(super) const HOT_KEYS: usize = 65_536;
 
-struct Packer(Vec<u8>);
+/// Bytes, and once the key's own writes are packed, their ids in order: a
+/// later mention of one of them is its place in that list (a byte or two)
+/// instead of its client and sequence number.
+struct Packer {
+    bytes: Vec<u8>,
+    index: Option<Vec<WriteId>>,
+}
 
 impl Packer {
     fn u(&mut self, mut v: u64) {
@@ -38,10 +49,10 @@ impl Packer {
             let byte = (v & 0x7f) as u8;
             v >>= 7;
             if v == 0 {
-                self.0.push(byte);
+                self.bytes.push(byte);
                 return;
             }
-            self.0.push(byte | 0x80);
+            self.bytes.push(byte | 0x80);
         }
     }
 
@@ -54,7 +65,16 @@ impl Packer {
         self.u(t.0);
     }
 
+    /// A write id: spelled out before the index is set; after, its place
+    /// in the index plus one, or 0 and spelled out (a write retired or of
+    /// another key).
     fn w(&mut self, w: WriteId) {
+        if let Some(index) = &self.index {
+            match index.binary_search(&w) {
+                Ok(i) => return self.u(i as u64 + 1),
+                Err(_) => self.u(0),
+            }
+        }
         self.u(u64::from(w.0.client.0));
         self.u(w.0.seq);
     }
@@ -84,6 +104,8 @@ impl Packer {
 struct Unpacker<'a> {
     bytes: &'a [u8],
     at: usize,
+    /// As [`Packer`]'s.
+    index: Option<Vec<WriteId>>,
 }
 
 impl Unpacker<'_> {
@@ -111,6 +133,12 @@ impl Unpacker<'_> {
     }
 
     fn w(&mut self) -> WriteId {
+        if self.index.is_some() {
+            let place = self.u();
+            if place > 0 {
+                return self.index.as_ref().expect("checked")[place as usize - 1];
+            }
+        }
         let client = ClientId(self.u() as u32);
         WriteId(OpId {
             client,
@@ -273,8 +301,12 @@ fn opt_seq_ids(p: &mut Packer, v: &Option<(u64, Vec<WriteId>)>) {
 
 /// Packs `h` and the sessions of its key (by client) into bytes.
 pub(super) fn pack(h: &KeyHistory, sessions: &[(ClientId, Session)]) -> Box<[u8]> {
-    let mut p = Packer(Vec::with_capacity(64));
+    let mut p = Packer {
+        bytes: Vec::with_capacity(64),
+        index: None,
+    };
     pack_map(&mut p, &h.writes, pack_write);
+    p.index = Some(h.writes.iter().map(|(w, _)| *w).collect());
     p.timed(&h.acked);
     p.timed(&h.commits);
     p.timed(&h.deletes);
@@ -315,14 +347,19 @@ pub(super) fn pack(h: &KeyHistory, sessions: &[(ClientId, Session)]) -> Box<[u8]
         }
         opt_seq_ids(&mut p, &s.last_read);
     }
-    p.0.into_boxed_slice()
+    p.bytes.into_boxed_slice()
 }
 
 /// The history and sessions [`pack`] packed (`referenced` is left unset:
 /// the collector sets it when it thaws a key).
 pub(super) fn unpack(bytes: &[u8]) -> (KeyHistory, Vec<(ClientId, Session)>) {
-    let mut u = Unpacker { bytes, at: 0 };
+    let mut u = Unpacker {
+        bytes,
+        at: 0,
+        index: None,
+    };
     let writes = unpack_map(&mut u, unpack_write);
+    u.index = Some(writes.iter().map(|(w, _)| *w).collect());
     let acked = u.timed();
     let commits = u.timed();
     let deletes = u.timed();
@@ -401,17 +438,53 @@ mod tests {
         /// sequence.
         #[test]
         fn varints_and_deltas_round_trip(values in proptest::collection::vec((any::<u64>(), any::<i64>()), 0..50)) {
-            let mut p = Packer(Vec::new());
+            let mut p = Packer { bytes: Vec::new(), index: None };
             for (u, i) in &values {
                 p.u(*u);
                 p.i(*i);
             }
-            let mut u = Unpacker { bytes: &p.0, at: 0 };
+            let mut u = Unpacker { bytes: &p.bytes, at: 0, index: None };
             for (a, b) in &values {
                 prop_assert_eq!(u.u(), *a);
                 prop_assert_eq!(u.i(), *b);
             }
-            prop_assert_eq!(u.at, p.0.len());
+            prop_assert_eq!(u.at, p.bytes.len());
+        }
+
+        /// Write ids read back the same whether spelled out or named by
+        /// their place in the key's own writes, and a named one takes
+        /// fewer bytes.
+        #[test]
+        fn write_ids_round_trip_through_the_index(
+            own in proptest::collection::btree_set((0u32..4, 0u64..1_000_000), 0..20),
+            mentions in proptest::collection::vec((0u32..4, 0u64..1_000_000, any::<bool>()), 0..40),
+        ) {
+            let id = |(c, q): (u32, u64)| WriteId(OpId { client: ClientId(c), seq: q });
+            let own: Vec<WriteId> = own.into_iter().map(id).collect();
+            let mentions: Vec<WriteId> = mentions
+                .into_iter()
+                .map(|(c, q, pick)| match (pick, own.is_empty()) {
+                    (true, false) => own[q as usize % own.len()],
+                    _ => id((c, q)),
+                })
+                .collect();
+            let mut p = Packer { bytes: Vec::new(), index: Some(own.clone()) };
+            for w in &mentions {
+                p.w(*w);
+            }
+            let mut u = Unpacker { bytes: &p.bytes, at: 0, index: Some(own.clone()) };
+            for w in &mentions {
+                prop_assert_eq!(u.w(), *w);
+            }
+            prop_assert_eq!(u.at, p.bytes.len());
+            let mut plain = Packer { bytes: Vec::new(), index: None };
+            for w in &mentions {
+                plain.w(*w);
+            }
+            let named = mentions.iter().filter(|w| own.contains(w)).count();
+            if named > 0 && own.len() < 128 {
+                prop_assert!(p.bytes.len() < plain.bytes.len() + mentions.len() - named);
+            }
         }
 
         /// A write's times and record numbers pack as deltas from its
