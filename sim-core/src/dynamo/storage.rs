@@ -40,8 +40,9 @@ pub struct Stored {
 /// One key's stored versions: the one inline (nearly every key, and every
 /// key under last-write-wins), several in a vector of their exact number.
 ///
-/// A representation only: it reads as a slice in stored order, and every
-/// change goes through the four methods below.
+/// A representation only: it reads as a slice in stored order (entries are
+/// changed in place through it), and every change to the number of entries
+/// goes through the four methods below.
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Siblings {
     One(Stored),
@@ -350,10 +351,17 @@ struct Shared {
 }
 
 impl Shared {
-    /// `key`'s shared version, built by `build` when no holder is left.
-    fn get_or_build(&mut self, key: usize, build: impl FnOnce() -> Version) -> Version {
-        if self.versions.len() <= key {
-            self.versions.resize(key + 1, Weak::new());
+    /// `key`'s shared version, built by `build` when no holder is left;
+    /// `keys`: how many keys were loaded (the references are made, one per
+    /// key, on the first call).
+    fn get_or_build(
+        &mut self,
+        key: usize,
+        keys: usize,
+        build: impl FnOnce() -> Version,
+    ) -> Version {
+        if self.versions.is_empty() {
+            self.versions = std::iter::repeat_with(Weak::new).take(keys).collect();
         }
         if let Some(v) = Version::upgrade(&self.versions[key]) {
             return v;
@@ -430,22 +438,24 @@ impl LoadTable {
     /// holders of the same version.
     pub fn version(&self, key: Key) -> Version {
         let mut shared = self.shared.lock().unwrap_or_else(PoisonError::into_inner);
-        shared.get_or_build(key.0 as usize, || self.build(key))
+        shared.get_or_build(key.0 as usize, self.coordinator.len(), || self.build(key))
     }
 
     /// Builds `key`'s loaded version from its coordinator's template.
     fn build(&self, key: Key) -> Version {
         let node = self.coordinator[key.0 as usize];
-        let mut v = self.templates[node.0 as usize]
-            .clone()
+        let template = self.templates[node.0 as usize]
+            .as_ref()
             .expect("a loaded key's coordinator has a template");
-        v.value = loaded_value(key);
-        v.size = if self.per_key_sizes {
-            self.sizes[key.0 as usize]
-        } else {
-            self.constant_size
-        };
-        v
+        Version::new(VersionData {
+            value: loaded_value(key),
+            size: if self.per_key_sizes {
+                self.sizes[key.0 as usize]
+            } else {
+                self.constant_size
+            },
+            ..VersionData::clone(template)
+        })
     }
 }
 
