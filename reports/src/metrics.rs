@@ -188,9 +188,10 @@
 //!
 //! **End state.** The nodes' final values arrive as flat lists (held
 //! values, replica values) sorted when the summary needs them. The top-N
-//! replicas' copies take 16 bytes a copy and 8 a value and grow by an
-//! eighth ([`end_state`]): they arrive while the engine still holds every
-//! store, so they add to the run's peak. A loaded key nobody touched can
+//! replicas' copies take 16 bytes a copy and 8 a value, in small chunks
+//! ([`end_state`]): the engine releases each node's stores once the node
+//! has reported them, and the chunks take the freed memory's place, so the
+//! end state adds little to the run's peak. A loaded key nobody touched can
 //! only hold its loaded value, so its copies are a bit and a (key, node)
 //! pair each (`LoadedEnd`), not map entries: a run that loads a million
 //! keys and touches a few pays a few bytes per copy.

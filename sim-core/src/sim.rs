@@ -2217,8 +2217,9 @@ impl Simulation {
             .divergence
             .check_final(now, &ring, n, &mut NodesView(&mut self.nodes));
         sink.record(now, &seen.record());
-        for slot in &self.nodes {
+        for slot in &mut self.nodes {
             slot.node.final_state(&mut |r| sink.record(now, r));
+            slot.node.release_data();
         }
     }
 }

@@ -1,14 +1,18 @@
 //! The top-N replicas' final copies of touched keys, kept compact: the end
 //! state is the largest thing the collector holds at the end of a run over
 //! many keys (2M blind writes over 1M loaded keys leave about 2.6M copies
-//! and 9M values), and it arrives while the engine still holds every store.
+//! and 9M values).
 //!
 //! A copy is 16 bytes (key, node, where its values start) and a value 8:
 //! a write id packed as 24 bits of client and 40 of sequence number, with
 //! the loader's writes and anything that does not fit spelled out in a
-//! side list. Both lists grow by an eighth at a time instead of doubling
-//! (a doubled vector of 9M values is 2^24 entries), so they hold at most an
-//! eighth more than they need.
+//! side list. Both lists are kept in chunks of [`CHUNK`] elements rather
+//! than one growing block: they hold at most a chunk more than they need,
+//! nothing is ever copied to grow them, and each chunk is small enough for
+//! the allocator to place in memory the engine has just freed (the engine
+//! releases each node's stores once the node has reported them, so a list
+//! of whole-run size allocated as one block would add to the run's peak
+//! instead of taking the stores' place).
 //!
 //! This module owns that layout and nothing else: what a copy means is the
 //! collector's business (`metrics.rs`, "End state").
@@ -26,7 +30,7 @@ const SPELLED_OUT: u64 = LOADER - 1;
 /// Write ids, 8 bytes each where they fit (see the module docs).
 #[derive(Clone, Debug, Default)]
 struct PackedWrites {
-    codes: Vec<u64>,
+    codes: Chunked<u64>,
     spelled_out: Vec<WriteId>,
 }
 
@@ -45,12 +49,11 @@ impl PackedWrites {
                 SPELLED_OUT << SEQ_BITS | (self.spelled_out.len() - 1) as u64
             }
         };
-        grow_by_an_eighth(&mut self.codes);
         self.codes.push(code);
     }
 
     fn get(&self, i: usize) -> WriteId {
-        let code = self.codes[i];
+        let code = self.codes.get(i).expect("a value's index");
         let (client, seq) = (code >> SEQ_BITS, code & ((1 << SEQ_BITS) - 1));
         match client {
             LOADER => WriteId(OpId {
@@ -70,11 +73,51 @@ impl PackedWrites {
     }
 }
 
-/// Makes room for one more element, growing by an eighth (at least 1,024
-/// elements) rather than doubling.
-fn grow_by_an_eighth<T>(v: &mut Vec<T>) {
-    if v.len() == v.capacity() {
-        v.reserve_exact((v.len() / 8).max(1024));
+/// Elements per chunk of a [`Chunked`] list: a kilobyte or two, small
+/// enough for the allocator to serve from memory the engine's stores free
+/// as each node reports (a list grown as one block is a fresh mapping of
+/// its own, and its doubling or copying briefly holds two).
+const CHUNK: usize = 128;
+
+/// An append-only list kept in fixed chunks of [`CHUNK`] elements: it never
+/// moves what it holds, holds at most one chunk more than it needs, and each
+/// chunk is a small allocation (see [`CHUNK`]).
+#[derive(Clone, Debug)]
+struct Chunked<T> {
+    chunks: Vec<Vec<T>>,
+    len: usize,
+}
+
+impl<T> Default for Chunked<T> {
+    fn default() -> Self {
+        Chunked {
+            chunks: Vec::new(),
+            len: 0,
+        }
+    }
+}
+
+impl<T: Copy> Chunked<T> {
+    fn push(&mut self, x: T) {
+        if self.len % CHUNK == 0 {
+            self.chunks.push(Vec::with_capacity(CHUNK));
+        }
+        self.chunks.last_mut().expect("a chunk with room").push(x);
+        self.len += 1;
+    }
+
+    fn get(&self, i: usize) -> Option<T> {
+        (i < self.len).then(|| self.chunks[i / CHUNK][i % CHUNK])
+    }
+
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Elements allocated for, used or not.
+    #[cfg(test)]
+    fn capacity(&self) -> usize {
+        self.chunks.iter().map(Vec::capacity).sum()
     }
 }
 
@@ -90,7 +133,7 @@ struct Copy16 {
 /// The final copies, in arrival order.
 #[derive(Clone, Debug, Default)]
 pub(super) struct FinalCopies {
-    copies: Vec<Copy16>,
+    copies: Chunked<Copy16>,
     writes: PackedWrites,
 }
 
@@ -103,7 +146,6 @@ impl FinalCopies {
         values: impl IntoIterator<Item = WriteId>,
     ) {
         let start = u32::try_from(self.writes.len()).expect("fewer than 2^32 final values");
-        grow_by_an_eighth(&mut self.copies);
         self.copies.push(Copy16 { key, node, start });
         for w in values {
             self.writes.push(w);
@@ -118,13 +160,13 @@ impl FinalCopies {
 
     /// Copy `i`'s key and node.
     pub(super) fn copy(&self, i: u32) -> (Key, NodeId) {
-        let c = self.copies[i as usize];
+        let c = self.copies.get(i as usize).expect("a copy's index");
         (c.key, c.node)
     }
 
     /// Copy `i`'s values, in the order they arrived.
     pub(super) fn values(&self, i: u32) -> impl Iterator<Item = WriteId> + '_ {
-        let start = self.copies[i as usize].start as usize;
+        let start = self.copies.get(i as usize).expect("a copy's index").start as usize;
         let end = self
             .copies
             .get(i as usize + 1)
@@ -136,8 +178,8 @@ impl FinalCopies {
     pub(super) fn by_key(&self) -> ByKey {
         let mut order: Vec<u32> = (0..self.copies.len() as u32).collect();
         order.sort_by_key(|&i| {
-            let c = &self.copies[i as usize];
-            (c.key, c.node, i)
+            let (key, node) = self.copy(i);
+            (key, node, i)
         });
         ByKey(order)
     }
@@ -229,13 +271,14 @@ mod tests {
     }
 
     #[test]
-    fn lists_grow_by_an_eighth() {
+    fn lists_grow_by_a_chunk() {
         let mut f = FinalCopies::default();
         for i in 0..100_000u64 {
             f.push(Key(i), NodeId(0), [write(1, i), write(2, i)]);
         }
-        assert!(f.copies.capacity() <= 100_000 + 100_000 / 8 + 1024);
-        assert!(f.writes.codes.capacity() <= 200_000 + 200_000 / 8 + 1024);
+        assert!(f.copies.capacity() < 100_000 + CHUNK);
+        assert!(f.writes.codes.capacity() < 200_000 + CHUNK);
+        assert!(f.copies.chunks.iter().all(|c| c.capacity() == CHUNK));
         assert!(f.writes.spelled_out.is_empty(), "ordinary ids pack");
     }
 }

@@ -509,6 +509,20 @@ impl Node {
         self.durable.store.keys().chain(self.volatile.buffer.keys())
     }
 
+    /// Drops what the node holds (stores, buffer, hints, clocks' counters,
+    /// Merkle trees) once the run has ended and [`Node::final_state`] has
+    /// reported it, so the memory goes back before the next node reports:
+    /// the engine's stores and the collector's copy of the end state are
+    /// never both whole. Only [`Node::stats`] may be asked after it.
+    pub fn release_data(&mut self) {
+        let versioning = self.cluster.versioning;
+        self.durable.store = Store::new(versioning);
+        self.durable.hints = HintStore::new(versioning);
+        self.durable.counters = BTreeMap::new();
+        self.durable.trees = BTreeMap::new();
+        self.volatile = Volatile::new(&self.cluster);
+    }
+
     /// Emits the end-of-run state: values held per key, hints held, counters.
     pub fn final_state(&self, out: &mut impl FnMut(&Record)) {
         // Both stores in key order, merged: per key, the store's values
