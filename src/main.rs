@@ -5,6 +5,14 @@
 //! simulation, metric or file logic lives here.
 
 use std::path::PathBuf;
+
+/// The allocator: mimalloc rather than the system's (see README, "Speed").
+/// On this machine it cut the CPU time of a run by 10 to 20 % (the 1M-operation
+/// bench baseline 11.7 -> 10.3 s, 2M blind writes 54 -> 42 s) for 4 to 12 %
+/// more peak memory; no output depends on it (same trace hashes).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};

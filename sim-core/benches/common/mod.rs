@@ -6,6 +6,11 @@
 
 use std::process::{Command, Stdio};
 
+/// The `dynasim` binary's allocator (`src/main.rs`), so that the benches
+/// measure what a user's run does.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// The variable that puts a bench in child mode; its value is the spec.
 pub const CHILD_ENV: &str = "DYNASIM_BENCH_CHILD";
 
