@@ -6,10 +6,10 @@
 
 use std::path::PathBuf;
 
-/// The allocator: mimalloc rather than the system's (see README, "Speed").
-/// On this machine it cut the CPU time of a run by 10 to 20 % (the 1M-operation
-/// bench baseline 11.7 -> 10.3 s, 2M blind writes 54 -> 42 s) for 4 to 12 %
-/// more peak memory; no output depends on it (same trace hashes).
+/// The allocator: mimalloc (version 2) rather than the system's (see
+/// README, "Benchmarks"): 10 to 13 % less CPU per run on this machine for
+/// about 9 MB more memory on a small run and 3 to 8 % on a large one; no
+/// output depends on it (same trace hashes).
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
