@@ -206,9 +206,10 @@ pub struct Estimate {
 
 /// Memory every run has regardless of the scenario (the program, the
 /// collector's histograms, buffers, and the allocator's own: mimalloc keeps
-/// freed pages for a few milliseconds before it gives them back, about
-/// 9 MB more than the system allocator on the shipped scenarios, which
-/// peaked at 17 to 27 MB with it and 25 to 36 MB with mimalloc).
+/// freed pages for a few milliseconds before it gives them back: two small
+/// shipped scenarios, `tunable-staleness-r1w1` and
+/// `sibling-explosion-vnode`, peaked at 17 and 27 MB with the system
+/// allocator and 25 and 36 MB with mimalloc).
 const BASE_BYTES: f64 = 40.0 * 1024.0 * 1024.0;
 
 // Calibration (bytes are upper estimates per item, measured with
