@@ -174,8 +174,8 @@
 //! record reached for a while (the CLOCK algorithm's choice, an
 //! approximation of the least recently used) is packed, with its clients'
 //! sessions, into about
-//! 40 bytes per write ([`cold`]: varints, times as deltas from the write's
-//! invocation), and the next record of the key unpacks it first. (The
+//! 36 bytes per write ([`cold`]: varints, times as deltas from the write's
+//! invocation or its own acknowledgement), and the next record of the key unpacks it first. (The
 //! first version packed every key no record had touched for 500 ms of
 //! virtual time: on the zipfian baseline over 100k keys, packing and
 //! unpacking keys that come back every second or so took a fifth of the
