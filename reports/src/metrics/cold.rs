@@ -37,12 +37,42 @@ use super::{Chain, Fold, KeyHistory, Parent, Session, SmallMap, WriteInfo};
 /// (1M zipfian keys) about 8 % of its time packing and unpacking.
 pub(super) const HOT_KEYS: usize = 65_536;
 
-/// Bytes, and once the key's own writes are packed, their ids in order: a
+/// What a key's lists of times and record numbers are coded against, per
+/// write of its own: the write's acknowledgement time, its commit time and
+/// its acknowledgement's record number (0 for one it has not; all 0 for a
+/// write the key does not hold).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Own {
+    acked_at: u64,
+    committed_at: u64,
+    ack_seq: u64,
+}
+
+/// A key's own writes in order, each with its [`Own`] times: made in one
+/// pass over the map, so a mention finds its place and its times with one
+/// search.
+type Index = Vec<(WriteId, Own)>;
+
+fn index_of(writes: &SmallMap<WriteId, WriteInfo>) -> Index {
+    writes
+        .iter()
+        .map(|(w, i)| {
+            let own = Own {
+                acked_at: i.committed.map_or(0, |t| t.0),
+                committed_at: i.commit.map_or(0, |c| c.0 .0),
+                ack_seq: i.ack_seq.unwrap_or(0),
+            };
+            (*w, own)
+        })
+        .collect()
+}
+
+/// Bytes, and once the key's own writes are packed, their [`Index`]: a
 /// later mention of one of them is its place in that list (a byte or two)
 /// instead of its client and sequence number.
 struct Packer {
     bytes: Vec<u8>,
-    index: Option<Vec<WriteId>>,
+    index: Option<Index>,
 }
 
 impl Packer {
@@ -69,30 +99,36 @@ impl Packer {
 
     /// A write id: spelled out before the index is set; after, its place
     /// in the index plus one, or 0 and spelled out (a write retired or of
-    /// another key).
-    fn w(&mut self, w: WriteId) {
+    /// another key). Returns the write's [`Own`] times (all 0 when the
+    /// index does not hold it).
+    fn w(&mut self, w: WriteId) -> Own {
         if let Some(index) = &self.index {
-            match index.binary_search(&w) {
-                Ok(i) => return self.u(i as u64 + 1),
+            match index.binary_search_by_key(&w, |(x, _)| *x) {
+                Ok(i) => {
+                    let own = index[i].1;
+                    self.u(i as u64 + 1);
+                    return own;
+                }
                 Err(_) => self.u(0),
             }
         }
         self.u(u64::from(w.0.client.0));
         self.u(w.0.seq);
+        Own::default()
     }
 
     fn len(&mut self, n: usize) {
         self.u(n as u64);
     }
 
-    /// A list of (time, write), each time as its difference from
-    /// `reference(write)` (the write's own time for this list: nearly
-    /// always equal, so a byte).
-    fn timed(&mut self, list: &[(SimTime, WriteId)], reference: impl Fn(&WriteId) -> u64) {
+    /// A list of (time, write), each time as its difference from the
+    /// write's own time for this list, `pick` of its [`Own`] (nearly always
+    /// equal, so a byte).
+    fn timed(&mut self, list: &[(SimTime, WriteId)], pick: fn(&Own) -> u64) {
         self.len(list.len());
         for (t, w) in list {
-            self.w(*w);
-            self.i(delta(t.0, reference(w)));
+            let own = self.w(*w);
+            self.i(delta(t.0, pick(&own)));
         }
     }
 
@@ -110,7 +146,7 @@ struct Unpacker<'a> {
     bytes: &'a [u8],
     at: usize,
     /// As [`Packer`]'s.
-    index: Option<Vec<WriteId>>,
+    index: Option<Index>,
 }
 
 impl Unpacker<'_> {
@@ -138,6 +174,11 @@ impl Unpacker<'_> {
     }
 
     fn w(&mut self) -> WriteId {
+        self.w_own().0
+    }
+
+    /// A write id and its [`Own`] times, as [`Packer::w`] wrote them.
+    fn w_own(&mut self) -> (WriteId, Own) {
         if self.index.is_some() {
             let place = self.u();
             if place > 0 {
@@ -145,22 +186,23 @@ impl Unpacker<'_> {
             }
         }
         let client = ClientId(self.u() as u32);
-        WriteId(OpId {
+        let w = WriteId(OpId {
             client,
             seq: self.u(),
-        })
+        });
+        (w, Own::default())
     }
 
     fn len(&mut self) -> usize {
         self.u() as usize
     }
 
-    fn timed(&mut self, reference: impl Fn(&WriteId) -> u64) -> Vec<(SimTime, WriteId)> {
+    fn timed(&mut self, pick: fn(&Own) -> u64) -> Vec<(SimTime, WriteId)> {
         let n = self.len();
         let mut v = Vec::with_capacity(n);
         for _ in 0..n {
-            let w = self.w();
-            let t = undelta(self.i(), reference(&w));
+            let (w, own) = self.w_own();
+            let t = undelta(self.i(), pick(&own));
             v.push((SimTime(t), w));
         }
         v
@@ -177,23 +219,6 @@ const BLIND: u64 = 2;
 const COMMITTED: u64 = 4;
 const ACKED: u64 = 8;
 const COMMIT: u64 = 16;
-
-/// What a key's lists of times and record numbers are coded against: a
-/// write's acknowledgement time, its commit time and its acknowledgement's
-/// record number (0 for a write the map does not hold or that has none).
-fn acked_at(writes: &SmallMap<WriteId, WriteInfo>, w: &WriteId) -> u64 {
-    writes.get(w).and_then(|i| i.committed).map_or(0, |t| t.0)
-}
-
-/// See [`acked_at`].
-fn committed_at(writes: &SmallMap<WriteId, WriteInfo>, w: &WriteId) -> u64 {
-    writes.get(w).and_then(|i| i.commit).map_or(0, |c| c.0 .0)
-}
-
-/// See [`acked_at`].
-fn ack_seq(writes: &SmallMap<WriteId, WriteInfo>, w: &WriteId) -> u64 {
-    writes.get(w).and_then(|i| i.ack_seq).unwrap_or(0)
-}
 
 fn delta(a: u64, from: u64) -> i64 {
     a.wrapping_sub(from) as i64
@@ -329,10 +354,10 @@ pub(super) fn pack(h: &KeyHistory, sessions: &[(ClientId, Session)]) -> Box<[u8]
         index: None,
     };
     pack_map(&mut p, &h.writes, pack_write);
-    p.index = Some(h.writes.iter().map(|(w, _)| *w).collect());
-    p.timed(&h.acked, |w| acked_at(&h.writes, w));
-    p.timed(&h.commits, |w| committed_at(&h.writes, w));
-    p.timed(&h.deletes, |w| acked_at(&h.writes, w));
+    p.index = Some(index_of(&h.writes));
+    p.timed(&h.acked, |o| o.acked_at);
+    p.timed(&h.commits, |o| o.committed_at);
+    p.timed(&h.deletes, |o| o.acked_at);
     p.ids(
         h.indeterminate_deletes.len(),
         h.indeterminate_deletes.iter(),
@@ -364,8 +389,8 @@ pub(super) fn pack(h: &KeyHistory, sessions: &[(ClientId, Session)]) -> Box<[u8]
             None => p.u(0),
             Some((seq, w)) => {
                 p.u(1);
-                p.w(w);
-                p.i(delta(seq, ack_seq(&h.writes, &w)));
+                let own = p.w(w);
+                p.i(delta(seq, own.ack_seq));
             }
         }
         opt_seq_ids(&mut p, &s.last_read);
@@ -382,10 +407,10 @@ pub(super) fn unpack(bytes: &[u8]) -> (KeyHistory, Vec<(ClientId, Session)>) {
         index: None,
     };
     let writes = unpack_map(&mut u, unpack_write);
-    u.index = Some(writes.iter().map(|(w, _)| *w).collect());
-    let acked = u.timed(|w| acked_at(&writes, w));
-    let commits = u.timed(|w| committed_at(&writes, w));
-    let deletes = u.timed(|w| acked_at(&writes, w));
+    u.index = Some(index_of(&writes));
+    let acked = u.timed(|o| o.acked_at);
+    let commits = u.timed(|o| o.committed_at);
+    let deletes = u.timed(|o| o.acked_at);
     let indeterminate_deletes = u.ids();
     let chains = unpack_map(&mut u, |u| unpack_chain(u, &writes));
     let next_chain = u.u() as u32;
@@ -417,8 +442,8 @@ pub(super) fn unpack(bytes: &[u8]) -> (KeyHistory, Vec<(ClientId, Session)>) {
     for _ in 0..n {
         let client = ClientId(u.u() as u32);
         let last_write = (u.u() == 1).then(|| {
-            let w = u.w();
-            (undelta(u.i(), ack_seq(&writes, &w)), w)
+            let (w, own) = u.w_own();
+            (undelta(u.i(), own.ack_seq), w)
         });
         let last_read = (u.u() == 1).then(|| {
             let seq = u.u();
@@ -491,11 +516,12 @@ mod tests {
                     _ => id((c, q)),
                 })
                 .collect();
-            let mut p = Packer { bytes: Vec::new(), index: Some(own.clone()) };
+            let index: Index = own.iter().map(|w| (*w, Own::default())).collect();
+            let mut p = Packer { bytes: Vec::new(), index: Some(index.clone()) };
             for w in &mentions {
                 p.w(*w);
             }
-            let mut u = Unpacker { bytes: &p.bytes, at: 0, index: Some(own.clone()) };
+            let mut u = Unpacker { bytes: &p.bytes, at: 0, index: Some(index) };
             for w in &mentions {
                 prop_assert_eq!(u.w(), *w);
             }
@@ -527,11 +553,14 @@ mod tests {
                     (SimTime(if same { reference(&w) } else { t }), w)
                 })
                 .collect();
-            let index: Vec<WriteId> = own.keys().map(|q| id(*q)).collect();
+            let index: Index = own
+                .iter()
+                .map(|(q, t)| (id(*q), Own { acked_at: *t, ..Own::default() }))
+                .collect();
             let mut p = Packer { bytes: Vec::new(), index: Some(index.clone()) };
-            p.timed(&list, reference);
+            p.timed(&list, |o| o.acked_at);
             let mut u = Unpacker { bytes: &p.bytes, at: 0, index: Some(index) };
-            prop_assert_eq!(u.timed(reference), list.clone());
+            prop_assert_eq!(u.timed(|o| o.acked_at), list.clone());
             prop_assert_eq!(u.at, p.bytes.len());
             // Named writes at their own time: a byte of place, a byte of time.
             let all_own_and_exact = list

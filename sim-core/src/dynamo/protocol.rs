@@ -103,17 +103,26 @@ impl DerefMut for Version {
 }
 
 impl fmt::Debug for Version {
-    /// As the struct it was before it was shared: `Version { clock, .. }`.
+    /// As the struct it was before it was shared: `Version { clock, .. }`
+    /// (every field, named by destructuring: a new field must be added here).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let d = &*self.0;
+        let VersionData {
+            clock,
+            coordinator,
+            seen,
+            value,
+            stamp_us,
+            corrupted,
+            size,
+        } = &*self.0;
         f.debug_struct("Version")
-            .field("clock", &d.clock)
-            .field("coordinator", &d.coordinator)
-            .field("seen", &d.seen)
-            .field("value", &d.value)
-            .field("stamp_us", &d.stamp_us)
-            .field("corrupted", &d.corrupted)
-            .field("size", &d.size)
+            .field("clock", clock)
+            .field("coordinator", coordinator)
+            .field("seen", seen)
+            .field("value", value)
+            .field("stamp_us", stamp_us)
+            .field("corrupted", corrupted)
+            .field("size", size)
             .finish()
     }
 }
