@@ -89,96 +89,83 @@
 //! of keys and the write rate, not the length of the run.
 //!
 //! **Retirement rule.** A write `w` of key `k` is retired once all of these
-//! hold. They are checked in a pass over the key: after a read of `k`
-//! completes, once at least [`PASS_MIN_WRITES`] writes and half the
-//! retained count were added since the last pass (O(1) amortised per
-//! write), and on a timer, a horizon plus a client timeout after an
-//! operation on `k` completed (while the key is unpacked; a packed key is
-//! quiet, and its next record arms the timer again):
+//! hold (checked in a pass over the key, after a read of `k` completes, once
+//! at least [`PASS_MIN_WRITES`] writes and half the retained count were
+//! added since the last pass, so a pass costs O(1) amortised per write):
 //! 1. *superseded in storage*: the latest successful read of `k` that
 //!    returned anything returned only values each of which strictly covers
 //!    `w` ("covers" as the staleness check uses it: `w` is in the value's
 //!    causal past, or a blind write in that past was invoked after `w` was
-//!    acknowledged). The write after `w` in its chain becomes its **heir**
-//!    when those values cover it too (the oldest write on their line that
-//!    covers `w`), else the smallest returned value;
-//! 2. `w` settled (its acknowledgement, or for a failed write its
-//!    invocation plus the client timeout) longer ago than the *horizon*,
-//!    `2 × client_timeout + request_timeout`: every operation ends within one
-//!    client timeout of its invocation, so every read checked after the pass
-//!    started after `w` was done;
-//! 3. every causal ancestor of `w` is retired already (or in the same pass).
+//!    acknowledged). The smallest returned value becomes `w`'s **heir**;
+//! 2. at least [`RETAIN_ACKED`] (16, more than the 10 versions k-staleness
+//!    looks back) acknowledged writes of `k` were acknowledged after `w`
+//!    settled (its acknowledgement, or for a failed write its invocation plus
+//!    the client timeout), and all of them longer ago than the *horizon*;
+//! 3. the horizon is `2 × client_timeout + request_timeout`: every operation
+//!    ends within one client timeout of its invocation, so no read still in
+//!    flight, nor any later one, can find a retired write among the last ten
+//!    acknowledged before it started; the t-visibility and k-staleness figures
+//!    are exact (k counts retained writes only, and a returned value that was
+//!    retired is behind every retained write done before the read). With the commit origin this relies on
+//!    the sixteen writes acknowledged after `w` also committing after it,
+//!    which fails only if all sixteen overlapped `w` with slower client legs;
+//! 4. every causal ancestor of `w` is retired already (or in the same pass):
+//!    an ancestor of a retired write is always retired, so an ancestry walk
+//!    between two retained writes never crosses a retired one, and a retired
+//!    parent simply ends a walk. Blind writes in a retired past leave their
+//!    invocation time behind (a chain's `blind_floor`), so "a blind write in
+//!    the past was invoked after `w` was acknowledged" still answers exactly.
 //!
-//! Writes that were never acknowledged are retired by the same rule. No
-//! rule counts later writes to the key: a key written twice retires as
-//! readily as one written a thousand times (until 2026-12-05 a write waited
-//! for 16 later acknowledged writes of its key, so a key written fewer
-//! times kept its whole history).
+//! Writes that were never acknowledged are retired by the same rule.
 //!
-//! **Remembered retired writes.** A key remembers its last
-//! [`RETIRED_KEPT`] (16) retired writes ([`Retired`]: id, heir, place in its
-//! chain, invocation, acknowledgement and commit), and its chains stay
-//! while a remembered write sits in them. So a retired write answers as a
-//! retained one while it is remembered:
-//! - *staleness*: a read returning it is charged the retained writes done
-//!   before the read plus the remembered ones retired after it and invoked
-//!   after it was done; its t starts at the latest write done, retired or
-//!   not. A read returning a write retired before everything remembered is
-//!   charged 10. *Approximation*: a remembered write counts as newer by
-//!   the register rule alone (invoked after the returned one was done); it
-//!   cannot be in the returned write's causal past (that would have been
-//!   retired first), but a write based on a concurrent sibling of it would
-//!   count too;
-//! - *sessions and resurrection*: ancestry walks start from and find a
-//!   remembered write at its place, so read-your-writes and monotonic reads
-//!   still judge a client's last write or read after it was retired;
-//! - *durability*: a remembered write survives when a value held at the end
-//!   covers it (the same walk), and otherwise takes its heir's verdict,
-//!   which covers it.
-//!
-//! A new write based on a remembered value names it as a parent; one based
-//! on a forgotten value starts a chain without known parents. A forgotten
-//! write (retired before everything remembered) counts as superseded by
-//! every retained write, and covered by every value, in all the checks.
-//! Deletes: the resurrection check keeps every retained acknowledged delete
-//! and the latest retired one that a read could still see as the latest
-//! before it; the durability closure of retired deletes is their blind
-//! floor.
-//!
-//! **Fate sharing.** A forgotten write's durability verdict follows its
-//! heir: each write carries a `Fold`, the number of acknowledged and
-//! unacknowledged puts forgotten into it (and, for the lost-write listing,
-//! the earliest acknowledged one). When an heir is forgotten, its fold
-//! moves on to its own heir. At the end, a write covered by what the nodes
-//! hold passes its fold on as surviving (or unacknowledged-but-present);
-//! one that is neither held nor superseded by an acknowledged delete takes
-//! its fold down with it as lost. *Approximation*: when the heir's line is
-//! lost, a forgotten write is counted lost (and a forgotten failed write not
+//! **Fate sharing.** A retired write's durability verdict follows its heir:
+//! each retained write carries a `Fold`, the number of acknowledged and
+//! unacknowledged puts retired into it (and, for the lost-write listing, the
+//! earliest acknowledged one). When an heir is retired, its fold moves on to
+//! its own heir. At the end, a retained write covered by what the nodes hold
+//! passes its fold on as surviving (or unacknowledged-but-present); one that
+//! is neither held nor superseded by an acknowledged delete takes its fold
+//! down with it as lost. Since an heir covers everything folded into it, a
+//! held heir's verdict is exact. *Approximation*: when the heir's line is
+//! lost, a folded write is counted lost (and a folded failed write not
 //! present) even if some other survivor, say a stale replica still holding
-//! the write itself, or a concurrent acknowledged delete, supersedes it.
-//! That needs sixteen writes of the key retired after it, a read that saw
-//! the newer line, and then every up-to-date replica losing its data. The
-//! listing names each lost retained or remembered write and, for a fold,
-//! its earliest write (the count is the sum).
+//! the folded write itself, or a concurrent acknowledged delete, supersedes
+//! it. That needs a stale replica to survive while every up-to-date one
+//! loses its data, after a read had already seen the newer version. The
+//! listing names each lost retained write and, for a fold, its earliest
+//! write (the count is the sum).
 //!
-//! **Keys nobody reads.** Rule 1 needs a read, so a key that is only
-//! written (a blind-write load test) would keep its whole history. A timed
-//! pass over a key no read returned anything for lets its latest
-//! acknowledged write stand in for the evidence, and so does a pass on an
-//! acknowledgement once a key holds more than [`UNREAD_BACKSTOP`] retained
-//! writes (a key read long ago and written since). *Approximation*: there
-//! is then no sign that storage holds the newer write; a remembered older
-//! write a node still holds at the end is judged by itself, but a forgotten
-//! one follows the newer write's fate.
+//! **Retired writes in later checks.** `covers(w, v)` with `w` retired counts
+//! as covered: the session checks (read-your-writes, monotonic reads) and the
+//! resurrection check reach back only over the retained history, so a client
+//! whose last write to a key was retired is not charged when a stale replica
+//! later misses it. A returned value that was retired ends the ancestry walk
+//! (by rule 4, no retained write descends from it). A new write based on a
+//! retired value starts a chain without known parents. Deletes: the
+//! resurrection check keeps every retained acknowledged delete and the latest
+//! retired one that a read could still see as the latest before it; the
+//! durability closure of retired deletes is their blind floor.
 //!
-//! What this bounds is the retained and remembered writes of a key: the
-//! horizon's worth of writes plus sixteen, plus failed writes that no later
-//! version covers (a read returning one later must still be recognised). It
-//! does not make a rarely written key cheap: a key written three times
-//! remembers what it retires, about as many bytes as it had retained. What
-//! such a key costs is kept small instead: its writes and chains are a
-//! [`SmallMap`] (a sorted vector up to [`SMALL_MAP_MAX`] entries), and once
-//! it goes quiet it is packed (next).
+//! **Keys nobody reads.** Rule 1 needs a read, so a key that is only written
+//! (a blind-write load test) would keep its whole history. Once a key holds
+//! more than [`UNREAD_BACKSTOP`] retained writes, an acknowledgement runs a
+//! pass in which the acknowledged write itself stands in for the read
+//! evidence (rules 2 to 4 unchanged). *Approximation*: there is then no sign
+//! that storage holds the newer write, so if that write is lost (a
+//! last-write-wins replica rejecting it under a skewed clock, say) the older
+//! writes folded into it are counted lost even when a replica still holds
+//! one of them. Below the cap, and on keys that are read, nothing changes.
+//!
+//! Still unbounded: failed writes that no later version covers stay
+//! retained (a read returning one later must still be recognised); and,
+//! since rule 2 counts later writes *to the same key*, a key written fewer
+//! than [`RETAIN_ACKED`] times keeps its whole history: with more keys than
+//! writes (blind writes over a large loaded key space) the retained writes
+//! grow with the number of writes (issue 18). Retiring by time and settled
+//! evidence alone would change which k a stale read is charged, so it is
+//! not done here. What such a key costs is kept small instead: its writes
+//! and chains are a [`SmallMap`] (a sorted vector up to
+//! [`SMALL_MAP_MAX`] entries), and once it goes quiet it is packed (next).
 //!
 //! # Cold keys
 //!
@@ -227,11 +214,10 @@ use crate::tvis::{wilson95, TVisibility};
 mod cold;
 mod end_state;
 
-/// Retired writes of a key remembered, latest retired last: more than the
-/// 10 versions k-staleness looks back, so a read returning a retired write
-/// is charged the writes retired after it, and a node holding one at the end
-/// saves it from its heir's fate (see "Retirement" in the module docs).
-pub const RETIRED_KEPT: usize = 16;
+/// Acknowledged writes of a key that must follow a write (and be older than
+/// the horizon) before it may be retired. More than the 10 versions
+/// k-staleness looks back.
+pub const RETAIN_ACKED: usize = 16;
 
 /// The fewest writes added to a key between two retirement passes over it.
 pub const PASS_MIN_WRITES: usize = 32;
@@ -284,11 +270,10 @@ struct Chain {
     /// The retained members, shallowest first. Retirement removes from the
     /// front (a write's ancestors retire before it).
     members: VecDeque<WriteId>,
-    /// The writes the chain's first write was based on that were retained
-    /// or remembered then, with where each sits (fixed when it was
-    /// inserted), latest invoked first. A parent stays when it is retired
-    /// (walks go on through its place while its chain stays); the chain's
-    /// first write may retire once none is retained.
+    /// The retained writes the chain's first write was based on, with
+    /// where each sits (fixed when it was inserted), latest invoked first;
+    /// a parent leaves this list when it is retired, so every entry is
+    /// retained.
     parents: Vec<Parent>,
     /// The latest invocation of a blind write among the chain's first write
     /// and its retired causal past (`SimTime::ZERO` when there is none).
@@ -421,13 +406,6 @@ impl<K: Ord + Copy, V> SmallMap<K, V> {
         }
     }
 
-    /// Gives back a sorted vector's spare room.
-    fn shrink(&mut self) {
-        if let SmallMap::Small(v) = self {
-            v.shrink_to_fit();
-        }
-    }
-
     /// The entries in key order.
     fn iter(&self) -> impl Iterator<Item = (&K, &V)> + '_ {
         let (small, large) = match self {
@@ -447,106 +425,6 @@ impl<K: Ord + Copy, V> std::ops::Index<&K> for SmallMap<K, V> {
         self.get(k).expect("the key is in the map")
     }
 }
-
-/// When the collector may retire a write (see the module docs).
-#[derive(Clone, Copy, Debug)]
-struct Retirement {
-    /// How long after it settled a write may still matter to a read in
-    /// flight: `2 × client_timeout + request_timeout`.
-    horizon: SimDuration,
-    /// A write never acknowledged settles this long after its invocation.
-    client_timeout: SimDuration,
-    /// Which writes a read must see (what "done" means for
-    /// [`KeyHistory::recent`]).
-    origin: StalenessOrigin,
-}
-
-impl Retirement {
-    /// When `info`'s client learned its outcome, at the latest.
-    fn settled(&self, info: &WriteInfo) -> SimTime {
-        info.committed.unwrap_or(info.invoked + self.client_timeout)
-    }
-
-    /// How long after an operation's completion its key is due a pass:
-    /// by then every write it completed has settled behind the horizon.
-    fn delay(&self) -> SimDuration {
-        self.horizon
-            .saturating_add(self.client_timeout)
-            .saturating_add(SimDuration::from_micros(1))
-    }
-}
-
-/// A recently retired write: what the end's durability verdict and a later
-/// read or session check may still need of it ([`KeyHistory::recent`]).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Retired {
-    id: WriteId,
-    /// The retained write it was retired into, which covers it: unless a
-    /// node holds it at the end, its verdict is its heir's.
-    heir: WriteId,
-    /// Its place when it was retained: ancestry walks from later writes
-    /// still find it there (its chain stays while it is remembered).
-    chain: u32,
-    depth: u32,
-    invoked: SimTime,
-    /// The record number of its invocation.
-    invoked_seq: u64,
-    /// Its acknowledgement: when, and the record's number.
-    acked: Option<(SimTime, u64)>,
-    /// Its commit: when, and the record's number.
-    commit: Option<(SimTime, u64)>,
-    tombstone: bool,
-}
-
-impl Retired {
-    fn as_parent(&self) -> Parent {
-        Parent {
-            id: self.id,
-            chain: self.chain,
-            depth: self.depth,
-            invoked: self.invoked,
-        }
-    }
-
-    /// When it was done under `origin`, and that record's number.
-    fn done(&self, origin: StalenessOrigin) -> Option<(SimTime, u64)> {
-        match origin {
-            StalenessOrigin::Commit => self.commit,
-            StalenessOrigin::ClientAck => self.acked,
-        }
-    }
-
-    /// What it adds to its heir's [`Fold`] once it is forgotten.
-    fn fold(&self) -> Fold {
-        match (self.tombstone, self.acked) {
-            (true, _) => Fold::default(),
-            (false, Some((at, _))) => Fold {
-                acked: 1,
-                unacked: 0,
-                first: Some((at, self.id)),
-            },
-            (false, None) => Fold {
-                acked: 0,
-                unacked: 1,
-                first: None,
-            },
-        }
-    }
-}
-
-/// What a key remembers of its retired writes ([`KeyHistory::memory`]).
-#[derive(Clone, Debug, Default)]
-struct Remembered {
-    /// The last [`RETIRED_KEPT`] retired writes, in the order they were
-    /// retired; an older one is forgotten into its heir's [`Fold`].
-    recent: VecDeque<Retired>,
-    /// The retired write done last under the staleness origin: when, and
-    /// which (it may have been forgotten).
-    latest: Option<(SimTime, WriteId)>,
-}
-
-/// The remembered retired writes of a key that has none.
-static NONE_RETIRED: VecDeque<Retired> = VecDeque::new();
 
 /// Puts whose durability verdict follows a retained write (see the module
 /// docs).
@@ -609,18 +487,12 @@ struct KeyHistory {
     since_pass: usize,
     /// Writes retired so far.
     retired: u64,
-    /// What the key remembers of its retired writes, made at its first
-    /// retirement (most keys never retire a write).
-    memory: Option<Box<Remembered>>,
     /// The latest blind floor among retired acknowledged deletes: what they
     /// still supersede among the retained writes.
     deleted_floor: SimTime,
     /// Set by every record that reaches this history, cleared when the
     /// freezing clock passes it (see "Cold keys" in the module docs).
     referenced: bool,
-    /// A retirement pass is due (`Collector::due`); not packed: a thawed
-    /// key is armed again by its next completion.
-    armed: bool,
 }
 
 impl KeyHistory {
@@ -650,14 +522,9 @@ impl KeyHistory {
                 self.next_chain += 1;
                 // A retired parent ends the ancestry (its whole past is
                 // retired); an unknown one never had any.
-                // A remembered retired parent keeps its place for ancestry
-                // walks; a forgotten one ends them.
                 let mut parents: Vec<Parent> = parents
                     .iter()
-                    .filter_map(|p| match self.writes.get(p) {
-                        Some(pi) => Some(Parent::of(*p, pi)),
-                        None => self.recent_pos(*p).map(|i| self.recent()[i].as_parent()),
-                    })
+                    .filter_map(|p| self.writes.get(p).map(|pi| Parent::of(*p, pi)))
                     .collect();
                 // Latest invoked first: an ancestry walk stops at the first
                 // one invoked before the write it looks for.
@@ -694,38 +561,23 @@ impl KeyHistory {
         if ancestor == v {
             return Cover::Past;
         }
-        // A remembered retired write keeps its place, so the walk below
-        // answers for it too; a forgotten one counts as covered.
-        let a = match self.writes.get(&ancestor) {
-            Some(a) => Parent::of(ancestor, a),
-            None => match self.recent_pos(ancestor) {
-                Some(i) => self.recent()[i].as_parent(),
-                None if self.retired > 0 => return Cover::Otherwise,
-                None => return Cover::No,
-            },
+        let Some(a) = self.writes.get(&ancestor) else {
+            return if self.retired > 0 {
+                Cover::Otherwise
+            } else {
+                Cover::No
+            };
         };
-        let a_acked = match self.writes.get(&ancestor) {
-            Some(info) => info.committed,
-            None => self
-                .recent()
-                .iter()
-                .find(|r| r.id == ancestor)
-                .and_then(|r| r.acked.map(|(t, _)| t)),
-        };
-        let start = match self.writes.get(&v) {
-            Some(vi) => (vi.chain, vi.depth),
-            None => match self.recent_pos(v) {
-                Some(j) => (self.recent()[j].chain, self.recent()[j].depth),
-                None => return Cover::No,
-            },
+        let Some(vi) = self.writes.get(&v) else {
+            return Cover::No;
         };
         let floor = a.invoked;
-        let acked_before = |t: SimTime| a_acked.is_some_and(|c| c < t);
+        let acked_before = |t: SimTime| a.committed.is_some_and(|c| c < t);
         COVER_SCRATCH.with(|scratch| {
             let (stack, explored) = &mut *scratch.borrow_mut();
             stack.clear();
             explored.clear();
-            stack.push(start);
+            stack.push((vi.chain, vi.depth));
             while let Some((chain_id, depth)) = stack.pop() {
                 if chain_id == a.chain && a.depth <= depth {
                     return Cover::Past;
@@ -736,11 +588,7 @@ impl KeyHistory {
                     Ok(i) => explored[i].1 = depth,
                     Err(i) => explored.insert(i, (chain_id, depth)),
                 }
-                // A chain whose writes were all retired and forgotten ends
-                // the walk.
-                let Some(chain) = self.chains.get(&chain_id) else {
-                    continue;
-                };
+                let chain = &self.chains[&chain_id];
                 if acked_before(chain.blind_floor) {
                     return Cover::Otherwise;
                 }
@@ -802,28 +650,10 @@ impl KeyHistory {
             return false;
         }
         let Some(wi) = self.writes.get(&w) else {
-            // A remembered retired `w` supersedes as a retained one does,
-            // and every write forgotten already; a forgotten one, nothing.
-            let Some(i) = self.recent_pos(w) else {
-                return false;
-            };
-            let invoked = self.recent()[i].invoked_seq;
-            let done = match (self.writes.get(&v), self.recent_pos(v)) {
-                (Some(vi), _) => vi.done_seq(origin),
-                (None, Some(j)) => self.recent()[j].done(origin).map(|(_, s)| s),
-                (None, None) => return true,
-            };
-            return done.is_some_and(|d| d < invoked) || self.covers(v, w);
+            return false;
         };
         let Some(vi) = self.writes.get(&v) else {
-            // A retired `v`: one remembered as a retained one, one
-            // forgotten is superseded.
-            return self.recent_pos(v).is_none_or(|j| {
-                self.recent()[j]
-                    .done(origin)
-                    .is_some_and(|(_, d)| d < wi.invoked_seq)
-                    || self.covers(v, w)
-            });
+            return true;
         };
         if vi.done_seq(origin).is_some_and(|d| d < wi.invoked_seq) {
             return true;
@@ -831,72 +661,32 @@ impl KeyHistory {
         self.covers(v, w)
     }
 
-    /// How many remembered retired writes were done under `origin`.
-    fn remembered(&self, origin: StalenessOrigin) -> usize {
-        self.recent()
-            .iter()
-            .filter(|r| r.done(origin).is_some())
-            .count()
-    }
-
-    /// The remembered retired writes, oldest retired first.
-    fn recent(&self) -> &VecDeque<Retired> {
-        self.memory.as_ref().map_or(&NONE_RETIRED, |m| &m.recent)
-    }
-
-    /// Where `w` is among the remembered retired writes.
-    fn recent_pos(&self, w: WriteId) -> Option<usize> {
-        self.recent().iter().position(|r| r.id == w)
-    }
-
-    /// How many writes a read had to see supersede the returned value `v`,
-    /// counting at most 10: of `prior` (the retained ones, in origin
-    /// order), and of the remembered retired ones (every one of which was
-    /// done before any read still checked started). A retired `v` is
-    /// superseded by every retained write and by the remembered ones
-    /// retired after it and invoked after it was done; one retired before
-    /// everything remembered, by ten.
+    /// How many writes of `prior` (writes a read had to see, in origin
+    /// order) supersede the returned value `v`, counting at most 10.
     fn newer_than(
         &self,
         v: WriteId,
         prior: &[(SimTime, WriteId)],
         origin: StalenessOrigin,
     ) -> usize {
-        // Remembered retired writes done after `d` (a record number) and
-        // invoked after it.
-        let later_than = |d: Option<u64>, from: usize| {
-            self.recent()
-                .iter()
-                .skip(from)
-                .filter(|x| x.done(origin).is_some() && d.is_some_and(|d| d < x.invoked_seq))
-                .count()
-        };
         let Some(vi) = self.writes.get(&v) else {
-            let n = match self.recent_pos(v) {
-                Some(i) => {
-                    let done = self.recent()[i].done(origin).map(|(_, s)| s);
-                    prior.len() + later_than(done, i + 1)
-                }
-                None if self.recent().len() == RETIRED_KEPT => 10,
-                None => prior.len() + self.remembered(origin),
-            };
-            return n.min(10);
+            return prior.len().min(10);
         };
-        // Retired writes are not in `v`'s causal past (its retained self
-        // would have been retired first): they supersede it when invoked
-        // after it was done.
-        let mut n = later_than(vi.done_seq(origin), 0);
+        let mut n = 0;
         for (t, w) in prior.iter().rev() {
             // A write done before `v` was invoked was invoked before it too,
             // and a superseding write is invoked after `v`.
-            if n >= 10 || *t < vi.invoked {
+            if *t < vi.invoked {
                 break;
             }
             if self.supersedes(*w, v, origin) {
                 n += 1;
+                if n == 10 {
+                    break;
+                }
             }
         }
-        n.min(10)
+        n
     }
 
     /// True when write `w` was acknowledged to its client before record
@@ -989,37 +779,37 @@ impl KeyHistory {
     }
 
     /// One retirement pass at `now` behind the latest read's evidence.
-    fn retire(&mut self, now: SimTime, rule: &Retirement) {
+    fn retire(&mut self, now: SimTime, horizon: SimDuration, client_timeout: SimDuration) {
         let evidence = std::mem::take(&mut self.evidence);
-        self.retire_behind(&evidence, now, rule);
+        self.retire_behind(&evidence, now, horizon, client_timeout);
         self.evidence = evidence;
-    }
-
-    /// A retained write other than `evidence` that is not settled `rule`'s
-    /// horizon before `now`: a later pass may retire it.
-    fn settles_later(&self, evidence: &[WriteId], now: SimTime, rule: &Retirement) -> bool {
-        let limit = now.as_micros().saturating_sub(rule.horizon.as_micros());
-        self.writes
-            .iter()
-            .any(|(w, i)| !evidence.contains(w) && rule.settled(i).as_micros() >= limit)
     }
 
     /// One retirement pass at `now` (see the module docs): `evidence` are
     /// the values storage is known to hold (a read's, or for a key nobody
     /// reads its newest acknowledged write). Writes that never completed
     /// settle `client_timeout` after their invocation.
-    fn retire_behind(&mut self, evidence: &[WriteId], now: SimTime, rule: &Retirement) {
+    fn retire_behind(
+        &mut self,
+        evidence: &[WriteId],
+        now: SimTime,
+        horizon: SimDuration,
+        client_timeout: SimDuration,
+    ) {
         self.since_pass = 0;
-        let Some(limit) = now.as_micros().checked_sub(rule.horizon.as_micros()) else {
+        let Some(limit) = now.as_micros().checked_sub(horizon.as_micros()) else {
             return;
         };
-        if evidence.is_empty() {
+        let old = self.acked.partition_point(|(t, _)| t.as_micros() < limit);
+        if old < RETAIN_ACKED || evidence.is_empty() {
             return;
         }
+        let cut = self.acked[old - RETAIN_ACKED].0;
+        let settled = |i: &WriteInfo| i.committed.unwrap_or(i.invoked + client_timeout);
         let mut candidates: Vec<(SimTime, WriteId)> = self
             .writes
             .iter()
-            .filter(|(_, i)| rule.settled(i).as_micros() < limit)
+            .filter(|(_, i)| settled(i) < cut)
             .map(|(w, i)| (i.invoked, *w))
             .collect();
         if candidates.is_empty() {
@@ -1027,7 +817,6 @@ impl KeyHistory {
         }
         // Ancestors were invoked before their descendants.
         candidates.sort_unstable();
-        let retired_before = self.retired;
         // What each evidence value covers, walked once for every candidate
         // (a walk per candidate made a pass quadratic in a hot key's
         // history: 70 s for one pass over 15k writes).
@@ -1038,20 +827,13 @@ impl KeyHistory {
         for (_, w) in candidates {
             let info = &self.writes[&w];
             let chain = &self.chains[&info.chain];
-            let oldest = chain.members.front() == Some(&w)
-                && chain
-                    .parents
-                    .iter()
-                    .all(|p| !self.writes.contains_key(&p.id));
-            let covered_by_evidence = |info: &WriteInfo| {
-                views.iter().all(|(anc, floor)| {
-                    anc.contains(info) || info.committed.is_some_and(|c| c < *floor)
-                })
-            };
-            let covered = covered_by_evidence(info);
-            debug_assert!(
-                evidence.iter().any(|v| !self.writes.contains_key(v))
-                    || covered == evidence.iter().all(|v| self.covers(w, *v)),
+            let oldest = chain.members.front() == Some(&w) && chain.parents.is_empty();
+            let covered = views.iter().all(|(anc, floor)| {
+                anc.contains(info) || info.committed.is_some_and(|c| c < *floor)
+            });
+            debug_assert_eq!(
+                covered,
+                evidence.iter().all(|v| self.covers(w, *v)),
                 "ancestry views answer as covers for {w}"
             );
             if !oldest || evidence.contains(&w) || !covered {
@@ -1066,23 +848,13 @@ impl KeyHistory {
                 }
                 m
             });
-            // The next write of its chain covers it and, when the evidence
-            // covers that one too, is the oldest write on the evidence's
-            // line that does: the heir most survivors cover.
-            let heir = chain
-                .members
-                .get(1)
-                .copied()
-                .filter(|s| covered_by_evidence(&self.writes[s]))
-                .unwrap_or(heir);
-            self.retire_one(w, heir, children, rule.origin);
+            self.retire_one(w, heir, children);
         }
         let writes = &self.writes;
         self.acked.retain(|(_, w)| writes.contains_key(w));
         self.indeterminate_deletes
             .retain(|w| writes.contains_key(w));
         self.commits.retain(|(_, w)| writes.contains_key(w));
-
         // A retired delete followed by another acknowledged before the
         // horizon can no longer be the latest delete before a read.
         let last_old = self.deletes.partition_point(|(t, _)| t.as_micros() < limit);
@@ -1091,77 +863,36 @@ impl KeyHistory {
             i += 1;
             i >= last_old || writes.contains_key(d)
         });
-        if self.retired > retired_before {
-            // What was retired moved to `memory`: give its room back.
-            self.writes.shrink();
-            self.chains.shrink();
-            self.acked.shrink_to_fit();
-            self.commits.shrink_to_fit();
-        }
-    }
-
-    /// Drops chain `id` once no write in it is retained or remembered.
-    fn drop_chain_if_done(&mut self, id: u32) {
-        let empty = self.chains.get(&id).is_some_and(|c| c.members.is_empty());
-        if empty && !self.recent().iter().any(|r| r.chain == id) {
-            self.chains.remove(&id);
-        }
     }
 
     /// Retires `w` (the oldest retained write of its chain, with no retained
     /// ancestor) into `heir`.
-    fn retire_one(
-        &mut self,
-        w: WriteId,
-        heir: WriteId,
-        children: &BTreeMap<WriteId, Vec<u32>>,
-        origin: StalenessOrigin,
-    ) {
+    fn retire_one(&mut self, w: WriteId, heir: WriteId, children: &BTreeMap<WriteId, Vec<u32>>) {
         let info = self.writes.remove(&w).expect("a retained write");
-        let r = Retired {
-            id: w,
-            heir,
-            chain: info.chain,
-            depth: info.depth,
-            invoked: info.invoked,
-            invoked_seq: info.invoked_seq,
-            acked: info.committed.zip(info.ack_seq),
-            commit: info.commit,
-            tombstone: info.tombstone,
-        };
-        let memory = self.memory.get_or_insert_with(Box::default);
-        if let Some((at, _)) = r.done(origin) {
-            if memory.latest.is_none_or(|(t, _)| t < at) {
-                memory.latest = Some((at, w));
+        let mut fold = self.folds.remove(&w).unwrap_or_default();
+        if !info.tombstone {
+            match info.committed {
+                Some(at) => fold.absorb(&Fold {
+                    acked: 1,
+                    unacked: 0,
+                    first: Some((at, w)),
+                }),
+                None => fold.unacked += 1,
             }
         }
-        if memory.recent.len() == memory.recent.capacity() {
-            // Grow by one: most keys remember a write or two.
-            memory.recent.reserve_exact(1);
-        }
-        memory.recent.push_back(r);
-        if memory.recent.len() > RETIRED_KEPT {
-            // Forgotten: it and what was folded into it follow its heir
-            // (retired after it, so still remembered, or retained).
-            let old = memory.recent.pop_front().expect("full");
-            let mut fold = self.folds.remove(&old.id).unwrap_or_default();
-            fold.absorb(&old.fold());
-            if fold.acked + fold.unacked > 0 {
-                self.folds.entry(old.heir).or_default().absorb(&fold);
-            }
-            self.drop_chain_if_done(old.chain);
+        if fold.acked + fold.unacked > 0 {
+            self.folds.entry(heir).or_default().absorb(&fold);
         }
         let chain = self.chains.get_mut(&info.chain).expect("its chain");
         debug_assert_eq!(chain.members.front(), Some(&w));
         chain.members.pop_front();
-        if chain.members.is_empty() {
-            // The chain stays while a remembered write sits in it (`r`
-            // does), as its parents and blind floor.
-            chain.members = VecDeque::new();
-        }
         let floor = chain.blind_floor;
+        if chain.members.is_empty() {
+            self.chains.remove(&info.chain);
+        }
         for c in children.get(&w).into_iter().flatten() {
             if let Some(child) = self.chains.get_mut(c) {
+                child.parents.retain(|p| p.id != w);
                 child.blind_floor = child.blind_floor.max(floor);
             }
         }
@@ -1312,17 +1043,6 @@ pub struct LostWrite {
     pub acked_at: SimTime,
 }
 
-/// A write's durability verdict at the end of a run.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Fate {
-    /// Held, or covered by a held value.
-    Survives,
-    /// Superseded by an acknowledged delete: neither lost nor surviving.
-    Deleted,
-    /// Neither.
-    Lost,
-}
-
 /// The durability verdicts (see [`Collector::lost_writes`]).
 #[derive(Debug, Default)]
 struct Durability {
@@ -1348,12 +1068,10 @@ pub struct Collector {
     in_flight: BTreeMap<OpId, Invocation>,
     kinds: BTreeMap<OpKind, KindStats>,
     keys: BTreeMap<Key, KeyHistory>,
-    /// When a write may be retired (see the module docs).
-    rule: Retirement,
-    /// Keys due a retirement pass, at the time given, in time order (a
-    /// hot key at most once: [`KeyHistory::armed`]). See "Retirement" in
-    /// the module docs.
-    due: VecDeque<(SimTime, Key)>,
+    /// How long after it settled a write may still matter to a read in
+    /// flight (see the module docs).
+    horizon: SimDuration,
+    client_timeout: SimDuration,
     acked_puts: u64,
     acked_deletes: u64,
     windows: Vec<Window>,
@@ -1489,38 +1207,6 @@ impl Collector {
         self.keys.contains_key(&key) || self.cold.contains_key(&key)
     }
 
-    /// Schedules a retirement pass over `key` once what completed by `at`
-    /// has settled behind the horizon (unless one is scheduled already).
-    fn arm(&mut self, at: SimTime, key: Key) {
-        if let Some(h) = self.keys.get_mut(&key) {
-            if !h.armed {
-                h.armed = true;
-                self.due.push_back((at + self.rule.delay(), key));
-            }
-        }
-    }
-
-    /// The retirement pass `arm` scheduled for `key`, at `at`: behind the
-    /// latest read's evidence, or for a key nobody read, behind its latest
-    /// acknowledged write (see "Retirement" in the module docs). Schedules
-    /// another while a retained write may still settle.
-    fn timed_pass(&mut self, at: SimTime, key: Key) {
-        // A frozen key is quiet: its next record arms it again.
-        let Some(h) = self.keys.get_mut(&key) else {
-            return;
-        };
-        h.armed = false;
-        let evidence: Vec<WriteId> = if h.evidence.is_empty() {
-            h.acked.last().map(|(_, w)| *w).into_iter().collect()
-        } else {
-            h.evidence.clone()
-        };
-        h.retire_behind(&evidence, at, &self.rule);
-        if h.settles_later(&evidence, at, &self.rule) {
-            self.arm(at, key);
-        }
-    }
-
     /// Unpacks `key`'s history and sessions if the key was frozen.
     fn thaw(&mut self, key: Key) {
         if let Some(bytes) = self.cold.remove(&key) {
@@ -1628,16 +1314,12 @@ impl Collector {
                 })
                 .collect(),
             keys: BTreeMap::new(),
-            rule: Retirement {
-                horizon: scenario
-                    .workload
-                    .client_timeout
-                    .saturating_mul(2)
-                    .saturating_add(scenario.cluster.request_timeout),
-                client_timeout: scenario.workload.client_timeout,
-                origin: scenario.metrics.staleness_origin,
-            },
-            due: VecDeque::new(),
+            horizon: scenario
+                .workload
+                .client_timeout
+                .saturating_mul(2)
+                .saturating_add(scenario.cluster.request_timeout),
+            client_timeout: scenario.workload.client_timeout,
             acked_puts: 0,
             acked_deletes: 0,
             windows: Vec::new(),
@@ -1893,7 +1575,7 @@ impl Collector {
                         // No read has superseded enough of this key's past:
                         // this write stands in for the evidence (see the
                         // module docs, "Keys nobody reads").
-                        h.retire_behind(&[w], at, &self.rule);
+                        h.retire_behind(&[w], at, self.horizon, self.client_timeout);
                     }
                     if kind == OpKind::Delete {
                         h.deletes.push((at, w));
@@ -1985,22 +1667,14 @@ impl Collector {
         let origin = self.origin;
         let prior = h.prior(origin);
         let before = h.count_before(prior, start, start_seq, |i| i.done_seq(origin));
-        // Every remembered retired write was done before any read checked
-        // now started (it settled a horizon before it was retired).
-        let remembered = h.remembered(origin);
-        let retired_latest = h.memory.as_ref().and_then(|m| m.latest);
-        let prior = &prior[..before];
-        let latest = match (prior.last().copied(), retired_latest) {
-            (Some(p), Some(r)) if r.0 > p.0 => Some(r),
-            (Some(p), _) => Some(p),
-            (None, r) => r,
-        };
-        if let Some((latest_at, latest)) = latest {
+        if before > 0 {
+            let prior = &prior[..before];
+            let (latest_at, _) = prior[before - 1];
             let k = returned
                 .iter()
                 .map(|v| h.newer_than(*v, prior, origin))
                 .min()
-                .unwrap_or((before + remembered).clamp(1, 10));
+                .unwrap_or(before.min(10));
             let consistent = k == 0;
             self.k_staleness[k] += 1;
             self.reads_checked += 1;
@@ -2009,7 +1683,7 @@ impl Collector {
             if !consistent {
                 self.stale_reads += 1;
                 if self.findings.stale_read.is_none() {
-                    self.findings.stale_read = Some(finding(Some(latest), k));
+                    self.findings.stale_read = Some(finding(Some(prior[before - 1].1), k));
                 }
             }
             self.breakdown.checked(phase, client, !consistent);
@@ -2113,7 +1787,7 @@ impl Collector {
                 h.evidence.clone_from(&returned);
             }
             if h.pass_due() {
-                h.retire(at, &self.rule);
+                h.retire(at, self.horizon, self.client_timeout);
             }
         }
         let seq = self.seq;
@@ -2256,52 +1930,6 @@ impl Collector {
                 h.deleted_floor,
             );
             let mut listed = Vec::new();
-            // Remembered retired writes, latest retired first (an heir was
-            // retired after what it inherited, or is retained): covered by
-            // a held value (they keep their place for the walk), or no
-            // older than one under last-write-wins, or else their heir's
-            // verdict.
-            let fate_of_retained = |w: WriteId| match h.writes.get(&w) {
-                Some(info) if covered(info) => Fate::Survives,
-                Some(info) if deleted.contains(info) => Fate::Deleted,
-                _ => Fate::Lost,
-            };
-            let mut fates: Vec<(WriteId, Fate)> = Vec::with_capacity(h.recent().len());
-            for r in h.recent().iter().rev() {
-                let fate = if held.iter().any(|v| h.covers(r.id, *v))
-                    || lww_after.is_some_and(|s| r.invoked_seq < s)
-                {
-                    Fate::Survives
-                } else {
-                    fates
-                        .iter()
-                        .find(|(w, _)| *w == r.heir)
-                        .map_or_else(|| fate_of_retained(r.heir), |(_, f)| *f)
-                };
-                fates.push((r.id, fate));
-                let mut fold = h.folds.get(&r.id).copied().unwrap_or_default();
-                fold.absorb(&r.fold());
-                match fate {
-                    Fate::Survives => {
-                        d.surviving += fold.acked;
-                        d.unacked_present += fold.unacked;
-                    }
-                    Fate::Lost => {
-                        d.lost += fold.acked;
-                        if let Some(first) = fold.first {
-                            listed.push(first);
-                        }
-                        if let (false, Some((at, _)), Some(first)) =
-                            (r.tombstone, r.acked, fold.first)
-                        {
-                            if first != (at, r.id) {
-                                listed.push((at, r.id));
-                            }
-                        }
-                    }
-                    Fate::Deleted => {}
-                }
-            }
             for (w, info) in h.writes.iter() {
                 let fold = h.folds.get(w).copied().unwrap_or_default();
                 let acked_put = !info.tombstone && info.committed.is_some();
@@ -2749,13 +2377,6 @@ impl Sink for Collector {
     fn record(&mut self, at: SimTime, record: &Record) {
         self.end = self.end.max(at);
         self.seq += 1;
-        while let Some(&(due, key)) = self.due.front() {
-            if due > at {
-                break;
-            }
-            self.due.pop_front();
-            self.timed_pass(at, key);
-        }
         // The records that read or change a key's history or sessions.
         let key = match record {
             Record::OpInvoked { key, .. }
@@ -2777,9 +2398,6 @@ impl Sink for Collector {
             }
         }
         self.on_record(at, record);
-        if let Record::OpCompleted { key, .. } = record {
-            self.arm(at, *key);
-        }
         if let Some(key) = joins {
             if self.keys.contains_key(&key) {
                 self.clock.push_back(key);
@@ -3131,7 +2749,6 @@ mod tests {
             assert!(!sessions.is_empty());
             let mut h = h.clone();
             h.referenced = false;
-            h.armed = false;
             let (back, back_sessions) = cold::unpack(&cold::pack(&h, &sessions));
             assert_eq!(format!("{back:?}"), format!("{h:?}"), "key {key:?}");
             assert_eq!(
@@ -3874,100 +3491,15 @@ mod tests {
         (h, most)
     }
 
-    /// What [`long_chain`] may retain: the horizon's 50 writes, 20 while a
-    /// failed write settles (one client timeout after its invocation; its
-    /// descendants wait for it), and up to as many again added between two
-    /// passes.
-    const BOUND: usize = 2 * (50 + 20) + 1;
+    /// What [`long_chain`] may retain: the horizon's 50 writes, RETAIN_ACKED
+    /// more, 20 while a failed write settles (one client timeout after its
+    /// invocation; its descendants wait for it), and up to as many again
+    /// added between two passes.
+    const BOUND: usize = 2 * (50 + RETAIN_ACKED + 20) + 1;
 
     fn durability(h: &History) -> (u64, u64, u64) {
         let d = h.0.durability();
         (d.lost, d.surviving, d.unacked_present)
-    }
-
-    /// One second, in microseconds. The test scenario's horizon is 5 s
-    /// (2 × 2 s client timeout + 1 s request timeout); a key is due its
-    /// retirement pass 7 s after a completion.
-    const S: u64 = 1_000_000;
-
-    /// Issue 18: a key written a few times and never read retires its
-    /// writes by time alone (no later writes needed), into its latest
-    /// acknowledged write; a node still holding a retired write at the end
-    /// saves it from its heir's fate.
-    #[test]
-    fn a_key_written_thrice_and_never_read_retires_behind_its_latest_write() {
-        let run = || {
-            let mut h = History::new();
-            for i in 1..=3 {
-                h.put(0, i, &[], i * S / 10, Some(i * S / 10 + 2_000));
-            }
-            assert_eq!(h.0.retained_writes(), 3);
-            // A write 10 s later: its invocation is past the pass's due time.
-            h.put(0, 4, &[], 10 * S, Some(10 * S + 2_000));
-            h
-        };
-        let mut h = run();
-        assert_eq!(h.0.retired_writes(), 2, "w1 and w2 retired into w3");
-        assert_eq!(h.0.retained_writes(), 2);
-        h.holds(0, &[w(0, 4)]);
-        assert_eq!(durability(&h), (0, 4, 0), "the last write covers all");
-        // A node still holds the oldest write; the three after it are gone.
-        // (Folded into its heir, it used to be counted lost with it.)
-        let mut h = run();
-        h.holds(0, &[w(0, 1)]);
-        assert_eq!(durability(&h), (3, 1, 0));
-        assert_eq!(h.lost(), vec![w(0, 2), w(0, 3), w(0, 4)]);
-    }
-
-    /// A read-modify-write chain w1..w4, the last one read back; 10 s later
-    /// w1..w3 are retired into w4 (the evidence) and remembered.
-    fn retired_chain() -> History {
-        let mut h = History::new();
-        h.put(0, 1, &[], S / 10, Some(S / 10 + 1_000));
-        for i in 2..=4 {
-            h.put(0, i, &[w(0, i - 1)], i * S / 10, Some(i * S / 10 + 1_000));
-        }
-        h.get(1, 1, S / 2, S / 2 + 1_000, &[w(0, 4)]);
-        h.invoke_get(1, 2, 10 * S);
-        assert_eq!(h.0.retired_writes(), 3);
-        h
-    }
-
-    /// A stale read returning a retired write is charged the writes done
-    /// after it, as if it were retained (three here, not ten).
-    #[test]
-    fn a_read_returning_a_retired_write_is_charged_exactly() {
-        let mut h = retired_chain();
-        h.complete_get(1, 2, 10 * S, 10 * S + 1_000, &[w(0, 1)]);
-        assert_eq!(h.verdicts(), (2, 1, 0));
-        assert_eq!(h.0.k_staleness[3], 1, "{:?}", h.0.k_staleness);
-        let mut h = retired_chain();
-        h.complete_get(1, 2, 10 * S, 10 * S + 1_000, &[w(0, 3)]);
-        assert_eq!(h.0.k_staleness[1], 1, "{:?}", h.0.k_staleness);
-        let mut h = retired_chain();
-        h.complete_get(1, 2, 10 * S, 10 * S + 1_000, &[w(0, 4)]);
-        assert_eq!(h.verdicts(), (2, 0, 0));
-    }
-
-    /// Read-your-writes against a retired write: a remembered retired
-    /// write keeps its place, so a value that does not carry it is still a
-    /// violation (positive control) and one that does is not (negative).
-    #[test]
-    fn read_your_writes_reaches_back_to_remembered_retired_writes() {
-        let run = |returned: WriteId| {
-            let mut h = History::new();
-            h.put(2, 1, &[], S / 20, Some(S / 20 + 1_000));
-            h.put(0, 1, &[], S / 10, Some(S / 10 + 1_000));
-            h.put(1, 1, &[w(0, 1)], 3 * S / 10, Some(3 * S / 10 + 1_000));
-            h.get(1, 2, 4 * S / 10, 4 * S / 10 + 1_000, &[w(1, 1)]);
-            h.invoke_get(0, 2, 10 * S);
-            assert_eq!(h.0.retired_writes(), 2, "w(2,1) and w(0,1)");
-            h.complete_get(0, 2, 10 * S, 10 * S + 1_000, &[returned]);
-            h.0.ryw_violations
-        };
-        assert_eq!(run(w(2, 1)), 1, "an older retired value misses it");
-        assert_eq!(run(w(1, 1)), 0, "its descendant carries it");
-        assert_eq!(run(w(0, 1)), 0, "itself");
     }
 
     /// Blind writes to one key that nobody reads: the backstop keeps the

@@ -284,10 +284,9 @@ fn run_sampled(scenario: &Json) -> (Json, usize, u64) {
 
 /// Issue 8: the collector's per-key histories stay bounded on a small key
 /// space however long the run: 20k and 80k operations on 10 keys retain at
-/// most the same fixed number of writes (the horizon's worth of writes,
-/// twice over between retirement passes; a key also remembers its last 16
-/// retired writes), and every acknowledged write is still accounted for,
-/// surviving or lost. (The 80k
+/// most the same fixed number of writes (the horizon's worth of writes plus
+/// RETAIN_ACKED per key, twice over between retirement passes), and every
+/// acknowledged write is still accounted for, surviving or lost. (The 80k
 /// run loses one write, v3.10588 on k9, the vector-clock limit in
 /// ARCHITECTURE.md's known limits; the collector before retirement reported
 /// the same one.)

@@ -28,7 +28,7 @@ use std::collections::{BTreeMap, VecDeque};
 use sim_core::engine::ids::{ClientId, OpId, WriteId};
 use sim_core::engine::time::SimTime;
 
-use super::{Chain, Fold, KeyHistory, Parent, Remembered, Retired, Session, SmallMap, WriteInfo};
+use super::{Chain, Fold, KeyHistory, Parent, Session, SmallMap, WriteInfo};
 
 /// The most key histories the collector keeps unpacked: beyond them it
 /// freezes keys no record reached for a while. Runs that touch fewer keys
@@ -280,22 +280,7 @@ fn unpack_write(u: &mut Unpacker) -> (WriteId, WriteInfo) {
 fn pack_chain(p: &mut Packer, id: u32, c: &Chain) {
     p.u(u64::from(id));
     p.ids(c.members.len(), c.members.iter());
-    // A retained parent is its mention (its place is in the map); a
-    // retired one is spelled out with its place.
-    p.len(c.parents.len());
-    for parent in &c.parents {
-        let retained = p
-            .index
-            .as_ref()
-            .is_some_and(|i| i.binary_search_by_key(&parent.id, |(x, _)| *x).is_ok());
-        p.u(u64::from(retained));
-        p.w(parent.id);
-        if !retained {
-            p.u(u64::from(parent.chain));
-            p.u(u64::from(parent.depth));
-            p.t(parent.invoked);
-        }
-    }
+    p.ids(c.parents.len(), c.parents.iter().map(|p| &p.id));
     p.t(c.blind_floor);
 }
 
@@ -304,22 +289,10 @@ fn pack_chain(p: &mut Packer, id: u32, c: &Chain) {
 fn unpack_chain(u: &mut Unpacker, writes: &SmallMap<WriteId, WriteInfo>) -> (u32, Chain) {
     let id = u.u() as u32;
     let members = VecDeque::from(u.ids());
-    let n = u.len();
-    let parents = (0..n)
-        .map(|_| {
-            let retained = u.u() == 1;
-            let id = u.w();
-            if retained {
-                Parent::of(id, &writes[&id])
-            } else {
-                Parent {
-                    id,
-                    chain: u.u() as u32,
-                    depth: u.u() as u32,
-                    invoked: u.t(),
-                }
-            }
-        })
+    let parents = u
+        .ids()
+        .into_iter()
+        .map(|p| Parent::of(p, &writes[&p]))
         .collect();
     let blind_floor = u.t();
     (
@@ -374,102 +347,6 @@ fn opt_seq_ids(p: &mut Packer, v: &Option<(u64, Vec<WriteId>)>) {
     }
 }
 
-const R_ACKED: u64 = 1;
-const R_COMMIT: u64 = 2;
-const R_TOMBSTONE: u64 = 4;
-
-/// One remembered retired write: its id spelled out, its heir as any
-/// mention, its record numbers as differences from its invocation's, which
-/// is coded against the previous one's, as its times are (`prev`, updated).
-fn pack_one_retired(p: &mut Packer, r: &Retired, prev: &mut (u64, u64)) {
-    p.u(u64::from(r.id.0.client.0));
-    p.u(r.id.0.seq);
-    p.w(r.heir);
-    p.u(u64::from(r.chain));
-    p.u(u64::from(r.depth));
-    p.i(delta(r.invoked.0, prev.1));
-    prev.1 = r.invoked.0;
-    p.i(delta(r.invoked_seq, prev.0));
-    prev.0 = r.invoked_seq;
-    let flags = u64::from(r.acked.is_some()) * R_ACKED
-        + u64::from(r.commit.is_some()) * R_COMMIT
-        + u64::from(r.tombstone) * R_TOMBSTONE;
-    p.u(flags);
-    for (at, seq) in [r.acked, r.commit].into_iter().flatten() {
-        p.i(delta(seq, r.invoked_seq));
-        p.i(delta(at.0, prev.1));
-        prev.1 = at.0;
-    }
-}
-
-fn unpack_one_retired(u: &mut Unpacker, prev: &mut (u64, u64)) -> Retired {
-    let client = ClientId(u.u() as u32);
-    let id = WriteId(OpId { client, seq: u.u() });
-    let heir = u.w();
-    let chain = u.u() as u32;
-    let depth = u.u() as u32;
-    let invoked = SimTime(undelta(u.i(), prev.1));
-    prev.1 = invoked.0;
-    let invoked_seq = undelta(u.i(), prev.0);
-    prev.0 = invoked_seq;
-    let flags = u.u();
-    let mut timed = |present: bool| {
-        present.then(|| {
-            let seq = undelta(u.i(), invoked_seq);
-            let at = undelta(u.i(), prev.1);
-            prev.1 = at;
-            (SimTime(at), seq)
-        })
-    };
-    let acked = timed(flags & R_ACKED != 0);
-    let commit = timed(flags & R_COMMIT != 0);
-    Retired {
-        id,
-        heir,
-        chain,
-        depth,
-        invoked,
-        invoked_seq,
-        acked,
-        commit,
-        tombstone: flags & R_TOMBSTONE != 0,
-    }
-}
-
-/// The remembered retired writes (none: a key that never retired one),
-/// then the latest done one, if any.
-fn pack_retired(p: &mut Packer, h: &KeyHistory) {
-    p.len(h.recent().len());
-    let mut prev = (0, 0);
-    for r in h.recent() {
-        pack_one_retired(p, r, &mut prev);
-    }
-    if let Some(m) = &h.memory {
-        match m.latest {
-            None => p.u(0),
-            Some((at, w)) => {
-                p.u(1);
-                p.t(at);
-                p.w(w);
-            }
-        }
-    }
-}
-
-fn unpack_retired(u: &mut Unpacker) -> Option<Box<Remembered>> {
-    let n = u.len();
-    if n == 0 {
-        return None;
-    }
-    let mut prev = (0, 0);
-    let recent: VecDeque<Retired> = (0..n).map(|_| unpack_one_retired(u, &mut prev)).collect();
-    let latest = (u.u() == 1).then(|| {
-        let at = u.t();
-        (at, u.w())
-    });
-    Some(Box::new(Remembered { recent, latest }))
-}
-
 /// Packs `h` and the sessions of its key (by client) into bytes.
 pub(super) fn pack(h: &KeyHistory, sessions: &[(ClientId, Session)]) -> Box<[u8]> {
     let mut p = Packer {
@@ -504,7 +381,6 @@ pub(super) fn pack(h: &KeyHistory, sessions: &[(ClientId, Session)]) -> Box<[u8]
     p.ids(h.evidence.len(), h.evidence.iter());
     p.len(h.since_pass);
     p.u(h.retired);
-    pack_retired(&mut p, h);
     p.t(h.deleted_floor);
     p.len(sessions.len());
     for (client, s) in sessions {
@@ -560,7 +436,6 @@ pub(super) fn unpack(bytes: &[u8]) -> (KeyHistory, Vec<(ClientId, Session)>) {
     let evidence = u.ids();
     let since_pass = u.len();
     let retired = u.u();
-    let memory = unpack_retired(&mut u);
     let deleted_floor = u.t();
     let n = u.len();
     let mut sessions = Vec::with_capacity(n);
@@ -595,10 +470,8 @@ pub(super) fn unpack(bytes: &[u8]) -> (KeyHistory, Vec<(ClientId, Session)>) {
         evidence,
         since_pass,
         retired,
-        memory,
         deleted_floor,
         referenced: false,
-        armed: false,
     };
     (h, sessions)
 }
