@@ -180,12 +180,14 @@ fn child(spec: &str) {
     );
     let summary = reports::report::summary(&scenario, &outcome, &collector, &ring);
     let done = summary["ops"]["total"].as_u64().unwrap_or_default();
-    let (cold, _) = collector.cold_keys();
+    let (cold, thaws) = collector.cold_keys();
     eprintln!(
-        "memory: {spec}: {done} operations, {} lost, {} retained writes, {cold} keys packed in {} bytes",
+        "memory: {spec}: {done} operations, {} lost, {} retained writes, {cold} keys packed in {} bytes, \
+         {thaws} thaws, {} histories unpacked at most at the end",
         summary["durability"]["lost"],
         collector.retained_writes(),
-        collector.cold_bytes()
+        collector.cold_bytes(),
+        collector.hot_cap()
     );
     match peak_rss_mb() {
         Some(mb) => println!("peak_rss_mb: {mb:.1}"),

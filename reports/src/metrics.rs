@@ -1089,9 +1089,10 @@ pub struct Collector {
     /// Histories and sessions of the keys frozen for being quiet, packed
     /// (see "Cold keys" in the module docs and [`cold`]).
     cold: BTreeMap<Key, Box<[u8]>>,
-    /// The most histories kept unpacked ([`cold::HOT_KEYS`] unless
-    /// [`Collector::keep_hot`] says otherwise).
-    hot_max: usize,
+    /// The most histories kept unpacked, adapted to how often they serve
+    /// an operation ([`cold::HotCap`]) unless [`Collector::keep_hot`] fixed
+    /// it.
+    hot: cold::HotCap,
     /// Every unpacked history's key once, in the order the freezing clock
     /// visits them (see `Collector::freeze_beyond_cap`).
     clock: VecDeque<Key>,
@@ -1207,15 +1208,21 @@ impl Collector {
         self.keys.contains_key(&key) || self.cold.contains_key(&key)
     }
 
-    /// Unpacks `key`'s history and sessions if the key was frozen.
-    fn thaw(&mut self, key: Key) {
-        if let Some(bytes) = self.cold.remove(&key) {
-            self.thaws += 1;
-            let (h, sessions) = cold::unpack(&bytes);
-            self.keys.insert(key, h);
-            self.sessions
-                .extend(sessions.into_iter().map(|(c, s)| ((key, c), s)));
+    /// Unpacks `key`'s history and sessions if the key was frozen (and
+    /// says whether it was).
+    fn thaw(&mut self, key: Key) -> bool {
+        if self.cold.is_empty() {
+            return false;
         }
+        let Some(bytes) = self.cold.remove(&key) else {
+            return false;
+        };
+        self.thaws += 1;
+        let (h, sessions) = cold::unpack(&bytes);
+        self.keys.insert(key, h);
+        self.sessions
+            .extend(sessions.into_iter().map(|(c, s)| ((key, c), s)));
+        true
     }
 
     /// How many histories stay unpacked (see "Cold keys" in the module
@@ -1224,7 +1231,13 @@ impl Collector {
     /// (`reports/tests/cold_keys.rs` runs scenarios with every key frozen
     /// after each record, and with none).
     pub fn keep_hot(&mut self, max: usize) {
-        self.hot_max = max;
+        self.hot.max = max;
+        self.hot.adaptive = false;
+    }
+
+    /// The cap on unpacked histories now (see [`Collector::keep_hot`]).
+    pub fn hot_cap(&self) -> usize {
+        self.hot.max
     }
 
     /// Keys frozen now, and how many times a frozen key was thawed.
@@ -1237,14 +1250,14 @@ impl Collector {
         self.cold.values().map(|b| b.len()).sum()
     }
 
-    /// Packs histories, with their sessions, while more than `hot_max` are
+    /// Packs histories, with their sessions, while more than the cap are
     /// unpacked, choosing as the CLOCK page-replacement algorithm does: the
     /// clock's next key is packed unless a record reached it since the
     /// clock last passed, in which case it is cleared and goes round again
     /// (an approximation of least recently used that costs no work per
     /// record beyond setting a flag). See "Cold keys" in the module docs.
     fn freeze_beyond_cap(&mut self) {
-        while self.keys.len() > self.hot_max {
+        while self.keys.len() > self.hot.max {
             let Some(key) = self.clock.pop_front() else {
                 break;
             };
@@ -1330,7 +1343,7 @@ impl Collector {
             put_bodies: [0; 2],
             sessions: BTreeMap::new(),
             cold: BTreeMap::new(),
-            hot_max: cold::HOT_KEYS,
+            hot: cold::HotCap::default(),
             clock: VecDeque::new(),
             thaws: 0,
             resurrected: 0,
@@ -2388,12 +2401,17 @@ impl Sink for Collector {
         // makes joins the freezing clock after it.
         let mut joins = None;
         if let Some(key) = key {
-            if let Some(h) = self.keys.get_mut(&key) {
+            let hot = if let Some(h) = self.keys.get_mut(&key) {
                 h.referenced = true;
+                true
             } else {
-                if !self.cold.is_empty() {
-                    self.thaw(key);
-                }
+                false
+            };
+            let thawed = !hot && self.thaw(key);
+            if matches!(record, Record::OpInvoked { .. }) {
+                self.hot.invoked(hot, thawed, self.in_flight.len());
+            }
+            if !hot {
                 joins = Some(key);
             }
         }
@@ -2719,6 +2737,65 @@ mod tests {
     }
 
     const K: Key = Key(0);
+
+    /// Blind puts, one at a time, client 0, on the keys `keys` yields.
+    fn blind_puts(c: &mut Collector, keys: impl Iterator<Item = u64>) {
+        for (i, key) in keys.enumerate() {
+            let (seq, t) = (i as u64 + 1, 10 * i as u64);
+            let (op, write) = (op(0, seq), w(0, seq));
+            c.record(
+                SimTime(t),
+                &Record::OpInvoked {
+                    op,
+                    kind: OpKind::Put,
+                    key: Key(key),
+                    write: Some(write),
+                    based_on: vec![],
+                    blind: true,
+                    discarded: vec![],
+                },
+            );
+            c.record(
+                SimTime(t + 5),
+                &Record::OpCompleted {
+                    op,
+                    kind: OpKind::Put,
+                    key: Key(key),
+                    invoked: SimTime(t),
+                    result: Ok(()),
+                    values: vec![],
+                    coordinator: None,
+                    bytes: 0,
+                },
+            );
+        }
+    }
+
+    #[test]
+    fn the_unpacked_cap_shrinks_when_histories_serve_nothing_and_holds_when_they_do() {
+        // A step that visits every key of a space 8 times the cap before
+        // coming back (uniform access over a large space, at its worst):
+        // no invocation finds its key unpacked, so the cap halves each
+        // window down to the floor.
+        let space = 8 * cold::HOT_KEYS as u64;
+        let mut c = Collector::new(&scenario());
+        blind_puts(&mut c, (0..6 * cold::HOT_WINDOW).map(|i| i * 7919 % space));
+        assert_eq!(c.hot_cap(), cold::HOT_KEYS_MIN);
+        assert!(c.cold_keys().0 > 0 && c.keys.len() <= cold::HOT_KEYS_MIN);
+        // Back on a small working set, every invocation hits and the cap
+        // doubles back to the full size.
+        let mut c2 = c;
+        blind_puts(&mut c2, (0..6 * cold::HOT_WINDOW).map(|i| i % 1_000));
+        assert_eq!(c2.hot_cap(), cold::HOT_KEYS);
+        // A fixed cap does not move.
+        let mut fixed = Collector::new(&scenario());
+        fixed.keep_hot(100);
+        blind_puts(
+            &mut fixed,
+            (0..2 * cold::HOT_WINDOW).map(|i| i * 7919 % space),
+        );
+        assert_eq!(fixed.hot_cap(), 100);
+    }
 
     /// Packing a key (see [`cold`]) gives back the same history and
     /// sessions, field for field, for every key of a run that retires

@@ -34,8 +34,87 @@ use super::{Chain, Fold, KeyHistory, Parent, Session, SmallMap, WriteInfo};
 /// freezes keys no record reached for a while. Runs that touch fewer keys
 /// pay nothing. An unpacked history costs about 1.2 KB, so the cap holds
 /// about 80 MB; 16,384 held a quarter of that but cost the scale bench
-/// (1M zipfian keys) about 8 % of its time packing and unpacking.
+/// (1M zipfian keys) about 8 % of its time packing and unpacking. The
+/// collector lowers its cap toward [`HOT_KEYS_MIN`] while the unpacked
+/// histories serve few operations (see [`HotCap`]).
 pub(super) const HOT_KEYS: usize = 65_536;
+
+/// The fewest key histories the adaptive cap keeps unpacked (more while more
+/// operations are in flight: see [`HotCap::floor`]).
+pub(super) const HOT_KEYS_MIN: usize = 4_096;
+
+/// Operation invocations between two decisions of the adaptive cap.
+pub(super) const HOT_WINDOW: u64 = 65_536;
+
+/// The cap on unpacked histories, adapted to how often they serve an
+/// operation (a CLOCK-managed cache sized by its hits per slot).
+///
+/// Every [`HOT_WINDOW`] invocations, the invocations that found their key's
+/// history unpacked (*hits*; a key with no history or a packed one is not)
+/// are compared with the cap. Fewer hits than an eighth of the cap: most
+/// unpacked histories cost their kilobyte and serve nothing (uniform access
+/// over a key space much larger than the cap, where an unpacked history is
+/// rarely touched again before it is packed), and the cap halves, down to
+/// the floor. More than half the cap: it doubles, up to [`HOT_KEYS`]. A
+/// zipfian draw over a million keys keeps the full cap (three quarters of
+/// its invocations hit); uniform access over a million keys goes down to
+/// the floor (about one in sixteen hits at the full cap). Packing is exact,
+/// so the cap changes what a run costs, never what it reports; it depends
+/// on the records only, so a run stays a pure function of its scenario and
+/// seed.
+#[derive(Clone, Debug)]
+pub(super) struct HotCap {
+    /// The cap now.
+    pub max: usize,
+    /// False once a caller fixed the cap ([`super::Collector::keep_hot`]).
+    pub adaptive: bool,
+    invoked: u64,
+    hits: u64,
+    thawed: u64,
+}
+
+impl Default for HotCap {
+    fn default() -> Self {
+        HotCap {
+            max: HOT_KEYS,
+            adaptive: true,
+            invoked: 0,
+            hits: 0,
+            thawed: 0,
+        }
+    }
+}
+
+impl HotCap {
+    /// The floor with `in_flight` operations pending: every pending
+    /// operation's key stays unpacked from invocation to completion, twice
+    /// over.
+    pub fn floor(in_flight: usize) -> usize {
+        HOT_KEYS_MIN.max(in_flight.saturating_mul(2)).min(HOT_KEYS)
+    }
+
+    /// Counts one invocation: `hot` when the key's history was unpacked,
+    /// `frozen` when it was packed (neither for a key without a history).
+    /// At the end of a window, adapts the cap.
+    pub fn invoked(&mut self, hot: bool, frozen: bool, in_flight: usize) {
+        if !self.adaptive {
+            return;
+        }
+        self.invoked += 1;
+        self.hits += u64::from(hot);
+        self.thawed += u64::from(frozen);
+        if self.invoked < HOT_WINDOW {
+            return;
+        }
+        let cap = self.max as u64;
+        if self.hits * 8 < cap {
+            self.max = (self.max / 2).max(Self::floor(in_flight));
+        } else if self.hits * 2 > cap {
+            self.max = self.max.saturating_mul(2).min(HOT_KEYS);
+        }
+        (self.invoked, self.hits, self.thawed) = (0, 0, 0);
+    }
+}
 
 /// What a key's lists of times and record numbers are coded against, per
 /// write of its own: the write's acknowledgement time, its commit time and
