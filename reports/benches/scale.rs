@@ -20,7 +20,11 @@
 //! - `scale_us_per_op`: CPU microseconds per operation;
 //! - `scale_threads`: 2 when the collector ran on a second thread beside
 //!   the engine, as `dynasim run` does on a machine with two cores or more
-//!   (`reports::pipeline`), else 1. CPU time counts both threads.
+//!   (`reports::pipeline`), else 1. CPU time counts both threads;
+//! - `scale_unpacked_cap` / `scale_thaws`: the collector's cap on unpacked
+//!   key histories at the end (it adapts to how often they serve an
+//!   operation: `cold::HotCap` in `reports/src/metrics/cold.rs`) and how
+//!   many times a packed key was unpacked again.
 
 // A benchmark has to measure time; it does so only here, around the code
 // under test, never inside a simulation.
@@ -48,7 +52,15 @@ fn main() {
     };
     let figures = run_child_spec(&format!("scale:{ops}"));
     println!("scale_ops: {ops}");
-    for name in ["threads", "peak_rss_mb", "wall_s", "cpu_s", "us_per_op"] {
+    for name in [
+        "threads",
+        "peak_rss_mb",
+        "wall_s",
+        "cpu_s",
+        "us_per_op",
+        "unpacked_cap",
+        "thaws",
+    ] {
         println!("scale_{name}: {}", figures.get(name));
     }
 }
@@ -101,6 +113,11 @@ fn child(spec: &str) {
         sim.run(&mut collector, None)
     };
     println!("threads: {threads}");
+    // The collector's cap on unpacked histories at the end (it adapts to
+    // how often they serve an operation) and how often a packed key was
+    // unpacked again.
+    println!("unpacked_cap: {}", collector.hot_cap());
+    println!("thaws: {}", collector.cold_keys().1);
     let summary = reports::report::summary(&scenario, &outcome, &collector, &ring);
     let wall = started.elapsed().as_secs_f64();
     let done = summary["ops"]["total"].as_u64().unwrap_or_default();

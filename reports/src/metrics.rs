@@ -1214,21 +1214,18 @@ impl Collector {
         self.keys.contains_key(&key) || self.cold.contains_key(&key)
     }
 
-    /// Unpacks `key`'s history and sessions if the key was frozen (and
-    /// says whether it was).
-    fn thaw(&mut self, key: Key) -> bool {
+    /// Unpacks `key`'s history and sessions if the key was frozen.
+    fn thaw(&mut self, key: Key) {
         if self.cold.is_empty() {
-            return false;
+            return;
         }
-        let Some(bytes) = self.cold.remove(&key) else {
-            return false;
-        };
-        self.thaws += 1;
-        let (h, sessions) = cold::unpack(&bytes);
-        self.keys.insert(key, h);
-        self.sessions
-            .extend(sessions.into_iter().map(|(c, s)| ((key, c), s)));
-        true
+        if let Some(bytes) = self.cold.remove(&key) {
+            self.thaws += 1;
+            let (h, sessions) = cold::unpack(&bytes);
+            self.keys.insert(key, h);
+            self.sessions
+                .extend(sessions.into_iter().map(|(c, s)| ((key, c), s)));
+        }
     }
 
     /// How many histories stay unpacked (see "Cold keys" in the module
@@ -2413,11 +2410,11 @@ impl Sink for Collector {
             } else {
                 false
             };
-            let thawed = !hot && self.thaw(key);
             if matches!(record, Record::OpInvoked { .. }) {
-                self.hot.invoked(hot, thawed, self.in_flight.len());
+                self.hot.invoked(hot, self.in_flight.len());
             }
             if !hot {
+                self.thaw(key);
                 joins = Some(key);
             }
         }

@@ -55,10 +55,11 @@ pub(super) const HOT_WINDOW: u64 = 65_536;
 /// unpacked histories cost their kilobyte and serve nothing (uniform access
 /// over a key space much larger than the cap, where an unpacked history is
 /// rarely touched again before it is packed), and the cap halves, down to
-/// the floor. More than half the cap: it doubles, up to [`HOT_KEYS`]. A
-/// zipfian draw over a million keys keeps the full cap (three quarters of
-/// its invocations hit); uniform access over a million keys goes down to
-/// the floor (about one in sixteen hits at the full cap). Packing is exact,
+/// the floor. More than half the cap: it doubles, up to [`HOT_KEYS`].
+/// Uniform access over a million keys goes down to the floor (at the full
+/// cap about one invocation in sixteen hits, a sixteenth of the cap's worth
+/// per window); a zipfian draw over a million keys, whose 65,536 most
+/// popular keys take most of the draws, keeps the full cap. Packing is exact,
 /// so the cap changes what a run costs, never what it reports; it depends
 /// on the records only, so a run stays a pure function of its scenario and
 /// seed.
@@ -70,7 +71,6 @@ pub(super) struct HotCap {
     pub adaptive: bool,
     invoked: u64,
     hits: u64,
-    thawed: u64,
 }
 
 impl Default for HotCap {
@@ -80,29 +80,26 @@ impl Default for HotCap {
             adaptive: true,
             invoked: 0,
             hits: 0,
-            thawed: 0,
         }
     }
 }
 
 impl HotCap {
-    /// The floor with `in_flight` operations pending: every pending
-    /// operation's key stays unpacked from invocation to completion, twice
-    /// over.
+    /// The floor with `in_flight` operations pending: room for every
+    /// pending operation's key twice over, so that a key is seldom packed
+    /// between an operation's invocation and its completion.
     pub fn floor(in_flight: usize) -> usize {
         HOT_KEYS_MIN.max(in_flight.saturating_mul(2)).min(HOT_KEYS)
     }
 
-    /// Counts one invocation: `hot` when the key's history was unpacked,
-    /// `frozen` when it was packed (neither for a key without a history).
-    /// At the end of a window, adapts the cap.
-    pub fn invoked(&mut self, hot: bool, frozen: bool, in_flight: usize) {
+    /// Counts one invocation, a hit when its key's history was unpacked; at
+    /// the end of a window, adapts the cap.
+    pub fn invoked(&mut self, hit: bool, in_flight: usize) {
         if !self.adaptive {
             return;
         }
         self.invoked += 1;
-        self.hits += u64::from(hot);
-        self.thawed += u64::from(frozen);
+        self.hits += u64::from(hit);
         if self.invoked < HOT_WINDOW {
             return;
         }
@@ -112,7 +109,7 @@ impl HotCap {
         } else if self.hits * 2 > cap {
             self.max = self.max.saturating_mul(2).min(HOT_KEYS);
         }
-        (self.invoked, self.hits, self.thawed) = (0, 0, 0);
+        (self.invoked, self.hits) = (0, 0);
     }
 }
 
