@@ -2014,7 +2014,13 @@ impl Collector {
         // ever had, so it survives exactly when some node holds it.
         if self.preloaded > 0 {
             for key in (0..self.preloaded).map(Key) {
-                if self.has_history(key) {
+                // The end state's bitset when it was built (it is exact while
+                // it exists), else the maps.
+                let touched = match &self.touched_loaded {
+                    Some(bits) => bits[(key.0 / 64) as usize] & (1 << (key.0 % 64)) != 0,
+                    None => self.has_history(key),
+                };
+                if touched {
                     continue;
                 }
                 let w = WriteId::preloaded(key);
