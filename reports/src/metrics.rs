@@ -1315,12 +1315,12 @@ impl Collector {
         let mut cold = self.cold.iter().peekable();
         for (key, h) in &self.keys {
             while let Some((ck, bytes)) = cold.next_if(|(ck, _)| *ck < key) {
-                f(*ck, &cold::unpack(bytes).0);
+                f(*ck, &cold::unpack_history_only(bytes));
             }
             f(*key, h);
         }
         for (ck, bytes) in cold {
-            f(*ck, &cold::unpack(bytes).0);
+            f(*ck, &cold::unpack_history_only(bytes));
         }
     }
 
@@ -2856,8 +2856,11 @@ mod tests {
             assert!(!sessions.is_empty());
             let mut h = h.clone();
             h.referenced = false;
-            let (back, back_sessions) = cold::unpack(&cold::pack(&h, &sessions));
+            let bytes = cold::pack(&h, &sessions);
+            let (back, back_sessions) = cold::unpack(&bytes);
             assert_eq!(format!("{back:?}"), format!("{h:?}"), "key {key:?}");
+            let alone = cold::unpack_history_only(&bytes);
+            assert_eq!(format!("{alone:?}"), format!("{h:?}"), "key {key:?}");
             assert_eq!(
                 format!("{back_sessions:?}"),
                 format!("{sessions:?}"),

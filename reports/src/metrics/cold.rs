@@ -482,13 +482,50 @@ pub(super) fn unpack(bytes: &[u8]) -> (KeyHistory, Vec<(ClientId, Session)>) {
         at: 0,
         index: None,
     };
-    let writes = unpack_map(&mut u, unpack_write);
+    let h = unpack_history(&mut u);
+    let n = u.len();
+    let mut sessions = Vec::with_capacity(n);
+    for _ in 0..n {
+        let client = ClientId(u.u() as u32);
+        let last_write = (u.u() == 1).then(|| {
+            let (w, own) = u.w_own();
+            (undelta(u.i(), own.ack_seq), w)
+        });
+        let last_read = (u.u() == 1).then(|| {
+            let seq = u.u();
+            (seq, u.ids())
+        });
+        sessions.push((
+            client,
+            Session {
+                last_write,
+                last_read,
+            },
+        ));
+    }
+    debug_assert_eq!(u.at, bytes.len(), "a packed key is read to its end");
+    (h, sessions)
+}
+
+/// The history alone of a packed key, without its sessions (what the
+/// summary reads).
+pub(super) fn unpack_history_only(bytes: &[u8]) -> KeyHistory {
+    unpack_history(&mut Unpacker {
+        bytes,
+        at: 0,
+        index: None,
+    })
+}
+
+/// Reads a history; `u` is left at its sessions.
+fn unpack_history(u: &mut Unpacker) -> KeyHistory {
+    let writes = unpack_map(u, unpack_write);
     u.index = Some(index_of(&writes));
     let acked = u.timed(|o| o.acked_at);
     let commits = u.timed(|o| o.committed_at);
     let deletes = u.timed(|o| o.acked_at);
     let indeterminate_deletes = u.ids();
-    let chains = unpack_map(&mut u, |u| unpack_chain(u, &writes));
+    let chains = unpack_map(u, |u| unpack_chain(u, &writes));
     let next_chain = u.u() as u32;
     let n = u.len();
     let mut folds = BTreeMap::new();
@@ -513,28 +550,7 @@ pub(super) fn unpack(bytes: &[u8]) -> (KeyHistory, Vec<(ClientId, Session)>) {
     let since_pass = u.len();
     let retired = u.u();
     let deleted_floor = u.t();
-    let n = u.len();
-    let mut sessions = Vec::with_capacity(n);
-    for _ in 0..n {
-        let client = ClientId(u.u() as u32);
-        let last_write = (u.u() == 1).then(|| {
-            let (w, own) = u.w_own();
-            (undelta(u.i(), own.ack_seq), w)
-        });
-        let last_read = (u.u() == 1).then(|| {
-            let seq = u.u();
-            (seq, u.ids())
-        });
-        sessions.push((
-            client,
-            Session {
-                last_write,
-                last_read,
-            },
-        ));
-    }
-    debug_assert_eq!(u.at, bytes.len(), "a packed key is read to its end");
-    let h = KeyHistory {
+    KeyHistory {
         writes,
         acked,
         commits,
@@ -548,8 +564,7 @@ pub(super) fn unpack(bytes: &[u8]) -> (KeyHistory, Vec<(ClientId, Session)>) {
         retired,
         deleted_floor,
         referenced: false,
-    };
-    (h, sessions)
+    }
 }
 
 #[cfg(test)]
