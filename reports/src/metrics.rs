@@ -184,8 +184,9 @@
 //! 4,096, when fewer invocations than an eighth of it found their key
 //! unpacked, and doubles back, up to [`cold::HOT_KEYS`], when more than
 //! half did. Uniform access over a million keys thus keeps about 4,096
-//! histories unpacked instead of 65,536 (about 75 MB less) for a few more
-//! thaws, and a zipfian draw keeps them all. Packing is exact, so no
+//! histories unpacked instead of 65,536 for a few more thaws (the memory
+//! bench's blind writes: 75 MB less at 500k, 106 MB at 2M), and a zipfian
+//! draw keeps them all (the scale bench's `scale_unpacked_cap`). Packing is exact, so no
 //! verdict depends on it: `reports/tests/cold_keys.rs` runs checker
 //! scenarios with every key frozen after each record and with none and
 //! compares whole summaries. The summary reads packed keys one at a
