@@ -180,13 +180,14 @@
 //! virtual time: on the zipfian baseline over 100k keys, packing and
 //! unpacking keys that come back every second or so took a fifth of the
 //! run's CPU; the cap packs only what memory needs.) The cap adapts to the
-//! run ([`cold::HotCap`]): every 65,536 invocations it halves, down to
-//! 4,096, when fewer invocations than an eighth of it found their key
-//! unpacked, and doubles back, up to [`cold::HOT_KEYS`], when more than
-//! half did. Uniform access over a million keys thus keeps about 4,096
-//! histories unpacked instead of 65,536 for a few more thaws (the memory
-//! bench's blind writes: 75 MB less at 500k, 106 MB at 2M), and a zipfian
-//! draw keeps them all (the scale bench's `scale_unpacked_cap`). Packing is exact, so no
+//! run ([`cold::HotCap`]): every 65,536 reads and blind writes it halves,
+//! down to 4,096 (or twice the operations in flight), when fewer of them
+//! than an eighth of it found their key unpacked, and doubles back, up to
+//! [`cold::HOT_KEYS`], when more than half did. Uniform access over a
+//! million keys thus keeps a few thousand histories unpacked instead of
+//! 65,536 for a few more thaws (the memory bench's blind writes: 79 MB
+//! less at 500k, 106 MB at 2M), and a zipfian draw keeps them all (the
+//! scale bench's `scale_unpacked_cap`). Packing is exact, so no
 //! verdict depends on it: `reports/tests/cold_keys.rs` runs checker
 //! scenarios with every key frozen after each record and with none and
 //! compares whole summaries. The summary reads packed keys one at a
@@ -1248,11 +1249,12 @@ impl Collector {
         }
     }
 
-    /// How many histories stay unpacked (see "Cold keys" in the module
-    /// docs): beyond `max`, keys no record reached for a while are packed. The
-    /// default is [`cold::HOT_KEYS`]; no metric depends on it
-    /// (`reports/tests/cold_keys.rs` runs scenarios with every key frozen
-    /// after each record, and with none).
+    /// Fixes the cap on unpacked histories at `max` and stops it adapting
+    /// (see "Cold keys" in the module docs): beyond `max`, keys no record
+    /// reached for a while are packed. By default the cap starts at
+    /// [`cold::HOT_KEYS`] and adapts ([`cold::HotCap`]); no metric depends on
+    /// it (`reports/tests/cold_keys.rs` runs scenarios with every key frozen
+    /// after each record, with none, and with the adaptive cap).
     pub fn keep_hot(&mut self, max: usize) {
         self.hot.max = max;
         self.hot.adaptive = false;
@@ -2438,8 +2440,12 @@ impl Sink for Collector {
             } else {
                 false
             };
-            if matches!(record, Record::OpInvoked { .. }) {
-                self.hot.invoked(hot, self.in_flight.len());
+            // Reads and blind writes only: a put or delete based on a read
+            // follows its own read of the key, which unpacked it.
+            if let Record::OpInvoked { write, blind, .. } = record {
+                if write.is_none() || *blind {
+                    self.hot.invoked(hot, self.in_flight.len());
+                }
             }
             if !hot {
                 self.thaw(key);

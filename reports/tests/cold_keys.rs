@@ -77,3 +77,46 @@ fn freezing_quiet_keys_changes_no_metric_of_the_control_cluster() {
         assert_same("control", &s, seed);
     }
 }
+
+/// The adaptive cap (the default) against nothing ever frozen, on loads that
+/// make it move: uniform access over a million loaded keys, reads and blind
+/// writes in one, reads and read-modify-writes in the other (a put based on
+/// a read must not count as reuse, or that load never shrinks the cap), a
+/// crash in both. The cap must really have come down, and keys must have
+/// been packed and thawed, or the comparison proves nothing.
+#[test]
+fn the_adaptive_cap_changes_no_metric() {
+    for mix in [
+        json!({ "read": 0.5, "blind_write": 0.5 }),
+        json!({ "read": 0.5, "read_modify_write": 0.5 }),
+    ] {
+        let s = json!({
+            "name": "adaptive-cap",
+            "duration_s": 8,
+            "quiescence": { "duration_s": 3, "heal_faults": true },
+            "cluster": { "nodes": 16, "quorum": { "n": 3, "r": 2, "w": 2 },
+                         "replica_timeout_ms": 30 },
+            "network": { "latency": { "exponential": { "mean_ms": 1.0 } } },
+            "workload": {
+                "clients": 32,
+                "arrival": { "open_loop": { "rate_per_s": 900 } },
+                "keys": { "count": 1000000, "preload": true, "popularity": "uniform" },
+                "mix": mix,
+                "client_timeout_ms": 500,
+                "max_ops": 200000
+            },
+            "faults": [{ "at_s": 2, "for_s": 2, "crash": { "node": "n2" } }]
+        });
+        let (adaptive, c) = run_configured(&s, 1, |_| {});
+        let ((cold, thaws), cap) = (c.cold_keys(), c.hot_cap());
+        assert!(
+            cap < 65_536 && cold > 0 && thaws > 0,
+            "{mix}: cap {cap}, {cold} keys packed, {thaws} thaws: the comparison is vacuous"
+        );
+        let (never, _) = run_with(&s, 1, usize::MAX);
+        assert!(
+            adaptive == never,
+            "{mix}: the summary differs with the adaptive cap"
+        );
+    }
+}

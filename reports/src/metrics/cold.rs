@@ -1,12 +1,13 @@
 //! Cold keys: the packed form of a quiet key's write history and sessions.
 //!
 //! Owns the byte layout of a [`KeyHistory`] and its [`Session`]s when the
-//! collector freezes a key no record reached for a while (beyond
-//! [`HOT_KEYS`] unpacked; see the module docs of `metrics`, "Cold keys"). Packing is exact:
-//! [`unpack`] returns what [`pack`] was given, field for field, so no
-//! checker's answer depends on whether or when a key was frozen. It must
-//! never decide anything itself (what to freeze, what to retire): the
-//! collector does.
+//! collector freezes a key no record reached for a while (beyond the cap on
+//! unpacked histories; see the module docs of `metrics`, "Cold keys"), and
+//! the rule that sizes that cap from how often unpacked histories serve an
+//! operation ([`HotCap`]). Packing is exact: [`unpack`] returns what
+//! [`pack`] was given, field for field, so no checker's answer depends on
+//! whether or when a key was frozen. It must never decide which key to
+//! freeze or what to retire: the collector does.
 //!
 //! Layout: unsigned LEB128 varints throughout; times and record numbers of
 //! a write as zigzag deltas from its invocation (they are small); a
@@ -43,13 +44,16 @@ pub(super) const HOT_KEYS: usize = 65_536;
 /// operations are in flight: see [`HotCap::floor`]).
 pub(super) const HOT_KEYS_MIN: usize = 4_096;
 
-/// Operation invocations between two decisions of the adaptive cap.
+/// Invocations (reads and blind writes) between two decisions of the
+/// adaptive cap.
 pub(super) const HOT_WINDOW: u64 = 65_536;
 
 /// The cap on unpacked histories, adapted to how often they serve an
 /// operation (a CLOCK-managed cache sized by its hits per slot).
 ///
-/// Every [`HOT_WINDOW`] invocations, the invocations that found their key's
+/// Every [`HOT_WINDOW`] invocations of reads and blind writes (a put or
+/// delete based on a read follows its own read of the key, which unpacked
+/// it, so it says nothing about reuse), those that found their key's
 /// history unpacked (*hits*; a key with no history or a packed one is not)
 /// are compared with the cap. Fewer hits than an eighth of the cap: most
 /// unpacked histories cost their kilobyte and serve nothing (uniform access
@@ -92,8 +96,9 @@ impl HotCap {
         HOT_KEYS_MIN.max(in_flight.saturating_mul(2)).min(HOT_KEYS)
     }
 
-    /// Counts one invocation, a hit when its key's history was unpacked; at
-    /// the end of a window, adapts the cap.
+    /// Counts one invocation of a read or blind write, a hit when its key's
+    /// history was unpacked; at the end of a window, adapts the cap (the
+    /// floor is applied at each decision: a cap below it is raised to it).
     pub fn invoked(&mut self, hit: bool, in_flight: usize) {
         if !self.adaptive {
             return;
