@@ -14,6 +14,7 @@ pub mod compare;
 pub mod expect;
 pub mod explain;
 pub mod files;
+mod key_bits;
 pub use sim_core::engine::histogram;
 pub mod membership;
 pub mod metrics;

@@ -216,6 +216,7 @@ use sim_core::engine::time::{SimDuration, SimTime};
 use sim_core::world::faults::FaultAction;
 
 use crate::histogram::Histogram;
+use crate::key_bits::KeyBits;
 use crate::membership::Tracker;
 use crate::tvis::{wilson95, TVisibility};
 
@@ -991,25 +992,10 @@ struct FaultWindow {
 /// (nothing, or more than the loaded value) go to the general maps.
 #[derive(Debug, Default)]
 struct LoadedEnd {
-    /// One bit per loaded key: some node (store or hint) holds its value.
-    held: Vec<u64>,
+    /// The loaded keys some node (store or hint) holds the value of.
+    held: KeyBits,
     /// `(key, node)` of each replica-store copy of exactly the loaded value.
     replica_copies: Vec<(u32, u32)>,
-}
-
-impl LoadedEnd {
-    fn set_held(&mut self, key: Key) {
-        let (word, bit) = ((key.0 / 64) as usize, key.0 % 64);
-        if self.held.len() <= word {
-            self.held.resize(word + 1, 0);
-        }
-        self.held[word] |= 1 << bit;
-    }
-
-    fn is_held(&self, key: Key) -> bool {
-        let (word, bit) = ((key.0 / 64) as usize, key.0 % 64);
-        self.held.get(word).is_some_and(|w| w & (1 << bit) != 0)
-    }
 }
 
 /// The history of `key`, made on first use (a loaded key's starts with its
@@ -1136,9 +1122,9 @@ pub struct Collector {
     /// The end state of loaded keys nobody touched, kept compact (see
     /// [`LoadedEnd`]); `held` and `replica_copies` hold every other key.
     loaded_end: LoadedEnd,
-    /// Which loaded keys have a history, one bit each: built when the end
+    /// The loaded keys with a history (hot or packed): built when the end
     /// state first asks, dropped by any record that can make a history.
-    touched_loaded: Option<Vec<u64>>,
+    touched_loaded: Option<KeyBits>,
     /// When every range's Merkle roots first agreed after the workload
     /// (anti-entropy on).
     converged_at: Option<SimTime>,
@@ -1214,25 +1200,29 @@ impl Collector {
         if key.0 >= self.preloaded {
             return false;
         }
-        // One bit per loaded key, built once from both maps (the end state
-        // asks this for every copy of every loaded key: a lookup in the
-        // map of packed keys per copy was a tenth of a blind-write run).
-        let (keys, cold, preloaded) = (&self.keys, &self.cold, self.preloaded);
-        let touched = self.touched_loaded.get_or_insert_with(|| {
-            let mut bits = vec![0u64; preloaded.div_ceil(64) as usize];
-            for k in keys.keys().chain(cold.keys()) {
-                if k.0 < preloaded {
-                    bits[(k.0 / 64) as usize] |= 1 << (k.0 % 64);
+        // The end state asks this for every copy of every loaded key: a
+        // lookup in the map of packed keys per copy was a tenth of a
+        // blind-write run. A bit per loaded key, built once from both maps,
+        // answers for `has_history` instead.
+        if self.touched_loaded.is_none() {
+            let mut bits = KeyBits::with_capacity(self.preloaded);
+            for k in self.keys.keys().chain(self.cold.keys()) {
+                if k.0 < self.preloaded {
+                    bits.insert(*k);
                 }
             }
-            bits
-        });
-        touched[(key.0 / 64) as usize] & (1 << (key.0 % 64)) == 0
+            self.touched_loaded = Some(bits);
+        }
+        !self.has_history(key)
     }
 
-    /// True when `key` has a history, hot or frozen.
+    /// True when `key` has a history, hot or frozen (told by the loaded
+    /// keys' bitset while it exists: it is exact then).
     fn has_history(&self, key: Key) -> bool {
-        self.keys.contains_key(&key) || self.cold.contains_key(&key)
+        match &self.touched_loaded {
+            Some(bits) if key.0 < self.preloaded => bits.contains(key),
+            _ => self.keys.contains_key(&key) || self.cold.contains_key(&key),
+        }
     }
 
     /// Unpacks `key`'s history and sessions if the key was frozen.
@@ -1256,13 +1246,12 @@ impl Collector {
     /// it (`reports/tests/cold_keys.rs` runs scenarios with every key frozen
     /// after each record, with none, and with the adaptive cap).
     pub fn keep_hot(&mut self, max: usize) {
-        self.hot.max = max;
-        self.hot.adaptive = false;
+        self.hot = cold::HotCap::fixed(max);
     }
 
     /// The cap on unpacked histories now (see [`Collector::keep_hot`]).
     pub fn hot_cap(&self) -> usize {
-        self.hot.max
+        self.hot.max()
     }
 
     /// Keys frozen now, and how many times a frozen key was thawed.
@@ -1282,7 +1271,7 @@ impl Collector {
     /// (an approximation of least recently used that costs no work per
     /// record beyond setting a flag). See "Cold keys" in the module docs.
     fn freeze_beyond_cap(&mut self) {
-        while self.keys.len() > self.hot.max {
+        while self.keys.len() > self.hot.max() {
             let Some(key) = self.clock.pop_front() else {
                 break;
             };
@@ -2017,17 +2006,11 @@ impl Collector {
         // ever had, so it survives exactly when some node holds it.
         if self.preloaded > 0 {
             for key in (0..self.preloaded).map(Key) {
-                // The end state's bitset when it was built (it is exact while
-                // it exists), else the maps.
-                let touched = match &self.touched_loaded {
-                    Some(bits) => bits[(key.0 / 64) as usize] & (1 << (key.0 % 64)) != 0,
-                    None => self.has_history(key),
-                };
-                if touched {
+                if self.has_history(key) {
                     continue;
                 }
                 let w = WriteId::preloaded(key);
-                if self.loaded_end.is_held(key) || held_of(key).contains(&w) {
+                if self.loaded_end.held.contains(key) || held_of(key).contains(&w) {
                     d.surviving += 1;
                 } else {
                     d.lost += 1;
@@ -2538,7 +2521,7 @@ impl Collector {
                 {
                     // `key < preloaded <= MAX_PRELOAD_KEYS`: fits in 32 bits.
                     self.objects.record_final_single(*key, *replica);
-                    self.loaded_end.set_held(*key);
+                    self.loaded_end.held.insert(*key);
                     if *replica {
                         self.loaded_end.replica_copies.push((key.0 as u32, node.0));
                     }
@@ -2555,7 +2538,7 @@ impl Collector {
             Record::FinalHint { key, value, .. } => {
                 self.hints_remaining += 1;
                 if self.is_untouched_loaded(*key) && value.write() == WriteId::preloaded(*key) {
-                    self.loaded_end.set_held(*key);
+                    self.loaded_end.held.insert(*key);
                     return;
                 }
                 self.held.push((*key, value.write()));

@@ -42,6 +42,8 @@ use sim_core::engine::ids::Key;
 use sim_core::engine::record::Record;
 use sim_core::engine::time::SimTime;
 
+use crate::key_bits::KeyBits;
+
 /// Keys whose sibling curve is tracked at once.
 pub const TRACKED_KEYS: usize = 64;
 /// Points per tracked curve before adjacent windows merge.
@@ -112,7 +114,7 @@ pub struct Objects {
     /// version at the end, for the keys reported by
     /// [`Objects::record_final_single`] (loaded keys nobody touched) rather
     /// than through `final_max`: a bit instead of a map entry.
-    final_single: Vec<u64>,
+    final_single: KeyBits,
     /// (node, key) pairs held at the end by a node outside the key's top N.
     non_replica_copies: u64,
     warned: u64,
@@ -137,7 +139,7 @@ impl Objects {
             curves: BTreeMap::new(),
             tracked: BTreeSet::new(),
             final_max: BTreeMap::new(),
-            final_single: Vec::new(),
+            final_single: KeyBits::default(),
             non_replica_copies: 0,
             warned: 0,
             refused: 0,
@@ -240,37 +242,22 @@ impl Objects {
         if let Some(m) = self.final_max.get_mut(&key) {
             *m = (*m).max(1);
         }
-        let (word, bit) = ((key.0 / 64) as usize, key.0 % 64);
-        if self.final_single.len() <= word {
-            self.final_single.resize(word + 1, 0);
-        }
-        self.final_single[word] |= 1 << bit;
+        self.final_single.insert(key);
         if !replica {
             self.non_replica_copies += 1;
         }
     }
 
     fn has_final_single(&self, key: Key) -> bool {
-        let (word, bit) = ((key.0 / 64) as usize, key.0 % 64);
-        self.final_single
-            .get(word)
-            .is_some_and(|w| w & (1 << bit) != 0)
+        self.final_single.contains(key)
     }
 
     /// The keys counted only through [`Objects::record_final_single`].
     fn single_only_keys(&self) -> u64 {
-        let mut n = 0;
-        for (word, bits) in self.final_single.iter().enumerate() {
-            let mut bits = *bits;
-            while bits != 0 {
-                let bit = u64::from(bits.trailing_zeros());
-                bits &= bits - 1;
-                if !self.final_max.contains_key(&Key(word as u64 * 64 + bit)) {
-                    n += 1;
-                }
-            }
-        }
-        n
+        self.final_single
+            .iter()
+            .filter(|k| !self.final_max.contains_key(k))
+            .count() as u64
     }
 
     /// Reads that returned corrupted data.

@@ -70,9 +70,9 @@ pub(super) const HOT_WINDOW: u64 = 65_536;
 #[derive(Clone, Debug)]
 pub(super) struct HotCap {
     /// The cap now.
-    pub max: usize,
-    /// False once a caller fixed the cap ([`super::Collector::keep_hot`]).
-    pub adaptive: bool,
+    max: usize,
+    /// False for a cap a caller fixed ([`HotCap::fixed`]).
+    adaptive: bool,
     invoked: u64,
     hits: u64,
 }
@@ -89,6 +89,20 @@ impl Default for HotCap {
 }
 
 impl HotCap {
+    /// A cap fixed at `max` that never adapts.
+    pub fn fixed(max: usize) -> Self {
+        HotCap {
+            max,
+            adaptive: false,
+            ..HotCap::default()
+        }
+    }
+
+    /// The cap now.
+    pub fn max(&self) -> usize {
+        self.max
+    }
+
     /// The floor with `in_flight` operations pending: room for every
     /// pending operation's key twice over, so that a key is seldom packed
     /// between an operation's invocation and its completion.
