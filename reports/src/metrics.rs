@@ -502,9 +502,33 @@ struct KeyHistory {
     /// Set by every record that reaches this history, cleared when the
     /// freezing clock passes it (see "Cold keys" in the module docs).
     referenced: bool,
+    /// One session per client that read or wrote the key, by client (kept
+    /// with the history, so that a read finds its session without a second
+    /// map lookup and a key's sessions freeze with it).
+    sessions: Vec<(ClientId, Session)>,
 }
 
 impl KeyHistory {
+    /// `client`'s session on this key.
+    fn session(&self, client: ClientId) -> Option<&Session> {
+        self.sessions
+            .binary_search_by_key(&client, |(c, _)| *c)
+            .ok()
+            .map(|i| &self.sessions[i].1)
+    }
+
+    /// `client`'s session on this key, made empty if it had none.
+    fn session_mut(&mut self, client: ClientId) -> &mut Session {
+        let i = match self.sessions.binary_search_by_key(&client, |(c, _)| *c) {
+            Ok(i) => i,
+            Err(i) => {
+                self.sessions.insert(i, (client, Session::default()));
+                i
+            }
+        };
+        &mut self.sessions[i].1
+    }
+
     /// Records a new write and places it in a chain.
     fn insert(&mut self, w: WriteId, mut info: WriteInfo, parents: &[WriteId]) {
         self.since_pass += 1;
@@ -1077,9 +1101,6 @@ pub struct Collector {
     /// Successful puts whose reply carried the object (`return_body`), and
     /// those of them with siblings.
     put_bodies: [u64; 2],
-    /// One session per key and client (by key first, so that a key's
-    /// sessions freeze with it).
-    sessions: BTreeMap<(Key, ClientId), Session>,
     /// Histories and sessions of the keys frozen for being quiet, packed
     /// (see "Cold keys" in the module docs and [`cold`]).
     cold: BTreeMap<Key, Box<[u8]>>,
@@ -1232,10 +1253,7 @@ impl Collector {
         }
         if let Some(bytes) = self.cold.remove(&key) {
             self.thaws += 1;
-            let (h, sessions) = cold::unpack(&bytes);
-            self.keys.insert(key, h);
-            self.sessions
-                .extend(sessions.into_iter().map(|(c, s)| ((key, c), s)));
+            self.keys.insert(key, cold::unpack(&bytes));
         }
     }
 
@@ -1285,20 +1303,8 @@ impl Collector {
                 continue;
             }
             let h = entry.remove();
-            let clients: Vec<ClientId> = self.sessions_of(key).map(|(c, _)| c).collect();
-            let sessions: Vec<(ClientId, Session)> = clients
-                .into_iter()
-                .filter_map(|c| self.sessions.remove(&(key, c)).map(|s| (c, s)))
-                .collect();
-            self.cold.insert(key, cold::pack(&h, &sessions));
+            self.cold.insert(key, cold::pack(&h));
         }
-    }
-
-    /// The sessions of `key`, by client.
-    fn sessions_of(&self, key: Key) -> impl Iterator<Item = (ClientId, &Session)> + '_ {
-        self.sessions
-            .range((key, ClientId(0))..=(key, ClientId(u32::MAX)))
-            .map(|((_, c), s)| (*c, s))
     }
 
     /// Every history, hot or frozen, in key order (frozen ones unpacked one
@@ -1355,7 +1361,6 @@ impl Collector {
             stale_reads: 0,
             siblings: [0; 5],
             put_bodies: [0; 2],
-            sessions: BTreeMap::new(),
             cold: BTreeMap::new(),
             hot: cold::HotCap::default(),
             clock: VecDeque::new(),
@@ -1611,10 +1616,7 @@ impl Collector {
                     } else {
                         self.acked_puts += 1;
                     }
-                    self.sessions
-                        .entry((key, op.client))
-                        .or_default()
-                        .last_write = Some((seq, w));
+                    h.session_mut(op.client).last_write = Some((seq, w));
                 }
             }
         }
@@ -1739,7 +1741,7 @@ impl Collector {
         // Session guarantees: against the session's last acknowledged write
         // and last read, when their completion came before this read started
         // (record order, so the same microsecond counts too).
-        let session = self.sessions.get(&(key, client));
+        let session = h.session(client);
         // Under vector clocks, the session's last write when a returned
         // value has it in its causal past: so has that value everything in
         // the write's own past, which is where the last read's values
@@ -1810,16 +1812,25 @@ impl Collector {
                 }
             }
         }
-        if let Some(h) = self.keys.get_mut(&key) {
+        // A key with no history has no session either: a read that
+        // returned nothing leaves none (it could find no later read going
+        // back), one that returned values the collector never saw written
+        // (a partial record stream) makes both.
+        let h = if returned.is_empty() {
+            self.keys.get_mut(&key)
+        } else {
+            Some(history(&mut self.keys, self.preloaded, key))
+        };
+        if let Some(h) = h {
             if !returned.is_empty() {
                 h.evidence.clone_from(&returned);
             }
             if h.pass_due() {
                 h.retire(at, self.horizon, self.client_timeout);
             }
+            let seq = self.seq;
+            h.session_mut(client).last_read = Some((seq, returned));
         }
-        let seq = self.seq;
-        self.sessions.entry((key, client)).or_default().last_read = Some((seq, returned));
     }
 
     fn on_fault(&mut self, at: SimTime, action: &FaultAction) {
@@ -2841,21 +2852,15 @@ mod tests {
             .values()
             .any(|h| !h.folds.is_empty() && !h.deletes.is_empty()));
         for (key, h) in &c.keys {
-            let sessions: Vec<(ClientId, Session)> =
-                c.sessions_of(*key).map(|(cl, s)| (cl, s.clone())).collect();
-            assert!(!sessions.is_empty());
+            assert!(!h.sessions.is_empty());
             let mut h = h.clone();
             h.referenced = false;
-            let bytes = cold::pack(&h, &sessions);
-            let (back, back_sessions) = cold::unpack(&bytes);
+            let bytes = cold::pack(&h);
+            let back = cold::unpack(&bytes);
             assert_eq!(format!("{back:?}"), format!("{h:?}"), "key {key:?}");
             let alone = cold::unpack_history_only(&bytes);
+            h.sessions.clear();
             assert_eq!(format!("{alone:?}"), format!("{h:?}"), "key {key:?}");
-            assert_eq!(
-                format!("{back_sessions:?}"),
-                format!("{sessions:?}"),
-                "key {key:?}"
-            );
         }
     }
 

@@ -442,8 +442,8 @@ fn opt_seq_ids(p: &mut Packer, v: &Option<(u64, Vec<WriteId>)>) {
     }
 }
 
-/// Packs `h` and the sessions of its key (by client) into bytes.
-pub(super) fn pack(h: &KeyHistory, sessions: &[(ClientId, Session)]) -> Box<[u8]> {
+/// Packs `h` with the sessions of its key into bytes.
+pub(super) fn pack(h: &KeyHistory) -> Box<[u8]> {
     let mut p = Packer {
         bytes: Vec::with_capacity(64),
         index: None,
@@ -477,8 +477,8 @@ pub(super) fn pack(h: &KeyHistory, sessions: &[(ClientId, Session)]) -> Box<[u8]
     p.len(h.since_pass);
     p.u(h.retired);
     p.t(h.deleted_floor);
-    p.len(sessions.len());
-    for (client, s) in sessions {
+    p.len(h.sessions.len());
+    for (client, s) in &h.sessions {
         p.u(u64::from(client.0));
         match s.last_write {
             None => p.u(0),
@@ -495,13 +495,13 @@ pub(super) fn pack(h: &KeyHistory, sessions: &[(ClientId, Session)]) -> Box<[u8]
 
 /// The history and sessions [`pack`] packed (`referenced` is left unset:
 /// the collector sets it when it thaws a key).
-pub(super) fn unpack(bytes: &[u8]) -> (KeyHistory, Vec<(ClientId, Session)>) {
+pub(super) fn unpack(bytes: &[u8]) -> KeyHistory {
     let mut u = Unpacker {
         bytes,
         at: 0,
         index: None,
     };
-    let h = unpack_history(&mut u);
+    let mut h = unpack_history(&mut u);
     let n = u.len();
     let mut sessions = Vec::with_capacity(n);
     for _ in 0..n {
@@ -523,7 +523,8 @@ pub(super) fn unpack(bytes: &[u8]) -> (KeyHistory, Vec<(ClientId, Session)>) {
         ));
     }
     debug_assert_eq!(u.at, bytes.len(), "a packed key is read to its end");
-    (h, sessions)
+    h.sessions = sessions;
+    h
 }
 
 /// The history alone of a packed key, without its sessions (what the
@@ -583,6 +584,7 @@ fn unpack_history(u: &mut Unpacker) -> KeyHistory {
         retired,
         deleted_floor,
         referenced: false,
+        sessions: Vec::new(),
     }
 }
 
