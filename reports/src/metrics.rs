@@ -222,6 +222,7 @@ use crate::tvis::{wilson95, TVisibility};
 
 mod cold;
 mod end_state;
+mod in_flight;
 
 /// Acknowledged writes of a key that must follow a write (and be older than
 /// the horizon) before it may be retired. More than the 10 versions
@@ -1083,7 +1084,7 @@ pub struct Collector {
     /// rules in the module docs).
     versioning: Versioning,
     window_us: u64,
-    in_flight: BTreeMap<OpId, Invocation>,
+    in_flight: in_flight::InFlight<Invocation>,
     kinds: BTreeMap<OpKind, KindStats>,
     keys: BTreeMap<Key, KeyHistory>,
     /// How long after it settled a write may still matter to a read in
@@ -1337,7 +1338,7 @@ impl Collector {
                 mass_points,
             ),
             window_us: scenario.metrics.window.as_micros().max(1),
-            in_flight: BTreeMap::new(),
+            in_flight: in_flight::InFlight::default(),
             kinds: OpKind::ALL
                 .iter()
                 .map(|k| {

@@ -1682,16 +1682,27 @@ impl Simulation {
                 Command::SetTimer { timer, after } => {
                     let at = self.now + self.offset + after;
                     let armed = &mut self.node_timers[node.0 as usize];
-                    let handle = match armed.get(&timer).and_then(|h| self.queue.rearm(*h, at)) {
-                        Some(h) => h,
-                        None => self.queue.push(
-                            at,
-                            Event::NodeTimer {
-                                node,
-                                incarnation,
-                                timer,
-                            },
-                        ),
+                    let event = Event::NodeTimer {
+                        node,
+                        incarnation,
+                        timer,
+                    };
+                    // A request's timers are armed a fixed delay ahead and
+                    // nearly always cancelled: they wait in the queue's
+                    // lanes, out of the heap (same order either way).
+                    let handle = if matches!(
+                        timer,
+                        Timer::ReplicaCheck(_) | Timer::RequestTimeout(_) | Timer::ReadRepair(_)
+                    ) {
+                        if let Some(h) = armed.get(&timer) {
+                            self.queue.discard(*h);
+                        }
+                        self.queue.push_in_lane(after.as_micros(), at, event)
+                    } else {
+                        match armed.get(&timer).and_then(|h| self.queue.rearm(*h, at)) {
+                            Some(h) => h,
+                            None => self.queue.push(at, event),
+                        }
                     };
                     armed.insert(timer, handle);
                 }
@@ -1753,9 +1764,23 @@ impl Simulation {
                 Command::SetTimer { timer, after } => {
                     let at = self.now + after;
                     let armed = &mut self.client_timers[client.0 as usize];
-                    let handle = match armed.get(&timer).and_then(|h| self.queue.rearm(*h, at)) {
-                        Some(h) => h,
-                        None => self.queue.push(at, Event::ClientTimer { client, timer }),
+                    let event = Event::ClientTimer { client, timer };
+                    // As a node's request timers (see `flush_node`).
+                    let handle = if matches!(
+                        timer,
+                        ClientTimer::OpTimeout(_)
+                            | ClientTimer::ReadRepair(_)
+                            | ClientTimer::Hedge(_)
+                    ) {
+                        if let Some(h) = armed.get(&timer) {
+                            self.queue.discard(*h);
+                        }
+                        self.queue.push_in_lane(after.as_micros(), at, event)
+                    } else {
+                        match armed.get(&timer).and_then(|h| self.queue.rearm(*h, at)) {
+                            Some(h) => h,
+                            None => self.queue.push(at, event),
+                        }
                     };
                     armed.insert(timer, handle);
                 }

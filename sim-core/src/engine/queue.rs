@@ -17,11 +17,22 @@
 //! cancellation. The `priority-queue` crate (an indexed heap with changeable
 //! priorities) is measured in the same benchmark as the alternative.
 //!
+//! **Lanes** ([`EventQueue::push_in_lane`]): most timeouts are armed for a
+//! fixed delay (a request's replica check and timeout, a client's operation
+//! timeout) and cancelled before they fire. Pushed at nondecreasing times,
+//! such events form a FIFO that is already in `(time, seq)` order, so a lane
+//! keeps them in a `VecDeque` and only its front sits in the heap: a timeout
+//! cancelled before it reaches the front never costs a heap push or pop. An
+//! event pushed earlier than its lane's back goes to the heap instead, so the
+//! order never depends on the caller's promise. The heap holds every lane's
+//! front, hence the heap's top is the earliest pending event, and the pop
+//! order is the same total order `(time, seq)` as without lanes.
+//!
 //! This module never iterates in an order that depends on anything but
 //! `(time, seq)`.
 
 use std::cmp::Ordering;
-use std::collections::BinaryHeap;
+use std::collections::{BinaryHeap, VecDeque};
 
 use crate::engine::time::SimTime;
 
@@ -43,15 +54,35 @@ impl EventHandle {
 /// Counted sequence numbers start here; ranks lie below it.
 const COUNTED_BASE: u64 = 1 << 63;
 
-/// Cancelled entries tolerated in the heap before [`EventQueue::cancel`]
-/// compacts it (see `compact_if_stale`).
-const COMPACT_FLOOR: usize = 1024;
+/// Cancelled entries tolerated in the heap (or a lane) before
+/// [`EventQueue::cancel`] compacts it (see `compact_if_stale`). Small in
+/// tests, so that the property tests compact often.
+const COMPACT_FLOOR: usize = if cfg!(test) { 4 } else { 1024 };
+
+/// The most lanes a queue keeps (see the module docs); pushes for other
+/// keys go to the heap.
+pub const MAX_LANES: usize = 8;
+
+/// The lane field of an entry that belongs to no lane.
+const NO_LANE: u8 = u8::MAX;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Entry {
     time: SimTime,
     seq: u64,
     slot: u32,
+    /// The lane whose front this entry is, or [`NO_LANE`].
+    lane: u8,
+}
+
+/// Events pushed for one lane key at nondecreasing times (see the module
+/// docs): the front is in the heap, the rest wait here in order.
+#[derive(Debug)]
+struct Lane {
+    key: u64,
+    entries: VecDeque<Entry>,
+    /// Entries behind the front whose event was cancelled.
+    stale: usize,
 }
 
 impl Entry {
@@ -81,16 +112,23 @@ impl PartialOrd for Entry {
 struct Slot<E> {
     seq: u64,
     event: Option<E>,
+    /// The lane the event was pushed in, or [`NO_LANE`].
+    lane: u8,
 }
 
 /// Pending events, earliest first, FIFO among equal times.
 #[derive(Debug)]
 pub struct EventQueue<E> {
     heap: BinaryHeap<Entry>,
+    lanes: Vec<Lane>,
     slots: Vec<Slot<E>>,
     free: Vec<u32>,
     next_seq: u64,
     live: usize,
+    /// Live events waiting in a lane behind its front (not in the heap).
+    parked: usize,
+    /// Heap entries whose event was cancelled.
+    stale: usize,
 }
 
 impl<E> Default for EventQueue<E> {
@@ -104,10 +142,13 @@ impl<E> EventQueue<E> {
     pub fn new() -> Self {
         EventQueue {
             heap: BinaryHeap::new(),
+            lanes: Vec::new(),
             slots: Vec::new(),
             free: Vec::new(),
             next_seq: COUNTED_BASE,
             live: 0,
+            parked: 0,
+            stale: 0,
         }
     }
 
@@ -115,10 +156,13 @@ impl<E> EventQueue<E> {
     pub fn with_capacity(n: usize) -> Self {
         EventQueue {
             heap: BinaryHeap::with_capacity(n),
+            lanes: Vec::new(),
             slots: Vec::with_capacity(n),
             free: Vec::new(),
             next_seq: COUNTED_BASE,
             live: 0,
+            parked: 0,
+            stale: 0,
         }
     }
 
@@ -126,7 +170,43 @@ impl<E> EventQueue<E> {
     pub fn push(&mut self, time: SimTime, event: E) -> EventHandle {
         let seq = self.next_seq;
         self.next_seq += 1;
-        self.insert(time, seq, event)
+        self.insert(time, seq, event, NO_LANE)
+    }
+
+    /// Schedules `event` at `time` like [`EventQueue::push`] (same order,
+    /// same handle), in the lane of `key` (see the module docs): meant for
+    /// events armed a fixed delay ahead (the delay is a good key) and
+    /// usually cancelled. When the lane's last event is later than `time`,
+    /// or every lane is taken by another key, the event goes to the heap.
+    pub fn push_in_lane(&mut self, key: u64, time: SimTime, event: E) -> EventHandle {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        let lane = match self.lanes.iter().position(|l| l.key == key) {
+            Some(i) => i,
+            None => match self.lanes.iter().position(|l| l.entries.is_empty()) {
+                Some(i) => {
+                    self.lanes[i].key = key;
+                    i
+                }
+                None if self.lanes.len() < MAX_LANES => {
+                    self.lanes.push(Lane {
+                        key,
+                        entries: VecDeque::new(),
+                        stale: 0,
+                    });
+                    self.lanes.len() - 1
+                }
+                None => return self.insert(time, seq, event, NO_LANE),
+            },
+        };
+        if self.lanes[lane]
+            .entries
+            .back()
+            .is_some_and(|e| e.time > time)
+        {
+            return self.insert(time, seq, event, NO_LANE);
+        }
+        self.insert(time, seq, event, lane as u8)
     }
 
     /// Schedules `event` at `time` with a fixed `rank`: it pops before every
@@ -138,16 +218,19 @@ impl<E> EventQueue<E> {
     /// If `rank` is 2^63 or more.
     pub fn push_ranked(&mut self, time: SimTime, rank: u64, event: E) -> EventHandle {
         assert!(rank < COUNTED_BASE, "ranks lie below 2^63");
-        self.insert(time, rank, event)
+        self.insert(time, rank, event, NO_LANE)
     }
 
-    fn insert(&mut self, time: SimTime, seq: u64, event: E) -> EventHandle {
+    /// Puts `event` in a slot and its entry in the heap, or at the back of
+    /// `lane` (in the heap too when it is the lane's front).
+    fn insert(&mut self, time: SimTime, seq: u64, event: E, lane: u8) -> EventHandle {
         let slot = match self.free.pop() {
             Some(slot) => {
                 let s = &mut self.slots[slot as usize];
                 debug_assert!(s.event.is_none(), "a free slot holds no event");
                 s.seq = seq;
                 s.event = Some(event);
+                s.lane = lane;
                 slot
             }
             None => {
@@ -155,20 +238,64 @@ impl<E> EventQueue<E> {
                 self.slots.push(Slot {
                     seq,
                     event: Some(event),
+                    lane,
                 });
                 slot
             }
         };
-        self.heap.push(Entry { time, seq, slot });
+        let entry = Entry {
+            time,
+            seq,
+            slot,
+            lane,
+        };
+        if lane == NO_LANE {
+            self.heap.push(entry);
+        } else {
+            let entries = &mut self.lanes[lane as usize].entries;
+            if entries.is_empty() {
+                self.heap.push(entry);
+            } else {
+                self.parked += 1;
+            }
+            entries.push_back(entry);
+        }
         self.live += 1;
         EventHandle { slot, seq }
+    }
+
+    /// True when `entry`'s event is still pending.
+    fn is_live(&self, entry: &Entry) -> bool {
+        let slot = &self.slots[entry.slot as usize];
+        slot.seq == entry.seq && slot.event.is_some()
+    }
+
+    /// The front of `lane` left the heap: drops it and the cancelled
+    /// events behind it, and puts the next pending one in the heap.
+    fn advance_lane(&mut self, lane: u8) {
+        let mut entries = std::mem::take(&mut self.lanes[lane as usize].entries);
+        entries.pop_front();
+        while let Some(front) = entries.front() {
+            if self.is_live(front) {
+                self.heap.push(*front);
+                self.parked -= 1;
+                break;
+            }
+            entries.pop_front();
+            self.lanes[lane as usize].stale -= 1;
+        }
+        self.lanes[lane as usize].entries = entries;
     }
 
     /// Removes and returns the earliest event (FIFO among equal times).
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
         while let Some(entry) = self.heap.pop() {
+            if entry.lane != NO_LANE {
+                self.advance_lane(entry.lane);
+            }
             let slot = &mut self.slots[entry.slot as usize];
             if slot.seq != entry.seq {
+                self.stale -= 1;
                 continue; // cancelled, and the slot was reused
             }
             if let Some(event) = slot.event.take() {
@@ -177,6 +304,7 @@ impl<E> EventQueue<E> {
                 return Some((entry.time, event));
             }
             // cancelled, slot not yet reused: already on the free list
+            self.stale -= 1;
         }
         None
     }
@@ -184,11 +312,14 @@ impl<E> EventQueue<E> {
     /// The time of the earliest live event.
     pub fn peek_time(&mut self) -> Option<SimTime> {
         while let Some(entry) = self.heap.peek() {
-            let slot = &self.slots[entry.slot as usize];
-            if slot.seq == entry.seq && slot.event.is_some() {
+            if self.is_live(entry) {
                 return Some(entry.time);
             }
-            self.heap.pop();
+            let entry = self.heap.pop().expect("peeked");
+            self.stale -= 1;
+            if entry.lane != NO_LANE {
+                self.advance_lane(entry.lane);
+            }
         }
         None
     }
@@ -203,6 +334,7 @@ impl<E> EventQueue<E> {
         let event = slot.event.take()?;
         self.free.push(handle.slot);
         self.live -= 1;
+        self.count_cancelled(handle);
         self.compact_if_stale();
         Some(event)
     }
@@ -220,8 +352,47 @@ impl<E> EventQueue<E> {
         slot.event = None;
         self.free.push(handle.slot);
         self.live -= 1;
+        self.count_cancelled(handle);
         self.compact_if_stale();
         true
+    }
+
+    /// Accounts for the cancelled event of `handle`: its entry is a stale
+    /// one in the heap, unless it waits in a lane behind the front.
+    fn count_cancelled(&mut self, handle: EventHandle) {
+        let lane = self.slots[handle.slot as usize].lane;
+        let in_heap = lane == NO_LANE
+            || self.lanes[lane as usize]
+                .entries
+                .front()
+                .is_some_and(|e| e.seq == handle.seq);
+        if in_heap {
+            self.stale += 1;
+        } else {
+            self.parked -= 1;
+            self.compact_lane_if_stale(lane);
+        }
+    }
+
+    /// Drops a lane's cancelled entries once they outnumber its live ones
+    /// (and a floor), as [`EventQueue::compact_if_stale`] does for the heap,
+    /// so a lane holds about what is pending in it, not every timeout
+    /// armed within its delay. The front stays (it is in the heap).
+    fn compact_lane_if_stale(&mut self, lane: u8) {
+        let l = &mut self.lanes[lane as usize];
+        l.stale += 1;
+        if l.stale > COMPACT_FLOOR && 2 * l.stale > l.entries.len() {
+            let slots = &self.slots;
+            let mut first = true;
+            l.entries.retain(|e| {
+                let keep = first
+                    || (slots[e.slot as usize].seq == e.seq
+                        && slots[e.slot as usize].event.is_some());
+                first = false;
+                keep
+            });
+            l.stale = 0;
+        }
     }
 
     /// Drops the heap entries of cancelled events once they outnumber the
@@ -231,12 +402,26 @@ impl<E> EventQueue<E> {
     /// as many cancellations, so it is amortised O(1) per cancel. The pop
     /// order is untouched: it is the total order `(time, seq)`.
     fn compact_if_stale(&mut self) {
-        let stale = self.heap.len() - self.live;
-        if stale > COMPACT_FLOOR && stale > self.live {
+        debug_assert_eq!(self.heap.len() - self.stale, self.live - self.parked);
+        if self.stale > COMPACT_FLOOR && self.stale > self.live - self.parked {
             let slots = &self.slots;
+            let mut lanes_left = [false; MAX_LANES];
             self.heap.retain(|e| {
-                slots[e.slot as usize].seq == e.seq && slots[e.slot as usize].event.is_some()
+                let live =
+                    slots[e.slot as usize].seq == e.seq && slots[e.slot as usize].event.is_some();
+                if !live && e.lane != NO_LANE {
+                    lanes_left[e.lane as usize] = true;
+                }
+                live
             });
+            self.stale = 0;
+            // A lane whose cancelled front was dropped puts its next
+            // pending event in the heap.
+            for (lane, left) in lanes_left.into_iter().enumerate() {
+                if left {
+                    self.advance_lane(lane as u8);
+                }
+            }
         }
     }
 
@@ -372,5 +557,127 @@ mod tests {
         let (last, rest) = popped.split_last().expect("events");
         assert_eq!(rest, reference.as_slice());
         assert_eq!(*last, (1_019_999, u64::MAX));
+    }
+
+    #[derive(Clone, Debug)]
+    enum Op {
+        Push(u64),
+        PushInLane(u64, u64),
+        Cancel(usize),
+        Pop,
+    }
+
+    fn op() -> impl proptest::strategy::Strategy<Value = Op> {
+        use proptest::prelude::*;
+        prop_oneof![
+            2 => (0u64..50).prop_map(Op::Push),
+            // Two keys armed at their own fixed delays (lanes fill, drain
+            // and compact) ...
+            4 => (0u64..2).prop_map(|k| Op::PushInLane(k, 20 + 10 * k)),
+            // ... and others at any delay: lanes taken and given back,
+            // pushes earlier than their lane's back.
+            1 => (0u64..12, 0u64..60).prop_map(|(k, d)| Op::PushInLane(k, d)),
+            // Mostly the latest events, as timeouts are.
+            4 => (0usize..16).prop_map(Op::Cancel),
+            1 => any::<usize>().prop_map(Op::Cancel),
+            2 => Just(Op::Pop),
+        ]
+    }
+
+    proptest::proptest! {
+        /// Lanes change nothing about the order: any mix of pushes with and
+        /// without lanes, cancellations and pops gives the events in
+        /// `(time, seq)` order, exactly as a sorted map of the pending ones.
+        #[test]
+        fn lanes_pop_in_the_same_order_as_a_sorted_map(
+            ops in proptest::collection::vec(op(), 0..400)
+        ) {
+            let mut q = EventQueue::new();
+            let mut now = 0u64;
+            let mut handles: Vec<(EventHandle, u64, u64)> = Vec::new();
+            let mut pending: std::collections::BTreeMap<(u64, u64), u64> =
+                std::collections::BTreeMap::new();
+            let mut next = 0u64;
+            for op in ops {
+                match op {
+                    Op::Push(d) | Op::PushInLane(_, d) => {
+                        let t = now + d;
+                        let h = match op {
+                            Op::PushInLane(k, _) => q.push_in_lane(k % 10, SimTime(t), next),
+                            _ => q.push(SimTime(t), next),
+                        };
+                        pending.insert((t, h.seq()), next);
+                        handles.push((h, t, next));
+                        next += 1;
+                    }
+                    Op::Cancel(i) if !handles.is_empty() => {
+                        let i = if i < 16 { handles.len().saturating_sub(i + 1) } else { i };
+                        let (h, t, v) = handles[i % handles.len()];
+                        let expected = pending.remove(&(t, h.seq()));
+                        proptest::prop_assert_eq!(expected, if i % 2 == 0 {
+                            q.cancel(h)
+                        } else {
+                            q.discard(h).then_some(v)
+                        });
+                    }
+                    Op::Cancel(_) => {}
+                    Op::Pop => {
+                        let expected = pending.pop_first().map(|((t, _), v)| (SimTime(t), v));
+                        proptest::prop_assert_eq!(q.peek_time(), expected.map(|e| e.0));
+                        let got = q.pop();
+                        proptest::prop_assert_eq!(got, expected);
+                        if let Some((t, _)) = got {
+                            now = t.0;
+                        }
+                    }
+                }
+                proptest::prop_assert_eq!(q.len(), pending.len());
+            }
+            let rest: Vec<(SimTime, u64)> = std::iter::from_fn(|| q.pop()).collect();
+            let expected: Vec<(SimTime, u64)> =
+                pending.into_iter().map(|((t, _), v)| (SimTime(t), v)).collect();
+            proptest::prop_assert_eq!(rest, expected);
+        }
+    }
+
+    #[test]
+    fn cancelled_lane_events_never_reach_the_heap_and_compaction_keeps_lanes() {
+        // A fixed-delay timeout armed and cancelled per request, beside
+        // short events: the heap holds the short events and one front per
+        // lane, never the cancelled timeouts behind it.
+        let mut q = EventQueue::new();
+        // (time, push order, value): the queue's own order.
+        let mut reference = Vec::new();
+        let mut order = 0u64;
+        for i in 0..20_000u64 {
+            let h = q.push_in_lane(1_000, SimTime(i + 1_000), u64::MAX);
+            if i % 100 != 0 {
+                q.discard(h);
+            } else {
+                reference.push((i + 1_000, order, u64::MAX));
+            }
+            q.push(SimTime(i), i);
+            reference.push((i, order + 1, i));
+            order += 2;
+            assert!(q.heap.len() <= q.len() + 2 * COMPACT_FLOOR + 2);
+            assert!(
+                q.lanes[0].entries.len() <= 2 * q.len() + 2 * COMPACT_FLOOR + 2,
+                "a lane drops its cancelled entries ({} for {} pending)",
+                q.lanes[0].entries.len(),
+                q.len()
+            );
+            if i % 3 == 0 {
+                let (t, v) = q.pop().expect("pending");
+                let first = reference.iter().copied().min().expect("pending");
+                assert_eq!((t.0, v), (first.0, first.2));
+                reference.retain(|e| *e != first);
+            }
+        }
+        reference.sort();
+        let rest: Vec<(u64, u64)> = std::iter::from_fn(|| q.pop())
+            .map(|(t, e)| (t.0, e))
+            .collect();
+        let expected: Vec<(u64, u64)> = reference.iter().map(|(t, _, v)| (*t, *v)).collect();
+        assert_eq!(rest, expected);
     }
 }
