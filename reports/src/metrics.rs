@@ -222,6 +222,7 @@ use crate::tvis::{wilson95, TVisibility};
 
 mod cold;
 mod end_state;
+mod id_map;
 mod in_flight;
 
 /// Acknowledged writes of a key that must follow a write (and be older than
@@ -488,7 +489,7 @@ struct KeyHistory {
     /// no node holds at the end is not counted lost (Jepsen's rule for
     /// indeterminate operations). Retained ones only.
     indeterminate_deletes: Vec<WriteId>,
-    chains: SmallMap<u32, Chain>,
+    chains: id_map::IdMap<Chain>,
     next_chain: u32,
     folds: BTreeMap<WriteId, Fold>,
     /// The values of the latest successful read that returned any.
@@ -535,7 +536,7 @@ impl KeyHistory {
         self.since_pass += 1;
         let extends = match parents {
             [p] if !info.blind => self.writes.get(p).and_then(|pi| {
-                let chain = &self.chains[&pi.chain];
+                let chain = &self.chains[pi.chain];
                 (chain.members.back() == Some(p)).then_some((pi.chain, pi.depth + 1))
             }),
             _ => None,
@@ -543,7 +544,7 @@ impl KeyHistory {
         match extends {
             Some((chain, depth)) => {
                 self.chains
-                    .get_mut(&chain)
+                    .get_mut(chain)
                     .expect("a retained write's chain exists")
                     .members
                     .push_back(w);
@@ -622,7 +623,7 @@ impl KeyHistory {
                     Ok(i) => explored[i].1 = depth,
                     Err(i) => explored.insert(i, (chain_id, depth)),
                 }
-                let chain = &self.chains[&chain_id];
+                let chain = &self.chains[chain_id];
                 if acked_before(chain.blind_floor) {
                     return Cover::Otherwise;
                 }
@@ -745,7 +746,7 @@ impl KeyHistory {
         if pi.chain == wi.chain {
             return pi.depth < wi.depth;
         }
-        wi.depth == 0 && self.chains[&wi.chain].parents.iter().any(|x| x.id == p)
+        wi.depth == 0 && self.chains[wi.chain].parents.iter().any(|x| x.id == p)
     }
 
     /// Everything `roots` supersede (inclusive): their causal past, plus for
@@ -786,7 +787,7 @@ impl KeyHistory {
                     reached.insert(info.chain, info.depth);
                 }
             }
-            let chain = &self.chains[&info.chain];
+            let chain = &self.chains[info.chain];
             stack.extend(chain.parents.iter().map(|p| p.id));
             on_chain(chain, &mut stack);
         }
@@ -860,7 +861,7 @@ impl KeyHistory {
         let mut children: Option<BTreeMap<WriteId, Vec<u32>>> = None;
         for (_, w) in candidates {
             let info = &self.writes[&w];
-            let chain = &self.chains[&info.chain];
+            let chain = &self.chains[info.chain];
             let oldest = chain.members.front() == Some(&w) && chain.parents.is_empty();
             let covered = views.iter().all(|(anc, floor)| {
                 anc.contains(info) || info.committed.is_some_and(|c| c < *floor)
@@ -877,7 +878,7 @@ impl KeyHistory {
                 let mut m: BTreeMap<WriteId, Vec<u32>> = BTreeMap::new();
                 for (id, c) in self.chains.iter() {
                     for p in &c.parents {
-                        m.entry(p.id).or_default().push(*id);
+                        m.entry(p.id).or_default().push(id);
                     }
                 }
                 m
@@ -917,15 +918,15 @@ impl KeyHistory {
         if fold.acked + fold.unacked > 0 {
             self.folds.entry(heir).or_default().absorb(&fold);
         }
-        let chain = self.chains.get_mut(&info.chain).expect("its chain");
+        let chain = self.chains.get_mut(info.chain).expect("its chain");
         debug_assert_eq!(chain.members.front(), Some(&w));
         chain.members.pop_front();
         let floor = chain.blind_floor;
         if chain.members.is_empty() {
-            self.chains.remove(&info.chain);
+            self.chains.remove(info.chain);
         }
         for c in children.get(&w).into_iter().flatten() {
-            if let Some(child) = self.chains.get_mut(c) {
+            if let Some(child) = self.chains.get_mut(*c) {
                 child.parents.retain(|p| p.id != w);
                 child.blind_floor = child.blind_floor.max(floor);
             }

@@ -29,6 +29,7 @@ use std::collections::{BTreeMap, VecDeque};
 use sim_core::engine::ids::{ClientId, OpId, WriteId};
 use sim_core::engine::time::SimTime;
 
+use super::id_map::IdMap;
 use super::{Chain, Fold, KeyHistory, Parent, Session, SmallMap, WriteInfo};
 
 /// The most key histories the collector keeps unpacked: beyond them it
@@ -457,7 +458,10 @@ pub(super) fn pack(h: &KeyHistory) -> Box<[u8]> {
         h.indeterminate_deletes.len(),
         h.indeterminate_deletes.iter(),
     );
-    pack_map(&mut p, &h.chains, pack_chain);
+    p.len(h.chains.len());
+    for (id, c) in h.chains.iter() {
+        pack_chain(&mut p, id, c);
+    }
     p.u(u64::from(h.next_chain));
     p.len(h.folds.len());
     for (w, f) in &h.folds {
@@ -545,7 +549,11 @@ fn unpack_history(u: &mut Unpacker) -> KeyHistory {
     let commits = u.timed(|o| o.committed_at);
     let deletes = u.timed(|o| o.acked_at);
     let indeterminate_deletes = u.ids();
-    let chains = unpack_map(u, |u| unpack_chain(u, &writes));
+    let mut chains = IdMap::default();
+    for _ in 0..u.len() {
+        let (id, c) = unpack_chain(u, &writes);
+        chains.insert(id, c);
+    }
     let next_chain = u.u() as u32;
     let n = u.len();
     let mut folds = BTreeMap::new();
