@@ -164,8 +164,9 @@
 //! grow with the number of writes (issue 18). Retiring by time and settled
 //! evidence alone would change which k a stale read is charged, so it is
 //! not done here. What such a key costs is kept small instead: its writes
-//! and chains are a [`SmallMap`] (a sorted vector up to
-//! [`SMALL_MAP_MAX`] entries), and once it goes quiet it is packed (next).
+//! are a [`SmallMap`] (a sorted vector up to [`SMALL_MAP_MAX`] entries), its
+//! chains an [`id_map::IdMap`] (slots by chain id, as many as it holds), and
+//! once it goes quiet it is packed (next).
 //!
 //! # Cold keys
 //!
