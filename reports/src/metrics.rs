@@ -225,6 +225,7 @@ mod cold;
 mod end_state;
 mod id_map;
 mod in_flight;
+mod key_table;
 
 /// Acknowledged writes of a key that must follow a write (and be older than
 /// the horizon) before it may be retired. More than the 10 versions
@@ -1027,8 +1028,12 @@ struct LoadedEnd {
 
 /// The history of `key`, made on first use (a loaded key's starts with its
 /// loaded value, acknowledged at time 0).
-fn history(keys: &mut BTreeMap<Key, KeyHistory>, preloaded: u64, key: Key) -> &mut KeyHistory {
-    keys.entry(key).or_insert_with(|| {
+fn history(
+    keys: &mut key_table::KeyTable<Box<KeyHistory>>,
+    preloaded: u64,
+    key: Key,
+) -> &mut KeyHistory {
+    keys.get_or_insert_with(key, || {
         let mut h = KeyHistory::default();
         if key.0 < preloaded {
             let w = WriteId::preloaded(key);
@@ -1047,7 +1052,7 @@ fn history(keys: &mut BTreeMap<Key, KeyHistory>, preloaded: u64, key: Key) -> &m
             h.acked.push((SimTime::ZERO, w));
             h.commits.push((SimTime::ZERO, w));
         }
-        h
+        Box::new(h)
     })
 }
 
@@ -1088,7 +1093,7 @@ pub struct Collector {
     window_us: u64,
     in_flight: in_flight::InFlight<Invocation>,
     kinds: BTreeMap<OpKind, KindStats>,
-    keys: BTreeMap<Key, KeyHistory>,
+    keys: key_table::KeyTable<Box<KeyHistory>>,
     /// How long after it settled a write may still matter to a read in
     /// flight (see the module docs).
     horizon: SimDuration,
@@ -1106,7 +1111,7 @@ pub struct Collector {
     put_bodies: [u64; 2],
     /// Histories and sessions of the keys frozen for being quiet, packed
     /// (see "Cold keys" in the module docs and [`cold`]).
-    cold: BTreeMap<Key, Box<[u8]>>,
+    cold: key_table::KeyTable<Box<[u8]>>,
     /// The most histories kept unpacked, adapted to how often they serve
     /// an operation ([`cold::HotCap`]) unless [`Collector::keep_hot`] fixed
     /// it.
@@ -1232,7 +1237,7 @@ impl Collector {
             let mut bits = KeyBits::with_capacity(self.preloaded);
             for k in self.keys.keys().chain(self.cold.keys()) {
                 if k.0 < self.preloaded {
-                    bits.insert(*k);
+                    bits.insert(k);
                 }
             }
             self.touched_loaded = Some(bits);
@@ -1256,7 +1261,7 @@ impl Collector {
         }
         if let Some(bytes) = self.cold.remove(&key) {
             self.thaws += 1;
-            self.keys.insert(key, cold::unpack(&bytes));
+            self.keys.insert(key, Box::new(cold::unpack(&bytes)));
         }
     }
 
@@ -1296,16 +1301,15 @@ impl Collector {
             let Some(key) = self.clock.pop_front() else {
                 break;
             };
-            let std::collections::btree_map::Entry::Occupied(mut entry) = self.keys.entry(key)
-            else {
+            let Some(h) = self.keys.get_mut(&key) else {
                 continue;
             };
-            if entry.get().referenced {
-                entry.get_mut().referenced = false;
+            if h.referenced {
+                h.referenced = false;
                 self.clock.push_back(key);
                 continue;
             }
-            let h = entry.remove();
+            let h = self.keys.remove(&key).expect("looked up above");
             self.cold.insert(key, cold::pack(&h));
         }
     }
@@ -1314,14 +1318,14 @@ impl Collector {
     /// at a time).
     fn for_each_history(&self, mut f: impl FnMut(Key, &KeyHistory)) {
         let mut cold = self.cold.iter().peekable();
-        for (key, h) in &self.keys {
+        for (key, h) in self.keys.iter() {
             while let Some((ck, bytes)) = cold.next_if(|(ck, _)| *ck < key) {
-                f(*ck, &cold::unpack_history_only(bytes));
+                f(ck, &cold::unpack_history_only(bytes));
             }
-            f(*key, h);
+            f(key, h);
         }
         for (ck, bytes) in cold {
-            f(*ck, &cold::unpack_history_only(bytes));
+            f(ck, &cold::unpack_history_only(bytes));
         }
     }
 
@@ -1349,7 +1353,7 @@ impl Collector {
                     (*k, s)
                 })
                 .collect(),
-            keys: BTreeMap::new(),
+            keys: key_table::KeyTable::new(scenario.workload.key_count),
             horizon: scenario
                 .workload
                 .client_timeout
@@ -1364,7 +1368,7 @@ impl Collector {
             stale_reads: 0,
             siblings: [0; 5],
             put_bodies: [0; 2],
-            cold: BTreeMap::new(),
+            cold: key_table::KeyTable::new(scenario.workload.key_count),
             hot: cold::HotCap::default(),
             clock: VecDeque::new(),
             thaws: 0,
@@ -1694,7 +1698,7 @@ impl Collector {
             history(&mut self.keys, self.preloaded, key);
         }
         let empty = KeyHistory::default();
-        let h = self.keys.get(&key).unwrap_or(&empty);
+        let h: &KeyHistory = self.keys.get(&key).map_or(&empty, |h| h);
         // Staleness against every write done (committed or acknowledged,
         // per the origin) before the read started; see the module docs.
         let origin = self.origin;
@@ -1726,7 +1730,7 @@ impl Collector {
                 w.stale += 1;
             }
         }
-        let h = self.keys.get(&key).unwrap_or(&empty);
+        let h: &KeyHistory = self.keys.get(&key).map_or(&empty, |h| h);
         // A delete acknowledged before the read, resurfacing in it.
         let deletes_before = h.count_before(&h.deletes, start, start_seq, |i| i.ack_seq);
         if deletes_before > 0 {
@@ -1820,7 +1824,7 @@ impl Collector {
         // back), one that returned values the collector never saw written
         // (a partial record stream) makes both.
         let h = if returned.is_empty() {
-            self.keys.get_mut(&key)
+            self.keys.get_mut(&key).map(|h| &mut **h)
         } else {
             Some(history(&mut self.keys, self.preloaded, key))
         };
@@ -2179,7 +2183,7 @@ impl Collector {
                 .collect();
             sets.windows(2).any(|p| p[0] != p[1])
         };
-        let mut keys: BTreeSet<Key> = self.keys.keys().chain(self.cold.keys()).copied().collect();
+        let mut keys: BTreeSet<Key> = self.keys.keys().chain(self.cold.keys()).collect();
         keys.extend(by_key.keys(&self.copies));
         for &key in &keys {
             keys_checked += 1;
@@ -2854,9 +2858,9 @@ mod tests {
             .keys
             .values()
             .any(|h| !h.folds.is_empty() && !h.deletes.is_empty()));
-        for (key, h) in &c.keys {
+        for (key, h) in c.keys.iter() {
             assert!(!h.sessions.is_empty());
-            let mut h = h.clone();
+            let mut h = KeyHistory::clone(h);
             h.referenced = false;
             let bytes = cold::pack(&h);
             let back = cold::unpack(&bytes);
