@@ -1028,13 +1028,26 @@ struct LoadedEnd {
 
 /// The history of `key`, made on first use (a loaded key's starts with its
 /// loaded value, acknowledged at time 0).
-fn history(
-    keys: &mut key_table::KeyTable<Box<KeyHistory>>,
+fn history<'a>(
+    keys: &'a mut key_table::KeyTable<Box<KeyHistory>>,
+    orphans: &mut BTreeMap<(Key, ClientId), Session>,
     preloaded: u64,
     key: Key,
-) -> &mut KeyHistory {
+) -> &'a mut KeyHistory {
     keys.get_or_insert_with(key, || {
         let mut h = KeyHistory::default();
+        if !orphans.is_empty() {
+            // Sessions of reads made before the key had a history.
+            let clients: Vec<ClientId> = orphans
+                .range((key, ClientId(0))..=(key, ClientId(u32::MAX)))
+                .map(|((_, c), _)| *c)
+                .collect();
+            for c in clients {
+                if let Some(session) = orphans.remove(&(key, c)) {
+                    h.sessions.push((c, session));
+                }
+            }
+        }
         if key.0 < preloaded {
             let w = WriteId::preloaded(key);
             let info = WriteInfo {
@@ -1112,6 +1125,9 @@ pub struct Collector {
     /// Histories and sessions of the keys frozen for being quiet, packed
     /// (see "Cold keys" in the module docs and [`cold`]).
     cold: key_table::KeyTable<Box<[u8]>>,
+    /// Sessions on keys read before they had a history (see `history`,
+    /// which moves them into the history it makes).
+    orphan_sessions: BTreeMap<(Key, ClientId), Session>,
     /// The most histories kept unpacked, adapted to how often they serve
     /// an operation ([`cold::HotCap`]) unless [`Collector::keep_hot`] fixed
     /// it.
@@ -1369,6 +1385,7 @@ impl Collector {
             siblings: [0; 5],
             put_bodies: [0; 2],
             cold: key_table::KeyTable::new(scenario.workload.key_count),
+            orphan_sessions: BTreeMap::new(),
             hot: cold::HotCap::default(),
             clock: VecDeque::new(),
             thaws: 0,
@@ -1511,7 +1528,13 @@ impl Collector {
                 chain: 0,
                 depth: 0,
             };
-            history(&mut self.keys, self.preloaded, key).insert(w, info, based_on);
+            history(
+                &mut self.keys,
+                &mut self.orphan_sessions,
+                self.preloaded,
+                key,
+            )
+            .insert(w, info, based_on);
         }
     }
 
@@ -1581,7 +1604,12 @@ impl Collector {
             if let (OpKind::Delete, true, Some(w)) =
                 (kind, indeterminate, inv.as_ref().and_then(|i| i.write))
             {
-                let h = history(&mut self.keys, self.preloaded, key);
+                let h = history(
+                    &mut self.keys,
+                    &mut self.orphan_sessions,
+                    self.preloaded,
+                    key,
+                );
                 if h.writes.contains_key(&w) {
                     h.indeterminate_deletes.push(w);
                 }
@@ -1599,7 +1627,12 @@ impl Collector {
                 let write = inv.and_then(|i| i.write);
                 if let Some(w) = write {
                     let seq = self.seq;
-                    let h = history(&mut self.keys, self.preloaded, key);
+                    let h = history(
+                        &mut self.keys,
+                        &mut self.orphan_sessions,
+                        self.preloaded,
+                        key,
+                    );
                     if let Some(info) = h.writes.get_mut(&w) {
                         info.committed = Some(at);
                         info.ack_seq = Some(seq);
@@ -1633,7 +1666,12 @@ impl Collector {
     /// counts; a request delivered twice commits twice).
     fn on_committed(&mut self, at: SimTime, key: Key, write: WriteId) {
         let seq = self.seq;
-        let h = history(&mut self.keys, self.preloaded, key);
+        let h = history(
+            &mut self.keys,
+            &mut self.orphan_sessions,
+            self.preloaded,
+            key,
+        );
         if let Some(info) = h.writes.get_mut(&write) {
             if info.commit.is_none() {
                 info.commit = Some((at, seq));
@@ -1695,7 +1733,12 @@ impl Collector {
         }
         if key.0 < self.preloaded {
             // The loaded value is the first acknowledged write of the key.
-            history(&mut self.keys, self.preloaded, key);
+            history(
+                &mut self.keys,
+                &mut self.orphan_sessions,
+                self.preloaded,
+                key,
+            );
         }
         let empty = KeyHistory::default();
         let h: &KeyHistory = self.keys.get(&key).map_or(&empty, |h| h);
@@ -1748,7 +1791,10 @@ impl Collector {
         // Session guarantees: against the session's last acknowledged write
         // and last read, when their completion came before this read started
         // (record order, so the same microsecond counts too).
-        let session = h.session(client);
+        let session = match self.keys.get(&key) {
+            Some(h) => h.session(client),
+            None => self.orphan_sessions.get(&(key, client)),
+        };
         // Under vector clocks, the session's last write when a returned
         // value has it in its causal past: so has that value everything in
         // the write's own past, which is where the last read's values
@@ -1819,24 +1865,26 @@ impl Collector {
                 }
             }
         }
-        // A key with no history has no session either: a read that
-        // returned nothing leaves none (it could find no later read going
-        // back), one that returned values the collector never saw written
-        // (a partial record stream) makes both.
-        let h = if returned.is_empty() {
-            self.keys.get_mut(&key).map(|h| &mut **h)
-        } else {
-            Some(history(&mut self.keys, self.preloaded, key))
-        };
-        if let Some(h) = h {
-            if !returned.is_empty() {
-                h.evidence.clone_from(&returned);
+        let seq = self.seq;
+        match self.keys.get_mut(&key) {
+            Some(h) => {
+                if !returned.is_empty() {
+                    h.evidence.clone_from(&returned);
+                }
+                if h.pass_due() {
+                    h.retire(at, self.horizon, self.client_timeout);
+                }
+                h.session_mut(client).last_read = Some((seq, returned));
             }
-            if h.pass_due() {
-                h.retire(at, self.horizon, self.client_timeout);
+            // A key read before it has a history (never written, not
+            // loaded, or a partial record stream): the session waits
+            // beside the histories until one is made.
+            None => {
+                self.orphan_sessions
+                    .entry((key, client))
+                    .or_default()
+                    .last_read = Some((seq, returned));
             }
-            let seq = self.seq;
-            h.session_mut(client).last_read = Some((seq, returned));
         }
     }
 
@@ -2916,6 +2964,30 @@ mod tests {
 
     fn w(client: u32, seq: u64) -> WriteId {
         WriteId(op(client, seq))
+    }
+
+    /// A key read before it has a history (a partial record stream: the
+    /// value's write was never seen) gets no history from the read, and
+    /// the read's session is there when a history is made: a later read
+    /// that misses the value is a monotonic-read violation, as it was when
+    /// sessions lived in a map of their own.
+    #[test]
+    fn a_read_before_any_history_keeps_its_session_and_makes_no_history() {
+        let mut h = History::new();
+        h.invoke_get(0, 1, 10);
+        h.complete_get(0, 1, 10, 15, &[w(1, 1)]);
+        assert!(h.0.keys.is_empty(), "a read makes no history");
+        assert_eq!(h.0.orphan_sessions.len(), 1);
+        // Another client's write makes the history; client 0's next read
+        // returns it, not the value it read before.
+        h.invoke_put(1, 2, 20);
+        h.ack_put(1, 2, 20, 25);
+        assert!(h.0.orphan_sessions.is_empty(), "moved into the history");
+        h.invoke_get(0, 3, 30);
+        h.complete_get(0, 3, 30, 35, &[w(1, 2)]);
+        assert_eq!(h.0.monotonic_violations, 1);
+        let summary = h.0.summary(&scenario(), &|_| vec![NodeId(0)]);
+        assert_eq!(summary["convergence"]["keys_checked"], 1);
     }
 
     struct History(Collector);

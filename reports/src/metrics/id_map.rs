@@ -92,8 +92,10 @@ impl<V> IdMap<V> {
                     }
                     return old;
                 }
+                // Holes as `remove` tolerates them, counting those the
+                // gap adds (so that inserts alone keep them bounded too).
                 let gap = i - slots.len();
-                if gap <= *live + HOLES_FLOOR {
+                if slots.len() - *live + gap <= 2 * (*live + 1) + HOLES_FLOOR {
                     slots.extend(std::iter::repeat_with(|| None).take(gap));
                     slots.push_back(Some(value));
                     *live += 1;
@@ -117,6 +119,11 @@ impl<V> IdMap<V> {
                 *live -= 1;
                 while slots.front().is_some_and(Option::is_none) {
                     slots.pop_front();
+                    if slots.is_empty() {
+                        // `base` is set again by the next insert (and the
+                        // highest id has no successor).
+                        break;
+                    }
                     *base += 1;
                 }
                 while slots.back().is_some_and(Option::is_none) {
@@ -251,6 +258,35 @@ mod tests {
             prop_assert_eq!(got, expected);
             prop_assert_eq!(format!("{m:?}"), format!("{reference:?}"));
         }
+    }
+
+    /// Inserts alone, each past a gap, keep the holes within the bound too.
+    #[test]
+    fn inserts_alone_keep_holes_linear_in_entries() {
+        let mut m: IdMap<u32> = IdMap::default();
+        let mut id = 0u32;
+        for n in 0..2_000u32 {
+            m.insert(id, n);
+            id += n + 1;
+            if let IdMap::Dense { slots, live, .. } = &m {
+                assert!(
+                    slots.len() <= 3 * live + HOLES_FLOOR + 2,
+                    "{} slots",
+                    slots.len()
+                );
+            }
+        }
+        assert_eq!(m.len(), 2_000);
+    }
+
+    #[test]
+    fn the_highest_id_comes_and_goes() {
+        let mut m: IdMap<u32> = IdMap::default();
+        m.insert(u32::MAX, 1);
+        assert_eq!(m.remove(u32::MAX), Some(1));
+        assert_eq!(m.len(), 0);
+        m.insert(3, 3);
+        assert_eq!(m.iter().collect::<Vec<_>>(), vec![(3, &3)]);
     }
 
     /// Holes never outnumber the entries by much, and the map goes back to

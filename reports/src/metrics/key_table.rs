@@ -3,12 +3,14 @@
 //! three times, so this map is on the collector's hottest path.
 //!
 //! A scenario's keys are numbered `0..key_count`, so below a limit (the
-//! scenario's key count, at most [`DENSE_MAX`]) a key is an index into a
-//! vector of optional values grown to the highest key seen: one memory
-//! access instead of a `BTreeMap`'s walk of four or so nodes over 65,536
-//! histories. Larger keys (only a hand-written record stream carries them)
-//! go to a `BTreeMap`. It iterates in key order, as the `BTreeMap` it
-//! replaces did: the vector's keys are all below the map's.
+//! scenario's key count, at most [`DENSE_MAX`]) a key is an index into
+//! pages of [`PAGE`] optional values, a page made when a key of it first
+//! arrives: two memory accesses (the page table is small enough to stay in
+//! cache) instead of a `BTreeMap`'s walk of four or so nodes over 65,536
+//! histories, and a run touching a few keys pays a few pages, not a slot
+//! per key up to the highest. Larger keys (only a hand-written record
+//! stream carries them) go to a `BTreeMap`. It iterates in key order, as
+//! the `BTreeMap` it replaces did: the pages' keys are all below the map's.
 //!
 //! This module owns that layout and nothing else.
 
@@ -16,16 +18,19 @@ use std::collections::BTreeMap;
 
 use sim_core::engine::ids::Key;
 
-/// The most keys indexed directly (a slot each, 8 or 16 bytes, grown to
-/// the highest key seen).
+/// The most keys indexed directly (a slot each, 8 or 16 bytes, in pages).
 pub(super) const DENSE_MAX: u64 = 1 << 22;
+
+/// Slots per page.
+pub(super) const PAGE: usize = 1 << 12;
 
 /// See the module docs.
 #[derive(Clone, Debug)]
 pub(super) struct KeyTable<V> {
-    /// Keys below this are slots of `dense`.
+    /// Keys below this are slots of `pages`.
     limit: u64,
-    dense: Vec<Option<V>>,
+    /// Page `p` holds keys `p * PAGE ..`; grown to the highest page used.
+    pages: Vec<Option<Box<[Option<V>]>>>,
     sparse: BTreeMap<Key, V>,
     len: usize,
 }
@@ -35,26 +40,27 @@ impl<V> KeyTable<V> {
     pub(super) fn new(key_count: u64) -> Self {
         KeyTable {
             limit: key_count.min(DENSE_MAX),
-            dense: Vec::new(),
+            pages: Vec::new(),
             sparse: BTreeMap::new(),
             len: 0,
         }
     }
 
-    fn slot(&self, key: Key) -> Option<usize> {
-        (key.0 < self.limit).then_some(key.0 as usize)
+    /// `key`'s page and place in it, when it has a slot.
+    fn slot(&self, key: Key) -> Option<(usize, usize)> {
+        (key.0 < self.limit).then_some((key.0 as usize / PAGE, key.0 as usize % PAGE))
     }
 
     pub(super) fn get(&self, key: &Key) -> Option<&V> {
         match self.slot(*key) {
-            Some(i) => self.dense.get(i)?.as_ref(),
+            Some((p, i)) => self.pages.get(p)?.as_ref()?[i].as_ref(),
             None => self.sparse.get(key),
         }
     }
 
     pub(super) fn get_mut(&mut self, key: &Key) -> Option<&mut V> {
         match self.slot(*key) {
-            Some(i) => self.dense.get_mut(i)?.as_mut(),
+            Some((p, i)) => self.pages.get_mut(p)?.as_mut()?[i].as_mut(),
             None => self.sparse.get_mut(key),
         }
     }
@@ -82,14 +88,13 @@ impl<V> KeyTable<V> {
     /// Inserts `value` for `key`, returning the value it replaced.
     pub(super) fn insert(&mut self, key: Key, value: V) -> Option<V> {
         let old = match self.slot(key) {
-            Some(i) => {
-                if self.dense.len() <= i {
-                    // Doubling, so that keys met in increasing order do not
-                    // grow the vector one by one.
-                    let len = (i + 1).max(2 * self.dense.len()).min(self.limit as usize);
-                    self.dense.resize_with(len, || None);
+            Some((p, i)) => {
+                if self.pages.len() <= p {
+                    self.pages.resize_with(p + 1, || None);
                 }
-                self.dense[i].replace(value)
+                let page = self.pages[p]
+                    .get_or_insert_with(|| std::iter::repeat_with(|| None).take(PAGE).collect());
+                page[i].replace(value)
             }
             None => self.sparse.insert(key, value),
         };
@@ -101,7 +106,7 @@ impl<V> KeyTable<V> {
 
     pub(super) fn remove(&mut self, key: &Key) -> Option<V> {
         let old = match self.slot(*key) {
-            Some(i) => self.dense.get_mut(i)?.take(),
+            Some((p, i)) => self.pages.get_mut(p)?.as_mut()?[i].take(),
             None => self.sparse.remove(key),
         };
         if old.is_some() {
@@ -112,10 +117,15 @@ impl<V> KeyTable<V> {
 
     /// The entries in key order.
     pub(super) fn iter(&self) -> impl Iterator<Item = (Key, &V)> + '_ {
-        self.dense
+        self.pages
             .iter()
             .enumerate()
-            .filter_map(|(i, v)| v.as_ref().map(|v| (Key(i as u64), v)))
+            .filter_map(|(p, page)| page.as_ref().map(|page| (p * PAGE, page)))
+            .flat_map(|(first, page)| {
+                page.iter()
+                    .enumerate()
+                    .filter_map(move |(i, v)| v.as_ref().map(|v| (Key((first + i) as u64), v)))
+            })
             .chain(self.sparse.iter().map(|(k, v)| (*k, v)))
     }
 
@@ -135,13 +145,24 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
+    /// A run touching one key near the top pays one page, not a slot per
+    /// key below it.
+    #[test]
+    fn one_high_key_costs_one_page() {
+        let mut t: KeyTable<Box<u64>> = KeyTable::new(DENSE_MAX);
+        t.insert(Key(DENSE_MAX - 1), Box::new(1));
+        assert_eq!(t.pages.iter().filter(|p| p.is_some()).count(), 1);
+        assert_eq!(t.pages.len() * PAGE, DENSE_MAX as usize);
+        assert_eq!(t.keys().collect::<Vec<_>>(), vec![Key(DENSE_MAX - 1)]);
+    }
+
     proptest! {
         /// The same answers and order as a `BTreeMap`, for keys below and
         /// above the dense limit.
         #[test]
         fn answers_as_a_btreemap(
-            limit in 0u64..40,
-            ops in proptest::collection::vec((0u8..3, prop_oneof![0u64..50, Just(u64::MAX)], any::<u16>()), 0..300),
+            limit in prop_oneof![0u64..40, Just(3 * PAGE as u64 + 7)],
+            ops in proptest::collection::vec((0u8..3, prop_oneof![0u64..50, (0u64..4 * PAGE as u64), Just(u64::MAX)], any::<u16>()), 0..300),
         ) {
             let mut t: KeyTable<u16> = KeyTable::new(limit);
             let mut reference: BTreeMap<Key, u16> = BTreeMap::new();
@@ -163,7 +184,7 @@ mod tests {
             let got: Vec<(Key, u16)> = t.iter().map(|(k, v)| (k, *v)).collect();
             let expected: Vec<(Key, u16)> = reference.iter().map(|(k, v)| (*k, *v)).collect();
             prop_assert_eq!(got, expected);
-            prop_assert!(t.dense.len() as u64 <= limit.min(DENSE_MAX));
+            prop_assert!((t.pages.len() * PAGE) as u64 <= limit.min(DENSE_MAX) + PAGE as u64);
         }
     }
 }

@@ -10,7 +10,7 @@
 //! [`EventQueue::push`].
 //!
 //! Structure (chosen by measurement, see `benches/engine.rs`): a binary heap of
-//! small `(time, seq, slot)` entries over a slab of payloads. Cancelling empties
+//! small `(time, seq, slot, lane)` entries over a slab of payloads. Cancelling empties
 //! the slot; the stale heap entry is skipped when it surfaces (its `seq` no
 //! longer matches the slot). This keeps push/pop as cheap as a bare
 //! `BinaryHeap`, which the benchmark compares against, while still supporting
@@ -212,7 +212,9 @@ impl<E> EventQueue<E> {
     /// Schedules `event` at `time` with a fixed `rank`: it pops before every
     /// event pushed with [`EventQueue::push`] for the same instant, and
     /// after ranked events of that instant with a lower rank. Ranks must be
-    /// unique among pending events and below 2^63.
+    /// below 2^63 and never used twice in a queue's life, even after a
+    /// cancellation: a rank is the event's sequence number, and a reused one
+    /// in a reused slot would make the cancelled entry look live.
     ///
     /// # Panics
     /// If `rank` is 2^63 or more.
