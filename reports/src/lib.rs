@@ -15,6 +15,7 @@ pub mod expect;
 pub mod explain;
 pub mod files;
 mod key_bits;
+mod key_table;
 pub use sim_core::engine::histogram;
 pub mod membership;
 pub mod metrics;

@@ -225,7 +225,6 @@ mod cold;
 mod end_state;
 mod id_map;
 mod in_flight;
-mod key_table;
 
 /// Acknowledged writes of a key that must follow a write (and be older than
 /// the horizon) before it may be retired. More than the 10 versions
@@ -1029,7 +1028,7 @@ struct LoadedEnd {
 /// The history of `key`, made on first use (a loaded key's starts with its
 /// loaded value, acknowledged at time 0).
 fn history<'a>(
-    keys: &'a mut key_table::KeyTable<Box<KeyHistory>>,
+    keys: &'a mut crate::key_table::KeyTable<Box<KeyHistory>>,
     orphans: &mut BTreeMap<(Key, ClientId), Session>,
     preloaded: u64,
     key: Key,
@@ -1106,7 +1105,7 @@ pub struct Collector {
     window_us: u64,
     in_flight: in_flight::InFlight<Invocation>,
     kinds: BTreeMap<OpKind, KindStats>,
-    keys: key_table::KeyTable<Box<KeyHistory>>,
+    keys: crate::key_table::KeyTable<Box<KeyHistory>>,
     /// How long after it settled a write may still matter to a read in
     /// flight (see the module docs).
     horizon: SimDuration,
@@ -1124,7 +1123,7 @@ pub struct Collector {
     put_bodies: [u64; 2],
     /// Histories and sessions of the keys frozen for being quiet, packed
     /// (see "Cold keys" in the module docs and [`cold`]).
-    cold: key_table::KeyTable<Box<[u8]>>,
+    cold: crate::key_table::KeyTable<Box<[u8]>>,
     /// Sessions on keys read before they had a history (see `history`,
     /// which moves them into the history it makes).
     orphan_sessions: BTreeMap<(Key, ClientId), Session>,
@@ -1369,7 +1368,7 @@ impl Collector {
                     (*k, s)
                 })
                 .collect(),
-            keys: key_table::KeyTable::new(scenario.workload.key_count),
+            keys: crate::key_table::KeyTable::new(scenario.workload.key_count),
             horizon: scenario
                 .workload
                 .client_timeout
@@ -1384,7 +1383,7 @@ impl Collector {
             stale_reads: 0,
             siblings: [0; 5],
             put_bodies: [0; 2],
-            cold: key_table::KeyTable::new(scenario.workload.key_count),
+            cold: crate::key_table::KeyTable::new(scenario.workload.key_count),
             orphan_sessions: BTreeMap::new(),
             hot: cold::HotCap::default(),
             clock: VecDeque::new(),

@@ -100,7 +100,7 @@ pub struct Objects {
     per_read: BTreeMap<u32, u64>,
     /// Per key a read found: the most siblings a read of it returned and
     /// the largest object (bytes) one returned.
-    key_max: BTreeMap<Key, KeyMax>,
+    key_max: crate::key_table::KeyTable<KeyMax>,
     /// Object bytes per successful read that found the key.
     bytes_per_read: Histogram,
     /// Tracked curves (at most `TRACKED_KEYS`).
@@ -134,7 +134,7 @@ impl Objects {
             threshold: scenario.metrics.sibling_threshold,
             window_us: scenario.metrics.window.as_micros().max(1),
             per_read: BTreeMap::new(),
-            key_max: BTreeMap::new(),
+            key_max: crate::key_table::KeyTable::new(scenario.workload.key_count),
             bytes_per_read: Histogram::default(),
             curves: BTreeMap::new(),
             tracked: BTreeSet::new(),
@@ -160,7 +160,7 @@ impl Objects {
         }
         self.bytes_per_read.record(bytes);
         *self.per_read.entry(siblings).or_default() += 1;
-        let m = self.key_max.entry(key).or_default();
+        let m = self.key_max.get_or_insert_with(key, KeyMax::default);
         m.bytes = m.bytes.max(bytes);
         let before = m.siblings;
         m.siblings = before.max(siblings);
@@ -289,7 +289,7 @@ impl Objects {
         }
         let keys = self.key_max.len() as u64;
         let mut worst: Vec<(Key, u32)> =
-            self.key_max.iter().map(|(k, m)| (*k, m.siblings)).collect();
+            self.key_max.iter().map(|(k, m)| (k, m.siblings)).collect();
         worst.sort_by_key(|(k, m)| (std::cmp::Reverse(*m), *k));
         let over = |it: &mut dyn Iterator<Item = u32>| it.filter(|m| *m > self.threshold).count();
         let single_only = self.single_only_keys();
@@ -304,7 +304,7 @@ impl Objects {
             key_bytes.record(m.bytes);
         }
         let mut worst_bytes: Vec<(Key, u64)> =
-            self.key_max.iter().map(|(k, m)| (*k, m.bytes)).collect();
+            self.key_max.iter().map(|(k, m)| (k, m.bytes)).collect();
         worst_bytes.sort_by_key(|(k, b)| (std::cmp::Reverse(*b), *k));
         let window_s = self.window_us as f64 / 1e6;
         let series: Vec<Json> = drawn

@@ -1,6 +1,7 @@
-//! A map by [`Key`] for the collector's per-key state (unpacked histories,
-//! packed ones): every record of an operation looks its key up two or
-//! three times, so this map is on the collector's hottest path.
+//! A map by [`Key`] for per-key state on the collector's hottest path:
+//! unpacked and packed histories (every record of an operation looks its
+//! key up two or three times), and each key's largest object
+//! (`objects.rs`, once per read).
 //!
 //! A scenario's keys are numbered `0..key_count`, so below a limit (the
 //! scenario's key count, at most [`DENSE_MAX`]) a key is an index into
@@ -19,14 +20,14 @@ use std::collections::BTreeMap;
 use sim_core::engine::ids::Key;
 
 /// The most keys indexed directly (a slot each, 8 or 16 bytes, in pages).
-pub(super) const DENSE_MAX: u64 = 1 << 22;
+pub(crate) const DENSE_MAX: u64 = 1 << 22;
 
 /// Slots per page.
-pub(super) const PAGE: usize = 1 << 12;
+pub(crate) const PAGE: usize = 1 << 12;
 
 /// See the module docs.
 #[derive(Clone, Debug)]
-pub(super) struct KeyTable<V> {
+pub(crate) struct KeyTable<V> {
     /// Keys below this are slots of `pages`.
     limit: u64,
     /// Page `p` holds keys `p * PAGE ..`; grown to the highest page used.
@@ -37,7 +38,7 @@ pub(super) struct KeyTable<V> {
 
 impl<V> KeyTable<V> {
     /// A table whose keys below `min(key_count, DENSE_MAX)` are slots.
-    pub(super) fn new(key_count: u64) -> Self {
+    pub(crate) fn new(key_count: u64) -> Self {
         KeyTable {
             limit: key_count.min(DENSE_MAX),
             pages: Vec::new(),
@@ -51,34 +52,34 @@ impl<V> KeyTable<V> {
         (key.0 < self.limit).then_some((key.0 as usize / PAGE, key.0 as usize % PAGE))
     }
 
-    pub(super) fn get(&self, key: &Key) -> Option<&V> {
+    pub(crate) fn get(&self, key: &Key) -> Option<&V> {
         match self.slot(*key) {
             Some((p, i)) => self.pages.get(p)?.as_ref()?[i].as_ref(),
             None => self.sparse.get(key),
         }
     }
 
-    pub(super) fn get_mut(&mut self, key: &Key) -> Option<&mut V> {
+    pub(crate) fn get_mut(&mut self, key: &Key) -> Option<&mut V> {
         match self.slot(*key) {
             Some((p, i)) => self.pages.get_mut(p)?.as_mut()?[i].as_mut(),
             None => self.sparse.get_mut(key),
         }
     }
 
-    pub(super) fn contains_key(&self, key: &Key) -> bool {
+    pub(crate) fn contains_key(&self, key: &Key) -> bool {
         self.get(key).is_some()
     }
 
-    pub(super) fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.len
     }
 
-    pub(super) fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.len == 0
     }
 
     /// The value of `key`, made by `make` if it had none.
-    pub(super) fn get_or_insert_with(&mut self, key: Key, make: impl FnOnce() -> V) -> &mut V {
+    pub(crate) fn get_or_insert_with(&mut self, key: Key, make: impl FnOnce() -> V) -> &mut V {
         if !self.contains_key(&key) {
             self.insert(key, make());
         }
@@ -86,7 +87,7 @@ impl<V> KeyTable<V> {
     }
 
     /// Inserts `value` for `key`, returning the value it replaced.
-    pub(super) fn insert(&mut self, key: Key, value: V) -> Option<V> {
+    pub(crate) fn insert(&mut self, key: Key, value: V) -> Option<V> {
         let old = match self.slot(key) {
             Some((p, i)) => {
                 if self.pages.len() <= p {
@@ -104,7 +105,7 @@ impl<V> KeyTable<V> {
         old
     }
 
-    pub(super) fn remove(&mut self, key: &Key) -> Option<V> {
+    pub(crate) fn remove(&mut self, key: &Key) -> Option<V> {
         let old = match self.slot(*key) {
             Some((p, i)) => self.pages.get_mut(p)?.as_mut()?[i].take(),
             None => self.sparse.remove(key),
@@ -116,7 +117,7 @@ impl<V> KeyTable<V> {
     }
 
     /// The entries in key order.
-    pub(super) fn iter(&self) -> impl Iterator<Item = (Key, &V)> + '_ {
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (Key, &V)> + '_ {
         self.pages
             .iter()
             .enumerate()
@@ -130,12 +131,12 @@ impl<V> KeyTable<V> {
     }
 
     /// The keys in order.
-    pub(super) fn keys(&self) -> impl Iterator<Item = Key> + '_ {
+    pub(crate) fn keys(&self) -> impl Iterator<Item = Key> + '_ {
         self.iter().map(|(k, _)| k)
     }
 
     /// The values in key order.
-    pub(super) fn values(&self) -> impl Iterator<Item = &V> + '_ {
+    pub(crate) fn values(&self) -> impl Iterator<Item = &V> + '_ {
         self.iter().map(|(_, v)| v)
     }
 }
