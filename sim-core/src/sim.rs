@@ -1690,21 +1690,12 @@ impl Simulation {
                     // A request's timers are armed a fixed delay ahead and
                     // nearly always cancelled: they wait in the queue's
                     // lanes, out of the heap (same order either way).
-                    let handle = if matches!(
+                    let lane = matches!(
                         timer,
                         Timer::ReplicaCheck(_) | Timer::RequestTimeout(_) | Timer::ReadRepair(_)
-                    ) {
-                        if let Some(h) = armed.get(&timer) {
-                            self.queue.discard(*h);
-                        }
-                        self.queue.push_in_lane(after.as_micros(), at, event)
-                    } else {
-                        match armed.get(&timer).and_then(|h| self.queue.rearm(*h, at)) {
-                            Some(h) => h,
-                            None => self.queue.push(at, event),
-                        }
-                    };
-                    armed.insert(timer, handle);
+                    )
+                    .then_some(after);
+                    arm(&mut self.queue, armed, timer, lane, at, event);
                 }
                 Command::CancelTimer { timer } => {
                     if let Some(h) = self.node_timers[node.0 as usize].remove(&timer) {
@@ -1766,23 +1757,14 @@ impl Simulation {
                     let armed = &mut self.client_timers[client.0 as usize];
                     let event = Event::ClientTimer { client, timer };
                     // As a node's request timers (see `flush_node`).
-                    let handle = if matches!(
+                    let lane = matches!(
                         timer,
                         ClientTimer::OpTimeout(_)
                             | ClientTimer::ReadRepair(_)
                             | ClientTimer::Hedge(_)
-                    ) {
-                        if let Some(h) = armed.get(&timer) {
-                            self.queue.discard(*h);
-                        }
-                        self.queue.push_in_lane(after.as_micros(), at, event)
-                    } else {
-                        match armed.get(&timer).and_then(|h| self.queue.rearm(*h, at)) {
-                            Some(h) => h,
-                            None => self.queue.push(at, event),
-                        }
-                    };
-                    armed.insert(timer, handle);
+                    )
+                    .then_some(after);
+                    arm(&mut self.queue, armed, timer, lane, at, event);
                 }
                 Command::CancelTimer { timer } => {
                     if let Some(h) = self.client_timers[client.0 as usize].remove(&timer) {
@@ -2247,6 +2229,34 @@ impl Simulation {
             slot.node.release_data();
         }
     }
+}
+
+/// Arms `event` at `at` for `timer`, replacing the instance armed in
+/// `armed` (a node's or a client's table): re-armed in place, or, for a
+/// timer armed a fixed delay ahead (`lane`: that delay), cancelled and
+/// pushed in the queue's lane for the delay. Either way the new event takes
+/// the next sequence number, so the order is the same.
+fn arm<T: Ord>(
+    queue: &mut EventQueue<Event>,
+    armed: &mut BTreeMap<T, EventHandle>,
+    timer: T,
+    lane: Option<SimDuration>,
+    at: SimTime,
+    event: Event,
+) {
+    let handle = match lane {
+        Some(delay) => {
+            if let Some(h) = armed.get(&timer) {
+                queue.discard(*h);
+            }
+            queue.push_in_lane(delay.as_micros(), at, event)
+        }
+        None => match armed.get(&timer).and_then(|h| queue.rearm(*h, at)) {
+            Some(h) => h,
+            None => queue.push(at, event),
+        },
+    };
+    armed.insert(timer, handle);
 }
 
 fn timer_code(t: Timer) -> u64 {
