@@ -78,25 +78,30 @@ impl<V> KeyTable<V> {
         self.len == 0
     }
 
-    /// The value of `key`, made by `make` if it had none.
+    /// The value of `key`, made by `make` if it had none (one lookup).
     pub(crate) fn get_or_insert_with(&mut self, key: Key, make: impl FnOnce() -> V) -> &mut V {
-        if !self.contains_key(&key) {
-            self.insert(key, make());
+        match self.slot(key) {
+            Some((p, i)) => {
+                let slot = &mut page(&mut self.pages, p)[i];
+                if slot.is_none() {
+                    self.len += 1;
+                }
+                slot.get_or_insert_with(make)
+            }
+            None => match self.sparse.entry(key) {
+                std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::btree_map::Entry::Vacant(e) => {
+                    self.len += 1;
+                    e.insert(make())
+                }
+            },
         }
-        self.get_mut(&key).expect("inserted above")
     }
 
     /// Inserts `value` for `key`, returning the value it replaced.
     pub(crate) fn insert(&mut self, key: Key, value: V) -> Option<V> {
         let old = match self.slot(key) {
-            Some((p, i)) => {
-                if self.pages.len() <= p {
-                    self.pages.resize_with(p + 1, || None);
-                }
-                let page = self.pages[p]
-                    .get_or_insert_with(|| std::iter::repeat_with(|| None).take(PAGE).collect());
-                page[i].replace(value)
-            }
+            Some((p, i)) => page(&mut self.pages, p)[i].replace(value),
             None => self.sparse.insert(key, value),
         };
         if old.is_none() {
@@ -139,6 +144,14 @@ impl<V> KeyTable<V> {
     pub(crate) fn values(&self) -> impl Iterator<Item = &V> + '_ {
         self.iter().map(|(_, v)| v)
     }
+}
+
+/// Page `p` of `pages`, made (and the page table grown) if it was not.
+fn page<V>(pages: &mut Vec<Option<Box<[Option<V>]>>>, p: usize) -> &mut [Option<V>] {
+    if pages.len() <= p {
+        pages.resize_with(p + 1, || None);
+    }
+    pages[p].get_or_insert_with(|| std::iter::repeat_with(|| None).take(PAGE).collect())
 }
 
 #[cfg(test)]

@@ -1772,7 +1772,8 @@ impl Collector {
                 w.stale += 1;
             }
         }
-        let h: &KeyHistory = self.keys.get(&key).map_or(&empty, |h| h);
+        let found = self.keys.get(&key);
+        let h: &KeyHistory = found.map_or(&empty, |h| h);
         // A delete acknowledged before the read, resurfacing in it.
         let deletes_before = h.count_before(&h.deletes, start, start_seq, |i| i.ack_seq);
         if deletes_before > 0 {
@@ -1790,7 +1791,7 @@ impl Collector {
         // Session guarantees: against the session's last acknowledged write
         // and last read, when their completion came before this read started
         // (record order, so the same microsecond counts too).
-        let session = match self.keys.get(&key) {
+        let session = match found {
             Some(h) => h.session(client),
             None => self.orphan_sessions.get(&(key, client)),
         };

@@ -2232,10 +2232,10 @@ impl Simulation {
 }
 
 /// Arms `event` at `at` for `timer`, replacing the instance armed in
-/// `armed` (a node's or a client's table): re-armed in place, or, for a
-/// timer armed a fixed delay ahead (`lane`: that delay), cancelled and
-/// pushed in the queue's lane for the delay. Either way the new event takes
-/// the next sequence number, so the order is the same.
+/// `armed` (a node's or a client's table): the old one is cancelled and the
+/// new one pushed, in the queue's lane for `lane` (the delay it was armed
+/// with) when it is one of the fixed-delay timers that wait there. It takes
+/// the next sequence number either way, as a re-arm in place would.
 fn arm<T: Ord>(
     queue: &mut EventQueue<Event>,
     armed: &mut BTreeMap<T, EventHandle>,
@@ -2244,17 +2244,12 @@ fn arm<T: Ord>(
     at: SimTime,
     event: Event,
 ) {
+    if let Some(h) = armed.get(&timer) {
+        queue.discard(*h);
+    }
     let handle = match lane {
-        Some(delay) => {
-            if let Some(h) = armed.get(&timer) {
-                queue.discard(*h);
-            }
-            queue.push_in_lane(delay.as_micros(), at, event)
-        }
-        None => match armed.get(&timer).and_then(|h| queue.rearm(*h, at)) {
-            Some(h) => h,
-            None => queue.push(at, event),
-        },
+        Some(delay) => queue.push_in_lane(delay.as_micros(), at, event),
+        None => queue.push(at, event),
     };
     armed.insert(timer, handle);
 }

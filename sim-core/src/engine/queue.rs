@@ -125,10 +125,9 @@ pub struct EventQueue<E> {
     free: Vec<u32>,
     next_seq: u64,
     live: usize,
-    /// Live events waiting in a lane behind its front (not in the heap).
+    /// Live events waiting in a lane behind its front (not in the heap);
+    /// the heap's other entries are cancelled ones ([`EventQueue::stale`]).
     parked: usize,
-    /// Heap entries whose event was cancelled.
-    stale: usize,
 }
 
 impl<E> Default for EventQueue<E> {
@@ -148,7 +147,6 @@ impl<E> EventQueue<E> {
             next_seq: COUNTED_BASE,
             live: 0,
             parked: 0,
-            stale: 0,
         }
     }
 
@@ -162,7 +160,6 @@ impl<E> EventQueue<E> {
             next_seq: COUNTED_BASE,
             live: 0,
             parked: 0,
-            stale: 0,
         }
     }
 
@@ -268,8 +265,13 @@ impl<E> EventQueue<E> {
 
     /// True when `entry`'s event is still pending.
     fn is_live(&self, entry: &Entry) -> bool {
-        let slot = &self.slots[entry.slot as usize];
-        slot.seq == entry.seq && slot.event.is_some()
+        pending(&self.slots, entry)
+    }
+
+    /// Heap entries whose event was cancelled: the heap holds every live
+    /// event but those parked in lanes, and nothing else.
+    fn stale(&self) -> usize {
+        self.heap.len() + self.parked - self.live
     }
 
     /// The front of `lane` left the heap: drops it and the cancelled
@@ -297,7 +299,6 @@ impl<E> EventQueue<E> {
             }
             let slot = &mut self.slots[entry.slot as usize];
             if slot.seq != entry.seq {
-                self.stale -= 1;
                 continue; // cancelled, and the slot was reused
             }
             if let Some(event) = slot.event.take() {
@@ -306,7 +307,6 @@ impl<E> EventQueue<E> {
                 return Some((entry.time, event));
             }
             // cancelled, slot not yet reused: already on the free list
-            self.stale -= 1;
         }
         None
     }
@@ -318,7 +318,6 @@ impl<E> EventQueue<E> {
                 return Some(entry.time);
             }
             let entry = self.heap.pop().expect("peeked");
-            self.stale -= 1;
             if entry.lane != NO_LANE {
                 self.advance_lane(entry.lane);
             }
@@ -359,8 +358,8 @@ impl<E> EventQueue<E> {
         true
     }
 
-    /// Accounts for the cancelled event of `handle`: its entry is a stale
-    /// one in the heap, unless it waits in a lane behind the front.
+    /// Accounts for the cancelled event of `handle`: its entry is now a
+    /// stale one in the heap, unless it waits in a lane behind the front.
     fn count_cancelled(&mut self, handle: EventHandle) {
         let lane = self.slots[handle.slot as usize].lane;
         let in_heap = lane == NO_LANE
@@ -368,9 +367,7 @@ impl<E> EventQueue<E> {
                 .entries
                 .front()
                 .is_some_and(|e| e.seq == handle.seq);
-        if in_heap {
-            self.stale += 1;
-        } else {
+        if !in_heap {
             self.parked -= 1;
             self.compact_lane_if_stale(lane);
         }
@@ -387,9 +384,7 @@ impl<E> EventQueue<E> {
             let slots = &self.slots;
             let mut first = true;
             l.entries.retain(|e| {
-                let keep = first
-                    || (slots[e.slot as usize].seq == e.seq
-                        && slots[e.slot as usize].event.is_some());
+                let keep = first || pending(slots, e);
                 first = false;
                 keep
             });
@@ -404,19 +399,17 @@ impl<E> EventQueue<E> {
     /// as many cancellations, so it is amortised O(1) per cancel. The pop
     /// order is untouched: it is the total order `(time, seq)`.
     fn compact_if_stale(&mut self) {
-        debug_assert_eq!(self.heap.len() - self.stale, self.live - self.parked);
-        if self.stale > COMPACT_FLOOR && self.stale > self.live - self.parked {
+        let stale = self.stale();
+        if stale > COMPACT_FLOOR && stale > self.live - self.parked {
             let slots = &self.slots;
             let mut lanes_left = [false; MAX_LANES];
             self.heap.retain(|e| {
-                let live =
-                    slots[e.slot as usize].seq == e.seq && slots[e.slot as usize].event.is_some();
+                let live = pending(slots, e);
                 if !live && e.lane != NO_LANE {
                     lanes_left[e.lane as usize] = true;
                 }
                 live
             });
-            self.stale = 0;
             // A lane whose cancelled front was dropped puts its next
             // pending event in the heap.
             for (lane, left) in lanes_left.into_iter().enumerate() {
@@ -444,6 +437,13 @@ impl<E> EventQueue<E> {
     pub fn is_empty(&self) -> bool {
         self.live == 0
     }
+}
+
+/// True when `entry`'s event is still pending in `slots` (its slot holds
+/// an event of the same sequence number).
+fn pending<E>(slots: &[Slot<E>], entry: &Entry) -> bool {
+    let slot = &slots[entry.slot as usize];
+    slot.seq == entry.seq && slot.event.is_some()
 }
 
 #[cfg(test)]
