@@ -24,17 +24,22 @@ use std::sync::{Arc, Mutex, PoisonError, Weak};
 use crate::config::{ClockScheme, Versioning};
 use crate::dynamo::protocol::{Value, Version, VersionData};
 use crate::dynamo::vclock::{Causality, VectorClock};
-use crate::engine::ids::{Key, NodeId, WriteId};
+use crate::engine::ids::{ClientId, Key, NodeId, OpId, WriteId};
 use crate::engine::rng::{Probability, SimRng};
 use crate::engine::time::SimTime;
 
-/// A stored version and when it was stored locally (for tombstone GC).
+/// A stored version.
+///
+/// When a tombstone was stored locally (what tombstone GC needs; nothing
+/// else asks a version's store time) is kept beside the entries, in the
+/// store's [`TombstoneTimes`], so an entry is one shared pointer: a key
+/// under last-write-wins or with one version costs its map slot and nothing
+/// more, and each sibling 8 bytes.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[repr(transparent)]
 pub struct Stored {
     /// The version.
     pub version: Version,
-    /// Local store time (global virtual time).
-    pub stored_at: SimTime,
 }
 
 /// One key's stored versions: the one inline (nearly every key, and every
@@ -46,12 +51,12 @@ pub struct Stored {
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Siblings {
     One(Stored),
-    Many(Vec<Stored>),
+    Many(Box<[Stored]>),
 }
 
 impl Default for Siblings {
     fn default() -> Self {
-        Siblings::Many(Vec::new())
+        Siblings::Many(Box::default())
     }
 }
 
@@ -78,10 +83,7 @@ impl From<Vec<Stored>> for Siblings {
     fn from(mut v: Vec<Stored>) -> Self {
         match v.len() {
             1 => Siblings::One(v.pop().expect("one")),
-            _ => {
-                v.shrink_to_fit();
-                Siblings::Many(v)
-            }
+            _ => Siblings::Many(v.into_boxed_slice()),
         }
     }
 }
@@ -89,19 +91,10 @@ impl From<Vec<Stored>> for Siblings {
 impl Siblings {
     /// Appends `s` (siblings grow one at a time: no spare capacity).
     fn push(&mut self, s: Stored) {
-        match self {
-            Siblings::Many(v) if v.is_empty() => *self = Siblings::One(s),
-            Siblings::Many(v) => {
-                v.reserve_exact(1);
-                v.push(s);
-            }
-            Siblings::One(_) => {
-                let Siblings::One(first) = std::mem::take(self) else {
-                    unreachable!("matched above")
-                };
-                *self = Siblings::Many(vec![first, s]);
-            }
-        }
+        let mut v = std::mem::take(self).into_vec();
+        v.reserve_exact(1);
+        v.push(s);
+        *self = Siblings::from(v);
     }
 
     /// Keeps the entries `keep` accepts, in order.
@@ -112,11 +105,12 @@ impl Siblings {
                     *self = Siblings::default();
                 }
             }
-            Siblings::Many(v) => {
+            Siblings::Many(_) => {
+                // A boxed slice turns into a vector and back without
+                // copying; only a shorter one is reallocated.
+                let mut v = std::mem::take(self).into_vec();
                 v.retain(keep);
-                if v.len() == 1 {
-                    *self = Siblings::from(std::mem::take(v));
-                }
+                *self = Siblings::from(v);
             }
         }
     }
@@ -130,7 +124,7 @@ impl Siblings {
     fn into_vec(self) -> Vec<Stored> {
         match self {
             Siblings::One(s) => vec![s],
-            Siblings::Many(v) => v,
+            Siblings::Many(v) => v.into_vec(),
         }
     }
 }
@@ -511,7 +505,6 @@ impl Loaded {
         let table = self.table.as_ref().expect("loaded keys have their table");
         Stored {
             version: table.version(key),
-            stored_at: SimTime::ZERO,
         }
     }
 }
@@ -540,6 +533,59 @@ impl StoredValues<'_> {
     }
 }
 
+/// When each tombstone a store holds was stored there (global virtual
+/// time): the one store time anything reads (tombstone GC, after
+/// `tombstone_gc.grace`). Tombstones are few, so they pay for their times
+/// instead of every entry. Kept in step with the entries by
+/// [`TombstoneTimes::update`] after every change to a key's entries.
+#[derive(Clone, Debug, Default)]
+struct TombstoneTimes(BTreeMap<(Key, WriteId), SimTime>);
+
+impl TombstoneTimes {
+    /// `key`'s tombstones with their store times, in write order.
+    fn of(&self, key: Key) -> impl Iterator<Item = (WriteId, SimTime)> + '_ {
+        let first = WriteId(OpId {
+            client: ClientId(0),
+            seq: 0,
+        });
+        self.0
+            .range((key, first)..)
+            .take_while(move |((k, _), _)| *k == key)
+            .map(|((_, w), t)| (*w, *t))
+    }
+
+    /// Brings `key`'s times in step with its `entries` after a change at
+    /// `now`: a tombstone new to them was stored at `now`, one gone from
+    /// them is forgotten, one still there keeps its time.
+    fn update(&mut self, key: Key, entries: &[Stored], now: SimTime) {
+        let tombstone = |s: &Stored| match s.version.value {
+            Value::Tombstone(w) => Some(w),
+            Value::Data(_) => None,
+        };
+        if self.0.is_empty() && !entries.iter().any(|s| tombstone(s).is_some()) {
+            return;
+        }
+        let gone: Vec<WriteId> = self
+            .of(key)
+            .map(|(w, _)| w)
+            .filter(|w| !entries.iter().any(|s| tombstone(s) == Some(*w)))
+            .collect();
+        for w in gone {
+            self.0.remove(&(key, w));
+        }
+        for w in entries.iter().filter_map(tombstone) {
+            self.0.entry((key, w)).or_insert(now);
+        }
+    }
+
+    /// Forgets `key`'s tombstones (its entries are gone).
+    fn forget(&mut self, key: Key) {
+        if !self.0.is_empty() {
+            self.update(key, &[], SimTime::ZERO);
+        }
+    }
+}
+
 /// One store: key → siblings.
 ///
 /// Loaded keys (`workload.keys.preload`) that nothing has read or replaced
@@ -554,6 +600,7 @@ impl StoredValues<'_> {
 pub struct Store {
     versioning: Versioning,
     keys: BTreeMap<Key, Siblings>,
+    tombstones: TombstoneTimes,
     loaded: Loaded,
     changes: Vec<Key>,
 }
@@ -564,6 +611,7 @@ impl Store {
         Store {
             versioning,
             keys: BTreeMap::new(),
+            tombstones: TombstoneTimes::default(),
             loaded: Loaded::default(),
             changes: Vec::new(),
         }
@@ -673,19 +721,12 @@ impl Store {
         let mut set: Vec<Version> = entry.iter().map(|s| s.version.clone()).collect();
         let applied = absorb_object(&mut set, object);
         if let Applied::Stored { .. } = applied {
-            let old: BTreeMap<Value, SimTime> = std::mem::take(entry)
-                .into_vec()
-                .into_iter()
-                .map(|s| (s.version.value, s.stored_at))
-                .collect();
             *entry = set
                 .into_iter()
-                .map(|version| {
-                    let stored_at = old.get(&version.value).copied().unwrap_or(now);
-                    Stored { version, stored_at }
-                })
+                .map(|version| Stored { version })
                 .collect::<Vec<_>>()
                 .into();
+            self.tombstones.update(key, entry, now);
         }
         if entry.is_empty() {
             self.keys.remove(&key);
@@ -708,17 +749,11 @@ impl Store {
                 Some(cur) if cur.version.stamp() >= version.stamp() => Applied::Obsolete,
                 Some(_) => {
                     entry.clear();
-                    entry.push(Stored {
-                        version,
-                        stored_at: now,
-                    });
+                    entry.push(Stored { version });
                     Applied::Stored { replaced: 1 }
                 }
                 None => {
-                    entry.push(Stored {
-                        version,
-                        stored_at: now,
-                    });
+                    entry.push(Stored { version });
                     Applied::Stored { replaced: 0 }
                 }
             },
@@ -729,14 +764,14 @@ impl Store {
                     let before = entry.len();
                     entry.retain(|cur| !version.supersedes(&cur.version));
                     let replaced = (before - entry.len()) as u32;
-                    entry.push(Stored {
-                        version,
-                        stored_at: now,
-                    });
+                    entry.push(Stored { version });
                     Applied::Stored { replaced }
                 }
             }
         };
+        if let Applied::Stored { .. } = applied {
+            self.tombstones.update(key, entry, now);
+        }
         if entry.is_empty() {
             self.keys.remove(&key);
         }
@@ -749,6 +784,7 @@ impl Store {
     /// Drops every version of `key` (it moved to its new owners).
     pub fn remove(&mut self, key: Key) {
         let loaded = self.loaded.take(key);
+        self.tombstones.forget(key);
         if self.keys.remove(&key).is_some() || loaded {
             self.changes.push(key);
         }
@@ -802,18 +838,35 @@ impl Store {
     /// Removes tombstones stored at or before `cutoff`; returns how many, and
     /// appends the keys it touched to `touched`.
     pub fn purge_tombstones(&mut self, cutoff: SimTime, touched: &mut Vec<Key>) -> u32 {
+        let due: Vec<(Key, WriteId)> = self
+            .tombstones
+            .0
+            .iter()
+            .filter(|(_, at)| **at <= cutoff)
+            .map(|(kw, _)| *kw)
+            .collect();
         let mut purged = 0;
-        self.keys.retain(|key, versions| {
-            let before = versions.len();
-            versions.retain(|s| !(s.version.value.is_tombstone() && s.stored_at <= cutoff));
-            let removed = (before - versions.len()) as u32;
-            if removed > 0 {
-                touched.push(*key);
-                self.changes.push(*key);
+        for group in due.chunk_by(|a, b| a.0 == b.0) {
+            let key = group[0].0;
+            let Some(entry) = self.keys.get_mut(&key) else {
+                unreachable!("a tombstone's key is stored")
+            };
+            let before = entry.len();
+            entry.retain(
+                |s| !matches!(s.version.value, Value::Tombstone(w) if group.contains(&(key, w))),
+            );
+            let removed = before - entry.len();
+            debug_assert_eq!(removed, group.len(), "tombstone times in step");
+            purged += removed as u32;
+            touched.push(key);
+            self.changes.push(key);
+            if entry.is_empty() {
+                self.keys.remove(&key);
             }
-            purged += removed;
-            !versions.is_empty()
-        });
+            for kw in group {
+                self.tombstones.0.remove(kw);
+            }
+        }
         purged
     }
 
@@ -821,6 +874,7 @@ impl Store {
     pub fn take_all(&mut self) -> BTreeMap<Key, Vec<Stored>> {
         self.materialize_range(Key(0), Key(u64::MAX));
         self.changes.extend(self.keys.keys().copied());
+        self.tombstones = TombstoneTimes::default();
         std::mem::take(&mut self.keys)
             .into_iter()
             .map(|(k, v)| (k, v.into_vec()))
@@ -850,6 +904,7 @@ impl Store {
         let gone: Vec<Key> = self.keys().collect();
         self.changes.extend(gone);
         self.keys.clear();
+        self.tombstones = TombstoneTimes::default();
         self.loaded = Loaded::default();
     }
 
@@ -896,6 +951,7 @@ impl Store {
             return 0;
         }
         self.changes.push(key);
+        self.tombstones.forget(key);
         self.keys.remove(&key).map_or(0, |vs| vs.len() as u32)
     }
 
@@ -1339,14 +1395,116 @@ mod tests {
                 prop_assert_eq!(got, want);
             }
 
+            /// Tombstone GC purges exactly what it did when every entry
+            /// carried its own store time: the tombstones that entered the
+            /// key's entries (and stayed) at or before the cutoff. The model
+            /// gives each value the time it entered its key's entries, under
+            /// every versioning, through writes, removals, clears, purges.
+            #[test]
+            fn tombstone_times_match_per_entry_store_times(
+                h in history(),
+                tombs in prop::collection::vec(any::<bool>(), 12),
+                ops in prop::collection::vec((0u8..8, 0u64..3, 0usize..12), 0..60),
+                scheme in 0u8..3,
+            ) {
+                let versioning = match scheme {
+                    0 => VC,
+                    1 => Versioning::VectorClocks {
+                        truncation_threshold: 10,
+                        scheme: ClockScheme::VnodeClocks,
+                    },
+                    _ => Versioning::LastWriteWins,
+                };
+                let versions: Vec<Version> = build(&h)
+                    .into_iter()
+                    .zip(&tombs)
+                    .map(|(mut v, tomb)| {
+                        if *tomb {
+                            v.value = Value::Tombstone(v.value.write());
+                        }
+                        v
+                    })
+                    .collect();
+                let mut s = Store::new(versioning);
+                // key -> (value, time it entered the key's entries)
+                let mut model: BTreeMap<u64, Vec<(Value, SimTime)>> = BTreeMap::new();
+                for (step, (op, key, i)) in ops.into_iter().enumerate() {
+                    let now = SimTime(step as u64 * 10);
+                    let k = Key(key);
+                    match op {
+                        0..=4 => {
+                            s.apply(k, versions[i % versions.len()].clone(), now);
+                        }
+                        5 => s.remove(k),
+                        6 => {
+                            let cutoff = SimTime(now.0.saturating_sub(i as u64 * 10));
+                            let mut want_touched = Vec::new();
+                            let mut want = 0u32;
+                            for (key, entries) in &model {
+                                let n = entries
+                                    .iter()
+                                    .filter(|(v, at)| v.is_tombstone() && *at <= cutoff)
+                                    .count() as u32;
+                                if n > 0 {
+                                    want_touched.push(Key(*key));
+                                    want += n;
+                                }
+                            }
+                            let mut touched = Vec::new();
+                            prop_assert_eq!(s.purge_tombstones(cutoff, &mut touched), want);
+                            prop_assert_eq!(touched, want_touched);
+                        }
+                        _ => {
+                            if i == 0 {
+                                s.clear();
+                            }
+                        }
+                    }
+                    // The model follows the store's values, stamping new ones.
+                    let mut next = BTreeMap::new();
+                    for key in 0..3u64 {
+                        let mut values = Vec::new();
+                        s.push_values(Key(key), &mut values);
+                        if values.is_empty() {
+                            continue;
+                        }
+                        let old = model.get(&key).cloned().unwrap_or_default();
+                        let entries: Vec<(Value, SimTime)> = values
+                            .into_iter()
+                            .map(|v| {
+                                let at = old.iter().find(|(o, _)| *o == v).map_or(now, |(_, at)| *at);
+                                (v, at)
+                            })
+                            .collect();
+                        next.insert(key, entries);
+                    }
+                    model = next;
+                    let times: Vec<(Key, WriteId, SimTime)> = s
+                        .tombstones
+                        .0
+                        .iter()
+                        .map(|((k, w), at)| (*k, *w, *at))
+                        .collect();
+                    let want: Vec<(Key, WriteId, SimTime)> = model
+                        .iter()
+                        .flat_map(|(k, es)| {
+                            es.iter().filter(|(v, _)| v.is_tombstone()).map(|(v, at)| (Key(*k), v.write(), *at))
+                        })
+                        .collect::<BTreeSet<_>>()
+                        .into_iter()
+                        .collect();
+                    prop_assert_eq!(times, want);
+                }
+            }
+
             /// `Siblings` behaves as the vector it stands for, under any
             /// sequence of pushes, filters and clears.
             #[test]
             fn siblings_behave_as_a_vector(ops in proptest::collection::vec((0u8..4, 0u64..6), 0..40)) {
                 let stored = |t: u64| Stored {
                     version: version(&VectorClock::new(), 1, t + 1),
-                    stored_at: SimTime(t),
                 };
+                let seq = |s: &Stored| s.version.value.write().0.seq - 1;
                 let (mut sib, mut model) = (Siblings::default(), Vec::new());
                 for (op, t) in ops {
                     match op {
@@ -1355,8 +1513,8 @@ mod tests {
                             model.push(stored(t));
                         }
                         2 => {
-                            sib.retain(|s| s.stored_at.0 != t);
-                            model.retain(|s: &Stored| s.stored_at.0 != t);
+                            sib.retain(|s| seq(s) != t);
+                            model.retain(|s: &Stored| seq(s) != t);
                         }
                         _ => {
                             sib.clear();
@@ -1371,11 +1529,17 @@ mod tests {
         }
     }
 
+    /// A map entry is two words: one version inline (its store time is
+    /// not kept), or a boxed slice of siblings.
     #[test]
-    fn siblings_are_no_larger_than_a_vector() {
+    fn siblings_are_two_words() {
+        assert_eq!(
+            std::mem::size_of::<Stored>(),
+            std::mem::size_of::<Version>()
+        );
         assert_eq!(
             std::mem::size_of::<Siblings>(),
-            std::mem::size_of::<Vec<Stored>>()
+            std::mem::size_of::<Box<[Stored]>>()
         );
     }
 }
