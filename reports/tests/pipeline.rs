@@ -104,3 +104,44 @@ fn a_failing_consumer_fails_the_run() {
         .unwrap_or_default();
     assert!(text.contains("the consumer failed"), "{text}");
 }
+
+/// Notes on which thread each record arrived, and when the end phase began.
+#[derive(Default)]
+struct Threads {
+    seen: Vec<(std::thread::ThreadId, bool)>,
+    end_phase_at: Option<usize>,
+}
+
+impl Sink for Threads {
+    fn record(&mut self, _at: SimTime, record: &Record) {
+        let end_state = matches!(
+            record,
+            Record::FinalValues { .. } | Record::FinalHint { .. }
+        );
+        self.seen.push((std::thread::current().id(), end_state));
+    }
+
+    fn end_phase(&mut self) {
+        self.end_phase_at = Some(self.seen.len());
+    }
+}
+
+/// The records before the end phase are consumed on the second thread; from
+/// the end phase on, on the engine's (so the end state is built in the
+/// memory the engine frees), and the consumer is told when it begins.
+#[test]
+fn the_end_state_is_consumed_on_the_engines_thread() {
+    let s = scenario("healthy-baseline", 1);
+    let sim = Simulation::new(s.clone());
+    let mut threads = Threads::default();
+    reports::pipeline::pipelined(&mut threads, |sink| sim.run(sink, None));
+    let me = std::thread::current().id();
+    let at = threads
+        .end_phase_at
+        .expect("the consumer hears of the end phase");
+    let (before, after) = threads.seen.split_at(at);
+    assert!(before.len() > 4 * reports::pipeline::BATCH, "a long run");
+    assert!(before.iter().all(|(t, end)| *t != me && !end));
+    assert!(after.iter().any(|(_, end)| *end), "the end state follows");
+    assert!(after.iter().all(|(t, _)| *t == me));
+}

@@ -2217,6 +2217,7 @@ impl Simulation {
 
     fn finish(&mut self, sink: &mut dyn Sink, tracer: &mut Option<&mut dyn Tracer>) {
         self.phase("end", tracer);
+        sink.end_phase();
         let now = self.now;
         let ring = self.judging_ring();
         let n = self.scenario.cluster.quorum.n as usize;

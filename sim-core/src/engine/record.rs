@@ -377,6 +377,15 @@ pub trait Sink {
     fn record_owned(&mut self, at: SimTime, record: Record) {
         self.record(at, &record);
     }
+
+    /// The run's end phase begins: the records that follow report what the
+    /// nodes hold at the end, and the engine releases each node's data as
+    /// soon as the node has reported it. A sink that does its work on
+    /// another thread may take it back here, so that what it builds from
+    /// the end state is allocated where the engine's freed memory is (an
+    /// allocator reuses a thread's freed memory for that thread). A hint
+    /// only: the records are the same either way. By default nothing.
+    fn end_phase(&mut self) {}
 }
 
 /// Drops every record.
