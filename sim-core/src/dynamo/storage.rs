@@ -91,10 +91,23 @@ impl From<Vec<Stored>> for Siblings {
 impl Siblings {
     /// Appends `s` (siblings grow one at a time: no spare capacity).
     fn push(&mut self, s: Stored) {
-        let mut v = std::mem::take(self).into_vec();
-        v.reserve_exact(1);
-        v.push(s);
-        *self = Siblings::from(v);
+        match self {
+            Siblings::Many(v) if v.is_empty() => *self = Siblings::One(s),
+            Siblings::One(_) => {
+                let Siblings::One(first) = std::mem::take(self) else {
+                    unreachable!("matched above")
+                };
+                *self = Siblings::Many(Box::new([first, s]));
+            }
+            Siblings::Many(_) => {
+                // A boxed slice turns into a vector and back without
+                // copying; growing it by one reallocates once.
+                let mut v = std::mem::take(self).into_vec();
+                v.reserve_exact(1);
+                v.push(s);
+                *self = Siblings::Many(v.into_boxed_slice());
+            }
+        }
     }
 
     /// Keeps the entries `keep` accepts, in order.
@@ -744,10 +757,24 @@ impl Store {
         }
         self.materialize(key);
         let entry = self.keys.entry(key).or_default();
+        // The entries this write replaced: their tombstones' times go, the
+        // new entry's (if a tombstone) is `now`, even for a retried delete
+        // whose tombstone replaces the same tombstone with a later stamp.
+        let tombs = &mut self.tombstones;
+        let mut forget = |s: &Stored| {
+            if let Value::Tombstone(w) = s.version.value {
+                tombs.0.remove(&(key, w));
+            }
+        };
+        let new_tombstone = match version.value {
+            Value::Tombstone(w) => Some(w),
+            Value::Data(_) => None,
+        };
         let applied = match self.versioning {
             Versioning::LastWriteWins => match entry.first() {
                 Some(cur) if cur.version.stamp() >= version.stamp() => Applied::Obsolete,
                 Some(_) => {
+                    entry.iter().for_each(&mut forget);
                     entry.clear();
                     entry.push(Stored { version });
                     Applied::Stored { replaced: 1 }
@@ -762,15 +789,21 @@ impl Store {
                     Applied::Obsolete
                 } else {
                     let before = entry.len();
-                    entry.retain(|cur| !version.supersedes(&cur.version));
+                    entry.retain(|cur| {
+                        let keep = !version.supersedes(&cur.version);
+                        if !keep {
+                            forget(cur);
+                        }
+                        keep
+                    });
                     let replaced = (before - entry.len()) as u32;
                     entry.push(Stored { version });
                     Applied::Stored { replaced }
                 }
             }
         };
-        if let Applied::Stored { .. } = applied {
-            self.tombstones.update(key, entry, now);
+        if let (Applied::Stored { .. }, Some(w)) = (applied, new_tombstone) {
+            self.tombstones.0.insert((key, w), now);
         }
         if entry.is_empty() {
             self.keys.remove(&key);
@@ -1398,8 +1431,11 @@ mod tests {
             /// Tombstone GC purges exactly what it did when every entry
             /// carried its own store time: the tombstones that entered the
             /// key's entries (and stayed) at or before the cutoff. The model
-            /// gives each value the time it entered its key's entries, under
-            /// every versioning, through writes, removals, clears, purges.
+            /// gives each entry the time it entered its key's entries (under
+            /// vnode clocks, where a merge rebuilds the object, a value kept
+            /// keeps its time), under every versioning, through writes,
+            /// retried writes (the same value with a later stamp: a new
+            /// entry under last-write-wins), removals, clears, purges.
             #[test]
             fn tombstone_times_match_per_entry_store_times(
                 h in history(),
@@ -1425,15 +1461,27 @@ mod tests {
                         v
                     })
                     .collect();
+                // Each write and its retry: same value and clock, a later
+                // stamp (a retried request's new coordinator).
+                let versions: Vec<Version> = versions
+                    .iter()
+                    .flat_map(|v| {
+                        let mut retry = v.clone();
+                        retry.stamp_us += 1000;
+                        [v.clone(), retry]
+                    })
+                    .collect();
+                let by_value = scheme == 1;
                 let mut s = Store::new(versioning);
-                // key -> (value, time it entered the key's entries)
-                let mut model: BTreeMap<u64, Vec<(Value, SimTime)>> = BTreeMap::new();
+                // key -> (entry, time it entered the key's entries)
+                let mut model: BTreeMap<u64, Vec<(Version, SimTime)>> = BTreeMap::new();
                 for (step, (op, key, i)) in ops.into_iter().enumerate() {
                     let now = SimTime(step as u64 * 10);
                     let k = Key(key);
                     match op {
                         0..=4 => {
-                            s.apply(k, versions[i % versions.len()].clone(), now);
+                            let j = (i * 2 + usize::from(op == 4)) % versions.len();
+                            s.apply(k, versions[j].clone(), now);
                         }
                         5 => s.remove(k),
                         6 => {
@@ -1443,7 +1491,7 @@ mod tests {
                             for (key, entries) in &model {
                                 let n = entries
                                     .iter()
-                                    .filter(|(v, at)| v.is_tombstone() && *at <= cutoff)
+                                    .filter(|(v, at)| v.value.is_tombstone() && *at <= cutoff)
                                     .count() as u32;
                                 if n > 0 {
                                     want_touched.push(Key(*key));
@@ -1460,19 +1508,21 @@ mod tests {
                             }
                         }
                     }
-                    // The model follows the store's values, stamping new ones.
+                    // The model follows the store's entries, stamping new ones.
                     let mut next = BTreeMap::new();
                     for key in 0..3u64 {
-                        let mut values = Vec::new();
-                        s.push_values(Key(key), &mut values);
-                        if values.is_empty() {
+                        let stored = s.versions(Key(key));
+                        if stored.is_empty() {
                             continue;
                         }
                         let old = model.get(&key).cloned().unwrap_or_default();
-                        let entries: Vec<(Value, SimTime)> = values
+                        let same = |o: &Version, v: &Version| {
+                            if by_value { o.value == v.value } else { o == v }
+                        };
+                        let entries: Vec<(Version, SimTime)> = stored
                             .into_iter()
                             .map(|v| {
-                                let at = old.iter().find(|(o, _)| *o == v).map_or(now, |(_, at)| *at);
+                                let at = old.iter().find(|(o, _)| same(o, &v)).map_or(now, |(_, at)| *at);
                                 (v, at)
                             })
                             .collect();
@@ -1488,7 +1538,9 @@ mod tests {
                     let want: Vec<(Key, WriteId, SimTime)> = model
                         .iter()
                         .flat_map(|(k, es)| {
-                            es.iter().filter(|(v, _)| v.is_tombstone()).map(|(v, at)| (Key(*k), v.write(), *at))
+                            es.iter()
+                                .filter(|(v, _)| v.value.is_tombstone())
+                                .map(|(v, at)| (Key(*k), v.value.write(), *at))
                         })
                         .collect::<BTreeSet<_>>()
                         .into_iter()
