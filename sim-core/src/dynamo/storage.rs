@@ -32,7 +32,7 @@ use crate::engine::time::SimTime;
 ///
 /// When a tombstone was stored locally (what tombstone GC needs; nothing
 /// else asks a version's store time) is kept beside the entries, in the
-/// store's [`TombstoneTimes`], so an entry is one shared pointer: a key
+/// store's `TombstoneTimes`, so an entry is one shared pointer: a key
 /// under last-write-wins or with one version costs its map slot and nothing
 /// more, and each sibling 8 bytes.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -549,8 +549,11 @@ impl StoredValues<'_> {
 /// When each tombstone a store holds was stored there (global virtual
 /// time): the one store time anything reads (tombstone GC, after
 /// `tombstone_gc.grace`). Tombstones are few, so they pay for their times
-/// instead of every entry. Kept in step with the entries by
-/// [`TombstoneTimes::update`] after every change to a key's entries.
+/// instead of every entry. Kept in step with the entries after every change
+/// to a key's entries: [`Store::apply`] drops the times of the entries it
+/// replaced and stamps its own; a vnode clock merge, which rebuilds the
+/// object, goes through [`TombstoneTimes::update`] (a value kept keeps its
+/// time); removals forget the key's.
 #[derive(Clone, Debug, Default)]
 struct TombstoneTimes(BTreeMap<(Key, WriteId), SimTime>);
 
