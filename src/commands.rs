@@ -202,6 +202,10 @@ impl Sink for Tee<'_> {
             }
         }
     }
+
+    fn end_phase(&mut self) {
+        self.collector.end_phase();
+    }
 }
 
 /// A trace file being streamed: written under its partial name and

@@ -7,6 +7,11 @@
 //! bounded channel to the consumer thread, which feeds them to the real sink
 //! in the same order, one record at a time, and hands the batches back for
 //! reuse; the engine's side drops the records it made.
+//! When the run's end phase begins ([`Sink::end_phase`]) the consumer
+//! thread drains the batches and gives the consumer back, and the rest of
+//! the records (the end state) reach it on the engine's thread, where the
+//! memory the engine frees as each node reports can be reused for what the
+//! consumer builds from them.
 //!
 //! This module owns that hand-over and nothing else. It must never change
 //! what the sink sees: the same records, in the same order, with the same
@@ -98,7 +103,8 @@ impl<S: Sink> Sink for Feeder<'_, S> {
     /// new memory beside the engine's: 2M blind writes over 1M keys peaked
     /// 90 MB higher with two threads than with one).
     fn end_phase(&mut self) {
-        if self.direct.is_some() {
+        if let Some(consumer) = &mut self.direct {
+            consumer.end_phase();
             return;
         }
         self.send();
@@ -119,9 +125,10 @@ pub fn worth_a_thread() -> bool {
 }
 
 /// Runs `produce` with a sink whose records reach `consumer` on another
-/// thread, in order; returns when `consumer` has seen every record.
-/// `consumer` sees exactly what it would see if `produce` called it
-/// directly.
+/// thread, in order, until the first end phase ([`Sink::end_phase`]); from
+/// then on `consumer` is called on this thread. Returns when `consumer` has
+/// seen every record. `consumer` sees exactly what it would see if
+/// `produce` called it directly, end phases included.
 pub fn pipelined<S, R>(consumer: &mut S, produce: impl FnOnce(&mut dyn Sink) -> R) -> R
 where
     S: Sink + Send,

@@ -145,3 +145,38 @@ fn the_end_state_is_consumed_on_the_engines_thread() {
     assert!(after.iter().any(|(_, end)| *end), "the end state follows");
     assert!(after.iter().all(|(t, _)| *t == me));
 }
+
+/// Counts end phases and records.
+#[derive(Default)]
+struct Phases {
+    records: usize,
+    end_phases: Vec<usize>,
+}
+
+impl Sink for Phases {
+    fn record(&mut self, _at: SimTime, _record: &Record) {
+        self.records += 1;
+    }
+
+    fn end_phase(&mut self) {
+        self.end_phases.push(self.records);
+    }
+}
+
+/// Two simulations through one pipeline: the consumer hears both end
+/// phases where it would hear them called directly.
+#[test]
+fn every_end_phase_reaches_the_consumer() {
+    let runs = |sink: &mut dyn Sink| {
+        for name in ["healthy-baseline", "hot-key"] {
+            Simulation::new(scenario(name, 1)).run(sink, None);
+        }
+    };
+    let mut direct = Phases::default();
+    runs(&mut direct);
+    let mut piped = Phases::default();
+    reports::pipeline::pipelined(&mut piped, runs);
+    assert_eq!(direct.end_phases.len(), 2);
+    assert_eq!(direct.end_phases, piped.end_phases);
+    assert_eq!(direct.records, piped.records);
+}

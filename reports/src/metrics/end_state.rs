@@ -75,8 +75,9 @@ impl PackedWrites {
 
 /// Bytes per chunk of a [`Chunked`] list: the size of a leaf of a store's
 /// key map (a `BTreeMap<Key, _>` leaf of eleven 8-byte keys and 16-byte
-/// entries, 280 bytes, which the allocator serves from its 320-byte
-/// class). The engine frees those leaves by the hundred thousand as each
+/// entries, 280 bytes, which mimalloc, the `dynasim` binary's allocator,
+/// serves from its 320-byte class; the system allocator's bins differ and
+/// gain less). The engine frees those leaves by the hundred thousand as each
 /// node reports its end state, and an allocator reuses a freed block for
 /// the next one of its size class on the same thread, so chunks of this
 /// size take the leaves' place instead of adding to the run's peak (the
@@ -106,8 +107,12 @@ impl<T> Default for Chunked<T> {
 }
 
 impl<T: Copy> Chunked<T> {
-    /// Elements per chunk.
-    const N: usize = CHUNK_BYTES / std::mem::size_of::<T>();
+    /// Elements per chunk (at least one).
+    const N: usize = {
+        let n = CHUNK_BYTES / std::mem::size_of::<T>();
+        assert!(n > 0, "an element fits in a chunk");
+        n
+    };
 
     fn push(&mut self, x: T) {
         if self.len % Self::N == 0 {

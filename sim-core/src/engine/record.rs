@@ -384,7 +384,8 @@ pub trait Sink {
     /// another thread may take it back here, so that what it builds from
     /// the end state is allocated where the engine's freed memory is (an
     /// allocator reuses a thread's freed memory for that thread). A hint
-    /// only: the records are the same either way. By default nothing.
+    /// only: the records are the same either way. A sink that wraps
+    /// another passes it on. By default nothing.
     fn end_phase(&mut self) {}
 }
 
