@@ -32,7 +32,15 @@ impl Value {
     }
     /// True for a delete marker.
     pub fn is_tombstone(self) -> bool {
-        matches!(self, Value::Tombstone(_))
+        self.tombstone().is_some()
+    }
+
+    /// The delete that wrote this marker, for a delete marker.
+    pub fn tombstone(self) -> Option<WriteId> {
+        match self {
+            Value::Tombstone(w) => Some(w),
+            Value::Data(_) => None,
+        }
     }
 }
 

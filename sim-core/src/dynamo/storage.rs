@@ -99,14 +99,11 @@ impl Siblings {
                 };
                 *self = Siblings::Many(Box::new([first, s]));
             }
-            Siblings::Many(_) => {
-                // A boxed slice turns into a vector and back without
-                // copying; growing it by one reallocates once.
-                let mut v = std::mem::take(self).into_vec();
+            // Growing by one reallocates once.
+            Siblings::Many(_) => self.edit(|v| {
                 v.reserve_exact(1);
                 v.push(s);
-                *self = Siblings::Many(v.into_boxed_slice());
-            }
+            }),
         }
     }
 
@@ -118,14 +115,17 @@ impl Siblings {
                     *self = Siblings::default();
                 }
             }
-            Siblings::Many(_) => {
-                // A boxed slice turns into a vector and back without
-                // copying; only a shorter one is reallocated.
-                let mut v = std::mem::take(self).into_vec();
-                v.retain(keep);
-                *self = Siblings::from(v);
-            }
+            // Only a shorter slice is reallocated.
+            Siblings::Many(_) => self.edit(|v| v.retain(keep)),
         }
+    }
+
+    /// Changes the entries as a vector (a boxed slice turns into one and
+    /// back without copying when its length and capacity agree).
+    fn edit(&mut self, f: impl FnOnce(&mut Vec<Stored>)) {
+        let mut v = std::mem::take(self).into_vec();
+        f(&mut v);
+        *self = Siblings::from(v);
     }
 
     /// Drops every entry.
@@ -574,10 +574,7 @@ impl TombstoneTimes {
     /// `now`: a tombstone new to them was stored at `now`, one gone from
     /// them is forgotten, one still there keeps its time.
     fn update(&mut self, key: Key, entries: &[Stored], now: SimTime) {
-        let tombstone = |s: &Stored| match s.version.value {
-            Value::Tombstone(w) => Some(w),
-            Value::Data(_) => None,
-        };
+        let tombstone = |s: &Stored| s.version.value.tombstone();
         if self.0.is_empty() && !entries.iter().any(|s| tombstone(s).is_some()) {
             return;
         }
@@ -591,6 +588,21 @@ impl TombstoneTimes {
         }
         for w in entries.iter().filter_map(tombstone) {
             self.0.entry((key, w)).or_insert(now);
+        }
+    }
+
+    /// Forgets the time of `entry` of `key`, if it is a tombstone (the
+    /// entry was replaced).
+    fn forget_entry(&mut self, key: Key, entry: &Stored) {
+        if let Some(w) = entry.version.value.tombstone() {
+            self.0.remove(&(key, w));
+        }
+    }
+
+    /// `value` entered `key`'s entries at `now`: its time, if a tombstone.
+    fn stamp(&mut self, key: Key, value: Value, now: SimTime) {
+        if let Some(w) = value.tombstone() {
+            self.0.insert((key, w), now);
         }
     }
 
@@ -764,20 +776,12 @@ impl Store {
         // new entry's (if a tombstone) is `now`, even for a retried delete
         // whose tombstone replaces the same tombstone with a later stamp.
         let tombs = &mut self.tombstones;
-        let mut forget = |s: &Stored| {
-            if let Value::Tombstone(w) = s.version.value {
-                tombs.0.remove(&(key, w));
-            }
-        };
-        let new_tombstone = match version.value {
-            Value::Tombstone(w) => Some(w),
-            Value::Data(_) => None,
-        };
+        let value = version.value;
         let applied = match self.versioning {
             Versioning::LastWriteWins => match entry.first() {
                 Some(cur) if cur.version.stamp() >= version.stamp() => Applied::Obsolete,
                 Some(_) => {
-                    entry.iter().for_each(&mut forget);
+                    entry.iter().for_each(|cur| tombs.forget_entry(key, cur));
                     entry.clear();
                     entry.push(Stored { version });
                     Applied::Stored { replaced: 1 }
@@ -795,7 +799,7 @@ impl Store {
                     entry.retain(|cur| {
                         let keep = !version.supersedes(&cur.version);
                         if !keep {
-                            forget(cur);
+                            tombs.forget_entry(key, cur);
                         }
                         keep
                     });
@@ -805,8 +809,8 @@ impl Store {
                 }
             }
         };
-        if let (Applied::Stored { .. }, Some(w)) = (applied, new_tombstone) {
-            self.tombstones.0.insert((key, w), now);
+        if let Applied::Stored { .. } = applied {
+            self.tombstones.stamp(key, value, now);
         }
         if entry.is_empty() {
             self.keys.remove(&key);
@@ -888,9 +892,12 @@ impl Store {
                 unreachable!("a tombstone's key is stored")
             };
             let before = entry.len();
-            entry.retain(
-                |s| !matches!(s.version.value, Value::Tombstone(w) if group.contains(&(key, w))),
-            );
+            entry.retain(|s| {
+                !s.version
+                    .value
+                    .tombstone()
+                    .is_some_and(|w| group.contains(&(key, w)))
+            });
             let removed = before - entry.len();
             debug_assert_eq!(removed, group.len(), "tombstone times in step");
             purged += removed as u32;
