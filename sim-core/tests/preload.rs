@@ -65,7 +65,7 @@ fn every_key_starts_on_exactly_its_top_n_replicas() {
             if top.contains(&id) {
                 assert_eq!(stored.len(), 1, "{key} on {id}");
                 let v = &stored[0].version;
-                assert_eq!(v.value, Value::Data(WriteId::preloaded(key)));
+                assert_eq!(v.value(), Value::Data(WriteId::preloaded(key)));
                 assert_eq!(v.coordinator, top[0], "the first of the top N coordinates");
                 assert_eq!(v.clock.counter(top[0]), 1);
                 assert_eq!(v.clock.len(), 1);

@@ -420,10 +420,12 @@ fn put_acked_with_siblings(quorum: &str) -> Msg {
             SimRng::new(1, Stream::Node(i)),
         );
         let mut v = writer.coordinate_load(KEY, 1000);
-        v.value = sim_core::dynamo::protocol::Value::Data(sim_core::engine::ids::WriteId(OpId {
-            client: ClientId(9),
-            seq: u64::from(i),
-        }));
+        v.set_value(sim_core::dynamo::protocol::Value::Data(
+            sim_core::engine::ids::WriteId(OpId {
+                client: ClientId(9),
+                seq: u64::from(i),
+            }),
+        ));
         v
     };
     let op = OpId {

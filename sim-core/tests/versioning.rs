@@ -101,7 +101,7 @@ impl Harness {
             .store
             .versions(KEY)
             .iter()
-            .map(|v| v.value.write())
+            .map(|v| v.value().write())
             .collect()
     }
 
@@ -162,7 +162,7 @@ impl Harness {
                     clock,
                     fastest_replica: None,
                 },
-                returned: versions.iter().map(|v| v.value.write()).collect(),
+                returned: versions.iter().map(|v| v.value().write()).collect(),
             },
         );
     }

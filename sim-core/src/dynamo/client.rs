@@ -857,17 +857,16 @@ impl Client {
         let q = self.shared.quorum;
         let targets = self.quorum_targets(now, key, (q.pw, q.w))?;
         let first = targets[0].0;
-        let version = Version::new(VersionData {
-            clock: VectorClock::new(),
+        let version = Version::new(VersionData::new(
             // No node coordinated: the first target stands as the
             // coordinator, as the fastest replica does for a get.
-            coordinator: first,
-            seen: 0,
+            VectorClock::new(),
+            first,
+            0,
             value,
-            stamp_us: now.as_micros(),
-            corrupted: false,
+            now.as_micros(),
             size,
-        });
+        ));
         // §6.1: with buffered writes, the first max(1, DW) targets write
         // durably, as a node's coordinator has them.
         let durable_first = q.dw.max(1) as usize;
@@ -1272,14 +1271,14 @@ impl Client {
                 }
                 let values = result
                     .as_ref()
-                    .map(|r| r.versions.iter().map(|v| v.value).collect())
+                    .map(|r| r.versions.iter().map(|v| v.value()).collect())
                     .unwrap_or_default();
                 let bytes = result.as_ref().map_or(0, |r| {
                     r.versions.iter().map(|v| u64::from(v.size)).sum::<u64>()
                 });
                 let corrupted = result
                     .as_ref()
-                    .map_or(0, |r| r.versions.iter().filter(|v| v.corrupted).count());
+                    .map_or(0, |r| r.versions.iter().filter(|v| v.corrupted()).count());
                 if corrupted > 0 {
                     // Ground truth for the corruption checker: the client
                     // cannot tell, the data it got is garbage.
@@ -1319,7 +1318,7 @@ impl Client {
                     return;
                 };
                 // With return_body: the versions the put left (siblings).
-                let values = body.iter().map(|v| v.value).collect();
+                let values = body.iter().map(|v| v.value()).collect();
                 let bytes = body.iter().map(|v| u64::from(v.size)).sum();
                 self.complete(
                     now,
@@ -1371,7 +1370,7 @@ impl Client {
         read: GetResult,
         out: &mut Outbox<ClientTimer>,
     ) {
-        let based_on: Vec<WriteId> = read.versions.iter().map(|v| v.value.write()).collect();
+        let based_on: Vec<WriteId> = read.versions.iter().map(|v| v.value().write()).collect();
         let discarded = match self.shared.workload.reconcile {
             Reconcile::Union => Vec::new(),
             Reconcile::LastWriterWins => {
@@ -1379,7 +1378,7 @@ impl Client {
                     .versions
                     .iter()
                     .max_by_key(|v| v.stamp())
-                    .map(|v| v.value.write());
+                    .map(|v| v.value().write());
                 based_on
                     .iter()
                     .copied()

@@ -224,10 +224,10 @@ fn absorb_object(set: &mut Vec<Version>, object: Vec<Version>) -> Applied {
     // Values are unique per write, so membership is by value (a set, as
     // exploded objects hold hundreds of siblings).
     let add = |set: &mut Vec<Version>, object: Vec<Version>, clock: &VectorClock| {
-        let mut present: BTreeSet<Value> = set.iter().map(|s| s.value).collect();
+        let mut present: BTreeSet<Value> = set.iter().map(|s| s.value()).collect();
         let mut added = false;
         for mut v in object {
-            if present.insert(v.value) {
+            if present.insert(v.value()) {
                 v.clock = clock.clone();
                 set.push(v);
                 added = true;
@@ -298,10 +298,10 @@ pub fn covers(held: &[Version], wanted: &[Version], versioning: Versioning) -> b
         // The held object has this value under the same clock, or a clock
         // that strictly descends it.
         let object = object_clock(held);
-        let values: BTreeSet<Value> = held.iter().map(|h| h.value).collect();
+        let values: BTreeSet<Value> = held.iter().map(|h| h.value()).collect();
         return wanted.iter().all(|w| match object.compare(&w.clock) {
             Causality::After => true,
-            Causality::Equal => values.contains(&w.value),
+            Causality::Equal => values.contains(&w.value()),
             _ => false,
         });
     }
@@ -454,15 +454,14 @@ impl LoadTable {
         let template = self.templates[node.0 as usize]
             .as_ref()
             .expect("a loaded key's coordinator has a template");
-        Version::new(VersionData {
-            value: loaded_value(key),
-            size: if self.per_key_sizes {
-                self.sizes[key.0 as usize]
-            } else {
-                self.constant_size
-            },
-            ..VersionData::clone(template)
-        })
+        let mut data = VersionData::clone(template);
+        data.set_value(loaded_value(key));
+        data.size = if self.per_key_sizes {
+            self.sizes[key.0 as usize]
+        } else {
+            self.constant_size
+        };
+        Version::new(data)
     }
 }
 
@@ -540,7 +539,7 @@ impl StoredValues<'_> {
     /// Calls `f` with each value, in stored order.
     pub fn for_each(self, mut f: impl FnMut(Value)) {
         match self {
-            StoredValues::Stored(v) => v.iter().for_each(|s| f(s.version.value)),
+            StoredValues::Stored(v) => v.iter().for_each(|s| f(s.version.value())),
             StoredValues::Loaded(v) => f(v),
         }
     }
@@ -574,7 +573,7 @@ impl TombstoneTimes {
     /// `now`: a tombstone new to them was stored at `now`, one gone from
     /// them is forgotten, one still there keeps its time.
     fn update(&mut self, key: Key, entries: &[Stored], now: SimTime) {
-        let tombstone = |s: &Stored| s.version.value.tombstone();
+        let tombstone = |s: &Stored| s.version.value().tombstone();
         if self.0.is_empty() && !entries.iter().any(|s| tombstone(s).is_some()) {
             return;
         }
@@ -594,7 +593,7 @@ impl TombstoneTimes {
     /// Forgets the time of `entry` of `key`, if it is a tombstone (the
     /// entry was replaced).
     fn forget_entry(&mut self, key: Key, entry: &Stored) {
-        if let Some(w) = entry.version.value.tombstone() {
+        if let Some(w) = entry.version.value().tombstone() {
             self.0.remove(&(key, w));
         }
     }
@@ -776,7 +775,7 @@ impl Store {
         // new entry's (if a tombstone) is `now`, even for a retried delete
         // whose tombstone replaces the same tombstone with a later stamp.
         let tombs = &mut self.tombstones;
-        let value = version.value;
+        let value = version.value();
         let applied = match self.versioning {
             Versioning::LastWriteWins => match entry.first() {
                 Some(cur) if cur.version.stamp() >= version.stamp() => Applied::Obsolete,
@@ -852,7 +851,7 @@ impl Store {
     /// loaded key's value without building its version).
     pub fn push_values(&self, key: Key, out: &mut Vec<Value>) {
         match self.keys.get(&key) {
-            Some(v) => out.extend(v.iter().map(|s| s.version.value)),
+            Some(v) => out.extend(v.iter().map(|s| s.version.value())),
             None if self.loaded.contains(key) => out.push(loaded_value(key)),
             None => {}
         }
@@ -894,7 +893,7 @@ impl Store {
             let before = entry.len();
             entry.retain(|s| {
                 !s.version
-                    .value
+                    .value()
                     .tombstone()
                     .is_some_and(|w| group.contains(&(key, w)))
             });
@@ -969,8 +968,8 @@ impl Store {
         for (key, versions) in self.keys.range_mut(range.0..=range.1) {
             let mut count = 0;
             for s in versions.iter_mut() {
-                if rng.chance(fraction) && !s.version.corrupted {
-                    s.version.corrupted = true;
+                if rng.chance(fraction) && !s.version.corrupted() {
+                    s.version.corrupt();
                     count += 1;
                 }
             }
@@ -989,7 +988,7 @@ impl Store {
         let corrupted = self
             .keys
             .get(&key)
-            .is_some_and(|vs| vs.iter().any(|s| s.version.corrupted));
+            .is_some_and(|vs| vs.iter().any(|s| s.version.corrupted()));
         if !corrupted {
             return 0;
         }
@@ -1001,7 +1000,7 @@ impl Store {
     /// Keys holding corrupted versions, with how many, in key order.
     pub fn corrupted(&self) -> impl Iterator<Item = (Key, u32)> + '_ {
         self.keys.iter().filter_map(|(k, vs)| {
-            let n = vs.iter().filter(|s| s.version.corrupted).count() as u32;
+            let n = vs.iter().filter(|s| s.version.corrupted()).count() as u32;
             (n > 0).then_some((*k, n))
         })
     }
@@ -1030,15 +1029,14 @@ mod tests {
     fn version(context: &VectorClock, node: u32, seq: u64) -> Version {
         let mut clock = context.clone();
         clock.increment(NodeId(node), SimTime(seq));
-        Version::new(VersionData {
-            seen: context.counter(NodeId(node)),
+        Version::new(VersionData::new(
             clock,
-            coordinator: NodeId(node),
-            value: Value::Data(write(seq)),
-            stamp_us: seq,
-            corrupted: false,
-            size: 0,
-        })
+            NodeId(node),
+            context.counter(NodeId(node)),
+            Value::Data(write(seq)),
+            seq,
+            0,
+        ))
     }
 
     /// A store whose loaded keys are bits behaves like one that stored
@@ -1072,7 +1070,7 @@ mod tests {
             }
             lazy.attach_load_table(&table);
             let v = table.version(Key(7));
-            assert_eq!(v.value, Value::Data(WriteId::preloaded(Key(7))));
+            assert_eq!(v.value(), Value::Data(WriteId::preloaded(Key(7))));
             assert_eq!((v.size, v.coordinator), (107, NodeId(1)));
             let same = |a: &Store, b: &Store| {
                 assert_eq!(a.key_count(), b.key_count());
@@ -1180,7 +1178,7 @@ mod tests {
     fn tombstones_are_purged_after_the_cutoff_only() {
         let mut s = Store::new(VC);
         let mut t = version(&VectorClock::new(), 0, 1);
-        t.value = Value::Tombstone(write(1));
+        t.set_value(Value::Tombstone(write(1)));
         s.apply(Key(3), t, SimTime(10));
         assert_eq!(s.purge_tombstones(SimTime(9), &mut Vec::new()), 0);
         let mut touched = Vec::new();
@@ -1209,15 +1207,14 @@ mod tests {
     fn object(clock: &VectorClock, seqs: &[u64]) -> Vec<Version> {
         seqs.iter()
             .map(|s| {
-                Version::new(VersionData {
-                    clock: clock.clone(),
-                    coordinator: NodeId(0),
-                    seen: clock.counter(NodeId(0)),
-                    value: Value::Data(write(*s)),
-                    stamp_us: *s,
-                    corrupted: false,
-                    size: 0,
-                })
+                Version::new(VersionData::new(
+                    clock.clone(),
+                    NodeId(0),
+                    clock.counter(NodeId(0)),
+                    Value::Data(write(*s)),
+                    *s,
+                    0,
+                ))
             })
             .collect()
     }
@@ -1231,7 +1228,7 @@ mod tests {
     }
 
     fn seqs(vs: &[Version]) -> Vec<u64> {
-        let mut out: Vec<u64> = vs.iter().map(|v| v.value.write().0.seq).collect();
+        let mut out: Vec<u64> = vs.iter().map(|v| v.value().write().0.seq).collect();
         out.sort();
         out
     }
@@ -1293,9 +1290,12 @@ mod tests {
         let mut rng = crate::engine::rng::SimRng::new(7, crate::engine::rng::Stream::Custom(0));
         let touched = a.corrupt(Probability::ALWAYS, None, &mut rng);
         assert_eq!(touched, vec![(Key(3), 1)]);
-        assert!(a.versions(Key(3))[0].corrupted);
-        assert!(!b.versions(Key(3))[0].corrupted, "the other replica's copy");
-        assert!(!v.corrupted, "the sender's copy");
+        assert!(a.versions(Key(3))[0].corrupted());
+        assert!(
+            !b.versions(Key(3))[0].corrupted(),
+            "the other replica's copy"
+        );
+        assert!(!v.corrupted(), "the sender's copy");
         assert!(Version::shared(&b.versions(Key(3))[0], &v));
         assert_eq!(b.drop_if_corrupted(Key(3)), 0);
         assert_eq!(a.drop_if_corrupted(Key(3)), 1);
@@ -1322,7 +1322,7 @@ mod tests {
         b.apply(Key(5), w, SimTime(1));
         let (va, vb) = (a.versions(Key(5)), b.versions(Key(5)));
         assert_eq!((va.len(), vb.len()), (2, 2));
-        assert_eq!(va[0].value, Value::Data(WriteId::preloaded(Key(5))));
+        assert_eq!(va[0].value(), Value::Data(WriteId::preloaded(Key(5))));
         assert!(Version::shared(&va[0], &vb[0]));
         assert_eq!(va[0].size, 10);
         // Once nobody holds it, the next build is a new allocation with the
@@ -1331,7 +1331,7 @@ mod tests {
         a.remove(Key(5));
         b.remove(Key(5));
         let again = table.version(Key(5));
-        assert_eq!(again.value, Value::Data(WriteId::preloaded(Key(5))));
+        assert_eq!(again.value(), Value::Data(WriteId::preloaded(Key(5))));
         // Dead references are forgotten: after thousands of builds nobody
         // kept, the table holds no more dead ones than a sweep allows.
         for k in 0..4000 {
@@ -1364,8 +1364,8 @@ mod tests {
         let touched = s.corrupt(Probability::ALWAYS, Some((Key(2), Key(4))), &mut rng);
         assert_eq!(touched, vec![(Key(2), 2), (Key(3), 2), (Key(4), 2)]);
         assert_eq!(s.corrupted().count(), 3);
-        assert!(s.versions(Key(2)).iter().all(|v| v.corrupted));
-        assert!(s.versions(Key(5)).iter().all(|v| !v.corrupted));
+        assert!(s.versions(Key(2)).iter().all(|v| v.corrupted()));
+        assert!(s.versions(Key(5)).iter().all(|v| !v.corrupted()));
         // Corrupting again touches nothing new; a fraction of 0 nothing at all.
         assert!(s
             .corrupt(Probability::ALWAYS, Some((Key(2), Key(4))), &mut rng)
@@ -1400,15 +1400,14 @@ mod tests {
                 clock.increment_above(NodeId(*node), issued[*node as usize], SimTime(i as u64));
                 issued[*node as usize] = clock.counter(NodeId(*node));
                 let id = write(i as u64);
-                out.push(Version::new(VersionData {
+                out.push(Version::new(VersionData::new(
                     clock,
-                    coordinator: NodeId(*node),
+                    NodeId(*node),
                     seen,
-                    value: Value::Data(id),
-                    stamp_us: i as u64,
-                    corrupted: false,
-                    size: 0,
-                }));
+                    Value::Data(id),
+                    i as u64,
+                    0,
+                )));
             }
             out
         }
@@ -1421,8 +1420,8 @@ mod tests {
                 let versions = build(&h);
                 let model: Vec<WriteId> = versions
                     .iter()
-                    .filter(|v| !versions.iter().any(|o| o.value != v.value && o.supersedes(v)))
-                    .map(|v| v.value.write())
+                    .filter(|v| !versions.iter().any(|o| o.value() != v.value() && o.supersedes(v)))
+                    .map(|v| v.value().write())
                     .collect();
                 let mut order: Vec<usize> = (0..versions.len()).collect();
                 let mut rng = crate::engine::rng::SimRng::new(seed, crate::engine::rng::Stream::Custom(0));
@@ -1431,7 +1430,7 @@ mod tests {
                 for i in order {
                     s.apply(Key(0), versions[i].clone(), SimTime(0));
                 }
-                let mut got: Vec<WriteId> = s.versions(Key(0)).iter().map(|v| v.value.write()).collect();
+                let mut got: Vec<WriteId> = s.versions(Key(0)).iter().map(|v| v.value().write()).collect();
                 got.sort();
                 let mut want = model;
                 want.sort();
@@ -1466,7 +1465,8 @@ mod tests {
                     .zip(&tombs)
                     .map(|(mut v, tomb)| {
                         if *tomb {
-                            v.value = Value::Tombstone(v.value.write());
+                            let w = v.value().write();
+                            v.set_value(Value::Tombstone(w));
                         }
                         v
                     })
@@ -1501,7 +1501,7 @@ mod tests {
                             for (key, entries) in &model {
                                 let n = entries
                                     .iter()
-                                    .filter(|(v, at)| v.value.is_tombstone() && *at <= cutoff)
+                                    .filter(|(v, at)| v.value().is_tombstone() && *at <= cutoff)
                                     .count() as u32;
                                 if n > 0 {
                                     want_touched.push(Key(*key));
@@ -1527,7 +1527,7 @@ mod tests {
                         }
                         let old = model.get(&key).cloned().unwrap_or_default();
                         let same = |o: &Version, v: &Version| {
-                            if by_value { o.value == v.value } else { o == v }
+                            if by_value { o.value() == v.value() } else { o == v }
                         };
                         let entries: Vec<(Version, SimTime)> = stored
                             .into_iter()
@@ -1549,8 +1549,8 @@ mod tests {
                         .iter()
                         .flat_map(|(k, es)| {
                             es.iter()
-                                .filter(|(v, _)| v.value.is_tombstone())
-                                .map(|(v, at)| (Key(*k), v.value.write(), *at))
+                                .filter(|(v, _)| v.value().is_tombstone())
+                                .map(|(v, at)| (Key(*k), v.value().write(), *at))
                         })
                         .collect::<BTreeSet<_>>()
                         .into_iter()
@@ -1566,7 +1566,7 @@ mod tests {
                 let stored = |t: u64| Stored {
                     version: version(&VectorClock::new(), 1, t + 1),
                 };
-                let seq = |s: &Stored| s.version.value.write().0.seq - 1;
+                let seq = |s: &Stored| s.version.value().write().0.seq - 1;
                 let (mut sib, mut model) = (Siblings::default(), Vec::new());
                 for (op, t) in ops {
                     match op {

@@ -23,6 +23,8 @@
 use std::cmp::Ordering;
 use std::fmt;
 use std::hash::{Hash, Hasher};
+use std::num::NonZeroU64;
+use std::ops::Deref;
 use std::sync::Arc;
 
 use crate::engine::ids::NodeId;
@@ -69,14 +71,102 @@ impl Causality {
 /// `PartialEq`, `Hash` and `PartialOrd` ignore timestamps, so `a == b` exactly
 /// when `a.compare(&b) == Causality::Equal`.
 ///
-/// The entries are shared, copy-on-write: a version travels in many messages
-/// and sits on N replicas, and cloning its clock is a reference count, not a
-/// copy. Only a coordinator (increment, truncation) and reconciliation
-/// (merge) build new entries.
-#[derive(Clone, Debug, Default)]
+/// A clock of one entry (a blind write's, or a key's written through one
+/// coordinator) is kept inline, 24 bytes and no allocation; an empty clock
+/// or one of several entries is shared, copy-on-write: a version travels in
+/// many messages and sits on N replicas, and cloning its clock is a
+/// reference count, not a copy. Only a coordinator (increment, truncation)
+/// and reconciliation (merge) build new entries. Which form a clock takes
+/// follows from its entries alone and is never observable.
+#[derive(Clone, Default)]
 pub struct VectorClock {
     /// Sorted by `NodeId`, one entry per node, every counter >= 1.
-    entries: Arc<[(NodeId, ClockEntry)]>,
+    entries: Entries,
+}
+
+/// A [`VectorClock`]'s entries: one inline, or none or several shared.
+#[derive(Clone, Debug)]
+enum Entries {
+    One(OneEntry),
+    Shared(Arc<[(NodeId, ClockEntry)]>),
+}
+
+impl Default for Entries {
+    fn default() -> Self {
+        Entries::Shared(Arc::default())
+    }
+}
+
+/// The single entry of a one-entry clock. The counter is never 0 (a stored
+/// entry counts at least one write), and that spare value tags the
+/// [`Entries`] enum: `Entries` is as large as this struct. `repr(C)` puts the
+/// counter first, so the shared form's pointer fits beside it.
+#[derive(Clone, Copy, Debug)]
+#[repr(C)]
+struct OneEntry {
+    counter: NonZeroU64,
+    timestamp: SimTime,
+    node: NodeId,
+}
+
+/// The entries as a slice: borrowed from the shared form, or the inline
+/// entry copied out.
+enum View<'a> {
+    Shared(&'a [(NodeId, ClockEntry)]),
+    One([(NodeId, ClockEntry); 1]),
+}
+
+impl Deref for View<'_> {
+    type Target = [(NodeId, ClockEntry)];
+    fn deref(&self) -> &Self::Target {
+        match self {
+            View::Shared(s) => s,
+            View::One(one) => one,
+        }
+    }
+}
+
+impl Entries {
+    fn from_vec(entries: Vec<(NodeId, ClockEntry)>) -> Entries {
+        match entries[..] {
+            [(node, entry)] => match NonZeroU64::new(entry.counter) {
+                Some(counter) => Entries::One(OneEntry {
+                    counter,
+                    timestamp: entry.timestamp,
+                    node,
+                }),
+                // Not a stored entry (every counter is at least 1), but kept
+                // as given.
+                None => Entries::Shared(entries.into()),
+            },
+            _ => Entries::Shared(entries.into()),
+        }
+    }
+
+    fn view(&self) -> View<'_> {
+        match self {
+            Entries::Shared(s) => View::Shared(s),
+            Entries::One(one) => View::One([(
+                one.node,
+                ClockEntry {
+                    counter: one.counter.get(),
+                    timestamp: one.timestamp,
+                },
+            )]),
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Entries::Shared(s) => s.len(),
+            Entries::One(_) => 1,
+        }
+    }
+
+    /// True when both are the same shared allocation.
+    fn same_shared(&self, other: &Entries) -> bool {
+        matches!((self, other), (Entries::Shared(a), Entries::Shared(b)) if Arc::ptr_eq(a, b))
+    }
 }
 
 impl VectorClock {
@@ -87,27 +177,33 @@ impl VectorClock {
 
     /// Applies `edit` to a private copy of the entries.
     fn edit<T>(&mut self, edit: impl FnOnce(&mut Vec<(NodeId, ClockEntry)>) -> T) -> T {
-        let mut entries = self.entries.to_vec();
+        let mut entries = self.entries.view().to_vec();
         let out = edit(&mut entries);
-        self.entries = entries.into();
+        self.entries = Entries::from_vec(entries);
         out
     }
 
     fn position(&self, node: NodeId) -> Result<usize, usize> {
-        self.entries.binary_search_by_key(&node, |(n, _)| *n)
+        self.entries.view().binary_search_by_key(&node, |(n, _)| *n)
     }
 
     /// The counter of `node`, 0 if the node has no entry.
     pub fn counter(&self, node: NodeId) -> u64 {
-        match self.position(node) {
-            Ok(i) => self.entries[i].1.counter,
-            Err(_) => 0,
-        }
+        self.entry(node).map_or(0, |e| e.counter)
     }
 
     /// The full entry of `node`, if it has one.
     pub fn entry(&self, node: NodeId) -> Option<ClockEntry> {
-        self.position(node).ok().map(|i| self.entries[i].1)
+        match &self.entries {
+            Entries::One(one) => (one.node == node).then_some(ClockEntry {
+                counter: one.counter.get(),
+                timestamp: one.timestamp,
+            }),
+            Entries::Shared(s) => s
+                .binary_search_by_key(&node, |(n, _)| *n)
+                .ok()
+                .map(|i| s[i].1),
+        }
     }
 
     /// Like [`VectorClock::increment`], but the new counter is also above
@@ -155,7 +251,7 @@ impl VectorClock {
         let mut self_ahead = false;
         let mut other_ahead = false;
         let (mut i, mut j) = (0, 0);
-        let (a, b) = (&self.entries, &other.entries);
+        let (a, b) = (self.entries.view(), other.entries.view());
         while i < a.len() && j < b.len() {
             match a[i].0.cmp(&b[j].0) {
                 Ordering::Less => {
@@ -200,7 +296,7 @@ impl VectorClock {
     /// The timestamp travels with the winning counter; on equal counters the
     /// later timestamp is kept.
     pub fn merge(&self, other: &Self) -> Self {
-        let (a, b) = (&self.entries, &other.entries);
+        let (a, b) = (self.entries.view(), other.entries.view());
         let mut entries = Vec::with_capacity(a.len().max(b.len()));
         let (mut i, mut j) = (0, 0);
         while i < a.len() && j < b.len() {
@@ -223,16 +319,16 @@ impl VectorClock {
         entries.extend_from_slice(&a[i..]);
         entries.extend_from_slice(&b[j..]);
         VectorClock {
-            entries: entries.into(),
+            entries: Entries::from_vec(entries),
         }
     }
 
     /// Merges `other` into `self` (see [`VectorClock::merge`]).
     pub fn merge_in(&mut self, other: &Self) {
-        if other.entries.is_empty() || Arc::ptr_eq(&self.entries, &other.entries) {
+        if other.is_empty() || self.entries.same_shared(&other.entries) {
             return;
         }
-        if self.entries.is_empty() {
+        if self.is_empty() {
             // Share the entries (siblings of one object share their clock).
             self.entries = other.entries.clone();
             return;
@@ -276,12 +372,13 @@ impl VectorClock {
 
     /// True for the empty clock.
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.entries.len() == 0
     }
 
     /// The entries in `NodeId` order.
     pub fn entries(&self) -> impl Iterator<Item = (NodeId, ClockEntry)> + '_ {
-        self.entries.iter().copied()
+        let view = self.entries.view();
+        (0..view.len()).map(move |i| view[i])
     }
 
     /// A stable 64-bit digest of the `(node, counter)` pairs, timestamps
@@ -298,7 +395,7 @@ impl VectorClock {
                 h = h.wrapping_mul(FNV_PRIME);
             }
         };
-        for (node, e) in self.entries.iter() {
+        for (node, e) in self.entries.view().iter() {
             feed(&node.0.to_le_bytes());
             feed(&e.counter.to_le_bytes());
         }
@@ -319,11 +416,10 @@ fn merge_entry(a: ClockEntry, b: ClockEntry) -> ClockEntry {
 
 impl PartialEq for VectorClock {
     fn eq(&self, other: &Self) -> bool {
-        self.entries.len() == other.entries.len()
-            && self
-                .entries
-                .iter()
-                .zip(other.entries.iter())
+        let (a, b) = (self.entries.view(), other.entries.view());
+        a.len() == b.len()
+            && a.iter()
+                .zip(b.iter())
                 .all(|((n1, e1), (n2, e2))| n1 == n2 && e1.counter == e2.counter)
     }
 }
@@ -333,7 +429,7 @@ impl Eq for VectorClock {}
 impl Hash for VectorClock {
     fn hash<H: Hasher>(&self, state: &mut H) {
         state.write_usize(self.entries.len());
-        for (node, e) in self.entries.iter() {
+        for (node, e) in self.entries.view().iter() {
             node.hash(state);
             e.counter.hash(state);
         }
@@ -353,11 +449,21 @@ impl PartialOrd for VectorClock {
     }
 }
 
+impl fmt::Debug for VectorClock {
+    /// As it was when the entries were always a shared slice (trace files
+    /// show it), whichever form they take.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("VectorClock")
+            .field("entries", &&*self.entries.view())
+            .finish()
+    }
+}
+
 impl fmt::Display for VectorClock {
     /// `[n1:2, n3:1]`: node and counter, in node order.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("[")?;
-        for (i, (node, e)) in self.entries.iter().enumerate() {
+        for (i, (node, e)) in self.entries.view().iter().enumerate() {
             if i > 0 {
                 f.write_str(", ")?;
             }
@@ -399,6 +505,50 @@ mod tests {
             }
         }
         c
+    }
+
+    #[test]
+    fn a_one_entry_clock_is_inline_and_answers_as_a_shared_one() {
+        // The layout this representation exists for: no larger than the
+        // shared pointer's 16 bytes plus one entry.
+        assert_eq!(std::mem::size_of::<VectorClock>(), 24);
+        let one = vc(&[(3, 2)]);
+        assert!(matches!(one.entries, Entries::One(_)));
+        let shared = VectorClock {
+            entries: Entries::Shared(
+                vec![(
+                    NodeId(3),
+                    ClockEntry {
+                        counter: 2,
+                        timestamp: SimTime(0),
+                    },
+                )]
+                .into(),
+            ),
+        };
+        assert_eq!(one, shared);
+        assert_eq!(one.digest(), shared.digest());
+        assert_eq!(one.compare(&shared), Causality::Equal);
+        assert_eq!(one.to_string(), shared.to_string());
+        assert_eq!(format!("{one:?}"), format!("{shared:?}"));
+        assert_eq!(
+            format!("{one:?}"),
+            "VectorClock { entries: [(NodeId(3), ClockEntry { counter: 2, timestamp: SimTime(0) })] }"
+        );
+        assert_eq!(one.entry(NodeId(3)), shared.entry(NodeId(3)));
+        assert_eq!(one.counter(NodeId(4)), 0);
+        // Growing to two entries and truncating back to one changes form.
+        let mut two = one.clone();
+        two.increment(NodeId(1), SimTime(5));
+        assert!(matches!(two.entries, Entries::Shared(_)));
+        assert_eq!(two.to_string(), "[n1:1, n3:2]");
+        assert_eq!(two.truncate(1), 1);
+        assert!(matches!(two.entries, Entries::One(_)));
+        assert_eq!(two.to_string(), "[n1:1]");
+        // An empty clock merged with a one-entry clock takes it.
+        let mut empty = VectorClock::new();
+        empty.merge_in(&one);
+        assert_eq!(empty, one);
     }
 
     #[test]

@@ -50,11 +50,11 @@ use super::{Node, NodeTime, Timer};
 /// checksums the exchange reads, detects and repairs it.
 pub fn key_digest(versions: &[Stored]) -> u64 {
     versions.iter().fold(0u64, |acc, s| {
-        let w = s.version.value.write();
+        let w = s.version.value().write();
         let mut x = s.version.clock.digest()
             ^ (u64::from(w.0.client.0) << 40 | w.0.seq).rotate_left(17)
-            ^ u64::from(s.version.value.is_tombstone())
-            ^ if s.version.corrupted {
+            ^ u64::from(s.version.value().is_tombstone())
+            ^ if s.version.corrupted() {
                 0x5bd1_e995_0000_0000
             } else {
                 0

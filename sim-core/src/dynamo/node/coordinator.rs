@@ -364,15 +364,14 @@ impl Node {
     ) -> Version {
         let stamp_us = t.local.as_micros();
         match self.cluster.versioning {
-            Versioning::LastWriteWins => Version::new(VersionData {
-                clock: VectorClock::new(),
-                coordinator: self.id,
-                seen: 0,
+            Versioning::LastWriteWins => Version::new(VersionData::new(
+                VectorClock::new(),
+                self.id,
+                0,
                 value,
                 stamp_us,
-                corrupted: false,
                 size,
-            }),
+            )),
             Versioning::VectorClocks {
                 truncation_threshold,
                 scheme,
@@ -401,15 +400,7 @@ impl Node {
                     ClockScheme::VnodeClocks => clock.counter(actor),
                     _ => seen,
                 };
-                Version::new(VersionData {
-                    clock,
-                    coordinator: actor,
-                    seen,
-                    value,
-                    stamp_us,
-                    corrupted: false,
-                    size,
-                })
+                Version::new(VersionData::new(clock, actor, seen, value, stamp_us, size))
             }
         }
     }
@@ -436,7 +427,7 @@ impl Node {
                 }
                 local
                     .into_iter()
-                    .filter(|v| v.value != version.value)
+                    .filter(|v| v.value() != version.value())
                     .map(|mut v| {
                         v.clock = version.clock.clone();
                         v
@@ -786,7 +777,7 @@ impl Node {
             out.record(Record::WriteCommitted {
                 op: put.op,
                 key: put.key,
-                write: put.version.value.write(),
+                write: put.version.value().write(),
                 coordinator: me,
             });
             let reply = ClientMsg::PutReply {

@@ -564,7 +564,7 @@ impl Node {
             out(&Record::FinalHint {
                 node: self.id,
                 key,
-                value: version.value,
+                value: version.value(),
             });
         }
         for (key, versions) in self.durable.store.corrupted() {
