@@ -109,6 +109,15 @@ struct OneEntry {
     node: NodeId,
 }
 
+impl OneEntry {
+    fn entry(&self) -> ClockEntry {
+        ClockEntry {
+            counter: self.counter.get(),
+            timestamp: self.timestamp,
+        }
+    }
+}
+
 /// The entries as a slice: borrowed from the shared form, or the inline
 /// entry copied out.
 enum View<'a> {
@@ -146,13 +155,7 @@ impl Entries {
     fn view(&self) -> View<'_> {
         match self {
             Entries::Shared(s) => View::Shared(s),
-            Entries::One(one) => View::One([(
-                one.node,
-                ClockEntry {
-                    counter: one.counter.get(),
-                    timestamp: one.timestamp,
-                },
-            )]),
+            Entries::One(one) => View::One([(one.node, one.entry())]),
         }
     }
 
@@ -195,10 +198,7 @@ impl VectorClock {
     /// The full entry of `node`, if it has one.
     pub fn entry(&self, node: NodeId) -> Option<ClockEntry> {
         match &self.entries {
-            Entries::One(one) => (one.node == node).then_some(ClockEntry {
-                counter: one.counter.get(),
-                timestamp: one.timestamp,
-            }),
+            Entries::One(one) => (one.node == node).then(|| one.entry()),
             Entries::Shared(s) => s
                 .binary_search_by_key(&node, |(n, _)| *n)
                 .ok()
@@ -297,7 +297,7 @@ impl VectorClock {
     /// later timestamp is kept.
     pub fn merge(&self, other: &Self) -> Self {
         let (a, b) = (self.entries.view(), other.entries.view());
-        let mut entries = Vec::with_capacity(a.len().max(b.len()));
+        let mut entries = Vec::with_capacity(a.len() + b.len());
         let (mut i, mut j) = (0, 0);
         while i < a.len() && j < b.len() {
             match a[i].0.cmp(&b[j].0) {
@@ -327,6 +327,16 @@ impl VectorClock {
     pub fn merge_in(&mut self, other: &Self) {
         if other.is_empty() || self.entries.same_shared(&other.entries) {
             return;
+        }
+        // Two inline entries of one node (siblings sharing a one-entry
+        // object clock): merged in place, without the general merge's list.
+        if let (Entries::One(a), Entries::One(b)) = (&mut self.entries, &other.entries) {
+            if a.node == b.node {
+                let merged = merge_entry(a.entry(), b.entry());
+                a.timestamp = merged.timestamp;
+                a.counter = NonZeroU64::new(merged.counter).expect("a merge of stored counters");
+                return;
+            }
         }
         if self.is_empty() {
             // Share the entries (siblings of one object share their clock).
@@ -545,6 +555,29 @@ mod tests {
         assert_eq!(two.truncate(1), 1);
         assert!(matches!(two.entries, Entries::One(_)));
         assert_eq!(two.to_string(), "[n1:1]");
+        // Two one-entry clocks of one node merge in place: the larger
+        // counter with its timestamp, on a tie the later timestamp.
+        let mut a = VectorClock::new();
+        a.increment(NodeId(3), SimTime(9));
+        let mut b = one.clone();
+        b.merge_in(&a);
+        assert_eq!(b.entry(NodeId(3)), one.entry(NodeId(3)));
+        let mut c = vc(&[(3, 2)]);
+        c.increment(NodeId(3), SimTime(1));
+        c.merge_in(&one);
+        assert_eq!(c.counter(NodeId(3)), 3);
+        let mut d = one.clone();
+        let mut later = vc(&[(3, 1)]);
+        later.increment(NodeId(3), SimTime(7));
+        d.merge_in(&later);
+        assert_eq!(
+            d.entry(NodeId(3)),
+            Some(ClockEntry {
+                counter: 2,
+                timestamp: SimTime(7)
+            })
+        );
+        assert!(matches!(d.entries, Entries::One(_)));
         // An empty clock merged with a one-entry clock takes it.
         let mut empty = VectorClock::new();
         empty.merge_in(&one);
