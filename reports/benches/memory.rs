@@ -1,7 +1,7 @@
 //! Memory benchmark: what a million keys cost (issue 18).
 //!
 //! Run with `cargo bench -p reports --bench memory` (release profile, about
-//! a minute and a half of CPU). Standard output carries only `name: value`
+//! about four minutes of CPU). Standard output carries only `name: value`
 //! lines, one per figure; progress goes to standard error.
 //!
 //! Each measured run happens in its own child process (the bench re-executes
@@ -28,7 +28,15 @@
 //!   and 2M blind writes (64 open-loop clients at 500 puts/s each) over the
 //!   loaded keys, collector and summary included;
 //! - `blind_writes_rss_2m_vs_500k`: their ratio (1.0 is flat in the number
-//!   of writes).
+//!   of writes);
+//! - the same three under last-write-wins (`blind_writes_500k_over_1m_keys_lww_peak_rss_mb`,
+//!   `blind_writes_2m_over_1m_keys_lww_peak_rss_mb`, `blind_writes_lww_rss_2m_vs_500k`):
+//!   under vector clocks a blind put has an empty context, so every one is
+//!   a new sibling kept on N replicas (the protocol's state grows with the
+//!   writes); under last-write-wins a key keeps one version;
+//! - `blind_writes_2m_engine_alone_peak_rss_mb`,
+//!   `blind_writes_2m_engine_alone_lww_peak_rss_mb`: the 2M runs without
+//!   the collector (the engine's share).
 //!
 //! # Goals (issue 18)
 //! - `preload_1m_keys_peak_rss_mb` ≤ 300 and `preload_us_per_key` ≤ 1;
@@ -70,22 +78,26 @@ fn main() {
         "preload_wall_us_per_key: {}",
         preload.get("wall_us_per_key")
     );
-    let short = run_child_spec("blind:500000");
-    let long = run_child_spec("blind:2000000");
-    println!(
-        "blind_writes_500k_over_1m_keys_peak_rss_mb: {}",
-        short.get("peak_rss_mb")
-    );
-    println!(
-        "blind_writes_2m_over_1m_keys_peak_rss_mb: {}",
-        long.get("peak_rss_mb")
-    );
-    match (
-        short.get("peak_rss_mb").parse::<f64>(),
-        long.get("peak_rss_mb").parse::<f64>(),
-    ) {
-        (Ok(a), Ok(b)) => println!("blind_writes_rss_2m_vs_500k: {:.2}", b / a),
-        _ => println!("blind_writes_rss_2m_vs_500k: n/a"),
+    // Vector clocks (the default) first, the headline figures; then the
+    // same runs under last-write-wins, and the 2M runs without the
+    // collector: the split README's memory paragraph quotes.
+    for (label, suffix) in [("", ""), ("_lww", ":lww")] {
+        let short = run_child_spec(&format!("blind:500000{suffix}"));
+        let long = run_child_spec(&format!("blind:2000000{suffix}"));
+        let (a, b) = (short.get("peak_rss_mb"), long.get("peak_rss_mb"));
+        println!("blind_writes_500k_over_1m_keys{label}_peak_rss_mb: {a}");
+        println!("blind_writes_2m_over_1m_keys{label}_peak_rss_mb: {b}");
+        match (a.parse::<f64>(), b.parse::<f64>()) {
+            (Ok(a), Ok(b)) => println!("blind_writes{label}_rss_2m_vs_500k: {:.2}", b / a),
+            _ => println!("blind_writes{label}_rss_2m_vs_500k: n/a"),
+        }
+    }
+    for (label, suffix) in [("", ""), ("_lww", ":lww")] {
+        let engine = run_child_spec(&format!("blind:2000000{suffix}:engine"));
+        println!(
+            "blind_writes_2m_engine_alone{label}_peak_rss_mb: {}",
+            engine.get("peak_rss_mb")
+        );
     }
 }
 
