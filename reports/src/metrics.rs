@@ -1413,7 +1413,9 @@ impl Collector {
             scatter: Vec::new(),
             scatter_stride: 1,
             completions: 0,
-            copies: end_state::FinalCopies::default(),
+            copies: end_state::FinalCopies::new(end_state::chunk_bytes(
+                scenario.cluster.versioning,
+            )),
             end: SimTime::ZERO,
             preloaded: 0,
             membership: Tracker::new(scenario),

@@ -6,7 +6,7 @@
 //! A copy is 16 bytes (key, node, where its values start) and a value 8:
 //! a write id packed as 24 bits of client and 40 of sequence number, with
 //! the loader's writes and anything that does not fit spelled out in a
-//! side list. Both lists are kept in chunks of [`CHUNK_BYTES`] rather
+//! side list. Both lists are kept in chunks ([`chunk_bytes`]) rather
 //! than one growing block: they hold at most a chunk more than they need,
 //! nothing is ever copied to grow them, and each chunk is the size of the
 //! store map leaves the engine frees as each node reports, so the
@@ -17,6 +17,7 @@
 //! This module owns that layout and nothing else: what a copy means is the
 //! collector's business (`metrics.rs`, "End state").
 
+use sim_core::config::Versioning;
 use sim_core::engine::ids::{ClientId, Key, NodeId, OpId, WriteId};
 
 /// Bits of a packed write's sequence number.
@@ -28,7 +29,7 @@ const LOADER: u64 = (1 << (64 - SEQ_BITS)) - 1;
 const SPELLED_OUT: u64 = LOADER - 1;
 
 /// Write ids, 8 bytes each where they fit (see the module docs).
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 struct PackedWrites {
     codes: Chunked<u64>,
     spelled_out: Vec<WriteId>,
@@ -73,57 +74,67 @@ impl PackedWrites {
     }
 }
 
-/// Bytes per chunk of a [`Chunked`] list: the size of a leaf of a store's
-/// key map (a `BTreeMap<Key, _>` leaf of eleven 8-byte keys and 16-byte
-/// entries, 280 bytes, which mimalloc, the `dynasim` binary's allocator,
-/// serves from its 320-byte class; the system allocator's bins differ and
-/// gain less). The engine frees those leaves by the hundred thousand as each
-/// node reports its end state, and an allocator reuses a freed block for
-/// the next one of its size class on the same thread, so chunks of this
-/// size take the leaves' place instead of adding to the run's peak (the
-/// collector builds the end state on the engine's thread:
+/// Bytes per chunk of a [`Chunked`] list: the size of a leaf of the store
+/// maps whose keys most copies come from. A store keeps a key with one
+/// entry (every key under last-write-wins) in a `BTreeMap<Key, Stored>`,
+/// whose leaf of eleven 16-byte pairs is 188 bytes, and a key with several
+/// siblings (under vector clocks, every blind-written loaded key) in a
+/// `BTreeMap<Key, Box<[Stored]>>`, whose leaf of eleven 24-byte pairs is
+/// 280 bytes; mimalloc, the `dynasim` binary's allocator, serves them from
+/// its 192- and 320-byte classes (the system allocator's bins differ and
+/// gain less). The engine frees those leaves by the hundred thousand as
+/// each node reports its end state, and an allocator reuses a freed block
+/// for the next one of its size class on the same thread, so chunks of
+/// that size take the leaves' place instead of adding to the run's peak
+/// (the collector builds the end state on the engine's thread:
 /// [`sim_core::engine::record::Sink::end_phase`]). Measured, 2M blind
-/// writes over 1M keys: 913 MB peak with 1 KB and 2 KB chunks, 824 MB with
-/// 320-byte ones, 905 with 384, 927 with 256. A list grown as one block
-/// would be a fresh mapping of its own, briefly held twice when it grows.
-const CHUNK_BYTES: usize = 320;
+/// writes over 1M keys: under vector clocks 690 MB peak with 320-byte
+/// chunks and 771 with 192-byte ones; under last-write-wins 426 MB with
+/// 192-byte chunks and 451 with 320-byte ones (with one map of 280-byte
+/// leaves for every key, before: 913 MB under vector clocks with 1 KB and
+/// 2 KB chunks, 824 with 320 bytes, 905 with 384, 927 with 256). A list
+/// grown as one block would be a fresh mapping of its own, briefly held
+/// twice when it grows.
+pub(super) fn chunk_bytes(versioning: Versioning) -> usize {
+    match versioning {
+        Versioning::LastWriteWins => 192,
+        Versioning::VectorClocks { .. } => 320,
+    }
+}
 
-/// An append-only list kept in fixed chunks of [`CHUNK_BYTES`]: it never
-/// moves what it holds, holds at most one chunk more than it needs, and each
-/// chunk is a small allocation (see [`CHUNK_BYTES`]).
+/// An append-only list kept in fixed chunks (see [`chunk_bytes`]): it
+/// never moves what it holds, holds at most one chunk more than it needs,
+/// and each chunk is a small allocation.
 #[derive(Clone, Debug)]
 struct Chunked<T> {
     chunks: Vec<Vec<T>>,
     len: usize,
+    /// Elements per chunk (at least one).
+    n: usize,
 }
 
-impl<T> Default for Chunked<T> {
-    fn default() -> Self {
+impl<T> Chunked<T> {
+    /// A list of chunks of about `bytes` bytes.
+    fn with_chunk_bytes(bytes: usize) -> Self {
         Chunked {
             chunks: Vec::new(),
             len: 0,
+            n: (bytes / std::mem::size_of::<T>()).max(1),
         }
     }
 }
 
 impl<T: Copy> Chunked<T> {
-    /// Elements per chunk (at least one).
-    const N: usize = {
-        let n = CHUNK_BYTES / std::mem::size_of::<T>();
-        assert!(n > 0, "an element fits in a chunk");
-        n
-    };
-
     fn push(&mut self, x: T) {
-        if self.len % Self::N == 0 {
-            self.chunks.push(Vec::with_capacity(Self::N));
+        if self.len % self.n == 0 {
+            self.chunks.push(Vec::with_capacity(self.n));
         }
         self.chunks.last_mut().expect("a chunk with room").push(x);
         self.len += 1;
     }
 
     fn get(&self, i: usize) -> Option<T> {
-        (i < self.len).then(|| self.chunks[i / Self::N][i % Self::N])
+        (i < self.len).then(|| self.chunks[i / self.n][i % self.n])
     }
 
     fn len(&self) -> usize {
@@ -147,13 +158,25 @@ struct Copy16 {
 }
 
 /// The final copies, in arrival order.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub(super) struct FinalCopies {
     copies: Chunked<Copy16>,
     writes: PackedWrites,
 }
 
 impl FinalCopies {
+    /// No copies yet; the lists grow by chunks of about `chunk_bytes` bytes
+    /// (see [`chunk_bytes`]).
+    pub(super) fn new(chunk_bytes: usize) -> Self {
+        FinalCopies {
+            copies: Chunked::with_chunk_bytes(chunk_bytes),
+            writes: PackedWrites {
+                codes: Chunked::with_chunk_bytes(chunk_bytes),
+                spelled_out: Vec::new(),
+            },
+        }
+    }
+
     /// Adds `node`'s copy of `key` holding `values`.
     pub(super) fn push(
         &mut self,
@@ -285,7 +308,7 @@ mod tests {
                 0..40,
             )
         ) {
-            let mut f = FinalCopies::default();
+            let mut f = FinalCopies::new(192);
             for (key, node, values) in &copies {
                 f.push(Key(*key), NodeId(*node), values.iter().copied());
             }
@@ -323,17 +346,29 @@ mod tests {
 
     #[test]
     fn lists_grow_by_a_chunk() {
-        let mut f = FinalCopies::default();
-        for i in 0..100_000u64 {
-            f.push(Key(i), NodeId(0), [write(1, i), write(2, i)]);
+        for (versioning, bytes) in [
+            (Versioning::LastWriteWins, 192),
+            (
+                Versioning::VectorClocks {
+                    truncation_threshold: 10,
+                    scheme: sim_core::config::ClockScheme::ServerClocks,
+                },
+                320,
+            ),
+        ] {
+            assert_eq!(chunk_bytes(versioning), bytes);
+            let mut f = FinalCopies::new(bytes);
+            for i in 0..100_000u64 {
+                f.push(Key(i), NodeId(0), [write(1, i), write(2, i)]);
+            }
+            let (copies, codes) = (f.copies.n, f.writes.codes.n);
+            assert!(f.copies.capacity() < 100_000 + copies);
+            assert!(f.writes.codes.capacity() < 200_000 + codes);
+            assert!(f.copies.chunks.iter().all(|c| c.capacity() == copies));
+            // Each chunk is one block of the store map leaves' size.
+            assert_eq!(copies * std::mem::size_of::<Copy16>(), bytes);
+            assert_eq!(codes * 8, bytes);
+            assert!(f.writes.spelled_out.is_empty(), "ordinary ids pack");
         }
-        let (copies, codes) = (Chunked::<Copy16>::N, Chunked::<u64>::N);
-        assert!(f.copies.capacity() < 100_000 + copies);
-        assert!(f.writes.codes.capacity() < 200_000 + codes);
-        assert!(f.copies.chunks.iter().all(|c| c.capacity() == copies));
-        // Each chunk is one block of the store map leaves' size.
-        assert_eq!(copies * std::mem::size_of::<Copy16>(), CHUNK_BYTES);
-        assert_eq!(codes * 8, CHUNK_BYTES);
-        assert!(f.writes.spelled_out.is_empty(), "ordinary ids pack");
     }
 }

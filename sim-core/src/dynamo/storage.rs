@@ -42,8 +42,11 @@ pub struct Stored {
     pub version: Version,
 }
 
-/// One key's stored versions: the one inline (nearly every key, and every
-/// key under last-write-wins), several in a vector of their exact number.
+/// One key's stored versions as a store changes them: the one inline
+/// (nearly every key, and every key under last-write-wins), several in a
+/// boxed slice of their exact number. A store keeps the two kinds in
+/// separate maps ([`KeyMap`]) and hands a key's entries to its changes in
+/// this form.
 ///
 /// A representation only: it reads as a slice in stored order (entries are
 /// changed in place through it), and every change to the number of entries
@@ -139,6 +142,158 @@ impl Siblings {
             Siblings::One(s) => vec![s],
             Siblings::Many(v) => v.into_vec(),
         }
+    }
+}
+
+/// A store's map from key to entries, kept as two maps: a key with one
+/// entry (every key under last-write-wins, nearly every key of a
+/// read-modify-write workload) maps to it, a key with several to their
+/// boxed slice. A B-tree leaf of eleven (key, entry) pairs of 16 bytes is
+/// 192 bytes, where pairs of a key and a [`Siblings`] (24 bytes) made a
+/// 280-byte leaf that the allocator serves from its 320-byte class. A key is
+/// in at most one of the two maps; readers see one map of slices in key
+/// order, and changes go through [`KeyMap::edit`], which moves a key to the
+/// map its new number of entries belongs in.
+#[derive(Clone, Debug, Default)]
+struct KeyMap {
+    one: BTreeMap<Key, Stored>,
+    many: BTreeMap<Key, Box<[Stored]>>,
+}
+
+impl KeyMap {
+    fn get(&self, key: &Key) -> Option<&[Stored]> {
+        match self.one.get(key) {
+            Some(s) => Some(std::slice::from_ref(s)),
+            None => self.many.get(key).map(|v| &**v),
+        }
+    }
+
+    fn contains_key(&self, key: &Key) -> bool {
+        self.one.contains_key(key) || self.many.contains_key(key)
+    }
+
+    /// Stores `key`'s single entry (`key` must not be stored).
+    fn insert_one(&mut self, key: Key, s: Stored) {
+        debug_assert!(!self.many.contains_key(&key));
+        self.one.insert(key, s);
+    }
+
+    fn remove(&mut self, key: &Key) -> Option<Siblings> {
+        match self.one.remove(key) {
+            Some(s) => Some(Siblings::One(s)),
+            None => self.many.remove(key).map(Siblings::Many),
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.one.len() + self.many.len()
+    }
+
+    fn clear(&mut self) {
+        self.one.clear();
+        self.many.clear();
+    }
+
+    /// Changes `key`'s entries (none when it is not stored) through `f`;
+    /// a key left without entries is removed.
+    fn edit<R>(&mut self, key: Key, f: impl FnOnce(&mut Siblings) -> R) -> R {
+        if let Some(slot) = self.one.get_mut(&key) {
+            let mut entries = Siblings::One(slot.clone());
+            let out = f(&mut entries);
+            match entries {
+                Siblings::One(s) => *slot = s,
+                Siblings::Many(v) => {
+                    self.one.remove(&key);
+                    self.put_many(key, v);
+                }
+            }
+            return out;
+        }
+        if let Some(slot) = self.many.get_mut(&key) {
+            let mut entries = Siblings::Many(std::mem::take(slot));
+            let out = f(&mut entries);
+            match entries {
+                Siblings::Many(v) if !v.is_empty() => *slot = v,
+                Siblings::Many(_) => {
+                    self.many.remove(&key);
+                }
+                Siblings::One(s) => {
+                    self.many.remove(&key);
+                    self.one.insert(key, s);
+                }
+            }
+            return out;
+        }
+        let mut entries = Siblings::default();
+        let out = f(&mut entries);
+        match entries {
+            Siblings::One(s) => {
+                self.one.insert(key, s);
+            }
+            Siblings::Many(v) => self.put_many(key, v),
+        }
+        out
+    }
+
+    fn put_many(&mut self, key: Key, v: Box<[Stored]>) {
+        if !v.is_empty() {
+            self.many.insert(key, v);
+        }
+    }
+
+    /// Every key with its entries, in key order.
+    fn iter(&self) -> impl Iterator<Item = (Key, &[Stored])> + '_ {
+        let mut one = self.one.iter().peekable();
+        let mut many = self.many.iter().peekable();
+        std::iter::from_fn(move || {
+            let from_one = match (one.peek(), many.peek()) {
+                (None, None) => return None,
+                (Some(_), None) => true,
+                (None, Some(_)) => false,
+                (Some((a, _)), Some((b, _))) => a < b,
+            };
+            if from_one {
+                one.next().map(|(k, s)| (*k, std::slice::from_ref(s)))
+            } else {
+                many.next().map(|(k, v)| (*k, &**v))
+            }
+        })
+    }
+
+    fn keys(&self) -> impl Iterator<Item = Key> + '_ {
+        self.iter().map(|(k, _)| k)
+    }
+
+    /// Calls `f` with each key in `from..=to` and its entries, in key order.
+    fn for_each_in_mut(&mut self, from: Key, to: Key, mut f: impl FnMut(Key, &mut [Stored])) {
+        let mut one = self.one.range_mut(from..=to).peekable();
+        let mut many = self.many.range_mut(from..=to).peekable();
+        loop {
+            let from_one = match (one.peek(), many.peek()) {
+                (None, None) => return,
+                (Some(_), None) => true,
+                (None, Some(_)) => false,
+                (Some((a, _)), Some((b, _))) => a < b,
+            };
+            if from_one {
+                if let Some((k, s)) = one.next() {
+                    f(*k, std::slice::from_mut(s));
+                }
+            } else if let Some((k, v)) = many.next() {
+                f(*k, v);
+            }
+        }
+    }
+
+    /// Every key with its entries as a vector, in key order.
+    fn into_map(self) -> BTreeMap<Key, Vec<Stored>> {
+        let mut out: BTreeMap<Key, Vec<Stored>> = self
+            .many
+            .into_iter()
+            .map(|(k, v)| (k, v.into_vec()))
+            .collect();
+        out.extend(self.one.into_iter().map(|(k, s)| (k, vec![s])));
+        out
     }
 }
 
@@ -626,7 +781,7 @@ impl TombstoneTimes {
 #[derive(Clone, Debug)]
 pub struct Store {
     versioning: Versioning,
-    keys: BTreeMap<Key, Siblings>,
+    keys: KeyMap,
     tombstones: TombstoneTimes,
     loaded: Loaded,
     changes: Vec<Key>,
@@ -637,7 +792,7 @@ impl Store {
     pub fn new(versioning: Versioning) -> Self {
         Store {
             versioning,
-            keys: BTreeMap::new(),
+            keys: KeyMap::default(),
             tombstones: TombstoneTimes::default(),
             loaded: Loaded::default(),
             changes: Vec::new(),
@@ -672,10 +827,10 @@ impl Store {
                 (None, None) => return None,
                 (Some(_), None) => true,
                 (None, Some(_)) => false,
-                (Some((m, _)), Some(l)) => **m < *l,
+                (Some((m, _)), Some(l)) => m < l,
             };
             if from_map {
-                map.next().map(|(k, v)| (*k, Some(&**v)))
+                map.next().map(|(k, v)| (k, Some(v)))
             } else {
                 loaded.next().map(|k| (k, None))
             }
@@ -708,7 +863,7 @@ impl Store {
     fn materialize(&mut self, key: Key) {
         if self.loaded.take(key) {
             let stored = self.loaded.stored(key);
-            self.keys.insert(key, Siblings::One(stored));
+            self.keys.insert_one(key, stored);
         }
     }
 
@@ -744,20 +899,20 @@ impl Store {
     /// keep their store time; new ones get `now`.
     fn apply_object(&mut self, key: Key, object: Vec<Version>, now: SimTime) -> Applied {
         self.materialize(key);
-        let entry = self.keys.entry(key).or_default();
-        let mut set: Vec<Version> = entry.iter().map(|s| s.version.clone()).collect();
-        let applied = absorb_object(&mut set, object);
-        if let Applied::Stored { .. } = applied {
-            *entry = set
-                .into_iter()
-                .map(|version| Stored { version })
-                .collect::<Vec<_>>()
-                .into();
-            self.tombstones.update(key, entry, now);
-        }
-        if entry.is_empty() {
-            self.keys.remove(&key);
-        }
+        let tombs = &mut self.tombstones;
+        let applied = self.keys.edit(key, |entry| {
+            let mut set: Vec<Version> = entry.iter().map(|s| s.version.clone()).collect();
+            let applied = absorb_object(&mut set, object);
+            if let Applied::Stored { .. } = applied {
+                *entry = set
+                    .into_iter()
+                    .map(|version| Stored { version })
+                    .collect::<Vec<_>>()
+                    .into();
+                tombs.update(key, entry, now);
+            }
+            applied
+        });
         if let Applied::Stored { .. } = applied {
             self.changes.push(key);
         }
@@ -770,13 +925,13 @@ impl Store {
             return self.apply_object(key, vec![version], now);
         }
         self.materialize(key);
-        let entry = self.keys.entry(key).or_default();
         // The entries this write replaced: their tombstones' times go, the
         // new entry's (if a tombstone) is `now`, even for a retried delete
         // whose tombstone replaces the same tombstone with a later stamp.
         let tombs = &mut self.tombstones;
         let value = version.value();
-        let applied = match self.versioning {
+        let versioning = self.versioning;
+        let applied = self.keys.edit(key, |entry| match versioning {
             Versioning::LastWriteWins => match entry.first() {
                 Some(cur) if cur.version.stamp() >= version.stamp() => Applied::Obsolete,
                 Some(_) => {
@@ -807,14 +962,9 @@ impl Store {
                     Applied::Stored { replaced }
                 }
             }
-        };
+        });
         if let Applied::Stored { .. } = applied {
             self.tombstones.stamp(key, value, now);
-        }
-        if entry.is_empty() {
-            self.keys.remove(&key);
-        }
-        if let Applied::Stored { .. } = applied {
             self.changes.push(key);
         }
         applied
@@ -887,24 +1037,21 @@ impl Store {
         let mut purged = 0;
         for group in due.chunk_by(|a, b| a.0 == b.0) {
             let key = group[0].0;
-            let Some(entry) = self.keys.get_mut(&key) else {
-                unreachable!("a tombstone's key is stored")
-            };
-            let before = entry.len();
-            entry.retain(|s| {
-                !s.version
-                    .value()
-                    .tombstone()
-                    .is_some_and(|w| group.contains(&(key, w)))
+            debug_assert!(self.keys.contains_key(&key), "a tombstone's key is stored");
+            let removed = self.keys.edit(key, |entry| {
+                let before = entry.len();
+                entry.retain(|s| {
+                    !s.version
+                        .value()
+                        .tombstone()
+                        .is_some_and(|w| group.contains(&(key, w)))
+                });
+                before - entry.len()
             });
-            let removed = before - entry.len();
             debug_assert_eq!(removed, group.len(), "tombstone times in step");
             purged += removed as u32;
             touched.push(key);
             self.changes.push(key);
-            if entry.is_empty() {
-                self.keys.remove(&key);
-            }
             for kw in group {
                 self.tombstones.0.remove(kw);
             }
@@ -915,12 +1062,9 @@ impl Store {
     /// Takes every entry out, leaving the store empty.
     pub fn take_all(&mut self) -> BTreeMap<Key, Vec<Stored>> {
         self.materialize_range(Key(0), Key(u64::MAX));
-        self.changes.extend(self.keys.keys().copied());
+        self.changes.extend(self.keys.keys());
         self.tombstones = TombstoneTimes::default();
-        std::mem::take(&mut self.keys)
-            .into_iter()
-            .map(|(k, v)| (k, v.into_vec()))
-            .collect()
+        std::mem::take(&mut self.keys).into_map()
     }
 
     /// Builds every pending loaded key in `from..=to` into the map.
@@ -938,7 +1082,7 @@ impl Store {
 
     /// Number of versions over all keys.
     pub fn version_count(&self) -> usize {
-        self.keys.values().map(|v| v.len()).sum::<usize>() + self.loaded.count
+        self.keys.iter().map(|(_, v)| v.len()).sum::<usize>() + self.loaded.count
     }
 
     /// Drops everything (disk loss).
@@ -965,18 +1109,19 @@ impl Store {
         // Draws go version by version in key order: loaded keys in the
         // range are built first so they take their turns.
         self.materialize_range(range.0, range.1);
-        for (key, versions) in self.keys.range_mut(range.0..=range.1) {
-            let mut count = 0;
-            for s in versions.iter_mut() {
-                if rng.chance(fraction) && !s.version.corrupted() {
-                    s.version.corrupt();
-                    count += 1;
+        self.keys
+            .for_each_in_mut(range.0, range.1, |key, versions| {
+                let mut count = 0;
+                for s in versions.iter_mut() {
+                    if rng.chance(fraction) && !s.version.corrupted() {
+                        s.version.corrupt();
+                        count += 1;
+                    }
                 }
-            }
-            if count > 0 {
-                touched.push((*key, count));
-            }
-        }
+                if count > 0 {
+                    touched.push((key, count));
+                }
+            });
         touched
     }
 
@@ -1001,7 +1146,7 @@ impl Store {
     pub fn corrupted(&self) -> impl Iterator<Item = (Key, u32)> + '_ {
         self.keys.iter().filter_map(|(k, vs)| {
             let n = vs.iter().filter(|s| s.version.corrupted()).count() as u32;
-            (n > 0).then_some((*k, n))
+            (n > 0).then_some((k, n))
         })
     }
 }
@@ -1557,6 +1702,76 @@ mod tests {
                         .collect();
                     prop_assert_eq!(times, want);
                 }
+            }
+
+            /// `KeyMap` behaves as one ordered map of key to entries (a
+            /// key without entries absent), and keeps each key in the map
+            /// its number of entries belongs in.
+            #[test]
+            fn key_map_behaves_as_one_map(
+                ops in proptest::collection::vec((0u8..6, 0u64..8, 0u64..5), 0..80)
+            ) {
+                let stored = |t: u64| Stored {
+                    version: version(&VectorClock::new(), 1, t + 1),
+                };
+                let seq = |s: &Stored| s.version.value().write().0.seq - 1;
+                let mut map = KeyMap::default();
+                let mut model: BTreeMap<Key, Vec<Stored>> = BTreeMap::new();
+                for (op, k, t) in ops {
+                    let key = Key(k);
+                    match op {
+                        0 | 1 => {
+                            map.edit(key, |e| e.push(stored(t)));
+                            model.entry(key).or_default().push(stored(t));
+                        }
+                        2 => {
+                            map.edit(key, |e| e.retain(|s| seq(s) != t));
+                            model.entry(key).or_default().retain(|s| seq(s) != t);
+                        }
+                        3 => {
+                            let got = map.remove(&key).map(Siblings::into_vec);
+                            let want = model.remove(&key).filter(|v| !v.is_empty());
+                            prop_assert_eq!(got, want);
+                        }
+                        4 => {
+                            if !map.contains_key(&key) {
+                                map.insert_one(key, stored(t));
+                                model.insert(key, vec![stored(t)]);
+                            }
+                        }
+                        _ => {
+                            // Corrupt every entry in a range, in key order.
+                            let (from, to) = (Key(k.min(t)), Key(k.max(t)));
+                            let mut seen = Vec::new();
+                            map.for_each_in_mut(from, to, |key, entries| {
+                                seen.push(key);
+                                entries.iter_mut().for_each(|s| s.version.corrupt());
+                            });
+                            let mut want = Vec::new();
+                            for (key, v) in model.range_mut(from..=to) {
+                                if !v.is_empty() {
+                                    want.push(*key);
+                                }
+                                v.iter_mut().for_each(|s| s.version.corrupt());
+                            }
+                            prop_assert_eq!(seen, want);
+                        }
+                    }
+                    model.retain(|_, v| !v.is_empty());
+                    let got: Vec<(Key, Vec<Stored>)> =
+                        map.iter().map(|(k, v)| (k, v.to_vec())).collect();
+                    let want: Vec<(Key, Vec<Stored>)> =
+                        model.iter().map(|(k, v)| (*k, v.clone())).collect();
+                    prop_assert_eq!(&got, &want);
+                    prop_assert_eq!(map.len(), model.len());
+                    for (k, v) in &model {
+                        prop_assert_eq!(map.get(k), Some(v.as_slice()));
+                        prop_assert_eq!(map.one.contains_key(k), v.len() == 1);
+                        prop_assert_eq!(map.many.contains_key(k), v.len() > 1);
+                    }
+                    prop_assert_eq!(map.get(&Key(99)), None);
+                }
+                prop_assert_eq!(map.into_map(), model);
             }
 
             /// `Siblings` behaves as the vector it stands for, under any
