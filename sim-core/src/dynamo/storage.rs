@@ -213,7 +213,10 @@ impl KeyMap {
             let mut entries = Siblings::Many(std::mem::take(slot));
             let out = f(&mut entries);
             match entries {
-                Siblings::Many(v) if !v.is_empty() => *slot = v,
+                Siblings::Many(v) if !v.is_empty() => {
+                    debug_assert_ne!(v.len(), 1, "one entry is kept inline");
+                    *slot = v;
+                }
                 Siblings::Many(_) => {
                     self.many.remove(&key);
                 }
@@ -236,6 +239,7 @@ impl KeyMap {
     }
 
     fn put_many(&mut self, key: Key, v: Box<[Stored]>) {
+        debug_assert_ne!(v.len(), 1, "one entry is kept inline");
         if !v.is_empty() {
             self.many.insert(key, v);
         }
@@ -1037,7 +1041,7 @@ impl Store {
         let mut purged = 0;
         for group in due.chunk_by(|a, b| a.0 == b.0) {
             let key = group[0].0;
-            debug_assert!(self.keys.contains_key(&key), "a tombstone's key is stored");
+            assert!(self.keys.contains_key(&key), "a tombstone's key is stored");
             let removed = self.keys.edit(key, |entry| {
                 let before = entry.len();
                 entry.retain(|s| {
