@@ -437,7 +437,7 @@ fn put_acked_with_siblings(quorum: &str) -> Msg {
         op,
         key: KEY,
         context: Default::default(),
-        value: sim_core::dynamo::protocol::Value::Data(sim_core::engine::ids::WriteId(op)),
+        value: sim_core::dynamo::protocol::Value::Data(sim_core::engine::ids::WriteId(op)).into(),
         size: 1000,
         forwarded: true,
     });

@@ -187,7 +187,7 @@ impl Harness {
             op,
             key: KEY,
             context: read.context,
-            value: Value::Data(write),
+            value: Value::Data(write).into(),
             size: 0,
             forwarded: true,
         });

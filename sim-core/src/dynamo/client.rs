@@ -1204,7 +1204,7 @@ impl Client {
             op,
             key,
             context,
-            value,
+            value: value.into(),
             size,
             forwarded: false,
         };

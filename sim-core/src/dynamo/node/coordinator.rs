@@ -134,7 +134,7 @@ impl Node {
                         });
                         self.send_node(out, to, msg);
                     }
-                    None => self.start_put(t, op, key, context, (value, size), out),
+                    None => self.start_put(t, op, key, context, (value.into(), size), out),
                 }
             }
             // Replies are for clients; a node ignores them.
