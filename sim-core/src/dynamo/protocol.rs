@@ -24,6 +24,18 @@ pub enum Value {
 }
 
 impl Value {
+    /// The value of the write `(client, seq)`: a delete marker when
+    /// `tombstone` (the parts the compact forms keep, [`VersionData`] and
+    /// [`PutValue`]).
+    pub fn of(client: ClientId, seq: u64, tombstone: bool) -> Value {
+        let w = WriteId(OpId { client, seq });
+        if tombstone {
+            Value::Tombstone(w)
+        } else {
+            Value::Data(w)
+        }
+    }
+
     /// The write that produced this value.
     pub fn write(self) -> WriteId {
         match self {
@@ -184,15 +196,7 @@ impl VersionData {
 
     /// The value.
     pub fn value(&self) -> Value {
-        let w = WriteId(OpId {
-            client: self.write_client,
-            seq: self.write_seq,
-        });
-        if self.tombstone {
-            Value::Tombstone(w)
-        } else {
-            Value::Data(w)
-        }
+        Value::of(self.write_client, self.write_seq, self.tombstone)
     }
 
     /// Replaces the value.
@@ -355,15 +359,7 @@ impl From<Value> for PutValue {
 
 impl From<PutValue> for Value {
     fn from(v: PutValue) -> Self {
-        let w = WriteId(OpId {
-            client: v.client,
-            seq: v.seq,
-        });
-        if v.tombstone {
-            Value::Tombstone(w)
-        } else {
-            Value::Data(w)
-        }
+        Value::of(v.client, v.seq, v.tombstone)
     }
 }
 
