@@ -145,6 +145,30 @@ impl Siblings {
     }
 }
 
+/// Merges two streams of `(key, item)` in ascending key order into one
+/// (on equal keys `b`'s comes first; the store's streams never share a
+/// key): the one merge behind [`KeyMap`]'s two maps and a store's map and
+/// loaded bits.
+fn merge_by_key<T>(
+    a: impl Iterator<Item = (Key, T)>,
+    b: impl Iterator<Item = (Key, T)>,
+) -> impl Iterator<Item = (Key, T)> {
+    let (mut a, mut b) = (a.peekable(), b.peekable());
+    std::iter::from_fn(move || {
+        let from_a = match (a.peek(), b.peek()) {
+            (None, None) => return None,
+            (Some(_), None) => true,
+            (None, Some(_)) => false,
+            (Some((x, _)), Some((y, _))) => x < y,
+        };
+        if from_a {
+            a.next()
+        } else {
+            b.next()
+        }
+    })
+}
+
 /// A store's map from key to entries, kept as two maps: a key with one
 /// entry (every key under last-write-wins, nearly every key of a
 /// read-modify-write workload) maps to it, a key with several to their
@@ -247,21 +271,10 @@ impl KeyMap {
 
     /// Every key with its entries, in key order.
     fn iter(&self) -> impl Iterator<Item = (Key, &[Stored])> + '_ {
-        let mut one = self.one.iter().peekable();
-        let mut many = self.many.iter().peekable();
-        std::iter::from_fn(move || {
-            let from_one = match (one.peek(), many.peek()) {
-                (None, None) => return None,
-                (Some(_), None) => true,
-                (None, Some(_)) => false,
-                (Some((a, _)), Some((b, _))) => a < b,
-            };
-            if from_one {
-                one.next().map(|(k, s)| (*k, std::slice::from_ref(s)))
-            } else {
-                many.next().map(|(k, v)| (*k, &**v))
-            }
-        })
+        merge_by_key(
+            self.one.iter().map(|(k, s)| (*k, std::slice::from_ref(s))),
+            self.many.iter().map(|(k, v)| (*k, &**v)),
+        )
     }
 
     fn keys(&self) -> impl Iterator<Item = Key> + '_ {
@@ -270,34 +283,23 @@ impl KeyMap {
 
     /// Calls `f` with each key in `from..=to` and its entries, in key order.
     fn for_each_in_mut(&mut self, from: Key, to: Key, mut f: impl FnMut(Key, &mut [Stored])) {
-        let mut one = self.one.range_mut(from..=to).peekable();
-        let mut many = self.many.range_mut(from..=to).peekable();
-        loop {
-            let from_one = match (one.peek(), many.peek()) {
-                (None, None) => return,
-                (Some(_), None) => true,
-                (None, Some(_)) => false,
-                (Some((a, _)), Some((b, _))) => a < b,
-            };
-            if from_one {
-                if let Some((k, s)) = one.next() {
-                    f(*k, std::slice::from_mut(s));
-                }
-            } else if let Some((k, v)) = many.next() {
-                f(*k, v);
-            }
+        let one = self
+            .one
+            .range_mut(from..=to)
+            .map(|(k, s)| (*k, std::slice::from_mut(s)));
+        let many = self.many.range_mut(from..=to).map(|(k, v)| (*k, &mut **v));
+        for (k, entries) in merge_by_key(one, many) {
+            f(k, entries);
         }
     }
 
     /// Every key with its entries as a vector, in key order.
     fn into_map(self) -> BTreeMap<Key, Vec<Stored>> {
-        let mut out: BTreeMap<Key, Vec<Stored>> = self
-            .many
-            .into_iter()
-            .map(|(k, v)| (k, v.into_vec()))
-            .collect();
-        out.extend(self.one.into_iter().map(|(k, s)| (k, vec![s])));
-        out
+        merge_by_key(
+            self.one.into_iter().map(|(k, s)| (k, vec![s])),
+            self.many.into_iter().map(|(k, v)| (k, v.into_vec())),
+        )
+        .collect()
     }
 }
 
@@ -824,21 +826,10 @@ impl Store {
     /// built yet: the one merge of the map and the loaded bits that
     /// [`Store::keys`] and [`Store::iter`] share.
     fn entries(&self) -> impl Iterator<Item = (Key, Option<&[Stored]>)> + '_ {
-        let mut map = self.keys.iter().peekable();
-        let mut loaded = self.loaded.keys(Key(0), Key(u64::MAX)).peekable();
-        std::iter::from_fn(move || {
-            let from_map = match (map.peek(), loaded.peek()) {
-                (None, None) => return None,
-                (Some(_), None) => true,
-                (None, Some(_)) => false,
-                (Some((m, _)), Some(l)) => m < l,
-            };
-            if from_map {
-                map.next().map(|(k, v)| (k, Some(v)))
-            } else {
-                loaded.next().map(|k| (k, None))
-            }
-        })
+        merge_by_key(
+            self.keys.iter().map(|(k, v)| (k, Some(v))),
+            self.loaded.keys(Key(0), Key(u64::MAX)).map(|k| (k, None)),
+        )
     }
 
     /// The load phase: this store holds `key`'s loaded version (from the
