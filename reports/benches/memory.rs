@@ -1,7 +1,7 @@
 //! Memory benchmark: what a million keys cost (issue 18).
 //!
 //! Run with `cargo bench -p reports --bench memory` (release profile, about
-//! about four minutes of CPU). Standard output carries only `name: value`
+//! ten minutes). Standard output carries only `name: value`
 //! lines, one per figure; progress goes to standard error.
 //!
 //! Each measured run happens in its own child process (the bench re-executes
@@ -36,7 +36,15 @@
 //!   writes); under last-write-wins a key keeps one version;
 //! - `blind_writes_2m_engine_alone_peak_rss_mb`,
 //!   `blind_writes_2m_engine_alone_lww_peak_rss_mb`: the 2M runs without
-//!   the collector (the engine's share).
+//!   the collector (the engine's share);
+//! - `blind_writes_6m_over_1m_keys_lww_peak_rss_mb`, and with a 5 s
+//!   retention window (`metrics.retention_window_s`; see the metrics
+//!   module's docs) `blind_writes_2m_over_1m_keys_lww_window_5s_peak_rss_mb`
+//!   and `blind_writes_6m_over_1m_keys_lww_window_5s_peak_rss_mb`; the
+//!   ratios `blind_writes_lww_rss_6m_vs_2m` and
+//!   `blind_writes_lww_window_5s_rss_6m_vs_2m` (the 2M run without a
+//!   window is measured again beside them). Three writes a key: the exact
+//!   rule keeps them all, the window a write or two a key.
 //!
 //! # Goals (issue 18)
 //! - `preload_1m_keys_peak_rss_mb` ≤ 300 and `preload_us_per_key` ≤ 1;
@@ -99,6 +107,41 @@ fn main() {
             engine.get("peak_rss_mb")
         );
     }
+    // Three writes a key on average under last-write-wins: the exact rule
+    // keeps them all (fewer than sixteen later writes to the key), a 5 s
+    // retention window a write or two a key (see "Retention window" in the
+    // metrics module docs).
+    let exact = [
+        run_child_spec("blind:2000000:lww")
+            .get("peak_rss_mb")
+            .to_string(),
+        run_child_spec("blind:6000000:lww")
+            .get("peak_rss_mb")
+            .to_string(),
+    ];
+    let window = [
+        run_child_spec("blind:2000000:lww:window5")
+            .get("peak_rss_mb")
+            .to_string(),
+        run_child_spec("blind:6000000:lww:window5")
+            .get("peak_rss_mb")
+            .to_string(),
+    ];
+    println!("blind_writes_6m_over_1m_keys_lww_peak_rss_mb: {}", exact[1]);
+    println!(
+        "blind_writes_2m_over_1m_keys_lww_window_5s_peak_rss_mb: {}",
+        window[0]
+    );
+    println!(
+        "blind_writes_6m_over_1m_keys_lww_window_5s_peak_rss_mb: {}",
+        window[1]
+    );
+    for (label, [a, b]) in [("", exact), ("_window_5s", window)] {
+        match (a.parse::<f64>(), b.parse::<f64>()) {
+            (Ok(a), Ok(b)) => println!("blind_writes_lww{label}_rss_6m_vs_2m: {:.2}", b / a),
+            _ => println!("blind_writes_lww{label}_rss_6m_vs_2m: n/a"),
+        }
+    }
 }
 
 /// The scenario: `writes` blind writes over the loaded keys, or a single
@@ -131,26 +174,25 @@ fn scenario_json(writes: u64) -> String {
 
 /// Child mode: one run; prints its figures.
 fn child(spec: &str) {
-    // `blind:N:engine` runs without the collector, `blind:N:lww` under
-    // last-write-wins, `blind:N:lww:engine` both (the split of the figures
-    // in README).
-    let mut parts: Vec<&str> = spec.split(':').collect();
-    let engine_only = parts.last() == Some(&"engine");
-    if engine_only {
-        parts.pop();
-    }
-    let lww = parts.last() == Some(&"lww");
-    if lww {
-        parts.pop();
-    }
-    let joined = parts.join(":");
-    let spec = joined.as_str();
-    let writes = match spec {
+    // `blind:N` takes flags after it: `engine` runs without the collector,
+    // `lww` under last-write-wins, `window5` with a 5 s retention window
+    // (the split of the figures in README).
+    let mut parts = spec.split(':');
+    let spec = match (parts.next(), parts.next()) {
+        (Some("preload"), None) => "preload".to_string(),
+        (Some("blind"), Some(n)) => format!("blind:{n}"),
+        _ => panic!("{CHILD_ENV} must be `preload` or `blind:N[:flag...]`, got {spec:?}"),
+    };
+    let flags: Vec<&str> = parts.collect();
+    let engine_only = flags.contains(&"engine");
+    let lww = flags.contains(&"lww");
+    let window = flags.contains(&"window5");
+    let writes = match spec.as_str() {
         "preload" => 0,
         _ => spec
             .strip_prefix("blind:")
             .and_then(|n| n.parse().ok())
-            .unwrap_or_else(|| panic!("{CHILD_ENV} must be `preload` or `blind:N`, got {spec:?}")),
+            .unwrap_or_else(|| panic!("{CHILD_ENV}: a number of writes, got {spec:?}")),
     };
     let mut text = scenario_json(writes);
     if lww {
@@ -159,11 +201,17 @@ fn child(spec: &str) {
             r#""versioning": "last_write_wins", "quorum": {"#,
         );
     }
+    if window {
+        text = text.replace(
+            r#""rng_seed": 1,"#,
+            r#""rng_seed": 1, "metrics": { "retention_window_s": 5 },"#,
+        );
+    }
     let scenario = match parse(&text, &no_files) {
         Ok(s) => Arc::new(s),
         Err(e) => panic!("the bench scenario does not validate: {e:?}"),
     };
-    eprintln!("memory: {spec}...");
+    eprintln!("memory: {spec} {flags:?}...");
     let cpu_before = cpu_time_s();
     let started = std::time::Instant::now();
     let sim = Simulation::new(scenario.clone());
@@ -194,7 +242,7 @@ fn child(spec: &str) {
     let done = summary["ops"]["total"].as_u64().unwrap_or_default();
     let (cold, thaws) = collector.cold_keys();
     eprintln!(
-        "memory: {spec}: {done} operations, {} lost, {} retained writes, {cold} keys packed in {} bytes, \
+        "memory: {spec} {flags:?}: {done} operations, {} lost, {} retained writes, {cold} keys packed in {} bytes, \
          {thaws} thaws, {} histories unpacked at most at the end",
         summary["durability"]["lost"],
         collector.retained_writes(),

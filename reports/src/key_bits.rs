@@ -28,6 +28,18 @@ impl KeyBits {
         self.0[word] |= bit;
     }
 
+    /// Takes `key` out; true when it was in.
+    pub(crate) fn remove(&mut self, key: Key) -> bool {
+        let (word, bit) = Self::place(key);
+        match self.0.get_mut(word) {
+            Some(w) if *w & bit != 0 => {
+                *w &= !bit;
+                true
+            }
+            _ => false,
+        }
+    }
+
     pub(crate) fn contains(&self, key: Key) -> bool {
         let (word, bit) = Self::place(key);
         self.0.get(word).is_some_and(|w| w & bit != 0)

@@ -836,6 +836,10 @@ pub struct MetricsConfig {
     /// A key is reported as "over the threshold" when a read returned more
     /// siblings than this.
     pub sibling_threshold: u32,
+    /// Retire writes from the checkers' history this long after they
+    /// settled, when storage evidence covers them (`None`: the exact rule
+    /// only; see the metrics module in `reports`).
+    pub retention_window: Option<SimDuration>,
 }
 
 /// A bound on one summary metric.

@@ -793,6 +793,8 @@ fn metrics() -> impl Strategy<Value = MetricsDto> {
             staleness_origin,
             wars_trials: None,
             window_s,
+            // Longer than any horizon generated here (timeouts ≤ 5 s).
+            retention_window_s: (window_s > 5.0).then_some(20.0 + window_s),
         })
 }
 

@@ -1480,6 +1480,14 @@ pub struct MetricsDto {
     /// `warn_siblings`).
     #[serde(default = "d_sibling_threshold")]
     pub sibling_threshold: u32,
+    /// Retire a write from the checkers' history once it settled this long
+    /// ago (s) and storage evidence covers it, whatever later writes its key
+    /// gets: memory then follows the window, not the writes, and the checks
+    /// that reach past the window are approximated (see the metrics
+    /// module's docs, "Retention window"). At least the horizon (twice the
+    /// client timeout plus the request timeout). Default: off (exact).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retention_window_s: Option<f64>,
 }
 
 impl Default for MetricsDto {
@@ -1490,6 +1498,7 @@ impl Default for MetricsDto {
             wars_trials: None,
             window_s: 1.0,
             sibling_threshold: d_sibling_threshold(),
+            retention_window_s: None,
         }
     }
 }

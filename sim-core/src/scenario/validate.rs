@@ -875,6 +875,24 @@ impl Validator<'_> {
             .as_ref()
             .map(|n| self.nemesis(n, &names, duration));
         let metrics = self.metrics(&f.metrics);
+        if let (Some(window), Some(c)) = (metrics.retention_window, &cluster) {
+            // The collector's horizon: every operation ends within one
+            // client timeout, a replica's answer within a request timeout.
+            let horizon = workload
+                .client_timeout
+                .saturating_mul(2)
+                .saturating_add(c.request_timeout);
+            if window > SimDuration::ZERO && window < horizon {
+                self.err(
+                    "metrics.retention_window_s",
+                    format!(
+                        "expected at least the horizon, twice workload.client_timeout_ms plus cluster.request_timeout_ms ({} s), got {} s",
+                        num(horizon.as_micros() as f64 / 1e6),
+                        num(window.as_micros() as f64 / 1e6)
+                    ),
+                );
+            }
+        }
         let mut expect = Vec::new();
         for (metric, bound) in &f.expect {
             let path = format!("expect[{metric:?}]");
@@ -2606,6 +2624,9 @@ impl Validator<'_> {
             }),
             window: self.positive_duration("metrics.window_s", m.window_s, 1e6),
             sibling_threshold: m.sibling_threshold.max(1),
+            retention_window: m
+                .retention_window_s
+                .map(|w| self.positive_duration("metrics.retention_window_s", w, 1e6)),
         }
     }
 }
