@@ -187,9 +187,11 @@
 //! and its t.
 //!
 //! Memory then follows the window's writes and a write or two per key,
-//! not the writes: 6M last-write-wins blind writes over 1M loaded keys peak
-//! at 780 MB under the exact rule and 535 MB with a 5 s window (the memory
-//! bench's `blind_writes_6m_over_1m_keys_lww_window_5s_peak_rss_mb`).
+//! not the writes: last-write-wins blind writes over 1M loaded keys peak at
+//! 425.2 MB (2M) and 776.7 MB (6M) under the exact rule, 389.2 and 507.9 MB
+//! with a 5 s window (`cargo bench -p reports --bench memory`,
+//! `blind_writes_*_lww_window_5s_peak_rss_mb`). What still grows is a
+//! key's sessions (one per client that wrote it) and the keys touched.
 //!
 //! *Approximations*, only for checks that reach back past the window (a
 //! stale replica returning a value that settled more than a window before
@@ -207,8 +209,8 @@
 //!   if it is lost while a replica keeps an older write, the older one is
 //!   counted lost with it.
 //!
-//! On the shipped checker scenarios a 30 s window changes no figure at all
-//! (the test above compares whole summaries); a window as short as the 5 s
+//! On six shipped checker scenarios a 30 s window changes no figure at all
+//! (`reports/tests/retention.rs` compares whole summaries); a window as short as the 5 s
 //! horizon checks the same reads and finds the same ones stale, but
 //! partition-heal's read-your-writes violations read 42 instead of 59, its
 //! monotonic-read violations 33 instead of 41, and its stale reads' mean k
