@@ -935,10 +935,22 @@ impl KeyHistory {
             }
         };
         let settled = |i: &WriteInfo| i.committed.unwrap_or(i.invoked + client_timeout);
+        // A timed pass keeps the latest done write under either origin, so
+        // a read always finds what it had to see and its t (see
+        // "Retention window" in the module docs); it leaves out what it
+        // keeps before walking anything (most of its passes find nothing
+        // else).
+        let latest_done = match window {
+            Some(_) => [self.acked.last(), self.commits.last()].map(|e| e.map(|(_, w)| *w)),
+            None => [None, None],
+        };
+        let kept = |w: &WriteId| {
+            window.is_some() && (evidence.contains(w) || latest_done.contains(&Some(*w)))
+        };
         let mut candidates: Vec<(SimTime, WriteId)> = self
             .writes
             .iter()
-            .filter(|(_, i)| settled(i) < cut)
+            .filter(|(w, i)| settled(i) < cut && !kept(w))
             .map(|(w, i)| (i.invoked, *w))
             .collect();
         if candidates.is_empty() {
@@ -951,13 +963,6 @@ impl KeyHistory {
         // history: 70 s for one pass over 15k writes).
         let views: Vec<(Reach, SimTime)> = evidence.iter().map(|v| self.ancestry(*v)).collect();
         let heir = *evidence.iter().min().expect("not empty");
-        // A timed pass keeps the latest done write under either origin, so
-        // a read always finds what it had to see and its t (see
-        // "Retention window" in the module docs).
-        let latest_done = match window {
-            Some(_) => [self.acked.last(), self.commits.last()].map(|e| e.map(|(_, w)| *w)),
-            None => [None, None],
-        };
         // Chains by the retained parents they were based on.
         let mut children: Option<BTreeMap<WriteId, Vec<u32>>> = None;
         for (_, w) in candidates {
