@@ -2472,7 +2472,7 @@ impl Collector {
             .iter()
             .map(|w| json!({"start_s": secs(w.start), "end_s": secs(w.end.unwrap_or(end)), "label": w.label}))
             .collect();
-        json!({
+        let mut summary = json!({
             "ops": {"total": total, "ok": total_ok, "failed": total - total_ok},
             "availability": ratio(total_ok, total),
             "availability_by_kind": availability_by_kind,
@@ -2558,7 +2558,18 @@ impl Collector {
                     .collect::<Vec<_>>(),
             },
             "workload_end_s": secs(SimTime::ZERO + scenario.duration),
-        })
+        });
+        if let Some(window) = self.retention_window {
+            // Only with a window, so an exact run's summary is as before.
+            summary["retention"] = json!({
+                "window_s": window.as_micros() as f64 / 1e6,
+                "timed_passes": self.timed_passes,
+                "writes_retired": self.retired_writes(),
+                "writes_retained": self.retained_writes(),
+                "note": "writes that settled more than window_s before a check may have been retired: checks reaching back past the window are approximated (k a lower bound; session and resurrection checks treat a retired write as covered; a key nobody reads shares its latest write's fate). See \"Retention window\" in reports/src/metrics.rs",
+            });
+        }
+        summary
     }
 }
 
@@ -3931,6 +3942,12 @@ mod tests {
                 "window {window}"
             );
             assert_eq!(h.0.timed_passes() > 0, window);
+            let summary = h.0.summary(&scenario(), &|_| vec![NodeId(0)]);
+            assert_eq!(summary.get("retention").is_some(), window);
+            if window {
+                assert_eq!(summary["retention"]["writes_retired"], 2);
+                assert_eq!(summary["retention"]["window_s"], 5.0);
+            }
             h.holds(0, &[w(0, 3)]);
             assert_eq!(durability(&h), (0, 3, 0), "window {window}");
         }

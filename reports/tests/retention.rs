@@ -37,10 +37,12 @@ fn with_window(scenario: &Json, window_s: f64) -> Json {
     s
 }
 
-/// The summary without the scenario's own echo (which names the window).
+/// The summary without the scenario's own echo (which names the window)
+/// and the window's own account (`retention`, present only with one).
 fn verdicts(mut summary: Json) -> Json {
     if let Some(o) = summary.as_object_mut() {
         o.remove("scenario_file");
+        o.remove("retention");
     }
     summary
 }
