@@ -100,9 +100,12 @@
 //! 2. at least [`RETAIN_ACKED`] (16, more than the 10 versions k-staleness
 //!    looks back) acknowledged writes of `k` were acknowledged after `w`
 //!    settled (its acknowledgement, or for a failed write its invocation plus
-//!    the client timeout), and all of them longer ago than the *horizon*;
-//! 3. the horizon is `2 × client_timeout + request_timeout`: every operation
-//!    ends within one client timeout of its invocation, so no read still in
+//!    the longest an operation can take: the client timeout, or with
+//!    `workload.retries` one per attempt plus the backoffs), and all of them
+//!    longer ago than the *horizon*;
+//! 3. the horizon is twice that longest operation plus the request timeout
+//!    (`2 × client_timeout + request_timeout` without retries): every
+//!    operation ends within it of its invocation, so no read still in
 //!    flight, nor any later one, can find a retired write among the last ten
 //!    acknowledged before it started; the t-visibility and k-staleness figures
 //!    are exact (k counts retained writes only, and a returned value that was
@@ -172,50 +175,61 @@
 //!
 //! With `metrics.retention_window_s` (off by default), retention no longer
 //! depends on later writes to the key. Rule 2 gets an alternative: a write
-//! that *settled* (its acknowledgement, or its invocation plus the client
-//! timeout) more than the window ago may be retired whatever came after it;
-//! rules 1, 3 and 4 stand (the window is at least the horizon: a shorter
-//! one is rejected). Such *timed passes* run per key a client timeout plus
-//! a window after an operation on it completed (one armed at a time; an
-//! operation completing meanwhile has the pass arm the next), each at its
-//! own due time, so when the next record arrives changes nothing, and on a
-//! frozen key in its packed form's place (it stays frozen), so freezing
-//! changes nothing either (`reports/tests/retention.rs`). A timed pass's
-//! evidence is the latest read's values or, for a key no read returned
-//! anything for, its latest acknowledged write; and it keeps the latest
-//! done write under either origin, so a read always has what it had to see
-//! and its t.
+//! that *settled* (its acknowledgement, or its invocation plus the longest
+//! an operation can take) more than the window ago may be retired whatever
+//! came after it; rules 1, 3 and 4 stand (the window is at least the
+//! horizon: a shorter one is rejected). Such *timed passes* run per key the
+//! longest operation plus a window after an operation on it completed (one
+//! armed at a time; an operation completing meanwhile has the pass arm the
+//! next), each at its own due time, so when the next record arrives changes
+//! nothing, and on a frozen key in its packed form's place (it stays
+//! frozen), so freezing changes nothing either (`reports/tests/retention.rs`).
+//! A timed pass's evidence is the latest read's values or, for a key no read
+//! returned anything for, its latest acknowledged write. Under either
+//! origin it keeps the latest done write and the latest done among those
+//! it could retire, so every read, one in flight during the pass included,
+//! still has the newest write it had to see, and its t is exact. A retained
+//! value that a retired write superseded in real time (it was done before
+//! that write was invoked) is still stale: each key keeps, per origin, the
+//! latest invocation among its retired done writes.
 //!
 //! Memory then follows the window's writes and a write or two per key,
 //! not the writes: last-write-wins blind writes over 1M loaded keys peak at
 //! 425.2 MB (2M) and 776.7 MB (6M) under the exact rule, 389.2 and 507.9 MB
 //! with a 5 s window (`cargo bench -p reports --bench memory`,
 //! `blind_writes_*_lww_window_5s_peak_rss_mb`). What still grows is a
-//! key's sessions (one per client that wrote it) and the keys touched.
+//! key's sessions (one per client that wrote it) and the keys touched. A
+//! key read once and then only written keeps its later writes: the old
+//! read's values are its evidence and cover none of them (rule 2 or the
+//! backstop of "Keys nobody reads" bounds them; a unit test pins this).
 //!
 //! *Approximations*, only for checks that reach back past the window (a
 //! stale replica returning a value that settled more than a window before
 //! and that a read had already seen replaced):
-//! - **k** counts the retained writes done before the read, not those
-//!   retired between the returned value and them: a lower bound (still at
-//!   least 1 when the latest done write supersedes the value), and t is
-//!   exact;
+//! - **k** of a read returning a retired value counts the retained writes
+//!   done before the read (up to 10), not the retired ones between: fewer
+//!   than exactly when the history is linear; and it is at least 1 even if
+//!   the value was concurrent with every later write (siblings, overlapping
+//!   writes), which exactly would be consistent. A retained value's k is
+//!   exact but for retired writes (at least 1 when one superseded it);
 //! - **sessions and resurrection**: a retired write counts as covered, as
 //!   under rule 2, so a read that misses a client's write retired by time
 //!   is not charged (one returning nothing still is), and a retired value
-//!   returned after an acknowledged delete counts as resurfaced;
+//!   returned after an acknowledged delete counts as resurfaced (an
+//!   overcount when the value came after the delete);
 //! - **durability**: fate sharing as above, and for keys nobody reads the
 //!   latest acknowledged write stands in for a read ("Keys nobody reads"):
 //!   if it is lost while a replica keeps an older write, the older one is
 //!   counted lost with it.
 //!
 //! On six shipped checker scenarios a 30 s window changes no figure at all
-//! (`reports/tests/retention.rs` compares whole summaries); a window as short as the 5 s
-//! horizon checks the same reads and finds the same ones stale, but
-//! partition-heal's read-your-writes violations read 42 instead of 59, its
-//! monotonic-read violations 33 instead of 41, and its stale reads' mean k
-//! 1.72 instead of 1.93 (`cargo test --release -p reports --test retention
-//! -- --nocapture` prints them).
+//! (`reports/tests/retention.rs` compares whole summaries). A window as
+//! short as the horizon checks the same reads and finds the same ones
+//! stale, and moves the other figures in the directions above:
+//! partition-heal (5 s) reads 43 read-your-writes violations instead of
+//! 59, 35 monotonic-read violations instead of 41, a mean k of 1.77
+//! instead of 1.93; chaos (3 s) 2 resurrected deletes instead of 1 (`cargo
+//! test --release -p reports --test retention -- --nocapture` prints them).
 //!
 //! # Cold keys
 //!
@@ -551,6 +565,12 @@ struct KeyHistory {
     /// The latest blind floor among retired acknowledged deletes: what they
     /// still supersede among the retained writes.
     deleted_floor: SimTime,
+    /// Per origin (commit, client acknowledgement), the largest invocation
+    /// record number among retired writes that were done by that origin
+    /// before they settled (0: none). A retained value done before it was
+    /// superseded, in real time, by a write no longer here (see
+    /// "Retention window" in the module docs).
+    retired_done_invoked: [u64; 2],
     /// Set by every record that reaches this history, cleared when the
     /// freezing clock passes it (see "Cold keys" in the module docs).
     referenced: bool,
@@ -774,6 +794,21 @@ impl KeyHistory {
         n
     }
 
+    /// True when a retired write superseded the retained `v` in real time:
+    /// `v` was done (per `origin`) before that write was invoked (see
+    /// "Retention window" in the module docs; the write was done long
+    /// before any read that asks).
+    fn superseded_by_retired(&self, v: WriteId, origin: StalenessOrigin) -> bool {
+        let slot = match origin {
+            StalenessOrigin::Commit => 0,
+            StalenessOrigin::ClientAck => 1,
+        };
+        self.writes
+            .get(&v)
+            .and_then(|i| i.done_seq(origin))
+            .is_some_and(|d| d < self.retired_done_invoked[slot])
+    }
+
     /// True when write `w` was acknowledged to its client before record
     /// `seq` (a retired write was, long before).
     fn acked_before(&self, w: WriteId, seq: u64) -> bool {
@@ -864,9 +899,9 @@ impl KeyHistory {
     }
 
     /// One retirement pass at `now` behind the latest read's evidence.
-    fn retire(&mut self, now: SimTime, horizon: SimDuration, client_timeout: SimDuration) {
+    fn retire(&mut self, now: SimTime, horizon: SimDuration, longest_op: SimDuration) {
         let evidence = std::mem::take(&mut self.evidence);
-        self.retire_behind(&evidence, now, horizon, client_timeout, None);
+        self.retire_behind(&evidence, now, horizon, longest_op, None);
         self.evidence = evidence;
     }
 
@@ -878,7 +913,7 @@ impl KeyHistory {
         &mut self,
         now: SimTime,
         horizon: SimDuration,
-        client_timeout: SimDuration,
+        longest_op: SimDuration,
         window: SimDuration,
     ) {
         let read = !self.evidence.is_empty();
@@ -890,7 +925,7 @@ impl KeyHistory {
                 None => return,
             }
         };
-        self.retire_behind(&evidence, now, horizon, client_timeout, Some(window));
+        self.retire_behind(&evidence, now, horizon, longest_op, Some(window));
         if read {
             self.evidence = evidence;
         }
@@ -899,13 +934,13 @@ impl KeyHistory {
     /// One retirement pass at `now` (see the module docs): `evidence` are
     /// the values storage is known to hold (a read's, or for a key nobody
     /// reads its newest acknowledged write). Writes that never completed
-    /// settle `client_timeout` after their invocation.
+    /// settle `longest_op` after their invocation.
     fn retire_behind(
         &mut self,
         evidence: &[WriteId],
         now: SimTime,
         horizon: SimDuration,
-        client_timeout: SimDuration,
+        longest_op: SimDuration,
         window: Option<SimDuration>,
     ) {
         if window.is_none() {
@@ -934,23 +969,36 @@ impl KeyHistory {
                 self.acked[old - RETAIN_ACKED].0
             }
         };
-        let settled = |i: &WriteInfo| i.committed.unwrap_or(i.invoked + client_timeout);
-        // A timed pass keeps the latest done write under either origin, so
-        // a read always finds what it had to see and its t (see
-        // "Retention window" in the module docs); it leaves out what it
-        // keeps before walking anything (most of its passes find nothing
+        let settled = |i: &WriteInfo| i.committed.unwrap_or(i.invoked + longest_op);
+        // A timed pass keeps, under either origin, the latest done write
+        // and the latest done among those it could retire, so a read, even
+        // one in flight, still has the newest write it had to see, and its
+        // t (see "Retention window" in the module docs); it leaves out what
+        // it keeps before walking anything (most of its passes find nothing
         // else).
-        let latest_done = match window {
-            Some(_) => [self.acked.last(), self.commits.last()].map(|e| e.map(|(_, w)| *w)),
-            None => [None, None],
-        };
-        let kept = |w: &WriteId| {
-            window.is_some() && (evidence.contains(w) || latest_done.contains(&Some(*w)))
-        };
+        let mut kept: Vec<WriteId> = Vec::new();
+        if window.is_some() {
+            kept.extend(evidence);
+            kept.extend(
+                [self.acked.last(), self.commits.last()]
+                    .into_iter()
+                    .flatten()
+                    .map(|(_, w)| *w),
+            );
+            for origin in [StalenessOrigin::Commit, StalenessOrigin::ClientAck] {
+                let latest = self
+                    .writes
+                    .iter()
+                    .filter(|(_, i)| settled(i) < cut)
+                    .filter_map(|(w, i)| i.done_seq(origin).map(|d| (d, *w)))
+                    .max();
+                kept.extend(latest.map(|(_, w)| w));
+            }
+        }
         let mut candidates: Vec<(SimTime, WriteId)> = self
             .writes
             .iter()
-            .filter(|(w, i)| settled(i) < cut && !kept(w))
+            .filter(|(w, i)| settled(i) < cut && !kept.contains(w))
             .map(|(w, i)| (i.invoked, *w))
             .collect();
         if candidates.is_empty() {
@@ -977,7 +1025,7 @@ impl KeyHistory {
                 evidence.iter().all(|v| self.covers(w, *v)),
                 "ancestry views answer as covers for {w}"
             );
-            if !oldest || evidence.contains(&w) || !covered || latest_done.contains(&Some(w)) {
+            if !oldest || evidence.contains(&w) || !covered {
                 continue;
             }
             let children = children.get_or_insert_with(|| {
@@ -989,7 +1037,7 @@ impl KeyHistory {
                 }
                 m
             });
-            self.retire_one(w, heir, children);
+            self.retire_one(w, heir, children, cut);
         }
         let writes = &self.writes;
         self.acked.retain(|(_, w)| writes.contains_key(w));
@@ -1008,8 +1056,23 @@ impl KeyHistory {
 
     /// Retires `w` (the oldest retained write of its chain, with no retained
     /// ancestor) into `heir`.
-    fn retire_one(&mut self, w: WriteId, heir: WriteId, children: &BTreeMap<WriteId, Vec<u32>>) {
+    fn retire_one(
+        &mut self,
+        w: WriteId,
+        heir: WriteId,
+        children: &BTreeMap<WriteId, Vec<u32>>,
+        cut: SimTime,
+    ) {
         let info = self.writes.remove(&w).expect("a retained write");
+        let done = [
+            info.commit.is_some_and(|(t, _)| t < cut),
+            info.committed.is_some_and(|t| t < cut),
+        ];
+        for (slot, done) in self.retired_done_invoked.iter_mut().zip(done) {
+            if done {
+                *slot = (*slot).max(info.invoked_seq);
+            }
+        }
         let mut fold = self.folds.remove(&w).unwrap_or_default();
         if !info.tombstone {
             match info.committed {
@@ -1214,7 +1277,11 @@ pub struct Collector {
     /// How long after it settled a write may still matter to a read in
     /// flight (see the module docs).
     horizon: SimDuration,
-    client_timeout: SimDuration,
+    /// The longest an operation can stay in flight
+    /// (`Workload::longest_operation`: the client timeout, per attempt
+    /// with retries, plus the backoffs): a write never acknowledged has
+    /// settled this long after its invocation.
+    longest_op: SimDuration,
     acked_puts: u64,
     acked_deletes: u64,
     windows: Vec<Window>,
@@ -1416,7 +1483,8 @@ impl Collector {
 
     /// Runs the timed retirement passes due by `now`, each at its own due
     /// time (so when the next record arrives changes nothing). A frozen key
-    /// is thawed for its pass and joins the freezing clock, unreferenced.
+    /// is passed over unpacked aside and stays frozen, packed again if the
+    /// pass changed it.
     fn run_timed_passes(&mut self, now: SimTime) {
         let Some(window) = self.retention_window else {
             return;
@@ -1428,20 +1496,20 @@ impl Collector {
             self.timers.pop_front();
             self.armed.remove(key);
             if self.rearm.remove(key) {
-                self.arm(key, due + self.client_timeout + window);
+                self.arm(key, due + self.longest_op + window);
             }
             self.timed_passes += 1;
             if let Some(h) = self.keys.get_mut(&key) {
-                h.timed_pass(due, self.horizon, self.client_timeout, window);
+                h.timed_pass(due, self.horizon, self.longest_op, window);
             } else if let Some(bytes) = self.cold.get_mut(&key) {
                 // A frozen key is passed over in its packed form's place: it
-                // stays frozen, and is packed again only if the pass retired
-                // anything.
+                // stays frozen, and is packed again if the pass changed it
+                // (a new allocation only then: churn fragments the heap).
                 let mut h = cold::unpack(bytes);
-                let retired = h.retired;
-                h.timed_pass(due, self.horizon, self.client_timeout, window);
-                if h.retired != retired {
-                    *bytes = cold::pack(&h);
+                h.timed_pass(due, self.horizon, self.longest_op, window);
+                let packed = cold::pack(&h);
+                if packed != *bytes {
+                    *bytes = packed;
                 }
             }
         }
@@ -1538,10 +1606,10 @@ impl Collector {
             keys: crate::key_table::KeyTable::new(scenario.workload.key_count),
             horizon: scenario
                 .workload
-                .client_timeout
+                .longest_operation()
                 .saturating_mul(2)
                 .saturating_add(scenario.cluster.request_timeout),
-            client_timeout: scenario.workload.client_timeout,
+            longest_op: scenario.workload.longest_operation(),
             acked_puts: 0,
             acked_deletes: 0,
             windows: Vec::new(),
@@ -1806,6 +1874,10 @@ impl Collector {
                         self.preloaded,
                         key,
                     );
+                    // A write retired before its acknowledgement arrived
+                    // (only an operation outliving the longest one the
+                    // horizon allows for, as a hand-written history can) is
+                    // not listed: the lists hold retained writes.
                     if let Some(info) = h.writes.get_mut(&w) {
                         info.committed = Some(at);
                         info.ack_seq = Some(seq);
@@ -1815,13 +1887,13 @@ impl Collector {
                             info.commit = Some((at, seq));
                             h.commits.push((at, w));
                         }
+                        h.acked.push((at, w));
                     }
-                    h.acked.push((at, w));
                     if h.writes.len() > UNREAD_BACKSTOP && h.pass_due() {
                         // No read has superseded enough of this key's past:
                         // this write stands in for the evidence (see the
                         // module docs, "Keys nobody reads").
-                        h.retire_behind(&[w], at, self.horizon, self.client_timeout, None);
+                        h.retire_behind(&[w], at, self.horizon, self.longest_op, None);
                     }
                     if kind == OpKind::Delete {
                         h.deletes.push((at, w));
@@ -1923,9 +1995,13 @@ impl Collector {
         if before > 0 {
             let prior = &prior[..before];
             let (latest_at, _) = prior[before - 1];
+            let windowed = self.retention_window.is_some();
             let k = returned
                 .iter()
-                .map(|v| h.newer_than(*v, prior, origin))
+                .map(|v| match h.newer_than(*v, prior, origin) {
+                    0 if windowed && h.superseded_by_retired(*v, origin) => 1,
+                    n => n,
+                })
                 .min()
                 .unwrap_or(before.min(10));
             let consistent = k == 0;
@@ -2046,7 +2122,7 @@ impl Collector {
                     h.evidence.clone_from(&returned);
                 }
                 if h.pass_due() {
-                    h.retire(at, self.horizon, self.client_timeout);
+                    h.retire(at, self.horizon, self.longest_op);
                 }
                 h.session_mut(client).last_read = Some((seq, returned));
             }
@@ -2697,7 +2773,7 @@ impl Sink for Collector {
         }
         self.on_record(at, record);
         if let (Some(window), Record::OpCompleted { key, .. }) = (self.retention_window, record) {
-            self.arm(*key, at + self.client_timeout + window);
+            self.arm(*key, at + self.longest_op + window);
         }
         if let Some(key) = joins {
             if self.keys.contains_key(&key) {
@@ -4011,6 +4087,118 @@ mod tests {
         assert!(h.0.timed_passes() > 0);
         assert_eq!(h.0.retained_writes(), 2, "w1 is the latest done write");
         assert_eq!(h.verdicts(), (2, 0, 0), "both reads checked");
+    }
+
+    /// A put retired while still in flight (only an operation outliving the
+    /// longest one the horizon allows for can be: a hand-written history
+    /// here), then acknowledged: it is counted acknowledged but not listed,
+    /// and judging durability does not panic (it indexed the retained
+    /// writes with every acknowledged id).
+    #[test]
+    fn a_write_retired_in_flight_then_acknowledged_is_judged_without_panic() {
+        let mut h = windowed(true);
+        h.invoke_put(0, 1, 1_000_000);
+        h.put(1, 2, &[w(0, 1)], 1_500_000, Some(1_600_000));
+        h.get(1, 3, 1_700_000, 1_800_000, &[w(1, 2)]);
+        h.invoke_get(2, 4, 9_000_000);
+        assert_eq!(h.0.retired_writes(), 1, "w(0,1) retired while in flight");
+        h.ack_put(0, 1, 1_000_000, 10_000_000);
+        h.holds(0, &[w(1, 2)]);
+        assert_eq!(durability(&h), (0, 1, 1));
+    }
+
+    /// A retained value `v` that a write retired by time superseded in real
+    /// time (`v` done before it was invoked), while the latest done write
+    /// overlaps `v`: a read returning `v` is stale under both rules, with
+    /// k = 1 (the retired write) under the window.
+    ///
+    /// x blind 1.0–1.1 s; v blind 1.05–1.2 s; L blind 1.15–2.9 s; r based
+    /// on x 1.3–1.4 s; e based on r, 1.5 s, never done; a read returns e.
+    #[test]
+    fn a_value_a_retired_write_superseded_is_still_stale() {
+        for window in [false, true] {
+            let mut h = windowed(window);
+            h.invoke_put(0, 1, 1_000_000); // x
+            h.invoke_put(1, 2, 1_050_000); // v
+            h.ack_put(0, 1, 1_000_000, 1_100_000);
+            h.invoke_put(2, 3, 1_150_000); // L
+            h.ack_put(1, 2, 1_050_000, 1_200_000);
+            h.write(
+                4,
+                4,
+                OpKind::Put,
+                &[w(0, 1)],
+                false,
+                1_300_000,
+                Some(1_400_000),
+            ); // r
+            h.write(5, 5, OpKind::Put, &[w(4, 4)], false, 1_500_000, None); // e
+            h.get(3, 6, 1_600_000, 1_700_000, &[w(5, 5)]);
+            h.ack_put(2, 3, 1_150_000, 2_900_000);
+            h.get(3, 7, 20_000_000, 20_001_000, &[w(1, 2)]);
+            assert_eq!(h.verdicts(), (2, 1, 0), "window {window}");
+            assert_eq!(h.0.retired_writes() > 0, window, "window {window}");
+        }
+    }
+
+    /// A read in flight when a timed pass runs still finds the newest write
+    /// it had to see: A (done at 1 s) is the only write done before read R
+    /// starts (6.4 s); L is done at 6.5 s, a read returns it, and the pass
+    /// due at 8 s runs before R completes (8.2 s, empty): R is checked and
+    /// stale under both rules.
+    #[test]
+    fn a_read_in_flight_at_a_timed_pass_keeps_what_it_had_to_see() {
+        for window in [false, true] {
+            let mut h = windowed(window);
+            h.put(0, 1, &[], 900_000, Some(1_000_000)); // A
+            h.invoke_put(0, 2, 6_000_000); // L
+            h.invoke_get(1, 3, 6_400_000); // R
+            h.ack_put(0, 2, 6_000_000, 6_500_000);
+            h.get(2, 4, 6_600_000, 6_700_000, &[w(0, 2)]);
+            h.complete_get(1, 3, 6_400_000, 8_200_000, &[]);
+            assert_eq!(h.verdicts(), (2, 1, 0), "window {window}");
+            assert_eq!(h.0.timed_passes() > 0, window);
+        }
+    }
+
+    /// The documented limit: a key read once early and then only written
+    /// keeps its later writes, since the old read's values are its
+    /// evidence and cover none of them (a key never read keeps one).
+    #[test]
+    fn an_old_read_keeps_the_later_writes_of_a_key_only_written() {
+        let mut kept = Vec::new();
+        for early_read in [false, true] {
+            let mut h = windowed(true);
+            h.put(0, 1, &[], 1_000_000, Some(1_002_000));
+            if early_read {
+                h.get(1, 2, 1_100_000, 1_101_000, &[w(0, 1)]);
+            }
+            for i in 3..=100u64 {
+                h.put(0, i, &[], i * 1_000_000, Some(i * 1_000_000 + 2_000));
+            }
+            h.invoke_get(1, 1000, 200_000_000);
+            kept.push(h.0.retained_writes());
+        }
+        assert_eq!(kept, vec![1, 99]);
+    }
+
+    /// Timed passes leave the count that paces the passes after reads (and
+    /// the backstop's) alone, and a key an operation completed on while its
+    /// pass was armed is armed again by that pass.
+    #[test]
+    fn timed_passes_keep_the_pass_count_and_arm_again() {
+        let mut h = windowed(true);
+        h.put(0, 1, &[], 1_000_000, Some(1_001_000)); // arms: due 8.001 s
+        h.put(0, 2, &[], 1_500_000, Some(1_501_000)); // re-arm on firing
+        let before = h.0.keys.get(&K).expect("history").since_pass;
+        h.invoke_get(1, 3, 8_500_000);
+        assert_eq!(h.0.timed_passes(), 1);
+        assert_eq!(h.0.keys.get(&K).expect("history").since_pass, before);
+        assert_eq!(
+            h.0.timers.iter().copied().collect::<Vec<_>>(),
+            vec![(SimTime(8_001_000 + 7_000_000), K)],
+            "armed again a longest operation plus a window after the pass"
+        );
     }
 
     #[test]

@@ -144,6 +144,21 @@ fn a_window_as_short_as_the_horizon_approximates_in_the_documented_direction() {
     // and here fewer.
     assert!(w.2 < e.2 && w.3 <= e.3, "sessions {w:?} vs {e:?}");
     assert_eq!(e.5, w.5, "nothing lost either way");
+    // A retired value a read returns after an acknowledged delete counts
+    // as resurfaced: never fewer resurrections (chaos's horizon is 3 s).
+    let s = shipped("chaos");
+    let (exact, _, _) = run(&s, 1, usize::MAX);
+    let (short, _, _) = run(&with_window(&s, 3.0), 1, usize::MAX);
+    let (e, w) = (
+        n(&exact, "anomalies.resurrected_deletes"),
+        n(&short, "anomalies.resurrected_deletes"),
+    );
+    eprintln!("chaos seed 1, resurrected deletes: exact {e}, 3 s window {w}");
+    assert!(w >= e, "resurrections {w} vs exact {e}");
+    assert_eq!(
+        n(&exact, "staleness.stale_reads"),
+        n(&short, "staleness.stale_reads")
+    );
 }
 
 #[test]

@@ -759,6 +759,23 @@ pub struct Workload {
     pub hedged_reads: Option<Hedge>,
 }
 
+impl Workload {
+    /// The longest an operation can stay in flight from its invocation to
+    /// its completion: one client timeout, or with retries one per attempt
+    /// (each attempt re-arms it) plus the longest wait before each retry.
+    pub fn longest_operation(&self) -> SimDuration {
+        match &self.retries {
+            None => self.client_timeout,
+            Some(r) => {
+                let attempts = u64::from(r.attempts.max(1));
+                self.client_timeout
+                    .saturating_mul(attempts)
+                    .saturating_add(r.max_backoff.saturating_mul(attempts - 1))
+            }
+        }
+    }
+}
+
 /// Client retries: a failed or timed-out operation is sent again as the
 /// same operation (same id, same written value), so a retried write is one
 /// logical write for the checkers.

@@ -481,6 +481,8 @@ pub(super) fn pack(h: &KeyHistory) -> Box<[u8]> {
     p.len(h.since_pass);
     p.u(h.retired);
     p.t(h.deleted_floor);
+    p.u(h.retired_done_invoked[0]);
+    p.u(h.retired_done_invoked[1]);
     p.len(h.sessions.len());
     for (client, s) in &h.sessions {
         p.u(u64::from(client.0));
@@ -578,6 +580,7 @@ fn unpack_history(u: &mut Unpacker) -> KeyHistory {
     let since_pass = u.len();
     let retired = u.u();
     let deleted_floor = u.t();
+    let retired_done_invoked = [u.u(), u.u()];
     KeyHistory {
         writes,
         acked,
@@ -591,6 +594,7 @@ fn unpack_history(u: &mut Unpacker) -> KeyHistory {
         since_pass,
         retired,
         deleted_floor,
+        retired_done_invoked,
         referenced: false,
         sessions: Vec::new(),
     }

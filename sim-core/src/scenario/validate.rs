@@ -876,17 +876,18 @@ impl Validator<'_> {
             .map(|n| self.nemesis(n, &names, duration));
         let metrics = self.metrics(&f.metrics);
         if let (Some(window), Some(c)) = (metrics.retention_window, &cluster) {
-            // The collector's horizon: every operation ends within one
-            // client timeout, a replica's answer within a request timeout.
+            // The collector's horizon: every operation ends within its
+            // longest time in flight, a replica's answer within a request
+            // timeout.
             let horizon = workload
-                .client_timeout
+                .longest_operation()
                 .saturating_mul(2)
                 .saturating_add(c.request_timeout);
             if window > SimDuration::ZERO && window < horizon {
                 self.err(
                     "metrics.retention_window_s",
                     format!(
-                        "expected at least the horizon, twice workload.client_timeout_ms plus cluster.request_timeout_ms ({} s), got {} s",
+                        "expected at least the horizon, twice the longest an operation can take (workload.client_timeout_ms, per attempt with workload.retries, plus the backoffs) plus cluster.request_timeout_ms ({} s), got {} s",
                         num(horizon.as_micros() as f64 / 1e6),
                         num(window.as_micros() as f64 / 1e6)
                     ),
