@@ -37,6 +37,23 @@ pub fn run_configured(
     (summary, collector)
 }
 
+/// Where two summaries first differ, as pretty-printed JSON: the line number
+/// and both lines.
+pub fn first_difference(a: &Json, b: &Json) -> String {
+    let a = serde_json::to_string_pretty(a).unwrap();
+    let b = serde_json::to_string_pretty(b).unwrap();
+    let i = a
+        .lines()
+        .zip(b.lines())
+        .position(|(x, y)| x != y)
+        .unwrap_or(0);
+    format!(
+        "line {i}:\n{}\nvs\n{}",
+        a.lines().nth(i).unwrap_or(""),
+        b.lines().nth(i).unwrap_or("")
+    )
+}
+
 pub fn n(summary: &Json, path: &str) -> f64 {
     reports::expect::lookup(summary, path).unwrap_or_else(|| panic!("no metric {path}"))
 }
