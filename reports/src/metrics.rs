@@ -176,7 +176,8 @@
 //! With `metrics.retention_window_s` (off by default), retention no longer
 //! depends on later writes to the key. Rule 2 gets an alternative: a write
 //! that *settled* (its acknowledgement, or its invocation plus the longest
-//! an operation can take) more than the window ago may be retired whatever
+//! an operation can take, and its commit if it had one, which can follow a
+//! client's giving up) more than the window ago may be retired whatever
 //! came after it; rules 1, 3 and 4 stand (the window is at least the
 //! horizon: a shorter one is rejected). Such *timed passes* run per key the
 //! longest operation plus a window after an operation on it completed (one
@@ -969,7 +970,16 @@ impl KeyHistory {
                 self.acked[old - RETAIN_ACKED].0
             }
         };
-        let settled = |i: &WriteInfo| i.committed.unwrap_or(i.invoked + longest_op);
+        // Under a window a write settles once its commit, if it had one,
+        // came too (a commit can follow a client's giving up), so what a
+        // timed pass retires was done before every read it can matter to.
+        let settled = |i: &WriteInfo| {
+            let s = i.committed.unwrap_or(i.invoked + longest_op);
+            match (window, i.commit) {
+                (Some(_), Some((c, _))) => s.max(c),
+                _ => s,
+            }
+        };
         // A timed pass keeps, under either origin, the latest done write
         // and the latest done among those it could retire, so a read, even
         // one in flight, still has the newest write it had to see, and its
