@@ -196,7 +196,7 @@
 //!
 //! Memory then follows the window's writes and a write or two per key,
 //! not the writes: last-write-wins blind writes over 1M loaded keys peak at
-//! 425.2 MB (2M) and 776.7 MB (6M) under the exact rule, 389.2 and 507.9 MB
+//! 423.1 MB (2M) and 782.2 MB (6M) under the exact rule, 393.7 and 538.4 MB
 //! with a 5 s window (`cargo bench -p reports --bench memory`,
 //! `blind_writes_*_lww_window_5s_peak_rss_mb`). What still grows is a
 //! key's sessions (one per client that wrote it) and the keys touched. A

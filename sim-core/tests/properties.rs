@@ -793,8 +793,9 @@ fn metrics() -> impl Strategy<Value = MetricsDto> {
             staleness_origin,
             wars_trials: None,
             window_s,
-            // Longer than any horizon generated here (timeouts ≤ 5 s).
-            retention_window_s: (window_s > 5.0).then_some(20.0 + window_s),
+            // Longer than any horizon generated here: timeouts ≤ 5 s, at
+            // most 5 attempts with backoffs ≤ 0.1 s, so under 2 × 25.4 + 5 s.
+            retention_window_s: (window_s > 5.0).then_some(60.0 + window_s),
         })
 }
 
