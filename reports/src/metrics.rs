@@ -1508,10 +1508,11 @@ impl Collector {
             if self.rearm.remove(key) {
                 self.arm(key, due + self.longest_op + window);
             }
-            self.timed_passes += 1;
             if let Some(h) = self.keys.get_mut(&key) {
+                self.timed_passes += 1;
                 h.timed_pass(due, self.horizon, self.longest_op, window);
             } else if let Some(bytes) = self.cold.get_mut(&key) {
+                self.timed_passes += 1;
                 // A frozen key is passed over in its packed form's place: it
                 // stays frozen, and is packed again if the pass changed it
                 // (a new allocation only then: churn fragments the heap).
