@@ -1484,8 +1484,10 @@ pub struct MetricsDto {
     /// ago (s) and storage evidence covers it, whatever later writes its key
     /// gets: memory then follows the window, not the writes, and the checks
     /// that reach past the window are approximated (see the metrics
-    /// module's docs, "Retention window"). At least the horizon (twice the
-    /// client timeout plus the request timeout). Default: off (exact).
+    /// module's docs, "Retention window"). At least the horizon: twice the
+    /// longest an operation can take (the client timeout, per attempt with
+    /// retries, plus the backoffs) plus the request timeout. Default: off
+    /// (exact).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retention_window_s: Option<f64>,
 }
