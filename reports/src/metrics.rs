@@ -179,7 +179,10 @@
 //! an operation can take, and its commit if it had one, which can follow a
 //! client's giving up) more than the window ago may be retired whatever
 //! came after it; rules 1, 3 and 4 stand (the window is at least the
-//! horizon: a shorter one is rejected). Such *timed passes* run per key the
+//! horizon: a shorter one is rejected). Like the exact rule, this assumes a
+//! commit arrives within the horizon of its write's invocation: one later
+//! still (a request delayed beyond it) finds its write retired and is
+//! ignored, so commit-origin reads no longer count it. Such *timed passes* run per key the
 //! longest operation plus a window after an operation on it completed (one
 //! armed at a time; an operation completing meanwhile has the pass arm the
 //! next), each at its own due time, so when the next record arrives changes
@@ -1514,8 +1517,9 @@ impl Collector {
             } else if let Some(bytes) = self.cold.get_mut(&key) {
                 self.timed_passes += 1;
                 // A frozen key is passed over in its packed form's place: it
-                // stays frozen, and is packed again if the pass changed it
-                // (a new allocation only then: churn fragments the heap).
+                // stays frozen; the pass's result is packed aside and stored
+                // only if it differs (replacing every key's bytes on every
+                // pass churned the heap into fragments).
                 let mut h = cold::unpack(bytes);
                 h.timed_pass(due, self.horizon, self.longest_op, window);
                 let packed = cold::pack(&h);
@@ -1888,7 +1892,9 @@ impl Collector {
                     // A write retired before its acknowledgement arrived
                     // (only an operation outliving the longest one the
                     // horizon allows for, as a hand-written history can) is
-                    // not listed: the lists hold retained writes.
+                    // not listed: the acknowledgement and commit lists hold
+                    // retained writes (deletes and sessions may name
+                    // retired ones).
                     if let Some(info) = h.writes.get_mut(&w) {
                         info.committed = Some(at);
                         info.ack_seq = Some(seq);
@@ -4191,6 +4197,48 @@ mod tests {
             kept.push(h.0.retained_writes());
         }
         assert_eq!(kept, vec![1, 99]);
+    }
+
+    /// `superseded_by_retired` per origin: the retired write r (based on
+    /// x, superseding v in real time: v done before r invoked) was committed
+    /// but never acknowledged. Under the commit origin a read returning v is
+    /// stale under both rules; under the client-ack origin r was never done,
+    /// so the read is consistent under both.
+    #[test]
+    fn a_retired_write_supersedes_per_origin() {
+        for (origin, stale) in [("commit", 1), ("client_ack", 0)] {
+            let mut got = Vec::new();
+            for window in [false, true] {
+                let m = if window {
+                    format!(r#","retention_window_s":5,"staleness_origin":"{origin}""#)
+                } else {
+                    format!(r#","staleness_origin":"{origin}""#)
+                };
+                let mut h = History::with("", &m);
+                h.invoke_put(0, 1, 1_000_000); // x
+                h.invoke_put(1, 2, 1_050_000); // v
+                h.commit(0, 1, 1_090_000);
+                h.ack_put(0, 1, 1_000_000, 1_100_000);
+                h.invoke_put(2, 3, 1_150_000); // L
+                h.commit(1, 2, 1_190_000);
+                h.ack_put(1, 2, 1_050_000, 1_200_000);
+                // r: based on x, committed, never acknowledged.
+                h.write(4, 4, OpKind::Put, &[w(0, 1)], false, 1_300_000, None);
+                h.commit(4, 4, 1_350_000);
+                h.write(5, 5, OpKind::Put, &[w(4, 4)], false, 1_500_000, None); // e
+                h.get(3, 6, 1_600_000, 1_700_000, &[w(5, 5)]);
+                h.commit(2, 3, 2_800_000);
+                h.ack_put(2, 3, 1_150_000, 2_900_000);
+                h.get(3, 7, 20_000_000, 20_001_000, &[w(1, 2)]);
+                let (checked, stale, _) = h.verdicts();
+                got.push((checked, stale, h.0.retired_writes() > 0));
+            }
+            assert_eq!(
+                got,
+                vec![(2, stale, false), (2, stale, true)],
+                "origin {origin}"
+            );
+        }
     }
 
     /// Timed passes leave the count that paces the passes after reads (and
