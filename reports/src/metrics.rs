@@ -989,31 +989,34 @@ impl KeyHistory {
         // t (see "Retention window" in the module docs); it leaves out what
         // it keeps before walking anything (most of its passes find nothing
         // else).
-        let mut kept: Vec<WriteId> = Vec::new();
-        if window.is_some() {
-            kept.extend(evidence);
-            kept.extend(
-                [self.acked.last(), self.commits.last()]
-                    .into_iter()
-                    .flatten()
-                    .map(|(_, w)| *w),
-            );
-            for origin in [StalenessOrigin::Commit, StalenessOrigin::ClientAck] {
-                let latest = self
-                    .writes
-                    .iter()
-                    .filter(|(_, i)| settled(i) < cut)
-                    .filter_map(|(w, i)| i.done_seq(origin).map(|d| (d, *w)))
-                    .max();
-                kept.extend(latest.map(|(_, w)| w));
+        let mut candidates: Vec<(SimTime, WriteId)> = Vec::new();
+        // Per origin (commit, acknowledgement), the latest done eligible one.
+        let mut latest: [Option<(u64, WriteId)>; 2] = [None, None];
+        for (w, i) in self.writes.iter().filter(|(_, i)| settled(i) < cut) {
+            candidates.push((i.invoked, *w));
+            if window.is_none() {
+                continue;
+            }
+            for (slot, done) in latest.iter_mut().zip([i.commit.map(|(_, s)| s), i.ack_seq]) {
+                if let Some(d) = done {
+                    *slot = (*slot).max(Some((d, *w)));
+                }
             }
         }
-        let mut candidates: Vec<(SimTime, WriteId)> = self
-            .writes
-            .iter()
-            .filter(|(w, i)| settled(i) < cut && !kept.contains(w))
-            .map(|(w, i)| (i.invoked, *w))
-            .collect();
+        if window.is_some() {
+            let kept: Vec<WriteId> = evidence
+                .iter()
+                .copied()
+                .chain(
+                    [self.acked.last(), self.commits.last()]
+                        .into_iter()
+                        .flatten()
+                        .map(|(_, w)| *w),
+                )
+                .chain(latest.into_iter().flatten().map(|(_, w)| w))
+                .collect();
+            candidates.retain(|(_, w)| !kept.contains(w));
+        }
         if candidates.is_empty() {
             return;
         }
@@ -1619,11 +1622,7 @@ impl Collector {
                 })
                 .collect(),
             keys: crate::key_table::KeyTable::new(scenario.workload.key_count),
-            horizon: scenario
-                .workload
-                .longest_operation()
-                .saturating_mul(2)
-                .saturating_add(scenario.cluster.request_timeout),
+            horizon: scenario.workload.horizon(scenario.cluster.request_timeout),
             longest_op: scenario.workload.longest_operation(),
             acked_puts: 0,
             acked_deletes: 0,
@@ -2654,11 +2653,17 @@ impl Collector {
         });
         if let Some(window) = self.retention_window {
             // Only with a window, so an exact run's summary is as before.
+            // One pass over the histories (frozen ones are unpacked).
+            let (mut retained, mut retired) = (0, 0);
+            self.for_each_history(|_, h| {
+                retained += h.writes.len();
+                retired += h.retired;
+            });
             summary["retention"] = json!({
                 "window_s": window.as_micros() as f64 / 1e6,
                 "timed_passes": self.timed_passes,
-                "writes_retired": self.retired_writes(),
-                "writes_retained": self.retained_writes(),
+                "writes_retired": retired,
+                "writes_retained": retained,
                 "note": "writes that settled more than window_s before a check may have been retired: checks reaching back past the window are approximated (k a lower bound; session and resurrection checks treat a retired write as covered; a key nobody reads shares its latest write's fate). See \"Retention window\" in reports/src/metrics.rs",
             });
         }

@@ -774,6 +774,15 @@ impl Workload {
             }
         }
     }
+
+    /// How long after it settled a write may still matter to an operation
+    /// in flight (the checkers' *horizon*): twice the longest operation
+    /// plus a replica's `request_timeout`.
+    pub fn horizon(&self, request_timeout: SimDuration) -> SimDuration {
+        self.longest_operation()
+            .saturating_mul(2)
+            .saturating_add(request_timeout)
+    }
 }
 
 /// Client retries: a failed or timed-out operation is sent again as the

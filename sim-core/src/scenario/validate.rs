@@ -876,13 +876,7 @@ impl Validator<'_> {
             .map(|n| self.nemesis(n, &names, duration));
         let metrics = self.metrics(&f.metrics);
         if let (Some(window), Some(c)) = (metrics.retention_window, &cluster) {
-            // The collector's horizon: every operation ends within its
-            // longest time in flight, a replica's answer within a request
-            // timeout.
-            let horizon = workload
-                .longest_operation()
-                .saturating_mul(2)
-                .saturating_add(c.request_timeout);
+            let horizon = workload.horizon(c.request_timeout);
             if window > SimDuration::ZERO && window < horizon {
                 self.err(
                     "metrics.retention_window_s",
