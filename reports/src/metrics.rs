@@ -197,13 +197,26 @@
 //! that write was invoked) is still stale: each key keeps, per origin, the
 //! latest invocation among its retired done writes.
 //!
+//! A pass on a *quiet* key (no operation on it completed since the pass was
+//! armed, so every completion came a longest operation plus a window
+//! before it) also settles its sessions: a client's last write, and its
+//! last read, whose writes all retired are replaced by the fact of them
+//! (`Settled`, two bits). That is all the session checks still need: a
+//! retired write is covered by any value, so only a read returning nothing
+//! can miss it, and every read checked from then on started after it (the
+//! summaries are byte-identical with and without settling on all 55
+//! shipped scenarios at the shortest window each accepts, and a unit test
+//! has a settled session charge a read returning nothing as the exact rule
+//! does). Packed, such a session is two bytes instead of a dozen.
+//!
 //! Memory then follows the window's writes and a write or two per key,
 //! not the writes: last-write-wins blind writes over 1M loaded keys peak at
 //! 423.1 MB (2M) and 782.2 MB (6M) under the exact rule, 393.7 and 538.4 MB
-//! with a 5 s window (`cargo bench -p reports --bench memory`,
-//! `blind_writes_*_lww_window_5s_peak_rss_mb`). What still grows is a
-//! key's sessions (one per client that wrote it) and the keys touched. A
-//! key read once and then only written keeps its later writes: the old
+//! with a 5 s window before sessions settled, 390.8 and 440.6 MB since
+//! (`dynasim run`, one thread; see README for the bench's
+//! `blind_writes_*_lww_window_5s_peak_rss_mb`). What still grows is the
+//! keys touched (86 % of them at 2M, all but 0.25 % at 6M) and a settled
+//! session per client that wrote a key. A key read once and then only written keeps its later writes: the old
 //! read's values are its evidence and cover none of them (rule 2 or the
 //! backstop of "Keys nobody reads" bounds them; a unit test pins this).
 //!
@@ -919,19 +932,26 @@ impl KeyHistory {
         horizon: SimDuration,
         longest_op: SimDuration,
         window: SimDuration,
+        quiet: bool,
     ) {
         let read = !self.evidence.is_empty();
         let evidence = if read {
-            std::mem::take(&mut self.evidence)
+            Some(std::mem::take(&mut self.evidence))
         } else {
-            match self.acked.last() {
-                Some((_, w)) => vec![*w],
-                None => return,
-            }
+            self.acked.last().map(|(_, w)| vec![*w])
         };
-        self.retire_behind(&evidence, now, horizon, longest_op, Some(window));
-        if read {
-            self.evidence = evidence;
+        if let Some(evidence) = evidence {
+            self.retire_behind(&evidence, now, horizon, longest_op, Some(window));
+            if read {
+                self.evidence = evidence;
+            }
+        }
+        if quiet {
+            let mut sessions = std::mem::take(&mut self.sessions);
+            for (_, session) in &mut sessions {
+                session.settle(self);
+            }
+            self.sessions = sessions;
         }
     }
 
@@ -1158,6 +1178,54 @@ struct Window {
 struct Session {
     last_write: Option<(u64, WriteId)>,
     last_read: Option<(u64, Vec<WriteId>)>,
+    /// What is left of a last write or last read whose writes all retired
+    /// by time (see [`Session::settle`]).
+    settled: Settled,
+}
+
+/// Under a retention window, what a session's checks still need of a last
+/// write, or of a last read, whose writes have all retired on a quiet key:
+/// whether there was one. A retired write counts as covered by any value,
+/// so the session check against it is violated by a read that returns
+/// nothing, and by no other; and every later read of the key starts after
+/// the write or read completed (see [`Session::settle`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Settled {
+    /// The client's last write of the key retired.
+    wrote: bool,
+    /// The client's last read of the key returned values that all retired.
+    read: bool,
+}
+
+impl Session {
+    /// Replaces a last write, and a last read, whose writes `h` no longer
+    /// retains by the mere fact of them (a few bytes packed instead of a
+    /// dozen: what grew per key with the number of clients that wrote it).
+    /// Only on a quiet key under a retention window: a timed pass that
+    /// found no operation completed on the key since it was armed, so every
+    /// completion on it came at least the longest operation before the
+    /// pass, and every read checked from then on started after it (its
+    /// record number is then below every later read's start, which is all
+    /// the checks compare it with). With no write retired the checks treat
+    /// an unknown write differently, so nothing settles then.
+    fn settle(&mut self, h: &KeyHistory) {
+        if h.retired == 0 {
+            return;
+        }
+        if let Some((_, w)) = self.last_write {
+            if !h.writes.contains_key(&w) {
+                self.last_write = None;
+                self.settled.wrote = true;
+            }
+        }
+        if let Some((_, prev)) = &self.last_read {
+            if prev.iter().all(|p| !h.writes.contains_key(p)) {
+                // A last read that returned nothing charges no later one.
+                self.settled.read = !prev.is_empty();
+                self.last_read = None;
+            }
+        }
+    }
 }
 
 /// What the nodes held at the end (see [`Collector::held`]).
@@ -1511,12 +1579,15 @@ impl Collector {
             }
             self.timers.pop_front();
             self.armed.remove(key);
-            if self.rearm.remove(key) {
+            // Quiet: no operation on the key completed since the pass was
+            // armed, a longest operation plus a window ago.
+            let quiet = !self.rearm.remove(key);
+            if !quiet {
                 self.arm(key, due + self.longest_op + window);
             }
             if let Some(h) = self.keys.get_mut(&key) {
                 self.timed_passes += 1;
-                h.timed_pass(due, self.horizon, self.longest_op, window);
+                h.timed_pass(due, self.horizon, self.longest_op, window, quiet);
             } else if let Some(bytes) = self.cold.get_mut(&key) {
                 self.timed_passes += 1;
                 // A frozen key is passed over in its packed form's place: it
@@ -1524,7 +1595,7 @@ impl Collector {
                 // only if it differs (replacing every key's bytes on every
                 // pass churned the heap into fragments).
                 let mut h = cold::unpack(bytes);
-                h.timed_pass(due, self.horizon, self.longest_op, window);
+                h.timed_pass(due, self.horizon, self.longest_op, window, quiet);
                 let packed = cold::pack(&h);
                 if packed != *bytes {
                     *bytes = packed;
@@ -1917,7 +1988,9 @@ impl Collector {
                     } else {
                         self.acked_puts += 1;
                     }
-                    h.session_mut(op.client).last_write = Some((seq, w));
+                    let session = h.session_mut(op.client);
+                    session.last_write = Some((seq, w));
+                    session.settled.wrote = false;
                 }
             }
         }
@@ -2091,6 +2164,9 @@ impl Collector {
             if seq < start_seq && missed {
                 self.ryw_violations += 1;
             }
+        } else if session.is_some_and(|s| s.settled.wrote) && returned.is_empty() {
+            // A retired write is covered by any value (see `Settled`).
+            self.ryw_violations += 1;
         }
         // Under vector clocks: some returned value carries `p`.
         let carried_by = |p: WriteId| {
@@ -2130,6 +2206,11 @@ impl Collector {
                     self.monotonic_settled_violations += 1;
                 }
             }
+        } else if session.is_some_and(|s| s.settled.read) && returned.is_empty() {
+            // Every value the last read returned retired: each is covered
+            // by any value and was acknowledged before (see `Settled`).
+            self.monotonic_violations += 1;
+            self.monotonic_settled_violations += 1;
         }
         let seq = self.seq;
         match self.keys.get_mut(&key) {
@@ -2140,7 +2221,9 @@ impl Collector {
                 if h.pass_due() {
                     h.retire(at, self.horizon, self.longest_op);
                 }
-                h.session_mut(client).last_read = Some((seq, returned));
+                let session = h.session_mut(client);
+                session.last_read = Some((seq, returned));
+                session.settled.read = false;
             }
             // A key read before it has a history (never written, not
             // loaded, or a partial record stream): the session waits
@@ -3183,20 +3266,38 @@ mod tests {
     /// writes (hot zipfian keys), folds them, deletes and crashes.
     #[test]
     fn cold_keys_unpack_to_what_was_packed() {
-        let text = r#"{"name":"t","duration_s":8,"quiescence":{"duration_s":2},
+        cold_keys_unpack_to_what_was_packed_with("", 30);
+        // With a window as short as the horizon, and keys quiet long enough
+        // for sessions to settle.
+        cold_keys_unpack_to_what_was_packed_with(r#""metrics":{"retention_window_s":2},"#, 300);
+    }
+
+    fn cold_keys_unpack_to_what_was_packed_with(metrics: &str, keys: u32) {
+        let text = r#"{"name":"t","duration_s":8,"quiescence":{"duration_s":2},METRICS
             "cluster":{"nodes":5,"quorum":{"n":3,"r":2,"w":2},"replica_timeout_ms":30},
             "network":{"latency":{"exponential":{"mean_ms":1.0}}},
             "faults":[{"at_s":2,"for_s":2,"crash":{"node":"n2"}}],
             "workload":{"clients":4,"arrival":{"open_loop":{"rate_per_s":60}},
-              "keys":{"count":30,"popularity":{"zipfian":0.9}},
+              "keys":{"count":KEYS,"popularity":{"zipfian":0.9}},
               "mix":{"read":0.4,"read_modify_write":0.3,"blind_write":0.2,"delete":0.1},
               "client_timeout_ms":500}}"#;
+        let text = text
+            .replace("METRICS", metrics)
+            .replace("KEYS", &keys.to_string());
         let scenario = std::sync::Arc::new(
-            sim_core::scenario::parse(text, &sim_core::scenario::no_files).expect("valid"),
+            sim_core::scenario::parse(&text, &sim_core::scenario::no_files).expect("valid"),
         );
         let mut c = Collector::new(&scenario);
         let _ = sim_core::sim::Simulation::new(scenario.clone()).run(&mut c, None);
         assert!(c.retired_writes() > 100, "the run retires writes");
+        let settled = |f: fn(&Settled) -> bool| {
+            c.keys
+                .values()
+                .any(|h| h.sessions.iter().any(|(_, s)| f(&s.settled)))
+        };
+        let window = !metrics.is_empty();
+        assert_eq!(settled(|s| s.wrote), window, "{metrics}");
+        assert_eq!(settled(|s| s.read), window, "{metrics}");
         assert!(c
             .keys
             .values()
@@ -4160,6 +4261,47 @@ mod tests {
             h.get(3, 7, 20_000_000, 20_001_000, &[w(1, 2)]);
             assert_eq!(h.verdicts(), (2, 1, 0), "window {window}");
             assert_eq!(h.0.retired_writes() > 0, window, "window {window}");
+        }
+    }
+
+    /// A session whose last write and last read retired by time keeps only
+    /// the fact of them (`Settled`), and still charges a read that returns
+    /// nothing, as the exact rule does: client 0 writes A and reads it;
+    /// client 1 writes B, which client 2 reads (the key's evidence), so A
+    /// retires; a quiet timed pass at 15 s settles client 0's session; at
+    /// 20 s client 0 reads nothing (a read-your-writes and a monotonic-read
+    /// violation under both rules), then reads B (neither).
+    #[test]
+    fn a_settled_session_still_charges_a_read_returning_nothing() {
+        for window in [false, true] {
+            let mut h = windowed(window);
+            h.put(0, 1, &[], 1_000_000, Some(1_001_000)); // A
+            h.get(0, 2, 1_050_000, 1_060_000, &[w(0, 1)]);
+            h.put(1, 3, &[], 1_100_000, Some(1_101_000)); // B
+            h.get(2, 4, 1_200_000, 1_201_000, &[w(1, 3)]);
+            h.invoke_get(0, 5, 20_000_000);
+            let session = h.0.keys.get(&K).expect("history").session(ClientId(0));
+            let session = session.expect("client 0's session");
+            assert_eq!(session.last_write.is_none(), window, "window {window}");
+            assert_eq!(session.last_read.is_none(), window, "window {window}");
+            assert_eq!(
+                session.settled,
+                Settled {
+                    wrote: window,
+                    read: window
+                }
+            );
+            h.complete_get(0, 5, 20_000_000, 20_001_000, &[]);
+            let violations = |h: &History| {
+                (
+                    h.0.ryw_violations,
+                    h.0.monotonic_violations,
+                    h.0.monotonic_settled_violations,
+                )
+            };
+            assert_eq!(violations(&h), (1, 1, 1), "window {window}");
+            h.get(0, 6, 21_000_000, 21_001_000, &[w(1, 3)]);
+            assert_eq!(violations(&h), (1, 1, 1), "window {window}");
         }
     }
 

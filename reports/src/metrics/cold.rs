@@ -17,7 +17,9 @@
 //! byte for a key of fewer than 128 retained writes (0 and the id spelled
 //! out for a write the map does not hold); the times of the acknowledgement,
 //! commit and delete lists and a session's record number of its last write
-//! as differences from that write's own (a byte when equal). A loaded key with one blind
+//! as differences from that write's own (a byte when equal); a session as
+//! its client and one varint of what it holds, then its last write and
+//! last read if it has them (a settled session is those two bytes). A loaded key with one blind
 //! write packs into about 100 bytes (the memory bench's 500k blind writes
 //! leave 327,982 keys packed in 31.8 MB, their loaded values, writes,
 //! acknowledgement and commit lists, chains and sessions; 41.9 MB with every
@@ -30,7 +32,7 @@ use sim_core::engine::ids::{ClientId, OpId, WriteId};
 use sim_core::engine::time::SimTime;
 
 use super::id_map::IdMap;
-use super::{Chain, Fold, KeyHistory, Parent, Session, SmallMap, WriteInfo};
+use super::{Chain, Fold, KeyHistory, Parent, Session, Settled, SmallMap, WriteInfo};
 
 /// The most key histories the collector keeps unpacked: beyond them it
 /// freezes keys no record reached for a while. Runs that touch fewer keys
@@ -316,6 +318,12 @@ const COMMITTED: u64 = 4;
 const ACKED: u64 = 8;
 const COMMIT: u64 = 16;
 
+// What a packed session holds (one varint of these bits).
+const SESSION_WRITE: u64 = 1;
+const SESSION_READ: u64 = 2;
+const SESSION_WROTE: u64 = 4;
+const SESSION_READ_SETTLED: u64 = 8;
+
 fn delta(a: u64, from: u64) -> i64 {
     a.wrapping_sub(from) as i64
 }
@@ -432,17 +440,6 @@ fn unpack_map<K: Ord + Copy, V>(
     }
 }
 
-fn opt_seq_ids(p: &mut Packer, v: &Option<(u64, Vec<WriteId>)>) {
-    match v {
-        None => p.u(0),
-        Some((seq, ids)) => {
-            p.u(1);
-            p.u(*seq);
-            p.ids(ids.len(), ids.iter());
-        }
-    }
-}
-
 /// Packs `h` with the sessions of its key into bytes.
 pub(super) fn pack(h: &KeyHistory) -> Box<[u8]> {
     let mut p = Packer {
@@ -486,15 +483,19 @@ pub(super) fn pack(h: &KeyHistory) -> Box<[u8]> {
     p.len(h.sessions.len());
     for (client, s) in &h.sessions {
         p.u(u64::from(client.0));
-        match s.last_write {
-            None => p.u(0),
-            Some((seq, w)) => {
-                p.u(1);
-                let own = p.w(w);
-                p.i(delta(seq, own.ack_seq));
-            }
+        // What the session holds, in one byte.
+        p.u(u64::from(s.last_write.is_some()) * SESSION_WRITE
+            + u64::from(s.last_read.is_some()) * SESSION_READ
+            + u64::from(s.settled.wrote) * SESSION_WROTE
+            + u64::from(s.settled.read) * SESSION_READ_SETTLED);
+        if let Some((seq, w)) = s.last_write {
+            let own = p.w(w);
+            p.i(delta(seq, own.ack_seq));
         }
-        opt_seq_ids(&mut p, &s.last_read);
+        if let Some((seq, ids)) = &s.last_read {
+            p.u(*seq);
+            p.ids(ids.len(), ids.iter());
+        }
     }
     p.bytes.into_boxed_slice()
 }
@@ -512,11 +513,12 @@ pub(super) fn unpack(bytes: &[u8]) -> KeyHistory {
     let mut sessions = Vec::with_capacity(n);
     for _ in 0..n {
         let client = ClientId(u.u() as u32);
-        let last_write = (u.u() == 1).then(|| {
+        let holds = u.u();
+        let last_write = (holds & SESSION_WRITE != 0).then(|| {
             let (w, own) = u.w_own();
             (undelta(u.i(), own.ack_seq), w)
         });
-        let last_read = (u.u() == 1).then(|| {
+        let last_read = (holds & SESSION_READ != 0).then(|| {
             let seq = u.u();
             (seq, u.ids())
         });
@@ -525,6 +527,10 @@ pub(super) fn unpack(bytes: &[u8]) -> KeyHistory {
             Session {
                 last_write,
                 last_read,
+                settled: Settled {
+                    wrote: holds & SESSION_WROTE != 0,
+                    read: holds & SESSION_READ_SETTLED != 0,
+                },
             },
         ));
     }
