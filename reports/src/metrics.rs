@@ -211,9 +211,9 @@
 //!
 //! Memory then follows the window's writes and a write or two per key,
 //! not the writes: last-write-wins blind writes over 1M loaded keys peak at
-//! 423.1 MB (2M) and 782.2 MB (6M) under the exact rule, 393.7 and 538.4 MB
-//! with a 5 s window before sessions settled, 390.8 and 440.6 MB since
-//! (`dynasim run`, one thread; see README for the bench's
+//! 427.7 MB (2M) and 779.7 MB (6M) under the exact rule, 386.7 and 436.6 MB
+//! with a 5 s window (393.7 and 538.4 MB before sessions settled; `cargo
+//! bench -p reports --bench memory`,
 //! `blind_writes_*_lww_window_5s_peak_rss_mb`). What still grows is the
 //! keys touched (86 % of them at 2M, all but 0.25 % at 6M) and a settled
 //! session per client that wrote a key. A key read once and then only written keeps its later writes: the old
