@@ -302,6 +302,10 @@ use crate::membership::Tracker;
 use crate::tvis::{wilson95, TVisibility};
 
 mod cold;
+
+/// The most histories the collector keeps unpacked (see "Cold keys"):
+/// touched keys beyond it are packed.
+pub const HOT_KEYS: usize = cold::HOT_KEYS;
 mod end_state;
 mod id_map;
 mod in_flight;
