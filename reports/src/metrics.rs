@@ -203,11 +203,13 @@
 //! last read, whose writes all retired are replaced by the fact of them
 //! (`Settled`, two bits). That is all the session checks still need: a
 //! retired write is covered by any value, so only a read returning nothing
-//! can miss it, and every read checked from then on started after it (the
-//! summaries are byte-identical with and without settling on all 55
-//! shipped scenarios at the shortest window each accepts, and a unit test
-//! has a settled session charge a read returning nothing as the exact rule
-//! does). Packed, such a session is two bytes instead of a dozen.
+//! can miss it, and every read checked from then on started after it
+//! (`reports/tests/retention.rs` runs the checker scenarios at the
+//! shortest window each accepts with and without settling
+//! ([`Collector::keep_sessions_whole`]) and finds the summaries identical,
+//! and a unit test has a settled session charge a read returning nothing
+//! as the exact rule does). Packed, such a session is two bytes instead of
+//! a dozen.
 //!
 //! Memory then follows the window's writes and a write or two per key,
 //! not the writes: last-write-wins blind writes over 1M loaded keys peak at
@@ -216,9 +218,10 @@
 //! bench -p reports --bench memory`,
 //! `blind_writes_*_lww_window_5s_peak_rss_mb`). What still grows is the
 //! keys touched (86 % of them at 2M, all but 0.25 % at 6M) and a settled
-//! session per client that wrote a key. A key read once and then only written keeps its later writes: the old
-//! read's values are its evidence and cover none of them (rule 2 or the
-//! backstop of "Keys nobody reads" bounds them; a unit test pins this).
+//! session per client that wrote a key. A key read once and then only
+//! written keeps its later writes: the old read's values are its evidence
+//! and cover none of them (rule 2 or the backstop of "Keys nobody reads"
+//! bounds them; a unit test pins this).
 //!
 //! *Approximations*, only for checks that reach back past the window (a
 //! stale replica returning a value that settled more than a window before
@@ -302,13 +305,13 @@ use crate::membership::Tracker;
 use crate::tvis::{wilson95, TVisibility};
 
 mod cold;
+mod end_state;
+mod id_map;
+mod in_flight;
 
 /// The most histories the collector keeps unpacked (see "Cold keys"):
 /// touched keys beyond it are packed.
 pub const HOT_KEYS: usize = cold::HOT_KEYS;
-mod end_state;
-mod id_map;
-mod in_flight;
 
 /// Acknowledged writes of a key that must follow a write (and be older than
 /// the horizon) before it may be retired. More than the 10 versions
@@ -936,8 +939,8 @@ impl KeyHistory {
         horizon: SimDuration,
         longest_op: SimDuration,
         window: SimDuration,
-        quiet: bool,
-    ) {
+        settle: bool,
+    ) -> u64 {
         let read = !self.evidence.is_empty();
         let evidence = if read {
             Some(std::mem::take(&mut self.evidence))
@@ -950,13 +953,15 @@ impl KeyHistory {
                 self.evidence = evidence;
             }
         }
-        if quiet {
+        let mut settled = 0;
+        if settle {
             let mut sessions = std::mem::take(&mut self.sessions);
             for (_, session) in &mut sessions {
-                session.settle(self);
+                settled += session.settle(self);
             }
             self.sessions = sessions;
         }
+        settled
     }
 
     /// One retirement pass at `now` (see the module docs): `evidence` are
@@ -1220,14 +1225,17 @@ impl Session {
     /// rule would not charge it), and a read checked with no recorded
     /// invocation (start 0) is never charged through a settled session,
     /// as the exact rule's `seq < start_seq` never charges it.
-    fn settle(&mut self, h: &KeyHistory) {
+    /// Returns how many of the two it settled.
+    fn settle(&mut self, h: &KeyHistory) -> u64 {
         if h.retired == 0 {
-            return;
+            return 0;
         }
+        let mut settled = 0;
         if let Some((_, w)) = self.last_write {
             if !h.writes.contains_key(&w) {
                 self.last_write = None;
                 self.settled.wrote = true;
+                settled += 1;
             }
         }
         if let Some((_, prev)) = &self.last_read {
@@ -1235,8 +1243,10 @@ impl Session {
                 // A last read that returned nothing charges no later one.
                 self.settled.read = !prev.is_empty();
                 self.last_read = None;
+                settled += 1;
             }
         }
+        settled
     }
 }
 
@@ -1417,6 +1427,10 @@ pub struct Collector {
     rearm: KeyBits,
     /// Timed passes run so far.
     timed_passes: u64,
+    /// Whether quiet passes settle sessions (see [`Collector::keep_sessions_whole`]).
+    settle_sessions: bool,
+    /// Sessions settled so far (a last write or a last read each).
+    sessions_settled: u64,
     resurrected: u64,
     ryw_violations: u64,
     monotonic_violations: u64,
@@ -1597,9 +1611,11 @@ impl Collector {
             if !quiet {
                 self.arm(key, due + self.longest_op + window);
             }
+            let settle = quiet && self.settle_sessions;
             if let Some(h) = self.keys.get_mut(&key) {
                 self.timed_passes += 1;
-                h.timed_pass(due, self.horizon, self.longest_op, window, quiet);
+                self.sessions_settled +=
+                    h.timed_pass(due, self.horizon, self.longest_op, window, settle);
             } else if let Some(bytes) = self.cold.get_mut(&key) {
                 self.timed_passes += 1;
                 // A frozen key is passed over in its packed form's place: it
@@ -1607,7 +1623,8 @@ impl Collector {
                 // only if it differs (replacing every key's bytes on every
                 // pass churned the heap into fragments).
                 let mut h = cold::unpack(bytes);
-                h.timed_pass(due, self.horizon, self.longest_op, window, quiet);
+                self.sessions_settled +=
+                    h.timed_pass(due, self.horizon, self.longest_op, window, settle);
                 let packed = cold::pack(&h);
                 if packed != *bytes {
                     *bytes = packed;
@@ -1725,6 +1742,8 @@ impl Collector {
             armed: KeyBits::default(),
             rearm: KeyBits::default(),
             timed_passes: 0,
+            settle_sessions: true,
+            sessions_settled: 0,
             resurrected: 0,
             ryw_violations: 0,
             monotonic_violations: 0,
@@ -2497,6 +2516,20 @@ impl Collector {
     /// module docs).
     pub fn timed_passes(&self) -> u64 {
         self.timed_passes
+    }
+
+    /// Last writes and last reads settled so far by quiet timed passes
+    /// (see "Retention window" in the module docs).
+    pub fn sessions_settled(&self) -> u64 {
+        self.sessions_settled
+    }
+
+    /// Keeps every session whole: quiet timed passes settle nothing (see
+    /// "Retention window" in the module docs). Settling is exact, so no
+    /// metric depends on this; it exists so that tests can show it
+    /// (`reports/tests/retention.rs`).
+    pub fn keep_sessions_whole(&mut self) {
+        self.settle_sessions = false;
     }
 
     /// Builds the summary. `replicas_of` gives each key's top-N nodes (for the

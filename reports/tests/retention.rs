@@ -11,6 +11,9 @@
 //!   direction: the same reads are checked and found stale, k is a lower
 //!   bound, session checks miss only what reaches past the window.
 //!
+//! - settling sessions on quiet keys is exact: the same summaries with
+//!   sessions settled and kept whole, at the shortest windows.
+//!
 //! Freezing keys changes nothing under a window either (`cold_keys.rs`).
 
 mod common;
@@ -162,4 +165,45 @@ fn a_window_shorter_than_the_horizon_is_rejected_with_its_path() {
             "{window}: {err}"
         );
     }
+}
+
+/// Settling sessions on quiet keys (see "Retention window" in the metrics
+/// module) is exact: at the shortest window each checker scenario accepts,
+/// on two seeds, the summary is the same with sessions settled and kept
+/// whole, and settling happens (else the comparison proves nothing).
+#[test]
+fn settling_sessions_changes_no_verdict() {
+    let mut settled_total = 0;
+    for name in CHECKERS {
+        let s = shipped(name);
+        for seed in [1, 2] {
+            let mut compared = false;
+            for window in [3.0, 5.0, 10.0, 20.0, 41.0] {
+                let s = with_window(&s, window);
+                let text = serde_json::to_string(&s).expect("serializes");
+                if sim_core::scenario::parse(&text, &sim_core::scenario::no_files).is_err() {
+                    continue; // shorter than the scenario's horizon
+                }
+                let (whole, _) = run_configured(&s, seed, |c| c.keep_sessions_whole());
+                let (settled, c) = run_configured(&s, seed, |_| {});
+                eprintln!(
+                    "{name} seed {seed}, {window} s window: {} sessions settled",
+                    c.sessions_settled()
+                );
+                settled_total += c.sessions_settled();
+                assert!(
+                    settled == whole,
+                    "{name} seed {seed}: settling changed the summary, first at {}",
+                    first_difference(&whole, &settled)
+                );
+                compared = true;
+                break;
+            }
+            assert!(compared, "{name}: no window accepted");
+        }
+    }
+    assert!(
+        settled_total > 1_000,
+        "only {settled_total} settled: vacuous"
+    );
 }
