@@ -53,7 +53,7 @@
 
 use std::collections::BTreeSet;
 
-use sim_core::config::{Arrival, FailureDetectorKind, Popularity, ProbeKey, Scenario, Versioning};
+use sim_core::config::{Arrival, FailureDetectorKind, Popularity, ProbeKey, Scenario};
 use sim_core::dynamo::ring::PartitionStrategy;
 use sim_core::world::dist::Latency;
 use sim_core::world::faults::FaultAction;
@@ -219,12 +219,6 @@ const BYTES_PER_STORED_VERSION: f64 = 512.0;
 /// 1.4 KB measured with heaptrack for a preloaded key read a few times
 /// (`recovery-*-admission-control`), plus its map entry.
 const BYTES_PER_TOUCHED_KEY_COLLECTOR: f64 = 2048.0;
-/// A touched key the collector packed (beyond its cap on unpacked
-/// histories): its slot, its bytes' allocation and their fixed part, and
-/// its sessions (a packed key of one blind write and a few sessions is
-/// about 100 bytes; the memory bench's 6M blind writes over 1M keys pack
-/// 84 bytes a key with a retention window and 124 without).
-const BYTES_PER_PACKED_KEY: f64 = 256.0;
 const BYTES_PER_KEY_CACHE: f64 = 4.0;
 const BYTES_PER_ZIPF_KEY: f64 = 16.0;
 const BYTES_PER_MERKLE_NODE: f64 = 8.0;
@@ -728,13 +722,8 @@ fn workload_terms(s: &Scenario, sh: &Shape, est: &mut Estimate) {
         vec![sh.clients_factor()],
     ));
     let w = &s.workload;
-    // The collector keeps at most `reports::metrics::HOT_KEYS` histories
-    // unpacked; the other touched keys are packed (their writes are the
-    // retained-write term below).
-    let hot_keys = sh.touched_keys.min(reports::metrics::HOT_KEYS as f64);
     let mut key_bytes = sh.keys.min((1u64 << 24) as f64) * BYTES_PER_KEY_CACHE
-        + hot_keys * BYTES_PER_TOUCHED_KEY_COLLECTOR
-        + (sh.touched_keys - hot_keys) * BYTES_PER_PACKED_KEY;
+        + sh.touched_keys * BYTES_PER_TOUCHED_KEY_COLLECTOR;
     if matches!(w.popularity, Popularity::Zipfian { .. }) {
         key_bytes += sh.keys * BYTES_PER_ZIPF_KEY;
     }
@@ -757,15 +746,8 @@ fn workload_terms(s: &Scenario, sh: &Shape, est: &mut Estimate) {
         },
     ));
     // Blind writes can leave siblings behind (until a read-modify-write
-    // merges them): one more version per replica each. Under
-    // last-write-wins a key holds one version a copy, and a hint store one
-    // per intended owner and key: at most as many hints as copies is
-    // counted for them.
-    let versions = match s.cluster.versioning {
-        Versioning::LastWriteWins => 2.0 * sh.touched_keys,
-        Versioning::VectorClocks { .. } => sh.touched_keys + sh.blind_writes,
-    };
-    let stored = versions * sh.n * BYTES_PER_STORED_VERSION;
+    // merges them): one more version per replica each.
+    let stored = (sh.touched_keys + sh.blind_writes) * sh.n * BYTES_PER_STORED_VERSION;
     let stored_path = if w.preload {
         Factor::new("workload.keys.preload", sh.keys, 100_000.0)
     } else {
@@ -774,21 +756,13 @@ fn workload_terms(s: &Scenario, sh: &Shape, est: &mut Estimate) {
     est.push(Term::memory(
         "stored versions",
         stored,
-        match s.cluster.versioning {
-            Versioning::LastWriteWins => format!(
-                "{} keys × 2 (a copy and a hint, last-write-wins) × {} replicas × {} B",
-                fmt(sh.touched_keys),
-                fmt(sh.n),
-                fmt(BYTES_PER_STORED_VERSION)
-            ),
-            Versioning::VectorClocks { .. } => format!(
-                "({} keys + {} blind writes) × {} replicas × {} B",
-                fmt(sh.touched_keys),
-                fmt(sh.blind_writes),
-                fmt(sh.n),
-                fmt(BYTES_PER_STORED_VERSION)
-            ),
-        },
+        format!(
+            "({} keys + {} blind writes) × {} replicas × {} B",
+            fmt(sh.touched_keys),
+            fmt(sh.blind_writes),
+            fmt(sh.n),
+            fmt(BYTES_PER_STORED_VERSION)
+        ),
         vec![stored_path, sh.rate_factor(), sh.duration_factor()],
     ));
     // Every message about the busiest key handles its sibling set (merge,
@@ -1470,73 +1444,6 @@ mod tests {
         assert!(e.check(&Budget::default()).is_ok());
         assert!(e.total(Resource::Memory) < 64.0 * 1024.0 * 1024.0);
         assert!(e.work() < 1e6, "{}", e.work());
-    }
-
-    /// The memory bench's blind writes over 1M loaded keys (issue 18).
-    fn blind_writes(writes: u64, versioning: &str) -> Value {
-        let mut v = json!({
-            "name": "blind", "rng_seed": 1, "duration_s": 2 * writes / 32_000 + 2,
-            "cluster": { "nodes": 64, "quorum": { "n": 3, "r": 2, "w": 2 } },
-            "workload": {
-                "clients": 64,
-                "arrival": { "open_loop": { "rate_per_s": 500 } },
-                "keys": { "count": 1_000_000, "preload": true, "popularity": "uniform" },
-                "mix": { "blind_write": 1.0 },
-                "max_ops": writes
-            }
-        });
-        if !versioning.is_empty() {
-            v["cluster"]["versioning"] = json!(versioning);
-        }
-        v
-    }
-
-    fn stored_versions(e: &Estimate) -> f64 {
-        e.terms
-            .iter()
-            .find(|t| t.what == "stored versions")
-            .expect("a stored-versions term")
-            .amount
-    }
-
-    /// Under last-write-wins a key keeps one version a copy: blind writes
-    /// leave no siblings, so the stored versions do not grow with them
-    /// (they did: 6M blind writes over 1M keys were refused at the default
-    /// limit, 13.4 GiB estimated, for a run that peaks at 780 MB); under
-    /// vector clocks each still counts a sibling per replica.
-    #[test]
-    fn last_write_wins_stores_no_siblings_of_blind_writes() {
-        let lww = |w| Estimate::of(&scenario(&blind_writes(w, "last_write_wins")));
-        let vc = |w| Estimate::of(&scenario(&blind_writes(w, "")));
-        assert_eq!(
-            stored_versions(&lww(2_000_000)),
-            stored_versions(&lww(6_000_000))
-        );
-        assert!(stored_versions(&vc(6_000_000)) > 2.0 * stored_versions(&vc(2_000_000)));
-        assert!(stored_versions(&lww(6_000_000)) < stored_versions(&vc(6_000_000)) / 3.0);
-        assert!(lww(6_000_000).check(&Budget::default()).is_ok());
-    }
-
-    /// Touched keys beyond the collector's cap on unpacked histories cost
-    /// a packed key each, not an unpacked history.
-    #[test]
-    fn touched_keys_beyond_the_unpacked_cap_cost_a_packed_key() {
-        let key_tables = |keys: u64| {
-            let mut v = small();
-            v["workload"]["keys"] = json!({"count": keys, "preload": true});
-            Estimate::of(&scenario(&v))
-                .terms
-                .iter()
-                .find(|t| t.what == "key tables")
-                .expect("a key-tables term")
-                .amount
-        };
-        let hot = reports::metrics::HOT_KEYS as u64;
-        let per_key = |a: u64, b: u64| (key_tables(b) - key_tables(a)) / (b - a) as f64;
-        let below = per_key(hot / 4, hot / 2);
-        let beyond = per_key(4 * hot, 8 * hot);
-        assert_eq!(below, BYTES_PER_TOUCHED_KEY_COLLECTOR + BYTES_PER_KEY_CACHE);
-        assert_eq!(beyond, BYTES_PER_PACKED_KEY + BYTES_PER_KEY_CACHE);
     }
 
     #[test]

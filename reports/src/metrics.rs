@@ -309,10 +309,6 @@ mod end_state;
 mod id_map;
 mod in_flight;
 
-/// The most histories the collector keeps unpacked (see "Cold keys"):
-/// touched keys beyond it are packed.
-pub const HOT_KEYS: usize = cold::HOT_KEYS;
-
 /// Acknowledged writes of a key that must follow a write (and be older than
 /// the horizon) before it may be retired. More than the 10 versions
 /// k-staleness looks back.
