@@ -951,11 +951,9 @@ impl KeyHistory {
         }
         let mut settled = 0;
         if settle {
-            let mut sessions = std::mem::take(&mut self.sessions);
-            for (_, session) in &mut sessions {
-                settled += session.settle(self);
+            for (_, session) in &mut self.sessions {
+                settled += session.settle(&self.writes, self.retired);
             }
-            self.sessions = sessions;
         }
         settled
     }
@@ -1203,8 +1201,9 @@ struct Settled {
 }
 
 impl Session {
-    /// Replaces a last write, and a last read, whose writes `h` no longer
-    /// retains by the mere fact of them (a few bytes packed instead of a
+    /// Replaces a last write, and a last read, whose writes the key's
+    /// history no longer retains (`writes`, after `retired` retirements)
+    /// by the mere fact of them (a few bytes packed instead of a
     /// dozen: what grew per key with the number of clients that wrote it).
     /// Only on a quiet key under a retention window: a timed pass that
     /// found no operation completed on the key since it was armed, so every
@@ -1221,21 +1220,22 @@ impl Session {
     /// rule would not charge it), and a read checked with no recorded
     /// invocation (start 0) is never charged through a settled session,
     /// as the exact rule's `seq < start_seq` never charges it.
+    ///
     /// Returns how many of the two it settled.
-    fn settle(&mut self, h: &KeyHistory) -> u64 {
-        if h.retired == 0 {
+    fn settle(&mut self, writes: &SmallMap<WriteId, WriteInfo>, retired: u64) -> u64 {
+        if retired == 0 {
             return 0;
         }
         let mut settled = 0;
         if let Some((_, w)) = self.last_write {
-            if !h.writes.contains_key(&w) {
+            if !writes.contains_key(&w) {
                 self.last_write = None;
                 self.settled.wrote = true;
                 settled += 1;
             }
         }
         if let Some((_, prev)) = &self.last_read {
-            if prev.iter().all(|p| !h.writes.contains_key(p)) {
+            if prev.iter().all(|p| !writes.contains_key(p)) {
                 // A last read that returned nothing charges no later one.
                 self.settled.read = !prev.is_empty();
                 self.last_read = None;
@@ -2167,6 +2167,10 @@ impl Collector {
         // usually are (a read-modify-write's put is based on its get), and
         // the monotonic-read check below need not walk for them.
         let mut carried: Option<WriteId> = None;
+        // What a settled session's check comes to (see `Settled`): a read
+        // that returned nothing, and whose invocation was recorded (start
+        // 0 never follows a session's write or read).
+        let settled_missed = returned.is_empty() && start_seq > 0;
         if let Some((seq, w)) = session.and_then(|s| s.last_write) {
             let missed = match self.versioning {
                 // The store keeps one of concurrent writes: violated when
@@ -2191,10 +2195,8 @@ impl Collector {
             if seq < start_seq && missed {
                 self.ryw_violations += 1;
             }
-        } else if session.is_some_and(|s| s.settled.wrote) && returned.is_empty() && start_seq > 0 {
-            // A retired write is covered by any value (see `Settled`); a
-            // read whose invocation was never recorded (start 0) is never
-            // after a session's write.
+        } else if settled_missed && session.is_some_and(|s| s.settled.wrote) {
+            // A retired write is covered by any value (see `Settled`).
             self.ryw_violations += 1;
         }
         // Under vector clocks: some returned value carries `p`.
@@ -2235,7 +2237,7 @@ impl Collector {
                     self.monotonic_settled_violations += 1;
                 }
             }
-        } else if session.is_some_and(|s| s.settled.read) && returned.is_empty() && start_seq > 0 {
+        } else if settled_missed && session.is_some_and(|s| s.settled.read) {
             // Every value the last read returned retired: each is covered
             // by any value, and counts as acknowledged before this read
             // (`acked_before` answers so for every retired write, one
