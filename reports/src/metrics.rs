@@ -167,7 +167,7 @@
 //! the retained writes grow with the number of writes. A retention window
 //! (next) bounds that by time instead. What such a key costs is kept small
 //! as well: its writes are a [`SmallMap`] (a sorted vector up to
-//! [`SMALL_MAP_MAX`] entries), its chains an [`id_map::IdMap`] (slots by
+//! [`sim_core::engine::small_map::SMALL_MAP_MAX`] entries), its chains an [`id_map::IdMap`] (slots by
 //! chain id, as many as it holds), and once it goes quiet it is packed
 //! (see "Cold keys").
 //!
@@ -296,6 +296,7 @@ use sim_core::dynamo::node::NodeStats;
 use sim_core::dynamo::protocol::{Failure, Value};
 use sim_core::engine::ids::{ClientId, Key, NodeId, OpId, WriteId};
 use sim_core::engine::record::{OpKind, Record, Sink};
+use sim_core::engine::small_map::SmallMap;
 use sim_core::engine::time::{SimDuration, SimTime};
 use sim_core::world::faults::FaultAction;
 
@@ -418,107 +419,6 @@ thread_local! {
     /// per chain the deepest position explored, sorted by chain.
     static COVER_SCRATCH: std::cell::RefCell<(Vec<Place>, Vec<Place>)> =
         const { std::cell::RefCell::new((Vec::new(), Vec::new())) };
-}
-
-/// The most entries a [`SmallMap`] keeps as a sorted vector.
-const SMALL_MAP_MAX: usize = 16;
-
-/// An ordered map that is a sorted vector while it has at most
-/// [`SMALL_MAP_MAX`] entries and a `BTreeMap` beyond: most keys' histories
-/// hold a write or two, and a `BTreeMap`'s first node has room for eleven
-/// (over a kilobyte for [`WriteInfo`]s). Same order, same answers.
-#[derive(Clone, Debug)]
-enum SmallMap<K, V> {
-    Small(Vec<(K, V)>),
-    Large(BTreeMap<K, V>),
-}
-
-impl<K, V> Default for SmallMap<K, V> {
-    fn default() -> Self {
-        SmallMap::Small(Vec::new())
-    }
-}
-
-impl<K: Ord + Copy, V> SmallMap<K, V> {
-    fn get(&self, k: &K) -> Option<&V> {
-        match self {
-            SmallMap::Small(v) => v.binary_search_by(|(x, _)| x.cmp(k)).ok().map(|i| &v[i].1),
-            SmallMap::Large(m) => m.get(k),
-        }
-    }
-
-    fn get_mut(&mut self, k: &K) -> Option<&mut V> {
-        match self {
-            SmallMap::Small(v) => match v.binary_search_by(|(x, _)| x.cmp(k)) {
-                Ok(i) => Some(&mut v[i].1),
-                Err(_) => None,
-            },
-            SmallMap::Large(m) => m.get_mut(k),
-        }
-    }
-
-    fn contains_key(&self, k: &K) -> bool {
-        self.get(k).is_some()
-    }
-
-    fn len(&self) -> usize {
-        match self {
-            SmallMap::Small(v) => v.len(),
-            SmallMap::Large(m) => m.len(),
-        }
-    }
-
-    fn insert(&mut self, k: K, value: V) -> Option<V> {
-        match self {
-            SmallMap::Small(v) => match v.binary_search_by(|(x, _)| x.cmp(&k)) {
-                Ok(i) => Some(std::mem::replace(&mut v[i].1, value)),
-                Err(i) if v.len() < SMALL_MAP_MAX => {
-                    if v.len() == v.capacity() {
-                        // Grow by one or two, not to four at once.
-                        v.reserve_exact(v.len().clamp(1, 2));
-                    }
-                    v.insert(i, (k, value));
-                    None
-                }
-                Err(_) => {
-                    let mut m: BTreeMap<K, V> = std::mem::take(v).into_iter().collect();
-                    m.insert(k, value);
-                    *self = SmallMap::Large(m);
-                    None
-                }
-            },
-            SmallMap::Large(m) => m.insert(k, value),
-        }
-    }
-
-    fn remove(&mut self, k: &K) -> Option<V> {
-        match self {
-            SmallMap::Small(v) => match v.binary_search_by(|(x, _)| x.cmp(k)) {
-                Ok(i) => Some(v.remove(i).1),
-                Err(_) => None,
-            },
-            SmallMap::Large(m) => m.remove(k),
-        }
-    }
-
-    /// The entries in key order.
-    fn iter(&self) -> impl Iterator<Item = (&K, &V)> + '_ {
-        let (small, large) = match self {
-            SmallMap::Small(v) => (Some(v.iter().map(|(k, v)| (k, v))), None),
-            SmallMap::Large(m) => (None, Some(m.iter())),
-        };
-        small
-            .into_iter()
-            .flatten()
-            .chain(large.into_iter().flatten())
-    }
-}
-
-impl<K: Ord + Copy, V> std::ops::Index<&K> for SmallMap<K, V> {
-    type Output = V;
-    fn index(&self, k: &K) -> &V {
-        self.get(k).expect("the key is in the map")
-    }
 }
 
 /// Puts whose durability verdict follows a retained write (see the module
@@ -780,6 +680,17 @@ impl KeyHistory {
         let Some(vi) = self.writes.get(&v) else {
             return true;
         };
+        self.supersedes_retained((w, wi), (v, vi), origin)
+    }
+
+    /// [`KeyHistory::supersedes`] for two distinct retained writes whose
+    /// entries the caller has looked up.
+    fn supersedes_retained(
+        &self,
+        (w, wi): (WriteId, &WriteInfo),
+        (v, vi): (WriteId, &WriteInfo),
+        origin: StalenessOrigin,
+    ) -> bool {
         if vi.done_seq(origin).is_some_and(|d| d < wi.invoked_seq) {
             return true;
         }
@@ -804,7 +715,13 @@ impl KeyHistory {
             if *t < vi.invoked {
                 break;
             }
-            if self.supersedes(*w, v, origin) {
+            // `supersedes(w, v)`, with `v`'s entry looked up once.
+            let newer = *w != v
+                && self
+                    .writes
+                    .get(w)
+                    .is_some_and(|wi| self.supersedes_retained((*w, wi), (v, vi), origin));
+            if newer {
                 n += 1;
                 if n == 10 {
                     break;
@@ -3638,35 +3555,6 @@ mod tests {
         fn lost(&self) -> Vec<WriteId> {
             self.0.lost_writes().into_iter().map(|l| l.write).collect()
         }
-    }
-
-    /// A `SmallMap` answers as a `BTreeMap` across its switch from a
-    /// vector to a tree (inserts, replacements, removals, order).
-    #[test]
-    fn a_small_map_answers_as_a_btree_map() {
-        let mut small: SmallMap<u64, u64> = SmallMap::default();
-        let mut tree: BTreeMap<u64, u64> = BTreeMap::new();
-        let mut x: u64 = 7;
-        for i in 0..400u64 {
-            x = x
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            let k = (x >> 33) % 40;
-            if i % 5 == 4 {
-                assert_eq!(small.remove(&k), tree.remove(&k));
-            } else {
-                assert_eq!(small.insert(k, i), tree.insert(k, i));
-            }
-            assert_eq!(small.len(), tree.len());
-            assert_eq!(small.get(&k), tree.get(&k));
-            assert_eq!(small.contains_key(&(k + 1)), tree.contains_key(&(k + 1)));
-            if let (Some(a), Some(b)) = (small.get_mut(&k), tree.get_mut(&k)) {
-                *a += 1;
-                *b += 1;
-            }
-            assert!(small.iter().eq(tree.iter()));
-        }
-        assert!(matches!(small, SmallMap::Large(_)), "grew past the vector");
     }
 
     /// Loaded keys nobody touched keep their end state compact

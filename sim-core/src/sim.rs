@@ -10,7 +10,6 @@
 //! phase lets background repair run (optionally with every fault healed);
 //! at the end every node reports what it holds, for the durability checker.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::config::Scenario;
@@ -27,6 +26,7 @@ use crate::engine::outbox::{Command, DiskIo, DiskOp, Outbox};
 use crate::engine::queue::{EventHandle, EventQueue};
 use crate::engine::record::{Record, Sink};
 use crate::engine::rng::{SimRng, Stream};
+use crate::engine::small_map::SmallMap;
 use crate::engine::time::{SimDuration, SimTime};
 use crate::engine::trace::{TraceEvent, TraceHash, TraceKind, Tracer};
 use crate::world::faults::{fault_rank, FaultAction, NemesisPlan, Resource};
@@ -392,8 +392,8 @@ pub struct Simulation {
     client_out: Outbox<ClientTimer>,
     /// Armed timers per node and per client, so a timer can be re-armed or
     /// cancelled in the queue (at most one armed instance per timer value).
-    node_timers: Vec<BTreeMap<Timer, EventHandle>>,
-    client_timers: Vec<BTreeMap<ClientTimer, EventHandle>>,
+    node_timers: Vec<SmallMap<Timer, EventHandle>>,
+    client_timers: Vec<SmallMap<ClientTimer, EventHandle>>,
     /// When to next compare replicas' Merkle roots (after the workload ends,
     /// until they agree). Observation only: no events, no random draws.
     next_convergence_check: Option<SimTime>,
@@ -571,8 +571,8 @@ impl Simulation {
             nemesis: None,
             resources,
             offset: SimDuration::ZERO,
-            node_timers: vec![BTreeMap::new(); node_count],
-            client_timers: vec![BTreeMap::new(); client_count],
+            node_timers: vec![SmallMap::new(); node_count],
+            client_timers: vec![SmallMap::new(); client_count],
             scenario,
         };
         if sim.scenario.workload.preload {
@@ -822,9 +822,13 @@ impl Simulation {
         };
         let slot = &self.nodes[id.0 as usize];
         let global = self.now.as_micros() as i128;
-        let local = global
-            + i128::from(slot.skew_offset_us)
-            + global * i128::from(slot.skew_drift_ppm) / 1_000_000;
+        // Without drift the product is zero: skip the 128-bit division
+        // (eight calls an operation on the healthy path).
+        let drift = match slot.skew_drift_ppm {
+            0 => 0,
+            ppm => global * i128::from(ppm) / 1_000_000,
+        };
+        let local = global + i128::from(slot.skew_offset_us) + drift;
         NodeTime {
             now: self.now,
             local: SimTime(local.clamp(0, i128::from(u64::MAX)) as u64),
@@ -2065,7 +2069,7 @@ impl Simulation {
         let slot = &mut self.nodes[node.0 as usize];
         slot.up = false;
         slot.incarnation += 1;
-        for (_, h) in std::mem::take(&mut self.node_timers[node.0 as usize]) {
+        for (_, h) in std::mem::take(&mut self.node_timers[node.0 as usize]).into_entries() {
             self.queue.discard(h);
         }
         let lost = slot.node.crash(disk_loss);
@@ -2237,9 +2241,9 @@ impl Simulation {
 /// new one pushed, in the queue's lane for `lane` (the delay it was armed
 /// with) when it is one of the fixed-delay timers that wait there. It takes
 /// the next sequence number either way, as a re-arm in place would.
-fn arm<T: Ord>(
+fn arm<T: Ord + Copy>(
     queue: &mut EventQueue<Event>,
-    armed: &mut BTreeMap<T, EventHandle>,
+    armed: &mut SmallMap<T, EventHandle>,
     timer: T,
     lane: Option<SimDuration>,
     at: SimTime,

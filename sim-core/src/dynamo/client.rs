@@ -40,6 +40,7 @@ use crate::engine::ids::{ClientId, DatacenterId, Key, NodeId, OpId, RequestId, W
 use crate::engine::outbox::Outbox;
 use crate::engine::record::{OpKind, Record};
 use crate::engine::rng::SimRng;
+use crate::engine::small_map::SmallMap;
 use crate::engine::time::{SimDuration, SimTime};
 
 /// A client's timers.
@@ -199,7 +200,7 @@ pub struct Client {
     rng: SimRng,
     next_seq: u64,
     ops_started: u64,
-    in_flight: BTreeMap<u64, InFlight>,
+    in_flight: SmallMap<u64, InFlight>,
     detector: LocalFailureDetector,
     /// The ring this client routes with (refreshed with gossip membership).
     view: Arc<Ring>,
@@ -238,7 +239,7 @@ impl Client {
             rng,
             next_seq: 0,
             ops_started: 0,
-            in_flight: BTreeMap::new(),
+            in_flight: SmallMap::new(),
             detector: LocalFailureDetector::new(),
             retries_sent: 0,
             get_latencies: VecDeque::new(),

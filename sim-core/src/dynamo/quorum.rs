@@ -46,6 +46,9 @@ impl<D: Fn(NodeId) -> DatacenterId> Placement<'_, D> {
     /// coordinator's datacenter (a need of 1 there when it holds no replica,
     /// which no reply can meet).
     pub fn dc_needs(&self, consistency: Consistency) -> Vec<(DatacenterId, u32)> {
+        if consistency == Consistency::Fixed {
+            return Vec::new();
+        }
         let mut counts: std::collections::BTreeMap<DatacenterId, u32> = Default::default();
         for node in self.top() {
             *counts.entry((self.dc)(*node)).or_insert(0) += 1;

@@ -13,5 +13,6 @@ pub mod outbox;
 pub mod queue;
 pub mod record;
 pub mod rng;
+pub mod small_map;
 pub mod time;
 pub mod trace;

@@ -271,6 +271,12 @@ impl Node {
         reachable: usize,
         needs: (u32, u32),
     ) -> Option<Failure> {
+        let q = &self.cluster.quorum;
+        // The paper's quorum without PR/PW or `fail_fast`: nothing to
+        // check, and no need to place the key.
+        if q.consistency == Consistency::Fixed && needs.0 == 0 && !q.fail_fast {
+            return None;
+        }
         let up: Vec<NodeId> = targets[..reachable.min(targets.len())]
             .iter()
             .map(|x| x.node)

@@ -41,6 +41,7 @@ use crate::engine::ids::{Key, NodeId, RequestId};
 use crate::engine::outbox::{DiskIo, DiskOp, Outbox};
 use crate::engine::record::Record;
 use crate::engine::rng::SimRng;
+use crate::engine::small_map::SmallMap;
 use crate::engine::time::SimTime;
 
 use coordinator::{PendingGet, PendingPut};
@@ -154,9 +155,9 @@ pub struct Volatile {
     /// The newest heartbeat heard of each peer (phi-accrual only).
     pub heartbeats: BTreeMap<NodeId, (u64, u64)>,
     /// Gets being coordinated.
-    pub gets: BTreeMap<RequestId, PendingGet>,
+    pub gets: SmallMap<RequestId, PendingGet>,
     /// Puts being coordinated.
-    pub puts: BTreeMap<RequestId, PendingPut>,
+    pub puts: SmallMap<RequestId, PendingPut>,
     /// Hint batches sent and not yet acknowledged.
     pub handoffs: BTreeMap<u64, InFlightHandoff>,
     /// Round-robin anti-entropy: the last (range, replica index) exchanged.
@@ -184,8 +185,8 @@ impl Volatile {
             ),
             heartbeat: (0, 0),
             heartbeats: BTreeMap::new(),
-            gets: BTreeMap::new(),
-            puts: BTreeMap::new(),
+            gets: SmallMap::new(),
+            puts: SmallMap::new(),
             handoffs: BTreeMap::new(),
             ae_cursor: None,
             hint_scan: (SimTime::ZERO, false),

@@ -1,0 +1,228 @@
+//! An ordered map for the many small maps of a run: a sorted vector while
+//! it holds at most [`SMALL_MAP_MAX`] entries, a `BTreeMap` beyond.
+//!
+//! Most of them hold a handful of entries at a time and churn: a node's
+//! pending requests and their timers, a client's operations in flight, a
+//! key's writes in the checkers' histories. A `BTreeMap` pays a node
+//! allocation, a search through its leaf and a rebalancing step on every
+//! change; a short sorted vector pays a binary search and a shift of a few
+//! entries. A map that grows past the limit becomes a `BTreeMap` (same
+//! worst case as before), and becomes a vector again once it has shrunk to
+//! a quarter of the limit.
+//!
+//! A representation only: every query answers as a `BTreeMap` with the
+//! same entries would, and iteration is in key order either way. This
+//! module owns no policy about what is stored.
+
+use std::collections::BTreeMap;
+
+/// The most entries a [`SmallMap`] keeps as a sorted vector.
+pub const SMALL_MAP_MAX: usize = 16;
+
+/// A `Large` map shrunk to this many entries becomes `Small` again.
+const SMALL_MAP_BACK: usize = SMALL_MAP_MAX / 4;
+
+/// An ordered map: a sorted vector up to [`SMALL_MAP_MAX`] entries, a
+/// `BTreeMap` beyond (see the module docs). Same order, same answers.
+#[derive(Clone, Debug)]
+pub enum SmallMap<K, V> {
+    /// At most [`SMALL_MAP_MAX`] entries, sorted by key, keys distinct.
+    Small(Vec<(K, V)>),
+    /// More entries (or recently so).
+    Large(BTreeMap<K, V>),
+}
+
+impl<K, V> Default for SmallMap<K, V> {
+    fn default() -> Self {
+        SmallMap::Small(Vec::new())
+    }
+}
+
+impl<K: Ord + Copy, V> SmallMap<K, V> {
+    /// An empty map.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The value of `k`.
+    pub fn get(&self, k: &K) -> Option<&V> {
+        match self {
+            SmallMap::Small(v) => v.binary_search_by(|(x, _)| x.cmp(k)).ok().map(|i| &v[i].1),
+            SmallMap::Large(m) => m.get(k),
+        }
+    }
+
+    /// The value of `k`, to change in place.
+    pub fn get_mut(&mut self, k: &K) -> Option<&mut V> {
+        match self {
+            SmallMap::Small(v) => match v.binary_search_by(|(x, _)| x.cmp(k)) {
+                Ok(i) => Some(&mut v[i].1),
+                Err(_) => None,
+            },
+            SmallMap::Large(m) => m.get_mut(k),
+        }
+    }
+
+    /// True when `k` has a value.
+    pub fn contains_key(&self, k: &K) -> bool {
+        self.get(k).is_some()
+    }
+
+    /// The number of entries.
+    pub fn len(&self) -> usize {
+        match self {
+            SmallMap::Small(v) => v.len(),
+            SmallMap::Large(m) => m.len(),
+        }
+    }
+
+    /// True when the map holds nothing.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Sets `k`'s value; returns the value it replaced.
+    pub fn insert(&mut self, k: K, value: V) -> Option<V> {
+        match self {
+            SmallMap::Small(v) => match v.binary_search_by(|(x, _)| x.cmp(&k)) {
+                Ok(i) => Some(std::mem::replace(&mut v[i].1, value)),
+                Err(i) if v.len() < SMALL_MAP_MAX => {
+                    if v.len() == v.capacity() {
+                        // Grow by one or two, not to four at once: most
+                        // maps of a run stay at one or two entries.
+                        v.reserve_exact(v.len().clamp(1, 2));
+                    }
+                    v.insert(i, (k, value));
+                    None
+                }
+                Err(_) => {
+                    let mut m: BTreeMap<K, V> = std::mem::take(v).into_iter().collect();
+                    m.insert(k, value);
+                    *self = SmallMap::Large(m);
+                    None
+                }
+            },
+            SmallMap::Large(m) => m.insert(k, value),
+        }
+    }
+
+    /// Removes `k`; returns its value.
+    pub fn remove(&mut self, k: &K) -> Option<V> {
+        match self {
+            SmallMap::Small(v) => match v.binary_search_by(|(x, _)| x.cmp(k)) {
+                Ok(i) => Some(v.remove(i).1),
+                Err(_) => None,
+            },
+            SmallMap::Large(m) => {
+                let out = m.remove(k);
+                if out.is_some() && m.len() <= SMALL_MAP_BACK {
+                    let v: Vec<(K, V)> = std::mem::take(m).into_iter().collect();
+                    *self = SmallMap::Small(v);
+                }
+                out
+            }
+        }
+    }
+
+    /// Removes every entry.
+    pub fn clear(&mut self) {
+        *self = SmallMap::default();
+    }
+
+    /// The entries in key order.
+    pub fn iter(&self) -> impl Iterator<Item = (&K, &V)> + '_ {
+        let (small, large) = match self {
+            SmallMap::Small(v) => (Some(v.iter().map(|(k, v)| (k, v))), None),
+            SmallMap::Large(m) => (None, Some(m.iter())),
+        };
+        small
+            .into_iter()
+            .flatten()
+            .chain(large.into_iter().flatten())
+    }
+
+    /// The values in key order.
+    pub fn values(&self) -> impl Iterator<Item = &V> + '_ {
+        self.iter().map(|(_, v)| v)
+    }
+
+    /// The entries in key order, taken out of the map.
+    pub fn into_entries(self) -> Vec<(K, V)> {
+        match self {
+            SmallMap::Small(v) => v,
+            SmallMap::Large(m) => m.into_iter().collect(),
+        }
+    }
+
+    /// The keys in key order.
+    pub fn keys(&self) -> impl Iterator<Item = &K> + '_ {
+        self.iter().map(|(k, _)| k)
+    }
+}
+
+impl<K: Ord + Copy, V> std::ops::Index<&K> for SmallMap<K, V> {
+    type Output = V;
+    fn index(&self, k: &K) -> &V {
+        self.get(k).expect("the key is in the map")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Any sequence of inserts and removes leaves a `SmallMap` with the
+        /// same answers and order as a `BTreeMap` given the same sequence,
+        /// through both representations and back.
+        #[test]
+        fn answers_as_a_btreemap(ops in proptest::collection::vec((any::<bool>(), 0u8..40, any::<u16>()), 0..400)) {
+            let mut small: SmallMap<u8, u16> = SmallMap::new();
+            let mut model: BTreeMap<u8, u16> = BTreeMap::new();
+            for (insert, k, v) in ops {
+                if insert {
+                    prop_assert_eq!(small.insert(k, v), model.insert(k, v));
+                } else {
+                    prop_assert_eq!(small.remove(&k), model.remove(&k));
+                }
+                if let (Some(a), Some(b)) = (small.get_mut(&k), model.get_mut(&k)) {
+                    *a = a.wrapping_add(1);
+                    *b = b.wrapping_add(1);
+                }
+                prop_assert_eq!(small.get(&k), model.get(&k));
+                prop_assert_eq!(small.len(), model.len());
+                prop_assert_eq!(small.is_empty(), model.is_empty());
+                if let SmallMap::Small(v) = &small {
+                    prop_assert!(v.len() <= SMALL_MAP_MAX);
+                }
+                let got: Vec<(u8, u16)> = small.iter().map(|(k, v)| (*k, *v)).collect();
+                let want: Vec<(u8, u16)> = model.iter().map(|(k, v)| (*k, *v)).collect();
+                prop_assert_eq!(got, want);
+                for probe in 0u8..40 {
+                    prop_assert_eq!(small.get(&probe), model.get(&probe));
+                    prop_assert_eq!(small.contains_key(&probe), model.contains_key(&probe));
+                }
+            }
+            let drained: Vec<(u8, u16)> = small.into_entries();
+            prop_assert_eq!(drained, model.into_iter().collect::<Vec<_>>());
+        }
+    }
+
+    #[test]
+    fn grows_into_a_btreemap_and_shrinks_back() {
+        let mut m: SmallMap<u32, u32> = SmallMap::new();
+        for k in 0..=SMALL_MAP_MAX as u32 {
+            m.insert(k, k);
+        }
+        assert!(matches!(m, SmallMap::Large(_)));
+        for k in 0..=SMALL_MAP_MAX as u32 {
+            if m.len() > SMALL_MAP_BACK {
+                assert!(matches!(m, SmallMap::Large(_)), "{k}");
+            }
+            m.remove(&k);
+        }
+        assert!(matches!(m, SmallMap::Small(_)));
+        assert!(m.is_empty());
+    }
+}
