@@ -37,6 +37,14 @@
 //! is compared without it: `engine_keys_1m_vs_1k_cpu_per_op` and
 //! `run_path_keys_1m_vs_1k_cpu_per_op` (goal ≤ 1.3; loading is the memory
 //! bench's `preload_us_per_key`).
+//!
+//! Last, when valgrind is installed, instructions per operation counted by
+//! callgrind, which the machine's load does not change (this machine's CPU
+//! times vary by up to 30 % between identical runs): the baseline at 100k
+//! and 200k operations, engine alone and CLI path with `--one-thread`, the
+//! difference over the 100k operations between them:
+//! `engine_instructions_per_op`, `run_path_instructions_per_op` and
+//! `run_path_vs_engine_instructions` (`n/a` without valgrind).
 
 // A benchmark has to measure time; it does so only here, around the code
 // under test, never inside a simulation.
@@ -116,6 +124,7 @@ fn main() {
         messages as f64 / cli.1
     );
     keys_scaling(&dir, ops, if quick { 1 } else { 2 });
+    instruction_counts(&dir);
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -257,6 +266,93 @@ fn cli_run_with(file: &Path, out: &Path, extra: &[&str]) -> (f64, f64, String) {
         .unwrap_or_default()
         .to_string();
     (wall, cpu, hash)
+}
+
+/// Operations of the smaller of the two runs [`instruction_counts`]
+/// counts; the larger has twice as many.
+const COUNTED_OPS: u64 = 100_000;
+
+/// Instructions per operation, counted by callgrind (valgrind), which a
+/// shared machine's load does not change: the baseline at 100k and at 200k
+/// operations, the engine alone (this bench's child) and the CLI path with
+/// `--one-thread`, each run once. The difference of the two runs divided by
+/// the 100k operations between them is the marginal cost of an operation,
+/// without the fixed part (building the simulation, the end state, the
+/// summary): `engine_instructions_per_op`, `run_path_instructions_per_op`
+/// and their ratio `run_path_vs_engine_instructions`. Prints `n/a` without
+/// valgrind. About two and a half minutes.
+fn instruction_counts(dir: &Path) {
+    let names = [
+        "engine_instructions_per_op",
+        "run_path_instructions_per_op",
+        "run_path_vs_engine_instructions",
+    ];
+    let valgrind = Command::new("valgrind")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !valgrind {
+        for name in names {
+            println!("{name}: n/a");
+        }
+        return;
+    }
+    let exe = std::env::current_exe().expect("the bench knows its own path");
+    let out = dir.join("out-counted");
+    let mut counts = [[0u64; 2]; 2];
+    for (i, ops) in [COUNTED_OPS, 2 * COUNTED_OPS].into_iter().enumerate() {
+        let file = dir.join(format!("counted-{ops}.json"));
+        std::fs::write(&file, baseline_scenario_json(ops)).expect("write the scenario");
+        eprintln!("run_path: counting instructions, {ops} operations");
+        counts[0][i] = callgrind(Command::new(&exe).env(CHILD_ENV, &file));
+        let _ = std::fs::remove_dir_all(&out);
+        counts[1][i] = callgrind(
+            Command::new(env!("CARGO_BIN_EXE_dynasim"))
+                .arg("run")
+                .arg(&file)
+                .args(["--no-plots", "--quiet", "--one-thread", "--out"])
+                .arg(&out),
+        );
+    }
+    let per_op = |c: [u64; 2]| c[1].saturating_sub(c[0]) as f64 / COUNTED_OPS as f64;
+    let (engine, cli) = (per_op(counts[0]), per_op(counts[1]));
+    println!("{}: {engine:.0}", names[0]);
+    println!("{}: {cli:.0}", names[1]);
+    println!("{}: {:.2}", names[2], cli / engine);
+}
+
+/// Runs the program of `cmd` with its arguments and environment under
+/// callgrind and returns the instructions it counted.
+fn callgrind(cmd: &mut Command) -> u64 {
+    let mut counted = Command::new("valgrind");
+    counted
+        .args(["--tool=callgrind", "--callgrind-out-file=/dev/null"])
+        .arg(cmd.get_program())
+        .args(cmd.get_args())
+        .env_remove("DYNASIM_BENCH_QUICK")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null());
+    for (k, v) in cmd.get_envs() {
+        if let Some(v) = v {
+            counted.env(k, v);
+        }
+    }
+    let output = counted.output().expect("valgrind runs");
+    assert!(
+        output.status.success(),
+        "the counted run failed: {}",
+        output.status
+    );
+    String::from_utf8_lossy(&output.stderr)
+        .lines()
+        .find_map(|l| {
+            l.split_once("Collected : ")
+                .map(|(_, n)| n.trim().to_string())
+        })
+        .and_then(|n| n.parse().ok())
+        .expect("callgrind reports the instructions it collected")
 }
 
 /// Child mode: the engine alone on the scenario at `path`.
