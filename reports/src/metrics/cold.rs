@@ -410,14 +410,14 @@ fn unpack_chain(u: &mut Unpacker, writes: &SmallMap<WriteId, WriteInfo>) -> (u32
     )
 }
 
-/// Packs a map's variant too, so that unpacking gives back the same
-/// representation (a `Large` map that shrank stays `Large`).
+/// Packs a map's representation too, so that unpacking gives back the
+/// same one (a tree that shrank to between 5 and 16 entries stays a tree).
 fn pack_map<K: Ord + Copy, V>(
     p: &mut Packer,
     m: &SmallMap<K, V>,
     mut each: impl FnMut(&mut Packer, K, &V),
 ) {
-    p.u(u64::from(matches!(m, SmallMap::Large(_))));
+    p.u(u64::from(m.is_large()));
     p.len(m.len());
     for (k, v) in m.iter() {
         each(p, *k, v);
@@ -430,15 +430,11 @@ fn unpack_map<K: Ord + Copy, V>(
 ) -> SmallMap<K, V> {
     let large = u.u() == 1;
     let n = u.len();
-    if large {
-        SmallMap::Large((0..n).map(|_| each(u)).collect())
-    } else {
-        let mut v = Vec::with_capacity(n);
-        for _ in 0..n {
-            v.push(each(u));
-        }
-        SmallMap::Small(v)
+    let mut v = Vec::with_capacity(n);
+    for _ in 0..n {
+        v.push(each(u));
     }
+    SmallMap::from_sorted(v, large)
 }
 
 /// Packs `h` with the sessions of its key into bytes.

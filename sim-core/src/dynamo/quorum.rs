@@ -46,20 +46,20 @@ impl<D: Fn(NodeId) -> DatacenterId> Placement<'_, D> {
     /// coordinator's datacenter (a need of 1 there when it holds no replica,
     /// which no reply can meet).
     pub fn dc_needs(&self, consistency: Consistency) -> Vec<(DatacenterId, u32)> {
-        if consistency == Consistency::Fixed {
-            return Vec::new();
-        }
-        let mut counts: std::collections::BTreeMap<DatacenterId, u32> = Default::default();
-        for node in self.top() {
-            *counts.entry((self.dc)(*node)).or_insert(0) += 1;
-        }
         match consistency {
             Consistency::Fixed => Vec::new(),
             Consistency::LocalQuorum => {
                 let mine = self.local;
-                vec![(mine, counts.get(&mine).map_or(1, |c| c / 2 + 1))]
+                let here = self.top().iter().filter(|n| (self.dc)(**n) == mine).count() as u32;
+                vec![(mine, if here == 0 { 1 } else { here / 2 + 1 })]
             }
-            Consistency::EachQuorum => counts.into_iter().map(|(d, c)| (d, c / 2 + 1)).collect(),
+            Consistency::EachQuorum => {
+                let mut counts: std::collections::BTreeMap<DatacenterId, u32> = Default::default();
+                for node in self.top() {
+                    *counts.entry((self.dc)(*node)).or_insert(0) += 1;
+                }
+                counts.into_iter().map(|(d, c)| (d, c / 2 + 1)).collect()
+            }
         }
     }
 

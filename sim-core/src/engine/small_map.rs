@@ -25,16 +25,23 @@ const SMALL_MAP_BACK: usize = SMALL_MAP_MAX / 4;
 /// An ordered map: a sorted vector up to [`SMALL_MAP_MAX`] entries, a
 /// `BTreeMap` beyond (see the module docs). Same order, same answers.
 #[derive(Clone, Debug)]
-pub enum SmallMap<K, V> {
+pub struct SmallMap<K, V>(Repr<K, V>);
+
+/// A [`SmallMap`]'s representation (private, so that its invariants hold).
+#[derive(Clone, Debug)]
+enum Repr<K, V> {
     /// At most [`SMALL_MAP_MAX`] entries, sorted by key, keys distinct.
     Small(Vec<(K, V)>),
-    /// More entries (or recently so).
+    /// More than [`SMALL_MAP_BACK`] entries (more than [`SMALL_MAP_MAX`]
+    /// once, and not yet shrunk back).
     Large(BTreeMap<K, V>),
 }
 
+use Repr::{Large, Small};
+
 impl<K, V> Default for SmallMap<K, V> {
     fn default() -> Self {
-        SmallMap::Small(Vec::new())
+        SmallMap(Small(Vec::new()))
     }
 }
 
@@ -46,20 +53,20 @@ impl<K: Ord + Copy, V> SmallMap<K, V> {
 
     /// The value of `k`.
     pub fn get(&self, k: &K) -> Option<&V> {
-        match self {
-            SmallMap::Small(v) => v.binary_search_by(|(x, _)| x.cmp(k)).ok().map(|i| &v[i].1),
-            SmallMap::Large(m) => m.get(k),
+        match &self.0 {
+            Small(v) => v.binary_search_by(|(x, _)| x.cmp(k)).ok().map(|i| &v[i].1),
+            Large(m) => m.get(k),
         }
     }
 
     /// The value of `k`, to change in place.
     pub fn get_mut(&mut self, k: &K) -> Option<&mut V> {
-        match self {
-            SmallMap::Small(v) => match v.binary_search_by(|(x, _)| x.cmp(k)) {
+        match &mut self.0 {
+            Small(v) => match v.binary_search_by(|(x, _)| x.cmp(k)) {
                 Ok(i) => Some(&mut v[i].1),
                 Err(_) => None,
             },
-            SmallMap::Large(m) => m.get_mut(k),
+            Large(m) => m.get_mut(k),
         }
     }
 
@@ -70,9 +77,9 @@ impl<K: Ord + Copy, V> SmallMap<K, V> {
 
     /// The number of entries.
     pub fn len(&self) -> usize {
-        match self {
-            SmallMap::Small(v) => v.len(),
-            SmallMap::Large(m) => m.len(),
+        match &self.0 {
+            Small(v) => v.len(),
+            Large(m) => m.len(),
         }
     }
 
@@ -83,8 +90,8 @@ impl<K: Ord + Copy, V> SmallMap<K, V> {
 
     /// Sets `k`'s value; returns the value it replaced.
     pub fn insert(&mut self, k: K, value: V) -> Option<V> {
-        match self {
-            SmallMap::Small(v) => match v.binary_search_by(|(x, _)| x.cmp(&k)) {
+        match &mut self.0 {
+            Small(v) => match v.binary_search_by(|(x, _)| x.cmp(&k)) {
                 Ok(i) => Some(std::mem::replace(&mut v[i].1, value)),
                 Err(i) if v.len() < SMALL_MAP_MAX => {
                     if v.len() == v.capacity() {
@@ -98,26 +105,26 @@ impl<K: Ord + Copy, V> SmallMap<K, V> {
                 Err(_) => {
                     let mut m: BTreeMap<K, V> = std::mem::take(v).into_iter().collect();
                     m.insert(k, value);
-                    *self = SmallMap::Large(m);
+                    self.0 = Large(m);
                     None
                 }
             },
-            SmallMap::Large(m) => m.insert(k, value),
+            Large(m) => m.insert(k, value),
         }
     }
 
     /// Removes `k`; returns its value.
     pub fn remove(&mut self, k: &K) -> Option<V> {
-        match self {
-            SmallMap::Small(v) => match v.binary_search_by(|(x, _)| x.cmp(k)) {
+        match &mut self.0 {
+            Small(v) => match v.binary_search_by(|(x, _)| x.cmp(k)) {
                 Ok(i) => Some(v.remove(i).1),
                 Err(_) => None,
             },
-            SmallMap::Large(m) => {
+            Large(m) => {
                 let out = m.remove(k);
                 if out.is_some() && m.len() <= SMALL_MAP_BACK {
                     let v: Vec<(K, V)> = std::mem::take(m).into_iter().collect();
-                    *self = SmallMap::Small(v);
+                    self.0 = Small(v);
                 }
                 out
             }
@@ -131,9 +138,9 @@ impl<K: Ord + Copy, V> SmallMap<K, V> {
 
     /// The entries in key order.
     pub fn iter(&self) -> impl Iterator<Item = (&K, &V)> + '_ {
-        let (small, large) = match self {
-            SmallMap::Small(v) => (Some(v.iter().map(|(k, v)| (k, v))), None),
-            SmallMap::Large(m) => (None, Some(m.iter())),
+        let (small, large) = match &self.0 {
+            Small(v) => (Some(v.iter().map(|(k, v)| (k, v))), None),
+            Large(m) => (None, Some(m.iter())),
         };
         small
             .into_iter()
@@ -148,9 +155,28 @@ impl<K: Ord + Copy, V> SmallMap<K, V> {
 
     /// The entries in key order, taken out of the map.
     pub fn into_entries(self) -> Vec<(K, V)> {
-        match self {
-            SmallMap::Small(v) => v,
-            SmallMap::Large(m) => m.into_iter().collect(),
+        match self.0 {
+            Small(v) => v,
+            Large(m) => m.into_iter().collect(),
+        }
+    }
+
+    /// True when the map is a `BTreeMap` (see the module docs): what a
+    /// packed copy records to rebuild the same representation.
+    pub fn is_large(&self) -> bool {
+        matches!(self.0, Large(_))
+    }
+
+    /// A map of `entries` (sorted by key, keys distinct) in the
+    /// representation [`SmallMap::is_large`] names; a vector is kept only
+    /// within [`SMALL_MAP_MAX`] entries and a tree only beyond
+    /// [`SMALL_MAP_BACK`], as the map's own changes keep them.
+    pub fn from_sorted(entries: Vec<(K, V)>, large: bool) -> Self {
+        debug_assert!(entries.windows(2).all(|w| w[0].0 < w[1].0));
+        if (large && entries.len() > SMALL_MAP_BACK) || entries.len() > SMALL_MAP_MAX {
+            SmallMap(Large(entries.into_iter().collect()))
+        } else {
+            SmallMap(Small(entries))
         }
     }
 
@@ -172,15 +198,29 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
+    /// One change: insert (`true`) or remove a key of 0..40.
+    fn change(insert_share: f64) -> impl Strategy<Value = (bool, u8, u16)> {
+        (
+            proptest::bool::weighted(insert_share),
+            0u8..40,
+            any::<u16>(),
+        )
+    }
+
     proptest! {
-        /// Any sequence of inserts and removes leaves a `SmallMap` with the
-        /// same answers and order as a `BTreeMap` given the same sequence,
-        /// through both representations and back.
+        /// Any sequence of inserts, removes and in-place changes leaves a
+        /// `SmallMap` with the same answers and order as a `BTreeMap`
+        /// given the same sequence: a phase that mostly inserts (the map
+        /// grows into a tree) then one that mostly removes (it shrinks back
+        /// to a vector), checked after every change.
         #[test]
-        fn answers_as_a_btreemap(ops in proptest::collection::vec((any::<bool>(), 0u8..40, any::<u16>()), 0..400)) {
+        fn answers_as_a_btreemap(
+            grow in proptest::collection::vec(change(0.75), 0..120),
+            shrink in proptest::collection::vec(change(0.15), 0..240),
+        ) {
             let mut small: SmallMap<u8, u16> = SmallMap::new();
             let mut model: BTreeMap<u8, u16> = BTreeMap::new();
-            for (insert, k, v) in ops {
+            for (insert, k, v) in grow.into_iter().chain(shrink) {
                 if insert {
                     prop_assert_eq!(small.insert(k, v), model.insert(k, v));
                 } else {
@@ -190,11 +230,11 @@ mod tests {
                     *a = a.wrapping_add(1);
                     *b = b.wrapping_add(1);
                 }
-                prop_assert_eq!(small.get(&k), model.get(&k));
                 prop_assert_eq!(small.len(), model.len());
                 prop_assert_eq!(small.is_empty(), model.is_empty());
-                if let SmallMap::Small(v) = &small {
-                    prop_assert!(v.len() <= SMALL_MAP_MAX);
+                match &small.0 {
+                    Small(v) => prop_assert!(v.len() <= SMALL_MAP_MAX),
+                    Large(m) => prop_assert!(m.len() > SMALL_MAP_BACK),
                 }
                 let got: Vec<(u8, u16)> = small.iter().map(|(k, v)| (*k, *v)).collect();
                 let want: Vec<(u8, u16)> = model.iter().map(|(k, v)| (*k, *v)).collect();
@@ -204,8 +244,12 @@ mod tests {
                     prop_assert_eq!(small.contains_key(&probe), model.contains_key(&probe));
                 }
             }
+            let large = small.is_large();
             let drained: Vec<(u8, u16)> = small.into_entries();
-            prop_assert_eq!(drained, model.into_iter().collect::<Vec<_>>());
+            prop_assert_eq!(&drained, &model.into_iter().collect::<Vec<_>>());
+            // A packed copy's rebuild answers the same.
+            let rebuilt = SmallMap::from_sorted(drained.clone(), large);
+            prop_assert_eq!(rebuilt.into_entries(), drained);
         }
     }
 
@@ -215,14 +259,14 @@ mod tests {
         for k in 0..=SMALL_MAP_MAX as u32 {
             m.insert(k, k);
         }
-        assert!(matches!(m, SmallMap::Large(_)));
+        assert!(m.is_large());
         for k in 0..=SMALL_MAP_MAX as u32 {
             if m.len() > SMALL_MAP_BACK {
-                assert!(matches!(m, SmallMap::Large(_)), "{k}");
+                assert!(m.is_large(), "{k}");
             }
             m.remove(&k);
         }
-        assert!(matches!(m, SmallMap::Small(_)));
+        assert!(!m.is_large());
         assert!(m.is_empty());
     }
 }
