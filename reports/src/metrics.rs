@@ -167,9 +167,10 @@
 //! the retained writes grow with the number of writes. A retention window
 //! (next) bounds that by time instead. What such a key costs is kept small
 //! as well: its writes are a [`SmallMap`] (a sorted vector up to
-//! [`sim_core::engine::small_map::SMALL_MAP_MAX`] entries), its chains an [`id_map::IdMap`] (slots by
-//! chain id, as many as it holds), and once it goes quiet it is packed
-//! (see "Cold keys").
+//! [`sim_core::engine::small_map::SMALL_MAP_MAX`] entries: a `BTreeMap`'s
+//! first node has room for eleven, over a kilobyte of [`WriteInfo`]s), its
+//! chains an [`id_map::IdMap`] (slots by chain id, as many as it holds), and
+//! once it goes quiet it is packed (see "Cold keys").
 //!
 //! # Retention window
 //!

@@ -16,6 +16,8 @@
 
 use std::collections::BTreeMap;
 
+use Repr::{Large, Small};
+
 /// The most entries a [`SmallMap`] keeps as a sorted vector.
 pub const SMALL_MAP_MAX: usize = 16;
 
@@ -36,8 +38,6 @@ enum Repr<K, V> {
     /// once, and not yet shrunk back).
     Large(BTreeMap<K, V>),
 }
-
-use Repr::{Large, Small};
 
 impl<K, V> Default for SmallMap<K, V> {
     fn default() -> Self {
