@@ -1,6 +1,7 @@
 //! Layer 1, the engine's primitives: virtual time, identifiers, random
-//! streams, the event queue, the outbox through which state machines ask
-//! for effects, the records they emit and the trace with its hash.
+//! streams, the event queue, the small ordered maps the run's churning
+//! tables use, the outbox through which state machines ask for effects,
+//! the records they emit and the trace with its hash.
 //!
 //! Everything above uses these; nothing here knows about Dynamo, the
 //! network or the scenario format. The loop that pops events
