@@ -31,7 +31,7 @@ use crate::dynamo::protocol::{
     ClientMsg, Context, Durability, Endpoint, Failure, GetResult, GossipMsg, Msg, ReplicaMsg,
     Value, Version, VersionData,
 };
-use crate::dynamo::quorum::{Placement, ReadTally, WriteTally};
+use crate::dynamo::quorum::{checks_availability, Placement, ReadTally, WriteTally};
 use crate::dynamo::ring::Ring;
 use crate::dynamo::storage::{covers, reconcile};
 use crate::dynamo::vclock::VectorClock;
@@ -684,6 +684,10 @@ impl Client {
     ) -> Result<Vec<(NodeId, Option<NodeId>)>, Failure> {
         let (targets, reachable) = self.client_targets(now, key);
         let q = self.shared.quorum;
+        // Nothing to check: no need to place the key.
+        if !checks_availability(&q, need.0) {
+            return Ok(targets);
+        }
         let up: Vec<NodeId> = targets[..reachable].iter().map(|t| t.0).collect();
         let ring = self.view.clone();
         let place = Client::placement(&self.shared, self.id, &ring, key);

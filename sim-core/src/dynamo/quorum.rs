@@ -30,6 +30,15 @@ pub struct Placement<'a, D: Fn(NodeId) -> DatacenterId> {
     pub local: DatacenterId,
 }
 
+/// True when [`Placement::unavailable`] has anything to check for a
+/// request needing `primaries` (PR or PW): a per-datacenter
+/// consistency, PR/PW or `fail_fast`. Without (the paper's quorum) it
+/// answers `None` for every placement, so a caller need not place the
+/// key or list the nodes it believes up.
+pub fn checks_availability(q: &Quorum, primaries: u32) -> bool {
+    q.consistency != Consistency::Fixed || primaries > 0 || q.fail_fast
+}
+
 impl<D: Fn(NodeId) -> DatacenterId> Placement<'_, D> {
     /// The key's top N (its primary replicas).
     pub fn top(&self) -> &[NodeId] {

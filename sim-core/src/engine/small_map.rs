@@ -148,11 +148,6 @@ impl<K: Ord + Copy, V> SmallMap<K, V> {
             .chain(large.into_iter().flatten())
     }
 
-    /// The values in key order.
-    pub fn values(&self) -> impl Iterator<Item = &V> + '_ {
-        self.iter().map(|(_, v)| v)
-    }
-
     /// The entries in key order, taken out of the map.
     pub fn into_entries(self) -> Vec<(K, V)> {
         match self.0 {
@@ -178,11 +173,6 @@ impl<K: Ord + Copy, V> SmallMap<K, V> {
         } else {
             SmallMap(Small(entries))
         }
-    }
-
-    /// The keys in key order.
-    pub fn keys(&self) -> impl Iterator<Item = &K> + '_ {
-        self.iter().map(|(k, _)| k)
     }
 }
 

@@ -26,7 +26,7 @@ use crate::config::{
 use crate::dynamo::protocol::{
     ClientMsg, Context, Durability, Endpoint, Failure, Msg, ReplicaMsg, Value, Version, VersionData,
 };
-use crate::dynamo::quorum::{Placement, ReadTally, WriteTally};
+use crate::dynamo::quorum::{checks_availability, Placement, ReadTally, WriteTally};
 use crate::dynamo::storage::{covers, object_clock, reconcile};
 use crate::dynamo::vclock::VectorClock;
 use crate::engine::ids::DatacenterId;
@@ -271,10 +271,8 @@ impl Node {
         reachable: usize,
         needs: (u32, u32),
     ) -> Option<Failure> {
-        let q = &self.cluster.quorum;
-        // The paper's quorum without PR/PW or `fail_fast`: nothing to
-        // check, and no need to place the key.
-        if q.consistency == Consistency::Fixed && needs.0 == 0 && !q.fail_fast {
+        // Nothing to check: no need to place the key.
+        if !checks_availability(&self.cluster.quorum, needs.0) {
             return None;
         }
         let up: Vec<NodeId> = targets[..reachable.min(targets.len())]
