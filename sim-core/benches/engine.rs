@@ -14,9 +14,9 @@
 //! (`SimRng`, `Stream::Custom`); they are drawn once, before timing, and the
 //! same sequence feeds every implementation, so all three do identical work
 //! (the pop order and a checksum of it are checked to be equal). Each event
-//! carries a 64-byte payload (the engine's `Event` is larger, 144 bytes when
-//! this was written; a bigger payload would only slow the bare `BinaryHeap`
-//! further, since it moves whole payloads while sifting). One
+//! carries a 64-byte payload (the engine's `Event` is larger, 128 bytes; a
+//! bigger payload would only slow the bare `BinaryHeap` further, since it
+//! moves whole payloads while sifting). One
 //! "event" below is one hold step (one pop plus one push). Measured:
 //! - `engine_events_per_sec`: `sim_core::engine::queue::EventQueue` (heap of small
 //!   entries over a slab, with cancellation support);
