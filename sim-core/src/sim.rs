@@ -42,7 +42,7 @@ use crate::world::resources::{
 /// cost of every step: at 128 bytes the compiler moves it inline, one byte
 /// more and each move is a call to `memcpy`. So a delivery's size is 32
 /// bits and a message waiting for node capacity (`Ingressed`, `CpuStart`)
-/// is boxed: that path allocates once per queued message instead.
+/// waits in the simulation's [`Parked`] jobs, its event holding its place.
 #[derive(Clone, Debug)]
 pub enum Event {
     /// A message arrives (at the receiver's network interface, with node
@@ -101,8 +101,8 @@ pub enum Event {
         node: NodeId,
         /// Its incarnation when the message arrived.
         incarnation: u32,
-        /// The message.
-        job: Box<CpuJob>,
+        /// The message, parked.
+        job: JobRef,
     },
     /// A message that waited for a worker starts its service: its handler
     /// runs now and its effects leave at `end`.
@@ -111,8 +111,8 @@ pub enum Event {
         node: NodeId,
         /// Its incarnation when the message arrived.
         incarnation: u32,
-        /// The message.
-        job: Box<CpuJob>,
+        /// The message, parked.
+        job: JobRef,
         /// When its service ends.
         end: SimTime,
     },
@@ -148,6 +148,44 @@ pub enum Event {
 pub struct CpuJob {
     head: JobHead,
     msg: Msg,
+}
+
+/// The place of a message parked in [`Parked`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct JobRef(u32);
+
+/// Messages waiting for node capacity (through a network interface, or for
+/// a worker), each taken back exactly once by the event that holds its
+/// [`JobRef`]. Slots are reused, so this holds as many messages as wait at
+/// once (what the bounded queues allow), and a message waits without an
+/// allocation of its own or a 120-byte event.
+#[derive(Clone, Debug, Default)]
+struct Parked {
+    slots: Vec<Option<CpuJob>>,
+    free: Vec<u32>,
+}
+
+impl Parked {
+    fn park(&mut self, job: CpuJob) -> JobRef {
+        match self.free.pop() {
+            Some(i) => {
+                debug_assert!(self.slots[i as usize].is_none());
+                self.slots[i as usize] = Some(job);
+                JobRef(i)
+            }
+            None => {
+                let i = u32::try_from(self.slots.len()).expect("fewer than 2^32 waiting messages");
+                self.slots.push(Some(job));
+                JobRef(i)
+            }
+        }
+    }
+
+    fn take(&mut self, job: JobRef) -> CpuJob {
+        let taken = self.slots[job.0 as usize].take();
+        self.free.push(job.0);
+        taken.expect("a parked job is taken once")
+    }
 }
 
 /// What request processing needs to know of a message besides the message
@@ -417,6 +455,8 @@ pub struct Simulation {
     nemesis: Option<NemesisPlan>,
     /// Per node, with node capacity (empty without: infinite capacity).
     resources: Vec<NodeRes>,
+    /// Messages waiting for node capacity.
+    parked: Parked,
     /// While a handler runs inside a message's CPU service: how long until
     /// the service ends. Its sends, timers and disk work take effect then.
     offset: SimDuration,
@@ -577,6 +617,7 @@ impl Simulation {
             pending_changes: Vec::new(),
             nemesis: None,
             resources,
+            parked: Parked::default(),
             offset: SimDuration::ZERO,
             node_timers: vec![SmallMap::new(); node_count],
             client_timers: vec![SmallMap::new(); client_count],
@@ -882,8 +923,9 @@ impl Simulation {
                 incarnation,
                 job,
             } => {
+                let job = self.parked.take(job);
                 if self.is_current(node, incarnation) {
-                    self.cpu_arrival(node, *job, sink, tracer);
+                    self.cpu_arrival(node, job, sink, tracer);
                 } else {
                     let to = Endpoint::Node(node);
                     let (id, sent, from) = (job.head.id, job.head.sent_at, job.head.from);
@@ -895,7 +937,10 @@ impl Simulation {
                 incarnation,
                 job,
                 end,
-            } => self.on_cpu_start(node, incarnation, *job, end, sink, tracer),
+            } => {
+                let job = self.parked.take(job);
+                self.on_cpu_start(node, incarnation, job, end, sink, tracer)
+            }
             Event::DiskDone {
                 node,
                 incarnation,
@@ -1372,7 +1417,7 @@ impl Simulation {
                     Event::Ingressed {
                         node,
                         incarnation,
-                        job: Box::new(job),
+                        job: self.parked.park(job),
                     },
                 );
             }
@@ -1475,7 +1520,8 @@ impl Simulation {
                 if let Some(i) = pending.iter().position(|(start, _)| *start == shed) {
                     let (_, handle) = pending.remove(i).expect("found");
                     if let Some(Event::CpuStart { job: old, .. }) = self.queue.cancel(handle) {
-                        self.refuse(node, *old, sink, tracer);
+                        let old = self.parked.take(old);
+                        self.refuse(node, old, sink, tracer);
                     }
                 }
                 slot
@@ -1498,7 +1544,7 @@ impl Simulation {
             Event::CpuStart {
                 node,
                 incarnation,
-                job: Box::new(job),
+                job: self.parked.park(job),
                 end,
             },
         );
