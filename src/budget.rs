@@ -260,9 +260,10 @@ const BYTES_PER_MEMBER_ENTRY: f64 = 96.0;
 const BYTES_PER_FAULT_EVENT: f64 = 2560.0;
 // Node capacity (`cluster.capacity`).
 /// A job waiting in a bounded queue: a disk job in a `VecDeque` that
-/// doubles as it grows (2 × 112 B), or a message's 128-byte event in the
-/// event queue with its 120-byte job in a reused slot, plus what the
-/// message carries.
+/// doubles as it grows (2 × 112 B), or a message waiting for capacity (its
+/// event in the event queue's slab and heap, about 170 B, and its 120-byte
+/// job in a reused slot: about 290 B, with room for the slab's growth),
+/// plus what the message carries.
 const BYTES_PER_QUEUED_JOB: f64 = 512.0;
 /// A message's header (`protocol::wire::HEADER`).
 const MESSAGE_HEADER_BYTES: f64 = 64.0;

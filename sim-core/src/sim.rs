@@ -39,11 +39,13 @@ use crate::world::resources::{
 /// Something that happens at an instant.
 ///
 /// Every event is moved into the queue and out of it, so its size is a
-/// cost of every step: at 128 bytes the compiler moves it inline, one byte
-/// more and each move is a call to `memcpy`. So a delivery's size is 32
-/// bits and a message waiting for node capacity (`Ingressed`, `CpuStart`)
-/// waits in the simulation's [`Parked`] jobs, its event holding its place.
-#[derive(Clone, Debug)]
+/// cost of every step: at 128 bytes today's compiler moves it inline, and
+/// at 136 (what it was) each move was a call to `memcpy`. So a delivery's
+/// size is 32 bits and a message waiting for node capacity (`Ingressed`,
+/// `CpuStart`) waits among the simulation's parked jobs, its event holding
+/// its place ([`JobRef`]). Not `Clone`: two events holding one place would
+/// take one job twice.
+#[derive(Debug)]
 pub enum Event {
     /// A message arrives (at the receiver's network interface, with node
     /// capacity; otherwise at its handler).
@@ -150,16 +152,19 @@ pub struct CpuJob {
     msg: Msg,
 }
 
-/// The place of a message parked in [`Parked`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// The place of a message parked while it waits for node capacity, held by
+/// the one event that takes it back (neither `Clone` nor `Copy`).
+#[derive(Debug, PartialEq, Eq)]
 pub struct JobRef(u32);
 
 /// Messages waiting for node capacity (through a network interface, or for
 /// a worker), each taken back exactly once by the event that holds its
-/// [`JobRef`]. Slots are reused, so this holds as many messages as wait at
-/// once (what the bounded queues allow), and a message waits without an
-/// allocation of its own or a 120-byte event.
-#[derive(Clone, Debug, Default)]
+/// [`JobRef`] (a message of a crashed node's old incarnation too, when its
+/// event pops and drops it). Slots are reused, so there are as many as
+/// messages ever waited at once (what the bounded queues allow), and a
+/// waiting message needs neither an allocation of its own nor a 136-byte
+/// event.
+#[derive(Debug, Default)]
 struct Parked {
     slots: Vec<Option<CpuJob>>,
     free: Vec<u32>,

@@ -485,7 +485,7 @@ pub fn covers(held: &[Version], wanted: &[Version], versioning: Versioning) -> b
 /// version only when something reads or replaces it.
 ///
 /// The replicas of a key share its built version while any of them holds
-/// it ([`Shared`]): a blind write to a loaded key under vector clocks keeps
+/// it (`Shared`): a blind write to a loaded key under vector clocks keeps
 /// the loaded value as a sibling on every replica, one allocation for all.
 #[derive(Debug)]
 pub struct LoadTable {

@@ -165,7 +165,7 @@ impl<K: Ord + Copy, V> SmallMap<K, V> {
     /// A map of `entries` (sorted by key, keys distinct) in the
     /// representation [`SmallMap::is_large`] names; a vector is kept only
     /// within [`SMALL_MAP_MAX`] entries and a tree only beyond
-    /// [`SMALL_MAP_BACK`], as the map's own changes keep them.
+    /// `SMALL_MAP_BACK`, as the map's own changes keep them.
     pub fn from_sorted(entries: Vec<(K, V)>, large: bool) -> Self {
         debug_assert!(entries.windows(2).all(|w| w[0].0 < w[1].0));
         if (large && entries.len() > SMALL_MAP_BACK) || entries.len() > SMALL_MAP_MAX {
