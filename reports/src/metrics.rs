@@ -168,8 +168,8 @@
 //! (next) bounds that by time instead. What such a key costs is kept small
 //! as well: its writes are a [`SmallMap`] (a sorted vector up to
 //! [`sim_core::engine::small_map::SMALL_MAP_MAX`] entries: a `BTreeMap`'s
-//! first node has room for eleven, over a kilobyte of [`WriteInfo`]s), its
-//! chains an [`id_map::IdMap`] (slots by chain id, as many as it holds), and
+//! first node has room for eleven, over a kilobyte of `WriteInfo`s), its
+//! chains an `id_map::IdMap` (slots by chain id, as many as it holds), and
 //! once it goes quiet it is packed (see "Cold keys").
 //!
 //! # Retention window
@@ -255,20 +255,20 @@
 //! # Cold keys
 //!
 //! A key's history is needed again only when a record touches the key. At
-//! most [`cold::HOT_KEYS`] histories stay unpacked: beyond them a key no
+//! most `cold::HOT_KEYS` histories stay unpacked: beyond them a key no
 //! record reached for a while (the CLOCK algorithm's choice, an
 //! approximation of the least recently used) is packed, with its clients'
 //! sessions, into about
-//! 36 bytes per write ([`cold`]: varints, times as deltas from the write's
+//! 36 bytes per write (`cold`: varints, times as deltas from the write's
 //! invocation or its own acknowledgement), and the next record of the key unpacks it first. (The
 //! first version packed every key no record had touched for 500 ms of
 //! virtual time: on the zipfian baseline over 100k keys, packing and
 //! unpacking keys that come back every second or so took a fifth of the
 //! run's CPU; the cap packs only what memory needs.) The cap adapts to the
-//! run ([`cold::HotCap`]): every 65,536 reads and blind writes it halves,
+//! run (`cold::HotCap`): every 65,536 reads and blind writes it halves,
 //! down to 4,096 (or twice the operations in flight), when fewer of them
 //! than an eighth of it found their key unpacked, and doubles back, up to
-//! [`cold::HOT_KEYS`], when more than half did. Uniform access over a
+//! `cold::HOT_KEYS`, when more than half did. Uniform access over a
 //! million keys thus keeps a few thousand histories unpacked instead of
 //! 65,536 for a few more thaws (the memory bench's blind writes: 79 MB
 //! less at 500k, 106 MB at 2M), and a zipfian draw keeps them all (the
@@ -282,7 +282,7 @@
 //! **End state.** The nodes' final values arrive as flat lists (held
 //! values, replica values) sorted when the summary needs them. The top-N
 //! replicas' copies take 16 bytes a copy and 8 a value, in small chunks
-//! ([`end_state`]): the engine releases each node's stores once the node
+//! (`end_state`): the engine releases each node's stores once the node
 //! has reported them, and the chunks take the freed memory's place, so the
 //! end state adds little to the run's peak. A loaded key nobody touched can
 //! only hold its loaded value, so its copies are a bit and a (key, node)
@@ -1550,7 +1550,7 @@ impl Collector {
     /// Fixes the cap on unpacked histories at `max` and stops it adapting
     /// (see "Cold keys" in the module docs): beyond `max`, keys no record
     /// reached for a while are packed. By default the cap starts at
-    /// [`cold::HOT_KEYS`] and adapts ([`cold::HotCap`]); no metric depends on
+    /// `cold::HOT_KEYS` and adapts (`cold::HotCap`); no metric depends on
     /// it (`reports/tests/cold_keys.rs` runs scenarios with every key frozen
     /// after each record, with none, and with the adaptive cap).
     pub fn keep_hot(&mut self, max: usize) {

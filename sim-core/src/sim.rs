@@ -42,8 +42,8 @@ use crate::world::resources::{
 /// cost of every step: at 128 bytes today's compiler moves it inline, and
 /// at 136 (what it was) each move was a call to `memcpy`. So a delivery's
 /// size is 32 bits and a message waiting for node capacity (`Ingressed`,
-/// `CpuStart`) waits among the simulation's parked jobs, its event holding
-/// its place ([`JobRef`]). Not `Clone`: two events holding one place would
+/// `CpuStart`) waits in the simulation's table of waiting jobs, its event
+/// holding its place ([`JobRef`]). Not `Clone`: two events holding one place would
 /// take one job twice.
 #[derive(Debug)]
 pub enum Event {
@@ -103,7 +103,7 @@ pub enum Event {
         node: NodeId,
         /// Its incarnation when the message arrived.
         incarnation: u32,
-        /// The message, parked.
+        /// The message, in the table of waiting jobs.
         job: JobRef,
     },
     /// A message that waited for a worker starts its service: its handler
@@ -113,7 +113,7 @@ pub enum Event {
         node: NodeId,
         /// Its incarnation when the message arrived.
         incarnation: u32,
-        /// The message, parked.
+        /// The message, in the table of waiting jobs.
         job: JobRef,
         /// When its service ends.
         end: SimTime,
@@ -152,8 +152,8 @@ pub struct CpuJob {
     msg: Msg,
 }
 
-/// The place of a message parked while it waits for node capacity, held by
-/// the one event that takes it back (neither `Clone` nor `Copy`).
+/// The place of a message in the table of those waiting for node capacity,
+/// held by the one event that takes it back (neither `Clone` nor `Copy`).
 #[derive(Debug, PartialEq, Eq)]
 pub struct JobRef(u32);
 
@@ -165,13 +165,13 @@ pub struct JobRef(u32);
 /// waiting message needs neither an allocation of its own nor a 136-byte
 /// event.
 #[derive(Debug, Default)]
-struct Parked {
+struct WaitingJobs {
     slots: Vec<Option<CpuJob>>,
     free: Vec<u32>,
 }
 
-impl Parked {
-    fn park(&mut self, job: CpuJob) -> JobRef {
+impl WaitingJobs {
+    fn insert(&mut self, job: CpuJob) -> JobRef {
         match self.free.pop() {
             Some(i) => {
                 debug_assert!(self.slots[i as usize].is_none());
@@ -189,7 +189,7 @@ impl Parked {
     fn take(&mut self, job: JobRef) -> CpuJob {
         let taken = self.slots[job.0 as usize].take();
         self.free.push(job.0);
-        taken.expect("a parked job is taken once")
+        taken.expect("a waiting job is taken once")
     }
 }
 
@@ -461,7 +461,7 @@ pub struct Simulation {
     /// Per node, with node capacity (empty without: infinite capacity).
     resources: Vec<NodeRes>,
     /// Messages waiting for node capacity.
-    parked: Parked,
+    waiting_jobs: WaitingJobs,
     /// While a handler runs inside a message's CPU service: how long until
     /// the service ends. Its sends, timers and disk work take effect then.
     offset: SimDuration,
@@ -622,7 +622,7 @@ impl Simulation {
             pending_changes: Vec::new(),
             nemesis: None,
             resources,
-            parked: Parked::default(),
+            waiting_jobs: WaitingJobs::default(),
             offset: SimDuration::ZERO,
             node_timers: vec![SmallMap::new(); node_count],
             client_timers: vec![SmallMap::new(); client_count],
@@ -928,7 +928,7 @@ impl Simulation {
                 incarnation,
                 job,
             } => {
-                let job = self.parked.take(job);
+                let job = self.waiting_jobs.take(job);
                 if self.is_current(node, incarnation) {
                     self.cpu_arrival(node, job, sink, tracer);
                 } else {
@@ -943,7 +943,7 @@ impl Simulation {
                 job,
                 end,
             } => {
-                let job = self.parked.take(job);
+                let job = self.waiting_jobs.take(job);
                 self.on_cpu_start(node, incarnation, job, end, sink, tracer)
             }
             Event::DiskDone {
@@ -1422,7 +1422,7 @@ impl Simulation {
                     Event::Ingressed {
                         node,
                         incarnation,
-                        job: self.parked.park(job),
+                        job: self.waiting_jobs.insert(job),
                     },
                 );
             }
@@ -1525,7 +1525,7 @@ impl Simulation {
                 if let Some(i) = pending.iter().position(|(start, _)| *start == shed) {
                     let (_, handle) = pending.remove(i).expect("found");
                     if let Some(Event::CpuStart { job: old, .. }) = self.queue.cancel(handle) {
-                        let old = self.parked.take(old);
+                        let old = self.waiting_jobs.take(old);
                         self.refuse(node, old, sink, tracer);
                     }
                 }
@@ -1549,7 +1549,7 @@ impl Simulation {
             Event::CpuStart {
                 node,
                 incarnation,
-                job: self.parked.park(job),
+                job: self.waiting_jobs.insert(job),
                 end,
             },
         );
