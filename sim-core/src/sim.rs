@@ -43,8 +43,8 @@ use crate::world::resources::{
 /// at 136 (what it was) each move was a call to `memcpy`. So a delivery's
 /// size is 32 bits and a message waiting for node capacity (`Ingressed`,
 /// `CpuStart`) waits in the simulation's table of waiting jobs, its event
-/// holding its place ([`JobRef`]). Not `Clone`: two events holding one place would
-/// take one job twice.
+/// holding its place ([`JobRef`]). Not `Clone`: two events holding one
+/// place would take one job twice.
 #[derive(Debug)]
 pub enum Event {
     /// A message arrives (at the receiver's network interface, with node
@@ -2355,7 +2355,7 @@ mod tests {
 
     #[test]
     fn an_event_fits_the_compilers_inline_move() {
-        // See `Event`'s docs: past 128 bytes every move calls `memcpy`.
+        // See `Event`'s docs: at 136 bytes every move called `memcpy`.
         assert!(std::mem::size_of::<Event>() <= 128);
     }
 }
