@@ -163,7 +163,11 @@ pub struct JobRef(u32);
 /// event pops and drops it). Slots are reused, so there are as many as
 /// messages ever waited at once (what the bounded queues allow), and a
 /// waiting message needs neither an allocation of its own nor a 136-byte
-/// event.
+/// event. The event queue keeps a free list of the same kind for its
+/// payloads; one generic slab for both was measured and dropped: the queue
+/// then built each 144-byte slot and moved it in with `memcpy` (2 % more
+/// of the engine's instructions) where it now writes a reused slot's
+/// fields in place.
 #[derive(Debug, Default)]
 struct WaitingJobs {
     slots: Vec<Option<CpuJob>>,
