@@ -597,6 +597,12 @@ impl KeyHistory {
         let Some(vi) = self.writes.get(&v) else {
             return Cover::No;
         };
+        self.cover_retained(a, vi)
+    }
+
+    /// [`KeyHistory::cover`] for two distinct retained writes whose entries
+    /// the caller has looked up (`a`'s, then `v`'s).
+    fn cover_retained(&self, a: &WriteInfo, vi: &WriteInfo) -> Cover {
         let floor = a.invoked;
         let acked_before = |t: SimTime| a.committed.is_some_and(|c| c < t);
         COVER_SCRATCH.with(|scratch| {
@@ -695,7 +701,8 @@ impl KeyHistory {
         if vi.done_seq(origin).is_some_and(|d| d < wi.invoked_seq) {
             return true;
         }
-        self.covers(v, w)
+        debug_assert_ne!(w, v, "two distinct writes");
+        self.cover_retained(vi, wi) != Cover::No
     }
 
     /// How many writes of `prior` (writes a read had to see, in origin
