@@ -2522,7 +2522,7 @@ impl Collector {
         let mut copies = self.loaded_end.replica_copies.clone();
         // As one 64-bit number: the same order, compared in one instruction
         // (in place: a stable sort, which would merge the nodes' runs,
-        // takes a buffer of up to half the list).
+        // takes a buffer of at least half the list, all of it up to 8 MB).
         copies.sort_unstable_by_key(|&(key, node)| (u64::from(key) << 32) | u64::from(node));
         let copies_of = |key: Key| -> &[(u32, u32)] {
             let Ok(k) = u32::try_from(key.0) else {
