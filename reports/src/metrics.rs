@@ -450,9 +450,21 @@ impl Fold {
 struct Reach(BTreeMap<u32, u32>);
 
 impl Reach {
-    fn contains(&self, info: &WriteInfo) -> bool {
-        self.0.get(&info.chain).is_some_and(|d| *d >= info.depth)
+    /// True when the write at (`chain`, `depth`) is reached.
+    fn contains(&self, chain: u32, depth: u32) -> bool {
+        self.0.get(&chain).is_some_and(|d| *d >= depth)
     }
+}
+
+/// A write a retirement pass may retire, with what the pass asks of it
+/// (copied from its [`WriteInfo`], which stays as it is while the pass
+/// retires others).
+struct Candidate {
+    invoked: SimTime,
+    id: WriteId,
+    chain: u32,
+    depth: u32,
+    committed: Option<SimTime>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -786,39 +798,39 @@ impl KeyHistory {
     fn reach(&self, roots: impl IntoIterator<Item = WriteId>, floor: SimTime) -> Reach {
         let mut blind_floor = SimTime::ZERO;
         let acked = &self.acked;
-        let mut raise = move |to: SimTime, stack: &mut Vec<WriteId>| {
+        let place = |w: &WriteId| self.writes.get(w).map(|i| (i.chain, i.depth));
+        let mut raise = move |to: SimTime, stack: &mut Vec<Place>| {
             if to > blind_floor {
                 blind_floor = to;
                 let before = acked.partition_point(|(t, _)| *t < to);
-                stack.extend(acked[..before].iter().map(|(_, w)| *w));
+                stack.extend(acked[..before].iter().filter_map(|(_, w)| place(w)));
             }
         };
-        let mut stack: Vec<WriteId> = roots.into_iter().collect();
+        let mut stack: Vec<Place> = roots.into_iter().filter_map(|w| place(&w)).collect();
         raise(floor, &mut stack);
         self.walk(stack, |chain, stack| raise(chain.blind_floor, stack))
     }
 
-    /// Walks the causal past of `stack`'s writes through parent links,
-    /// calling `on_chain` once per write reached (it may push more writes);
-    /// per chain, the deepest member reached.
+    /// Walks the causal past of the writes at `stack`'s places through
+    /// parent links (a parent's place is kept with it, so the walk looks no
+    /// write up), calling `on_chain` once per write reached (it may push
+    /// more places); per chain, the deepest member reached. Only retained
+    /// writes have places.
     fn walk(
         &self,
-        mut stack: Vec<WriteId>,
-        mut on_chain: impl FnMut(&Chain, &mut Vec<WriteId>),
+        mut stack: Vec<Place>,
+        mut on_chain: impl FnMut(&Chain, &mut Vec<Place>),
     ) -> Reach {
         let mut reached = BTreeMap::new();
-        while let Some(x) = stack.pop() {
-            let Some(info) = self.writes.get(&x) else {
-                continue;
-            };
-            match reached.get(&info.chain) {
-                Some(d) if *d >= info.depth => continue,
+        while let Some((chain_id, depth)) = stack.pop() {
+            match reached.get(&chain_id) {
+                Some(d) if *d >= depth => continue,
                 _ => {
-                    reached.insert(info.chain, info.depth);
+                    reached.insert(chain_id, depth);
                 }
             }
-            let chain = &self.chains[info.chain];
-            stack.extend(chain.parents.iter().map(|p| p.id));
+            let chain = &self.chains[chain_id];
+            stack.extend(chain.parents.iter().map(|p| (p.chain, p.depth)));
             on_chain(chain, &mut stack);
         }
         Reach(reached)
@@ -833,7 +845,10 @@ impl KeyHistory {
     /// too).
     fn ancestry(&self, v: WriteId) -> (Reach, SimTime) {
         let mut floor = SimTime::ZERO;
-        let reach = self.walk(vec![v], |chain, _| floor = floor.max(chain.blind_floor));
+        let start = self.writes.get(&v).map(|i| (i.chain, i.depth));
+        let reach = self.walk(start.into_iter().collect(), |chain, _| {
+            floor = floor.max(chain.blind_floor)
+        });
         (reach, floor)
     }
 
@@ -937,11 +952,17 @@ impl KeyHistory {
         // t (see "Retention window" in the module docs); it leaves out what
         // it keeps before walking anything (most of its passes find nothing
         // else).
-        let mut candidates: Vec<(SimTime, WriteId)> = Vec::new();
+        let mut candidates: Vec<Candidate> = Vec::new();
         // Per origin (commit, acknowledgement), the latest done eligible one.
         let mut latest: [Option<(u64, WriteId)>; 2] = [None, None];
         for (w, i) in self.writes.iter().filter(|(_, i)| settled(i) < cut) {
-            candidates.push((i.invoked, *w));
+            candidates.push(Candidate {
+                invoked: i.invoked,
+                id: *w,
+                chain: i.chain,
+                depth: i.depth,
+                committed: i.committed,
+            });
             if window.is_none() {
                 continue;
             }
@@ -963,13 +984,13 @@ impl KeyHistory {
                 )
                 .chain(latest.into_iter().flatten().map(|(_, w)| w))
                 .collect();
-            candidates.retain(|(_, w)| !kept.contains(w));
+            candidates.retain(|c| !kept.contains(&c.id));
         }
         if candidates.is_empty() {
             return;
         }
         // Ancestors were invoked before their descendants.
-        candidates.sort_unstable();
+        candidates.sort_unstable_by_key(|c| (c.invoked, c.id));
         // What each evidence value covers, walked once for every candidate
         // (a walk per candidate made a pass quadratic in a hot key's
         // history: 70 s for one pass over 15k writes).
@@ -977,12 +998,22 @@ impl KeyHistory {
         let heir = *evidence.iter().min().expect("not empty");
         // Chains by the retained parents they were based on.
         let mut children: Option<BTreeMap<WriteId, Vec<u32>>> = None;
-        for (_, w) in candidates {
-            let info = &self.writes[&w];
-            let chain = &self.chains[info.chain];
-            let oldest = chain.members.front() == Some(&w) && chain.parents.is_empty();
+        // What this pass retires.
+        let mut gone: Vec<WriteId> = Vec::new();
+        for Candidate {
+            id: w,
+            chain,
+            depth,
+            committed,
+            ..
+        } in candidates
+        {
+            let oldest = {
+                let chain = &self.chains[chain];
+                chain.members.front() == Some(&w) && chain.parents.is_empty()
+            };
             let covered = views.iter().all(|(anc, floor)| {
-                anc.contains(info) || info.committed.is_some_and(|c| c < *floor)
+                anc.contains(chain, depth) || committed.is_some_and(|c| c < *floor)
             });
             debug_assert_eq!(
                 covered,
@@ -1002,12 +1033,29 @@ impl KeyHistory {
                 m
             });
             self.retire_one(w, heir, children, cut);
+            gone.push(w);
+        }
+        // The acknowledgement, commit and indeterminate-delete lists hold
+        // retained writes only (writes leave `writes` here and nowhere
+        // else), so what they lose is what this pass retired: looked up in
+        // that short list, not in a hot key's map of thousands.
+        if !gone.is_empty() {
+            gone.sort_unstable();
+            let kept = |w: &WriteId| gone.binary_search(w).is_err();
+            self.acked.retain(|(_, w)| kept(w));
+            self.indeterminate_deletes.retain(kept);
+            self.commits.retain(|(_, w)| kept(w));
         }
         let writes = &self.writes;
-        self.acked.retain(|(_, w)| writes.contains_key(w));
-        self.indeterminate_deletes
-            .retain(|w| writes.contains_key(w));
-        self.commits.retain(|(_, w)| writes.contains_key(w));
+        debug_assert!(
+            self.acked
+                .iter()
+                .chain(&self.commits)
+                .map(|(_, w)| w)
+                .chain(&self.indeterminate_deletes)
+                .all(|w| writes.contains_key(w)),
+            "the lists hold retained writes only"
+        );
         // A retired delete followed by another acknowledged before the
         // horizon can no longer be the latest delete before a read.
         let last_old = self.deletes.partition_point(|(t, _)| t.as_micros() < limit);
@@ -2324,7 +2372,8 @@ impl Collector {
                 Versioning::VectorClocks { .. } => None,
             };
             let covered = |info: &WriteInfo| {
-                reached.contains(info) || lww_after.is_some_and(|s| info.invoked_seq < s)
+                reached.contains(info.chain, info.depth)
+                    || lww_after.is_some_and(|s| info.invoked_seq < s)
             };
             let deletes = h.deletes.iter().map(|(_, d)| *d);
             let deleted = h.reach(
@@ -2345,7 +2394,7 @@ impl Collector {
                     }
                     d.surviving += fold.acked;
                     d.unacked_present += fold.unacked;
-                } else if !deleted.contains(info) {
+                } else if !deleted.contains(info.chain, info.depth) {
                     if acked_put {
                         d.lost += 1;
                     }
@@ -2363,7 +2412,7 @@ impl Collector {
                 .iter()
                 .filter(|(_, w)| {
                     let info = &h.writes[w];
-                    !info.tombstone && !covered(info) && !deleted.contains(info)
+                    !info.tombstone && !covered(info) && !deleted.contains(info.chain, info.depth)
                 })
                 .copied()
                 .collect();
