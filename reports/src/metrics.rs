@@ -813,9 +813,9 @@ impl KeyHistory {
 
     /// Walks the causal past of the writes at `stack`'s places through
     /// parent links (a parent's place is kept with it, so the walk looks no
-    /// write up), calling `on_chain` once per write reached (it may push
-    /// more places); per chain, the deepest member reached. Only retained
-    /// writes have places.
+    /// write up), calling `on_chain` each time it reaches a chain deeper
+    /// than before (it may push more places); per chain, the deepest member
+    /// reached. Only retained writes have places.
     fn walk(
         &self,
         mut stack: Vec<Place>,
