@@ -356,6 +356,11 @@ impl WriteInfo {
             StalenessOrigin::ClientAck => self.ack_seq,
         }
     }
+
+    /// Where the write sits: (chain, depth).
+    fn place(&self) -> Place {
+        (self.chain, self.depth)
+    }
 }
 
 /// A maximal linear run of writes: each one based on exactly the previous
@@ -450,8 +455,8 @@ impl Fold {
 struct Reach(BTreeMap<u32, u32>);
 
 impl Reach {
-    /// True when the write at (`chain`, `depth`) is reached.
-    fn contains(&self, chain: u32, depth: u32) -> bool {
+    /// True when the write at `(chain, depth)` is reached.
+    fn contains(&self, (chain, depth): Place) -> bool {
         self.0.get(&chain).is_some_and(|d| *d >= depth)
     }
 }
@@ -462,8 +467,7 @@ impl Reach {
 struct Candidate {
     invoked: SimTime,
     id: WriteId,
-    chain: u32,
-    depth: u32,
+    place: Place,
     committed: Option<SimTime>,
 }
 
@@ -621,7 +625,7 @@ impl KeyHistory {
             let (stack, explored) = &mut *scratch.borrow_mut();
             stack.clear();
             explored.clear();
-            stack.push((vi.chain, vi.depth));
+            stack.push(vi.place());
             while let Some((chain_id, depth)) = stack.pop() {
                 if chain_id == a.chain && a.depth <= depth {
                     return Cover::Past;
@@ -798,7 +802,7 @@ impl KeyHistory {
     fn reach(&self, roots: impl IntoIterator<Item = WriteId>, floor: SimTime) -> Reach {
         let mut blind_floor = SimTime::ZERO;
         let acked = &self.acked;
-        let place = |w: &WriteId| self.writes.get(w).map(|i| (i.chain, i.depth));
+        let place = |w: &WriteId| self.writes.get(w).map(WriteInfo::place);
         let mut raise = move |to: SimTime, stack: &mut Vec<Place>| {
             if to > blind_floor {
                 blind_floor = to;
@@ -845,7 +849,7 @@ impl KeyHistory {
     /// too).
     fn ancestry(&self, v: WriteId) -> (Reach, SimTime) {
         let mut floor = SimTime::ZERO;
-        let start = self.writes.get(&v).map(|i| (i.chain, i.depth));
+        let start = self.writes.get(&v).map(WriteInfo::place);
         let reach = self.walk(start.into_iter().collect(), |chain, _| {
             floor = floor.max(chain.blind_floor)
         });
@@ -959,8 +963,7 @@ impl KeyHistory {
             candidates.push(Candidate {
                 invoked: i.invoked,
                 id: *w,
-                chain: i.chain,
-                depth: i.depth,
+                place: i.place(),
                 committed: i.committed,
             });
             if window.is_none() {
@@ -1002,19 +1005,18 @@ impl KeyHistory {
         let mut gone: Vec<WriteId> = Vec::new();
         for Candidate {
             id: w,
-            chain,
-            depth,
+            place,
             committed,
             ..
         } in candidates
         {
             let oldest = {
-                let chain = &self.chains[chain];
+                let chain = &self.chains[place.0];
                 chain.members.front() == Some(&w) && chain.parents.is_empty()
             };
-            let covered = views.iter().all(|(anc, floor)| {
-                anc.contains(chain, depth) || committed.is_some_and(|c| c < *floor)
-            });
+            let covered = views
+                .iter()
+                .all(|(anc, floor)| anc.contains(place) || committed.is_some_and(|c| c < *floor));
             debug_assert_eq!(
                 covered,
                 evidence.iter().all(|v| self.covers(w, *v)),
@@ -2372,8 +2374,7 @@ impl Collector {
                 Versioning::VectorClocks { .. } => None,
             };
             let covered = |info: &WriteInfo| {
-                reached.contains(info.chain, info.depth)
-                    || lww_after.is_some_and(|s| info.invoked_seq < s)
+                reached.contains(info.place()) || lww_after.is_some_and(|s| info.invoked_seq < s)
             };
             let deletes = h.deletes.iter().map(|(_, d)| *d);
             let deleted = h.reach(
@@ -2394,7 +2395,7 @@ impl Collector {
                     }
                     d.surviving += fold.acked;
                     d.unacked_present += fold.unacked;
-                } else if !deleted.contains(info.chain, info.depth) {
+                } else if !deleted.contains(info.place()) {
                     if acked_put {
                         d.lost += 1;
                     }
@@ -2412,7 +2413,7 @@ impl Collector {
                 .iter()
                 .filter(|(_, w)| {
                     let info = &h.writes[w];
-                    !info.tombstone && !covered(info) && !deleted.contains(info.chain, info.depth)
+                    !info.tombstone && !covered(info) && !deleted.contains(info.place())
                 })
                 .copied()
                 .collect();
