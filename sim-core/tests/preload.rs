@@ -61,10 +61,10 @@ fn every_key_starts_on_exactly_its_top_n_replicas() {
         let key = Key(k);
         let top = &sim.ring().preference_list(key)[..n];
         for id in (0..nodes).map(NodeId) {
-            let stored = sim.node(id).durable().store.stored(key);
+            let stored = sim.node(id).durable().store.versions(key);
             if top.contains(&id) {
                 assert_eq!(stored.len(), 1, "{key} on {id}");
-                let v = &stored[0].version;
+                let v = &stored[0];
                 assert_eq!(v.value(), Value::Data(WriteId::preloaded(key)));
                 assert_eq!(v.coordinator, top[0], "the first of the top N coordinates");
                 assert_eq!(v.clock.counter(top[0]), 1);

@@ -28,18 +28,53 @@ use crate::engine::ids::{ClientId, Key, NodeId, OpId, WriteId};
 use crate::engine::rng::{Probability, SimRng};
 use crate::engine::time::SimTime;
 
-/// A stored version.
+/// A stored version, built: what a store hands out of its entries
+/// ([`Store::iter`], [`Store::take_all`]); the map itself keeps [`Slot`]s.
 ///
 /// When a tombstone was stored locally (what tombstone GC needs; nothing
 /// else asks a version's store time) is kept beside the entries, in the
-/// store's `TombstoneTimes`, so an entry is one shared pointer: a key
-/// under last-write-wins or with one version costs its map slot and nothing
-/// more, and each sibling 8 bytes.
+/// store's `TombstoneTimes`, so an entry is one shared pointer (or none:
+/// a loaded version's slot): a key under last-write-wins or with one
+/// version costs its map slot and nothing more, and each sibling 8 bytes.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[repr(transparent)]
 pub struct Stored {
     /// The version.
     pub version: Version,
+}
+
+/// A stored version as a store's map holds it: built, or `None` for the
+/// key's loaded version (`workload.keys.preload`), left in the load table.
+/// A loaded key that takes a write concurrent with its loaded version (a
+/// blind put under vector clocks) keeps that version as a sibling without
+/// building it: the 80 bytes of a built version, shared by the key's
+/// replicas, for every such key (at most one `None` per key: a version
+/// equal to the loaded one is obsolete beside it). Readers build it on
+/// demand ([`Loaded::resolve`]), through the table's cache, so replicas
+/// still share one copy while anything holds it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[repr(transparent)]
+struct Slot(Option<Version>);
+
+impl Slot {
+    fn built(version: Version) -> Slot {
+        Slot(Some(version))
+    }
+
+    /// The slot's value (the loaded value of `key` for a loaded slot),
+    /// without building anything.
+    fn value(&self, key: Key) -> Value {
+        match &self.0 {
+            Some(v) => v.value(),
+            None => loaded_value(key),
+        }
+    }
+
+    /// True when the version is corrupted (a loaded one never is: it is
+    /// built afresh from its template, and corruption builds it first).
+    fn corrupted(&self) -> bool {
+        self.0.as_ref().is_some_and(|v| v.corrupted())
+    }
 }
 
 /// One key's stored versions as a store changes them: the one inline
@@ -53,8 +88,8 @@ pub struct Stored {
 /// goes through the four methods below.
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Siblings {
-    One(Stored),
-    Many(Box<[Stored]>),
+    One(Slot),
+    Many(Box<[Slot]>),
 }
 
 impl Default for Siblings {
@@ -64,8 +99,8 @@ impl Default for Siblings {
 }
 
 impl std::ops::Deref for Siblings {
-    type Target = [Stored];
-    fn deref(&self) -> &[Stored] {
+    type Target = [Slot];
+    fn deref(&self) -> &[Slot] {
         match self {
             Siblings::One(s) => std::slice::from_ref(s),
             Siblings::Many(v) => v,
@@ -74,7 +109,7 @@ impl std::ops::Deref for Siblings {
 }
 
 impl std::ops::DerefMut for Siblings {
-    fn deref_mut(&mut self) -> &mut [Stored] {
+    fn deref_mut(&mut self) -> &mut [Slot] {
         match self {
             Siblings::One(s) => std::slice::from_mut(s),
             Siblings::Many(v) => v,
@@ -82,8 +117,8 @@ impl std::ops::DerefMut for Siblings {
     }
 }
 
-impl From<Vec<Stored>> for Siblings {
-    fn from(mut v: Vec<Stored>) -> Self {
+impl From<Vec<Slot>> for Siblings {
+    fn from(mut v: Vec<Slot>) -> Self {
         match v.len() {
             1 => Siblings::One(v.pop().expect("one")),
             _ => Siblings::Many(v.into_boxed_slice()),
@@ -93,7 +128,7 @@ impl From<Vec<Stored>> for Siblings {
 
 impl Siblings {
     /// Appends `s` (siblings grow one at a time: no spare capacity).
-    fn push(&mut self, s: Stored) {
+    fn push(&mut self, s: Slot) {
         match self {
             Siblings::Many(v) if v.is_empty() => *self = Siblings::One(s),
             Siblings::One(_) => {
@@ -111,7 +146,7 @@ impl Siblings {
     }
 
     /// Keeps the entries `keep` accepts, in order.
-    fn retain(&mut self, mut keep: impl FnMut(&Stored) -> bool) {
+    fn retain(&mut self, mut keep: impl FnMut(&Slot) -> bool) {
         match self {
             Siblings::One(s) => {
                 if !keep(s) {
@@ -125,7 +160,7 @@ impl Siblings {
 
     /// Changes the entries as a vector (a boxed slice turns into one and
     /// back without copying when its length and capacity agree).
-    fn edit(&mut self, f: impl FnOnce(&mut Vec<Stored>)) {
+    fn edit(&mut self, f: impl FnOnce(&mut Vec<Slot>)) {
         let mut v = std::mem::take(self).into_vec();
         f(&mut v);
         *self = Siblings::from(v);
@@ -137,7 +172,7 @@ impl Siblings {
     }
 
     /// The entries as a vector.
-    fn into_vec(self) -> Vec<Stored> {
+    fn into_vec(self) -> Vec<Slot> {
         match self {
             Siblings::One(s) => vec![s],
             Siblings::Many(v) => v.into_vec(),
@@ -180,12 +215,12 @@ fn merge_by_key<T>(
 /// map its new number of entries belongs in.
 #[derive(Clone, Debug, Default)]
 struct KeyMap {
-    one: BTreeMap<Key, Stored>,
-    many: BTreeMap<Key, Box<[Stored]>>,
+    one: BTreeMap<Key, Slot>,
+    many: BTreeMap<Key, Box<[Slot]>>,
 }
 
 impl KeyMap {
-    fn get(&self, key: &Key) -> Option<&[Stored]> {
+    fn get(&self, key: &Key) -> Option<&[Slot]> {
         match self.one.get(key) {
             Some(s) => Some(std::slice::from_ref(s)),
             None => self.many.get(key).map(|v| &**v),
@@ -197,7 +232,7 @@ impl KeyMap {
     }
 
     /// Stores `key`'s single entry (`key` must not be stored).
-    fn insert_one(&mut self, key: Key, s: Stored) {
+    fn insert_one(&mut self, key: Key, s: Slot) {
         debug_assert!(!self.many.contains_key(&key));
         self.one.insert(key, s);
     }
@@ -262,7 +297,7 @@ impl KeyMap {
         out
     }
 
-    fn put_many(&mut self, key: Key, v: Box<[Stored]>) {
+    fn put_many(&mut self, key: Key, v: Box<[Slot]>) {
         debug_assert_ne!(v.len(), 1, "one entry is kept inline");
         if !v.is_empty() {
             self.many.insert(key, v);
@@ -270,7 +305,7 @@ impl KeyMap {
     }
 
     /// Every key with its entries, in key order.
-    fn iter(&self) -> impl Iterator<Item = (Key, &[Stored])> + '_ {
+    fn iter(&self) -> impl Iterator<Item = (Key, &[Slot])> + '_ {
         merge_by_key(
             self.one.iter().map(|(k, s)| (*k, std::slice::from_ref(s))),
             self.many.iter().map(|(k, v)| (*k, &**v)),
@@ -282,7 +317,7 @@ impl KeyMap {
     }
 
     /// Calls `f` with each key in `from..=to` and its entries, in key order.
-    fn for_each_in_mut(&mut self, from: Key, to: Key, mut f: impl FnMut(Key, &mut [Stored])) {
+    fn for_each_in_mut(&mut self, from: Key, to: Key, mut f: impl FnMut(Key, &mut [Slot])) {
         let one = self
             .one
             .range_mut(from..=to)
@@ -294,7 +329,7 @@ impl KeyMap {
     }
 
     /// Every key with its entries as a vector, in key order.
-    fn into_map(self) -> BTreeMap<Key, Vec<Stored>> {
+    fn into_map(self) -> BTreeMap<Key, Vec<Slot>> {
         merge_by_key(
             self.one.into_iter().map(|(k, s)| (k, vec![s])),
             self.many.into_iter().map(|(k, v)| (k, v.into_vec())),
@@ -482,11 +517,12 @@ pub fn covers(held: &[Version], wanted: &[Version], versioning: Versioning) -> b
 ///
 /// Eight bytes per key instead of a version per replica: a store marks the
 /// keys it loaded in a bitmap ([`Store::mark_loaded`]) and builds a loaded
-/// version only when something reads or replaces it.
+/// version only when something reads it or compares a write with it. A
+/// write that leaves it a sibling (a blind write under vector clocks)
+/// leaves it unbuilt too, as a slot that names it ([`Slot`]).
 ///
 /// The replicas of a key share its built version while any of them holds
-/// it (`Shared`): a blind write to a loaded key under vector clocks keeps
-/// the loaded value as a sibling on every replica, one allocation for all.
+/// it (`Shared`): readers of several replicas build it once.
 #[derive(Debug)]
 pub struct LoadTable {
     /// Per key: the node that coordinated its load.
@@ -675,9 +711,22 @@ impl Loaded {
     }
 
     fn stored(&self, key: Key) -> Stored {
-        let table = self.table.as_ref().expect("loaded keys have their table");
         Stored {
-            version: table.version(key),
+            version: self.version(key),
+        }
+    }
+
+    /// `key`'s loaded version, built (shared with the other holders of it).
+    fn version(&self, key: Key) -> Version {
+        let table = self.table.as_ref().expect("loaded keys have their table");
+        table.version(key)
+    }
+
+    /// The version in `slot` of `key`: its own, or the loaded one built.
+    fn resolve<'s>(&self, key: Key, slot: &'s Slot) -> Cow<'s, Version> {
+        match &slot.0 {
+            Some(v) => Cow::Borrowed(v),
+            None => Cow::Owned(self.version(key)),
         }
     }
 }
@@ -687,21 +736,29 @@ fn loaded_value(key: Key) -> Value {
     Value::Data(WriteId::preloaded(key))
 }
 
+/// The version in `slot`: its own, or `loaded` (the key's loaded version,
+/// built by the caller when the key has a loaded slot).
+fn pick<'a>(slot: &'a Slot, loaded: &'a Option<Version>) -> &'a Version {
+    slot.0
+        .as_ref()
+        .or(loaded.as_ref())
+        .expect("the caller built the loaded version of a key with a loaded slot")
+}
+
 /// The values a store holds for one key (see [`Store::values`]).
 #[derive(Clone, Copy, Debug)]
-pub enum StoredValues<'a> {
-    /// Entries stored like any other.
-    Stored(&'a [Stored]),
-    /// A loaded key nothing has read or replaced: its loaded value.
-    Loaded(Value),
+pub struct StoredValues<'a> {
+    key: Key,
+    /// `None`: a loaded key nothing has read or replaced (its loaded value).
+    entries: Option<&'a [Slot]>,
 }
 
 impl StoredValues<'_> {
     /// Calls `f` with each value, in stored order.
     pub fn for_each(self, mut f: impl FnMut(Value)) {
-        match self {
-            StoredValues::Stored(v) => v.iter().for_each(|s| f(s.version.value())),
-            StoredValues::Loaded(v) => f(v),
+        match self.entries {
+            Some(v) => v.iter().for_each(|s| f(s.value(self.key))),
+            None => f(loaded_value(self.key)),
         }
     }
 }
@@ -733,8 +790,8 @@ impl TombstoneTimes {
     /// Brings `key`'s times in step with its `entries` after a change at
     /// `now`: a tombstone new to them was stored at `now`, one gone from
     /// them is forgotten, one still there keeps its time.
-    fn update(&mut self, key: Key, entries: &[Stored], now: SimTime) {
-        let tombstone = |s: &Stored| s.version.value().tombstone();
+    fn update(&mut self, key: Key, entries: &[Slot], now: SimTime) {
+        let tombstone = |s: &Slot| s.value(key).tombstone();
         if self.0.is_empty() && !entries.iter().any(|s| tombstone(s).is_some()) {
             return;
         }
@@ -753,8 +810,8 @@ impl TombstoneTimes {
 
     /// Forgets the time of `entry` of `key`, if it is a tombstone (the
     /// entry was replaced).
-    fn forget_entry(&mut self, key: Key, entry: &Stored) {
-        if let Some(w) = entry.version.value().tombstone() {
+    fn forget_entry(&mut self, key: Key, entry: &Slot) {
+        if let Some(w) = entry.value(key).tombstone() {
             self.0.remove(&(key, w));
         }
     }
@@ -776,9 +833,10 @@ impl TombstoneTimes {
 
 /// One store: key → siblings.
 ///
-/// Loaded keys (`workload.keys.preload`) that nothing has read or replaced
-/// since the load are a bit each (see [`LoadTable`]); every method behaves
-/// as if their versions were stored like any other, stored at time 0.
+/// Loaded keys (`workload.keys.preload`) that nothing has written since the
+/// load are a bit each (see [`LoadTable`]), and a loaded version kept as a
+/// sibling of later writes is a slot that names it ([`Slot`]); every method
+/// behaves as if loaded versions were stored like any other, at time 0.
 ///
 /// Every change to a key's set of values is logged (the key, once per
 /// change) until the owner takes the log with [`Store::take_changes`]: the
@@ -825,7 +883,7 @@ impl Store {
     /// Every key in order with its map entry, `None` for a loaded key not
     /// built yet: the one merge of the map and the loaded bits that
     /// [`Store::keys`] and [`Store::iter`] share.
-    fn entries(&self) -> impl Iterator<Item = (Key, Option<&[Stored]>)> + '_ {
+    fn entries(&self) -> impl Iterator<Item = (Key, Option<&[Slot]>)> + '_ {
         merge_by_key(
             self.keys.iter().map(|(k, v)| (k, Some(v))),
             self.loaded.keys(Key(0), Key(u64::MAX)).map(|k| (k, None)),
@@ -854,11 +912,11 @@ impl Store {
         self.loaded.table = Some(table.clone());
     }
 
-    /// Builds `key`'s loaded version into the map, if it has one pending.
+    /// Moves `key`'s loaded version from its bit into the map, if it has
+    /// one pending: as a slot that names it, not built (see [`Slot`]).
     fn materialize(&mut self, key: Key) {
         if self.loaded.take(key) {
-            let stored = self.loaded.stored(key);
-            self.keys.insert_one(key, stored);
+            self.keys.insert_one(key, Slot(None));
         }
     }
 
@@ -895,15 +953,15 @@ impl Store {
     fn apply_object(&mut self, key: Key, object: Vec<Version>, now: SimTime) -> Applied {
         self.materialize(key);
         let tombs = &mut self.tombstones;
+        let loaded = &self.loaded;
         let applied = self.keys.edit(key, |entry| {
-            let mut set: Vec<Version> = entry.iter().map(|s| s.version.clone()).collect();
+            let mut set: Vec<Version> = entry
+                .iter()
+                .map(|s| loaded.resolve(key, s).into_owned())
+                .collect();
             let applied = absorb_object(&mut set, object);
             if let Applied::Stored { .. } = applied {
-                *entry = set
-                    .into_iter()
-                    .map(|version| Stored { version })
-                    .collect::<Vec<_>>()
-                    .into();
+                *entry = set.into_iter().map(Slot::built).collect::<Vec<_>>().into();
                 tombs.update(key, entry, now);
             }
             applied
@@ -926,34 +984,45 @@ impl Store {
         let tombs = &mut self.tombstones;
         let value = version.value();
         let versioning = self.versioning;
+        let loaded = &self.loaded;
         let applied = self.keys.edit(key, |entry| match versioning {
             Versioning::LastWriteWins => match entry.first() {
-                Some(cur) if cur.version.stamp() >= version.stamp() => Applied::Obsolete,
+                Some(cur) if loaded.resolve(key, cur).stamp() >= version.stamp() => {
+                    Applied::Obsolete
+                }
                 Some(_) => {
                     entry.iter().for_each(|cur| tombs.forget_entry(key, cur));
                     entry.clear();
-                    entry.push(Stored { version });
+                    entry.push(Slot::built(version));
                     Applied::Stored { replaced: 1 }
                 }
                 None => {
-                    entry.push(Stored { version });
+                    entry.push(Slot::built(version));
                     Applied::Stored { replaced: 0 }
                 }
             },
             Versioning::VectorClocks { .. } => {
-                if entry.iter().any(|cur| cur.version.supersedes(&version)) {
+                // The loaded sibling, if any, built once for both passes.
+                let built_loaded = entry
+                    .iter()
+                    .any(|s| s.0.is_none())
+                    .then(|| loaded.version(key));
+                if entry
+                    .iter()
+                    .any(|cur| pick(cur, &built_loaded).supersedes(&version))
+                {
                     Applied::Obsolete
                 } else {
                     let before = entry.len();
                     entry.retain(|cur| {
-                        let keep = !version.supersedes(&cur.version);
+                        let keep = !version.supersedes(pick(cur, &built_loaded));
                         if !keep {
                             tombs.forget_entry(key, cur);
                         }
                         keep
                     });
                     let replaced = (before - entry.len()) as u32;
-                    entry.push(Stored { version });
+                    entry.push(Slot::built(version));
                     Applied::Stored { replaced }
                 }
             }
@@ -974,29 +1043,38 @@ impl Store {
         }
     }
 
-    /// The versions of `key` (cloned).
+    /// The versions of `key` (cloned; a loaded one built).
     pub fn versions(&self, key: Key) -> Vec<Version> {
         match self.keys.get(&key) {
-            Some(v) => v.iter().map(|s| s.version.clone()).collect(),
-            None if self.loaded.contains(key) => vec![self.loaded.stored(key).version],
+            Some(v) => v
+                .iter()
+                .map(|s| self.loaded.resolve(key, s).into_owned())
+                .collect(),
+            None if self.loaded.contains(key) => vec![self.loaded.version(key)],
             None => Vec::new(),
         }
     }
 
-    /// The stored entries of `key` (built for a loaded key).
-    pub fn stored(&self, key: Key) -> Cow<'_, [Stored]> {
+    /// Calls `f` with each version of `key`, in stored order (a loaded one
+    /// built).
+    pub fn for_each_version(&self, key: Key, mut f: impl FnMut(&Version)) {
         match self.keys.get(&key) {
-            Some(v) => Cow::Borrowed(v),
-            None if self.loaded.contains(key) => Cow::Owned(vec![self.loaded.stored(key)]),
-            None => Cow::Borrowed(&[]),
+            Some(v) => v.iter().for_each(|s| f(&self.loaded.resolve(key, s))),
+            None if self.loaded.contains(key) => f(&self.loaded.version(key)),
+            None => {}
         }
+    }
+
+    /// True when the store holds `key`.
+    pub fn contains(&self, key: Key) -> bool {
+        self.loaded.contains(key) || self.keys.contains_key(&key)
     }
 
     /// Appends the values stored for `key` to `out`, in stored order (a
     /// loaded key's value without building its version).
     pub fn push_values(&self, key: Key, out: &mut Vec<Value>) {
         match self.keys.get(&key) {
-            Some(v) => out.extend(v.iter().map(|s| s.version.value())),
+            Some(v) => out.extend(v.iter().map(|s| s.value(key))),
             None if self.loaded.contains(key) => out.push(loaded_value(key)),
             None => {}
         }
@@ -1005,18 +1083,26 @@ impl Store {
     /// Every key with the values of its entries, in key order and stored
     /// order (loaded keys' values without building their versions).
     pub fn values(&self) -> impl Iterator<Item = (Key, StoredValues<'_>)> + '_ {
+        self.entries()
+            .map(|(key, entries)| (key, StoredValues { key, entries }))
+    }
+
+    /// Every key with its entries, in key order (loaded versions built).
+    pub fn iter(&self) -> impl Iterator<Item = (Key, Vec<Stored>)> + '_ {
         self.entries().map(|(k, entry)| match entry {
-            Some(v) => (k, StoredValues::Stored(v)),
-            None => (k, StoredValues::Loaded(loaded_value(k))),
+            Some(v) => (k, self.stored_of(k, v)),
+            None => (k, vec![self.loaded.stored(k)]),
         })
     }
 
-    /// Every key with its entries, in key order (loaded keys' built).
-    pub fn iter(&self) -> impl Iterator<Item = (Key, Cow<'_, [Stored]>)> + '_ {
-        self.entries().map(|(k, entry)| match entry {
-            Some(v) => (k, Cow::Borrowed(v)),
-            None => (k, Cow::Owned(vec![self.loaded.stored(k)])),
-        })
+    /// `key`'s `entries` as [`Stored`] versions (a loaded one built).
+    fn stored_of(&self, key: Key, entries: &[Slot]) -> Vec<Stored> {
+        entries
+            .iter()
+            .map(|s| Stored {
+                version: self.loaded.resolve(key, s).into_owned(),
+            })
+            .collect()
     }
 
     /// Removes tombstones stored at or before `cutoff`; returns how many, and
@@ -1036,8 +1122,7 @@ impl Store {
             let removed = self.keys.edit(key, |entry| {
                 let before = entry.len();
                 entry.retain(|s| {
-                    !s.version
-                        .value()
+                    !s.value(key)
                         .tombstone()
                         .is_some_and(|w| group.contains(&(key, w)))
                 });
@@ -1059,10 +1144,23 @@ impl Store {
         self.materialize_range(Key(0), Key(u64::MAX));
         self.changes.extend(self.keys.keys());
         self.tombstones = TombstoneTimes::default();
-        std::mem::take(&mut self.keys).into_map()
+        let loaded = &self.loaded;
+        std::mem::take(&mut self.keys)
+            .into_map()
+            .into_iter()
+            .map(|(key, slots)| {
+                let stored = slots
+                    .iter()
+                    .map(|s| Stored {
+                        version: loaded.resolve(key, s).into_owned(),
+                    })
+                    .collect();
+                (key, stored)
+            })
+            .collect()
     }
 
-    /// Builds every pending loaded key in `from..=to` into the map.
+    /// Moves every pending loaded key in `from..=to` into the map (unbuilt).
     fn materialize_range(&mut self, from: Key, to: Key) {
         let keys: Vec<Key> = self.loaded.keys(from, to).collect();
         for key in keys {
@@ -1104,12 +1202,16 @@ impl Store {
         // Draws go version by version in key order: loaded keys in the
         // range are built first so they take their turns.
         self.materialize_range(range.0, range.1);
+        let loaded = &self.loaded;
         self.keys
             .for_each_in_mut(range.0, range.1, |key, versions| {
                 let mut count = 0;
                 for s in versions.iter_mut() {
-                    if rng.chance(fraction) && !s.version.corrupted() {
-                        s.version.corrupt();
+                    if rng.chance(fraction) && !s.corrupted() {
+                        // A loaded version is built to be corrupted (the
+                        // copy is this holder's alone, as for any other).
+                        let v = s.0.get_or_insert_with(|| loaded.version(key));
+                        v.corrupt();
                         count += 1;
                     }
                 }
@@ -1128,7 +1230,7 @@ impl Store {
         let corrupted = self
             .keys
             .get(&key)
-            .is_some_and(|vs| vs.iter().any(|s| s.version.corrupted()));
+            .is_some_and(|vs| vs.iter().any(Slot::corrupted));
         if !corrupted {
             return 0;
         }
@@ -1140,7 +1242,7 @@ impl Store {
     /// Keys holding corrupted versions, with how many, in key order.
     pub fn corrupted(&self) -> impl Iterator<Item = (Key, u32)> + '_ {
         self.keys.iter().filter_map(|(k, vs)| {
-            let n = vs.iter().filter(|s| s.version.corrupted()).count() as u32;
+            let n = vs.iter().filter(|s| s.corrupted()).count() as u32;
             (n > 0).then_some((k, n))
         })
     }
@@ -1220,7 +1322,7 @@ mod tests {
                 assert_eq!(ia, ib);
                 for k in (0..210).map(Key) {
                     assert_eq!(a.versions(k), b.versions(k));
-                    assert_eq!(a.stored(k), b.stored(k));
+                    assert_eq!(a.contains(k), b.contains(k));
                 }
             };
             same(&lazy, &eager);
@@ -1455,16 +1557,36 @@ mod tests {
             s.mark_loaded(Key(5));
             s.attach_load_table(&table);
         }
-        // A blind write keeps the loaded value as a sibling on each replica:
-        // one allocation for both.
+        let live = |t: &LoadTable| {
+            let shared = t.shared.lock().unwrap();
+            shared
+                .versions
+                .iter()
+                .filter(|w| w.strong_count() > 0)
+                .count()
+        };
+        // A blind write keeps the loaded value as a sibling on each replica,
+        // not built: nothing holds a copy until a reader asks.
         let w = version(&VectorClock::new(), 1, 9);
         a.apply(Key(5), w.clone(), SimTime(1));
         b.apply(Key(5), w, SimTime(1));
+        assert_eq!(live(&table), 0);
+        assert_eq!((a.version_count(), b.version_count()), (2, 2));
+        // Readers build it once for both replicas.
         let (va, vb) = (a.versions(Key(5)), b.versions(Key(5)));
         assert_eq!((va.len(), vb.len()), (2, 2));
         assert_eq!(va[0].value(), Value::Data(WriteId::preloaded(Key(5))));
         assert!(Version::shared(&va[0], &vb[0]));
         assert_eq!(va[0].size, 10);
+        // Corruption builds the copy it corrupts: that holder's alone.
+        let mut rng = crate::engine::rng::SimRng::new(7, crate::engine::rng::Stream::Custom(0));
+        assert_eq!(
+            a.corrupt(Probability::ALWAYS, None, &mut rng),
+            vec![(Key(5), 2)]
+        );
+        assert_eq!(a.corrupted().collect::<Vec<_>>(), vec![(Key(5), 2)]);
+        assert_eq!(b.corrupted().count(), 0);
+        assert!(!b.versions(Key(5))[0].corrupted());
         // Once nobody holds it, the next build is a new allocation with the
         // same contents.
         drop((va, vb));
@@ -1706,12 +1828,10 @@ mod tests {
             fn key_map_behaves_as_one_map(
                 ops in proptest::collection::vec((0u8..6, 0u64..8, 0u64..5), 0..80)
             ) {
-                let stored = |t: u64| Stored {
-                    version: version(&VectorClock::new(), 1, t + 1),
-                };
-                let seq = |s: &Stored| s.version.value().write().0.seq - 1;
+                let stored = |t: u64| Slot::built(version(&VectorClock::new(), 1, t + 1));
+                let seq = |s: &Slot| s.value(Key(0)).write().0.seq - 1;
                 let mut map = KeyMap::default();
-                let mut model: BTreeMap<Key, Vec<Stored>> = BTreeMap::new();
+                let mut model: BTreeMap<Key, Vec<Slot>> = BTreeMap::new();
                 for (op, k, t) in ops {
                     let key = Key(k);
                     match op {
@@ -1740,22 +1860,22 @@ mod tests {
                             let mut seen = Vec::new();
                             map.for_each_in_mut(from, to, |key, entries| {
                                 seen.push(key);
-                                entries.iter_mut().for_each(|s| s.version.corrupt());
+                                entries.iter_mut().for_each(|s| s.0.as_mut().expect("built").corrupt());
                             });
                             let mut want = Vec::new();
                             for (key, v) in model.range_mut(from..=to) {
                                 if !v.is_empty() {
                                     want.push(*key);
                                 }
-                                v.iter_mut().for_each(|s| s.version.corrupt());
+                                v.iter_mut().for_each(|s| s.0.as_mut().expect("built").corrupt());
                             }
                             prop_assert_eq!(seen, want);
                         }
                     }
                     model.retain(|_, v| !v.is_empty());
-                    let got: Vec<(Key, Vec<Stored>)> =
+                    let got: Vec<(Key, Vec<Slot>)> =
                         map.iter().map(|(k, v)| (k, v.to_vec())).collect();
-                    let want: Vec<(Key, Vec<Stored>)> =
+                    let want: Vec<(Key, Vec<Slot>)> =
                         model.iter().map(|(k, v)| (*k, v.clone())).collect();
                     prop_assert_eq!(&got, &want);
                     prop_assert_eq!(map.len(), model.len());
@@ -1773,10 +1893,8 @@ mod tests {
             /// sequence of pushes, filters and clears.
             #[test]
             fn siblings_behave_as_a_vector(ops in proptest::collection::vec((0u8..4, 0u64..6), 0..40)) {
-                let stored = |t: u64| Stored {
-                    version: version(&VectorClock::new(), 1, t + 1),
-                };
-                let seq = |s: &Stored| s.version.value().write().0.seq - 1;
+                let stored = |t: u64| Slot::built(version(&VectorClock::new(), 1, t + 1));
+                let seq = |s: &Slot| s.value(Key(0)).write().0.seq - 1;
                 let (mut sib, mut model) = (Siblings::default(), Vec::new());
                 for (op, t) in ops {
                     match op {
@@ -1786,7 +1904,7 @@ mod tests {
                         }
                         2 => {
                             sib.retain(|s| seq(s) != t);
-                            model.retain(|s: &Stored| seq(s) != t);
+                            model.retain(|s: &Slot| seq(s) != t);
                         }
                         _ => {
                             sib.clear();
@@ -1809,9 +1927,10 @@ mod tests {
             std::mem::size_of::<Stored>(),
             std::mem::size_of::<Version>()
         );
+        assert_eq!(std::mem::size_of::<Slot>(), std::mem::size_of::<Version>());
         assert_eq!(
             std::mem::size_of::<Siblings>(),
-            std::mem::size_of::<Box<[Stored]>>()
+            std::mem::size_of::<Box<[Slot]>>()
         );
     }
 }

@@ -38,32 +38,30 @@ use crate::config::AePartners;
 use crate::dynamo::merkle::MerkleTree;
 use crate::dynamo::protocol::{Endpoint, Msg, SyncMsg, Version};
 use crate::dynamo::ring::RangeId;
-use crate::dynamo::storage::Stored;
 use crate::engine::ids::{Key, NodeId};
 use crate::engine::outbox::Outbox;
 
 use super::{Node, NodeTime, Timer};
 
-/// The digest of a key's version set (order-independent, timestamps
+/// One version's term in the digest of a key's version set, which is the
+/// wrapping sum of its versions' terms (order-independent, timestamps
 /// excluded). It covers the stored bytes, so a silently corrupted version
 /// changes it: anti-entropy then finds the key different, and with
 /// checksums the exchange reads, detects and repairs it.
-pub fn key_digest(versions: &[Stored]) -> u64 {
-    versions.iter().fold(0u64, |acc, s| {
-        let w = s.version.value().write();
-        let mut x = s.version.clock.digest()
-            ^ (u64::from(w.0.client.0) << 40 | w.0.seq).rotate_left(17)
-            ^ u64::from(s.version.value().is_tombstone())
-            ^ if s.version.corrupted() {
-                0x5bd1_e995_0000_0000
-            } else {
-                0
-            };
-        // SplitMix64 finaliser.
-        x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        acc.wrapping_add(x ^ (x >> 31))
-    })
+pub fn version_digest(version: &Version) -> u64 {
+    let w = version.value().write();
+    let mut x = version.clock.digest()
+        ^ (u64::from(w.0.client.0) << 40 | w.0.seq).rotate_left(17)
+        ^ u64::from(version.value().is_tombstone())
+        ^ if version.corrupted() {
+            0x5bd1_e995_0000_0000
+        } else {
+            0
+        };
+    // SplitMix64 finaliser.
+    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    x ^ (x >> 31)
 }
 
 impl Node {
@@ -87,8 +85,12 @@ impl Node {
             return;
         }
         let range = self.ring.range_of(key);
-        let stored = self.durable.store.stored(key);
-        let digest = (!stored.is_empty()).then(|| key_digest(&stored));
+        // `None` when the store holds nothing for the key.
+        let mut digest: Option<u64> = None;
+        self.durable.store.for_each_version(key, |v| {
+            let d = digest.get_or_insert(0);
+            *d = d.wrapping_add(version_digest(v));
+        });
         if let Some(tree) = self.durable.trees.get_mut(&range) {
             match digest {
                 Some(d) => tree.insert(key, d),

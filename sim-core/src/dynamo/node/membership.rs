@@ -554,7 +554,7 @@ impl Node {
         let old = std::mem::replace(&mut self.ring, Arc::new(ring));
         self.view_map = Some(Arc::new(map));
         self.durable.trees = self.new_trees();
-        let keys: Vec<_> = self.durable.store.iter().map(|(k, _)| k).collect();
+        let keys: Vec<_> = self.durable.store.keys().collect();
         for &key in &keys {
             self.update_tree(key);
         }

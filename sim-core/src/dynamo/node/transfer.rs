@@ -74,9 +74,8 @@ impl Node {
         let keys: Vec<Key> = self
             .durable
             .store
-            .iter()
-            .map(|(k, _)| k)
-            .chain(self.volatile.buffer.iter().map(|(k, _)| k))
+            .keys()
+            .chain(self.volatile.buffer.keys())
             .collect();
         for key in keys {
             let before = &old.preference_list(key)[..n.min(old.list_len())];
@@ -332,7 +331,7 @@ impl Node {
                 .outgoing
                 .values()
                 .any(|x| x.keys[x.next..].binary_search(&key).is_ok());
-            if !pending && !self.is_replica(key) && self.volatile.buffer.stored(key).is_empty() {
+            if !pending && !self.is_replica(key) && !self.volatile.buffer.contains(key) {
                 self.durable.store.remove(key);
                 self.update_tree(key);
             }
