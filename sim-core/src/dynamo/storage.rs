@@ -48,8 +48,9 @@ pub struct Stored {
 /// A loaded key that takes a write concurrent with its loaded version (a
 /// blind put under vector clocks) keeps that version as a sibling without
 /// building it: the 80 bytes of a built version, shared by the key's
-/// replicas, for every such key (at most one `None` per key: a version
-/// equal to the loaded one is obsolete beside it). Readers build it on
+/// replicas, for every such key (at most one `None` per key: only
+/// [`Store::materialize`] makes one, as it clears the key's loaded bit,
+/// which only the load phase sets). Readers build it on
 /// demand ([`Loaded::resolve`]), through the table's cache, so replicas
 /// still share one copy while anything holds it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -662,7 +663,8 @@ impl LoadTable {
     }
 }
 
-/// The loaded keys a store holds and has not built yet: one bit per key.
+/// The loaded keys a store holds and has not moved into its map yet (see
+/// [`Store::materialize`]): one bit per key.
 #[derive(Clone, Debug, Default)]
 struct Loaded {
     table: Option<Arc<LoadTable>>,
@@ -749,7 +751,7 @@ fn pick<'a>(slot: &'a Slot, loaded: &'a Option<Version>) -> &'a Version {
 #[derive(Clone, Copy, Debug)]
 pub struct StoredValues<'a> {
     key: Key,
-    /// `None`: a loaded key nothing has read or replaced (its loaded value).
+    /// `None`: a loaded key still a bit (its loaded value).
     entries: Option<&'a [Slot]>,
 }
 
@@ -833,10 +835,12 @@ impl TombstoneTimes {
 
 /// One store: key → siblings.
 ///
-/// Loaded keys (`workload.keys.preload`) that nothing has written since the
-/// load are a bit each (see [`LoadTable`]), and a loaded version kept as a
-/// sibling of later writes is a slot that names it ([`Slot`]); every method
-/// behaves as if loaded versions were stored like any other, at time 0.
+/// Loaded keys (`workload.keys.preload`) are a bit each (see [`LoadTable`])
+/// until a write is applied to them (even an obsolete one) or a `corrupt`
+/// fault covers them; then their loaded version moves into the map as a
+/// slot that names it, unbuilt ([`Slot`]), and stays so while it lasts
+/// (beside the siblings of a blind write). Every method behaves as if
+/// loaded versions were stored like any other, at time 0.
 ///
 /// Every change to a key's set of values is logged (the key, once per
 /// change) until the owner takes the log with [`Store::take_changes`]: the
@@ -880,8 +884,8 @@ impl Store {
         self.entries().map(|(k, _)| k)
     }
 
-    /// Every key in order with its map entry, `None` for a loaded key not
-    /// built yet: the one merge of the map and the loaded bits that
+    /// Every key in order with its map entry, `None` for a loaded key still
+    /// a bit: the one merge of the map and the loaded bits that
     /// [`Store::keys`] and [`Store::iter`] share.
     fn entries(&self) -> impl Iterator<Item = (Key, Option<&[Slot]>)> + '_ {
         merge_by_key(
@@ -1200,7 +1204,8 @@ impl Store {
         let mut touched = Vec::new();
         let range = keys.unwrap_or((Key(0), Key(u64::MAX)));
         // Draws go version by version in key order: loaded keys in the
-        // range are built first so they take their turns.
+        // range move into the map first so they take their turns (a loaded
+        // version is built only when its draw corrupts it).
         self.materialize_range(range.0, range.1);
         let loaded = &self.loaded;
         self.keys
@@ -1324,6 +1329,18 @@ mod tests {
                     assert_eq!(a.versions(k), b.versions(k));
                     assert_eq!(a.contains(k), b.contains(k));
                 }
+                assert_eq!(
+                    a.corrupted().collect::<Vec<_>>(),
+                    b.corrupted().collect::<Vec<_>>()
+                );
+                let values = |s: &Store| {
+                    let mut out = Vec::new();
+                    for (k, v) in s.values() {
+                        v.for_each(|value| out.push((k, value)));
+                    }
+                    out
+                };
+                assert_eq!(values(a), values(b));
             };
             same(&lazy, &eager);
             // A newer write of key 4, an older one of key 7 (its own
@@ -1348,16 +1365,17 @@ mod tests {
             let rng = |s: u64| SimRng::new(s, crate::engine::rng::Stream::Custom(1));
             let (mut ra, mut rb) = (rng(3), rng(3));
             let half = Probability::from_ppb(Probability::SCALE / 2);
-            let ca = lazy.corrupt(half, Some((Key(20), Key(90))), &mut ra);
-            let cb = eager.corrupt(half, Some((Key(20), Key(90))), &mut rb);
+            // Keys 4 (a newer write replaced its loaded version) and 7 (its
+            // loaded version a sibling under vector clocks) included.
+            let ca = lazy.corrupt(half, Some((Key(4), Key(90))), &mut ra);
+            let cb = eager.corrupt(half, Some((Key(4), Key(90))), &mut rb);
             assert_eq!(ca, cb);
             assert!(!ca.is_empty());
             same(&lazy, &eager);
-            assert_eq!(
-                lazy.drop_if_corrupted(Key(22)),
-                eager.drop_if_corrupted(Key(22))
-            );
-            same(&lazy, &eager);
+            for k in [Key(7), Key(22)] {
+                assert_eq!(lazy.drop_if_corrupted(k), eager.drop_if_corrupted(k));
+                same(&lazy, &eager);
+            }
             let mut ta = lazy.clone();
             let mut tb = eager.clone();
             assert_eq!(ta.take_all(), tb.take_all());
