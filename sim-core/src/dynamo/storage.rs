@@ -648,6 +648,12 @@ impl LoadTable {
 
     /// Builds `key`'s loaded version from its coordinator's template.
     fn build(&self, key: Key) -> Version {
+        Version::new(self.data(key))
+    }
+
+    /// `key`'s loaded version's contents, built from its coordinator's
+    /// template without allocating it (for a comparison).
+    fn data(&self, key: Key) -> VersionData {
         let node = self.coordinator[key.0 as usize];
         let template = self.templates[node.0 as usize]
             .as_ref()
@@ -659,7 +665,7 @@ impl LoadTable {
         } else {
             self.constant_size
         };
-        Version::new(data)
+        data
     }
 }
 
@@ -720,8 +726,11 @@ impl Loaded {
 
     /// `key`'s loaded version, built (shared with the other holders of it).
     fn version(&self, key: Key) -> Version {
-        let table = self.table.as_ref().expect("loaded keys have their table");
-        table.version(key)
+        self.table().version(key)
+    }
+
+    fn table(&self) -> &LoadTable {
+        self.table.as_ref().expect("loaded keys have their table")
     }
 
     /// The version in `slot` of `key`: its own, or the loaded one built.
@@ -738,13 +747,15 @@ fn loaded_value(key: Key) -> Value {
     Value::Data(WriteId::preloaded(key))
 }
 
-/// The version in `slot`: its own, or `loaded` (the key's loaded version,
-/// built by the caller when the key has a loaded slot).
-fn pick<'a>(slot: &'a Slot, loaded: &'a Option<Version>) -> &'a Version {
-    slot.0
-        .as_ref()
-        .or(loaded.as_ref())
-        .expect("the caller built the loaded version of a key with a loaded slot")
+/// The contents of the version in `slot`: its own, or `loaded` (the key's
+/// loaded version's, built by the caller when the key has a loaded slot).
+fn pick<'a>(slot: &'a Slot, loaded: &'a Option<VersionData>) -> &'a VersionData {
+    match &slot.0 {
+        Some(v) => v,
+        None => loaded
+            .as_ref()
+            .expect("the caller built the loaded version of a key with a loaded slot"),
+    }
 }
 
 /// The values a store holds for one key (see [`Store::values`]).
@@ -1006,11 +1017,13 @@ impl Store {
                 }
             },
             Versioning::VectorClocks { .. } => {
-                // The loaded sibling, if any, built once for both passes.
+                // The loaded sibling's contents, if it has one, for both
+                // passes: built from the template in place, not allocated
+                // nor looked up in the table's cache.
                 let built_loaded = entry
                     .iter()
                     .any(|s| s.0.is_none())
-                    .then(|| loaded.version(key));
+                    .then(|| loaded.table().data(key));
                 if entry
                     .iter()
                     .any(|cur| pick(cur, &built_loaded).supersedes(&version))
