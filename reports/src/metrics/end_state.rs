@@ -76,10 +76,10 @@ impl PackedWrites {
 
 /// Bytes per chunk of a [`Chunked`] list: the size of a leaf of the store
 /// maps whose keys most copies come from. A store keeps a key with one
-/// entry (every key under last-write-wins) in a `BTreeMap<Key, Stored>`,
+/// entry (every key under last-write-wins) in a `BTreeMap<Key, Slot>`,
 /// whose leaf of eleven 16-byte pairs is 188 bytes, and a key with several
 /// siblings (under vector clocks, every blind-written loaded key) in a
-/// `BTreeMap<Key, Box<[Stored]>>`, whose leaf of eleven 24-byte pairs is
+/// `BTreeMap<Key, Box<[Slot]>>`, whose leaf of eleven 24-byte pairs is
 /// 280 bytes; mimalloc, the `dynasim` binary's allocator, serves them from
 /// its 192- and 320-byte classes (the system allocator's bins differ and
 /// gain less). The engine frees those leaves by the hundred thousand as
@@ -87,14 +87,15 @@ impl PackedWrites {
 /// for the next one of its size class on the same thread, so chunks of
 /// that size take the leaves' place instead of adding to the run's peak
 /// (the collector builds the end state on the engine's thread:
-/// [`sim_core::engine::record::Sink::end_phase`]). Measured, 2M blind
-/// writes over 1M keys: under vector clocks 690 MB peak with 320-byte
-/// chunks and 771 with 192-byte ones; under last-write-wins 426 MB with
-/// 192-byte chunks and 451 with 320-byte ones (with one map of 280-byte
-/// leaves for every key, before: 913 MB under vector clocks with 1 KB and
-/// 2 KB chunks, 824 with 320 bytes, 905 with 384, 927 with 256). A list
-/// grown as one block would be a fresh mapping of its own, briefly held
-/// twice when it grows.
+/// [`sim_core::engine::record::Sink::end_phase`]). Measured (twelfth
+/// session, when the engine still built blind-written keys' loaded
+/// versions), 2M blind writes over 1M keys: under vector clocks 690 MB
+/// peak with 320-byte chunks and 771 with 192-byte ones; under
+/// last-write-wins 426 MB with 192-byte chunks and 451 with 320-byte ones
+/// (with one map of 280-byte leaves for every key, before: 913 MB under
+/// vector clocks with 1 KB and 2 KB chunks, 824 with 320 bytes, 905 with
+/// 384, 927 with 256). A list grown as one block would be a fresh mapping
+/// of its own, briefly held twice when it grows.
 pub(super) fn chunk_bytes(versioning: Versioning) -> usize {
     match versioning {
         Versioning::LastWriteWins => 192,
