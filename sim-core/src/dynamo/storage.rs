@@ -50,9 +50,10 @@ pub struct Stored {
 /// building it: the 80 bytes of a built version, shared by the key's
 /// replicas, for every such key (at most one `None` per key: only
 /// [`Store::materialize`] makes one, as it clears the key's loaded bit,
-/// which only the load phase sets). Readers build it on
-/// demand ([`Loaded::resolve`]), through the table's cache, so replicas
-/// still share one copy while anything holds it.
+/// which only the load phase sets). Readers build it on demand
+/// ([`Loaded::resolve`]), through the table's cache, so replicas still
+/// share one copy while anything holds it; a write compares itself with
+/// its contents built in place ([`LoadTable::data`], [`pick`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[repr(transparent)]
 struct Slot(Option<Version>);
@@ -733,6 +734,16 @@ impl Loaded {
         self.table.as_ref().expect("loaded keys have their table")
     }
 
+    /// `key`'s `entries` as [`Stored`] versions (a loaded one built).
+    fn built(&self, key: Key, entries: &[Slot]) -> Vec<Stored> {
+        entries
+            .iter()
+            .map(|s| Stored {
+                version: self.resolve(key, s).into_owned(),
+            })
+            .collect()
+    }
+
     /// The version in `slot` of `key`: its own, or the loaded one built.
     fn resolve<'s>(&self, key: Key, slot: &'s Slot) -> Cow<'s, Version> {
         match &slot.0 {
@@ -1107,19 +1118,9 @@ impl Store {
     /// Every key with its entries, in key order (loaded versions built).
     pub fn iter(&self) -> impl Iterator<Item = (Key, Vec<Stored>)> + '_ {
         self.entries().map(|(k, entry)| match entry {
-            Some(v) => (k, self.stored_of(k, v)),
+            Some(v) => (k, self.loaded.built(k, v)),
             None => (k, vec![self.loaded.stored(k)]),
         })
-    }
-
-    /// `key`'s `entries` as [`Stored`] versions (a loaded one built).
-    fn stored_of(&self, key: Key, entries: &[Slot]) -> Vec<Stored> {
-        entries
-            .iter()
-            .map(|s| Stored {
-                version: self.loaded.resolve(key, s).into_owned(),
-            })
-            .collect()
     }
 
     /// Removes tombstones stored at or before `cutoff`; returns how many, and
@@ -1165,15 +1166,7 @@ impl Store {
         std::mem::take(&mut self.keys)
             .into_map()
             .into_iter()
-            .map(|(key, slots)| {
-                let stored = slots
-                    .iter()
-                    .map(|s| Stored {
-                        version: loaded.resolve(key, s).into_owned(),
-                    })
-                    .collect();
-                (key, stored)
-            })
+            .map(|(key, slots)| (key, loaded.built(key, &slots)))
             .collect()
     }
 
