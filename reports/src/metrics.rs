@@ -393,6 +393,11 @@ struct Parent {
 }
 
 impl Parent {
+    /// Where the parent sits: (chain, depth), as [`WriteInfo::place`].
+    fn place(&self) -> Place {
+        (self.chain, self.depth)
+    }
+
     fn of(id: WriteId, info: &WriteInfo) -> Parent {
         Parent {
             id,
@@ -648,7 +653,7 @@ impl KeyHistory {
                     if p.chain == a.chain && a.depth <= p.depth {
                         return Cover::Past;
                     }
-                    stack.push((p.chain, p.depth));
+                    stack.push(p.place());
                 }
             }
             Cover::No
@@ -834,7 +839,7 @@ impl KeyHistory {
                 }
             }
             let chain = &self.chains[chain_id];
-            stack.extend(chain.parents.iter().map(|p| (p.chain, p.depth)));
+            stack.extend(chain.parents.iter().map(Parent::place));
             on_chain(chain, &mut stack);
         }
         Reach(reached)

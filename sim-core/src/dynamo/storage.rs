@@ -1014,47 +1014,49 @@ impl Store {
         let value = version.value();
         let versioning = self.versioning;
         let loaded = &self.loaded;
-        let applied = self.keys.edit(key, |entry| match versioning {
-            Versioning::LastWriteWins => match entry.first() {
-                Some(cur) if loaded.resolve(key, cur).stamp() >= version.stamp() => {
-                    Applied::Obsolete
-                }
-                Some(_) => {
-                    entry.iter().for_each(|cur| tombs.forget_entry(key, cur));
-                    entry.clear();
-                    entry.push(Slot::built(version));
-                    Applied::Stored { replaced: 1 }
-                }
-                None => {
-                    entry.push(Slot::built(version));
-                    Applied::Stored { replaced: 0 }
-                }
-            },
-            Versioning::VectorClocks { .. } => {
-                // The loaded sibling's contents, if it has one, for both
-                // passes: built from the template in place, not allocated
-                // nor looked up in the table's cache.
-                let built_loaded = entry
-                    .iter()
-                    .any(|s| s.0.is_none())
-                    .then(|| loaded.table().data(key));
-                if entry
-                    .iter()
-                    .any(|cur| pick(cur, &built_loaded).supersedes(&version))
-                {
-                    Applied::Obsolete
-                } else {
-                    let before = entry.len();
-                    entry.retain(|cur| {
-                        let keep = !version.supersedes(pick(cur, &built_loaded));
-                        if !keep {
-                            tombs.forget_entry(key, cur);
-                        }
-                        keep
-                    });
-                    let replaced = (before - entry.len()) as u32;
-                    entry.push(Slot::built(version));
-                    Applied::Stored { replaced }
+        let applied = self.keys.edit(key, |entry| {
+            // The loaded sibling's contents, if the key has one, for every
+            // comparison below: built from the template in place, neither
+            // allocated nor looked up in the table's cache.
+            let built_loaded = entry
+                .iter()
+                .any(|s| s.0.is_none())
+                .then(|| loaded.table().data(key));
+            match versioning {
+                Versioning::LastWriteWins => match entry.first() {
+                    Some(cur) if pick(cur, &built_loaded).stamp() >= version.stamp() => {
+                        Applied::Obsolete
+                    }
+                    Some(_) => {
+                        entry.iter().for_each(|cur| tombs.forget_entry(key, cur));
+                        entry.clear();
+                        entry.push(Slot::built(version));
+                        Applied::Stored { replaced: 1 }
+                    }
+                    None => {
+                        entry.push(Slot::built(version));
+                        Applied::Stored { replaced: 0 }
+                    }
+                },
+                Versioning::VectorClocks { .. } => {
+                    if entry
+                        .iter()
+                        .any(|cur| pick(cur, &built_loaded).supersedes(&version))
+                    {
+                        Applied::Obsolete
+                    } else {
+                        let before = entry.len();
+                        entry.retain(|cur| {
+                            let keep = !version.supersedes(pick(cur, &built_loaded));
+                            if !keep {
+                                tombs.forget_entry(key, cur);
+                            }
+                            keep
+                        });
+                        let replaced = (before - entry.len()) as u32;
+                        entry.push(Slot::built(version));
+                        Applied::Stored { replaced }
+                    }
                 }
             }
         });
