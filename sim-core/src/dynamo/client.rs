@@ -138,13 +138,43 @@ struct InFlight {
     /// Retries sent so far.
     retries: u32,
     /// Coordinators asked so far (a hedge goes elsewhere).
-    asked: Vec<NodeId>,
+    asked: Asked,
     /// What to send again (kept only with retries or hedged reads).
     request: Option<ClientMsg>,
     /// A retry is scheduled: late failures of earlier tries are ignored.
     retry_pending: bool,
     /// The get was hedged.
     hedged: bool,
+}
+
+/// The coordinators an operation asked, in order: the first inline (nearly
+/// every operation asks one and no other), later ones (a retry's, a
+/// hedge's) in a vector that allocates only then.
+#[derive(Clone, Debug, Default)]
+struct Asked {
+    first: Option<NodeId>,
+    more: Vec<NodeId>,
+}
+
+impl Asked {
+    /// Only `node`.
+    fn one(node: NodeId) -> Asked {
+        Asked {
+            first: Some(node),
+            more: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, node: NodeId) {
+        match self.first {
+            None => self.first = Some(node),
+            Some(_) => self.more.push(node),
+        }
+    }
+
+    fn contains(&self, node: &NodeId) -> bool {
+        self.first.as_ref() == Some(node) || self.more.contains(node)
+    }
 }
 
 /// Settings every client shares.
@@ -594,7 +624,7 @@ impl Client {
                         follow_up,
                         tries: 1,
                         retries: 0,
-                        asked: Vec::new(),
+                        asked: Asked::default(),
                         request: None,
                         retry_pending: false,
                         hedged: false,
@@ -626,7 +656,7 @@ impl Client {
                 follow_up,
                 tries: 1,
                 retries: 0,
-                asked: vec![target],
+                asked: Asked::one(target),
                 request: keep.then_some(request),
                 retry_pending: false,
                 hedged: false,
@@ -1177,7 +1207,7 @@ impl Client {
                 follow_up: FollowUp::None,
                 tries: 1,
                 retries: 0,
-                asked: vec![target],
+                asked: Asked::one(target),
                 request: None,
                 retry_pending: false,
                 hedged: false,
@@ -1235,7 +1265,7 @@ impl Client {
                 follow_up: FollowUp::None,
                 tries: 1,
                 retries: 0,
-                asked: vec![target],
+                asked: Asked::one(target),
                 request: keep,
                 retry_pending: false,
                 hedged: false,

@@ -145,19 +145,21 @@ impl<D: Fn(NodeId) -> DatacenterId> Placement<'_, D> {
     /// detector's claim spends a suspect's periodic retry, so the order of
     /// questions matters). Returns the targets, the index of the next list
     /// entry not yet considered and how many of the targets (the first
-    /// ones) are believed reachable.
-    pub fn sloppy_targets(
+    /// ones) are believed reachable. A target is whatever the caller keeps
+    /// per target ([`SloppyTarget`]), built here so that the list is made
+    /// once.
+    pub fn sloppy_targets<T: SloppyTarget>(
         &self,
         fallbacks: Fallbacks,
         mut healthy: impl FnMut(NodeId) -> bool,
-    ) -> (Vec<(NodeId, Option<NodeId>)>, usize, usize) {
+    ) -> (Vec<T>, usize, usize) {
         let list = self.list;
         let n = self.n.min(list.len());
-        let mut targets = Vec::with_capacity(n);
+        let mut targets: Vec<T> = Vec::with_capacity(n);
         let mut down = Vec::new();
         for &node in &list[..n] {
             if healthy(node) {
-                targets.push((node, None));
+                targets.push(T::new(node, None));
             } else {
                 down.push(node);
             }
@@ -172,7 +174,7 @@ impl<D: Fn(NodeId) -> DatacenterId> Placement<'_, D> {
                     let Some(&node) = list.get(next) else { break };
                     next += 1;
                     if healthy(node) {
-                        targets.push((node, Some(o)));
+                        targets.push(T::new(node, Some(o)));
                         owner = down_iter.next();
                     }
                 }
@@ -188,7 +190,7 @@ impl<D: Fn(NodeId) -> DatacenterId> Placement<'_, D> {
                     let mut found = None;
                     for &node in &list[n..] {
                         if !self.may_stand_in(fallbacks, node, o)
-                            || targets.iter().any(|t| t.0 == node)
+                            || targets.iter().any(|t| t.node() == node)
                         {
                             continue;
                         }
@@ -206,7 +208,7 @@ impl<D: Fn(NodeId) -> DatacenterId> Placement<'_, D> {
                         }
                     }
                     match found {
-                        Some(node) => targets.push((node, Some(o))),
+                        Some(node) => targets.push(T::new(node, Some(o))),
                         None => left.push(o),
                     }
                 }
@@ -214,8 +216,26 @@ impl<D: Fn(NodeId) -> DatacenterId> Placement<'_, D> {
         }
         let reachable = targets.len();
         // No fallback left: try the suspected owners anyway.
-        targets.extend(left.into_iter().map(|o| (o, None)));
+        targets.extend(left.into_iter().map(|o| T::new(o, None)));
         (targets, next, reachable)
+    }
+}
+
+/// One target of [`Placement::sloppy_targets`]: a node and, for a fallback,
+/// the owner it stands in for.
+pub trait SloppyTarget {
+    /// The target `node`, standing in for `hint`.
+    fn new(node: NodeId, hint: Option<NodeId>) -> Self;
+    /// The target's node.
+    fn node(&self) -> NodeId;
+}
+
+impl SloppyTarget for (NodeId, Option<NodeId>) {
+    fn new(node: NodeId, hint: Option<NodeId>) -> Self {
+        (node, hint)
+    }
+    fn node(&self) -> NodeId {
+        self.0
     }
 }
 
@@ -362,6 +382,9 @@ impl WriteTally {
 mod tests {
     use super::*;
 
+    /// A target as `(node, hint)`.
+    type Pair = (NodeId, Option<NodeId>);
+
     /// Nodes 0..6, even ones in datacenter 0 and odd ones in 1; the list
     /// is 0..6 in order and N = 3 (top: 0, 1, 2).
     fn place(list: &[NodeId]) -> Placement<'_, impl Fn(NodeId) -> DatacenterId> {
@@ -381,7 +404,7 @@ mod tests {
     fn any_fallback_is_the_next_healthy_node_whatever_its_datacenter() {
         let list = ids(&[0, 1, 2, 3, 4, 5]);
         let mut asked = Vec::new();
-        let (targets, next, reachable) = place(&list).sloppy_targets(Fallbacks::Any, |n| {
+        let (targets, next, reachable) = place(&list).sloppy_targets::<Pair>(Fallbacks::Any, |n| {
             asked.push(n.0);
             n.0 != 0
         });
@@ -402,10 +425,11 @@ mod tests {
     fn same_datacenter_fallback_skips_the_other_datacenter() {
         let list = ids(&[0, 1, 2, 3, 4, 5]);
         let mut asked = Vec::new();
-        let (targets, _, reachable) = place(&list).sloppy_targets(Fallbacks::SameDatacenter, |n| {
-            asked.push(n.0);
-            n.0 != 0
-        });
+        let (targets, _, reachable) =
+            place(&list).sloppy_targets::<Pair>(Fallbacks::SameDatacenter, |n| {
+                asked.push(n.0);
+                n.0 != 0
+            });
         assert_eq!(
             targets,
             vec![
@@ -423,8 +447,8 @@ mod tests {
     fn an_owner_without_a_fallback_in_its_datacenter_is_tried_anyway() {
         let list = ids(&[0, 1, 2, 3, 4, 5]);
         // 0 and 2 (datacenter 0) down, and 4, the only other node there.
-        let (targets, _, reachable) =
-            place(&list).sloppy_targets(Fallbacks::SameDatacenter, |n| ![0, 2, 4].contains(&n.0));
+        let (targets, _, reachable) = place(&list)
+            .sloppy_targets::<Pair>(Fallbacks::SameDatacenter, |n| ![0, 2, 4].contains(&n.0));
         assert_eq!(
             targets,
             vec![(NodeId(1), None), (NodeId(0), None), (NodeId(2), None)]

@@ -26,7 +26,7 @@ use crate::config::{
 use crate::dynamo::protocol::{
     ClientMsg, Context, Durability, Endpoint, Failure, Msg, ReplicaMsg, Value, Version, VersionData,
 };
-use crate::dynamo::quorum::{checks_availability, Placement, ReadTally, WriteTally};
+use crate::dynamo::quorum::{checks_availability, Placement, ReadTally, SloppyTarget, WriteTally};
 use crate::dynamo::storage::{covers, object_clock, reconcile};
 use crate::dynamo::vclock::VectorClock;
 use crate::engine::ids::DatacenterId;
@@ -48,6 +48,20 @@ pub struct Target {
     pub answered: bool,
     /// It missed the replica timeout and was replaced.
     pub replaced: bool,
+}
+
+impl SloppyTarget for Target {
+    fn new(node: NodeId, hint: Option<NodeId>) -> Self {
+        Target {
+            node,
+            hint,
+            answered: false,
+            replaced: false,
+        }
+    }
+    fn node(&self) -> NodeId {
+        self.node
+    }
 }
 
 /// A get being coordinated.
@@ -181,16 +195,11 @@ impl Node {
         let me = self.id;
         let strict = self.cluster.quorum_mode == QuorumMode::Strict;
         let place = placement(&ring, &cluster, key, me);
-        let target = |(node, hint)| Target {
-            node,
-            hint,
-            answered: false,
-            replaced: false,
-        };
         if strict {
             let list = place.top();
             let n = list.len();
-            let mut targets: Vec<Target> = list.iter().map(|node| target((*node, None))).collect();
+            let mut targets: Vec<Target> =
+                list.iter().map(|&node| Target::new(node, None)).collect();
             let mut reachable = n;
             // Only the request options that act on reachability ask the
             // detector (a claim spends a suspect's periodic retry).
@@ -206,8 +215,7 @@ impl Node {
         }
         let detector = &mut self.volatile.detector;
         let healthy = |node: NodeId| node == me || detector.claim(node, now, retry);
-        let (targets, next, reachable) = place.sloppy_targets(cluster.quorum.fallbacks, healthy);
-        (targets.into_iter().map(target).collect(), next, reachable)
+        place.sloppy_targets(cluster.quorum.fallbacks, healthy)
     }
 
     /// The next healthy fallback after `next`, not already a target, that
