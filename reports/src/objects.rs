@@ -108,8 +108,10 @@ pub struct Objects {
     /// The tracked keys by (most siblings, larger key first): the first
     /// is the one a new key evicts.
     tracked: BTreeSet<(u32, std::cmp::Reverse<Key>)>,
-    /// Most versions any node held for the key at the end.
-    final_max: BTreeMap<Key, u32>,
+    /// Most versions any node held for the key at the end (a table by key:
+    /// every final copy of a key looks it up, a loaded key nobody touched
+    /// too, to see whether it has an entry).
+    final_max: crate::key_table::KeyTable<u32>,
     /// One bit per key (by number) that some node held with exactly one
     /// version at the end, for the keys reported by
     /// [`Objects::record_final_single`] (loaded keys nobody touched) rather
@@ -138,7 +140,7 @@ impl Objects {
             bytes_per_read: Histogram::default(),
             curves: BTreeMap::new(),
             tracked: BTreeSet::new(),
-            final_max: BTreeMap::new(),
+            final_max: crate::key_table::KeyTable::new(scenario.workload.key_count),
             final_single: KeyBits::default(),
             non_replica_copies: 0,
             warned: 0,
@@ -225,7 +227,7 @@ impl Objects {
                 ..
             } => {
                 let single = self.has_final_single(*key);
-                let m = self.final_max.entry(*key).or_default();
+                let m = self.final_max.get_or_insert_with(*key, || 0);
                 *m = (*m).max(values.len() as u32).max(u32::from(single));
                 if !replica {
                     self.non_replica_copies += 1;
