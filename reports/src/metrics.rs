@@ -1275,6 +1275,65 @@ struct LoadedEnd {
     replica_copies: Vec<(u32, u32)>,
 }
 
+/// The replica copies of [`LoadedEnd`] grouped by key, for the summary's
+/// convergence check: each key's nodes found by its place, in one pass
+/// over the copies (a count per key, then each copy's node put in its
+/// key's run) instead of sorting a copy of the list. Four bytes per key up
+/// to the highest and four per copy, where the sorted copy took eight per
+/// copy.
+struct CopiesByKey {
+    /// Key `k`'s nodes are `nodes[start[k]..start[k + 1]]`.
+    start: Vec<u32>,
+    nodes: Vec<u32>,
+}
+
+impl CopiesByKey {
+    fn of(copies: &[(u32, u32)]) -> CopiesByKey {
+        let keys = copies.iter().map(|c| c.0 as usize + 1).max().unwrap_or(0);
+        // Counts (key k's at k + 1), then each key's start; each copy's
+        // node goes to its key's cursor, which leaves the cursor at the
+        // key's end, the next key's start: shifted back by one, the starts
+        // again. Copies keep their order within a key.
+        let mut start = vec![0u32; keys + 1];
+        for c in copies {
+            start[c.0 as usize + 1] += 1;
+        }
+        for k in 1..start.len() {
+            start[k] += start[k - 1];
+        }
+        let mut nodes = vec![0u32; copies.len()];
+        for c in copies {
+            let cursor = &mut start[c.0 as usize];
+            nodes[*cursor as usize] = c.1;
+            *cursor += 1;
+        }
+        start.rotate_right(1);
+        if let Some(first) = start.first_mut() {
+            *first = 0;
+        }
+        CopiesByKey { start, nodes }
+    }
+
+    /// The nodes holding a copy of `key`.
+    fn of_key(&self, key: Key) -> &[u32] {
+        match usize::try_from(key.0) {
+            Ok(k) if k + 1 < self.start.len() => {
+                &self.nodes[self.start[k] as usize..self.start[k + 1] as usize]
+            }
+            _ => &[],
+        }
+    }
+
+    /// Each key with a copy, in key order, with its nodes.
+    fn runs(&self) -> impl Iterator<Item = (Key, &[u32])> + '_ {
+        self.start
+            .windows(2)
+            .enumerate()
+            .filter(|(_, w)| w[0] < w[1])
+            .map(|(k, w)| (Key(k as u64), &self.nodes[w[0] as usize..w[1] as usize]))
+    }
+}
+
 /// The history of `key`, made on first use (a loaded key's starts with its
 /// loaded value, acknowledged at time 0).
 fn history<'a>(
@@ -2572,31 +2631,19 @@ impl Collector {
         // Convergence of replicas at the end.
         let mut divergent = 0u64;
         let mut keys_checked = 0u64;
-        // Untouched loaded keys' copies of their loaded value, by key and
-        // node (each key's run found by binary search).
-        let mut copies = self.loaded_end.replica_copies.clone();
-        // As one 64-bit number: the same order, compared in one instruction
-        // (in place: a stable sort, which would merge the nodes' runs,
-        // takes a buffer of at least half the list, all of it up to 8 MB).
-        copies.sort_unstable_by_key(|&(key, node)| (u64::from(key) << 32) | u64::from(node));
-        let copies_of = |key: Key| -> &[(u32, u32)] {
-            let Ok(k) = u32::try_from(key.0) else {
-                return &[];
-            };
-            let from = copies.partition_point(|c| c.0 < k);
-            let to = copies.partition_point(|c| c.0 <= k);
-            &copies[from..to]
-        };
+        // Untouched loaded keys' copies of their loaded value: each key's
+        // nodes.
+        let copies = CopiesByKey::of(&self.loaded_end.replica_copies);
         // Stable: a later report of the same node and key wins, as in a map.
         let by_key = self.copies.by_key();
         let holders_of = |key: Key| -> &[u32] { by_key.of(&self.copies, key) };
         // `key`'s replicas disagree, given its final copies (`holders`) and
-        // its untouched loaded copies (`loaded`, key and node).
-        let diverges = |key: Key, holders: &[u32], loaded: &[(u32, u32)]| -> bool {
+        // the nodes of its untouched loaded copies (`loaded`).
+        let diverges = |key: Key, holders: &[u32], loaded: &[u32]| -> bool {
             let replicas = replicas_of(key);
             if holders.is_empty() {
                 // Each replica holds the loaded value or nothing.
-                let mut held = replicas.iter().map(|n| loaded.iter().any(|c| c.1 == n.0));
+                let mut held = replicas.iter().map(|n| loaded.contains(&n.0));
                 let first = held.next();
                 return held.any(|h| Some(h) != first);
             }
@@ -2609,7 +2656,7 @@ impl Collector {
                         .find(|&&c| self.copies.copy(c).1 == n)
                         .map(|&c| self.copies.values(c).collect())
                         .unwrap_or_default();
-                    if loaded.iter().any(|c| c.1 == n.0) {
+                    if loaded.contains(&n.0) {
                         set.insert(WriteId::preloaded(key));
                     }
                     set
@@ -2621,14 +2668,13 @@ impl Collector {
         keys.extend(by_key.keys(&self.copies));
         for &key in &keys {
             keys_checked += 1;
-            if diverges(key, holders_of(key), copies_of(key)) {
+            if diverges(key, holders_of(key), copies.of_key(key)) {
                 divergent += 1;
             }
         }
         // The loaded keys nobody touched (no final copy of theirs is in
         // `values`: those keys are in `keys`), each with its run of copies.
-        for run in copies.chunk_by(|a, b| a.0 == b.0) {
-            let key = Key(u64::from(run[0].0));
+        for (key, run) in copies.runs() {
             if keys.contains(&key) {
                 continue;
             }
@@ -3268,6 +3314,27 @@ mod tests {
                 partition_point_from_back(&list, |x| *x < split),
                 list.partition_point(|x| *x < split)
             );
+        }
+
+        /// Copies grouped by key hold, for every key, its copies' nodes in
+        /// their order in the list (what filtering the list by key gives),
+        /// and list exactly the keys with a copy, in key order.
+        #[test]
+        fn copies_by_key_group_the_list(
+            copies in proptest::collection::vec((0u32..40, 0u32..8), 0..200),
+        ) {
+            let grouped = CopiesByKey::of(&copies);
+            let of = |k: u32| copies.iter().filter(|c| c.0 == k).map(|c| c.1).collect::<Vec<_>>();
+            for k in 0..45 {
+                proptest::prop_assert_eq!(grouped.of_key(Key(u64::from(k))), &of(k)[..]);
+            }
+            let mut keys: Vec<u32> = copies.iter().map(|c| c.0).collect();
+            keys.sort_unstable();
+            keys.dedup();
+            let runs: Vec<(Key, Vec<u32>)> = grouped.runs().map(|(k, n)| (k, n.to_vec())).collect();
+            let expected: Vec<(Key, Vec<u32>)> =
+                keys.iter().map(|&k| (Key(u64::from(k)), of(k))).collect();
+            proptest::prop_assert_eq!(runs, expected);
         }
     }
 
