@@ -548,7 +548,8 @@ pub struct LoadTable {
 /// bytes) alive after the last holder drops it; once as many versions were
 /// built as a sixteenth of the references held (at least 1,024), a sweep
 /// forgets the dead ones, so the dead never outnumber a sixteenth of the
-/// loaded keys and sweeping costs sixteen reference checks per build. (With
+/// loaded keys (or 1,024, for fewer than 16,384 keys) and sweeping costs
+/// at most sixteen reference checks per build. (With
 /// half, the dead of a read-modify-write run over 100k loaded keys held
 /// about 4 MB of its 28 MB peak.) Not
 /// iterated by anything that affects a run: only what is shared, never
