@@ -2,8 +2,11 @@
 //! 1M-operation baseline (`sim-core/benches/engine.rs`, 64 nodes, 100k
 //! preloaded keys) run twice in the same bench, alternating, best of three:
 //!
-//! - the engine alone, as the engine bench runs it (`Simulation::run` into
-//!   a `NullSink`, in a child process of this bench);
+//! - the engine alone: `dynasim hash FILE`, the same binary running the
+//!   simulator into a `NullSink` (no collector, no files), so both sides
+//!   are the shipped build (the release profile aborts on a panic; a bench
+//!   harness, as the engine bench's child is, cannot: Cargo builds it to
+//!   unwind, which costs the engine about 8 % more instructions);
 //! - the CLI's path: `dynasim run FILE --no-plots --quiet --out DIR` through
 //!   the real binary (collector, checkers, summary, `summary.json`,
 //!   `timeline.csv`; no figures). On two cores or more the collector works
@@ -54,24 +57,17 @@
 #[path = "../sim-core/benches/common/mod.rs"]
 mod common;
 
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::Arc;
 use std::time::Instant;
 
-use common::{baseline_scenario_json, children_cpu_time_s, cpu_time_s, run_child_spec, CHILD_ENV};
-use sim_core::engine::record::NullSink;
-use sim_core::scenario::{no_files, parse};
-use sim_core::sim::Simulation;
+use common::{baseline_scenario_json, children_cpu_time_s};
 
 const OPS: u64 = 1_000_000;
 const QUICK_OPS: u64 = 200_000;
 
 fn main() {
-    if let Ok(path) = std::env::var(CHILD_ENV) {
-        engine_child(Path::new(&path));
-        return;
-    }
     let quick = std::env::var("DYNASIM_BENCH_QUICK").is_ok();
     let (ops, rounds) = if quick { (QUICK_OPS, 1) } else { (OPS, 3) };
     let dir: PathBuf =
@@ -79,7 +75,6 @@ fn main() {
     std::fs::create_dir_all(&dir).expect("a temporary directory");
     let file = dir.join("baseline.json");
     std::fs::write(&file, baseline_scenario_json(ops)).expect("write the scenario");
-    let file_arg = file.to_str().expect("a UTF-8 temporary path");
     let mut engine = (f64::INFINITY, f64::INFINITY);
     let mut cli = (f64::INFINITY, f64::INFINITY);
     let mut one_thread = (f64::INFINITY, f64::INFINITY);
@@ -87,12 +82,10 @@ fn main() {
     let mut hashes = (String::new(), String::new());
     for round in 0..rounds {
         eprintln!("run_path: round {} of {rounds}", round + 1);
-        let figures = run_child_spec(file_arg);
-        let wall: f64 = figures.get("wall_s").parse().expect("a number");
-        let cpu: f64 = figures.get("cpu_s").parse().unwrap_or(f64::NAN);
-        messages = figures.get("messages").parse().expect("a count");
-        hashes.0 = figures.get("trace_hash").to_string();
-        engine = (engine.0.min(wall), engine.1.min(cpu));
+        let alone = engine_run(&file);
+        messages = alone.messages;
+        hashes.0 = alone.hash;
+        engine = (engine.0.min(alone.wall), engine.1.min(alone.cpu));
         let (wall, cpu, hash) = cli_run(&file, &dir.join("out"));
         hashes.1 = hash;
         cli = (cli.0.min(wall), cli.1.min(cpu));
@@ -142,13 +135,12 @@ impl PathTimes {
         cli: (f64::INFINITY, f64::INFINITY),
     };
 
-    /// Runs `file` through the engine (in a child) and through the CLI.
+    /// Runs `file` through the engine alone and through the CLI.
     fn measure(file: &Path, out: &Path) -> PathTimes {
-        let figures = run_child_spec(file.to_str().expect("a UTF-8 temporary path"));
-        let number = |name: &str| figures.get(name).parse().unwrap_or(f64::NAN);
+        let alone = engine_run(file);
         let (wall, cpu, _) = cli_run(file, out);
         PathTimes {
-            engine: (number("wall_s"), number("cpu_s")),
+            engine: (alone.wall, alone.cpu),
             cli: (wall, cpu),
         }
     }
@@ -229,6 +221,32 @@ fn keys_scaling(dir: &Path, ops: u64, rounds: usize) {
     }
 }
 
+/// One run of the engine alone (`dynasim hash`).
+struct EngineRun {
+    wall: f64,
+    cpu: f64,
+    messages: u64,
+    hash: String,
+}
+
+/// The engine alone on `file`: wall and CPU seconds of `dynasim hash`, the
+/// messages it sent and its trace hash.
+fn engine_run(file: &Path) -> EngineRun {
+    let (wall, cpu, stdout) = dynasim(&["hash".as_ref(), file.as_os_str()]);
+    // `scenario NAME  rng_seed N  (E events, M messages, ...)`.
+    let messages = stdout
+        .split_once(" events, ")
+        .and_then(|(_, rest)| rest.split_once(" messages"))
+        .and_then(|(m, _)| m.parse().ok())
+        .expect("dynasim hash prints the messages it sent");
+    EngineRun {
+        wall,
+        cpu,
+        messages,
+        hash: trace_hash(&stdout),
+    }
+}
+
 /// The CLI path: wall and CPU seconds of `dynasim run --no-plots`, and the
 /// trace hash it printed.
 fn cli_run(file: &Path, out: &Path) -> (f64, f64, String) {
@@ -238,14 +256,21 @@ fn cli_run(file: &Path, out: &Path) -> (f64, f64, String) {
 /// [`cli_run`] with extra arguments.
 fn cli_run_with(file: &Path, out: &Path, extra: &[&str]) -> (f64, f64, String) {
     let _ = std::fs::remove_dir_all(out);
+    let mut args = vec!["run".as_ref(), file.as_os_str()];
+    args.extend(["--no-plots", "--quiet", "--out"].map(OsStr::new));
+    args.push(out.as_os_str());
+    args.extend(extra.iter().map(OsStr::new));
+    let (wall, cpu, stdout) = dynasim(&args);
+    (wall, cpu, trace_hash(&stdout))
+}
+
+/// Runs the `dynasim` binary with `args`: its wall and CPU seconds and
+/// standard output (panics when it fails).
+fn dynasim(args: &[&OsStr]) -> (f64, f64, String) {
     let cpu_before = children_cpu_time_s();
     let start = Instant::now();
     let output = Command::new(env!("CARGO_BIN_EXE_dynasim"))
-        .arg("run")
-        .arg(file)
-        .args(["--no-plots", "--quiet", "--out"])
-        .arg(out)
-        .args(extra)
+        .args(args)
         .stdin(Stdio::null())
         .stderr(Stdio::null())
         .output()
@@ -256,16 +281,23 @@ fn cli_run_with(file: &Path, out: &Path, extra: &[&str]) -> (f64, f64, String) {
         .map_or(f64::NAN, |(after, before)| after - before);
     assert!(
         output.status.success(),
-        "dynasim run failed: {}",
+        "dynasim {args:?} failed: {}",
         output.status
     );
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let hash = stdout
+    (
+        wall,
+        cpu,
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+    )
+}
+
+/// The hash of a `trace hash ...` line.
+fn trace_hash(stdout: &str) -> String {
+    stdout
         .lines()
         .find_map(|l| l.strip_prefix("trace hash "))
         .unwrap_or_default()
-        .to_string();
-    (wall, cpu, hash)
+        .to_string()
 }
 
 /// Operations of the smaller of the two runs [`instruction_counts`]
@@ -274,7 +306,7 @@ const COUNTED_OPS: u64 = 100_000;
 
 /// Instructions per operation, counted by callgrind (valgrind), which a
 /// shared machine's load does not change: the baseline at 100k and at 200k
-/// operations, the engine alone (this bench's child) and the CLI path with
+/// operations, the engine alone (`dynasim hash`) and the CLI path with
 /// `--one-thread`, each run once. The difference of the two runs divided by
 /// the 100k operations between them is the marginal cost of an operation,
 /// without the fixed part (building the simulation, the end state, the
@@ -299,14 +331,17 @@ fn instruction_counts(dir: &Path) {
         }
         return;
     }
-    let exe = std::env::current_exe().expect("the bench knows its own path");
     let out = dir.join("out-counted");
     let mut counts = [[0u64; 2]; 2];
     for (i, ops) in [COUNTED_OPS, 2 * COUNTED_OPS].into_iter().enumerate() {
         let file = dir.join(format!("counted-{ops}.json"));
         std::fs::write(&file, baseline_scenario_json(ops)).expect("write the scenario");
         eprintln!("run_path: counting instructions, {ops} operations");
-        counts[0][i] = callgrind(Command::new(&exe).env(CHILD_ENV, &file));
+        counts[0][i] = callgrind(
+            Command::new(env!("CARGO_BIN_EXE_dynasim"))
+                .arg("hash")
+                .arg(&file),
+        );
         let _ = std::fs::remove_dir_all(&out);
         counts[1][i] = callgrind(
             Command::new(env!("CARGO_BIN_EXE_dynasim"))
@@ -353,25 +388,4 @@ fn callgrind(cmd: &mut Command) -> u64 {
         })
         .and_then(|n| n.parse().ok())
         .expect("callgrind reports the instructions it collected")
-}
-
-/// Child mode: the engine alone on the scenario at `path`.
-fn engine_child(path: &Path) {
-    let text = std::fs::read_to_string(path).expect("the scenario file");
-    let scenario = match parse(&text, &no_files) {
-        Ok(s) => Arc::new(s),
-        Err(e) => panic!("the bench scenario does not validate: {e:?}"),
-    };
-    let cpu_before = cpu_time_s();
-    let start = Instant::now();
-    let outcome = Simulation::new(scenario).run(&mut NullSink, None);
-    let wall = start.elapsed().as_secs_f64();
-    let cpu = cpu_time_s()
-        .zip(cpu_before)
-        .map_or(f64::NAN, |(after, before)| after - before);
-    let messages: u64 = outcome.stats.sent_by_kind.iter().sum();
-    println!("wall_s: {wall:.3}");
-    println!("cpu_s: {cpu:.3}");
-    println!("messages: {messages}");
-    println!("trace_hash: {:016x}", outcome.trace_hash);
 }

@@ -1,5 +1,6 @@
-//! `dynasim run`, `validate` and `plot`: one run with its report, the
-//! scenario checker, and redrawing figures from saved summaries.
+//! `dynasim run`, `hash`, `validate` and `plot`: one run with its report,
+//! one run through the simulator alone, the scenario checker, and redrawing
+//! figures from saved summaries.
 
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -8,7 +9,7 @@ use std::sync::Arc;
 use anyhow::{Context, Result};
 use reports::files::{partial_path, PartialFile};
 use sim_core::config::Scenario;
-use sim_core::engine::record::{Record, Sink};
+use sim_core::engine::record::{NullSink, Record, Sink};
 use sim_core::engine::time::SimTime;
 use sim_core::sim::Simulation;
 
@@ -17,7 +18,7 @@ use crate::load::{
     check_budget, check_metrics, load, load_document, read_document, read_text, BadScenario,
     Outcome,
 };
-use crate::options::RunArgs;
+use crate::options::{HashArgs, RunArgs};
 use crate::outputs::{Kind, OutDir};
 use crate::{explain, sweep};
 
@@ -221,28 +222,101 @@ fn finish_trace(path: &Path, result: std::io::Result<()>) -> Result<()> {
     }
 }
 
-/// `dynasim run`: one run of a scenario; prints the summary table, the
-/// verdicts and the trace hash; writes summary.json, the report and plots,
-/// and on request ops.csv and a trace. A run that stops before its end is
-/// reported as incomplete ([`Outcome::Incomplete`]).
-pub fn run(args: &RunArgs) -> Result<Outcome> {
-    let sets = args
-        .set
+/// A scenario named on the command line: the file with its `--set`s
+/// applied (and validated again), the document they were applied to, the
+/// `--set`s themselves (for repro commands) and their description for
+/// error messages.
+struct Named {
+    scenario: Scenario,
+    doc: serde_json::Value,
+    sets: Vec<(String, serde_json::Value)>,
+    context: String,
+}
+
+/// Loads `file` with the `--set` arguments `set` applied.
+fn named_scenario(file: &Path, set: &[String]) -> Result<Named> {
+    let sets = set
         .iter()
         .map(|a| sweep::parse_single(a))
         .collect::<Result<Vec<_>>>()?;
     let context = sweep::sets_context(&sets);
-    let mut doc = read_document(&args.file)?;
-    let mut scenario = if sets.is_empty() {
-        let s = load(&args.file)?;
-        check_metrics(&args.file, "", &s)?;
+    let mut doc = read_document(file)?;
+    let scenario = if sets.is_empty() {
+        let s = load(file)?;
+        check_metrics(file, "", &s)?;
         s
     } else {
         for (path, value) in &sets {
             sweep::apply_set(&mut doc, path, value.clone())?;
         }
-        load_document(&args.file, &doc, &context)?
+        load_document(file, &doc, &context)?
     };
+    Ok(Named {
+        scenario,
+        doc,
+        sets,
+        context,
+    })
+}
+
+/// `dynasim hash`: the run `dynasim run` would do, through the simulator
+/// alone: no collector, checkers, summary or files, so it costs what the
+/// engine costs. Prints the events, messages and stop reason, then the
+/// trace hash, which is the same as `dynasim run`'s for the same scenario,
+/// seed and `--set`s (the engine computes it; what consumes the records
+/// cannot change it). For checking that a seed reproduces on another
+/// machine or build, and for timing the engine on a scenario. A run that
+/// stops before its end (a limit or `max_events`) says so and exits 3.
+pub fn hash(args: &HashArgs) -> Result<Outcome> {
+    let Named {
+        mut scenario,
+        sets,
+        context,
+        ..
+    } = named_scenario(&args.file, &args.set)?;
+    if let Some(seed) = args.seed {
+        scenario.rng_seed = seed;
+    }
+    check_budget(&args.file, &context, &scenario, &args.limits.budget(), "")?;
+    let seed = scenario.rng_seed;
+    let name = scenario.name.clone();
+    let mut guard = args.limits.guard();
+    let outcome = Simulation::new(Arc::new(scenario)).run_guarded(&mut NullSink, None, &mut guard);
+    let messages: u64 = outcome.stats.sent_by_kind.iter().sum();
+    println!(
+        "scenario {name}  rng_seed {seed}  ({} events, {messages} messages, {} s simulated, stop: {})",
+        outcome.stats.events,
+        outcome.end_time.as_micros() as f64 / 1e6,
+        outcome.stop.name()
+    );
+    println!("trace hash {:016x}", outcome.trace_hash);
+    if outcome.stop.is_complete() {
+        return Ok(Outcome::Ok);
+    }
+    println!(
+        "INCOMPLETE RUN: stopped at {} s after {} events ({}); the hash covers only part of the scenario",
+        outcome.end_time.as_micros() as f64 / 1e6,
+        outcome.stats.events,
+        outcome.stop.name()
+    );
+    println!(
+        "reproduce with:\n  {}",
+        sweep::repro_command(&args.file, seed, &sets)
+    );
+    Ok(Outcome::Incomplete)
+}
+
+/// `dynasim run`: one run of a scenario; prints the summary table, the
+/// verdicts and the trace hash; writes summary.json, the report and plots,
+/// and on request ops.csv and a trace. A run that stops before its end is
+/// reported as incomplete ([`Outcome::Incomplete`]).
+pub fn run(args: &RunArgs) -> Result<Outcome> {
+    let Named {
+        mut scenario,
+        doc,
+        sets,
+        context,
+    } = named_scenario(&args.file, &args.set)?;
     if let Some(seed) = args.seed {
         scenario.rng_seed = seed;
     }

@@ -40,6 +40,12 @@ pub enum Command {
     ///
     /// Example: dynasim run scenarios/healthy-baseline.json --seed 7
     Run(options::RunArgs),
+    /// Run a scenario through the simulator alone (no metrics, checks or
+    /// files) and print its trace hash, the same as `dynasim run`'s: a quick
+    /// check that a seed reproduces, and the engine's own cost.
+    ///
+    /// Example: dynasim hash scenarios/healthy-baseline.json --seed 7
+    Hash(options::HashArgs),
     /// Check scenario files; print every problem with its JSON path.
     ///
     /// Example: dynasim validate scenarios/*.json
@@ -122,6 +128,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Run(args) => commands::run(&args),
+        Command::Hash(args) => commands::hash(&args),
         Command::Validate { files, limits } => commands::validate(&files, &limits),
         Command::Schema => {
             println!(

@@ -134,6 +134,22 @@ pub struct ExploreArgs {
     pub limits: Limits,
 }
 
+/// `dynasim hash`.
+#[derive(Debug, clap::Args)]
+pub struct HashArgs {
+    /// The scenario file.
+    pub file: PathBuf,
+    /// Override the scenario's rng_seed.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Set a scenario field, as `dynasim run --set` does; repeatable.
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    pub set: Vec<String>,
+    /// Resource limits.
+    #[command(flatten)]
+    pub limits: Limits,
+}
+
 /// `dynasim run`.
 #[derive(Debug, clap::Args)]
 pub struct RunArgs {

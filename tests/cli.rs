@@ -304,6 +304,85 @@ fn run_is_deterministic_and_seed_matters() {
 }
 
 #[test]
+fn hash_runs_the_simulator_alone_with_runs_trace_hash() {
+    let tmp = TempDir::new("hash_alone");
+    let file = tmp.write_json("tiny.json", &tiny_with_crash());
+    let out = tmp.join("out");
+    for seed in ["5", "6"] {
+        let run = dynasim(&[
+            "run",
+            s(&file),
+            "--out",
+            s(&out),
+            "--no-plots",
+            "--quiet",
+            "--seed",
+            seed,
+        ]);
+        assert_code(&run, 0, "run");
+        let hash = dynasim(&["hash", s(&file), "--seed", seed]);
+        assert_code(&hash, 0, "hash");
+        assert_eq!(trace_hash(&hash), trace_hash(&run), "seed {seed}");
+        let first = stdout(&hash);
+        assert!(
+            first.starts_with(&format!("scenario tiny-crash  rng_seed {seed}  ("))
+                && first.contains(" messages, ")
+                && first.contains("stop: end_of_run)"),
+            "{first}"
+        );
+    }
+    // No file is written: the run has no output directory.
+    let listed: Vec<_> = std::fs::read_dir(tmp.path())
+        .expect("list")
+        .map(|e| e.expect("entry").file_name())
+        .collect();
+    assert_eq!(listed.len(), 2, "only tiny.json and run's out: {listed:?}");
+
+    // --set applies as for run, and a run stopped early says so (exit 3).
+    let set = ["--set", "max_events=200"];
+    let run = dynasim(
+        &[
+            &["run", s(&file), "--out", s(&out), "--no-plots", "--quiet"][..],
+            &set[..],
+        ]
+        .concat(),
+    );
+    assert_code(&run, 3, "run stopped by max_events");
+    let hash = dynasim(&[&["hash", s(&file)][..], &set[..]].concat());
+    assert_code(&hash, 3, "hash stopped by max_events");
+    assert_eq!(
+        trace_hash(&hash),
+        trace_hash(&run),
+        "the same part of the run"
+    );
+    let text = stdout(&hash);
+    assert!(
+        text.contains("INCOMPLETE RUN") && text.contains("(max_events)"),
+        "{text}"
+    );
+    let repro = format!(
+        "dynasim run {} --seed 5 --set max_events=200",
+        file.display()
+    );
+    assert!(
+        text.lines().any(|l| l.trim() == repro),
+        "{repro:?} in:\n{text}"
+    );
+
+    // Bad input: the JSON path and what was expected, exit 2, no hash.
+    let bad = dynasim(&["hash", s(&file), "--set", "cluster.quorum.r=9"]);
+    assert_code(&bad, 2, "hash of an inconsistent scenario");
+    assert!(
+        stderr(&bad).contains("cluster.quorum.r"),
+        "{}",
+        stderr(&bad)
+    );
+    assert!(!stdout(&bad).contains("trace hash"), "{}", stdout(&bad));
+    let missing = dynasim(&["hash", s(&tmp.join("missing.json"))]);
+    assert_code(&missing, 2, "hash of a missing file");
+}
+
+#[test]
 fn failing_expectation_exits_1_with_repro_command() {
     let tmp = TempDir::new("run_failing_expect");
     let mut sc = tiny();
