@@ -386,7 +386,18 @@ pub fn run(args: &RunArgs) -> Result<Outcome> {
     if let (Some(mut t), Some(path)) = (tracer, &args.trace) {
         finish_trace(path, t.finish())?;
     }
-    let mut summary = reports::report::summary(&scenario, &outcome, &collector, &ring);
+    let summarize = || reports::report::summary(&scenario, &outcome, &collector, &ring);
+    // The summary's WARS trials (`metrics.wars_trials`) spread over the
+    // cores (`reports::wars::Wars::run_parallel`), except with --one-thread.
+    let mut summary = if args.one_thread {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .context("starting a thread for the summary")?
+            .install(summarize)
+    } else {
+        summarize()
+    };
     summary[crate::load::SCENARIO_FILE_FIELD] = resolved;
     out.write(
         "summary.json",

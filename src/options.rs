@@ -177,9 +177,11 @@ pub struct RunArgs {
     /// Skip plots and the HTML report (summary.json only).
     #[arg(long)]
     pub no_plots: bool,
-    /// Collect metrics on the engine's thread instead of a second one (by
-    /// default a machine with two or more cores collects beside the
-    /// engine; the results are the same either way).
+    /// Collect metrics on the engine's thread instead of a second one, and
+    /// run the WARS model's trials (`metrics.wars_trials`) there too (by
+    /// default a machine with two or more cores collects beside the engine
+    /// and spreads the trials over its cores; the results are the same
+    /// either way).
     #[arg(long)]
     pub one_thread: bool,
     /// Set a scenario field (dotted JSON path, `[i]` for array items) to a

@@ -12,8 +12,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
-use rayon::prelude::*;
-use reports::wars::{caveats, prediction_json, Prediction, Wars, CHUNK};
+use reports::wars::{caveats, prediction_json, Wars};
 use sim_core::config::Arrival;
 
 use crate::load::{load, Outcome};
@@ -60,18 +59,7 @@ pub fn wars(args: &WarsArgs) -> Result<Outcome> {
     let seed = args.seed.unwrap_or(scenario.rng_seed);
     let grid = grid_us(&scenario);
     let start = Instant::now();
-    let chunks: Vec<Prediction> = (0..args.trials.div_ceil(CHUNK))
-        .into_par_iter()
-        .map(|k| {
-            let n = CHUNK.min(args.trials - k * CHUNK);
-            model.run_chunk(k, n, seed, &grid)
-        })
-        .collect();
-    let mut chunks = chunks.into_iter();
-    let mut p = chunks.next().expect("at least one trial");
-    for c in chunks {
-        p.absorb(c);
-    }
+    let p = model.run_parallel(args.trials, seed, &grid);
     let wall = start.elapsed().as_secs_f64();
     let mut doc = prediction_json(&model, &p);
     let notes = caveats(&scenario);

@@ -583,6 +583,25 @@ impl Wars {
         out
     }
 
+    /// [`Wars::run`] with the chunks spread over the threads of the
+    /// current rayon pool (the global one: one per core; inside a sweep's
+    /// pool, its threads, without oversubscribing them). The same
+    /// prediction as [`Wars::run`] whatever the number of threads: each
+    /// chunk draws from its own stream and the chunks are merged in order
+    /// (and the merge only adds integers).
+    pub fn run_parallel(&self, trials: u64, rng_seed: u64, grid_us: &[f64]) -> Prediction {
+        use rayon::prelude::*;
+        let chunks: Vec<Prediction> = (0..trials.div_ceil(CHUNK))
+            .into_par_iter()
+            .map(|k| self.run_chunk(k, CHUNK.min(trials - k * CHUNK), rng_seed, grid_us))
+            .collect();
+        let mut out = Prediction::empty(grid_us);
+        for c in chunks {
+            out.absorb(c);
+        }
+        out
+    }
+
     /// Chunk `k` alone (`trials` ≤ [`CHUNK`]), for callers that spread
     /// chunks over threads; merge with [`Prediction::absorb`] in any order.
     pub fn run_chunk(&self, k: u64, trials: u64, rng_seed: u64, grid_us: &[f64]) -> Prediction {
@@ -835,7 +854,7 @@ pub fn summary_block(scenario: &Scenario, trials: u64, simulated: &[Json]) -> Js
         Err(e) => return json!({"error": e.to_string()}),
     };
     let grid = report_grid_us(simulated);
-    let p = model.run(trials, scenario.rng_seed, &grid);
+    let p = model.run_parallel(trials, scenario.rng_seed, &grid);
     let curve = p.curve();
     let mut out = prediction_json(&model, &p);
     let (mut compared, mut outside, mut gap, mut gap_t) = (0u64, 0u64, 0f64, Json::Null);
@@ -1022,6 +1041,69 @@ mod tests {
         .expect("valid");
         let p = m.run(200_000, 1, &[0.0]);
         assert_eq!(p.curve(), vec![(0.0, 1.0)]);
+    }
+
+    #[test]
+    fn chunks_spread_over_threads_predict_what_one_thread_does() {
+        let ssd = Latency::Mixture(vec![
+            (
+                9122,
+                Latency::Pareto {
+                    scale_us: 235.0,
+                    shape: 10.0,
+                },
+            ),
+            (
+                878,
+                Latency::Exponential {
+                    mean_us: 1e3 / 1.66,
+                },
+            ),
+        ]);
+        let m = Wars::new(
+            3,
+            1,
+            1,
+            Legs {
+                write: exp(1.0),
+                ack: ssd.clone(),
+                read: ssd.clone(),
+                response: ssd,
+            },
+        )
+        .expect("valid");
+        let grid: Vec<f64> = crate::tvis::default_edges_us()
+            .into_iter()
+            .map(|t| t as f64)
+            .collect();
+        // Three and a bit chunks, so the last one is short.
+        let trials = 3 * CHUNK + 1_234;
+        let serial = m.run(trials, 9, &grid);
+        let key = |p: &Prediction| {
+            (
+                p.trials,
+                p.consistent(),
+                p.write_latency.quantile_ppm(500_000),
+                p.write_latency.quantile_ppm(999_000),
+                p.read_latency.quantile_ppm(990_000),
+                p.read_latency.max(),
+                p.read_latency.sum(),
+                p.write_latency.sum(),
+            )
+        };
+        for threads in [1, 2, 5] {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .expect("a pool");
+            let spread = pool.install(|| m.run_parallel(trials, 9, &grid));
+            assert_eq!(key(&spread), key(&serial), "{threads} threads");
+        }
+        assert_ne!(
+            key(&m.run_parallel(trials, 10, &grid)),
+            key(&serial),
+            "another seed, another prediction"
+        );
     }
 
     #[test]
