@@ -173,6 +173,14 @@ fn a_run_past_its_wall_clock_limit_stops_with_exit_3() {
     let s = read_json(&out.join("summary.json"));
     assert_eq!(s["run"]["stop_reason"], json!("wall_clock"));
     assert_eq!(s["run"]["complete"], json!(false));
+    // The simulator alone honours the same limit.
+    let o = dynasim(&["hash", path_str(&f), "--max-wall-s", "1"]);
+    let stdout = text(&o.stdout);
+    assert_eq!(code(&o), 3, "{stdout}{}", text(&o.stderr));
+    assert!(
+        stdout.contains("stop: wall_clock") && stdout.contains("INCOMPLETE RUN"),
+        "{stdout}"
+    );
 }
 
 #[test]
@@ -244,7 +252,7 @@ fn scenarios_over_the_budget_are_refused_naming_the_dominant_path() {
         let mut v = base();
         mutate(&mut v);
         let f = t.write_json(&format!("{name}.json"), &v);
-        for cmd in ["run", "validate"] {
+        for cmd in ["run", "validate", "hash"] {
             let mut args = vec![cmd, path_str(&f)];
             if cmd == "run" {
                 args.extend(["--out", path_str(&t.0)]);
