@@ -388,12 +388,14 @@ pub fn run(args: &RunArgs) -> Result<Outcome> {
     }
     let summarize = || reports::report::summary(&scenario, &outcome, &collector, &ring);
     // The summary's WARS trials (`metrics.wars_trials`) spread over the
-    // cores (`reports::wars::Wars::run_parallel`), except with --one-thread.
-    let mut summary = if args.one_thread {
+    // cores (`reports::wars::Wars::run_parallel`), except with --one-thread:
+    // then in a pool of this thread alone.
+    let mut summary = if args.one_thread && scenario.metrics.wars_trials.is_some() {
         rayon::ThreadPoolBuilder::new()
             .num_threads(1)
+            .use_current_thread()
             .build()
-            .context("starting a thread for the summary")?
+            .context("a thread pool for the WARS trials")?
             .install(summarize)
     } else {
         summarize()
