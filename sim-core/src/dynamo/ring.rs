@@ -20,13 +20,15 @@
 //!   hash, a binary search and a slice borrow: no allocation.
 //!
 //! This module owns token placement and preference-list order. It never
-//! decides which nodes are up (that is the caller's failure detector), never
-//! keeps state of its own between calls, and draws randomness only from the
+//! decides which nodes are up (that is the caller's failure detector), keeps
+//! no state of its own between calls but a memo of each workload key's
+//! range (filled on first use, it changes no answer), and draws randomness only from the
 //! `&mut SimRng` it is handed. All collections are ordered (`BTreeMap`, sorted
 //! `Vec`), so the same seed always yields the same ring.
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
 
 use md5::{Digest, Md5};
 
@@ -470,9 +472,33 @@ pub struct Ring {
     replicas_n: usize,
     /// Every node of the map, by id (some may own no partition).
     nodes: Vec<NodeId>,
-    /// `key_ranges[k]`: the range of `Key(k)`, precomputed for the workload's
-    /// keys by [`Ring::cache_keys`] so the hot path skips MD5.
-    key_ranges: Vec<u32>,
+    /// The range of each workload key (see [`KeyRanges`]).
+    key_ranges: KeyRanges,
+}
+
+/// The range of each of the workload's keys, `Key(k)` at `k`, so the hot
+/// path skips MD5: room for every key is made by [`Ring::cache_keys`], and
+/// each key's range is computed the first time it is asked for (an MD5 and
+/// a search), so a run pays for the keys it touches, not for the whole key
+/// space (a rebuilt ring after a membership change too). Entries are atomics
+/// because a ring is shared across threads (the nodes' and the reports');
+/// two threads filling the same entry store the same value, a pure function
+/// of the key and the ring, so the answers never depend on who came first.
+#[derive(Debug, Default)]
+struct KeyRanges(Box<[AtomicU32]>);
+
+/// A [`KeyRanges`] entry not computed yet (no ring has `u32::MAX` ranges).
+const RANGE_UNKNOWN: u32 = u32::MAX;
+
+impl Clone for KeyRanges {
+    fn clone(&self) -> Self {
+        KeyRanges(
+            self.0
+                .iter()
+                .map(|r| AtomicU32::new(r.load(Relaxed)))
+                .collect(),
+        )
+    }
 }
 
 impl Ring {
@@ -591,7 +617,7 @@ impl Ring {
             list_len,
             replicas_n,
             nodes,
-            key_ranges: Vec::new(),
+            key_ranges: KeyRanges::default(),
         }
     }
 
@@ -607,24 +633,31 @@ impl Ring {
 
     /// The range or partition `key` falls in: O(log ranges), no allocation.
     pub fn range_of(&self, key: Key) -> RangeId {
-        match self.key_ranges.get(key.0 as usize) {
-            Some(r) => RangeId(*r),
-            None => self.range_of_token(key_token(key)),
+        let Some(slot) = self.key_ranges.0.get(key.0 as usize) else {
+            return self.range_of_token(key_token(key));
+        };
+        match slot.load(Relaxed) {
+            RANGE_UNKNOWN => {
+                let r = self.range_of_token(key_token(key));
+                slot.store(r.0, Relaxed);
+                r
+            }
+            r => RangeId(r),
         }
     }
 
-    /// Precomputes the range of keys `0..key_count` (at most 16M keys; more
-    /// are looked up on demand). Lookups give the same answers either way.
+    /// Remembers the range of keys `0..key_count` once asked (at most 16M
+    /// keys; more are looked up every time), so that each key is hashed
+    /// once. Lookups give the same answers either way.
     pub fn cache_keys(&mut self, key_count: u64) {
         let n = key_count.min(1 << 24);
-        self.key_ranges = (0..n)
-            .map(|k| self.range_of_token(key_token(Key(k))).0)
-            .collect();
+        debug_assert!(self.ends.len() < RANGE_UNKNOWN as usize);
+        self.key_ranges = KeyRanges((0..n).map(|_| AtomicU32::new(RANGE_UNKNOWN)).collect());
     }
 
-    /// How many keys [`Ring::cache_keys`] precomputed.
+    /// How many keys [`Ring::cache_keys`] makes room for.
     pub fn cached_keys(&self) -> u64 {
-        self.key_ranges.len() as u64
+        self.key_ranges.0.len() as u64
     }
 
     /// The extended preference list of `key`: distinct physical nodes in
@@ -936,6 +969,47 @@ mod tests {
                     assert_eq!(ring.preference_list_of_range(r), list);
                 }
             }
+        }
+    }
+
+    #[test]
+    fn remembered_key_ranges_answer_as_hashing_every_time() {
+        for strategy in STRATEGIES {
+            let map = TokenMap::initial(strategy, &nodes(7, 2), &mut rng(3));
+            let plain = Ring::new(&map, 3, 4);
+            let mut cached = plain.clone();
+            cached.cache_keys(500);
+            assert_eq!(cached.cached_keys(), 500);
+            // Keys inside and past the remembered ones, asked twice (the
+            // second answer comes from the memo), and a clone taken halfway
+            // carries what was filled and fills the rest itself.
+            let keys: Vec<Key> = (0..700).step_by(3).chain(0..60).map(Key).collect();
+            let mut half = None;
+            for (i, &k) in keys.iter().enumerate() {
+                let want = plain.range_of_token(key_token(k));
+                assert_eq!(cached.range_of(k), want, "{k:?}");
+                assert_eq!(cached.range_of(k), want, "{k:?} again");
+                assert_eq!(cached.preference_list(k), plain.preference_list(k));
+                if i == keys.len() / 2 {
+                    half = Some(cached.clone());
+                }
+            }
+            let half = half.expect("taken");
+            for &k in &keys {
+                assert_eq!(half.range_of(k), plain.range_of(k), "{k:?}");
+            }
+            let filled = |r: &Ring| {
+                r.key_ranges
+                    .0
+                    .iter()
+                    .filter(|e| e.load(Relaxed) != RANGE_UNKNOWN)
+                    .count()
+            };
+            // Only the keys asked for were hashed: 0..500 in steps of 3,
+            // and 0..60.
+            let asked: BTreeSet<u64> = (0..500).step_by(3).chain(0..60).collect();
+            assert_eq!(filled(&cached), asked.len());
+            assert_eq!(filled(&plain), 0);
         }
     }
 
