@@ -574,13 +574,9 @@ impl Wars {
     /// Runs `trials` trials (chunk `k` on stream `k` of `rng_seed`) and
     /// evaluates P(consistent) at each `t` of `grid_us` (increasing).
     pub fn run(&self, trials: u64, rng_seed: u64, grid_us: &[f64]) -> Prediction {
-        let chunks = trials.div_ceil(CHUNK);
-        let mut out = Prediction::empty(grid_us);
-        for k in 0..chunks {
-            let n = CHUNK.min(trials - k * CHUNK);
-            out.absorb(self.run_chunk(k, n, rng_seed, grid_us));
-        }
-        out
+        let chunks =
+            (0..trials.div_ceil(CHUNK)).map(|k| self.chunk_of(k, trials, rng_seed, grid_us));
+        Prediction::merged(grid_us, chunks)
     }
 
     /// [`Wars::run`] with the chunks spread over the threads of the
@@ -593,13 +589,14 @@ impl Wars {
         use rayon::prelude::*;
         let chunks: Vec<Prediction> = (0..trials.div_ceil(CHUNK))
             .into_par_iter()
-            .map(|k| self.run_chunk(k, CHUNK.min(trials - k * CHUNK), rng_seed, grid_us))
+            .map(|k| self.chunk_of(k, trials, rng_seed, grid_us))
             .collect();
-        let mut out = Prediction::empty(grid_us);
-        for c in chunks {
-            out.absorb(c);
-        }
-        out
+        Prediction::merged(grid_us, chunks)
+    }
+
+    /// Chunk `k` of a run of `trials` trials (the last one may be short).
+    fn chunk_of(&self, k: u64, trials: u64, rng_seed: u64, grid_us: &[f64]) -> Prediction {
+        self.run_chunk(k, CHUNK.min(trials - k * CHUNK), rng_seed, grid_us)
     }
 
     /// Chunk `k` alone (`trials` ≤ [`CHUNK`]), for callers that spread
@@ -731,6 +728,15 @@ impl Prediction {
             write_latency: Histogram::default(),
             read_latency: Histogram::default(),
         }
+    }
+
+    /// `chunks` (on `grid_us`) merged in their order.
+    fn merged(grid_us: &[f64], chunks: impl IntoIterator<Item = Prediction>) -> Prediction {
+        let mut out = Prediction::empty(grid_us);
+        for c in chunks {
+            out.absorb(c);
+        }
+        out
     }
 
     /// Adds another run's trials (the same grid).
