@@ -256,8 +256,18 @@ impl KeyMap {
     }
 
     /// Changes `key`'s entries (none when it is not stored) through `f`;
-    /// a key left without entries is removed.
-    fn edit<R>(&mut self, key: Key, f: impl FnOnce(&mut Siblings) -> R) -> R {
+    /// a key left without entries is removed. `fresh` is the entry of a
+    /// key known to be in neither map (a loaded key's slot as it leaves its
+    /// bit): `f` starts from it and the key goes straight to its map,
+    /// without looking for it first.
+    fn edit<R>(&mut self, key: Key, fresh: Option<Slot>, f: impl FnOnce(&mut Siblings) -> R) -> R {
+        if let Some(s) = fresh {
+            debug_assert!(!self.contains_key(&key), "a fresh key is in neither map");
+            let mut entries = Siblings::One(s);
+            let out = f(&mut entries);
+            self.put_new(key, entries);
+            return out;
+        }
         if let Some(slot) = self.one.get_mut(&key) {
             let mut entries = Siblings::One(slot.clone());
             let out = f(&mut entries);
@@ -290,13 +300,18 @@ impl KeyMap {
         }
         let mut entries = Siblings::default();
         let out = f(&mut entries);
+        self.put_new(key, entries);
+        out
+    }
+
+    /// Stores the entries of a key that is in neither map.
+    fn put_new(&mut self, key: Key, entries: Siblings) {
         match entries {
             Siblings::One(s) => {
                 self.one.insert(key, s);
             }
             Siblings::Many(v) => self.put_many(key, v),
         }
-        out
     }
 
     fn put_many(&mut self, key: Key, v: Box<[Slot]>) {
@@ -945,9 +960,15 @@ impl Store {
     /// Moves `key`'s loaded version from its bit into the map, if it has
     /// one pending: as a slot that names it, not built (see [`Slot`]).
     fn materialize(&mut self, key: Key) {
-        if self.loaded.take(key) {
-            self.keys.insert_one(key, Slot(None));
+        if let Some(s) = self.take_loaded(key) {
+            self.keys.insert_one(key, s);
         }
+    }
+
+    /// Clears `key`'s loaded bit, if set: the slot that names its loaded
+    /// version, for the map (the key is not in it while the bit is set).
+    fn take_loaded(&mut self, key: Key) -> Option<Slot> {
+        self.loaded.take(key).then_some(Slot(None))
     }
 
     /// Applies `versions` of `key` (several objects under vnode clocks,
@@ -981,10 +1002,10 @@ impl Store {
     /// Vnode clocks: merges one object into the stored one. Versions kept
     /// keep their store time; new ones get `now`.
     fn apply_object(&mut self, key: Key, object: Vec<Version>, now: SimTime) -> Applied {
-        self.materialize(key);
+        let fresh = self.take_loaded(key);
         let tombs = &mut self.tombstones;
         let loaded = &self.loaded;
-        let applied = self.keys.edit(key, |entry| {
+        let applied = self.keys.edit(key, fresh, |entry| {
             let mut set: Vec<Version> = entry
                 .iter()
                 .map(|s| loaded.resolve(key, s).into_owned())
@@ -1007,7 +1028,7 @@ impl Store {
         if object_clocks(self.versioning) {
             return self.apply_object(key, vec![version], now);
         }
-        self.materialize(key);
+        let fresh = self.take_loaded(key);
         // The entries this write replaced: their tombstones' times go, the
         // new entry's (if a tombstone) is `now`, even for a retried delete
         // whose tombstone replaces the same tombstone with a later stamp.
@@ -1015,7 +1036,7 @@ impl Store {
         let value = version.value();
         let versioning = self.versioning;
         let loaded = &self.loaded;
-        let applied = self.keys.edit(key, |entry| {
+        let applied = self.keys.edit(key, fresh, |entry| {
             // The loaded sibling's contents, if the key has one, for every
             // comparison below: built from the template in place, neither
             // allocated nor looked up in the table's cache.
@@ -1079,12 +1100,16 @@ impl Store {
 
     /// The versions of `key` (cloned; a loaded one built).
     pub fn versions(&self, key: Key) -> Vec<Version> {
+        // A loaded key still a bit is not in the map: its bit answers
+        // without a search of the map (as in the methods below).
+        if self.loaded.contains(key) {
+            return vec![self.loaded.version(key)];
+        }
         match self.keys.get(&key) {
             Some(v) => v
                 .iter()
                 .map(|s| self.loaded.resolve(key, s).into_owned())
                 .collect(),
-            None if self.loaded.contains(key) => vec![self.loaded.version(key)],
             None => Vec::new(),
         }
     }
@@ -1092,10 +1117,11 @@ impl Store {
     /// Calls `f` with each version of `key`, in stored order (a loaded one
     /// built).
     pub fn for_each_version(&self, key: Key, mut f: impl FnMut(&Version)) {
-        match self.keys.get(&key) {
-            Some(v) => v.iter().for_each(|s| f(&self.loaded.resolve(key, s))),
-            None if self.loaded.contains(key) => f(&self.loaded.version(key)),
-            None => {}
+        if self.loaded.contains(key) {
+            return f(&self.loaded.version(key));
+        }
+        if let Some(v) = self.keys.get(&key) {
+            v.iter().for_each(|s| f(&self.loaded.resolve(key, s)));
         }
     }
 
@@ -1107,10 +1133,11 @@ impl Store {
     /// Appends the values stored for `key` to `out`, in stored order (a
     /// loaded key's value without building its version).
     pub fn push_values(&self, key: Key, out: &mut Vec<Value>) {
-        match self.keys.get(&key) {
-            Some(v) => out.extend(v.iter().map(|s| s.value(key))),
-            None if self.loaded.contains(key) => out.push(loaded_value(key)),
-            None => {}
+        if self.loaded.contains(key) {
+            return out.push(loaded_value(key));
+        }
+        if let Some(v) = self.keys.get(&key) {
+            out.extend(v.iter().map(|s| s.value(key)));
         }
     }
 
@@ -1143,7 +1170,7 @@ impl Store {
         for group in due.chunk_by(|a, b| a.0 == b.0) {
             let key = group[0].0;
             assert!(self.keys.contains_key(&key), "a tombstone's key is stored");
-            let removed = self.keys.edit(key, |entry| {
+            let removed = self.keys.edit(key, None, |entry| {
                 let before = entry.len();
                 entry.retain(|s| {
                     !s.value(key)
@@ -1870,11 +1897,11 @@ mod tests {
                     let key = Key(k);
                     match op {
                         0 | 1 => {
-                            map.edit(key, |e| e.push(stored(t)));
+                            map.edit(key, None, |e| e.push(stored(t)));
                             model.entry(key).or_default().push(stored(t));
                         }
                         2 => {
-                            map.edit(key, |e| e.retain(|s| seq(s) != t));
+                            map.edit(key, None, |e| e.retain(|s| seq(s) != t));
                             model.entry(key).or_default().retain(|s| seq(s) != t);
                         }
                         3 => {
