@@ -413,7 +413,7 @@ pub fn claims(args: &ClaimsArgs) -> Result<Outcome> {
     });
     dir.write(
         "claims.json",
-        (serde_json::to_string_pretty(&doc).expect("JSON serializes") + "\n").as_bytes(),
+        (reports::json_text::pretty(&doc).expect("JSON serializes") + "\n").as_bytes(),
     )?;
     dir.write("claims.md", md.as_bytes())?;
     dir.finish()?;

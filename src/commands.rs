@@ -403,7 +403,7 @@ pub fn run(args: &RunArgs) -> Result<Outcome> {
     summary[crate::load::SCENARIO_FILE_FIELD] = resolved;
     out.write(
         "summary.json",
-        (serde_json::to_string_pretty(&summary)? + "\n").as_bytes(),
+        (reports::json_text::pretty(&summary)? + "\n").as_bytes(),
     )?;
     out.write(
         "timeline.csv",

@@ -88,7 +88,7 @@ pub fn compare(args: &CompareArgs) -> Result<Outcome> {
     let dir = OutDir::prepare(&args.out, Kind::Compare)?;
     dir.write(
         "compare.json",
-        (serde_json::to_string_pretty(&doc)? + "\n").as_bytes(),
+        (reports::json_text::pretty(&doc)? + "\n").as_bytes(),
     )?;
     dir.write("compare.csv", reports::compare::csv(&doc).as_bytes())?;
     if !args.no_plots {

@@ -148,7 +148,7 @@ pub fn explore(args: &ExploreArgs) -> Result<Outcome> {
     let failing_path = out.join(format!("explore-seed{i}.json"));
     reports::files::write_atomic(
         &failing_path,
-        (serde_json::to_string_pretty(&d)? + "\n").as_bytes(),
+        (reports::json_text::pretty(&d)? + "\n").as_bytes(),
     )?;
     println!(
         "explore: run {i} (seed {i}) fails {}",

@@ -590,7 +590,7 @@ pub(crate) fn shrink_doc(
     if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
-    reports::files::write_atomic(out, (serde_json::to_string_pretty(&min)? + "\n").as_bytes())?;
+    reports::files::write_atomic(out, (reports::json_text::pretty(&min)? + "\n").as_bytes())?;
     println!(
         "shrink: {} candidate run(s){}",
         s.runs,

@@ -823,7 +823,7 @@ fn write_outputs(
         std::fs::create_dir_all(&pdir).with_context(|| format!("creating {}", pdir.display()))?;
         reports::files::write_atomic(
             &pdir.join("summary.json"),
-            (serde_json::to_string_pretty(&merged)? + "\n").as_bytes(),
+            (reports::json_text::pretty(&merged)? + "\n").as_bytes(),
         )?;
         points_csv.push_str(&format!(
             "{p},{},{},{}",
@@ -875,7 +875,7 @@ fn write_outputs(
     obj.insert("points".into(), json!(aggregates));
     obj.insert("failures".into(), json!(failures));
     let write = |name: &str, text: String| -> Result<()> { dir.write(name, text.as_bytes()) };
-    write("sweep.json", serde_json::to_string_pretty(&doc)? + "\n")?;
+    write("sweep.json", reports::json_text::pretty(&doc)? + "\n")?;
     write("sweep.csv", csv)?;
     write("points.csv", points_csv)?;
     write(

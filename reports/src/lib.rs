@@ -14,6 +14,7 @@ pub mod compare;
 pub mod expect;
 pub mod explain;
 pub mod files;
+pub mod json_text;
 mod key_bits;
 mod key_table;
 pub use sim_core::engine::histogram;
