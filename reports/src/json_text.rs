@@ -39,8 +39,6 @@ struct Open {
 #[derive(Default)]
 struct Layout {
     open: Vec<Open>,
-    /// Open containers written over several lines (the indentation depth).
-    depth: usize,
     /// The innermost multi-line container has a member.
     has_value: bool,
 }
@@ -55,7 +53,6 @@ impl Layout {
             .is_some_and(|o| o.inline || (o.array && array));
         self.open.push(Open { array, inline });
         if !inline {
-            self.depth += 1;
             self.has_value = false;
         }
         w.write_all(if array { b"[" } else { b"{" })
@@ -63,11 +60,8 @@ impl Layout {
 
     fn end<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
         let o = self.open.pop().expect("a container is open");
-        if !o.inline {
-            self.depth -= 1;
-            if self.has_value {
-                self.newline(w)?;
-            }
+        if !o.inline && self.has_value {
+            self.newline(w)?;
         }
         // The enclosing multi-line container has this one as a member.
         self.has_value = true;
@@ -86,9 +80,11 @@ impl Layout {
         self.newline(w)
     }
 
+    /// A new line, indented by the open containers written over several
+    /// lines (those on one line add nothing).
     fn newline<W: ?Sized + Write>(&self, w: &mut W) -> io::Result<()> {
         w.write_all(b"\n")?;
-        for _ in 0..self.depth {
+        for _ in self.open.iter().filter(|o| !o.inline) {
             w.write_all(b"  ")?;
         }
         Ok(())

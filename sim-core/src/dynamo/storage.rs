@@ -935,6 +935,17 @@ impl Store {
         )
     }
 
+    /// `key`'s map entry as [`Store::entries`] gives it (`Some(None)` for a
+    /// loaded key still a bit), `None` when the store does not hold it. The
+    /// bit is asked first: a key whose bit is set is in neither map, so a
+    /// loaded key costs no search of them.
+    fn entry(&self, key: Key) -> Option<Option<&[Slot]>> {
+        if self.loaded.contains(key) {
+            return Some(None);
+        }
+        self.keys.get(&key).map(Some)
+    }
+
     /// The load phase: this store holds `key`'s loaded version (from the
     /// table given to [`Store::attach_load_table`]), as if applied at time
     /// 0 to an empty store. `key` must not be stored yet.
@@ -1100,16 +1111,12 @@ impl Store {
 
     /// The versions of `key` (cloned; a loaded one built).
     pub fn versions(&self, key: Key) -> Vec<Version> {
-        // A loaded key still a bit is not in the map: its bit answers
-        // without a search of the map (as in the methods below).
-        if self.loaded.contains(key) {
-            return vec![self.loaded.version(key)];
-        }
-        match self.keys.get(&key) {
-            Some(v) => v
+        match self.entry(key) {
+            Some(Some(v)) => v
                 .iter()
                 .map(|s| self.loaded.resolve(key, s).into_owned())
                 .collect(),
+            Some(None) => vec![self.loaded.version(key)],
             None => Vec::new(),
         }
     }
@@ -1117,27 +1124,25 @@ impl Store {
     /// Calls `f` with each version of `key`, in stored order (a loaded one
     /// built).
     pub fn for_each_version(&self, key: Key, mut f: impl FnMut(&Version)) {
-        if self.loaded.contains(key) {
-            return f(&self.loaded.version(key));
-        }
-        if let Some(v) = self.keys.get(&key) {
-            v.iter().for_each(|s| f(&self.loaded.resolve(key, s)));
+        match self.entry(key) {
+            Some(Some(v)) => v.iter().for_each(|s| f(&self.loaded.resolve(key, s))),
+            Some(None) => f(&self.loaded.version(key)),
+            None => {}
         }
     }
 
     /// True when the store holds `key`.
     pub fn contains(&self, key: Key) -> bool {
-        self.loaded.contains(key) || self.keys.contains_key(&key)
+        self.entry(key).is_some()
     }
 
     /// Appends the values stored for `key` to `out`, in stored order (a
     /// loaded key's value without building its version).
     pub fn push_values(&self, key: Key, out: &mut Vec<Value>) {
-        if self.loaded.contains(key) {
-            return out.push(loaded_value(key));
-        }
-        if let Some(v) = self.keys.get(&key) {
-            out.extend(v.iter().map(|s| s.value(key)));
+        match self.entry(key) {
+            Some(Some(v)) => out.extend(v.iter().map(|s| s.value(key))),
+            Some(None) => out.push(loaded_value(key)),
+            None => {}
         }
     }
 
