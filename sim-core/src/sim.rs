@@ -33,7 +33,7 @@ use crate::world::faults::{fault_rank, FaultAction, NemesisPlan, Resource};
 use crate::world::net::{DropReason, Network, Transmission};
 use crate::world::resources::{
     Admission, AdmissionMonitor, Arrival, LinkStats, Nic, Pool, PoolAdmission, Slot, Station,
-    StationStats,
+    StationStats, Windows,
 };
 
 /// Something that happens at an instant.
@@ -574,7 +574,10 @@ impl Simulation {
         );
         let node_count = cluster.nodes.len();
         let client_count = scenario.workload.clients.len();
-        let window = scenario.metrics.window;
+        let window = Windows {
+            width: scenario.metrics.window,
+            end: scenario.end(),
+        };
         let resources = match &cluster.capacity {
             None => Vec::new(),
             Some(cap) => {

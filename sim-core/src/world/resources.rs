@@ -58,10 +58,26 @@ pub enum Admission {
 /// into the last one (a scenario's window is validated, this is a backstop).
 const MAX_WINDOWS: usize = 1 << 16;
 
-/// Busy time (server-µs or link-µs) per metrics window.
+/// How a resource's busy time is cut into metrics windows: their width,
+/// and the run's end, after which nothing is counted (a job admitted
+/// before the end may be served past it: that time is not the run's, and
+/// counted it filled windows up to [`MAX_WINDOWS`] with a last one over
+/// 100 % busy).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Windows {
+    /// The metrics window (`metrics.window_s`).
+    pub width: SimDuration,
+    /// The end of the run.
+    pub end: SimTime,
+}
+
+/// Busy time (server-µs or link-µs) per metrics window, up to the run's
+/// end.
 #[derive(Clone, Debug, Default)]
 pub struct Timeline {
     window_us: u64,
+    /// The run's end (µs): time from here on is not counted.
+    end_us: u64,
     busy: Vec<u64>,
     /// The window last found and where it starts and ends (µs): times
     /// mostly fall in the window of the previous call, which then costs no
@@ -78,16 +94,19 @@ impl PartialEq for Timeline {
 impl Eq for Timeline {}
 
 impl Timeline {
-    fn new(window: SimDuration) -> Self {
+    fn new(windows: Windows) -> Self {
         Timeline {
-            window_us: window.as_micros().max(1),
+            window_us: windows.width.as_micros().max(1),
+            end_us: windows.end.as_micros(),
             busy: Vec::new(),
             cached: (0, 0, 0),
         }
     }
 
-    /// The window holding `t` (µs), capped at the last one, and where it
-    /// ends (`u64::MAX` for the last, which holds everything after it).
+    /// The window holding `t` (µs, before the run's end), capped at the
+    /// last one, and where its counted time ends: its edge, or the run's
+    /// end when that comes first (`u64::MAX` for the last window, which
+    /// holds everything after it, when the run's end is beyond it too).
     #[inline]
     fn window_of(&mut self, t: u64) -> (usize, u64) {
         let (w, lo, hi) = self.cached;
@@ -101,7 +120,8 @@ impl Timeline {
             u64::MAX
         } else {
             lo + self.window_us
-        };
+        }
+        .min(self.end_us);
         self.cached = (w, lo, hi);
         (w, hi)
     }
@@ -129,7 +149,7 @@ impl Timeline {
         if weight == 0 || to <= from {
             return;
         }
-        let (mut t, end) = (from.as_micros(), to.as_micros());
+        let (mut t, end) = (from.as_micros(), to.as_micros().min(self.end_us));
         while t < end {
             let (w, hi) = self.window_of(t);
             let edge = hi.min(end);
@@ -160,7 +180,7 @@ impl Timeline {
     /// [`Timeline::sub`] for any interval: split at window edges.
     #[inline(never)]
     fn sub_split(&mut self, from: SimTime, to: SimTime, weight: u64) {
-        let (mut t, end) = (from.as_micros(), to.as_micros());
+        let (mut t, end) = (from.as_micros(), to.as_micros().min(self.end_us));
         while t < end {
             let (w, hi) = self.window_of(t);
             let edge = hi.min(end);
@@ -252,7 +272,7 @@ pub struct Station<T> {
 
 impl<T> Station<T> {
     /// An idle station. `limit` bounds the jobs waiting (not those served).
-    pub fn new(servers: u32, limit: u32, policy: OverloadPolicy, window: SimDuration) -> Self {
+    pub fn new(servers: u32, limit: u32, policy: OverloadPolicy, windows: Windows) -> Self {
         assert!(servers > 0, "a station has at least one server");
         Station {
             servers,
@@ -265,7 +285,7 @@ impl<T> Station<T> {
             last: SimTime::ZERO,
             stats: StationStats {
                 servers,
-                timeline: Timeline::new(window),
+                timeline: Timeline::new(windows),
                 ..StationStats::default()
             },
         }
@@ -484,7 +504,7 @@ pub enum PoolAdmission {
 
 impl Pool {
     /// An idle pool of `workers`.
-    pub fn new(workers: u32, limit: u32, policy: OverloadPolicy, window: SimDuration) -> Self {
+    pub fn new(workers: u32, limit: u32, policy: OverloadPolicy, windows: Windows) -> Self {
         assert!(workers > 0, "a pool has at least one worker");
         Pool {
             idle: workers,
@@ -495,7 +515,7 @@ impl Pool {
             slowdown_permille: 1000,
             stats: StationStats {
                 servers: workers,
-                timeline: Timeline::new(window),
+                timeline: Timeline::new(windows),
                 ..StationStats::default()
             },
         }
@@ -624,14 +644,14 @@ pub struct Link {
 }
 
 impl Link {
-    fn new(bytes_per_s: u64, limit_bytes: u64, window: SimDuration) -> Self {
+    fn new(bytes_per_s: u64, limit_bytes: u64, windows: Windows) -> Self {
         Link {
             bytes_per_s: bytes_per_s.max(1),
             rate: bytes_per_s.max(1),
             limit_bytes,
             free_at: SimTime::ZERO,
             stats: LinkStats {
-                timeline: Timeline::new(window),
+                timeline: Timeline::new(windows),
                 ..LinkStats::default()
             },
         }
@@ -772,11 +792,11 @@ impl Nic {
         egress_bytes_per_s: u64,
         ingress_bytes_per_s: u64,
         limit_bytes: u64,
-        window: SimDuration,
+        windows: Windows,
     ) -> Self {
         Nic {
-            egress: Link::new(egress_bytes_per_s, limit_bytes, window),
-            ingress: Link::new(ingress_bytes_per_s, limit_bytes, window),
+            egress: Link::new(egress_bytes_per_s, limit_bytes, windows),
+            ingress: Link::new(ingress_bytes_per_s, limit_bytes, windows),
         }
     }
 
@@ -878,7 +898,18 @@ mod tests {
     use crate::engine::queue::EventQueue;
     use crate::engine::rng::{SimRng, Stream};
 
-    const W: SimDuration = SimDuration::from_secs(1);
+    /// One-second windows over a run that never ends.
+    const W: Windows = Windows {
+        width: SimDuration::from_secs(1),
+        end: SimTime(u64::MAX),
+    };
+
+    fn windows(width_us: u64) -> Windows {
+        Windows {
+            width: SimDuration(width_us),
+            end: SimTime(u64::MAX),
+        }
+    }
 
     /// The timeline's cached window gives what dividing every time gives,
     /// for charges and refunds, in any order, inside the last window (the
@@ -887,7 +918,7 @@ mod tests {
     fn the_cached_window_matches_a_division_every_time() {
         let mut rng = SimRng::new(3, Stream::Custom(9));
         for window in [1u64, 7, 1_000, 1_000_000] {
-            let mut t = Timeline::new(SimDuration(window));
+            let mut t = Timeline::new(windows(window));
             let mut naive = vec![0u64; 0];
             let mut last = 0;
             for i in 0..20_000u64 {
@@ -1099,14 +1130,44 @@ mod tests {
 
     #[test]
     fn timelines_split_busy_time_at_window_edges() {
-        let mut t = Timeline::new(SimDuration(10));
+        let mut t = Timeline::new(windows(10));
         t.add(SimTime(5), SimTime(25), 2);
         assert_eq!(t.busy(), &[10, 20, 10]);
     }
 
+    /// Service that runs past the run's end is not the run's: it is not
+    /// counted (a 10 s service admitted near the end of a short run with
+    /// 10 ms windows filled 65,536 windows, the last one 52,688 times
+    /// over busy, and the summary 64 MB past the budget's estimate).
+    #[test]
+    fn timelines_stop_at_the_run_end() {
+        let mut t = Timeline::new(Windows {
+            width: SimDuration(10),
+            end: SimTime(32),
+        });
+        // Inside one window (the inlined path), then across the end.
+        t.add(SimTime(30), SimTime(31), 1);
+        t.add(SimTime(5), SimTime(10_000_000), 2);
+        assert_eq!(t.busy(), &[10, 20, 20, 5]);
+        // A refund clips the same way.
+        t.sub(SimTime(25), SimTime(10_000_000), 2);
+        assert_eq!(t.busy(), &[10, 20, 10, 1]);
+        // Time after the end changes nothing.
+        t.add(SimTime(40), SimTime(50), 1);
+        t.add(SimTime(32), SimTime(33), 1);
+        assert_eq!(t.busy(), &[10, 20, 10, 1]);
+        // A run's end on a window edge leaves no empty window after it.
+        let mut t = Timeline::new(Windows {
+            width: SimDuration(10),
+            end: SimTime(30),
+        });
+        t.add(SimTime(0), SimTime(1_000), 1);
+        assert_eq!(t.busy(), &[10, 10, 10]);
+    }
+
     #[test]
     fn admission_defers_while_the_percentile_is_over_target() {
-        let mut m = AdmissionMonitor::new(W, 990_000, SimDuration::from_millis(50));
+        let mut m = AdmissionMonitor::new(W.width, 990_000, SimDuration::from_millis(50));
         assert_eq!(m.verdict(SimTime(0)), Admission::Admit);
         for i in 0..100 {
             m.sample(SimTime(i * 1000), SimDuration::from_millis(80));
