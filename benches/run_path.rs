@@ -16,6 +16,17 @@
 //!   `run_path_one_thread_wall_s` / `_cpu_s` and
 //!   `run_path_one_thread_vs_engine_bench` / `_cpu`.
 //!
+//! Every figure below is measured twice: for the baseline, and for the same
+//! scenario with node capacity on (the engine bench's section 5:
+//! `common::BASELINE_CAPACITY`, 8 workers, 4 disk channels and a
+//! 1,250 MB/s interface per node), whose figures carry a `capacity_`
+//! prefix (`capacity_run_path_vs_engine_bench`,
+//! `capacity_run_path_messages_per_cpu_sec`,
+//! `capacity_engine_instructions_per_op`, ...): issue 18's goals hold with
+//! capacity off and on. `capacity_overhead_run_path` / `_cpu` is the CLI
+//! path's time with capacity over without. The one-thread CLI path is
+//! measured without capacity only.
+//!
 //! Run with `cargo bench --bench run_path` (`DYNASIM_BENCH_QUICK=1`: 200k
 //! operations, one round). Prints `name: value` lines:
 //! `run_path_ops`, `engine_run_wall_s` / `_cpu_s`, `run_path_wall_s` /
@@ -62,7 +73,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
-use common::{baseline_scenario_json, children_cpu_time_s};
+use common::{baseline_scenario_json, children_cpu_time_s, with_capacity};
 
 const OPS: u64 = 1_000_000;
 const QUICK_OPS: u64 = 200_000;
@@ -73,53 +84,93 @@ fn main() {
     let dir: PathBuf =
         std::env::temp_dir().join(format!("dynasim-run-path-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("a temporary directory");
-    let file = dir.join("baseline.json");
-    std::fs::write(&file, baseline_scenario_json(ops)).expect("write the scenario");
-    let mut engine = (f64::INFINITY, f64::INFINITY);
-    let mut cli = (f64::INFINITY, f64::INFINITY);
+    let files = VARIANTS.map(|(prefix, scenario)| {
+        let file = dir.join(format!("{prefix}baseline.json"));
+        std::fs::write(&file, scenario(ops)).expect("write the scenario");
+        file
+    });
+    let mut best = [PathTimes::NONE; 2];
     let mut one_thread = (f64::INFINITY, f64::INFINITY);
-    let mut messages = 0u64;
-    let mut hashes = (String::new(), String::new());
+    let mut messages = [0u64; 2];
     for round in 0..rounds {
         eprintln!("run_path: round {} of {rounds}", round + 1);
-        let alone = engine_run(&file);
-        messages = alone.messages;
-        hashes.0 = alone.hash;
-        engine = (engine.0.min(alone.wall), engine.1.min(alone.cpu));
-        let (wall, cpu, hash) = cli_run(&file, &dir.join("out"));
-        hashes.1 = hash;
-        cli = (cli.0.min(wall), cli.1.min(cpu));
-        let (wall, cpu, hash) = cli_run_with(&file, &dir.join("out"), &["--one-thread"]);
-        assert_eq!(hashes.1, hash, "one thread or two, the same run");
-        one_thread = (one_thread.0.min(wall), one_thread.1.min(cpu));
+        // Capacity off then on, each engine alone then through the CLI;
+        // the one-thread CLI path only without capacity.
+        for (i, file) in files.iter().enumerate() {
+            let alone = engine_run(file);
+            messages[i] = alone.messages;
+            let (wall, cpu, hash) = cli_run(file, &dir.join("out"));
+            assert_eq!(alone.hash, hash, "the two paths ran the same run");
+            best[i] = best[i].min(PathTimes {
+                engine: (alone.wall, alone.cpu),
+                cli: (wall, cpu),
+            });
+            if i == 0 {
+                let (wall, cpu, one) = cli_run_with(file, &dir.join("out"), &["--one-thread"]);
+                assert_eq!(hash, one, "one thread or two, the same run");
+                one_thread = (one_thread.0.min(wall), one_thread.1.min(cpu));
+            }
+        }
     }
-    assert_eq!(hashes.0, hashes.1, "the two paths ran the same run");
     println!("run_path_ops: {ops}");
-    println!("engine_run_wall_s: {:.3}", engine.0);
-    println!("engine_run_cpu_s: {:.3}", engine.1);
-    println!("run_path_wall_s: {:.3}", cli.0);
-    println!("run_path_cpu_s: {:.3}", cli.1);
-    println!("run_path_vs_engine_bench: {:.2}", cli.0 / engine.0);
-    println!("run_path_vs_engine_bench_cpu: {:.2}", cli.1 / engine.1);
-    println!("run_path_us_per_op: {:.2}", cli.1 * 1e6 / ops as f64);
+    for (i, (prefix, _)) in VARIANTS.iter().enumerate() {
+        let PathTimes { engine, cli } = best[i];
+        println!("{prefix}engine_run_wall_s: {:.3}", engine.0);
+        println!("{prefix}engine_run_cpu_s: {:.3}", engine.1);
+        println!("{prefix}run_path_wall_s: {:.3}", cli.0);
+        println!("{prefix}run_path_cpu_s: {:.3}", cli.1);
+        println!("{prefix}run_path_vs_engine_bench: {:.2}", cli.0 / engine.0);
+        println!(
+            "{prefix}run_path_vs_engine_bench_cpu: {:.2}",
+            cli.1 / engine.1
+        );
+        println!(
+            "{prefix}run_path_us_per_op: {:.2}",
+            cli.1 * 1e6 / ops as f64
+        );
+        println!(
+            "{prefix}run_path_messages_per_cpu_sec: {:.0}",
+            messages[i] as f64 / cli.1
+        );
+    }
+    println!(
+        "capacity_overhead_run_path: {:.2}",
+        best[1].cli.0 / best[0].cli.0
+    );
+    println!(
+        "capacity_overhead_run_path_cpu: {:.2}",
+        best[1].cli.1 / best[0].cli.1
+    );
     println!("run_path_one_thread_wall_s: {:.3}", one_thread.0);
     println!("run_path_one_thread_cpu_s: {:.3}", one_thread.1);
     println!(
         "run_path_one_thread_vs_engine_bench: {:.2}",
-        one_thread.0 / engine.0
+        one_thread.0 / best[0].engine.0
     );
     println!(
         "run_path_one_thread_vs_engine_bench_cpu: {:.2}",
-        one_thread.1 / engine.1
+        one_thread.1 / best[0].engine.1
     );
-    println!(
-        "run_path_messages_per_cpu_sec: {:.0}",
-        messages as f64 / cli.1
-    );
-    keys_scaling(&dir, ops, if quick { 1 } else { 2 });
-    instruction_counts(&dir);
+    for (prefix, scenario) in VARIANTS {
+        keys_scaling(&dir, prefix, scenario, ops, if quick { 1 } else { 2 });
+    }
+    for (prefix, scenario) in VARIANTS {
+        instruction_counts(&dir, prefix, scenario);
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The baseline with node capacity (the engine bench's section 5).
+fn capacity_scenario_json(ops: u64) -> String {
+    with_capacity(&baseline_scenario_json(ops))
+}
+
+/// The two runs every figure is measured for, with the prefix of their
+/// names: node capacity off (no prefix) and on (`capacity_`).
+const VARIANTS: [(&str, fn(u64) -> String); 2] = [
+    ("", baseline_scenario_json),
+    ("capacity_", capacity_scenario_json),
+];
 
 /// Wall and CPU seconds of one scenario: the engine alone, then the CLI
 /// path.
@@ -157,8 +208,8 @@ impl PathTimes {
 
 /// The baseline over 1k and 1M keys, engine alone and CLI path: best wall
 /// and CPU seconds of `rounds` alternating rounds each, and their ratios.
-fn keys_scaling(dir: &Path, ops: u64, rounds: usize) {
-    let base = baseline_scenario_json(ops);
+fn keys_scaling(dir: &Path, prefix: &str, scenario: fn(u64) -> String, ops: u64, rounds: usize) {
+    let base = scenario(ops);
     let counts = [1_000u64, 1_000_000];
     let write = |n: u64, text: &str, name: &str| {
         let text = text.replace("\"count\": 100000,", &format!("\"count\": {n},"));
@@ -166,14 +217,14 @@ fn keys_scaling(dir: &Path, ops: u64, rounds: usize) {
             text.contains(&format!("\"count\": {n},")),
             "the baseline names its key count"
         );
-        let file = dir.join(format!("{name}-{n}.json"));
+        let file = dir.join(format!("{prefix}{name}-{n}.json"));
         std::fs::write(&file, text).expect("write the scenario");
         file
     };
     let out = dir.join("out-keys");
     let files: Vec<PathBuf> = counts.iter().map(|n| write(*n, &base, "keys")).collect();
     // The fixed part: the same runs with 100 plans (200 operations).
-    let fixed_base = baseline_scenario_json(200);
+    let fixed_base = scenario(200);
     let fixed: Vec<PathTimes> = counts
         .iter()
         .map(|n| PathTimes::measure(&write(*n, &fixed_base, "fixed"), &out))
@@ -182,7 +233,7 @@ fn keys_scaling(dir: &Path, ops: u64, rounds: usize) {
     for round in 0..rounds {
         for (i, file) in files.iter().enumerate() {
             eprintln!(
-                "run_path: {} keys, round {} of {rounds}",
+                "run_path: {prefix}{} keys, round {} of {rounds}",
                 counts[i],
                 round + 1
             );
@@ -202,20 +253,20 @@ fn keys_scaling(dir: &Path, ops: u64, rounds: usize) {
             pick(&fixed[1]),
             pick(&fixed[0]),
         );
-        println!("keys_1k_{path}_wall_s: {:.3}", k1.0);
-        println!("keys_1k_{path}_cpu_s: {:.3}", k1.1);
-        println!("keys_1m_{path}_wall_s: {:.3}", m1.0);
-        println!("keys_1m_{path}_cpu_s: {:.3}", m1.1);
-        println!("keys_1m_fixed_{path}_wall_s: {:.3}", f1.0);
-        println!("keys_1m_fixed_{path}_cpu_s: {:.3}", f1.1);
-        println!("{path}_keys_1m_vs_1k: {:.2}", m1.0 / k1.0);
-        println!("{path}_keys_1m_vs_1k_cpu: {:.2}", m1.1 / k1.1);
+        println!("{prefix}keys_1k_{path}_wall_s: {:.3}", k1.0);
+        println!("{prefix}keys_1k_{path}_cpu_s: {:.3}", k1.1);
+        println!("{prefix}keys_1m_{path}_wall_s: {:.3}", m1.0);
+        println!("{prefix}keys_1m_{path}_cpu_s: {:.3}", m1.1);
+        println!("{prefix}keys_1m_fixed_{path}_wall_s: {:.3}", f1.0);
+        println!("{prefix}keys_1m_fixed_{path}_cpu_s: {:.3}", f1.1);
+        println!("{prefix}{path}_keys_1m_vs_1k: {:.2}", m1.0 / k1.0);
+        println!("{prefix}{path}_keys_1m_vs_1k_cpu: {:.2}", m1.1 / k1.1);
         println!(
-            "{path}_keys_1m_vs_1k_per_op: {:.2}",
+            "{prefix}{path}_keys_1m_vs_1k_per_op: {:.2}",
             (m1.0 - f1.0) / (k1.0 - f0.0)
         );
         println!(
-            "{path}_keys_1m_vs_1k_cpu_per_op: {:.2}",
+            "{prefix}{path}_keys_1m_vs_1k_cpu_per_op: {:.2}",
             (m1.1 - f1.1) / (k1.1 - f0.1)
         );
     }
@@ -313,12 +364,13 @@ const COUNTED_OPS: u64 = 100_000;
 /// summary): `engine_instructions_per_op`, `run_path_instructions_per_op`
 /// and their ratio `run_path_vs_engine_instructions`. Prints `n/a` without
 /// valgrind. About two and a half minutes.
-fn instruction_counts(dir: &Path) {
+fn instruction_counts(dir: &Path, prefix: &str, scenario: fn(u64) -> String) {
     let names = [
         "engine_instructions_per_op",
         "run_path_instructions_per_op",
         "run_path_vs_engine_instructions",
-    ];
+    ]
+    .map(|n| format!("{prefix}{n}"));
     let valgrind = Command::new("valgrind")
         .arg("--version")
         .stdout(Stdio::null())
@@ -334,9 +386,9 @@ fn instruction_counts(dir: &Path) {
     let out = dir.join("out-counted");
     let mut counts = [[0u64; 2]; 2];
     for (i, ops) in [COUNTED_OPS, 2 * COUNTED_OPS].into_iter().enumerate() {
-        let file = dir.join(format!("counted-{ops}.json"));
-        std::fs::write(&file, baseline_scenario_json(ops)).expect("write the scenario");
-        eprintln!("run_path: counting instructions, {ops} operations");
+        let file = dir.join(format!("{prefix}counted-{ops}.json"));
+        std::fs::write(&file, scenario(ops)).expect("write the scenario");
+        eprintln!("run_path: {prefix}counting instructions, {ops} operations");
         counts[0][i] = callgrind(
             Command::new(env!("CARGO_BIN_EXE_dynasim"))
                 .arg("hash")

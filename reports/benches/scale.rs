@@ -1,8 +1,8 @@
 //! Scale benchmark (issue 18): 1,000 nodes, 1M keys, 10M operations, the
 //! whole run path (simulation, metrics collector, summary) in one process.
 //!
-//! Run with `cargo bench -p reports --bench scale` (about 4 minutes of CPU
-//! after the build; `DYNASIM_BENCH_QUICK=1`: 1M operations). Standard output
+//! Run with `cargo bench -p reports --bench scale` (about 9 minutes of CPU
+//! after the build, both runs; `DYNASIM_BENCH_QUICK=1`: 1M operations). Standard output
 //! carries only `name: value` lines; progress goes to standard error. The
 //! run happens in a child process (the bench re-executes itself with
 //! `DYNASIM_BENCH_CHILD=scale:<operations>`) so that its peak RSS is its
@@ -11,6 +11,10 @@
 //! The scenario is the engine bench's baseline (read-modify-write clients,
 //! `(N, R, W) = (3, 2, 2)`, zipfian 0.99, a healthy network) with 1,000
 //! nodes on 4,096 equal partitions and 1M keys loaded before the run.
+//!
+//! The run is done twice, node capacity off and on (the engine bench's
+//! section 5, `common::BASELINE_CAPACITY`, on every node); the second run's
+//! figures carry a `scale_capacity_` prefix instead of `scale_`.
 //!
 //! Figures (`scale_ops` says how many operations they are for):
 //! - `scale_peak_rss_mb`: peak RSS of the child (goal ≤ 4,096 at 10M);
@@ -35,7 +39,9 @@ use std::sync::Arc;
 #[path = "../../sim-core/benches/common/mod.rs"]
 mod common;
 
-use common::{baseline_scenario_json, cpu_time_s, peak_rss_mb, run_child_spec, CHILD_ENV};
+use common::{
+    baseline_scenario_json, cpu_time_s, peak_rss_mb, run_child_spec, with_capacity, CHILD_ENV,
+};
 use reports::metrics::Collector;
 use sim_core::scenario::{no_files, parse};
 use sim_core::sim::Simulation;
@@ -50,18 +56,21 @@ fn main() {
     } else {
         10_000_000
     };
-    let figures = run_child_spec(&format!("scale:{ops}"));
     println!("scale_ops: {ops}");
-    for name in [
-        "threads",
-        "peak_rss_mb",
-        "wall_s",
-        "cpu_s",
-        "us_per_op",
-        "unpacked_cap",
-        "thaws",
-    ] {
-        println!("scale_{name}: {}", figures.get(name));
+    // Node capacity off, then on (issue 18's goals hold for both).
+    for (prefix, flag) in [("scale_", ""), ("scale_capacity_", ":capacity")] {
+        let figures = run_child_spec(&format!("scale:{ops}{flag}"));
+        for name in [
+            "threads",
+            "peak_rss_mb",
+            "wall_s",
+            "cpu_s",
+            "us_per_op",
+            "unpacked_cap",
+            "thaws",
+        ] {
+            println!("{prefix}{name}: {}", figures.get(name));
+        }
     }
 }
 
@@ -86,15 +95,26 @@ fn scenario_json(ops: u64) -> String {
 }
 
 fn child(spec: &str) {
-    let ops: u64 = spec
+    let (n, capacity) = match spec.strip_suffix(":capacity") {
+        Some(n) => (n, true),
+        None => (spec, false),
+    };
+    let ops: u64 = n
         .strip_prefix("scale:")
         .and_then(|n| n.parse().ok())
-        .unwrap_or_else(|| panic!("{CHILD_ENV} must be `scale:N`, got {spec:?}"));
-    let scenario = match parse(&scenario_json(ops), &no_files) {
+        .unwrap_or_else(|| panic!("{CHILD_ENV} must be `scale:N[:capacity]`, got {spec:?}"));
+    let mut text = scenario_json(ops);
+    if capacity {
+        text = with_capacity(&text);
+    }
+    let scenario = match parse(&text, &no_files) {
         Ok(s) => Arc::new(s),
         Err(e) => panic!("the scale scenario does not validate: {e:?}"),
     };
-    eprintln!("scale: {ops} operations on 1,000 nodes over 1M keys...");
+    eprintln!(
+        "scale: {ops} operations on 1,000 nodes over 1M keys{}...",
+        if capacity { ", node capacity on" } else { "" }
+    );
     let cpu_before = cpu_time_s();
     let started = std::time::Instant::now();
     let sim = Simulation::new(scenario.clone());

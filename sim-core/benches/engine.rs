@@ -476,16 +476,10 @@ fn hold_model() -> HoldFigures {
 
 // ---------------------------------------------------------------- simulator
 
-/// The baseline scenario with a node capacity section (section 5).
+/// The baseline scenario with a node capacity section (section 5;
+/// `common::BASELINE_CAPACITY`, shared with the run-path and scale benches).
 fn capacity_json(ops: u64) -> String {
-    let mut doc: serde_json::Value =
-        serde_json::from_str(&scenario_json(ops)).expect("the baseline is JSON");
-    doc["cluster"]["capacity"] = serde_json::json!({
-        "cpu": { "workers": 8, "service": { "default": { "exponential": { "mean_ms": 0.02 } } } },
-        "disk": { "concurrency": 4 },
-        "nic": { "bandwidth_mb_per_s": 1250 }
-    });
-    doc.to_string()
+    common::with_capacity(&scenario_json(ops))
 }
 
 /// The baseline scenario with a budget of `ops` operations (shared with

@@ -164,3 +164,27 @@ pub fn baseline_scenario_json(ops: u64) -> String {
 }}"#
     )
 }
+
+/// The engine bench's node capacity (its section 5): every node gets 8
+/// workers (exponential 20 µs per message), a disk with 4 channels (the
+/// default storage latencies as service times) and a 1,250 MB/s interface,
+/// generous enough that the baseline is not overloaded.
+#[allow(dead_code)]
+pub const BASELINE_CAPACITY: &str = r#""capacity": {
+      "cpu": { "workers": 8, "service": { "default": { "exponential": { "mean_ms": 0.02 } } } },
+      "disk": { "concurrency": 4 },
+      "nic": { "bandwidth_mb_per_s": 1250 }
+    },"#;
+
+/// `scenario` (the baseline or one derived from it) with
+/// [`BASELINE_CAPACITY`] in its cluster section: the same run with node
+/// capacity on (issue 18's goals hold with capacity off and on).
+#[allow(dead_code)]
+pub fn with_capacity(scenario: &str) -> String {
+    let at = r#""cluster": {"#;
+    assert!(
+        scenario.contains(at) && !scenario.contains(r#""capacity""#),
+        "the baseline changed: no cluster section to give capacity"
+    );
+    scenario.replacen(at, &format!("{at}\n    {BASELINE_CAPACITY}"), 1)
+}
