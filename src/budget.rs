@@ -1301,7 +1301,11 @@ struct Offered {
 
 impl Offered {
     fn of(s: &Scenario, sh: &Shape, message_bytes: f64, events: f64) -> Option<Offered> {
-        if !s.faults.is_empty() || s.nemesis.is_some() || !(message_bytes > 0.0) {
+        if !s.faults.is_empty()
+            || s.nemesis.is_some()
+            || message_bytes.is_nan()
+            || message_bytes <= 0.0
+        {
             return None;
         }
         let share = ((sh.n + 1.0) / sh.nodes.max(1.0) + 2.0 * sh.hot_share).min(1.0);
