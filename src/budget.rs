@@ -1270,8 +1270,9 @@ fn metrics_terms(s: &Scenario, sh: &Shape, est: &mut Estimate) {
 /// faults: a queue whose utilisation stays well under 1 holds far fewer
 /// jobs than its limit, and bounding it by its limit refused runs
 /// that take a few megabytes (the engine bench's baseline with capacity:
-/// 35 GiB "needed" for 100k preloaded keys, 64 nodes and 1M operations at
-/// a utilisation under 1 %).
+/// 35 GiB "needed" for 100k preloaded keys, 64 nodes and 1M operations,
+/// whose busiest disk is about half busy with 17 jobs at most in its queue,
+/// the workers 1 % busy).
 ///
 /// The bound: in a queue with utilisation ρ < 1, more than q jobs waiting
 /// is a chance of about ρ^q (the geometric tail of M/M/c), so over a run of
@@ -1793,7 +1794,8 @@ mod tests {
     /// The engine bench's baseline with its node capacity (64 nodes, 100k
     /// preloaded zipfian keys, 100 clients of read-modify-writes, 1M
     /// operations; `sim-core/benches/common/mod.rs`): its queues keep up
-    /// (utilisation under 1 % measured), so they hold a few jobs each.
+    /// (measured: the busiest disk about half busy, at most 17 jobs
+    /// waiting; the workers 1 % busy), so they hold a few jobs each.
     /// Counted at their limits it was refused, "35.4 GiB".
     fn bench_baseline_with_capacity() -> Value {
         json!({

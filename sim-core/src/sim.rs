@@ -574,7 +574,7 @@ impl Simulation {
         );
         let node_count = cluster.nodes.len();
         let client_count = scenario.workload.clients.len();
-        let window = Windows {
+        let windows = Windows {
             width: scenario.metrics.window,
             end: scenario.end(),
         };
@@ -588,17 +588,17 @@ impl Simulation {
                         cpu: spec
                             .cpu
                             .as_ref()
-                            .map(|c| Pool::new(c.workers, c.queue_limit, c.overload, window)),
+                            .map(|c| Pool::new(c.workers, c.queue_limit, c.overload, windows)),
                         cpu_pending: std::collections::VecDeque::new(),
                         disk: spec.disk.as_ref().map(|d| {
-                            Station::new(d.concurrency, d.queue_limit, d.overload, window)
+                            Station::new(d.concurrency, d.queue_limit, d.overload, windows)
                         }),
                         nic: spec.nic.as_ref().map(|n| {
                             Nic::new(
                                 n.egress_bytes_per_s,
                                 n.ingress_bytes_per_s,
                                 n.queue_limit_bytes,
-                                window,
+                                windows,
                             )
                         }),
                         admission: cap
