@@ -471,6 +471,9 @@ struct Shape {
     blind_writes: f64,
     /// Share of operations that read (and get sibling sets back).
     read_share: f64,
+    /// Share of operations that write (a read-modify-write both reads and
+    /// writes).
+    write_share: f64,
     /// Siblings the busiest key may hold at the end: 1 + its blind writes
     /// and overlapping read-modify-writes.
     hot_siblings: f64,
@@ -601,6 +604,7 @@ impl Shape {
             hot_blind_writes: blind_writes * hot_share.max(1.0 / touched_keys.max(1.0)),
             blind_writes,
             read_share: share(mix.read) + share(mix.read_modify_write),
+            write_share,
             // Blind writes always leave a sibling (until a read-modify-write
             // merges them); read-modify-writes only while they overlap: at
             // most those started within a client timeout (an operation may
@@ -1416,10 +1420,9 @@ fn capacity_terms(s: &Scenario, sh: &Shape, est: &mut Estimate) {
             let channels = f64::from(d.concurrency);
             // Reads and writes in the workload's proportions (a
             // read-modify-write is one of each).
-            let write_share = sh.writes / sh.ops.max(1.0);
             let service_us = (sh.read_share * mean_us(&d.read, 0.0)
-                + write_share * mean_us(&d.write, 0.0))
-                / (sh.read_share + write_share).max(1e-9);
+                + sh.write_share * mean_us(&d.write, 0.0))
+                / (sh.read_share + sh.write_share).max(1e-9);
             let rho = offered
                 .as_ref()
                 .map(|o| o.disk_per_s * service_us / 1e6 / channels.max(1.0));
