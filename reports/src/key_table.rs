@@ -20,10 +20,10 @@ use std::collections::BTreeMap;
 use sim_core::engine::ids::Key;
 
 /// The most keys indexed directly (a slot each, 8 or 16 bytes, in pages).
-pub(crate) const DENSE_MAX: u64 = 1 << 22;
+pub const DENSE_MAX: u64 = 1 << 22;
 
 /// Slots per page.
-pub(crate) const PAGE: usize = 1 << 12;
+pub const PAGE: usize = 1 << 12;
 
 /// See the module docs.
 #[derive(Clone, Debug)]

@@ -16,7 +16,7 @@ pub mod explain;
 pub mod files;
 pub mod json_text;
 mod key_bits;
-mod key_table;
+pub mod key_table;
 pub use sim_core::engine::histogram;
 pub mod membership;
 pub mod metrics;
