@@ -58,6 +58,7 @@ use sim_core::config::{
     Arrival, ClockScheme, FailureDetectorKind, Popularity, ProbeKey, Scenario, Versioning,
 };
 use sim_core::dynamo::ring::PartitionStrategy;
+use sim_core::engine::time::SimDuration;
 use sim_core::world::dist::Latency;
 use sim_core::world::faults::FaultAction;
 
@@ -224,9 +225,11 @@ const BYTES_PER_STORED_VERSION: f64 = 512.0;
 const BYTES_PER_TOUCHED_KEY_COLLECTOR: f64 = 2048.0;
 /// A key's slots in the collector's paged tables (`reports::key_table`):
 /// histories 8 B, packed histories 16, largest object 24, final siblings
-/// 8, rounded up. A fuzzed `hot-key` over 10M keys, 4,800 of them touched
+/// 8, rounded up; the term counts whole pages of every table, an upper
+/// bound. A fuzzed `hot-key` over 10M keys, 4,800 of them touched
 /// uniformly, peaked at 105.8 MB against 104.4 estimated before this
-/// term: about 46 MB of pages (the engine's key cache is the other 40).
+/// term: about 46 MB of pages (the engine's key cache is the other 40),
+/// where the term now counts 256 MiB.
 const BYTES_PER_COLLECTOR_SLOT: f64 = 64.0;
 const BYTES_PER_KEY_CACHE: f64 = 4.0;
 const BYTES_PER_ZIPF_KEY: f64 = 16.0;
@@ -313,6 +316,68 @@ fn secs(us: u64) -> f64 {
 /// The mean of a latency in µs, or `fallback` without a closed form.
 fn mean_us(l: &Latency, fallback: f64) -> f64 {
     l.mean_us().filter(|m| m.is_finite()).unwrap_or(fallback)
+}
+
+/// A latency's mean and variance (µs, µs²), when both are finite (truncation
+/// at zero ignored: it lowers the variance).
+fn moments(l: &Latency) -> Option<(f64, f64)> {
+    let (mean, var) = match l {
+        Latency::Constant { us } => (*us, 0.0),
+        Latency::Uniform { min_us, max_us } => {
+            ((min_us + max_us) / 2.0, (max_us - min_us).powi(2) / 12.0)
+        }
+        Latency::Normal { mean_us, stddev_us } => (*mean_us, stddev_us * stddev_us),
+        Latency::Exponential { mean_us } => (*mean_us, mean_us * mean_us),
+        Latency::LogNormal { median_us, sigma } => {
+            let s2 = sigma * sigma;
+            let mean = median_us * (s2 / 2.0).exp();
+            (mean, mean * mean * (s2.exp() - 1.0))
+        }
+        Latency::Pareto { scale_us, shape } if *shape > 2.0 => {
+            let a = *shape;
+            (
+                a * scale_us / (a - 1.0),
+                scale_us * scale_us * a / ((a - 1.0).powi(2) * (a - 2.0)),
+            )
+        }
+        Latency::Pareto { .. } => return None,
+        Latency::Mixture(parts) => {
+            let total = parts.iter().map(|(w, _)| *w as f64).sum::<f64>().max(1.0);
+            let (mut mean, mut square) = (0.0, 0.0);
+            for (w, part) in parts {
+                let (m, v) = moments(part)?;
+                mean += *w as f64 / total * m;
+                square += *w as f64 / total * (v + m * m);
+            }
+            (mean, (square - mean * mean).max(0.0))
+        }
+        Latency::Empirical(points) => {
+            // Uniform between consecutive points, as sampled.
+            let (mut mean, mut square, mut prev) = (0.0, 0.0, (0.0, 0u32));
+            for &(v, c) in points {
+                let mass = f64::from(c.saturating_sub(prev.1))
+                    / f64::from(sim_core::engine::rng::Probability::SCALE);
+                let a = prev.0;
+                mean += mass * (a + v) / 2.0;
+                square += mass * (a * a + a * v + v * v) / 3.0;
+                prev = (v, c);
+            }
+            (mean, (square - mean * mean).max(0.0))
+        }
+        Latency::Sum(parts) => parts.iter().try_fold((0.0, 0.0), |(m, v), part| {
+            moments(part).map(|(pm, pv)| (m + pm, v + pv))
+        })?,
+    };
+    (mean.is_finite() && var.is_finite()).then_some((mean, var))
+}
+
+/// Spread no wider than the exponential's (a finite variance at most the
+/// squared mean), which the queueing bounds below assume: a heavier tail
+/// (Pareto with shape under 1 + √2, log-normal with sigma over 0.83) lets a
+/// queue at a low mean utilisation hold far more (a Pareto disk at an
+/// estimated 0.54 queued 1,186 jobs against a light-tailed bound of 545).
+fn light_tailed(l: &Latency) -> bool {
+    moments(l).is_some_and(|(mean, var)| var <= mean * mean)
 }
 
 /// The generalised harmonic number H(n, s) = Σ 1/i^s, i = 1..n, in closed
@@ -1318,9 +1383,12 @@ fn metrics_terms(s: &Scenario, sh: &Shape, est: &mut Estimate) {
 /// next keys may share its node), receiving 2N + 2 messages and starting
 /// a disk operation for each (reads and writes in the workload's
 /// proportions), every message of the workload's mean size through the
-/// interface, the slowest kind's mean service time for every message; and
-/// a queue counts its load only under [`KEEPS_UP`], since a slow queue
-/// brings on work this leaves out. A
+/// interface, the slowest kind's mean service time for every message, a
+/// hedged get twice, and the anti-entropy and gossip exchanges a node starts
+/// and answers; a queue counts its load only under [`KEEPS_UP`], since a
+/// slow queue brings on work this leaves out, and only with service times
+/// and value sizes whose tails are no wider than the exponential's
+/// ([`light_tailed`]). A
 /// fault or a nemesis (a pause, a slow disk, a partition's retries) can
 /// fill any queue: then every queue counts its limit, as before.
 struct Offered {
@@ -1336,17 +1404,40 @@ struct Offered {
 
 impl Offered {
     fn of(s: &Scenario, sh: &Shape, message_bytes: f64, events: f64) -> Option<Offered> {
+        let heavy_values = s
+            .workload
+            .value_size
+            .as_ref()
+            .is_some_and(|d| !light_tailed(d));
         if !s.faults.is_empty()
             || s.nemesis.is_some()
+            || heavy_values
             || message_bytes.is_nan()
             || message_bytes <= 0.0
         {
             return None;
         }
         let share = ((sh.n + 1.0) / sh.nodes.max(1.0) + 2.0 * sh.hot_share).min(1.0);
-        let taken = 2.0 * sh.ops_per_s * share;
+        // A hedged get may ask every replica twice.
+        let hedged = if s.workload.hedged_reads.is_some() {
+            1.5
+        } else {
+            1.0
+        };
+        let taken = 2.0 * sh.ops_per_s * share * hedged;
+        // Background exchanges a node starts and answers: anti-entropy
+        // (a few messages each) and gossip (a request and a reply).
+        let per_s = |d: SimDuration| 1e6 / (d.as_micros().max(1) as f64);
+        let c = &s.cluster;
+        let background = 2.0
+            * (c.anti_entropy
+                .as_ref()
+                .map_or(0.0, |a| 4.0 * per_s(a.interval))
+                + c.membership
+                    .as_ref()
+                    .map_or(0.0, |m| 2.0 * per_s(m.gossip_interval)));
         Some(Offered {
-            messages_per_s: taken * (2.0 * sh.n + 2.0),
+            messages_per_s: taken * (2.0 * sh.n + 2.0) + background,
             disk_per_s: taken,
             burst: 2.0 * sh.n + 2.0,
             tail: events.max(1.0).ln() + 12.0 * std::f64::consts::LN_10,
@@ -1393,8 +1484,9 @@ const SETTLED_OVERLAP_PLANS: f64 = 4.0;
 
 /// Siblings the busiest key may hold when every operation completes in
 /// about its mean time: no faults or nemesis, lossless links without
-/// overrides, finite mean latencies, clocks that do not explode siblings
-/// (not vnode clocks), and every queue keeping up (`stays`: the longest
+/// overrides, light-tailed network and storage latencies, a replica
+/// timeout well beyond an operation's time, clocks that do not explode
+/// siblings (not vnode clocks), and every queue keeping up (`stays`: the longest
 /// mean stay at the workers, the disk and an interface, see
 /// [`capacity_terms`]). A plan (a get and a put) of 2N + 3 messages each
 /// (a forward, N requests and replies, the client's request and reply),
@@ -1420,16 +1512,25 @@ fn settled_siblings(s: &Scenario, sh: &Shape, stays: Option<[f64; 3]>) -> f64 {
     let Some([cpu, disk, nic]) = stays.filter(|_| settled) else {
         return f64::INFINITY;
     };
-    let net_us = std::iter::once(&link.latency)
-        .chain(link.latency_by_kind.values())
+    let latencies = || std::iter::once(&link.latency).chain(link.latency_by_kind.values());
+    let storage = &s.cluster.storage;
+    if !latencies().all(light_tailed)
+        || !light_tailed(&storage.read_latency)
+        || !light_tailed(&storage.write_latency)
+    {
+        return f64::INFINITY;
+    }
+    let net_us = latencies()
         .map(|l| mean_us(l, f64::INFINITY))
         .fold(0.0, f64::max);
-    let storage = &s.cluster.storage;
     let storage_us = mean_us(&storage.read_latency, f64::INFINITY)
         + mean_us(&storage.write_latency, f64::INFINITY);
     let messages = 2.0 * sh.n + 3.0;
     let op_us = messages * (net_us + cpu + 2.0 * nic) + storage_us + disk;
-    if !op_us.is_finite() {
+    // A replica timeout within reach of an operation's time sends writes to
+    // fallbacks (hints, handoffs): not a settled run.
+    let replica_timeout_us = s.cluster.replica_timeout.as_micros() as f64;
+    if !op_us.is_finite() || replica_timeout_us < SETTLED_OVERLAP_PLANS * op_us {
         return f64::INFINITY;
     }
     sh.siblings_within(SETTLED_OVERLAP_PLANS * 2.0 * op_us)
@@ -1523,6 +1624,7 @@ fn capacity_terms(s: &Scenario, sh: &Shape, est: &mut Estimate) {
                 + c.per_mb_us as f64 * message_bytes / 1e6;
             let rho = offered
                 .as_ref()
+                .filter(|_| c.service.iter().all(light_tailed))
                 .map(|o| o.messages_per_s * service_us / 1e6 / workers.max(1.0));
             stay(0, workers, service_us, rho);
             cpu_slots += slots_of(f64::from(c.queue_limit) + workers, workers, rho);
@@ -1538,6 +1640,7 @@ fn capacity_terms(s: &Scenario, sh: &Shape, est: &mut Estimate) {
                 / (sh.read_share + sh.write_share).max(1e-9);
             let rho = offered
                 .as_ref()
+                .filter(|_| light_tailed(&d.read) && light_tailed(&d.write))
                 .map(|o| o.disk_per_s * service_us / 1e6 / channels.max(1.0));
             stay(1, channels, service_us, rho);
             disk_slots += slots_of(f64::from(d.queue_limit) + channels, channels, rho);
@@ -2023,7 +2126,32 @@ mod tests {
                 "network",
                 json!({"latency": {"constant": {"ms": 1}}, "loss": 0.01}),
             ),
+            (
+                "network",
+                json!({"latency": {"constant": {"ms": 1}}, "duplicate": 0.01}),
+            ),
+            // A heavy-tailed network, disk or value size (the queueing
+            // bounds assume tails no wider than the exponential's).
+            (
+                "network",
+                json!({"latency": {"pareto": {"scale_ms": 0.3, "shape": 2.2}}}),
+            ),
+            (
+                "cluster",
+                json!({"capacity": {
+                    "cpu": { "workers": 8, "service": { "default": { "exponential": { "mean_ms": 0.02 } } } },
+                    "disk": { "concurrency": 4, "read": {"pareto": {"scale_ms": 0.03, "shape": 1.05}} },
+                    "nic": { "bandwidth_mb_per_s": 1250 }
+                }}),
+            ),
+            (
+                "workload",
+                json!({"value_size": {"pareto": {"scale_bytes": 1000, "shape": 0.5}}}),
+            ),
             ("cluster", json!({"versioning": "vnode_clocks"})),
+            // A replica timeout an operation can reach sends writes to
+            // fallbacks.
+            ("cluster", json!({"replica_timeout_ms": 5})),
         ];
         for (field, value) in stalling {
             let mut w = v.clone();
@@ -2072,6 +2200,52 @@ mod tests {
         assert!(
             formula.contains("up to 1024 pages of 4096 slots"),
             "{formula}"
+        );
+    }
+
+    #[test]
+    fn light_tails_are_those_no_wider_than_the_exponential() {
+        let l = |v: Value| -> Latency {
+            let text = json!({
+                "name": "t", "rng_seed": 1, "duration_s": 1,
+                "cluster": { "nodes": 3, "quorum": { "n": 3, "r": 2, "w": 2 } },
+                "network": { "latency": v },
+                "workload": { "clients": 1, "arrival": { "open_loop": { "rate_per_s": 1 } },
+                              "keys": { "count": 1 }, "mix": { "read": 1.0 } }
+            });
+            scenario(&text).network.default.latency
+        };
+        for light in [
+            json!({"constant": {"ms": 1}}),
+            json!({"uniform": {"min_ms": 0, "max_ms": 10}}),
+            json!({"normal": {"mean_ms": 1, "stddev_ms": 1}}),
+            json!({"exponential": {"mean_ms": 1}}),
+            json!({"lognormal": {"median_ms": 1, "sigma": 0.8}}),
+            json!({"pareto": {"scale_ms": 1, "shape": 2.5}}),
+            json!({"mixture": [{"weight": 1, "latency": {"constant": {"ms": 1}}},
+                               {"weight": 1, "latency": {"constant": {"ms": 2}}}]}),
+        ] {
+            assert!(light_tailed(&l(light.clone())), "{light}");
+        }
+        for heavy in [
+            json!({"normal": {"mean_ms": 1, "stddev_ms": 2}}),
+            json!({"lognormal": {"median_ms": 1, "sigma": 1.0}}),
+            json!({"pareto": {"scale_ms": 1, "shape": 2.3}}),
+            json!({"pareto": {"scale_ms": 1, "shape": 0.9}}),
+            // Rarely slow: a 1 % part 100 times the rest.
+            json!({"mixture": [{"weight": 99, "latency": {"constant": {"ms": 1}}},
+                               {"weight": 1, "latency": {"constant": {"ms": 100}}}]}),
+        ] {
+            assert!(!light_tailed(&l(heavy.clone())), "{heavy}");
+        }
+        // The moments of a mixture: mean 1.5 ms, variance 0.25 ms².
+        let (m, v) = moments(&l(json!({"mixture": [
+            {"weight": 1, "latency": {"constant": {"ms": 1}}},
+            {"weight": 1, "latency": {"constant": {"ms": 2}}}]})))
+        .expect("finite");
+        assert!(
+            (m - 1500.0).abs() < 1e-6 && (v - 250_000.0).abs() < 1e-3,
+            "{m} {v}"
         );
     }
 
