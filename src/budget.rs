@@ -1486,8 +1486,8 @@ const SETTLED_OVERLAP_PLANS: f64 = 4.0;
 /// about its mean time: no faults or nemesis, lossless links without
 /// overrides, light-tailed network and storage latencies, a replica
 /// timeout well beyond an operation's time, clocks that do not explode
-/// siblings (not vnode clocks), and every queue keeping up (`stays`: the longest
-/// mean stay at the workers, the disk and an interface, see
+/// siblings (not vnode clocks), and every queue keeping up (`stays`: the
+/// longest mean stay at the workers, the disk and an interface, see
 /// [`capacity_terms`]). A plan (a get and a put) of 2N + 3 messages each
 /// (a forward, N requests and replies, the client's request and reply),
 /// every message through a worker and two interfaces and each operation
@@ -1598,9 +1598,10 @@ fn capacity_terms(s: &Scenario, sh: &Shape, est: &mut Estimate) {
     };
     // The longest mean stay (wait and service) at each kind of station
     // (workers, disk, interface) over the nodes, while every queue keeps
-    // up: with utilisation ρ < 1, c servers and mean service S, a job
-    // waits ρS / (c(1 − ρ)) on average (Erlang C's chance of waiting is
-    // at most ρ). `None` once a queue may not keep up.
+    // up (utilisation under KEEPS_UP, light-tailed service): with
+    // utilisation ρ < 1, c servers and mean service S, a job waits
+    // ρS / (c(1 − ρ)) on average (Erlang C's chance of waiting is at most
+    // ρ). `None` once a queue may not keep up.
     let mut stays = offered.as_ref().map(|_| [0.0f64; 3]);
     let mut stay = |station: usize, servers: f64, service_us: f64, rho: Option<f64>| match (
         stays.as_mut(),
