@@ -318,66 +318,16 @@ fn mean_us(l: &Latency, fallback: f64) -> f64 {
     l.mean_us().filter(|m| m.is_finite()).unwrap_or(fallback)
 }
 
-/// A latency's mean and variance (µs, µs²), when both are finite (truncation
-/// at zero ignored: it lowers the variance).
-fn moments(l: &Latency) -> Option<(f64, f64)> {
-    let (mean, var) = match l {
-        Latency::Constant { us } => (*us, 0.0),
-        Latency::Uniform { min_us, max_us } => {
-            ((min_us + max_us) / 2.0, (max_us - min_us).powi(2) / 12.0)
-        }
-        Latency::Normal { mean_us, stddev_us } => (*mean_us, stddev_us * stddev_us),
-        Latency::Exponential { mean_us } => (*mean_us, mean_us * mean_us),
-        Latency::LogNormal { median_us, sigma } => {
-            let s2 = sigma * sigma;
-            let mean = median_us * (s2 / 2.0).exp();
-            (mean, mean * mean * (s2.exp() - 1.0))
-        }
-        Latency::Pareto { scale_us, shape } if *shape > 2.0 => {
-            let a = *shape;
-            (
-                a * scale_us / (a - 1.0),
-                scale_us * scale_us * a / ((a - 1.0).powi(2) * (a - 2.0)),
-            )
-        }
-        Latency::Pareto { .. } => return None,
-        Latency::Mixture(parts) => {
-            let total = parts.iter().map(|(w, _)| *w as f64).sum::<f64>().max(1.0);
-            let (mut mean, mut square) = (0.0, 0.0);
-            for (w, part) in parts {
-                let (m, v) = moments(part)?;
-                mean += *w as f64 / total * m;
-                square += *w as f64 / total * (v + m * m);
-            }
-            (mean, (square - mean * mean).max(0.0))
-        }
-        Latency::Empirical(points) => {
-            // Uniform between consecutive points, as sampled.
-            let (mut mean, mut square, mut prev) = (0.0, 0.0, (0.0, 0u32));
-            for &(v, c) in points {
-                let mass = f64::from(c.saturating_sub(prev.1))
-                    / f64::from(sim_core::engine::rng::Probability::SCALE);
-                let a = prev.0;
-                mean += mass * (a + v) / 2.0;
-                square += mass * (a * a + a * v + v * v) / 3.0;
-                prev = (v, c);
-            }
-            (mean, (square - mean * mean).max(0.0))
-        }
-        Latency::Sum(parts) => parts.iter().try_fold((0.0, 0.0), |(m, v), part| {
-            moments(part).map(|(pm, pv)| (m + pm, v + pv))
-        })?,
-    };
-    (mean.is_finite() && var.is_finite()).then_some((mean, var))
-}
-
 /// Spread no wider than the exponential's (a finite variance at most the
 /// squared mean), which the queueing bounds below assume: a heavier tail
 /// (Pareto with shape under 1 + √2, log-normal with sigma over 0.83) lets a
 /// queue at a low mean utilisation hold far more (a Pareto disk at an
 /// estimated 0.54 queued 1,186 jobs against a light-tailed bound of 545).
 fn light_tailed(l: &Latency) -> bool {
-    moments(l).is_some_and(|(mean, var)| var <= mean * mean)
+    match (l.mean_us(), l.variance_us2()) {
+        (Some(mean), Some(var)) => mean.is_finite() && var <= mean * mean,
+        _ => false,
+    }
 }
 
 /// The generalised harmonic number H(n, s) = Σ 1/i^s, i = 1..n, in closed
@@ -548,10 +498,8 @@ struct Shape {
     /// Share of operations that write (a read-modify-write both reads and
     /// writes).
     write_share: f64,
-    /// Siblings the busiest key may hold at the end: 1 + its blind writes
-    /// and read-modify-writes overlapping within a client timeout (an
-    /// operation may queue that long); see [`Shape::siblings_within`].
-    hot_siblings: f64,
+    /// The client timeout, µs.
+    timeout_us: f64,
     /// Read-modify-writes of the busiest key per second, and in the run.
     hot_rmw_per_s: f64,
     hot_rmw: f64,
@@ -678,13 +626,13 @@ impl Shape {
         }
         .clamp(0.0, 1.0);
         let key_share = hot_share.max(1.0 / touched_keys.max(1.0));
-        let mut shape = Shape {
+        Shape {
             hot_share,
             hot_blind_writes: blind_writes * key_share,
             blind_writes,
             read_share: share(mix.read) + share(mix.read_modify_write),
             write_share,
-            hot_siblings: 0.0,
+            timeout_us,
             hot_rmw_per_s: ops_per_s * share(mix.read_modify_write) * key_share,
             hot_rmw: ops * share(mix.read_modify_write) * key_share,
             nodes,
@@ -704,9 +652,14 @@ impl Shape {
             rate_path,
             rate_reference,
             rate_value,
-        };
-        shape.hot_siblings = shape.siblings_within(timeout_us);
-        shape
+        }
+    }
+
+    /// Siblings the busiest key may hold at the end: 1 + its blind writes
+    /// and read-modify-writes overlapping within a client timeout (an
+    /// operation may queue that long); see [`Shape::siblings_within`].
+    fn hot_siblings(&self) -> f64 {
+        self.siblings_within(self.timeout_us)
     }
 
     /// Siblings the busiest key may hold when its read-modify-writes
@@ -873,19 +826,20 @@ fn workload_terms(s: &Scenario, sh: &Shape, est: &mut Estimate) {
         ),
         vec![stored_path, sh.rate_factor(), sh.duration_factor()],
     ));
+    let hot_siblings = sh.hot_siblings();
     // Every message about the busiest key handles its sibling set (merge,
     // clock comparisons): measured about 1/8 of an event per sibling, with
     // half the final set on average (a one-key, 70 % blind-write mutant of
     // disk-bound-durable-writes: 99,614 events in 17 s instead of 0.1 s).
-    if sh.hot_siblings > 2.0 {
-        let cost = sh.hot_share * (sh.hot_siblings - 1.0) / 2.0 / 8.0;
+    if hot_siblings > 2.0 {
+        let cost = sh.hot_share * (hot_siblings - 1.0) / 2.0 / 8.0;
         est.push(Term::event_cost(
             "sibling sets handled by messages about the busiest key",
             cost,
             format!(
                 "{} of the messages × {} siblings on average / 8",
                 fmt(sh.hot_share),
-                fmt((sh.hot_siblings - 1.0) / 2.0)
+                fmt((hot_siblings - 1.0) / 2.0)
             ),
             vec![
                 blind_factor(sh),
@@ -897,15 +851,15 @@ fn workload_terms(s: &Scenario, sh: &Shape, est: &mut Estimate) {
     }
     // Replies carry a key's whole sibling set: what the replies in flight
     // hold when the busiest key has grown its most siblings.
-    if sh.hot_siblings > 2.0 {
+    if hot_siblings > 2.0 {
         let carriers = (in_flight * sh.n * sh.read_share * sh.hot_share).max(1.0);
         est.push(Term::memory(
             "sibling sets carried by replies in flight",
-            carriers * sh.hot_siblings * BYTES_PER_CARRIED_VERSION,
+            carriers * hot_siblings * BYTES_PER_CARRIED_VERSION,
             format!(
                 "{} replies × {} siblings of the busiest key × {} B",
                 fmt(carriers),
-                fmt(sh.hot_siblings),
+                fmt(hot_siblings),
                 fmt(BYTES_PER_CARRIED_VERSION)
             ),
             vec![
@@ -1496,9 +1450,8 @@ const SETTLED_OVERLAP_PLANS: f64 = 4.0;
 fn settled_siblings(s: &Scenario, sh: &Shape, stays: Option<[f64; 3]>) -> f64 {
     let net = &s.network;
     let link = &net.default;
-    let settled = s.faults.is_empty()
-        && s.nemesis.is_none()
-        && net.datacenter_links.is_empty()
+    // `stays` is `None` with faults or a nemesis (no offered load).
+    let settled = net.datacenter_links.is_empty()
         && net.endpoint_links.is_empty()
         && link.loss.as_f64() == 0.0
         && link.duplicate.as_f64() == 0.0
@@ -1586,16 +1539,6 @@ fn capacity_terms(s: &Scenario, sh: &Shape, est: &mut Estimate) {
     // Queues bounded by their load rather than their limit, and the
     // highest utilisation among them.
     let (mut by_load, mut busiest) = (0usize, 0.0f64);
-    let mut slots_of = |limit: f64, servers: f64, rho: Option<f64>| match rho
-        .and_then(|rho| offered.as_ref()?.bound(servers, rho).map(|b| (b, rho)))
-    {
-        Some((bound, rho)) if bound < limit => {
-            by_load += 1;
-            busiest = busiest.max(rho);
-            bound
-        }
-        _ => limit,
-    };
     // The longest mean stay (wait and service) at each kind of station
     // (workers, disk, interface) over the nodes, while every queue keeps
     // up (utilisation under KEEPS_UP, light-tailed service): with
@@ -1603,15 +1546,26 @@ fn capacity_terms(s: &Scenario, sh: &Shape, est: &mut Estimate) {
     // ρS / (c(1 − ρ)) on average (Erlang C's chance of waiting is at most
     // ρ). `None` once a queue may not keep up.
     let mut stays = offered.as_ref().map(|_| [0.0f64; 3]);
-    let mut stay = |station: usize, servers: f64, service_us: f64, rho: Option<f64>| match (
-        stays.as_mut(),
-        rho,
-    ) {
-        (Some(st), Some(rho)) if keeps_up(rho) && service_us.is_finite() => {
-            let wait = rho * service_us / (servers.max(1.0) * (1.0 - rho));
-            st[station] = st[station].max(wait + service_us);
+    // One station (0 workers, 1 disk, 2 interface) of `servers` with mean
+    // service `service_us` at utilisation `rho` (`None`: unknown): the
+    // jobs its queue holds at most, at most `limit`.
+    let mut station = |kind: usize, limit: f64, servers: f64, service_us: f64, rho: Option<f64>| {
+        let bounded = rho.and_then(|rho| Some((offered.as_ref()?.bound(servers, rho)?, rho)));
+        match (stays.as_mut(), bounded) {
+            (Some(st), Some((_, rho))) if service_us.is_finite() => {
+                let wait = rho * service_us / (servers.max(1.0) * (1.0 - rho));
+                st[kind] = st[kind].max(wait + service_us);
+            }
+            _ => stays = None,
         }
-        _ => stays = None,
+        match bounded {
+            Some((bound, rho)) if bound < limit => {
+                by_load += 1;
+                busiest = busiest.max(rho);
+                bound
+            }
+            _ => limit,
+        }
     };
     for n in &cap.nodes {
         if let Some(c) = &n.cpu {
@@ -1627,8 +1581,13 @@ fn capacity_terms(s: &Scenario, sh: &Shape, est: &mut Estimate) {
                 .as_ref()
                 .filter(|_| c.service.iter().all(light_tailed))
                 .map(|o| o.messages_per_s * service_us / 1e6 / workers.max(1.0));
-            stay(0, workers, service_us, rho);
-            cpu_slots += slots_of(f64::from(c.queue_limit) + workers, workers, rho);
+            cpu_slots += station(
+                0,
+                f64::from(c.queue_limit) + workers,
+                workers,
+                service_us,
+                rho,
+            );
             cpu_limit = cpu_limit.max(f64::from(c.queue_limit));
         }
         if let Some(d) = &n.disk {
@@ -1643,8 +1602,13 @@ fn capacity_terms(s: &Scenario, sh: &Shape, est: &mut Estimate) {
                 .as_ref()
                 .filter(|_| light_tailed(&d.read) && light_tailed(&d.write))
                 .map(|o| o.disk_per_s * service_us / 1e6 / channels.max(1.0));
-            stay(1, channels, service_us, rho);
-            disk_slots += slots_of(f64::from(d.queue_limit) + channels, channels, rho);
+            disk_slots += station(
+                1,
+                f64::from(d.queue_limit) + channels,
+                channels,
+                service_us,
+                rho,
+            );
             disk_limit = disk_limit.max(f64::from(d.queue_limit));
         }
         if let Some(nic) = &n.nic {
@@ -1654,8 +1618,8 @@ fn capacity_terms(s: &Scenario, sh: &Shape, est: &mut Estimate) {
             let rho = offered
                 .as_ref()
                 .map(|o| o.messages_per_s * message_bytes / bandwidth.max(1.0));
-            stay(2, 1.0, message_bytes / bandwidth.max(1.0) * 1e6, rho);
-            nic_slots += 2.0 * slots_of(bytes / message_bytes + 1.0, 1.0, rho);
+            let transmit_us = message_bytes / bandwidth.max(1.0) * 1e6;
+            nic_slots += 2.0 * station(2, bytes / message_bytes + 1.0, 1.0, transmit_us, rho);
             nic_limit_mb = nic_limit_mb.max(bytes / 1e6);
         }
     }
@@ -1666,7 +1630,7 @@ fn capacity_terms(s: &Scenario, sh: &Shape, est: &mut Estimate) {
         // grows through the run).
         let carriers = slots.min(messages).min(sh.ops * sh.n) * sh.hot_share;
         let per_job = BYTES_PER_QUEUED_JOB;
-        let hot_siblings = settled_siblings(s, sh, stays).min(sh.hot_siblings);
+        let hot_siblings = settled_siblings(s, sh, stays).min(sh.hot_siblings());
         let siblings = carriers * (hot_siblings - 1.0) / 2.0 * BYTES_PER_CARRIED_VERSION;
         est.push(Term::memory(
             "the bounded queues (requests, disk, network interface)",
@@ -2240,10 +2204,13 @@ mod tests {
             assert!(!light_tailed(&l(heavy.clone())), "{heavy}");
         }
         // The moments of a mixture: mean 1.5 ms, variance 0.25 ms².
-        let (m, v) = moments(&l(json!({"mixture": [
+        let mixture = l(json!({"mixture": [
             {"weight": 1, "latency": {"constant": {"ms": 1}}},
-            {"weight": 1, "latency": {"constant": {"ms": 2}}}]})))
-        .expect("finite");
+            {"weight": 1, "latency": {"constant": {"ms": 2}}}]}));
+        let (m, v) = (
+            mixture.mean_us().expect("finite"),
+            mixture.variance_us2().expect("finite"),
+        );
         assert!(
             (m - 1500.0).abs() < 1e-6 && (v - 250_000.0).abs() < 1e-3,
             "{m} {v}"

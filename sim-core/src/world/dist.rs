@@ -160,6 +160,54 @@ impl Latency {
         }
     }
 
+    /// The variance in µs² where it is finite and has a closed form (the
+    /// budget's queueing bounds only; truncation at zero ignored: it lowers
+    /// the variance). Empirical tables are uniform between their points, as
+    /// sampled; a sum's parts are independent.
+    pub fn variance_us2(&self) -> Option<f64> {
+        let var = match self {
+            Latency::Constant { .. } => 0.0,
+            Latency::Uniform { min_us, max_us } => (max_us - min_us).powi(2) / 12.0,
+            Latency::Normal { stddev_us, .. } => stddev_us * stddev_us,
+            Latency::Exponential { mean_us } => mean_us * mean_us,
+            Latency::LogNormal { sigma, .. } => {
+                let mean = self.mean_us()?;
+                mean * mean * (libm::exp(sigma * sigma) - 1.0)
+            }
+            Latency::Pareto { scale_us, shape } if *shape > 2.0 => {
+                scale_us * scale_us * shape / ((shape - 1.0).powi(2) * (shape - 2.0))
+            }
+            Latency::Pareto { .. } => return None,
+            Latency::Mixture(parts) => {
+                let total = parts.iter().map(|(w, _)| *w as f64).sum::<f64>().max(1.0);
+                let mut square = 0.0;
+                for (w, part) in parts {
+                    let m = part.mean_us()?;
+                    square += *w as f64 / total * (part.variance_us2()? + m * m);
+                }
+                let mean = self.mean_us()?;
+                (square - mean * mean).max(0.0)
+            }
+            Latency::Empirical(points) => {
+                let (mut square, mut prev) = (0.0, (0.0, 0u32));
+                for &(v, c) in points {
+                    let mass = f64::from(c.saturating_sub(prev.1))
+                        / f64::from(crate::engine::rng::Probability::SCALE);
+                    let a = prev.0;
+                    square += mass * (a * a + a * v + v * v) / 3.0;
+                    prev = (v, c);
+                }
+                let mean = self.mean_us()?;
+                (square - mean * mean).max(0.0)
+            }
+            Latency::Sum(parts) => parts
+                .iter()
+                .map(Latency::variance_us2)
+                .sum::<Option<f64>>()?,
+        };
+        var.is_finite().then_some(var)
+    }
+
     /// One draw in microseconds, before rounding (zero or more; NaN never).
     /// For models that work in continuous time (the WARS predictor in
     /// `reports`); the simulation itself only uses [`Latency::sample`].

@@ -149,14 +149,27 @@ impl Timeline {
         if weight == 0 || to <= from {
             return;
         }
+        self.split(from, to, |busy, w, us| {
+            if busy.len() <= w {
+                busy.resize(w + 1, 0);
+            }
+            busy[w] += weight * us;
+        });
+    }
+
+    /// Calls `each(busy, window, µs)` for the pieces of `[from, to)` before
+    /// the run's end, split at window edges.
+    fn split(
+        &mut self,
+        from: SimTime,
+        to: SimTime,
+        mut each: impl FnMut(&mut Vec<u64>, usize, u64),
+    ) {
         let (mut t, end) = (from.as_micros(), to.as_micros().min(self.end_us));
         while t < end {
             let (w, hi) = self.window_of(t);
             let edge = hi.min(end);
-            if self.busy.len() <= w {
-                self.busy.resize(w + 1, 0);
-            }
-            self.busy[w] += weight * (edge - t);
+            each(&mut self.busy, w, edge - t);
             t = edge;
         }
     }
@@ -180,15 +193,11 @@ impl Timeline {
     /// [`Timeline::sub`] for any interval: split at window edges.
     #[inline(never)]
     fn sub_split(&mut self, from: SimTime, to: SimTime, weight: u64) {
-        let (mut t, end) = (from.as_micros(), to.as_micros().min(self.end_us));
-        while t < end {
-            let (w, hi) = self.window_of(t);
-            let edge = hi.min(end);
-            if let Some(b) = self.busy.get_mut(w) {
-                *b = b.saturating_sub(weight * (edge - t));
+        self.split(from, to, |busy, w, us| {
+            if let Some(b) = busy.get_mut(w) {
+                *b = b.saturating_sub(weight * us);
             }
-            t = edge;
-        }
+        });
     }
 
     /// Busy time per window, from window 0.
