@@ -66,6 +66,26 @@ pub enum Latency {
     Sum(Vec<Latency>),
 }
 
+/// The first two moments `(E[Y], E[Y²])` of `Y = max(0, X)` for `X`
+/// normal with mean `mu` and standard deviation `sigma`: what
+/// [`Latency::sample`] draws, since a negative draw becomes zero. With
+/// `z = mu / sigma`, `Φ` and `φ` the standard normal's distribution and
+/// density: `E[Y] = mu Φ(z) + sigma φ(z)` and
+/// `E[Y²] = (mu² + sigma²) Φ(z) + mu sigma φ(z)`.
+fn censored_normal(mu: f64, sigma: f64) -> (f64, f64) {
+    if sigma <= 0.0 {
+        let y = mu.max(0.0);
+        return (y, y * y);
+    }
+    let z = mu / sigma;
+    let cdf = 0.5 * libm::erfc(-z / std::f64::consts::SQRT_2);
+    let pdf = libm::exp(-z * z / 2.0) / (2.0 * std::f64::consts::PI).sqrt();
+    (
+        mu * cdf + sigma * pdf,
+        (mu * mu + sigma * sigma) * cdf + mu * sigma * pdf,
+    )
+}
+
 /// The largest sample any distribution returns: one hour. Heavy tails are cut
 /// here so that one absurd draw cannot push an event past the end of time.
 pub const SAMPLE_CAP: SimDuration = SimDuration::from_secs(3_600);
@@ -123,12 +143,14 @@ impl Latency {
         matches!(self, Latency::Constant { us } if *us == 0.0)
     }
 
-    /// The mean in microseconds where it has a closed form (reports only).
+    /// The mean in microseconds where it has a closed form (reports,
+    /// validation and the memory budget; never the simulation). A normal's
+    /// draws below zero count as zero, as [`Latency::sample`] makes them.
     pub fn mean_us(&self) -> Option<f64> {
         match self {
             Latency::Constant { us } => Some(*us),
             Latency::Uniform { min_us, max_us } => Some((min_us + max_us) / 2.0),
-            Latency::Normal { mean_us, .. } => Some(*mean_us),
+            Latency::Normal { mean_us, stddev_us } => Some(censored_normal(*mean_us, *stddev_us).0),
             Latency::Exponential { mean_us } => Some(*mean_us),
             Latency::LogNormal { median_us, sigma } => {
                 Some(median_us * libm::exp(sigma * sigma / 2.0))
@@ -161,14 +183,17 @@ impl Latency {
     }
 
     /// The variance in µs² where it is finite and has a closed form (the
-    /// budget's queueing bounds only; truncation at zero ignored: it lowers
-    /// the variance). Empirical tables are uniform between their points, as
-    /// sampled; a sum's parts are independent.
+    /// budget's queueing bounds only). A normal's draws below zero count as
+    /// zero, as sampled; empirical tables are uniform between their points,
+    /// as sampled; a sum's parts are independent.
     pub fn variance_us2(&self) -> Option<f64> {
         let var = match self {
             Latency::Constant { .. } => 0.0,
             Latency::Uniform { min_us, max_us } => (max_us - min_us).powi(2) / 12.0,
-            Latency::Normal { stddev_us, .. } => stddev_us * stddev_us,
+            Latency::Normal { mean_us, stddev_us } => {
+                let (mean, square) = censored_normal(*mean_us, *stddev_us);
+                (square - mean * mean).max(0.0)
+            }
             Latency::Exponential { mean_us } => mean_us * mean_us,
             Latency::LogNormal { sigma, .. } => {
                 let mean = self.mean_us()?;
@@ -334,6 +359,44 @@ mod tests {
         );
         let mean = tight.iter().sum::<u64>() as f64 / tight.len() as f64;
         assert!((mean - 1000.0).abs() < 2.0, "mean {mean}");
+    }
+
+    /// The closed-form mean and variance of a normal count its negative
+    /// draws as zero, as sampling does: the sampled moments of wide
+    /// normals (most of the mass below zero for the last) match them, and
+    /// the uncensored `mu` and `sigma²` would miss the first by 40 %.
+    #[test]
+    fn normal_moments_count_negative_draws_as_zero() {
+        for (mean_us, stddev_us) in [(1000.0, 2000.0), (0.0, 1000.0), (-500.0, 1000.0)] {
+            let l = Latency::Normal { mean_us, stddev_us };
+            let d = draws(&l, 400_000);
+            let n = d.len() as f64;
+            let mean = d.iter().sum::<u64>() as f64 / n;
+            let var = d.iter().map(|&x| (x as f64 - mean).powi(2)).sum::<f64>() / n;
+            let (m, v) = (l.mean_us().unwrap(), l.variance_us2().unwrap());
+            assert!(
+                (mean - m).abs() < 0.01 * m,
+                "N({mean_us}, {stddev_us}): mean {mean} against {m}"
+            );
+            assert!(
+                (var - v).abs() < 0.02 * v,
+                "N({mean_us}, {stddev_us}): variance {var} against {v}"
+            );
+        }
+        let tight = Latency::Normal {
+            mean_us: 1000.0,
+            stddev_us: 10.0,
+        };
+        assert!((tight.mean_us().unwrap() - 1000.0).abs() < 1e-9);
+        assert!((tight.variance_us2().unwrap() - 100.0).abs() < 1e-6);
+        let point = Latency::Normal {
+            mean_us: -3.0,
+            stddev_us: 0.0,
+        };
+        assert_eq!(
+            (point.mean_us(), point.variance_us2()),
+            (Some(0.0), Some(0.0))
+        );
     }
 
     #[test]
