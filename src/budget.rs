@@ -266,10 +266,28 @@ const BYTES_PER_RETAINED_WRITE: f64 = 256.0;
 const BYTES_PER_SESSION: f64 = 128.0;
 const RETAINED_WRITES_PER_KEY: f64 = 64.0;
 const BYTES_PER_HEARTBEAT_SAMPLE: f64 = 8.0;
+/// A peer in a node's phi-accrual detector besides its samples: its
+/// `Arrivals` (80 B) in a B-tree leaf about two-thirds full. With 48 B and
+/// the samples alone counted, 512 nodes over 3 s (13 samples a peer) peaked
+/// at 89.6 MB against an estimate of 81.8 MB (a fuzz mutant of
+/// `lww-clock-skew`): about 250 B a peer.
+const BYTES_PER_PHI_PEER: f64 = 128.0;
 const BYTES_PER_MEMBER_ENTRY: f64 = 96.0;
 /// A fault event as the collector keeps it and the summary lists it (its
 /// fault window, its label, the failure detectors' ground truth).
 const BYTES_PER_FAULT_EVENT: f64 = 2560.0;
+/// An object of a scheduled fault's JSON beyond the fault's own (see
+/// `latency_json_bytes`): 20,000 `slow_node` faults with a log-normal
+/// (two objects) peaked at 4.4 KB a fault once the file's trees were read
+/// one at a time, 10,000 with a mixture of a sum and an offset (13
+/// objects) at 12.6 KB; counted as one fault event before, they peaked at
+/// 1.07x and 1.97x the estimate (a fuzz mutant of `hedged-reads-slow-node`
+/// found the first, 1.59x with both trees held for the whole run).
+const BYTES_PER_JSON_OBJECT: f64 = 1152.0;
+/// An empirical point in a fault's distribution: its array in the JSON
+/// tree and its copies in the scenario and the queued fault (2,000 faults
+/// of 100 points peaked at 24.7 KB a fault).
+const BYTES_PER_JSON_POINT: f64 = 256.0;
 // Node capacity (`cluster.capacity`).
 /// A job waiting in a bounded queue: a disk job in a `VecDeque` that
 /// doubles as it grows (2 × 112 B), or a message waiting for capacity (its
@@ -1052,16 +1070,21 @@ fn cluster_terms(s: &Scenario, sh: &Shape, est: &mut Estimate) {
         if let FailureDetectorKind::PhiAccrual { window, .. } = m.failure_detector {
             let rounds = sh.run_s / secs(m.gossip_interval.as_micros().max(1));
             let samples = f64::from(window).min(rounds);
-            let bytes = sh.nodes * sh.nodes * (samples * BYTES_PER_HEARTBEAT_SAMPLE + 48.0);
+            // A peer's window is a `VecDeque` grown by doubling from 4.
+            let capacity = (samples.ceil().max(4.0) as u64).next_power_of_two() as f64;
+            let bytes =
+                sh.nodes * sh.nodes * (capacity * BYTES_PER_HEARTBEAT_SAMPLE + BYTES_PER_PHI_PEER);
             est.push(Term::memory(
                 "phi-accrual heartbeat samples",
                 bytes,
                 format!(
-                    "{} nodes × {} peers × {} samples × {} B",
+                    "{} nodes × {} peers × ({} samples, room for {}, × {} B + {} B)",
                     fmt(sh.nodes),
                     fmt(sh.nodes),
                     fmt(samples),
-                    fmt(BYTES_PER_HEARTBEAT_SAMPLE)
+                    fmt(capacity),
+                    fmt(BYTES_PER_HEARTBEAT_SAMPLE),
+                    fmt(BYTES_PER_PHI_PEER)
                 ),
                 vec![
                     sh.nodes_factor(),
@@ -1119,11 +1142,38 @@ fn network_terms(s: &Scenario, sh: &Shape, est: &mut Estimate) {
     ));
 }
 
+/// A latency distribution in a scheduled fault, as the run holds it: the
+/// scenario file's JSON is read into a tree (and the scenario written out
+/// for summary.json is built as one, one at a time), where an object is a
+/// B-tree leaf and an empirical point an array of two values; the fault's
+/// own object is in [`BYTES_PER_FAULT_EVENT`]. Counts the objects of the
+/// distribution's JSON form (a simple shape is two: `{"lognormal": {...}}`),
+/// a mixture's parts, a sum's (an offset's) terms and the points.
+fn latency_json_bytes(l: &Latency) -> f64 {
+    match l {
+        Latency::Mixture(parts) => {
+            BYTES_PER_JSON_OBJECT
+                + parts
+                    .iter()
+                    .map(|(_, p)| BYTES_PER_JSON_OBJECT + latency_json_bytes(p))
+                    .sum::<f64>()
+        }
+        Latency::Sum(parts) => {
+            BYTES_PER_JSON_OBJECT + parts.iter().map(latency_json_bytes).sum::<f64>()
+        }
+        Latency::Empirical(points) => {
+            2.0 * BYTES_PER_JSON_OBJECT + points.len() as f64 * BYTES_PER_JSON_POINT
+        }
+        _ => 2.0 * BYTES_PER_JSON_OBJECT,
+    }
+}
+
 fn fault_terms(s: &Scenario, sh: &Shape, est: &mut Estimate) {
     let endpoints = sh.nodes + sh.clients;
     // Scheduled faults: their actions, and the cuts in force at once
     // (every message is checked against each).
     let mut bytes = 0.0;
+    let mut latencies = 0.0;
     let mut live: BTreeSet<u32> = BTreeSet::new();
     let mut most_live = 0usize;
     for f in &s.faults {
@@ -1137,9 +1187,19 @@ fn fault_terms(s: &Scenario, sh: &Shape, est: &mut Estimate) {
                 bytes += (from.len() + to.len()) as f64 * 8.0;
                 live.insert(id.0);
             }
-            FaultAction::DegradeLinks { id, from, to, .. } => {
+            FaultAction::DegradeLinks {
+                id,
+                from,
+                to,
+                extra_latency,
+                ..
+            } => {
                 bytes += (from.len() + to.len()) as f64 * 8.0;
+                latencies += latency_json_bytes(extra_latency);
                 live.insert(id.0 | 1 << 31);
+            }
+            FaultAction::SlowNode { extra, .. } => {
+                latencies += latency_json_bytes(extra);
             }
             FaultAction::Heal { id } => {
                 live.remove(&id.0);
@@ -1155,11 +1215,12 @@ fn fault_terms(s: &Scenario, sh: &Shape, est: &mut Estimate) {
     let cuts = most_live as f64;
     est.push(Term::memory(
         "scheduled faults and the cuts they make",
-        bytes + count * BYTES_PER_FAULT_EVENT + cuts * endpoints * 2.0,
+        bytes + latencies + count * BYTES_PER_FAULT_EVENT + cuts * endpoints * 2.0,
         format!(
-            "{} fault events × {} B, at most {} cuts at once × {} endpoints × 2 B",
+            "{} fault events × {} B, their latency distributions as JSON {} B, at most {} cuts at once × {} endpoints × 2 B",
             fmt(count),
             fmt(BYTES_PER_FAULT_EVENT),
+            fmt(latencies),
             fmt(cuts),
             fmt(endpoints)
         ),
@@ -2321,5 +2382,72 @@ mod tests {
             Term::memory("y", 1.0, String::new(), vec![]).path(),
             "(root)"
         );
+    }
+
+    /// Mutants the fuzzer found above their estimates (seeds 1001, 8080,
+    /// 12345), with runs built like them: each estimate covers the peak
+    /// `dynasim run` reached (KB, measured when they were found; the fault
+    /// files after their JSON trees were read one at a time).
+    #[test]
+    fn fuzz_mutants_with_many_detectors_or_fault_latencies_are_covered() {
+        let kb = |v: &Value| Estimate::of(&scenario(v)).total(Resource::Memory) / 1024.0;
+        // lww-clock-skew on 512 nodes with a phi-accrual window of 10,000
+        // over 3 s (13 samples a peer): 89,756 KB.
+        let phi = json!({
+            "name": "phi", "rng_seed": 1, "duration_s": 3.0,
+            "cluster": {
+                "nodes": 512, "quorum": { "n": 3, "r": 2, "w": 2 },
+                "coordinator_scope": "any_node", "versioning": "last_write_wins",
+                "membership": { "failure_detector": { "phi_accrual": { "window": 10000 } } }
+            },
+            "network": { "latency": { "exponential": { "mean_ms": 1.0 } } },
+            "faults": [{ "at_s": 0.0, "clock_skew": { "node": "n1", "offset_ms": -2000 } }],
+            "workload": {
+                "clients": 6, "arrival": { "open_loop": { "rate_per_s": 30 } },
+                "keys": { "count": 20 },
+                "mix": { "blind_write": 0.4, "read": 0.3, "read_modify_write": 0.3 }
+            }
+        });
+        assert!(kb(&phi) > 89_756.0, "{}", kb(&phi));
+        // hedged-reads-slow-node over 3 s with its slow_node fault 20,000
+        // times (106,296 KB), and with 10,000 faults of a mixture of a sum
+        // and an offset (144,584 KB) or 2,000 of 100 empirical points
+        // (67,428 KB).
+        let file = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/scenarios/hedged-reads-slow-node.json"
+        );
+        let mut base: Value =
+            serde_json::from_str(&std::fs::read_to_string(file).expect("shipped")).expect("JSON");
+        base["duration_s"] = json!(3.0);
+        base["quiescence"] = json!({ "duration_s": 1 });
+        let with = |latency: Value, n: usize| {
+            let mut v = base.clone();
+            let fault = json!({ "at_s": 0.0,
+                "slow_node": { "node": "n3", "extra_latency": latency } });
+            v["faults"] = Value::Array(vec![fault; n]);
+            v
+        };
+        let lognormal = json!({ "lognormal": { "median_ms": 40, "sigma": 0.8 } });
+        let mixture = json!({ "mixture": [
+            { "weight": 1, "latency": { "sum": [
+                { "constant": { "ms": 1 } },
+                { "lognormal": { "median_ms": 4, "sigma": 0.5 } }
+            ] } },
+            { "weight": 2, "latency": { "offset": { "ms": 3,
+                "latency": { "exponential": { "mean_ms": 2 } } } } }
+        ] });
+        let points: Vec<Value> = (0..100)
+            .map(|i| json!([1.0 + f64::from(i) * 0.1, f64::from(i + 1) / 100.0]))
+            .collect();
+        let empirical = json!({ "empirical": { "points": points } });
+        for (latency, n, peak) in [
+            (lognormal, 20_000, 106_296.0),
+            (mixture, 10_000, 144_584.0),
+            (empirical, 2_000, 67_428.0),
+        ] {
+            let v = with(latency.clone(), n);
+            assert!(kb(&v) > peak, "{latency}: {} KB", kb(&v));
+        }
     }
 }

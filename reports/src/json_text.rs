@@ -27,6 +27,65 @@ pub fn pretty<T: Serialize + ?Sized>(value: &T) -> serde_json::Result<String> {
     Ok(String::from_utf8(out).expect("serde_json writes UTF-8"))
 }
 
+/// A member of a top-level object, written before the object is: its value
+/// as [`pretty`] prints it after `"key": ` one level deep. A large member
+/// can then wait as text, not as a `serde_json::Value` tree (a map is a
+/// B-tree leaf: a document's tree takes about thirty times its text), until
+/// [`pretty_with_member`] puts it in its object's text.
+#[derive(Clone, Debug)]
+pub struct Member(String);
+
+impl Member {
+    /// `value`'s text as a member of a top-level object.
+    pub fn of<T: Serialize + ?Sized>(value: &T) -> serde_json::Result<Member> {
+        /// An object whose only member is the value, under the empty key.
+        struct Alone<'a, T: ?Sized>(&'a T);
+        impl<T: Serialize + ?Sized> Serialize for Alone<'_, T> {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                use serde::ser::SerializeMap;
+                let mut m = s.serialize_map(Some(1))?;
+                m.serialize_entry("", self.0)?;
+                m.end()
+            }
+        }
+        let text = pretty(&Alone(value))?;
+        let body = text
+            .strip_prefix("{\n  \"\": ")
+            .and_then(|t| t.strip_suffix("\n}"))
+            .expect("an object of one member is printed over three lines or more");
+        Ok(Member(body.to_string()))
+    }
+}
+
+/// The text [`pretty`] prints for `doc` with its member `key` set to
+/// `member`'s value, from `doc` holding null there: the same bytes. Only a
+/// member of the top-level object has its key at the start of a line after
+/// two spaces (deeper members are indented further, and a JSON string holds
+/// no line break), so the null is found by its line.
+///
+/// # Errors
+/// If `doc` is not an object whose member `key` is null.
+pub fn pretty_with_member(
+    doc: &serde_json::Value,
+    key: &str,
+    member: &Member,
+) -> serde_json::Result<String> {
+    use serde::ser::Error;
+    if !doc.get(key).is_some_and(serde_json::Value::is_null) {
+        return Err(serde_json::Error::custom(format!(
+            "the document has no null member {key:?} to fill"
+        )));
+    }
+    let text = pretty(doc)?;
+    let line = format!("\n  {}: null", serde_json::to_string(key)?);
+    let at = text.find(&line).expect("a top-level member starts a line") + line.len() - 4;
+    let mut out = String::with_capacity(text.len() + member.0.len());
+    out.push_str(&text[..at]);
+    out.push_str(&member.0);
+    out.push_str(&text[at + 4..]);
+    Ok(out)
+}
+
 /// A container being written: an array or not (an object), and whether it
 /// is on one line.
 #[derive(Clone, Copy)]
@@ -212,7 +271,40 @@ mod tests {
         }
     }
 
+    #[test]
+    fn a_member_needs_its_null_placeholder() {
+        let m = Member::of(&json!({"a": [1, 2]})).unwrap();
+        assert!(pretty_with_member(&json!({"k": 1}), "k", &m).is_err());
+        assert!(pretty_with_member(&json!({"j": null}), "k", &m).is_err());
+        assert!(pretty_with_member(&json!([null]), "k", &m).is_err());
+        // A nested member of the same name is not the top-level one.
+        let doc = json!({"a": {"k": null}, "k": null});
+        let mut full = doc.clone();
+        full["k"] = json!({"a": [1, 2]});
+        assert_eq!(
+            pretty_with_member(&doc, "k", &m).unwrap(),
+            pretty(&full).unwrap()
+        );
+    }
+
     proptest::proptest! {
+        /// A member written ahead and put in its object's text gives the
+        /// bytes of the object printed whole.
+        #[test]
+        fn a_member_written_ahead_gives_the_same_text(
+            v in json(),
+            rest in proptest::collection::btree_map("[a-z\"\\n]{0,3}", json(), 0..4),
+            key in "[a-z\"\\n]{0,3}",
+        ) {
+            let mut doc: serde_json::Map<String, Value> = rest.into_iter().collect();
+            doc.insert(key.clone(), Value::Null);
+            let doc = Value::Object(doc);
+            let mut full = doc.clone();
+            full[&key] = v.clone();
+            let spliced = pretty_with_member(&doc, &key, &Member::of(&v).unwrap()).unwrap();
+            proptest::prop_assert_eq!(spliced, pretty(&full).unwrap());
+        }
+
         /// Any value reads back as itself, and without arrays in arrays
         /// the text is `serde_json`'s own.
         #[test]
