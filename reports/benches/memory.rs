@@ -89,7 +89,7 @@ fn main() {
     );
     // Vector clocks (the default) first, the headline figures; then the
     // same runs under last-write-wins, and the 2M runs without the
-    // collector: the split README's memory paragraph quotes.
+    // collector: the split README's table quotes.
     // The 2M last-write-wins figure, kept for the ratio with 6M below.
     let mut lww_2m = String::new();
     for (label, suffix) in [("", ""), ("_lww", ":lww")] {
