@@ -2424,6 +2424,17 @@ mod tests {
         );
     }
 
+    /// A shipped scenario shortened as the fuzzer shortens it: 3 s of
+    /// workload and 1 s of quiescence.
+    fn shipped_in_3s(stem: &str) -> Value {
+        let path = format!("{}/scenarios/{stem}.json", env!("CARGO_MANIFEST_DIR"));
+        let text = std::fs::read_to_string(&path).expect("a shipped scenario");
+        let mut v: Value = serde_json::from_str(&text).expect("JSON");
+        v["duration_s"] = json!(3.0);
+        v["quiescence"] = json!({ "duration_s": 1 });
+        v
+    }
+
     /// Mutants the fuzzer found above their estimates (seeds 1001, 8080,
     /// 12345), with runs built like them: each estimate covers the peak
     /// `dynasim run` reached (KB, measured when they were found; the fault
@@ -2453,14 +2464,7 @@ mod tests {
         // times (106,296 KB), and with 10,000 faults of a mixture of a sum
         // and an offset (144,584 KB) or 2,000 of 100 empirical points
         // (67,428 KB).
-        let file = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/scenarios/hedged-reads-slow-node.json"
-        );
-        let mut base: Value =
-            serde_json::from_str(&std::fs::read_to_string(file).expect("shipped")).expect("JSON");
-        base["duration_s"] = json!(3.0);
-        base["quiescence"] = json!({ "duration_s": 1 });
+        let base = shipped_in_3s("hedged-reads-slow-node");
         let with = |latency: Value, n: usize| {
             let mut v = base.clone();
             let fault = json!({ "at_s": 0.0,
@@ -2498,14 +2502,7 @@ mod tests {
     /// run's siblings only overlap, and no ancestry term is counted.
     #[test]
     fn vnode_clocks_count_every_read_modify_write_as_a_sibling() {
-        let file = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/scenarios/sibling-explosion-vnode.json"
-        );
-        let mut v: Value =
-            serde_json::from_str(&std::fs::read_to_string(file).expect("shipped")).expect("JSON");
-        v["duration_s"] = json!(3.0);
-        v["quiescence"] = json!({ "duration_s": 1 });
+        let mut v = shipped_in_3s("sibling-explosion-vnode");
         v["network"]["latency"] = json!({ "exponential": { "mean_ms": 10.0 } });
         let e = Estimate::of(&scenario(&v));
         assert!(e.total(Resource::Memory) / 1024.0 > 70_508.0);

@@ -328,7 +328,7 @@ pub fn run(args: &RunArgs) -> Result<Outcome> {
         scenario.rng_seed = seed;
     }
     // Kept as text until summary.json is written: as a JSON tree the
-    // document takes about thirty times its text, for the whole run (a
+    // document takes about 25 times its text, for the whole run (a
     // file of 20,000 faults peaked at 158 MB with its trees, 2 MB of text).
     let resolved = reports::json_text::Member::of(&crate::load::resolved_document(
         &args.file,

@@ -172,7 +172,7 @@ pub fn resolved_document(
 ) -> Result<serde_json::Value> {
     let text = serde_json::to_string(&doc)?;
     // One tree at a time: a `Value` map is a B-tree leaf, so a document's
-    // tree takes about thirty times its text (a file of 20,000 faults).
+    // tree takes about 25 times its text (a file of 20,000 faults).
     drop(doc);
     let mut file = scenario::parse_file(&text).map_err(|errors| BadScenario {
         file: path.to_path_buf(),

@@ -30,7 +30,7 @@ pub fn pretty<T: Serialize + ?Sized>(value: &T) -> serde_json::Result<String> {
 /// A member of a top-level object, written before the object is: its value
 /// as [`pretty`] prints it after `"key": ` one level deep. A large member
 /// can then wait as text, not as a `serde_json::Value` tree (a map is a
-/// B-tree leaf: a document's tree takes about thirty times its text), until
+/// B-tree leaf: a document's tree takes about 25 times its text), until
 /// [`pretty_with_member`] puts it in its object's text.
 #[derive(Clone, Debug)]
 pub struct Member(String);
