@@ -290,6 +290,12 @@ const BYTES_PER_FAULT_EVENT: f64 = 2560.0;
 /// 1.07x and 1.97x the estimate (a fuzz mutant of `hedged-reads-slow-node`
 /// found the first, 1.59x with both trees held for the whole run).
 const BYTES_PER_JSON_OBJECT: f64 = 1152.0;
+/// An endpoint a fault names (a partition's groups, a loss burst's or a
+/// degradation's nodes) in its action, its label and its summary entry: a
+/// fuzzed `lost-update-server-clocks` on 4,096 nodes with a loss burst
+/// every 10 ms peaked at 114 MB against an estimate of 49 MB, about 33 B
+/// per endpoint per fault event (22 B at 1,024 nodes).
+const BYTES_PER_LISTED_ENDPOINT: f64 = 48.0;
 /// An empirical point in a fault's distribution: its array in the JSON
 /// tree and its copies in the scenario and the queued fault (2,000 faults
 /// of 100 points peaked at 24.7 KB a fault).
@@ -1180,6 +1186,32 @@ fn network_terms(s: &Scenario, sh: &Shape, est: &mut Estimate) {
             sh.clients_factor(),
         ],
     ));
+    // Distributions larger than a simple shape (mixtures, sums, empirical
+    // tables) cost their JSON as the file is read, as in faults: a fuzzed
+    // `healthy-baseline` whose link latency was a mixture of 20,000 parts
+    // (1.4 MB of text) peaked at 62.5 MB against 52.0 MB without this.
+    let net = &s.network;
+    let link_latencies = std::iter::once(&net.default)
+        .chain(net.datacenter_links.iter().map(|(_, _, l)| l))
+        .chain(net.endpoint_links.iter().map(|(_, _, l)| l))
+        .flat_map(|l| std::iter::once(&l.latency).chain(l.latency_by_kind.values()));
+    let storage = &s.cluster.storage;
+    let large: f64 = link_latencies
+        .chain([&storage.read_latency, &storage.write_latency])
+        .chain(&s.workload.value_size)
+        .map(|l| (latency_json_bytes(l) - 2.0 * BYTES_PER_JSON_OBJECT).max(0.0))
+        .sum();
+    if large > 0.0 {
+        est.push(Term::memory(
+            "large latency distributions as JSON",
+            large,
+            format!(
+                "mixture parts, sum terms and empirical points of the links, storage and value sizes: {}",
+                fmt_bytes(large)
+            ),
+            vec![Factor::new("network.latency", large, 1e6)],
+        ));
+    }
 }
 
 /// A latency distribution in a scheduled fault, as the run holds it: the
@@ -1220,11 +1252,12 @@ fn fault_terms(s: &Scenario, sh: &Shape, est: &mut Estimate) {
         bytes += 128.0;
         match &f.action {
             FaultAction::Partition { id, groups } => {
-                bytes += groups.iter().map(Vec::len).sum::<usize>() as f64 * 8.0;
+                bytes +=
+                    groups.iter().map(Vec::len).sum::<usize>() as f64 * BYTES_PER_LISTED_ENDPOINT;
                 live.insert(id.0);
             }
             FaultAction::PartitionOneWay { id, from, to } => {
-                bytes += (from.len() + to.len()) as f64 * 8.0;
+                bytes += (from.len() + to.len()) as f64 * BYTES_PER_LISTED_ENDPOINT;
                 live.insert(id.0);
             }
             FaultAction::DegradeLinks {
@@ -1234,7 +1267,7 @@ fn fault_terms(s: &Scenario, sh: &Shape, est: &mut Estimate) {
                 extra_latency,
                 ..
             } => {
-                bytes += (from.len() + to.len()) as f64 * 8.0;
+                bytes += (from.len() + to.len()) as f64 * BYTES_PER_LISTED_ENDPOINT;
                 latencies += latency_json_bytes(extra_latency);
                 live.insert(id.0 | 1 << 31);
             }
@@ -1302,7 +1335,7 @@ fn fault_terms(s: &Scenario, sh: &Shape, est: &mut Estimate) {
             1.0 / secs(c.mtbf.as_micros().max(1)),
             1.0 / 60.0,
         );
-        nemesis_memory(est, "nemesis crashes", pairs, factor);
+        nemesis_memory(est, "nemesis crashes", pairs, 1.0, factor);
         est.push(Term::events(
             "nemesis crashes",
             pairs * 2.0 * 4.0,
@@ -1327,7 +1360,7 @@ fn fault_terms(s: &Scenario, sh: &Shape, est: &mut Estimate) {
             1.0 / secs(p.mean_interval.as_micros().max(1)),
             1.0 / 60.0,
         );
-        nemesis_memory(est, "nemesis partitions", pairs, factor);
+        nemesis_memory(est, "nemesis partitions", pairs, endpoints, factor);
         est.push(Term::events(
             "nemesis partitions",
             pairs * 2.0 * (1.0 + endpoints / 64.0),
@@ -1352,7 +1385,7 @@ fn fault_terms(s: &Scenario, sh: &Shape, est: &mut Estimate) {
             1.0 / secs(l.mean_interval.as_micros().max(1)),
             1.0 / 60.0,
         );
-        nemesis_memory(est, "nemesis loss bursts", pairs, factor);
+        nemesis_memory(est, "nemesis loss bursts", pairs, sh.nodes, factor);
         est.push(Term::events(
             "nemesis loss bursts",
             pairs * 2.0 * (1.0 + sh.nodes / 64.0),
@@ -1373,14 +1406,19 @@ fn fault_terms(s: &Scenario, sh: &Shape, est: &mut Estimate) {
 
 /// What a nemesis source's faults cost in the collector and the summary
 /// (the schedule itself is drawn lazily and costs nothing).
-fn nemesis_memory(est: &mut Estimate, what: &str, pairs: f64, factor: Factor) {
+/// `listed`: the endpoints each fault names (a partition's groups, a loss
+/// burst's nodes), which its action, label and summary entry spell out.
+fn nemesis_memory(est: &mut Estimate, what: &str, pairs: f64, listed: f64, factor: Factor) {
+    let per_fault = BYTES_PER_FAULT_EVENT + listed * BYTES_PER_LISTED_ENDPOINT;
     est.push(Term::memory(
         &format!("{what} as recorded"),
-        pairs * 2.0 * BYTES_PER_FAULT_EVENT,
+        pairs * 2.0 * per_fault,
         format!(
-            "{} faults and their ends × {} B",
+            "{} faults and their ends × ({} B + {} endpoints named × {} B)",
             fmt(pairs),
-            fmt(BYTES_PER_FAULT_EVENT)
+            fmt(BYTES_PER_FAULT_EVENT),
+            fmt(listed),
+            fmt(BYTES_PER_LISTED_ENDPOINT)
         ),
         vec![factor],
     ));
@@ -2512,5 +2550,27 @@ mod tests {
         let client_side = Estimate::of(&scenario(&v));
         assert!(!ancestry(&client_side));
         assert!(client_side.total(Resource::Memory) < e.total(Resource::Memory));
+    }
+
+    /// Seeds 111 and 222: a nemesis on thousands of nodes names them all in
+    /// every fault, and a link latency can be a mixture of thousands of
+    /// parts. Each estimate covers the peak measured (KB).
+    #[test]
+    fn fuzz_mutants_with_many_named_endpoints_or_a_large_link_latency_are_covered() {
+        let kb = |v: &Value| Estimate::of(&scenario(v)).total(Resource::Memory) / 1024.0;
+        // lost-update-server-clocks on 4,096 nodes, a 10 ms loss burst
+        // after every other (mean interval 1 µs): 114,048 KB.
+        let mut v = shipped_in_3s("lost-update-server-clocks");
+        v["cluster"]["nodes"] = json!(4096);
+        v["nemesis"] = json!({ "loss": { "duration": { "constant": { "ms": 10 } },
+            "extra_loss": 0.5, "mean_interval_s": 1e-6 } });
+        assert!(kb(&v) > 114_048.0, "{}", kb(&v));
+        // healthy-baseline with its link latency a mixture of 20,000
+        // normal parts (1.4 MB of JSON): 62,496 KB.
+        let mut v = shipped_in_3s("healthy-baseline");
+        let part = json!({ "weight": 0.99,
+            "latency": { "normal": { "mean_ms": 0.5, "stddev_ms": 0.1 } } });
+        v["network"]["latency"] = json!({ "mixture": vec![part; 20_000] });
+        assert!(kb(&v) > 62_496.0, "{}", kb(&v));
     }
 }
