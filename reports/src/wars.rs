@@ -228,19 +228,23 @@ impl Leg {
     fn composite(&self, rng: &mut Words) -> f64 {
         match self {
             Leg::Mixture(parts) => {
-                let u = rng.next_u64() >> 11;
                 // (53 bits against weights scaled to 2^53.)
-                for (cum, part) in parts {
-                    if u < *cum {
-                        return part.raw(rng);
-                    }
-                }
-                parts.last().map_or(0.0, |(_, p)| p.raw(rng))
+                let u = rng.next_u64() >> 11;
+                pick(parts, u).map_or(0.0, |p| p.raw(rng))
             }
             Leg::Sum(parts) => parts.iter().map(|p| p.raw(rng).max(0.0)).sum(),
             simple => simple.raw(rng),
         }
     }
+}
+
+/// The part of a mixture (cumulative weights, nondecreasing) that draw `u`
+/// falls in: the first whose cumulative weight is above `u` (the last if
+/// none is), found by bisection: the part a scan finds, in log time (a
+/// fuzzed mixture of 20,000 parts made 10M trials take hours).
+fn pick<T>(parts: &[(u64, T)], u: u64) -> Option<&T> {
+    let i = parts.partition_point(|(cum, _)| *cum <= u);
+    parts.get(i).or(parts.last()).map(|(_, p)| p)
 }
 
 impl Simple {
@@ -900,6 +904,29 @@ pub fn summary_block(scenario: &Scenario, trials: u64, simulated: &[Json]) -> Js
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// Bisection picks the part a scan of the cumulative weights picks
+        /// (zero weights, ties and draws past the end included).
+        #[test]
+        fn a_mixture_picks_the_part_a_scan_finds(
+            weights in proptest::collection::vec(0u64..1000, 1..40),
+            at in 0.0f64..1.1,
+        ) {
+            let mut acc = 0u64;
+            let parts: Vec<(u64, usize)> = weights
+                .iter()
+                .enumerate()
+                .map(|(i, w)| {
+                    acc += w;
+                    (acc, i)
+                })
+                .collect();
+            let u = (at * acc as f64) as u64;
+            let scan = parts.iter().find(|(cum, _)| u < *cum).or(parts.last());
+            proptest::prop_assert_eq!(pick(&parts, u), scan.map(|(_, p)| p));
+        }
+    }
 
     fn exp(mean_ms: f64) -> Latency {
         Latency::Exponential {
