@@ -1594,13 +1594,7 @@ fn settled_siblings(s: &Scenario, sh: &Shape, stays: Option<[f64; 3]>) -> f64 {
         && net.endpoint_links.is_empty()
         && link.loss.as_f64() == 0.0
         && link.duplicate.as_f64() == 0.0
-        && !matches!(
-            s.cluster.versioning,
-            Versioning::VectorClocks {
-                scheme: ClockScheme::VnodeClocks,
-                ..
-            }
-        );
+        && !sh.vnode_clocks;
     let Some([cpu, disk, nic]) = stays.filter(|_| settled) else {
         return f64::INFINITY;
     };

@@ -76,14 +76,11 @@ pub fn pretty_with_member(
             "the document has no null member {key:?} to fill"
         )));
     }
-    let text = pretty(doc)?;
+    let mut text = pretty(doc)?;
     let line = format!("\n  {}: null", serde_json::to_string(key)?);
     let at = text.find(&line).expect("a top-level member starts a line") + line.len() - 4;
-    let mut out = String::with_capacity(text.len() + member.0.len());
-    out.push_str(&text[..at]);
-    out.push_str(&member.0);
-    out.push_str(&text[at + 4..]);
-    Ok(out)
+    text.replace_range(at..at + 4, &member.0);
+    Ok(text)
 }
 
 /// A container being written: an array or not (an object), and whether it
