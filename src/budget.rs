@@ -1223,9 +1223,9 @@ fn network_terms(s: &Scenario, sh: &Shape, est: &mut Estimate) {
 /// a mixture's parts, a sum's (an offset's) terms and the points.
 fn latency_json_bytes(l: &Latency) -> f64 {
     match l {
-        Latency::Mixture(parts) => {
+        Latency::Mixture(m) => {
             BYTES_PER_JSON_OBJECT
-                + parts
+                + m.parts()
                     .iter()
                     .map(|(_, p)| BYTES_PER_JSON_OBJECT + latency_json_bytes(p))
                     .sum::<f64>()

@@ -36,7 +36,7 @@ const NAIVE_TRIALS: u64 = 3_000_000;
 
 fn pareto_exp(p: f64, xm: f64, alpha: f64, lambda: f64) -> Latency {
     let ppb = |x: f64| (x * 1e9).round() as u64;
-    Latency::Mixture(vec![
+    Latency::mixture(vec![
         (
             ppb(p),
             Latency::Pareto {

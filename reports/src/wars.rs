@@ -169,10 +169,11 @@ impl Leg {
                     .map(|(v, c)| (*v, f64::from(*c) / 1e9))
                     .collect(),
             ),
-            Latency::Mixture(parts) => {
-                let total: u64 = parts.iter().map(|(w, _)| *w).sum::<u64>().max(1);
+            Latency::Mixture(m) => {
+                let total: u64 = m.total().max(1);
                 let mut acc = 0u128;
-                let parts: Vec<(u64, Leg)> = parts
+                let parts: Vec<(u64, Leg)> = m
+                    .parts()
                     .iter()
                     .map(|(w, p)| {
                         acc += u128::from(*w);
@@ -943,7 +944,7 @@ mod tests {
     #[test]
     fn a_trial_is_the_definition_computed_from_its_draws() {
         let half_ms = Latency::Constant { us: 500.0 };
-        let mixed = |p: u64| Latency::Mixture(vec![(p, exp(1.0)), (1000 - p, half_ms.clone())]);
+        let mixed = |p: u64| Latency::mixture(vec![(p, exp(1.0)), (1000 - p, half_ms.clone())]);
         for (n, r, w) in [
             (3, 1, 1),
             (3, 2, 1),
@@ -1078,7 +1079,7 @@ mod tests {
 
     #[test]
     fn chunks_spread_over_threads_predict_what_one_thread_does() {
-        let ssd = Latency::Mixture(vec![
+        let ssd = Latency::mixture(vec![
             (
                 9122,
                 Latency::Pareto {

@@ -20,7 +20,7 @@ fn zero() -> Latency {
 /// `lambda` per ms.
 fn pareto_exp(p: f64, xm: f64, alpha: f64, lambda: f64) -> Latency {
     let ppb = |x: f64| (x * 1e9).round() as u64;
-    Latency::Mixture(vec![
+    Latency::mixture(vec![
         (
             ppb(p),
             Latency::Pareto {

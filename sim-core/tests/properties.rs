@@ -11,7 +11,7 @@ use sim_core::engine::queue::EventQueue;
 use sim_core::engine::rng::{SimRng, Stream};
 use sim_core::engine::time::SimTime;
 use sim_core::scenario::*;
-use sim_core::world::dist::{Latency, SAMPLE_CAP};
+use sim_core::world::dist::{Latency, Mixture, SAMPLE_CAP};
 
 /// Fixed seed and no regression files: every run tests the same cases.
 fn config(cases: u32) -> Config {
@@ -1464,6 +1464,36 @@ proptest! {
     }
 
     #[test]
+    fn a_mixture_picks_the_part_a_scan_over_its_weights_picks(
+        weights in prop::collection::vec(prop_oneof![1 => Just(0u64), 4 => 0u64..20, 1 => 0u64..2_000_000_000], 1..40),
+        draws in prop::collection::vec(any::<u64>(), 1..30),
+    ) {
+        // Part i is a constant of i microseconds, so the part is its draw.
+        let parts: Vec<(u64, Latency)> = weights
+            .iter()
+            .enumerate()
+            .map(|(i, w)| (*w, Latency::Constant { us: i as f64 }))
+            .collect();
+        let m = Mixture::new(parts.clone());
+        let total: u64 = weights.iter().sum();
+        prop_assert_eq!(m.total(), total);
+        // The scan a draw used before the bisection (and the draw's range,
+        // below the total, plus a draw beyond every part).
+        let scan = |mut u: u64| {
+            for (w, part) in &parts {
+                if u < *w {
+                    return Some(part);
+                }
+                u -= w;
+            }
+            None
+        };
+        for d in draws.iter().map(|d| d % total.max(1)).chain([total, total.saturating_sub(1)]) {
+            prop_assert_eq!(m.pick(d), scan(d), "draw {}", d);
+        }
+    }
+
+    #[test]
     fn unbounded_latencies_stay_below_the_cap(
         a in 0.0..1e7f64, b in 0.0..3.0f64, which in 0usize..4, seed in any::<u64>()
     ) {
@@ -1471,7 +1501,7 @@ proptest! {
             0 => Latency::Normal { mean_us: a, stddev_us: a * b },
             1 => Latency::Exponential { mean_us: a },
             2 => Latency::LogNormal { median_us: a, sigma: b },
-            _ => Latency::Mixture(vec![
+            _ => Latency::mixture(vec![
                 (3, Latency::Exponential { mean_us: a }),
                 (1, Latency::Constant { us: a * b }),
             ]),

@@ -482,7 +482,7 @@ impl Validator<'_> {
                         self.latency(&format!("{p}.latency"), &part.latency),
                     ));
                 }
-                Latency::Mixture(out)
+                Latency::mixture(out)
             }
             LatencyDto::Empirical(e) => self.empirical(&format!("{path}.empirical"), e),
             LatencyDto::Sum(parts) => {
