@@ -400,7 +400,9 @@ pub fn run(args: &RunArgs) -> Result<Outcome> {
     if let (Some(mut t), Some(path)) = (tracer, &args.trace) {
         finish_trace(path, t.finish())?;
     }
-    let summarize = || reports::report::summary(&scenario, &outcome, &collector, &ring);
+    let wall_stop = guard.wall_stop();
+    let summarize =
+        || reports::report::summary_until(&scenario, &outcome, &collector, &ring, &wall_stop);
     // The summary's WARS trials (`metrics.wars_trials`) spread over the
     // cores (`reports::wars::Wars::run_parallel`), except with --one-thread:
     // then in a pool of this thread alone.

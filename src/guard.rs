@@ -7,7 +7,9 @@
 //! also checked while a run goes ([`RunGuard`], a
 //! [`sim_core::sim::Guard`]): a run whose resident memory or wall-clock
 //! time passes them stops with `memory` or `wall_clock` as its stop reason
-//! and is reported as incomplete (exit 3). Reading the clock and the
+//! and is reported as incomplete (exit 3); the wall-clock limit covers the
+//! WARS prediction's trials after the simulation too ([`RunGuard::wall_stop`]).
+//! Reading the clock and the
 //! process's memory happens here, in the driver, never in `sim-core`.
 
 use std::time::{Duration, Instant};
@@ -86,6 +88,14 @@ impl RunGuard {
             memory_bytes,
             next_memory_check: now,
         }
+    }
+
+    /// True once the wall-clock limit has passed: for work after the
+    /// simulation that the limit covers as well (the WARS prediction's
+    /// trials, `reports::report::summary_until`).
+    pub fn wall_stop(&self) -> impl Fn() -> bool + Sync + use<> {
+        let (start, wall) = (self.start, self.wall);
+        move || wall.is_some_and(|w| start.elapsed() >= w)
     }
 }
 

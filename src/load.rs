@@ -355,6 +355,7 @@ pub fn simulate(scenario: Scenario, limits: &Limits) -> serde_json::Value {
     let sim = Simulation::new(scenario.clone());
     let ring = sim.ring().clone();
     let mut collector = reports::metrics::Collector::new(&scenario);
-    let outcome = sim.run_guarded(&mut collector, None, &mut limits.guard());
-    reports::report::summary(&scenario, &outcome, &collector, &ring)
+    let mut guard = limits.guard();
+    let outcome = sim.run_guarded(&mut collector, None, &mut guard);
+    reports::report::summary_until(&scenario, &outcome, &collector, &ring, &guard.wall_stop())
 }

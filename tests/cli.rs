@@ -1544,3 +1544,43 @@ fn run_reports_divergence_over_time_without_anti_entropy() {
     assert!(out.join("timeline_divergence.png").exists());
     assert!(out.join("timeline_divergence.svg").exists());
 }
+
+/// The wall-clock limit covers the WARS prediction's trials after the
+/// simulation: a model whose write leg is a sum of 100 normals takes most
+/// of a minute for its 10M trials on two cores, and `--max-wall-s 1` stops
+/// it (exit 3, the summary saying where it stopped; without the check the
+/// run would end complete, exit 0).
+#[test]
+fn the_wall_clock_limit_stops_the_wars_trials_too() {
+    let tmp = TempDir::new("wars-wall");
+    let mut scenario = tiny();
+    let leg = json!({ "normal": { "mean_ms": 0.01, "stddev_ms": 0.003 } });
+    scenario["network"]["latency_by_kind"] = json!({ "write_request": { "sum": vec![leg; 100] } });
+    scenario["metrics"] = json!({ "wars_trials": 10_000_000 });
+    let file = tmp.path().join("wars-slow.json");
+    std::fs::write(&file, scenario.to_string()).expect("write");
+    let out = tmp.path().join("out");
+    let run = dynasim(&[
+        "run",
+        s(&file),
+        "--out",
+        s(&out),
+        "--no-plots",
+        "--quiet",
+        "--max-wall-s",
+        "1",
+    ]);
+    assert_code(&run, 3, "WARS trials stopped by the wall clock");
+    let text = stdout(&run);
+    assert!(
+        text.contains("INCOMPLETE RUN") && text.contains("WARS"),
+        "{text}"
+    );
+    let summary: Value = serde_json::from_str(
+        &std::fs::read_to_string(out.join("summary.json")).expect("summary.json"),
+    )
+    .expect("JSON");
+    assert_eq!(summary["wars"]["stopped"], "wall_clock");
+    assert_eq!(summary["run"]["stopped_in"], "wars");
+    assert_eq!(summary["run"]["complete"], false);
+}

@@ -26,6 +26,22 @@ pub fn summary(
     collector: &Collector,
     ring: &Ring,
 ) -> Json {
+    summary_until(scenario, outcome, collector, ring, &|| false)
+}
+
+/// [`summary`] for a run under a wall-clock limit: the WARS prediction's
+/// trials (`metrics.wars_trials`), which come after the simulation, ask
+/// `stop` as they go and give up once it answers true. The run is then
+/// incomplete (`run.complete` false, `run.stop_reason` `wall_clock`,
+/// `run.stopped_in` `wars`; the `run.complete` expectation fails), though
+/// the simulation's own figures are whole.
+pub fn summary_until(
+    scenario: &Scenario,
+    outcome: &RunOutcome,
+    collector: &Collector,
+    ring: &Ring,
+    stop: &(dyn Fn() -> bool + Sync),
+) -> Json {
     // After joins and leaves, judge placement by the final ring.
     let ring = outcome.final_ring.as_deref().unwrap_or(ring);
     let n = scenario.cluster.quorum.n as usize;
@@ -40,16 +56,19 @@ pub fn summary(
     let map = s
         .as_object_mut()
         .expect("the collector's summary is an object");
+    let mut wars_stopped = false;
     if let Some(trials) = scenario.metrics.wars_trials {
         let simulated = map["staleness"]["t_visibility"]
             .as_array()
             .cloned()
             .unwrap_or_default();
-        map.insert(
-            "wars".into(),
-            crate::wars::summary_block(scenario, trials, &simulated),
-        );
+        let block = crate::wars::summary_block_until(scenario, trials, &simulated, stop);
+        // Given up after a simulation that had stopped already: that stop
+        // is the one to report.
+        wars_stopped = crate::wars::stopped(&block) && outcome.stop.is_complete();
+        map.insert("wars".into(), block);
     }
+    let complete = outcome.stop.is_complete() && !wars_stopped;
     map.insert("summary_version".into(), json!(SUMMARY_VERSION));
     map.insert("scenario".into(), scenario_echo(scenario));
     map.insert(
@@ -58,8 +77,8 @@ pub fn summary(
             "rng_seed": scenario.rng_seed,
             "trace_hash": format!("{:016x}", outcome.trace_hash),
             "events": outcome.stats.events,
-            "stop_reason": outcome.stop.name(),
-            "complete": outcome.stop.is_complete(),
+            "stop_reason": if wars_stopped { "wall_clock" } else { outcome.stop.name() },
+            "complete": complete,
             "end_time_s": outcome.end_time.as_micros() as f64 / 1e6,
             "peak_pending_events": outcome.stats.peak_queue_len,
             "dynasim_version": env!("CARGO_PKG_VERSION"),
@@ -67,6 +86,9 @@ pub fn summary(
             "dynasim_build": crate::BUILD,
         }),
     );
+    if wars_stopped {
+        map["run"]["stopped_in"] = json!("wars");
+    }
     let mut sent = serde_json::Map::new();
     let mut dropped = serde_json::Map::new();
     for k in MsgKind::ALL {
@@ -120,7 +142,7 @@ pub fn summary(
     map.insert("corruption".into(), collector.objects().corruption());
     map.insert("capacity".into(), crate::capacity::block(scenario, outcome));
     let mut verdicts = check(&s, &scenario.expect);
-    if !outcome.stop.is_complete() {
+    if !complete {
         // A run that stopped before its end never passes: its metrics
         // cover only part of the scenario.
         verdicts.push(Verdict {
@@ -170,6 +192,12 @@ pub fn incomplete_note(summary: &Json) -> Option<String> {
         "queue_empty" => "nothing was left to do before the end".to_string(),
         other => format!("it stopped ({other})"),
     };
+    if run["stopped_in"].as_str() == Some("wars") {
+        return Some(format!(
+            "INCOMPLETE RUN: the simulation ran to its end ({} events) but {why} during the WARS prediction's {} trials (metrics.wars_trials), which were given up; its expectations do not count",
+            run["events"], summary["wars"]["trials_asked"]
+        ));
+    }
     let end = summary["scenario"]["duration_s"].as_f64().unwrap_or(0.0)
         + summary["scenario"]["quiescence_s"].as_f64().unwrap_or(0.0);
     Some(format!(

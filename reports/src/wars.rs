@@ -41,6 +41,12 @@ use crate::histogram::Histogram;
 /// Trials per random stream.
 pub const CHUNK: u64 = 1 << 20;
 
+/// Trials between two questions to a stop predicate
+/// ([`Wars::run_parallel_until`]): a few milliseconds of simple legs, and
+/// however long legs of a 20,000-part sum take, the check comes after a
+/// bounded number of trials rather than after a whole chunk.
+pub const STOP_CHECK_EVERY: u64 = 4096;
+
 /// The stream numbers of the model's chunks start here (`Stream::Custom`).
 const STREAM_BASE: u64 = 0x5741_5253 << 16; // "WARS"
 
@@ -591,35 +597,87 @@ impl Wars {
     /// chunk draws from its own stream and the chunks are merged in order
     /// (and the merge only adds integers).
     pub fn run_parallel(&self, trials: u64, rng_seed: u64, grid_us: &[f64]) -> Prediction {
+        self.run_parallel_until(trials, rng_seed, grid_us, &|| false)
+            .expect("never stopped")
+    }
+
+    /// [`Wars::run_parallel`] that gives up, returning `None`, once `stop`
+    /// answers true: it is asked before every [`STOP_CHECK_EVERY`] trials
+    /// of each chunk (the run's wall-clock limit, which covers this phase
+    /// as it covers the simulation). A prediction it returns is the one
+    /// [`Wars::run`] gives.
+    pub fn run_parallel_until(
+        &self,
+        trials: u64,
+        rng_seed: u64,
+        grid_us: &[f64],
+        stop: &(dyn Fn() -> bool + Sync),
+    ) -> Option<Prediction> {
         use rayon::prelude::*;
-        let chunks: Vec<Prediction> = (0..trials.div_ceil(CHUNK))
+        let chunks: Option<Vec<Prediction>> = (0..trials.div_ceil(CHUNK))
             .into_par_iter()
-            .map(|k| self.chunk_of(k, trials, rng_seed, grid_us))
+            .map(|k| self.chunk_until(k, trials, rng_seed, grid_us, stop))
             .collect();
-        Prediction::merged(grid_us, chunks)
+        Some(Prediction::merged(grid_us, chunks?))
     }
 
     /// Chunk `k` of a run of `trials` trials (the last one may be short).
     fn chunk_of(&self, k: u64, trials: u64, rng_seed: u64, grid_us: &[f64]) -> Prediction {
-        self.run_chunk(k, CHUNK.min(trials - k * CHUNK), rng_seed, grid_us)
+        self.chunk_until(k, trials, rng_seed, grid_us, &|| false)
+            .expect("never stopped")
+    }
+
+    /// [`Wars::chunk_of`], given up (`None`) once `stop` answers true.
+    fn chunk_until(
+        &self,
+        k: u64,
+        trials: u64,
+        rng_seed: u64,
+        grid_us: &[f64],
+        stop: &(dyn Fn() -> bool + Sync),
+    ) -> Option<Prediction> {
+        self.run_chunk_until(k, CHUNK.min(trials - k * CHUNK), rng_seed, grid_us, stop)
     }
 
     /// Chunk `k` alone (`trials` ≤ [`CHUNK`]), for callers that spread
     /// chunks over threads; merge with [`Prediction::absorb`] in any order.
     pub fn run_chunk(&self, k: u64, trials: u64, rng_seed: u64, grid_us: &[f64]) -> Prediction {
+        self.run_chunk_until(k, trials, rng_seed, grid_us, &|| false)
+            .expect("never stopped")
+    }
+
+    /// [`Wars::run_chunk`], given up (`None`) once `stop` answers true
+    /// (asked before every [`STOP_CHECK_EVERY`] trials; the trials run in
+    /// the same order either way, so the draws are the same).
+    fn run_chunk_until(
+        &self,
+        k: u64,
+        trials: u64,
+        rng_seed: u64,
+        grid_us: &[f64],
+        stop: &(dyn Fn() -> bool + Sync),
+    ) -> Option<Prediction> {
         let mut rng = Words::new(SimRng::new(rng_seed, Stream::Custom(STREAM_BASE + k)));
         let mut out = Prediction::empty(grid_us);
         let mut scratch = Scratch::new(self.n);
         let index = GridIndex::new(grid_us);
-        for _ in 0..trials {
-            let (tau, write, read) = self.trial(&mut rng, &mut scratch);
-            // The first grid point at or after τ: consistent from there on.
-            out.first_consistent[index.first_at_or_after(tau)] += 1;
-            out.write_latency.record(round_us(write));
-            out.read_latency.record(round_us(read));
+        let mut left = trials;
+        while left > 0 {
+            if stop() {
+                return None;
+            }
+            let batch = left.min(STOP_CHECK_EVERY);
+            for _ in 0..batch {
+                let (tau, write, read) = self.trial(&mut rng, &mut scratch);
+                // The first grid point at or after τ: consistent from there on.
+                out.first_consistent[index.first_at_or_after(tau)] += 1;
+                out.write_latency.record(round_us(write));
+                out.read_latency.record(round_us(read));
+            }
+            left -= batch;
         }
         out.trials = trials;
-        out
+        Some(out)
     }
 }
 
@@ -860,12 +918,27 @@ pub fn prediction_json(model: &Wars, p: &Prediction) -> Json {
 /// many points' 95 % intervals leave the model's value out. `p_consistent_t0`
 /// is the model's value at t = 0 (null when the grid does not start there).
 pub fn summary_block(scenario: &Scenario, trials: u64, simulated: &[Json]) -> Json {
+    summary_block_until(scenario, trials, simulated, &|| false)
+}
+
+/// [`summary_block`] that gives up once `stop` answers true (see
+/// [`Wars::run_parallel_until`]): the block then says so
+/// (`"stopped": "wall_clock"`, the trials asked for) and holds no
+/// prediction; [`stopped`] tells.
+pub fn summary_block_until(
+    scenario: &Scenario,
+    trials: u64,
+    simulated: &[Json],
+    stop: &(dyn Fn() -> bool + Sync),
+) -> Json {
     let model = match Wars::from_scenario(scenario) {
         Ok(m) => m,
         Err(e) => return json!({"error": e.to_string()}),
     };
     let grid = report_grid_us(simulated);
-    let p = model.run_parallel(trials, scenario.rng_seed, &grid);
+    let Some(p) = model.run_parallel_until(trials, scenario.rng_seed, &grid, stop) else {
+        return json!({"stopped": STOPPED_BY, "trials_asked": trials});
+    };
     let curve = p.curve();
     let mut out = prediction_json(&model, &p);
     let (mut compared, mut outside, mut gap, mut gap_t) = (0u64, 0u64, 0f64, Json::Null);
@@ -900,6 +973,15 @@ pub fn summary_block(scenario: &Scenario, trials: u64, simulated: &[Json]) -> Js
     map.insert("max_gap_t_ms".into(), gap_t);
     map.insert("points_outside_ci".into(), json!(outside));
     out
+}
+
+/// What a stopped block's `stopped` says: the run's wall-clock limit.
+const STOPPED_BY: &str = "wall_clock";
+
+/// True when a summary's `wars` block was given up before its trials
+/// finished ([`summary_block_until`]).
+pub fn stopped(block: &Json) -> bool {
+    block.get("stopped").is_some()
 }
 
 #[cfg(test)]

@@ -134,3 +134,80 @@ fn the_curve_rises_to_one_and_is_deterministic() {
     assert_eq!(merged.curve(), other.curve());
     assert_eq!(merged.trials, 2000);
 }
+
+/// A stop predicate that answers true gives the trials up (`None`), one
+/// that never does gives the prediction `run` gives; a stop after some
+/// checks gives up part way (the checks come every `STOP_CHECK_EVERY`
+/// trials of each chunk, not once a chunk).
+#[test]
+fn the_trials_give_up_when_asked_to_stop() {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    let grid = [0.0, 1000.0, 10_000.0];
+    let m = lnkd(lnkd_disk_write());
+    let trials = 3 * reports::wars::CHUNK / 2;
+    assert!(m.run_parallel_until(trials, 5, &grid, &|| true).is_none());
+    let whole = m
+        .run_parallel_until(trials, 5, &grid, &|| false)
+        .expect("never stopped");
+    assert_eq!(whole.curve(), m.run(trials, 5, &grid).curve());
+    assert_eq!(whole.trials, trials);
+    let asked = AtomicU64::new(0);
+    let stop_late = || asked.fetch_add(1, Ordering::Relaxed) >= 10;
+    assert!(m.run_parallel_until(trials, 5, &grid, &stop_late).is_none());
+    // Ten answers of "go on", then one "stop" per chunk still running.
+    let checks = asked.load(Ordering::Relaxed);
+    assert!((11..=12).contains(&checks), "{checks} checks");
+    const { assert!(10 * reports::wars::STOP_CHECK_EVERY < reports::wars::CHUNK) };
+}
+
+/// Under a wall-clock limit the WARS trials that follow the simulation
+/// count: when the limit stops them, the summary says so and the run is
+/// incomplete (its `run.complete` expectation fails), the simulation's
+/// figures whole.
+#[test]
+fn a_wars_block_given_up_makes_the_run_incomplete() {
+    use std::sync::Arc;
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../scenarios/pbs-lnkd-disk.json"
+    ))
+    .expect("the shipped scenario");
+    let mut doc: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+    doc["duration_s"] = serde_json::json!(2);
+    doc["metrics"]["wars_trials"] = serde_json::json!(10_000);
+    let scenario = Arc::new(
+        sim_core::scenario::parse(&doc.to_string(), &sim_core::scenario::no_files).expect("valid"),
+    );
+    let sim = sim_core::sim::Simulation::new(scenario.clone());
+    let ring = sim.ring().clone();
+    let mut collector = reports::metrics::Collector::new(&scenario);
+    let outcome = sim.run(&mut collector, None);
+    let whole = reports::report::summary(&scenario, &outcome, &collector, &ring);
+    assert!(reports::report::is_complete(&whole));
+    assert!(
+        whole["wars"]["trials"].as_u64() == Some(10_000),
+        "{}",
+        whole["wars"]
+    );
+    assert!(whole["run"].get("stopped_in").is_none());
+    let stopped = reports::report::summary_until(&scenario, &outcome, &collector, &ring, &|| true);
+    assert_eq!(stopped["wars"]["stopped"], "wall_clock");
+    assert_eq!(stopped["wars"]["trials_asked"], 10_000);
+    assert_eq!(stopped["run"]["stopped_in"], "wars");
+    assert_eq!(stopped["run"]["stop_reason"], "wall_clock");
+    assert!(!reports::report::is_complete(&stopped));
+    let failed: Vec<_> = reports::report::verdicts(&stopped)
+        .into_iter()
+        .filter(|v| !v.pass)
+        .map(|v| v.metric)
+        .collect();
+    assert!(failed.contains(&"run.complete".to_string()), "{failed:?}");
+    let note = reports::report::incomplete_note(&stopped).expect("a note");
+    assert!(
+        note.contains("WARS") && note.contains("wall-clock"),
+        "{note}"
+    );
+    // The simulation's figures are those of the whole summary.
+    assert_eq!(stopped["staleness"], whole["staleness"]);
+    assert_eq!(stopped["latency"], whole["latency"]);
+}
