@@ -57,6 +57,7 @@ use reports::key_table::{DENSE_MAX, PAGE};
 use sim_core::config::{
     Arrival, ClockScheme, FailureDetectorKind, Popularity, ProbeKey, Scenario, Versioning,
 };
+use sim_core::dynamo::protocol::MsgKind;
 use sim_core::dynamo::ring::PartitionStrategy;
 use sim_core::engine::time::SimDuration;
 use sim_core::world::dist::Latency;
@@ -71,6 +72,10 @@ pub enum Resource {
     Events,
     /// Extra cost of every event, as a multiple of a plain event (0 = none).
     EventCost,
+    /// Work after the simulation, in event-equivalents (the WARS
+    /// prediction's trials): added to the run's, neither capped by
+    /// `max_events` nor multiplied by the per-event cost.
+    Work,
 }
 
 /// One input a term grows with.
@@ -135,6 +140,17 @@ impl Term {
     pub fn events(what: &str, events: f64, formula: String, factors: Vec<Factor>) -> Term {
         Term {
             resource: Resource::Events,
+            what: what.to_string(),
+            amount: events,
+            formula,
+            factors,
+        }
+    }
+
+    /// A term of work after the simulation, in event-equivalents.
+    pub fn work(what: &str, events: f64, formula: String, factors: Vec<Factor>) -> Term {
+        Term {
+            resource: Resource::Work,
             what: what.to_string(),
             amount: events,
             formula,
@@ -417,8 +433,15 @@ impl Estimate {
         self.total(Resource::Events).min(self.max_events as f64)
     }
 
-    /// Event-equivalents: events processed × (1 + per-event costs).
+    /// Event-equivalents: events processed × (1 + per-event costs), and
+    /// the work after the simulation.
     pub fn work(&self) -> f64 {
+        self.simulation_work() + self.total(Resource::Work)
+    }
+
+    /// The simulation's event-equivalents: events processed × (1 +
+    /// per-event costs).
+    fn simulation_work(&self) -> f64 {
         self.events_processed() * (1.0 + self.total(Resource::EventCost))
     }
 
@@ -454,6 +477,23 @@ impl Estimate {
         }
         let work = self.work();
         if !(work <= budget.events as f64) {
+            let after = self.total(Resource::Work);
+            if after > self.simulation_work() {
+                let t = self
+                    .dominant(Resource::Work)
+                    .expect("work after the run has a term");
+                return Err(Refusal {
+                    path: t.path().to_string(),
+                    message: format!(
+                        "the run would process about {} event-equivalents, over the limit of {} (--max-events-budget); the largest part is {} after the simulation: {} = {} events",
+                        fmt(work),
+                        fmt(budget.events as f64),
+                        t.what,
+                        t.formula,
+                        fmt(t.amount)
+                    ),
+                });
+            }
             let cost = 1.0 + self.total(Resource::EventCost);
             let by_cost = self.events_processed() <= budget.events as f64;
             let t = if by_cost {
@@ -490,6 +530,7 @@ impl Estimate {
         workload_terms(s, &shape, &mut est);
         cluster_terms(s, &shape, &mut est);
         network_terms(s, &shape, &mut est);
+        wars_terms(s, &mut est);
         fault_terms(s, &shape, &mut est);
         metrics_terms(s, &shape, &mut est);
         capacity_terms(s, &shape, &mut est);
@@ -1152,6 +1193,16 @@ fn cluster_terms(s: &Scenario, sh: &Shape, est: &mut Estimate) {
     }
 }
 
+/// Every link's latency and per-kind latencies: the default link's, then
+/// datacenter and endpoint links'.
+fn link_latencies_of(s: &Scenario) -> impl Iterator<Item = &Latency> {
+    let net = &s.network;
+    std::iter::once(&net.default)
+        .chain(net.datacenter_links.iter().map(|(_, _, l)| l))
+        .chain(net.endpoint_links.iter().map(|(_, _, l)| l))
+        .flat_map(|l| std::iter::once(&l.latency).chain(l.latency_by_kind.values()))
+}
+
 fn network_terms(s: &Scenario, sh: &Shape, est: &mut Estimate) {
     let endpoints = sh.nodes + sh.clients;
     let links = (1 + s.network.datacenter_links.len() + s.network.endpoint_links.len()) as f64;
@@ -1190,17 +1241,32 @@ fn network_terms(s: &Scenario, sh: &Shape, est: &mut Estimate) {
     // tables) cost their JSON as the file is read, as in faults: a fuzzed
     // `healthy-baseline` whose link latency was a mixture of 20,000 parts
     // (1.4 MB of text) peaked at 62.5 MB against 52.0 MB without this.
-    let net = &s.network;
-    let link_latencies = std::iter::once(&net.default)
-        .chain(net.datacenter_links.iter().map(|(_, _, l)| l))
-        .chain(net.endpoint_links.iter().map(|(_, _, l)| l))
-        .flat_map(|l| std::iter::once(&l.latency).chain(l.latency_by_kind.values()));
     let storage = &s.cluster.storage;
-    let large: f64 = link_latencies
+    let large: f64 = link_latencies_of(s)
         .chain([&storage.read_latency, &storage.write_latency])
         .chain(&s.workload.value_size)
         .map(|l| (latency_json_bytes(l) - 2.0 * BYTES_PER_JSON_OBJECT).max(0.0))
         .sum();
+    // A message draws its link's latency, a disk access its storage's: a
+    // distribution that takes many draws (a sum of many terms) costs
+    // every such event that many.
+    let costliest = link_latencies_of(s)
+        .chain([&storage.read_latency, &storage.write_latency])
+        .map(draws)
+        .fold(0.0, f64::max);
+    if costliest > DRAWS_IN_AN_EVENT {
+        est.push(Term::event_cost(
+            "latency draws of the costliest link or storage distribution",
+            (costliest - DRAWS_IN_AN_EVENT) * EVENTS_PER_DRAW,
+            format!(
+                "({} draws − {} within an event) × {} events a draw",
+                fmt(costliest),
+                fmt(DRAWS_IN_AN_EVENT),
+                fmt(EVENTS_PER_DRAW)
+            ),
+            vec![Factor::new("network.latency", costliest, DRAWS_IN_AN_EVENT)],
+        ));
+    }
     if large > 0.0 {
         est.push(Term::memory(
             "large latency distributions as JSON",
@@ -1212,6 +1278,66 @@ fn network_terms(s: &Scenario, sh: &Shape, est: &mut Estimate) {
             vec![Factor::new("network.latency", large, 1e6)],
         ));
     }
+}
+
+/// Draws one sample of `l` takes: one for a simple shape or an empirical
+/// table (bisection), a mixture's pick plus its costliest part, a sum's
+/// parts added up.
+fn draws(l: &Latency) -> f64 {
+    match l {
+        Latency::Mixture(m) => 1.0 + m.parts().iter().map(|(_, p)| draws(p)).fold(0.0, f64::max),
+        Latency::Sum(parts) => parts.iter().map(draws).sum(),
+        _ => 1.0,
+    }
+}
+
+/// Draws a message's or disk access's latency may take within the measured
+/// cost of an event (the shipped scenarios' mixtures and offsets take two).
+const DRAWS_IN_AN_EVENT: f64 = 4.0;
+
+/// One draw beyond those, in events: healthy-baseline with its link
+/// latency a sum of 201 normals took 0.76 s of CPU for 218,493 events
+/// through the engine alone, against 0.06 s with one: 23 ns a draw
+/// against 0.27 µs an event.
+const EVENTS_PER_DRAW: f64 = 0.08;
+
+/// The WARS prediction's trials (`metrics.wars_trials`), in events: each
+/// draws its four legs (and the two storage latencies) for each of N
+/// replicas, at the simulation's cost of a draw. Measured: 10M trials of
+/// pbs-lnkd-disk (N = 3, 10 draws a replica) took 2.0 s of CPU, about 7M
+/// events' worth, counted 24M (its exponential and Pareto legs draw faster
+/// than the simulation's normals); 10M trials of a 3-node scenario whose
+/// write leg is a sum of 100 normals took 99 s, about 370M events' worth,
+/// counted 252M.
+fn wars_terms(s: &Scenario, est: &mut Estimate) {
+    let Some(trials) = s.metrics.wars_trials else {
+        return;
+    };
+    let link = &s.network.default;
+    let leg = |k: MsgKind| draws(link.latency_by_kind.get(&k).unwrap_or(&link.latency));
+    let storage = &s.cluster.storage;
+    let per_replica = leg(MsgKind::WriteRequest)
+        + leg(MsgKind::WriteAck)
+        + draws(&storage.write_latency)
+        + leg(MsgKind::ReadRequest)
+        + leg(MsgKind::ReadResponse)
+        + draws(&storage.read_latency);
+    let n = f64::from(s.cluster.quorum.n);
+    est.push(Term::work(
+        "the WARS prediction's trials",
+        trials as f64 * n * per_replica * EVENTS_PER_DRAW,
+        format!(
+            "{} trials × {} replicas × {} draws × {} events a draw",
+            fmt(trials as f64),
+            fmt(n),
+            fmt(per_replica),
+            fmt(EVENTS_PER_DRAW)
+        ),
+        vec![
+            Factor::new("metrics.wars_trials", trials as f64, 1e7),
+            Factor::new("network.latency", per_replica, 6.0),
+        ],
+    ));
 }
 
 /// A latency distribution in a scheduled fault, as the run holds it: the
@@ -2369,6 +2495,70 @@ mod tests {
         // ρ^q under 10^-12 per event: a queue at ρ = 0.5 over 10^7 events
         // is 4 servers + 8 × 64 arrivals.
         assert_eq!(o.bound(4.0, 0.5), Some(4.0 + 8.0 * 64.0));
+    }
+
+    /// A link latency that takes many draws costs every message that many
+    /// (a sum of 201 normals made healthy-baseline's events 13 times
+    /// dearer); up to four draws are an event's own.
+    #[test]
+    fn a_latency_of_many_draws_costs_every_event() {
+        let leg = json!({ "normal": { "mean_ms": 0.01, "stddev_ms": 0.003 } });
+        let mut v = small();
+        v["network"] = json!({ "latency": { "mixture": [
+            { "weight": 1, "latency": { "sum": [leg, leg] } },
+            { "weight": 1, "latency": leg }
+        ] } });
+        // Other terms' per-event costs (the workload's), the same for all.
+        let base = Estimate::of(&scenario(&small())).total(Resource::EventCost);
+        let plain = Estimate::of(&scenario(&v));
+        assert_eq!(plain.total(Resource::EventCost), base, "three draws");
+        v["network"] = json!({ "latency": { "sum": vec![leg.clone(); 201] } });
+        let e = Estimate::of(&scenario(&v));
+        let cost = e.total(Resource::EventCost) - base;
+        assert!((cost - 197.0 * EVENTS_PER_DRAW).abs() < 1e-9, "{cost}");
+        let tight = Budget {
+            memory_bytes: 1 << 30,
+            events: (e.events_processed() * 2.0) as u64,
+        };
+        let r = e.check(&tight).expect_err("over by its draws");
+        assert_eq!(r.path, "network.latency", "{}", r.message);
+        assert!(r.message.contains("latency draws"), "{}", r.message);
+    }
+
+    /// The WARS trials count after the simulation, whatever `max_events`:
+    /// 10^9 trials of legs that are sums of 100 normals are refused by
+    /// the default budget, naming `metrics.wars_trials`; the shipped
+    /// pbs-lnkd-disk's 10M trials are a few million events.
+    #[test]
+    fn the_wars_trials_count_as_work_after_the_simulation() {
+        let leg = json!({ "normal": { "mean_ms": 0.01, "stddev_ms": 0.003 } });
+        let mut v = small();
+        v["network"] = json!({
+            "latency": leg,
+            "latency_by_kind": { "write_request": { "sum": vec![leg.clone(); 100] } }
+        });
+        v["metrics"] = json!({ "wars_trials": 1_000_000_000u64 });
+        v["max_events"] = json!(1000);
+        let e = Estimate::of(&scenario(&v));
+        assert_eq!(e.events_processed(), 1000.0);
+        let per_replica = 100.0 + 5.0;
+        let trials = 1e9 * 3.0 * per_replica * EVENTS_PER_DRAW;
+        assert!((e.total(Resource::Work) - trials).abs() < 1.0);
+        assert!(e.work() > trials);
+        let r = e.check(&Budget::default()).expect_err("over the budget");
+        assert_eq!(r.path, "metrics.wars_trials", "{}", r.message);
+        assert!(r.message.contains("after the simulation"), "{}", r.message);
+        v["metrics"] = json!({ "wars_trials": 1_000_000u64 });
+        assert!(Estimate::of(&scenario(&v))
+            .check(&Budget::default())
+            .is_ok());
+        let pbs = crate::load::load(std::path::Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/scenarios/pbs-lnkd-disk.json"
+        )))
+        .expect("the shipped scenario");
+        let work = Estimate::of(&pbs).total(Resource::Work);
+        assert!((1e6..1e8).contains(&work), "{work}");
     }
 
     #[test]
