@@ -172,8 +172,10 @@ pub fn run(args: &ExplainArgs) -> Result<Outcome> {
     });
     let name = scenario.name.clone();
     let seed = scenario.rng_seed;
+    let mut guard = args.limits.guard();
+    let wall_stop = guard.wall_stop();
     let ex =
-        reports::explain::explain_guarded(Arc::new(scenario), &request, &mut args.limits.guard())
+        reports::explain::explain_guarded(Arc::new(scenario), &request, &mut guard, &wall_stop)
             .map_err(anyhow::Error::msg)?;
 
     let out = OutDir::prepare(&out_dir, Kind::Explain)?;

@@ -1583,4 +1583,18 @@ fn the_wall_clock_limit_stops_the_wars_trials_too() {
     assert_eq!(summary["wars"]["stopped"], "wall_clock");
     assert_eq!(summary["run"]["stopped_in"], "wars");
     assert_eq!(summary["run"]["complete"], false);
+    // explain's first run summarises it the same way.
+    let explained = dynasim(&[
+        "explain",
+        s(&file),
+        "--out",
+        s(&tmp.path().join("explained")),
+        "--max-wall-s",
+        "1",
+    ]);
+    assert_code(
+        &explained,
+        3,
+        "explain's WARS trials stopped by the wall clock",
+    );
 }

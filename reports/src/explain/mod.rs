@@ -517,16 +517,18 @@ fn seconds_to_us(s: f64) -> u64 {
 /// Runs `scenario` twice (same seed, so the same run): once to find lost
 /// writes and verdicts, once keeping the selection's events.
 pub fn explain(scenario: Arc<Scenario>, request: &Request) -> Result<Explanation, String> {
-    explain_guarded(scenario, request, &mut sim_core::sim::NoGuard)
+    explain_guarded(scenario, request, &mut sim_core::sim::NoGuard, &|| false)
 }
 
 /// [`explain`] under a driver's [`Guard`](sim_core::sim::Guard). When the
 /// first run stops before its end, the second stops after the same number
-/// of events, so both are the same (partial) run.
+/// of events, so both are the same (partial) run. `wall_stop` stops the
+/// first run's WARS trials (see [`crate::report::summary_until`]).
 pub fn explain_guarded(
     scenario: Arc<Scenario>,
     request: &Request,
     guard: &mut dyn sim_core::sim::Guard,
+    wall_stop: &(dyn Fn() -> bool + Sync),
 ) -> Result<Explanation, String> {
     let names = Names::from_scenario(&scenario);
     let mut endpoints = BTreeSet::new();
@@ -546,7 +548,7 @@ pub fn explain_guarded(
     let ring = sim.ring().clone();
     let mut collector = Collector::new(&scenario);
     let outcome = sim.run_guarded(&mut collector, None, guard);
-    let summary = crate::report::summary(&scenario, &outcome, &collector, &ring);
+    let summary = crate::report::summary_until(&scenario, &outcome, &collector, &ring, wall_stop);
     let complete = outcome.stop.is_complete();
     let expectations_ok = crate::report::verdicts(&summary).iter().all(|v| v.pass);
     let lost = collector.lost_writes();
@@ -648,8 +650,8 @@ pub fn explain_guarded(
     let outcome2 = sim.run(&mut keeper, Some(&mut recorder));
     debug_assert_eq!(outcome.trace_hash, outcome2.trace_hash);
     Ok(Explanation {
+        complete: crate::report::is_complete(&summary),
         summary,
-        complete,
         expectations_ok,
         trace_hash: outcome.trace_hash,
         lost,
