@@ -62,7 +62,7 @@ pub fn summary_until(
             .as_array()
             .cloned()
             .unwrap_or_default();
-        let block = crate::wars::summary_block_until(scenario, trials, &simulated, stop);
+        let block = crate::wars::summary_block(scenario, trials, &simulated, stop);
         // Given up after a simulation that had stopped already: that stop
         // is the one to report.
         wars_stopped = crate::wars::stopped(&block) && outcome.stop.is_complete();

@@ -585,8 +585,10 @@ impl Wars {
     /// Runs `trials` trials (chunk `k` on stream `k` of `rng_seed`) and
     /// evaluates P(consistent) at each `t` of `grid_us` (increasing).
     pub fn run(&self, trials: u64, rng_seed: u64, grid_us: &[f64]) -> Prediction {
-        let chunks =
-            (0..trials.div_ceil(CHUNK)).map(|k| self.chunk_of(k, trials, rng_seed, grid_us));
+        let chunks = (0..trials.div_ceil(CHUNK)).map(|k| {
+            self.chunk_until(k, trials, rng_seed, grid_us, &|| false)
+                .expect("never stopped")
+        });
         Prediction::merged(grid_us, chunks)
     }
 
@@ -621,13 +623,8 @@ impl Wars {
         Some(Prediction::merged(grid_us, chunks?))
     }
 
-    /// Chunk `k` of a run of `trials` trials (the last one may be short).
-    fn chunk_of(&self, k: u64, trials: u64, rng_seed: u64, grid_us: &[f64]) -> Prediction {
-        self.chunk_until(k, trials, rng_seed, grid_us, &|| false)
-            .expect("never stopped")
-    }
-
-    /// [`Wars::chunk_of`], given up (`None`) once `stop` answers true.
+    /// Chunk `k` of a run of `trials` trials (the last one may be short),
+    /// given up (`None`) once `stop` answers true.
     fn chunk_until(
         &self,
         k: u64,
@@ -917,15 +914,12 @@ pub fn prediction_json(model: &Wars, p: &Prediction) -> Json {
 /// at least [`crate::tvis::FEW_READS`] reads: the largest gap, where, and how
 /// many points' 95 % intervals leave the model's value out. `p_consistent_t0`
 /// is the model's value at t = 0 (null when the grid does not start there).
-pub fn summary_block(scenario: &Scenario, trials: u64, simulated: &[Json]) -> Json {
-    summary_block_until(scenario, trials, simulated, &|| false)
-}
-
-/// [`summary_block`] that gives up once `stop` answers true (see
+///
+/// The trials give up once `stop` answers true (see
 /// [`Wars::run_parallel_until`]): the block then says so
 /// (`"stopped": "wall_clock"`, the trials asked for) and holds no
 /// prediction; [`stopped`] tells.
-pub fn summary_block_until(
+pub fn summary_block(
     scenario: &Scenario,
     trials: u64,
     simulated: &[Json],
@@ -979,7 +973,7 @@ pub fn summary_block_until(
 const STOPPED_BY: &str = "wall_clock";
 
 /// True when a summary's `wars` block was given up before its trials
-/// finished ([`summary_block_until`]).
+/// finished ([`summary_block`]).
 pub fn stopped(block: &Json) -> bool {
     block.get("stopped").is_some()
 }
