@@ -265,6 +265,12 @@ const BYTES_PER_RANGE: f64 = 96.0;
 const BYTES_PER_WINDOW: f64 = 6144.0;
 const BYTES_PER_GRID_POINT: f64 = 1600.0;
 const BYTES_PER_OP_IN_FLIGHT: f64 = 2048.0;
+/// A probe read waiting for its t (an event in the queue and what it
+/// carries): `pbs-lnkd-disk` with 2,500 and 20,000 grid points (200 probe
+/// slots) peaked at 261.5 and 977.5 MB with 0.75 and 3.91 M events
+/// pending, 227 B a read; a fuzzed 20,000-point grid had peaked 13 %
+/// above its estimate without this.
+const BYTES_PER_SCHEDULED_READ: f64 = 256.0;
 const BYTES_PER_OP_REPLICA: f64 = 512.0;
 /// A client, whatever it does: its state machine, its random stream, its
 /// routing view, and the collector's tables per client. 4,096 clients at
@@ -863,6 +869,41 @@ fn workload_terms(s: &Scenario, sh: &Shape, est: &mut Estimate) {
         vec![sh.clients_factor()],
     ));
     let w = &s.workload;
+    if let Arrival::Probe(p) = &w.arrival {
+        // A probe schedules all its reads when its write commits: every
+        // slot's reads wait in the event queue at once.
+        let scheduled =
+            sh.clients * f64::from(p.concurrent) * f64::from(p.reads_per_t) * p.t_grid.len() as f64;
+        est.push(Term::memory(
+            "probe reads scheduled ahead",
+            scheduled * BYTES_PER_SCHEDULED_READ,
+            format!(
+                "{} clients × {} probes × {} reads per t × {} t × {} B",
+                fmt(sh.clients),
+                p.concurrent,
+                p.reads_per_t,
+                p.t_grid.len(),
+                fmt(BYTES_PER_SCHEDULED_READ)
+            ),
+            vec![
+                Factor::new(
+                    "workload.arrival.probe.t_grid_ms",
+                    p.t_grid.len() as f64,
+                    10.0,
+                ),
+                Factor::new(
+                    "workload.arrival.probe.concurrent",
+                    f64::from(p.concurrent),
+                    10.0,
+                ),
+                Factor::new(
+                    "workload.arrival.probe.reads_per_t",
+                    f64::from(p.reads_per_t),
+                    1.0,
+                ),
+            ],
+        ));
+    }
     // The collector's per-key tables index keys below DENSE_MAX in pages
     // of PAGE slots, a page made when one of its keys first arrives: a few
     // thousand keys drawn uniformly from millions make a page each.
@@ -1206,6 +1247,34 @@ fn link_latencies_of(s: &Scenario) -> impl Iterator<Item = &Latency> {
 fn network_terms(s: &Scenario, sh: &Shape, est: &mut Estimate) {
     let endpoints = sh.nodes + sh.clients;
     let links = (1 + s.network.datacenter_links.len() + s.network.endpoint_links.len()) as f64;
+    // Listed links as the file's JSON holds them, as faults are counted:
+    // the link's object, its latency's (two objects a simple shape; what
+    // a larger one adds is the term after this one) and its per-kind
+    // map's. A fuzzed `fallbacks-same-datacenter` with 20,001 datacenter
+    // links peaked at 75.2 MB against 49.1 MB (2.9 KB a link above 18 MB
+    // with one; 256 B counted).
+    let listed = s.network.datacenter_links.iter().map(|(_, _, l)| l);
+    let listed_json: f64 = listed
+        .chain(s.network.endpoint_links.iter().map(|(_, _, l)| l))
+        .map(|l| {
+            let kinds = l.latency_by_kind.len() as f64;
+            let map = if kinds > 0.0 { 1.0 } else { 0.0 };
+            (1.0 + 2.0 * (1.0 + kinds) + map) * BYTES_PER_JSON_OBJECT
+        })
+        .sum();
+    if listed_json > 0.0 {
+        est.push(Term::memory(
+            "listed links as JSON",
+            listed_json,
+            format!(
+                "{} datacenter and endpoint links, their latencies and per-kind maps: {} objects × {} B",
+                fmt(links - 1.0),
+                fmt(listed_json / BYTES_PER_JSON_OBJECT),
+                fmt(BYTES_PER_JSON_OBJECT)
+            ),
+            vec![Factor::new("network.datacenter_links", links - 1.0, 16.0)],
+        ));
+    }
     // A table of endpoints squared only when some pair has a link of its
     // own (`sim_core::world::net::Network`).
     let (table, detail) = if links > 1.0 {
@@ -2756,5 +2825,31 @@ mod tests {
             "latency": { "normal": { "mean_ms": 0.5, "stddev_ms": 0.1 } } });
         v["network"]["latency"] = json!({ "mixture": vec![part; 20_000] });
         assert!(kb(&v) > 62_496.0, "{}", kb(&v));
+    }
+
+    /// Seed 313 and a sweep that blew up every list of the shipped files:
+    /// datacenter links by the thousand, and a probe grid of 20,000 points
+    /// whose reads all wait in the queue. Each estimate covers the peak
+    /// measured (KB), which the terms before them did not.
+    #[test]
+    fn fuzz_mutants_with_many_links_or_a_long_probe_grid_are_covered() {
+        let kb = |v: &Value| Estimate::of(&scenario(v)).total(Resource::Memory) / 1024.0;
+        // fallbacks-same-datacenter with its one datacenter link copied to
+        // 20,001 (3 s, its crash moved into the run): 75,224 KB,
+        // estimated 49,099 KB before.
+        let mut v = shipped_in_3s("fallbacks-same-datacenter");
+        v["faults"][0]["at_s"] = json!(1.0);
+        let link = v["network"]["datacenter_links"][0].clone();
+        v["network"]["datacenter_links"] = json!(vec![link; 20_001]);
+        assert!(kb(&v) > 75_224.0, "{}", kb(&v));
+        // pbs-lnkd-disk with t_grid_ms 0, 0.001, ... (20,000 points), no
+        // WARS trials, max_events 3M: 977,456 KB (3.9M reads pending),
+        // estimated 879,144 KB before.
+        let mut v = shipped_in_3s("pbs-lnkd-disk");
+        let grid: Vec<f64> = (0..20_000).map(|i| f64::from(i) * 0.001).collect();
+        v["workload"]["arrival"]["probe"]["t_grid_ms"] = json!(grid);
+        v["metrics"] = json!({});
+        v["max_events"] = json!(3_000_000);
+        assert!(kb(&v) > 977_456.0, "{}", kb(&v));
     }
 }
