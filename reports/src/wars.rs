@@ -585,10 +585,8 @@ impl Wars {
     /// Runs `trials` trials (chunk `k` on stream `k` of `rng_seed`) and
     /// evaluates P(consistent) at each `t` of `grid_us` (increasing).
     pub fn run(&self, trials: u64, rng_seed: u64, grid_us: &[f64]) -> Prediction {
-        let chunks = (0..trials.div_ceil(CHUNK)).map(|k| {
-            self.chunk_until(k, trials, rng_seed, grid_us, &|| false)
-                .expect("never stopped")
-        });
+        let chunks = (0..trials.div_ceil(CHUNK))
+            .map(|k| self.run_chunk(k, chunk_len(k, trials), rng_seed, grid_us));
         Prediction::merged(grid_us, chunks)
     }
 
@@ -618,22 +616,9 @@ impl Wars {
         use rayon::prelude::*;
         let chunks: Option<Vec<Prediction>> = (0..trials.div_ceil(CHUNK))
             .into_par_iter()
-            .map(|k| self.chunk_until(k, trials, rng_seed, grid_us, stop))
+            .map(|k| self.run_chunk_until(k, chunk_len(k, trials), rng_seed, grid_us, stop))
             .collect();
         Some(Prediction::merged(grid_us, chunks?))
-    }
-
-    /// Chunk `k` of a run of `trials` trials (the last one may be short),
-    /// given up (`None`) once `stop` answers true.
-    fn chunk_until(
-        &self,
-        k: u64,
-        trials: u64,
-        rng_seed: u64,
-        grid_us: &[f64],
-        stop: &(dyn Fn() -> bool + Sync),
-    ) -> Option<Prediction> {
-        self.run_chunk_until(k, CHUNK.min(trials - k * CHUNK), rng_seed, grid_us, stop)
     }
 
     /// Chunk `k` alone (`trials` ≤ [`CHUNK`]), for callers that spread
@@ -676,6 +661,11 @@ impl Wars {
         out.trials = trials;
         Some(out)
     }
+}
+
+/// The trials of chunk `k` of a run of `trials` (the last may be short).
+fn chunk_len(k: u64, trials: u64) -> u64 {
+    CHUNK.min(trials - k * CHUNK)
 }
 
 /// Finds the first grid point at or after a value in a step or two: the
