@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use crate::dynamo::protocol::{Endpoint, MsgKind};
 use crate::dynamo::ring::PartitionStrategy;
-use crate::engine::ids::DatacenterId;
+use crate::engine::ids::{DatacenterId, NodeId};
 use crate::engine::rng::Probability;
 use crate::engine::time::{SimDuration, SimTime};
 use crate::world::dist::Latency;
@@ -537,6 +537,10 @@ pub struct AdmissionControl {
 pub struct Capacity {
     /// Per node (indexed by `NodeId`): the default with per-node overrides.
     pub nodes: Vec<NodeCapacity>,
+    /// The nodes `cluster.capacity.overrides` names, in order (each at
+    /// most once): what the file spells out node by node (the budget
+    /// counts its JSON).
+    pub overridden: Vec<NodeId>,
     /// §6.5 admission control of background tasks, when enabled.
     pub admission: Option<AdmissionControl>,
 }

@@ -1343,7 +1343,11 @@ impl Validator<'_> {
                 "admission control watches the latency of a CPU or disk queue; expected cluster.capacity.cpu or .disk",
             );
         }
-        Capacity { nodes, admission }
+        Capacity {
+            nodes,
+            admission,
+            overridden: seen.into_keys().collect(),
+        }
     }
 
     /// A gray failure of `resource` needs the node to have that resource.
