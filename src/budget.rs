@@ -564,7 +564,8 @@ struct Shape {
     /// Client operations and their rate.
     ops: f64,
     ops_per_s: f64,
-    /// An operation's lifetime, seconds (bounded by the client timeout).
+    /// An operation's lifetime, seconds, over the slowest link (bounded by
+    /// the client timeout).
     op_s: f64,
     /// Write operations (puts and deletes, read-modify-writes).
     writes: f64,
