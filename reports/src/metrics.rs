@@ -307,6 +307,10 @@ use crate::membership::Tracker;
 use crate::tvis::{wilson95, TVisibility};
 
 mod cold;
+
+/// The most key histories the collector keeps unpacked (`cold`'s cap; the
+/// budget counts what an unpacked key's writes cost beside).
+pub const HOT_KEYS: usize = cold::HOT_KEYS;
 mod end_state;
 mod id_map;
 mod in_flight;
