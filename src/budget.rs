@@ -216,6 +216,20 @@ pub struct Refusal {
     pub message: String,
 }
 
+impl Refusal {
+    /// A refusal naming term `t` as the largest part: `lead` says what the
+    /// run would cost against which limit, `amount` the term's share.
+    fn naming(t: &Term, lead: String, amount: String) -> Refusal {
+        Refusal {
+            path: t.path().to_string(),
+            message: format!(
+                "{lead}; the largest part is {}: {} = {amount}",
+                t.what, t.formula
+            ),
+        }
+    }
+}
+
 /// Everything a scenario is estimated to cost.
 #[derive(Clone, Debug, Default)]
 pub struct Estimate {
@@ -480,17 +494,15 @@ impl Estimate {
             let t = self
                 .dominant(Resource::Memory)
                 .expect("memory above the base has a term");
-            return Err(Refusal {
-                path: t.path().to_string(),
-                message: format!(
-                    "the run would need about {} of memory, over the limit of {} (--max-memory-mb); the largest part is {}: {} = {}",
+            return Err(Refusal::naming(
+                t,
+                format!(
+                    "the run would need about {} of memory, over the limit of {} (--max-memory-mb)",
                     fmt_bytes(memory),
-                    fmt_bytes(budget.memory_bytes as f64),
-                    t.what,
-                    t.formula,
-                    fmt_bytes(t.amount)
+                    fmt_bytes(budget.memory_bytes as f64)
                 ),
-            });
+                fmt_bytes(t.amount),
+            ));
         }
         let work = self.work();
         if !(work <= budget.events as f64) {
@@ -499,17 +511,16 @@ impl Estimate {
                 let t = self
                     .dominant(Resource::Work)
                     .expect("work after the run has a term");
-                return Err(Refusal {
-                    path: t.path().to_string(),
-                    message: format!(
-                        "the run would process about {} event-equivalents, over the limit of {} (--max-events-budget); the largest part is {} after the simulation: {} = {} events",
+                return Err(Refusal::naming(
+                    t,
+                    format!(
+                        "the run would process about {} event-equivalents, {} of them after the simulation, over the limit of {} (--max-events-budget)",
                         fmt(work),
-                        fmt(budget.events as f64),
-                        t.what,
-                        t.formula,
-                        fmt(t.amount)
+                        fmt(after),
+                        fmt(budget.events as f64)
                     ),
-                });
+                    format!("{} events", fmt(t.amount)),
+                ));
             }
             let cost = 1.0 + self.total(Resource::EventCost);
             let by_cost = self.events_processed() <= budget.events as f64;
@@ -520,19 +531,17 @@ impl Estimate {
             }
             .expect("work above zero has a term");
             let unit = if by_cost { "× per event" } else { "events" };
-            return Err(Refusal {
-                path: t.path().to_string(),
-                message: format!(
-                    "the run would process about {} event-equivalents ({} events × {} per event), over the limit of {} (--max-events-budget); the largest part is {}: {} = {} {unit}",
+            return Err(Refusal::naming(
+                t,
+                format!(
+                    "the run would process about {} event-equivalents ({} events × {} per event), over the limit of {} (--max-events-budget)",
                     fmt(work),
                     fmt(self.events_processed()),
                     fmt(cost),
-                    fmt(budget.events as f64),
-                    t.what,
-                    t.formula,
-                    fmt(t.amount)
+                    fmt(budget.events as f64)
                 ),
-            });
+                format!("{} {unit}", fmt(t.amount)),
+            ));
         }
         Ok(())
     }
