@@ -3,18 +3,23 @@
 //! The model is `reports::wars`; this module loads the scenario, spreads
 //! the model's chunks over threads (the result does not depend on how) and
 //! prints the t-visibility curve and the latency percentiles the model
-//! predicts, or the same as JSON.
+//! predicts, or the same as JSON. The trials run under the wall-clock
+//! limit every command takes (`--max-wall-s`, one hour by default, the
+//! same [`RunGuard`] predicate that stops a run's own trials): a model
+//! given up prints what it had been asked and exits 3, like a run that
+//! stopped before its end.
 
 // The trial rate printed is wall time of the model, measured here only.
 #![allow(clippy::disallowed_methods)]
 
 use std::path::PathBuf;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use reports::wars::{caveats, prediction_json, Wars};
 use sim_core::config::Arrival;
 
+use crate::guard::{RunGuard, DEFAULT_WALL_S};
 use crate::load::{load, Outcome};
 
 /// `dynasim wars`.
@@ -31,6 +36,10 @@ pub struct WarsArgs {
     /// Print the prediction as JSON instead of a table.
     #[arg(long)]
     pub json: bool,
+    /// Wall-clock limit, seconds (0: none): trials still going then are
+    /// given up, and the command exits 3.
+    #[arg(long, value_name = "SECONDS", default_value_t = DEFAULT_WALL_S)]
+    pub max_wall_s: u64,
 }
 
 /// The t grid the command prints, µs: a probe workload's own grid, or 0
@@ -59,18 +68,35 @@ pub fn wars(args: &WarsArgs) -> Result<Outcome> {
     let seed = args.seed.unwrap_or(scenario.rng_seed);
     let grid = grid_us(&scenario);
     let start = Instant::now();
-    let p = model.run_parallel(args.trials, seed, &grid);
+    let limit = (args.max_wall_s > 0).then(|| Duration::from_secs(args.max_wall_s));
+    let stop = RunGuard::new(limit, None).wall_stop();
+    let p = model.run_parallel_until(args.trials, seed, &grid, &stop);
     let wall = start.elapsed().as_secs_f64();
-    let mut doc = prediction_json(&model, &p);
     let notes = caveats(&scenario);
     if args.json {
+        let mut doc = match &p {
+            Some(p) => prediction_json(&model, p),
+            None => reports::wars::stopped_block(args.trials),
+        };
         let map = doc.as_object_mut().expect("an object");
         map.insert("scenario".into(), scenario.name.clone().into());
         map.insert("rng_seed".into(), seed.into());
-        map.insert("caveats".into(), notes.into());
+        if p.is_some() {
+            map.insert("caveats".into(), notes.clone().into());
+        }
         println!("{}", serde_json::to_string_pretty(&doc)?);
+    }
+    let Some(p) = p else {
+        eprintln!(
+            "INCOMPLETE: the WARS model of {} gave up its {} trials after {wall:.1} s: the wall-clock limit (--max-wall-s {}) was reached",
+            scenario.name, args.trials, args.max_wall_s
+        );
+        return Ok(Outcome::Incomplete);
+    };
+    if args.json {
         return Ok(Outcome::Ok);
     }
+    let doc = prediction_json(&model, &p);
     let (n, r, w) = model.quorum();
     println!(
         "WARS model of {}: N={n} R={r} W={w}, {} trials (seed {seed}), {:.2} s, {:.1} M trials/s on {} threads",

@@ -1553,12 +1553,7 @@ fn run_reports_divergence_over_time_without_anti_entropy() {
 #[test]
 fn the_wall_clock_limit_stops_the_wars_trials_too() {
     let tmp = TempDir::new("wars-wall");
-    let mut scenario = tiny();
-    let leg = json!({ "normal": { "mean_ms": 0.01, "stddev_ms": 0.003 } });
-    scenario["network"]["latency_by_kind"] = json!({ "write_request": { "sum": vec![leg; 100] } });
-    scenario["metrics"] = json!({ "wars_trials": 10_000_000 });
-    let file = tmp.path().join("wars-slow.json");
-    std::fs::write(&file, scenario.to_string()).expect("write");
+    let file = slow_wars_scenario(&tmp);
     let out = tmp.path().join("out");
     let run = dynasim(&[
         "run",
@@ -1597,4 +1592,56 @@ fn the_wall_clock_limit_stops_the_wars_trials_too() {
         3,
         "explain's WARS trials stopped by the wall clock",
     );
+}
+
+/// A tiny scenario whose WARS model is slow: its write leg is a sum of 100
+/// normals, and it asks 10M trials (most of a minute on two cores).
+fn slow_wars_scenario(tmp: &TempDir) -> PathBuf {
+    let mut scenario = tiny();
+    let leg = json!({ "normal": { "mean_ms": 0.01, "stddev_ms": 0.003 } });
+    scenario["network"]["latency_by_kind"] = json!({ "write_request": { "sum": vec![leg; 100] } });
+    scenario["metrics"] = json!({ "wars_trials": 10_000_000 });
+    let file = tmp.path().join("wars-slow.json");
+    std::fs::write(&file, scenario.to_string()).expect("write");
+    file
+}
+
+/// `dynasim wars`, the model alone, takes the same wall-clock limit: the
+/// slow model's 10M trials are given up after a second (exit 3, the JSON
+/// saying so and holding no prediction), and a limit of 0 means none.
+#[test]
+fn the_wars_command_stops_at_its_wall_clock_limit() {
+    let tmp = TempDir::new("wars-cmd-wall");
+    let file = slow_wars_scenario(&tmp);
+    let o = dynasim(&[
+        "wars",
+        s(&file),
+        "--trials",
+        "10000000",
+        "--max-wall-s",
+        "1",
+        "--json",
+    ]);
+    assert_code(&o, 3, "wars stopped by the wall clock");
+    let doc: Value = serde_json::from_str(&stdout(&o)).expect("wars --json is JSON");
+    assert_eq!(doc["stopped"], "wall_clock", "{doc}");
+    assert_eq!(doc["trials_asked"], 10_000_000, "{doc}");
+    assert!(doc.get("t_visibility").is_none(), "{doc}");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("INCOMPLETE") && err.contains("--max-wall-s"),
+        "{err}"
+    );
+    let o = dynasim(&[
+        "wars",
+        s(&file),
+        "--trials",
+        "10000",
+        "--max-wall-s",
+        "0",
+        "--json",
+    ]);
+    assert_code(&o, 0, "wars without a limit");
+    let doc: Value = serde_json::from_str(&stdout(&o)).expect("wars --json is JSON");
+    assert!(doc["t_visibility"].is_array(), "{doc}");
 }

@@ -921,7 +921,7 @@ pub fn summary_block(
     };
     let grid = report_grid_us(simulated);
     let Some(p) = model.run_parallel_until(trials, scenario.rng_seed, &grid, stop) else {
-        return json!({"stopped": STOPPED_BY, "trials_asked": trials});
+        return stopped_block(trials);
     };
     let curve = p.curve();
     let mut out = prediction_json(&model, &p);
@@ -960,7 +960,13 @@ pub fn summary_block(
 }
 
 /// What a stopped block's `stopped` says: the run's wall-clock limit.
-const STOPPED_BY: &str = "wall_clock";
+const STOPPED_BY: &str = sim_core::sim::StopReason::WallClock.name();
+
+/// The block of a prediction whose `trials` were given up (the wall-clock
+/// limit, [`Wars::run_parallel_until`]): what [`stopped`] recognises.
+pub fn stopped_block(trials: u64) -> Json {
+    json!({"stopped": STOPPED_BY, "trials_asked": trials})
+}
 
 /// True when a summary's `wars` block was given up before its trials
 /// finished ([`summary_block`]).

@@ -299,7 +299,7 @@ pub enum StopReason {
 
 impl StopReason {
     /// Name in reports.
-    pub fn name(self) -> &'static str {
+    pub const fn name(self) -> &'static str {
         match self {
             StopReason::EndOfRun => "end_of_run",
             StopReason::MaxEvents => "max_events",
