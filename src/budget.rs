@@ -254,6 +254,12 @@ const BYTES_PER_STORED_VERSION: f64 = 512.0;
 /// 1.4 KB measured with heaptrack for a preloaded key read a few times
 /// (`recovery-*-admission-control`), plus its map entry.
 const BYTES_PER_TOUCHED_KEY_COLLECTOR: f64 = 2048.0;
+/// A loaded key no operation reached, in a run that builds no loaded
+/// version otherwise (see `Shape::loaded_keys`): the load table's
+/// coordinator and shared-version slot, the stores' loaded marks, the
+/// collector's note of it and the end-of-run passes. Measured: 10M loaded
+/// keys and 100 operations peaked at 581 MB, 1M at 101 MB (53 B a key).
+const BYTES_PER_LOADED_KEY: f64 = 96.0;
 /// A key's slots in the collector's paged tables (`reports::key_table`):
 /// histories 8 B, packed histories 16, largest object 24, final siblings
 /// 8, rounded up; the term counts whole pages of every table, an upper
@@ -610,8 +616,13 @@ struct Shape {
     /// are known for, `sibling-explosion-vnode`), so they pile up for the
     /// whole run, not only while they overlap.
     vnode_clocks: bool,
-    /// Keys the run touches.
+    /// Keys the run touches: those its operations reach, or with a load
+    /// phase in a run that may build loaded keys' versions otherwise
+    /// (faults, a nemesis, anti-entropy), every key.
     touched_keys: f64,
+    /// Loaded keys counted in the load table instead (a load phase in a
+    /// run without faults, nemesis or anti-entropy): every key.
+    loaded_keys: f64,
     /// Which JSON path sets the rate ("workload.arrival.open_loop.rate_per_s").
     rate_path: &'static str,
     rate_reference: f64,
@@ -718,7 +729,19 @@ impl Shape {
             }
         };
         let blind_writes = ops * share(mix.blind_write);
-        let mut touched_keys = if w.preload { keys } else { keys.min(ops) };
+        // A loaded key stays in the load table, a few dozen bytes, until an
+        // operation reaches it, unless something else builds its versions:
+        // key transfers (joins, leaves), repairs after a fault, anti-entropy
+        // (its Merkle trees hash every stored version: 1M loaded keys under
+        // a 500 ms exchange peaked at 438 MB against 103 MB without).
+        let quiet_load =
+            w.preload && s.faults.is_empty() && s.nemesis.is_none() && c.anti_entropy.is_none();
+        let loaded_keys = if quiet_load { keys } else { 0.0 };
+        let mut touched_keys = if w.preload && !quiet_load {
+            keys
+        } else {
+            keys.min(ops)
+        };
         if let Arrival::Probe(p) = &w.arrival {
             if p.key == ProbeKey::Fresh {
                 // Each probe writes a key of its own past keys.count.
@@ -770,6 +793,7 @@ impl Shape {
             op_s: hold_us / 1e6,
             writes: ops * write_share,
             touched_keys,
+            loaded_keys,
             rate_path,
             rate_reference,
             rate_value,
@@ -969,6 +993,21 @@ fn workload_terms(s: &Scenario, sh: &Shape, est: &mut Estimate) {
             vec![sh.keys_factor()]
         },
     ));
+    if sh.loaded_keys > 0.0 {
+        est.push(Term::memory(
+            "keys loaded and left in the load table",
+            sh.loaded_keys * BYTES_PER_LOADED_KEY,
+            format!(
+                "{} keys × {} B",
+                fmt(sh.loaded_keys),
+                fmt(BYTES_PER_LOADED_KEY)
+            ),
+            vec![
+                Factor::new("workload.keys.preload", sh.keys, 100_000.0),
+                sh.keys_factor(),
+            ],
+        ));
+    }
     // Blind writes can leave siblings behind (until a read-modify-write
     // merges them): one more version per replica each.
     let stored = (sh.touched_keys + sh.blind_writes) * sh.n * BYTES_PER_STORED_VERSION;
@@ -2430,8 +2469,10 @@ mod tests {
                 v["nemesis"] = json!({"loss": {"mean_interval_s": 1e-6, "duration": {"constant": {"ms": 0.001}}, "extra_loss": 0.5}});
                 v["duration_s"] = json!(100);
             }),
+            // With a fault, every loaded key may have its versions built.
             ("workload.keys.preload", true, |v| {
                 v["workload"]["keys"] = json!({"count": 10_000_000, "preload": true});
+                v["faults"] = json!([{"at_s": 5, "crash": {"node": "n0"}}]);
             }),
             ("cluster.partitioning.partitions", true, |v| {
                 v["cluster"]["partitioning"] =
@@ -2653,6 +2694,46 @@ mod tests {
             "{}",
             q.formula
         );
+    }
+
+    /// A loaded key no operation reaches stays in the load table: 10M
+    /// loaded keys (64 nodes, uniform popularity) under 200k
+    /// read-modify-writes peaked at 972 MB (581 MB with 100 operations),
+    /// where every loaded key was counted as touched, its versions stored
+    /// and its history kept: 36 GiB, refused. What may build loaded keys'
+    /// versions otherwise (a fault, anti-entropy) brings that back.
+    #[test]
+    fn loaded_keys_no_operation_reaches_cost_their_load_table_slot() {
+        let mut v = bench_baseline_with_capacity();
+        v["cluster"]
+            .as_object_mut()
+            .expect("an object")
+            .remove("capacity");
+        v["workload"]["keys"] =
+            json!({"count": 10_000_000, "popularity": "uniform", "preload": true});
+        v["workload"]["max_ops"] = json!(200_000);
+        v["duration_s"] = json!(12);
+        let e = Estimate::of(&scenario(&v));
+        e.check(&Budget::default()).expect("fits 8 GiB");
+        let memory = e.total(Resource::Memory);
+        assert!((972e6..4e9).contains(&memory), "{}", fmt_bytes(memory));
+        v["workload"]["max_ops"] = json!(100);
+        let idle = Estimate::of(&scenario(&v)).total(Resource::Memory);
+        assert!((581e6..2e9).contains(&idle), "{}", fmt_bytes(idle));
+        v["workload"]["max_ops"] = json!(200_000);
+        let mut faulty = v.clone();
+        faulty["faults"] = json!([{"at_s": 5, "crash": {"node": "n0"}}]);
+        let mut synced = v.clone();
+        synced["cluster"]["anti_entropy"] = json!({"interval_ms": 500});
+        for w in [faulty, synced] {
+            let all = Estimate::of(&scenario(&w)).total(Resource::Memory);
+            assert!(
+                all > 10.0 * memory,
+                "{} against {}",
+                fmt_bytes(all),
+                fmt_bytes(memory)
+            );
+        }
     }
 
     /// The number before `what` in a term's formula (`... 12 disk jobs`).
