@@ -2880,6 +2880,16 @@ mod tests {
         assert!(unread.total(Resource::Memory) > 723e6);
     }
 
+    /// The engine bench's baseline with capacity on issue 18's scale: 1,000
+    /// nodes, 1M zipfian keys.
+    fn scale_run_with_capacity() -> Value {
+        let mut v = bench_baseline_with_capacity();
+        v["cluster"]["nodes"] = json!(1000);
+        v["cluster"]["partitioning"]["partitions"] = json!(4096);
+        v["workload"]["keys"]["count"] = json!(1_000_000);
+        v
+    }
+
     /// The number before `what` in a term's formula (`... 12 disk jobs`).
     fn count_before(formula: &str, what: &str) -> f64 {
         let (before, _) = formula.split_once(what).expect("the count's label");
@@ -2898,10 +2908,7 @@ mod tests {
     /// wall-clock limit stopped it.
     #[test]
     fn only_the_busiest_nodes_count_their_queue_limits() {
-        let mut v = bench_baseline_with_capacity();
-        v["cluster"]["nodes"] = json!(1000);
-        v["cluster"]["partitioning"]["partitions"] = json!(4096);
-        v["workload"]["keys"]["count"] = json!(1_000_000);
+        let mut v = scale_run_with_capacity();
         v["workload"]["arrival"]["open_loop"]["rate_per_s"] = json!(400);
         v["workload"]["max_ops"] = json!(2_000_000);
         v["duration_s"] = json!(55);
@@ -2948,10 +2955,7 @@ mod tests {
     /// nothing stalls an operation, a few mean plan times bound the overlap.
     #[test]
     fn settled_runs_count_read_modify_writes_overlapping_for_a_few_plan_times() {
-        let mut v = bench_baseline_with_capacity();
-        v["cluster"]["nodes"] = json!(1000);
-        v["cluster"]["partitioning"]["partitions"] = json!(4096);
-        v["workload"]["keys"]["count"] = json!(1_000_000);
+        let mut v = scale_run_with_capacity();
         v["workload"]["max_ops"] = json!(5_000_000);
         v["duration_s"] = json!(505);
         let e = Estimate::of(&scenario(&v));
