@@ -61,10 +61,15 @@ impl Limits {
     /// A guard for one run, started now.
     pub fn guard(&self) -> RunGuard {
         RunGuard::new(
-            (self.max_wall_s > 0).then(|| Duration::from_secs(self.max_wall_s)),
+            wall_limit(self.max_wall_s),
             Some(self.max_memory_mb.saturating_mul(1 << 20)),
         )
     }
+}
+
+/// A `--max-wall-s` value as a limit (0: none).
+pub fn wall_limit(seconds: u64) -> Option<Duration> {
+    (seconds > 0).then(|| Duration::from_secs(seconds))
 }
 
 /// Stops a run that passes a wall-clock or memory limit.

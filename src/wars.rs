@@ -13,13 +13,13 @@
 #![allow(clippy::disallowed_methods)]
 
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use anyhow::{Context, Result};
 use reports::wars::{caveats, prediction_json, Wars};
 use sim_core::config::Arrival;
 
-use crate::guard::{RunGuard, DEFAULT_WALL_S};
+use crate::guard::{wall_limit, RunGuard, DEFAULT_WALL_S};
 use crate::load::{load, Outcome};
 
 /// `dynasim wars`.
@@ -68,8 +68,7 @@ pub fn wars(args: &WarsArgs) -> Result<Outcome> {
     let seed = args.seed.unwrap_or(scenario.rng_seed);
     let grid = grid_us(&scenario);
     let start = Instant::now();
-    let limit = (args.max_wall_s > 0).then(|| Duration::from_secs(args.max_wall_s));
-    let stop = RunGuard::new(limit, None).wall_stop();
+    let stop = RunGuard::new(wall_limit(args.max_wall_s), None).wall_stop();
     let p = model.run_parallel_until(args.trials, seed, &grid, &stop);
     let wall = start.elapsed().as_secs_f64();
     let notes = caveats(&scenario);
