@@ -2124,7 +2124,9 @@ fn stations(
 ///   at least one event). The
 ///   disk and request queues count jobs; an interface's byte limit is
 ///   turned into messages of the workload's mean size (a 64 B header and,
-///   in about half the messages, a value of `workload.value_size`).
+///   in about half the messages, a value of `workload.value_size`), and
+///   without faults the interfaces together hold at most what arrives in
+///   the time a full one takes to drain, whatever the value sizes.
 /// - **Statistics**: per node and resource a utilisation timeline (one
 ///   number per metrics window, at most 65,536), latency histograms, and
 ///   admission control's sliding window; the summary keeps the busiest
@@ -2251,6 +2253,7 @@ fn capacity_terms(s: &Scenario, sh: &Shape, est: &mut Estimate) {
     // at each kind of station at the busiest node's load while every queue
     // keeps up (`None` once one may not).
     let mut slots = [0.0f64; 3];
+    let mut drained_by = None;
     let (mut by_load, mut busiest) = (0usize, 0.0f64);
     let mut stays = offered.as_ref().map(|_| [0.0f64; 3]);
     let mut stay_at = |at: &[Option<Station>; 3]| {
@@ -2317,7 +2320,33 @@ fn capacity_terms(s: &Scenario, sh: &Shape, est: &mut Estimate) {
             }
         }
     }
-    let [cpu_slots, disk_slots, nic_slots] = slots;
+    let [cpu_slots, disk_slots, mut nic_slots] = slots;
+    // An interface passes its backlog first in, first out at its rate and
+    // takes a message only while the bytes ahead of it and its own fit its
+    // limit, so a message it took is through within the time a full queue
+    // takes to drain (limit / rate), or it went through alone: in a run
+    // without faults, however spread the value sizes, the interfaces hold
+    // at most what arrives in that time, twice (out of the sender, into
+    // the receiver), and one message each beside.
+    if let Some(o) = offered.as_ref() {
+        let drain_s = cap
+            .nodes
+            .iter()
+            .filter_map(|n| n.nic.as_ref())
+            .map(|nic| {
+                nic.queue_limit_bytes as f64
+                    / (nic.egress_bytes_per_s.min(nic.ingress_bytes_per_s).max(1) as f64)
+            })
+            .fold(0.0, f64::max);
+        // Every message is received once: an operation's 2N + 2 (the
+        // offered load's count per node is what each node may receive).
+        let arriving = o.messages_per_share + o.background * sh.nodes;
+        let drained = 2.0 * (arriving * drain_s + nic_nodes);
+        if drained < nic_slots {
+            nic_slots = drained;
+            drained_by = Some(drain_s);
+        }
+    }
     let slots = cpu_slots + disk_slots + nic_slots;
     if slots > 0.0 {
         // Replies waiting for a disk or an interface carry sibling sets
@@ -2349,7 +2378,12 @@ fn capacity_terms(s: &Scenario, sh: &Shape, est: &mut Estimate) {
                 )
             } else {
                 String::new()
-            } + &if siblings > 0.0 {
+            } + &drained_by.map_or(String::new(), |d: f64| {
+                format!(
+                    "; the interfaces at most what arrives in the {} s a full queue takes to drain",
+                    fmt(d)
+                )
+            }) + &if siblings > 0.0 {
                 format!(
                     ", plus {} replies × {} siblings × {} B",
                     fmt(carriers),
@@ -2764,6 +2798,24 @@ mod tests {
             "{}",
             q.formula
         );
+        // Their limits (64 MiB each way, over 2 million messages of the
+        // mean size on 64 nodes) give way to what arrives while a full
+        // queue drains (0.054 s at 1,250 MB/s): 2 × (320k messages a second
+        // × 0.054 s + 64).
+        let messages = count_before(&q.formula, " messages of ");
+        assert!((30e3..40e3).contains(&messages), "{}", q.formula);
+        assert!(
+            q.formula.contains("a full queue takes to drain"),
+            "{}",
+            q.formula
+        );
+        // A fault may slow an interface or bring on more messages.
+        let mut faulty = heavy.clone();
+        faulty["faults"] = json!([{"at_s": 10, "isolate": {"node": "n0"}}]);
+        let q = queue_term(&Estimate::of(&scenario(&faulty)))
+            .formula
+            .clone();
+        assert!(count_before(&q, " messages of ") > 1e6, "{q}");
         heavy["cluster"]["capacity"]["cpu"]["per_mb_ms"] = json!(0.1);
         let e = Estimate::of(&scenario(&heavy));
         let q = queue_term(&e);
