@@ -2831,7 +2831,7 @@ mod tests {
     /// loaded keys (64 nodes, uniform popularity) under 200k
     /// read-modify-writes peaked at 972 MB (581 MB with 100 operations),
     /// where every loaded key was counted as touched, its versions stored
-    /// and its history kept: 36 GiB, refused. What may build loaded keys'
+    /// and its history kept: 33.8 GiB, refused. What may build loaded keys'
     /// versions otherwise (a fault, anti-entropy) brings that back.
     #[test]
     fn loaded_keys_no_operation_reaches_cost_their_load_table_slot() {
