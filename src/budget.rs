@@ -262,10 +262,14 @@ const BYTES_PER_TOUCHED_KEY_COLLECTOR: f64 = 2048.0;
 const BYTES_PER_PACKED_KEY: f64 = 256.0;
 /// A loaded key no operation reached, in a run that builds no loaded
 /// version otherwise (see `Shape::loaded_keys`): the load table's
-/// coordinator and shared-version slot, the stores' loaded marks, the
-/// collector's note of it and the end-of-run passes. Measured: 10M loaded
-/// keys and 100 operations peaked at 581 MB, 1M at 101 MB (53 B a key).
-const BYTES_PER_LOADED_KEY: f64 = 96.0;
+/// coordinator and shared-version slot, the collector's note of it
+/// ([`BYTES_PER_LOADED_KEY`]) and, per copy, its place in the end state the
+/// end-of-run passes build ([`BYTES_PER_LOADED_COPY`]); each store's loaded
+/// bits span the key space ([`loaded_bits`]). Measured on 64 nodes: 3M
+/// loaded keys peaked at 276 MB with N = 3 and 1.19 GB with N = 24 (15 B a
+/// copy more); 10M and 1M keys at N = 3 at 581 and 101 MB (53 B a key).
+const BYTES_PER_LOADED_KEY: f64 = 48.0;
+const BYTES_PER_LOADED_COPY: f64 = 24.0;
 /// A key's slots in the collector's paged tables (`reports::key_table`):
 /// histories 8 B, packed histories 16, largest object 24, final siblings
 /// 8, rounded up; the term counts whole pages of every table, an upper
@@ -329,6 +333,15 @@ const BYTES_PER_PARENT: f64 = 32.0;
 /// (3.1M reads, about as many sessions) peaked at 621 MB against an
 /// estimate of 359 MB.
 const BYTES_PER_SESSION: f64 = 128.0;
+/// A value a session's last read returned beyond the first (a write id and
+/// room): 100 keys each holding 500 blind writes' siblings, read by 8
+/// clients, keep 6.4 MB of them.
+const BYTES_PER_SESSION_VALUE: f64 = 32.0;
+/// A value in a read's record on its way to the checkers (a write id, with
+/// room): 10 keys each holding about 1,000 blind writes' siblings under
+/// vector clocks, half the operations reads, peaked 36 MB above the same
+/// run under last-write-wins, the checkers' channel full of such reads.
+const BYTES_PER_RECORD_VALUE: f64 = 24.0;
 const RETAINED_WRITES_PER_KEY: f64 = 64.0;
 /// A blind write's sibling under server clocks or dotted version vectors:
 /// its version, shared by the replicas (80 B with its clock of one entry
@@ -1017,14 +1030,20 @@ fn workload_terms(s: &Scenario, sh: &Shape, est: &mut Estimate) {
             vec![sh.keys_factor()]
         },
     ));
-    if sh.loaded_keys > 0.0 {
+    if w.preload {
+        let bits = loaded_bits(sh);
+        let per_key = BYTES_PER_LOADED_KEY + sh.n * BYTES_PER_LOADED_COPY;
         est.push(Term::memory(
             "keys loaded and left in the load table",
-            sh.loaded_keys * BYTES_PER_LOADED_KEY,
+            sh.loaded_keys * per_key + bits,
             format!(
-                "{} keys × {} B",
+                "{} keys × ({} B + {} copies × {} B), and each store's loaded bits: {} nodes × {} keys / 8 B, twice while they grow",
                 fmt(sh.loaded_keys),
-                fmt(BYTES_PER_LOADED_KEY)
+                fmt(BYTES_PER_LOADED_KEY),
+                fmt(sh.n),
+                fmt(BYTES_PER_LOADED_COPY),
+                fmt(sh.nodes),
+                fmt(sh.keys)
             ),
             vec![
                 Factor::new("workload.keys.preload", sh.keys, 100_000.0),
@@ -1133,9 +1152,11 @@ fn workload_terms(s: &Scenario, sh: &Shape, est: &mut Estimate) {
     // one and a half horizons stay whatever the number of keys.
     let horizon_s = secs(s.workload.horizon(s.cluster.request_timeout).as_micros());
     let young = 1.5 * sh.writes / sh.workload_s.max(1e-6) * horizon_s;
-    let retained = sh
-        .writes
-        .min(sh.touched_keys.max(1.0) * (RETAINED_WRITES_PER_KEY + unread_run(s, sh)) + young);
+    let retained = sh.writes.min(
+        sh.touched_keys.max(1.0) * (RETAINED_WRITES_PER_KEY + unread_run(s, sh))
+            + young
+            + unmerged_siblings(s, sh),
+    );
     // Of them, those in keys that can stay unpacked cost more.
     let unpacked =
         retained * (reports::metrics::HOT_KEYS as f64 / sh.touched_keys.max(1.0)).min(1.0);
@@ -1166,15 +1187,40 @@ fn workload_terms(s: &Scenario, sh: &Shape, est: &mut Estimate) {
             vec![sh.rate_factor(), sh.duration_factor()],
         ));
     }
-    // One session per client and key it read or wrote.
+    // The records on their way to the checkers (`reports::pipeline`: at
+    // most IN_FLIGHT batches of BATCH while the checkers fall behind, as
+    // they do when every read returns many siblings): a read's record
+    // lists the values it returned.
+    let read_values = unmerged_siblings_of_busiest(s, sh);
+    if read_values > 1.0 && sh.read_share > 0.0 {
+        let records = (reports::pipeline::IN_FLIGHT + 2) as f64 * reports::pipeline::BATCH as f64;
+        est.push(Term::memory(
+            "read records waiting for the checkers",
+            records * sh.read_share * read_values * BYTES_PER_RECORD_VALUE,
+            format!(
+                "{} records × {} reads × {} values × {} B",
+                fmt(records),
+                fmt(sh.read_share),
+                fmt(read_values),
+                fmt(BYTES_PER_RECORD_VALUE)
+            ),
+            vec![blind_factor(sh), sh.keys_factor()],
+        ));
+    }
+    // One session per client and key it read or wrote; its last read's
+    // values are the key's siblings (blind writes nothing merged yet).
     let sessions = sh.ops.min(sh.clients * sh.touched_keys.max(1.0));
+    let siblings = unmerged_siblings(s, sh) / sh.touched_keys.max(1.0);
+    let per_session = BYTES_PER_SESSION + siblings * BYTES_PER_SESSION_VALUE;
     est.push(Term::memory(
         "client sessions kept by the checkers",
-        sessions * BYTES_PER_SESSION,
+        sessions * per_session,
         format!(
-            "{} sessions (an operation's, at most clients × touched keys) × {} B",
+            "{} sessions (an operation's, at most clients × touched keys) × ({} B + {} siblings read × {} B)",
             fmt(sessions),
-            fmt(BYTES_PER_SESSION)
+            fmt(BYTES_PER_SESSION),
+            fmt(siblings),
+            fmt(BYTES_PER_SESSION_VALUE)
         ),
         vec![sh.rate_factor(), sh.duration_factor(), sh.clients_factor()],
     ));
@@ -1806,9 +1852,10 @@ fn metrics_terms(s: &Scenario, sh: &Shape, est: &mut Estimate) {
 /// every arrival a read-modify-write plan (a get and a put), the busiest
 /// node in (N + 1)/nodes of the operations plus twice the busiest key's
 /// share (the next keys may share its node), the k-th busiest in at most
-/// the busiest's share and at most (N + 1)/k (an operation visits N + 1
-/// nodes, so the shares add up to N + 1 at most: a hot key's nodes can
-/// fill their queues while the others keep up), each receiving 2N + 2
+/// the busiest's share and at most (N + 2)/k (an operation visits at most
+/// N + 2 nodes, a forwarding node, a coordinator and N replicas, so the
+/// shares add up to N + 2 at most: a hot key's nodes can fill their queues
+/// while the others keep up), each receiving 2N + 2
 /// messages and starting a disk operation for each (reads and writes in
 /// the workload's proportions), every message of the workload's mean size
 /// through the interface, the slowest kind's mean service time for every
@@ -1825,7 +1872,8 @@ struct Offered {
     /// takes part in).
     share: f64,
     /// What the shares of all the nodes add up to at most: the nodes an
-    /// operation visits (a coordinator and N replicas), so the k-th busiest
+    /// operation visits (a coordinator, N replicas and a forwarding node),
+    /// so the k-th busiest
     /// node's share is at most this over k ([`Offered::load`]).
     visits: f64,
     /// Messages a node receives per second per unit of share, and disk
@@ -1884,7 +1932,9 @@ impl Offered {
                     .map_or(0.0, |m| 2.0 * per_s(m.gossip_interval)));
         Some(Offered {
             share,
-            visits: sh.n + 1.0,
+            // A coordinator and N replicas, and the node a load balancer
+            // forwards through when it is not the coordinator.
+            visits: sh.n + 2.0,
             messages_per_share: taken * (2.0 * sh.n + 2.0),
             disk_per_share: taken,
             background,
@@ -1988,6 +2038,62 @@ fn settled_siblings(s: &Scenario, sh: &Shape, stays: Option<[f64; 3]>) -> f64 {
         return f64::INFINITY;
     }
     sh.siblings_within(SETTLED_OVERLAP_PLANS * 2.0 * op_us)
+}
+
+/// Blind writes kept as siblings under vector clocks until a write based on
+/// a read (a read-modify-write, a delete) merges them: the checkers retain
+/// each while storage still returns it (a read returning all the siblings
+/// supersedes none of them). Each key's longest run of blind writes between
+/// two merging writes, as [`unread_run`] bounds a run (all of them when
+/// nothing merges). 100k blind writes over 200 keys with as many reads
+/// and no merge kept every one (97 MB; counted with 27,950 retained writes,
+/// the estimate was 84 MB).
+fn unmerged_siblings(s: &Scenario, sh: &Shape) -> f64 {
+    if s.cluster.clock_scheme().is_none() || sh.blind_writes <= 0.0 {
+        return 0.0;
+    }
+    match merge_run(s, sh) {
+        None => sh.blind_writes,
+        Some(run) => sh.blind_writes.min(sh.touched_keys.max(1.0) * run),
+    }
+}
+
+/// A key's longest run of blind writes between two writes based on a read
+/// (a chance under 10^-12 of a longer one, as in [`unread_run`]); `None`
+/// when no write merges.
+fn merge_run(s: &Scenario, sh: &Shape) -> Option<f64> {
+    let mix = &s.workload.mix;
+    let blind = f64::from(mix.blind_write);
+    let merging = f64::from(mix.read_modify_write) + f64::from(mix.delete);
+    if merging <= 0.0 {
+        return None;
+    }
+    let q = blind / (blind + merging);
+    let run = (sh.writes.max(1.0).ln() + 12.0 * std::f64::consts::LN_10) / (1.0 / q).ln();
+    Some(run.ceil())
+}
+
+/// The siblings the busiest key may hold unmerged ([`unmerged_siblings`]
+/// for one key): its blind writes, or its longest run of them between two
+/// merging writes.
+fn unmerged_siblings_of_busiest(s: &Scenario, sh: &Shape) -> f64 {
+    if s.cluster.clock_scheme().is_none() || sh.hot_blind_writes <= 0.0 {
+        return 1.0;
+    }
+    let hot = match merge_run(s, sh) {
+        None => sh.hot_blind_writes,
+        Some(run) => sh.hot_blind_writes.min(run),
+    };
+    1.0 + hot
+}
+
+/// Each store's loaded bits (`Store::mark_loaded` in sim-core's storage):
+/// a bit for every key up to the highest it loaded, so about the whole key
+/// space on every node, and twice that while the bitmap grows during the
+/// load (before `attach_load_table` shrinks it): 3M loaded keys on 3,000
+/// nodes peaked at 2.1 GB, 276 MB on 64.
+fn loaded_bits(sh: &Shape) -> f64 {
+    2.0 * sh.nodes * (sh.keys / 64.0).ceil() * 8.0
 }
 
 /// The most writes one key may take in a row without a read in the run
@@ -2869,6 +2975,55 @@ mod tests {
         }
     }
 
+    /// The shipped `healthy-baseline`, without its expectations.
+    fn healthy_baseline() -> Value {
+        let mut v: Value = serde_json::from_str(include_str!("../scenarios/healthy-baseline.json"))
+            .expect("the shipped file is JSON");
+        v.as_object_mut().expect("an object").remove("expect");
+        v
+    }
+
+    /// A review's findings against the first cut of the terms above: each
+    /// store's loaded bits span the key space (3M loaded keys on 3,000 nodes
+    /// peaked at 2.1 GB, estimated at 361 MB), the end state holds a place
+    /// per copy (N = 24 on 64 nodes: 1.19 GB against 362 MB), and blind
+    /// writes under vector clocks stay siblings, retained by the checkers
+    /// and read back into every session, until a write based on a read
+    /// merges them (100k over 200 keys with as many reads: 97 MB against
+    /// 84 MB).
+    #[test]
+    fn loaded_bits_copies_and_unmerged_siblings_are_counted() {
+        let total = |v: &Value| Estimate::of(&scenario(v)).total(Resource::Memory);
+        let mut v = healthy_baseline();
+        v["duration_s"] = json!(10);
+        v["workload"]["max_ops"] = json!(100);
+        v["workload"]["keys"] =
+            json!({"count": 3_000_000, "popularity": "uniform", "preload": true});
+        let mut wide = v.clone();
+        wide["cluster"]["nodes"] = json!(3000);
+        wide["cluster"]["partitioning"]["partitions"] = json!(8192);
+        assert!(total(&wide) > 2.1e9, "{}", fmt_bytes(total(&wide)));
+        let mut deep = v.clone();
+        deep["cluster"]["nodes"] = json!(64);
+        deep["cluster"]["partitioning"]["partitions"] = json!(1024);
+        deep["cluster"]["quorum"] = json!({"n": 24, "r": 1, "w": 1});
+        assert!(total(&deep) > 1.19e9, "{}", fmt_bytes(total(&deep)));
+        let mut blind = healthy_baseline();
+        blind["duration_s"] = json!(200);
+        blind["quiescence"]["duration_s"] = json!(1);
+        blind["workload"]["max_ops"] = json!(200_000);
+        blind["workload"]["mix"] = json!({"read": 0.5, "blind_write": 0.5});
+        blind["workload"]["arrival"]["open_loop"]["rate_per_s"] = json!(125);
+        blind["workload"]["keys"] = json!({"count": 200, "popularity": "uniform"});
+        assert!(total(&blind) > 97e6, "{}", fmt_bytes(total(&blind)));
+        // 10 keys of about 1,000 siblings each: reads' records fill the
+        // checkers' channel (54.3 MB, 21.9 MB under last-write-wins).
+        blind["duration_s"] = json!(25);
+        blind["workload"]["max_ops"] = json!(20_000);
+        blind["workload"]["keys"] = json!({"count": 10, "popularity": "uniform"});
+        assert!(total(&blind) > 54.3e6, "{}", fmt_bytes(total(&blind)));
+    }
+
     /// The memory bench's blind writes over 1M loaded keys (64 clients at
     /// 500 puts/s each), or over `keys` keys nobody reads.
     fn blind_writes(writes: u64, keys: u64, versioning: &str) -> Value {
@@ -2951,7 +3106,7 @@ mod tests {
 
     /// A hot key's nodes fill their queues while the others keep up: each
     /// node's share of the operations is at most the busiest's and at most
-    /// (N + 1)/k for the k-th busiest. The scale run with capacity at twice
+    /// (N + 2)/k for the k-th busiest. The scale run with capacity at twice
     /// its rate (1,000 nodes, 1M zipfian keys, 40k read-modify-writes a
     /// second) was estimated at 66.5 GiB with every disk queue at its limit
     /// (10M jobs), because the busiest node's disk may not keep up. It did

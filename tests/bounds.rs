@@ -274,7 +274,7 @@ fn scenarios_over_the_budget_are_refused_naming_the_dominant_path() {
         }
     }
     // A bigger machine raises the limit with a flag. 10M loaded keys that
-    // a few operations reach: about 1.2 GiB estimated, 0.59 GB measured.
+    // a few operations reach: about 1.4 GiB estimated, 0.59 GB measured.
     let mut v = base();
     v["workload"]["keys"] = json!({"count": 10_000_000, "preload": true});
     let f = t.write_json("preload-10m.json", &v);
