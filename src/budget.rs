@@ -1940,7 +1940,7 @@ impl Offered {
             disk_per_share: taken,
             background,
             burst: 2.0 * sh.n + 2.0,
-            tail: events.max(1.0).ln() + 12.0 * std::f64::consts::LN_10,
+            tail: rare(events),
             light_values,
         })
     }
@@ -1993,7 +1993,7 @@ fn ring_skew(s: &Scenario, sh: &Shape) -> f64 {
         } => f64::from(tokens_per_node.max(1)),
     };
     let terms = tokens * (sh.n + 1.0);
-    let target = (sh.nodes.max(1.0).ln() + 12.0 * std::f64::consts::LN_10) / terms;
+    let target = rare(sh.nodes) / terms;
     // a − 1 − ln a grows with a above 1: bisection.
     let (mut lo, mut hi) = (1.0f64, 2.0 * target + 10.0);
     for _ in 0..100 {
@@ -2104,9 +2104,7 @@ fn merge_run(s: &Scenario, sh: &Shape) -> Option<f64> {
     if merging <= 0.0 {
         return None;
     }
-    let q = blind / (blind + merging);
-    let run = (sh.writes.max(1.0).ln() + 12.0 * std::f64::consts::LN_10) / (1.0 / q).ln();
-    Some(run.ceil())
+    Some(longest_run(blind / (blind + merging), sh.writes))
 }
 
 /// The siblings the busiest key may hold unmerged ([`unmerged_siblings`]
@@ -2132,6 +2130,18 @@ fn loaded_bits(sh: &Shape) -> f64 {
     2.0 * sh.nodes * (sh.keys / 64.0).ceil() * 8.0
 }
 
+/// ln E + ln 10^12: what a bound below needs for a chance under 10^-12
+/// over `tries` tries.
+fn rare(tries: f64) -> f64 {
+    tries.max(1.0).ln() + 12.0 * std::f64::consts::LN_10
+}
+
+/// The longest run of an outcome of chance `q` in a row among `tries`
+/// tries, but for a chance under 10^-12 (q^m for a run of m).
+fn longest_run(q: f64, tries: f64) -> f64 {
+    (rare(tries) / (1.0 / q).ln()).ceil()
+}
+
 /// The most writes one key may take in a row without a read in the run
 /// (its writes stay until a read of it lets a pass retire them, rule 1 of
 /// the collector's retention; up to twice `reports::metrics::UNREAD_BACKSTOP`
@@ -2152,8 +2162,7 @@ fn unread_run(s: &Scenario, sh: &Shape) -> f64 {
     if q >= 1.0 {
         return cap;
     }
-    let run = (sh.writes.max(1.0).ln() + 12.0 * std::f64::consts::LN_10) / (1.0 / q).ln();
-    run.ceil().min(cap)
+    longest_run(q, sh.writes).min(cap)
 }
 
 /// Node kinds (the default and the overridden nodes) up to which
