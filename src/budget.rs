@@ -1886,10 +1886,6 @@ struct Offered {
     burst: f64,
     /// ln E + ln 10^12 (see the type's docs).
     tail: f64,
-    /// Value sizes no wider than the exponential ([`light_tailed`]): the
-    /// stations whose service follows a message's size (an interface, and
-    /// workers with a per-megabyte cost) count their load only then.
-    light_values: bool,
 }
 
 /// What one node is offered per second ([`Offered::load`]).
@@ -1910,7 +1906,6 @@ impl Offered {
         {
             return None;
         }
-        let light_values = s.workload.value_size.as_ref().is_none_or(light_tailed);
         let share =
             ((sh.n + 1.0) / sh.nodes.max(1.0) * ring_skew(s, sh) + 2.0 * sh.hot_share).min(1.0);
         // A hedged get may ask every replica twice.
@@ -1941,7 +1936,6 @@ impl Offered {
             background,
             burst: 2.0 * sh.n + 2.0,
             tail: rare(events),
-            light_values,
         })
     }
 
@@ -2171,7 +2165,7 @@ fn unread_run(s: &Scenario, sh: &Shape) -> f64 {
 /// node's load.
 const MAX_RANKED_KINDS: usize = 64;
 
-/// One station of a node at an offered load ([`stations`]).
+/// One station of a node at an offered load ([`StationSpec::at`]).
 struct Station {
     /// The jobs its queue holds at most.
     jobs: f64,
@@ -2186,80 +2180,120 @@ struct Station {
     stay: Option<f64>,
 }
 
-/// A node's stations (workers, disk, interfaces; `None` for a resource it
-/// does not model) at the load `offered` gives it (none: every queue at
-/// its limit). The two interfaces are one station of twice the jobs.
-fn stations(
-    n: &NodeCapacity,
-    sh: &Shape,
-    message_bytes: f64,
-    offered: Option<(&Offered, Load)>,
-) -> [Option<Station>; 3] {
-    let station = |limit: f64, servers: f64, service_us: f64, rho: Option<f64>| {
+/// What a node's station is whatever its load ([`station_specs`], once per
+/// kind of node): its limit, servers and mean service, and how a load
+/// makes its utilisation.
+struct StationSpec {
+    limit: f64,
+    servers: f64,
+    service_us: f64,
+    /// `None`: its tail is too wide for the load to bound it.
+    utilisation: Option<Utilisation>,
+    /// An interface: into and out of the node, twice the jobs.
+    twice: bool,
+}
+
+/// How an offered [`Load`] makes a station's utilisation.
+#[derive(Clone, Copy)]
+enum Utilisation {
+    /// Workers: every message, the mean service each.
+    Messages,
+    /// A disk: every disk operation.
+    DiskOperations,
+    /// An interface: every message's bytes at its rate.
+    Bytes { message_bytes: f64, bandwidth: f64 },
+}
+
+impl StationSpec {
+    /// The station at the load `offered` gives it (none: at its limit).
+    fn at(&self, offered: Option<(&Offered, Load)>) -> Station {
+        let servers = self.servers;
+        let rho = offered.and_then(|(_, l)| {
+            Some(match self.utilisation? {
+                Utilisation::Messages => {
+                    l.messages_per_s * self.service_us / 1e6 / servers.max(1.0)
+                }
+                Utilisation::DiskOperations => {
+                    l.disk_per_s * self.service_us / 1e6 / servers.max(1.0)
+                }
+                Utilisation::Bytes {
+                    message_bytes,
+                    bandwidth,
+                } => l.messages_per_s * message_bytes / bandwidth.max(1.0),
+            })
+        });
         let bounded = rho.and_then(|rho| Some((offered?.0.bound(servers, rho)?, rho)));
         let stay = match bounded {
-            Some((_, rho)) if service_us.is_finite() => {
-                Some(rho * service_us / (servers.max(1.0) * (1.0 - rho)) + service_us)
+            Some((_, rho)) if self.service_us.is_finite() => {
+                Some(rho * self.service_us / (servers.max(1.0) * (1.0 - rho)) + self.service_us)
             }
             _ => None,
         };
-        match bounded {
-            Some((jobs, rho)) if jobs < limit => Station {
-                jobs,
-                by_load: Some(rho),
-                stay,
-            },
-            _ => Station {
-                jobs: limit,
-                by_load: None,
-                stay,
-            },
+        let (jobs, by_load) = match bounded {
+            Some((jobs, rho)) if jobs < self.limit => (jobs, Some(rho)),
+            _ => (self.limit, None),
+        };
+        Station {
+            jobs: if self.twice { 2.0 * jobs } else { jobs },
+            by_load,
+            stay,
         }
-    };
-    let load = offered.map(|(_, l)| l);
-    let light_values = offered.is_some_and(|(o, _)| o.light_values);
+    }
+}
+
+/// A node's stations (workers, disk, interfaces; `None` for a resource it
+/// does not model); the two interfaces are one station of twice the jobs.
+/// `light_values`: value sizes no wider than the exponential's, without
+/// which the stations whose service follows a message's size (an interface,
+/// workers with a per-megabyte cost) count their limits.
+fn station_specs(
+    n: &NodeCapacity,
+    sh: &Shape,
+    message_bytes: f64,
+    light_values: bool,
+) -> [Option<StationSpec>; 3] {
     let cpu = n.cpu.as_ref().map(|c| {
         let workers = f64::from(c.workers);
-        let service_us = c
-            .service
-            .iter()
-            .map(|l| mean_us(l, f64::INFINITY))
-            .fold(0.0, f64::max)
-            + c.per_mb_us as f64 * message_bytes / 1e6;
-        let sized = c.per_mb_us > 0;
-        let rho = load
-            .filter(|_| c.service.iter().all(light_tailed) && (!sized || light_values))
-            .map(|l| l.messages_per_s * service_us / 1e6 / workers.max(1.0));
-        station(f64::from(c.queue_limit) + workers, workers, service_us, rho)
+        let light = c.service.iter().all(light_tailed) && (c.per_mb_us == 0 || light_values);
+        StationSpec {
+            limit: f64::from(c.queue_limit) + workers,
+            servers: workers,
+            service_us: c
+                .service
+                .iter()
+                .map(|l| mean_us(l, f64::INFINITY))
+                .fold(0.0, f64::max)
+                + c.per_mb_us as f64 * message_bytes / 1e6,
+            utilisation: light.then_some(Utilisation::Messages),
+            twice: false,
+        }
     });
     let disk = n.disk.as_ref().map(|d| {
         let channels = f64::from(d.concurrency);
-        // Reads and writes in the workload's proportions (a
-        // read-modify-write is one of each).
-        let service_us = (sh.read_share * mean_us(&d.read, f64::INFINITY)
-            + sh.write_share * mean_us(&d.write, f64::INFINITY))
-            / (sh.read_share + sh.write_share).max(1e-9);
-        let rho = load
-            .filter(|_| light_tailed(&d.read) && light_tailed(&d.write))
-            .map(|l| l.disk_per_s * service_us / 1e6 / channels.max(1.0));
-        station(
-            f64::from(d.queue_limit) + channels,
-            channels,
-            service_us,
-            rho,
-        )
+        let light = light_tailed(&d.read) && light_tailed(&d.write);
+        StationSpec {
+            limit: f64::from(d.queue_limit) + channels,
+            servers: channels,
+            // Reads and writes in the workload's proportions (a
+            // read-modify-write is one of each).
+            service_us: (sh.read_share * mean_us(&d.read, f64::INFINITY)
+                + sh.write_share * mean_us(&d.write, f64::INFINITY))
+                / (sh.read_share + sh.write_share).max(1e-9),
+            utilisation: light.then_some(Utilisation::DiskOperations),
+            twice: false,
+        }
     });
     let nic = n.nic.as_ref().map(|nic| {
-        let bytes = nic.queue_limit_bytes as f64;
         let bandwidth = nic.egress_bytes_per_s.min(nic.ingress_bytes_per_s) as f64;
-        let rho = load
-            .filter(|_| light_values)
-            .map(|l| l.messages_per_s * message_bytes / bandwidth.max(1.0));
-        let transmit_us = message_bytes / bandwidth.max(1.0) * 1e6;
-        let one = station(bytes / message_bytes + 1.0, 1.0, transmit_us, rho);
-        Station {
-            jobs: 2.0 * one.jobs,
-            ..one
+        StationSpec {
+            limit: nic.queue_limit_bytes as f64 / message_bytes + 1.0,
+            servers: 1.0,
+            service_us: message_bytes / bandwidth.max(1.0) * 1e6,
+            utilisation: light_values.then_some(Utilisation::Bytes {
+                message_bytes,
+                bandwidth,
+            }),
+            twice: true,
         }
     });
     [cpu, disk, nic]
@@ -2365,6 +2399,7 @@ fn capacity_terms(s: &Scenario, sh: &Shape, est: &mut Estimate) {
     // events the run processes.
     let messages = est.total(Resource::Events).min(est.max_events as f64);
     let offered = Offered::of(s, sh, message_bytes, messages);
+    let light_values = s.workload.value_size.as_ref().is_none_or(light_tailed);
     let (mut cpu_nodes, mut disk_nodes, mut nic_nodes) = (0.0, 0.0, 0.0);
     let (mut cpu_limit, mut disk_limit, mut nic_limit_mb) = (0.0f64, 0.0f64, 0.0f64);
     for n in &cap.nodes {
@@ -2427,11 +2462,15 @@ fn capacity_terms(s: &Scenario, sh: &Shape, est: &mut Estimate) {
         // most 1/k of the visits: each rank counts the worst kind of node
         // at its load (every node, when all are of one kind).
         Some(o) if kinds.len() <= MAX_RANKED_KINDS => {
+            let specs: Vec<_> = kinds
+                .iter()
+                .map(|n| station_specs(n, sh, message_bytes, light_values))
+                .collect();
             for rank in 1..=cap.nodes.len() {
-                let load = o.load(rank);
+                let load = Some((o, o.load(rank)));
                 let mut worst: [Option<Station>; 3] = [None, None, None];
-                for node in &kinds {
-                    let at = stations(node, sh, message_bytes, Some((o, load)));
+                for spec in &specs {
+                    let at = spec.each_ref().map(|st| Some(st.as_ref()?.at(load)));
                     if rank == 1 {
                         stay_at(&at);
                     }
@@ -2454,13 +2493,10 @@ fn capacity_terms(s: &Scenario, sh: &Shape, est: &mut Estimate) {
         // Without an offered load (faults), or with many kinds of node,
         // every node at the busiest node's load.
         _ => {
+            let load = offered.as_ref().map(|o| (o, o.load(1)));
             for node in &cap.nodes {
-                let at = stations(
-                    node,
-                    sh,
-                    message_bytes,
-                    offered.as_ref().map(|o| (o, o.load(1))),
-                );
+                let at = station_specs(node, sh, message_bytes, light_values)
+                    .map(|st| Some(st?.at(load)));
                 stay_at(&at);
                 for (k, st) in at.iter().enumerate() {
                     if let Some(st) = st {
@@ -2943,12 +2979,7 @@ mod tests {
             json!({"lognormal": {"median_bytes": 4000, "sigma": 1.0}});
         let e = Estimate::of(&scenario(&heavy));
         let q = queue_term(&e);
-        assert_eq!(
-            count_before(&q.formula, " of the queues bounded by their load"),
-            128.0,
-            "{}",
-            q.formula
-        );
+        assert_eq!(queues_by_load(q), 128.0, "{}", q.formula);
         // Their limits (64 MiB each way, over 2 million messages of the
         // mean size on 64 nodes) give way to what arrives while a full
         // queue drains (0.054 s at 1,250 MB/s): 2 × (320k messages a second
@@ -2970,12 +3001,7 @@ mod tests {
         heavy["cluster"]["capacity"]["cpu"]["per_mb_ms"] = json!(0.1);
         let e = Estimate::of(&scenario(&heavy));
         let q = queue_term(&e);
-        assert_eq!(
-            count_before(&q.formula, " of the queues bounded by their load"),
-            64.0,
-            "{}",
-            q.formula
-        );
+        assert_eq!(queues_by_load(q), 64.0, "{}", q.formula);
     }
 
     /// A loaded key no operation reaches stays in the load table: 10M
@@ -3179,6 +3205,11 @@ mod tests {
         v
     }
 
+    /// How many queues the queue term bounds by their load.
+    fn queues_by_load(q: &Term) -> f64 {
+        count_before(&q.formula, " of the queues bounded by their load")
+    }
+
     /// The number before `what` in a term's formula (`... 12 disk jobs`).
     fn count_before(formula: &str, what: &str) -> f64 {
         let (before, _) = formula.split_once(what).expect("the count's label");
@@ -3203,7 +3234,7 @@ mod tests {
         v["duration_s"] = json!(55);
         let e = Estimate::of(&scenario(&v));
         let q = queue_term(&e);
-        let by_load = count_before(&q.formula, " of the queues bounded by their load");
+        let by_load = queues_by_load(q);
         assert!((2900.0..3000.0).contains(&by_load), "{}", q.formula);
         let disk_jobs = count_before(&q.formula, " disk jobs");
         assert!(disk_jobs < 1e6, "{}", q.formula);
