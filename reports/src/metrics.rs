@@ -314,6 +314,7 @@ pub const HOT_KEYS: usize = cold::HOT_KEYS;
 mod end_state;
 mod id_map;
 mod in_flight;
+mod room;
 
 /// Acknowledged writes of a key that must follow a write (and be older than
 /// the horizon) before it may be retired. More than the 10 versions
@@ -540,6 +541,7 @@ impl KeyHistory {
         let i = match self.sessions.binary_search_by_key(&client, |(c, _)| *c) {
             Ok(i) => i,
             Err(i) => {
+                room::vec(&mut self.sessions);
                 self.sessions.insert(i, (client, Session::default()));
                 i
             }
@@ -559,11 +561,13 @@ impl KeyHistory {
         };
         match extends {
             Some((chain, depth)) => {
-                self.chains
+                let members = &mut self
+                    .chains
                     .get_mut(chain)
                     .expect("a retained write's chain exists")
-                    .members
-                    .push_back(w);
+                    .members;
+                room::deque(members);
+                members.push_back(w);
                 info.chain = chain;
                 info.depth = depth;
             }
@@ -1356,6 +1360,7 @@ fn history<'a>(
                 .collect();
             for c in clients {
                 if let Some(session) = orphans.remove(&(key, c)) {
+                    room::vec(&mut h.sessions);
                     h.sessions.push((c, session));
                 }
             }
@@ -1374,7 +1379,9 @@ fn history<'a>(
                 depth: 0,
             };
             h.insert(w, info, &[]);
+            room::vec(&mut h.acked);
             h.acked.push((SimTime::ZERO, w));
+            room::vec(&mut h.commits);
             h.commits.push((SimTime::ZERO, w));
         }
         Box::new(h)
@@ -2042,8 +2049,10 @@ impl Collector {
                             // No commit recorded (a hand-written history):
                             // the acknowledgement is the commit.
                             info.commit = Some((at, seq));
+                            room::vec(&mut h.commits);
                             h.commits.push((at, w));
                         }
+                        room::vec(&mut h.acked);
                         h.acked.push((at, w));
                     }
                     if h.writes.len() > UNREAD_BACKSTOP && h.pass_due() {
@@ -2053,6 +2062,7 @@ impl Collector {
                         h.retire_behind(&[w], at, self.horizon, self.longest_op, None);
                     }
                     if kind == OpKind::Delete {
+                        room::vec(&mut h.deletes);
                         h.deletes.push((at, w));
                         self.acked_deletes += 1;
                     } else {
@@ -2079,6 +2089,7 @@ impl Collector {
         if let Some(info) = h.writes.get_mut(&write) {
             if info.commit.is_none() {
                 info.commit = Some((at, seq));
+                room::vec(&mut h.commits);
                 h.commits.push((at, write));
             }
         }

@@ -97,6 +97,7 @@ impl<V> IdMap<V> {
                 let gap = i - slots.len();
                 if slots.len() - *live + gap <= 2 * (*live + 1) + HOLES_FLOOR {
                     slots.extend(std::iter::repeat_with(|| None).take(gap));
+                    super::room::deque(slots);
                     slots.push_back(Some(value));
                     *live += 1;
                     return None;
