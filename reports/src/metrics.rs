@@ -329,36 +329,102 @@ pub const PASS_MIN_WRITES: usize = 32;
 /// read evidence (for keys that are written and seldom or never read).
 pub const UNREAD_BACKSTOP: usize = 4096;
 
+/// "None" in a [`WriteInfo`]'s times and record numbers: no run reaches
+/// it (times are microseconds, capped far below; a run stops long before
+/// `u64::MAX` records).
+const UNSET: u64 = u64::MAX;
+
+/// `UNSET` for none, the value otherwise.
+fn packed(v: Option<u64>) -> u64 {
+    debug_assert_ne!(v, Some(UNSET), "no time or record number reaches u64::MAX");
+    v.unwrap_or(UNSET)
+}
+
+/// The value, or none for `UNSET`.
+fn unpacked(v: u64) -> Option<u64> {
+    (v != UNSET).then_some(v)
+}
+
+/// A retained write. Its optional times and record numbers are kept as
+/// plain words with [`UNSET`] for none and read through the methods of the
+/// same names: 64 bytes a write instead of 88 (a retained write is the
+/// largest item of the collector's memory).
 #[derive(Clone, Debug)]
 struct WriteInfo {
     invoked: SimTime,
-    /// When the client received the acknowledgement (the field's name is
-    /// older than the commit below).
-    committed: Option<SimTime>,
     /// The collector's record number of the invocation (see
     /// [`Collector::seq`]): orders events within one microsecond.
     invoked_seq: u64,
-    /// The record number of the acknowledgement.
-    ack_seq: Option<u64>,
+    /// When the client received the acknowledgement
+    /// ([`WriteInfo::committed`]; the name is older than the commit below).
+    acked_at: u64,
+    /// The record number of the acknowledgement ([`WriteInfo::ack_seq`]).
+    acked_seq: u64,
     /// The commit (the coordinator's W-th acknowledgement) and its record
-    /// number; the acknowledgement stands in when no commit was recorded.
-    commit: Option<(SimTime, u64)>,
-    tombstone: bool,
-    /// A blind write (no context) overwrites, in register semantics, every
-    /// write acknowledged before it was invoked. It always starts a chain.
-    blind: bool,
+    /// number ([`WriteInfo::commit`], none when the number is unset); the
+    /// acknowledgement stands in when no commit was recorded.
+    commit_at: u64,
+    commit_seq: u64,
     /// The linear run of writes this one belongs to (see [`Chain`]).
     chain: u32,
     /// Position in that run (0 at its first write).
     depth: u32,
+    tombstone: bool,
+    /// A blind write (no context) overwrites, in register semantics, every
+    /// write acknowledged before it was invoked. It always starts a chain.
+    blind: bool,
 }
 
 impl WriteInfo {
+    /// A write invoked at `invoked` (record `invoked_seq`), neither
+    /// acknowledged nor committed, placed by [`KeyHistory::insert`].
+    fn invoked(invoked: SimTime, invoked_seq: u64, tombstone: bool, blind: bool) -> WriteInfo {
+        WriteInfo {
+            invoked,
+            invoked_seq,
+            acked_at: UNSET,
+            acked_seq: UNSET,
+            commit_at: UNSET,
+            commit_seq: UNSET,
+            chain: 0,
+            depth: 0,
+            tombstone,
+            blind,
+        }
+    }
+
+    /// When the client received the acknowledgement.
+    fn committed(&self) -> Option<SimTime> {
+        unpacked(self.acked_at).map(SimTime)
+    }
+
+    /// The record number of the acknowledgement.
+    fn ack_seq(&self) -> Option<u64> {
+        unpacked(self.acked_seq)
+    }
+
+    /// The commit and its record number.
+    fn commit(&self) -> Option<(SimTime, u64)> {
+        unpacked(self.commit_seq).map(|s| (SimTime(self.commit_at), s))
+    }
+
+    /// Acknowledged to its client at `at`, record `seq`.
+    fn set_acked(&mut self, at: SimTime, seq: u64) {
+        self.acked_at = packed(Some(at.0));
+        self.acked_seq = packed(Some(seq));
+    }
+
+    /// Committed at `at`, record `seq`.
+    fn set_commit(&mut self, at: SimTime, seq: u64) {
+        self.commit_at = at.0;
+        self.commit_seq = packed(Some(seq));
+    }
+
     /// The record number at which the write was done under `origin`.
     fn done_seq(&self, origin: StalenessOrigin) -> Option<u64> {
         match origin {
-            StalenessOrigin::Commit => self.commit.map(|(_, s)| s),
-            StalenessOrigin::ClientAck => self.ack_seq,
+            StalenessOrigin::Commit => self.commit().map(|(_, s)| s),
+            StalenessOrigin::ClientAck => self.ack_seq(),
         }
     }
 
@@ -633,7 +699,7 @@ impl KeyHistory {
     /// the caller has looked up (`a`'s, then `v`'s).
     fn cover_retained(&self, a: &WriteInfo, vi: &WriteInfo) -> Cover {
         let floor = a.invoked;
-        let acked_before = |t: SimTime| a.committed.is_some_and(|c| c < t);
+        let acked_before = |t: SimTime| a.committed().is_some_and(|c| c < t);
         COVER_SCRATCH.with(|scratch| {
             let (stack, explored) = &mut *scratch.borrow_mut();
             stack.clear();
@@ -788,7 +854,7 @@ impl KeyHistory {
     fn acked_before(&self, w: WriteId, seq: u64) -> bool {
         self.writes
             .get(&w)
-            .is_none_or(|i| i.ack_seq.is_some_and(|a| a < seq))
+            .is_none_or(|i| i.ack_seq().is_some_and(|a| a < seq))
     }
 
     fn covered_by_any(&self, w: WriteId, values: &[WriteId]) -> bool {
@@ -957,8 +1023,8 @@ impl KeyHistory {
         // came too (a commit can follow a client's giving up), so what a
         // timed pass retires was done before every read it can matter to.
         let settled = |i: &WriteInfo| {
-            let s = i.committed.unwrap_or(i.invoked + longest_op);
-            match (window, i.commit) {
+            let s = i.committed().unwrap_or(i.invoked + longest_op);
+            match (window, i.commit()) {
                 (Some(_), Some((c, _))) => s.max(c),
                 _ => s,
             }
@@ -977,12 +1043,15 @@ impl KeyHistory {
                 invoked: i.invoked,
                 id: *w,
                 place: i.place(),
-                committed: i.committed,
+                committed: i.committed(),
             });
             if window.is_none() {
                 continue;
             }
-            for (slot, done) in latest.iter_mut().zip([i.commit.map(|(_, s)| s), i.ack_seq]) {
+            for (slot, done) in latest
+                .iter_mut()
+                .zip([i.commit().map(|(_, s)| s), i.ack_seq()])
+            {
                 if let Some(d) = done {
                     *slot = (*slot).max(Some((d, *w)));
                 }
@@ -1092,8 +1161,8 @@ impl KeyHistory {
     ) {
         let info = self.writes.remove(&w).expect("a retained write");
         let done = [
-            info.commit.is_some_and(|(t, _)| t < cut),
-            info.committed.is_some_and(|t| t < cut),
+            info.commit().is_some_and(|(t, _)| t < cut),
+            info.committed().is_some_and(|t| t < cut),
         ];
         for (slot, done) in self.retired_done_invoked.iter_mut().zip(done) {
             if done {
@@ -1102,7 +1171,7 @@ impl KeyHistory {
         }
         let mut fold = self.folds.remove(&w).unwrap_or_default();
         if !info.tombstone {
-            match info.committed {
+            match info.committed() {
                 Some(at) => fold.absorb(&Fold {
                     acked: 1,
                     unacked: 0,
@@ -1127,7 +1196,7 @@ impl KeyHistory {
                 child.blind_floor = child.blind_floor.max(floor);
             }
         }
-        if info.tombstone && info.committed.is_some() {
+        if info.tombstone && info.committed().is_some() {
             self.deleted_floor = self.deleted_floor.max(floor);
         }
         self.retired += 1;
@@ -1367,17 +1436,9 @@ fn history<'a>(
         }
         if key.0 < preloaded {
             let w = WriteId::preloaded(key);
-            let info = WriteInfo {
-                invoked: SimTime::ZERO,
-                committed: Some(SimTime::ZERO),
-                invoked_seq: 0,
-                ack_seq: Some(0),
-                commit: Some((SimTime::ZERO, 0)),
-                tombstone: false,
-                blind: false,
-                chain: 0,
-                depth: 0,
-            };
+            let mut info = WriteInfo::invoked(SimTime::ZERO, 0, false, false);
+            info.set_acked(SimTime::ZERO, 0);
+            info.set_commit(SimTime::ZERO, 0);
             h.insert(w, info, &[]);
             room::vec(&mut h.acked);
             h.acked.push((SimTime::ZERO, w));
@@ -1920,17 +1981,7 @@ impl Collector {
         if let Some(w) = write {
             self.writes_attempted += 1;
             self.discarded += discarded.len() as u64;
-            let info = WriteInfo {
-                invoked: at,
-                committed: None,
-                invoked_seq: seq,
-                ack_seq: None,
-                commit: None,
-                tombstone: kind == OpKind::Delete,
-                blind,
-                chain: 0,
-                depth: 0,
-            };
+            let info = WriteInfo::invoked(at, seq, kind == OpKind::Delete, blind);
             history(
                 &mut self.keys,
                 &mut self.orphan_sessions,
@@ -2043,12 +2094,11 @@ impl Collector {
                     // retained writes (deletes and sessions may name
                     // retired ones).
                     if let Some(info) = h.writes.get_mut(&w) {
-                        info.committed = Some(at);
-                        info.ack_seq = Some(seq);
-                        if info.commit.is_none() {
+                        info.set_acked(at, seq);
+                        if info.commit().is_none() {
                             // No commit recorded (a hand-written history):
                             // the acknowledgement is the commit.
-                            info.commit = Some((at, seq));
+                            info.set_commit(at, seq);
                             room::vec(&mut h.commits);
                             h.commits.push((at, w));
                         }
@@ -2087,8 +2137,8 @@ impl Collector {
             key,
         );
         if let Some(info) = h.writes.get_mut(&write) {
-            if info.commit.is_none() {
-                info.commit = Some((at, seq));
+            if info.commit().is_none() {
+                info.set_commit(at, seq);
                 room::vec(&mut h.commits);
                 h.commits.push((at, write));
             }
@@ -2195,7 +2245,7 @@ impl Collector {
         let found = self.keys.get(&key);
         let h: &KeyHistory = found.map_or(&empty, |h| h);
         // A delete acknowledged before the read, resurfacing in it.
-        let deletes_before = h.count_before(&h.deletes, start, start_seq, |i| i.ack_seq);
+        let deletes_before = h.count_before(&h.deletes, start, start_seq, |i| i.ack_seq());
         if deletes_before > 0 {
             let (_, d) = h.deletes[deletes_before - 1];
             let resurfaced = values
@@ -2448,7 +2498,7 @@ impl Collector {
                 Versioning::LastWriteWins => held
                     .iter()
                     .filter_map(|v| h.writes.get(v))
-                    .map(|i| i.ack_seq.unwrap_or(u64::MAX))
+                    .map(|i| i.ack_seq().unwrap_or(u64::MAX))
                     .max(),
                 Versioning::VectorClocks { .. } => None,
             };
@@ -2463,10 +2513,10 @@ impl Collector {
             let mut listed = Vec::new();
             for (w, info) in h.writes.iter() {
                 let fold = h.folds.get(w).copied().unwrap_or_default();
-                let acked_put = !info.tombstone && info.committed.is_some();
+                let acked_put = !info.tombstone && info.committed().is_some();
                 if covered(info) {
                     if !info.tombstone {
-                        if info.committed.is_some() {
+                        if info.committed().is_some() {
                             d.surviving += 1;
                         } else {
                             d.unacked_present += 1;

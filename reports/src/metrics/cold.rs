@@ -157,9 +157,9 @@ fn index_of(writes: &SmallMap<WriteId, WriteInfo>) -> Index {
         .iter()
         .map(|(w, i)| {
             let own = Own {
-                acked_at: i.committed.map_or(0, |t| t.0),
-                committed_at: i.commit.map_or(0, |c| c.0 .0),
-                ack_seq: i.ack_seq.unwrap_or(0),
+                acked_at: i.committed().map_or(0, |t| t.0),
+                committed_at: i.commit().map_or(0, |c| c.0 .0),
+                ack_seq: i.ack_seq().unwrap_or(0),
             };
             (*w, own)
         })
@@ -337,19 +337,19 @@ fn pack_write(p: &mut Packer, w: WriteId, i: &WriteInfo) {
     p.w(w);
     let flags = u64::from(i.tombstone) * TOMBSTONE
         + u64::from(i.blind) * BLIND
-        + u64::from(i.committed.is_some()) * COMMITTED
-        + u64::from(i.ack_seq.is_some()) * ACKED
-        + u64::from(i.commit.is_some()) * COMMIT;
+        + u64::from(i.committed().is_some()) * COMMITTED
+        + u64::from(i.ack_seq().is_some()) * ACKED
+        + u64::from(i.commit().is_some()) * COMMIT;
     p.u(flags);
     p.t(i.invoked);
     p.u(i.invoked_seq);
-    if let Some(c) = i.committed {
+    if let Some(c) = i.committed() {
         p.i(delta(c.0, i.invoked.0));
     }
-    if let Some(s) = i.ack_seq {
+    if let Some(s) = i.ack_seq() {
         p.i(delta(s, i.invoked_seq));
     }
-    if let Some((t, s)) = i.commit {
+    if let Some((t, s)) = i.commit() {
         p.i(delta(t.0, i.invoked.0));
         p.i(delta(s, i.invoked_seq));
     }
@@ -368,17 +368,19 @@ fn unpack_write(u: &mut Unpacker) -> (WriteId, WriteInfo) {
         let t = SimTime(undelta(u.i(), invoked.0));
         (t, undelta(u.i(), invoked_seq))
     });
-    let info = WriteInfo {
+    let mut info = WriteInfo::invoked(
         invoked,
-        committed,
         invoked_seq,
-        ack_seq,
-        commit,
-        tombstone: flags & TOMBSTONE != 0,
-        blind: flags & BLIND != 0,
-        chain: u.u() as u32,
-        depth: u.u() as u32,
-    };
+        flags & TOMBSTONE != 0,
+        flags & BLIND != 0,
+    );
+    info.acked_at = super::packed(committed.map(|t| t.0));
+    info.acked_seq = super::packed(ack_seq);
+    if let Some((t, s)) = commit {
+        info.set_commit(t, s);
+    }
+    info.chain = u.u() as u32;
+    info.depth = u.u() as u32;
     (w, info)
 }
 
