@@ -556,6 +556,31 @@ struct KeyHistory {
     /// Retained committed writes in commit order (the coordinator's W-th
     /// acknowledgement; acknowledged or not).
     commits: Vec<(SimTime, WriteId)>,
+    chains: id_map::IdMap<Chain>,
+    next_chain: u32,
+    /// Set by every record that reaches this history, cleared when the
+    /// freezing clock passes it (see "Cold keys" in the module docs).
+    referenced: bool,
+    /// Writes added since the last retirement pass.
+    since_pass: usize,
+    /// The values of the latest successful read that returned any.
+    evidence: Vec<WriteId>,
+    /// Writes retired so far.
+    retired: u64,
+    /// Deletes and what retirement left (see [`Past`]): made on first
+    /// need ([`KeyHistory::past_mut`]).
+    past: Option<Box<Past>>,
+    /// One session per client that read or wrote the key, by client (kept
+    /// with the history, so that a read finds its session without a second
+    /// map lookup and a key's sessions freeze with it).
+    sessions: Vec<(ClientId, Session)>,
+}
+
+/// What only a key with deletes or retired writes keeps, apart from its
+/// history so that the many keys with neither pay a pointer for it, not
+/// 96 bytes ([`KeyHistory::past`] reads an empty one for them).
+#[derive(Clone, Debug, Default)]
+struct Past {
     /// Acknowledged deletes in commit order: every retained one, and retired
     /// ones only while a read could still take them for the latest delete
     /// before it started.
@@ -566,15 +591,7 @@ struct KeyHistory {
     /// no node holds at the end is not counted lost (Jepsen's rule for
     /// indeterminate operations). Retained ones only.
     indeterminate_deletes: Vec<WriteId>,
-    chains: id_map::IdMap<Chain>,
-    next_chain: u32,
     folds: BTreeMap<WriteId, Fold>,
-    /// The values of the latest successful read that returned any.
-    evidence: Vec<WriteId>,
-    /// Writes added since the last retirement pass.
-    since_pass: usize,
-    /// Writes retired so far.
-    retired: u64,
     /// The latest blind floor among retired acknowledged deletes: what they
     /// still supersede among the retained writes.
     deleted_floor: SimTime,
@@ -584,16 +601,39 @@ struct KeyHistory {
     /// superseded, in real time, by a write no longer here (see
     /// "Retention window" in the module docs).
     retired_done_invoked: [u64; 2],
-    /// Set by every record that reaches this history, cleared when the
-    /// freezing clock passes it (see "Cold keys" in the module docs).
-    referenced: bool,
-    /// One session per client that read or wrote the key, by client (kept
-    /// with the history, so that a read finds its session without a second
-    /// map lookup and a key's sessions freeze with it).
-    sessions: Vec<(ClientId, Session)>,
+}
+
+/// The [`Past`] of a key that has none yet.
+static NO_PAST: Past = Past {
+    deletes: Vec::new(),
+    indeterminate_deletes: Vec::new(),
+    folds: BTreeMap::new(),
+    deleted_floor: SimTime::ZERO,
+    retired_done_invoked: [0; 2],
+};
+
+impl Past {
+    /// True when it holds nothing (a key without one reads the same).
+    fn is_empty(&self) -> bool {
+        self.deletes.is_empty()
+            && self.indeterminate_deletes.is_empty()
+            && self.folds.is_empty()
+            && self.deleted_floor == SimTime::ZERO
+            && self.retired_done_invoked == [0; 2]
+    }
 }
 
 impl KeyHistory {
+    /// The key's deletes and what retirement left (empty for most keys).
+    fn past(&self) -> &Past {
+        self.past.as_deref().unwrap_or(&NO_PAST)
+    }
+
+    /// The same, to change: made on first need.
+    fn past_mut(&mut self) -> &mut Past {
+        self.past.get_or_insert_with(Box::default)
+    }
+
     /// `client`'s session on this key.
     fn session(&self, client: ClientId) -> Option<&Session> {
         self.sessions
@@ -846,7 +886,7 @@ impl KeyHistory {
         self.writes
             .get(&v)
             .and_then(|i| i.done_seq(origin))
-            .is_some_and(|d| d < self.retired_done_invoked[slot])
+            .is_some_and(|d| d < self.past().retired_done_invoked[slot])
     }
 
     /// True when write `w` was acknowledged to its client before record
@@ -1127,7 +1167,9 @@ impl KeyHistory {
             gone.sort_unstable();
             let kept = |w: &WriteId| gone.binary_search(w).is_err();
             self.acked.retain(|(_, w)| kept(w));
-            self.indeterminate_deletes.retain(kept);
+            if let Some(past) = self.past.as_deref_mut() {
+                past.indeterminate_deletes.retain(kept);
+            }
             self.commits.retain(|(_, w)| kept(w));
         }
         let writes = &self.writes;
@@ -1136,15 +1178,18 @@ impl KeyHistory {
                 .iter()
                 .chain(&self.commits)
                 .map(|(_, w)| w)
-                .chain(&self.indeterminate_deletes)
+                .chain(&self.past().indeterminate_deletes)
                 .all(|w| writes.contains_key(w)),
             "the lists hold retained writes only"
         );
         // A retired delete followed by another acknowledged before the
         // horizon can no longer be the latest delete before a read.
-        let last_old = self.deletes.partition_point(|(t, _)| t.as_micros() < limit);
+        let Some(past) = self.past.as_deref_mut() else {
+            return;
+        };
+        let last_old = past.deletes.partition_point(|(t, _)| t.as_micros() < limit);
         let mut i = 0;
-        self.deletes.retain(|(_, d)| {
+        past.deletes.retain(|(_, d)| {
             i += 1;
             i >= last_old || writes.contains_key(d)
         });
@@ -1164,12 +1209,13 @@ impl KeyHistory {
             info.commit().is_some_and(|(t, _)| t < cut),
             info.committed().is_some_and(|t| t < cut),
         ];
-        for (slot, done) in self.retired_done_invoked.iter_mut().zip(done) {
+        let past = self.past_mut();
+        for (slot, done) in past.retired_done_invoked.iter_mut().zip(done) {
             if done {
                 *slot = (*slot).max(info.invoked_seq);
             }
         }
-        let mut fold = self.folds.remove(&w).unwrap_or_default();
+        let mut fold = past.folds.remove(&w).unwrap_or_default();
         if !info.tombstone {
             match info.committed() {
                 Some(at) => fold.absorb(&Fold {
@@ -1181,7 +1227,7 @@ impl KeyHistory {
             }
         }
         if fold.acked + fold.unacked > 0 {
-            self.folds.entry(heir).or_default().absorb(&fold);
+            self.past_mut().folds.entry(heir).or_default().absorb(&fold);
         }
         let chain = self.chains.get_mut(info.chain).expect("its chain");
         debug_assert_eq!(chain.members.front(), Some(&w));
@@ -1197,7 +1243,8 @@ impl KeyHistory {
             }
         }
         if info.tombstone && info.committed().is_some() {
-            self.deleted_floor = self.deleted_floor.max(floor);
+            let past = self.past_mut();
+            past.deleted_floor = past.deleted_floor.max(floor);
         }
         self.retired += 1;
     }
@@ -2065,7 +2112,7 @@ impl Collector {
                     key,
                 );
                 if h.writes.contains_key(&w) {
-                    h.indeterminate_deletes.push(w);
+                    h.past_mut().indeterminate_deletes.push(w);
                 }
             }
             return;
@@ -2112,8 +2159,9 @@ impl Collector {
                         h.retire_behind(&[w], at, self.horizon, self.longest_op, None);
                     }
                     if kind == OpKind::Delete {
-                        room::vec(&mut h.deletes);
-                        h.deletes.push((at, w));
+                        let deletes = &mut h.past_mut().deletes;
+                        room::vec(deletes);
+                        deletes.push((at, w));
                         self.acked_deletes += 1;
                     } else {
                         self.acked_puts += 1;
@@ -2245,9 +2293,9 @@ impl Collector {
         let found = self.keys.get(&key);
         let h: &KeyHistory = found.map_or(&empty, |h| h);
         // A delete acknowledged before the read, resurfacing in it.
-        let deletes_before = h.count_before(&h.deletes, start, start_seq, |i| i.ack_seq());
+        let deletes_before = h.count_before(&h.past().deletes, start, start_seq, |i| i.ack_seq());
         if deletes_before > 0 {
-            let (_, d) = h.deletes[deletes_before - 1];
+            let (_, d) = h.past().deletes[deletes_before - 1];
             let resurfaced = values
                 .iter()
                 .any(|v| !v.is_tombstone() && v.write() != d && h.covers(v.write(), d));
@@ -2505,14 +2553,15 @@ impl Collector {
             let covered = |info: &WriteInfo| {
                 reached.contains(info.place()) || lww_after.is_some_and(|s| info.invoked_seq < s)
             };
-            let deletes = h.deletes.iter().map(|(_, d)| *d);
+            let past = h.past();
+            let deletes = past.deletes.iter().map(|(_, d)| *d);
             let deleted = h.reach(
-                deletes.chain(h.indeterminate_deletes.iter().copied()),
-                h.deleted_floor,
+                deletes.chain(past.indeterminate_deletes.iter().copied()),
+                past.deleted_floor,
             );
             let mut listed = Vec::new();
             for (w, info) in h.writes.iter() {
-                let fold = h.folds.get(w).copied().unwrap_or_default();
+                let fold = past.folds.get(w).copied().unwrap_or_default();
                 let acked_put = !info.tombstone && info.committed().is_some();
                 if covered(info) {
                     if !info.tombstone {
@@ -3504,7 +3553,7 @@ mod tests {
         assert!(c
             .keys
             .values()
-            .any(|h| !h.folds.is_empty() && !h.deletes.is_empty()));
+            .any(|h| !h.past().folds.is_empty() && !h.past().deletes.is_empty()));
         for (key, h) in c.keys.iter() {
             assert!(!h.sessions.is_empty());
             let mut h = KeyHistory::clone(h);

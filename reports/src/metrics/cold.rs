@@ -33,7 +33,7 @@ use sim_core::engine::ids::{ClientId, OpId, WriteId};
 use sim_core::engine::time::SimTime;
 
 use super::id_map::IdMap;
-use super::{Chain, Fold, KeyHistory, Parent, Session, Settled, SmallMap, WriteInfo};
+use super::{Chain, Fold, KeyHistory, Parent, Past, Session, Settled, SmallMap, WriteInfo};
 
 /// The most key histories the collector keeps unpacked: beyond them it
 /// freezes keys no record reached for a while. Runs that touch fewer keys
@@ -449,18 +449,19 @@ pub(super) fn pack(h: &KeyHistory) -> Box<[u8]> {
     p.index = Some(index_of(&h.writes));
     p.timed(&h.acked, |o| o.acked_at);
     p.timed(&h.commits, |o| o.committed_at);
-    p.timed(&h.deletes, |o| o.acked_at);
+    let past = h.past();
+    p.timed(&past.deletes, |o| o.acked_at);
     p.ids(
-        h.indeterminate_deletes.len(),
-        h.indeterminate_deletes.iter(),
+        past.indeterminate_deletes.len(),
+        past.indeterminate_deletes.iter(),
     );
     p.len(h.chains.len());
     for (id, c) in h.chains.iter() {
         pack_chain(&mut p, id, c);
     }
     p.u(u64::from(h.next_chain));
-    p.len(h.folds.len());
-    for (w, f) in &h.folds {
+    p.len(past.folds.len());
+    for (w, f) in &past.folds {
         p.w(*w);
         p.u(f.acked);
         p.u(f.unacked);
@@ -476,9 +477,9 @@ pub(super) fn pack(h: &KeyHistory) -> Box<[u8]> {
     p.ids(h.evidence.len(), h.evidence.iter());
     p.len(h.since_pass);
     p.u(h.retired);
-    p.t(h.deleted_floor);
-    p.u(h.retired_done_invoked[0]);
-    p.u(h.retired_done_invoked[1]);
+    p.t(past.deleted_floor);
+    p.u(past.retired_done_invoked[0]);
+    p.u(past.retired_done_invoked[1]);
     p.len(h.sessions.len());
     for (client, s) in &h.sessions {
         p.u(u64::from(client.0));
@@ -586,21 +587,24 @@ fn unpack_history(u: &mut Unpacker) -> KeyHistory {
     let retired = u.u();
     let deleted_floor = u.t();
     let retired_done_invoked = [u.u(), u.u()];
+    let past = Past {
+        deletes,
+        indeterminate_deletes,
+        folds,
+        deleted_floor,
+        retired_done_invoked,
+    };
     KeyHistory {
         writes,
         acked,
         commits,
-        deletes,
-        indeterminate_deletes,
         chains,
         next_chain,
-        folds,
-        evidence,
-        since_pass,
-        retired,
-        deleted_floor,
-        retired_done_invoked,
         referenced: false,
+        since_pass,
+        evidence,
+        retired,
+        past: (!past.is_empty()).then(|| Box::new(past)),
         sessions: Vec::new(),
     }
 }
