@@ -1281,13 +1281,42 @@ struct Window {
 
 /// A client's session on one key: its last acknowledged write and last
 /// read, each with the record number of its completion.
-#[derive(Clone, Debug, Default)]
+///
+/// Kept in 56 bytes, not 72 (a run has a session for every client and key
+/// it pairs): the record numbers are plain words with [`UNSET`] for none,
+/// the last read's values an exact boxed slice; read them through
+/// [`Session::last_write`] and [`Session::last_read`].
+#[derive(Clone, Debug)]
 struct Session {
-    last_write: Option<(u64, WriteId)>,
-    last_read: Option<(u64, Vec<WriteId>)>,
+    /// The record number of the last write's acknowledgement ([`UNSET`]:
+    /// none) and the write.
+    write_seq: u64,
+    write: WriteId,
+    /// The record number of the last read's completion ([`UNSET`]: none)
+    /// and the values it returned.
+    read_seq: u64,
+    read: Box<[WriteId]>,
     /// What is left of a last write or last read whose writes all retired
     /// by time (see [`Session::settle`]).
     settled: Settled,
+}
+
+/// A session's write while it has none (never read: `write_seq` is unset).
+const NO_WRITE: WriteId = WriteId(OpId {
+    client: ClientId(0),
+    seq: 0,
+});
+
+impl Default for Session {
+    fn default() -> Self {
+        Session {
+            write_seq: UNSET,
+            write: NO_WRITE,
+            read_seq: UNSET,
+            read: Box::default(),
+            settled: Settled::default(),
+        }
+    }
 }
 
 /// Under a retention window, what a session's checks still need of a last
@@ -1305,6 +1334,30 @@ struct Settled {
 }
 
 impl Session {
+    /// The last write's acknowledgement record number and the write.
+    fn last_write(&self) -> Option<(u64, WriteId)> {
+        unpacked(self.write_seq).map(|seq| (seq, self.write))
+    }
+
+    /// The last read's completion record number and what it returned.
+    fn last_read(&self) -> Option<(u64, &[WriteId])> {
+        unpacked(self.read_seq).map(|seq| (seq, &*self.read))
+    }
+
+    /// A last write acknowledged at record `seq` (none: forgotten).
+    fn set_last_write(&mut self, last: Option<(u64, WriteId)>) {
+        self.write_seq = packed(last.map(|(seq, _)| seq));
+        self.write = last.map_or(NO_WRITE, |(_, w)| w);
+    }
+
+    /// A last read completed at record `seq` (none: forgotten).
+    fn set_last_read(&mut self, last: Option<(u64, Vec<WriteId>)>) {
+        self.read_seq = packed(last.as_ref().map(|(seq, _)| *seq));
+        self.read = last
+            .map(|(_, ids)| ids.into_boxed_slice())
+            .unwrap_or_default();
+    }
+
     /// Replaces a last write, and a last read, whose writes the key's
     /// history no longer retains (`writes`, after `retired` retirements)
     /// by the mere fact of them (a few bytes packed instead of a
@@ -1331,18 +1384,18 @@ impl Session {
             return 0;
         }
         let mut settled = 0;
-        if let Some((_, w)) = self.last_write {
+        if let Some((_, w)) = self.last_write() {
             if !writes.contains_key(&w) {
-                self.last_write = None;
+                self.set_last_write(None);
                 self.settled.wrote = true;
                 settled += 1;
             }
         }
-        if let Some((_, prev)) = &self.last_read {
+        if let Some((_, prev)) = self.last_read() {
             if prev.iter().all(|p| !writes.contains_key(p)) {
                 // A last read that returned nothing charges no later one.
                 self.settled.read = !prev.is_empty();
-                self.last_read = None;
+                self.set_last_read(None);
                 settled += 1;
             }
         }
@@ -2167,7 +2220,7 @@ impl Collector {
                         self.acked_puts += 1;
                     }
                     let session = h.session_mut(op.client);
-                    session.last_write = Some((seq, w));
+                    session.set_last_write(Some((seq, w)));
                     session.settled.wrote = false;
                 }
             }
@@ -2323,7 +2376,7 @@ impl Collector {
         // that returned nothing, and whose invocation was recorded (start
         // 0 never follows a session's write or read).
         let settled_missed = returned.is_empty() && start_seq > 0;
-        if let Some((seq, w)) = session.and_then(|s| s.last_write) {
+        if let Some((seq, w)) = session.and_then(Session::last_write) {
             let missed = match self.versioning {
                 // The store keeps one of concurrent writes: violated when
                 // every value returned is older than the session's write
@@ -2357,7 +2410,7 @@ impl Collector {
             debug_assert!(!near || h.covered_by_any(p, &returned));
             near || h.covered_by_any(p, &returned)
         };
-        if let Some((seq, prev)) = session.and_then(|s| s.last_read.as_ref()) {
+        if let Some((seq, prev)) = session.and_then(Session::last_read) {
             let went_back = match self.versioning {
                 // Some value the last read returned is newer than every
                 // value this one returned.
@@ -2369,7 +2422,7 @@ impl Collector {
                 // Some value the last read returned is carried by none.
                 Versioning::VectorClocks { .. } => prev.iter().any(|p| !carried_by(*p)),
             };
-            if *seq < start_seq && went_back {
+            if seq < start_seq && went_back {
                 self.monotonic_violations += 1;
                 // A value whose write was still in flight when this read
                 // started may be missed: quorums without a write-back
@@ -2408,7 +2461,7 @@ impl Collector {
                     h.retire(at, self.horizon, self.longest_op);
                 }
                 let session = h.session_mut(client);
-                session.last_read = Some((seq, returned));
+                session.set_last_read(Some((seq, returned)));
                 session.settled.read = false;
             }
             // A key read before it has a history (never written, not
@@ -2418,7 +2471,7 @@ impl Collector {
                 self.orphan_sessions
                     .entry((key, client))
                     .or_default()
-                    .last_read = Some((seq, returned));
+                    .set_last_read(Some((seq, returned)));
             }
         }
     }
@@ -4505,8 +4558,8 @@ mod tests {
             h.invoke_get(0, 5, 20_000_000);
             let session = h.0.keys.get(&K).expect("history").session(ClientId(0));
             let session = session.expect("client 0's session");
-            assert_eq!(session.last_write.is_none(), window, "window {window}");
-            assert_eq!(session.last_read.is_none(), window, "window {window}");
+            assert_eq!(session.last_write().is_none(), window, "window {window}");
+            assert_eq!(session.last_read().is_none(), window, "window {window}");
             assert_eq!(
                 session.settled,
                 Settled {

@@ -484,16 +484,16 @@ pub(super) fn pack(h: &KeyHistory) -> Box<[u8]> {
     for (client, s) in &h.sessions {
         p.u(u64::from(client.0));
         // What the session holds, in one byte.
-        p.u(u64::from(s.last_write.is_some()) * SESSION_WRITE
-            + u64::from(s.last_read.is_some()) * SESSION_READ
+        p.u(u64::from(s.last_write().is_some()) * SESSION_WRITE
+            + u64::from(s.last_read().is_some()) * SESSION_READ
             + u64::from(s.settled.wrote) * SESSION_WROTE
             + u64::from(s.settled.read) * SESSION_READ_SETTLED);
-        if let Some((seq, w)) = s.last_write {
+        if let Some((seq, w)) = s.last_write() {
             let own = p.w(w);
             p.i(delta(seq, own.ack_seq));
         }
-        if let Some((seq, ids)) = &s.last_read {
-            p.u(*seq);
+        if let Some((seq, ids)) = s.last_read() {
+            p.u(seq);
             p.ids(ids.len(), ids.iter());
         }
     }
@@ -522,17 +522,16 @@ pub(super) fn unpack(bytes: &[u8]) -> KeyHistory {
             let seq = u.u();
             (seq, u.ids())
         });
-        sessions.push((
-            client,
-            Session {
-                last_write,
-                last_read,
-                settled: Settled {
-                    wrote: holds & SESSION_WROTE != 0,
-                    read: holds & SESSION_READ_SETTLED != 0,
-                },
+        let mut session = Session {
+            settled: Settled {
+                wrote: holds & SESSION_WROTE != 0,
+                read: holds & SESSION_READ_SETTLED != 0,
             },
-        ));
+            ..Session::default()
+        };
+        session.set_last_write(last_write);
+        session.set_last_read(last_read);
+        sessions.push((client, session));
     }
     debug_assert_eq!(u.at, bytes.len(), "a packed key is read to its end");
     h.sessions = sessions;
