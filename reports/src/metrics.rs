@@ -329,9 +329,9 @@ pub const PASS_MIN_WRITES: usize = 32;
 /// read evidence (for keys that are written and seldom or never read).
 pub const UNREAD_BACKSTOP: usize = 4096;
 
-/// "None" in a [`WriteInfo`]'s times and record numbers: no run reaches
-/// it (times are microseconds, capped far below; a run stops long before
-/// `u64::MAX` records).
+/// "None" in the times and record numbers of a [`WriteInfo`] or a
+/// [`Session`]: no run reaches it (times are microseconds, capped far
+/// below; a run stops long before `u64::MAX` records).
 const UNSET: u64 = u64::MAX;
 
 /// `UNSET` for none, the value otherwise.
@@ -416,7 +416,7 @@ impl WriteInfo {
 
     /// Committed at `at`, record `seq`.
     fn set_commit(&mut self, at: SimTime, seq: u64) {
-        self.commit_at = at.0;
+        self.commit_at = packed(Some(at.0));
         self.commit_seq = packed(Some(seq));
     }
 
@@ -1193,6 +1193,12 @@ impl KeyHistory {
             i += 1;
             i >= last_old || writes.contains_key(d)
         });
+        // A past left empty goes (one retirement of a loaded write, done
+        // at record 0, leaves nothing), so a key reads the same whether
+        // packed and unpacked or not.
+        if past.is_empty() {
+            self.past = None;
+        }
     }
 
     /// Retires `w` (the oldest retained write of its chain, with no retained
