@@ -9,6 +9,12 @@
 //! keeps a push amortised O(1) for the few lists that grow long (a hot
 //! key's).
 //!
+//! The engine's small maps (`sim_core::engine::small_map`) keep their own
+//! growth, by one or two up to their sixteen entries: moved onto this one
+//! (by half, or by one or two while shorter than four), the engine bench's
+//! 1M-operation baseline peaked at 29.0 to 29.3 MB against 28.4 to 28.6 MB,
+//! three runs each.
+//!
 //! This module owns that growth policy and nothing else: callers push,
 //! insert and remove as before.
 
