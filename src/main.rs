@@ -127,7 +127,13 @@ pub enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Run(args) => commands::run(&args),
+        // The process ends right after: the operating system takes back
+        // the run's memory at once, not one allocation at a time
+        // (`commands::Leftovers`).
+        Command::Run(args) => commands::run_and_keep(&args).map(|(outcome, left)| {
+            std::mem::forget(left);
+            outcome
+        }),
         Command::Hash(args) => commands::hash(&args),
         Command::Validate { files, limits } => commands::validate(&files, &limits),
         Command::Schema => {
