@@ -2706,6 +2706,13 @@ impl Collector {
         self.durability().lost
     }
 
+    /// [`Collector::lost_count`] and [`Collector::lost_writes`] from one
+    /// pass over the histories (each of those makes its own).
+    pub fn losses(&self) -> (u64, Vec<LostWrite>) {
+        let d = self.durability();
+        (d.lost, d.listed)
+    }
+
     /// Writes kept in the per-key histories now (the rest were retired; see
     /// the module docs). With a fixed key space this stays bounded however
     /// long the run.

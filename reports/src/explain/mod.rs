@@ -551,8 +551,7 @@ pub fn explain_guarded(
     let summary = crate::report::summary_until(&scenario, &outcome, &collector, &ring, wall_stop);
     let complete = outcome.stop.is_complete();
     let expectations_ok = crate::report::verdicts(&summary).iter().all(|v| v.pass);
-    let lost = collector.lost_writes();
-    let lost_count = collector.lost_count();
+    let (lost_count, lost) = collector.losses();
     let findings = collector.findings().clone();
     let read_focus = match request.what {
         What::LostWrite => None,
