@@ -498,9 +498,85 @@ enum Cover {
 thread_local! {
     /// [`KeyHistory::covers`]'s work lists, kept between calls so that a
     /// query allocates nothing: the (chain, depth) positions to visit, and
-    /// per chain the deepest position explored, sorted by chain.
-    static COVER_SCRATCH: std::cell::RefCell<(Vec<Place>, Vec<Place>)> =
-        const { std::cell::RefCell::new((Vec::new(), Vec::new())) };
+    /// per chain the deepest position explored.
+    static COVER_SCRATCH: std::cell::RefCell<(Vec<Place>, Explored)> =
+        const { std::cell::RefCell::new((Vec::new(), Explored::new())) };
+}
+
+/// Per chain, the deepest position an ancestry walk has explored. For a
+/// key whose chains sit in slots (`IdMap::Dense`, nearly every key), a
+/// slot per chain id stamped with the walk's number, so that a step is one
+/// index and a walk clears nothing; otherwise a list sorted by chain (a
+/// binary search and an insert per chain, which for a walk across many
+/// chains of a busy key was most of the walk's instructions).
+struct Explored {
+    /// The walk's number; a slot stamped with another is unexplored.
+    stamp: u32,
+    /// Per chain id from `base`: (stamp, deepest depth).
+    slots: Vec<(u32, u32)>,
+    base: u32,
+    /// True while `slots` serve the walk; else `sorted` does.
+    dense: bool,
+    sorted: Vec<Place>,
+}
+
+impl Explored {
+    const fn new() -> Explored {
+        Explored {
+            stamp: 0,
+            slots: Vec::new(),
+            base: 0,
+            dense: false,
+            sorted: Vec::new(),
+        }
+    }
+
+    /// Starts a walk over chains with ids in `base..base + len` (`None`:
+    /// any ids).
+    fn start(&mut self, span: Option<(u32, usize)>) {
+        match span {
+            Some((base, len)) => {
+                if self.stamp == u32::MAX {
+                    self.slots.iter_mut().for_each(|s| *s = (0, 0));
+                    self.stamp = 0;
+                }
+                self.stamp += 1;
+                if self.slots.len() < len {
+                    self.slots.resize(len, (0, 0));
+                }
+                self.base = base;
+                self.dense = true;
+            }
+            None => {
+                self.sorted.clear();
+                self.dense = false;
+            }
+        }
+    }
+
+    /// True when the walk has not yet explored `chain` at `depth` or deeper;
+    /// records it.
+    fn visit(&mut self, (chain, depth): Place) -> bool {
+        if self.dense {
+            let slot = &mut self.slots[(chain - self.base) as usize];
+            if slot.0 == self.stamp && slot.1 >= depth {
+                return false;
+            }
+            *slot = (self.stamp, depth);
+            return true;
+        }
+        match self.sorted.binary_search_by_key(&chain, |e| e.0) {
+            Ok(i) if self.sorted[i].1 >= depth => false,
+            Ok(i) => {
+                self.sorted[i].1 = depth;
+                true
+            }
+            Err(i) => {
+                self.sorted.insert(i, (chain, depth));
+                true
+            }
+        }
+    }
 }
 
 /// Puts whose durability verdict follows a retained write (see the module
@@ -743,17 +819,14 @@ impl KeyHistory {
         COVER_SCRATCH.with(|scratch| {
             let (stack, explored) = &mut *scratch.borrow_mut();
             stack.clear();
-            explored.clear();
+            explored.start(self.chains.dense_span());
             stack.push(vi.place());
             while let Some((chain_id, depth)) = stack.pop() {
                 if chain_id == a.chain && a.depth <= depth {
                     return Cover::Past;
                 }
-                // Deepest position already explored per chain.
-                match explored.binary_search_by_key(&chain_id, |e| e.0) {
-                    Ok(i) if explored[i].1 >= depth => continue,
-                    Ok(i) => explored[i].1 = depth,
-                    Err(i) => explored.insert(i, (chain_id, depth)),
+                if !explored.visit((chain_id, depth)) {
+                    continue;
                 }
                 let chain = &self.chains[chain_id];
                 if acked_before(chain.blind_floor) {
@@ -3482,6 +3555,27 @@ mod tests {
     }
 
     proptest::proptest! {
+        /// A walk's explored set answers the same with slots per chain id
+        /// as with the sorted list, walk after walk (the slots keep their
+        /// stamps from earlier walks, over spans that move and shrink).
+        #[test]
+        fn explored_slots_answer_as_the_sorted_list(
+            walks in proptest::collection::vec(
+                (0u32..50, 1usize..40, proptest::collection::vec((0u32..40, 0u32..6), 0..60)),
+                1..8,
+            ),
+        ) {
+            let (mut slots, mut sorted) = (Explored::new(), Explored::new());
+            for (base, len, visits) in walks {
+                slots.start(Some((base, len)));
+                sorted.start(None);
+                for (offset, depth) in visits {
+                    let place = (base + offset % len as u32, depth);
+                    proptest::prop_assert_eq!(slots.visit(place), sorted.visit(place));
+                }
+            }
+        }
+
         /// The search from the back answers as `partition_point` does, for
         /// any sorted list (duplicates, empty) and any split.
         #[test]

@@ -70,6 +70,15 @@ impl<V> IdMap<V> {
         }
     }
 
+    /// The lowest id a slot stands for and the number of slots, when the
+    /// map is slots (every id it holds is in `base..base + len`).
+    pub(super) fn dense_span(&self) -> Option<(u32, usize)> {
+        match self {
+            IdMap::Dense { base, slots, .. } => Some((*base, slots.len())),
+            IdMap::Sparse(_) => None,
+        }
+    }
+
     pub(super) fn len(&self) -> usize {
         match self {
             IdMap::Dense { live, .. } => *live,
