@@ -604,12 +604,58 @@ impl Fold {
 
 /// What a set of roots supersedes: per chain, the deepest member reached
 /// (every shallower retained member is reached too).
-struct Reach(BTreeMap<u32, u32>);
+/// For a key whose chains sit in slots (`IdMap::Dense`), a slot per chain
+/// id from `base` holding one more than the deepest depth reached (0: not
+/// reached), filled by one walk with no search or allocation per chain;
+/// otherwise a map by chain.
+enum Reach {
+    Dense { base: u32, deepest: Vec<u32> },
+    Sparse(BTreeMap<u32, u32>),
+}
 
 impl Reach {
+    /// Nothing reached yet, over chains with ids in `span` (`None`: any).
+    fn empty(span: Option<(u32, usize)>) -> Reach {
+        match span {
+            Some((base, len)) => Reach::Dense {
+                base,
+                deepest: vec![0; len],
+            },
+            None => Reach::Sparse(BTreeMap::new()),
+        }
+    }
+
     /// True when the write at `(chain, depth)` is reached.
     fn contains(&self, (chain, depth): Place) -> bool {
-        self.0.get(&chain).is_some_and(|d| *d >= depth)
+        match self {
+            Reach::Dense { base, deepest } => chain
+                .checked_sub(*base)
+                .and_then(|i| deepest.get(i as usize))
+                .is_some_and(|d| *d > depth),
+            Reach::Sparse(m) => m.get(&chain).is_some_and(|d| *d >= depth),
+        }
+    }
+
+    /// Marks `(chain, depth)` reached; false when it (or a deeper member of
+    /// its chain) was already. `chain` is a chain of the key.
+    fn reach(&mut self, (chain, depth): Place) -> bool {
+        match self {
+            Reach::Dense { base, deepest } => {
+                let d = &mut deepest[(chain - *base) as usize];
+                if *d > depth {
+                    return false;
+                }
+                *d = depth + 1;
+                true
+            }
+            Reach::Sparse(m) => match m.get(&chain) {
+                Some(d) if *d >= depth => false,
+                _ => {
+                    m.insert(chain, depth);
+                    true
+                }
+            },
+        }
     }
 }
 
@@ -1017,19 +1063,16 @@ impl KeyHistory {
         mut stack: Vec<Place>,
         mut on_chain: impl FnMut(&Chain, &mut Vec<Place>),
     ) -> Reach {
-        let mut reached = BTreeMap::new();
+        let mut reached = Reach::empty(self.chains.dense_span());
         while let Some((chain_id, depth)) = stack.pop() {
-            match reached.get(&chain_id) {
-                Some(d) if *d >= depth => continue,
-                _ => {
-                    reached.insert(chain_id, depth);
-                }
+            if !reached.reach((chain_id, depth)) {
+                continue;
             }
             let chain = &self.chains[chain_id];
             stack.extend(chain.parents.iter().map(Parent::place));
             on_chain(chain, &mut stack);
         }
-        Reach(reached)
+        reached
     }
 
     /// `v`'s causal past (inclusive) through parent links, per chain the
@@ -3573,6 +3616,25 @@ mod tests {
                     let place = (base + offset % len as u32, depth);
                     proptest::prop_assert_eq!(slots.visit(place), sorted.visit(place));
                 }
+            }
+        }
+
+        /// A reach answers the same with slots per chain id as with the
+        /// map, while it is filled and after.
+        #[test]
+        fn reach_slots_answer_as_the_map(
+            base in 0u32..50,
+            len in 1usize..40,
+            visits in proptest::collection::vec((0u32..40, 0u32..6), 0..60),
+            asks in proptest::collection::vec((0u32..100, 0u32..8), 0..60),
+        ) {
+            let (mut slots, mut map) = (Reach::empty(Some((base, len))), Reach::empty(None));
+            for (offset, depth) in visits {
+                let place = (base + offset % len as u32, depth);
+                proptest::prop_assert_eq!(slots.reach(place), map.reach(place));
+            }
+            for place in asks {
+                proptest::prop_assert_eq!(slots.contains(place), map.contains(place));
             }
         }
 
