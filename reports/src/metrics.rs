@@ -499,84 +499,8 @@ thread_local! {
     /// [`KeyHistory::covers`]'s work lists, kept between calls so that a
     /// query allocates nothing: the (chain, depth) positions to visit, and
     /// per chain the deepest position explored.
-    static COVER_SCRATCH: std::cell::RefCell<(Vec<Place>, Explored)> =
-        const { std::cell::RefCell::new((Vec::new(), Explored::new())) };
-}
-
-/// Per chain, the deepest position an ancestry walk has explored. For a
-/// key whose chains sit in slots (`IdMap::Dense`, nearly every key), a
-/// slot per chain id stamped with the walk's number, so that a step is one
-/// index and a walk clears nothing; otherwise a list sorted by chain (a
-/// binary search and an insert per chain, which for a walk across many
-/// chains of a busy key was most of the walk's instructions).
-struct Explored {
-    /// The walk's number; a slot stamped with another is unexplored.
-    stamp: u32,
-    /// Per chain id from `base`: (stamp, deepest depth).
-    slots: Vec<(u32, u32)>,
-    base: u32,
-    /// True while `slots` serve the walk; else `sorted` does.
-    dense: bool,
-    sorted: Vec<Place>,
-}
-
-impl Explored {
-    const fn new() -> Explored {
-        Explored {
-            stamp: 0,
-            slots: Vec::new(),
-            base: 0,
-            dense: false,
-            sorted: Vec::new(),
-        }
-    }
-
-    /// Starts a walk over chains with ids in `base..base + len` (`None`:
-    /// any ids).
-    fn start(&mut self, span: Option<(u32, usize)>) {
-        match span {
-            Some((base, len)) => {
-                if self.stamp == u32::MAX {
-                    self.slots.iter_mut().for_each(|s| *s = (0, 0));
-                    self.stamp = 0;
-                }
-                self.stamp += 1;
-                if self.slots.len() < len {
-                    self.slots.resize(len, (0, 0));
-                }
-                self.base = base;
-                self.dense = true;
-            }
-            None => {
-                self.sorted.clear();
-                self.dense = false;
-            }
-        }
-    }
-
-    /// True when the walk has not yet explored `chain` at `depth` or deeper;
-    /// records it.
-    fn visit(&mut self, (chain, depth): Place) -> bool {
-        if self.dense {
-            let slot = &mut self.slots[(chain - self.base) as usize];
-            if slot.0 == self.stamp && slot.1 >= depth {
-                return false;
-            }
-            *slot = (self.stamp, depth);
-            return true;
-        }
-        match self.sorted.binary_search_by_key(&chain, |e| e.0) {
-            Ok(i) if self.sorted[i].1 >= depth => false,
-            Ok(i) => {
-                self.sorted[i].1 = depth;
-                true
-            }
-            Err(i) => {
-                self.sorted.insert(i, (chain, depth));
-                true
-            }
-        }
-    }
+    static COVER_SCRATCH: std::cell::RefCell<(Vec<Place>, Reach)> =
+        const { std::cell::RefCell::new((Vec::new(), Reach::new())) };
 }
 
 /// Puts whose durability verdict follows a retained write (see the module
@@ -602,59 +526,100 @@ impl Fold {
     }
 }
 
-/// What a set of roots supersedes: per chain, the deepest member reached
-/// (every shallower retained member is reached too).
-/// For a key whose chains sit in slots (`IdMap::Dense`), a slot per chain
-/// id from `base` holding one more than the deepest depth reached (0: not
-/// reached), filled by one walk with no search or allocation per chain;
-/// otherwise a map by chain.
-enum Reach {
-    Dense { base: u32, deepest: Vec<u32> },
-    Sparse(BTreeMap<u32, u32>),
+/// What a set of roots supersedes, or what an ancestry walk has explored:
+/// per chain, the deepest member reached (every shallower retained member
+/// is reached too).
+///
+/// For a key whose chains sit in slots (`IdMap::Dense`, nearly every key),
+/// a slot per chain id from `base`, stamped with the walk's number: a step
+/// is one index, with no search or allocation per chain, and a reach used
+/// again for another walk ([`Reach::start`]; [`KeyHistory::cover`]'s, kept
+/// between calls) clears nothing. Otherwise a map by chain. (As a map
+/// for every key, or as a list sorted by chain for the cover walk, the
+/// searches and inserts were most of a walk's instructions on a busy key.)
+struct Reach {
+    /// The walk's number; a slot stamped with another is not reached.
+    stamp: u32,
+    /// Chain ids from here have slots, while `dense`.
+    base: u32,
+    /// Per chain id from `base`: (stamp, deepest depth reached).
+    slots: Vec<(u32, u32)>,
+    /// True while `slots` serve the walk; else `sparse` does.
+    dense: bool,
+    sparse: BTreeMap<u32, u32>,
 }
 
 impl Reach {
-    /// Nothing reached yet, over chains with ids in `span` (`None`: any).
+    const fn new() -> Reach {
+        Reach {
+            stamp: 0,
+            base: 0,
+            slots: Vec::new(),
+            dense: false,
+            sparse: BTreeMap::new(),
+        }
+    }
+
+    /// Nothing reached, over chains with ids in `span` (`None`: any).
     fn empty(span: Option<(u32, usize)>) -> Reach {
+        let mut r = Reach::new();
+        r.start(span);
+        r
+    }
+
+    /// Forgets what was reached, for a walk over chains with ids in
+    /// `base..base + len` (`span`; `None`: any ids).
+    fn start(&mut self, span: Option<(u32, usize)>) {
         match span {
-            Some((base, len)) => Reach::Dense {
-                base,
-                deepest: vec![0; len],
-            },
-            None => Reach::Sparse(BTreeMap::new()),
+            Some((base, len)) => {
+                if self.stamp == u32::MAX {
+                    self.slots.iter_mut().for_each(|s| *s = (0, 0));
+                    self.stamp = 0;
+                }
+                self.stamp += 1;
+                if self.slots.len() < len {
+                    self.slots.resize(len, (0, 0));
+                }
+                self.base = base;
+                self.dense = true;
+            }
+            None => {
+                self.sparse.clear();
+                self.dense = false;
+            }
         }
     }
 
     /// True when the write at `(chain, depth)` is reached.
+    #[inline]
     fn contains(&self, (chain, depth): Place) -> bool {
-        match self {
-            Reach::Dense { base, deepest } => chain
-                .checked_sub(*base)
-                .and_then(|i| deepest.get(i as usize))
-                .is_some_and(|d| *d > depth),
-            Reach::Sparse(m) => m.get(&chain).is_some_and(|d| *d >= depth),
+        if self.dense {
+            return chain
+                .checked_sub(self.base)
+                .and_then(|i| self.slots.get(i as usize))
+                .is_some_and(|(stamp, d)| *stamp == self.stamp && *d >= depth);
         }
+        self.sparse.get(&chain).is_some_and(|d| *d >= depth)
     }
 
     /// Marks `(chain, depth)` reached; false when it (or a deeper member of
-    /// its chain) was already. `chain` is a chain of the key.
+    /// its chain) was already. `chain` is a chain of the walk's span.
+    #[inline(always)]
     fn reach(&mut self, (chain, depth): Place) -> bool {
-        match self {
-            Reach::Dense { base, deepest } => {
-                let d = &mut deepest[(chain - *base) as usize];
-                if *d > depth {
-                    return false;
-                }
-                *d = depth + 1;
+        if self.dense {
+            let slot = &mut self.slots[(chain - self.base) as usize];
+            if slot.0 == self.stamp && slot.1 >= depth {
+                return false;
+            }
+            *slot = (self.stamp, depth);
+            return true;
+        }
+        match self.sparse.get(&chain) {
+            Some(d) if *d >= depth => false,
+            _ => {
+                self.sparse.insert(chain, depth);
                 true
             }
-            Reach::Sparse(m) => match m.get(&chain) {
-                Some(d) if *d >= depth => false,
-                _ => {
-                    m.insert(chain, depth);
-                    true
-                }
-            },
         }
     }
 }
@@ -871,7 +836,7 @@ impl KeyHistory {
                 if chain_id == a.chain && a.depth <= depth {
                     return Cover::Past;
                 }
-                if !explored.visit((chain_id, depth)) {
+                if !explored.reach((chain_id, depth)) {
                     continue;
                 }
                 let chain = &self.chains[chain_id];
@@ -3598,43 +3563,33 @@ mod tests {
     }
 
     proptest::proptest! {
-        /// A walk's explored set answers the same with slots per chain id
-        /// as with the sorted list, walk after walk (the slots keep their
-        /// stamps from earlier walks, over spans that move and shrink).
+        /// A reach answers the same with slots per chain id as with the
+        /// map, walk after walk (the slots keep their stamps from earlier
+        /// walks, over spans that move and shrink), while it is filled and
+        /// after.
         #[test]
-        fn explored_slots_answer_as_the_sorted_list(
+        fn reach_slots_answer_as_the_map(
             walks in proptest::collection::vec(
-                (0u32..50, 1usize..40, proptest::collection::vec((0u32..40, 0u32..6), 0..60)),
+                (
+                    0u32..50,
+                    1usize..40,
+                    proptest::collection::vec((0u32..40, 0u32..6), 0..60),
+                    proptest::collection::vec((0u32..100, 0u32..8), 0..30),
+                ),
                 1..8,
             ),
         ) {
-            let (mut slots, mut sorted) = (Explored::new(), Explored::new());
-            for (base, len, visits) in walks {
+            let (mut slots, mut map) = (Reach::new(), Reach::new());
+            for (base, len, visits, asks) in walks {
                 slots.start(Some((base, len)));
-                sorted.start(None);
+                map.start(None);
                 for (offset, depth) in visits {
                     let place = (base + offset % len as u32, depth);
-                    proptest::prop_assert_eq!(slots.visit(place), sorted.visit(place));
+                    proptest::prop_assert_eq!(slots.reach(place), map.reach(place));
                 }
-            }
-        }
-
-        /// A reach answers the same with slots per chain id as with the
-        /// map, while it is filled and after.
-        #[test]
-        fn reach_slots_answer_as_the_map(
-            base in 0u32..50,
-            len in 1usize..40,
-            visits in proptest::collection::vec((0u32..40, 0u32..6), 0..60),
-            asks in proptest::collection::vec((0u32..100, 0u32..8), 0..60),
-        ) {
-            let (mut slots, mut map) = (Reach::empty(Some((base, len))), Reach::empty(None));
-            for (offset, depth) in visits {
-                let place = (base + offset % len as u32, depth);
-                proptest::prop_assert_eq!(slots.reach(place), map.reach(place));
-            }
-            for place in asks {
-                proptest::prop_assert_eq!(slots.contains(place), map.contains(place));
+                for place in asks {
+                    proptest::prop_assert_eq!(slots.contains(place), map.contains(place));
+                }
             }
         }
 
