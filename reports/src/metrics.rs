@@ -542,7 +542,8 @@ struct Reach {
     stamp: u32,
     /// Chain ids from here have slots, while `dense`.
     base: u32,
-    /// Per chain id from `base`: (stamp, deepest depth reached).
+    /// Per chain id from `base`: (stamp, deepest depth reached); grown as
+    /// walks reach further ids.
     slots: Vec<(u32, u32)>,
     /// True while `slots` serve the walk; else `sparse` does.
     dense: bool,
@@ -560,26 +561,26 @@ impl Reach {
         }
     }
 
-    /// Nothing reached, over chains with ids in `span` (`None`: any).
-    fn empty(span: Option<(u32, usize)>) -> Reach {
+    /// Nothing reached, over chains with ids from `base` on (`None`: any
+    /// ids).
+    fn empty(base: Option<u32>) -> Reach {
         let mut r = Reach::new();
-        r.start(span);
+        r.start(base);
         r
     }
 
-    /// Forgets what was reached, for a walk over chains with ids in
-    /// `base..base + len` (`span`; `None`: any ids).
-    fn start(&mut self, span: Option<(u32, usize)>) {
-        match span {
-            Some((base, len)) => {
+    /// Forgets what was reached, for a walk over chains with ids from
+    /// `base` on (`None`: any ids). Slots are made as the walk reaches
+    /// them, so a walk that reaches nothing (a key without deletes, in the
+    /// durability verdicts) allocates nothing.
+    fn start(&mut self, base: Option<u32>) {
+        match base {
+            Some(base) => {
                 if self.stamp == u32::MAX {
                     self.slots.iter_mut().for_each(|s| *s = (0, 0));
                     self.stamp = 0;
                 }
                 self.stamp += 1;
-                if self.slots.len() < len {
-                    self.slots.resize(len, (0, 0));
-                }
                 self.base = base;
                 self.dense = true;
             }
@@ -607,7 +608,11 @@ impl Reach {
     #[inline(always)]
     fn reach(&mut self, (chain, depth): Place) -> bool {
         if self.dense {
-            let slot = &mut self.slots[(chain - self.base) as usize];
+            let i = (chain - self.base) as usize;
+            if i >= self.slots.len() {
+                self.slots.resize(i + 1, (0, 0));
+            }
+            let slot = &mut self.slots[i];
             if slot.0 == self.stamp && slot.1 >= depth {
                 return false;
             }
@@ -830,7 +835,7 @@ impl KeyHistory {
         COVER_SCRATCH.with(|scratch| {
             let (stack, explored) = &mut *scratch.borrow_mut();
             stack.clear();
-            explored.start(self.chains.dense_span());
+            explored.start(self.chains.dense_base());
             stack.push(vi.place());
             while let Some((chain_id, depth)) = stack.pop() {
                 if chain_id == a.chain && a.depth <= depth {
@@ -1028,7 +1033,7 @@ impl KeyHistory {
         mut stack: Vec<Place>,
         mut on_chain: impl FnMut(&Chain, &mut Vec<Place>),
     ) -> Reach {
-        let mut reached = Reach::empty(self.chains.dense_span());
+        let mut reached = Reach::empty(self.chains.dense_base());
         while let Some((chain_id, depth)) = stack.pop() {
             if !reached.reach((chain_id, depth)) {
                 continue;
@@ -3581,7 +3586,7 @@ mod tests {
         ) {
             let (mut slots, mut map) = (Reach::new(), Reach::new());
             for (base, len, visits, asks) in walks {
-                slots.start(Some((base, len)));
+                slots.start(Some(base));
                 map.start(None);
                 for (offset, depth) in visits {
                     let place = (base + offset % len as u32, depth);

@@ -70,11 +70,11 @@ impl<V> IdMap<V> {
         }
     }
 
-    /// The lowest id a slot stands for and the number of slots, when the
-    /// map is slots (every id it holds is in `base..base + len`).
-    pub(super) fn dense_span(&self) -> Option<(u32, usize)> {
+    /// The lowest id a slot stands for, when the map is slots (every id it
+    /// holds is at least this, and at most a bounded number above it).
+    pub(super) fn dense_base(&self) -> Option<u32> {
         match self {
-            IdMap::Dense { base, slots, .. } => Some((*base, slots.len())),
+            IdMap::Dense { base, .. } => Some(*base),
             IdMap::Sparse(_) => None,
         }
     }
