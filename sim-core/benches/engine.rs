@@ -47,8 +47,9 @@
 //! requests the nodes coordinated (`NodeStats::coordinated`, summed), which is
 //! `2 × plans` when every get succeeds (a warning goes to stderr otherwise).
 //! The workload duration is twice the expected time to spend the budget, so
-//! `max_ops`, not the clock, ends the workload. The run uses `NullSink` and no
-//! tracer; `sim_wall_s` times `Simulation::run` only (not parsing or building
+//! `max_ops`, not the clock, ends the workload. The run uses a sink that
+//! drops every record but the end state's (it counts the keys written, see
+//! section 3) and no tracer; `sim_wall_s` times `Simulation::run` only (not parsing or building
 //! the world). Figures: `sim_nodes`, `sim_ops`, `sim_events` (events the
 //! engine processed), `sim_wall_s`, `sim_events_per_sec`, `sim_ops_per_sec`,
 //! `sim_peak_queue_len`, and `sim_vs_binaryheap` = `sim_events_per_sec /
@@ -69,6 +70,15 @@
 //! 64% of the 100,000 keys and 10M nearly all of them (without the load the
 //! ratio was 1.58, 39 vs 62 MB, all of it stored keys). The 10M run also
 //! prints `sim_events_10m_ops` and `sim_events_per_sec_10m_ops`.
+//! With the load, what the longer run adds is still the keys it writes
+//! first, so each child also counts the keys some node holds a written
+//! value of at the end (`written_keys_1m_ops`, `written_keys_10m_ops`, from
+//! the end state's records), and the parent prints what a written key
+//! costs, `rss_bytes_per_written_key` (the two peaks' difference over the
+//! two counts'), and the most it could cost for `rss_10m_vs_1m` to be 1.2
+//! with everything else as measured, `rss_10m_vs_1m_goal_bytes_per_written_key`:
+//! with `F` the 1M run's peak less its written keys at that cost,
+//! `0.2 F / (k10 - 1.2 k1)`.
 //! Peak RSS is `VmHWM` from `/proc/self/status`, so Linux only; elsewhere it
 //! prints `n/a`. With `DYNASIM_BENCH_QUICK=1`, `peak_rss_mb_10m_ops` and
 //! `rss_10m_vs_1m` print `skipped`.
@@ -108,8 +118,9 @@ mod common;
 
 use common::{cpu_time_s, peak_rss_mb, run_child_spec, ChildFigures, CHILD_ENV};
 use priority_queue::PriorityQueue;
+use sim_core::dynamo::protocol::Value;
 use sim_core::engine::queue::EventQueue;
-use sim_core::engine::record::NullSink;
+use sim_core::engine::record::{NullSink, Record, Sink};
 use sim_core::engine::rng::{SimRng, Stream};
 use sim_core::engine::time::SimTime;
 use sim_core::scenario::{no_files, parse};
@@ -225,6 +236,19 @@ fn main() {
         match (rss_1m.parse::<f64>(), rss_10m.parse::<f64>()) {
             (Ok(a), Ok(b)) => println!("rss_10m_vs_1m: {:.2}", b / a),
             _ => println!("rss_10m_vs_1m: n/a"),
+        }
+        let (k1, k10) = (run_1m.get("written_keys"), run_10m.get("written_keys"));
+        println!("written_keys_1m_ops: {k1}");
+        println!("written_keys_10m_ops: {k10}");
+        match written_key_cost(rss_1m, rss_10m, k1, k10) {
+            Some((cost, goal)) => {
+                println!("rss_bytes_per_written_key: {cost:.0}");
+                println!("rss_10m_vs_1m_goal_bytes_per_written_key: {goal:.0}");
+            }
+            None => {
+                println!("rss_bytes_per_written_key: n/a");
+                println!("rss_10m_vs_1m_goal_bytes_per_written_key: n/a");
+            }
         }
         println!("sim_events_10m_ops: {}", run_10m.get("sim_events"));
         println!(
@@ -516,7 +540,8 @@ fn child(spec: &str) {
     );
     let cpu_start = cpu_time_s();
     let start = Instant::now();
-    let outcome = sim.run(&mut NullSink, None);
+    let mut written = WrittenKeys::default();
+    let outcome = sim.run(&mut written, None);
     let wall = start.elapsed().as_secs_f64();
     let cpu = cpu_time_s().zip(cpu_start).map(|(b, a)| b - a);
     assert_eq!(
@@ -544,10 +569,61 @@ fn child(spec: &str) {
     println!("sim_events_per_sec: {:.0}", events as f64 / wall);
     println!("sim_ops_per_sec: {:.0}", done as f64 / wall);
     println!("sim_peak_queue_len: {}", outcome.stats.peak_queue_len);
+    println!("written_keys: {}", written.count);
     match peak_rss_mb() {
         Some(mb) => println!("peak_rss_mb: {mb:.1}"),
         None => println!("peak_rss_mb: n/a"),
     }
+}
+
+/// Counts the keys some node holds a written value of at the end (not
+/// only the loaded one), from the end state's records, and drops every
+/// other record as `NullSink` does. A bit per key: nothing that could move
+/// the peak it is compared with.
+#[derive(Default)]
+struct WrittenKeys {
+    seen: Vec<u64>,
+    count: u64,
+}
+
+impl Sink for WrittenKeys {
+    fn record(&mut self, _at: SimTime, record: &Record) {
+        let Record::FinalValues { key, values, .. } = record else {
+            return;
+        };
+        if values
+            .iter()
+            .all(|v| matches!(v, Value::Data(w) if w.is_preloaded()))
+        {
+            return;
+        }
+        let (word, bit) = ((key.0 / 64) as usize, key.0 % 64);
+        if self.seen.len() <= word {
+            self.seen.resize(word + 1, 0);
+        }
+        if self.seen[word] & (1 << bit) == 0 {
+            self.seen[word] |= 1 << bit;
+            self.count += 1;
+        }
+    }
+}
+
+/// What a written key costs (bytes of peak RSS: the 10M run's peak over the
+/// 1M run's, per key it wrote that the 1M run did not), and the most it
+/// could cost for the 10M run to peak at 1.2 times the 1M run with the
+/// rest of the 1M run's memory (its peak less its written keys at that
+/// cost) as measured (see the module docs). `None` when a figure is
+/// missing or the runs wrote too few more keys to tell.
+fn written_key_cost(rss_1m: &str, rss_10m: &str, k1: &str, k10: &str) -> Option<(f64, f64)> {
+    let (r1, r10) = (rss_1m.parse::<f64>().ok()?, rss_10m.parse::<f64>().ok()?);
+    let (k1, k10) = (k1.parse::<f64>().ok()?, k10.parse::<f64>().ok()?);
+    const MIB: f64 = 1024.0 * 1024.0;
+    if k10 - k1 < 1.0 || k10 <= 1.2 * k1 {
+        return None;
+    }
+    let cost = (r10 - r1) * MIB / (k10 - k1);
+    let rest = r1 * MIB - k1 * cost;
+    Some((cost, 0.2 * rest / (k10 - 1.2 * k1)))
 }
 
 /// Runs the simulator with `ops` operations in a fresh process.
