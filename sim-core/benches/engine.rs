@@ -49,8 +49,8 @@
 //! The workload duration is twice the expected time to spend the budget, so
 //! `max_ops`, not the clock, ends the workload. The run uses a sink that
 //! drops every record but the end state's (it counts the keys written, see
-//! section 3) and no tracer; `sim_wall_s` times `Simulation::run` only (not parsing or building
-//! the world). Figures: `sim_nodes`, `sim_ops`, `sim_events` (events the
+//! section 3) and no tracer; `sim_wall_s` times `Simulation::run` only (not
+//! parsing or building the world). Figures: `sim_nodes`, `sim_ops`, `sim_events` (events the
 //! engine processed), `sim_wall_s`, `sim_events_per_sec`, `sim_ops_per_sec`,
 //! `sim_peak_queue_len`, and `sim_vs_binaryheap` = `sim_events_per_sec /
 //! binaryheap_events_per_sec` (how much of the bare-queue throughput is left
