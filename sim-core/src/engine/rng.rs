@@ -213,8 +213,16 @@ impl SimRng {
     pub fn std_normal_f64(&mut self) -> f64 {
         let u1 = self.open_unit_f64();
         let u2 = self.unit_f64();
-        libm::sqrt(-2.0 * libm::log(u1)) * libm::cos(2.0 * std::f64::consts::PI * u2)
+        std_normal_of(u1, u2)
     }
+}
+
+/// The standard normal [`SimRng::std_normal_f64`] makes of its two
+/// uniforms: `u1` in `(0, 1]` ([`SimRng::open_unit_f64`], drawn first) and
+/// `u2` in `[0, 1)` ([`SimRng::unit_f64`]).
+#[inline]
+pub fn std_normal_of(u1: f64, u2: f64) -> f64 {
+    libm::sqrt(-2.0 * libm::log(u1)) * libm::cos(2.0 * std::f64::consts::PI * u2)
 }
 
 #[cfg(test)]

@@ -7,4 +7,5 @@
 pub mod dist;
 pub mod faults;
 pub mod net;
+mod normal_draw;
 pub mod resources;
