@@ -66,7 +66,7 @@ fn normal_duration_of(mean: f64, sd: f64, u1: f64, u2: f64) -> SimDuration {
     SimDuration::from_micros(round_us(x))
 }
 
-/// The exact formula, as [`super::dist::Latency::sample`] computes it.
+/// The exact formula: `Latency::sample_us`'s normal, rounded by `to_duration`.
 #[cold]
 fn exact(mean: f64, sd: f64, u1: f64, u2: f64) -> SimDuration {
     super::dist::to_duration(mean + sd * std_normal_of(u1, u2))
